@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pkt.h - Ethernet (+802.1Q), IPv4, UDP and ARP: parse a received frame into a
+ * struct pkt_udp, build the headers of a reply around a payload, with correct
+ * IPv4 and UDP checksums (the peer's kernel gets no checksum offload from us).
+ *
+ * Pure: no I/O, no allocation. All functions return 0 / a length, or
+ * -SB_DROP_x (see sb_drop.h) naming why a frame was refused.
+ */
+#ifndef SB_PKT_H
+#define SB_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PKT_ETH_HLEN	 14
+#define PKT_VLAN_HLEN	 4
+#define PKT_IPV4_HLEN	 20
+#define PKT_UDP_HLEN	 8
+#define PKT_MAX_VLANS	 2
+/* Room to leave in front of a UDP payload for the largest header stack we build. */
+#define PKT_HEADROOM (PKT_ETH_HLEN + PKT_MAX_VLANS * PKT_VLAN_HLEN + PKT_IPV4_HLEN + PKT_UDP_HLEN)
+
+#define PKT_ETHERTYPE_IPV4 0x0800
+#define PKT_ETHERTYPE_ARP  0x0806
+#define PKT_ETHERTYPE_VLAN 0x8100
+#define PKT_ETHERTYPE_QINQ 0x88a8
+
+/* What a received UDP/IPv4 frame says about where it came from and where it went. */
+struct pkt_udp {
+	uint8_t src_mac[6];
+	uint8_t dst_mac[6];
+	uint16_t vlan_tci[PKT_MAX_VLANS]; /* host order, outermost first */
+	uint8_t n_vlans;
+	uint32_t src_ip; /* host order */
+	uint32_t dst_ip; /* host order */
+	uint16_t src_port; /* host order */
+	uint16_t dst_port; /* host order */
+	uint8_t ttl;
+	bool csum_unverified; /* UDP checksum did not verify and policy accepted it */
+	const uint8_t *payload;
+	size_t payload_len;
+};
+
+/* Where a reply goes: filled by the protocol code, turned into headers by pkt_build_udp(). */
+struct pkt_dest {
+	uint8_t dst_mac[6];
+	uint32_t dst_ip;   /* host order */
+	uint16_t dst_port; /* host order */
+	uint32_t src_ip;   /* host order */
+	uint16_t src_port; /* host order */
+};
+
+/*
+ * Parse a frame. Accepts up to PKT_MAX_VLANS 802.1Q/802.1ad tags, IPv4 with
+ * options, UDP. IPv4 fragments are refused (-SB_DROP_IP_FRAGMENT). If
+ * verify_udp_csum is false a UDP checksum that does not verify is accepted and
+ * flagged in out->csum_unverified (veth/tap transmit offload leaves only the
+ * pseudo-header sum there); if true it is refused with -SB_DROP_UDP_BAD_CSUM.
+ * A zero UDP checksum means "none" (RFC 768) and is accepted.
+ * Returns 0 on success; -SB_DROP_NOT_IPV4 also for ARP (use pkt_ethertype()).
+ */
+int pkt_parse_udp(const uint8_t *frame, size_t len, bool verify_udp_csum, struct pkt_udp *out);
+
+/* EtherType after any VLAN tags (host order), or -SB_DROP_x. *l3_off gets the L3 offset. */
+int pkt_ethertype(const uint8_t *frame, size_t len, size_t *l3_off);
+
+/*
+ * Write Ethernet (+ the same VLAN tags as the request, from req; may be NULL),
+ * IPv4 and UDP headers in front of a payload already at frame + pkt_hdr_len(req).
+ * Computes IPv4 header and UDP checksums. Returns the total frame length, or
+ * -SB_DROP_x if cap is too small.
+ */
+int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const uint8_t src_mac[6],
+		  const struct pkt_dest *dst, size_t payload_len);
+
+/* Header length pkt_build_udp() writes for a reply to req (NULL: untagged). */
+size_t pkt_hdr_len(const struct pkt_udp *req);
+
+/*
+ * If frame is an ARP request for our_ip, turn it into the reply in place
+ * (RFC 826) and return its length; else -SB_DROP_ARP_x.
+ */
+int pkt_arp_reply(uint8_t *frame, size_t len, uint32_t our_ip, const uint8_t our_mac[6]);
+
+/* RFC 1071 one's-complement sum helpers. */
+uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len);
+uint16_t pkt_csum_fold(uint32_t sum);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sbcfg.h - stormboot's configuration model.
+ *
+ * Plain C data, no jansson, no DPDK: the JSON parser (dataplane/config) fills a
+ * struct sbcfg, the protocol core reads the parts it needs, the control process
+ * serialises it back. Every IPv4 address in these structs is in HOST byte order;
+ * wire fields elsewhere carry a _be suffix.
+ */
+#ifndef SB_SBCFG_H
+#define SB_SBCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SBCFG_NAME_MAX	   128 /* boot file names, image names, URLs (DHCP file field is 128) */
+#define SBCFG_PATH_MAX	   4096
+#define SBCFG_IFNAME_MAX   16
+#define SBCFG_HOSTNAME_MAX 64
+#define SBCFG_MAX_DNS	   4
+
+/* How stormboot answers DHCP. */
+enum sbcfg_dhcp_mode {
+	SBCFG_DHCP_FULL = 0, /* full server: addresses + boot information */
+	SBCFG_DHCP_PROXY,    /* proxyDHCP: boot information only, to PXE clients (port 67 and 4011) */
+	SBCFG_DHCP_OFF,	     /* TFTP only */
+};
+
+/*
+ * Client architecture classes that select a boot file (option 93, RFC 4578 and
+ * the IANA "Processor Architecture Types" registry). pxe.c maps the raw value
+ * to one of these.
+ */
+enum sbcfg_arch {
+	SBCFG_ARCH_BIOS = 0,   /* 0: x86 BIOS */
+	SBCFG_ARCH_UEFI_X64,   /* 7, 9: x64 UEFI */
+	SBCFG_ARCH_UEFI_IA32,  /* 6: x86 UEFI */
+	SBCFG_ARCH_UEFI_ARM64, /* 11 */
+	SBCFG_ARCH_HTTP_X64,   /* 16: x64 UEFI HTTP boot, boot file is a URL */
+	SBCFG_ARCH_HTTP_ARM64, /* 19: ARM64 UEFI HTTP boot */
+	SBCFG_ARCH__COUNT,
+};
+
+/* What to hand out as boot file (option 67 / file field), by architecture. */
+struct sbcfg_bootfiles {
+	char by_arch[SBCFG_ARCH__COUNT][SBCFG_NAME_MAX]; /* "" = no boot file for that arch */
+	/* What a client that identifies as iPXE (option 77 "iPXE" or option 175) gets
+	 * instead, so it is not sent the iPXE binary again (no chainload loop). */
+	char ipxe_script[SBCFG_NAME_MAX];
+};
+
+struct sbcfg_subnet {
+	uint32_t network; /* host order */
+	uint32_t netmask;
+	uint32_t pool_start; /* first dynamic address, inclusive */
+	uint32_t pool_end;   /* last dynamic address, inclusive */
+	uint32_t router;     /* option 3, 0 = none */
+	uint32_t dns[SBCFG_MAX_DNS];
+	uint8_t n_dns;
+	char domain[SBCFG_HOSTNAME_MAX]; /* option 15, "" = none */
+	uint32_t lease_time;		 /* seconds, option 51 */
+	uint32_t next_server;		 /* siaddr / option 66 for this subnet, 0 = server_ip */
+};
+
+struct sbcfg_reservation {
+	uint8_t mac[6];
+	uint32_t ip;			     /* host order, 0 = boot information only, address from the pool */
+	char hostname[SBCFG_HOSTNAME_MAX];   /* option 12, "" = none */
+	char bootfile[SBCFG_NAME_MAX];	     /* overrides the per-arch boot file, "" = none */
+	char ipxe_script[SBCFG_NAME_MAX];    /* overrides bootfiles.ipxe_script, "" = none */
+};
+
+struct sbcfg_dhcp {
+	enum sbcfg_dhcp_mode mode;
+	uint32_t offer_hold;	    /* seconds an OFFERed address is held for its MAC */
+	uint32_t decline_quarantine; /* seconds a DECLINEd address stays out of the pool */
+	uint32_t max_lease_time;     /* cap on a client's requested lease time (option 51) */
+	struct sbcfg_bootfiles boot;
+	struct sbcfg_subnet *subnets;
+	size_t n_subnets;
+	struct sbcfg_reservation *reservations;
+	size_t n_reservations;
+};
+
+struct sbcfg_tftp {
+	bool enabled;
+	uint16_t port_lo;	/* server transfer ports (TIDs), inclusive range, steered by XDP */
+	uint16_t port_hi;
+	uint32_t max_sessions;
+	uint16_t blksize_default; /* RFC 1350: 512 */
+	uint16_t blksize_max;	  /* further clamped to mtu - 32 (IPv4 + UDP + TFTP headers) */
+	uint16_t windowsize_max;  /* RFC 7440; 1 = lock-step */
+	uint32_t timeout_ms;	  /* retransmission timeout when the client asks for none */
+	uint32_t retries;	  /* retransmissions before a session is given up */
+	uint16_t mtu;		  /* link MTU, for clamping blksize */
+};
+
+struct sbcfg_image {
+	char name[SBCFG_NAME_MAX]; /* what clients ask for, normalised (no leading '/', '/' separators) */
+	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
+};
+
+/* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */
+enum sbcfg_csum_policy {
+	SBCFG_CSUM_ACCEPT = 0, /* count it, accept: veth/tap tx offload leaves partial sums */
+	SBCFG_CSUM_VERIFY,     /* count it, drop */
+};
+
+struct sbcfg {
+	char interface[SBCFG_IFNAME_MAX]; /* boot interface (net_af_xdp) */
+	char dpdk_port[256];		  /* optional DPDK --vdev/devargs overriding the default port */
+	char xdp_prog[SBCFG_PATH_MAX];	  /* XDP object; "" = the installed default */
+	uint16_t queues;		  /* rx/tx queues = lcores polling them */
+	uint32_t server_ip;		  /* host order; our address on the boot network */
+	uint8_t server_mac[6];		  /* used when the port has no kernel behind it; 0 = port's */
+	enum sbcfg_csum_policy udp_csum;
+	struct sbcfg_dhcp dhcp;
+	struct sbcfg_tftp tftp;
+	struct sbcfg_image *images;
+	size_t n_images;
+};
+
+#endif
