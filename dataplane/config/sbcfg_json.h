@@ -7,9 +7,13 @@
 #ifndef SB_SBCFG_JSON_H
 #define SB_SBCFG_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sbcfg.h"
+
+/* Holds any error message of this module untruncated, unless the file name is very long. */
+#define SBCFG_ERR_MAX 1024
 
 /*
  * Parse and validate a config file. On error returns a negative errno and
@@ -20,6 +24,22 @@
 int sbcfg_load_file(const char *path, struct sbcfg *out, char *err, size_t errlen);
 /* The same from a string already in memory (control API, tests). */
 int sbcfg_load_string(const char *json, struct sbcfg *out, char *err, size_t errlen);
+/*
+ * The same from len bytes (no NUL needed, e.g. a message read from a socket);
+ * name stands for the file name in error messages ("<control>", NULL = "<string>").
+ */
+int sbcfg_load_buffer(const char *buf, size_t len, const char *name, struct sbcfg *out, char *err,
+		      size_t errlen);
+
+/*
+ * Check a config that was filled in C (e.g. edited through the control API):
+ * every rule that sbcfg_load_*() enforces after parsing (ranges, subnets,
+ * pools, reservations, images). 0, or -EINVAL with "field.path: reason" in err.
+ */
+int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen);
+
+/* true if a and b mean the same configuration (strings compared up to their NUL). */
+bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b);
 
 /* Defaults for every optional field (what a missing field means). */
 void sbcfg_defaults(struct sbcfg *out);

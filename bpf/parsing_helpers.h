@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Header parsers for the XDP program: a cursor that only moves forward, and one helper per
+ * header that checks `if (h + 1 > data_end)` before every access, so the verifier can prove
+ * each read in bounds. Each returns 0 on success or a SB_XDP_CNT_PASS_* counter index on
+ * refusal (the caller passes the packet to the kernel and counts that reason).
+ */
+#ifndef SB_XDP_PARSING_HELPERS_H
+#define SB_XDP_PARSING_HELPERS_H
+
+#include <linux/types.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xdp_shared.h"
+
+#define SB_VLAN_MAX_DEPTH 2 /* 802.1Q inside 802.1ad (QinQ) */
+
+#define SB_IP_MF     0x2000 /* RFC 791 3.1: more fragments */
+#define SB_IP_OFFSET 0x1fff /* RFC 791 3.1: fragment offset, 8-byte units */
+
+struct sb_cursor {
+	void *pos;
+};
+
+/* A VLAN tag as it sits after the MAC addresses (IEEE 802.1Q 9.6). */
+struct sb_vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+static __always_inline int sb_proto_is_vlan(__be16 proto_be)
+{
+	return proto_be == bpf_htons(ETH_P_8021Q) || proto_be == bpf_htons(ETH_P_8021AD);
+}
+
+/*
+ * Ethernet header plus up to SB_VLAN_MAX_DEPTH VLAN tags (802.1ad outer, 802.1Q inner).
+ * On success *proto_be is the EtherType of the payload and the cursor points at it.
+ */
+static __always_inline int sb_parse_eth(struct sb_cursor *c, void *data_end, __be16 *proto_be)
+{
+	struct ethhdr *eth = c->pos;
+	struct sb_vlan_hdr *vlh;
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	proto = eth->h_proto;
+	vlh = (void *)(eth + 1);
+
+#pragma unroll
+	for (i = 0; i < SB_VLAN_MAX_DEPTH; i++) {
+		if (!sb_proto_is_vlan(proto))
+			break;
+		if ((void *)(vlh + 1) > data_end)
+			return SB_XDP_CNT_PASS_TRUNCATED;
+		proto = vlh->encap_proto;
+		vlh++;
+	}
+	if (sb_proto_is_vlan(proto))
+		return SB_XDP_CNT_PASS_VLAN_DEPTH;
+
+	c->pos = vlh;
+	*proto_be = proto;
+	return 0;
+}
+
+/*
+ * IPv4 header (RFC 791 3.1): version 4, IHL >= 5, the whole header and the whole datagram
+ * (total length) inside the frame, not a fragment. Trailing Ethernet padding is allowed.
+ */
+static __always_inline int sb_parse_ipv4(struct sb_cursor *c, void *data_end,
+					 struct iphdr **iph_out)
+{
+	struct iphdr *iph = c->pos;
+	__u32 hdr_len;
+	__u16 tot_len;
+
+	if ((void *)(iph + 1) > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	if (iph->version != 4 || iph->ihl < 5)
+		return SB_XDP_CNT_PASS_BAD_IPV4;
+	hdr_len = iph->ihl * 4;
+	if (c->pos + hdr_len > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	tot_len = bpf_ntohs(iph->tot_len);
+	if (tot_len < hdr_len)
+		return SB_XDP_CNT_PASS_BAD_IPV4;
+	if (c->pos + tot_len > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	/* The UDP header is only in the first fragment; reassembly is the kernel's job. */
+	if (iph->frag_off & bpf_htons(SB_IP_MF | SB_IP_OFFSET))
+		return SB_XDP_CNT_PASS_FRAGMENT;
+
+	c->pos += hdr_len;
+	*iph_out = iph;
+	return 0;
+}
+
+/* UDP header (RFC 768); its 8 bytes must lie inside the IPv4 total length. */
+static __always_inline int sb_parse_udp(struct sb_cursor *c, void *data_end,
+					const struct iphdr *iph, struct udphdr **udph_out)
+{
+	struct udphdr *udph = c->pos;
+
+	if ((void *)(udph + 1) > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	if (bpf_ntohs(iph->tot_len) < iph->ihl * 4 + sizeof(*udph))
+		return SB_XDP_CNT_PASS_BAD_IPV4;
+	c->pos = udph + 1;
+	*udph_out = udph;
+	return 0;
+}
+
+#endif /* SB_XDP_PARSING_HELPERS_H */

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dhcp_server.h - the DHCP server state machine (RFC 2131 4.3) with PXE boot
+ * information and proxyDHCP, over a lease pool.
+ *
+ * Pure: the caller passes the received datagram (struct pkt_udp), `now`
+ * (unix seconds) and an output buffer; it gets the reply payload, where the
+ * reply goes (struct pkt_dest) and what happened (struct dhcp_result). A lease
+ * that was bound is reported in the result BEFORE the caller sends the ACK,
+ * so the caller can make it durable first.
+ *
+ * Subnet choice: giaddr when relayed (RFC 2131 4.3.1); else, for a unicast
+ * renewal, the subnet holding ciaddr; else the subnet holding the server's
+ * own address. Replies go (RFC 2131 4.1): to the relay at giaddr:67 (option 82
+ * echoed, RFC 3046 2.2); else unicast to ciaddr:68 (not NAKs); else broadcast
+ * for NAKs and when the client set the broadcast flag; else unicast to
+ * yiaddr at chaddr. Requests to port 4011 (PXE boot server / proxyDHCP) are
+ * answered to the client's source address and port, in every mode.
+ *
+ * INIT-REBOOT (RFC 2131 4.3.2): ACK if the address is ours and may be bound
+ * to the client; NAK if it is on the wrong subnet, belongs to another client
+ * or the client has a different reserved address; silence (a counted drop)
+ * if the address is in the subnet but not one we manage.
+ */
+#ifndef SB_DHCP_SERVER_H
+#define SB_DHCP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dhcp.h"
+#include "lease.h"
+#include "pkt.h"
+#include "pxe.h"
+#include "sbcfg.h"
+
+struct dhcp_server {
+	const struct sbcfg *cfg;
+	struct lease_pool *pool; /* NULL in proxy mode */
+	uint32_t server_ip;	 /* host order: option 54, source of replies */
+	int own_subnet;		 /* subnet holding server_ip, -1 if none */
+};
+
+/*
+ * Set up s. cfg and pool must outlive it. server_ip is the server identity
+ * (host order, usually cfg->server_ip). pool may be NULL unless mode is
+ * SBCFG_DHCP_FULL. Returns 0 or -EINVAL.
+ */
+int dhcp_server_init(struct dhcp_server *s, const struct sbcfg *cfg, struct lease_pool *pool,
+		     uint32_t server_ip);
+
+/* What a handled message did to the lease pool. */
+enum dhcp_lease_event {
+	DHCP_LEASE_NONE = 0,
+	DHCP_LEASE_OFFERED,  /* held for the client (not durable) */
+	DHCP_LEASE_BOUND,    /* ACKed: make durable before sending the reply */
+	DHCP_LEASE_RELEASED, /* DHCPRELEASE: the binding is gone */
+	DHCP_LEASE_DECLINED, /* DHCPDECLINE: address quarantined until lease.expires */
+};
+
+struct dhcp_result {
+	uint8_t msg_in;	 /* option 53 of the request, 0 if it did not parse */
+	uint8_t msg_out; /* DHCP_OFFER/ACK/NAK, 0 = no reply */
+	uint32_t xid;
+	uint8_t mac[6]; /* chaddr */
+	enum dhcp_lease_event event;
+	struct lease_info lease; /* valid when event != DHCP_LEASE_NONE */
+	struct pxe_client client;
+	const char *bootfile; /* what the reply names (points into cfg), NULL = none */
+	bool relayed;	      /* giaddr was set */
+	bool boot_only;	      /* proxyDHCP / port 4011 reply: no address */
+};
+
+/*
+ * Handle one DHCP datagram received on port 67 or 4011 (in->dst_port).
+ * Writes the reply payload to out[0..cap) and its destination to *dst.
+ * Returns the payload length (> 0), 0 when the message needs no reply
+ * (RELEASE, DECLINE), or -SB_DROP_x. *res is always filled.
+ */
+int dhcp_server_handle(struct dhcp_server *s, const struct pkt_udp *in, uint64_t now, uint8_t *out,
+		       size_t cap, struct pkt_dest *dst, struct dhcp_result *res);
+
+#endif

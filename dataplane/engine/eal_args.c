@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eal_args.h"
+
+#ifndef SB_XDP_OBJ_INSTALLED
+#define SB_XDP_OBJ_INSTALLED "/usr/local/share/stormboot/stormboot_xdp.o"
+#endif
+#ifndef SB_XDP_OBJ_BUILD
+#define SB_XDP_OBJ_BUILD ""
+#endif
+
+void eng_usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL args] -- -c CONFIG [-i IFACE] [-x XDP_OBJ] [-l CPUS] [-b BUDGET]\n"
+		"  -c CONFIG  JSON config file (docs/CONFIG.md)\n"
+		"  -i IFACE   boot interface, overrides \"interface\" in the config\n"
+		"  -x XDP_OBJ XDP object for net_af_xdp (default: %s, else the build tree's)\n"
+		"  -l CPUS    CPU list for the lcores when stormboot builds the EAL args\n"
+		"  -b BUDGET  net_af_xdp busy_budget (0 disables preferred busy polling)\n"
+		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
+		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n",
+		prog, SB_XDP_OBJ_INSTALLED);
+}
+
+int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
+{
+	int sep = -1, app_argc, c;
+	char **app_argv;
+
+	memset(o, 0, sizeof(*o));
+	o->busy_budget = -1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			sep = i;
+			break;
+		}
+	}
+	if (sep > 1) {
+		if (sep > ENG_EAL_ARGS_MAX) {
+			fprintf(stderr, "too many EAL arguments (max %d)\n", ENG_EAL_ARGS_MAX);
+			return -EINVAL;
+		}
+		for (int i = 0; i < sep; i++)
+			o->eal_argv[i] = argv[i];
+		o->eal_argc = sep;
+		o->eal_given = true;
+	}
+	/* getopt wants argv[0] in front of the options it parses. */
+	app_argv = sep >= 0 ? argv + sep : argv;
+	app_argc = sep >= 0 ? argc - sep : argc;
+	optind = 1;
+	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:h")) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'i':
+			o->iface = optarg;
+			break;
+		case 'x':
+			o->xdp_prog = optarg;
+			break;
+		case 'l':
+			o->cpus = optarg;
+			break;
+		case 'b':
+			o->busy_budget = atoi(optarg);
+			break;
+		case 'h':
+			eng_usage(argv[0]);
+			return 1;
+		default:
+			eng_usage(argv[0]);
+			return -EINVAL;
+		}
+	}
+	if (optind < app_argc) {
+		fprintf(stderr, "unexpected argument \"%s\" (EAL args go before \"--\")\n",
+			app_argv[optind]);
+		eng_usage(argv[0]);
+		return -EINVAL;
+	}
+	if (o->config_path == NULL) {
+		fprintf(stderr, "missing -c CONFIG\n");
+		eng_usage(argv[0]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *eng_xdp_prog_path(const struct eng_opts *o, const struct sbcfg *cfg)
+{
+	if (o->xdp_prog)
+		return o->xdp_prog;
+	if (cfg->xdp_prog[0])
+		return cfg->xdp_prog;
+	if (access(SB_XDP_OBJ_INSTALLED, R_OK) == 0 || SB_XDP_OBJ_BUILD[0] == '\0')
+		return SB_XDP_OBJ_INSTALLED;
+	return SB_XDP_OBJ_BUILD;
+}
+
+/* Append an argument to o's storage. */
+static int add_arg(struct eng_opts *o, size_t *used, const char *arg)
+{
+	int n;
+
+	if (o->eal_argc >= ENG_EAL_ARGS_MAX)
+		return -E2BIG;
+	n = snprintf(o->buf + *used, sizeof(o->buf) - *used, "%s", arg);
+	if (n < 0 || (size_t)n >= sizeof(o->buf) - *used)
+		return -E2BIG;
+	o->eal_argv[o->eal_argc++] = o->buf + *used;
+	*used += (size_t)n + 1;
+	return 0;
+}
+
+/* The first n CPUs this process may run on, as an EAL -l list. */
+static int cpus_from_affinity(unsigned int n, char *out, size_t cap)
+{
+	cpu_set_t set;
+	size_t len = 0;
+	unsigned int found = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	out[0] = '\0';
+	for (int cpu = 0; cpu < CPU_SETSIZE && found < n; cpu++) {
+		if (!CPU_ISSET(cpu, &set))
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s%d", found ? "," : "", cpu);
+		if (len >= cap)
+			return -E2BIG;
+		found++;
+	}
+	return found == n ? 0 : -ERANGE;
+}
+
+int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *argv0, char *err,
+		       size_t errlen)
+{
+	char cpus[256], tmp[SBCFG_PATH_MAX + 256], budget[32] = "";
+	size_t used = 0;
+	int rc = 0;
+	unsigned int queues = cfg->queues ? cfg->queues : 1;
+
+	if (o->eal_given)
+		return 0;
+	if (o->cpus) {
+		snprintf(cpus, sizeof(cpus), "%s", o->cpus);
+	} else if (cpus_from_affinity(queues, cpus, sizeof(cpus)) < 0) {
+		snprintf(err, errlen, "queues: %u lcores wanted, the process may run on fewer CPUs",
+			 queues);
+		return -EINVAL;
+	}
+	if (cfg->dpdk_port[0] == '\0' && cfg->interface[0] == '\0') {
+		snprintf(err, errlen, "interface: no boot interface (set it in the config or -i)");
+		return -EINVAL;
+	}
+	o->eal_argc = 0;
+	rc |= add_arg(o, &used, argv0);
+	rc |= add_arg(o, &used, "-l");
+	rc |= add_arg(o, &used, cpus);
+	rc |= add_arg(o, &used, "--in-memory");
+	snprintf(tmp, sizeof(tmp), "--file-prefix=sb-%s", cfg->interface[0] ? cfg->interface : "port");
+	rc |= add_arg(o, &used, tmp);
+	if (cfg->dpdk_port[0] == '\0') {
+		if (o->busy_budget >= 0)
+			snprintf(budget, sizeof(budget), ",busy_budget=%d", o->busy_budget);
+		rc |= add_arg(o, &used, "--no-pci");
+		rc |= add_arg(o, &used, "--vdev");
+		if (snprintf(tmp, sizeof(tmp),
+			     "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,xdp_prog=%s%s",
+			     cfg->interface, queues, eng_xdp_prog_path(o, cfg),
+			     budget) >= (int)sizeof(tmp))
+			rc = -E2BIG;
+		rc |= add_arg(o, &used, tmp);
+	} else if (strncmp(cfg->dpdk_port, "net_", 4) == 0) {
+		rc |= add_arg(o, &used, "--no-pci");
+		rc |= add_arg(o, &used, "--vdev");
+		rc |= add_arg(o, &used, cfg->dpdk_port);
+	} else {
+		rc |= add_arg(o, &used, "-a");
+		rc |= add_arg(o, &used, cfg->dpdk_port);
+	}
+	if (rc) {
+		snprintf(err, errlen, "EAL arguments too long");
+		return -E2BIG;
+	}
+	o->eal_argv[o->eal_argc] = NULL;
+	return 0;
+}

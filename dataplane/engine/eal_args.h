@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * eal_args.h - the command line: `stormboot-dataplane [EAL args] -- -c CONFIG
+ * [-i IFACE] [-x XDP_OBJ] [-l CPUS]`, and the EAL arguments stormboot builds
+ * itself when none are given (net_af_xdp on the configured interface).
+ */
+#ifndef SB_ENG_EAL_ARGS_H
+#define SB_ENG_EAL_ARGS_H
+
+#include <stdbool.h>
+
+#include "sbcfg.h"
+
+#define ENG_EAL_ARGS_MAX 32
+
+struct eng_opts {
+	const char *config_path; /* -c */
+	const char *iface;	 /* -i: overrides cfg.interface */
+	const char *xdp_prog;	 /* -x: overrides cfg.xdp_prog and the default object */
+	const char *cpus;	 /* -l: CPU list for the built EAL args (default: from affinity) */
+	int busy_budget;	 /* -b: net_af_xdp busy_budget, -1 = driver default */
+	/* EAL arguments: the user's (before "--"), or built by eng_eal_args_build(). */
+	int eal_argc;
+	char *eal_argv[ENG_EAL_ARGS_MAX + 1];
+	bool eal_given;
+	char buf[8192]; /* storage for built arguments */
+};
+
+/*
+ * Split argv at "--" and parse stormboot's own options. Returns 0, 1 for
+ * --help (usage printed), or -EINVAL (message printed to stderr).
+ */
+int eng_opts_parse(struct eng_opts *o, int argc, char **argv);
+
+/*
+ * If no EAL arguments were given, build them from cfg: cores from the process's
+ * CPU affinity (cfg->queues of them), --in-memory, --file-prefix sb-<iface>,
+ * and the port: cfg->dpdk_port if set (net_* as --vdev, else -a), else
+ * net_af_xdp0 on cfg->interface with cfg->queues queues and the XDP object.
+ * Returns 0 or -EINVAL with a message in err.
+ */
+int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *argv0, char *err,
+		       size_t errlen);
+
+/* The XDP object to load: -x, cfg->xdp_prog, the installed object, the build-tree object. */
+const char *eng_xdp_prog_path(const struct eng_opts *o, const struct sbcfg *cfg);
+
+/* Print usage to stderr. */
+void eng_usage(const char *prog);
+
+#endif

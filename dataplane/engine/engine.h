@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * engine.h - the dataplane's shared state: set up by main.c before the lcores
+ * are launched, read-only afterwards except for each worker's own struct.
+ */
+#ifndef SB_ENG_ENGINE_H
+#define SB_ENG_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "catalog.h"
+#include "clock.h"
+#include "dhcp_server.h"
+#include "image_cache.h"
+#include "lease.h"
+#include "port.h"
+#include "sbcfg.h"
+#include "stats.h"
+#include "tftp_sessions.h"
+
+#define ENG_BURST	32   /* rx burst */
+#define ENG_TX_STAGE	512  /* frames staged per lcore before a tx burst */
+#define ENG_INBOX_SIZE	1024 /* hand-over ring between lcores (power of 2) */
+#define ENG_TIMER_US	500  /* run the session timers at least this often */
+
+/* One polling lcore: one rx/tx queue, its own sessions, its own counters. */
+struct eng_worker {
+	struct engine *eng;
+	unsigned int lcore_id;
+	uint16_t queue;
+	uint16_t idx; /* 0 .. n_workers-1; worker 0 also runs DHCP */
+	struct eng_stats *st;
+	struct eng_sessions sess;
+	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
+	/* time of the current burst */
+	uint64_t now_tsc;
+	uint64_t now_ms;
+	uint64_t now_unix;
+	/* tx staging: frames and the TSC of the rx burst that caused them (0 = timer) */
+	uint16_t tx_n;
+	struct rte_mbuf *tx_m[ENG_TX_STAGE];
+	uint64_t tx_rx_tsc[ENG_TX_STAGE];
+} __rte_cache_aligned;
+
+struct engine {
+	struct sbcfg cfg;
+	struct sbcfg_tftp tftp_cfg; /* cfg.tftp, MTU clamped to what one mbuf holds */
+	struct eng_port port;
+	struct rte_mempool *pool;
+	struct eng_clock clock;
+	uint64_t ns_mult; /* TSC ticks -> ns, 32.32 fixed point */
+	uint8_t mac[6];	  /* our source MAC: cfg.server_mac, else the port's */
+	struct eng_images images;
+	struct catalog_entry *cat_entries;
+	struct catalog catalog;
+	void *lease_mem;
+	struct lease_pool *leases;
+	struct dhcp_server dhcp;
+	int tsc_dynfield; /* mbuf dynfield offset: rx TSC of a handed-over frame */
+	unsigned int n_workers;
+	struct eng_worker *workers[RTE_MAX_LCORE]; /* by idx */
+	struct eng_worker *by_lcore[RTE_MAX_LCORE];
+};
+
+/* Set by the SIGINT/SIGTERM handler; every poll loop checks it. */
+extern volatile bool eng_force_quit;
+
+static inline uint64_t eng_tsc_to_ns(const struct engine *e, uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * e->ns_mult) >> 32);
+}
+
+#endif

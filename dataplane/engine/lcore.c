@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_timer.h>
+
+#include "lcore.h"
+#include "log.h"
+#include "pkt.h"
+#include "tftp.h"
+
+#define PORT_DHCP_SERVER 67   /* RFC 2131 4.1 */
+#define PORT_PXE	 4011 /* PXE 2.1 boot server */
+
+volatile bool eng_force_quit;
+
+static struct engine *info_engine;
+
+static inline void count_drop(struct eng_worker *w, int rc)
+{
+	unsigned int r = (unsigned int)(rc < 0 ? -rc : rc);
+
+	w->st->drops[r < SB_DROP__COUNT ? r : 0]++;
+}
+
+static inline uint64_t *rx_tsc_field(const struct engine *e, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, e->tsc_dynfield, uint64_t *);
+}
+
+/* Send what is staged; free (and count) what the tx ring did not take. */
+static void tx_flush(struct eng_worker *w)
+{
+	struct engine *e = w->eng;
+	uint16_t n = w->tx_n, sent = 0;
+	uint64_t bytes = 0, now;
+
+	if (n == 0)
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += w->tx_m[i]->pkt_len;
+	/* A full ring usually drains within a few polls (net_af_xdp reaps completions in tx). */
+	for (int tries = 0; sent < n && tries < 4; tries++)
+		sent += rte_eth_tx_burst(e->port.port_id, w->queue, w->tx_m + sent, n - sent);
+	now = rte_rdtsc();
+	for (uint16_t i = 0; i < sent; i++)
+		if (w->tx_rx_tsc[i])
+			eng_lat_record(&w->st->lat, eng_tsc_to_ns(e, now - w->tx_rx_tsc[i]));
+	for (uint16_t i = sent; i < n; i++) {
+		bytes -= w->tx_m[i]->pkt_len;
+		rte_pktmbuf_free(w->tx_m[i]);
+		w->st->drops[SB_DROP_ENG_TX_FULL]++;
+	}
+	w->st->tx_pkts += sent;
+	w->st->tx_bytes += bytes;
+	w->tx_n = 0;
+}
+
+static inline void tx_stage(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
+{
+	if (unlikely(w->tx_n == ENG_TX_STAGE))
+		tx_flush(w);
+	w->tx_m[w->tx_n] = m;
+	w->tx_rx_tsc[w->tx_n] = rx_tsc;
+	w->tx_n++;
+}
+
+/* A fresh mbuf for a reply; *payload points where the UDP payload goes (after req's headers). */
+static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *req,
+				    uint8_t **payload, size_t *payload_cap)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->eng->pool);
+	size_t hdr = pkt_hdr_len(req);
+
+	if (unlikely(m == NULL)) {
+		w->st->drops[SB_DROP_ENG_NO_MBUF]++;
+		return NULL;
+	}
+	*payload = rte_pktmbuf_mtod(m, uint8_t *) + hdr;
+	*payload_cap = rte_pktmbuf_tailroom(m) - hdr;
+	return m;
+}
+
+/* Put headers in front of the payload and stage the frame. */
+static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+		       const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+{
+	int flen = pkt_build_udp(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m), req,
+				 w->eng->mac, dst, payload_len);
+
+	if (unlikely(flen < 0)) {
+		count_drop(w, flen);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = (uint16_t)flen;
+	m->pkt_len = (uint32_t)flen;
+	tx_stage(w, m, rx_tsc);
+}
+
+/* ---- ARP (only on ports without a kernel behind them) ---- */
+
+static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
+{
+	int rc;
+
+	w->st->rx_arp++;
+	if (w->eng->port.kernel_behind) {
+		w->st->drops[SB_DROP_ENG_ARP_KERNEL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rc = pkt_arp_reply(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, w->eng->cfg.server_ip,
+			   w->eng->mac);
+	if (rc < 0) {
+		count_drop(w, rc);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = (uint16_t)rc;
+	m->pkt_len = (uint32_t)rc;
+	w->st->tx_arp++;
+	tx_stage(w, m, rx_tsc);
+}
+
+/* ---- DHCP (worker 0 only: the lease pool has one owner) ---- */
+
+static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
+			uint64_t rx_tsc)
+{
+	struct engine *e = w->eng;
+	struct dhcp_result res;
+	struct pkt_dest dst;
+	struct rte_mbuf *r;
+	uint8_t *out;
+	size_t cap;
+	int n;
+
+	if (e->cfg.dhcp.mode == SBCFG_DHCP_OFF) {
+		w->st->drops[SB_DROP_ENG_DHCP_OFF]++;
+		goto done;
+	}
+	r = reply_alloc(w, u, &out, &cap);
+	if (r == NULL)
+		goto done;
+	n = dhcp_server_handle(&e->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	if (n <= 0) {
+		if (n < 0)
+			count_drop(w, n);
+		rte_pktmbuf_free(r);
+		goto done;
+	}
+	ENG_DEBUG("dhcp %02x:%02x:%02x:%02x:%02x:%02x xid %08x type %u -> %u ip %u.%u.%u.%u "
+		  "bootfile %s",
+		  res.mac[0], res.mac[1], res.mac[2], res.mac[3], res.mac[4], res.mac[5], res.xid,
+		  res.msg_in, res.msg_out, res.lease.ip >> 24, (res.lease.ip >> 16) & 255,
+		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
+	w->st->dhcp_replies++;
+	w->st->tx_dhcp++;
+	reply_send(w, r, u, &dst, (size_t)n, rx_tsc);
+done:
+	rte_pktmbuf_free(m);
+}
+
+/* ---- TFTP ---- */
+
+/* ERROR from src_port to the sender of u (requests refused before any session exists). */
+static void tftp_send_error(struct eng_worker *w, const struct pkt_udp *u, uint16_t src_port,
+			    uint16_t code, const char *msg, uint64_t rx_tsc)
+{
+	struct pkt_dest dst = {.dst_ip = u->src_ip,
+			       .dst_port = u->src_port,
+			       .src_ip = w->eng->cfg.server_ip,
+			       .src_port = src_port};
+	struct rte_mbuf *r;
+	uint8_t *out;
+	size_t cap;
+	int n;
+
+	r = reply_alloc(w, u, &out, &cap);
+	if (r == NULL)
+		return;
+	n = tftp_build_error(out, cap, code, msg);
+	if (n < 0) {
+		rte_pktmbuf_free(r);
+		return;
+	}
+	memcpy(dst.dst_mac, u->src_mac, 6);
+	w->st->tx_tftp++;
+	w->st->tx_tftp_error++;
+	reply_send(w, r, u, &dst, (size_t)n, rx_tsc);
+}
+
+/* Send what a session call asked for. from: the packet that caused it (NULL for timers). */
+static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tftp_tx *tx,
+		      const struct pkt_udp *from, uint64_t rx_tsc)
+{
+	struct engine *e = w->eng;
+	struct pkt_dest dst = {.dst_ip = s->peer.src_ip,
+			       .dst_port = s->peer.src_port,
+			       .src_ip = e->cfg.server_ip,
+			       .src_port = s->key.server_port};
+	struct rte_mbuf *r;
+	uint8_t *out;
+	size_t cap;
+	int n;
+
+	memcpy(dst.dst_mac, s->peer.src_mac, 6);
+	if (tx->error) {
+		if (tx->error_to_sender && from)
+			tftp_send_error(w, from, s->key.server_port, tx->error_code, tx->error_msg,
+					rx_tsc);
+		else
+			tftp_send_error(w, &s->peer, s->key.server_port, tx->error_code,
+					tx->error_msg, rx_tsc);
+	}
+	if (tx->oack) {
+		r = reply_alloc(w, &s->peer, &out, &cap);
+		if (r == NULL)
+			return;
+		n = tftp_build_oack(out, cap, &s->ts.params);
+		if (n < 0) {
+			rte_pktmbuf_free(r);
+			w->st->drops[SB_DROP_ENG_REPLY_TOO_BIG]++;
+			return;
+		}
+		w->st->tx_tftp++;
+		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+	}
+	for (uint32_t i = 0; i < tx->data_count; i++) {
+		uint64_t block = tx->data_first + i;
+
+		r = reply_alloc(w, &s->peer, &out, &cap);
+		if (r == NULL)
+			return; /* the session's timer retransmits */
+		n = tftp_build_data(out, cap, &s->ts, block);
+		if (n < 0) {
+			rte_pktmbuf_free(r);
+			w->st->drops[SB_DROP_ENG_REPLY_TOO_BIG]++;
+			return;
+		}
+		if (block > s->bytes_block) {
+			s->bytes_block = block;
+			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
+		}
+		w->st->tx_tftp++;
+		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+	}
+}
+
+static void sess_timer_cb(struct rte_timer *tim, void *arg);
+
+/* After a call into the session: close it if it ended, else make sure its timer is armed. */
+static void sess_after(struct eng_worker *w, struct eng_sess *s)
+{
+	struct engine *e = w->eng;
+	uint64_t deadline, ticks;
+
+	if (tftp_session_ended(&s->ts)) {
+		switch (s->ts.end) {
+		case TFTP_END_DONE:
+			w->st->tftp_sessions_completed++;
+			break;
+		case TFTP_END_TIMEOUT:
+			w->st->tftp_sessions_given_up++;
+			break;
+		default:
+			w->st->tftp_sessions_aborted++;
+			break;
+		}
+		w->st->tftp_sessions_active--;
+		ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u ended: %s, %" PRIu64 " blocks (%" PRIu64
+			  " resent) in %" PRIu64 " ms",
+			  s->key.client_ip >> 24, (s->key.client_ip >> 16) & 255,
+			  (s->key.client_ip >> 8) & 255, s->key.client_ip & 255, s->key.client_port,
+			  s->key.server_port, tftp_end_name(s->ts.end), s->ts.stats.blocks_sent,
+			  s->ts.stats.blocks_resent, w->now_ms - s->ts.started);
+		eng_sessions_close(&w->sess, s);
+		return;
+	}
+	deadline = tftp_session_next_deadline(&s->ts);
+	if (s->armed_ms != 0 && s->armed_ms <= deadline)
+		return; /* fires earlier than needed; the callback re-arms */
+	ticks = deadline > w->now_ms ? eng_clock_ms_to_tsc(&e->clock, deadline - w->now_ms) : 0;
+	rte_timer_reset(&s->timer, ticks, SINGLE, w->lcore_id, sess_timer_cb, s);
+	s->armed_ms = deadline;
+}
+
+static void sess_timer_cb(struct rte_timer *tim, void *arg)
+{
+	struct eng_sess *s = arg;
+	struct eng_worker *w = info_engine->by_lcore[rte_lcore_id()];
+	struct tftp_tx tx;
+	int n;
+
+	s->armed_ms = 0;
+	if (!s->open)
+		return;
+	if (w->now_ms >= tftp_session_next_deadline(&s->ts)) {
+		n = tftp_session_on_timer(&s->ts, w->now_ms, &tx);
+		if (n > 0) {
+			w->st->tx_tftp_retransmit += n;
+			sess_send(w, s, &tx, NULL, 0);
+		}
+	}
+	sess_after(w, s);
+}
+
+static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
+				uint64_t rx_tsc)
+{
+	struct engine *e = w->eng;
+	const struct catalog_entry *img = NULL;
+	struct tftp_rrq rrq;
+	struct tftp_peer peer;
+	struct tftp_tx tx;
+	struct eng_sess *s;
+	const char *msg;
+	uint16_t code;
+	int rc;
+
+	rc = tftp_parse_request(u->payload, u->payload_len, &rrq);
+	if (rc == 0) {
+		img = catalog_lookup(&e->catalog, rrq.filename, rrq.filename_len, &rc);
+		if (img == NULL && rc == -SB_DROP_TFTP_NOT_FOUND) {
+			w->st->tftp_not_found++;
+			ENG_DEBUG("tftp %u.%u.%u.%u:%u asked for \"%.*s\": not in the catalog",
+				  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255,
+				  u->src_ip & 255, u->src_port, (int)rrq.filename_len, rrq.filename);
+		}
+	}
+	if (rc < 0) {
+		count_drop(w, rc);
+		if (tftp_error_for_drop(rc, &code, &msg))
+			tftp_send_error(w, u, TFTP_PORT, code, msg, rx_tsc);
+		goto done;
+	}
+	s = eng_sessions_open(&w->sess, u->src_ip, u->src_port);
+	if (s == NULL) {
+		w->st->drops[SB_DROP_ENG_SESS_FULL]++;
+		w->st->tftp_sessions_refused++;
+		/* Powers of two only: a storm must not turn into a log storm. */
+		if (rte_is_power_of_2(w->st->tftp_sessions_refused))
+			ENG_LOG(WARNING,
+				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
+				" requests refused so far",
+				w->lcore_id, w->sess.cap, w->st->tftp_sessions_refused);
+		tftp_send_error(w, u, TFTP_PORT, TFTP_ERR_UNDEF, "server busy, retry later", rx_tsc);
+		goto done;
+	}
+	s->peer = *u;
+	s->peer.payload = NULL;
+	s->peer.payload_len = 0;
+	s->start_tsc = rx_tsc;
+	s->bytes_block = 0;
+	peer.client_ip = u->src_ip;
+	peer.client_port = u->src_port;
+	peer.server_port = s->key.server_port;
+	rc = tftp_session_start(&s->ts, &peer, &rrq, img, &e->tftp_cfg, w->now_ms, &tx);
+	if (rc < 0) {
+		eng_sessions_close(&w->sess, s);
+		goto done;
+	}
+	w->st->tftp_sessions_started++;
+	w->st->tftp_sessions_active++;
+	ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u: \"%s\" blksize %u windowsize %u",
+		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255,
+		  u->src_ip & 255, u->src_port, s->key.server_port, img->name,
+		  s->ts.params.blksize, s->ts.params.windowsize);
+	sess_send(w, s, &tx, u, rx_tsc);
+	sess_after(w, s);
+done:
+	rte_pktmbuf_free(m);
+}
+
+static void handle_tftp_transfer(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
+				 uint64_t rx_tsc)
+{
+	struct eng_sess *s;
+	struct tftp_tx tx;
+	int rc;
+
+	s = eng_sessions_lookup(&w->sess, u->src_ip, u->src_port, u->dst_port);
+	if (s == NULL) {
+		/* A live session on that port with another client: RFC 1350 4, ERROR 5. */
+		s = eng_sessions_by_port(&w->sess, u->dst_port);
+		if (s == NULL) {
+			w->st->drops[SB_DROP_ENG_SESS_UNKNOWN]++;
+			goto done;
+		}
+	}
+	rc = tftp_session_on_packet(&s->ts, u->src_ip, u->src_port, u->payload, u->payload_len,
+				    w->now_ms, &tx);
+	if (rc < 0)
+		count_drop(w, rc);
+	sess_send(w, s, &tx, u, rx_tsc);
+	sess_after(w, s);
+done:
+	rte_pktmbuf_free(m);
+}
+
+/* ---- classification ---- */
+
+/* Which worker owns a transfer port (ports are split evenly between workers). */
+static inline unsigned int port_owner(const struct engine *e, uint16_t port)
+{
+	for (unsigned int i = 0; i < e->n_workers; i++)
+		if (eng_sessions_owns_port(&e->workers[i]->sess, port))
+			return i;
+	return UINT32_MAX;
+}
+
+/* Give m to worker idx (keeping its rx TSC for the latency histogram). */
+static void handoff(struct eng_worker *w, unsigned int idx, struct rte_mbuf *m, uint64_t rx_tsc)
+{
+	*rx_tsc_field(w->eng, m) = rx_tsc;
+	if (rte_ring_enqueue(w->eng->workers[idx]->inbox, m) < 0) {
+		w->st->drops[SB_DROP_ENG_HANDOFF_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
+{
+	struct engine *e = w->eng;
+	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct pkt_udp u;
+	size_t l3;
+	unsigned int owner;
+	int rc;
+
+	w->st->rx_pkts++;
+	w->st->rx_bytes += m->pkt_len;
+	if (unlikely(m->nb_segs > 1)) {
+		w->st->drops[SB_DROP_ENG_RX_MULTISEG]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rc = pkt_parse_udp(frame, m->data_len, e->cfg.udp_csum == SBCFG_CSUM_VERIFY, &u);
+	if (unlikely(rc < 0)) {
+		if (rc == -SB_DROP_NOT_IPV4 &&
+		    pkt_ethertype(frame, m->data_len, &l3) == PKT_ETHERTYPE_ARP) {
+			handle_arp(w, m, rx_tsc);
+			return;
+		}
+		count_drop(w, rc);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	switch (u.dst_port) {
+	case PORT_DHCP_SERVER:
+	case PORT_PXE:
+		if (w->idx != 0) {
+			handoff(w, 0, m, rx_tsc);
+			return;
+		}
+		if (u.dst_port == PORT_PXE)
+			w->st->rx_pxe++;
+		else
+			w->st->rx_dhcp++;
+		handle_dhcp(w, m, &u, rx_tsc);
+		return;
+	case TFTP_PORT:
+		w->st->rx_tftp_req++;
+		if (!e->cfg.tftp.enabled) {
+			w->st->drops[SB_DROP_ENG_TFTP_OFF]++;
+			break;
+		}
+		if (u.dst_ip != e->cfg.server_ip) {
+			w->st->drops[SB_DROP_ENG_NOT_OUR_IP]++;
+			break;
+		}
+		handle_tftp_request(w, m, &u, rx_tsc);
+		return;
+	default:
+		if (!eng_sessions_owns_port(&w->sess, u.dst_port)) {
+			owner = e->n_workers > 1 ? port_owner(e, u.dst_port) : UINT32_MAX;
+			if (owner != UINT32_MAX) {
+				handoff(w, owner, m, rx_tsc);
+				return;
+			}
+			w->st->drops[SB_DROP_UDP_NO_SERVICE]++;
+			break;
+		}
+		w->st->rx_tftp_xfer++;
+		if (u.dst_ip != e->cfg.server_ip) {
+			w->st->drops[SB_DROP_ENG_NOT_OUR_IP]++;
+			break;
+		}
+		handle_tftp_transfer(w, m, &u, rx_tsc);
+		return;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void run_timers(struct eng_worker *w, uint64_t tsc)
+{
+	w->now_tsc = tsc;
+	w->now_ms = eng_clock_ms(&w->eng->clock, tsc);
+	w->st->timer_runs++;
+	rte_timer_manage();
+}
+
+int eng_lcore_main(void *arg)
+{
+	struct engine *e = arg;
+	struct eng_worker *w = e->by_lcore[rte_lcore_id()];
+	struct rte_mbuf *pkts[ENG_BURST];
+	const uint64_t timer_period = e->clock.hz / (1000000 / ENG_TIMER_US);
+	uint64_t tsc, last_timers = 0;
+	uint16_t nb_rx, nb_in, i;
+
+	if (w == NULL)
+		return 0;
+	ENG_LOG(INFO, "lcore %u polls port %u queue %u, transfer ports %u-%u, %u sessions%s",
+		w->lcore_id, e->port.port_id, w->queue, w->sess.port_lo, w->sess.port_hi,
+		w->sess.cap, w->idx == 0 ? ", DHCP" : "");
+	while (!eng_force_quit) {
+		tsc = rte_rdtsc();
+		nb_rx = rte_eth_rx_burst(e->port.port_id, w->queue, pkts, ENG_BURST);
+		nb_in = 0;
+		if (w->inbox)
+			nb_in = (uint16_t)rte_ring_dequeue_burst(w->inbox, (void **)(pkts + nb_rx),
+								 ENG_BURST - nb_rx, NULL);
+		if (unlikely(nb_rx + nb_in == 0)) {
+			if (tsc - last_timers > timer_period) {
+				run_timers(w, tsc);
+				last_timers = tsc;
+				tx_flush(w);
+			}
+			rte_pause();
+			continue;
+		}
+		w->now_tsc = tsc;
+		w->now_ms = eng_clock_ms(&e->clock, tsc);
+		w->now_unix = eng_clock_unix_s(&e->clock, tsc);
+		for (i = 0; i < nb_rx + nb_in; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		for (i = 0; i < nb_rx; i++)
+			handle_frame(w, pkts[i], tsc);
+		for (; i < nb_rx + nb_in; i++) {
+			w->st->rx_handoff++;
+			w->st->rx_pkts--; /* counted by the lcore that received it */
+			w->st->rx_bytes -= pkts[i]->pkt_len;
+			handle_frame(w, pkts[i], *rx_tsc_field(e, pkts[i]));
+		}
+		tx_flush(w);
+		if (unlikely(tsc - last_timers > timer_period)) {
+			run_timers(w, tsc);
+			last_timers = tsc;
+			tx_flush(w);
+		}
+	}
+	tx_flush(w);
+	ENG_LOG(INFO, "lcore %u stops: %u TFTP sessions open", w->lcore_id, w->sess.n_active);
+	return 0;
+}
+
+void eng_lcore_set_engine(struct engine *e)
+{
+	info_engine = e;
+}
+
+int eng_lcore_sessions_info(unsigned int idx, struct eng_sessions_info *out)
+{
+	const struct eng_worker *w;
+
+	if (info_engine == NULL || idx >= info_engine->n_workers)
+		return -1;
+	w = info_engine->workers[idx];
+	out->lcore = w->lcore_id;
+	out->active = w->sess.n_active;
+	out->capacity = w->sess.cap;
+	out->port_lo = w->sess.port_lo;
+	out->port_hi = w->sess.port_hi;
+	return 0;
+}

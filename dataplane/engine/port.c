@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "port.h"
+
+int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *pool, char *err,
+		  size_t errlen)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = ENG_PORT_RX_DESC, nb_txd = ENG_PORT_TX_DESC;
+	uint16_t port_id, n_ports = 0, q;
+	int socket, rc;
+
+	memset(p, 0, sizeof(*p));
+	RTE_ETH_FOREACH_DEV(port_id)
+	{
+		if (n_ports++ == 0)
+			p->port_id = port_id;
+	}
+	if (n_ports == 0) {
+		snprintf(err, errlen,
+			 "no DPDK port: check the --vdev/-a arguments (net_af_xdp needs the "
+			 "interface to exist in this network namespace)");
+		return -ENODEV;
+	}
+	if (n_ports > 1)
+		snprintf(err, errlen, "%u ports probed, serving the first (%u)", n_ports,
+			 p->port_id);
+
+	rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %u: dev_info: %s", p->port_id, strerror(-rc));
+		return rc;
+	}
+	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	p->kernel_behind = strcmp(info.driver_name, "net_af_xdp") == 0;
+	if (n_queues > info.max_rx_queues || n_queues > info.max_tx_queues) {
+		snprintf(err, errlen,
+			 "port %u (%s): %u queues requested, device has %u rx / %u tx (veth: "
+			 "create it with numrxqueues/numtxqueues; net_af_xdp: queue_count=)",
+			 p->port_id, p->driver, n_queues, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	p->n_queues = n_queues;
+
+	memset(&conf, 0, sizeof(conf));
+	if (n_queues > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	rc = rte_eth_dev_configure(p->port_id, n_queues, n_queues, &conf);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %u (%s): configure: %s", p->port_id, p->driver,
+			 strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %u: descriptors: %s", p->port_id, strerror(-rc));
+		return rc;
+	}
+	socket = rte_eth_dev_socket_id(p->port_id);
+	for (q = 0; q < n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, socket, NULL, pool);
+		if (rc < 0) {
+			snprintf(err, errlen, "port %u (%s): rx queue %u: %s", p->port_id,
+				 p->driver, q, strerror(-rc));
+			return rc;
+		}
+		rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, socket, NULL);
+		if (rc < 0) {
+			snprintf(err, errlen, "port %u (%s): tx queue %u: %s", p->port_id,
+				 p->driver, q, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(p->port_id);
+	if (rc < 0) {
+		snprintf(err, errlen, "port %u (%s): start: %s", p->port_id, p->driver,
+			 strerror(-rc));
+		return rc;
+	}
+	rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (rte_eth_dev_get_mtu(p->port_id, &p->mtu) < 0 || p->mtu == 0)
+		p->mtu = RTE_ETHER_MTU;
+	/* Without a kernel behind the port, see frames for the MAC set in the config too. */
+	if (!p->kernel_behind)
+		rte_eth_promiscuous_enable(p->port_id);
+	return 0;
+}
+
+#ifdef SB_HAVE_XDP_CTL
+#include <net/if.h>
+
+#include <rte_byteorder.h>
+
+#include "xdp_ctl.h"
+
+/* Open the maps of the program on iface (no bpffs needed), else the pinned ones. */
+static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port_hi,
+			      uint32_t server_ip, char *err, size_t errlen)
+{
+	struct xdp_ctl ctl = {.settings_fd = -1, .counters_fd = -1};
+	struct sb_xdp_settings s;
+	unsigned int ifindex = if_nametoindex(iface);
+	int rc = -ENOENT;
+
+	if (ifindex)
+		rc = xdp_ctl_open_ifindex(&ctl, ifindex);
+	if (rc < 0)
+		rc = xdp_ctl_open_pinned(&ctl, NULL);
+	if (rc < 0) {
+		snprintf(err, errlen, "XDP settings map of %s not found: %s", iface, strerror(-rc));
+		return rc;
+	}
+	rc = xdp_ctl_settings_get(&ctl, &s);
+	if (rc == 0) {
+		s.flags |= SB_XDP_F_ENABLE;
+		s.xfer_port_lo = port_lo;
+		s.xfer_port_hi = port_hi;
+		s.server_ip_be = rte_cpu_to_be_32(server_ip);
+		rc = xdp_ctl_settings_set(&ctl, &s);
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "XDP settings of %s: %s", iface, strerror(-rc));
+	xdp_ctl_close(&ctl);
+	return rc;
+}
+#endif
+
+int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
+			  uint16_t port_hi, uint32_t server_ip, char *err, size_t errlen)
+{
+	if (!p->kernel_behind)
+		return 0;
+#ifdef SB_HAVE_XDP_CTL
+	return xdp_settings_write(iface, port_lo, port_hi, server_ip, err, errlen);
+#else
+	snprintf(err, errlen,
+		 "built without xdp_ctl: the XDP program keeps its defaults (transfer ports %u-%u "
+		 "not steered)",
+		 port_lo, port_hi);
+	return -ENOTSUP;
+#endif
+}
+
+void eng_port_close(struct eng_port *p)
+{
+	rte_eth_dev_stop(p->port_id);
+	rte_eth_dev_close(p->port_id);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stats.h - per-lcore counters, drop reasons by name, and an rx->tx latency
+ * histogram; shown through DPDK telemetry (/stormboot/stats, /stormboot/latency,
+ * /stormboot/sessions) and printed at exit.
+ *
+ * Each lcore writes only its own struct eng_stats (no atomics, no sharing);
+ * readers (telemetry thread, exit report) sum over lcores and may see a value
+ * a few packets old.
+ */
+#ifndef SB_ENG_STATS_H
+#define SB_ENG_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+
+#include "sb_drop.h"
+
+/* X(field, "description"): every counter, once. */
+#define ENG_STATS_COUNTERS(X)                                                                      \
+	X(rx_pkts, "frames received")                                                              \
+	X(rx_bytes, "bytes received")                                                              \
+	X(tx_pkts, "frames transmitted")                                                           \
+	X(tx_bytes, "bytes transmitted")                                                           \
+	X(rx_arp, "ARP frames received")                                                           \
+	X(rx_dhcp, "DHCP/BOOTP frames received (UDP 67)")                                          \
+	X(rx_pxe, "PXE boot server frames received (UDP 4011)")                                    \
+	X(rx_tftp_req, "TFTP requests received (UDP 69)")                                          \
+	X(rx_tftp_xfer, "TFTP frames received on transfer ports")                                  \
+	X(rx_handoff, "frames handed over from another lcore")                                     \
+	X(tx_arp, "ARP replies sent")                                                              \
+	X(tx_dhcp, "DHCP replies sent")                                                            \
+	X(tx_tftp, "TFTP frames sent (OACK, DATA, ERROR)")                                         \
+	X(tx_tftp_error, "TFTP ERROR packets sent")                                                \
+	X(tx_tftp_retransmit, "TFTP frames sent by a retransmission timer")                        \
+	X(tftp_sessions_started, "TFTP sessions started")                                          \
+	X(tftp_sessions_completed, "TFTP sessions that delivered the whole file")                  \
+	X(tftp_sessions_given_up, "TFTP sessions reclaimed after the client vanished (timeout)")    \
+	X(tftp_sessions_aborted, "TFTP sessions ended by a client ERROR or a protocol error")      \
+	X(tftp_sessions_refused, "TFTP requests refused: table full (ERROR 'server busy')")        \
+	X(tftp_sessions_active, "TFTP sessions open now (gauge)")                                  \
+	X(tftp_bytes_served, "file bytes of TFTP DATA sent (first transmissions only)")           \
+	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
+	X(dhcp_replies, "DHCP replies built")                                                      \
+	X(timer_runs, "timer wheel runs")
+
+/* Log-linear latency histogram over nanoseconds: 2^ENG_LAT_SUB_BITS buckets per power of 2. */
+#define ENG_LAT_SUB_BITS 4
+#define ENG_LAT_SUB	 (1u << ENG_LAT_SUB_BITS)
+#define ENG_LAT_BUCKETS	 ((64 - ENG_LAT_SUB_BITS + 1) * ENG_LAT_SUB)
+
+struct eng_lat_hist {
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint64_t bucket[ENG_LAT_BUCKETS];
+};
+
+struct eng_stats {
+#define ENG_STATS_FIELD(f, d) uint64_t f;
+	ENG_STATS_COUNTERS(ENG_STATS_FIELD)
+#undef ENG_STATS_FIELD
+	uint64_t drops[SB_DROP__COUNT];
+	struct eng_lat_hist lat;
+} __rte_cache_aligned;
+
+/* Bucket index of a latency in ns. */
+static inline unsigned int eng_lat_bucket(uint64_t ns)
+{
+	unsigned int e;
+
+	if (ns < ENG_LAT_SUB)
+		return (unsigned int)ns;
+	e = 63u - (unsigned int)__builtin_clzll(ns); /* e >= ENG_LAT_SUB_BITS */
+	return (e - ENG_LAT_SUB_BITS + 1) * ENG_LAT_SUB +
+	       (unsigned int)((ns >> (e - ENG_LAT_SUB_BITS)) & (ENG_LAT_SUB - 1));
+}
+
+/* Smallest latency (ns) that falls into bucket b (the next bucket's lower bound is its upper). */
+uint64_t eng_lat_bucket_low(unsigned int b);
+
+static inline void eng_lat_record(struct eng_lat_hist *h, uint64_t ns)
+{
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->bucket[eng_lat_bucket(ns)]++;
+}
+
+/* Percentile summary of a histogram. */
+struct eng_lat_summary {
+	uint64_t count, mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+};
+
+/* The per-lcore counters (indexed by rte_lcore_id()). */
+extern struct eng_stats eng_stats[RTE_MAX_LCORE];
+
+/* Sum of all lcores into *out (out->lat merged too). */
+void eng_stats_total(struct eng_stats *out);
+/* Percentiles (upper bound of the bucket holding the rank; max is exact). */
+void eng_lat_summarize(const struct eng_lat_hist *h, struct eng_lat_summary *out);
+
+/* Sessions gauge source for /stormboot/sessions: filled by tftp_sessions.c. */
+struct eng_sessions_info {
+	uint32_t lcore;
+	uint32_t active;
+	uint32_t capacity;
+	uint16_t port_lo, port_hi;
+};
+
+/*
+ * Register /stormboot/stats, /stormboot/latency, /stormboot/sessions.
+ * sessions_fn(i, out) describes the session table of the i-th polling lcore
+ * and returns 0, or non-zero past the last one.
+ */
+int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
+						    struct eng_sessions_info *out));
+
+/* Human-readable report: totals, non-zero drops by name, latency percentiles. */
+void eng_stats_print(FILE *f);
+
+#endif

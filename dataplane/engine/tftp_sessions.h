@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tftp_sessions.h - one lcore's TFTP session table: sessions preallocated to
+ * capacity, found through an rte_hash keyed by {client ip, client port,
+ * server port}, each with its own server transfer port (TID) from this lcore's
+ * share of the configured range and its own rte_timer.
+ *
+ * Single-threaded: only the owning lcore touches a table (no locks). The
+ * hash is created without multi-writer / RW-concurrency flags for that reason.
+ */
+#ifndef SB_ENG_TFTP_SESSIONS_H
+#define SB_ENG_TFTP_SESSIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_timer.h>
+
+#include "pkt.h"
+#include "tftp_session.h"
+
+struct rte_hash;
+
+struct eng_sess_key {
+	uint32_t client_ip; /* host order */
+	uint16_t client_port;
+	uint16_t server_port;
+};
+_Static_assert(sizeof(struct eng_sess_key) == 8, "hash key is 8 bytes, no padding");
+
+struct eng_sess {
+	struct tftp_session ts; /* the protocol state (core) */
+	struct rte_timer timer;
+	uint64_t armed_ms;   /* deadline the timer is armed for, 0 = not armed */
+	struct eng_sess_key key;
+	struct pkt_udp peer; /* the RRQ's addressing (MACs, VLAN tags); payload not kept */
+	uint64_t start_tsc;
+	uint64_t bytes_block; /* highest block whose bytes were counted as served */
+	uint32_t idx; /* slot in the table */
+	bool open;
+} __rte_cache_aligned;
+
+struct eng_sessions {
+	struct rte_hash *hash;
+	struct eng_sess *v; /* cap slots */
+	uint32_t cap;
+	uint32_t n_active;
+	uint32_t *free_slots; /* stack of free slot indexes */
+	uint32_t n_free_slots;
+	/* Transfer ports [port_lo, port_hi]: a FIFO of free ones (least recently used first, so a
+	 * late packet of an ended session rarely meets a new one on the same port). */
+	uint16_t port_lo, port_hi;
+	uint16_t *free_ports;
+	uint32_t n_ports, ports_head, n_free_ports;
+	uint32_t *port_slot; /* port - port_lo -> slot, UINT32_MAX = unused */
+	unsigned int lcore;
+};
+
+/*
+ * Create the table of lcore `lcore` on NUMA socket `socket`, with room for cap
+ * sessions on transfer ports [port_lo, port_hi]. cap is lowered to the number
+ * of ports. Returns 0 or a negative errno.
+ */
+int eng_sessions_create(struct eng_sessions *t, unsigned int lcore, int socket, uint32_t cap,
+			uint16_t port_lo, uint16_t port_hi);
+
+/* Free everything (stops the timers). */
+void eng_sessions_destroy(struct eng_sessions *t);
+
+/*
+ * Take a slot and a transfer port for a new session with client ip:port.
+ * NULL when the table or the ports are exhausted. The session's ts is zeroed.
+ */
+struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip,
+				   uint16_t client_port);
+
+/* The session for this exact {client ip, client port, server port}, or NULL. */
+struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t client_ip,
+				     uint16_t client_port, uint16_t server_port);
+
+/* The session holding server_port (whoever the client), or NULL. */
+struct eng_sess *eng_sessions_by_port(const struct eng_sessions *t, uint16_t server_port);
+
+/* True if server_port is in this table's range. */
+static inline bool eng_sessions_owns_port(const struct eng_sessions *t, uint16_t server_port)
+{
+	return server_port >= t->port_lo && server_port <= t->port_hi;
+}
+
+/* Release a session: timer stopped, key removed, slot and port back to the free lists. */
+void eng_sessions_close(struct eng_sessions *t, struct eng_sess *s);
+
+#endif

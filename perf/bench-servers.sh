@@ -1,0 +1,685 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# bench-servers.sh - stormboot against the reference servers, same lab, same run.
+#
+#   sudo perf/bench-servers.sh [--quick] [--only dhcp|tftp] [--servers LIST]
+#                              [--build DIR] [--image-mib N] [--clients "1 16 64"]
+#                              [--client curl|atftp] [--step-secs S] [--max-minutes M]
+#
+# DHCP (ISC perfdhcp, relayed unicast with giaddr, random MACs from a list):
+#   DORA/s at < 1 % drops (rate stepped up, then bisected; best passing rate) and
+#   the time to provision an avalanche of 5,000 clients, against dnsmasq, Kea
+#   (multi-threaded, memfile persist false, and persist true) and stormboot.
+#   Also perfdhcp's own ceiling, so it is not mistaken for a server's.
+# TFTP (N parallel clients fetching one image, every download compared with cmp):
+#   aggregate MB/s and per-client completion p50/max for N = 1, 16, 64 against
+#   dnsmasq, tftpd-hpa and stormboot.
+# Prints a table with stormboot's ratio to each reference and the RSS of every
+# server at start and end; a copy goes to perf/results/<date>.txt.
+#
+# Lab: network namespaces sbperf-srv and sbperf-cli joined by one veth pair,
+# addresses from 198.18.0.0/15 only. Everything started here is killed by PID
+# and the namespaces are deleted on exit. The run is bounded (--max-minutes).
+# docs/PERFORMANCE.md explains the figures and the fairness settings.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# ---------------------------------------------------------------- settings
+quick=0
+only=all
+servers_opt=""
+build_dir=""
+image_mib=32
+clients_list="1 16 64"
+tftp_client=curl
+step_secs=5
+max_minutes=15
+blksize=1468
+
+usage() {
+	sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//'
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 ;;
+	--only) only=$2; shift ;;
+	--servers) servers_opt=$2; shift ;;
+	--build) build_dir=$2; shift ;;
+	--image-mib) image_mib=$2; shift ;;
+	--clients) clients_list=$2; shift ;;
+	--client) tftp_client=$2; shift ;;
+	--step-secs) step_secs=$2; shift ;;
+	--max-minutes) max_minutes=$2; shift ;;
+	--blksize) blksize=$2; shift ;;
+	-h | --help) usage ;;
+	*) echo "bench-servers: unknown option $1" >&2; usage ;;
+	esac
+	shift
+done
+
+if [ $quick = 1 ]; then
+	step_secs=2
+	image_mib=8
+	clients_list="1 16"
+	max_minutes=5
+fi
+case "$only" in all | dhcp | tftp) ;; *) echo "--only dhcp|tftp" >&2; exit 2 ;; esac
+case "$tftp_client" in curl | atftp) ;; *) echo "--client curl|atftp" >&2; exit 2 ;; esac
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench-servers: needs root (network namespaces)" >&2
+	exit 2
+fi
+
+# DHCP figures per server configuration; TFTP per server.
+dhcp_servers="dnsmasq kea kea-durable stormboot"
+[ $quick = 1 ] && dhcp_servers="dnsmasq kea stormboot"
+tftp_servers="dnsmasq tftpd-hpa stormboot"
+if [ -n "$servers_opt" ]; then
+	pick() {
+		local out="" s
+		for s in $1; do
+			case ",$servers_opt," in *",$s,"*) out="$out $s" ;; esac
+		done
+		echo $out
+	}
+	dhcp_servers=$(pick "$dhcp_servers")
+	tftp_servers=$(pick "$tftp_servers")
+fi
+
+# Lab addresses (198.18.0.0/15 only). The client address doubles as the relay
+# address (giaddr) that perfdhcp puts in every request.
+NS_S=sbperf-srv
+NS_C=sbperf-cli
+IF_S=sbperf-s
+IF_C=sbperf-c
+SRV_IP=198.18.0.1
+CLI_IP=198.18.0.2
+PREFIX=16
+POOL_LO=198.18.1.0
+POOL_HI=198.18.255.250 # 65,275 addresses: far more than the MACs we use
+DHCP_MACS=10000	       # distinct clients in the rate steps (they renew when picked again)
+AVALANCHE=5000
+
+run=$(mktemp -d /tmp/sbperf.XXXXXX)
+chmod 755 "$run"
+started_pids=()
+declare -A R     # R[server|figure] = value
+declare -A RSS   # RSS[server|phase] = "start_kB end_kB"
+notes=()
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# ---------------------------------------------------------------- cleanup
+kill_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local p
+	trap - EXIT INT TERM
+	for p in "${started_pids[@]}"; do
+		kill_pid "$p"
+	done
+	ip netns del $NS_S 2>/dev/null
+	ip netns del $NS_C 2>/dev/null
+	rm -rf "$run"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# Bound the whole run: the watchdog sends us SIGTERM, the trap cleans up.
+(
+	sleep $((max_minutes * 60))
+	echo "bench-servers: time limit of $max_minutes minutes reached, stopping" >&2
+	kill -TERM $$
+) &
+started_pids+=($!)
+
+# ---------------------------------------------------------------- lab
+lab_up() {
+	ip netns del $NS_S 2>/dev/null
+	ip netns del $NS_C 2>/dev/null
+	ip netns add $NS_S || return 1
+	ip netns add $NS_C || return 1
+	# One queue pair: the dataplane polls one queue on one lcore (config "queues": 1).
+	ip link add $IF_S netns $NS_S numrxqueues 1 numtxqueues 1 type veth \
+		peer name $IF_C netns $NS_C || return 1
+	ip -n $NS_S addr add $SRV_IP/$PREFIX dev $IF_S
+	ip -n $NS_C addr add $CLI_IP/$PREFIX dev $IF_C
+	ip -n $NS_S link set lo up
+	ip -n $NS_C link set lo up
+	ip -n $NS_S link set $IF_S up
+	ip -n $NS_C link set $IF_C up
+	# Enough socket buffer for bursts (avalanche) on every server alike.
+	ip netns exec $NS_S sysctl -qw net.core.rmem_max=8388608 net.core.rmem_default=4194304
+	ip netns exec $NS_C sysctl -qw net.core.rmem_max=8388608 net.core.rmem_default=4194304
+	ip netns exec $NS_C sysctl -qw net.ipv4.ip_local_port_range="20000 60999"
+}
+
+# Start a command in the server namespace in the background; its PID in $bg_pid.
+# (ip netns exec execs the command, so the PID is the server's own.)
+start_in_srv() {
+	local logf=$1
+	shift
+	ip netns exec $NS_S "$@" >"$logf" 2>&1 &
+	bg_pid=$!
+	started_pids+=($bg_pid)
+}
+
+stop_pid() {
+	kill_pid "$1"
+}
+
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo "?"
+}
+
+hugepages_used_kb() {
+	awk '/^HugePages_Total:/ { t = $2 } /^HugePages_Free:/ { f = $2 }
+	     /^Hugepagesize:/ { s = $2 } END { print (t - f) * s }' /proc/meminfo
+}
+
+# CPU ticks (user + system, all threads) of a process.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+wait_udp_port() { # ns port seconds
+	local i
+	for i in $(seq 1 $(($3 * 10))); do
+		ip netns exec "$1" ss -Hlun "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- servers
+# Each start function sets srv_pid (0 on failure) and leaves its log in $run.
+
+dnsmasq_start() { # mode: dhcp | dhcp-durable | tftp
+	local mode=$1 args
+	args=(--no-daemon --conf-file=/dev/null --port=0 --interface=$IF_S --bind-interfaces
+		--pid-file="$run/dnsmasq.pid" --log-facility="$run/dnsmasq.log")
+	case $mode in
+	dhcp | dhcp-durable)
+		# Fairness: a range as big as Kea's, no lease limit in the way,
+		# no ping before offering (Kea does none), no per-lease log line.
+		args+=(--dhcp-range=$POOL_LO,$POOL_HI,255.255.0.0,1h --dhcp-lease-max=200000
+			--dhcp-authoritative --no-ping --quiet-dhcp)
+		if [ $mode = dhcp ]; then
+			args+=(--leasefile-ro)
+		else
+			args+=(--dhcp-leasefile="$run/dnsmasq.leases")
+		fi
+		;;
+	tftp)
+		args+=(--enable-tftp --tftp-root="$run/tftp" --tftp-max=1000 --quiet-tftp)
+		;;
+	esac
+	start_in_srv "$run/dnsmasq.out" dnsmasq "${args[@]}"
+	srv_pid=$bg_pid
+	local port=67
+	[ $mode = tftp ] && port=69
+	wait_udp_port $NS_S $port 5 || { log "dnsmasq did not start: $(tail -3 "$run/dnsmasq.out")"; srv_pid=0; }
+}
+
+kea_start() { # mode: dhcp | dhcp-durable
+	local persist=false
+	[ "$1" = dhcp-durable ] && persist=true
+	rm -f "$run/kea-leases4.csv"*
+	cat >"$run/kea-dhcp4.json" <<-EOF
+	{ "Dhcp4": {
+	  "interfaces-config": { "interfaces": [ "$IF_S" ], "dhcp-socket-type": "udp" },
+	  "lease-database": { "type": "memfile", "persist": $persist,
+	                      "name": "$run/kea-leases4.csv", "lfc-interval": 0 },
+	  "multi-threading": { "enable-multi-threading": true, "thread-pool-size": 2,
+	                       "packet-queue-size": 64 },
+	  "valid-lifetime": 3600,
+	  "subnet4": [ { "id": 1, "subnet": "198.18.0.0/$PREFIX",
+	                 "pools": [ { "pool": "$POOL_LO - $POOL_HI" } ] } ],
+	  "loggers": [
+	    { "name": "kea-dhcp4", "severity": "WARN",
+	      "output_options": [ { "output": "$run/kea.log" } ] },
+	    { "name": "kea-dhcp4.options", "severity": "WARN",
+	      "output_options": [ { "output": "$run/kea.log" } ] } ]
+	} }
+	EOF
+	start_in_srv "$run/kea.out" env KEA_PIDFILE_DIR="$run" KEA_LOCKFILE_DIR="$run" \
+		kea-dhcp4 -c "$run/kea-dhcp4.json"
+	srv_pid=$bg_pid
+	wait_udp_port $NS_S 67 10 || { log "kea did not start: $(tail -3 "$run/kea.out")"; srv_pid=0; }
+}
+
+tftpd_start() {
+	# -L foreground, -s chroot to the root, -B max blksize as large as we ask for.
+	start_in_srv "$run/tftpd.out" in.tftpd -L -4 -s -B 65464 -a $SRV_IP:69 "$run/tftp"
+	srv_pid=$bg_pid
+	wait_udp_port $NS_S 69 5 || { log "in.tftpd did not start: $(tail -3 "$run/tftpd.out")"; srv_pid=0; }
+}
+
+# ------------------------------------------------- stormboot (pluggable)
+# The dataplane binary from the build dir; SB_DATAPLANE=path overrides it,
+# SB_EAL_ARGS / SB_APP_ARGS override how it is started.
+sb_bin=""
+sb_find() {
+	local d
+	if [ -n "${SB_DATAPLANE:-}" ]; then
+		sb_bin=$SB_DATAPLANE
+	else
+		for d in "$build_dir" "$top/build" /tmp/build-*; do
+			[ -n "$d" ] && [ -x "$d/dataplane/engine/stormboot-dataplane" ] &&
+				{ sb_bin="$d/dataplane/engine/stormboot-dataplane"; break; }
+		done
+	fi
+	[ -n "$sb_bin" ] && [ -x "$sb_bin" ]
+}
+
+sb_xdp_obj() {
+	local d=$(dirname "$(dirname "$(dirname "$sb_bin")")")
+	ls "$d"/bpf/*.o 2>/dev/null | head -1
+}
+
+sb_prepare_host() {
+	if [ -x "$top/tests/lab/prepare-host.sh" ]; then
+		"$top/tests/lab/prepare-host.sh" >/dev/null || return 1
+	else
+		local n=$(cat /proc/sys/vm/nr_hugepages)
+		[ "$n" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages
+		mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages; }
+		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	fi
+}
+
+sb_config() { # file
+	cat >"$1" <<-EOF
+	{
+	  "interface": "$IF_S",
+	  "server_ip": "$SRV_IP",
+	  "queues": 1,
+	  "dhcp": {
+	    "mode": "full",
+	    "subnets": [ { "subnet": "198.18.0.0/$PREFIX",
+	                   "pool": { "start": "$POOL_LO", "end": "$POOL_HI" },
+	                   "lease_time": 3600 } ],
+	    "boot": { "bios": "undionly.kpxe", "uefi_x64": "ipxe.efi", "ipxe_script": "boot.ipxe" }
+	  },
+	  "tftp": { "max_sessions": 1024 },
+	  "images": [ { "name": "image.bin", "path": "$run/tftp/image.bin" } ]
+	}
+	EOF
+}
+
+sb_start() { # mode (unused: one config serves both)
+	local xdp eal app
+	sb_config "$run/stormboot.json"
+	xdp=$(sb_xdp_obj)
+	# One lcore (core 1) for the poll loop, main lcore on core 0.
+	eal=${SB_EAL_ARGS:-"-l 0,1 --main-lcore 0 --no-pci --file-prefix sbperf --in-memory"}
+	app=${SB_APP_ARGS:-"--config $run/stormboot.json"}
+	# shellcheck disable=SC2086
+	start_in_srv "$run/stormboot.out" "$sb_bin" $eal -- $app
+	srv_pid=$bg_pid
+	local i
+	for i in $(seq 1 100); do
+		kill -0 $srv_pid 2>/dev/null || break
+		grep -qiE 'ready|serving|running' "$run/stormboot.out" && break
+		sleep 0.1
+	done
+	if ! kill -0 $srv_pid 2>/dev/null; then
+		log "stormboot did not start: $(tail -5 "$run/stormboot.out")"
+		srv_pid=0
+	fi
+	sleep 0.5 # XDP attach and ports up
+}
+
+# Start server $1 for figure family $2 (dhcp | dhcp-durable | tftp); srv_pid.
+server_start() {
+	srv_pid=0
+	case $1 in
+	dnsmasq) dnsmasq_start $2 ;;
+	kea) kea_start dhcp ;;
+	kea-durable) kea_start dhcp-durable ;;
+	tftpd-hpa) tftpd_start ;;
+	stormboot) sb_start $2 ;;
+	esac
+	[ "$srv_pid" != 0 ]
+}
+
+# ---------------------------------------------------------------- DHCP
+mac_list() { # count seed file: locally administered unicast MACs, random
+	awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed);
+		for (i = 0; i < n; i++) {
+			printf "02"; for (j = 0; j < 5; j++) printf ":%02x", int(rand() * 256); printf "\n" } }' |
+		sort -u >"$3"
+}
+
+# One perfdhcp step at rate $1 for $step_secs; sets st_rate, st_drop (max of
+# the two exchanges, %), st_cpu (perfdhcp CPU %), st_srv_cpu (server CPU %).
+perfdhcp_step() {
+	local r=$1 out=$run/perfdhcp.step t0 t1 c0 c1 hz
+	hz=$(getconf CLK_TCK)
+	c0=$(cpu_ticks $srv_pid)
+	t0=$(date +%s%N)
+	ip netns exec $NS_C timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
+		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -r "$r" -p "$step_secs" -D 5% -d 1 $SRV_IP \
+		>"$out" 2>&1
+	t1=$(date +%s%N)
+	c1=$(cpu_ticks $srv_pid)
+	st_rate=$(awk '/^Rate:/ { print int($2); exit }' "$out")
+	st_drop=$(awk '/drops ratio:/ { v = $3 + 0; if (v > m) m = v; n++ }
+		END { if (n < 2) print 100; else print m }' "$out")
+	# Exchanges that never got as far as a REQUEST (DISCOVERs without an OFFER) are
+	# drops too; perfdhcp reports them in the first block.
+	st_cpu=$(awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3; else print 0 }' "$run/perfdhcp.time" 2>/dev/null)
+	st_srv_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v ns="$((t1 - t0))" \
+		'BEGIN { printf "%d", 100 * (b - a) / hz / (ns / 1e9) }')
+	[ -n "$st_rate" ] || st_rate=0
+}
+
+# DORA/s at < 1 % drops: double the rate until a step fails, then bisect.
+dhcp_rate_search() {
+	local name=$1 r lo=0 hi=0 best=0 best_cpu=0 best_srv=0 limited=0 i
+	r=500
+	[ $quick = 1 ] && r=1000
+	while [ $r -le 64000 ]; do
+		perfdhcp_step $r
+		log "  $name: -r $r -> $st_rate DORA/s, drops $st_drop %, perfdhcp cpu $st_cpu %, server cpu $st_srv_cpu %"
+		if awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }'; then
+			lo=$r
+			if [ "$st_rate" -gt $best ]; then best=$st_rate; best_cpu=$st_cpu; best_srv=$st_srv_cpu; fi
+			# perfdhcp could not send the requested rate and nothing was lost:
+			# the client is the limit, stepping higher measures only perfdhcp.
+			if [ "$st_rate" -lt $((r * 85 / 100)) ]; then
+				limited=1
+				break
+			fi
+			r=$((r * 2))
+		else
+			hi=$r
+			break
+		fi
+		sleep 1
+	done
+	if [ $hi -gt 0 ] && [ $limited = 0 ]; then
+		for i in 1 2; do
+			[ $quick = 1 ] && [ $i = 2 ] && break
+			r=$(((lo + hi) / 2))
+			[ $r -le $lo ] && break
+			sleep 1
+			perfdhcp_step $r
+			log "  $name: -r $r -> $st_rate DORA/s, drops $st_drop %, perfdhcp cpu $st_cpu %, server cpu $st_srv_cpu %"
+			if awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }'; then
+				lo=$r
+				if [ "$st_rate" -gt $best ]; then best=$st_rate; best_cpu=$st_cpu; best_srv=$st_srv_cpu; fi
+			else
+				hi=$r
+			fi
+		done
+	fi
+	R[$name|dora]=$best
+	R[$name|dora_cpu]="$best_srv/$best_cpu"
+	[ $limited = 1 ] && notes+=("$name: perfdhcp could not send faster than $best DORA/s with no drops: the figure is perfdhcp's ceiling, not $name's")
+}
+
+dhcp_avalanche() {
+	local name=$1 out=$run/perfdhcp.aval secs
+	ip netns exec $NS_C timeout 120 perfdhcp -4 -l $IF_C -M "$run/macs-aval.txt" \
+		--scenario avalanche -R $AVALANCHE $SRV_IP >"$out" 2>&1
+	secs=$(sed -n 's/^It took \([0-9]*\):\([0-9]*\):\([0-9.]*\) to provision.*/\1 \2 \3/p' "$out" |
+		awk '{ printf "%.2f", $1 * 3600 + $2 * 60 + $3 }')
+	if [ -z "$secs" ]; then
+		secs=timeout
+		log "  $name: avalanche did not finish in 120 s: $(grep -m1 -i 'still waiting' "$out" | cut -c1-100)"
+	else
+		log "  $name: avalanche of $AVALANCHE clients provisioned in $secs s"
+	fi
+	R[$name|aval]=$secs
+}
+
+dhcp_bench() {
+	local s mode
+	mac_list $DHCP_MACS 42 "$run/macs.txt"
+	# The avalanche draws 5,000 MACs at random from this list; large, so that
+	# few are drawn twice.
+	mac_list 200000 7 "$run/macs-aval.txt"
+	for s in $dhcp_servers; do
+		if [ $s = stormboot ] && [ -z "$sb_bin" ]; then
+			continue
+		fi
+		mode=dhcp
+		[ $s = kea-durable ] && mode=dhcp-durable
+		log "DHCP: $s"
+		# A fresh server for the avalanche (a cold storm), then the rate steps.
+		server_start $s $mode || { R[$s|dora]=error; continue; }
+		RSS[$s|dhcp]="$(rss_kb $srv_pid)"
+		[ $s = stormboot ] && R[$s|huge_start]=$(hugepages_used_kb)
+		dhcp_avalanche $s
+		sleep 1
+		dhcp_rate_search $s
+		RSS[$s|dhcp]="${RSS[$s|dhcp]} $(rss_kb $srv_pid)"
+		[ $s = stormboot ] && R[$s|huge_end]=$(hugepages_used_kb)
+		stop_pid $srv_pid
+		sleep 0.5
+	done
+}
+
+# perfdhcp's ceiling: unthrottled, against the fastest server measured.
+perfdhcp_ceiling() {
+	local s best=0 fastest="" out=$run/perfdhcp.ceil mode
+	for s in $dhcp_servers; do
+		[[ "${R[$s|dora]:-0}" =~ ^[0-9]+$ ]] || continue
+		if [ "${R[$s|dora]}" -gt $best ]; then best=${R[$s|dora]}; fastest=$s; fi
+	done
+	[ -n "$fastest" ] || return
+	mode=dhcp
+	[ $fastest = kea-durable ] && mode=dhcp-durable
+	log "perfdhcp ceiling: unthrottled against $fastest"
+	server_start $fastest $mode || return
+	ip netns exec $NS_C timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
+		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -p "$step_secs" -d 1 $SRV_IP >"$out" 2>&1
+	stop_pid $srv_pid
+	local sent cpu rate
+	sent=$(awk '/sent packets:/ { print $3; exit }' "$out")
+	rate=$(awk '/^Rate:/ { print int($2); exit }' "$out")
+	cpu=$(awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3 }' "$run/perfdhcp.time")
+	R[perfdhcp|send]=$((${sent:-0} / step_secs))
+	R[perfdhcp|dora]=${rate:-0}
+	R[perfdhcp|cpu]=${cpu:-0}
+	R[perfdhcp|against]=$fastest
+}
+
+# ---------------------------------------------------------------- TFTP
+make_image() {
+	mkdir -p "$run/tftp"
+	head -c $((image_mib * 1048576)) /dev/urandom >"$run/tftp/image.bin"
+	chmod 644 "$run/tftp/image.bin"
+	chmod 755 "$run/tftp"
+}
+
+# One client: fetch, compare byte for byte, record "start_ns end_ns status".
+tftp_one() { # index timeout
+	local i=$1 t=$2 s e rc
+	s=$(date +%s%N)
+	if [ $tftp_client = curl ]; then
+		ip netns exec $NS_C timeout "$t" curl -sS --max-time "$t" --tftp-blksize $blksize \
+			"tftp://$SRV_IP/image.bin" -o - 2>"$run/c/$i.err" | cmp -s - "$run/tftp/image.bin"
+	else
+		ip netns exec $NS_C timeout "$t" atftp --option "blksize $blksize" --get -r image.bin \
+			-l /dev/stdout $SRV_IP 2>"$run/c/$i.err" | cmp -s - "$run/tftp/image.bin"
+	fi
+	rc=$?
+	e=$(date +%s%N)
+	echo "$s $e $rc" >"$run/c/$i.res"
+}
+
+# N parallel clients: sets R[server|tftpN_mbs], _p50, _max (seconds).
+tftp_round() { # server N
+	local s=$1 n=$2 i t pids=() fails
+	# Bound: generous for a slow server (2 MB/s per client) plus a floor.
+	t=$((image_mib * n / 2 + 30))
+	[ $t -gt 240 ] && t=240
+	rm -rf "$run/c"
+	mkdir -p "$run/c"
+	for i in $(seq 1 "$n"); do
+		tftp_one "$i" "$t" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	fails=$(cat "$run"/c/*.res | awk '$3 != 0' | wc -l)
+	local got=$(ls "$run"/c/*.res 2>/dev/null | wc -l)
+	fails=$((fails + n - got))
+	if [ "$fails" -gt 0 ]; then
+		log "  $s N=$n: $fails of $n downloads failed or differ: $(cat "$run"/c/*.err | sort | uniq -c | head -3 | tr '\n' ' ')"
+		R[$s|tftp${n}_mbs]="FAIL($fails/$n)"
+		R[$s|tftp${n}_p50]="-"
+		R[$s|tftp${n}_max]="-"
+		return
+	fi
+	cat "$run"/c/*.res | awk -v n="$n" -v bytes="$((image_mib * 1048576))" '
+		{ d[NR] = ($2 - $1) / 1e9; if (NR == 1 || $1 < s0) s0 = $1; if ($2 > e1) e1 = $2 }
+		END {
+			# sort the durations (small n: insertion sort)
+			for (i = 2; i <= NR; i++) { v = d[i]; for (j = i - 1; j >= 1 && d[j] > v; j--) d[j + 1] = d[j]; d[j + 1] = v }
+			p50 = d[int((NR + 1) / 2)]
+			printf "%.1f %.2f %.2f\n", n * bytes / ((e1 - s0) / 1e9) / 1e6, p50, d[NR]
+		}' >"$run/c/summary"
+	read -r R[$s|tftp${n}_mbs] R[$s|tftp${n}_p50] R[$s|tftp${n}_max] <"$run/c/summary"
+	log "  $s N=$n: ${R[$s|tftp${n}_mbs]} MB/s aggregate, completion p50 ${R[$s|tftp${n}_p50]} s, max ${R[$s|tftp${n}_max]} s (all $n files identical)"
+}
+
+tftp_bench() {
+	local s n
+	make_image
+	for s in $tftp_servers; do
+		if [ $s = stormboot ] && [ -z "$sb_bin" ]; then
+			continue
+		fi
+		log "TFTP: $s ($image_mib MiB image, blksize $blksize, client $tftp_client)"
+		server_start $s tftp || { R[$s|tftp1_mbs]=error; continue; }
+		RSS[$s|tftp]="$(rss_kb $srv_pid)"
+		[ $s = stormboot ] && R[$s|huge_start]=$(hugepages_used_kb)
+		for n in $clients_list; do
+			tftp_round $s "$n"
+			sleep 1
+		done
+		RSS[$s|tftp]="${RSS[$s|tftp]} $(rss_kb $srv_pid)"
+		[ $s = stormboot ] && R[$s|huge_end]=$(hugepages_used_kb)
+		stop_pid $srv_pid
+		sleep 0.5
+	done
+}
+
+# ---------------------------------------------------------------- report
+# ratio: stormboot / reference for rates; reference / stormboot for times, so
+# that > 1 always means stormboot is better.
+ratio() { # sb ref kind(rate|time)
+	awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || a + 0 == 0 || b + 0 == 0) { print "-"; exit }
+		if (k == "rate") printf "%.2fx", a / b; else printf "%.2fx", b / a }'
+}
+
+report() {
+	local s n row refs f
+	echo
+	echo "stormboot benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r)"
+	echo "lab: veth $IF_S/$IF_C in namespaces $NS_S/$NS_C; perfdhcp $(perfdhcp -v 2>&1 | awk '{ print $2 }'), relayed (giaddr $CLI_IP), random MACs"
+	[ -z "$sb_bin" ] && echo "stormboot: not measured (no stormboot-dataplane binary in the build dir)"
+	if [ $only != tftp ]; then
+		echo
+		echo "DHCP ($DHCP_MACS random MACs, ${step_secs} s steps; DORA/s at < 1 % drops, higher is better;"
+		echo "      avalanche = seconds to provision $AVALANCHE clients at once, lower is better)"
+		printf '%-14s %12s %16s %14s\n' server "DORA/s" "srv/perfdhcp cpu%" "avalanche s"
+		for s in $dhcp_servers; do
+			[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
+			printf '%-14s %12s %16s %14s\n' $s "${R[$s|dora]:--}" "${R[$s|dora_cpu]:--}" "${R[$s|aval]:--}"
+		done
+		if [ -n "$sb_bin" ]; then
+			for s in $dhcp_servers; do
+				[ $s = stormboot ] && continue
+				printf '%-14s %12s %16s %14s\n' "sb / $s" "$(ratio "${R[stormboot|dora]:-}" "${R[$s|dora]:-}" rate)" "" \
+					"$(ratio "${R[stormboot|aval]:-}" "${R[$s|aval]:-}" time)"
+			done
+		fi
+		if [ -n "${R[perfdhcp|send]:-}" ]; then
+			echo "perfdhcp ceiling: unthrottled against ${R[perfdhcp|against]}: ${R[perfdhcp|send]} DISCOVER/s sent," \
+				"${R[perfdhcp|dora]} DORA/s completed, perfdhcp at ${R[perfdhcp|cpu]} % CPU (of $(nproc)00 %)"
+		fi
+	fi
+	if [ $only != dhcp ]; then
+		echo
+		echo "TFTP ($image_mib MiB image, blksize $blksize, $tftp_client; aggregate MB/s (10^6 B/s), higher is better;"
+		echo "      per-client completion p50/max in s, lower is better; every file verified with cmp)"
+		printf '%-14s' server
+		for n in $clients_list; do printf ' %22s' "N=$n MB/s p50/max"; done
+		echo
+		for s in $tftp_servers; do
+			[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
+			printf '%-14s' $s
+			for n in $clients_list; do
+				printf ' %22s' "${R[$s|tftp${n}_mbs]:--} ${R[$s|tftp${n}_p50]:--}/${R[$s|tftp${n}_max]:--}"
+			done
+			echo
+		done
+		if [ -n "$sb_bin" ]; then
+			for s in $tftp_servers; do
+				[ $s = stormboot ] && continue
+				printf '%-14s' "sb / $s"
+				for n in $clients_list; do
+					printf ' %22s' "$(ratio "${R[stormboot|tftp${n}_mbs]:-}" "${R[$s|tftp${n}_mbs]:-}" rate) $(ratio "${R[stormboot|tftp${n}_p50]:-}" "${R[$s|tftp${n}_p50]:-}" time)/$(ratio "${R[stormboot|tftp${n}_max]:-}" "${R[$s|tftp${n}_max]:-}" time)"
+				done
+				echo
+			done
+		fi
+	fi
+	echo
+	echo "Memory: RSS in kB at start and end of each phase (server process; in.tftpd: the listener)"
+	for f in "${!RSS[@]}"; do
+		echo "  ${f%|*} (${f#*|}): ${RSS[$f]% *} -> ${RSS[$f]#* }"
+	done | sort
+	[ -n "${R[stormboot|huge_start]:-}" ] &&
+		echo "  stormboot hugepages in use: ${R[stormboot|huge_start]} kB -> ${R[stormboot|huge_end]:-?} kB"
+	echo
+	echo "ratios: stormboot/reference for rates, reference/stormboot for times (> 1: stormboot better)"
+	for f in "${notes[@]}"; do echo "note: $f"; done
+	return 0
+}
+
+# ---------------------------------------------------------------- main
+for t in perfdhcp dnsmasq kea-dhcp4 in.tftpd curl cmp; do
+	command -v $t >/dev/null || { echo "bench-servers: $t missing (tests/setup.sh installs it)" >&2; exit 2; }
+done
+[ $tftp_client = atftp ] && ! command -v atftp >/dev/null && { echo "atftp missing" >&2; exit 2; }
+
+if sb_find; then
+	log "stormboot: $sb_bin"
+	sb_prepare_host || { log "stormboot: host preparation (hugepages, bpffs) failed, skipping it"; sb_bin=""; }
+else
+	sb_bin=""
+	log "stormboot: skipped - no stormboot-dataplane binary (build it: ninja -C build; or --build DIR / SB_DATAPLANE=path)"
+fi
+
+lab_up || { echo "bench-servers: could not create the lab" >&2; exit 1; }
+log "lab up: $NS_S ($SRV_IP) <-> $NS_C ($CLI_IP); run dir $run"
+
+[ $only != tftp ] && { dhcp_bench; perfdhcp_ceiling; }
+[ $only != dhcp ] && tftp_bench
+
+mkdir -p "$top/perf/results"
+out="$top/perf/results/$(date +%Y-%m-%d-%H%M).txt"
+report | tee "$out"
+log "results written to $out"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install every Debian package that the build, the tests and the lab need, and
+# prepare the host (hugepages, hugetlbfs, bpffs). Idempotent; run as root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+packages=(
+	# build
+	meson ninja-build pkg-config gcc clang llvm libc6-dev-i386 linux-libc-dev
+	libdpdk-dev dpdk libbpf-dev libxdp-dev xdp-tools libjansson-dev libssl-dev
+	libpcap-dev libcmocka-dev
+	# lab and real clients
+	iproute2 ethtool tcpdump procps psmisc busybox isc-dhcp-client kea-admin tftp-hpa atftp
+	curl python3-scapy
+	# reference servers (benchmarks, fixtures)
+	dnsmasq-base tftpd-hpa kea-dhcp4-server
+	# VMs
+	qemu-system-x86 ovmf ipxe ipxe-qemu pxelinux syslinux-common busybox-static cpio
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$here/lab/prepare-host.sh"
