@@ -99,9 +99,10 @@ IF_S=sbperf-s
 IF_C=sbperf-c
 SRV_IP=198.18.0.1
 CLI_IP=198.18.0.2
-PREFIX=16
+PREFIX=15
+NETMASK=255.254.0.0
 POOL_LO=198.18.1.0
-POOL_HI=198.18.255.250 # 65,275 addresses: far more than the MACs we use
+POOL_HI=198.19.255.250 # 130,810 addresses: far more than the MACs we use
 DHCP_MACS=10000	       # distinct clients in the rate steps (they renew when picked again)
 AVALANCHE=5000
 
@@ -132,6 +133,7 @@ kill_pid() {
 cleanup() {
 	local p
 	trap - EXIT INT TERM
+	kill -TERM -- -"$watchdog_pid" 2>/dev/null
 	for p in "${started_pids[@]}"; do
 		kill_pid "$p"
 	done
@@ -142,13 +144,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-# Bound the whole run: the watchdog sends us SIGTERM, the trap cleans up.
-(
-	sleep $((max_minutes * 60))
-	echo "bench-servers: time limit of $max_minutes minutes reached, stopping" >&2
-	kill -TERM $$
-) &
-started_pids+=($!)
+# Bound the whole run: the watchdog sends us SIGTERM, the trap cleans up. It
+# runs in its own process group (setsid) so that its sleep dies with it.
+setsid bash -c "sleep $((max_minutes * 60)); echo 'bench-servers: time limit of $max_minutes minutes reached, stopping' >&2; kill -TERM $$" \
+	</dev/null >/dev/null 2>&1 &
+watchdog_pid=$!
 
 # ---------------------------------------------------------------- lab
 lab_up() {
@@ -165,10 +165,6 @@ lab_up() {
 	ip -n $NS_C link set lo up
 	ip -n $NS_S link set $IF_S up
 	ip -n $NS_C link set $IF_C up
-	# Enough socket buffer for bursts (avalanche) on every server alike.
-	ip netns exec $NS_S sysctl -qw net.core.rmem_max=8388608 net.core.rmem_default=4194304
-	ip netns exec $NS_C sysctl -qw net.core.rmem_max=8388608 net.core.rmem_default=4194304
-	ip netns exec $NS_C sysctl -qw net.ipv4.ip_local_port_range="20000 60999"
 }
 
 # Start a command in the server namespace in the background; its PID in $bg_pid.
@@ -219,7 +215,7 @@ dnsmasq_start() { # mode: dhcp | dhcp-durable | tftp
 	dhcp | dhcp-durable)
 		# Fairness: a range as big as Kea's, no lease limit in the way,
 		# no ping before offering (Kea does none), no per-lease log line.
-		args+=(--dhcp-range=$POOL_LO,$POOL_HI,255.255.0.0,1h --dhcp-lease-max=200000
+		args+=(--dhcp-range=$POOL_LO,$POOL_HI,$NETMASK,1h --dhcp-lease-max=200000
 			--dhcp-authoritative --no-ping --quiet-dhcp)
 		if [ $mode = dhcp ]; then
 			args+=(--leasefile-ro)
@@ -290,61 +286,73 @@ sb_find() {
 }
 
 sb_xdp_obj() {
-	local d=$(dirname "$(dirname "$(dirname "$sb_bin")")")
-	ls "$d"/bpf/*.o 2>/dev/null | head -1
+	local d
+	d=$(dirname "$(dirname "$(dirname "$sb_bin")")")
+	ls "$d"/bpf/stormboot_xdp.o "$d"/bpf/*.o 2>/dev/null | head -1
 }
 
 sb_prepare_host() {
 	if [ -x "$top/tests/lab/prepare-host.sh" ]; then
 		"$top/tests/lab/prepare-host.sh" >/dev/null || return 1
 	else
-		local n=$(cat /proc/sys/vm/nr_hugepages)
-		[ "$n" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages
-		mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages; }
+		[ "$(cat /proc/sys/vm/nr_hugepages)" -ge 512 ] || echo 512 >/proc/sys/vm/nr_hugepages
+		mountpoint -q /dev/hugepages ||
+			{ mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages; }
 		mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 	fi
 }
 
+# The same pool, lease time and image as the reference servers (docs/CONFIG.md).
 sb_config() { # file
 	cat >"$1" <<-EOF
 	{
 	  "interface": "$IF_S",
 	  "server_ip": "$SRV_IP",
 	  "queues": 1,
+	  "udp_checksum": "accept",
 	  "dhcp": {
 	    "mode": "full",
-	    "subnets": [ { "subnet": "198.18.0.0/$PREFIX",
+	    "boot": { "bios": "undionly.kpxe", "uefi_x64": "ipxe.efi", "ipxe_script": "boot.ipxe" },
+	    "subnets": [ { "network": "198.18.0.0/$PREFIX",
 	                   "pool": { "start": "$POOL_LO", "end": "$POOL_HI" },
-	                   "lease_time": 3600 } ],
-	    "boot": { "bios": "undionly.kpxe", "uefi_x64": "ipxe.efi", "ipxe_script": "boot.ipxe" }
+	                   "lease_time": 3600 } ]
 	  },
-	  "tftp": { "max_sessions": 1024 },
+	  "tftp": { "max_sessions": 4096, "blksize_max": 1468 },
 	  "images": [ { "name": "image.bin", "path": "$run/tftp/image.bin" } ]
 	}
 	EOF
 }
 
-sb_start() { # mode (unused: one config serves both)
-	local xdp eal app
+# One polling lcore on CPU 1 (the issue's figure is "on one lcore"); stormboot
+# builds its EAL arguments itself (net_af_xdp on the veth with our XDP object).
+sb_start() {
+	local xdp app i
 	sb_config "$run/stormboot.json"
+	[ -f "$run/tftp/image.bin" ] || make_image
 	xdp=$(sb_xdp_obj)
-	# One lcore (core 1) for the poll loop, main lcore on core 0.
-	eal=${SB_EAL_ARGS:-"-l 0,1 --main-lcore 0 --no-pci --file-prefix sbperf --in-memory"}
-	app=${SB_APP_ARGS:-"--config $run/stormboot.json"}
+	app=${SB_APP_ARGS:-"-c $run/stormboot.json -l ${SB_CPUS:-1}${xdp:+ -x $xdp}"}
 	# shellcheck disable=SC2086
-	start_in_srv "$run/stormboot.out" "$sb_bin" $eal -- $app
+	start_in_srv "$run/stormboot.out" "$sb_bin" ${SB_EAL_ARGS:-} -- $app
 	srv_pid=$bg_pid
-	local i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 150); do
 		kill -0 $srv_pid 2>/dev/null || break
-		grep -qiE 'ready|serving|running' "$run/stormboot.out" && break
+		grep -q 'serving ' "$run/stormboot.out" && break
 		sleep 0.1
 	done
-	if ! kill -0 $srv_pid 2>/dev/null; then
+	if ! kill -0 $srv_pid 2>/dev/null || ! grep -q 'serving ' "$run/stormboot.out"; then
 		log "stormboot did not start: $(tail -5 "$run/stormboot.out")"
+		kill_pid $srv_pid
 		srv_pid=0
+		return
 	fi
-	sleep 0.5 # XDP attach and ports up
+	sleep 0.5 # XDP attach, link up
+}
+
+# stormboot prints its own memory figures (RSS, hugepages) at start and exit.
+sb_stop() {
+	kill_pid $srv_pid
+	grep -iE 'memory|rss|hugepage' "$run/stormboot.out" | sed "s/^/  stormboot ($1): /" >>"$run/sb-memory.txt"
+	cp "$run/stormboot.out" "$run/stormboot-$1.out"
 }
 
 # Start server $1 for figure family $2 (dhcp | dhcp-durable | tftp); srv_pid.
@@ -376,75 +384,89 @@ perfdhcp_step() {
 	c0=$(cpu_ticks $srv_pid)
 	t0=$(date +%s%N)
 	ip netns exec $NS_C timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
-		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -r "$r" -p "$step_secs" -D 5% -d 1 $SRV_IP \
+		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -r "$r" -p "$step_secs" -d 1 $SRV_IP \
 		>"$out" 2>&1
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks $srv_pid)
 	st_rate=$(awk '/^Rate:/ { print int($2); exit }' "$out")
 	st_drop=$(awk '/drops ratio:/ { v = $3 + 0; if (v > m) m = v; n++ }
 		END { if (n < 2) print 100; else print m }' "$out")
-	# Exchanges that never got as far as a REQUEST (DISCOVERs without an OFFER) are
-	# drops too; perfdhcp reports them in the first block.
-	st_cpu=$(awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3; else print 0 }' "$run/perfdhcp.time" 2>/dev/null)
+	st_cpu=$(tail -1 "$run/perfdhcp.time" | awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3; else print 0 }')
 	st_srv_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v ns="$((t1 - t0))" \
 		'BEGIN { printf "%d", 100 * (b - a) / hz / (ns / 1e9) }')
 	[ -n "$st_rate" ] || st_rate=0
 }
 
-# DORA/s at < 1 % drops: double the rate until a step fails, then bisect.
+# One step at rate $1, logged; returns 0 if it passed (< 1 % drops) and
+# records it as the best so far.
+rate_try() { # name rate
+	perfdhcp_step $2
+	log "  $1: -r $2 -> $st_rate DORA/s, drops $st_drop %, cpu: server $st_srv_cpu %, perfdhcp $st_cpu %"
+	sleep 1 # let the queues drain before the next step
+	awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }' || return 1
+	if [ "$st_rate" -gt "$best" ]; then
+		best=$st_rate
+		best_cpu="$st_srv_cpu/$st_cpu"
+	fi
+	return 0
+}
+
+# DORA/s at < 1 % drops: double (or halve) the rate until the first step that
+# fails (passes), then bisect the bracket. The figure is the best rate achieved
+# in a passing step.
 dhcp_rate_search() {
-	local name=$1 r lo=0 hi=0 best=0 best_cpu=0 best_srv=0 limited=0 i
-	r=500
-	[ $quick = 1 ] && r=1000
-	while [ $r -le 64000 ]; do
-		perfdhcp_step $r
-		log "  $name: -r $r -> $st_rate DORA/s, drops $st_drop %, perfdhcp cpu $st_cpu %, server cpu $st_srv_cpu %"
-		if awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }'; then
+	local name=$1 r lo=0 hi=0 limited=0 i n_bisect=2
+	best=0
+	best_cpu="-"
+	r=1000
+	[ $quick = 1 ] && n_bisect=1
+	while [ $r -ge 60 ] && [ $r -le 64000 ]; do
+		if rate_try $name $r; then
 			lo=$r
-			if [ "$st_rate" -gt $best ]; then best=$st_rate; best_cpu=$st_cpu; best_srv=$st_srv_cpu; fi
-			# perfdhcp could not send the requested rate and nothing was lost:
+			# perfdhcp did not reach the requested rate and nothing was lost:
 			# the client is the limit, stepping higher measures only perfdhcp.
 			if [ "$st_rate" -lt $((r * 85 / 100)) ]; then
 				limited=1
 				break
 			fi
+			[ $hi -gt 0 ] && break
 			r=$((r * 2))
 		else
 			hi=$r
-			break
+			[ $lo -gt 0 ] && break
+			r=$((r / 2))
 		fi
-		sleep 1
 	done
-	if [ $hi -gt 0 ] && [ $limited = 0 ]; then
-		for i in 1 2; do
-			[ $quick = 1 ] && [ $i = 2 ] && break
+	if [ $lo -gt 0 ] && [ $hi -gt 0 ] && [ $limited = 0 ]; then
+		for i in $(seq 1 $n_bisect); do
 			r=$(((lo + hi) / 2))
-			[ $r -le $lo ] && break
-			sleep 1
-			perfdhcp_step $r
-			log "  $name: -r $r -> $st_rate DORA/s, drops $st_drop %, perfdhcp cpu $st_cpu %, server cpu $st_srv_cpu %"
-			if awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }'; then
-				lo=$r
-				if [ "$st_rate" -gt $best ]; then best=$st_rate; best_cpu=$st_cpu; best_srv=$st_srv_cpu; fi
-			else
-				hi=$r
-			fi
+			[ $((hi - lo)) -le $((lo / 10)) ] && break
+			if rate_try $name $r; then lo=$r; else hi=$r; fi
 		done
 	fi
 	R[$name|dora]=$best
-	R[$name|dora_cpu]="$best_srv/$best_cpu"
-	[ $limited = 1 ] && notes+=("$name: perfdhcp could not send faster than $best DORA/s with no drops: the figure is perfdhcp's ceiling, not $name's")
+	R[$name|dora_cpu]=$best_cpu
+	[ $limited = 1 ] && notes+=("$name: perfdhcp did not send faster than $best DORA/s with no drops: that figure is perfdhcp's ceiling, not $name's")
 }
 
+# Avalanche: perfdhcp sends all DISCOVERs at once, then retries with back-off
+# until every client is bound. perfdhcp 2.2 never restarts a client after a NAK,
+# so a server that NAKs (dnsmasq does not hold its offers) never completes: then
+# the figure is "incomplete", with how many clients were still waiting.
 dhcp_avalanche() {
-	local name=$1 out=$run/perfdhcp.aval secs
-	ip netns exec $NS_C timeout 120 perfdhcp -4 -l $IF_C -M "$run/macs-aval.txt" \
+	local name=$1 out=$run/perfdhcp.aval secs t waiting naks
+	t=$((step_secs * 12))
+	[ $t -gt 60 ] && t=60
+	ip netns exec $NS_C timeout $t perfdhcp -4 -l $IF_C -M "$run/macs-aval.txt" \
 		--scenario avalanche -R $AVALANCHE $SRV_IP >"$out" 2>&1
 	secs=$(sed -n 's/^It took \([0-9]*\):\([0-9]*\):\([0-9.]*\) to provision.*/\1 \2 \3/p' "$out" |
 		awk '{ printf "%.2f", $1 * 3600 + $2 * 60 + $3 }')
 	if [ -z "$secs" ]; then
-		secs=timeout
-		log "  $name: avalanche did not finish in 120 s: $(grep -m1 -i 'still waiting' "$out" | cut -c1-100)"
+		waiting=$(awk '/still waiting for/ { for (i = 1; i <= NF; i++) if ($i == "for") w[$3] = $(i + 1) }
+			END { print (w["DISCOVER-OFFER:"] + 0) + (w["REQUEST-ACK:"] + 0) }' "$out")
+		secs="incomplete"
+		log "  $name: avalanche incomplete after $t s: about $waiting of $AVALANCHE clients still unbound"
+		notes+=("$name: avalanche of $AVALANCHE did not complete in $t s (about $waiting clients unbound; perfdhcp 2.2 never restarts a client after a NAK)")
 	else
 		log "  $name: avalanche of $AVALANCHE clients provisioned in $secs s"
 	fi
@@ -472,8 +494,12 @@ dhcp_bench() {
 		sleep 1
 		dhcp_rate_search $s
 		RSS[$s|dhcp]="${RSS[$s|dhcp]} $(rss_kb $srv_pid)"
-		[ $s = stormboot ] && R[$s|huge_end]=$(hugepages_used_kb)
-		stop_pid $srv_pid
+		if [ $s = stormboot ]; then
+			R[$s|huge_end]=$(hugepages_used_kb)
+			sb_stop dhcp
+		else
+			stop_pid $srv_pid
+		fi
 		sleep 0.5
 	done
 }
@@ -483,7 +509,7 @@ perfdhcp_ceiling() {
 	local s best=0 fastest="" out=$run/perfdhcp.ceil mode
 	for s in $dhcp_servers; do
 		[[ "${R[$s|dora]:-0}" =~ ^[0-9]+$ ]] || continue
-		if [ "${R[$s|dora]}" -gt $best ]; then best=${R[$s|dora]}; fastest=$s; fi
+		if [ "${R[$s|dora]:-0}" -gt $best ]; then best=${R[$s|dora]}; fastest=$s; fi
 	done
 	[ -n "$fastest" ] || return
 	mode=dhcp
@@ -496,7 +522,7 @@ perfdhcp_ceiling() {
 	local sent cpu rate
 	sent=$(awk '/sent packets:/ { print $3; exit }' "$out")
 	rate=$(awk '/^Rate:/ { print int($2); exit }' "$out")
-	cpu=$(awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3 }' "$run/perfdhcp.time")
+	cpu=$(tail -1 "$run/perfdhcp.time" | awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3 }')
 	R[perfdhcp|send]=$((${sent:-0} / step_secs))
 	R[perfdhcp|dora]=${rate:-0}
 	R[perfdhcp|cpu]=${cpu:-0}
@@ -578,8 +604,12 @@ tftp_bench() {
 			sleep 1
 		done
 		RSS[$s|tftp]="${RSS[$s|tftp]} $(rss_kb $srv_pid)"
-		[ $s = stormboot ] && R[$s|huge_end]=$(hugepages_used_kb)
-		stop_pid $srv_pid
+		if [ $s = stormboot ]; then
+			R[$s|huge_end]=$(hugepages_used_kb)
+			sb_stop tftp
+		else
+			stop_pid $srv_pid
+		fi
 		sleep 0.5
 	done
 }
@@ -652,7 +682,8 @@ report() {
 		echo "  ${f%|*} (${f#*|}): ${RSS[$f]% *} -> ${RSS[$f]#* }"
 	done | sort
 	[ -n "${R[stormboot|huge_start]:-}" ] &&
-		echo "  stormboot hugepages in use: ${R[stormboot|huge_start]} kB -> ${R[stormboot|huge_end]:-?} kB"
+		echo "  stormboot hugepages in use (host-wide): ${R[stormboot|huge_start]} kB -> ${R[stormboot|huge_end]:-?} kB"
+	[ -s "$run/sb-memory.txt" ] && cat "$run/sb-memory.txt"
 	echo
 	echo "ratios: stormboot/reference for rates, reference/stormboot for times (> 1: stormboot better)"
 	for f in "${notes[@]}"; do echo "note: $f"; done

@@ -1254,10 +1254,12 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 
 	struct sort_key *ks = calloc(d->n_subnets + 1, sizeof(*ks));
 	struct sort_key *kr = calloc(d->n_reservations + 1, sizeof(*kr));
-	if (!ks || !kr)
-		rc = vfail(m, "out of memory"), -ENOMEM;
-	else
+	if (!ks || !kr) {
+		vfail(m, "out of memory");
+		rc = -ENOMEM;
+	} else {
 		rc = validate_overlaps(d, ks, m);
+	}
 	if (rc == 0)
 		rc = validate_reservations(cfg, ks, kr, m);
 	free(ks);
@@ -1340,8 +1342,10 @@ static int validate_images(const struct sbcfg *cfg, char *m)
 				     im->path);
 	}
 	struct name_key *k = calloc(cfg->n_images ? cfg->n_images : 1, sizeof(*k));
-	if (!k)
-		return vfail(m, "out of memory"), -ENOMEM;
+	if (!k) {
+		vfail(m, "out of memory");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < cfg->n_images; i++)
 		k[i] = (struct name_key){cfg->images[i].name, i};
 	qsort(k, cfg->n_images, sizeof(*k), name_key_cmp);

@@ -79,8 +79,8 @@ int catalog_init(struct catalog *cat, struct catalog_entry *entries, size_t n)
 	return 0;
 }
 
-const struct catalog_entry *catalog_lookup(const struct catalog *cat, const char *name,
-					   size_t len, int *err)
+const struct catalog_entry *catalog_lookup(const struct catalog *cat, const char *name, size_t len,
+					   int *err)
 {
 	char key[SBCFG_NAME_MAX];
 	int rc = catalog_normalize(name, len, key, sizeof(key));

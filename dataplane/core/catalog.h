@@ -56,7 +56,7 @@ int catalog_init(struct catalog *cat, struct catalog_entry *entries, size_t n);
  * Returns the entry, or NULL with *err (if err is not NULL) set to
  * -SB_DROP_TFTP_NOT_FOUND or -SB_DROP_TFTP_BAD_PATH.
  */
-const struct catalog_entry *catalog_lookup(const struct catalog *cat, const char *name,
-					   size_t len, int *err);
+const struct catalog_entry *catalog_lookup(const struct catalog *cat, const char *name, size_t len,
+					   int *err);
 
 #endif

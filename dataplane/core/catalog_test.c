@@ -34,7 +34,7 @@ static const struct {
 	{S("a/./b"), 1, "a/b"},
 	{S("./a"), 1, "a"},
 	{S("a/"), 1, "a"},
-	{S("...")/* not a parent reference */, 1, "..."},
+	{S("...") /* not a parent reference */, 1, "..."},
 	{S("..a/b.."), 1, "..a/b.."},
 	{S("ipxe/boot.ipxe"), 1, "ipxe/boot.ipxe"},
 	{S("../etc/passwd"), -SB_DROP_TFTP_BAD_PATH},
@@ -66,8 +66,8 @@ static void test_normalize(void **state)
 					 rc < 0 ? "" : out, norm_cases[i].out);
 			assert_int_equal(rc, strlen(norm_cases[i].out));
 		} else if (rc != norm_cases[i].rc) {
-			fail_msg("'%s': rc %d (%s), want %s", norm_cases[i].in, rc, sb_drop_name(rc),
-				 sb_drop_name(norm_cases[i].rc));
+			fail_msg("'%s': rc %d (%s), want %s", norm_cases[i].in, rc,
+				 sb_drop_name(rc), sb_drop_name(norm_cases[i].rc));
 		}
 		free(in);
 	}
@@ -161,7 +161,8 @@ static void test_lookup(void **state)
 	assert_int_equal(catalog_init(&cat, e, 3), 0);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int err = 0;
-		const struct catalog_entry *r = catalog_lookup(&cat, t[i].req, strlen(t[i].req), &err);
+		const struct catalog_entry *r =
+			catalog_lookup(&cat, t[i].req, strlen(t[i].req), &err);
 
 		if (t[i].want) {
 			if (!r)
@@ -213,10 +214,8 @@ static void test_lookup_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_normalize_length),
-		cmocka_unit_test(test_init),
-		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_normalize),   cmocka_unit_test(test_normalize_length),
+		cmocka_unit_test(test_init),	    cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_lookup_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,23 +27,23 @@ struct opt_rule {
 };
 
 static const struct opt_rule opt_rules[256] = {
-	[DHCP_OPT_HOSTNAME] = {1, 255, 1},	/* RFC 2132 3.14: minimum length 1 */
-	[DHCP_OPT_VENDOR_OPTS] = {1, 255, 1},	/* RFC 2132 8.4 */
-	[DHCP_OPT_REQUESTED_IP] = {4, 4, 4},	/* RFC 2132 9.1 */
-	[DHCP_OPT_LEASE_TIME] = {4, 4, 4},	/* RFC 2132 9.2 */
-	[DHCP_OPT_OVERLOAD] = {1, 1, 1},	/* RFC 2132 9.3 */
-	[DHCP_OPT_MSG_TYPE] = {1, 1, 1},	/* RFC 2132 9.6 */
-	[DHCP_OPT_SERVER_ID] = {4, 4, 4},	/* RFC 2132 9.7 */
-	[DHCP_OPT_PARAM_REQ] = {1, 255, 1},	/* RFC 2132 9.8 */
-	[DHCP_OPT_MAX_MSG_SIZE] = {2, 2, 2},	/* RFC 2132 9.10 */
-	[DHCP_OPT_VENDOR_CLASS] = {1, 255, 1},	/* RFC 2132 9.13 */
-	[DHCP_OPT_CLIENT_ID] = {2, 255, 1},	/* RFC 2132 9.14 */
-	[DHCP_OPT_USER_CLASS] = {1, 255, 1},	/* RFC 3004 (or iPXE's raw string) */
-	[DHCP_OPT_RELAY_AGENT] = {2, 255, 1},	/* RFC 3046 2.0: at least one sub-option */
-	[DHCP_OPT_CLIENT_ARCH] = {2, 254, 2},	/* RFC 4578 2.1: list of 16-bit types */
-	[DHCP_OPT_CLIENT_NDI] = {3, 3, 3},	/* RFC 4578 2.2: type, major, minor */
+	[DHCP_OPT_HOSTNAME] = {1, 255, 1},     /* RFC 2132 3.14: minimum length 1 */
+	[DHCP_OPT_VENDOR_OPTS] = {1, 255, 1},  /* RFC 2132 8.4 */
+	[DHCP_OPT_REQUESTED_IP] = {4, 4, 4},   /* RFC 2132 9.1 */
+	[DHCP_OPT_LEASE_TIME] = {4, 4, 4},     /* RFC 2132 9.2 */
+	[DHCP_OPT_OVERLOAD] = {1, 1, 1},       /* RFC 2132 9.3 */
+	[DHCP_OPT_MSG_TYPE] = {1, 1, 1},       /* RFC 2132 9.6 */
+	[DHCP_OPT_SERVER_ID] = {4, 4, 4},      /* RFC 2132 9.7 */
+	[DHCP_OPT_PARAM_REQ] = {1, 255, 1},    /* RFC 2132 9.8 */
+	[DHCP_OPT_MAX_MSG_SIZE] = {2, 2, 2},   /* RFC 2132 9.10 */
+	[DHCP_OPT_VENDOR_CLASS] = {1, 255, 1}, /* RFC 2132 9.13 */
+	[DHCP_OPT_CLIENT_ID] = {2, 255, 1},    /* RFC 2132 9.14 */
+	[DHCP_OPT_USER_CLASS] = {1, 255, 1},   /* RFC 3004 (or iPXE's raw string) */
+	[DHCP_OPT_RELAY_AGENT] = {2, 255, 1},  /* RFC 3046 2.0: at least one sub-option */
+	[DHCP_OPT_CLIENT_ARCH] = {2, 254, 2},  /* RFC 4578 2.1: list of 16-bit types */
+	[DHCP_OPT_CLIENT_NDI] = {3, 3, 3},     /* RFC 4578 2.2: type, major, minor */
 	[DHCP_OPT_CLIENT_UUID] = {17, 17, 17}, /* RFC 4578 2.3: type 0 + 16 bytes */
-	[DHCP_OPT_IPXE_ENCAP] = {0, 255, 1},	/* iPXE encapsulated options */
+	[DHCP_OPT_IPXE_ENCAP] = {0, 255, 1},   /* iPXE encapsulated options */
 };
 
 static void set_present(struct dhcp_msg *m, uint8_t code)
@@ -329,7 +329,7 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 	wr_be32(out + 12, r->ciaddr);
 	wr_be32(out + 16, r->yiaddr);
 	wr_be32(out + 20, r->siaddr);
-	memcpy(out + 24, req->buf + 24, 4); /* giaddr */
+	memcpy(out + 24, req->buf + 24, 4);  /* giaddr */
 	memcpy(out + 28, req->buf + 28, 16); /* chaddr */
 	if (r->file && r->file[0]) {
 		size_t fl = strnlen(r->file, sizeof(h->file));

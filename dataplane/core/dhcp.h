@@ -42,9 +42,9 @@
 /* BOOTP minimum message (RFC 951/1542): replies are padded to this. */
 #define DHCP_MIN_LEN 300
 
-#define DHCP_BOOTREQUEST 1
-#define DHCP_BOOTREPLY	 2
-#define DHCP_HTYPE_ETHER 1
+#define DHCP_BOOTREQUEST    1
+#define DHCP_BOOTREPLY	    2
+#define DHCP_HTYPE_ETHER    1
 #define DHCP_FLAG_BROADCAST 0x8000 /* RFC 2131 2, flags field (host order) */
 
 /* Message types, option 53 (RFC 2132 9.6). */
@@ -131,8 +131,8 @@ struct dhcp_msg {
 	const char *sname; /* NULL when overloaded (52) with options */
 	const char *file;
 
-	uint8_t type;	      /* option 53 */
-	uint8_t overload;     /* option 52, 0 = none */
+	uint8_t type;	       /* option 53 */
+	uint8_t overload;      /* option 52, 0 = none */
 	uint32_t requested_ip; /* option 50, 0 = absent */
 	uint32_t server_id;    /* option 54, 0 = absent */
 	uint32_t lease_time;   /* option 51 */

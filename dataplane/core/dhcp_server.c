@@ -177,8 +177,14 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap)
 		add_opt(t, &n, DHCP_OPT_BOOTFILE, strnlen(x->bootfile, SBCFG_NAME_MAX), x->bootfile,
 			always);
 	}
-	/* PXE 2.1 / UEFI HTTP boot: the server answers with the same vendor class. */
-	if (x->c->http) {
+	/*
+	 * PXE 2.1 / UEFI HTTP boot: with a boot file, the server answers with the
+	 * same vendor class (without one, "PXEClient" would send the client looking
+	 * for a boot server we are not).
+	 */
+	if (!x->bootfile) {
+		/* plain lease */
+	} else if (x->c->http) {
 		add_opt(t, &n, DHCP_OPT_VENDOR_CLASS, 10, "HTTPClient", true);
 	} else if (x->c->pxe) {
 		add_opt(t, &n, DHCP_OPT_VENDOR_CLASS, 9, "PXEClient", true);
@@ -187,9 +193,8 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap)
 			add_opt(t, &n, DHCP_OPT_VENDOR_OPTS, (size_t)l, pxe43, true);
 	}
 	/* PXE 2.1: the client's UUID/GUID (97) is echoed. */
-	if ((x->c->pxe || x->c->http) && m->client_uuid.data)
-		add_opt(t, &n, DHCP_OPT_CLIENT_UUID, m->client_uuid.len, m->client_uuid.data,
-			true);
+	if (x->bootfile && (x->c->pxe || x->c->http) && m->client_uuid.data)
+		add_opt(t, &n, DHCP_OPT_CLIENT_UUID, m->client_uuid.len, m->client_uuid.data, true);
 
 	/* RFC 2131 4.3.1: requested options first, in the client's order. */
 	if (m->prl.data) {
@@ -394,7 +399,7 @@ static int do_request(struct dhcp_server *s, struct reply_ctx *x, uint64_t now, 
 			struct lease_info li;
 			if (lease_find_mac(s->pool, m->chaddr, now, &li) == 0 &&
 			    li.state == LEASE_OFFERED)
-				;
+				lease_release(s->pool, m->chaddr, li.ip, now);
 			return -SB_DROP_DHCP_NOT_FOR_US;
 		}
 		uint32_t ip = m->requested_ip ? m->requested_ip : m->ciaddr;
@@ -523,7 +528,8 @@ int dhcp_server_handle(struct dhcp_server *s, const struct pkt_udp *in, uint64_t
 		.c = &c,
 		.rsv = find_reservation(d, m.chaddr),
 	};
-	/* Plain clients (udhcpc, dhclient) get the BIOS/default boot file too, in the file field. */
+	/* Plain clients (udhcpc, dhclient) get the BIOS/default boot file too, in the file field.
+	 */
 	x.bootfile = pxe_choose_bootfile(d, x.rsv, &c);
 	res->bootfile = x.bootfile;
 

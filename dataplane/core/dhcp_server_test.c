@@ -18,6 +18,7 @@
 
 #include "dhcp.h"
 #include "dhcp_server.h"
+#include "fixtures.h"
 #include "lease.h"
 #include "pxe.h"
 #include "sb_drop.h"
@@ -28,7 +29,7 @@
 #define NOW		1700000000ull
 
 static const uint8_t relay_mac[6] = {0x02, 0xee, 0, 0, 0, 0x05};
-static const uint8_t mac_res[6] = {0x52, 0x54, 0, 0, 0xee, 0x01};   /* reserved .50 */
+static const uint8_t mac_res[6] = {0x52, 0x54, 0, 0, 0xee, 0x01};    /* reserved .50 */
 static const uint8_t mac_script[6] = {0x52, 0x54, 0, 0, 0xee, 0x02}; /* own iPXE script */
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
@@ -214,13 +215,19 @@ static int handle(struct env *e, const struct cmsg *c)
 }
 
 /* Parse a reply back; fails the test if it does not parse. */
-static void parse_reply(const struct env *e, int n, struct dhcp_msg *r)
+static void parse_any_reply(const struct env *e, int n, struct dhcp_msg *r)
 {
 	assert_true(n > 0);
 	int rc = dhcp_parse(e->out, (size_t)n, r);
 	if (rc)
 		fail_msg("reply does not parse: %s", sb_drop_name(rc));
 	assert_int_equal(r->op, DHCP_BOOTREPLY);
+}
+
+/* Same, for a reply to one of our built requests (xid 0x12345678). */
+static void parse_reply(const struct env *e, int n, struct dhcp_msg *r)
+{
+	parse_any_reply(e, n, r);
 	assert_int_equal(r->xid, 0x12345678);
 }
 
@@ -283,7 +290,8 @@ static void mac_n(uint8_t mac[6], unsigned n)
 	mac[5] = (uint8_t)n;
 }
 
-#define OPTS(...) .opts = (const uint8_t[]){__VA_ARGS__}, .optlen = sizeof((const uint8_t[]){__VA_ARGS__})
+#define OPTS(...)                                                                                  \
+	.opts = (const uint8_t[]){__VA_ARGS__}, .optlen = sizeof((const uint8_t[]){__VA_ARGS__})
 
 /* ---- DORA ---- */
 
@@ -747,10 +755,11 @@ static void test_pool_exhaustion(void **state)
 
 /* ---- PXE / iPXE / boot files ---- */
 
-#define PXE_VC 60, 32, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', ':', 'A', 'r', 'c', 'h', ':', \
-	       '0', '0', '0', '0', '0', ':', 'U', 'N', 'D', 'I', ':', '0', '0', '2', '0', '0', '1'
+#define PXE_VC                                                                                     \
+	60, 32, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', ':', 'A', 'r', 'c', 'h', ':', '0',    \
+		'0', '0', '0', '0', ':', 'U', 'N', 'D', 'I', ':', '0', '0', '2', '0', '0', '1'
 #define HTTP_VC 60, 10, 'H', 'T', 'T', 'P', 'C', 'l', 'i', 'e', 'n', 't'
-#define UUID97 97, 17, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
+#define UUID97	97, 17, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16
 #define ARCH(v) 93, 2, 0, v
 #define IPXE_UC 77, 4, 'i', 'P', 'X', 'E'
 
@@ -764,15 +773,19 @@ struct boot_case {
 	const char *vclass; /* option 60 expected back, NULL: none */
 };
 
-#define BC(n, f, a, i, v, ...)                                                                    \
-	{n, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}), f, a, i, v}
+#define BC(n, f, a, i, v, ...)                                                                     \
+	{                                                                                          \
+		n, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}), f, a,   \
+			i, v                                                                       \
+	}
 
 static const struct boot_case boot_cases[] = {
-	BC("plain client gets the default", "undionly.kpxe", SBCFG_ARCH_BIOS, false, NULL, 12, 2, 'h', 'i'),
+	BC("plain client gets the default", "undionly.kpxe", SBCFG_ARCH_BIOS, false, NULL, 12, 2,
+	   'h', 'i'),
 	BC("BIOS PXE", "undionly.kpxe", SBCFG_ARCH_BIOS, false, "PXEClient", PXE_VC, ARCH(0),
 	   UUID97),
-	BC("BIOS PXE, arch from vendor class", "undionly.kpxe", SBCFG_ARCH_BIOS, false,
-	   "PXEClient", PXE_VC),
+	BC("BIOS PXE, arch from vendor class", "undionly.kpxe", SBCFG_ARCH_BIOS, false, "PXEClient",
+	   PXE_VC),
 	BC("UEFI IA32", "ipxe32.efi", SBCFG_ARCH_UEFI_IA32, false, "PXEClient", PXE_VC, ARCH(6)),
 	BC("UEFI x64 (7)", "ipxe.efi", SBCFG_ARCH_UEFI_X64, false, "PXEClient", PXE_VC, ARCH(7)),
 	BC("UEFI x64 (9)", "ipxe.efi", SBCFG_ARCH_UEFI_X64, false, "PXEClient", PXE_VC, ARCH(9)),
@@ -782,7 +795,7 @@ static const struct boot_case boot_cases[] = {
 	   HTTP_VC, ARCH(16)),
 	BC("UEFI HTTP ARM64", "http://198.18.0.1/arm64.efi", SBCFG_ARCH_HTTP_ARM64, false,
 	   "HTTPClient", HTTP_VC, ARCH(19)),
-	BC("unknown arch: lease, no boot file", NULL, -ENOENT, false, "PXEClient", PXE_VC,
+	BC("unknown arch: lease, no boot file, no PXE options", NULL, -ENOENT, false, NULL, PXE_VC,
 	   ARCH(10)),
 	/* iPXE: the script, never the binary again. */
 	BC("iPXE BIOS (raw user class)", "boot.ipxe", SBCFG_ARCH_BIOS, true, "PXEClient", PXE_VC,
@@ -1075,14 +1088,13 @@ static void test_refusals(void **state)
 	c.type = DHCP_DISCOVER;
 	in = mk(&w, &c);
 	w.buf[0] = DHCP_BOOTREPLY;
-	assert_int_equal(dhcp_server_handle(&e->srv, in, NOW, e->out, sizeof(e->out), &e->dst,
-					    &e->res_out),
-			 -SB_DROP_DHCP_NOT_REQUEST);
+	assert_int_equal(
+		dhcp_server_handle(&e->srv, in, NOW, e->out, sizeof(e->out), &e->dst, &e->res_out),
+		-SB_DROP_DHCP_NOT_REQUEST);
 	/* Output buffer too small. */
 	in = mk(&w, &c);
-	assert_int_equal(
-		dhcp_server_handle(&e->srv, in, NOW, e->out, 200, &e->dst, &e->res_out),
-		-SB_DROP_DHCP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_server_handle(&e->srv, in, NOW, e->out, 200, &e->dst, &e->res_out),
+			 -SB_DROP_DHCP_REPLY_TOO_BIG);
 	/* DHCP off. */
 	e->cfg.dhcp.mode = SBCFG_DHCP_OFF;
 	assert_int_equal(handle(e, &c), -SB_DROP_DHCP_OFF);
@@ -1111,17 +1123,89 @@ static int handle_prefix(const uint8_t *buf, size_t len, void *arg)
 	return dhcp_server_handle(&e->srv, &in, NOW, e->out, sizeof(e->out), &e->dst, &e->res_out);
 }
 
-#include "fixtures.h"
-
 static void test_prefixes(void **state)
 {
 	struct env *e = *state;
 	struct wire w;
-	struct cmsg c = {.type = DHCP_DISCOVER, OPTS(PXE_VC, ARCH(7), UUID97, IPXE_UC, 55, 3, 1, 3, 6)};
+	struct cmsg c = {.type = DHCP_DISCOVER,
+			 OPTS(PXE_VC, ARCH(7), UUID97, IPXE_UC, 55, 3, 1, 3, 6)};
 	mac_n(c.mac, 500);
 	const struct pkt_udp *in = mk(&w, &c);
 	assert_true(handle_prefix(in->payload, in->payload_len, e) > 0);
 	fixture_for_each_prefix(in->payload, in->payload_len, in->payload_len, handle_prefix, e);
+}
+
+/*
+ * Replay real-client captures (tests/fixtures/dhcp) through pkt_parse_udp()
+ * and the server, in order, against a config shaped like the lab that made
+ * them (server 198.18.0.1, relay 198.18.1.1): every client message gets the
+ * reply its type calls for, which parses back.
+ */
+static int setup_lab(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	env_config(e, SBCFG_DHCP_FULL);
+	e->subnets[0].pool_start = IP4(198, 18, 0, 100);
+	e->subnets[0].pool_end = IP4(198, 18, 0, 250);
+	e->subnets[1].network = IP4(198, 18, 1, 0);
+	e->subnets[1].pool_start = IP4(198, 18, 1, 100);
+	e->subnets[1].pool_end = IP4(198, 18, 1, 250);
+	e->subnets[1].router = IP4(198, 18, 1, 1);
+	e->cfg.dhcp.n_reservations = 0;
+	env_start(e);
+	*state = e;
+	return 0;
+}
+
+static void test_fixture_replay(void **state)
+{
+	struct env *e = *state;
+	struct fixture_set set;
+	size_t answered = 0;
+
+	fixture_load("dhcp", &set);
+	for (size_t i = 0; i < set.n; i++) {
+		const struct fixture_pkt *p = &set.pkts[i];
+		struct pkt_udp in;
+		struct dhcp_msg q, r;
+		if (!p->udp_payload || (p->dst_port != 67 && p->dst_port != 4011))
+			continue;
+		if (dhcp_parse(p->udp_payload, p->udp_len, &q) || q.op != DHCP_BOOTREQUEST)
+			continue;
+		assert_int_equal(pkt_parse_udp(p->frame, p->frame_len, false, &in), 0);
+		int n = dhcp_server_handle(&e->srv, &in, NOW + i, e->out, sizeof(e->out), &e->dst,
+					   &e->res_out);
+		if (n == -SB_DROP_DHCP_NOT_FOR_US && q.server_id != SERVER_IP)
+			continue; /* the capture's client chose another server */
+		if (n < 0)
+			fail_msg("%s #%u %s: %s", p->file, p->index, dhcp_msg_type_name(q.type),
+				 sb_drop_name(n));
+		if (n == 0) {
+			if (q.type != DHCP_RELEASE && q.type != DHCP_DECLINE)
+				fail_msg("%s #%u: no reply to %s", p->file, p->index,
+					 dhcp_msg_type_name(q.type));
+			continue;
+		}
+		parse_any_reply(e, n, &r);
+		assert_int_equal(r.xid, q.xid);
+		assert_memory_equal(r.chaddr, q.chaddr, 6);
+		uint8_t want = q.type == DHCP_DISCOVER ? DHCP_OFFER : DHCP_ACK;
+		if (r.type != want && !(q.type == DHCP_REQUEST && r.type == DHCP_NAK))
+			fail_msg("%s #%u: %s answered with %s", p->file, p->index,
+				 dhcp_msg_type_name(q.type), dhcp_msg_type_name(r.type));
+		if (q.type == DHCP_REQUEST && q.requested_ip && r.type == DHCP_ACK)
+			assert_int_equal(r.yiaddr, q.requested_ip);
+		if (q.giaddr) {
+			assert_int_equal(e->dst.dst_ip, q.giaddr);
+			assert_int_equal(e->dst.dst_port, 67);
+		}
+		/* A client running iPXE never gets an iPXE binary. */
+		if (e->res_out.client.ipxe && r.file && r.file[0])
+			assert_false(pxe_is_ipxe_binary(r.file));
+		answered++;
+	}
+	print_message("%zu real-client requests answered\n", answered);
+	fixture_free(&set);
 }
 
 int main(void)
@@ -1146,6 +1230,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_proxy_mode, setup_proxy, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_prefixes, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_fixture_replay, setup_lab, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

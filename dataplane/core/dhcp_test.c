@@ -79,7 +79,8 @@ static const struct parse_case parse_cases[] = {
 	{"93 two types", O(53, 1, 1, 93, 4, 0, 7, 0, 0, 255), 0, DHCP_DISCOVER},
 	{"94 len 2", O(53, 1, 1, 94, 2, 1, 2, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
 	{"94 type 2", O(53, 1, 1, 94, 3, 2, 2, 1, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"97 len 16", O(53, 1, 1, 97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 255),
+	{"97 len 16",
+	 O(53, 1, 1, 97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 255),
 	 -SB_DROP_DHCP_OPT_BAD_LEN, 0},
 	{"97 type 1",
 	 O(53, 1, 1, 97, 17, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 255),
@@ -88,7 +89,8 @@ static const struct parse_case parse_cases[] = {
 	{"82 sub-option overruns", O(53, 1, 1, 82, 4, 1, 5, 'a', 'b', 255),
 	 -SB_DROP_DHCP_BAD_RELAY_AGENT, 0},
 	{"82 sub-option len 0", O(53, 1, 1, 82, 2, 1, 0, 255), -SB_DROP_DHCP_BAD_RELAY_AGENT, 0},
-	{"82 trailing byte", O(53, 1, 1, 82, 4, 1, 1, 'a', 9, 255), -SB_DROP_DHCP_BAD_RELAY_AGENT, 0},
+	{"82 trailing byte", O(53, 1, 1, 82, 4, 1, 1, 'a', 9, 255), -SB_DROP_DHCP_BAD_RELAY_AGENT,
+	 0},
 	{"52 value 4", O(53, 1, 1, 52, 1, 4, 255), -SB_DROP_DHCP_BAD_OVERLOAD, 0},
 	{"unknown option twice is fine", O(53, 1, 1, 250, 1, 1, 250, 0, 255), 0, DHCP_DISCOVER},
 	{"unknown option len 0 is fine", O(80, 0, 53, 1, 8, 255), 0, DHCP_INFORM},
@@ -142,14 +144,14 @@ static void test_parse_fields(void **state)
 {
 	uint8_t buf[600];
 	struct dhcp_msg m;
-	size_t len = mk_msg(
-		buf, sizeof(buf),
-		O(53, 1, 3, 50, 4, 198, 18, 0, 77, 54, 4, 198, 18, 0, 1, 51, 4, 0, 0, 0x0e, 0x10,
-		  57, 2, 0x05, 0xc0, 55, 4, 1, 3, 67, 66, 61, 7, 1, 0x52, 0x54, 0, 0x12, 0x34, 0x56,
-		  12, 3, 'v', 'm', '1', 60, 9, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', 77, 4,
-		  'i', 'P', 'X', 'E', 93, 2, 0, 7, 94, 3, 1, 3, 16, 97, 17, 0, 1, 2, 3, 4, 5, 6, 7,
-		  8, 9, 10, 11, 12, 13, 14, 15, 16, 175, 3, 0xb1, 1, 1, 82, 9, 1, 3, 'e', 't', 'h',
-		  2, 2, 0xab, 0xcd, 255));
+	size_t len =
+		mk_msg(buf, sizeof(buf),
+		       O(53, 1, 3, 50, 4, 198, 18, 0, 77, 54, 4, 198, 18, 0, 1, 51, 4, 0, 0, 0x0e,
+			 0x10, 57, 2, 0x05, 0xc0, 55, 4, 1, 3, 67, 66, 61, 7, 1, 0x52, 0x54, 0,
+			 0x12, 0x34, 0x56, 12, 3, 'v', 'm', '1', 60, 9, 'P', 'X', 'E', 'C', 'l',
+			 'i', 'e', 'n', 't', 77, 4, 'i', 'P', 'X', 'E', 93, 2, 0, 7, 94, 3, 1, 3,
+			 16, 97, 17, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 175,
+			 3, 0xb1, 1, 1, 82, 9, 1, 3, 'e', 't', 'h', 2, 2, 0xab, 0xcd, 255));
 	buf[12] = 198, buf[13] = 18, buf[14] = 0, buf[15] = 9; /* ciaddr */
 	buf[24] = 198, buf[25] = 18, buf[26] = 5, buf[27] = 1; /* giaddr */
 	buf[3] = 1;					       /* hops */
@@ -254,8 +256,8 @@ static void test_build_parse_back(void **state)
 	uint8_t req[600], out[1500];
 	struct dhcp_msg m, r;
 	struct dhcp_builder b;
-	size_t len = mk_msg(req, sizeof(req),
-			    O(53, 1, 1, 82, 8, 1, 2, 'p', '1', 2, 2, 0x11, 0x22, 255));
+	size_t len =
+		mk_msg(req, sizeof(req), O(53, 1, 1, 82, 8, 1, 2, 'p', '1', 2, 2, 0x11, 0x22, 255));
 	req[24] = 198, req[25] = 18, req[26] = 5, req[27] = 1; /* giaddr */
 	assert_int_equal(dhcp_parse(req, len, &m), 0);
 
@@ -343,14 +345,14 @@ static void test_build_room(void **state)
 	assert_int_equal(dhcp_build_finish(&b, &m), -SB_DROP_DHCP_REPLY_TOO_BIG);
 
 	/* Option 82's room is reserved: filling up cannot crowd out its echo. */
-	len = mk_msg(req, sizeof(req), O(53, 1, 3, 82, 20, 1, 18, 'a', 'b', 'c', 'd', 'e', 'f',
-					 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q',
-					 'r', 255));
+	len = mk_msg(req, sizeof(req),
+		     O(53, 1, 3, 82, 20, 1, 18, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
+		       'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 255));
 	assert_int_equal(dhcp_parse(req, len, &m), 0);
 	assert_int_equal(dhcp_build_reply(&b, out, sizeof(out), &m, &rep), 0);
 	assert_int_equal(dhcp_opt_room(&b), 298 - 22);
-	while (dhcp_opt_put(&b, 224, dhcp_opt_room(&b) > 257 ? 255 : dhcp_opt_room(&b) - 2,
-			    blob) == 0 &&
+	while (dhcp_opt_put(&b, 224, dhcp_opt_room(&b) > 257 ? 255 : dhcp_opt_room(&b) - 2, blob) ==
+		       0 &&
 	       dhcp_opt_room(&b) >= 2)
 		;
 	int n = dhcp_build_finish(&b, &m);
@@ -374,12 +376,9 @@ struct fixture_expect {
 };
 
 static const struct fixture_expect fixture_expects[] = {
-	{"udhcpc", SBCFG_ARCH_BIOS, 0, 0},
-	{"dhclient", SBCFG_ARCH_BIOS, 0, 0},
-	{"perfdhcp", SBCFG_ARCH_BIOS, 0, 0},
-	{"ipxe", SBCFG_ARCH_BIOS, 1, 1},
-	{"ovmf", SBCFG_ARCH_UEFI_X64, 1, 0},
-	{"pxelinux", SBCFG_ARCH_BIOS, -1, -1},
+	{"udhcpc", SBCFG_ARCH_BIOS, 0, 0},   {"dhclient", SBCFG_ARCH_BIOS, 0, 0},
+	{"perfdhcp", SBCFG_ARCH_BIOS, 0, 0}, {"ipxe", SBCFG_ARCH_BIOS, 1, 1},
+	{"ovmf", SBCFG_ARCH_UEFI_X64, 1, 0}, {"pxelinux", SBCFG_ARCH_BIOS, -1, -1},
 };
 
 /* Offset just past the END of the main option area of a valid message. */
@@ -454,8 +453,8 @@ static void test_fixtures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_table),   cmocka_unit_test(test_parse_header_errors),
-		cmocka_unit_test(test_parse_fields),  cmocka_unit_test(test_overload),
+		cmocka_unit_test(test_parse_table),	 cmocka_unit_test(test_parse_header_errors),
+		cmocka_unit_test(test_parse_fields),	 cmocka_unit_test(test_overload),
 		cmocka_unit_test(test_build_parse_back), cmocka_unit_test(test_build_room),
 		cmocka_unit_test(test_fixtures),
 	};

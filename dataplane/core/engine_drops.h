@@ -16,13 +16,12 @@
 	  "ARP on a port with a kernel behind it (the kernel answers, not us)")                    \
 	X(ENG_DHCP_OFF, "dhcp_disabled", "DHCP packet while dhcp.mode is off")                     \
 	X(ENG_TFTP_OFF, "tftp_disabled", "TFTP packet while tftp is disabled")                     \
-	X(ENG_NOT_OUR_IP, "tftp_not_our_ip", "TFTP packet to an IPv4 address that is not server_ip")  \
-	X(ENG_HANDOFF_FULL, "handoff_full", "another lcore's hand-over ring is full")               \
+	X(ENG_NOT_OUR_IP, "tftp_not_our_ip",                                                       \
+	  "TFTP packet to an IPv4 address that is not server_ip")                                  \
+	X(ENG_HANDOFF_FULL, "handoff_full", "another lcore's hand-over ring is full")              \
 	X(ENG_SESS_FULL, "tftp_sessions_full",                                                     \
 	  "TFTP read request refused: session table or transfer ports exhausted")                  \
 	X(ENG_SESS_UNKNOWN, "tftp_unknown_session",                                                \
-	  "packet to a transfer port that has no session for its sender (RFC 1350 4: TID)")       \
-	X(ENG_SESS_OTHER_LCORE, "tftp_session_other_lcore",                                        \
-	  "packet to a transfer port owned by another lcore (queue steering mismatch)")
+	  "packet to a transfer port that has no session (ended, or never opened)")
 
 #endif

@@ -31,11 +31,11 @@
 #define PXE_DISCOVERY_USE_BOOTFILE 0x08
 
 struct pxe_client {
-	int arch;	/* enum sbcfg_arch, or -ENOENT for an architecture we do not serve */
+	int arch;	    /* enum sbcfg_arch, or -ENOENT for an architecture we do not serve */
 	uint16_t arch_type; /* raw RFC 4578 value (first of option 93), 0xffff if absent */
-	bool pxe;	/* option 60 starts with "PXEClient" */
-	bool http;	/* option 60 starts with "HTTPClient" (UEFI HTTP boot) */
-	bool ipxe;	/* running iPXE: user class "iPXE" or option 175 */
+	bool pxe;	    /* option 60 starts with "PXEClient" */
+	bool http;	    /* option 60 starts with "HTTPClient" (UEFI HTTP boot) */
+	bool ipxe;	    /* running iPXE: user class "iPXE" or option 175 */
 };
 
 /* Map an RFC 4578 / IANA processor architecture type to a boot-file class. */

@@ -43,15 +43,15 @@
 
 #include "sbcfg.h"
 
-#define TFTP_PORT	      69
-#define TFTP_HDR_LEN	      4 /* opcode + block (DATA/ACK) or opcode + code (ERROR) */
-#define TFTP_BLKSIZE_DEFAULT  512
-#define TFTP_BLKSIZE_MIN      8	    /* RFC 2348 */
-#define TFTP_BLKSIZE_MAX      65464 /* RFC 2348 */
-#define TFTP_TIMEOUT_MIN      1	    /* RFC 2349, seconds */
-#define TFTP_TIMEOUT_MAX      255
-#define TFTP_WINDOWSIZE_MIN   1 /* RFC 7440 */
-#define TFTP_WINDOWSIZE_MAX   65535
+#define TFTP_PORT		69
+#define TFTP_HDR_LEN		4 /* opcode + block (DATA/ACK) or opcode + code (ERROR) */
+#define TFTP_BLKSIZE_DEFAULT	512
+#define TFTP_BLKSIZE_MIN	8     /* RFC 2348 */
+#define TFTP_BLKSIZE_MAX	65464 /* RFC 2348 */
+#define TFTP_TIMEOUT_MIN	1     /* RFC 2349, seconds */
+#define TFTP_TIMEOUT_MAX	255
+#define TFTP_WINDOWSIZE_MIN	1 /* RFC 7440 */
+#define TFTP_WINDOWSIZE_MAX	65535
 #define TFTP_IPV4_UDP_TFTP_HDRS (20 + 8 + TFTP_HDR_LEN) /* subtracted from the MTU */
 /* netascii blocks need their source offset remembered; this bounds the window. */
 #define TFTP_NETASCII_WINDOW_MAX 32

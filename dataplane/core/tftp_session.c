@@ -67,7 +67,8 @@ int tftp_session_start(struct tftp_session *sess, const struct tftp_peer *peer,
 		return -EINVAL;
 	na_size = img->netascii_size;
 	if (rrq->mode == TFTP_MODE_NETASCII && na_size < img->size)
-		na_size = tftp_netascii_size(img->data, img->size); /* entry not from catalog_init() */
+		na_size = tftp_netascii_size(img->data,
+					     img->size); /* entry not from catalog_init() */
 
 	sess->peer = *peer;
 	tftp_negotiate(rrq, img->size, na_size, cfg, &sess->params);
@@ -246,7 +247,8 @@ int tftp_build_data(uint8_t *out, size_t cap, const struct tftp_session *sess, u
 		tftp_session_data_ref(sess, block, &p, &n);
 		if (cap < TFTP_HDR_LEN || room < n)
 			return -ENOSPC;
-		memcpy(out + TFTP_HDR_LEN, p, n);
+		if (n) /* an empty image may have data == NULL */
+			memcpy(out + TFTP_HDR_LEN, p, n);
 	} else {
 		struct tftp_na_pos pos;
 

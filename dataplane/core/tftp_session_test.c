@@ -282,8 +282,8 @@ static uint64_t sim_run(struct sim *s, uint64_t max_events)
 				continue;
 			int rc = tftp_session_on_packet(&s->sess, CLIENT_IP, CLIENT_PORT, a, 4,
 							s->now, &tx);
-			if (rc < 0 && rc != -SB_DROP_TFTP_ACK_DUP && rc != -SB_DROP_TFTP_ACK_STALE &&
-			    rc != -SB_DROP_TFTP_SESSION_CLOSED)
+			if (rc < 0 && rc != -SB_DROP_TFTP_ACK_DUP &&
+			    rc != -SB_DROP_TFTP_ACK_STALE && rc != -SB_DROP_TFTP_SESSION_CLOSED)
 				fail_msg("ACK refused: %s", sb_drop_name(rc));
 			emit(s, &tx);
 		} else {
@@ -386,7 +386,8 @@ static void run_case(const struct xfer_case *c, uint32_t seed)
 	n = mk_rrq(rrq_buf, "/img", c->netascii ? "netascii" : "octet", c->blksize, c->window,
 		   c->tsize ? 0 : -1, 0);
 	assert_int_equal(tftp_parse_request(rrq_buf, n, &rrq), 0);
-	const struct catalog_entry *img = catalog_lookup(&cat, rrq.filename, rrq.filename_len, NULL);
+	const struct catalog_entry *img =
+		catalog_lookup(&cat, rrq.filename, rrq.filename_len, NULL);
 	assert_non_null(img);
 
 	s->rng = seed;
@@ -477,8 +478,8 @@ struct fixture {
 	struct tftp_tx tx;
 };
 
-static void fx_start(struct fixture *f, uint64_t size, unsigned blksize, unsigned window,
-		     int tsize, unsigned timeout)
+static void fx_start(struct fixture *f, uint64_t size, unsigned blksize, unsigned window, int tsize,
+		     unsigned timeout)
 {
 	uint8_t rrq_buf[256];
 	struct tftp_rrq rrq;
@@ -674,9 +675,9 @@ static void test_client_errors(void **state)
 	/* PXE ROMs ask with tsize, read the OACK, then refuse it with ERROR 8 */
 	fx_start(&f, 2000, 1468, 0, 0, 0);
 	assert_true(f.tx.oack);
-	assert_int_equal(tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT, err8, sizeof(err8),
-						10, &f.tx),
-			 0);
+	assert_int_equal(
+		tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT, err8, sizeof(err8), 10, &f.tx),
+		0);
 	assert_true(tx_empty(&f.tx));
 	assert_int_equal(f.s.end, TFTP_END_OPTION_REFUSED);
 	assert_int_equal(f.s.client_error_code, 8);
@@ -687,9 +688,9 @@ static void test_client_errors(void **state)
 
 	fx_start(&f, 20000, 0, 0, -1, 0);
 	assert_int_equal(fx_ack(&f, 1, 10), 1);
-	assert_int_equal(tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT, err0, sizeof(err0),
-						10, &f.tx),
-			 0);
+	assert_int_equal(
+		tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT, err0, sizeof(err0), 10, &f.tx),
+		0);
 	assert_int_equal(f.s.end, TFTP_END_CLIENT_ERROR);
 	free(f.data);
 }
@@ -703,14 +704,16 @@ static void test_unknown_tid(void **state)
 	fx_start(&f, 20000, 0, 0, -1, 0);
 	memcpy(&before, &f.s, sizeof(before));
 	/* same address, other port; other address, same port */
-	assert_int_equal(tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT + 1, ack1, 4, 5, &f.tx),
-			 -SB_DROP_TFTP_UNKNOWN_TID);
+	assert_int_equal(
+		tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT + 1, ack1, 4, 5, &f.tx),
+		-SB_DROP_TFTP_UNKNOWN_TID);
 	assert_true(f.tx.error);
 	assert_true(f.tx.error_to_sender);
 	assert_int_equal(f.tx.error_code, TFTP_ERR_UNKNOWN_TID);
 	assert_int_equal(f.tx.data_count, 0);
-	assert_int_equal(tftp_session_on_packet(&f.s, CLIENT_IP + 1, CLIENT_PORT, ack1, 4, 5, &f.tx),
-			 -SB_DROP_TFTP_UNKNOWN_TID);
+	assert_int_equal(
+		tftp_session_on_packet(&f.s, CLIENT_IP + 1, CLIENT_PORT, ack1, 4, 5, &f.tx),
+		-SB_DROP_TFTP_UNKNOWN_TID);
 	assert_memory_equal(&before, &f.s, sizeof(before)); /* session untouched */
 	uint8_t out[64];
 	int n = tftp_build_error(out, sizeof(out), f.tx.error_code, f.tx.error_msg);
@@ -730,14 +733,12 @@ static void test_illegal_ops(void **state)
 		int rc;
 		bool ends;
 	} t[] = {
-		{"DATA from the client", L("\0\3\0\1xx"),
-		 -SB_DROP_TFTP_UNEXPECTED_OPCODE, true},
-		{"RRQ on the transfer port", L("\0\1f\0octet\0"),
-		 -SB_DROP_TFTP_UNEXPECTED_OPCODE, true},
-		{"WRQ on the transfer port", L("\0\2f\0octet\0"),
-		 -SB_DROP_TFTP_UNEXPECTED_OPCODE, true},
-		{"OACK from the client", L("\0\6"), -SB_DROP_TFTP_UNEXPECTED_OPCODE,
+		{"DATA from the client", L("\0\3\0\1xx"), -SB_DROP_TFTP_UNEXPECTED_OPCODE, true},
+		{"RRQ on the transfer port", L("\0\1f\0octet\0"), -SB_DROP_TFTP_UNEXPECTED_OPCODE,
 		 true},
+		{"WRQ on the transfer port", L("\0\2f\0octet\0"), -SB_DROP_TFTP_UNEXPECTED_OPCODE,
+		 true},
+		{"OACK from the client", L("\0\6"), -SB_DROP_TFTP_UNEXPECTED_OPCODE, true},
 		{"opcode 9", L("\0\11\0\1"), -SB_DROP_TFTP_BAD_OPCODE, true},
 		{"1 byte", L("\0"), -SB_DROP_TFTP_SHORT, false},
 		{"ACK of 3 bytes", L("\0\4\0"), -SB_DROP_TFTP_SHORT, false},
@@ -814,7 +815,8 @@ static void test_request_errors(void **state)
 		{"ERROR to port 69", L("\0\5\0\0x\0"), 0xffff},
 		{"found", L("\0\1/pxelinux.0\0octet\0"), 0xfffe},
 	};
-	struct catalog_entry ents[1] = {{.name = "pxelinux.0", .data = (const uint8_t *)"x", .size = 1}};
+	struct catalog_entry ents[1] = {
+		{.name = "pxelinux.0", .data = (const uint8_t *)"x", .size = 1}};
 	struct catalog cat;
 
 	assert_int_equal(catalog_init(&cat, ents, 1), 0);
@@ -849,12 +851,10 @@ static void test_netascii_session(void **state)
 
 	assert_int_equal(catalog_init(&cat, &ent, 1), 0);
 	assert_int_equal(ent.netascii_size, 6);
-	assert_int_equal(tftp_parse_request(L("\0\1t\0netascii\0tsize\0000\0"), &r),
-			 0);
+	assert_int_equal(tftp_parse_request(L("\0\1t\0netascii\0tsize\0000\0"), &r), 0);
 	assert_int_equal(tftp_session_start(&s, &peer, &r, &ent, &cfg, 0, &tx), 1);
 	assert_int_equal(s.params.tsize, 6);
-	assert_int_equal(tftp_session_on_packet(&s, CLIENT_IP, CLIENT_PORT,
-						L("\0\4\0\0"), 1, &tx),
+	assert_int_equal(tftp_session_on_packet(&s, CLIENT_IP, CLIENT_PORT, L("\0\4\0\0"), 1, &tx),
 			 1);
 	int n = tftp_build_data(out, sizeof(out), &s, 1);
 	assert_int_equal(n, 10);
@@ -864,6 +864,36 @@ static void test_netascii_session(void **state)
 	const uint8_t *p;
 	size_t l;
 	assert_int_equal(tftp_session_data_ref(&s, 1, &p, &l), -ENOTSUP);
+}
+
+static void test_empty_image_null_data(void **state)
+{
+	struct sbcfg_tftp cfg = base_cfg();
+	struct catalog_entry ents[1] = {{.name = "empty", .data = NULL, .size = 0}};
+	struct catalog cat;
+	struct tftp_session s;
+	struct tftp_rrq r;
+	struct tftp_tx tx;
+	uint8_t out[8];
+
+	assert_int_equal(catalog_init(&cat, ents, 1), 0);
+	for (int mode = 0; mode < 2; mode++) {
+		static const uint8_t octet[] = "\0\1empty\0octet\0", na[] = "\0\1empty\0netascii\0";
+
+		if (mode)
+			assert_int_equal(tftp_parse_request(na, sizeof(na) - 1, &r), 0);
+		else
+			assert_int_equal(tftp_parse_request(octet, sizeof(octet) - 1, &r), 0);
+		assert_int_equal(r.mode, mode ? TFTP_MODE_NETASCII : TFTP_MODE_OCTET);
+		assert_int_equal(tftp_session_start(&s, &peer, &r, &ents[0], &cfg, 0, &tx), 1);
+		assert_int_equal(s.last_block, 1);
+		assert_int_equal(tftp_build_data(out, sizeof(out), &s, 1), 4);
+		assert_memory_equal(out, "\0\3\0\1", 4);
+		assert_int_equal(
+			tftp_session_on_packet(&s, CLIENT_IP, CLIENT_PORT, L("\0\4\0\1"), 0, &tx),
+			0);
+		assert_int_equal(s.end, TFTP_END_DONE);
+	}
 }
 
 static void test_end_names(void **state)
@@ -904,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_rollover_by_hand),
 		cmocka_unit_test(test_request_errors),
 		cmocka_unit_test(test_netascii_session),
+		cmocka_unit_test(test_empty_image_null_data),
 		cmocka_unit_test(test_end_names),
 		cmocka_unit_test(test_start_bad_image),
 	};

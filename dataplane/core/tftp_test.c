@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -52,11 +53,12 @@ static const struct rrq_case rrq_cases[] = {
 	 TFTP_OPT_BLKSIZE, 8},
 	{"blksize max 65464", P("\0\1f\0octet\0blksize\00065464\0"), 0, "f", TFTP_MODE_OCTET,
 	 TFTP_OPT_BLKSIZE, 65464},
-	{"blksize 7 ignored", P("\0\1f\0octet\0blksize\0007\0"), 0, "f", TFTP_MODE_OCTET, 0, .n_ignored = 1},
+	{"blksize 7 ignored", P("\0\1f\0octet\0blksize\0007\0"), 0, "f", TFTP_MODE_OCTET, 0,
+	 .n_ignored = 1},
 	{"blksize 65465 ignored", P("\0\1f\0octet\0blksize\00065465\0"), 0, "f", TFTP_MODE_OCTET, 0,
 	 .n_ignored = 1},
-	{"blksize huge saturates, ignored", P("\0\1f\0octet\0blksize\0009999999999999999999999\0"), 0,
-	 "f", TFTP_MODE_OCTET, 0, .n_ignored = 1},
+	{"blksize huge saturates, ignored", P("\0\1f\0octet\0blksize\0009999999999999999999999\0"),
+	 0, "f", TFTP_MODE_OCTET, 0, .n_ignored = 1},
 	{"blksize not a number", P("\0\1f\0octet\0blksize\0abc\0"), 0, "f", TFTP_MODE_OCTET, 0,
 	 .n_ignored = 1},
 	{"blksize signed", P("\0\1f\0octet\0blksize\0+512\0"), 0, "f", TFTP_MODE_OCTET, 0,
@@ -83,8 +85,9 @@ static const struct rrq_case rrq_cases[] = {
 	 TFTP_OPT_TSIZE, .tsize = 123},
 	{"tsize not a number", P("\0\1f\0octet\0tsize\0x\0"), 0, "f", TFTP_MODE_OCTET, 0,
 	 .n_ignored = 1},
-	{"unknown options ignored", P("\0\1f\0octet\0multicast\0\0blksize\0001432\0rollover\0000\0"),
-	 0, "f", TFTP_MODE_OCTET, TFTP_OPT_BLKSIZE, 1432, .n_ignored = 2},
+	{"unknown options ignored",
+	 P("\0\1f\0octet\0multicast\0\0blksize\0001432\0rollover\0000\0"), 0, "f", TFTP_MODE_OCTET,
+	 TFTP_OPT_BLKSIZE, 1432, .n_ignored = 2},
 	{"trailing NUL padding", P("\0\1f\0octet\0tsize\0000\0\0\0\0"), 0, "f", TFTP_MODE_OCTET,
 	 TFTP_OPT_TSIZE},
 	{"mail mode", P("\0\1f\0mail\0"), -SB_DROP_TFTP_BAD_MODE},
@@ -121,8 +124,8 @@ static void test_rrq_table(void **state)
 		memcpy(copy, c->pkt, c->len);
 		rc = tftp_parse_request(copy, c->len, &r);
 		if (rc != c->rc)
-			fail_msg("%s: rc %d (%s), want %d (%s)", c->what, rc, sb_drop_name(rc), c->rc,
-				 sb_drop_name(c->rc));
+			fail_msg("%s: rc %d (%s), want %d (%s)", c->what, rc, sb_drop_name(rc),
+				 c->rc, sb_drop_name(c->rc));
 		if (rc == 0) {
 			if (r.filename_len != strlen(c->filename) ||
 			    memcmp(r.filename, c->filename, r.filename_len) != 0)
@@ -233,42 +236,108 @@ struct nego_case {
 };
 
 #define CFG(bmax_, wmax_, mtu_, tmo_)                                                              \
-	{.blksize_max = bmax_, .windowsize_max = wmax_, .mtu = mtu_, .timeout_ms = tmo_, .retries = 5}
+	{                                                                                          \
+		.blksize_max = bmax_, .windowsize_max = wmax_, .mtu = mtu_, .timeout_ms = tmo_,    \
+		.retries = 5                                                                       \
+	}
 
 static const struct nego_case nego_cases[] = {
-	{"no options: 512, lock-step, no OACK", P("\0\1f\0octet\0"), CFG(1468, 16, 1500, 700), 1000,
-	 1000, {TFTP_MODE_OCTET, 512, 1, 0, 700, 1000, 0}},
-	{"blksize 1468 at MTU 1500", P("\0\1f\0octet\0blksize\0001468\0"), CFG(65464, 16, 1500, 1000),
-	 10, 10, {TFTP_MODE_OCTET, 1468, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"blksize 65464 clamped to MTU 1500 - 32", P("\0\1f\0octet\0blksize\00065464\0"),
-	 CFG(65464, 16, 1500, 1000), 10, 10, {TFTP_MODE_OCTET, 1468, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"blksize 9000 at MTU 9000", P("\0\1f\0octet\0blksize\0009000\0"), CFG(65464, 16, 9000, 1000),
-	 10, 10, {TFTP_MODE_OCTET, 8968, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"blksize clamped to cfg max", P("\0\1f\0octet\0blksize\0001468\0"), CFG(1024, 16, 1500, 1000),
-	 10, 10, {TFTP_MODE_OCTET, 1024, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"blksize below max untouched", P("\0\1f\0octet\0blksize\000512\0"), CFG(1024, 16, 1500, 1000),
-	 10, 10, {TFTP_MODE_OCTET, 512, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"no MTU, no max: client's value", P("\0\1f\0octet\0blksize\00065464\0"), CFG(0, 16, 0, 1000),
-	 10, 10, {TFTP_MODE_OCTET, 65464, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"tiny MTU floors at 8", P("\0\1f\0octet\0blksize\0001468\0"), CFG(0, 16, 30, 1000), 10, 10,
+	{"no options: 512, lock-step, no OACK",
+	 P("\0\1f\0octet\0"),
+	 CFG(1468, 16, 1500, 700),
+	 1000,
+	 1000,
+	 {TFTP_MODE_OCTET, 512, 1, 0, 700, 1000, 0}},
+	{"blksize 1468 at MTU 1500",
+	 P("\0\1f\0octet\0blksize\0001468\0"),
+	 CFG(65464, 16, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 1468, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
+	{"blksize 65464 clamped to MTU 1500 - 32",
+	 P("\0\1f\0octet\0blksize\00065464\0"),
+	 CFG(65464, 16, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 1468, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
+	{"blksize 9000 at MTU 9000",
+	 P("\0\1f\0octet\0blksize\0009000\0"),
+	 CFG(65464, 16, 9000, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 8968, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
+	{"blksize clamped to cfg max",
+	 P("\0\1f\0octet\0blksize\0001468\0"),
+	 CFG(1024, 16, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 1024, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
+	{"blksize below max untouched",
+	 P("\0\1f\0octet\0blksize\000512\0"),
+	 CFG(1024, 16, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 512, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
+	{"no MTU, no max: client's value",
+	 P("\0\1f\0octet\0blksize\00065464\0"),
+	 CFG(0, 16, 0, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 65464, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
+	{"tiny MTU floors at 8",
+	 P("\0\1f\0octet\0blksize\0001468\0"),
+	 CFG(0, 16, 30, 1000),
+	 10,
+	 10,
 	 {TFTP_MODE_OCTET, 8, 1, 0, 1000, 10, TFTP_OPT_BLKSIZE}},
-	{"windowsize clamped to cfg", P("\0\1f\0octet\0windowsize\00064\0"), CFG(1468, 16, 1500, 1000),
-	 10, 10, {TFTP_MODE_OCTET, 512, 16, 0, 1000, 10, TFTP_OPT_WINDOWSIZE}},
-	{"windowsize max 0 means lock-step", P("\0\1f\0octet\0windowsize\0008\0"),
-	 CFG(1468, 0, 1500, 1000), 10, 10, {TFTP_MODE_OCTET, 512, 1, 0, 1000, 10, TFTP_OPT_WINDOWSIZE}},
-	{"netascii windowsize clamped to ring", P("\0\1f\0netascii\0windowsize\000100\0"),
-	 CFG(1468, 1000, 1500, 1000), 10, 12,
+	{"windowsize clamped to cfg",
+	 P("\0\1f\0octet\0windowsize\00064\0"),
+	 CFG(1468, 16, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 512, 16, 0, 1000, 10, TFTP_OPT_WINDOWSIZE}},
+	{"windowsize max 0 means lock-step",
+	 P("\0\1f\0octet\0windowsize\0008\0"),
+	 CFG(1468, 0, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 512, 1, 0, 1000, 10, TFTP_OPT_WINDOWSIZE}},
+	{"netascii windowsize clamped to ring",
+	 P("\0\1f\0netascii\0windowsize\000100\0"),
+	 CFG(1468, 1000, 1500, 1000),
+	 10,
+	 12,
 	 {TFTP_MODE_NETASCII, 512, TFTP_NETASCII_WINDOW_MAX, 0, 1000, 12, TFTP_OPT_WINDOWSIZE}},
-	{"timeout echoed, used for retransmission", P("\0\1f\0octet\0timeout\0003\0"),
-	 CFG(1468, 16, 1500, 1000), 10, 10, {TFTP_MODE_OCTET, 512, 1, 3, 3000, 10, TFTP_OPT_TIMEOUT}},
-	{"tsize: real size", P("\0\1f\0octet\0tsize\0000\0"), CFG(1468, 16, 1500, 1000), 33554532,
-	 33554532, {TFTP_MODE_OCTET, 512, 1, 0, 1000, 33554532, TFTP_OPT_TSIZE}},
-	{"tsize netascii: converted size", P("\0\1f\0netascii\0tsize\0000\0"), CFG(1468, 16, 1500, 1000),
-	 100, 120, {TFTP_MODE_NETASCII, 512, 1, 0, 1000, 120, TFTP_OPT_TSIZE}},
-	{"cfg timeout 0 defaults to 1 s", P("\0\1f\0octet\0"), CFG(1468, 16, 1500, 0), 1, 1,
+	{"timeout echoed, used for retransmission",
+	 P("\0\1f\0octet\0timeout\0003\0"),
+	 CFG(1468, 16, 1500, 1000),
+	 10,
+	 10,
+	 {TFTP_MODE_OCTET, 512, 1, 3, 3000, 10, TFTP_OPT_TIMEOUT}},
+	{"tsize: real size",
+	 P("\0\1f\0octet\0tsize\0000\0"),
+	 CFG(1468, 16, 1500, 1000),
+	 33554532,
+	 33554532,
+	 {TFTP_MODE_OCTET, 512, 1, 0, 1000, 33554532, TFTP_OPT_TSIZE}},
+	{"tsize netascii: converted size",
+	 P("\0\1f\0netascii\0tsize\0000\0"),
+	 CFG(1468, 16, 1500, 1000),
+	 100,
+	 120,
+	 {TFTP_MODE_NETASCII, 512, 1, 0, 1000, 120, TFTP_OPT_TSIZE}},
+	{"cfg timeout 0 defaults to 1 s",
+	 P("\0\1f\0octet\0"),
+	 CFG(1468, 16, 1500, 0),
+	 1,
+	 1,
 	 {TFTP_MODE_OCTET, 512, 1, 0, 1000, 1, 0}},
-	{"ignored options not acknowledged", P("\0\1f\0octet\0blksize\0004\0timeout\0000\0"),
-	 CFG(1468, 16, 1500, 1000), 1, 1, {TFTP_MODE_OCTET, 512, 1, 0, 1000, 1, 0}},
+	{"ignored options not acknowledged",
+	 P("\0\1f\0octet\0blksize\0004\0timeout\0000\0"),
+	 CFG(1468, 16, 1500, 1000),
+	 1,
+	 1,
+	 {TFTP_MODE_OCTET, 512, 1, 0, 1000, 1, 0}},
 };
 
 static void test_negotiate_table(void **state)
@@ -345,7 +414,10 @@ static void test_build_error(void **state)
 	assert_memory_equal(out, "\0\5\0\2Acc\0", 8);
 
 	n = tftp_build_error(out, sizeof(out), 42, NULL); /* unknown code: generic text */
-	assert_memory_equal(out, "\0\5\0\x2a" "Error\0", n);
+	assert_memory_equal(out,
+			    "\0\5\0\x2a"
+			    "Error\0",
+			    n);
 	assert_int_equal(tftp_build_error(out, 4, 1, NULL), -ENOSPC);
 
 	/* round trip through the parser */
@@ -449,9 +521,14 @@ static void test_netascii(void **state)
 		const char *in;
 		size_t len;
 	} t[] = {
-		{"", 0},	      {"a", 1},		  {"\n", 1},
-		{"\r", 1},	      {"\r\n", 2},	  {"line1\nline2\r\n\n\rx", 17},
-		{"\n\n\n\n\n\n", 6}, {"abc\0def\r", 8},
+		{"", 0},
+		{"a", 1},
+		{"\n", 1},
+		{"\r", 1},
+		{"\r\n", 2},
+		{"line1\nline2\r\n\n\rx", 17},
+		{"\n\n\n\n\n\n", 6},
+		{"abc\0def\r", 8},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		const uint8_t *in = (const uint8_t *)t[i].in;
@@ -487,19 +564,46 @@ static void test_netascii(void **state)
 /* ---- real clients ---- */
 
 /*
- * What the captured clients send. Matched on the pcap file name; a capture of
- * a client not listed here must still parse. req_opts: options that client
- * is known to send (from the captures themselves).
+ * Independent oracle for a captured RRQ: split the packet at NULs (no
+ * validation) and derive which options the parser must report, with what
+ * values. The expectation comes from the real packet, not from memory.
  */
-static const struct {
-	const char *file_prefix;
-	unsigned req_opts;
-} client_opts[] = {
-	{"ipxe", TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE},
-	{"ovmf", TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE},
-	{"pxelinux", TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE},
-	{"curl", TFTP_OPT_BLKSIZE | TFTP_OPT_TSIZE},
-};
+static void check_against_oracle(const struct fixture_pkt *p, const struct tftp_rrq *r)
+{
+	const char *f[64];
+	size_t nf = 0, pos = 2;
+	unsigned want = 0;
+
+	while (pos < p->udp_len && nf < 64) {
+		f[nf++] = (const char *)p->udp_payload + pos;
+		pos += strnlen((const char *)p->udp_payload + pos, p->udp_len - pos) + 1;
+	}
+	assert_true(nf >= 2);
+	assert_string_equal(r->filename, f[0]);
+	for (size_t i = 2; i + 1 < nf; i += 2) {
+		unsigned long long v = strtoull(f[i + 1], NULL, 10);
+
+		if (!strcasecmp(f[i], "blksize") && !(want & TFTP_OPT_BLKSIZE)) {
+			want |= TFTP_OPT_BLKSIZE;
+			assert_int_equal(r->blksize, v);
+		} else if (!strcasecmp(f[i], "tsize") && !(want & TFTP_OPT_TSIZE)) {
+			want |= TFTP_OPT_TSIZE;
+			assert_int_equal(r->tsize, v);
+		} else if (!strcasecmp(f[i], "timeout") && !(want & TFTP_OPT_TIMEOUT)) {
+			want |= TFTP_OPT_TIMEOUT;
+			assert_int_equal(r->timeout_s, v);
+		} else if (!strcasecmp(f[i], "windowsize") && !(want & TFTP_OPT_WINDOWSIZE)) {
+			want |= TFTP_OPT_WINDOWSIZE;
+			assert_int_equal(r->windowsize, v);
+		}
+	}
+	if (r->opts != want)
+		fail_msg("%s#%u: parser opts %#x, packet carries %#x", p->file, p->index, r->opts,
+			 want);
+	print_message("  %s#%u: RRQ '%s' mode %s opts %#x blksize %u windowsize %u\n", p->file,
+		      p->index, r->filename, r->mode == TFTP_MODE_NETASCII ? "netascii" : "octet",
+		      r->opts, r->blksize, r->windowsize);
+}
 
 static int ack_prefix(const uint8_t *buf, size_t len, void *arg)
 {
@@ -528,12 +632,7 @@ static void test_fixtures(void **state)
 			if (rc != 0)
 				fail_msg("%s#%u: RRQ refused: %s", p->file, p->index,
 					 sb_drop_name(rc));
-			for (size_t k = 0; k < sizeof(client_opts) / sizeof(client_opts[0]); k++)
-				if (strncmp(p->file, client_opts[k].file_prefix,
-					    strlen(client_opts[k].file_prefix)) == 0 &&
-				    (r.opts & client_opts[k].req_opts) != client_opts[k].req_opts)
-					fail_msg("%s#%u: opts %#x lack %#x", p->file, p->index,
-						 r.opts, client_opts[k].req_opts);
+			check_against_oracle(p, &r);
 			/* every prefix of the request without any trailing NUL padding */
 			size_t end = p->udp_len;
 			while (end > 0 && p->udp_payload[end - 1] == 0)

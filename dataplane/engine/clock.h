@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 struct eng_clock {
-	uint64_t tsc0;	  /* TSC at eng_clock_init() */
-	uint64_t hz;	  /* TSC ticks per second */
+	uint64_t tsc0;	   /* TSC at eng_clock_init() */
+	uint64_t hz;	   /* TSC ticks per second */
 	uint64_t unix_ns0; /* CLOCK_REALTIME at tsc0 */
 	uint64_t mono_ms0; /* CLOCK_MONOTONIC at tsc0, in ms */
 };

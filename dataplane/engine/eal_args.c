@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -15,6 +16,9 @@
 #endif
 #ifndef SB_XDP_OBJ_BUILD
 #define SB_XDP_OBJ_BUILD ""
+#endif
+#ifndef SB_BUILD_ROOT
+#define SB_BUILD_ROOT ""
 #endif
 
 void eng_usage(const char *prog)
@@ -97,15 +101,28 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 	return 0;
 }
 
+static bool running_from_build_tree(void)
+{
+	char exe[SBCFG_PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0 || SB_BUILD_ROOT[0] == '\0')
+		return false;
+	exe[n] = '\0';
+	return strncmp(exe, SB_BUILD_ROOT "/", strlen(SB_BUILD_ROOT) + 1) == 0;
+}
+
 const char *eng_xdp_prog_path(const struct eng_opts *o, const struct sbcfg *cfg)
 {
 	if (o->xdp_prog)
 		return o->xdp_prog;
 	if (cfg->xdp_prog[0])
 		return cfg->xdp_prog;
-	if (access(SB_XDP_OBJ_INSTALLED, R_OK) == 0 || SB_XDP_OBJ_BUILD[0] == '\0')
-		return SB_XDP_OBJ_INSTALLED;
-	return SB_XDP_OBJ_BUILD;
+	/* Run from the build tree: the object built beside us, else the installed one. */
+	if (SB_XDP_OBJ_BUILD[0] != '\0' && running_from_build_tree() &&
+	    access(SB_XDP_OBJ_BUILD, R_OK) == 0)
+		return SB_XDP_OBJ_BUILD;
+	return SB_XDP_OBJ_INSTALLED;
 }
 
 /* Append an argument to o's storage. */
@@ -144,6 +161,19 @@ static int cpus_from_affinity(unsigned int n, char *out, size_t cap)
 	return found == n ? 0 : -ERANGE;
 }
 
+const char *eng_file_prefix(const struct sbcfg *cfg, char *out, size_t cap)
+{
+	const char *src = cfg->dpdk_port[0] ? cfg->dpdk_port : cfg->interface;
+	size_t n = (size_t)snprintf(out, cap, "--file-prefix=sb-");
+
+	/* The device name up to its first devargs comma; anything odd becomes '_'. */
+	for (; *src && *src != ',' && n + 1 < cap && n < 64; src++)
+		out[n++] =
+			(isalnum((unsigned char)*src) || *src == '-' || *src == '.') ? *src : '_';
+	out[n] = '\0';
+	return out;
+}
+
 int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *argv0, char *err,
 		       size_t errlen)
 {
@@ -170,8 +200,7 @@ int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *
 	rc |= add_arg(o, &used, "-l");
 	rc |= add_arg(o, &used, cpus);
 	rc |= add_arg(o, &used, "--in-memory");
-	snprintf(tmp, sizeof(tmp), "--file-prefix=sb-%s", cfg->interface[0] ? cfg->interface : "port");
-	rc |= add_arg(o, &used, tmp);
+	rc |= add_arg(o, &used, eng_file_prefix(cfg, tmp, sizeof(tmp)));
 	if (cfg->dpdk_port[0] == '\0') {
 		if (o->busy_budget >= 0)
 			snprintf(budget, sizeof(budget), ",busy_budget=%d", o->busy_budget);

@@ -8,6 +8,7 @@
 #define SB_ENG_EAL_ARGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sbcfg.h"
 
@@ -42,7 +43,17 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv);
 int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *argv0, char *err,
 		       size_t errlen);
 
-/* The XDP object to load: -x, cfg->xdp_prog, the installed object, the build-tree object. */
+/*
+ * "--file-prefix=sb-NAME" into out: NAME is the interface, or the DPDK device
+ * name of dpdk_port (e.g. net_pcap0). The telemetry socket is then
+ * /var/run/dpdk/sb-NAME/dpdk_telemetry.v2 (dpdk-telemetry.py -f sb-NAME).
+ */
+const char *eng_file_prefix(const struct sbcfg *cfg, char *out, size_t cap);
+
+/*
+ * The XDP object to load: -x, else cfg->xdp_prog, else the object built beside
+ * this binary when it runs from the build tree, else the installed one.
+ */
 const char *eng_xdp_prog_path(const struct eng_opts *o, const struct sbcfg *cfg);
 
 /* Print usage to stderr. */

@@ -23,10 +23,10 @@
 #include "stats.h"
 #include "tftp_sessions.h"
 
-#define ENG_BURST	32   /* rx burst */
-#define ENG_TX_STAGE	512  /* frames staged per lcore before a tx burst */
-#define ENG_INBOX_SIZE	1024 /* hand-over ring between lcores (power of 2) */
-#define ENG_TIMER_US	500  /* run the session timers at least this often */
+#define ENG_BURST      32   /* rx burst */
+#define ENG_TX_STAGE   512  /* frames staged per lcore before a tx burst */
+#define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
+#define ENG_TIMER_US   500  /* run the session timers at least this often */
 
 /* One polling lcore: one rx/tx queue, its own sessions, its own counters. */
 struct eng_worker {

@@ -276,8 +276,8 @@ static void sess_after(struct eng_worker *w, struct eng_sess *s)
 			break;
 		}
 		w->st->tftp_sessions_active--;
-		ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u ended: %s, %" PRIu64 " blocks (%" PRIu64
-			  " resent) in %" PRIu64 " ms",
+		ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u ended: %s, %" PRIu64
+			  " blocks (%" PRIu64 " resent) in %" PRIu64 " ms",
 			  s->key.client_ip >> 24, (s->key.client_ip >> 16) & 255,
 			  (s->key.client_ip >> 8) & 255, s->key.client_ip & 255, s->key.client_port,
 			  s->key.server_port, tftp_end_name(s->ts.end), s->ts.stats.blocks_sent,
@@ -333,7 +333,8 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 			w->st->tftp_not_found++;
 			ENG_DEBUG("tftp %u.%u.%u.%u:%u asked for \"%.*s\": not in the catalog",
 				  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255,
-				  u->src_ip & 255, u->src_port, (int)rrq.filename_len, rrq.filename);
+				  u->src_ip & 255, u->src_port, (int)rrq.filename_len,
+				  rrq.filename);
 		}
 	}
 	if (rc < 0) {
@@ -352,7 +353,8 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
 				" requests refused so far",
 				w->lcore_id, w->sess.cap, w->st->tftp_sessions_refused);
-		tftp_send_error(w, u, TFTP_PORT, TFTP_ERR_UNDEF, "server busy, retry later", rx_tsc);
+		tftp_send_error(w, u, TFTP_PORT, TFTP_ERR_UNDEF, "server busy, retry later",
+				rx_tsc);
 		goto done;
 	}
 	s->peer = *u;
@@ -371,9 +373,9 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	w->st->tftp_sessions_started++;
 	w->st->tftp_sessions_active++;
 	ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u: \"%s\" blksize %u windowsize %u",
-		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255,
-		  u->src_ip & 255, u->src_port, s->key.server_port, img->name,
-		  s->ts.params.blksize, s->ts.params.windowsize);
+		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255, u->src_ip & 255,
+		  u->src_port, s->key.server_port, img->name, s->ts.params.blksize,
+		  s->ts.params.windowsize);
 	sess_send(w, s, &tx, u, rx_tsc);
 	sess_after(w, s);
 done:

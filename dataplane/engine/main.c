@@ -71,8 +71,8 @@ static int catalog_setup(struct engine *e, int socket)
 	size_t n = e->images.n;
 	int rc;
 
-	e->cat_entries = rte_zmalloc_socket("sb_catalog", (n ? n : 1) * sizeof(*e->cat_entries),
-					    0, socket);
+	e->cat_entries =
+		rte_zmalloc_socket("sb_catalog", (n ? n : 1) * sizeof(*e->cat_entries), 0, socket);
 	if (e->cat_entries == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -100,7 +100,8 @@ static int workers_setup(struct engine *e, int socket)
 	per_ports = n_ports / e->n_workers;
 	per_sess = t->max_sessions / e->n_workers;
 	if (per_ports == 0 || per_sess == 0) {
-		ENG_LOG(ERR, "tftp.transfer_ports / tftp.max_sessions: fewer than one per queue (%u)",
+		ENG_LOG(ERR,
+			"tftp.transfer_ports / tftp.max_sessions: fewer than one per queue (%u)",
 			e->n_workers);
 		return -EINVAL;
 	}
@@ -158,8 +159,9 @@ static void workers_free(struct engine *e)
 
 int main(int argc, char **argv)
 {
-	static const struct rte_mbuf_dynfield tsc_field = {
-		.name = "stormboot_rx_tsc", .size = sizeof(uint64_t), .align = __alignof__(uint64_t)};
+	static const struct rte_mbuf_dynfield tsc_field = {.name = "stormboot_rx_tsc",
+							   .size = sizeof(uint64_t),
+							   .align = __alignof__(uint64_t)};
 	struct engine *e = &engine;
 	struct eng_opts opts;
 	char err[512] = "", ip[16], hex[65];
@@ -232,8 +234,10 @@ int main(int argc, char **argv)
 	e->tftp_cfg = e->cfg.tftp;
 	if (e->tftp_cfg.mtu > e->port.mtu)
 		e->tftp_cfg.mtu = e->port.mtu;
-	if (e->tftp_cfg.mtu > RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN)
-		e->tftp_cfg.mtu = RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN;
+	if (e->tftp_cfg.mtu >
+	    RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN)
+		e->tftp_cfg.mtu =
+			RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN;
 
 	/* Images: read once into hugepages; a missing file refuses the start. */
 	rc = eng_images_load(&e->images, &e->cfg, socket, err, sizeof(err));
@@ -279,10 +283,10 @@ int main(int argc, char **argv)
 		"serving %s on port %u (%s%s), %u queue(s), MAC %02x:%02x:%02x:%02x:%02x:%02x, "
 		"%zu image(s) %zu bytes, DHCP %s, TFTP %s",
 		ip, e->port.port_id, e->port.driver,
-		e->port.kernel_behind ? ", kernel answers ARP" : ", answering ARP", e->port.n_queues,
-		e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5], e->images.n,
-		e->images.bytes,
-		e->cfg.dhcp.mode == SBCFG_DHCP_FULL	? "full"
+		e->port.kernel_behind ? ", kernel answers ARP" : ", answering ARP",
+		e->port.n_queues, e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5],
+		e->images.n, e->images.bytes,
+		e->cfg.dhcp.mode == SBCFG_DHCP_FULL    ? "full"
 		: e->cfg.dhcp.mode == SBCFG_DHCP_PROXY ? "proxy"
 						       : "off",
 		e->cfg.tftp.enabled ? "on" : "off");

@@ -38,7 +38,8 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 /*
  * Tell the XDP program on iface (net_af_xdp only) which UDP ports are our TFTP
  * transfer ports and our server address, through its settings map (found via
- * the interface, else pinned under /sys/fs/bpf). No-op on other ports. Returns 0 or a negative errno (message in err).
+ * the interface, else pinned under /sys/fs/bpf). No-op on other ports. Returns 0 or a negative
+ * errno (message in err).
  */
 int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
 			  uint16_t port_hi, uint32_t server_ip, char *err, size_t errlen);

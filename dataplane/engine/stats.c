@@ -13,27 +13,6 @@ struct eng_stats eng_stats[RTE_MAX_LCORE];
 
 static int (*sessions_info)(unsigned int idx, struct eng_sessions_info *out);
 
-uint64_t eng_lat_bucket_low(unsigned int b)
-{
-	unsigned int e, sub;
-
-	if (b < ENG_LAT_SUB)
-		return b;
-	e = b / ENG_LAT_SUB + ENG_LAT_SUB_BITS - 1;
-	sub = b % ENG_LAT_SUB;
-	return (1ull << e) | ((uint64_t)sub << (e - ENG_LAT_SUB_BITS));
-}
-
-static void lat_merge(struct eng_lat_hist *to, const struct eng_lat_hist *from)
-{
-	to->count += from->count;
-	to->sum_ns += from->sum_ns;
-	if (from->max_ns > to->max_ns)
-		to->max_ns = from->max_ns;
-	for (unsigned int b = 0; b < ENG_LAT_BUCKETS; b++)
-		to->bucket[b] += from->bucket[b];
-}
-
 static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 {
 #define ENG_STATS_ADD(f, d) to->f += from->f;
@@ -41,7 +20,7 @@ static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 #undef ENG_STATS_ADD
 	for (unsigned int i = 0; i < SB_DROP__COUNT; i++)
 		to->drops[i] += from->drops[i];
-	lat_merge(&to->lat, &from->lat);
+	eng_lat_merge(&to->lat, &from->lat);
 }
 
 void eng_stats_total(struct eng_stats *out)
@@ -51,43 +30,6 @@ void eng_stats_total(struct eng_stats *out)
 	memset(out, 0, sizeof(*out));
 	for (lc = 0; lc < RTE_MAX_LCORE; lc++)
 		stats_add(out, &eng_stats[lc]);
-}
-
-/* Latency of the sample at rank (0-based) in the merged histogram: its bucket's upper bound. */
-static uint64_t lat_rank(const struct eng_lat_hist *h, uint64_t rank)
-{
-	uint64_t seen = 0, up;
-
-	for (unsigned int b = 0; b < ENG_LAT_BUCKETS; b++) {
-		seen += h->bucket[b];
-		if (seen > rank) {
-			up = b + 1 < ENG_LAT_BUCKETS ? eng_lat_bucket_low(b + 1) - 1 : UINT64_MAX;
-			return up < h->max_ns ? up : h->max_ns;
-		}
-	}
-	return h->max_ns;
-}
-
-static uint64_t lat_pct(const struct eng_lat_hist *h, unsigned int permille10)
-{
-	/* permille10: percentile in units of 0.01 % (5000 = p50, 9990 = p99.9) */
-	uint64_t rank = (h->count * permille10 + 9999) / 10000;
-
-	return lat_rank(h, rank ? rank - 1 : 0);
-}
-
-void eng_lat_summarize(const struct eng_lat_hist *h, struct eng_lat_summary *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->count = h->count;
-	if (!h->count)
-		return;
-	out->mean_ns = h->sum_ns / h->count;
-	out->p50_ns = lat_pct(h, 5000);
-	out->p90_ns = lat_pct(h, 9000);
-	out->p99_ns = lat_pct(h, 9900);
-	out->p999_ns = lat_pct(h, 9990);
-	out->max_ns = h->max_ns;
 }
 
 /* Totals, or one lcore's counters when params names an lcore id. */
@@ -182,10 +124,12 @@ int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
 	int rc = 0;
 
 	sessions_info = sessions_fn;
-	rc |= rte_telemetry_register_cmd("/stormboot/stats", tel_stats,
-					 "stormboot counters and drops by reason. Parameters: int lcore_id (optional)");
-	rc |= rte_telemetry_register_cmd("/stormboot/latency", tel_latency,
-					 "rx->tx latency percentiles in ns. Parameters: int lcore_id (optional)");
+	rc |= rte_telemetry_register_cmd(
+		"/stormboot/stats", tel_stats,
+		"stormboot counters and drops by reason. Parameters: int lcore_id (optional)");
+	rc |= rte_telemetry_register_cmd(
+		"/stormboot/latency", tel_latency,
+		"rx->tx latency percentiles in ns. Parameters: int lcore_id (optional)");
 	rc |= rte_telemetry_register_cmd("/stormboot/sessions", tel_sessions,
 					 "TFTP session table. Takes no parameters");
 	return rc ? -EINVAL : 0;
@@ -198,17 +142,17 @@ void eng_stats_print(FILE *f)
 
 	eng_stats_total(&st);
 	fprintf(f, "stormboot stats:\n");
-#define ENG_STATS_PRINT(fl, desc) fprintf(f, "  %-26s %" PRIu64 "\n", #fl, st.fl);
+#define ENG_STATS_PRINT(fl, desc) fprintf(f, "  %-32s %" PRIu64 "\n", #fl, st.fl);
 	ENG_STATS_COUNTERS(ENG_STATS_PRINT)
 #undef ENG_STATS_PRINT
 	fprintf(f, "drops (non-zero):\n");
 	for (int i = 1; i < SB_DROP__COUNT; i++)
 		if (st.drops[i])
-			fprintf(f, "  %-26s %" PRIu64 "  (%s)\n", sb_drop_name(i), st.drops[i],
+			fprintf(f, "  %-32s %" PRIu64 "  (%s)\n", sb_drop_name(i), st.drops[i],
 				sb_drop_desc(i));
 	eng_lat_summarize(&st.lat, &s);
 	fprintf(f,
-		"latency rx->tx (ns): count %" PRIu64 " mean %" PRIu64 " p50 %" PRIu64 " p90 %" PRIu64
-		" p99 %" PRIu64 " p99.9 %" PRIu64 " max %" PRIu64 "\n",
+		"latency rx->tx (ns): count %" PRIu64 " mean %" PRIu64 " p50 %" PRIu64
+		" p90 %" PRIu64 " p99 %" PRIu64 " p99.9 %" PRIu64 " max %" PRIu64 "\n",
 		s.count, s.mean_ns, s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns);
 }

@@ -17,6 +17,7 @@
 #include <rte_common.h>
 #include <rte_lcore.h>
 
+#include "latency.h"
 #include "sb_drop.h"
 
 /* X(field, "description"): every counter, once. */
@@ -38,26 +39,14 @@
 	X(tx_tftp_retransmit, "TFTP frames sent by a retransmission timer")                        \
 	X(tftp_sessions_started, "TFTP sessions started")                                          \
 	X(tftp_sessions_completed, "TFTP sessions that delivered the whole file")                  \
-	X(tftp_sessions_given_up, "TFTP sessions reclaimed after the client vanished (timeout)")    \
+	X(tftp_sessions_given_up, "TFTP sessions reclaimed after the client vanished (timeout)")   \
 	X(tftp_sessions_aborted, "TFTP sessions ended by a client ERROR or a protocol error")      \
 	X(tftp_sessions_refused, "TFTP requests refused: table full (ERROR 'server busy')")        \
 	X(tftp_sessions_active, "TFTP sessions open now (gauge)")                                  \
-	X(tftp_bytes_served, "file bytes of TFTP DATA sent (first transmissions only)")           \
+	X(tftp_bytes_served, "file bytes of TFTP DATA sent (first transmissions only)")            \
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")
-
-/* Log-linear latency histogram over nanoseconds: 2^ENG_LAT_SUB_BITS buckets per power of 2. */
-#define ENG_LAT_SUB_BITS 4
-#define ENG_LAT_SUB	 (1u << ENG_LAT_SUB_BITS)
-#define ENG_LAT_BUCKETS	 ((64 - ENG_LAT_SUB_BITS + 1) * ENG_LAT_SUB)
-
-struct eng_lat_hist {
-	uint64_t count;
-	uint64_t sum_ns;
-	uint64_t max_ns;
-	uint64_t bucket[ENG_LAT_BUCKETS];
-};
 
 struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;
@@ -67,42 +56,11 @@ struct eng_stats {
 	struct eng_lat_hist lat;
 } __rte_cache_aligned;
 
-/* Bucket index of a latency in ns. */
-static inline unsigned int eng_lat_bucket(uint64_t ns)
-{
-	unsigned int e;
-
-	if (ns < ENG_LAT_SUB)
-		return (unsigned int)ns;
-	e = 63u - (unsigned int)__builtin_clzll(ns); /* e >= ENG_LAT_SUB_BITS */
-	return (e - ENG_LAT_SUB_BITS + 1) * ENG_LAT_SUB +
-	       (unsigned int)((ns >> (e - ENG_LAT_SUB_BITS)) & (ENG_LAT_SUB - 1));
-}
-
-/* Smallest latency (ns) that falls into bucket b (the next bucket's lower bound is its upper). */
-uint64_t eng_lat_bucket_low(unsigned int b);
-
-static inline void eng_lat_record(struct eng_lat_hist *h, uint64_t ns)
-{
-	h->count++;
-	h->sum_ns += ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
-	h->bucket[eng_lat_bucket(ns)]++;
-}
-
-/* Percentile summary of a histogram. */
-struct eng_lat_summary {
-	uint64_t count, mean_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
-};
-
 /* The per-lcore counters (indexed by rte_lcore_id()). */
 extern struct eng_stats eng_stats[RTE_MAX_LCORE];
 
 /* Sum of all lcores into *out (out->lat merged too). */
 void eng_stats_total(struct eng_stats *out);
-/* Percentiles (upper bound of the bucket holding the rank; max is exact). */
-void eng_lat_summarize(const struct eng_lat_hist *h, struct eng_lat_summary *out);
 
 /* Sessions gauge source for /stormboot/sessions: filled by tftp_sessions.c. */
 struct eng_sessions_info {

@@ -71,8 +71,7 @@ void eng_sessions_destroy(struct eng_sessions *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip,
-				   uint16_t client_port)
+struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip, uint16_t client_port)
 {
 	struct eng_sess *s;
 	uint32_t slot;

@@ -32,12 +32,12 @@ _Static_assert(sizeof(struct eng_sess_key) == 8, "hash key is 8 bytes, no paddin
 struct eng_sess {
 	struct tftp_session ts; /* the protocol state (core) */
 	struct rte_timer timer;
-	uint64_t armed_ms;   /* deadline the timer is armed for, 0 = not armed */
+	uint64_t armed_ms; /* deadline the timer is armed for, 0 = not armed */
 	struct eng_sess_key key;
 	struct pkt_udp peer; /* the RRQ's addressing (MACs, VLAN tags); payload not kept */
 	uint64_t start_tsc;
 	uint64_t bytes_block; /* highest block whose bytes were counted as served */
-	uint32_t idx; /* slot in the table */
+	uint32_t idx;	      /* slot in the table */
 	bool open;
 } __rte_cache_aligned;
 

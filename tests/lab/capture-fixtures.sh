@@ -144,6 +144,7 @@ setup_server() {
 	log-facility=$RUN/dnsmasq.log
 	dhcp-leasefile=$RUN/dnsmasq.leases
 	dhcp-authoritative
+	no-ping
 	dhcp-range=set:lan,198.18.0.100,198.18.0.199,255.255.255.0,10m
 	dhcp-range=set:relay,198.18.1.100,198.18.1.250,255.255.255.0,10m
 	dhcp-option=tag:lan,option:router,198.18.0.1
@@ -172,7 +173,8 @@ CAP_PID=
 cap_start() { # name: raw capture of every UDP frame reaching the server bridge
 	local name=$1 i
 	: >"$RUN/$name.tcpdump.log"
-	nsx $NS_S tcpdump -i sbfxbr -s 0 -U -n -w "$RUN/$name.raw.pcap" udp \
+	# ip netns exec directly (not the nsx function): $! is then tcpdump's own PID
+	ip netns exec $NS_S tcpdump -i sbfxbr -s 0 -U --immediate-mode -n -w "$RUN/$name.raw.pcap" udp \
 		2>"$RUN/$name.tcpdump.log" &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
@@ -183,8 +185,9 @@ cap_start() { # name: raw capture of every UDP frame reaching the server bridge
 	grep -q "listening on" "$RUN/$name.tcpdump.log" || die "tcpdump did not start"
 }
 cap_stop() {
-	sleep 0.5
-	kill -INT "$CAP_PID" 2>/dev/null || true
+	sleep 1
+	# SIGTERM: background jobs of a script ignore SIGINT; tcpdump flushes on TERM
+	kill -TERM "$CAP_PID" 2>/dev/null || true
 	wait "$CAP_PID" 2>/dev/null || true
 }
 select_to() { # raw out_rel_path args...
@@ -205,24 +208,57 @@ wait_log() { # pattern seconds: wait for a line in the dnsmasq log
 
 # ---------------------------------------------------------------- steps
 step_dhcp_tools() {
+	# client script: configure the leased address, so RELEASE can be unicast
+	cat >"$RUN/client-script.sh" <<-'EOF'
+	#!/bin/sh
+	# udhcpc: $1 = bound|renew|deconfig, $ip, $subnet; dhclient: $reason, $new_*
+	case "${reason:-$1}" in
+	bound | renew) ip addr flush dev "$interface"; ip addr add "$ip/$subnet" dev "$interface" ;;
+	BOUND | REBOOT | RENEW | REBIND)
+		ip addr flush dev "$interface"
+		ip addr add "$new_ip_address/$new_subnet_mask" dev "$interface" ;;
+	deconfig | EXPIRE | FAIL | STOP | RELEASE) ip addr flush dev "$interface" ;;
+	esac
+	exit 0
+	EOF
+	chmod +x "$RUN/client-script.sh"
+
 	log "udhcpc"
 	cap_start udhcpc
-	nsx $NS_C timeout 30 busybox udhcpc -i sbfxc0 -n -q -s /bin/true -t 3 -T 2 ||
+	# 1: DISCOVER/REQUEST; 2: the same with -R, so a RELEASE follows on exit
+	nsx $NS_C timeout 30 busybox udhcpc -i sbfxc0 -n -q -s "$RUN/client-script.sh" -t 3 -T 2 ||
 		echo "udhcpc failed" >&2
-	nsx $NS_C timeout 30 busybox udhcpc -i sbfxc0 -n -q -R -s /bin/true -t 3 -T 2 ||
-		echo "udhcpc -R failed" >&2
+	nsx $NS_C timeout 30 busybox udhcpc -i sbfxc0 -n -q -R -s "$RUN/client-script.sh" \
+		-t 3 -T 2 || echo "udhcpc -R failed" >&2
+	nsx $NS_C ip addr flush dev sbfxc0
+	# 3: in the foreground loop; SIGUSR1 = renew (unicast REQUEST, ciaddr set),
+	# SIGUSR2 = release (-q exits before it would send one)
+	ip netns exec $NS_C busybox udhcpc -i sbfxc0 -f -s "$RUN/client-script.sh" -t 3 -T 2 \
+		>"$RUN/udhcpc3.log" 2>&1 &
+	local up=$! i
+	PIDS+=("$up")
+	for i in $(seq 100); do grep -q "lease of" "$RUN/udhcpc3.log" && break; sleep 0.1; done
+	sleep 0.5
+	kill -USR1 $up; sleep 1.5
+	kill -USR2 $up; sleep 1
+	kill_pid $up
+	cat "$RUN/udhcpc3.log" >&2
+	nsx $NS_C ip addr flush dev sbfxc0
 	cap_stop
 	select_to udhcpc dhcp/udhcpc.pcap --mac $MAC_C --proto dhcp
 
 	log "dhclient"
 	cap_start dhclient
-	local dh="dhclient -1 -v -lf $RUN/dhclient.leases -pf $RUN/dhclient.pid -sf /bin/true"
-	# 1: INIT (DISCOVER/REQUEST); release; 2: INIT-REBOOT from the lease file; release
+	local dh="dhclient -1 -v -lf $RUN/dhclient.leases -pf $RUN/dhclient.pid"
+	dh="$dh -sf $RUN/client-script.sh"
+	# 1: INIT (DISCOVER/REQUEST); -x stops it and keeps the lease;
+	# 2: INIT-REBOOT from the lease file (REQUEST with option 50); -r: RELEASE
 	nsx $NS_C timeout 60 $dh sbfxc0 || echo "dhclient failed" >&2
-	nsx $NS_C timeout 20 $dh -r sbfxc0 || true
+	nsx $NS_C timeout 20 $dh -x sbfxc0 || true
 	nsx $NS_C timeout 60 $dh sbfxc0 || echo "dhclient (reboot) failed" >&2
 	nsx $NS_C timeout 20 $dh -r sbfxc0 || true
 	[ -s "$RUN/dhclient.pid" ] && kill_pid "$(cat "$RUN/dhclient.pid")"
+	nsx $NS_C ip addr flush dev sbfxc0
 	cap_stop
 	select_to dhclient dhcp/dhclient.pcap --mac $MAC_C --proto dhcp
 
@@ -273,7 +309,7 @@ step_tftp_tools() {
 qemu_run() { # name tap mac done-pattern -- qemu args...
 	local name=$1 tap=$2 mac=$3 pat=$4; shift 5
 	local qpid
-	nsx $NS_S qemu-system-x86_64 -machine accel=tcg -m 256 -display none -monitor none \
+	ip netns exec $NS_S qemu-system-x86_64 -machine accel=tcg -m 256 -display none -monitor none \
 		-serial file:"$RUN/$name.serial" -no-reboot \
 		-netdev tap,id=n0,ifname=$tap,script=no,downscript=no "$@" \
 		>"$RUN/$name.qemu.log" 2>&1 &
