@@ -5,7 +5,8 @@
 #
 #   sudo perf/bench-servers.sh [--quick] [--only dhcp|tftp] [--servers LIST]
 #                              [--build DIR] [--image-mib N] [--clients "1 16 64"]
-#                              [--client curl|atftp] [--step-secs S] [--max-minutes M]
+#                              [--client curl|atftp] [--blksize B] [--step-secs S]
+#                              [--max-minutes M] [--keep]
 #
 # DHCP (ISC perfdhcp, relayed unicast with giaddr, random MACs from a list):
 #   DORA/s at < 1 % drops (rate stepped up, then bisected; best passing rate) and
@@ -37,9 +38,10 @@ tftp_client=curl
 step_secs=5
 max_minutes=15
 blksize=1468
+keep=0 # --keep: leave the run directory (configs, server logs, perfdhcp output)
 
 usage() {
-	sed -n '4,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--step-secs) step_secs=$2; shift ;;
 	--max-minutes) max_minutes=$2; shift ;;
 	--blksize) blksize=$2; shift ;;
+	--keep) keep=1 ;;
 	-h | --help) usage ;;
 	*) echo "bench-servers: unknown option $1" >&2; usage ;;
 	esac
@@ -102,7 +105,7 @@ CLI_IP=198.18.0.2
 PREFIX=15
 NETMASK=255.254.0.0
 POOL_LO=198.18.1.0
-POOL_HI=198.19.255.250 # 130,810 addresses: far more than the MACs we use
+POOL_HI=198.19.255.250 # 130,811 addresses: far more than the MACs we use
 DHCP_MACS=10000	       # distinct clients in the rate steps (they renew when picked again)
 AVALANCHE=5000
 
@@ -139,7 +142,12 @@ cleanup() {
 	done
 	ip netns del $NS_S 2>/dev/null
 	ip netns del $NS_C 2>/dev/null
-	rm -rf "$run"
+	if [ $keep = 1 ]; then
+		rm -f "$run/tftp/image.bin"
+		echo "bench-servers: run directory kept: $run" >&2
+	else
+		rm -rf "$run"
+	fi
 }
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
@@ -157,8 +165,9 @@ lab_up() {
 	ip netns add $NS_S || return 1
 	ip netns add $NS_C || return 1
 	# One queue pair: the dataplane polls one queue on one lcore (config "queues": 1).
+	# (veth XDP wants at least as many rx queues as the peer has tx queues.)
 	ip link add $IF_S netns $NS_S numrxqueues 1 numtxqueues 1 type veth \
-		peer name $IF_C netns $NS_C || return 1
+		peer name $IF_C netns $NS_C numrxqueues 1 numtxqueues 1 || return 1
 	ip -n $NS_S addr add $SRV_IP/$PREFIX dev $IF_S
 	ip -n $NS_C addr add $CLI_IP/$PREFIX dev $IF_C
 	ip -n $NS_S link set lo up
@@ -331,8 +340,13 @@ sb_start() {
 	[ -f "$run/tftp/image.bin" ] || make_image
 	xdp=$(sb_xdp_obj)
 	app=${SB_APP_ARGS:-"-c $run/stormboot.json -l ${SB_CPUS:-1}${xdp:+ -x $xdp}"}
+	# `ip netns exec` mounts a fresh /sys, without the bpffs that libbpf pins the
+	# XDP settings map in: mount one in that private mount namespace, then exec
+	# (the PID stays stormboot's).
 	# shellcheck disable=SC2086
-	start_in_srv "$run/stormboot.out" "$sb_bin" ${SB_EAL_ARGS:-} -- $app
+	start_in_srv "$run/stormboot.out" sh -c \
+		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$0" "$@"' \
+		"$sb_bin" ${SB_EAL_ARGS:-} -- $app
 	srv_pid=$bg_pid
 	for i in $(seq 1 150); do
 		kill -0 $srv_pid 2>/dev/null || break
@@ -351,7 +365,9 @@ sb_start() {
 # stormboot prints its own memory figures (RSS, hugepages) at start and exit.
 sb_stop() {
 	kill_pid $srv_pid
-	grep -iE 'memory|rss|hugepage' "$run/stormboot.out" | sed "s/^/  stormboot ($1): /" >>"$run/sb-memory.txt"
+	grep -E 'memory at|latency rx->tx' "$run/stormboot.out" | sed "s/^/  ($1) /" >>"$run/sb-memory.txt"
+	sed -n '/^drops (non-zero):/,/^latency/p' "$run/stormboot.out" | grep -v '^latency' |
+		sed "s/^/  ($1) /" >>"$run/sb-memory.txt"
 	cp "$run/stormboot.out" "$run/stormboot-$1.out"
 }
 
@@ -376,20 +392,34 @@ mac_list() { # count seed file: locally administered unicast MACs, random
 		sort -u >"$3"
 }
 
+# Replies lost in the client namespace before perfdhcp read them: UDP receive
+# buffer overflows plus drops counted on the client veth.
+client_losses() {
+	local udp link
+	udp=$(ip netns exec $NS_C awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 }
+		else print $c["RcvbufErrors"] }' /proc/net/snmp)
+	link=$(ip -n $NS_C -s link show $IF_C | awk '/RX:/ { getline; print $4; exit }')
+	echo $((${udp:-0} + ${link:-0}))
+}
+
 # One perfdhcp step at rate $1 for $step_secs; sets st_rate, st_drop (max of
 # the two exchanges, %), st_cpu (perfdhcp CPU %), st_srv_cpu (server CPU %).
 perfdhcp_step() {
-	local r=$1 out=$run/perfdhcp.step t0 t1 c0 c1 hz
+	local r=$1 out=$run/perfdhcp-$cur_name-r$1.txt t0 t1 c0 c1 hz
 	hz=$(getconf CLK_TCK)
 	c0=$(cpu_ticks $srv_pid)
+	local l0 l1
+	l0=$(client_losses)
 	t0=$(date +%s%N)
 	ip netns exec $NS_C timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
 		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -r "$r" -p "$step_secs" -d 1 $SRV_IP \
 		>"$out" 2>&1
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks $srv_pid)
+	l1=$(client_losses)
+	st_closs=$((l1 - l0))
 	st_rate=$(awk '/^Rate:/ { print int($2); exit }' "$out")
-	st_drop=$(awk '/drops ratio:/ { v = $3 + 0; if (v > m) m = v; n++ }
+	st_drop=$(awk 'BEGIN { m = 0 } /drops ratio:/ { v = $3 + 0; if (v > m) m = v; n++ }
 		END { if (n < 2) print 100; else print m }' "$out")
 	st_cpu=$(tail -1 "$run/perfdhcp.time" | awk '{ if ($3 > 0) printf "%d", 100 * ($1 + $2) / $3; else print 0 }')
 	st_srv_cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v ns="$((t1 - t0))" \
@@ -401,9 +431,14 @@ perfdhcp_step() {
 # records it as the best so far.
 rate_try() { # name rate
 	perfdhcp_step $2
-	log "  $1: -r $2 -> $st_rate DORA/s, drops $st_drop %, cpu: server $st_srv_cpu %, perfdhcp $st_cpu %"
+	log "  $1: -r $2 -> $st_rate DORA/s, drops $st_drop %, cpu: server $st_srv_cpu %, perfdhcp $st_cpu %, replies lost in the client ns $st_closs"
 	sleep 1 # let the queues drain before the next step
-	awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }' || return 1
+	if ! awk -v d="$st_drop" 'BEGIN { exit !(d < 1) }'; then
+		if [ -z "$first_fail" ] || [ "$2" -lt "${first_fail%% *}" ]; then
+			first_fail="$2 $st_drop $st_closs $(awk '/drops:/ { d += $2 } END { print d + 0 }' "$run/perfdhcp-$1-r$2.txt")"
+		fi
+		return 1
+	fi
 	if [ "$st_rate" -gt "$best" ]; then
 		best=$st_rate
 		best_cpu="$st_srv_cpu/$st_cpu"
@@ -416,6 +451,8 @@ rate_try() { # name rate
 # in a passing step.
 dhcp_rate_search() {
 	local name=$1 r lo=0 hi=0 limited=0 i n_bisect=2
+	cur_name=$name
+	first_fail=""
 	best=0
 	best_cpu="-"
 	r=1000
@@ -446,6 +483,10 @@ dhcp_rate_search() {
 	fi
 	R[$name|dora]=$best
 	R[$name|dora_cpu]=$best_cpu
+	if [ -n "$first_fail" ]; then
+		set -- $first_fail
+		notes+=("$name: lowest failing step -r $1: $2 % drops ($4 exchanges lost, $3 replies of them dropped in the client namespace, i.e. by perfdhcp's socket or veth)")
+	fi
 	[ $limited = 1 ] && notes+=("$name: perfdhcp did not send faster than $best DORA/s with no drops: that figure is perfdhcp's ceiling, not $name's")
 }
 
@@ -584,7 +625,11 @@ tftp_round() { # server N
 			p50 = d[int((NR + 1) / 2)]
 			printf "%.1f %.2f %.2f\n", n * bytes / ((e1 - s0) / 1e9) / 1e6, p50, d[NR]
 		}' >"$run/c/summary"
-	read -r R[$s|tftp${n}_mbs] R[$s|tftp${n}_p50] R[$s|tftp${n}_max] <"$run/c/summary"
+	local mbs p50 max
+	read -r mbs p50 max <"$run/c/summary"
+	R[$s|tftp${n}_mbs]=$mbs
+	R[$s|tftp${n}_p50]=$p50
+	R[$s|tftp${n}_max]=$max
 	log "  $s N=$n: ${R[$s|tftp${n}_mbs]} MB/s aggregate, completion p50 ${R[$s|tftp${n}_p50]} s, max ${R[$s|tftp${n}_max]} s (all $n files identical)"
 }
 
@@ -683,7 +728,10 @@ report() {
 	done | sort
 	[ -n "${R[stormboot|huge_start]:-}" ] &&
 		echo "  stormboot hugepages in use (host-wide): ${R[stormboot|huge_start]} kB -> ${R[stormboot|huge_end]:-?} kB"
-	[ -s "$run/sb-memory.txt" ] && cat "$run/sb-memory.txt"
+	if [ -s "$run/sb-memory.txt" ]; then
+		echo "stormboot's own report at start/exit (memory, drops, rx->tx latency):"
+		cat "$run/sb-memory.txt"
+	fi
 	echo
 	echo "ratios: stormboot/reference for rates, reference/stormboot for times (> 1: stormboot better)"
 	for f in "${notes[@]}"; do echo "note: $f"; done

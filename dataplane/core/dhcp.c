@@ -141,7 +141,7 @@ static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t
 }
 
 /*
- * Walk one option area [p, end). need_end: the main options field must be
+ * Walk one option area [p, end). main_area: the options field must be
  * terminated by END (RFC 2131 4.1); file/sname areas may also just run out.
  */
 static int parse_area(struct dhcp_msg *m, const uint8_t *p, const uint8_t *end, bool main_area)

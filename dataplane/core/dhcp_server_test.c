@@ -1199,6 +1199,19 @@ static void test_fixture_replay(void **state)
 			assert_int_equal(e->dst.dst_ip, q.giaddr);
 			assert_int_equal(e->dst.dst_port, 67);
 		}
+		/* What each captured boot client must be given (see env_config). */
+		static const struct {
+			const char *prefix, *file;
+		} boot[] = {
+			{"ipxe-bios", "boot.ipxe"},    {"ipxe-efi", "boot.ipxe"},
+			{"ovmf", "ipxe.efi"},	       {"udhcpc", "undionly.kpxe"},
+			{"dhclient", "undionly.kpxe"},
+		};
+		for (size_t k = 0; k < sizeof(boot) / sizeof(boot[0]); k++)
+			if (strncmp(p->file, boot[k].prefix, strlen(boot[k].prefix)) == 0 &&
+			    r.type != DHCP_NAK && strcmp(r.file, boot[k].file) != 0)
+				fail_msg("%s #%u: file '%s', expected '%s'", p->file, p->index,
+					 r.file, boot[k].file);
 		/* A client running iPXE never gets an iPXE binary. */
 		if (e->res_out.client.ipxe && r.file && r.file[0])
 			assert_false(pxe_is_ipxe_binary(r.file));

@@ -376,9 +376,15 @@ struct fixture_expect {
 };
 
 static const struct fixture_expect fixture_expects[] = {
-	{"udhcpc", SBCFG_ARCH_BIOS, 0, 0},   {"dhclient", SBCFG_ARCH_BIOS, 0, 0},
-	{"perfdhcp", SBCFG_ARCH_BIOS, 0, 0}, {"ipxe", SBCFG_ARCH_BIOS, 1, 1},
-	{"ovmf", SBCFG_ARCH_UEFI_X64, 1, 0}, {"pxelinux", SBCFG_ARCH_BIOS, -1, -1},
+	/* clang-format off */
+	{"udhcpc", SBCFG_ARCH_BIOS, 0, 0},
+	{"dhclient", SBCFG_ARCH_BIOS, 0, 0},
+	{"perfdhcp", SBCFG_ARCH_BIOS, 0, 0},
+	{"ipxe-bios", SBCFG_ARCH_BIOS, 1, 1},
+	{"ipxe-efi", SBCFG_ARCH_UEFI_X64, 1, 1},
+	{"ovmf", SBCFG_ARCH_UEFI_X64, 1, 0},
+	{"pxelinux", SBCFG_ARCH_BIOS, -1, 0},
+	/* clang-format on */
 };
 
 /* Offset just past the END of the main option area of a valid message. */

@@ -215,30 +215,6 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "mempool of %u mbufs: %s (hugepages reserved?)\n", n_mbufs,
 			 rte_strerror(rte_errno));
 
-	rc = eng_port_init(&e->port, e->cfg.queues, e->pool, err, sizeof(err));
-	if (rc < 0)
-		rte_exit(EXIT_FAILURE, "%s\n", err);
-	if (err[0])
-		ENG_LOG(WARNING, "%s", err);
-	if (e->cfg.server_mac[0] | e->cfg.server_mac[1] | e->cfg.server_mac[2] |
-	    e->cfg.server_mac[3] | e->cfg.server_mac[4] | e->cfg.server_mac[5])
-		memcpy(e->mac, e->cfg.server_mac, 6);
-	else
-		memcpy(e->mac, e->port.mac.addr_bytes, 6);
-	err[0] = '\0';
-	rc = eng_port_xdp_settings(&e->port, e->cfg.interface, e->cfg.tftp.port_lo,
-				   e->cfg.tftp.port_hi, e->cfg.server_ip, err, sizeof(err));
-	if (rc < 0)
-		ENG_LOG(WARNING, "%s", err);
-	/* One frame must fit one mbuf: clamp the MTU the TFTP block size is derived from. */
-	e->tftp_cfg = e->cfg.tftp;
-	if (e->tftp_cfg.mtu > e->port.mtu)
-		e->tftp_cfg.mtu = e->port.mtu;
-	if (e->tftp_cfg.mtu >
-	    RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN)
-		e->tftp_cfg.mtu =
-			RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN;
-
 	/* Images: read once into hugepages; a missing file refuses the start. */
 	rc = eng_images_load(&e->images, &e->cfg, socket, err, sizeof(err));
 	if (rc < 0)
@@ -270,6 +246,31 @@ int main(int argc, char **argv)
 		if (rc < 0)
 			rte_exit(EXIT_FAILURE, "DHCP server: %s\n", strerror(-rc));
 	}
+
+	/* The port last: a start refused above leaves no XDP program on the interface. */
+	rc = eng_port_init(&e->port, e->cfg.queues, e->pool, err, sizeof(err));
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (err[0])
+		ENG_LOG(WARNING, "%s", err);
+	if (e->cfg.server_mac[0] | e->cfg.server_mac[1] | e->cfg.server_mac[2] |
+	    e->cfg.server_mac[3] | e->cfg.server_mac[4] | e->cfg.server_mac[5])
+		memcpy(e->mac, e->cfg.server_mac, 6);
+	else
+		memcpy(e->mac, e->port.mac.addr_bytes, 6);
+	err[0] = '\0';
+	rc = eng_port_xdp_settings(&e->port, e->cfg.interface, e->cfg.tftp.port_lo,
+				   e->cfg.tftp.port_hi, e->cfg.server_ip, err, sizeof(err));
+	if (rc < 0)
+		ENG_LOG(WARNING, "%s", err);
+	/* One frame must fit one mbuf: clamp the MTU the TFTP block size is derived from. */
+	e->tftp_cfg = e->cfg.tftp;
+	if (e->tftp_cfg.mtu > e->port.mtu)
+		e->tftp_cfg.mtu = e->port.mtu;
+	if (e->tftp_cfg.mtu >
+	    RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN)
+		e->tftp_cfg.mtu =
+			RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN;
 
 	rc = workers_setup(e, socket);
 	if (rc < 0)

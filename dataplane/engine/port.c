@@ -69,8 +69,14 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 	for (q = 0; q < n_queues; q++) {
 		rc = rte_eth_rx_queue_setup(p->port_id, q, nb_rxd, socket, NULL, pool);
 		if (rc < 0) {
-			snprintf(err, errlen, "port %u (%s): rx queue %u: %s", p->port_id,
-				 p->driver, q, strerror(-rc));
+			snprintf(err, errlen, "port %u (%s): rx queue %u: %s%s", p->port_id,
+				 p->driver, q, strerror(-rc),
+				 p->kernel_behind ? " (XDP program or AF_XDP socket refused, see "
+						    "above: bpffs "
+						    "mounted at /sys/fs/bpf? veth: numrxqueues "
+						    "must be >= the "
+						    "peer's numtxqueues)"
+						  : "");
 			return rc;
 		}
 		rc = rte_eth_tx_queue_setup(p->port_id, q, nb_txd, socket, NULL);

@@ -9,12 +9,15 @@
 #         tftp-tools  tftp-hpa, atftp, curl
 #         bios        QEMU TCG, SeaBIOS + iPXE ROM -> boot.ipxe -> pxelinux.0
 #         uefi        QEMU TCG, OVMF's own PXE (no option ROM) -> ipxe.efi
-#   default: all four, in that order.
+#         proxy       both VMs again, boot information from a proxyDHCP
+#                     (second dnsmasq, 198.18.0.2): requests to port 4011
+#   default: all five, in that order.
 #
 # Lab: network namespaces sbfxs (server: bridge sbfxbr 198.18.0.1/24, dnsmasq
 # as the reference DHCP+TFTP server, tcpdump, QEMU and its tap), sbfxc (DHCP
 # clients, no address), sbfxt (TFTP clients, 198.18.0.10/24), sbfxr (perfdhcp
-# as a relay, 198.18.1.1/24). Addresses only from 198.18.0.0/15. Each client
+# as a relay, 198.18.1.1/24), sbfxp (a second dnsmasq as proxyDHCP + PXE boot
+# server, 198.18.0.2/24). Addresses only from 198.18.0.0/15. Each client
 # has a fixed MAC; the raw capture of each step is cut per client with
 # pcap-select.py so a fixture holds only frames that client sent to the
 # server. Everything started here is stopped by PID and the namespaces are
@@ -27,9 +30,10 @@ OUT=${FIXTURES_OUT:-$SRC/tests/fixtures}
 QEMU_SECS=${QEMU_SECS:-150}
 KEEP_RUN=${KEEP_RUN:-0}
 
-NS_S=sbfxs NS_C=sbfxc NS_T=sbfxt NS_R=sbfxr
+NS_S=sbfxs NS_C=sbfxc NS_T=sbfxt NS_R=sbfxr NS_P=sbfxp
 MAC_C=02:5b:fc:00:00:01 MAC_T=02:5b:fc:00:00:02 MAC_R=02:5b:fc:00:00:03
 MAC_BIOS=52:54:00:5b:fc:11 MAC_UEFI=52:54:00:5b:fc:12
+MAC_PBIOS=52:54:00:5b:fc:21 MAC_PUEFI=52:54:00:5b:fc:22 # proxyDHCP runs
 SRV=198.18.0.1
 
 die() { echo "capture-fixtures: $*" >&2; exit 1; }
@@ -65,7 +69,7 @@ cleanup() {
 	set +e
 	for p in "${PIDS[@]}"; do kill_pid "$p"; done
 	for f in "$RUN"/*.pid; do [ -f "$f" ] && kill_pid "$(cat "$f")"; done
-	for ns in $NS_S $NS_C $NS_T $NS_R; do
+	for ns in $NS_S $NS_C $NS_T $NS_R $NS_P; do
 		kill_ns_pids $ns
 		ip netns del $ns 2>/dev/null
 	done
@@ -77,18 +81,19 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------- topology
 setup_net() {
 	local ns
-	for ns in $NS_S $NS_C $NS_T $NS_R; do # leftovers of an aborted run
+	for ns in $NS_S $NS_C $NS_T $NS_R $NS_P; do # leftovers of an aborted run
 		kill_ns_pids $ns
 		ip netns del $ns 2>/dev/null || true
 	done
-	for ns in $NS_S $NS_C $NS_T $NS_R; do ip netns add $ns; nsx $ns ip link set lo up; done
+	for ns in $NS_S $NS_C $NS_T $NS_R $NS_P; do ip netns add $ns; nsx $ns ip link set lo up; done
 	nsx $NS_S ip link add sbfxbr type bridge stp_state 0 forward_delay 0
 	nsx $NS_S ip addr add $SRV/24 dev sbfxbr
 	nsx $NS_S ip link set sbfxbr up
 	# relay subnet 198.18.1.0/24 is reached on-link through the bridge
 	nsx $NS_S ip route add 198.18.1.0/24 dev sbfxbr
 	local i=1 peer mac
-	for pair in "$NS_C:sbfxc0:$MAC_C" "$NS_T:sbfxt0:$MAC_T" "$NS_R:sbfxr0:$MAC_R"; do
+	for pair in "$NS_C:sbfxc0:$MAC_C" "$NS_T:sbfxt0:$MAC_T" "$NS_R:sbfxr0:$MAC_R" \
+		"$NS_P:sbfxp0:02:5b:fc:00:00:04"; do
 		ns=${pair%%:*} rest=${pair#*:}
 		peer=${rest%%:*} mac=${rest#*:}
 		ip link add sbfxs$i netns $NS_S type veth peer name $peer netns $ns
@@ -102,9 +107,10 @@ setup_net() {
 	done
 	nsx $NS_T ip addr add 198.18.0.10/24 dev sbfxt0
 	nsx $NS_R ip addr add 198.18.1.1/24 dev sbfxr0
+	nsx $NS_P ip addr add 198.18.0.2/24 dev sbfxp0
 	nsx $NS_R ip route add 198.18.0.0/24 dev sbfxr0
 	# QEMU taps live in the server namespace, on the bridge
-	for t in sbfxq0 sbfxq1; do
+	for t in sbfxq0 sbfxq1 sbfxq2 sbfxq3; do
 		nsx $NS_S ip tuntap add dev $t mode tap
 		nsx $NS_S ip link set $t master sbfxbr
 		nsx $NS_S ip link set $t up
@@ -152,13 +158,16 @@ setup_server() {
 	dhcp-option=option:dns-server,198.18.0.1
 	dhcp-host=$MAC_BIOS,198.18.0.11
 	dhcp-host=$MAC_UEFI,198.18.0.12
+	# the proxyDHCP runs get their boot information from the proxy (sbfxp) only
+	dhcp-host=$MAC_PBIOS,set:viaproxy,198.18.0.21
+	dhcp-host=$MAC_PUEFI,set:viaproxy,198.18.0.22
 	dhcp-match=set:efi64,option:client-arch,7
 	dhcp-match=set:efi64,option:client-arch,9
 	dhcp-userclass=set:ipxe,iPXE
 	dhcp-match=set:ipxe,175
-	dhcp-boot=tag:ipxe,boot.ipxe,,$SRV
-	dhcp-boot=tag:!ipxe,tag:efi64,ipxe.efi,,$SRV
-	dhcp-boot=tag:!ipxe,tag:!efi64,undionly.kpxe,,$SRV
+	dhcp-boot=tag:!viaproxy,tag:ipxe,boot.ipxe,,$SRV
+	dhcp-boot=tag:!viaproxy,tag:!ipxe,tag:efi64,ipxe.efi,,$SRV
+	dhcp-boot=tag:!viaproxy,tag:!ipxe,tag:!efi64,undionly.kpxe,,$SRV
 	enable-tftp
 	tftp-root=$T
 	EOF
@@ -168,13 +177,41 @@ setup_server() {
 	[ -s "$RUN/dnsmasq.pid" ] || die "dnsmasq did not start"
 }
 
+start_proxy() {
+	local i
+	# proxyDHCP (no addresses) on 198.18.0.2: PXE menu, boot server on port 4011;
+	# files come by TFTP from the main server
+	cat >"$RUN/proxy.conf" <<-EOF
+	port=0
+	interface=sbfxp0
+	bind-interfaces
+	user=root
+	log-dhcp
+	log-facility=$RUN/dnsmasq.log
+	dhcp-leasefile=$RUN/proxy.leases
+	dhcp-range=198.18.0.0,proxy,255.255.255.0
+	dhcp-userclass=set:ipxe,iPXE
+	dhcp-match=set:ipxe,175
+	# only the proxy runs' VMs: the others must see the main server alone
+	dhcp-host=$MAC_BIOS,ignore
+	dhcp-host=$MAC_UEFI,ignore
+	pxe-service=tag:ipxe,x86PC,"stormboot fixture iPXE",boot.ipxe,$SRV
+	pxe-service=tag:ipxe,x86-64_EFI,"stormboot fixture iPXE",boot.ipxe,$SRV
+	pxe-service=tag:!ipxe,x86PC,"stormboot fixture BIOS",undionly.kpxe,$SRV
+	pxe-service=tag:!ipxe,x86-64_EFI,"stormboot fixture UEFI",ipxe.efi,$SRV
+	EOF
+	nsx $NS_P dnsmasq --conf-file="$RUN/proxy.conf" --pid-file="$RUN/proxy.pid"
+	for i in $(seq 50); do [ -s "$RUN/proxy.pid" ] && break; sleep 0.1; done
+	[ -s "$RUN/proxy.pid" ] || die "proxy dnsmasq did not start"
+}
+
 # ---------------------------------------------------------------- capture
 CAP_PID=
-cap_start() { # name: raw capture of every UDP frame reaching the server bridge
-	local name=$1 i
+cap_start() { # name [if]: raw capture of every UDP frame on the server bridge (or IF)
+	local name=$1 ifc=${2:-sbfxbr} i
 	: >"$RUN/$name.tcpdump.log"
 	# ip netns exec directly (not the nsx function): $! is then tcpdump's own PID
-	ip netns exec $NS_S tcpdump -i sbfxbr -s 0 -U --immediate-mode -n -w "$RUN/$name.raw.pcap" udp \
+	ip netns exec $NS_S tcpdump -i $ifc -s 0 -U --immediate-mode -n -w "$RUN/$name.raw.pcap" udp \
 		2>"$RUN/$name.tcpdump.log" &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
@@ -330,7 +367,7 @@ step_bios() {
 	log "QEMU SeaBIOS + iPXE ROM (e1000)"
 	cap_start bios
 	qemu_run bios sbfxq0 $MAC_BIOS "pxelinux.cfg/default" -- \
-		-boot n -device e1000,netdev=n0,mac=$MAC_BIOS
+		-boot n -uuid 5b0f1c5e-0000-4000-8000-5bfc00000011 -device e1000,netdev=n0,mac=$MAC_BIOS
 	cap_stop
 	select_to bios dhcp/ipxe-bios.pcap --mac $MAC_BIOS --proto dhcp --ipxe yes
 	select_to bios tftp/ipxe-bios.pcap --mac $MAC_BIOS --proto tftp \
@@ -340,12 +377,11 @@ step_bios() {
 		--files '^(ldlinux\.c32|pxelinux\.cfg/.*|.*\.c32)$' --acks 5
 	# The ROM is iPXE, so every non-iPXE DHCP request from this MAC is pxelinux's.
 	# An empty file means the client sent no such packet: do not ship it.
-	for f in dhcp/pxelinux.pcap; do
-		if [ "$(stat -c %s "$OUT/$f" 2>/dev/null || echo 0)" -le 24 ]; then
-			rm -f "$OUT/$f"
-			echo "NOTE: $f: client sent none, not kept" >&2
-		fi
-	done
+	local f=dhcp/pxelinux.pcap
+	if [ "$(stat -c %s "$OUT/$f" 2>/dev/null || echo 0)" -le 24 ]; then
+		rm -f "$OUT/$f"
+		echo "NOTE: $f: client sent none, not kept" >&2
+	fi
 }
 
 step_uefi() {
@@ -364,9 +400,34 @@ step_uefi() {
 	select_to uefi tftp/ipxe-efi.pcap --mac $MAC_UEFI --proto tftp --files '^boot\.ipxe$'
 }
 
+step_proxy() {
+	command -v qemu-system-x86_64 >/dev/null || { echo "no qemu: proxy skipped" >&2; return; }
+	# captured on the VM's tap: requests to the proxy's port 4011 are unicast
+	# to 198.18.0.2 and never reach the bridge device itself
+	start_proxy
+	log "QEMU SeaBIOS + iPXE ROM, proxyDHCP"
+	cap_start pbios sbfxq2
+	qemu_run pbios sbfxq2 $MAC_PBIOS "sent .* to 198\.18\.0\.21" -- \
+		-boot n -device e1000,netdev=n0,mac=$MAC_PBIOS
+	cap_stop
+	select_to pbios dhcp/ipxe-bios-proxy.pcap --mac $MAC_PBIOS --proto dhcp
+
+	[ -f /usr/share/ovmf/OVMF.fd ] || { echo "no OVMF: uefi proxy skipped" >&2; return; }
+	log "QEMU OVMF, own PXE, proxyDHCP"
+	cp /usr/share/ovmf/OVMF.fd "$RUN/OVMF-proxy.fd"
+	cap_start puefi sbfxq3
+	qemu_run puefi sbfxq3 $MAC_PUEFI "sent .*boot\.ipxe to 198\.18\.0\.22" -- \
+		-drive if=pflash,format=raw,file="$RUN/OVMF-proxy.fd" \
+		-device virtio-net-pci,netdev=n0,mac=$MAC_PUEFI,romfile=
+	cap_stop
+	select_to puefi dhcp/ovmf-uefi-proxy.pcap --mac $MAC_PUEFI --proto dhcp --ipxe no
+	select_to puefi dhcp/ipxe-efi-proxy.pcap --mac $MAC_PUEFI --proto dhcp --ipxe yes
+	kill_pid "$(cat "$RUN/proxy.pid")"
+}
+
 # ---------------------------------------------------------------- main
 STEPS=("$@")
-[ ${#STEPS[@]} -gt 0 ] || STEPS=(dhcp-tools tftp-tools bios uefi)
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(dhcp-tools tftp-tools bios uefi proxy)
 mkdir -p "$OUT/dhcp" "$OUT/tftp"
 setup_net
 setup_server
@@ -376,6 +437,7 @@ for s in "${STEPS[@]}"; do
 	tftp-tools) step_tftp_tools ;;
 	bios) step_bios ;;
 	uefi) step_uefi ;;
+	proxy) step_proxy ;;
 	*) die "unknown step $s" ;;
 	esac
 done
