@@ -8,14 +8,14 @@ packages=(
 	# build
 	meson ninja-build pkg-config gcc clang llvm libc6-dev-i386 linux-libc-dev
 	libdpdk-dev dpdk libbpf-dev libxdp-dev xdp-tools libjansson-dev libssl-dev
-	libpcap-dev libcmocka-dev
+	libpcap-dev libcmocka-dev dpdk-doc
 	# lab and real clients
 	iproute2 ethtool tcpdump procps psmisc busybox isc-dhcp-client kea-admin tftp-hpa atftp
 	curl python3-scapy
 	# reference servers (benchmarks, fixtures)
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs
-	qemu-system-x86 ovmf ipxe ipxe-qemu pxelinux syslinux-common busybox-static cpio
+	qemu-system-x86 seabios ovmf ipxe ipxe-qemu pxelinux syslinux-common busybox-static cpio
 )
 
 missing=()

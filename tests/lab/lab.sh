@@ -5,7 +5,7 @@
 # addresses only from 198.18.0.0/15.
 #
 # Usage (root):
-#   lab.sh up [--queues N] [--clients N] [--relay] [--tx-csum-off] [--no-prepare]
+#   lab.sh up [--queues N] [--clients N] [--relay] [--tx-csum-off] [--ipv6] [--no-prepare]
 #   lab.sh down
 #   lab.sh status
 #   lab.sh env                 print the lab's variables (eval "$(lab.sh env)")
@@ -25,6 +25,8 @@
 #             one client or a relay; otherwise ${P}0 and ${P}c0 are one veth pair
 # With --tx-csum-off the client and relay veths compute UDP checksums in
 # software (ethtool -K IF tx off), so frames carry complete checksums.
+# IPv6 is off in every lab namespace (no ND/MLD noise on the boot interface)
+# unless --ipv6.
 #
 # State: tests/lab/run/${P}/lab.env (what was made) and *.pid (processes that
 # lab tests start through lib.sh's sb_start). `down` stops those PIDs, every
@@ -80,13 +82,14 @@ cmd_down() {
 
 cmd_up() {
 	local queues=${SB_QUEUES:-1} clients=${SB_CLIENTS:-1} relay=${SB_RELAY:-0}
-	local csum_off=${SB_TX_CSUM_OFF:-0} prepare=1
+	local csum_off=${SB_TX_CSUM_OFF:-0} prepare=1 ipv6=${SB_IPV6:-0}
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--queues) queues=$2; shift ;;
 		--clients) clients=$2; shift ;;
 		--relay) relay=1 ;;
 		--tx-csum-off) csum_off=1 ;;
+		--ipv6) ipv6=1 ;;
 		--no-prepare) prepare=0 ;;
 		*) usage ;;
 		esac
@@ -106,18 +109,26 @@ cmd_up() {
 	local switch=0 nslist="$NS_SRV" i ns mac
 	{ [ "$clients" -gt 1 ] || [ "$relay" = 1 ]; } && switch=1
 	trap 'sb_log "lab up failed, tearing down"; cmd_down' ERR
+	# every namespace is made by newns, so IPv6 is off before any link exists
+	newns() {
+		ip netns add "$1"
+		if [ "$ipv6" = 0 ]; then
+			sb_in "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+				net.ipv6.conf.default.disable_ipv6=1
+		fi
+	}
 
-	ip netns add $NS_SRV
+	newns $NS_SRV
 	sb_in $NS_SRV ip link set lo up
 	local qopt="numrxqueues $queues numtxqueues $queues"
 	if [ $switch = 0 ]; then
 		ns=$(ns_cli 1)
-		ip netns add "$ns"
+		newns "$ns"
 		nslist="$nslist $ns"
 		# shellcheck disable=SC2086
 		ip link add $IF_SRV $qopt netns $NS_SRV type veth peer name ${P}c0 $qopt netns "$ns"
 	else
-		ip netns add $NS_SW
+		newns $NS_SW
 		nslist="$nslist $NS_SW"
 		sb_in $NS_SW ip link set lo up
 		sb_in $NS_SW ip link add $IF_BR type bridge stp_state 0 forward_delay 0
@@ -127,13 +138,13 @@ cmd_up() {
 		sb_in $NS_SW ip link set ${P}sw0 master $IF_BR up
 		for ((i = 1; i <= clients; i++)); do
 			ns=$(ns_cli $i)
-			ip netns add "$ns"
+			newns "$ns"
 			nslist="$nslist $ns"
 			ip link add ${P}c0 netns "$ns" type veth peer name ${P}swc$i netns $NS_SW
 			sb_in $NS_SW ip link set ${P}swc$i master $IF_BR up
 		done
 		if [ "$relay" = 1 ]; then
-			ip netns add $NS_RLY
+			newns $NS_RLY
 			nslist="$nslist $NS_RLY"
 			sb_in $NS_RLY ip link set lo up
 			ip link add $IF_RLY netns $NS_RLY type veth peer name ${P}swr netns $NS_SW
@@ -180,6 +191,7 @@ cmd_up() {
 	SB_IF_RLY=$([ "$relay" = 1 ] && echo $IF_RLY)
 	SB_RLY_ADDR=$([ "$relay" = 1 ] && echo $RLY_ADDR)
 	SB_TX_CSUM_OFF=$csum_off
+	SB_IPV6=$ipv6
 	SB_RUN=$SB_RUN
 	EOF
 	sb_log "lab up: $nslist (queues $queues, tx checksum offload $([ "$csum_off" = 1 ] && echo off || echo on))"

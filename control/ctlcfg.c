@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ctlcfg.c - config copies and edits, atomic write-back, image hashing. */
+#include "ctlcfg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "sbcfg_json.h"
+
+int ctlcfg_copy(const struct sbcfg *in, struct sbcfg *out, char *err, size_t errlen)
+{
+	char *json = sbcfg_to_json(in);
+	int rc;
+
+	if (!json) {
+		snprintf(err, errlen, "config: out of memory");
+		return -ENOMEM;
+	}
+	rc = sbcfg_load_string(json, out, err, errlen);
+	free(json);
+	return rc;
+}
+
+int ctlcfg_sha256_file(const char *path, char hex[65], uint64_t *size, time_t *mtime, char *err,
+		       size_t errlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *buf;
+	unsigned int mdlen = 0;
+	struct stat sb;
+	EVP_MD_CTX *ctx;
+	int fd, rc = 0;
+
+	hex[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		rc = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return rc;
+	}
+	ctx = EVP_MD_CTX_new();
+	buf = malloc(1 << 20);
+	if (!ctx || !buf || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "%s: sha256: out of memory", path);
+		rc = -ENOMEM;
+		goto out;
+	}
+	*size = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "read(%s): %s", path, strerror(-rc));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (unsigned int i = 0; i < mdlen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (mtime)
+		*mtime = sb.st_mtime;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int ctlcfg_hash_images(const struct sbcfg *cfg, struct ctlcfg_image *img,
+		       const struct ctlcfg *prev, char *warn, size_t warnlen)
+{
+	int bad = 0;
+
+	if (warn && warnlen)
+		warn[0] = '\0';
+	for (size_t i = 0; i < cfg->n_images; i++) {
+		const char *path = cfg->images[i].path;
+		struct ctlcfg_image *m = &img[i];
+		struct stat sb;
+		char e[512];
+
+		memset(m, 0, sizeof(*m));
+		if (prev && stat(path, &sb) == 0) {
+			for (size_t j = 0; j < prev->cfg.n_images; j++) {
+				const struct ctlcfg_image *p = &prev->img[j];
+				if (strcmp(prev->cfg.images[j].path, path) == 0 && !p->err &&
+				    p->size == (uint64_t)sb.st_size && p->mtime == sb.st_mtime) {
+					*m = *p;
+					break;
+				}
+			}
+			if (m->sha256[0])
+				continue;
+		}
+		m->err = ctlcfg_sha256_file(path, m->sha256, &m->size, &m->mtime, e, sizeof(e));
+		if (m->err < 0 && bad++ == 0 && warn)
+			snprintf(warn, warnlen, "images[%zu].path: %s", i, e);
+	}
+	return bad;
+}
+
+static int fsync_parent(const char *path)
+{
+	char *dup = strdup(path), *dir;
+	int fd, rc = 0;
+
+	if (!dup)
+		return -ENOMEM;
+	dir = dirname(dup);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(dup);
+	return rc;
+}
+
+int ctlcfg_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	char tmp[4200];
+	struct stat sb;
+	mode_t mode = 0640;
+	int fd, rc = 0;
+
+	if (stat(path, &sb) == 0)
+		mode = sb.st_mode & 07777; /* keep the operator's permissions */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "open(%s): %s", tmp, strerror(-rc));
+		return rc;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "write(%s): %s", tmp, strerror(-rc));
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "fsync(%s): %s", tmp, strerror(-rc));
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "rename(%s, %s): %s", tmp, path, strerror(-rc));
+		unlink(tmp);
+		return rc;
+	}
+	if ((rc = fsync_parent(path)) < 0)
+		snprintf(err, errlen, "fsync(directory of %s): %s", path, strerror(-rc));
+	return rc;
+fail:
+	close(fd);
+	unlink(tmp);
+	return rc;
+}
+
+long ctlcfg_reservation_find(const struct sbcfg *cfg, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < cfg->dhcp.n_reservations; i++)
+		if (memcmp(cfg->dhcp.reservations[i].mac, mac, 6) == 0)
+			return (long)i;
+	return -1;
+}
+
+int ctlcfg_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r, bool replace,
+			   char *err, size_t errlen)
+{
+	long i = ctlcfg_reservation_find(cfg, r->mac);
+	char m[18];
+
+	if (i >= 0) {
+		if (!replace) {
+			snprintf(err, errlen, "%s already has a reservation (delete it first)",
+				 ctlcfg_fmt_mac(r->mac, m));
+			return -EEXIST;
+		}
+		cfg->dhcp.reservations[i] = *r;
+		return 0;
+	}
+	struct sbcfg_reservation *n = realloc(cfg->dhcp.reservations,
+					      (cfg->dhcp.n_reservations + 1) * sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n[cfg->dhcp.n_reservations++] = *r;
+	cfg->dhcp.reservations = n;
+	return 0;
+}
+
+int ctlcfg_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, size_t errlen)
+{
+	long i = ctlcfg_reservation_find(cfg, mac);
+	char m[18];
+
+	if (i < 0) {
+		snprintf(err, errlen, "%s has no reservation", ctlcfg_fmt_mac(mac, m));
+		return -ENOENT;
+	}
+	memmove(&cfg->dhcp.reservations[i], &cfg->dhcp.reservations[i + 1],
+		(cfg->dhcp.n_reservations - (size_t)i - 1) * sizeof(cfg->dhcp.reservations[0]));
+	cfg->dhcp.n_reservations--;
+	return 0;
+}
+
+int ctlcfg_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
+		     size_t errlen)
+{
+	struct sbcfg_image im = {0};
+
+	for (size_t i = 0; i < cfg->n_images; i++)
+		if (strcmp(cfg->images[i].name, name) == 0) {
+			snprintf(err, errlen, "image \"%s\" exists (path %s); delete it first",
+				 name, cfg->images[i].path);
+			return -EEXIST;
+		}
+	if (strlen(name) >= sizeof(im.name) || strlen(path) >= sizeof(im.path)) {
+		snprintf(err, errlen, "image name or path too long");
+		return -ENAMETOOLONG;
+	}
+	strcpy(im.name, name);
+	strcpy(im.path, path);
+	struct sbcfg_image *n = realloc(cfg->images, (cfg->n_images + 1) * sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n[cfg->n_images++] = im;
+	cfg->images = n;
+	return 0;
+}
+
+int ctlcfg_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < cfg->n_images; i++) {
+		if (strcmp(cfg->images[i].name, name) != 0)
+			continue;
+		memmove(&cfg->images[i], &cfg->images[i + 1],
+			(cfg->n_images - i - 1) * sizeof(cfg->images[0]));
+		cfg->n_images--;
+		if (idx)
+			*idx = i;
+		return 0;
+	}
+	snprintf(err, errlen, "no image named \"%s\"", name);
+	return -ENOENT;
+}
+
+static int isxdigit_ascii(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int ctlcfg_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char sep1, sep2, sep3, sep4, sep5, extra;
+
+	if (!s || sscanf(s, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &b[0], &sep1, &b[1], &sep2, &b[2],
+			 &sep3, &b[3], &sep4, &b[4], &sep5, &b[5], &extra) != 11)
+		return -EINVAL;
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (const char *c = s; *c; c++)
+		if (!(isxdigit_ascii(*c) || *c == ':' || *c == '-'))
+			return -EINVAL;
+	char seps[5] = {sep1, sep2, sep3, sep4, sep5};
+	for (int i = 0; i < 5; i++)
+		if (seps[i] != seps[0] || (seps[i] != ':' && seps[i] != '-'))
+			return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+int ctlcfg_parse_ip(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+char *ctlcfg_fmt_mac(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+	return buf;
+}
+
+char *ctlcfg_fmt_ip(uint32_t ip, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	return buf;
+}
