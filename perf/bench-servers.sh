@@ -6,7 +6,7 @@
 #   sudo perf/bench-servers.sh [--quick] [--only dhcp|tftp] [--servers LIST]
 #                              [--build DIR] [--image-mib N] [--clients "1 16 64"]
 #                              [--client curl|atftp] [--blksize B] [--step-secs S]
-#                              [--max-minutes M] [--keep]
+#                              [--max-minutes M] [--client-cpus LIST|""] [--keep]
 #
 # DHCP (ISC perfdhcp, relayed unicast with giaddr, random MACs from a list):
 #   DORA/s at < 1 % drops (rate stepped up, then bisected; best passing rate) and
@@ -38,6 +38,10 @@ tftp_client=curl
 step_secs=5
 max_minutes=15
 blksize=1468
+# Clients (perfdhcp, curl/atftp) run on these CPUs; stormboot's lcore on
+# SB_CPUS (1). Reference servers are not pinned: they may use every CPU.
+client_cpus=0
+[ "$(nproc)" -lt 2 ] && client_cpus=""
 keep=0 # --keep: leave the run directory (configs, server logs, perfdhcp output)
 
 usage() {
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--max-minutes) max_minutes=$2; shift ;;
 	--blksize) blksize=$2; shift ;;
 	--keep) keep=1 ;;
+	--client-cpus) client_cpus=$2; shift ;;
 	-h | --help) usage ;;
 	*) echo "bench-servers: unknown option $1" >&2; usage ;;
 	esac
@@ -111,6 +116,7 @@ AVALANCHE=5000
 
 run=$(mktemp -d /tmp/sbperf.XXXXXX)
 chmod 755 "$run"
+dl=$(mktemp -d /dev/shm/sbperf.XXXXXX) # downloads (tmpfs), removed as they are checked
 started_pids=()
 declare -A R     # R[server|figure] = value
 declare -A RSS   # RSS[server|phase] = "start_kB end_kB"
@@ -142,6 +148,7 @@ cleanup() {
 	done
 	ip netns del $NS_S 2>/dev/null
 	ip netns del $NS_C 2>/dev/null
+	rm -rf "$dl"
 	if [ $keep = 1 ]; then
 		rm -f "$run/tftp/image.bin"
 		echo "bench-servers: run directory kept: $run" >&2
@@ -174,6 +181,15 @@ lab_up() {
 	ip -n $NS_C link set lo up
 	ip -n $NS_S link set $IF_S up
 	ip -n $NS_C link set $IF_C up
+}
+
+# Run a client in the client namespace, on the client CPUs (--client-cpus).
+cli_exec() {
+	if [ -n "$client_cpus" ]; then
+		ip netns exec $NS_C taskset -c "$client_cpus" "$@"
+	else
+		ip netns exec $NS_C "$@"
+	fi
 }
 
 # Start a command in the server namespace in the background; its PID in $bg_pid.
@@ -411,7 +427,7 @@ perfdhcp_step() {
 	local l0 l1
 	l0=$(client_losses)
 	t0=$(date +%s%N)
-	ip netns exec $NS_C timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
+	cli_exec timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
 		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -r "$r" -p "$step_secs" -d 1 $SRV_IP \
 		>"$out" 2>&1
 	t1=$(date +%s%N)
@@ -486,6 +502,9 @@ dhcp_rate_search() {
 	if [ -n "$first_fail" ]; then
 		set -- $first_fail
 		notes+=("$name: lowest failing step -r $1: $2 % drops ($4 exchanges lost, $3 replies of them dropped in the client namespace, i.e. by perfdhcp's socket or veth)")
+		if [ "$4" -gt 0 ] && [ $(($3 * 2)) -ge "$4" ]; then
+			notes+=("$name: most losses were replies that perfdhcp did not read in time: $best DORA/s is perfdhcp's ceiling on this machine, not $name's")
+		fi
 	fi
 	[ $limited = 1 ] && notes+=("$name: perfdhcp did not send faster than $best DORA/s with no drops: that figure is perfdhcp's ceiling, not $name's")
 }
@@ -498,7 +517,7 @@ dhcp_avalanche() {
 	local name=$1 out=$run/perfdhcp.aval secs t waiting naks
 	t=$((step_secs * 12))
 	[ $t -gt 60 ] && t=60
-	ip netns exec $NS_C timeout $t perfdhcp -4 -l $IF_C -M "$run/macs-aval.txt" \
+	cli_exec timeout $t perfdhcp -4 -l $IF_C -M "$run/macs-aval.txt" \
 		--scenario avalanche -R $AVALANCHE $SRV_IP >"$out" 2>&1
 	secs=$(sed -n 's/^It took \([0-9]*\):\([0-9]*\):\([0-9.]*\) to provision.*/\1 \2 \3/p' "$out" |
 		awk '{ printf "%.2f", $1 * 3600 + $2 * 60 + $3 }')
@@ -557,7 +576,7 @@ perfdhcp_ceiling() {
 	[ $fastest = kea-durable ] && mode=dhcp-durable
 	log "perfdhcp ceiling: unthrottled against $fastest"
 	server_start $fastest $mode || return
-	ip netns exec $NS_C timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
+	cli_exec timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
 		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -p "$step_secs" -d 1 $SRV_IP >"$out" 2>&1
 	stop_pid $srv_pid
 	local sent cpu rate
@@ -578,20 +597,36 @@ make_image() {
 	chmod 755 "$run/tftp"
 }
 
-# One client: fetch, compare byte for byte, record "start_ns end_ns status".
+# One client: fetch into tmpfs, compare byte for byte, record "start_ns end_ns status"
+# (status 99: the file differs).
 tftp_one() { # index timeout
 	local i=$1 t=$2 s e rc
 	s=$(date +%s%N)
 	if [ $tftp_client = curl ]; then
-		ip netns exec $NS_C timeout "$t" curl -sS --max-time "$t" --tftp-blksize $blksize \
-			"tftp://$SRV_IP/image.bin" -o - 2>"$run/c/$i.err" | cmp -s - "$run/tftp/image.bin"
+		cli_exec timeout "$t" curl -sS --max-time "$t" --tftp-blksize $blksize \
+			"tftp://$SRV_IP/image.bin" -o "$dl/$i" 2>"$run/c/$i.err"
 	else
-		ip netns exec $NS_C timeout "$t" atftp --option "blksize $blksize" --get -r image.bin \
-			-l /dev/stdout $SRV_IP 2>"$run/c/$i.err" | cmp -s - "$run/tftp/image.bin"
+		cli_exec timeout "$t" atftp --option "blksize $blksize" --get -r image.bin \
+			-l "$dl/$i" $SRV_IP 2>"$run/c/$i.err"
 	fi
 	rc=$?
 	e=$(date +%s%N)
+	# Verified after the clock stopped, so that the check costs no client CPU
+	# during the transfers.
+	[ $rc = 0 ] && { cmp -s "$dl/$i" "$run/tftp/image.bin" || rc=99; }
+	rm -f "$dl/$i"
 	echo "$s $e $rc" >"$run/c/$i.res"
+}
+
+# Busy and total jiffies of every CPU, "busy total" per line (/proc/stat).
+cpu_snapshot() {
+	awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
+# "cpu0 N% cpu1 M%" between two snapshots.
+cpu_busy() { # before after
+	paste -d' ' <(echo "$1") <(echo "$2") |
+		awk '{ d = $4 - $2; printf "cpu%d %d%% ", NR - 1, (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
 
 # N parallel clients: sets R[server|tftpN_mbs], _p50, _max (seconds).
@@ -602,11 +637,14 @@ tftp_round() { # server N
 	[ $t -gt 240 ] && t=240
 	rm -rf "$run/c"
 	mkdir -p "$run/c"
+	local c0 c1
+	c0=$(cpu_snapshot)
 	for i in $(seq 1 "$n"); do
 		tftp_one "$i" "$t" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
+	c1=$(cpu_snapshot)
 	fails=$(cat "$run"/c/*.res | awk '$3 != 0' | wc -l)
 	local got=$(ls "$run"/c/*.res 2>/dev/null | wc -l)
 	fails=$((fails + n - got))
@@ -630,7 +668,7 @@ tftp_round() { # server N
 	R[$s|tftp${n}_mbs]=$mbs
 	R[$s|tftp${n}_p50]=$p50
 	R[$s|tftp${n}_max]=$max
-	log "  $s N=$n: ${R[$s|tftp${n}_mbs]} MB/s aggregate, completion p50 ${R[$s|tftp${n}_p50]} s, max ${R[$s|tftp${n}_max]} s (all $n files identical)"
+	log "  $s N=$n: ${R[$s|tftp${n}_mbs]} MB/s aggregate, completion p50 ${R[$s|tftp${n}_p50]} s, max ${R[$s|tftp${n}_max]} s (all $n files identical; busy $(cpu_busy "$c0" "$c1"))"
 }
 
 tftp_bench() {
@@ -673,6 +711,7 @@ report() {
 	echo
 	echo "stormboot benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r)"
 	echo "lab: veth $IF_S/$IF_C in namespaces $NS_S/$NS_C; perfdhcp $(perfdhcp -v 2>&1 | awk '{ print $2 }'), relayed (giaddr $CLI_IP), random MACs"
+	echo "CPUs: clients on ${client_cpus:-any}, stormboot's lcore on ${SB_CPUS:-1}, reference servers unpinned"
 	[ -z "$sb_bin" ] && echo "stormboot: not measured (no stormboot-dataplane binary in the build dir)"
 	if [ $only != tftp ]; then
 		echo

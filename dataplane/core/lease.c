@@ -884,8 +884,8 @@ static void count_expired(const struct lease_pool *p, uint64_t now, uint32_t n[4
 		n[s->state]++;
 		if (slot_reserved(s))
 			(*resv)++;
-		if (EXPIRED(2 * k + 1)) {
-			k = 2 * k + 1;
+		if (EXPIRED(2 * k + 1) || EXPIRED(2 * k + 2)) {
+			k = EXPIRED(2 * k + 1) ? 2 * k + 1 : 2 * k + 2;
 			continue;
 		}
 		for (;;) {

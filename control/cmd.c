@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* cmd.c - the operator commands of stormboot-control (reference: docs/CONTROL.md). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "ctl_log.h"
+#include "ctld.h"
+#include "sbcfg_json.h"
+#ifdef SB_HAVE_XDP_CTL
+#include "xdp_ctl.h"
+#endif
+
+static char *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fail(const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return api_reply(API_ERROR, msg, NULL);
+}
+
+static const char *state_name(enum lease_state s)
+{
+	static const char *const n[] = {"free", "offered", "bound", "declined"};
+	return (unsigned)s < 4 ? n[s] : "?";
+}
+
+static json_t *lease_json(const struct lease_info *l, uint64_t now)
+{
+	char m[18], ip[16];
+
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", ctlcfg_fmt_mac(l->mac, m), "ip",
+			 ctlcfg_fmt_ip(l->ip, ip), "state", state_name(l->state), "expires",
+			 (json_int_t)l->expires, "expires_in",
+			 (json_int_t)(l->expires > now ? l->expires - now : 0), "subnet",
+			 (int)l->subnet);
+}
+
+static const char *arg_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
+}
+
+/* {"mac"} or {"ip"}: 1 = by mac, 2 = by ip, or an error reply in *reply. */
+static int mac_or_ip(json_t *args, uint8_t mac[6], uint32_t *ip, char **reply)
+{
+	const char *m = arg_str(args, "mac"), *i = arg_str(args, "ip");
+
+	if (m && ctlcfg_parse_mac(m, mac) == 0)
+		return 1;
+	if (i && ctlcfg_parse_ip(i, ip) == 0)
+		return 2;
+	if (m || i)
+		*reply = fail("\"%s\" is not a %s", m ? m : i, m ? "MAC address (52:54:00:12:34:56)"
+								 : "IPv4 address");
+	else
+		*reply = fail("arguments need \"mac\" or \"ip\"");
+	return 0;
+}
+
+struct collect {
+	json_t *arr;
+	const uint8_t *mac; /* filter, or NULL */
+	uint64_t now;
+	struct lease_info found[64];
+	size_t n_found;
+};
+
+static int collect_cb(const struct lease_info *l, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->mac && memcmp(c->mac, l->mac, 6) != 0)
+		return 0;
+	if (c->arr)
+		json_array_append_new(c->arr, lease_json(l, c->now));
+	if (c->n_found < 64)
+		c->found[c->n_found++] = *l;
+	return 0;
+}
+
+static int cmp_ip(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "ip"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "ip"));
+	uint32_t p = 0, q = 0;
+
+	ctlcfg_parse_ip(x, &p);
+	ctlcfg_parse_ip(y, &q);
+	return p < q ? -1 : p > q;
+}
+
+static char *cmd_leases(struct ctld *d, json_t *args, bool one)
+{
+	struct collect c = {.arr = json_array(), .now = ctld_now()};
+	uint8_t mac[6];
+	uint32_t ip = 0;
+	char *reply = NULL, t[128];
+	int by = 0;
+
+	if (one && !(by = mac_or_ip(args, mac, &ip, &reply))) {
+		json_decref(c.arr);
+		return reply;
+	}
+	if (by == 2) {
+		struct lease_info l;
+		if (lease_find_ip(lease_store_pool(d->store), ip, c.now, &l) == 0 &&
+		    l.state != LEASE_FREE)
+			collect_cb(&l, &c);
+	} else {
+		c.mac = by == 1 ? mac : NULL;
+		lease_foreach(lease_store_pool(d->store), c.now, collect_cb, &c);
+	}
+	size_t n = json_array_size(c.arr);
+	json_t **v = malloc((n ? n : 1) * sizeof(*v));
+	if (v) { /* by address, so the table reads in order */
+		for (size_t i = 0; i < n; i++)
+			v[i] = json_incref(json_array_get(c.arr, i));
+		qsort(v, n, sizeof(*v), cmp_ip);
+		json_array_clear(c.arr);
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(c.arr, v[i]);
+		free(v);
+	}
+	if (one && n == 0) {
+		snprintf(t, sizeof(t), "no lease for %s", arg_str(args, by == 1 ? "mac" : "ip"));
+		json_decref(c.arr);
+		return api_reply(API_EMPTY, t, NULL);
+	}
+	snprintf(t, sizeof(t), "%zu lease%s", n, n == 1 ? "" : "s");
+	return api_reply(n ? API_OK : API_EMPTY, t, json_pack("{s:o}", "leases", c.arr));
+}
+
+static char *cmd_lease_release(struct ctld *d, json_t *args)
+{
+	struct collect c = {.now = ctld_now()};
+	struct lease_store_stats before, after;
+	uint8_t mac[6];
+	uint32_t ip = 0;
+	char *reply = NULL, m[18], a[16], t[512];
+	int by = mac_or_ip(args, mac, &ip, &reply);
+	size_t done = 0;
+
+	if (!by)
+		return reply;
+	if (by == 2) {
+		struct lease_info l;
+		if (lease_find_ip(lease_store_pool(d->store), ip, c.now, &l) == 0 &&
+		    l.state == LEASE_BOUND)
+			collect_cb(&l, &c);
+	} else {
+		c.mac = mac;
+		lease_foreach(lease_store_pool(d->store), c.now, collect_cb, &c);
+	}
+	lease_store_get_stats(d->store, &before);
+	t[0] = '\0';
+	for (size_t i = 0; i < c.n_found; i++) {
+		struct chan_lease ev = {.ip = c.found[i].ip, .event = CHAN_LEASE_RELEASED,
+					.expires = c.now, .subnet = c.found[i].subnet};
+		if (c.found[i].state != LEASE_BOUND)
+			continue;
+		memcpy(ev.mac, c.found[i].mac, 6);
+		if (lease_store_apply(d->store, &ev, c.now) < 0)
+			continue;
+		done++;
+		snprintf(t + strlen(t), sizeof(t) - strlen(t), "%s%s (%s)", done > 1 ? ", " : "",
+			 ctlcfg_fmt_ip(ev.ip, a), ctlcfg_fmt_mac(ev.mac, m));
+		dpconn_revoke(d, &ev);
+	}
+	if (done == 0)
+		return api_reply(API_EMPTY, "no bound lease to release", NULL);
+	dpconn_durable_flush(d); /* answer only once the release is on disk */
+	lease_store_get_stats(d->store, &after);
+	if (after.commit_errors != before.commit_errors)
+		return fail("lease store commit failed; see the log");
+	ctl_log(LOG_INFO, "operator released %s", t);
+	return api_reply(API_OK, "released", json_pack("{s:s}", "released", t));
+}
+
+static json_t *resv_json(const struct sbcfg_reservation *r)
+{
+	char m[18], ip[16];
+
+	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", ctlcfg_fmt_mac(r->mac, m), "ip",
+			 r->ip ? json_string(ctlcfg_fmt_ip(r->ip, ip)) : json_null(), "hostname",
+			 r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
+}
+
+static int put_str(char *dst, size_t cap, json_t *args, const char *key, char **reply)
+{
+	json_t *v = json_object_get(args, key);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		*reply = fail("%s: not a string", key);
+		return -EINVAL;
+	}
+	if (json_string_length(v) >= cap) {
+		*reply = fail("%s: longer than %zu characters", key, cap - 1);
+		return -EINVAL;
+	}
+	strcpy(dst, json_string_value(v));
+	return 0;
+}
+
+/* Copy the running config, let edit() change it, apply it with write-back. */
+static char *edit_config(struct ctld *d, const char *what,
+			 int (*edit)(struct sbcfg *c, void *arg, char *err, size_t len), void *arg)
+{
+	struct sbcfg next;
+	char err[SBCFG_ERR_MAX], msg[SBCFG_ERR_MAX + 256];
+
+	if (ctlcfg_copy(&d->cur->cfg, &next, err, sizeof(err)) < 0)
+		return fail("%s: %s", what, err);
+	if (edit(&next, arg, err, sizeof(err)) < 0) {
+		sbcfg_free(&next);
+		return fail("%s: %s", what, err);
+	}
+	if (sbcfg_validate(&next, err, sizeof(err)) < 0) {
+		sbcfg_free(&next);
+		return fail("%s refused: %s", what, err);
+	}
+	if (ctld_apply_config(d, &next, true, msg, sizeof(msg)) < 0)
+		return fail("%s: %s", what, msg);
+	ctl_log(LOG_INFO, "%s: %s", what, msg);
+	snprintf(err, sizeof(err), "%s: %s", what, msg);
+	return api_reply(API_OK, err, NULL);
+}
+
+static int edit_resv_add(struct sbcfg *c, void *arg, char *err, size_t len)
+{
+	return ctlcfg_reservation_add(c, arg, false, err, len);
+}
+
+static int edit_resv_del(struct sbcfg *c, void *arg, char *err, size_t len)
+{
+	return ctlcfg_reservation_del(c, arg, err, len);
+}
+
+static char *cmd_reservation_add(struct ctld *d, json_t *args)
+{
+	struct sbcfg_reservation r = {0};
+	const char *ip = arg_str(args, "ip");
+	char *reply = NULL;
+	struct lease_info l;
+
+	if (!arg_str(args, "mac") || ctlcfg_parse_mac(arg_str(args, "mac"), r.mac) < 0)
+		return fail("reservation-add: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	if (ip && ctlcfg_parse_ip(ip, &r.ip) < 0)
+		return fail("reservation-add: \"ip\": \"%s\" is not an IPv4 address", ip);
+	if (put_str(r.hostname, sizeof(r.hostname), args, "hostname", &reply) < 0 ||
+	    put_str(r.bootfile, sizeof(r.bootfile), args, "bootfile", &reply) < 0 ||
+	    put_str(r.ipxe_script, sizeof(r.ipxe_script), args, "ipxe_script", &reply) < 0)
+		return reply;
+	/* An address leased to someone else cannot become this MAC's. */
+	if (r.ip && lease_find_ip(lease_store_pool(d->store), r.ip, ctld_now(), &l) == 0 &&
+	    l.state == LEASE_BOUND && memcmp(l.mac, r.mac, 6) != 0) {
+		char m[18];
+		return fail("reservation-add: %s is leased to %s for %llu s more; release it first "
+			    "(stormbootctl lease-release %s)",
+			    ip, ctlcfg_fmt_mac(l.mac, m),
+			    (unsigned long long)(l.expires - ctld_now()), ip);
+	}
+	return edit_config(d, "reservation-add", edit_resv_add, &r);
+}
+
+static char *cmd_reservation_del(struct ctld *d, json_t *args)
+{
+	uint8_t mac[6];
+
+	if (!arg_str(args, "mac") || ctlcfg_parse_mac(arg_str(args, "mac"), mac) < 0)
+		return fail("reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	return edit_config(d, "reservation-del", edit_resv_del, mac);
+}
+
+static char *cmd_reservation_list(struct ctld *d)
+{
+	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
+	json_t *a = json_array();
+	char t[64];
+
+	for (size_t i = 0; i < h->n_reservations; i++)
+		json_array_append_new(a, resv_json(&h->reservations[i]));
+	snprintf(t, sizeof(t), "%zu reservation%s", h->n_reservations,
+		 h->n_reservations == 1 ? "" : "s");
+	return api_reply(h->n_reservations ? API_OK : API_EMPTY, t,
+			 json_pack("{s:o}", "reservations", a));
+}
+
+struct image_arg {
+	const char *name, *path;
+};
+
+static int edit_image_add(struct sbcfg *c, void *arg, char *err, size_t len)
+{
+	struct image_arg *ia = arg;
+	return ctlcfg_image_add(c, ia->name, ia->path, err, len);
+}
+
+static int edit_image_del(struct sbcfg *c, void *arg, char *err, size_t len)
+{
+	return ctlcfg_image_del(c, arg, NULL, err, len);
+}
+
+static char *cmd_image_add(struct ctld *d, json_t *args)
+{
+	struct image_arg ia = {arg_str(args, "name"), arg_str(args, "path")};
+	char hex[65], err[600];
+	uint64_t size;
+
+	if (!ia.name || !ia.path)
+		return fail("image-add: arguments need \"name\" and \"path\"");
+	if (ia.path[0] != '/')
+		return fail("image-add: path \"%s\" is not absolute", ia.path);
+	/* Refuse what the dataplane could not load; the hash is recomputed by apply (cached). */
+	if (ctlcfg_sha256_file(ia.path, hex, &size, NULL, err, sizeof(err)) < 0)
+		return fail("image-add: %s", err);
+	return edit_config(d, "image-add", edit_image_add, &ia);
+}
+
+static char *cmd_image_del(struct ctld *d, json_t *args)
+{
+	const char *name = arg_str(args, "name");
+
+	if (!name)
+		return fail("image-del: arguments need \"name\"");
+	return edit_config(d, "image-del", edit_image_del, (void *)name);
+}
+
+static char *cmd_image_list(struct ctld *d)
+{
+	const struct ctlcfg *c = d->cur;
+	json_t *a = json_array();
+	char t[64];
+
+	for (size_t i = 0; i < c->cfg.n_images; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "name", c->cfg.images[i].name, "path",
+				      c->cfg.images[i].path, "size", (json_int_t)c->img[i].size,
+				      "sha256", c->img[i].sha256);
+		if (c->img[i].err)
+			json_object_set_new(o, "error", json_string(strerror(-c->img[i].err)));
+		json_array_append_new(a, o);
+	}
+	snprintf(t, sizeof(t), "%zu image%s", c->cfg.n_images, c->cfg.n_images == 1 ? "" : "s");
+	return api_reply(c->cfg.n_images ? API_OK : API_EMPTY, t, json_pack("{s:o}", "images", a));
+}
+
+static char *cmd_status(struct ctld *d)
+{
+	struct lease_store_stats s;
+	struct lease_stats ls;
+	uint64_t now = ctld_now();
+	json_t *dp;
+
+	lease_store_get_stats(d->store, &s);
+	lease_pool_stats(lease_store_pool(d->store), now, &ls);
+	if (dpconn_connected(d))
+		dp = json_pack("{s:b, s:I, s:I, s:I, s:i, s:s, s:I, s:I}", "connected", 1, "pid",
+			       (json_int_t)d->dp.peer_pid, "connected_s",
+			       (json_int_t)((ev_now_ms() - d->dp.connected_ms) / 1000),
+			       "config_generation", (json_int_t)d->dp.config_acked,
+			       "config_status", (int)d->dp.config_status, "config_error",
+			       d->dp.config_err, "lease_events", (json_int_t)d->dp.events,
+			       "lease_records", (json_int_t)d->dp.records);
+	else
+		dp = json_pack("{s:b, s:s}", "connected", 0, "socket", d->dp_path);
+	json_t *a = json_pack(
+		"{s:I, s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s}, s:o, "
+		"s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
+		"pid", (json_int_t)getpid(), "version", CTLD_VERSION, "uptime_s",
+		(json_int_t)((ev_now_ms() - d->started_ms) / 1000), "socket", d->sock_path,
+		"state_dir", d->state_dir, "config", "path", d->cur->path, "generation",
+		(json_int_t)d->cur->generation, "last_reload", d->last_reload, "dataplane", dp,
+		"leases", "total", (int)ls.total, "free", (int)ls.free, "offered", (int)ls.offered,
+		"bound", (int)ls.bound, "declined", (int)ls.declined, "reserved", (int)ls.reserved,
+		"lease_store", "appended", (json_int_t)s.appended, "committed",
+		(json_int_t)s.committed, "commits", (json_int_t)s.commits, "commit_errors",
+		(json_int_t)s.commit_errors, "replayed", (json_int_t)s.replayed, "replay_torn",
+		(json_int_t)s.replay_torn, "replay_corrupt", (json_int_t)s.replay_corrupt,
+		"replay_conflicts", (json_int_t)s.replay_conflicts, "replay_rejected",
+		(json_int_t)s.replay_rejected, "compactions", (json_int_t)s.compactions,
+		"log_records", (json_int_t)s.log_records, "log_bytes", (json_int_t)s.log_bytes,
+		"api", "connections", (json_int_t)d->n_conns, "requests", (json_int_t)d->requests,
+		"errors", (json_int_t)d->request_errors);
+	if (!a)
+		return fail("status: out of memory");
+	return api_reply(API_OK, dpconn_connected(d) ? "running, dataplane connected"
+						     : "running, dataplane not connected",
+			 a);
+}
+
+static char *cmd_config_get(struct ctld *d)
+{
+	char *s = sbcfg_to_json(&d->cur->cfg), t[64];
+	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
+
+	free(s);
+	if (!o)
+		return fail("config-get: out of memory");
+	snprintf(t, sizeof(t), "configuration generation %llu",
+		 (unsigned long long)d->cur->generation);
+	return api_reply(API_OK, t, o);
+}
+
+static char *cmd_config_test(struct ctld *d, json_t *args)
+{
+	json_t *c = json_object_get(args, "config");
+	const char *path = arg_str(args, "path");
+	char err[SBCFG_ERR_MAX], warn[700], t[SBCFG_ERR_MAX + 800];
+	struct sbcfg cfg;
+	int rc;
+
+	if (json_is_object(c)) {
+		char *s = json_dumps(c, JSON_COMPACT);
+		if (!s)
+			return fail("config-test: out of memory");
+		rc = sbcfg_load_buffer(s, strlen(s), "<config-test>", &cfg, err, sizeof(err));
+		free(s);
+	} else if (path) {
+		rc = sbcfg_load_file(path, &cfg, err, sizeof(err));
+	} else {
+		return fail("config-test: arguments need \"config\" (an object) or \"path\"");
+	}
+	if (rc < 0)
+		return fail("%s", err);
+	struct ctlcfg_image *img = calloc(cfg.n_images ? cfg.n_images : 1, sizeof(*img));
+	int bad = img ? ctlcfg_hash_images(&cfg, img, d->cur, warn, sizeof(warn)) : 0;
+	free(img);
+	sbcfg_free(&cfg);
+	if (bad)
+		snprintf(t, sizeof(t), "configuration valid; warning: %d image file%s unreadable, "
+				       "first %s",
+			 bad, bad == 1 ? "" : "s", warn);
+	else
+		snprintf(t, sizeof(t), "configuration valid");
+	return api_reply(API_OK, t, NULL);
+}
+
+static char *cmd_config_reload(struct ctld *d)
+{
+	char msg[SBCFG_ERR_MAX + 256];
+
+	if (ctld_reload(d, msg, sizeof(msg)) < 0)
+		return api_reply(API_ERROR, msg, NULL);
+	return api_reply(API_OK, msg, NULL);
+}
+
+static json_t *xdp_counters(char *err, size_t errlen)
+{
+#ifdef SB_HAVE_XDP_CTL
+	struct xdp_ctl x = {-1, -1};
+	struct sb_xdp_counters cnt;
+	int rc = xdp_ctl_open_pinned(&x, NULL);
+
+	if (rc == 0)
+		rc = xdp_ctl_counters_read(&x, &cnt);
+	xdp_ctl_close(&x);
+	if (rc < 0) {
+		snprintf(err, errlen, "XDP counters unavailable (maps pinned under %s): %s",
+			 XDP_CTL_PIN_ROOT, strerror(-rc));
+		return NULL;
+	}
+	json_t *o = json_object();
+	for (unsigned int i = 0; i < SB_XDP_CNT__COUNT; i++)
+		json_object_set_new(o, xdp_ctl_counter_name(i), json_integer((json_int_t)cnt.v[i]));
+	return o;
+#else
+	snprintf(err, errlen, "XDP counters unavailable: built without libbpf");
+	return NULL;
+#endif
+}
+
+enum { ASK_STATS = 1, ASK_LATENCY, ASK_SESSIONS };
+
+static void dp_answer(void *dv, uint64_t cookie, int32_t status, const uint8_t *p, size_t len)
+{
+	struct ctld *d = dv;
+	uint64_t conn = cookie >> 8;
+	int kind = (int)(cookie & 0xff);
+	char xerr[256] = "", *line;
+	json_t *o = NULL;
+
+	if (status == 0) {
+		o = json_loadb((const char *)p, len, 0, NULL);
+		if (!o) {
+			srv_reply(d, conn, fail("the dataplane sent a reply that is not JSON"));
+			return;
+		}
+	} else if (status == -ETIMEDOUT) {
+		srv_reply(d, conn, fail("the dataplane did not answer within %d ms",
+					CTLD_DP_TIMEOUT_MS));
+		return;
+	} else if (status == -ECONNRESET) {
+		srv_reply(d, conn, fail("dataplane disconnected before answering"));
+		return;
+	} else {
+		srv_reply(d, conn, fail("dataplane: %s", strerror(-status)));
+		return;
+	}
+	if (kind != ASK_STATS) {
+		srv_reply(d, conn, api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
+		return;
+	}
+	json_t *x = xdp_counters(xerr, sizeof(xerr));
+	json_t *a = json_pack("{s:o, s:o}", "dataplane", o, "xdp", x ? x : json_null());
+	if (!x)
+		json_object_set_new(a, "xdp_error", json_string(xerr));
+	line = api_reply(API_OK, x ? "dataplane and XDP counters" : xerr, a);
+	srv_reply(d, conn, line);
+}
+
+static char *cmd_ask(struct ctld *d, uint64_t conn, int kind)
+{
+	static const uint16_t type[] = {0, CHAN_MSG_STATS_REQUEST, CHAN_MSG_LATENCY_REQUEST,
+					CHAN_MSG_SESSIONS_REQUEST};
+	char xerr[256] = "", t[400];
+
+	if (dpconn_request(d, type[kind], NULL, 0, dp_answer, conn << 8 | (uint64_t)kind) == 0)
+		return NULL; /* answered by dp_answer */
+	if (kind != ASK_STATS)
+		return fail("dataplane not connected");
+	json_t *x = xdp_counters(xerr, sizeof(xerr));
+	if (!x)
+		return fail("dataplane not connected; %s", xerr);
+	snprintf(t, sizeof(t), "dataplane not connected; XDP counters only");
+	return api_reply(API_OK, t, json_pack("{s:n, s:o}", "dataplane", "xdp", x));
+}
+
+static char *cmd_help(void)
+{
+	json_t *a = json_array();
+
+	for (const struct api_cmd_desc *c = api_commands; c->name; c++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "command", c->name, "help",
+						   c->help));
+	return api_reply(API_OK, "commands", json_pack("{s:o}", "commands", a));
+}
+
+char *cmd_dispatch(void *vctx, const char *cmd, json_t *args)
+{
+	struct cmd_ctx *ctx = vctx;
+	struct ctld *d = ctx->d;
+
+	ctl_log(LOG_DEBUG, "api: connection #%llu: %s", (unsigned long long)ctx->conn_id, cmd);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(d);
+	if (!strcmp(cmd, "config-get"))
+		return cmd_config_get(d);
+	if (!strcmp(cmd, "config-test"))
+		return cmd_config_test(d, args);
+	if (!strcmp(cmd, "config-reload"))
+		return cmd_config_reload(d);
+	if (!strcmp(cmd, "lease-list"))
+		return cmd_leases(d, args, false);
+	if (!strcmp(cmd, "lease-get"))
+		return cmd_leases(d, args, true);
+	if (!strcmp(cmd, "lease-release"))
+		return cmd_lease_release(d, args);
+	if (!strcmp(cmd, "reservation-add"))
+		return cmd_reservation_add(d, args);
+	if (!strcmp(cmd, "reservation-del"))
+		return cmd_reservation_del(d, args);
+	if (!strcmp(cmd, "reservation-list"))
+		return cmd_reservation_list(d);
+	if (!strcmp(cmd, "image-add"))
+		return cmd_image_add(d, args);
+	if (!strcmp(cmd, "image-del"))
+		return cmd_image_del(d, args);
+	if (!strcmp(cmd, "image-list"))
+		return cmd_image_list(d);
+	if (!strcmp(cmd, "stats"))
+		return cmd_ask(d, ctx->conn_id, ASK_STATS);
+	if (!strcmp(cmd, "latency"))
+		return cmd_ask(d, ctx->conn_id, ASK_LATENCY);
+	if (!strcmp(cmd, "sessions"))
+		return cmd_ask(d, ctx->conn_id, ASK_SESSIONS);
+	if (!strcmp(cmd, "help"))
+		return cmd_help();
+	return api_reply(API_UNSUPPORTED, "command listed but not implemented", NULL);
+}
