@@ -24,6 +24,12 @@ const struct api_cmd_desc api_commands[] = {
 	{"stats", "dataplane counters (drop reasons) and XDP verdict counters"},
 	{"latency", "per-packet latency percentiles from the dataplane"},
 	{"sessions", "active TFTP transfers in the dataplane"},
+	{"template-add", "{\"name\", \"text\"}: add or replace an iPXE template"},
+	{"template-del", "{\"name\": \"..\"}"},
+	{"template-list", "every iPXE template with its size"},
+	{"template-get", "{\"name\": \"..\"}: the template's text"},
+	{"template-render", "{\"name\", \"mac\"?, \"ip\"?, \"arch\"?}: what a client would get"},
+	{"http-status", "HTTP boot server: address, counters, templates"},
 	{"help", "this list"},
 	{NULL, NULL},
 };

@@ -10,6 +10,7 @@
 #include "api.h"
 #include "ctl_log.h"
 #include "ctld.h"
+#include "http_boot.h"
 #include "sbcfg_json.h"
 #ifdef SB_HAVE_XDP_CTL
 #include "xdp_ctl.h"
@@ -584,6 +585,8 @@ char *cmd_dispatch(void *vctx, const char *cmd, json_t *args)
 		return cmd_ask(d, ctx->conn_id, ASK_LATENCY);
 	if (!strcmp(cmd, "sessions"))
 		return cmd_ask(d, ctx->conn_id, ASK_SESSIONS);
+	if (!strncmp(cmd, "template-", 9) || !strcmp(cmd, "http-status"))
+		return cmd_template(d, cmd, args); /* cmd_template.c */
 	if (!strcmp(cmd, "help"))
 		return cmd_help();
 	return api_reply(API_UNSUPPORTED, "command listed but not implemented", NULL);

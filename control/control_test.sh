@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# control_test.sh - stormboot-control + stormbootctl + sb-fake-dataplane in a temp dir.
+# No root, no network: Unix sockets only. Usage: control_test.sh DAEMON CTL FAKE_DP SRCDIR
+set -u
+DAEMON=$1 CTL=$2 FAKE=$3 SRC=$4
+T=$(mktemp -d /tmp/sbctl-test.XXXXXX)
+SOCK=$T/run/control.sock DPSOCK=$T/run/dataplane.sock STATE=$T/state CFG=$T/stormboot.json
+export STORMBOOT_SOCKET=$SOCK
+PASS=0 FAILS=0 DPID= FPID=
+
+ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
+bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+# checke WHAT 'shell condition' (for && and !)
+checke() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+cleanup() {
+	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
+
+start_daemon() {
+	"$DAEMON" -f -c "$CFG" -s "$SOCK" -d "$STATE" >>"$T/daemon.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && "$CTL" status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "daemon did not start:"; cat "$T/daemon.log"; return 1
+}
+# Fields of a JSON reply: jq is not assumed; python3 from Debian is.
+jget() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+head -c 100000 /dev/urandom >"$T/ipxe.efi"
+head -c 5000 /dev/urandom >"$T/extra.img"
+cat >"$CFG" <<EOF
+{ "interface": "sb0", "server_ip": "198.18.0.1",
+  "dhcp": { "subnets": [ { "network": "198.18.0.0/24",
+             "pool": { "start": "198.18.0.100", "end": "198.18.0.250" } },
+           { "network": "198.18.2.0/24",
+             "pool": { "start": "198.18.2.10", "end": "198.18.2.250" } } ] },
+  "images": [ { "name": "ipxe.efi", "path": "$T/ipxe.efi" } ] }
+EOF
+
+# -- not running: a clear message and exit code 3
+out=$("$CTL" status 2>&1); rc=$?
+check "ctl without daemon exits 3" [ $rc -eq 3 ]
+check "ctl without daemon says so" grep -q "not running" <<<"$out"
+
+# -- a bad config is refused, naming the field
+sed 's/"198.18.0.250"/"198.18.9.250"/' "$CFG" >"$T/bad.json"
+out=$("$DAEMON" -f -c "$T/bad.json" -s "$SOCK" -d "$STATE" 2>&1); rc=$?
+check "bad config refused" [ $rc -ne 0 ]
+check "bad config names the field" grep -q "pool" <<<"$out"
+check "no socket after refusal" [ ! -e "$SOCK" ]
+
+start_daemon || exit 1
+check "api socket mode 0660" [ "$(stat -c %a "$SOCK")" = 660 ]
+check "socket dir under given path" [ -S "$DPSOCK" ]
+"$CTL" status >/dev/null
+check "peer credentials logged" grep -q "api: connection #[0-9]* from pid [0-9]* uid" "$T/daemon.log"
+out=$("$CTL" --json status); rc=$?
+checke "status --json" '[ $rc -eq 0 ] && [ "$(jget '\''d["result"]'\'' <<<"$out")" = 0 ]'
+check "status table" grep -q "dataplane.connected *no" <<<"$("$CTL" status)"
+
+# -- a dataplane binds 300 leases; each "acked" line is durable
+"$FAKE" "$DPSOCK" -b 300 -i 198.18.0.100 >"$T/fake1.out" 2>&1
+check "fake dataplane done" grep -q '^done' "$T/fake1.out"
+n_acked=$(grep -c '^acked' "$T/fake1.out")
+n_refused=$(grep -c '^refused' "$T/fake1.out")
+# the pool has 151 addresses (.100-.250): 151 fit, the rest are not ours
+checke "151 acked, 149 refused ($n_acked/$n_refused)" '[ "$n_acked" -eq 151 ] && [ "$n_refused" -eq 149 ]'
+out=$("$CTL" --json lease-list)
+check "lease-list has 151" [ "$(jget 'len(d["arguments"]["leases"])' <<<"$out")" = 151 ]
+check "lease-get by ip" grep -q "02:01:00:00:00:05" <<<"$("$CTL" lease-get 198.18.0.105)"
+check "lease-get by mac" grep -q "198.18.0.105" <<<"$("$CTL" lease-get 02:01:00:00:00:05)"
+"$CTL" lease-get 198.18.0.99 >/dev/null; rc=$?
+check "lease-get unknown: exit 0 (empty)" [ $rc -eq 0 ]
+
+# -- another MAC asking for the same addresses is refused (no address to two MACs)
+"$FAKE" "$DPSOCK" -b 5 -i 198.18.0.100 -m 2 >"$T/fake2.out" 2>&1
+check "duplicate addresses refused" [ "$(grep -c '^refused.*Address already in use' "$T/fake2.out")" -eq 5 ]
+
+# -- malformed, unknown, oversized requests: error replies, daemon keeps serving
+"$CTL" raw 'this is not json' >/dev/null 2>&1; rc=$?
+check "malformed request: exit 1" [ $rc -eq 1 ]
+out=$("$CTL" --json raw '{"command": "no-such-thing"}'); rc=$?
+checke "unknown command: result 2" '[ $rc -eq 1 ] && [ "$(jget '\''d["result"]'\'' <<<"$out")" = 2 ]'
+out=$(/usr/bin/python3 - "$SOCK" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+try:
+    s.sendall(b'{"command": "status", "x": "' + b'a' * (2 << 20))
+except OSError:
+    pass
+s.settimeout(5); print(s.recv(4096).decode())
+EOF
+)
+check "oversized request: error reply" grep -q '"result":1.*larger than' <<<"$out"
+# a client that connects and sends half a request does not block others
+/usr/bin/python3 -c "import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.connect('$SOCK'); s.sendall(b'{\"comm'); time.sleep(3)" &
+SLOW=$!
+sleep 0.2
+check "half a request from one client does not block others" "$CTL" status >/dev/null
+kill $SLOW 2>/dev/null
+
+# -- reservations and images
+"$CTL" reservation-add 52:54:00:aa:bb:cc 198.18.0.60 --hostname vm60 >/dev/null
+check "reservation-add" grep -q "52:54:00:aa:bb:cc.*198.18.0.60.*vm60" <<<"$("$CTL" reservation-list)"
+check "reservation written to config" grep -q "52:54:00:aa:bb:cc" "$CFG"
+"$CTL" reservation-add 52:54:00:aa:bb:cd 198.18.0.105 >/dev/null 2>&1; rc=$?
+check "reservation of a leased address refused" [ $rc -eq 1 ]
+"$CTL" reservation-add zz:54 >/dev/null 2>&1; rc=$?
+check "reservation with bad MAC refused" [ $rc -eq 1 ]
+"$CTL" reservation-del 52:54:00:aa:bb:cc >/dev/null
+check "reservation-del" [ "$("$CTL" --json reservation-list | jget 'd["result"]')" = 3 ]
+"$CTL" image-add extra.img "$T/extra.img" >/dev/null
+sha=$(sha256sum "$T/extra.img" | cut -d' ' -f1)
+check "image-add: size and sha256" grep -q "extra.img *5000 *$sha" <<<"$("$CTL" image-list)"
+"$CTL" image-add nope.img "$T/missing.img" >/dev/null 2>&1; rc=$?
+check "image-add of a missing file refused" [ $rc -eq 1 ]
+"$CTL" image-del extra.img >/dev/null
+checke "image-del" '! grep -q extra.img <<<"$("$CTL" image-list)"'
+
+# -- config-test and config-reload keep the running config when the new one is bad
+gen=$("$CTL" --json status | jget 'd["arguments"]["config"]["generation"]')
+cp "$CFG" "$T/good.json"
+echo '{ "interface": "sb0", "server_ip": "198.18.0.1", "queues": 0 }' >"$CFG"
+out=$("$CTL" config-test "$CFG" 2>&1); rc=$?
+checke "config-test bad: exit 1, field named" '[ $rc -eq 1 ] && grep -q queues <<<"$out"'
+out=$("$CTL" config-reload 2>&1); rc=$?
+checke "config-reload bad: refused, kept" '[ $rc -eq 1 ] && grep -q "kept" <<<"$out"'
+check "generation unchanged" [ "$("$CTL" --json status | jget 'd["arguments"]["config"]["generation"]')" = "$gen" ]
+check "leases kept" [ "$("$CTL" --json lease-list | jget 'len(d["arguments"]["leases"])')" = 151 ]
+sed 's/"198.18.0.250"/"198.18.0.240"/' "$T/good.json" >"$CFG"
+out=$("$CTL" config-reload 2>&1); rc=$?
+checke "config-reload good" '[ $rc -eq 0 ] && grep -q "applied" <<<"$out"'
+check "leases outside the new pool dropped" [ "$("$CTL" --json lease-list | jget 'len(d["arguments"]["leases"])')" = 141 ]
+kill -HUP "$DPID"; sleep 0.3
+check "SIGHUP reload: unchanged" grep -q "configuration unchanged" "$T/daemon.log"
+
+# -- dataplane requests: stats, latency, sessions, lease-release revokes
+"$CTL" stats >/dev/null 2>&1; rc=$?
+check "stats without dataplane: answers (XDP only) or fails cleanly" [ $rc -le 1 ]
+"$CTL" latency >/dev/null 2>&1; rc=$?
+check "latency without dataplane: exit 1" [ $rc -eq 1 ]
+"$FAKE" "$DPSOCK" -w 20 >"$T/fake3.out" 2>&1 &
+FPID=$!
+for _ in $(seq 50); do grep -q '^leases' "$T/fake3.out" && break; sleep 0.1; done
+check "dataplane got config and 141 leases" grep -q '^leases 141' "$T/fake3.out"
+check "stats from the dataplane" grep -q "rx_packets *42" <<<"$("$CTL" stats 2>&1)"
+check "latency from the dataplane" grep -q "p99_ns *4000" <<<"$("$CTL" latency)"
+check "sessions from the dataplane" "$CTL" sessions >/dev/null
+"$CTL" lease-release 198.18.0.110 >/dev/null
+sleep 0.2
+check "lease-release revoked in the dataplane" grep -q "revoked 02:01:00:00:00:0a 198.18.0.110" "$T/fake3.out"
+check "lease-release durable" [ "$("$CTL" --json lease-get 198.18.0.110 | jget 'd["result"]')" = 3 ]
+"$CTL" image-add extra.img "$T/extra.img" >/dev/null
+sleep 0.2
+check "config pushed on change" [ "$(grep -c '^config' "$T/fake3.out")" -ge 2 ]
+
+kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
+
+# -- kill -9 of control mid-stream: every acked lease survives the restart
+"$FAKE" "$DPSOCK" -b 200 -i 198.18.2.10 -m 3 -B 1 -w 1 >"$T/fake4.out" 2>&1 &
+F4=$!
+for _ in $(seq 500); do [ "$(grep -c '^acked' "$T/fake4.out")" -ge 5 ] && break; sleep 0.01; done
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null
+grep '^acked 02:03' "$T/fake4.out" >"$T/acked-at-kill"
+before=$(wc -l <"$T/acked-at-kill")
+start_daemon || exit 1
+lost=0
+list=$("$CTL" --json lease-list)
+while read -r _ mac ip; do
+	grep -q "\"mac\":\"$mac\",\"ip\":\"$ip\"" <<<"$list" || lost=$((lost + 1))
+done <"$T/acked-at-kill"
+check "kill -9 control: $before acked before the kill, none lost ($lost)" [ "$lost" -eq 0 ]
+echo "info kill -9 came after $before of 200 acks (mid-stream unless 200: timing-dependent)"
+wait "$F4"
+check "the dataplane re-sent the rest: 200 acked" [ "$(grep -c '^acked' "$T/fake4.out")" -eq 200 ]
+dups=$("$CTL" --json lease-list | jget 'len(d["arguments"]["leases"]) - len(set(l["ip"] for l in d["arguments"]["leases"]))')
+check "no address held twice" [ "$dups" = 0 ]
+check "restart replay logged" grep -q "records replayed" "$T/daemon.log"
+
+kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+check "socket removed at exit" [ ! -e "$SOCK" ]
+echo "passed $PASS, failed $FAILS"
+[ "$FAILS" -eq 0 ]

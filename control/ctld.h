@@ -27,6 +27,7 @@
 #define CTLD_MAX_CONNS	      256
 
 struct api_conn;
+struct http_boot;
 
 /* A LEASE_DURABLE reply waiting for the next commit. */
 struct dp_ack {
@@ -78,6 +79,7 @@ struct ctld {
 	time_t started;
 	struct dpconn dp;
 	struct api_conn *conns;
+	struct http_boot *http; /* http_boot.c: HTTP boot server + iPXE templates */
 	size_t n_conns;
 	uint64_t conn_seq;
 	uint64_t requests, request_errors;

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "ctl_log.h"
 #include "ctld.h"
+#include "http_boot.h"
 #include "sbcfg_json.h"
 
 #define COMPACT_CHECK_MS 10000
@@ -92,6 +93,7 @@ int ctld_apply_config(struct ctld *d, struct sbcfg *next, bool write_back, char 
 	n->generation = d->cur->generation + 1;
 	ctlcfg_del(d->cur);
 	d->cur = n;
+	http_boot_apply(d); /* follow http.listen */
 	dpconn_push_config(d, false);
 	snprintf(msg, msglen, "configuration generation %llu applied%s",
 		 (unsigned long long)n->generation,
@@ -264,7 +266,7 @@ int main(int argc, char **argv)
 	}
 	log_replay(&d);
 	if (!(d.loop = ev_loop_new(65536, err, sizeof(err))) || srv_listen(&d, err, sizeof(err)) < 0 ||
-	    dpconn_listen(&d, err, sizeof(err)) < 0) {
+	    dpconn_listen(&d, err, sizeof(err)) < 0 || http_boot_start(&d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stormboot-control: %s\n", err);
 		goto out;
 	}
@@ -297,6 +299,7 @@ int main(int argc, char **argv)
 out:
 	if (d.loop) {
 		srv_close_all(&d);
+		http_boot_stop(&d);
 		dpconn_close(&d, "shutting down");
 		if (d.dp.lfd >= 0) {
 			close(d.dp.lfd);

@@ -5,8 +5,9 @@
 #
 #   sudo perf/bench-servers.sh [--quick] [--only dhcp|tftp] [--servers LIST]
 #                              [--build DIR] [--image-mib N] [--clients "1 16 64"]
-#                              [--client curl|atftp] [--blksize B] [--step-secs S]
-#                              [--max-minutes M] [--client-cpus LIST|""] [--keep]
+#                              [--client curl|atftp] [--blksize B] [--windowsize W]
+#                              [--step-secs S] [--max-minutes M]
+#                              [--client-cpus LIST|""] [--keep]
 #
 # DHCP (ISC perfdhcp, relayed unicast with giaddr, random MACs from a list):
 #   DORA/s at < 1 % drops (rate stepped up, then bisected; best passing rate) and
@@ -15,7 +16,9 @@
 #   Also perfdhcp's own ceiling, so it is not mistaken for a server's.
 # TFTP (N parallel clients fetching one image, every download compared with cmp):
 #   aggregate MB/s and per-client completion p50/max for N = 1, 16, 64 against
-#   dnsmasq, tftpd-hpa and stormboot.
+#   dnsmasq, tftpd-hpa and stormboot, twice: lockstep (curl, blksize only) and
+#   windowed (atftp asking for windowsize W, RFC 7440; a server without RFC 7440
+#   answers lockstep, which the table says: that difference is the servers').
 # Prints a table with stormboot's ratio to each reference and the RSS of every
 # server at start and end; a copy goes to perf/results/<date>.txt.
 #
@@ -36,8 +39,9 @@ image_mib=32
 clients_list="1 16 64"
 tftp_client=curl
 step_secs=5
-max_minutes=15
+max_minutes="" # default: 40 (8 with --quick)
 blksize=1468
+windowsize=8 # windowed phase (atftp); 0 skips it
 # Clients (perfdhcp, curl/atftp) run on these CPUs; stormboot's lcore on
 # SB_CPUS (1). Reference servers are not pinned: they may use every CPU.
 client_cpus=0
@@ -45,7 +49,7 @@ client_cpus=0
 keep=0 # --keep: leave the run directory (configs, server logs, perfdhcp output)
 
 usage() {
-	sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--step-secs) step_secs=$2; shift ;;
 	--max-minutes) max_minutes=$2; shift ;;
 	--blksize) blksize=$2; shift ;;
+	--windowsize) windowsize=$2; shift ;;
 	--keep) keep=1 ;;
 	--client-cpus) client_cpus=$2; shift ;;
 	-h | --help) usage ;;
@@ -73,8 +78,10 @@ if [ $quick = 1 ]; then
 	step_secs=2
 	image_mib=8
 	clients_list="1 16"
-	max_minutes=5
+	: "${max_minutes:=8}"
 fi
+# A full run takes about 25 minutes: DHCP ~6, TFTP two phases x 3 servers x N = 1, 16, 64.
+: "${max_minutes:=40}"
 case "$only" in all | dhcp | tftp) ;; *) echo "--only dhcp|tftp" >&2; exit 2 ;; esac
 case "$tftp_client" in curl | atftp) ;; *) echo "--client curl|atftp" >&2; exit 2 ;; esac
 
@@ -343,7 +350,8 @@ sb_config() { # file
 	                   "lease_time": 3600 } ]
 	  },
 	  "tftp": { "max_sessions": 4096, "blksize_max": 1468 },
-	  "images": [ { "name": "image.bin", "path": "$run/tftp/image.bin" } ]
+	  "images": [ { "name": "image.bin", "path": "$run/tftp/image.bin" },
+	              { "name": "probe.bin", "path": "$run/tftp/probe.bin" } ]
 	}
 	EOF
 }
@@ -593,22 +601,31 @@ perfdhcp_ceiling() {
 make_image() {
 	mkdir -p "$run/tftp"
 	head -c $((image_mib * 1048576)) /dev/urandom >"$run/tftp/image.bin"
-	chmod 644 "$run/tftp/image.bin"
+	head -c 20000 /dev/urandom >"$run/tftp/probe.bin" # windowsize probe (RFC 7440)
+	chmod 644 "$run/tftp/image.bin" "$run/tftp/probe.bin"
 	chmod 755 "$run/tftp"
 }
 
 # One client: fetch into tmpfs, compare byte for byte, record "start_ns end_ns status"
-# (status 99: the file differs).
+# (status 99: the file differs). $cur_client: curl | atftp (lockstep) | atftp-w
+# (atftp asking for windowsize $windowsize).
 tftp_one() { # index timeout
 	local i=$1 t=$2 s e rc
 	s=$(date +%s%N)
-	if [ $tftp_client = curl ]; then
+	case $cur_client in
+	curl)
 		cli_exec timeout "$t" curl -sS --max-time "$t" --tftp-blksize $blksize \
 			"tftp://$SRV_IP/image.bin" -o "$dl/$i" 2>"$run/c/$i.err"
-	else
+		;;
+	atftp)
 		cli_exec timeout "$t" atftp --option "blksize $blksize" --get -r image.bin \
 			-l "$dl/$i" $SRV_IP 2>"$run/c/$i.err"
-	fi
+		;;
+	atftp-w)
+		cli_exec timeout "$t" atftp --option "blksize $blksize" --option "windowsize $windowsize" \
+			--get -r image.bin -l "$dl/$i" $SRV_IP 2>"$run/c/$i.err"
+		;;
+	esac
 	rc=$?
 	e=$(date +%s%N)
 	# Verified after the clock stopped, so that the check costs no client CPU
@@ -629,30 +646,38 @@ cpu_busy() { # before after
 		awk '{ d = $4 - $2; printf "cpu%d %d%% ", NR - 1, (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
 
-# N parallel clients: sets R[server|tftpN_mbs], _p50, _max (seconds).
+# N parallel clients: sets R[server|<phase>N_mbs], _p50, _max (seconds), _cpu
+# (server CPU % of one CPU, children included) for phase $cur_phase.
 tftp_round() { # server N
-	local s=$1 n=$2 i t pids=() fails
+	local s=$1 n=$2 i t pids=() fails k=$cur_phase$2 hz st0 st1 ns0 ns1
 	# Bound: generous for a slow server (2 MB/s per client) plus a floor.
 	t=$((image_mib * n / 2 + 30))
 	[ $t -gt 240 ] && t=240
 	rm -rf "$run/c"
 	mkdir -p "$run/c"
 	local c0 c1
+	hz=$(getconf CLK_TCK)
 	c0=$(cpu_snapshot)
+	st0=$(cpu_ticks_all $srv_pid)
+	ns0=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
 		tftp_one "$i" "$t" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
+	ns1=$(date +%s%N)
+	st1=$(cpu_ticks_all $srv_pid)
 	c1=$(cpu_snapshot)
+	R[$s|${k}_cpu]=$(awk -v a="$st0" -v b="$st1" -v hz="$hz" -v ns="$((ns1 - ns0))" \
+		'BEGIN { printf "%d", 100 * (b - a) / hz / (ns / 1e9) }')
 	fails=$(cat "$run"/c/*.res | awk '$3 != 0' | wc -l)
 	local got=$(ls "$run"/c/*.res 2>/dev/null | wc -l)
 	fails=$((fails + n - got))
 	if [ "$fails" -gt 0 ]; then
 		log "  $s N=$n: $fails of $n downloads failed or differ: $(cat "$run"/c/*.err | sort | uniq -c | head -3 | tr '\n' ' ')"
-		R[$s|tftp${n}_mbs]="FAIL($fails/$n)"
-		R[$s|tftp${n}_p50]="-"
-		R[$s|tftp${n}_max]="-"
+		R[$s|${k}_mbs]="FAIL($fails/$n)"
+		R[$s|${k}_p50]="-"
+		R[$s|${k}_max]="-"
 		return
 	fi
 	cat "$run"/c/*.res | awk -v n="$n" -v bytes="$((image_mib * 1048576))" '
@@ -665,10 +690,27 @@ tftp_round() { # server N
 		}' >"$run/c/summary"
 	local mbs p50 max
 	read -r mbs p50 max <"$run/c/summary"
-	R[$s|tftp${n}_mbs]=$mbs
-	R[$s|tftp${n}_p50]=$p50
-	R[$s|tftp${n}_max]=$max
-	log "  $s N=$n: ${R[$s|tftp${n}_mbs]} MB/s aggregate, completion p50 ${R[$s|tftp${n}_p50]} s, max ${R[$s|tftp${n}_max]} s (all $n files identical; busy $(cpu_busy "$c0" "$c1"))"
+	R[$s|${k}_mbs]=$mbs
+	R[$s|${k}_p50]=$p50
+	R[$s|${k}_max]=$max
+	log "  $s N=$n: $mbs MB/s aggregate, completion p50 $p50 s, max $max s (all $n files identical; busy $(cpu_busy "$c0" "$c1"); server ${R[$s|${k}_cpu]} % of a CPU)"
+}
+
+# CPU ticks of a process and its reaped children (in.tftpd forks per client).
+cpu_ticks_all() {
+	awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# Does the server grant windowsize (RFC 7440)? One small transfer with
+# atftp --trace: R[server|win_neg] = the windowsize in its OACK, else 1.
+tftp_window_probe() { # server
+	local out w
+	out=$(cli_exec timeout 20 atftp --trace --option "blksize $blksize" \
+		--option "windowsize $windowsize" --get -r probe.bin -l "$dl/probe" $SRV_IP 2>&1)
+	rm -f "$dl/probe"
+	w=$(echo "$out" | sed -n 's/^received OACK <.*windowsize: *\([0-9]*\).*/\1/p' | head -1)
+	R[$1|win_neg]=${w:-1}
+	log "  $1: asked for windowsize $windowsize, granted ${w:-none (lockstep)}"
 }
 
 tftp_bench() {
@@ -678,14 +720,25 @@ tftp_bench() {
 		if [ $s = stormboot ] && [ -z "$sb_bin" ]; then
 			continue
 		fi
-		log "TFTP: $s ($image_mib MiB image, blksize $blksize, client $tftp_client)"
-		server_start $s tftp || { R[$s|tftp1_mbs]=error; continue; }
+		log "TFTP: $s ($image_mib MiB image, blksize $blksize; lockstep: $tftp_client; windowed: atftp windowsize $windowsize)"
+		server_start $s tftp || { R[$s|lock1_mbs]=error; continue; }
 		RSS[$s|tftp]="$(rss_kb $srv_pid)"
 		[ $s = stormboot ] && R[$s|huge_start]=$(hugepages_used_kb)
+		cur_phase=lock
+		cur_client=$tftp_client
 		for n in $clients_list; do
 			tftp_round $s "$n"
 			sleep 1
 		done
+		if [ "$windowsize" -gt 0 ]; then
+			tftp_window_probe $s
+			cur_phase=win
+			cur_client=atftp-w
+			for n in $clients_list; do
+				tftp_round $s "$n"
+				sleep 1
+			done
+		fi
 		RSS[$s|tftp]="${RSS[$s|tftp]} $(rss_kb $srv_pid)"
 		if [ $s = stormboot ]; then
 			R[$s|huge_end]=$(hugepages_used_kb)
@@ -704,6 +757,42 @@ ratio() { # sb ref kind(rate|time)
 	awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN {
 		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || a + 0 == 0 || b + 0 == 0) { print "-"; exit }
 		if (k == "rate") printf "%.2fx", a / b; else printf "%.2fx", b / a }'
+}
+
+# One TFTP table: phase (lock | win) and its title.
+tftp_table() {
+	local ph=$1 s n
+	echo
+	echo "TFTP $2 ($image_mib MiB image, blksize $blksize; aggregate MB/s (10^6 B/s), higher is"
+	echo "      better; per-client completion p50/max in s, lower is better; every file verified with cmp)"
+	printf '%-14s' server
+	for n in $clients_list; do printf ' %22s' "N=$n MB/s p50/max"; done
+	[ $ph = win ] && printf ' %8s' window
+	echo
+	for s in $tftp_servers; do
+		[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
+		printf '%-14s' $s
+		for n in $clients_list; do
+			printf ' %22s' "${R[$s|$ph${n}_mbs]:--} ${R[$s|$ph${n}_p50]:--}/${R[$s|$ph${n}_max]:--}"
+		done
+		[ $ph = win ] && printf ' %8s' "${R[$s|win_neg]:--}"
+		echo
+	done
+	if [ -n "$sb_bin" ]; then
+		for s in $tftp_servers; do
+			[ $s = stormboot ] && continue
+			printf '%-14s' "sb / $s"
+			for n in $clients_list; do
+				printf ' %22s' "$(ratio "${R[stormboot|$ph${n}_mbs]:-}" "${R[$s|$ph${n}_mbs]:-}" rate) $(ratio "${R[stormboot|$ph${n}_p50]:-}" "${R[$s|$ph${n}_p50]:-}" time)/$(ratio "${R[stormboot|$ph${n}_max]:-}" "${R[$s|$ph${n}_max]:-}" time)"
+			done
+			echo
+		done
+	fi
+	printf '%-14s' "server cpu %"
+	for n in $clients_list; do
+		printf ' %22s' "$(for s in $tftp_servers; do printf '%s ' "${R[$s|$ph${n}_cpu]:--}"; done)"
+	done
+	echo "  ($(echo $tftp_servers | tr ' ' '/'), % of one CPU)"
 }
 
 report() {
@@ -735,30 +824,8 @@ report() {
 		fi
 	fi
 	if [ $only != dhcp ]; then
-		echo
-		echo "TFTP ($image_mib MiB image, blksize $blksize, $tftp_client; aggregate MB/s (10^6 B/s), higher is better;"
-		echo "      per-client completion p50/max in s, lower is better; every file verified with cmp)"
-		printf '%-14s' server
-		for n in $clients_list; do printf ' %22s' "N=$n MB/s p50/max"; done
-		echo
-		for s in $tftp_servers; do
-			[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
-			printf '%-14s' $s
-			for n in $clients_list; do
-				printf ' %22s' "${R[$s|tftp${n}_mbs]:--} ${R[$s|tftp${n}_p50]:--}/${R[$s|tftp${n}_max]:--}"
-			done
-			echo
-		done
-		if [ -n "$sb_bin" ]; then
-			for s in $tftp_servers; do
-				[ $s = stormboot ] && continue
-				printf '%-14s' "sb / $s"
-				for n in $clients_list; do
-					printf ' %22s' "$(ratio "${R[stormboot|tftp${n}_mbs]:-}" "${R[$s|tftp${n}_mbs]:-}" rate) $(ratio "${R[stormboot|tftp${n}_p50]:-}" "${R[$s|tftp${n}_p50]:-}" time)/$(ratio "${R[stormboot|tftp${n}_max]:-}" "${R[$s|tftp${n}_max]:-}" time)"
-				done
-				echo
-			done
-		fi
+		tftp_table lock "lockstep, $tftp_client (blksize only)"
+		[ "$windowsize" -gt 0 ] && tftp_table win "windowed, atftp asking for windowsize $windowsize"
 	fi
 	echo
 	echo "Memory: RSS in kB at start and end of each phase (server process; in.tftpd: the listener)"
@@ -778,10 +845,11 @@ report() {
 }
 
 # ---------------------------------------------------------------- main
-for t in perfdhcp dnsmasq kea-dhcp4 in.tftpd curl cmp; do
-	command -v $t >/dev/null || { echo "bench-servers: $t missing (tests/setup.sh installs it)" >&2; exit 2; }
+# Everything here comes from tests/setup.sh (Debian packages kea-admin, dnsmasq-base,
+# kea-dhcp4-server, tftpd-hpa, curl, atftp, time, iproute2).
+for t in perfdhcp dnsmasq kea-dhcp4 in.tftpd curl atftp cmp ss taskset setsid /usr/bin/time; do
+	command -v $t >/dev/null || { echo "bench-servers: $t missing (run tests/setup.sh as root)" >&2; exit 2; }
 done
-[ $tftp_client = atftp ] && ! command -v atftp >/dev/null && { echo "atftp missing" >&2; exit 2; }
 
 if sb_find; then
 	log "stormboot: $sb_bin"

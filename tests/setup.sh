@@ -11,7 +11,7 @@ packages=(
 	libpcap-dev libcmocka-dev dpdk-doc
 	# lab and real clients
 	iproute2 ethtool tcpdump procps psmisc busybox isc-dhcp-client kea-admin tftp-hpa atftp
-	curl python3-scapy
+	curl python3-scapy time
 	# reference servers (benchmarks, fixtures)
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs

@@ -395,6 +395,13 @@ static const struct bad_case {
 	 "tftp.blksize_default: ", "does not fit one frame of mtu 576"},
 	{"windowsize-zero.json", "tftp.windowsize_max: ", "0 is out of range 1.."},
 	{"mtu-small.json", "tftp.mtu: ", "500 is out of range 576..9000"},
+	/* http (stormboot-control's HTTP boot server) */
+	{"http-listen-no-port.json", "http.listen: ", "is not ADDRESS:PORT"},
+	{"http-listen-port-zero.json", "http.listen: ", "\"198.18.0.1:0\" is not ADDRESS:PORT"},
+	{"http-listen-bad-ip.json", "http.listen: ", "is not ADDRESS:PORT"},
+	{"http-missing-listen.json", "http.listen: ", "required field is missing"},
+	{"http-max-connections-zero.json", "http.max_connections: ", "0 is out of range 1..16384"},
+	{"http-unknown-field.json", "http.idle_timeout: ", "unknown field (known fields here: listen,"},
 	{"mtu-big.json", "tftp.mtu: ", "9001 is out of range"},
 	{"timeout-zero.json", "tftp.timeout_ms: ", "out of range"},
 	{"retries-too-many.json", "tftp.retries: ", "256 is out of range 0..255"},

@@ -44,6 +44,9 @@
 #define LIM_RETRIES_MAX	     255
 #define LIM_MTU_MIN	     576 /* RFC 791 */
 #define LIM_MTU_MAX	     9000
+#define LIM_HTTP_CONNS_MAX   16384
+#define LIM_HTTP_IDLE_MIN    100
+#define LIM_HTTP_IDLE_MAX    3600000
 #define TFTP_OVERHEAD	     32 /* IPv4 20 + UDP 8 + TFTP DATA 4 */
 #define LIM_FILE_MAX	     (64u << 20)
 #define DEFAULT_LEASE_TIME   3600
@@ -66,9 +69,9 @@ static const char *const arch_keys[SBCFG_ARCH__COUNT] = {
 	[SBCFG_ARCH_HTTP_X64] = "http_x64",   [SBCFG_ARCH_HTTP_ARM64] = "http_arm64",
 };
 
-static const char *const top_keys[] = {
-	"interface",	"dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac",
-	"udp_checksum", "dhcp",	     "tftp",	 "images", NULL};
+static const char *const top_keys[] = {"interface", "dpdk_port",  "xdp_prog",	  "queues",
+				       "server_ip", "server_mac", "udp_checksum", "dhcp",
+				       "tftp",	    "images",	  "http",	  NULL};
 static const char *const dhcp_keys[] = {"mode",		  "offer_hold", "decline_quarantine",
 					"max_lease_time", "boot",	"subnets",
 					"reservations",	  NULL};
@@ -85,6 +88,7 @@ static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
 					"mtu",		NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", NULL};
+static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
 
 /* ---- small helpers ---- */
 
@@ -847,6 +851,48 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	return GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu);
 }
 
+/* "a.b.c.d:port": the HTTP server's listen address; 0.0.0.0 = every address. */
+static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
+{
+	char s[64], shown[40];
+	int rc;
+	json_t *v;
+
+	if ((rc = check_keys(c, o, http_keys)) < 0)
+		return rc;
+	if (!(v = member(c, o, "listen", true, &rc)))
+		return rc;
+	size_t old = push_key(c, "listen");
+	rc = str_value(c, v, s, sizeof(s));
+	if (rc == 0) {
+		char *colon = strrchr(s, ':'), *end = NULL;
+		unsigned long port = 0;
+		if (colon) {
+			*colon = '\0';
+			if (colon[1] >= '1' && colon[1] <= '9')
+				port = strtoul(colon + 1, &end, 10);
+		}
+		if (!colon || !end || *end || port < 1 || port > 65535 ||
+		    ipv4_parse(s, &h->listen_ip) < 0) {
+			if (colon)
+				*colon = ':';
+			rc = perr(c,
+				  "\"%s\" is not ADDRESS:PORT (such as \"198.18.0.1:8080\", port "
+				  "1..65535)",
+				  printable(s, shown, sizeof(shown)));
+		} else {
+			h->port = (uint16_t)port;
+		}
+	}
+	pop(c, old);
+	if (rc < 0)
+		return rc;
+	if ((rc = GET_UINT(c, o, "max_connections", 1, LIM_HTTP_CONNS_MAX, h->max_conns)) < 0)
+		return rc;
+	return GET_UINT(c, o, "idle_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
+			h->idle_timeout_ms);
+}
+
 static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 {
 	int rc, csum = (int)cfg->udp_csum;
@@ -880,6 +926,16 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	if (tftp) {
 		size_t old = push_key(c, "tftp");
 		rc = parse_tftp(c, tftp, &cfg->tftp);
+		pop(c, old);
+		if (rc < 0)
+			return rc;
+	}
+	json_t *http = get_obj(c, root, "http", false, &rc);
+	if (rc < 0)
+		return rc;
+	if (http) {
+		size_t old = push_key(c, "http");
+		rc = parse_http(c, http, &cfg->http);
 		pop(c, old);
 		if (rc < 0)
 			return rc;
@@ -1395,6 +1451,8 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.timeout_ms = 1000;
 	out->tftp.retries = 5;
 	out->tftp.mtu = 1500;
+	out->http.max_conns = 256;
+	out->http.idle_timeout_ms = 30000;
 }
 
 void sbcfg_free(struct sbcfg *cfg)
@@ -1632,6 +1690,16 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 	jset(&b, root, "udp_checksum", json_string(csum_names[csum]));
 	jset(&b, root, "dhcp", dhcp_json(&b, &cfg->dhcp));
 	jset(&b, root, "tftp", tftp_json(&b, &cfg->tftp));
+	if (cfg->http.port) { /* no "http" object = no HTTP server */
+		json_t *h = json_object();
+		char ip[16], listen[24];
+		snprintf(listen, sizeof(listen), "%s:%u", ip_fmt(cfg->http.listen_ip, ip),
+			 cfg->http.port);
+		jset(&b, h, "listen", json_string(listen));
+		jset(&b, h, "max_connections", json_integer(cfg->http.max_conns));
+		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
+		jset(&b, root, "http", h);
+	}
 	for (size_t i = 0; images && i < cfg->n_images; i++) {
 		json_t *im = json_object();
 		jset(&b, im, "name", json_string(cfg->images[i].name));
@@ -1715,6 +1783,10 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    ta->blksize_default != tb->blksize_default || ta->blksize_max != tb->blksize_max ||
 	    ta->windowsize_max != tb->windowsize_max || ta->timeout_ms != tb->timeout_ms ||
 	    ta->retries != tb->retries || ta->mtu != tb->mtu)
+		return false;
+	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
+	    a->http.max_conns != b->http.max_conns ||
+	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
 		return false;
 	if (a->n_images != b->n_images)
 		return false;

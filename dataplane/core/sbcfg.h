@@ -101,6 +101,17 @@ struct sbcfg_image {
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
 };
 
+/*
+ * The HTTP boot server of stormboot-control (kernel TCP path, not the dataplane): images of
+ * the registry by name, rendered iPXE scripts under /ipxe/ (docs/HTTP.md). port 0 = off.
+ */
+struct sbcfg_http {
+	uint32_t listen_ip;	  /* host order; 0 = every address */
+	uint16_t port;		  /* 0 = no HTTP server */
+	uint32_t max_conns;	  /* concurrent connections; more are refused with 503 */
+	uint32_t idle_timeout_ms; /* a connection with no progress for this long is closed */
+};
+
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */
 enum sbcfg_csum_policy {
 	SBCFG_CSUM_ACCEPT = 0, /* count it, accept: veth/tap tx offload leaves partial sums */
@@ -117,6 +128,7 @@ struct sbcfg {
 	enum sbcfg_csum_policy udp_csum;
 	struct sbcfg_dhcp dhcp;
 	struct sbcfg_tftp tftp;
+	struct sbcfg_http http;
 	struct sbcfg_image *images;
 	size_t n_images;
 };

@@ -30,6 +30,8 @@ void eng_usage(const char *prog)
 		"  -x XDP_OBJ XDP object for net_af_xdp (default: %s, else the build tree's)\n"
 		"  -l CPUS    CPU list for the lcores when stormboot builds the EAL args\n"
 		"  -b BUDGET  net_af_xdp busy_budget (0 disables preferred busy polling)\n"
+		"  -C SOCKET  stormboot-control's channel (e.g. /run/stormboot/dataplane.sock);\n"
+		"             without it the dataplane runs standalone\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
 		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n",
 		prog, SB_XDP_OBJ_INSTALLED);
@@ -62,7 +64,7 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 	app_argv = sep >= 0 ? argv + sep : argv;
 	app_argc = sep >= 0 ? argc - sep : argc;
 	optind = 1;
-	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:h")) != -1) {
+	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:h")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
@@ -78,6 +80,9 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 			break;
 		case 'b':
 			o->busy_budget = atoi(optarg);
+			break;
+		case 'C':
+			o->ctl_path = optarg;
 			break;
 		case 'h':
 			eng_usage(argv[0]);

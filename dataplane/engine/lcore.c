@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#define _GNU_SOURCE /* ppoll */
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/prctl.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
@@ -11,6 +16,7 @@
 #include <rte_ring.h>
 #include <rte_timer.h>
 
+#include "ctlchan.h"
 #include "lcore.h"
 #include "log.h"
 #include "pkt.h"
@@ -147,10 +153,19 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		w->st->drops[SB_DROP_ENG_DHCP_OFF]++;
 		goto done;
 	}
+	if (eng_ctl && !eng_ctl_dhcp_ready(w))
+		goto done; /* waiting for control's durable leases (counted there) */
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
 	n = dhcp_server_handle(&e->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	/* With a control process: the lease event goes there, an ACK waits until durable. */
+	if (eng_ctl && eng_ctl_lease_event(w, &res, n > 0 ? r : NULL, u, &dst,
+					   n > 0 ? (size_t)n : 0, rx_tsc)) {
+		w->st->dhcp_replies++;
+		w->st->tx_dhcp++;
+		goto done;
+	}
 	if (n <= 0) {
 		if (n < 0)
 			count_drop(w, n);
@@ -502,6 +517,34 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * Idle policy. A poll loop that spins on an empty queue burns a whole CPU; on
+ * a host where the lcore shares its CPU (a VM, the lab, clients on the same
+ * box) that CPU is taken from whoever else needs it, and the scheduler in turn
+ * preempts the lcore while frames wait. So after ENG_IDLE_SPIN_US without a
+ * frame the lcore sleeps in ppoll() on its AF_XDP socket (woken by the next
+ * frame) for at most one timer period. Under load it never sleeps: no syscall,
+ * no added latency. SB_IDLE_SPIN_US in the environment overrides the spin time
+ * (-1: never sleep, pure busy polling as on an isolated core).
+ */
+#define ENG_IDLE_SPIN_US 200
+
+static int64_t idle_spin_us(void)
+{
+	const char *v = getenv("SB_IDLE_SPIN_US");
+
+	return v && *v ? strtoll(v, NULL, 10) : ENG_IDLE_SPIN_US;
+}
+
+/* Sleep until queue fd has a frame or timeout_us passes. */
+static void idle_wait(int fd, unsigned int timeout_us)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)timeout_us * 1000};
+
+	(void)ppoll(&pfd, 1, &ts, NULL);
+}
+
 static void run_timers(struct eng_worker *w, uint64_t tsc)
 {
 	w->now_tsc = tsc;
@@ -516,15 +559,25 @@ int eng_lcore_main(void *arg)
 	struct eng_worker *w = e->by_lcore[rte_lcore_id()];
 	struct rte_mbuf *pkts[ENG_BURST];
 	const uint64_t timer_period = e->clock.hz / (1000000 / ENG_TIMER_US);
-	uint64_t tsc, last_timers = 0;
+	uint64_t tsc, last_timers = 0, last_busy = 0, idle_spin = UINT64_MAX;
 	uint16_t nb_rx, nb_in, i;
+	int64_t spin_us = idle_spin_us();
+	int rx_fd;
 
 	if (w == NULL)
 		return 0;
+	rx_fd = eng_port_rx_fd(&e->port, w->queue);
+	if (rx_fd >= 0 && spin_us >= 0) {
+		idle_spin = (uint64_t)spin_us * (e->clock.hz / 1000000);
+		/* Wake from ppoll() on time, not up to 50 us late (the default slack). */
+		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	}
 	ENG_LOG(INFO, "lcore %u polls port %u queue %u, transfer ports %u-%u, %u sessions%s",
 		w->lcore_id, e->port.port_id, w->queue, w->sess.port_lo, w->sess.port_hi,
 		w->sess.cap, w->idx == 0 ? ", DHCP" : "");
 	while (!eng_force_quit) {
+		if (eng_ctl) /* new config snapshot (RCU), durable ACKs, control's lease jobs */
+			e = eng_ctl_worker_poll(w, rte_rdtsc());
 		tsc = rte_rdtsc();
 		nb_rx = rte_eth_rx_burst(e->port.port_id, w->queue, pkts, ENG_BURST);
 		nb_in = 0;
@@ -537,9 +590,17 @@ int eng_lcore_main(void *arg)
 				last_timers = tsc;
 				tx_flush(w);
 			}
-			rte_pause();
+			if (tsc - last_busy > idle_spin &&
+			    (w->inbox == NULL || rte_ring_empty(w->inbox))) {
+				/* Frames handed over by another lcore do not wake us: nap less. */
+				idle_wait(rx_fd, w->inbox ? ENG_TIMER_US / 5 : ENG_TIMER_US);
+				w->st->idle_waits++;
+			} else {
+				rte_pause();
+			}
 			continue;
 		}
+		last_busy = tsc;
 		w->now_tsc = tsc;
 		w->now_ms = eng_clock_ms(&e->clock, tsc);
 		w->now_unix = eng_clock_unix_s(&e->clock, tsc);
@@ -561,6 +622,8 @@ int eng_lcore_main(void *arg)
 		}
 	}
 	tx_flush(w);
+	if (eng_ctl)
+		eng_ctl_worker_exit(w);
 	ENG_LOG(INFO, "lcore %u stops: %u TFTP sessions open", w->lcore_id, w->sess.n_active);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 #include <rte_timer.h>
 
+#include "ctlchan.h"
 #include "eal_args.h"
 #include "engine.h"
 #include "lcore.h"
@@ -293,8 +294,12 @@ int main(int argc, char **argv)
 		e->cfg.tftp.enabled ? "on" : "off");
 	print_memory("at start");
 
+	if (opts.ctl_path && eng_ctl_start(e, opts.ctl_path, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+
 	rte_eal_mp_remote_launch(eng_lcore_main, e, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
+	eng_ctl_stop(e);
 
 	eng_stats_print(stdout);
 	fflush(stdout);

@@ -46,7 +46,8 @@
 	X(tftp_bytes_served, "file bytes of TFTP DATA sent (first transmissions only)")            \
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
-	X(timer_runs, "timer wheel runs")
+	X(timer_runs, "timer wheel runs")                                                          \
+	X(idle_waits, "idle naps in ppoll() on the rx socket (lcore.c idle policy)")
 
 struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;

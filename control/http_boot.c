@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* http_boot.c - the HTTP boot server's routes and the iPXE template store (see http_boot.h). */
+#include "http_boot.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "ctl_log.h"
+#include "ctld.h"
+#include "sb_drop.h"
+
+#define HTTP_TMPL_COUNT_MAX 4096
+#define IPXE_PREFIX	    "/ipxe/"
+#define TEXT_TYPE	    "text/plain; charset=utf-8"
+
+static bool tmp_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n >= 4 && strcmp(name + n - 4, ".tmp") == 0; /* ctlcfg_write_atomic's leftovers */
+}
+
+static long tmpl_index(const struct http_boot *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->t[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Put (name, text) in memory, taking text. */
+static int tmpl_store(struct http_boot *h, const char *name, char *text, size_t len)
+{
+	long i = tmpl_index(h, name);
+
+	if (i >= 0) {
+		free(h->t[i].text);
+		h->t[i].text = text;
+		h->t[i].len = len;
+		return 0;
+	}
+	if (h->n >= HTTP_TMPL_COUNT_MAX)
+		return -ENOSPC;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		struct http_tmpl *t = realloc(h->t, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		h->t = t;
+		h->cap = cap;
+	}
+	snprintf(h->t[h->n].name, sizeof(h->t[h->n].name), "%s", name);
+	h->t[h->n].text = text;
+	h->t[h->n].len = len;
+	h->n++;
+	return 0;
+}
+
+static char *read_small_file(int dfd, const char *name, size_t *len, int *err)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char *buf = NULL;
+
+	*err = 0;
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*err = -EINVAL;
+	} else if ((uint64_t)st.st_size > TMPL_TEXT_MAX) {
+		*err = -EFBIG;
+	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
+		*err = -ENOMEM;
+	} else {
+		ssize_t n = read(fd, buf, (size_t)st.st_size);
+		if (n != st.st_size) {
+			*err = n < 0 ? -errno : -EIO;
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+static int load_templates(struct http_boot *h, char *err, size_t errlen)
+{
+	DIR *dir;
+	struct dirent *e;
+
+	if (mkdir(h->dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir(%s): %s", h->dir, strerror(errno));
+		return -errno;
+	}
+	if (!(dir = opendir(h->dir))) {
+		snprintf(err, errlen, "opendir(%s): %s", h->dir, strerror(errno));
+		return -errno;
+	}
+	while ((e = readdir(dir))) {
+		size_t len;
+		int rc;
+		if (e->d_name[0] == '.')
+			continue;
+		if (tmpl_name_check(e->d_name) < 0 || tmp_name(e->d_name)) {
+			ctl_log(LOG_WARNING, "http: %s/%s: not a template name, ignored", h->dir,
+				e->d_name);
+			continue;
+		}
+		char *text = read_small_file(dirfd(dir), e->d_name, &len, &rc);
+		if (text && (rc = tmpl_text_check(text, len)) < 0) {
+			free(text);
+			text = NULL;
+		}
+		if (!text || (rc = tmpl_store(h, e->d_name, text, len)) < 0) {
+			free(text);
+			ctl_log(LOG_WARNING, "http: template %s/%s ignored: %s", h->dir, e->d_name,
+				strerror(-rc));
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+static char *fmt_mac(const uint8_t mac[6], char buf[18])
+{
+	return ctlcfg_fmt_mac(mac, buf);
+}
+
+char *http_boot_render(const struct ctld *d, const struct http_tmpl *t, const struct http_client *c,
+		       size_t *len)
+{
+	char mac[18] = "", ip[16] = "", server[16] = "", base[40] = "";
+	const char *hostname = "";
+
+	if (c->have_mac) {
+		long r = ctlcfg_reservation_find(&d->cur->cfg, c->mac);
+		fmt_mac(c->mac, mac);
+		if (r >= 0)
+			hostname = d->cur->cfg.dhcp.reservations[r].hostname;
+	}
+	if (c->ip)
+		ctlcfg_fmt_ip(c->ip, ip);
+	if (c->server_ip) {
+		ctlcfg_fmt_ip(c->server_ip, server);
+		snprintf(base, sizeof(base), "http://%s:%u", server, c->server_port);
+	}
+	const struct tmpl_var vars[] = {
+		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
+		{"arch", c->arch}, {"server", server}, {"base_url", base},
+	};
+	size_t n = tmpl_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL, 0);
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	tmpl_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), out, n + 1);
+	*len = n;
+	return out;
+}
+
+/* arch from the query: iPXE's ${buildarch} ("x86_64", "i386", "arm64") or the like. */
+static void query_arch(const char *query, char *out, size_t cap)
+{
+	if (http_query_get(query, "arch", out, cap) < 0) {
+		out[0] = '\0';
+		return;
+	}
+	for (char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			*p = '_';
+}
+
+static void route_template(struct ctld *d, const struct http_tmpl *t, const struct http_req *req,
+			   const struct http_peer *peer, struct http_body *out)
+{
+	struct http_boot *h = d->http;
+	struct http_client c = {
+		.ip = peer->ip, .server_ip = peer->local_ip, .server_port = peer->local_port};
+	char macs[40], m[18];
+	int rc = http_query_get(req->query, "mac", macs, sizeof(macs));
+
+	if (rc == 0) {
+		if (ctlcfg_parse_mac(macs, c.mac) < 0) {
+			out->status = 400;
+			snprintf(out->note, sizeof(out->note), "template %s: bad mac", t->name);
+			return;
+		}
+		c.have_mac = true;
+	} else if (rc != -ENOENT) {
+		out->status = 400;
+		snprintf(out->note, sizeof(out->note), "template %s: bad mac", t->name);
+		return;
+	} else {
+		/* no ?mac=: the client is whoever holds the lease of its source address */
+		const struct lease_pool *p = lease_store_pool(d->store);
+		struct lease_info l;
+		if (p && lease_find_ip(p, peer->ip, ctld_now(), &l) == 0 &&
+		    (l.state == LEASE_BOUND || l.state == LEASE_OFFERED)) {
+			memcpy(c.mac, l.mac, 6);
+			c.have_mac = true;
+		}
+	}
+	query_arch(req->query, c.arch, sizeof(c.arch));
+	out->buf = http_boot_render(d, t, &c, &out->len);
+	if (!out->buf) {
+		out->status = 500;
+		return;
+	}
+	out->status = 200;
+	out->type = TEXT_TYPE;
+	h->rendered++;
+	if (!c.have_mac)
+		h->anonymous++;
+	snprintf(out->note, sizeof(out->note), "template %s for %s", t->name,
+		 c.have_mac ? fmt_mac(c.mac, m) : "unknown client");
+}
+
+static void route(void *arg, const struct http_req *req, const struct http_peer *peer,
+		  struct http_body *out)
+{
+	struct ctld *d = arg;
+	const struct sbcfg *cfg = &d->cur->cfg;
+	char key[SBCFG_NAME_MAX];
+	size_t plen = strlen(req->path);
+	struct stat st;
+
+	/* /ipxe/NAME: a template if there is one, else an image like any other path */
+	if (plen > strlen(IPXE_PREFIX) &&
+	    strncmp(req->path, IPXE_PREFIX, strlen(IPXE_PREFIX)) == 0) {
+		const struct http_tmpl *t =
+			http_boot_template_find(d, req->path + strlen(IPXE_PREFIX));
+		if (t) {
+			route_template(d, t, req, peer, out);
+			return;
+		}
+	}
+	/* Only names of the registry, normalised as TFTP does; ".." never reaches the disk. */
+	int rc = catalog_normalize(req->path, plen, key, sizeof(key));
+	if (rc < 0) {
+		snprintf(out->note, sizeof(out->note), "%s",
+			 rc == -SB_DROP_TFTP_BAD_PATH ? "refused: '..' in path" : "not in catalog");
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_images; i++) {
+		if (strcmp(cfg->images[i].name, key) != 0)
+			continue;
+		int fd = open(cfg->images[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			ctl_log(LOG_WARNING, "http: image %s: %s: %s", key, cfg->images[i].path,
+				fd < 0 ? strerror(errno) : "not a regular file");
+			snprintf(out->note, sizeof(out->note), "image %.64s: unreadable", key);
+			if (fd >= 0)
+				close(fd);
+			out->status = 500;
+			return;
+		}
+		out->status = 200;
+		out->fd = fd;
+		out->size = (uint64_t)st.st_size;
+		snprintf(out->note, sizeof(out->note), "image %s", key);
+		return;
+	}
+	snprintf(out->note, sizeof(out->note), "not in catalog");
+}
+
+const struct http_tmpl *http_boot_template_find(const struct ctld *d, const char *name)
+{
+	long i = d->http ? tmpl_index(d->http, name) : -1;
+	return i >= 0 ? &d->http->t[i] : NULL;
+}
+
+static void listen_cfg(struct ctld *d, bool startup, char *err, size_t errlen, int *rc)
+{
+	const struct sbcfg_http *c = &d->cur->cfg.http;
+	struct http_boot *h = d->http;
+	char ip[16];
+
+	*rc = http_srv_listen(h->srv, c->listen_ip, c->port, c->max_conns, c->idle_timeout_ms, err,
+			      errlen);
+	if (*rc < 0) {
+		snprintf(h->listen_err, sizeof(h->listen_err), "%s", err);
+		if (!startup)
+			ctl_log(LOG_ERR, "%s (config generation %llu); HTTP %s", err,
+				(unsigned long long)d->cur->generation,
+				http_srv_port(h->srv) ? "still on the previous address" : "off");
+		return;
+	}
+	h->listen_err[0] = '\0';
+	if (c->port)
+		ctl_log(startup ? LOG_INFO : LOG_DEBUG,
+			"http: listening on %s:%u (%u connections max)",
+			ctlcfg_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
+}
+
+int http_boot_start(struct ctld *d, char *err, size_t errlen)
+{
+	struct http_boot *h = calloc(1, sizeof(*h));
+	int rc;
+
+	if (!h || !(h->srv = http_srv_new(d->loop, route, d))) {
+		free(h);
+		snprintf(err, errlen, "http: out of memory");
+		return -ENOMEM;
+	}
+	d->http = h;
+	snprintf(h->dir, sizeof(h->dir), "%s/templates", d->state_dir);
+	if ((rc = load_templates(h, err, errlen)) < 0)
+		return rc;
+	listen_cfg(d, true, err, errlen, &rc);
+	if (rc == 0 && h->n)
+		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n, h->n == 1 ? "" : "s",
+			h->dir);
+	return rc;
+}
+
+void http_boot_apply(struct ctld *d)
+{
+	char err[300];
+	int rc;
+
+	if (d->http)
+		listen_cfg(d, false, err, sizeof(err), &rc);
+}
+
+void http_boot_stop(struct ctld *d)
+{
+	struct http_boot *h = d->http;
+
+	if (!h)
+		return;
+	http_srv_free(h->srv);
+	for (size_t i = 0; i < h->n; i++)
+		free(h->t[i].text);
+	free(h->t);
+	free(h);
+	d->http = NULL;
+}
+
+int http_boot_template_set(struct ctld *d, const char *name, const char *text, size_t len,
+			   char *err, size_t errlen)
+{
+	struct http_boot *h = d->http;
+	char path[sizeof(h->dir) + TMPL_NAME_MAX + 2];
+	int rc;
+
+	if (tmpl_name_check(name) < 0 || tmp_name(name)) {
+		snprintf(err, errlen,
+			 "name \"%.*s\": 1..%d characters of A-Z a-z 0-9 . _ -, not "
+			 "starting with '.', not ending in .tmp",
+			 TMPL_NAME_MAX, name, TMPL_NAME_MAX);
+		return -EINVAL;
+	}
+	if ((rc = tmpl_text_check(text, len)) < 0) {
+		snprintf(err, errlen, "%s",
+			 rc == -EFBIG ? "text: larger than 64 KiB"
+				      : "text: empty, or a control character other "
+					"than tab, CR, LF");
+		return rc;
+	}
+	if (tmpl_index(h, name) < 0 && h->n >= HTTP_TMPL_COUNT_MAX) {
+		snprintf(err, errlen, "already %d templates", HTTP_TMPL_COUNT_MAX);
+		return -ENOSPC;
+	}
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
+	if ((rc = ctlcfg_write_atomic(path, copy, len, err, errlen)) < 0) {
+		free(copy);
+		return rc;
+	}
+	if ((rc = tmpl_store(h, name, copy, len)) < 0) {
+		free(copy);
+		snprintf(err, errlen, "%s", strerror(-rc));
+	}
+	return rc;
+}
+
+int http_boot_template_del(struct ctld *d, const char *name, char *err, size_t errlen)
+{
+	struct http_boot *h = d->http;
+	char path[sizeof(h->dir) + TMPL_NAME_MAX + 2];
+	long i = tmpl_index(h, name);
+
+	if (i < 0) {
+		snprintf(err, errlen, "no template \"%.*s\"", TMPL_NAME_MAX, name);
+		return -ENOENT;
+	}
+	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		int rc = -errno;
+		snprintf(err, errlen, "unlink(%s): %s", path, strerror(errno));
+		return rc;
+	}
+	int dfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd); /* the removal survives a crash */
+		close(dfd);
+	}
+	free(h->t[i].text);
+	h->t[i] = h->t[h->n - 1];
+	h->n--;
+	return 0;
+}

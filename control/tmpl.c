@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tmpl.c - iPXE script templates (see tmpl.h). */
+#include "tmpl.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void put(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+	if (*o < cap) {
+		size_t room = cap - 1 - *o; /* keep one byte for the NUL */
+		memcpy(out + *o, s, n < room ? n : room);
+	}
+	*o += n;
+}
+
+static const struct tmpl_var *find_var(const struct tmpl_var *v, size_t n, const char *name,
+				       size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(v[i].name) == len && memcmp(v[i].name, name, len) == 0)
+			return &v[i];
+	return NULL;
+}
+
+size_t tmpl_render(const char *t, size_t len, const struct tmpl_var *vars, size_t n, char *out,
+		   size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		const char *d = memchr(t + i, '$', len - i);
+		size_t lit = d ? (size_t)(d - (t + i)) : len - i;
+
+		put(out, cap, &o, t + i, lit);
+		i += lit;
+		if (i == len)
+			break;
+		/* t[i] == '$' */
+		if (i + 2 < len && t[i + 1] == '$' && t[i + 2] == '{') {
+			put(out, cap, &o, "${", 2); /* escape */
+			i += 3;
+			continue;
+		}
+		if (i + 1 < len && t[i + 1] == '{') {
+			const char *close = memchr(t + i + 2, '}', len - i - 2);
+			if (close) {
+				size_t nl = (size_t)(close - (t + i + 2));
+				const struct tmpl_var *v =
+					nl <= TMPL_VAR_MAX ? find_var(vars, n, t + i + 2, nl)
+							   : NULL;
+				if (v) {
+					put(out, cap, &o, v->value, strlen(v->value));
+					i += nl + 3;
+					continue;
+				}
+			}
+		}
+		put(out, cap, &o, "$", 1); /* not ours: iPXE's setting or a plain '$' */
+		i++;
+	}
+	if (cap)
+		out[o < cap ? o : cap - 1] = '\0';
+	return o;
+}
+
+int tmpl_name_check(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > TMPL_NAME_MAX || name[0] == '.')
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int tmpl_text_check(const char *text, size_t len)
+{
+	if (len == 0)
+		return -EINVAL;
+	if (len > TMPL_TEXT_MAX)
+		return -EFBIG;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+			return -EINVAL;
+	}
+	return 0;
+}

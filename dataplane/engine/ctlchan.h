@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ctlchan.h - the dataplane's end of the control channel (control/chan.h, docs/CONTROL.md).
+ *
+ * A control thread (rte_ctrl_thread_create, never an lcore) runs the non-blocking channel
+ * client: HELLO, CONFIG_SNAPSHOT (parsed, images loaded, catalog/lease pool/DHCP server
+ * built off the hot path, then published as a whole struct engine copy with RCU:
+ * rte_rcu_qsbr, each lcore reports a quiescent state once per loop), LEASES_SNAPSHOT and
+ * LEASE_REVOKE (handed to worker 0, the lease pool's only writer, through a ring), and the
+ * STATS/SESSIONS/LATENCY requests (answered from the per-lcore counters).
+ *
+ * Durability: worker 0 hands every BOUND/RELEASED/DECLINED lease to the thread through a
+ * ring and HOLDS the built ACK frame in a small FIFO keyed by an event sequence number;
+ * the thread batches events into LEASE_EVENT frames (group commit on control's side) and,
+ * on LEASE_DURABLE, publishes "durable up to seq N" (plus a status per event). Worker 0
+ * then transmits the held ACKs (a refused one is dropped and counted). With no control
+ * connected ACKs leave at once; a held ACK waits at most ENG_CTL_ACK_WAIT_MS. Both cases
+ * are counted as undurable ACKs. Nothing here takes a lock on the hot path.
+ *
+ * Without -C the dataplane runs standalone: eng_ctl stays NULL and no hook does anything.
+ */
+#ifndef SB_ENG_CTLCHAN_H
+#define SB_ENG_CTLCHAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dhcp_server.h"
+#include "engine.h"
+
+#define ENG_CTL_ACK_WAIT_MS	1000 /* longest an ACK waits for LEASE_DURABLE */
+#define ENG_CTL_HOLD		4096 /* held ACKs (worker 0), power of 2 */
+#define ENG_CTL_RESTORE_WAIT_MS 5000 /* DHCP waits this long for control's leases at start */
+
+struct eng_ctl;
+
+/* NULL when the dataplane runs without a control process. */
+extern struct eng_ctl *eng_ctl;
+
+/*
+ * Before the lcores are launched: set up RCU, rings and the control thread that connects
+ * to path. e is the engine main() built from its own config file (served until control
+ * sends a snapshot). 0 or -errno with the reason in err.
+ */
+int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen);
+
+/* After the lcores returned: stop the thread, free the published snapshot (not e). */
+void eng_ctl_stop(struct engine *e);
+
+/*
+ * Once per poll-loop iteration of every worker, outside any packet handling: adopt a newly
+ * published snapshot (worker 0 moves its leases into the new pool first), report the
+ * quiescent state, and on worker 0 run control's lease jobs and send the ACKs that became
+ * durable. Returns the engine the worker must use from now on (also in w->eng).
+ */
+struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc);
+
+/*
+ * From handle_dhcp on worker 0, before the lease pool is touched: false while the
+ * dataplane waits for control's LEASES_SNAPSHOT after its start (at most
+ * ENG_CTL_RESTORE_WAIT_MS): a pool without the durable leases would give away addresses
+ * that clients hold. The request is dropped (counted); the client retransmits.
+ */
+bool eng_ctl_dhcp_ready(struct eng_worker *w);
+
+/* When a worker leaves its loop: it no longer takes part in grace periods. */
+void eng_ctl_worker_exit(struct eng_worker *w);
+
+/*
+ * From handle_dhcp on worker 0, after dhcp_server_handle(): report res's lease event to
+ * control. When res is an ACK (DHCP_LEASE_BOUND) and reply is not NULL, the frame is built
+ * here (headers in front of the payload_len bytes already in reply) and held until durable:
+ * returns true and owns reply. Otherwise returns false and the caller sends reply.
+ */
+bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
+			 struct rte_mbuf *reply, const struct pkt_udp *req,
+			 const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc);
+
+#endif

@@ -1,0 +1,321 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# boot-vm.sh - network-boot a real QEMU VM (TCG) through stormboot-dataplane in
+# the lab, and pass only when the VM's serial console shows the marker that the
+# booted Linux prints with the VM's own MAC.
+#
+# Usage (root): tests/vm/boot-vm.sh {bios|uefi} [--proxy] [--keep] [--timeout SECS]
+#
+#   bios   SeaBIOS + Debian's iPXE option ROM on a virtio NIC -> DHCP -> TFTP
+#          pxelinux.0 -> ldlinux.c32, pxelinux.cfg/default -> vmlinuz + initrd.gz
+#   uefi   OVMF with its own PXE (no option ROM on the NIC) -> DHCP, arch 7 ->
+#          TFTP ipxe.efi -> iPXE asks again with user class "iPXE" -> boot.ipxe
+#          (the iPXE script) -> vmlinuz + initrd.gz
+#   --proxy  dnsmasq (no PXE options) hands out the addresses from a host of its
+#          own on the VM's L2 segment; stormboot runs with dhcp mode "proxy" and
+#          answers only with boot information (ports 67 and 4011)
+#   --keep   leave the lab up after the run (tear down: SB_PREFIX=vm tests/lab/lab.sh down)
+#   --timeout  seconds from power-on to marker (default 300; TCG is slow)
+#
+# Environment: BUILD_DIR (build tree with stormboot-dataplane; default
+# SOURCE_DIR/build), SB_PREFIX (default vm), SB_VM_CACHE (assets, see
+# build-assets.sh), SB_VM_SCRIPT_URL (optional: give iPXE this URL as its
+# script instead of boot.ipxe over TFTP, e.g. http://198.18.0.1/boot.ipxe once
+# stormboot serves HTTP; the script's names are relative, so kernel and initrd
+# then come over HTTP too).
+#
+# Topology (addresses only from 198.18.0.0/15):
+#
+#   ${P}srv: ${P}0 198.18.0.1/24, XDP + stormboot-dataplane (net_af_xdp)
+#        | veth (made by tests/lab/lab.sh)
+#   ${P}cli: ${P}c0 -- bridge ${P}vbr -- tap ${P}tap -- QEMU (virtio-net)
+#                                      \- ${P}dc -- veth -- ${P}dhcp: ${P}d0 198.18.0.2/24,
+#                                                  dnsmasq (--proxy only)
+#
+# SB_VM_PCAP=1 also records the VM's segment to $SB_RUN/TAG.pcap (tcpdump).
+#
+# Prints the boot timing (power-on to first kernel line, to marker) and a line
+#   TIMING mode=MODE dhcp=full|proxy kernel_s=S marker_s=S
+# for perf scripts. Exit 0 only with the marker; QEMU, dnsmasq and the
+# dataplane are stopped by their PIDs on every exit path.
+set -euo pipefail
+export LC_ALL=C # byte lengths when following the console
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
+BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
+export SB_PREFIX=${SB_PREFIX:-vm}
+. "$SOURCE_DIR/tests/lab/lib.sh"
+LAB=$SOURCE_DIR/tests/lab/lab.sh
+P=$SB_PREFIX
+
+usage() { sed -n '8,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+MODE=${1:-}
+case $MODE in bios | uefi) shift ;; *) usage ;; esac
+PROXY=0 KEEP=0 TIMEOUT=${SB_VM_TIMEOUT:-300}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--proxy) PROXY=1 ;;
+	--keep) KEEP=1 ;;
+	--timeout) TIMEOUT=$2; shift ;;
+	*) usage ;;
+	esac
+	shift
+done
+
+sb_need_root
+sb_need_cmd ip qemu-system-x86_64 timeout
+[ $PROXY = 0 ] || sb_need_cmd dnsmasq
+DP=$BUILD_DIR/dataplane/engine/stormboot-dataplane
+XDP=$BUILD_DIR/bpf/stormboot_xdp.o
+[ -x "$DP" ] || sb_fail "no dataplane at $DP (build first, or set BUILD_DIR)"
+[ -r "$XDP" ] || sb_fail "no XDP object at $XDP"
+
+NS_DHCP=${P}dhcp
+IF_TAP=${P}tap IF_VBR=${P}vbr
+SRV=198.18.0.1 DHCP_ADDR=198.18.0.2
+case $MODE in
+bios) VM_MAC=52:54:00:5b:00:01 ;;
+uefi) VM_MAC=52:54:00:5b:00:02 ;;
+esac
+[ $PROXY = 1 ] && VM_MAC=${VM_MAC%:*}:1${VM_MAC##*:0}
+TAG=vm-$MODE$([ $PROXY = 1 ] && echo -proxy || true)
+
+WORK=$(mktemp -d /tmp/sb-$TAG.XXXXXX)
+chmod 755 "$WORK"
+
+cleanup() {
+	local rc=$?
+	set +e
+	sb_stop qemu 3
+	sb_stop tcpdump 3
+	sb_stop dnsmasq 3
+	sb_stop dataplane 10
+	if [ $rc != 0 ]; then
+		echo "--- $TAG failed; last lines of the logs (all in $WORK, $SB_RUN):" >&2
+		for f in "$WORK/timeline.log" "$SB_RUN/qemu.log" "$SB_RUN/dataplane.log" \
+			"$WORK/dnsmasq.log"; do
+			[ -s "$f" ] || continue
+			echo "--- $f" >&2
+			tail -n 25 "$f" | tr -d '\r' | cut -c1-200 >&2
+		done
+	fi
+	if [ $KEEP = 0 ]; then
+		ip netns list | awk '{print $1}' | grep -qx "$NS_DHCP" && ip netns del "$NS_DHCP"
+		"$LAB" down >/dev/null 2>&1
+		[ $rc = 0 ] && rm -rf "$WORK"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ASSETS=$("$HERE/build-assets.sh")
+
+# --- lab: the standard veth pair, then the VM's side of it
+ip netns list | awk '{print $1}' | grep -qx "$NS_DHCP" && ip netns del "$NS_DHCP"
+"$LAB" up >/dev/null
+eval "$("$LAB" env)"
+NS_CLI=$SB_NS_CLI
+sb_in "$NS_CLI" ip link add "$IF_VBR" type bridge stp_state 0 forward_delay 0
+sb_in "$NS_CLI" ip link set "$SB_IF_CLI" master "$IF_VBR"
+sb_in "$NS_CLI" ip tuntap add "$IF_TAP" mode tap
+sb_in "$NS_CLI" ip link set "$IF_TAP" master "$IF_VBR" up
+sb_in "$NS_CLI" ip link set "$IF_VBR" up
+if [ $PROXY = 1 ]; then
+	ip netns add "$NS_DHCP"
+	sb_in "$NS_DHCP" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip link add ${P}d0 netns "$NS_DHCP" type veth peer name ${P}dc netns "$NS_CLI"
+	sb_in "$NS_CLI" ip link set ${P}dc master "$IF_VBR" up
+	sb_in "$NS_DHCP" ip link set lo up
+	sb_in "$NS_DHCP" ip link set ${P}d0 address 02:5b:00:00:03:01
+	sb_in "$NS_DHCP" ip addr add $DHCP_ADDR/24 dev ${P}d0
+	sb_in "$NS_DHCP" ip link set ${P}d0 up
+fi
+
+# --- stormboot config
+script=${SB_VM_SCRIPT_URL:-boot.ipxe}
+if [ $MODE = bios ]; then
+	# The BIOS VM's iPXE ROM sends user class "iPXE" in its first DHCP: without
+	# an ipxe_script it gets the BIOS boot file (pxelinux.0), as in the issue.
+	boot='"bios": "pxelinux.0"'
+else
+	boot="\"uefi_x64\": \"ipxe.efi\", \"ipxe_script\": \"$script\""
+fi
+if [ $PROXY = 1 ]; then
+	subnet='{ "network": "198.18.0.0/24" }'
+	dhcp_mode=proxy
+else
+	subnet='{ "network": "198.18.0.0/24", "pool": { "start": "198.18.0.100", "end": "198.18.0.199" }, "lease_time": 600 }'
+	dhcp_mode=full
+fi
+images=""
+for n in pxelinux.0 ldlinux.c32 pxelinux.cfg/default ipxe.efi boot.ipxe vmlinuz initrd.gz; do
+	images="$images${images:+,
+    }{ \"name\": \"$n\", \"path\": \"$ASSETS/$n\" }"
+done
+cat >"$WORK/stormboot.json" <<EOF
+{
+  "interface": "$SB_IF_SRV",
+  "server_ip": "$SRV",
+  "dhcp": {
+    "mode": "$dhcp_mode",
+    "boot": { $boot },
+    "subnets": [ $subnet ]
+  },
+  "tftp": { "transfer_ports": { "first": 50000, "last": 50999 } },
+  "images": [
+    $images
+  ]
+}
+EOF
+
+# --- dataplane: own CPU when there are two, debug log (one line per reply/session)
+cpu=$(($(nproc) > 1 ? 1 : 0))
+sb_start dataplane "$SB_NS_SRV" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' \
+	sh "$DP" -l "$cpu" --in-memory --file-prefix=sb-$SB_IF_SRV --no-pci \
+	--vdev "net_af_xdp0,iface=$SB_IF_SRV,start_queue=0,queue_count=1,xdp_prog=$XDP" \
+	--log-level=stormboot:debug -- -c "$WORK/stormboot.json"
+sb_wait_for 60 grep -q 'stormboot: serving' "$SB_RUN/dataplane.log" ||
+	sb_fail "dataplane did not start (log: $SB_RUN/dataplane.log)"
+sb_alive dataplane || sb_fail "dataplane exited"
+
+if [ $PROXY = 1 ]; then
+	cat >"$WORK/dnsmasq.conf" <<-EOF
+	port=0
+	interface=${P}d0
+	bind-interfaces
+	user=root
+	no-ping
+	log-dhcp
+	log-facility=$WORK/dnsmasq.log
+	dhcp-leasefile=$WORK/dnsmasq.leases
+	dhcp-range=198.18.0.100,198.18.0.199,255.255.255.0,10m
+	EOF
+	: >"$WORK/dnsmasq.leases"
+	sb_start dnsmasq "$NS_DHCP" dnsmasq -k --conf-file="$WORK/dnsmasq.conf"
+	sb_wait_for 10 grep -q 'DHCP, IP range' "$WORK/dnsmasq.log" ||
+		sb_fail "dnsmasq did not start"
+fi
+if [ "${SB_VM_PCAP:-0}" = 1 ]; then
+	# every frame on the VM's segment, for a look with tshark afterwards
+	sb_start tcpdump "$NS_CLI" tcpdump -i "$IF_VBR" -s 256 -U -w "$SB_RUN/$TAG.pcap"
+	sleep 1
+fi
+
+# --- the VM
+qemu=(qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -vga none -no-reboot
+	-serial "file:$WORK/serial.log" -monitor none -nodefaults
+	-netdev "tap,id=n0,ifname=$IF_TAP,script=no,downscript=no")
+if [ $MODE = bios ]; then
+	# graphics=off: SeaBIOS mirrors the option ROM's text console to the serial
+	# port. The NIC keeps QEMU's default ROM, efi-virtio.rom from Debian's
+	# ipxe-qemu (with QEMU 7.2 an explicit romfile= of the same file is not run
+	# by SeaBIOS here).
+	qemu+=(-machine pc,graphics=off -boot n
+		-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,bootindex=1")
+else
+	code=/usr/share/OVMF/OVMF_CODE.fd vars=/usr/share/OVMF/OVMF_VARS.fd
+	[ -r $code ] || { code=/usr/share/OVMF/OVMF_CODE_4M.fd; vars=/usr/share/OVMF/OVMF_VARS_4M.fd; }
+	cp "$vars" "$WORK/OVMF_VARS.fd"
+	qemu+=(-machine q35
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
+		-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd"
+		-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile=,bootindex=1")
+fi
+: >"$WORK/serial.log"
+sb_log "$TAG: power on (MAC $VM_MAC, dhcp $dhcp_mode, timeout ${TIMEOUT}s)"
+t0=$(date +%s%N)
+sb_start qemu "$NS_CLI" "${qemu[@]}"
+
+ms_since() { echo $((($(date +%s%N) - t0) / 1000000)); }
+secs() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
+# Milestones: the first console line matching each pattern (bash regex).
+marker="STORMBOOT-MARKER mac=$VM_MAC "
+milestones=(
+	"pxe_rom:^iPXE \\(http://ipxe.org\\)"
+	"pxe_start:>>Start PXE over IPv4"
+	"pxe_dhcp:Station IP address is"
+	"nbp:NBP file downloaded"
+	"pxelinux:^PXELINUX"
+	"ipxe:^iPXE initialising"
+	"ipxe_dhcp:^net0: [0-9]"
+	"script:^stormboot: ${VM_MAC}"
+	"kernel:Linux version"
+)
+declare -A seen=()
+order=()
+t_marker=""
+off=0
+SER=$WORK/serial.log
+TL=$WORK/timeline.log
+# Follow the console: every complete new line goes to the timeline with the
+# time it was first seen (polled every 0.1 s), and is checked for milestones.
+follow() {
+	local size new complete ts k m
+	size=$(stat -c %s "$SER")
+	[ "$size" -gt "$off" ] || return 0
+	new=$(head -c "$size" "$SER" | tail -c +$((off + 1)); echo x)
+	new=${new%x}
+	[[ $new == *$'\n'* ]] || return 0
+	complete=${new%$'\n'*}
+	off=$((off + ${#complete} + 1))
+	complete=$(printf '%s\n' "$complete" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g')
+	ts=$(secs "$now")
+	printf '%s\n' "$complete" | sed "s/^/[$(printf '%6s' "$ts")] /" >>"$TL"
+	for m in "${milestones[@]}"; do
+		k=${m%%:*}
+		[ -n "${seen[$k]:-}" ] && continue
+		if grep -Eq -- "${m#*:}" <<<"$complete"; then
+			seen[$k]=$now
+			order+=("$k")
+		fi
+	done
+	if grep -qF -- "$marker" <<<"$complete"; then t_marker=$now; fi
+	return 0
+}
+while :; do
+	now=$(ms_since)
+	follow
+	[ -n "$t_marker" ] && break
+	if ! sb_alive qemu; then
+		now=$(ms_since)
+		follow # what it printed last
+		break
+	fi
+	[ "$now" -lt $((TIMEOUT * 1000)) ] || break
+	sleep 0.1
+done
+# let the VM power itself off (the marker's last act); then stop it anyway
+for ((i = 0; i < 100; i++)); do sb_alive qemu || break; sleep 0.1; done
+running=0
+sb_alive qemu && running=1
+cp "$TL" "$SB_RUN/$TAG.timeline" 2>/dev/null || true
+sb_stop qemu 3
+
+grep -a 'STORMBOOT-MARKER' "$WORK/serial.log" | tr -d '\r' >&2 || true
+if [ -z "$t_marker" ]; then
+	if grep -aq 'STORMBOOT-MARKER' "$WORK/serial.log"; then
+		sb_fail "$TAG: marker printed, but not with MAC $VM_MAC"
+	elif [ $running = 1 ]; then
+		sb_fail "$TAG: no marker after ${TIMEOUT}s"
+	else
+		sb_fail "$TAG: VM stopped after $(secs "$(ms_since)") s without the marker"
+	fi
+fi
+
+# --- report
+sb_stop dataplane 10
+line=""
+for k in "${order[@]}"; do line="$line $k=$(secs "${seen[$k]}")s"; done
+sb_log "$TAG: milestones on the serial console (s after power-on):$line marker=$(secs "$t_marker")s"
+echo "TIMING mode=$MODE dhcp=$dhcp_mode kernel_s=$(secs "${seen[kernel]:-0}") marker_s=$(secs "$t_marker")"
+grep -E '^ *(rx_|tx_|dhcp_|tftp_|drop_)[a-z_]* *[:=]? *[1-9]' "$SB_RUN/dataplane.log" | head -40 >&2 || true
+if [ $PROXY = 1 ]; then
+	grep -Ec 'DHCPACK\(' "$WORK/dnsmasq.log" | sed 's/^/dnsmasq ACKs: /' >&2 || true
+	grep -q "DHCPACK(${P}d0) 198.18.0.1[0-9][0-9] $VM_MAC" "$WORK/dnsmasq.log" ||
+		sb_fail "$TAG: the address did not come from dnsmasq"
+fi
+echo "ok - $TAG: booted Linux over the network, marker with MAC $VM_MAC after $(secs "$t_marker") s"
