@@ -91,8 +91,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # DHCP figures per server configuration; TFTP per server.
-dhcp_servers="dnsmasq kea kea-durable stormboot"
-[ $quick = 1 ] && dhcp_servers="dnsmasq kea stormboot"
+# stormboot-durable: the dataplane with stormboot-control (-C): an ACK leaves only
+# once its lease is on disk (group commit, docs/CONTROL.md); next to kea-durable.
+dhcp_servers="dnsmasq kea kea-durable stormboot stormboot-durable"
+[ $quick = 1 ] && dhcp_servers="dnsmasq kea stormboot stormboot-durable"
 tftp_servers="dnsmasq tftpd-hpa stormboot"
 if [ -n "$servers_opt" ]; then
 	pick() {
@@ -317,6 +319,13 @@ sb_find() {
 	[ -n "$sb_bin" ] && [ -x "$sb_bin" ]
 }
 
+# stormboot-control from the same build, if it was built (durable leases).
+sb_ctl_bin() {
+	local d
+	d=$(dirname "$(dirname "$(dirname "$sb_bin")")")
+	[ -x "$d/control/stormboot-control" ] && echo "$d/control/stormboot-control"
+}
+
 sb_xdp_obj() {
 	local d
 	d=$(dirname "$(dirname "$(dirname "$sb_bin")")")
@@ -359,11 +368,29 @@ sb_config() { # file
 # One polling lcore on CPU 1 (the issue's figure is "on one lcore"); stormboot
 # builds its EAL arguments itself (net_af_xdp on the veth with our XDP object).
 sb_start() {
-	local xdp app i
+	local xdp app i ctl_arg="" ctl
 	sb_config "$run/stormboot.json"
 	[ -f "$run/tftp/image.bin" ] || make_image
 	xdp=$(sb_xdp_obj)
-	app=${SB_APP_ARGS:-"-c $run/stormboot.json -l ${SB_CPUS:-1}${xdp:+ -x $xdp}"}
+	sb_ctl_pid=0
+	if [ "$1" = dhcp-durable ]; then
+		# Control first, its lease store on the run directory's file system.
+		ctl=$(sb_ctl_bin)
+		rm -rf "$run/sbstate" "$run/sbctl.sock" "$run/sbdp.sock"
+		mkdir -p "$run/sbstate"
+		start_in_srv "$run/stormboot-control.out" "$ctl" -f -c "$run/stormboot.json" \
+			-s "$run/sbctl.sock" -p "$run/sbdp.sock" -d "$run/sbstate"
+		sb_ctl_pid=$bg_pid
+		for i in $(seq 1 50); do [ -S "$run/sbdp.sock" ] && break; sleep 0.1; done
+		if [ ! -S "$run/sbdp.sock" ]; then
+			log "stormboot-control did not start: $(tail -3 "$run/stormboot-control.out")"
+			kill_pid $sb_ctl_pid
+			srv_pid=0
+			return
+		fi
+		ctl_arg=" -C $run/sbdp.sock"
+	fi
+	app=${SB_APP_ARGS:-"-c $run/stormboot.json -l ${SB_CPUS:-1}${xdp:+ -x $xdp}"}$ctl_arg
 	# `ip netns exec` mounts a fresh /sys, without the bpffs that libbpf pins the
 	# XDP settings map in: mount one in that private mount namespace, then exec
 	# (the PID stays stormboot's).
@@ -388,11 +415,29 @@ sb_start() {
 
 # stormboot prints its own memory figures (RSS, hugepages) at start and exit.
 sb_stop() {
+	if [ "${sb_ctl_pid:-0}" != 0 ]; then
+		# How many ACKs waited for the disk, and how many left without it.
+		"$(dirname "$(sb_ctl_bin)")/stormbootctl" -s "$run/sbctl.sock" --json stats 2>/dev/null |
+			tr ',{}' '\n\n\n' | grep -E '"acks_(held|durable|undurable|refused)"' | tr -d ' "' |
+			tr '\n' ' ' | sed "s/^/  ($1) control channel: /;s/$/\n/" >>"$run/sb-memory.txt"
+	fi
 	kill_pid $srv_pid
+	if [ "${sb_ctl_pid:-0}" != 0 ]; then
+		kill_pid $sb_ctl_pid
+		sb_ctl_pid=0
+	fi
 	grep -E 'memory at|latency rx->tx' "$run/stormboot.out" | sed "s/^/  ($1) /" >>"$run/sb-memory.txt"
 	sed -n '/^drops (non-zero):/,/^latency/p' "$run/stormboot.out" | grep -v '^latency' |
 		sed "s/^/  ($1) /" >>"$run/sb-memory.txt"
 	cp "$run/stormboot.out" "$run/stormboot-$1.out"
+}
+
+# Stop what server_start started (stormboot-durable: the dataplane and control).
+server_stop() { # server
+	case $1 in
+	stormboot*) sb_stop "$1" ;;
+	*) stop_pid $srv_pid ;;
+	esac
 }
 
 # Start server $1 for figure family $2 (dhcp | dhcp-durable | tftp); srv_pid.
@@ -404,6 +449,7 @@ server_start() {
 	kea-durable) kea_start dhcp-durable ;;
 	tftpd-hpa) tftpd_start ;;
 	stormboot) sb_start $2 ;;
+	stormboot-durable) sb_start dhcp-durable ;;
 	esac
 	[ "$srv_pid" != 0 ]
 }
@@ -548,7 +594,9 @@ dhcp_bench() {
 	# few are drawn twice.
 	mac_list 200000 7 "$run/macs-aval.txt"
 	for s in $dhcp_servers; do
-		if [ $s = stormboot ] && [ -z "$sb_bin" ]; then
+		case $s in stormboot*) [ -z "$sb_bin" ] && continue ;; esac
+		if [ $s = stormboot-durable ] && [ -z "$(sb_ctl_bin)" ]; then
+			notes+=("stormboot-durable: not measured (no control/stormboot-control in the build dir)")
 			continue
 		fi
 		mode=dhcp
@@ -558,13 +606,15 @@ dhcp_bench() {
 		server_start $s $mode || { R[$s|dora]=error; continue; }
 		RSS[$s|dhcp]="$(rss_kb $srv_pid)"
 		[ $s = stormboot ] && R[$s|huge_start]=$(hugepages_used_kb)
+		[ $s = stormboot-durable ] && RSS[stormboot-control|dhcp]="$(rss_kb $sb_ctl_pid)"
 		dhcp_avalanche $s
 		sleep 1
 		dhcp_rate_search $s
 		RSS[$s|dhcp]="${RSS[$s|dhcp]} $(rss_kb $srv_pid)"
-		if [ $s = stormboot ]; then
-			R[$s|huge_end]=$(hugepages_used_kb)
-			sb_stop dhcp
+		[ $s = stormboot-durable ] && RSS[stormboot-control|dhcp]="${RSS[stormboot-control|dhcp]} $(rss_kb $sb_ctl_pid)"
+		if [ $s = stormboot ] || [ $s = stormboot-durable ]; then
+			R[stormboot|huge_end]=$(hugepages_used_kb)
+			sb_stop $s
 		else
 			stop_pid $srv_pid
 		fi
@@ -586,7 +636,7 @@ perfdhcp_ceiling() {
 	server_start $fastest $mode || return
 	cli_exec timeout $((step_secs + 15)) /usr/bin/time -f '%U %S %e' -o "$run/perfdhcp.time" \
 		perfdhcp -4 -l $IF_C -M "$run/macs.txt" -p "$step_secs" -d 1 $SRV_IP >"$out" 2>&1
-	stop_pid $srv_pid
+	server_stop $fastest
 	local sent cpu rate
 	sent=$(awk '/sent packets:/ { print $3; exit }' "$out")
 	rate=$(awk '/^Rate:/ { print int($2); exit }' "$out")
@@ -611,18 +661,21 @@ make_image() {
 # (atftp asking for windowsize $windowsize).
 tftp_one() { # index timeout
 	local i=$1 t=$2 s e rc
+	# The client's own CPU (user + system; the kernel's work for the ACKs it
+	# sends is charged to it, the work for the DATA it receives to the server).
+	local ctime="/usr/bin/time -f %U_%S -o $run/c/$i.time"
 	s=$(date +%s%N)
 	case $cur_client in
 	curl)
-		cli_exec timeout "$t" curl -sS --max-time "$t" --tftp-blksize $blksize \
+		cli_exec timeout "$t" $ctime curl -sS --max-time "$t" --tftp-blksize $blksize \
 			"tftp://$SRV_IP/image.bin" -o "$dl/$i" 2>"$run/c/$i.err"
 		;;
 	atftp)
-		cli_exec timeout "$t" atftp --option "blksize $blksize" --get -r image.bin \
+		cli_exec timeout "$t" $ctime atftp --option "blksize $blksize" --get -r image.bin \
 			-l "$dl/$i" $SRV_IP 2>"$run/c/$i.err"
 		;;
 	atftp-w)
-		cli_exec timeout "$t" atftp --option "blksize $blksize" --option "windowsize $windowsize" \
+		cli_exec timeout "$t" $ctime atftp --option "blksize $blksize" --option "windowsize $windowsize" \
 			--get -r image.bin -l "$dl/$i" $SRV_IP 2>"$run/c/$i.err"
 		;;
 	esac
@@ -670,6 +723,12 @@ tftp_round() { # server N
 	c1=$(cpu_snapshot)
 	R[$s|${k}_cpu]=$(awk -v a="$st0" -v b="$st1" -v hz="$hz" -v ns="$((ns1 - ns0))" \
 		'BEGIN { printf "%d", 100 * (b - a) / hz / (ns / 1e9) }')
+	# CPU per DATA block (us): the server's, and the clients' (sum over clients).
+	local blocks=$((n * (image_mib * 1048576 / blksize + 1)))
+	R[$s|${k}_sus]=$(awk -v a="$st0" -v b="$st1" -v hz="$hz" -v bl="$blocks" \
+		'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / bl }')
+	R[$s|${k}_cus]=$(cat "$run"/c/*.time 2>/dev/null | tr _ ' ' |
+		awk -v bl="$blocks" '{ c += $1 + $2 } END { printf "%.1f", c * 1e6 / bl }')
 	fails=$(cat "$run"/c/*.res | awk '$3 != 0' | wc -l)
 	local got=$(ls "$run"/c/*.res 2>/dev/null | wc -l)
 	fails=$((fails + n - got))
@@ -693,7 +752,7 @@ tftp_round() { # server N
 	R[$s|${k}_mbs]=$mbs
 	R[$s|${k}_p50]=$p50
 	R[$s|${k}_max]=$max
-	log "  $s N=$n: $mbs MB/s aggregate, completion p50 $p50 s, max $max s (all $n files identical; busy $(cpu_busy "$c0" "$c1"); server ${R[$s|${k}_cpu]} % of a CPU)"
+	log "  $s N=$n: $mbs MB/s aggregate, completion p50 $p50 s, max $max s (all $n files identical; busy $(cpu_busy "$c0" "$c1"); server ${R[$s|${k}_cpu]} % of a CPU; CPU per block: server ${R[$s|${k}_sus]} us, clients ${R[$s|${k}_cus]} us)"
 }
 
 # CPU ticks of a process and its reaped children (in.tftpd forks per client).
@@ -788,11 +847,16 @@ tftp_table() {
 			echo
 		done
 	fi
-	printf '%-14s' "server cpu %"
-	for n in $clients_list; do
-		printf ' %22s' "$(for s in $tftp_servers; do printf '%s ' "${R[$s|$ph${n}_cpu]:--}"; done)"
+	echo "CPU per DATA block in us, server / clients (the server's process, incl. the kernel"
+	echo "work of its sends; the clients' processes, incl. the kernel work of their ACKs):"
+	for s in $tftp_servers; do
+		[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
+		printf '%-14s' "  $s"
+		for n in $clients_list; do
+			printf ' %22s' "${R[$s|$ph${n}_sus]:--} / ${R[$s|$ph${n}_cus]:--}"
+		done
+		echo
 	done
-	echo "  ($(echo $tftp_servers | tr ' ' '/'), % of one CPU)"
 }
 
 report() {
@@ -806,17 +870,25 @@ report() {
 		echo
 		echo "DHCP ($DHCP_MACS random MACs, ${step_secs} s steps; DORA/s at < 1 % drops, higher is better;"
 		echo "      avalanche = seconds to provision $AVALANCHE clients at once, lower is better)"
-		printf '%-14s %12s %16s %14s\n' server "DORA/s" "srv/perfdhcp cpu%" "avalanche s"
+		printf '%-18s %12s %16s %14s\n' server "DORA/s" "srv/perfdhcp cpu%" "avalanche s"
 		for s in $dhcp_servers; do
-			[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
-			printf '%-14s %12s %16s %14s\n' $s "${R[$s|dora]:--}" "${R[$s|dora_cpu]:--}" "${R[$s|aval]:--}"
+			case $s in stormboot*) [ -z "$sb_bin" ] && continue ;; esac
+			printf '%-18s %12s %16s %14s\n' $s "${R[$s|dora]:--}" "${R[$s|dora_cpu]:--}" "${R[$s|aval]:--}"
 		done
 		if [ -n "$sb_bin" ]; then
 			for s in $dhcp_servers; do
-				[ $s = stormboot ] && continue
-				printf '%-14s %12s %16s %14s\n' "sb / $s" "$(ratio "${R[stormboot|dora]:-}" "${R[$s|dora]:-}" rate)" "" \
+				case $s in stormboot*) continue ;; esac
+				printf '%-18s %12s %16s %14s\n' "sb / $s" "$(ratio "${R[stormboot|dora]:-}" "${R[$s|dora]:-}" rate)" "" \
 					"$(ratio "${R[stormboot|aval]:-}" "${R[$s|aval]:-}" time)"
 			done
+			case " $dhcp_servers " in *" stormboot-durable "*)
+				for s in kea-durable kea; do
+					case " $dhcp_servers " in *" $s "*) ;; *) continue ;; esac
+					printf '%-18s %12s %16s %14s\n' "sb-durable / $s" \
+						"$(ratio "${R[stormboot-durable|dora]:-}" "${R[$s|dora]:-}" rate)" "" \
+						"$(ratio "${R[stormboot-durable|aval]:-}" "${R[$s|aval]:-}" time)"
+				done ;;
+			esac
 		fi
 		if [ -n "${R[perfdhcp|send]:-}" ]; then
 			echo "perfdhcp ceiling: unthrottled against ${R[perfdhcp|against]}: ${R[perfdhcp|send]} DISCOVER/s sent," \

@@ -100,13 +100,14 @@ void pxe_classify(const struct dhcp_msg *m, struct pxe_client *out)
 	out->arch = pxe_arch_from_type((uint16_t)type);
 }
 
-static bool name_contains(const char *s, const char *needle)
+/* Case-insensitive: does s[0..len) contain the lowercase needle? */
+static bool name_contains(const char *s, size_t len, const char *needle)
 {
 	size_t n = strlen(needle);
 
-	for (; *s; s++) {
+	for (size_t k = 0; k + n <= len; k++) {
 		size_t i = 0;
-		while (i < n && s[i] && (s[i] | 0x20) == needle[i])
+		while (i < n && (s[k + i] | 0x20) == needle[i])
 			i++;
 		if (i == n)
 			return true;
@@ -116,17 +117,21 @@ static bool name_contains(const char *s, const char *needle)
 
 bool pxe_is_ipxe_binary(const char *name)
 {
-	const char *base = strrchr(name, '/');
-	base = base ? base + 1 : name;
-	size_t n = strlen(base);
+	/* A URL's query or fragment ("boot.ipxe?mac=${mac}", RFC 3986 3.4) is not the name. */
+	size_t end = strcspn(name, "?#"), b = end;
+
+	while (b > 0 && name[b - 1] != '/')
+		b--;
+	const char *base = name + b;
+	size_t n = end - b;
 
 	/* Script names (*.ipxe) are what an iPXE client should get. */
-	if (n >= 5 && name_contains(base + n - 5, ".ipxe"))
+	if (n >= 5 && name_contains(base + n - 5, 5, ".ipxe"))
 		return false;
-	if (n >= 4 && name_contains(base + n - 4, "kpxe"))
+	if (n >= 4 && name_contains(base + n - 4, 4, "kpxe"))
 		return true;
-	return name_contains(base, "ipxe") || name_contains(base, "undionly") ||
-	       name_contains(base, "snponly");
+	return name_contains(base, n, "ipxe") || name_contains(base, n, "undionly") ||
+	       name_contains(base, n, "snponly");
 }
 
 const char *pxe_choose_bootfile(const struct sbcfg_dhcp *cfg, const struct sbcfg_reservation *res,

@@ -169,11 +169,25 @@ static void test_ipxe_binary_names(void **state)
 		const char *name;
 		bool ipxe;
 	} t[] = {
-		{"ipxe.efi", true},	     {"undionly.kpxe", true}, {"undionly.kkpxe", true},
-		{"bin/ipxe.pxe", true},	     {"snponly.efi", true},   {"x/IPXE.EFI", true},
-		{"foo.kpxe", true},	     {"boot.ipxe", false},    {"ipxe/boot.ipxe", false},
-		{"pxelinux.0", false},	     {"grubx64.efi", false},  {"", false},
+		{"ipxe.efi", true},
+		{"undionly.kpxe", true},
+		{"undionly.kkpxe", true},
+		{"bin/ipxe.pxe", true},
+		{"snponly.efi", true},
+		{"x/IPXE.EFI", true},
+		{"foo.kpxe", true},
+		{"boot.ipxe", false},
+		{"ipxe/boot.ipxe", false},
+		{"pxelinux.0", false},
+		{"grubx64.efi", false},
+		{"", false},
 		{"http://h/vmlinuz", false},
+		/* URLs: the query is not part of the name (iPXE expands ${...} in it) */
+		{"http://198.18.0.1:8080/ipxe/boot.ipxe?mac=${mac}&arch=${buildarch}", false},
+		{"http://h/ipxe/boot.ipxe?x=${net0/mac}", false},
+		{"http://h/s?f=ipxe.efi", false},
+		{"http://h/ipxe.efi?x=boot.ipxe", true},
+		{"http://h/undionly.kpxe#x.ipxe", true},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (pxe_is_ipxe_binary(t[i].name) != t[i].ipxe)

@@ -472,6 +472,8 @@ static void retire_check(struct eng_ctl *c)
 			continue;
 		}
 		*p = r->next;
+		ENG_LOG(INFO, "control: retired config %s freed (no transfer reads it any more)",
+			r->is_base ? "(start-up)" : "snapshot");
 		if (r->is_base) {
 			engine_release(c->base);
 			free(r);

@@ -592,8 +592,13 @@ int eng_lcore_main(void *arg)
 			}
 			if (tsc - last_busy > idle_spin &&
 			    (w->inbox == NULL || rte_ring_empty(w->inbox))) {
-				/* Frames handed over by another lcore do not wake us: nap less. */
-				idle_wait(rx_fd, w->inbox ? ENG_TIMER_US / 5 : ENG_TIMER_US);
+				/*
+				 * Frames handed over by another lcore, and the control
+				 * thread's news (durable ACKs to send, RCU), do not wake
+				 * us: nap less then.
+				 */
+				idle_wait(rx_fd,
+					  w->inbox || eng_ctl ? ENG_TIMER_US / 10 : ENG_TIMER_US);
 				w->st->idle_waits++;
 			} else {
 				rte_pause();
@@ -615,6 +620,7 @@ int eng_lcore_main(void *arg)
 			handle_frame(w, pkts[i], *rx_tsc_field(e, pkts[i]));
 		}
 		tx_flush(w);
+		w->st->busy_ns += eng_tsc_to_ns(e, rte_rdtsc() - tsc);
 		if (unlikely(tsc - last_timers > timer_period)) {
 			run_timers(w, tsc);
 			last_timers = tsc;

@@ -47,7 +47,8 @@
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
-	X(idle_waits, "idle naps in ppoll() on the rx socket (lcore.c idle policy)")
+	X(idle_waits, "idle naps in ppoll() on the rx socket (lcore.c idle policy)")               \
+	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")
 
 struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;

@@ -1,0 +1,186 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# ctl-reload.sh - live reconfiguration under load (issue 6, item 6), with real clients.
+# stormboot-control + stormboot-dataplane (-C) in the lab; 64 TFTP downloads of an 8 MiB
+# image (curl and tftp-hpa, half each) run from the client namespace while the test
+#   1. rewrites the config file (lease_time 600 -> 900, a DNS server and a domain for the
+#      subnet, a new image) and runs `stormbootctl config-reload`,
+#   2. `stormbootctl reservation-add` for the second client's MAC,
+#   3. `stormbootctl image-add` of another new image,
+# each one applied by the dataplane (a new RCU snapshot) while the transfers go on.
+# Then: all 64 downloads complete byte-identical; busybox udhcpc with the reserved MAC
+# gets the reserved address with the new lease time and DNS server; both new images
+# download over TFTP byte-identical; the retired snapshots are freed once the old
+# transfers are over; the dataplane refused no snapshot and is still running.
+#
+# Usage (root): BUILD_DIR=build tests/control/ctl-reload.sh     (SB_PREFIX default "ctr")
+# Env: CTL_RELOAD_N (64 downloads), CTL_RELOAD_MIB (8)
+set -euo pipefail
+export SB_PREFIX=${SB_PREFIX:-ctr}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../dataplane/dp-lib.sh"
+dp_init
+sb_need_cmd curl tftp busybox
+CTLD=$BUILD_DIR/control/stormboot-control
+CTL=$BUILD_DIR/control/stormbootctl
+RUN=$DP_WORK/run
+export STORMBOOT_SOCKET=$RUN/control.sock
+N=${CTL_RELOAD_N:-64}
+MIB=${CTL_RELOAD_MIB:-8}
+RESV_MAC=02:5b:00:00:01:02 # lab.sh: MAC of the second client namespace
+RESV_IP=198.18.0.60
+
+dp_image undionly.kpxe 65536
+dp_image big.img $((MIB * 1048576))
+mkdir -p "$DP_WORK/new"
+head -c 1500000 /dev/urandom >"$DP_WORK/new/reload.img" # added by config-reload
+head -c 700001 /dev/urandom >"$DP_WORK/new/added.img"   # added by image-add
+dp_config '{"tftp": {"max_sessions": 512, "timeout_ms": 1000, "retries": 6}}'
+cp "$DP_CFG" "$DP_WORK/stormboot.orig.json"
+dp_lab_up --clients 2 --tx-csum-off
+sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
+
+ctl_status() { # PY-EXPR over the status reply's arguments (a)
+	"$CTL" --json status | "$DP_PY" -c "import json,sys; a=json.load(sys.stdin)['arguments']; print($1)"
+}
+# wait_gen GEN: the dataplane acknowledged config generation GEN (or later) without error
+wait_gen() {
+	local i g
+	for ((i = 0; i < 100; i++)); do
+		g=$(ctl_status "a['dataplane'].get('config_generation', 0)" 2>/dev/null || echo 0)
+		[ "${g:-0}" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+active() { "$CTL" --json sessions | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["active"])'; }
+
+sb_start control "" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
+sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"
+sb_start dataplane "$SB_NS_SRV" sh -c \
+	"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE -C '$RUN/dataplane.sock'"
+sb_wait_for 30 grep -q "serving " "$SB_RUN/dataplane.log" || {
+	cat "$SB_RUN/dataplane.log" >&2
+	sb_fail "dataplane did not come up"
+}
+sb_wait_for 10 sh -c "\"$CTL\" status | grep -q 'dataplane.connected *yes'" ||
+	sb_fail "dataplane did not connect to control"
+sb_assert "client reaches the server's kernel" \
+	sb_wait_for 5 sb_in "$SB_NS_CLI" busybox ping -q -c 1 -W 1 $DP_SRV
+GEN0=$(ctl_status "a['config']['generation']")
+sb_log "control up (config generation $GEN0), dataplane connected"
+
+# One shell in the client namespace starts all N clients, then waits for each one.
+cat >"$DP_WORK/parallel.sh" <<'EOF'
+#!/bin/bash
+dir=$1 n=$2 srv=$3
+pids=()
+for ((i = 1; i <= n; i++)); do
+	if ((i % 2)); then
+		timeout 240 curl -sS --tftp-blksize 1468 -o "$dir/f$i" "tftp://$srv/big.img" \
+			>"$dir/f$i.log" 2>&1 &
+	else
+		(cd "$dir" && exec timeout 240 tftp -m binary "$srv" -c get big.img "f$i") \
+			>"$dir/f$i.log" 2>&1 &
+	fi
+	pids[i]=$!
+done
+for ((i = 1; i <= n; i++)); do
+	wait "${pids[i]}"
+	echo "$i $?" >>"$dir/rc"
+done
+EOF
+chmod +x "$DP_WORK/parallel.sh"
+mkdir -p "$DP_WORK/dl"
+dp_in_cli timeout 300 "$DP_WORK/parallel.sh" "$DP_WORK/dl" "$N" $DP_SRV &
+PAR=$!
+sb_wait_for 20 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"active\"])')\" -ge $((N / 2)) ]" ||
+	sb_log "WARNING: fewer than $((N / 2)) sessions seen active"
+A0=$(active)
+sb_log "$A0 TFTP sessions active: reconfiguring"
+
+# 1. a changed file: new lease time, DNS and domain for the subnet, one more image
+"$DP_PY" - "$DP_CFG" "$DP_WORK/new/reload.img" <<'PY'
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+s = cfg["dhcp"]["subnets"][0]
+s["lease_time"] = 900
+s["dns"] = ["198.18.0.53"]
+s["domain"] = "reload.test"
+cfg["images"].append({"name": "reload.img", "path": sys.argv[2]})
+json.dump(cfg, open(sys.argv[1] + ".tmp", "w"), indent=2)
+PY
+mv "$DP_CFG.tmp" "$DP_CFG"
+sb_check "config-reload of the changed file" "$CTL" config-reload
+GEN1=$(ctl_status "a['config']['generation']")
+sb_check "dataplane applied generation $GEN1 (reload)" wait_gen "$GEN1"
+A1=$(active)
+# 2. a reservation for the second client
+sb_check "reservation-add $RESV_MAC $RESV_IP" "$CTL" reservation-add $RESV_MAC $RESV_IP --hostname resv1
+GEN2=$(ctl_status "a['config']['generation']")
+sb_check "dataplane applied generation $GEN2 (reservation)" wait_gen "$GEN2"
+# 3. an image through the API
+sb_check "image-add added.img" "$CTL" image-add added.img "$DP_WORK/new/added.img"
+GEN3=$(ctl_status "a['config']['generation']")
+sb_check "dataplane applied generation $GEN3 (image)" wait_gen "$GEN3"
+A3=$(active)
+sb_log "generations $GEN0 -> $GEN1 -> $GEN2 -> $GEN3; sessions active: $A0 before, $A1 after the reload, $A3 after image-add"
+sb_check "the reconfiguration ran while transfers were in progress ($A3 active after the last one)" \
+	test "$A3" -gt 0
+sb_check "dataplane status: no config error" test "$(ctl_status "a['dataplane']['config_status']")" = 0
+
+wait "$PAR" || true
+ok_rc=$(awk '$2 == 0' "$DP_WORK/dl/rc" 2>/dev/null | wc -l)
+sb_check "$N clients exited 0 (got $ok_rc; failures: $(awk '$2 != 0 { printf "f%s=%s ", $1, $2 }' "$DP_WORK/dl/rc" | head -c 200))" \
+	test "$ok_rc" = "$N"
+same=0
+for ((i = 1; i <= N; i++)); do
+	cmp -s "$DP_WORK/img/big.img" "$DP_WORK/dl/f$i" && same=$((same + 1))
+done
+sb_check "$N downloads byte-identical (got $same)" test "$same" = "$N"
+
+# The reservation and the new subnet options reach a real client.
+cat >"$DP_WORK/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+bound | renew)
+	echo "ip=$ip lease=$lease dns=$dns domain=$domain boot_file=$boot_file" >"$LEASE_OUT"
+	;;
+esac
+exit 0
+EOF
+chmod +x "$DP_WORK/udhcpc.script"
+sb_in "${SB_PREFIX}cli2" env LEASE_OUT="$DP_WORK/udhcpc.lease" timeout 30 busybox udhcpc \
+	-i "$SB_IF_CLI" -n -q -t 5 -T 2 -s "$DP_WORK/udhcpc.script" >"$DP_WORK/udhcpc.log" 2>&1 || true
+sb_log "udhcpc ($RESV_MAC): $(cat "$DP_WORK/udhcpc.lease" 2>/dev/null || echo 'no lease'; tail -n 2 "$DP_WORK/udhcpc.log")"
+sb_check "udhcpc with the reserved MAC gets $RESV_IP, lease 900, DNS 198.18.0.53, domain reload.test" \
+	grep -Eq "^ip=${RESV_IP//./\\.} lease=900 dns=198\.18\.0\.53 domain=reload\.test " "$DP_WORK/udhcpc.lease"
+sb_check "the lease is in control's store" sh -c "\"$CTL\" lease-get $RESV_MAC | grep -q $RESV_IP"
+
+for img in reload.img added.img; do
+	rm -f "$DP_WORK/dl/$img"
+	dp_in_cli timeout 60 curl -sS --tftp-blksize 1468 -o "$DP_WORK/dl/$img" \
+		"tftp://$DP_SRV/$img" >"$DP_WORK/dl/$img.log" 2>&1 || true
+	sb_check "new image $img downloads byte-identical" cmp -s "$DP_WORK/new/$img" "$DP_WORK/dl/$img"
+done
+rm -f "$DP_WORK/dl/big.again"
+dp_in_cli timeout 60 curl -sS --tftp-blksize 1468 -o "$DP_WORK/dl/big.again" \
+	"tftp://$DP_SRV/big.img" >/dev/null 2>&1 || true
+sb_check "big.img still downloads from the new snapshot" cmp -s "$DP_WORK/img/big.img" "$DP_WORK/dl/big.again"
+
+"$CTL" --json stats >"$DP_WORK/stats.json" || true
+dur() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane']['durability']['$1'])" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
+sb_log "dataplane: snapshots $(dur snapshots), snapshot_errors $(dur snapshot_errors)"
+sb_check "dataplane applied 3 snapshots, refused none" test "$(dur snapshots)/$(dur snapshot_errors)" = 3/0
+sb_check "the 3 retired configs were freed after the old transfers ended" \
+	sb_wait_for 5 sh -c "[ \$(grep -c 'control: retired config .* freed' '$SB_RUN/dataplane.log') -ge 3 ]"
+sb_check "no TFTP session left open" sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"active\"])')\" = 0 ]"
+sb_check "config file written back with the reservation and the image" \
+	"$DP_PY" -c "import json,sys; c=json.load(open('$DP_CFG')); assert any(r['mac']=='$RESV_MAC' for r in c['dhcp']['reservations']); assert any(i['name']=='added.img' for i in c['images'])"
+sb_check "dataplane still running" sb_alive dataplane
+sb_check "control still running" sb_alive control
+grep -E "control: (config|retired)" "$SB_RUN/dataplane.log" >&2 || true
+sb_stop dataplane 10
+sb_stop control 5
+sb_summary
