@@ -712,6 +712,8 @@ tftp_round() { # server N
 	hz=$(getconf CLK_TCK)
 	c0=$(cpu_snapshot)
 	st0=$(cpu_ticks_all $srv_pid)
+	local tel0="" tel1=""
+	[ $s = stormboot ] && tel0=$(sb_tel_busy)
 	ns0=$(date +%s%N)
 	for i in $(seq 1 "$n"); do
 		tftp_one "$i" "$t" &
@@ -720,6 +722,7 @@ tftp_round() { # server N
 	for i in "${pids[@]}"; do wait "$i"; done
 	ns1=$(date +%s%N)
 	st1=$(cpu_ticks_all $srv_pid)
+	[ $s = stormboot ] && tel1=$(sb_tel_busy)
 	c1=$(cpu_snapshot)
 	R[$s|${k}_cpu]=$(awk -v a="$st0" -v b="$st1" -v hz="$hz" -v ns="$((ns1 - ns0))" \
 		'BEGIN { printf "%d", 100 * (b - a) / hz / (ns / 1e9) }')
@@ -729,6 +732,14 @@ tftp_round() { # server N
 		'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / bl }')
 	R[$s|${k}_cus]=$(cat "$run"/c/*.time 2>/dev/null | tr _ ' ' |
 		awk -v bl="$blocks" '{ c += $1 + $2 } END { printf "%.1f", c * 1e6 / bl }')
+	# in.tftpd ignores SIGCHLD, so its transfer children's CPU is never added to it.
+	[ $s = tftpd-hpa ] && R[$s|${k}_sus]="n/a"
+	# stormboot polls: its process CPU includes spinning. Its own busy time
+	# (bursts with frames, rx to tx flush incl. the send syscall; wall clock, so
+	# on a shared CPU it also counts time preempted inside a burst) per frame sent:
+	if [ -n "$tel0" ] && [ -n "$tel1" ]; then
+		R[$s|${k}_work]=$(echo "$tel0 $tel1" | awk '{ if ($4 > $2) printf "%.1f", ($3 - $1) / 1e3 / ($4 - $2); else print "-" }')
+	fi
 	fails=$(cat "$run"/c/*.res | awk '$3 != 0' | wc -l)
 	local got=$(ls "$run"/c/*.res 2>/dev/null | wc -l)
 	fails=$((fails + n - got))
@@ -752,7 +763,16 @@ tftp_round() { # server N
 	R[$s|${k}_mbs]=$mbs
 	R[$s|${k}_p50]=$p50
 	R[$s|${k}_max]=$max
-	log "  $s N=$n: $mbs MB/s aggregate, completion p50 $p50 s, max $max s (all $n files identical; busy $(cpu_busy "$c0" "$c1"); server ${R[$s|${k}_cpu]} % of a CPU; CPU per block: server ${R[$s|${k}_sus]} us, clients ${R[$s|${k}_cus]} us)"
+	log "  $s N=$n: $mbs MB/s aggregate, completion p50 $p50 s, max $max s (all $n files identical; busy $(cpu_busy "$c0" "$c1"); server ${R[$s|${k}_cpu]} % of a CPU; CPU per block: server ${R[$s|${k}_sus]} us${R[$s|${k}_work]:+ (busy ${R[$s|${k}_work]} us)}, clients ${R[$s|${k}_cus]} us)"
+}
+
+# stormboot's own counters through DPDK telemetry: "busy_ns tx_tftp".
+sb_tel_busy() {
+	echo /stormboot/stats | timeout 5 dpdk-telemetry.py -f "sb-$IF_S" 2>/dev/null |
+		awk '{ b = t = 0
+		       if (match($0, /"busy_ns": [0-9]+/)) b = substr($0, RSTART + 11, RLENGTH - 11)
+		       if (match($0, /"tx_tftp": [0-9]+/)) t = substr($0, RSTART + 11, RLENGTH - 11) }
+		     END { print b + 0, t + 0 }'
 }
 
 # CPU ticks of a process and its reaped children (in.tftpd forks per client).
@@ -848,12 +868,14 @@ tftp_table() {
 		done
 	fi
 	echo "CPU per DATA block in us, server / clients (the server's process, incl. the kernel"
-	echo "work of its sends; the clients' processes, incl. the kernel work of their ACKs):"
+	echo "work of its sends; the clients' processes, incl. the kernel work of their ACKs;"
+	echo "stormboot's process time includes polling; in brackets its busy time per frame, wall"
+	echo "clock from rx burst to tx flush: CPU time on a quiet CPU, more when it is preempted):"
 	for s in $tftp_servers; do
 		[ $s = stormboot ] && [ -z "$sb_bin" ] && continue
 		printf '%-14s' "  $s"
 		for n in $clients_list; do
-			printf ' %22s' "${R[$s|$ph${n}_sus]:--} / ${R[$s|$ph${n}_cus]:--}"
+			printf ' %22s' "${R[$s|$ph${n}_sus]:--}${R[$s|$ph${n}_work]:+ [${R[$s|$ph${n}_work]}]} / ${R[$s|$ph${n}_cus]:--}"
 		done
 		echo
 	done

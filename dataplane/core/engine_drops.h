@@ -22,6 +22,8 @@
 	X(ENG_SESS_FULL, "tftp_sessions_full",                                                     \
 	  "TFTP read request refused: session table or transfer ports exhausted")                  \
 	X(ENG_SESS_UNKNOWN, "tftp_unknown_session",                                                \
-	  "packet to a transfer port that has no session (ended, or never opened)")
+	  "packet to a transfer port that has no session (ended, or never opened)")                \
+	X(ENG_RRQ_DUP, "tftp_rrq_duplicate",                                                       \
+	  "RRQ from a client address/port that already has a session (a retransmission)")
 
 #endif

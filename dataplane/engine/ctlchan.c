@@ -16,11 +16,11 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
 #include "chan.h"
+#include "ctlsnap.h"
 #include "lcore.h"
 #include "log.h"
 #include "sbcfg_json.h"
@@ -33,14 +33,6 @@
 #define ST_UNDURABLE 1 /* status slot: release the ACK, control did not confirm it */
 
 struct eng_ctl *eng_ctl;
-
-/* A published config: a whole engine copy. Retired ones wait for the sessions that use them. */
-struct snap {
-	struct engine e; /* first: &snap->e is what workers see */
-	struct snap *next;
-	uint64_t idle_mask; /* workers seen with no TFTP session open since retirement */
-	bool is_base;	    /* a marker for main()'s engine (not allocated here) */
-};
 
 struct ev_rec {
 	struct chan_lease l;
@@ -55,24 +47,14 @@ struct held {
 	uint64_t rx_tsc, deadline;
 };
 
-enum { JOB_RESTORE = 1, JOB_REVOKE };
-struct job {
-	int type;
-	size_t n;
-	uint32_t ok, failed;
-	struct chan_lease v[];
-};
-
 struct inflight {
 	uint32_t id, first_seq, n; /* first_seq 0: a resend, nothing held on it */
 	struct chan_lease *recs;
 };
 
 struct eng_ctl {
-	struct engine *base;
-	struct engine *published; /* RCU-protected pointer, written by the thread only */
-	struct rte_rcu_qsbr *qs;
-	struct rte_ring *events, *jobs, *jobs_done;
+	struct eng_snaps snaps; /* config snapshots and their RCU state */
+	struct rte_ring *events;
 	pthread_t thread;
 	volatile bool stop;
 	volatile bool connected;
@@ -82,7 +64,6 @@ struct eng_ctl {
 	uint32_t next_seq;
 	uint32_t h_head, h_tail;
 	struct held hold[ENG_CTL_HOLD];
-	bool registered[RTE_MAX_LCORE];
 	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
 	bool dhcp_ready;
 	uint64_t ready_deadline; /* TSC */
@@ -93,8 +74,6 @@ struct eng_ctl {
 	uint32_t fl_head, fl_tail;
 	struct chan_lease *backlog;
 	size_t n_backlog;
-	struct snap *retired;
-	uint64_t snapshots, snapshot_errors, restored;
 };
 
 /* ---------------- worker side (hot path: no locks, no allocation) ---------------- */
@@ -145,78 +124,14 @@ static void release_held(struct eng_ctl *c, struct eng_worker *w, uint64_t tsc)
 	}
 }
 
-struct move_arg {
-	struct lease_pool *to;
-	uint64_t now;
-};
-
-static int move_lease(const struct lease_info *l, void *arg)
-{
-	const struct move_arg *m = arg;
-
-	if (l->state == LEASE_BOUND) /* offers are not carried over: the client asks again */
-		(void)lease_restore(m->to, l, m->now);
-	return 0;
-}
-
-static void run_jobs(struct eng_ctl *c, struct eng_worker *w, uint64_t now_unix)
-{
-	struct job *j;
-
-	while (rte_ring_sc_dequeue(c->jobs, (void **)&j) == 0) {
-		struct lease_pool *p = w->eng->leases;
-
-		for (size_t i = 0; p && i < j->n; i++) {
-			struct lease_info li = {
-				.ip = j->v[i].ip, .state = LEASE_BOUND, .expires = j->v[i].expires};
-			int rc;
-
-			memcpy(li.mac, j->v[i].mac, 6);
-			if (j->type == JOB_RESTORE)
-				rc = lease_restore(p, &li, now_unix);
-			else if (memcmp(li.mac, "\0\0\0\0\0", 6) == 0)
-				rc = -EINVAL;
-			else
-				rc = lease_release(p, li.mac, li.ip, now_unix);
-			if (rc == 0)
-				j->ok++;
-			else
-				j->failed++;
-		}
-		if (j->type == JOB_RESTORE)
-			c->dhcp_ready = true;
-		if (rte_ring_sp_enqueue(c->jobs_done, j) < 0)
-			j->failed |= 0x80000000u; /* leaked rather than freed under a reader */
-	}
-}
-
 struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc)
 {
 	struct eng_ctl *c = eng_ctl;
-	struct engine *n = __atomic_load_n(&c->published, __ATOMIC_ACQUIRE);
+	struct engine *e = eng_snap_adopt(&c->snaps, w, tsc);
 
-	if (unlikely(!c->registered[w->idx])) {
-		rte_rcu_qsbr_thread_register(c->qs, w->idx);
-		rte_rcu_qsbr_thread_online(c->qs, w->idx);
-		c->registered[w->idx] = true;
-	}
-	if (unlikely(n != w->eng)) {
-		/* Worker 0 owns the lease pool: carry bound leases into the new one first. */
-		if (w->idx == 0 && w->eng->leases && n->leases) {
-			struct move_arg m = {n->leases, eng_clock_unix_s(&n->clock, tsc)};
-
-			lease_foreach(w->eng->leases, m.now, move_lease, &m);
-		}
-		w->eng = n;
-	}
-	rte_rcu_qsbr_quiescent(c->qs, w->idx);
-	if (w->idx == 0) {
-		if (unlikely(!rte_ring_empty(c->jobs)))
-			run_jobs(c, w, eng_clock_unix_s(&n->clock, tsc));
-		if (c->h_head != c->h_tail)
-			release_held(c, w, tsc);
-	}
-	return w->eng;
+	if (w->idx == 0 && c->h_head != c->h_tail)
+		release_held(c, w, tsc);
+	return e;
 }
 
 bool eng_ctl_dhcp_ready(struct eng_worker *w)
@@ -225,10 +140,12 @@ bool eng_ctl_dhcp_ready(struct eng_worker *w)
 
 	if (likely(c->dhcp_ready))
 		return true;
-	if (rte_rdtsc() > c->ready_deadline) {
+	if (c->snaps.leases_restored || rte_rdtsc() > c->ready_deadline) {
 		c->dhcp_ready = true;
-		ENG_LOG(WARNING, "control sent no leases within %d ms: serving DHCP without them",
-			ENG_CTL_RESTORE_WAIT_MS);
+		if (!c->snaps.leases_restored)
+			ENG_LOG(WARNING,
+				"control sent no leases within %d ms: serving DHCP without them",
+				ENG_CTL_RESTORE_WAIT_MS);
 		return true;
 	}
 	c->dhcp_deferred++;
@@ -239,16 +156,14 @@ void eng_ctl_worker_exit(struct eng_worker *w)
 {
 	struct eng_ctl *c = eng_ctl;
 
-	if (c == NULL || !c->registered[w->idx])
+	if (c == NULL)
 		return;
 	if (w->idx == 0) /* control will not answer any more: send what is held */
 		while (c->h_head != c->h_tail) {
 			c->acks_undurable++;
 			tx_one(w, &c->hold[c->h_head++ & (ENG_CTL_HOLD - 1)], rte_rdtsc());
 		}
-	rte_rcu_qsbr_thread_offline(c->qs, w->idx);
-	rte_rcu_qsbr_thread_unregister(c->qs, w->idx);
-	c->registered[w->idx] = false;
+	eng_snap_worker_exit(&c->snaps, w);
 }
 
 bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
@@ -307,182 +222,6 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 	return true;
 }
 
-/* ---------------- snapshots (control thread) ---------------- */
-
-static void engine_release(struct engine *e)
-{
-	sbcfg_free(&e->cfg);
-	eng_images_free(&e->images);
-	memset(&e->images, 0, sizeof(e->images));
-	rte_free(e->cat_entries);
-	e->cat_entries = NULL;
-	rte_free(e->lease_mem);
-	e->lease_mem = NULL;
-	e->leases = NULL;
-}
-
-static void snap_free(struct eng_ctl *c, struct engine *e)
-{
-	engine_release(e);
-	if (e != c->base)
-		rte_free(e); /* struct snap starts with its engine */
-}
-
-/* Fields the running dataplane cannot change: they shape ports, queues, XDP maps. */
-static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
-{
-	if (strcmp(a->interface, b->interface))
-		return "interface";
-	if (strcmp(a->dpdk_port, b->dpdk_port))
-		return "dpdk_port";
-	if (strcmp(a->xdp_prog, b->xdp_prog))
-		return "xdp_prog";
-	if (a->queues != b->queues)
-		return "queues";
-	if (a->server_ip != b->server_ip)
-		return "server_ip";
-	if (a->dhcp.mode != b->dhcp.mode)
-		return "dhcp.mode";
-	if (a->tftp.port_lo != b->tftp.port_lo || a->tftp.port_hi != b->tftp.port_hi)
-		return "tftp.transfer_ports";
-	if (a->tftp.max_sessions != b->tftp.max_sessions)
-		return "tftp.max_sessions";
-	return NULL;
-}
-
-static struct snap *snap_build(struct eng_ctl *c, const char *json, size_t len, char *err,
-			       size_t errlen)
-{
-	const struct engine *cur = c->published;
-	int socket = (int)rte_socket_id(), rc;
-	struct snap *s = rte_zmalloc("sb_snap", sizeof(*s), RTE_CACHE_LINE_SIZE);
-	struct engine *e;
-	const char *what;
-
-	if (s == NULL) {
-		snprintf(err, errlen, "out of hugepage memory for a snapshot");
-		return NULL;
-	}
-	e = &s->e;
-	*e = *cur;
-	memset(&e->cfg, 0, sizeof(e->cfg));
-	memset(&e->images, 0, sizeof(e->images));
-	e->cat_entries = NULL;
-	e->lease_mem = NULL;
-	e->leases = NULL;
-	if (sbcfg_load_buffer(json, len, "<control>", &e->cfg, err, errlen) < 0)
-		goto fail;
-	if ((what = immutable_diff(&cur->cfg, &e->cfg)) != NULL) {
-		snprintf(err, errlen, "%s: changing it needs a dataplane restart", what);
-		goto fail;
-	}
-	if (eng_images_load(&e->images, &e->cfg, socket, err, errlen) < 0)
-		goto fail;
-	e->cat_entries = rte_zmalloc_socket(
-		"sb_catalog", (e->images.n ? e->images.n : 1) * sizeof(*e->cat_entries), 0, socket);
-	if (e->cat_entries == NULL)
-		goto nomem;
-	for (size_t i = 0; i < e->images.n; i++) {
-		struct catalog_entry *ce = &e->cat_entries[i];
-
-		snprintf(ce->name, sizeof(ce->name), "%s", e->images.v[i].name);
-		ce->data = e->images.v[i].data;
-		ce->size = e->images.v[i].size;
-		memcpy(ce->sha256, e->images.v[i].sha256, sizeof(ce->sha256));
-	}
-	if ((rc = catalog_init(&e->catalog, e->cat_entries, e->images.n)) < 0) {
-		snprintf(err, errlen, "images: %s (duplicate or invalid name?)", strerror(-rc));
-		goto fail;
-	}
-	if (e->cfg.dhcp.mode == SBCFG_DHCP_FULL) {
-		size_t sz = lease_pool_memsize(&e->cfg.dhcp);
-
-		e->lease_mem = sz ? rte_zmalloc_socket("sb_leases", sz, RTE_CACHE_LINE_SIZE, socket)
-				  : NULL;
-		if (e->lease_mem == NULL)
-			goto nomem;
-		if (!(e->leases = lease_pool_init(e->lease_mem, sz, &e->cfg.dhcp, &rc))) {
-			snprintf(err, errlen, "dhcp: lease pool: %s", strerror(-rc));
-			goto fail;
-		}
-	}
-	if (e->cfg.dhcp.mode != SBCFG_DHCP_OFF &&
-	    (rc = dhcp_server_init(&e->dhcp, &e->cfg, e->leases, e->cfg.server_ip)) < 0) {
-		snprintf(err, errlen, "dhcp: %s", strerror(-rc));
-		goto fail;
-	}
-	e->tftp_cfg = e->cfg.tftp;
-	if (e->tftp_cfg.mtu > cur->tftp_cfg.mtu && cur->tftp_cfg.mtu < cur->cfg.tftp.mtu)
-		e->tftp_cfg.mtu = cur->tftp_cfg.mtu; /* main() clamped it to the port and mbuf */
-	if (e->cfg.server_mac[0] | e->cfg.server_mac[1] | e->cfg.server_mac[2] |
-	    e->cfg.server_mac[3] | e->cfg.server_mac[4] | e->cfg.server_mac[5])
-		memcpy(e->mac, e->cfg.server_mac, 6);
-	else
-		memcpy(e->mac, e->port.mac.addr_bytes, 6);
-	return s;
-nomem:
-	snprintf(err, errlen, "out of hugepage memory for the new config");
-fail:
-	snap_free(c, e);
-	return NULL;
-}
-
-/* Publish s; the old snapshot is retired once no lcore can see it (grace period). */
-static void snap_publish(struct eng_ctl *c, struct snap *s)
-{
-	struct engine *old = c->published;
-	struct snap *r;
-	uint64_t token;
-
-	__atomic_store_n(&c->published, &s->e, __ATOMIC_RELEASE);
-	token = rte_rcu_qsbr_start(c->qs);
-	while (!rte_rcu_qsbr_check(c->qs, token, false)) {
-		if (c->stop || eng_force_quit)
-			return; /* lcores are leaving: leak the old one rather than race */
-		usleep(50);
-	}
-	/* No lcore sees old now, but TFTP sessions opened before the swap read its images. */
-	if (old == c->base) {
-		r = calloc(1, sizeof(*r)); /* stands for main()'s engine, which is not a snap */
-		if (r == NULL)
-			return;
-		r->is_base = true;
-	} else {
-		r = (struct snap *)(void *)old;
-	}
-	r->idle_mask = 0;
-	r->next = c->retired;
-	c->retired = r;
-}
-
-/* Free retired snapshots once every worker was seen with no TFTP session open. */
-static void retire_check(struct eng_ctl *c)
-{
-	const struct engine *b = c->base;
-	uint64_t all = b->n_workers >= 64 ? UINT64_MAX : (1ull << b->n_workers) - 1;
-
-	for (struct snap **p = &c->retired; *p;) {
-		struct snap *r = *p;
-
-		for (unsigned int i = 0; i < b->n_workers && i < 64; i++)
-			if (__atomic_load_n(&b->workers[i]->sess.n_active, __ATOMIC_RELAXED) == 0)
-				r->idle_mask |= 1ull << i;
-		if ((r->idle_mask & all) != all) {
-			p = &r->next;
-			continue;
-		}
-		*p = r->next;
-		ENG_LOG(INFO, "control: retired config %s freed (no transfer reads it any more)",
-			r->is_base ? "(start-up)" : "snapshot");
-		if (r->is_base) {
-			engine_release(c->base);
-			free(r);
-		} else {
-			snap_free(c, &r->e);
-		}
-	}
-}
-
 /* ---------------- requests from control (control thread) ---------------- */
 
 static char *stats_json(struct eng_ctl *c)
@@ -501,12 +240,13 @@ static char *stats_json(struct eng_ctl *c)
 	json_object_set_new(o, "drops", d);
 	json_object_set_new(
 		o, "durability",
-		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "acks_held",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "acks_held",
 			  (json_int_t)c->acks_held, "acks_durable", (json_int_t)c->acks_durable,
 			  "acks_undurable", (json_int_t)c->acks_undurable, "acks_refused",
 			  (json_int_t)c->acks_refused, "events_lost", (json_int_t)c->events_lost,
-			  "snapshots", (json_int_t)c->snapshots, "snapshot_errors",
-			  (json_int_t)c->snapshot_errors, "dhcp_deferred",
+			  "snapshots", (json_int_t)c->snaps.applied, "snapshot_errors",
+			  (json_int_t)c->snaps.refused, "snapshots_freed",
+			  (json_int_t)c->snaps.freed, "dhcp_deferred",
 			  (json_int_t)c->dhcp_deferred));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -560,51 +300,23 @@ static void reply_json(struct eng_ctl *c, const struct chan_msg *m, char *s)
 	free(s);
 }
 
-static int job_post(struct eng_ctl *c, int type, const void *recs, size_t n)
-{
-	struct job *j = malloc(sizeof(*j) + n * sizeof(struct chan_lease));
-
-	if (j == NULL)
-		return -ENOMEM;
-	j->type = type;
-	j->n = n;
-	j->ok = j->failed = 0;
-	memcpy(j->v, recs, n * sizeof(struct chan_lease));
-	if (rte_ring_mp_enqueue(c->jobs, j) < 0) {
-		free(j);
-		return -ENOBUFS;
-	}
-	return 0;
-}
-
 static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 {
 	char err[SBCFG_ERR_MAX];
-	struct sbcfg probe;
-	struct snap *s;
+	const struct engine *e;
+	int rc;
 
-	/* The same config as the running one (e.g. the file both were started with). */
-	if (sbcfg_load_buffer((const char *)m->payload, m->hdr.len, "<control>", &probe, err,
-			      sizeof(err)) == 0) {
-		bool same = sbcfg_equal(&probe, &c->published->cfg);
-
-		sbcfg_free(&probe);
-		if (same) {
-			chan_client_reply(c->c, m->hdr.type, m->hdr.id, 0, NULL, 0);
-			return;
-		}
-	}
-	s = snap_build(c, (const char *)m->payload, m->hdr.len, err, sizeof(err));
-	if (s == NULL) {
-		c->snapshot_errors++;
+	rc = eng_snap_apply(&c->snaps, (const char *)m->payload, m->hdr.len, err, sizeof(err));
+	if (rc < 0) {
 		ENG_LOG(ERR, "control: config generation %u refused: %s", m->hdr.id, err);
-		chan_client_reply(c->c, m->hdr.type, m->hdr.id, -EINVAL, err, strlen(err));
+		chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, err, strlen(err));
 		return;
 	}
-	snap_publish(c, s);
-	c->snapshots++;
-	ENG_LOG(INFO, "control: config generation %u applied (%zu images, %zu reservations)",
-		m->hdr.id, s->e.images.n, s->e.cfg.dhcp.n_reservations);
+	e = c->snaps.published;
+	if (rc == 0)
+		ENG_LOG(INFO,
+			"control: config generation %u applied (%zu images, %zu reservations)",
+			m->hdr.id, e->images.n, e->cfg.dhcp.n_reservations);
 	chan_client_reply(c->c, m->hdr.type, m->hdr.id, 0, NULL, 0);
 }
 
@@ -671,9 +383,8 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 	case CHAN_MSG_LEASES_SNAPSHOT:
 	case CHAN_MSG_LEASE_REVOKE: {
 		size_t n = m->hdr.len / sizeof(struct chan_lease);
-		int rc =
-			job_post(c, m->hdr.type == CHAN_MSG_LEASE_REVOKE ? JOB_REVOKE : JOB_RESTORE,
-				 m->payload, n);
+		int rc = eng_snap_post_leases(&c->snaps, m->hdr.type == CHAN_MSG_LEASE_REVOKE,
+					      (const struct chan_lease *)m->payload, n);
 		chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, NULL, 0);
 		if (m->hdr.type == CHAN_MSG_LEASES_SNAPSHOT)
 			ENG_LOG(INFO, "control: restoring %zu leases", n);
@@ -768,19 +479,12 @@ static void *ctl_thread(void *arg)
 
 	while (!c->stop && !eng_force_quit) {
 		struct chan_msg m;
-		struct job *j;
 		int fd;
 
 		while (chan_client_poll(c->c, mono_ms(), &m) == 1)
 			handle_msg(c, &m);
 		pump_events(c);
-		while (rte_ring_sc_dequeue(c->jobs_done, (void **)&j) == 0) {
-			if (j->type == JOB_RESTORE)
-				ENG_LOG(INFO, "control: %u leases restored, %u refused", j->ok,
-					j->failed);
-			free(j);
-		}
-		retire_check(c);
+		eng_snap_retire(&c->snaps);
 		/* 1 ms: the group-commit window for events, and the wake-up for anything. */
 		fd = chan_client_fd(c->c);
 		if (fd >= 0) {
@@ -796,24 +500,18 @@ static void *ctl_thread(void *arg)
 int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen)
 {
 	struct eng_ctl *c = rte_zmalloc("sb_ctl", sizeof(*c), RTE_CACHE_LINE_SIZE);
-	size_t qsz = rte_rcu_qsbr_get_memsize(e->n_workers);
 	char hello[128];
 	int rc;
 
 	if (c == NULL)
 		goto nomem;
-	c->base = c->published = e;
 	c->ready_deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ENG_CTL_RESTORE_WAIT_MS;
-	c->qs = rte_zmalloc("sb_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	c->backlog = malloc(BACKLOG_MAX * sizeof(*c->backlog));
-	if (c->qs == NULL || c->backlog == NULL || rte_rcu_qsbr_init(c->qs, e->n_workers) < 0)
+	if (c->backlog == NULL || eng_snap_init(&c->snaps, e) < 0)
 		goto nomem;
 	c->events = rte_ring_create_elem("sb_ctl_events", sizeof(struct ev_rec), EV_RING,
 					 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	c->jobs = rte_ring_create("sb_ctl_jobs", 64, (int)rte_socket_id(), RING_F_SC_DEQ);
-	c->jobs_done = rte_ring_create("sb_ctl_done", 64, (int)rte_socket_id(),
-				       RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (!c->events || !c->jobs || !c->jobs_done)
+	if (c->events == NULL)
 		goto nomem;
 	snprintf(hello, sizeof(hello), "{\"pid\": %ld, \"version\": \"0.1.0\", \"workers\": %u}",
 		 (long)getpid(), e->n_workers);
@@ -841,29 +539,16 @@ void eng_ctl_stop(struct engine *e)
 
 	if (c == NULL)
 		return;
+	RTE_SET_USED(e); /* eng_snap_fini hands the published contents to the base engine */
+	c->snaps.stopping = true;
 	c->stop = true;
 	pthread_join(c->thread, NULL);
 	chan_client_free(c->c);
-	while (c->retired) { /* the lcores are gone: nothing reads these any more */
-		struct snap *r = c->retired;
-
-		c->retired = r->next;
-		if (r->is_base) {
-			engine_release(c->base);
-			free(r);
-		} else {
-			snap_free(c, &r->e);
-		}
-	}
-	/* main() frees its own engine's contents; a published snapshot is ours. */
-	if (c->published != c->base) {
-		struct engine *p = c->published;
-
-		e->cfg = p->cfg; /* hand ownership back so main()'s cleanup frees it once */
-		e->images = p->images;
-		e->cat_entries = p->cat_entries;
-		e->lease_mem = p->lease_mem;
-		rte_free(p);
-	}
+	eng_snap_fini(&c->snaps);
+	for (; c->fl_head != c->fl_tail; c->fl_head++)
+		free(c->fl[c->fl_head % INFLIGHT_MAX].recs);
+	rte_ring_free(c->events);
+	free(c->backlog);
 	eng_ctl = NULL;
+	rte_free(c);
 }

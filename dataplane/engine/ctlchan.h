@@ -3,11 +3,10 @@
  * ctlchan.h - the dataplane's end of the control channel (control/chan.h, docs/CONTROL.md).
  *
  * A control thread (rte_ctrl_thread_create, never an lcore) runs the non-blocking channel
- * client: HELLO, CONFIG_SNAPSHOT (parsed, images loaded, catalog/lease pool/DHCP server
- * built off the hot path, then published as a whole struct engine copy with RCU:
- * rte_rcu_qsbr, each lcore reports a quiescent state once per loop), LEASES_SNAPSHOT and
- * LEASE_REVOKE (handed to worker 0, the lease pool's only writer, through a ring), and the
- * STATS/SESSIONS/LATENCY requests (answered from the per-lcore counters).
+ * client: HELLO; CONFIG_SNAPSHOT, LEASES_SNAPSHOT and LEASE_REVOKE (applied through
+ * ctlsnap.h: a whole engine copy published with RCU, leases handed to worker 0); the
+ * STATS/SESSIONS/LATENCY requests (answered from the per-lcore counters); and the lease
+ * events below.
  *
  * Durability: worker 0 hands every BOUND/RELEASED/DECLINED lease to the thread through a
  * ring and HOLDS the built ACK frame in a small FIFO keyed by an event sequence number;
@@ -49,9 +48,9 @@ void eng_ctl_stop(struct engine *e);
 
 /*
  * Once per poll-loop iteration of every worker, outside any packet handling: adopt a newly
- * published snapshot (worker 0 moves its leases into the new pool first), report the
- * quiescent state, and on worker 0 run control's lease jobs and send the ACKs that became
- * durable. Returns the engine the worker must use from now on (also in w->eng).
+ * published snapshot and report the quiescent state (eng_snap_adopt), and on worker 0
+ * send the ACKs that became durable. Returns the engine the worker must use from now on
+ * (also in w->eng).
  */
 struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc);
 

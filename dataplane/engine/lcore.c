@@ -358,6 +358,15 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 			tftp_send_error(w, u, TFTP_PORT, code, msg, rx_tsc);
 		goto done;
 	}
+	/*
+	 * A client resends its RRQ when the first answer is late (RFC 1350 2). The session
+	 * it opened resends its packet on its own timer; a second session would answer from
+	 * a second port, and the client, already talking to the first, would abort.
+	 */
+	if (eng_sessions_by_client(&w->sess, u->src_ip, u->src_port) != NULL) {
+		w->st->drops[SB_DROP_ENG_RRQ_DUP]++;
+		goto done;
+	}
 	s = eng_sessions_open(&w->sess, u->src_ip, u->src_port);
 	if (s == NULL) {
 		w->st->drops[SB_DROP_ENG_SESS_FULL]++;
@@ -527,7 +536,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
  * no added latency. SB_IDLE_SPIN_US in the environment overrides the spin time
  * (-1: never sleep, pure busy polling as on an isolated core).
  */
-#define ENG_IDLE_SPIN_US 200
+#define ENG_IDLE_SPIN_US 1000
 
 static int64_t idle_spin_us(void)
 {

@@ -8,10 +8,73 @@
 
 #include <rte_ethdev.h>
 
+#include "log.h"
 #include "port.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
+#endif
+
+#ifdef SB_HAVE_XDP_CTL
+#include <net/if.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#define XDP_PROG_NAME "sb_xdp_steer" /* bpf/stormboot_xdp.c, as the kernel names it */
+
+/*
+ * A dataplane killed with -9 leaves its XDP program on the interface, and net_af_xdp
+ * refuses to attach ours over it (XDP_FLAGS_UPDATE_IF_NOEXIST: EBUSY). Before the queues
+ * are set up, detach a program that is ours by name; anyone else's stays (and the start
+ * then fails with the PMD's message). The detach names the program it expects
+ * (XDP_FLAGS_REPLACE), so one attached in between is never removed.
+ */
+static void xdp_detach_stale(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info), id, mode;
+	char ifname[IF_NAMESIZE] = "?";
+	int fd, rc;
+
+	if (ifindex == 0 || bpf_xdp_query((int)ifindex, 0, &q) < 0)
+		return;
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_DRV:
+		id = q.drv_prog_id, mode = XDP_FLAGS_DRV_MODE;
+		break;
+	case XDP_ATTACHED_SKB:
+		id = q.skb_prog_id, mode = XDP_FLAGS_SKB_MODE;
+		break;
+	default: /* none, hardware offload, or several at once: not ours to touch */
+		return;
+	}
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return;
+	memset(&info, 0, sizeof(info));
+	(void)if_indextoname(ifindex, ifname);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0 || strcmp(info.name, XDP_PROG_NAME)) {
+		close(fd);
+		return;
+	}
+	a.old_prog_fd = fd;
+	rc = bpf_xdp_detach((int)ifindex, mode | XDP_FLAGS_REPLACE, &a);
+	close(fd);
+	if (rc < 0)
+		ENG_LOG(WARNING,
+			"%s: stale XDP program %s (id %u) left by an earlier run: detach: %s",
+			ifname, info.name, id, strerror(-rc));
+	else
+		ENG_LOG(WARNING,
+			"%s: detached stale XDP program %s (id %u) left by an earlier run "
+			"(killed without cleanup?)",
+			ifname, info.name, id);
+}
 #endif
 
 /*
@@ -98,6 +161,10 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 		return -EINVAL;
 	}
 	p->n_queues = n_queues;
+#ifdef SB_HAVE_XDP_CTL
+	if (p->kernel_behind)
+		xdp_detach_stale(info.if_index);
+#endif
 
 	memset(&conf, 0, sizeof(conf));
 	if (n_queues > 1 && info.flow_type_rss_offloads) {

@@ -29,7 +29,7 @@ int eng_sessions_create(struct eng_sessions *t, unsigned int lcore, int socket, 
 
 	snprintf(name, sizeof(name), "sb_sess_%u", lcore);
 	hp.name = name;
-	hp.entries = cap < 8 ? 8 : cap; /* rte_hash minimum */
+	hp.entries = cap < 4 ? 8 : 2 * cap; /* two keys per session; rte_hash minimum 8 */
 	hp.key_len = sizeof(struct eng_sess_key);
 	hp.hash_func = rte_hash_crc;
 	hp.socket_id = socket;
@@ -73,6 +73,7 @@ void eng_sessions_destroy(struct eng_sessions *t)
 
 struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip, uint16_t client_port)
 {
+	struct eng_sess_key ck;
 	struct eng_sess *s;
 	uint32_t slot;
 	uint16_t port;
@@ -86,6 +87,12 @@ struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip, u
 		.client_ip = client_ip, .client_port = client_port, .server_port = port};
 	if (rte_hash_add_key_data(t->hash, &s->key, s) < 0)
 		return NULL;
+	ck = s->key;
+	ck.server_port = 0; /* the by-client key, see eng_sessions_by_client() */
+	if (rte_hash_add_key_data(t->hash, &ck, s) < 0) {
+		rte_hash_del_key(t->hash, &s->key);
+		return NULL;
+	}
 	t->ports_head = (t->ports_head + 1) % t->n_ports;
 	t->n_free_ports--;
 	t->n_free_slots--;
@@ -109,6 +116,12 @@ struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t clie
 	return data;
 }
 
+struct eng_sess *eng_sessions_by_client(const struct eng_sessions *t, uint32_t client_ip,
+					uint16_t client_port)
+{
+	return eng_sessions_lookup(t, client_ip, client_port, 0);
+}
+
 struct eng_sess *eng_sessions_by_port(const struct eng_sessions *t, uint16_t server_port)
 {
 	uint32_t slot;
@@ -122,12 +135,17 @@ struct eng_sess *eng_sessions_by_port(const struct eng_sessions *t, uint16_t ser
 void eng_sessions_close(struct eng_sessions *t, struct eng_sess *s)
 {
 	uint16_t port = s->key.server_port;
+	struct eng_sess_key ck = s->key;
+	void *data;
 
 	if (!s->open)
 		return;
 	rte_timer_stop(&s->timer);
 	s->armed_ms = 0;
 	rte_hash_del_key(t->hash, &s->key);
+	ck.server_port = 0;
+	if (rte_hash_lookup_data(t->hash, &ck, &data) >= 0 && data == s)
+		rte_hash_del_key(t->hash, &ck);
 	t->port_slot[port - t->port_lo] = UINT32_MAX;
 	t->free_ports[(t->ports_head + t->n_free_ports) % t->n_ports] = port;
 	t->n_free_ports++;

@@ -79,6 +79,14 @@ struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip,
 struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t client_ip,
 				     uint16_t client_port, uint16_t server_port);
 
+/*
+ * The open session of client ip:port, whatever its transfer port, or NULL.
+ * Each session is also in the hash under {client ip, client port, 0} (0 is
+ * never a transfer port), so a retransmitted RRQ finds the session it opened.
+ */
+struct eng_sess *eng_sessions_by_client(const struct eng_sessions *t, uint32_t client_ip,
+					uint16_t client_port);
+
 /* The session holding server_port (whoever the client), or NULL. */
 struct eng_sess *eng_sessions_by_port(const struct eng_sessions *t, uint16_t server_port);
 

@@ -8,6 +8,9 @@
 # chaddr/yiaddr read back with tshark) must still be leased to that MAC in
 # `stormbootctl lease-list --json` at the end, and no address may be held by two MACs.
 #
+# The restarted dataplane finds the XDP program the killed one left on the interface and
+# detaches it itself (dataplane/engine/port.c), with a WARNING naming it.
+#
 # Usage (root): BUILD_DIR=build tests/control/ctl-kill9.sh     (SB_PREFIX default "ctl")
 set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-ctl}
@@ -67,10 +70,13 @@ PERF=$!
 sleep $((SECS / 4))
 sb_log "kill -9 dataplane (acks so far: $("$CTL" --json status | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["leases"]["bound"])'))"
 kill9 dataplane
-# kill -9 leaves our XDP program on the interface; the restarted dataplane loads its own
-sb_in "$SB_NS_SRV" ip link set dev "$SB_IF_SRV" xdp off || true
+# kill -9 leaves our XDP program on the interface: the restarted dataplane detaches it
+sb_check "kill -9 left the XDP program on $SB_IF_SRV" \
+	sh -c "ip -n '$SB_NS_SRV' link show dev '$SB_IF_SRV' | grep -q 'prog/xdp'"
 sleep 1
 dpl_start
+sb_check "the restarted dataplane detached the stale XDP program (WARNING naming it)" \
+	grep -q "detached stale XDP program sb_xdp_steer" "$SB_RUN/dataplane.log"
 sleep $((SECS / 4))
 sb_log "kill -9 control"
 kill9 control

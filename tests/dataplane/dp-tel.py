@@ -20,14 +20,15 @@ import sys
 def query(prefix, cmd):
     path = os.path.join("/var/run/dpdk", prefix, "dpdk_telemetry.v2")
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-        s.settimeout(5)
+        s.settimeout(20)
         s.connect(path)
         hello = json.loads(s.recv(16384).decode())
         s.send(cmd.encode())
         answer = json.loads(s.recv(hello.get("max_output_len", 16384)).decode())
-    if cmd not in answer or answer[cmd] is None:
+    key = cmd.split(",")[0]  # "/ethdev/stats,0" answers under "/ethdev/stats"
+    if key not in answer or answer[key] is None:
         raise KeyError(cmd)
-    return answer[cmd]
+    return answer[key]
 
 
 def main(argv):

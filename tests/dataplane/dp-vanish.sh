@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # dp-vanish.sh - TFTP clients that disappear mid-transfer leave no session behind.
-# Config: timeout_ms 400, retries 3. Three clients vanish:
+# Config: timeout_ms 1000, retries 3. Three clients vanish:
 #   A. dp-vanish.py (plain RRQ) ACKs blocks 1-3 and goes silent after DATA 4;
 #   B. dp-vanish.py (RRQ with blksize/windowsize) never acknowledges the OACK;
 #   C. curl, killed with SIGKILL in the middle of a 32 MiB download (its RFC 2349
@@ -20,7 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 dp_init
 sb_need_cmd curl
 
-TIMEOUT_MS=400
+TIMEOUT_MS=1000
 RETRIES=3
 GIVE_UP_S=$(((TIMEOUT_MS * (RETRIES + 1)) / 1000 + 1)) # last send + retries timeouts, rounded up
 dp_image img1m.bin 1048576

@@ -5,7 +5,8 @@
 # the lab, and pass only when the VM's serial console shows the marker that the
 # booted Linux prints with the VM's own MAC.
 #
-# Usage (root): tests/vm/boot-vm.sh {bios|uefi} [--proxy] [--keep] [--timeout SECS]
+# Usage (root): tests/vm/boot-vm.sh {bios|uefi} [--proxy] [--http] [--console] [--keep]
+#                                   [--timeout SECS] [--script-url URL]
 #
 #   bios   SeaBIOS + Debian's iPXE option ROM on a virtio NIC -> DHCP -> TFTP
 #          pxelinux.0 -> ldlinux.c32, pxelinux.cfg/default -> vmlinuz + initrd.gz
@@ -15,15 +16,24 @@
 #   --proxy  dnsmasq (no PXE options) hands out the addresses from a host of its
 #          own on the VM's L2 segment; stormboot runs with dhcp mode "proxy" and
 #          answers only with boot information (ports 67 and 4011)
+#   --http   (uefi) HTTP boot after the firmware: stormboot-control runs beside
+#          the dataplane with "http" in the same config; the iPXE script is a
+#          template registered through the control API (template-add) and
+#          fetched as http://198.18.0.1:8080/ipxe/boot.ipxe?mac=${mac}, rendered
+#          for the VM; kernel and initrd come over HTTP (ipxe.efi still over TFTP)
+#   --console  show the VM's serial console live, each line with the seconds
+#          since power-on (the demo)
 #   --keep   leave the lab up after the run (tear down: SB_PREFIX=vm tests/lab/lab.sh down)
-#   --timeout  seconds from power-on to marker (default 300; TCG is slow)
+#   --timeout  seconds from power-on to marker (default 420: TCG is slow, and a
+#          loaded 2-core host makes a lock-step TFTP of the kernel take minutes)
+#   --script-url URL  give iPXE this script (uefi) instead of "boot.ipxe" over TFTP
 #
 # Environment: BUILD_DIR (build tree with stormboot-dataplane; default
 # SOURCE_DIR/build), SB_PREFIX (default vm), SB_VM_CACHE (assets, see
 # build-assets.sh), SB_VM_SCRIPT_URL (optional: give iPXE this URL as its
 # script instead of boot.ipxe over TFTP, e.g. http://198.18.0.1/boot.ipxe once
 # stormboot serves HTTP; the script's names are relative, so kernel and initrd
-# then come over HTTP too).
+# then come over HTTP too), SB_VM_UDP_CSUM (config udp_checksum, default accept).
 #
 # Topology (addresses only from 198.18.0.0/15):
 #
@@ -35,9 +45,14 @@
 #
 # SB_VM_PCAP=1 also records the VM's segment to $SB_RUN/TAG.pcap (tcpdump).
 #
-# Prints the boot timing (power-on to first kernel line, to marker) and a line
-#   TIMING mode=MODE dhcp=full|proxy kernel_s=S marker_s=S
-# for perf scripts. Exit 0 only with the marker; QEMU, dnsmasq and the
+# Prints the boot timing: seconds from power-on (QEMU start) to each milestone
+# seen on the console, and to the marker, also as one line for perf scripts:
+#   TIMING tag=vm-uefi mode=uefi dhcp=full kernel_via=tftp pxe_start_s=9.8 ...
+#          ipxe_dhcp_s=34.2 script_s=34.2 kernel_s=36.3 marker_s=42.1
+# (pxe_rom/pxe_start: firmware PXE starts; pxe_dhcp: its lease; nbp: NBP
+# loaded; ipxe: iPXE starts; ipxe_dhcp: iPXE configured (includes its IPv6
+# router-solicitation wait); script: iPXE runs the script; kernel: Linux prints
+# its first line). Exit 0 only with the marker; QEMU, dnsmasq and the
 # dataplane are stopped by their PIDs on every exit path.
 set -euo pipefail
 export LC_ALL=C # byte lengths when following the console
@@ -50,16 +65,19 @@ export SB_PREFIX=${SB_PREFIX:-vm}
 LAB=$SOURCE_DIR/tests/lab/lab.sh
 P=$SB_PREFIX
 
-usage() { sed -n '8,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '8,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 MODE=${1:-}
 case $MODE in bios | uefi) shift ;; *) usage ;; esac
-PROXY=0 KEEP=0 TIMEOUT=${SB_VM_TIMEOUT:-300}
+PROXY=0 HTTP=0 KEEP=0 CONSOLE=0 TIMEOUT=${SB_VM_TIMEOUT:-420}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--proxy) PROXY=1 ;;
+	--http) HTTP=1 ;;
 	--keep) KEEP=1 ;;
+	--console) CONSOLE=1 ;;
 	--timeout) TIMEOUT=$2; shift ;;
+	--script-url) SB_VM_SCRIPT_URL=$2; shift ;;
 	*) usage ;;
 	esac
 	shift
@@ -68,12 +86,16 @@ done
 sb_need_root
 sb_need_cmd ip qemu-system-x86_64 timeout
 [ $PROXY = 0 ] || sb_need_cmd dnsmasq
+[ $HTTP = 0 ] || [ $MODE = uefi ] || sb_fail "--http is for uefi (the BIOS path is pxelinux over TFTP)"
 DP=$BUILD_DIR/dataplane/engine/stormboot-dataplane
+CTLD=$BUILD_DIR/control/stormboot-control
+CTL=$BUILD_DIR/control/stormbootctl
+[ $HTTP = 0 ] || [ -x "$CTLD" ] || sb_fail "no stormboot-control at $CTLD"
 XDP=$BUILD_DIR/bpf/stormboot_xdp.o
 [ -x "$DP" ] || sb_fail "no dataplane at $DP (build first, or set BUILD_DIR)"
 [ -r "$XDP" ] || sb_fail "no XDP object at $XDP"
 
-NS_DHCP=${P}dhcp
+NS_DHCP=${P}dhcp IF_D0=${P}d0 IF_DC=${P}dc
 IF_TAP=${P}tap IF_VBR=${P}vbr
 SRV=198.18.0.1 DHCP_ADDR=198.18.0.2
 case $MODE in
@@ -81,10 +103,20 @@ bios) VM_MAC=52:54:00:5b:00:01 ;;
 uefi) VM_MAC=52:54:00:5b:00:02 ;;
 esac
 [ $PROXY = 1 ] && VM_MAC=${VM_MAC%:*}:1${VM_MAC##*:0}
-TAG=vm-$MODE$([ $PROXY = 1 ] && echo -proxy || true)
+TAG=vm-$MODE
+[ $PROXY = 0 ] || TAG=$TAG-proxy
+[ $HTTP = 0 ] || TAG=$TAG-http
+[ $HTTP = 0 ] || VM_MAC=${VM_MAC%:*}:2${VM_MAC: -1}
 
-WORK=$(mktemp -d /tmp/sb-$TAG.XXXXXX)
+WORK=$(mktemp -d "/tmp/sb-$TAG.XXXXXX")
 chmod 755 "$WORK"
+
+del_dhcp_ns() { # the proxy test's extra host, and anything left running in it
+	local p
+	ip netns list | awk '{print $1}' | grep -qx "$NS_DHCP" || return 0
+	for p in $(ip netns pids "$NS_DHCP" 2>/dev/null); do sb_kill_pid "$p" 3; done
+	ip netns del "$NS_DHCP"
+}
 
 cleanup() {
 	local rc=$?
@@ -92,18 +124,19 @@ cleanup() {
 	sb_stop qemu 3
 	sb_stop tcpdump 3
 	sb_stop dnsmasq 3
+	sb_stop control 5
 	sb_stop dataplane 10
 	if [ $rc != 0 ]; then
 		echo "--- $TAG failed; last lines of the logs (all in $WORK, $SB_RUN):" >&2
 		for f in "$WORK/timeline.log" "$SB_RUN/qemu.log" "$SB_RUN/dataplane.log" \
-			"$WORK/dnsmasq.log"; do
+			"$WORK/dnsmasq.log" "$SB_RUN/control.log"; do
 			[ -s "$f" ] || continue
 			echo "--- $f" >&2
 			tail -n 25 "$f" | tr -d '\r' | cut -c1-200 >&2
 		done
 	fi
 	if [ $KEEP = 0 ]; then
-		ip netns list | awk '{print $1}' | grep -qx "$NS_DHCP" && ip netns del "$NS_DHCP"
+		del_dhcp_ns
 		"$LAB" down >/dev/null 2>&1
 		[ $rc = 0 ] && rm -rf "$WORK"
 	fi
@@ -115,9 +148,11 @@ trap 'exit 130' INT TERM
 ASSETS=$("$HERE/build-assets.sh")
 
 # --- lab: the standard veth pair, then the VM's side of it
-ip netns list | awk '{print $1}' | grep -qx "$NS_DHCP" && ip netns del "$NS_DHCP"
+del_dhcp_ns
 "$LAB" up >/dev/null
 eval "$("$LAB" env)"
+# logs of processes this run may not start (lab.sh keeps logs across runs)
+rm -f "$SB_RUN/control.log" "$SB_RUN/dnsmasq.log" "$SB_RUN/tcpdump.log"
 NS_CLI=$SB_NS_CLI
 sb_in "$NS_CLI" ip link add "$IF_VBR" type bridge stp_state 0 forward_delay 0
 sb_in "$NS_CLI" ip link set "$SB_IF_CLI" master "$IF_VBR"
@@ -127,16 +162,25 @@ sb_in "$NS_CLI" ip link set "$IF_VBR" up
 if [ $PROXY = 1 ]; then
 	ip netns add "$NS_DHCP"
 	sb_in "$NS_DHCP" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	ip link add ${P}d0 netns "$NS_DHCP" type veth peer name ${P}dc netns "$NS_CLI"
-	sb_in "$NS_CLI" ip link set ${P}dc master "$IF_VBR" up
+	ip link add "$IF_D0" netns "$NS_DHCP" type veth peer name "$IF_DC" netns "$NS_CLI"
+	sb_in "$NS_CLI" ip link set "$IF_DC" master "$IF_VBR" up
 	sb_in "$NS_DHCP" ip link set lo up
-	sb_in "$NS_DHCP" ip link set ${P}d0 address 02:5b:00:00:03:01
-	sb_in "$NS_DHCP" ip addr add $DHCP_ADDR/24 dev ${P}d0
-	sb_in "$NS_DHCP" ip link set ${P}d0 up
+	sb_in "$NS_DHCP" ip link set "$IF_D0" address 02:5b:00:00:03:01
+	sb_in "$NS_DHCP" ip addr add $DHCP_ADDR/24 dev "$IF_D0"
+	sb_in "$NS_DHCP" ip link set "$IF_D0" up
 fi
 
 # --- stormboot config
-script=${SB_VM_SCRIPT_URL:-boot.ipxe}
+HTTP_BASE=http://$SRV:8080
+if [ $HTTP = 1 ]; then
+	# iPXE expands its own settings in the boot file name: ${mac} is its MAC
+	ipxe_mac='${mac}'
+	script=${SB_VM_SCRIPT_URL:-$HTTP_BASE/ipxe/boot.ipxe?mac=$ipxe_mac}
+else
+	script=${SB_VM_SCRIPT_URL:-boot.ipxe}
+fi
+http_cfg=""
+[ $HTTP = 0 ] || http_cfg="\"http\": { \"listen\": \"$SRV:8080\" },"
 if [ $MODE = bios ]; then
 	# The BIOS VM's iPXE ROM sends user class "iPXE" in its first DHCP: without
 	# an ipxe_script it gets the BIOS boot file (pxelinux.0), as in the issue.
@@ -160,11 +204,13 @@ cat >"$WORK/stormboot.json" <<EOF
 {
   "interface": "$SB_IF_SRV",
   "server_ip": "$SRV",
+  "udp_checksum": "${SB_VM_UDP_CSUM:-accept}",
   "dhcp": {
     "mode": "$dhcp_mode",
     "boot": { $boot },
     "subnets": [ $subnet ]
   },
+  $http_cfg
   "tftp": { "transfer_ports": { "first": 50000, "last": 50999 } },
   "images": [
     $images
@@ -175,7 +221,7 @@ EOF
 # --- dataplane: own CPU when there are two, debug log (one line per reply/session)
 cpu=$(($(nproc) > 1 ? 1 : 0))
 sb_start dataplane "$SB_NS_SRV" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' \
-	sh "$DP" -l "$cpu" --in-memory --file-prefix=sb-$SB_IF_SRV --no-pci \
+	sh "$DP" -l "$cpu" --in-memory "--file-prefix=sb-$SB_IF_SRV" --no-pci \
 	--vdev "net_af_xdp0,iface=$SB_IF_SRV,start_queue=0,queue_count=1,xdp_prog=$XDP" \
 	--log-level=stormboot:debug -- -c "$WORK/stormboot.json"
 sb_wait_for 60 grep -q 'stormboot: serving' "$SB_RUN/dataplane.log" ||
@@ -185,7 +231,7 @@ sb_alive dataplane || sb_fail "dataplane exited"
 if [ $PROXY = 1 ]; then
 	cat >"$WORK/dnsmasq.conf" <<-EOF
 	port=0
-	interface=${P}d0
+	interface=$IF_D0
 	bind-interfaces
 	user=root
 	no-ping
@@ -198,6 +244,26 @@ if [ $PROXY = 1 ]; then
 	sb_start dnsmasq "$NS_DHCP" dnsmasq -k --conf-file="$WORK/dnsmasq.conf"
 	sb_wait_for 10 grep -q 'DHCP, IP range' "$WORK/dnsmasq.log" ||
 		sb_fail "dnsmasq did not start"
+fi
+if [ $HTTP = 1 ]; then
+	# HTTP boot lives in stormboot-control, on the kernel's TCP path beside the
+	# dataplane (which runs standalone with the same config)
+	mkdir -p "$WORK/state"
+	sb_start control "$SB_NS_SRV" "$CTLD" -c "$WORK/stormboot.json" -s "$WORK/ctl.sock" \
+		-p "$WORK/dp.sock" -d "$WORK/state" -f
+	sb_wait_for 20 test -S "$WORK/ctl.sock" || sb_fail "stormboot-control did not start"
+	cat >"$WORK/boot.tmpl" <<-'EOF'
+	#!ipxe
+	# rendered by stormboot-control for one client: ${mac} ${ip} ${server}
+	echo stormboot: ${mac} ${ip} script from ${base_url} (template, HTTP)
+	kernel ${base_url}/vmlinuz initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp}
+	initrd ${base_url}/initrd.gz
+	boot
+	EOF
+	req=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"command": "template-add",
+		"arguments": {"name": "boot.ipxe", "text": open(sys.argv[1]).read()}}))' "$WORK/boot.tmpl")
+	"$CTL" -s "$WORK/ctl.sock" raw "$req" >"$WORK/template-add.out" 2>&1 ||
+		sb_fail "template-add: $(cat "$WORK/template-add.out")"
 fi
 if [ "${SB_VM_PCAP:-0}" = 1 ]; then
 	# every frame on the VM's segment, for a look with tshark afterwards
@@ -214,7 +280,7 @@ if [ $MODE = bios ]; then
 	# port. The NIC keeps QEMU's default ROM, efi-virtio.rom from Debian's
 	# ipxe-qemu (with QEMU 7.2 an explicit romfile= of the same file is not run
 	# by SeaBIOS here).
-	qemu+=(-machine pc,graphics=off -boot n
+	qemu+=(-machine "pc,graphics=off" -boot n
 		-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,bootindex=1")
 else
 	code=/usr/share/OVMF/OVMF_CODE.fd vars=/usr/share/OVMF/OVMF_VARS.fd
@@ -265,6 +331,7 @@ follow() {
 	complete=$(printf '%s\n' "$complete" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g')
 	ts=$(secs "$now")
 	printf '%s\n' "$complete" | sed "s/^/[$(printf '%6s' "$ts")] /" >>"$TL"
+	[ $CONSOLE = 0 ] || printf '%s\n' "$complete" | sed "s/^/[$(printf '%6s' "$ts")] /" | cut -c1-160
 	for m in "${milestones[@]}"; do
 		k=${m%%:*}
 		[ -n "${seen[$k]:-}" ] && continue
@@ -311,11 +378,60 @@ sb_stop dataplane 10
 line=""
 for k in "${order[@]}"; do line="$line $k=$(secs "${seen[$k]}")s"; done
 sb_log "$TAG: milestones on the serial console (s after power-on):$line marker=$(secs "$t_marker")s"
-echo "TIMING mode=$MODE dhcp=$dhcp_mode kernel_s=$(secs "${seen[kernel]:-0}") marker_s=$(secs "$t_marker")"
 grep -E '^ *(rx_|tx_|dhcp_|tftp_|drop_)[a-z_]* *[:=]? *[1-9]' "$SB_RUN/dataplane.log" | head -40 >&2 || true
-if [ $PROXY = 1 ]; then
-	grep -Ec 'DHCPACK\(' "$WORK/dnsmasq.log" | sed 's/^/dnsmasq ACKs: /' >&2 || true
-	grep -q "DHCPACK(${P}d0) 198.18.0.1[0-9][0-9] $VM_MAC" "$WORK/dnsmasq.log" ||
-		sb_fail "$TAG: the address did not come from dnsmasq"
+
+# The marker proves Linux booted; the dataplane's log (one DEBUG line per DHCP
+# reply and TFTP session) proves it took the path this test is about.
+DPLOG=$SB_RUN/dataplane.log
+served() { # NAME: a TFTP session for NAME that ran to its end
+	local k
+	for k in $(grep -F ": \"$1\" blksize" "$DPLOG" |
+		sed -E 's/.*tftp session ([0-9.]+:[0-9]+) port ([0-9]+):.*/\1_\2/'); do
+		grep -q "tftp session ${k%_*} port ${k#*_} ended: tftp_end_done" "$DPLOG" && return 0
+	done
+	return 1
+}
+reply() { # BOOTFILE: an OFFER to the VM with exactly that boot file
+	grep -F "dhcp $VM_MAC xid " "$DPLOG" | grep -F " type 1 -> 2 " | grep -q -- "bootfile $(printf '%s' "$1" | sed 's/[][\.*^$]/\\&/g')\$"
+}
+if [ $MODE = bios ]; then
+	sb_check "$TAG: DHCP OFFER with boot file pxelinux.0" reply pxelinux.0
+	for n in pxelinux.0 ldlinux.c32 pxelinux.cfg/default vmlinuz initrd.gz; do
+		sb_check "$TAG: TFTP $n served to the end" served "$n"
+	done
+else
+	sb_check "$TAG: DHCP OFFER to the firmware with boot file ipxe.efi" reply ipxe.efi
+	sb_check "$TAG: TFTP ipxe.efi served to the end" served ipxe.efi
+	sb_check "$TAG: the firmware negotiated a TFTP window (RFC 7440)" \
+		grep -Eq '"ipxe.efi" blksize [0-9]+ windowsize ([2-9]|[1-9][0-9]+)$' "$DPLOG"
+	sb_check "$TAG: DHCP OFFER to iPXE with its script $script" reply "$script"
+	if [ "$script" = boot.ipxe ]; then
+		for n in boot.ipxe vmlinuz initrd.gz; do
+			sb_check "$TAG: TFTP $n served to the end" served "$n"
+		done
+	fi
+	if [ $HTTP = 1 ]; then
+		CLOG=$SB_RUN/control.log
+		sb_check "$TAG: HTTP: the template rendered for the VM's MAC" \
+			grep -Eq "GET /ipxe/boot.ipxe\\?mac=[^ ]+ HTTP/1.1\" 200 .* template boot.ipxe for $VM_MAC\$" "$CLOG"
+		for n in vmlinuz initrd.gz; do
+			sz=$(stat -c %s "$ASSETS/$n")
+			sb_check "$TAG: HTTP: $n sent whole ($sz bytes)" \
+				grep -q "\"GET /$n HTTP/1.1\" 200 $sz/$sz " "$CLOG"
+			sb_check "$TAG: no TFTP for $n" bash -c '! grep -qF ": \"$1\" blksize" "$2"' _ "$n" "$DPLOG"
+		done
+	fi
 fi
+if [ $PROXY = 1 ]; then
+	sb_check "$TAG: stormboot (proxy) gave no address" \
+		bash -c '! grep -E "dhcp [0-9a-f:]+ xid [0-9a-f]+ type [0-9]+ -> [0-9]+ ip " "$1" | grep -vq " ip 0.0.0.0 "' _ "$DPLOG"
+	sb_check "$TAG: the address came from dnsmasq" \
+		grep -q "DHCPACK($IF_D0) 198.18.0.1[0-9][0-9] $VM_MAC" "$WORK/dnsmasq.log"
+fi
+sb_summary >&2 || sb_fail "$TAG: the VM booted, but not along the expected path"
+kernel_via=tftp
+[ $HTTP = 0 ] || kernel_via=http
+tl=""
+for k in "${order[@]}"; do tl="$tl ${k}_s=$(secs "${seen[$k]}")"; done
+echo "TIMING tag=$TAG mode=$MODE dhcp=$dhcp_mode kernel_via=$kernel_via$tl marker_s=$(secs "$t_marker")"
 echo "ok - $TAG: booted Linux over the network, marker with MAC $VM_MAC after $(secs "$t_marker") s"

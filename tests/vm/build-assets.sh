@@ -23,7 +23,6 @@
 # packages pxelinux, syslinux-common, ipxe installed (their files are copied).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${SB_VM_CACHE:-/var/cache/stormboot-vm}
 OUT=$CACHE/assets
 FORCE=0
@@ -35,7 +34,7 @@ die() {
 	exit 1
 }
 
-for c in apt-get apt-cache dpkg-deb cpio gzip sha256sum; do
+for c in apt-get apt-cache dpkg-deb cpio gzip sha256sum flock; do
 	command -v $c >/dev/null || die "missing command $c"
 done
 for f in /usr/lib/PXELINUX/pxelinux.0 /usr/lib/syslinux/modules/bios/ldlinux.c32 \
@@ -43,10 +42,22 @@ for f in /usr/lib/PXELINUX/pxelinux.0 /usr/lib/syslinux/modules/bios/ldlinux.c32
 	[ -r "$f" ] || die "$f missing (packages pxelinux, syslinux-common, ipxe)"
 done
 
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9 # one builder at a time; the next one finds the stamp
+
 # The cloud kernel metapackage depends on exactly one versioned image package.
 kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
-	awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 (apt-get update?)"
+	awk '/Depends: linux-image-[0-9]/ {print $2; exit}' || true)
+if [ -z "$kpkg" ]; then
+	# no apt lists (offline, or never updated): what was built before will do
+	if [ $FORCE = 0 ] && [ -f "$OUT/.stamp" ]; then
+		log "cannot resolve linux-image-cloud-amd64 (apt-get update?); using the cached assets"
+		echo "$OUT"
+		exit 0
+	fi
+	die "cannot resolve linux-image-cloud-amd64 (apt-get update?)"
+fi
 kver=$(apt-cache show --no-all-versions "$kpkg" | awk '/^Version:/ {print $2; exit}')
 bbver=$(apt-cache show --no-all-versions busybox-static | awk '/^Version:/ {print $2; exit}')
 stamp="$kpkg=$kver busybox-static=$bbver $(sha256sum "$0" | cut -c1-16)"
