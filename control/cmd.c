@@ -218,7 +218,7 @@ static char *edit_config(struct ctld *d, const char *what,
 			 int (*edit)(struct sbcfg *c, void *arg, char *err, size_t len), void *arg)
 {
 	struct sbcfg next;
-	char err[SBCFG_ERR_MAX], msg[SBCFG_ERR_MAX + 256];
+	char msg[SBCFG_ERR_MAX + 256], err[sizeof(msg) + 64];
 
 	if (ctlcfg_copy(&d->cur->cfg, &next, err, sizeof(err)) < 0)
 		return fail("%s: %s", what, err);

@@ -111,7 +111,7 @@ int ctld_apply_config(struct ctld *d, struct sbcfg *next, bool write_back, char 
 
 int ctld_reload(struct ctld *d, char *msg, size_t msglen)
 {
-	char err[SBCFG_ERR_MAX], why[SBCFG_ERR_MAX + 256];
+	char why[SBCFG_ERR_MAX + 256], err[sizeof(why)];
 	struct sbcfg next;
 	int rc;
 
@@ -301,6 +301,10 @@ out:
 		srv_close_all(&d);
 		http_boot_stop(&d);
 		dpconn_close(&d, "shutting down");
+		chan_buf_free(&d.dp.in);
+		chan_buf_free(&d.dp.out);
+		free(d.dp.acks);
+		free(d.dp.pend);
 		if (d.dp.lfd >= 0) {
 			close(d.dp.lfd);
 			unlink(d.dp_path);

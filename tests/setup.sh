@@ -15,7 +15,7 @@ packages=(
 	# reference servers (benchmarks, fixtures)
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs
-	qemu-system-x86 seabios ovmf ipxe ipxe-qemu pxelinux syslinux-common busybox-static cpio
+	qemu-system-x86 seabios ovmf ipxe ipxe-qemu pxelinux syslinux-common cpio
 )
 
 missing=()
