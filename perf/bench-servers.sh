@@ -421,6 +421,11 @@ sb_stop() {
 			tr ',{}' '\n\n\n' | grep -E '"acks_(held|durable|undurable|refused)"' | tr -d ' "' |
 			tr '\n' ' ' | sed "s/^/  ($1) control channel: /;s/$/\n/" >>"$run/sb-memory.txt"
 	fi
+	# Frames the kernel dropped at the AF_XDP socket (ring full while the lcore
+	# was not polling): DPDK's imissed, not in stormboot's own drop counters.
+	echo /ethdev/stats,0 | timeout 5 dpdk-telemetry.py -f "sb-$IF_S" 2>/dev/null |
+		grep -o '"imissed": [0-9]*' | sed "s/^/  ($1) port rx frames lost before the dataplane: /" \
+		>>"$run/sb-memory.txt"
 	kill_pid $srv_pid
 	if [ "${sb_ctl_pid:-0}" != 0 ]; then
 		kill_pid $sb_ctl_pid
@@ -961,5 +966,6 @@ log "lab up: $NS_S ($SRV_IP) <-> $NS_C ($CLI_IP); run dir $run"
 
 mkdir -p "$top/perf/results"
 out="$top/perf/results/$(date +%Y-%m-%d-%H%M).txt"
+[ -e "$out" ] && out="${out%.txt}-$$.txt" # two runs in one minute: keep both
 report | tee "$out"
 log "results written to $out"

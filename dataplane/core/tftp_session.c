@@ -164,9 +164,14 @@ int tftp_session_on_packet(struct tftp_session *sess, uint32_t src_ip, uint16_t 
 		if (rc < 0)
 			return rc;
 		sess->client_error_code = code;
-		/* RFC 2347: a client that does not accept the OACK answers ERROR 8. */
-		end_session(sess, code == TFTP_ERR_OPTION ? TFTP_END_OPTION_REFUSED
-							  : TFTP_END_CLIENT_ERROR);
+		/*
+		 * RFC 2347: a client that does not accept the OACK answers it with
+		 * ERROR 8 (PXE firmware does so on purpose once it has the tsize).
+		 * ERROR 8 once DATA flows is no answer to the OACK: a client error.
+		 */
+		end_session(sess, code == TFTP_ERR_OPTION && sess->state == TFTP_SS_OACK_SENT
+					  ? TFTP_END_OPTION_REFUSED
+					  : TFTP_END_CLIENT_ERROR);
 		return 0;
 	case TFTP_OP_RRQ:
 	case TFTP_OP_WRQ:

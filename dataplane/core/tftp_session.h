@@ -25,8 +25,9 @@
  *   timer:  when now reaches the deadline the unacknowledged blocks (or the
  *           OACK) are sent again, up to cfg retries times; then the session
  *           ends with TFTP_END_TIMEOUT and sends nothing.
- *   ERROR from the client ends the session (code 8: the client refused our
- *   OACK, TFTP_END_OPTION_REFUSED). Any other opcode from the client on the
+ *   ERROR from the client ends the session (code 8 in answer to our OACK,
+ *   before any DATA: the client refused it, TFTP_END_OPTION_REFUSED; that is
+ *   how PXE firmware and iPXE probe tsize). Any other opcode from the client on the
  *   transfer port is an illegal operation: ERROR 4 and the session ends.
  *   A packet from another address/port (TID) gets ERROR 5, sent to that
  *   sender; the session is untouched (RFC 1350 section 4).
@@ -61,7 +62,7 @@ enum tftp_end {
 	TFTP_END_DONE,		 /* last block acknowledged */
 	TFTP_END_TIMEOUT,	 /* no progress after cfg retries retransmissions */
 	TFTP_END_CLIENT_ERROR,	 /* client sent ERROR (client_error_code) */
-	TFTP_END_OPTION_REFUSED, /* client sent ERROR 8 in answer to our OACK */
+	TFTP_END_OPTION_REFUSED, /* client sent ERROR 8 in answer to our OACK (before DATA) */
 	TFTP_END_ILLEGAL_OP,	 /* client sent something else than ACK/ERROR: we sent ERROR 4 */
 	TFTP_END__COUNT,
 };

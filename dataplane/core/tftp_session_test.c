@@ -693,6 +693,17 @@ static void test_client_errors(void **state)
 		0);
 	assert_int_equal(f.s.end, TFTP_END_CLIENT_ERROR);
 	free(f.data);
+
+	/* ERROR 8 once DATA flows answers no OACK: a client error, not a size probe */
+	fx_start(&f, 20000, 1468, 0, 0, 0);
+	assert_true(f.tx.oack);
+	assert_int_equal(fx_ack(&f, 0, 10), 1);
+	assert_int_equal(
+		tftp_session_on_packet(&f.s, CLIENT_IP, CLIENT_PORT, err8, sizeof(err8), 20, &f.tx),
+		0);
+	assert_int_equal(f.s.end, TFTP_END_CLIENT_ERROR);
+	assert_int_equal(f.s.client_error_code, 8);
+	free(f.data);
 }
 
 static void test_unknown_tid(void **state)

@@ -286,6 +286,10 @@ static void sess_after(struct eng_worker *w, struct eng_sess *s)
 		case TFTP_END_TIMEOUT:
 			w->st->tftp_sessions_given_up++;
 			break;
+		case TFTP_END_OPTION_REFUSED:
+			/* PXE firmware's RRQ for the tsize alone: a normal step of a boot */
+			w->st->tftp_sessions_size_probe++;
+			break;
 		default:
 			w->st->tftp_sessions_aborted++;
 			break;

@@ -113,6 +113,7 @@ static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data
 	rte_tel_data_add_dict_u64(d, "completed", st.tftp_sessions_completed);
 	rte_tel_data_add_dict_u64(d, "given_up", st.tftp_sessions_given_up);
 	rte_tel_data_add_dict_u64(d, "aborted", st.tftp_sessions_aborted);
+	rte_tel_data_add_dict_u64(d, "size_probe", st.tftp_sessions_size_probe);
 	rte_tel_data_add_dict_u64(d, "refused", st.tftp_sessions_refused);
 	rte_tel_data_add_dict_u64(d, "bytes_served", st.tftp_bytes_served);
 	return 0;

@@ -35,15 +35,15 @@ run_client() {
 	local client=$1 img=$2 blk=$3 win=$4 out=$5
 	case $client in
 	tftp-hpa)
-		(cd "$DP_WORK/dl" && dp_in_cli timeout 120 tftp -m binary $DP_SRV -c get "$img" "$out")
+		(cd "$DP_WORK/dl" && dp_in_cli timeout 240 tftp -m binary $DP_SRV -c get "$img" "$out")
 		;;
 	curl)
-		dp_in_cli timeout 120 curl -sS --tftp-blksize "$blk" -o "$out" "tftp://$DP_SRV/$img"
+		dp_in_cli timeout 240 curl -sS --tftp-blksize "$blk" -o "$out" "tftp://$DP_SRV/$img"
 		;;
 	atftp)
 		local opts=(--option "blksize $blk")
 		if [ "$win" -gt 1 ]; then opts+=(--option "windowsize $win"); fi
-		dp_in_cli timeout 120 atftp "${opts[@]}" -g -r "$img" -l "$out" $DP_SRV
+		dp_in_cli timeout 240 atftp "${opts[@]}" -g -r "$img" -l "$out" $DP_SRV
 		;;
 	esac
 }
@@ -62,6 +62,7 @@ download() {
 	dp_snap /stormboot/stats "$DP_WORK/s.before"
 	run_client "$client" "$img" "$blk" "$win" "$out" >"$out.log" 2>&1 || rc=$?
 	sb_check "$tag: client exit 0 (got $rc)" test "$rc" = 0
+	if [ "$rc" != 0 ]; then sb_log "$tag: client said: $(tail -n 5 "$out.log" | tr '\n' ' ')"; fi
 	sb_check "$tag: byte-identical" cmp -s "$DP_WORK/img/$img" "$out"
 	eval "$(dp_deltas "$DP_WORK/s.before" /stormboot/stats | grep -E '^d_(tx_tftp|tx_tftp_retransmit|rx_tftp_xfer|tftp_sessions_started|tftp_sessions_completed)=')"
 	data=$((d_tx_tftp - d_tx_tftp_retransmit))
