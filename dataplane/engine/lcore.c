@@ -531,16 +531,18 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 }
 
 /*
- * Idle policy. A poll loop that spins on an empty queue burns a whole CPU; on
+ * Idle policy, OFF by default: the loop busy-polls and never blocks, as a
+ * poll-mode dataplane on its own core should. A poll loop that spins on an empty queue burns a whole CPU; on
  * a host where the lcore shares its CPU (a VM, the lab, clients on the same
  * box) that CPU is taken from whoever else needs it, and the scheduler in turn
  * preempts the lcore while frames wait. So after ENG_IDLE_SPIN_US without a
  * frame the lcore sleeps in ppoll() on its AF_XDP socket (woken by the next
  * frame) for at most one timer period. Under load it never sleeps: no syscall,
- * no added latency. SB_IDLE_SPIN_US in the environment overrides the spin time
- * (-1: never sleep, pure busy polling as on an isolated core).
+ * no added latency. SB_IDLE_SPIN_US=N in the environment turns it on with a
+ * spin of N us (1000 is a good value on a shared host); unset or -1: never
+ * sleep, pure busy polling as on an isolated core.
  */
-#define ENG_IDLE_SPIN_US 1000
+#define ENG_IDLE_SPIN_US (-1)
 
 static int64_t idle_spin_us(void)
 {
