@@ -125,6 +125,29 @@ check "image-add of a missing file refused" [ $rc -eq 1 ]
 "$CTL" image-del extra.img >/dev/null
 checke "image-del" '! grep -q extra.img <<<"$("$CTL" image-list)"'
 
+# -- iPXE templates through the CLI (file and stdin), rendered per client
+printf '#!ipxe\necho ${hostname} ${mac} ${arch}\nchain $${base}\n' >"$T/boot.ipxe"
+"$CTL" template-add boot.ipxe "$T/boot.ipxe" >/dev/null; rc=$?
+check "template-add from a file" [ $rc -eq 0 ]
+echo '#!ipxe' | "$CTL" template-add tiny.ipxe - >/dev/null
+check "template-add from stdin" grep -q "tiny.ipxe *7" <<<"$("$CTL" template-list)"
+"$CTL" template-get boot.ipxe >"$T/boot.back"
+check "template-get round-trips the text" cmp -s "$T/boot.ipxe" "$T/boot.back"
+"$CTL" reservation-add 52:54:00:aa:bb:ce 198.18.0.61 --hostname vm61 >/dev/null
+out=$("$CTL" template-render boot.ipxe --mac 52:54:00:aa:bb:ce --arch x86_64)
+check "template-render fills in the client" grep -qx 'echo vm61 52:54:00:aa:bb:ce x86_64' <<<"$out"
+check "template-render leaves \$\${ to iPXE" grep -qxF 'chain ${base}' <<<"$out"
+"$CTL" template-render boot.ipxe --mac nonsense >/dev/null 2>&1; rc=$?
+check "template-render with a bad MAC: exit 1" [ $rc -eq 1 ]
+printf '#!ipxe\n\001\n' >"$T/ctrl.ipxe"
+out=$("$CTL" template-add ctrl.ipxe "$T/ctrl.ipxe" 2>&1); rc=$?
+checke "template with a control character refused" '[ $rc -eq 1 ] && grep -qi "control" <<<"$out"'
+"$CTL" template-add boot.ipxe /nonexistent 2>/dev/null; rc=$?
+check "template-add of a missing file: usage error" [ $rc -eq 2 ]
+"$CTL" template-del tiny.ipxe >/dev/null
+checke "template-del" '! grep -q tiny.ipxe <<<"$("$CTL" template-list)"'
+"$CTL" reservation-del 52:54:00:aa:bb:ce >/dev/null
+
 # -- config-test and config-reload keep the running config when the new one is bad
 gen=$("$CTL" --json status | jget 'd["arguments"]["config"]["generation"]')
 cp "$CFG" "$T/good.json"

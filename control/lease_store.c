@@ -180,7 +180,7 @@ static long long replay(struct lease_store *s, const uint8_t *buf, size_t len, u
 	hdr_encode(h);
 	if (memcmp(buf, h, HDR_SZ) != 0) {
 		snprintf(err, errlen,
-			 "%.200s/" LEASE_STORE_LOG ": not a stormboot lease log (bad header); "
+			 "%.150s/" LEASE_STORE_LOG ": not a stormboot lease log (bad header); "
 			 "move it away to start with no leases",
 			 s->dir);
 		return -EBADMSG;

@@ -28,6 +28,9 @@ static void usage(FILE *f)
 		"  reservation-list | reservation-del MAC\n"
 		"  reservation-add MAC [IP] [--hostname H] [--bootfile F] [--ipxe-script S]\n"
 		"  image-list | image-add NAME PATH | image-del NAME\n"
+		"  template-list | template-get NAME | template-del NAME\n"
+		"  template-add NAME FILE|-     (- reads standard input)\n"
+		"  template-render NAME [--mac MAC] [--ip IP] [--arch ARCH] | http-status\n"
 		"  stats | latency | sessions | help\n"
 		"  raw JSON        send one request as given\n"
 		"  -s SOCKET  API socket (default %s, or $STORMBOOT_SOCKET)\n"
@@ -39,6 +42,65 @@ static void usage(FILE *f)
 static bool is_mac(const char *s)
 {
 	return strlen(s) == 17 && (s[2] == ':' || s[2] == '-');
+}
+
+/*
+ * "CMD POS.. [--opt V].." into a: long options (all with an argument) go to keys[i],
+ * the positional arguments in order to pos[], between npos_min and npos_max of them.
+ */
+static int opts_to_json(const char *cmd, int argc, char **argv, const struct option *lo,
+			const char *const *keys, const char *const *pos, int npos_min, int npos_max,
+			json_t *a)
+{
+	char **v = calloc((size_t)argc + 2, sizeof(*v));
+	int o, li, n = 0;
+
+	if (!v)
+		return -1;
+	v[0] = (char *)cmd;
+	memcpy(v + 1, argv, (size_t)argc * sizeof(*v));
+	optind = 0; /* reset getopt; GNU getopt permutes options after the positional ones */
+	while ((o = getopt_long(argc + 1, v, "", lo, &li)) != -1) {
+		if (o == '?') {
+			free(v);
+			return -1;
+		}
+		json_object_set_new(a, keys[li], json_string(optarg));
+	}
+	for (int i = optind; i < argc + 1; i++, n++)
+		if (n < npos_max)
+			json_object_set_new(a, pos[n], json_string(v[i]));
+	free(v);
+	return n < npos_min || n > npos_max ? -1 : 0;
+}
+
+/* The whole of a text file ("-": standard input), NUL-terminated; NULL with a message. */
+static char *read_text(const char *path)
+{
+	enum { TEXT_MAX = 1 << 20 }; /* the daemon takes 64 KiB; let it name the limit */
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *buf = f ? malloc(TEXT_MAX + 1) : NULL;
+	size_t n = 0;
+
+	if (!f || !buf) {
+		fprintf(stderr, "stormbootctl: cannot read %s: %s\n", path, strerror(errno));
+		free(buf);
+		if (f && f != stdin)
+			fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, TEXT_MAX, f);
+	if (ferror(f) || (n == TEXT_MAX && fgetc(f) != EOF) || memchr(buf, 0, n)) {
+		const char *why = n == TEXT_MAX ? "larger than 1 MiB" : "binary (holds NUL bytes)";
+		fprintf(stderr, "stormbootctl: %s: %s\n", path, ferror(f) ? strerror(errno) : why);
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+	}
+	if (f != stdin)
+		fclose(f);
+	return buf;
 }
 
 /* Build the request for argv (after the command); NULL with a usage message. */
@@ -56,30 +118,46 @@ static char *build(const char *cmd, int argc, char **argv)
 			goto usage;
 		json_object_set_new(a, "mac", json_string(argv[0]));
 	} else if (!strcmp(cmd, "reservation-add")) {
-		static const struct option lo[] = {{"hostname", required_argument, 0, 'h'},
-						   {"bootfile", required_argument, 0, 'b'},
-						   {"ipxe-script", required_argument, 0, 'i'},
+		static const struct option lo[] = {{"hostname", required_argument, 0, 0},
+						   {"bootfile", required_argument, 0, 0},
+						   {"ipxe-script", required_argument, 0, 0},
 						   {0, 0, 0, 0}};
-		int o, pos = 0;
+		static const char *const keys[] = {"hostname", "bootfile", "ipxe_script"};
+		static const char *const pos[] = {"mac", "ip"};
 
-		optind = 0; /* argv[0] is the MAC: reset getopt, permuting options after it */
-		char **v = calloc((size_t)argc + 2, sizeof(*v));
-		v[0] = (char *)cmd;
-		memcpy(v + 1, argv, (size_t)argc * sizeof(*v));
-		while ((o = getopt_long(argc + 1, v, "", lo, NULL)) != -1) {
-			if (o == '?') {
-				free(v);
-				goto usage;
-			}
-			json_object_set_new(a, o == 'h' ? "hostname" : o == 'b' ? "bootfile"
-										 : "ipxe_script",
-					    json_string(optarg));
-		}
-		for (int i = optind; i < argc + 1; i++, pos++)
-			json_object_set_new(a, pos == 0 ? "mac" : "ip", json_string(v[i]));
-		free(v);
-		if (pos < 1 || pos > 2)
+		if (opts_to_json(cmd, argc, argv, lo, keys, pos, 1, 2, a) < 0)
 			goto usage;
+	} else if (!strcmp(cmd, "template-render")) {
+		static const struct option lo[] = {{"mac", required_argument, 0, 0},
+						   {"ip", required_argument, 0, 0},
+						   {"arch", required_argument, 0, 0},
+						   {0, 0, 0, 0}};
+		static const char *const keys[] = {"mac", "ip", "arch"};
+		static const char *const pos[] = {"name"};
+
+		if (opts_to_json(cmd, argc, argv, lo, keys, pos, 1, 1, a) < 0)
+			goto usage;
+	} else if (!strcmp(cmd, "template-add")) {
+		char *text;
+		if (argc != 2)
+			goto usage;
+		if (!(text = read_text(argv[1]))) {
+			json_decref(a);
+			return NULL;
+		}
+		json_object_set_new(a, "name", json_string(argv[0]));
+		json_t *t = json_string(text);
+		free(text);
+		if (!t) {
+			fprintf(stderr, "stormbootctl: %s is not UTF-8 text\n", argv[1]);
+			json_decref(a);
+			return NULL;
+		}
+		json_object_set_new(a, "text", t);
+	} else if (!strcmp(cmd, "template-del") || !strcmp(cmd, "template-get")) {
+		if (argc != 1)
+			goto usage;
+		json_object_set_new(a, "name", json_string(argv[0]));
 	} else if (!strcmp(cmd, "image-add")) {
 		char abs[PATH_MAX];
 		if (argc != 2)

@@ -125,6 +125,15 @@ void sbctl_print(FILE *f, const char *cmd, json_t *reply)
 		static const char *const t[] = {"NAME", "SIZE", "SHA-256", "PATH", "ERROR", NULL};
 		table(f, json_object_get(args, "images"), k, t);
 		fprintf(f, "(%s)\n", text);
+	} else if (!strcmp(cmd, "template-list")) {
+		static const char *const k[] = {"name", "size", NULL};
+		static const char *const t[] = {"NAME", "SIZE", NULL};
+		table(f, json_object_get(args, "templates"), k, t);
+		fprintf(f, "(%s)\n", text);
+	} else if (!strcmp(cmd, "template-get") || !strcmp(cmd, "template-render")) {
+		/* the text as is, so that `stormbootctl template-get X > file` round-trips */
+		const char *body = json_string_value(json_object_get(args, "text"));
+		fputs(body ? body : "", f);
 	} else if (!strcmp(cmd, "help")) {
 		static const char *const k[] = {"command", "help", NULL};
 		static const char *const t[] = {"COMMAND", "DESCRIPTION", NULL};

@@ -9,6 +9,7 @@ packages=(
 	meson ninja-build pkg-config gcc clang llvm libc6-dev-i386 linux-libc-dev
 	libdpdk-dev dpdk libbpf-dev libxdp-dev xdp-tools libjansson-dev libssl-dev
 	libpcap-dev libcmocka-dev dpdk-doc
+	dpdk-dev # dpdk-telemetry.py (tests, demo), dpdk-pdump; only recommended by libdpdk-dev
 	# lab and real clients
 	iproute2 ethtool tcpdump procps psmisc busybox isc-dhcp-client kea-admin tftp-hpa atftp
 	curl python3-scapy time

@@ -226,7 +226,8 @@ void tftp_negotiate(const struct tftp_rrq *rrq, uint64_t size, uint64_t netascii
 
 	memset(out, 0, sizeof(*out));
 	out->mode = rrq->mode;
-	out->blksize = TFTP_BLKSIZE_DEFAULT; /* RFC 1350 */
+	/* RFC 1350's 512 unless the operator set another default for clients that expect it */
+	out->blksize = cfg->blksize_default ? cfg->blksize_default : TFTP_BLKSIZE_DEFAULT;
 	out->windowsize = 1;
 	out->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : 1000;
 	out->tsize = rrq->mode == TFTP_MODE_NETASCII ? netascii_size : size;

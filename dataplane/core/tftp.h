@@ -31,8 +31,8 @@
  *   mtu - 20 (IPv4) - 8 (UDP) - 4 (TFTP); windowsize to cfg windowsize_max
  *   (and to TFTP_NETASCII_WINDOW_MAX in netascii mode). The clamped value is
  *   what the OACK carries (RFC 2348/7440 allow the server a smaller value).
- *   Without a blksize option blocks are 512 bytes (RFC 1350), whatever
- *   cfg blksize_default says.
+ *   Without a blksize option blocks are cfg blksize_default bytes (512, as
+ *   RFC 1350 fixes, unless the operator changed it; 0 means 512).
  */
 #ifndef SB_TFTP_H
 #define SB_TFTP_H
