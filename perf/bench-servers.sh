@@ -16,7 +16,11 @@
 #   Also perfdhcp's own ceiling, so it is not mistaken for a server's.
 # TFTP (N parallel clients fetching one image, every download compared with cmp):
 #   aggregate MB/s and per-client completion p50/max for N = 1, 16, 64 against
-#   dnsmasq, tftpd-hpa and stormboot, twice: lockstep (curl, blksize only) and
+#   dnsmasq, tftpd-hpa and stormboot, three times: lockstep (N curl processes,
+#   blksize only), lockstep with tftp_load (perf/tftp_load.c from the build dir:
+#   the N clients in one epoll process, each block compared as it arrives; a
+#   curl costs 40-70 us of client CPU per block, so on a small machine the N curls
+#   are the bottleneck, tftp_load much less: its figures are the servers'), and
 #   windowed (atftp asking for windowsize W, RFC 7440; a server without RFC 7440
 #   answers lockstep, which the table says: that difference is the servers').
 # Prints a table with stormboot's ratio to each reference and the RSS of every
@@ -317,6 +321,17 @@ sb_find() {
 		done
 	fi
 	[ -n "$sb_bin" ] && [ -x "$sb_bin" ]
+}
+
+# The TFTP load generator (perf/tftp_load.c): from stormboot's build dir if it
+# has one, else from the first build dir that does.
+tl_bin=""
+tl_find() {
+	local d
+	for d in ${sb_bin:+"$(dirname "$(dirname "$(dirname "$sb_bin")")")"} "$build_dir" "$top/build" /tmp/build-*; do
+		[ -n "$d" ] && [ -x "$d/perf/tftp_load" ] && { tl_bin="$d/perf/tftp_load"; return 0; }
+	done
+	return 1
 }
 
 # stormboot-control from the same build, if it was built (durable leases).
@@ -663,7 +678,7 @@ make_image() {
 
 # One client: fetch into tmpfs, compare byte for byte, record "start_ns end_ns status"
 # (status 99: the file differs). $cur_client: curl | atftp (lockstep) | atftp-w
-# (atftp asking for windowsize $windowsize).
+# (atftp asking for windowsize $windowsize). (load: tftp_load_run, not this.)
 tftp_one() { # index timeout
 	local i=$1 t=$2 s e rc
 	# The client's own CPU (user + system; the kernel's work for the ACKs it
@@ -704,6 +719,21 @@ cpu_busy() { # before after
 		awk '{ d = $4 - $2; printf "cpu%d %d%% ", NR - 1, (d > 0 ? 100 * ($3 - $1) / d : 0) }'
 }
 
+# $cur_client load: the N clients are one tftp_load process (lockstep, every
+# block compared with the image as it arrives; files are not written). Leaves
+# its output in $run/c/load.out; the same bound as N separate clients.
+tftp_load_run() { # N timeout
+	cli_exec timeout $(($2 + 10)) "$tl_bin" -s $SRV_IP -f image.bin -n "$1" -b $blksize \
+		-c "$run/tftp/image.bin" -T "$2" >"$run/c/load.out" 2>"$run/c/load.err"
+	echo $? >"$run/c/load.rc"
+}
+
+# A figure from tftp_load's summary line ("... name value ...").
+tl_field() { # name
+	awk -v k="$1" '$1 == "clients" { for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }' \
+		"$run/c/load.out" 2>/dev/null
+}
+
 # N parallel clients: sets R[server|<phase>N_mbs], _p50, _max (seconds), _cpu
 # (server CPU % of one CPU, children included) for phase $cur_phase.
 tftp_round() { # server N
@@ -720,11 +750,15 @@ tftp_round() { # server N
 	local tel0="" tel1=""
 	[ $s = stormboot ] && tel0=$(sb_tel_busy)
 	ns0=$(date +%s%N)
-	for i in $(seq 1 "$n"); do
-		tftp_one "$i" "$t" &
-		pids+=($!)
-	done
-	for i in "${pids[@]}"; do wait "$i"; done
+	if [ $cur_client = load ]; then
+		tftp_load_run "$n" "$t"
+	else
+		for i in $(seq 1 "$n"); do
+			tftp_one "$i" "$t" &
+			pids+=($!)
+		done
+		for i in "${pids[@]}"; do wait "$i"; done
+	fi
 	ns1=$(date +%s%N)
 	st1=$(cpu_ticks_all $srv_pid)
 	[ $s = stormboot ] && tel1=$(sb_tel_busy)
@@ -737,6 +771,7 @@ tftp_round() { # server N
 		'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / bl }')
 	R[$s|${k}_cus]=$(cat "$run"/c/*.time 2>/dev/null | tr _ ' ' |
 		awk -v bl="$blocks" '{ c += $1 + $2 } END { printf "%.1f", c * 1e6 / bl }')
+	[ $cur_client = load ] && R[$s|${k}_cus]=$(tl_field cpu_us_per_block | awk '{ printf "%.1f", $1 }')
 	# in.tftpd ignores SIGCHLD, so its transfer children's CPU is never added to it.
 	[ $s = tftpd-hpa ] && R[$s|${k}_sus]="n/a"
 	# stormboot polls: its process CPU includes spinning. Its own busy time
@@ -744,6 +779,10 @@ tftp_round() { # server N
 	# on a shared CPU it also counts time preempted inside a burst) per frame sent:
 	if [ -n "$tel0" ] && [ -n "$tel1" ]; then
 		R[$s|${k}_work]=$(echo "$tel0 $tel1" | awk '{ if ($4 > $2) printf "%.1f", ($3 - $1) / 1e3 / ($4 - $2); else print "-" }')
+	fi
+	if [ $cur_client = load ]; then
+		tftp_load_summary "$s" "$n" "$k" "$c0" "$c1"
+		return
 	fi
 	fails=$(cat "$run"/c/*.res | awk '$3 != 0' | wc -l)
 	local got=$(ls "$run"/c/*.res 2>/dev/null | wc -l)
@@ -769,6 +808,25 @@ tftp_round() { # server N
 	R[$s|${k}_p50]=$p50
 	R[$s|${k}_max]=$max
 	log "  $s N=$n: $mbs MB/s aggregate, completion p50 $p50 s, max $max s (all $n files identical; busy $(cpu_busy "$c0" "$c1"); server ${R[$s|${k}_cpu]} % of a CPU; CPU per block: server ${R[$s|${k}_sus]} us${R[$s|${k}_work]:+ (busy ${R[$s|${k}_work]} us)}, clients ${R[$s|${k}_cus]} us)"
+}
+
+# R[...] figures of a tftp_load round from its summary line (tftp_round's tail).
+tftp_load_summary() { # server N key cpu_before cpu_after
+	local s=$1 n=$2 k=$3 ok rc
+	ok=$(tl_field ok)
+	rc=$(cat "$run/c/load.rc" 2>/dev/null)
+	if [ "${rc:-1}" != 0 ] || [ "${ok:-0}" != "$n" ]; then
+		log "  $s N=$n: tftp_load: ${ok:-0} of $n downloads complete (exit ${rc:-?}): $(grep -h '^fail' "$run/c/load.out" |
+			cut -d' ' -f3- | sort | uniq -c | head -3 | tr '\n' ' ')$(head -2 "$run/c/load.err" | tr '\n' ' ')"
+		R[$s|${k}_mbs]="FAIL($((n - ${ok:-0}))/$n)"
+		R[$s|${k}_p50]="-"
+		R[$s|${k}_max]="-"
+		return
+	fi
+	R[$s|${k}_mbs]=$(tl_field mbs)
+	R[$s|${k}_p50]=$(tl_field p50_s | awk '{ printf "%.2f", $1 }')
+	R[$s|${k}_max]=$(tl_field max_s | awk '{ printf "%.2f", $1 }')
+	log "  $s N=$n: ${R[$s|${k}_mbs]} MB/s aggregate, completion p50 ${R[$s|${k}_p50]} s, max ${R[$s|${k}_max]} s (tftp_load: all $n files identical, $(tl_field retransmits) retransmits; busy $(cpu_busy "$4" "$5"); server ${R[$s|${k}_cpu]} % of a CPU; CPU per block: server ${R[$s|${k}_sus]} us${R[$s|${k}_work]:+ (busy ${R[$s|${k}_work]} us)}, tftp_load ${R[$s|${k}_cus]} us)"
 }
 
 # stormboot's own counters through DPDK telemetry: "busy_ns tx_tftp".
@@ -804,7 +862,7 @@ tftp_bench() {
 		if [ $s = stormboot ] && [ -z "$sb_bin" ]; then
 			continue
 		fi
-		log "TFTP: $s ($image_mib MiB image, blksize $blksize; lockstep: $tftp_client; windowed: atftp windowsize $windowsize)"
+		log "TFTP: $s ($image_mib MiB image, blksize $blksize; lockstep: $tftp_client${tl_bin:+ and tftp_load}; windowed: atftp windowsize $windowsize)"
 		server_start $s tftp || { R[$s|lock1_mbs]=error; continue; }
 		RSS[$s|tftp]="$(rss_kb $srv_pid)"
 		[ $s = stormboot ] && R[$s|huge_start]=$(hugepages_used_kb)
@@ -814,6 +872,14 @@ tftp_bench() {
 			tftp_round $s "$n"
 			sleep 1
 		done
+		if [ -n "$tl_bin" ]; then
+			cur_phase=load
+			cur_client=load
+			for n in $clients_list; do
+				tftp_round $s "$n"
+				sleep 1
+			done
+		fi
 		if [ "$windowsize" -gt 0 ]; then
 			tftp_window_probe $s
 			cur_phase=win
@@ -845,10 +911,11 @@ ratio() { # sb ref kind(rate|time)
 
 # One TFTP table: phase (lock | win) and its title.
 tftp_table() {
-	local ph=$1 s n
+	local ph=$1 s n check="every file verified with cmp"
+	[ $ph = load ] && check="every block compared as it arrived"
 	echo
 	echo "TFTP $2 ($image_mib MiB image, blksize $blksize; aggregate MB/s (10^6 B/s), higher is"
-	echo "      better; per-client completion p50/max in s, lower is better; every file verified with cmp)"
+	echo "      better; per-client completion p50/max in s, lower is better; $check)"
 	printf '%-14s' server
 	for n in $clients_list; do printf ' %22s' "N=$n MB/s p50/max"; done
 	[ $ph = win ] && printf ' %8s' window
@@ -924,6 +991,7 @@ report() {
 	fi
 	if [ $only != dhcp ]; then
 		tftp_table lock "lockstep, $tftp_client (blksize only)"
+		[ -n "$tl_bin" ] && tftp_table load "lockstep, tftp_load (N clients in one process)"
 		[ "$windowsize" -gt 0 ] && tftp_table win "windowed, atftp asking for windowsize $windowsize"
 	fi
 	echo
@@ -956,6 +1024,15 @@ if sb_find; then
 else
 	sb_bin=""
 	log "stormboot: skipped - no stormboot-dataplane binary (build it: ninja -C build; or --build DIR / SB_DATAPLANE=path)"
+fi
+
+if [ $only != dhcp ]; then
+	if tl_find; then
+		log "tftp_load: $tl_bin"
+	else
+		log "tftp_load: skipped - not built (ninja -C build perf/tftp_load; or --build DIR)"
+		notes+=("TFTP lockstep with tftp_load not measured: no perf/tftp_load in the build dir")
+	fi
 fi
 
 lab_up || { echo "bench-servers: could not create the lab" >&2; exit 1; }

@@ -5,7 +5,7 @@
 # stormboot-control + stormboot-dataplane (-C) in the lab; ISC perfdhcp in the relay
 # namespace runs DORAs while the test kill -9s the dataplane (and restarts it), then
 # kill -9s control (and restarts it). Every DHCPACK seen on the wire (tcpdump on the relay,
-# chaddr/yiaddr read back with tshark) must still be leased to that MAC in
+# chaddr/yiaddr read back with scapy) must still be leased to that MAC in
 # `stormbootctl lease-list --json` at the end, and no address may be held by two MACs.
 #
 # The restarted dataplane finds the XDP program the killed one left on the interface and
@@ -17,7 +17,7 @@ export SB_PREFIX=${SB_PREFIX:-ctl}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../dataplane/dp-lib.sh"
 dp_init
-sb_need_cmd perfdhcp tcpdump tshark
+sb_need_cmd perfdhcp tcpdump
 CTLD=$BUILD_DIR/control/stormboot-control
 CTL=$BUILD_DIR/control/stormbootctl
 RUN=$DP_WORK/run
@@ -88,8 +88,15 @@ sleep 2
 sb_stop tcpdump 5
 "$CTL" --json lease-list >"$DP_WORK/leases.json"
 "$CTL" --json stats >"$DP_WORK/stats.json" || true
-tshark -r "$DP_WORK/relay.pcap" -Y "dhcp.option.dhcp == 5" -T fields -e dhcp.hw.mac_addr \
-	-e dhcp.ip.your 2>/dev/null | sort -u >"$DP_WORK/acked.txt"
+# every DHCPACK on the relay's wire: "chaddr yiaddr"
+"$DP_PY" - "$DP_WORK/relay.pcap" <<'PY' | sort -u >"$DP_WORK/acked.txt"
+import sys
+from scapy.all import BOOTP, DHCP, PcapReader
+for p in PcapReader(sys.argv[1]):
+    if DHCP in p and ("message-type", 5) in p[DHCP].options:
+        m = p[BOOTP].chaddr[:6]
+        print(":".join("%02x" % b for b in m), p[BOOTP].yiaddr)
+PY
 "$DP_PY" - "$DP_WORK/acked.txt" "$DP_WORK/leases.json" >"$DP_WORK/verdict.txt" <<'PY' || true
 import json, sys
 acked = [l.split() for l in open(sys.argv[1]) if l.strip()]
