@@ -11,6 +11,8 @@
 #include <linux/types.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/icmpv6.h>
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -21,6 +23,11 @@
 
 #define SB_IP_MF     0x2000 /* RFC 791 3.1: more fragments */
 #define SB_IP_OFFSET 0x1fff /* RFC 791 3.1: fragment offset, 8-byte units */
+
+#define SB_IPPROTO_ICMPV6    58	 /* RFC 4443 1 */
+#define SB_ND_HOP_LIMIT	     255 /* RFC 4861 6.1.1: ND messages are never forwarded */
+#define SB_ICMPV6_ROUTER_SOL 133 /* RFC 4861 4.1 */
+#define SB_ICMPV6_RS_MIN_LEN 8	 /* RFC 4861 6.1.1: ICMP length >= 8 octets */
 
 struct sb_cursor {
 	void *pos;
@@ -114,6 +121,39 @@ static __always_inline int sb_parse_udp(struct sb_cursor *c, void *data_end,
 		return SB_XDP_CNT_PASS_BAD_IPV4;
 	c->pos = udph + 1;
 	*udph_out = udph;
+	return 0;
+}
+
+/*
+ * Is this IPv6 packet an ICMPv6 router solicitation (RFC 4861 6.1.1)? The fixed header
+ * (RFC 8200 3) must be in the frame, version 6, next header ICMPv6 directly (a solicitation
+ * with extension headers is not ours), hop limit 255, payload length >= 8 and inside the frame
+ * (trailing Ethernet padding allowed), ICMPv6 type 133 code 0. Returns 0 for a solicitation,
+ * SB_XDP_CNT_PASS_TRUNCATED when a header or the payload is cut, else SB_XDP_CNT_PASS_NOT_IPV4
+ * (every other IPv6 packet goes to the kernel). Checksum and options are the dataplane's job.
+ */
+static __always_inline int sb_parse_ipv6_rs(struct sb_cursor *c, void *data_end)
+{
+	struct ipv6hdr *ip6h = c->pos;
+	struct icmp6hdr *icmp6h;
+	__u16 payload_len;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	if (ip6h->version != 6 || ip6h->nexthdr != SB_IPPROTO_ICMPV6 ||
+	    ip6h->hop_limit != SB_ND_HOP_LIMIT)
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	payload_len = bpf_ntohs(ip6h->payload_len);
+	if (payload_len < SB_ICMPV6_RS_MIN_LEN)
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	if ((void *)(ip6h + 1) + payload_len > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	icmp6h = (void *)(ip6h + 1);
+	if ((void *)(icmp6h + 1) > data_end) /* implied by the check above; for the verifier */
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	if (icmp6h->icmp6_type != SB_ICMPV6_ROUTER_SOL || icmp6h->icmp6_code != 0)
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	c->pos = icmp6h + 1;
 	return 0;
 }
 

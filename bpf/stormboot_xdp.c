@@ -2,9 +2,10 @@
 /*
  * stormboot XDP steering program.
  *
- * UDP to port 67 (DHCP), 4011 (PXE), 69 (TFTP) and to the TFTP transfer port range goes to the
- * AF_XDP socket of the receiving rx queue (xsks_map, filled by DPDK's net_af_xdp PMD); every
- * other frame goes to the kernel with XDP_PASS, so ARP, ICMP, SSH and HTTP keep working.
+ * UDP to port 67 (DHCP), 4011 (PXE), 69 (TFTP) and to the TFTP transfer port range, and (if
+ * the settings ask) ICMPv6 router solicitations, go to the AF_XDP socket of the receiving rx
+ * queue (xsks_map, filled by DPDK's net_af_xdp PMD); every other frame goes to the kernel with
+ * XDP_PASS, so ARP, ICMP, IPv6 neighbour discovery, SSH and HTTP keep working.
  * Settings and per-CPU verdict counters live in maps pinned by name; see docs/XDP.md.
  */
 #include <linux/bpf.h>
@@ -92,13 +93,45 @@ static __always_inline __u32 sb_classify(const struct sb_xdp_settings *s, __u16 
 	return cls;
 }
 
+/* IPv4 after the cursor: which counter the datagram earns (a REDIR_* one if it is ours). */
+static __always_inline __u32 sb_classify_ipv4(const struct sb_xdp_settings *s,
+					      struct sb_cursor *cur, void *data_end)
+{
+	struct udphdr *udph;
+	struct iphdr *iph;
+	int rc;
+
+	rc = sb_parse_ipv4(cur, data_end, &iph);
+	if (rc)
+		return rc;
+	if (iph->protocol != IPPROTO_UDP)
+		return SB_XDP_CNT_PASS_NOT_UDP;
+	rc = sb_parse_udp(cur, data_end, iph, &udph);
+	if (rc)
+		return rc;
+	return sb_classify(s, bpf_ntohs(udph->dest), iph->daddr);
+}
+
+/*
+ * IPv6 after the cursor: only router solicitations are ours, and only when the settings ask
+ * for them (the defaults do not); everything else IPv6 is counted pass_not_ipv4.
+ */
+static __always_inline __u32 sb_classify_ipv6(const struct sb_xdp_settings *s,
+					      struct sb_cursor *cur, void *data_end)
+{
+	int rc;
+
+	if (!(s->port_mask & SB_XDP_PORT_M_RS))
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	rc = sb_parse_ipv6_rs(cur, data_end);
+	return rc ? (__u32)rc : SB_XDP_CNT_REDIR_RS;
+}
+
 static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sb_cursor cur = {.pos = (void *)(long)ctx->data};
 	struct sb_xdp_settings s;
-	struct udphdr *udph;
-	struct iphdr *iph;
 	__be16 proto_be;
 	__u32 cls;
 	long ret;
@@ -112,26 +145,16 @@ static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 
 	rc = sb_parse_eth(&cur, data_end, &proto_be);
 	if (rc)
-		goto pass;
-	if (proto_be != bpf_htons(ETH_P_IP)) {
-		rc = SB_XDP_CNT_PASS_NOT_IPV4;
-		goto pass;
-	}
-	rc = sb_parse_ipv4(&cur, data_end, &iph);
-	if (rc)
-		goto pass;
-	if (iph->protocol != IPPROTO_UDP) {
-		rc = SB_XDP_CNT_PASS_NOT_UDP;
-		goto pass;
-	}
-	rc = sb_parse_udp(&cur, data_end, iph, &udph);
-	if (rc)
-		goto pass;
-
-	cls = sb_classify(&s, bpf_ntohs(udph->dest), iph->daddr);
+		cls = rc;
+	else if (proto_be == bpf_htons(ETH_P_IP))
+		cls = sb_classify_ipv4(&s, &cur, data_end);
+	else if (proto_be == bpf_htons(ETH_P_IPV6))
+		cls = sb_classify_ipv6(&s, &cur, data_end);
+	else
+		cls = SB_XDP_CNT_PASS_NOT_IPV4;
 	if (!SB_XDP_CNT_IS_REDIRECT(cls)) {
-		rc = cls;
-		goto pass;
+		sb_count(cls);
+		return XDP_PASS;
 	}
 
 	/* Lower bits of flags = the action when the queue has no socket: keep the packet. */
@@ -141,10 +164,6 @@ static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 		return XDP_REDIRECT;
 	}
 	sb_count(SB_XDP_CNT_REDIRECT_FAILED);
-	return XDP_PASS;
-
-pass:
-	sb_count(rc);
 	return XDP_PASS;
 }
 

@@ -202,7 +202,7 @@ int xdp_ctl_settings_validate(const struct sb_xdp_settings *s)
 {
 	if (s->flags & ~(SB_XDP_F_VALID | SB_XDP_F_ENABLE))
 		return -EINVAL;
-	if (s->port_mask & ~SB_XDP_PORT_M_ALL)
+	if (s->port_mask & ~SB_XDP_PORT_M_VALID)
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(s->reserved) / sizeof(s->reserved[0]); i++)
 		if (s->reserved[i])

@@ -41,10 +41,16 @@ int xdp_ctl_open_object(struct xdp_ctl *ctl, const struct bpf_object *obj);
 /* Close the fds; safe on a closed or zeroed-then-failed ctl. */
 void xdp_ctl_close(struct xdp_ctl *ctl);
 
-/* The settings the program uses when the map was never written (SB_XDP_F_VALID set). */
+/*
+ * The settings the program uses when the map was never written (SB_XDP_F_VALID set):
+ * SB_XDP_PORT_M_ALL, so router solicitations (SB_XDP_PORT_M_RS) are not steered.
+ */
 void xdp_ctl_settings_default(struct sb_xdp_settings *s);
 
-/* 0 if s can be written: no unknown bits, transfer range either 0/0 or 1 <= lo <= hi. */
+/*
+ * 0 if s can be written: no unknown bits (port_mask within SB_XDP_PORT_M_VALID), transfer range
+ * either 0/0 or 1 <= lo <= hi.
+ */
 int xdp_ctl_settings_validate(const struct sb_xdp_settings *s);
 
 /* The settings in force: the map record, or the defaults if it was never written. */

@@ -37,6 +37,13 @@
 #define SB_XDP_PORT_M_PXE  (1u << 1)
 #define SB_XDP_PORT_M_TFTP (1u << 2)
 #define SB_XDP_PORT_M_ALL  (SB_XDP_PORT_M_DHCP | SB_XDP_PORT_M_PXE | SB_XDP_PORT_M_TFTP)
+/*
+ * ICMPv6 router solicitations (RFC 4861 6.1.1: IPv6 next header 58 straight after the fixed
+ * header, hop limit 255, ICMPv6 type 133 code 0) steered too, for the dataplane to answer with
+ * a router advertisement that ends iPXE's IPv6 wait. Off by default (config "ipv6_ra").
+ */
+#define SB_XDP_PORT_M_RS    (1u << 3)
+#define SB_XDP_PORT_M_VALID (SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_RS) /* bits a record may hold */
 
 /*
  * The single record (key 0) of the settings map (BPF_MAP_TYPE_ARRAY).
@@ -65,9 +72,10 @@ struct sb_xdp_settings {
 	X(REDIR_PXE, redirected_pxe)	    /* UDP/4011 */                                         \
 	X(REDIR_TFTP, redirected_tftp)	    /* UDP/69 */                                           \
 	X(REDIR_XFER, redirected_transfer)  /* UDP to the transfer port range */                   \
+	X(REDIR_RS, redirected_rs)	    /* ICMPv6 router solicitation (SB_XDP_PORT_M_RS) */    \
 	X(REDIRECT_FAILED, redirect_failed) /* steered, but no socket on this rx queue: passed */  \
 	X(PASS_DISABLED, pass_disabled)	    /* steering switched off in the settings */            \
-	X(PASS_NOT_IPV4, pass_not_ipv4)	    /* ARP, IPv6, any other EtherType */                   \
+	X(PASS_NOT_IPV4, pass_not_ipv4)	    /* ARP, IPv6 (but RS), other EtherTypes */             \
 	X(PASS_VLAN_DEPTH, pass_vlan_depth) /* more than two VLAN tags */                          \
 	X(PASS_TRUNCATED, pass_truncated)   /* frame shorter than its headers say */               \
 	X(PASS_BAD_IPV4, pass_bad_ipv4)	    /* version != 4, IHL < 5, total length too small */    \
@@ -83,8 +91,8 @@ enum sb_xdp_counter {
 		SB_XDP_CNT__COUNT
 };
 
-/* The first four counters are the steering decisions; the rest are reasons to pass. */
-#define SB_XDP_CNT_IS_REDIRECT(c) ((c) <= SB_XDP_CNT_REDIR_XFER)
+/* The first five counters are the steering decisions; the rest are reasons to pass. */
+#define SB_XDP_CNT_IS_REDIRECT(c) ((c) <= SB_XDP_CNT_REDIR_RS)
 
 /*
  * The single record (key 0) of the per-CPU counter map (BPF_MAP_TYPE_PERCPU_ARRAY). Named

@@ -91,6 +91,8 @@ enum l4_kind {
 	L4_UDP_DATA,  /* 16 bytes of something */
 	L4_ICMP_ECHO, /* RFC 792 */
 	L4_TCP_SYN,   /* RFC 9293 3.1 */
+	L4_ICMPV6_RS, /* RFC 4861 4.1 router solicitation, source link-layer address option */
+	L4_ICMPV6_NS, /* RFC 4861 4.3 neighbour solicitation */
 };
 
 enum l3_kind {
@@ -102,10 +104,13 @@ enum l3_kind {
 struct frame_spec {
 	enum l3_kind l3;
 	uint16_t vlan_tpid[3]; /* outermost first; 0 ends the list */
-	uint8_t ip_version;    /* 0 = 4 */
+	uint8_t ip_version;    /* 0 = 4 (6 in an IPv6 frame) */
 	uint8_t ihl;	       /* 0 = 5; > 5 adds NOP options; IHL_ZERO = a 0 field */
 	uint16_t frag_host;    /* flags + offset field, host order */
-	int tot_len_delta;     /* added to the right total length */
+	int tot_len_delta;     /* added to the right total length (IPv6: payload length) */
+	uint8_t hop_limit;     /* IPv6: 0 = 255 */
+	uint8_t ip6_hbh;       /* IPv6: a hop-by-hop options header before the upper layer */
+	uint8_t icmp_code;     /* ICMPv6 code */
 	uint32_t saddr, daddr; /* host order */
 	enum l4_kind l4;
 	uint16_t sport, dport;
@@ -153,6 +158,7 @@ static uint16_t ip_csum(const uint8_t *h, size_t len)
 static const uint8_t mac_client[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x64};
 static const uint8_t mac_server[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
 static const uint8_t mac_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t mac_all_routers[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x02}; /* ff02::2 */
 
 /* L4 header + payload for IPv4; returns the end. */
 static uint8_t *build_l4(uint8_t *p, const struct frame_spec *fs)
@@ -232,14 +238,82 @@ static uint8_t *build_l4(uint8_t *p, const struct frame_spec *fs)
 	return end;
 }
 
+/* ICMPv6 (RS, NS) or a DHCPv6 Solicit-shaped UDP datagram to 547; returns the end. */
+static uint8_t *build_ipv6_l4(uint8_t *p, const struct frame_spec *fs)
+{
+	switch (fs->l4) {
+	case L4_ICMPV6_RS:
+		p = put8(p, 133);
+		p = put8(p, fs->icmp_code);
+		p = put16(p, 0); /* checksum: the program must not care */
+		p = put32(p, 0); /* reserved */
+		p = put8(p, 1);	 /* source link-layer address option, 8 bytes */
+		p = put8(p, 1);
+		return putn(p, mac_client, 6);
+	case L4_ICMPV6_NS:
+		p = put8(p, 135);
+		p = put8(p, fs->icmp_code);
+		p = put16(p, 0);
+		p = put32(p, 0);
+		memset(p, 0, 16); /* target fe80::1 */
+		p[0] = 0xfe, p[1] = 0x80, p[15] = 1;
+		p += 16;
+		p = put8(p, 1);
+		p = put8(p, 1);
+		return putn(p, mac_client, 6);
+	default:
+		p = put16(p, 546);
+		p = put16(p, 547);
+		p = put16(p, 8 + 16);
+		p = put16(p, 0);
+		memset(p, 0x11, 16);
+		return p + 16;
+	}
+}
+
+/* IPv6 header (RFC 8200 3), optional hop-by-hop header, upper layer; returns the end. */
+static uint8_t *build_ipv6(uint8_t *p, const struct frame_spec *fs)
+{
+	int icmp = fs->l4 == L4_ICMPV6_RS || fs->l4 == L4_ICMPV6_NS;
+	uint8_t upper = icmp ? 58 : 17, *ip = p, *end;
+
+	p = put32(p, (uint32_t)(fs->ip_version ? fs->ip_version : 6) << 28);
+	p = put16(p, 0); /* payload length, below */
+	p = put8(p, fs->ip6_hbh ? 0 : upper);
+	p = put8(p, fs->hop_limit ? fs->hop_limit : 255);
+	memset(p, 0, 32);
+	p[0] = 0xfe, p[1] = 0x80, p[15] = 1; /* fe80::1 */
+	p[16] = 0xff, p[17] = 0x02;	     /* ff02::2 (RS), ff02::1:2 (DHCPv6) */
+	if (icmp)
+		p[31] = 2;
+	else
+		p[29] = 1, p[31] = 2;
+	p += 32;
+	if (fs->ip6_hbh) { /* RFC 8200 4.3, padded with PadN to 8 bytes */
+		p = put8(p, upper);
+		p = put8(p, 0);
+		p = put8(p, 1);
+		p = put8(p, 4);
+		p = put32(p, 0);
+	}
+	end = build_ipv6_l4(p, fs);
+	put16(ip + 4, (uint16_t)((end - (ip + 40)) + fs->tot_len_delta));
+	return end;
+}
+
 static size_t build_frame(uint8_t *buf, const struct frame_spec *fs)
 {
+	const uint8_t *dst = mac_server;
 	uint8_t *p = buf, *ip, *end;
 	uint16_t ethertype;
 	size_t hlen, i;
 
 	memset(buf, 0, FRAME_MAX);
-	p = putn(p, fs->daddr == IP_BCAST || fs->l3 == L3_ARP ? mac_bcast : mac_server, 6);
+	if (fs->daddr == IP_BCAST || fs->l3 == L3_ARP)
+		dst = mac_bcast;
+	else if (fs->l4 == L4_ICMPV6_RS)
+		dst = mac_all_routers;
+	p = putn(p, dst, 6);
 	p = putn(p, mac_client, 6);
 	for (i = 0; i < 3 && fs->vlan_tpid[i]; i++) {
 		p = put16(p, fs->vlan_tpid[i]);
@@ -258,21 +332,8 @@ static size_t build_frame(uint8_t *buf, const struct frame_spec *fs)
 		p = put32(p, IP_CLIENT);
 		memset(p, 0, 6);
 		p = put32(p + 6, IP_SERVER);
-	} else if (fs->l3 == L3_IPV6) { /* DHCPv6 Solicit-shaped UDP to 547 */
-		p = put32(p, 0x60000000);
-		p = put16(p, 8 + 16);
-		p = put8(p, 17);
-		p = put8(p, 255);
-		memset(p, 0, 32);
-		p[0] = 0xfe, p[1] = 0x80, p[15] = 1;
-		p[16] = 0xff, p[17] = 0x02, p[29] = 1, p[31] = 2;
-		p += 32;
-		p = put16(p, 546);
-		p = put16(p, 547);
-		p = put16(p, 8 + 16);
-		p = put16(p, 0);
-		memset(p, 0x11, 16);
-		p += 16;
+	} else if (fs->l3 == L3_IPV6) {
+		p = build_ipv6(p, fs);
 	} else {
 		uint8_t ihl = fs->ihl == IHL_ZERO ? 0 : fs->ihl ? fs->ihl : 5;
 
@@ -372,10 +433,10 @@ static void settings_apply(uint32_t flags, uint32_t mask, uint16_t lo, uint16_t 
 	assert_int_equal(xdp_ctl_settings_set(&T.ctl, &s), 0);
 }
 
-/* The settings every table test starts from. */
+/* The settings every table test starts from: everything steered, router solicitations too. */
 static void settings_lab(void)
 {
-	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, 0);
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_VALID, XFER_LO, XFER_HI, 0);
 }
 
 static void xsk_slot_fill(int on)
@@ -412,6 +473,7 @@ struct verdict_case {
 #define UDP4(...) UDP4_(__VA_ARGS__) /* lets CS expand to two arguments */
 #define CS	      IP_CLIENT, IP_SERVER /* client to server, unicast */
 #define DISCOVER(...) UDP4(0, IP_BCAST, L4_DHCP, 68, 67, __VA_ARGS__)
+#define RS6(...)      {.l3 = L3_IPV6, .l4 = L4_ICMPV6_RS, __VA_ARGS__}
 
 static const struct verdict_case cases[] = {
 	{"DHCP DISCOVER broadcast", DISCOVER(), R, SB_XDP_CNT_REDIR_DHCP, 1},
@@ -439,6 +501,26 @@ static const struct verdict_case cases[] = {
 	{"TCP SYN to 80", UDP4(CS, L4_TCP_SYN, 40000, 80), P, SB_XDP_CNT_PASS_NOT_UDP, 1},
 	{"TCP SYN to 67 is not UDP", UDP4(CS, L4_TCP_SYN, 40000, 67), P, SB_XDP_CNT_PASS_NOT_UDP, 0},
 	{"IPv6 UDP to 547", {.l3 = L3_IPV6}, P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"ICMPv6 router solicitation", RS6(), R, SB_XDP_CNT_REDIR_RS, 1},
+	{"802.1Q router solicitation", RS6(.vlan_tpid = {ETH_P_8021Q}), R, SB_XDP_CNT_REDIR_RS, 1},
+	{"QinQ router solicitation", RS6(.vlan_tpid = {ETH_P_8021AD, ETH_P_8021Q}), R,
+	 SB_XDP_CNT_REDIR_RS, 1},
+	{"RS payload length 8, option bytes as padding", RS6(.tot_len_delta = -8), R,
+	 SB_XDP_CNT_REDIR_RS, 0},
+	{"RS hop limit 64 (forwarded)", RS6(.hop_limit = 64), P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS hop limit 254", RS6(.hop_limit = 254), P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS code 1", RS6(.icmp_code = 1), P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS behind a hop-by-hop header", RS6(.ip6_hbh = 1), P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS with IP version 4 in an IPv6 EtherType", RS6(.ip_version = 4), P,
+	 SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS payload length 4 (< 8)", RS6(.tot_len_delta = -12), P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS payload length 0", RS6(.tot_len_delta = -16), P, SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"RS payload length beyond the frame", RS6(.tot_len_delta = 1), P,
+	 SB_XDP_CNT_PASS_TRUNCATED, 0},
+	{"ICMPv6 neighbour solicitation", {.l3 = L3_IPV6, .l4 = L4_ICMPV6_NS}, P,
+	 SB_XDP_CNT_PASS_NOT_IPV4, 0},
+	{"802.1Q IPv6 UDP to 547", {.l3 = L3_IPV6, .vlan_tpid = {ETH_P_8021Q}}, P,
+	 SB_XDP_CNT_PASS_NOT_IPV4, 0},
 	{"802.1Q DHCP DISCOVER", DISCOVER(.vlan_tpid = {ETH_P_8021Q}), R, SB_XDP_CNT_REDIR_DHCP, 1},
 	{"QinQ 802.1ad+802.1Q DHCP DISCOVER", DISCOVER(.vlan_tpid = {ETH_P_8021AD, ETH_P_8021Q}), R,
 	 SB_XDP_CNT_REDIR_DHCP, 1},
@@ -482,6 +564,14 @@ static void test_verdict_table(void **state)
 	}
 }
 
+/* An ICMPv6 router solicitation with a source link-layer address option, 70 bytes. */
+static size_t build_rs(uint8_t *frame, uint16_t vlan_tpid)
+{
+	struct frame_spec fs = {.l3 = L3_IPV6, .l4 = L4_ICMPV6_RS, .vlan_tpid = {vlan_tpid}};
+
+	return build_frame(frame, &fs);
+}
+
 /* Every strict prefix of a frame is passed as truncated; below 14 bytes test-run refuses it. */
 static void test_truncated_prefixes(void **state)
 {
@@ -516,6 +606,37 @@ static void test_truncated_prefixes(void **state)
 		}
 	}
 	assert_true(tried > 1000);
+}
+
+/*
+ * A cut router solicitation is pass_truncated when the program parses IPv6 (M_RS set), like a
+ * cut IPv4 datagram; without M_RS IPv6 is not parsed and every cut is pass_not_ipv4.
+ */
+static void test_router_solicitation_cut(void **state)
+{
+	static const struct {
+		const char *what;
+		size_t len;
+	} cuts[] = {
+		{"RS, IPv6 header cut", ETH_HLEN + 20},
+		{"RS, IPv6 header one byte short", ETH_HLEN + 39},
+		{"RS, ICMPv6 header cut", ETH_HLEN + 40 + 4},
+		{"RS, option cut", ETH_HLEN + 40 + 8 + 4},
+	};
+	uint8_t frame[FRAME_MAX];
+	size_t i, len;
+
+	xsk_slot_fill(1);
+	len = build_rs(frame, 0);
+	assert_int_equal(len, ETH_HLEN + 40 + 16);
+	settings_lab();
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		expect_verdict(cuts[i].what, frame, cuts[i].len, P, SB_XDP_CNT_PASS_TRUNCATED);
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, 0);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		expect_verdict(cuts[i].what, frame, cuts[i].len, P, SB_XDP_CNT_PASS_NOT_IPV4);
+	settings_lab();
+	expect_verdict("RS whole", frame, len, R, SB_XDP_CNT_REDIR_RS);
 }
 
 /* Same frames, nobody on queue 0: passed to the kernel and counted as redirect_failed. */
@@ -577,6 +698,9 @@ static void test_settings_defaults(void **state)
 	len = build_simple(frame, IP_SERVER, 0, L4_TFTP_ACK);
 	expect_verdict("default: port 0 is not in a range", frame, len, P,
 		       SB_XDP_CNT_PASS_OTHER_PORT);
+	len = build_rs(frame, 0);
+	expect_verdict("default: router solicitation not steered", frame, len, P,
+		       SB_XDP_CNT_PASS_NOT_IPV4);
 }
 
 /* Writing the settings map changes verdicts on the next packet, no reload. */
@@ -636,6 +760,22 @@ static void test_settings_change_verdicts(void **state)
 	len = build_simple(frame, IP_OTHER, 4011, L4_DHCP);
 	expect_verdict("PXE to another address still ours", frame, len, R, SB_XDP_CNT_REDIR_PXE);
 
+	/* Router solicitations: only with SB_XDP_PORT_M_RS, independent of the UDP bits. */
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, 0);
+	len = build_rs(frame, 0);
+	expect_verdict("RS without M_RS", frame, len, P, SB_XDP_CNT_PASS_NOT_IPV4);
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_RS, 0, 0, 0);
+	expect_verdict("RS with M_RS only", frame, len, R, SB_XDP_CNT_REDIR_RS);
+	len = build_simple(frame, IP_BCAST, 67, L4_DHCP);
+	expect_verdict("DHCP with M_RS only", frame, len, P, SB_XDP_CNT_PASS_OTHER_PORT);
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_RS, XFER_LO, XFER_HI,
+		       IP_SERVER);
+	len = build_rs(frame, ETH_P_8021Q);
+	expect_verdict("802.1Q RS, server address set (IPv4 only)", frame, len, R,
+		       SB_XDP_CNT_REDIR_RS);
+	settings_apply(0, SB_XDP_PORT_M_VALID, XFER_LO, XFER_HI, 0);
+	expect_verdict("RS with steering disabled", frame, len, P, SB_XDP_CNT_PASS_DISABLED);
+
 	/* Steering off: everything goes to the kernel. */
 	settings_apply(0, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, 0);
 	len = build_simple(frame, IP_BCAST, 67, L4_DHCP);
@@ -655,12 +795,16 @@ static void test_settings_validate(void **state)
 		int err;
 	} v[] = {
 		{{.flags = SB_XDP_F_ENABLE, .port_mask = SB_XDP_PORT_M_ALL}, 0},
+		{{.flags = SB_XDP_F_ENABLE, .port_mask = SB_XDP_PORT_M_RS}, 0},
+		{{.flags = SB_XDP_F_ENABLE, .port_mask = SB_XDP_PORT_M_VALID}, 0},
 		{{.flags = SB_XDP_F_ENABLE, .xfer_port_lo = 1, .xfer_port_hi = 65535}, 0},
 		{{.flags = SB_XDP_F_ENABLE, .xfer_port_lo = 7, .xfer_port_hi = 7}, 0},
 		{{.flags = SB_XDP_F_ENABLE, .xfer_port_lo = 0, .xfer_port_hi = 10}, -ERANGE},
 		{{.flags = SB_XDP_F_ENABLE, .xfer_port_lo = 11, .xfer_port_hi = 10}, -ERANGE},
 		{{.flags = 0x80}, -EINVAL},
-		{{.flags = SB_XDP_F_ENABLE, .port_mask = 0x8}, -EINVAL},
+		{{.flags = SB_XDP_F_ENABLE, .port_mask = 0x10}, -EINVAL},
+		{{.flags = SB_XDP_F_ENABLE, .port_mask = SB_XDP_PORT_M_VALID | 0x80000000u},
+		 -EINVAL},
 		{{.flags = SB_XDP_F_ENABLE, .reserved = {0, 0, 0, 1}}, -EINVAL},
 	};
 	struct sb_xdp_settings before, after;
@@ -679,6 +823,10 @@ static void test_settings_validate(void **state)
 			assert_memory_equal(&before, &after, sizeof(after));
 		}
 	}
+	/* The RS bit is written and read back as is. */
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_DHCP | SB_XDP_PORT_M_RS, 0, 0, 0);
+	assert_int_equal(xdp_ctl_settings_get(&T.ctl, &after), 0);
+	assert_int_equal(after.port_mask, SB_XDP_PORT_M_DHCP | SB_XDP_PORT_M_RS);
 	settings_lab();
 }
 
@@ -730,6 +878,10 @@ static void test_counter_names(void **state)
 	assert_null(xdp_ctl_counter_name(SB_XDP_CNT__COUNT));
 	assert_string_equal(xdp_ctl_counter_name(SB_XDP_CNT_REDIR_DHCP), "redirected_dhcp");
 	assert_string_equal(xdp_ctl_counter_name(SB_XDP_CNT_REDIRECT_FAILED), "redirect_failed");
+	assert_string_equal(xdp_ctl_counter_name(SB_XDP_CNT_REDIR_RS), "redirected_rs");
+	assert_true(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIR_XFER));
+	assert_true(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIR_RS));
+	assert_false(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIRECT_FAILED));
 }
 
 /* The maps are pinned by name, and xdp_ctl finds them there; xsks_map is not pinned. */
@@ -791,10 +943,27 @@ static size_t fixture_ip_off(const struct fixture_pkt *p)
 	return off + 2;
 }
 
+/* Length of the IPv6 router solicitation datagram in p (RFC 4861 6.1.1), or 0 if it is none. */
+static size_t fixture_rs_len(const struct fixture_pkt *p)
+{
+	size_t off = fixture_ip_off(p), plen;
+	const uint8_t *ip = p->frame + off;
+
+	if (off + 40 + 8 > p->frame_len || ip[-2] != 0x86 || ip[-1] != 0xdd)
+		return 0;
+	plen = (size_t)(ip[4] << 8 | ip[5]);
+	if (ip[0] >> 4 != 6 || ip[6] != 58 || ip[7] != 255 || plen < 8 ||
+	    off + 40 + plen > p->frame_len || ip[40] != 133 || ip[41] != 0)
+		return 0;
+	return 40 + plen;
+}
+
 static int fixture_expect_redirect(const struct fixture_pkt *p)
 {
 	const uint8_t *ip = p->frame + fixture_ip_off(p);
 
+	if (fixture_rs_len(p))
+		return 1;
 	if (!p->udp_payload)
 		return 0;
 	if ((ip[6] << 8 | ip[7]) & 0x3fff) /* MF or offset: RFC 791 3.1 */
@@ -853,9 +1022,13 @@ static void test_real_client_fixtures(void **state)
 			if (!redirect)
 				continue;
 			steered++;
-			/* Cut inside the IPv4 datagram: passed as truncated, never steered. */
+			/* Cut inside the IP datagram: passed as truncated, never steered. */
 			ip_end = fixture_ip_off(p);
-			ip_end += (size_t)(p->frame[ip_end + 2] << 8 | p->frame[ip_end + 3]);
+			if (fixture_rs_len(p))
+				ip_end += fixture_rs_len(p);
+			else
+				ip_end +=
+					(size_t)(p->frame[ip_end + 2] << 8 | p->frame[ip_end + 3]);
 			for (cut = ETH_HLEN; cut < ip_end; cut++) {
 				snprintf(what, sizeof(what), "%.100s/%.100s frame %u cut to %zu",
 					 de->d_name, p->file, p->index, cut);
@@ -1094,7 +1267,9 @@ static void test_veth_attach(void **state)
 	assert_true(self >= 0);
 	ifindex = if_nametoindex(IF_SRV);
 	assert_true(ifindex > 0);
-	settings_lab();
+	/* No RS steering here: the client kernel's own router solicitations (sent when its veth
+	 * comes up) would count as redirect_failed or land on the AF_XDP socket. */
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, 0);
 	xsk_slot_fill(0); /* the unbound test socket must not sit on a live interface */
 	err = bpf_xdp_attach((int)ifindex, T.prog_fd, XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err)
@@ -1264,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_settings_defaults),
 		cmocka_unit_test(test_verdict_table),
 		cmocka_unit_test(test_truncated_prefixes),
+		cmocka_unit_test(test_router_solicitation_cut),
 		cmocka_unit_test(test_empty_xsk_slot_passes),
 		cmocka_unit_test(test_settings_change_verdicts),
 		cmocka_unit_test(test_settings_validate),

@@ -12,7 +12,7 @@ packages=(
 	dpdk-dev # dpdk-telemetry.py (tests, demo), dpdk-pdump; only recommended by libdpdk-dev
 	# lab and real clients
 	iproute2 ethtool tcpdump procps psmisc busybox isc-dhcp-client kea-admin tftp-hpa atftp
-	curl python3-scapy time
+	curl python3-scapy time ndisc6
 	# reference servers (benchmarks, fixtures)
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs

@@ -69,9 +69,9 @@ static const char *const arch_keys[SBCFG_ARCH__COUNT] = {
 	[SBCFG_ARCH_HTTP_X64] = "http_x64",   [SBCFG_ARCH_HTTP_ARM64] = "http_arm64",
 };
 
-static const char *const top_keys[] = {"interface", "dpdk_port",  "xdp_prog",	  "queues",
-				       "server_ip", "server_mac", "udp_checksum", "dhcp",
-				       "tftp",	    "images",	  "http",	  NULL};
+static const char *const top_keys[] = {
+	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
+	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   NULL};
 static const char *const dhcp_keys[] = {"mode",		  "offer_hold", "decline_quarantine",
 					"max_lease_time", "boot",	"subnets",
 					"reservations",	  NULL};
@@ -580,6 +580,23 @@ static int get_uint(struct pctx *c, json_t *obj, const char *key, long long lo, 
 		_rc;                                                                               \
 	})
 
+/* An optional true/false member; *out keeps its value when the key is absent. */
+static int get_bool(struct pctx *c, json_t *obj, const char *key, bool *out)
+{
+	int rc;
+	json_t *v = member(c, obj, key, false, &rc);
+
+	if (!v)
+		return rc;
+	size_t old = push_key(c, key);
+	rc = want_type(c, v, JSON_TRUE, "true or false");
+	pop(c, old);
+	if (rc < 0)
+		return rc;
+	*out = json_is_true(v);
+	return 0;
+}
+
 static int get_enum(struct pctx *c, json_t *obj, const char *key, const char *const *names,
 		    size_t n, int *dst)
 {
@@ -809,18 +826,10 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 {
 	int rc;
-	json_t *v = member(c, o, "enabled", false, &rc);
 
-	if ((rc = check_keys(c, o, tftp_keys)) < 0)
+	if ((rc = check_keys(c, o, tftp_keys)) < 0 ||
+	    (rc = get_bool(c, o, "enabled", &t->enabled)) < 0)
 		return rc;
-	if (v) {
-		size_t old = push_key(c, "enabled");
-		rc = want_type(c, v, JSON_TRUE, "true or false");
-		pop(c, old);
-		if (rc < 0)
-			return rc;
-		t->enabled = json_is_true(v);
-	}
 	json_t *ports = get_obj(c, o, "transfer_ports", false, &rc);
 	if (rc < 0)
 		return rc;
@@ -906,7 +915,9 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = GET_UINT(c, root, "queues", 1, LIM_QUEUES_MAX, cfg->queues)) < 0 ||
 	    (rc = get_ip(c, root, "server_ip", &cfg->server_ip, true)) < 0 ||
 	    (rc = get_mac(c, root, "server_mac", cfg->server_mac, false, true)) < 0 ||
-	    (rc = get_enum(c, root, "udp_checksum", csum_names, ARRAY_SIZE(csum_names), &csum)) < 0)
+	    (rc = get_enum(c, root, "udp_checksum", csum_names, ARRAY_SIZE(csum_names), &csum)) <
+		    0 ||
+	    (rc = get_bool(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0)
 		return rc;
 	cfg->udp_csum = (enum sbcfg_csum_policy)csum;
 
@@ -1688,6 +1699,7 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 	if (!mac_is_zero(cfg->server_mac))
 		jset(&b, root, "server_mac", jmac(cfg->server_mac));
 	jset(&b, root, "udp_checksum", json_string(csum_names[csum]));
+	jset(&b, root, "ipv6_ra", json_boolean(cfg->ipv6_ra));
 	jset(&b, root, "dhcp", dhcp_json(&b, &cfg->dhcp));
 	jset(&b, root, "tftp", tftp_json(&b, &cfg->tftp));
 	if (cfg->http.port) { /* no "http" object = no HTTP server */
@@ -1761,7 +1773,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	if (!EQ_STR(a->interface, b->interface) || !EQ_STR(a->dpdk_port, b->dpdk_port) ||
 	    !EQ_STR(a->xdp_prog, b->xdp_prog) || a->queues != b->queues ||
 	    a->server_ip != b->server_ip || memcmp(a->server_mac, b->server_mac, 6) != 0 ||
-	    a->udp_csum != b->udp_csum)
+	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra)
 		return false;
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
 	    da->decline_quarantine != db->decline_quarantine ||

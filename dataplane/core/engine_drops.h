@@ -15,6 +15,7 @@
 	X(ENG_ARP_KERNEL, "arp_kernel_port",                                                       \
 	  "ARP on a port with a kernel behind it (the kernel answers, not us)")                    \
 	X(ENG_DHCP_OFF, "dhcp_disabled", "DHCP packet while dhcp.mode is off")                     \
+	X(ENG_RA_OFF, "ipv6_ra_disabled", "IPv6 router solicitation while ipv6_ra is false")       \
 	X(ENG_TFTP_OFF, "tftp_disabled", "TFTP packet while tftp is disabled")                     \
 	X(ENG_NOT_OUR_IP, "tftp_not_our_ip",                                                       \
 	  "TFTP packet to an IPv4 address that is not server_ip")                                  \

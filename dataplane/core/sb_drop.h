@@ -14,8 +14,9 @@
 #include "dhcp_drops.h"
 #include "tftp_drops.h"
 #include "engine_drops.h"
+#include "ndp_drops.h"
 
-#define SB_DROP_LIST(X) PKT_DROPS(X) DHCP_DROPS(X) TFTP_DROPS(X) ENGINE_DROPS(X)
+#define SB_DROP_LIST(X) PKT_DROPS(X) DHCP_DROPS(X) TFTP_DROPS(X) NDP_DROPS(X) ENGINE_DROPS(X)
 
 enum sb_drop {
 	SB_DROP_NONE = 0,

@@ -126,6 +126,7 @@ struct sbcfg {
 	uint32_t server_ip;		  /* host order; our address on the boot network */
 	uint8_t server_mac[6];		  /* used when the port has no kernel behind it; 0 = port's */
 	enum sbcfg_csum_policy udp_csum;
+	bool ipv6_ra; /* answer IPv6 router solicitations (ends iPXE's wait for an RA) */
 	struct sbcfg_dhcp dhcp;
 	struct sbcfg_tftp tftp;
 	struct sbcfg_http http;

@@ -82,6 +82,8 @@ static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
 		return "queues";
 	if (a->server_ip != b->server_ip)
 		return "server_ip";
+	if (a->ipv6_ra != b->ipv6_ra)
+		return "ipv6_ra";
 	if (a->dhcp.mode != b->dhcp.mode)
 		return "dhcp.mode";
 	if (a->tftp.port_lo != b->tftp.port_lo || a->tftp.port_hi != b->tftp.port_hi)

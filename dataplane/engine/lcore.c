@@ -19,6 +19,7 @@
 #include "ctlchan.h"
 #include "lcore.h"
 #include "log.h"
+#include "ndp.h"
 #include "pkt.h"
 #include "tftp.h"
 
@@ -133,6 +134,31 @@ static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc
 	m->data_len = (uint16_t)rc;
 	m->pkt_len = (uint32_t)rc;
 	w->st->tx_arp++;
+	tx_stage(w, m, rx_tsc);
+}
+
+/* ---- IPv6 router solicitations (ipv6_ra): answered on any lcore, no state ---- */
+
+static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
+{
+	int rc;
+
+	w->st->rx_ipv6++;
+	if (!w->eng->cfg.ipv6_ra) {
+		w->st->drops[SB_DROP_ENG_RA_OFF]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	rc = ndp_rs_to_ra(rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
+			  m->data_len + rte_pktmbuf_tailroom(m), w->eng->mac);
+	if (rc < 0) {
+		count_drop(w, rc);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = (uint16_t)rc;
+	m->pkt_len = (uint32_t)rc;
+	w->st->tx_ra++;
 	tx_stage(w, m, rx_tsc);
 }
 
@@ -475,9 +501,14 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 	}
 	rc = pkt_parse_udp(frame, m->data_len, e->cfg.udp_csum == SBCFG_CSUM_VERIFY, &u);
 	if (unlikely(rc < 0)) {
-		if (rc == -SB_DROP_NOT_IPV4 &&
-		    pkt_ethertype(frame, m->data_len, &l3) == PKT_ETHERTYPE_ARP) {
+		int et = rc == -SB_DROP_NOT_IPV4 ? pkt_ethertype(frame, m->data_len, &l3) : -1;
+
+		if (et == PKT_ETHERTYPE_ARP) {
 			handle_arp(w, m, rx_tsc);
+			return;
+		}
+		if (et == PKT_ETHERTYPE_IPV6) {
+			handle_rs(w, m, rx_tsc);
 			return;
 		}
 		count_drop(w, rc);

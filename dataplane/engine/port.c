@@ -23,7 +23,48 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "xdp_ctl.h"
+
 #define XDP_PROG_NAME "sb_xdp_steer" /* bpf/stormboot_xdp.c, as the kernel names it */
+
+/*
+ * The settings and counter maps are pinned by name; libbpf reuses a pin only if its layout
+ * matches, so a pin left by an older stormboot (killed without cleanup, then upgraded)
+ * makes the program's load fail. Remove pins whose value size is not this build's.
+ */
+static void xdp_unpin_incompatible(void)
+{
+	static const struct {
+		const char *name;
+		uint32_t value_size;
+	} maps[] = {
+		{SB_XDP_SETTINGS_MAP, sizeof(struct sb_xdp_settings)},
+		{SB_XDP_COUNTERS_MAP, sizeof(struct sb_xdp_counters)},
+	};
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info);
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", XDP_CTL_PIN_ROOT, maps[i].name);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+		    info.value_size != maps[i].value_size) {
+			ENG_LOG(WARNING,
+				"%s: pinned by another stormboot version (value size %u, this one "
+				"%u): removed so that the XDP program can load",
+				path, info.value_size, maps[i].value_size);
+			if (unlink(path) < 0)
+				ENG_LOG(ERR, "unlink %s: %s", path, strerror(errno));
+		}
+		close(fd);
+	}
+}
 
 /*
  * A dataplane killed with -9 leaves its XDP program on the interface, and net_af_xdp
@@ -162,8 +203,10 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 	}
 	p->n_queues = n_queues;
 #ifdef SB_HAVE_XDP_CTL
-	if (p->kernel_behind)
+	if (p->kernel_behind) {
 		xdp_detach_stale(info.if_index);
+		xdp_unpin_incompatible();
+	}
 #endif
 
 	memset(&conf, 0, sizeof(conf));
@@ -230,7 +273,7 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 
 /* Open the maps of the program on iface (no bpffs needed), else the pinned ones. */
 static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port_hi,
-			      uint32_t server_ip, char *err, size_t errlen)
+			      uint32_t server_ip, bool steer_rs, char *err, size_t errlen)
 {
 	struct xdp_ctl ctl = {.settings_fd = -1, .counters_fd = -1};
 	struct sb_xdp_settings s;
@@ -251,6 +294,10 @@ static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port
 		s.xfer_port_lo = port_lo;
 		s.xfer_port_hi = port_hi;
 		s.server_ip_be = rte_cpu_to_be_32(server_ip);
+		if (steer_rs)
+			s.port_mask |= SB_XDP_PORT_M_RS;
+		else
+			s.port_mask &= ~SB_XDP_PORT_M_RS;
 		rc = xdp_ctl_settings_set(&ctl, &s);
 	}
 	if (rc < 0)
@@ -261,17 +308,18 @@ static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port
 #endif
 
 int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
-			  uint16_t port_hi, uint32_t server_ip, char *err, size_t errlen)
+			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,
+			  size_t errlen)
 {
 	if (!p->kernel_behind)
 		return 0;
 #ifdef SB_HAVE_XDP_CTL
-	return xdp_settings_write(iface, port_lo, port_hi, server_ip, err, errlen);
+	return xdp_settings_write(iface, port_lo, port_hi, server_ip, steer_rs, err, errlen);
 #else
 	snprintf(err, errlen,
 		 "built without xdp_ctl: the XDP program keeps its defaults (transfer ports %u-%u "
-		 "not steered)",
-		 port_lo, port_hi);
+		 "not steered%s)",
+		 port_lo, port_hi, steer_rs ? ", IPv6 router solicitations not steered" : "");
 	return -ENOTSUP;
 #endif
 }

@@ -43,12 +43,14 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 
 /*
  * Tell the XDP program on iface (net_af_xdp only) which UDP ports are our TFTP
- * transfer ports and our server address, through its settings map (found via
- * the interface, else pinned under /sys/fs/bpf). No-op on other ports. Returns 0 or a negative
- * errno (message in err).
+ * transfer ports, our server address and whether ICMPv6 router solicitations are ours
+ * (steer_rs sets or clears SB_XDP_PORT_M_RS; the other port_mask bits are kept), through its
+ * settings map (found via the interface, else pinned under /sys/fs/bpf). No-op on other ports.
+ * Returns 0 or a negative errno (message in err).
  */
 int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
-			  uint16_t port_hi, uint32_t server_ip, char *err, size_t errlen);
+			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,
+			  size_t errlen);
 
 /* The fd an idle lcore may poll() for rx on queue q, or -1 (busy-poll only). */
 static inline int eng_port_rx_fd(const struct eng_port *p, uint16_t q)

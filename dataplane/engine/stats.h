@@ -27,12 +27,14 @@
 	X(tx_pkts, "frames transmitted")                                                           \
 	X(tx_bytes, "bytes transmitted")                                                           \
 	X(rx_arp, "ARP frames received")                                                           \
+	X(rx_ipv6, "IPv6 frames received (router solicitations, when ipv6_ra steers them)")        \
 	X(rx_dhcp, "DHCP/BOOTP frames received (UDP 67)")                                          \
 	X(rx_pxe, "PXE boot server frames received (UDP 4011)")                                    \
 	X(rx_tftp_req, "TFTP requests received (UDP 69)")                                          \
 	X(rx_tftp_xfer, "TFTP frames received on transfer ports")                                  \
 	X(rx_handoff, "frames handed over from another lcore")                                     \
 	X(tx_arp, "ARP replies sent")                                                              \
+	X(tx_ra, "IPv6 router advertisements sent (ipv6_ra)")                                      \
 	X(tx_dhcp, "DHCP replies sent")                                                            \
 	X(tx_tftp, "TFTP frames sent (OACK, DATA, ERROR)")                                         \
 	X(tx_tftp_error, "TFTP ERROR packets sent")                                                \

@@ -74,6 +74,7 @@ cat >"$DEMO/stormboot.json" <<EOF
   "server_ip": "$SRV",
   "queues": 1,
   "udp_checksum": "accept",
+  "ipv6_ra": true,
   "dhcp": {
     "mode": "full",
     "boot": { "bios": "undionly.kpxe", "uefi_x64": "ipxe.efi", "ipxe_script": "boot.ipxe" },

@@ -33,7 +33,8 @@
 # build-assets.sh), SB_VM_SCRIPT_URL (optional: give iPXE this URL as its
 # script instead of boot.ipxe over TFTP, e.g. http://198.18.0.1/boot.ipxe once
 # stormboot serves HTTP; the script's names are relative, so kernel and initrd
-# then come over HTTP too), SB_VM_UDP_CSUM (config udp_checksum, default accept).
+# then come over HTTP too), SB_VM_UDP_CSUM (config udp_checksum, default accept),
+# SB_VM_IPV6_RA (config ipv6_ra, default true: iPXE does not wait ~16 s for an RA).
 #
 # Topology (addresses only from 198.18.0.0/15):
 #
@@ -205,6 +206,7 @@ cat >"$WORK/stormboot.json" <<EOF
   "interface": "$SB_IF_SRV",
   "server_ip": "$SRV",
   "udp_checksum": "${SB_VM_UDP_CSUM:-accept}",
+  "ipv6_ra": ${SB_VM_IPV6_RA:-true},
   "dhcp": {
     "mode": "$dhcp_mode",
     "boot": { $boot },
@@ -260,9 +262,7 @@ if [ $HTTP = 1 ]; then
 	initrd ${base_url}/initrd.gz
 	boot
 	EOF
-	req=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps({"command": "template-add",
-		"arguments": {"name": "boot.ipxe", "text": open(sys.argv[1]).read()}}))' "$WORK/boot.tmpl")
-	"$CTL" -s "$WORK/ctl.sock" raw "$req" >"$WORK/template-add.out" 2>&1 ||
+	"$CTL" -s "$WORK/ctl.sock" template-add boot.ipxe "$WORK/boot.tmpl" >"$WORK/template-add.out" 2>&1 ||
 		sb_fail "template-add: $(cat "$WORK/template-add.out")"
 fi
 if [ "${SB_VM_PCAP:-0}" = 1 ]; then
