@@ -13,7 +13,9 @@
 #                 script, kernel). Modes: uefi (OVMF PXE -> ipxe.efi -> kernel and
 #                 initrd over TFTP), uefi-http (the same, kernel and initrd over
 #                 HTTP from stormboot-control), bios (SeaBIOS iPXE -> pxelinux,
-#                 all over TFTP). Default: "uefi uefi-http", N=2.
+#                 all over TFTP). Default: "uefi uefi-http", N=2. Each mode
+#                 also as MODE-nora: "ipv6_ra": false, so that iPXE waits for an
+#                 IPv6 router advertisement as it does with other servers.
 #   part B (xfer) a MIB MiB (default 64) file of random bytes, registered as an
 #                 image, fetched N times each by real clients from the lab's
 #                 client namespace: atftp at blksize 1468 windowsize 1, atftp at
@@ -91,15 +93,19 @@ field() { # LINE KEY: value of KEY=... in a TIMING line, "-" if absent
 if [ $DO_VM = 1 ]; then
 	: >"$WORK/timing"
 	for mode in $MODES; do
-		case $mode in
+		# MODE-nora: the same boot with "ipv6_ra": false (iPXE then waits for an RA)
+		ra=true
+		case $mode in *-nora) ra=false ;; esac
+		case ${mode%-nora} in
 		uefi) args=(uefi) ;;
 		uefi-http) args=(uefi --http) ;;
 		bios) args=(bios) ;;
-		*) sb_fail "unknown mode $mode (uefi, uefi-http, bios)" ;;
+		*) sb_fail "unknown mode $mode (uefi, uefi-http, bios, each also as MODE-nora)" ;;
 		esac
 		for ((i = 1; i <= RUNS; i++)); do
 			sb_log "VM $mode run $i/$RUNS"
-			if "$SOURCE_DIR/tests/vm/boot-vm.sh" "${args[@]}" >"$WORK/boot.out" 2>"$WORK/boot.err"; then
+			if SB_VM_IPV6_RA=$ra "$SOURCE_DIR/tests/vm/boot-vm.sh" "${args[@]}" >"$WORK/boot.out" \
+				2>"$WORK/boot.err"; then
 				line=$(grep '^TIMING ' "$WORK/boot.out" | tail -1)
 				echo "$mode $i $line" >>"$WORK/timing"
 			else
@@ -114,20 +120,20 @@ if [ $DO_VM = 1 ]; then
 	# fw_dhcp: the firmware has its lease; nbp: NBP loaded (bios: pxelinux runs);
 	# ipxe_dhcp: iPXE has its lease (uefi); script: iPXE runs its script;
 	# kernel: Linux prints its first line; marker: the booted Linux's marker
-	printf '%-10s %3s %9s %9s %9s %9s %9s %9s\n' mode run fw_dhcp nbp ipxe_dhcp script kernel marker
+	printf '%-14s %3s %9s %9s %9s %9s %9s %9s\n' mode run fw_dhcp nbp ipxe_dhcp script kernel marker
 	while read -r mode i line; do
 		if [ "$line" = FAILED ]; then
-			printf '%-10s %3s %s\n' "$mode" "$i" FAILED
+			printf '%-14s %3s %s\n' "$mode" "$i" FAILED
 			continue
 		fi
-		if [ "$mode" = bios ]; then
+		if [ "${mode%-nora}" = bios ]; then
 			# the firmware is iPXE (the NIC's ROM); the NBP is pxelinux
 			fw=$(field "$line" ipxe_dhcp_s) nbp=$(field "$line" pxelinux_s) ipxe=-
 		else
 			fw=$(field "$line" pxe_dhcp_s) nbp=$(field "$line" nbp_s)
 			ipxe=$(field "$line" ipxe_dhcp_s)
 		fi
-		printf '%-10s %3s %9s %9s %9s %9s %9s %9s\n' "$mode" "$i" "$fw" "$nbp" "$ipxe" \
+		printf '%-14s %3s %9s %9s %9s %9s %9s %9s\n' "$mode" "$i" "$fw" "$nbp" "$ipxe" \
 			"$(field "$line" script_s)" "$(field "$line" kernel_s)" "$(field "$line" marker_s)"
 	done <"$WORK/timing"
 	for mode in $MODES; do
