@@ -112,6 +112,21 @@ static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pk
 	tx_stage(w, m, rx_tsc);
 }
 
+/* A request turned into its reply in place: rc is the reply's length, or -SB_DROP_x. */
+static void send_in_place(struct eng_worker *w, struct rte_mbuf *m, int rc, uint64_t *sent,
+			  uint64_t rx_tsc)
+{
+	if (rc < 0) {
+		count_drop(w, rc);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	m->data_len = (uint16_t)rc;
+	m->pkt_len = (uint32_t)rc;
+	(*sent)++;
+	tx_stage(w, m, rx_tsc);
+}
+
 /* ---- ARP (only on ports without a kernel behind them) ---- */
 
 static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
@@ -126,15 +141,7 @@ static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc
 	}
 	rc = pkt_arp_reply(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, w->eng->cfg.server_ip,
 			   w->eng->mac);
-	if (rc < 0) {
-		count_drop(w, rc);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	m->data_len = (uint16_t)rc;
-	m->pkt_len = (uint32_t)rc;
-	w->st->tx_arp++;
-	tx_stage(w, m, rx_tsc);
+	send_in_place(w, m, rc, &w->st->tx_arp, rx_tsc);
 }
 
 /* ---- IPv6 router solicitations (ipv6_ra): answered on any lcore, no state ---- */
@@ -151,15 +158,7 @@ static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 	}
 	rc = ndp_rs_to_ra(rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
 			  m->data_len + rte_pktmbuf_tailroom(m), w->eng->mac);
-	if (rc < 0) {
-		count_drop(w, rc);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	m->data_len = (uint16_t)rc;
-	m->pkt_len = (uint32_t)rc;
-	w->st->tx_ra++;
-	tx_stage(w, m, rx_tsc);
+	send_in_place(w, m, rc, &w->st->tx_ra, rx_tsc);
 }
 
 /* ---- DHCP (worker 0 only: the lease pool has one owner) ---- */
