@@ -3,7 +3,8 @@
 #
 # ctl-reload.sh - live reconfiguration under load (issue 6, item 6), with real clients.
 # stormboot-control + stormboot-dataplane (-C) in the lab; 64 TFTP downloads of an 8 MiB
-# image (curl and tftp-hpa, half each) run from the client namespace while the test
+# image (curl and tftp-hpa, half each; plus one paced download, tftp-paced.py, that
+# stays open until the reconfiguration is over) run from the client namespace while the test
 #   1. rewrites the config file (lease_time 600 -> 900, a DNS server and a domain for the
 #      subnet, tftp.mtu 9000 and blksize_max 8192, a new image) and runs
 #      `stormbootctl config-reload`,
@@ -97,6 +98,11 @@ done
 EOF
 chmod +x "$DP_WORK/parallel.sh"
 mkdir -p "$DP_WORK/dl"
+# One more download that ACKs slowly until the reconfiguration is over, so that a transfer is
+# certainly in progress across it, however fast the host finishes the N others.
+dp_in_cli timeout 600 "$DP_PY" "$HERE/tftp-paced.py" $DP_SRV big.img "$DP_WORK/img/big.img" \
+	"$DP_WORK/paced.go" >"$DP_WORK/paced.out" 2>&1 &
+PACED=$!
 dp_in_cli timeout 300 "$DP_WORK/parallel.sh" "$DP_WORK/dl" "$N" $DP_SRV &
 PAR=$!
 sb_wait_for 20 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"active\"])')\" -ge $((N / 2)) ]" ||
@@ -155,6 +161,10 @@ sb_log "latency max after the reconfiguration $(lat_max) ms"
 sb_log "generations $GEN0 -> $GEN1 -> $GEN2 -> $GEN3; sessions active: $A0 before, $A1 after the reload, $A3 after image-add"
 sb_check "the reconfiguration ran while transfers were in progress ($A3 active after the last one)" \
 	test "$A3" -gt 0
+touch "$DP_WORK/paced.go"
+wait "$PACED" || true
+sb_check "the download held open across every reconfiguration is byte-identical ($(cat "$DP_WORK/paced.out"))" \
+	grep -q '^ok ' "$DP_WORK/paced.out"
 sb_check "dataplane status: no config error" test "$(ctl_status "a['dataplane']['config_status']")" = 0
 
 wait "$PAR" || true
