@@ -27,17 +27,6 @@
 static const uint8_t all_nodes_ip[16] = {0xff, 0x02, [15] = 0x01};
 static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 0x01};
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static bool is_unspecified(const uint8_t ip[16])
 {
 	static const uint8_t zero[16];
@@ -112,7 +101,7 @@ int ndp_rs_to_ra(uint8_t *frame, size_t len, size_t cap, const uint8_t our_mac[6
 		return -SB_DROP_NDP_SHORT;
 	ip = frame + l3;
 	icmp = ip + NDP_IPV6_HLEN;
-	icmp_len = rd16(ip + 4);
+	icmp_len = pkt_rd16(ip + 4);
 	if ((ip[0] >> 4) != 6)
 		return -SB_DROP_NDP_BAD_IPV6;
 	if (icmp_len > len - l3 - NDP_IPV6_HLEN) /* Ethernet padding may follow; never less */
@@ -141,7 +130,7 @@ int ndp_rs_to_ra(uint8_t *frame, size_t len, size_t cap, const uint8_t our_mac[6
 
 	ip[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
 	ip[1] = ip[2] = ip[3] = 0;
-	wr16(ip + 4, NDP_RA_ICMP_LEN);
+	pkt_wr16(ip + 4, NDP_RA_ICMP_LEN);
 	ip[6] = IP_PROTO_ICMPV6;
 	ip[7] = NDP_HOP_LIMIT;
 	ndp_link_local(our_mac, ip + 8);
@@ -152,6 +141,6 @@ int ndp_rs_to_ra(uint8_t *frame, size_t len, size_t cap, const uint8_t our_mac[6
 	icmp[RA_HDR_LEN] = OPT_SLLA;
 	icmp[RA_HDR_LEN + 1] = 1;
 	memcpy(icmp + RA_HDR_LEN + 2, our_mac, 6);
-	wr16(icmp + 2, icmp6_csum(ip, icmp, NDP_RA_ICMP_LEN));
+	pkt_wr16(icmp + 2, icmp6_csum(ip, icmp, NDP_RA_ICMP_LEN));
 	return (int)(l3 + NDP_IPV6_HLEN + NDP_RA_ICMP_LEN);
 }

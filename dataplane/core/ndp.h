@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PKT_ETHERTYPE_IPV6 0x86dd
 #define NDP_IPV6_HLEN	   40
 #define NDP_RA_ICMP_LEN	   24 /* RA header 16 + source link-layer address option 8 */
 

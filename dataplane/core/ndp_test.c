@@ -15,6 +15,7 @@
 
 #include "fixtures.h"
 #include "ndp.h"
+#include "pkt.h"
 #include "sb_drop.h"
 
 #define ETH  14

@@ -19,17 +19,6 @@
 #define ARP_OP_REQ   1
 #define ARP_OP_REPLY 2
 
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static inline uint32_t rd32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -48,7 +37,7 @@ uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
 	const uint8_t *p = data;
 
 	while (len >= 2) {
-		sum += rd16(p);
+		sum += pkt_rd16(p);
 		p += 2;
 		len -= 2;
 	}
@@ -76,7 +65,7 @@ static uint32_t udp_pseudo_sum(const uint8_t *src_be, const uint8_t *dst_be, uin
 	memcpy(ph + 4, dst_be, 4);
 	ph[8] = 0;
 	ph[9] = IP_PROTO_UDP;
-	wr16(ph + 10, udp_len);
+	pkt_wr16(ph + 10, udp_len);
 	return pkt_csum_add(0, ph, sizeof(ph));
 }
 
@@ -87,14 +76,14 @@ int pkt_ethertype(const uint8_t *frame, size_t len, size_t *l3_off)
 
 	if (len < PKT_ETH_HLEN)
 		return -SB_DROP_ETH_SHORT;
-	uint16_t type = rd16(frame + off);
+	uint16_t type = pkt_rd16(frame + off);
 	while (type == PKT_ETHERTYPE_VLAN || type == PKT_ETHERTYPE_QINQ) {
 		if (++tags > PKT_MAX_VLANS)
 			return -SB_DROP_VLAN_DEPTH;
 		off += PKT_VLAN_HLEN;
 		if (off + 2 > len)
 			return -SB_DROP_ETH_SHORT;
-		type = rd16(frame + off);
+		type = pkt_rd16(frame + off);
 	}
 	*l3_off = off + 2;
 	return type;
@@ -111,7 +100,7 @@ int pkt_parse_udp(const uint8_t *frame, size_t len, bool verify_udp_csum, struct
 	memcpy(out->dst_mac, frame, 6);
 	memcpy(out->src_mac, frame + 6, 6);
 	for (size_t off = 12; off + 2 < l3; off += PKT_VLAN_HLEN)
-		out->vlan_tci[out->n_vlans++] = rd16(frame + off + 2);
+		out->vlan_tci[out->n_vlans++] = pkt_rd16(frame + off + 2);
 	if (type != PKT_ETHERTYPE_IPV4)
 		return -SB_DROP_NOT_IPV4;
 
@@ -120,14 +109,14 @@ int pkt_parse_udp(const uint8_t *frame, size_t len, bool verify_udp_csum, struct
 		return -SB_DROP_IP_SHORT;
 	const uint8_t *ip = frame + l3;
 	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-	size_t tot = rd16(ip + 2);
+	size_t tot = pkt_rd16(ip + 2);
 	if ((ip[0] >> 4) != 4 || ihl < PKT_IPV4_HLEN || tot < ihl)
 		return -SB_DROP_IP_BAD_HDR;
 	if (tot > len - l3 || ihl > len - l3)
 		return -SB_DROP_IP_SHORT;
 	if (pkt_csum_fold(pkt_csum_add(0, ip, ihl)) != 0)
 		return -SB_DROP_IP_BAD_CSUM;
-	if (rd16(ip + 6) & (IP_FLAG_MF | IP_FRAG_MASK))
+	if (pkt_rd16(ip + 6) & (IP_FLAG_MF | IP_FRAG_MASK))
 		return -SB_DROP_IP_FRAGMENT;
 	if (ip[9] != IP_PROTO_UDP)
 		return -SB_DROP_NOT_UDP;
@@ -137,10 +126,10 @@ int pkt_parse_udp(const uint8_t *frame, size_t len, bool verify_udp_csum, struct
 	size_t room = tot - ihl;
 	if (room < PKT_UDP_HLEN)
 		return -SB_DROP_UDP_SHORT;
-	size_t ulen = rd16(udp + 4);
+	size_t ulen = pkt_rd16(udp + 4);
 	if (ulen < PKT_UDP_HLEN || ulen > room)
 		return -SB_DROP_UDP_SHORT;
-	if (rd16(udp + 6) != 0) {
+	if (pkt_rd16(udp + 6) != 0) {
 		uint32_t sum = udp_pseudo_sum(ip + 12, ip + 16, (uint16_t)ulen);
 		if (pkt_csum_fold(pkt_csum_add(sum, udp, ulen)) != 0) {
 			if (verify_udp_csum)
@@ -152,8 +141,8 @@ int pkt_parse_udp(const uint8_t *frame, size_t len, bool verify_udp_csum, struct
 	out->src_ip = rd32(ip + 12);
 	out->dst_ip = rd32(ip + 16);
 	out->ttl = ip[8];
-	out->src_port = rd16(udp);
-	out->dst_port = rd16(udp + 2);
+	out->src_port = pkt_rd16(udp);
+	out->dst_port = pkt_rd16(udp + 2);
 	out->payload = udp + PKT_UDP_HLEN;
 	out->payload_len = ulen - PKT_UDP_HLEN;
 	return 0;
@@ -181,36 +170,36 @@ int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const u
 	p += 12;
 	for (size_t i = 0; i < n_vlans; i++) {
 		/* Outer tag of a QinQ pair is 802.1ad, the others 802.1Q. */
-		wr16(p, (n_vlans == 2 && i == 0) ? PKT_ETHERTYPE_QINQ : PKT_ETHERTYPE_VLAN);
-		wr16(p + 2, req->vlan_tci[i]);
+		pkt_wr16(p, (n_vlans == 2 && i == 0) ? PKT_ETHERTYPE_QINQ : PKT_ETHERTYPE_VLAN);
+		pkt_wr16(p + 2, req->vlan_tci[i]);
 		p += PKT_VLAN_HLEN;
 	}
-	wr16(p, PKT_ETHERTYPE_IPV4);
+	pkt_wr16(p, PKT_ETHERTYPE_IPV4);
 	p += 2;
 
 	uint8_t *ip = p;
 	uint16_t udp_len = (uint16_t)(PKT_UDP_HLEN + payload_len);
 	ip[0] = 0x45;
 	ip[1] = 0;
-	wr16(ip + 2, (uint16_t)(PKT_IPV4_HLEN + udp_len));
-	wr16(ip + 4, 0);
-	wr16(ip + 6, 0x4000); /* DF: we never send fragments */
+	pkt_wr16(ip + 2, (uint16_t)(PKT_IPV4_HLEN + udp_len));
+	pkt_wr16(ip + 4, 0);
+	pkt_wr16(ip + 6, 0x4000); /* DF: we never send fragments */
 	ip[8] = 64;
 	ip[9] = IP_PROTO_UDP;
-	wr16(ip + 10, 0);
+	pkt_wr16(ip + 10, 0);
 	wr32(ip + 12, dst->src_ip);
 	wr32(ip + 16, dst->dst_ip);
-	wr16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, PKT_IPV4_HLEN)));
+	pkt_wr16(ip + 10, pkt_csum_fold(pkt_csum_add(0, ip, PKT_IPV4_HLEN)));
 
 	uint8_t *udp = ip + PKT_IPV4_HLEN;
-	wr16(udp, dst->src_port);
-	wr16(udp + 2, dst->dst_port);
-	wr16(udp + 4, udp_len);
-	wr16(udp + 6, 0);
+	pkt_wr16(udp, dst->src_port);
+	pkt_wr16(udp + 2, dst->dst_port);
+	pkt_wr16(udp + 4, udp_len);
+	pkt_wr16(udp + 6, 0);
 	uint16_t c = pkt_csum_fold(
 		pkt_csum_add(udp_pseudo_sum(ip + 12, ip + 16, udp_len), udp, udp_len));
 	/* RFC 768: a computed zero is sent as all ones; zero means "no checksum". */
-	wr16(udp + 6, c ? c : 0xffff);
+	pkt_wr16(udp + 6, c ? c : 0xffff);
 	return (int)(hl + payload_len);
 }
 
@@ -228,9 +217,9 @@ int pkt_arp_reply(uint8_t *frame, size_t len, uint32_t our_ip, const uint8_t our
 
 	/* RFC 826: Ethernet hardware (1), IPv4 protocol, 6- and 4-byte addresses. */
 	uint8_t *a = frame + l3;
-	if (rd16(a) != 1 || rd16(a + 2) != PKT_ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4)
+	if (pkt_rd16(a) != 1 || pkt_rd16(a + 2) != PKT_ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4)
 		return -SB_DROP_ARP_BAD;
-	if (rd16(a + 6) != ARP_OP_REQ)
+	if (pkt_rd16(a + 6) != ARP_OP_REQ)
 		return -SB_DROP_ARP_NOT_REQUEST;
 	if (rd32(a + 24) != our_ip)
 		return -SB_DROP_ARP_NOT_US;
@@ -238,7 +227,7 @@ int pkt_arp_reply(uint8_t *frame, size_t len, uint32_t our_ip, const uint8_t our
 	uint8_t sha[6], spa[4];
 	memcpy(sha, a + 8, 6);
 	memcpy(spa, a + 14, 4);
-	wr16(a + 6, ARP_OP_REPLY);
+	pkt_wr16(a + 6, ARP_OP_REPLY);
 	memcpy(a + 8, our_mac, 6);
 	wr32(a + 14, our_ip);
 	memcpy(a + 18, sha, 6);

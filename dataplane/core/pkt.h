@@ -26,6 +26,7 @@
 #define PKT_ETHERTYPE_ARP  0x0806
 #define PKT_ETHERTYPE_VLAN 0x8100
 #define PKT_ETHERTYPE_QINQ 0x88a8
+#define PKT_ETHERTYPE_IPV6 0x86dd
 
 /* What a received UDP/IPv4 frame says about where it came from and where it went. */
 struct pkt_udp {
@@ -83,6 +84,18 @@ size_t pkt_hdr_len(const struct pkt_udp *req);
  * (RFC 826) and return its length; else -SB_DROP_ARP_x.
  */
 int pkt_arp_reply(uint8_t *frame, size_t len, uint32_t our_ip, const uint8_t our_mac[6]);
+
+/* Big-endian 16-bit field at any alignment (frames sit unaligned after VLAN tags). */
+static inline uint16_t pkt_rd16(const uint8_t *p)
+{
+	return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline void pkt_wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 
 /* RFC 1071 one's-complement sum helpers. */
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len);

@@ -6,7 +6,7 @@
 #define PKT_DROPS(X)                                                                               \
 	X(ETH_SHORT, "eth_short", "frame shorter than an Ethernet header")                         \
 	X(VLAN_DEPTH, "vlan_too_deep", "more than two 802.1Q tags")                                \
-	X(NOT_IPV4, "not_ipv4", "EtherType is not IPv4 (ARP and IPv6 go on to their own handlers)")                               \
+	X(NOT_IPV4, "not_ipv4", "EtherType is neither IPv4, ARP nor IPv6")                         \
 	X(IP_SHORT, "ip_short", "frame shorter than its IPv4 header")                              \
 	X(IP_BAD_HDR, "ip_bad_header", "IPv4 version/IHL/total length invalid")                    \
 	X(IP_BAD_CSUM, "ip_bad_checksum", "IPv4 header checksum does not verify")                  \
