@@ -88,7 +88,6 @@ static int rs_check(const uint8_t *ip, const uint8_t *icmp, size_t icmp_len)
 
 int ndp_rs_to_ra(uint8_t *frame, size_t len, size_t cap, const uint8_t our_mac[6])
 {
-	uint8_t peer_ip[16];
 	size_t l3, icmp_len;
 	uint8_t *ip, *icmp;
 	int rc = pkt_ethertype(frame, len, &l3);
@@ -118,15 +117,14 @@ int ndp_rs_to_ra(uint8_t *frame, size_t len, size_t cap, const uint8_t our_mac[6
 		return -SB_DROP_TX_NO_ROOM;
 
 	/* RFC 4861 6.2.6: unicast to the solicitor if it has an address, else all-nodes. */
-	memcpy(peer_ip, ip + 8, 16);
-	if (is_unspecified(peer_ip)) {
+	if (is_unspecified(ip + 8)) {
 		memcpy(frame, all_nodes_mac, 6);
 		memcpy(ip + 24, all_nodes_ip, 16);
 	} else {
 		memcpy(frame, frame + 6, 6);
-		memcpy(ip + 24, peer_ip, 16);
+		memcpy(ip + 24, ip + 8, 16);
 	}
-	memcpy(frame + 6, our_mac, 6);
+	memcpy(frame + 6, our_mac, 6); /* and below, our address replaces the source */
 
 	ip[0] = 0x60; /* version 6, traffic class 0, flow label 0 */
 	ip[1] = ip[2] = ip[3] = 0;
