@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sbcfg_json.c - stormboot's JSON config file: parse (jansson) into a struct
- * sbcfg, validate, serialise. Two passes:
+ * sbcfg and validate it (serialising and comparing are in sbcfg_emit.c). Two passes:
  *   1. parse: JSON syntax, types, unknown fields, the syntax of addresses,
  *      MACs and prefixes, string lengths and the range of each single number;
  *   2. sbcfg_validate(): every rule again on the C struct, plus the rules that
@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "sbcfg_json.h"
+#include "sbcfg_names.h"
 
 /* Limits; docs/CONFIG.md lists them, keep both in step. */
 #define LIM_QUEUES_MAX	     64
@@ -51,19 +52,17 @@
 #define LIM_FILE_MAX	     (64u << 20)
 #define DEFAULT_LEASE_TIME   3600
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *const mode_names[] = {
+const char *const sbcfg_mode_names[SBCFG_N_DHCP_MODES] = {
 	[SBCFG_DHCP_FULL] = "full",
 	[SBCFG_DHCP_PROXY] = "proxy",
 	[SBCFG_DHCP_OFF] = "off",
 };
-static const char *const csum_names[] = {
+const char *const sbcfg_csum_names[SBCFG_N_CSUM_POLICIES] = {
 	[SBCFG_CSUM_ACCEPT] = "accept",
 	[SBCFG_CSUM_VERIFY] = "verify",
 };
 /* JSON key of each boot file, in enum sbcfg_arch order. */
-static const char *const arch_keys[SBCFG_ARCH__COUNT] = {
+const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 	[SBCFG_ARCH_BIOS] = "bios",	      [SBCFG_ARCH_UEFI_X64] = "uefi_x64",
 	[SBCFG_ARCH_UEFI_IA32] = "uefi_ia32", [SBCFG_ARCH_UEFI_ARM64] = "uefi_arm64",
 	[SBCFG_ARCH_HTTP_X64] = "http_x64",   [SBCFG_ARCH_HTTP_ARM64] = "http_arm64",
@@ -92,13 +91,13 @@ static const char *const http_keys[] = {"listen", "max_connections", "idle_timeo
 
 /* ---- small helpers ---- */
 
-static const char *ip_fmt(uint32_t ip, char buf[16])
+const char *sbcfg_ip_fmt(uint32_t ip, char buf[16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 	return buf;
 }
 
-static const char *mac_fmt(const uint8_t mac[6], char buf[18])
+const char *sbcfg_mac_fmt(const uint8_t mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
@@ -209,7 +208,7 @@ static int mac_parse(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-static bool mac_is_zero(const uint8_t mac[6])
+bool sbcfg_mac_is_zero(const uint8_t mac[6])
 {
 	static const uint8_t zero[6];
 
@@ -545,7 +544,7 @@ static int get_mac(struct pctx *c, json_t *obj, const char *key, uint8_t mac[6],
 	if (rc == 0 && mac_parse(s, mac) < 0)
 		rc = perr(c, "\"%s\" is not a MAC address (six hex pairs separated by ':')",
 			  printable(s, shown, sizeof(shown)));
-	else if (rc == 0 && !zero_ok && mac_is_zero(mac))
+	else if (rc == 0 && !zero_ok && sbcfg_mac_is_zero(mac))
 		rc = perr(c, "00:00:00:00:00:00 is not a client MAC address");
 	pop(c, old);
 	return rc;
@@ -664,7 +663,7 @@ static int parse_boot(struct pctx *c, json_t *o, struct sbcfg_bootfiles *b)
 	int rc = check_keys(c, o, boot_keys);
 
 	for (int a = 0; rc == 0 && a < SBCFG_ARCH__COUNT; a++)
-		rc = get_str(c, o, arch_keys[a], b->by_arch[a], SBCFG_NAME_MAX, false);
+		rc = get_str(c, o, sbcfg_arch_keys[a], b->by_arch[a], SBCFG_NAME_MAX, false);
 	if (rc == 0)
 		rc = get_str(c, o, "ipxe_script", b->ipxe_script, SBCFG_NAME_MAX, false);
 	return rc;
@@ -797,7 +796,8 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 	int rc, mode = (int)d->mode;
 
 	if ((rc = check_keys(c, o, dhcp_keys)) < 0 ||
-	    (rc = get_enum(c, o, "mode", mode_names, ARRAY_SIZE(mode_names), &mode)) < 0 ||
+	    (rc = get_enum(c, o, "mode", sbcfg_mode_names, ARRAY_SIZE(sbcfg_mode_names), &mode)) <
+		    0 ||
 	    (rc = GET_UINT(c, o, "offer_hold", 1, LIM_OFFER_HOLD_MAX, d->offer_hold)) < 0 ||
 	    (rc = GET_UINT(c, o, "decline_quarantine", 0, LIM_QUARANTINE_MAX,
 			   d->decline_quarantine)) < 0 ||
@@ -915,8 +915,8 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = GET_UINT(c, root, "queues", 1, LIM_QUEUES_MAX, cfg->queues)) < 0 ||
 	    (rc = get_ip(c, root, "server_ip", &cfg->server_ip, true)) < 0 ||
 	    (rc = get_mac(c, root, "server_mac", cfg->server_mac, false, true)) < 0 ||
-	    (rc = get_enum(c, root, "udp_checksum", csum_names, ARRAY_SIZE(csum_names), &csum)) <
-		    0 ||
+	    (rc = get_enum(c, root, "udp_checksum", sbcfg_csum_names, ARRAY_SIZE(sbcfg_csum_names),
+			   &csum)) < 0 ||
 	    (rc = get_bool(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0)
 		return rc;
 	cfg->udp_csum = (enum sbcfg_csum_policy)csum;
@@ -995,16 +995,16 @@ static bool in_subnet(const struct sbcfg_subnet *s, uint32_t ip)
 	return (ip & s->netmask) == s->network;
 }
 
-static bool has_pool(const struct sbcfg_subnet *s)
+bool sbcfg_has_pool(const struct sbcfg_subnet *s)
 {
 	return s->pool_start != 0 || s->pool_end != 0;
 }
 
-static const char *cidr_fmt(const struct sbcfg_subnet *s, char buf[20])
+const char *sbcfg_cidr_fmt(const struct sbcfg_subnet *s, char buf[20])
 {
 	char ip[16];
 
-	snprintf(buf, 20, "%s/%d", ip_fmt(s->network, ip), mask_len(s->netmask));
+	snprintf(buf, 20, "%s/%d", sbcfg_ip_fmt(s->network, ip), mask_len(s->netmask));
 	return buf;
 }
 
@@ -1061,10 +1061,10 @@ static int validate_top(const struct sbcfg *cfg, char *m)
 		return vfail(m, "server_ip: required field is missing");
 	if (!ip_is_unicast(cfg->server_ip))
 		return vfail(m, "server_ip: %s is not a unicast host address",
-			     ip_fmt(cfg->server_ip, a));
+			     sbcfg_ip_fmt(cfg->server_ip, a));
 	if (cfg->server_mac[0] & 1)
 		return vfail(m, "server_mac: is a multicast address (low bit of the first byte)");
-	if ((unsigned)cfg->udp_csum >= ARRAY_SIZE(csum_names))
+	if ((unsigned)cfg->udp_csum >= ARRAY_SIZE(sbcfg_csum_names))
 		return vfail(m, "udp_checksum: invalid value %d", (int)cfg->udp_csum);
 	return 0;
 }
@@ -1077,12 +1077,12 @@ static int validate_boot(const struct sbcfg_dhcp *d, char *m)
 	for (int i = 0; i < SBCFG_ARCH__COUNT; i++) {
 		const char *s = b->by_arch[i];
 
-		CHECK_STR(m, b->by_arch[i], "dhcp.boot.%s", arch_keys[i]);
+		CHECK_STR(m, b->by_arch[i], "dhcp.boot.%s", sbcfg_arch_keys[i]);
 		any |= s[0] != '\0';
 		bool http = i == SBCFG_ARCH_HTTP_X64 || i == SBCFG_ARCH_HTTP_ARM64;
 		if (http && s[0] && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
 			return vfail(m, "dhcp.boot.%s: UEFI HTTP boot needs a URL (http://...)",
-				     arch_keys[i]);
+				     sbcfg_arch_keys[i]);
 	}
 	CHECK_STR(m, b->ipxe_script, "dhcp.boot.ipxe_script");
 	if (d->mode == SBCFG_DHCP_PROXY && !any)
@@ -1101,7 +1101,7 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 
 	if (len < 0)
 		return vfail(m, "dhcp.subnets[%zu].network: netmask %s is not contiguous", i,
-			     ip_fmt(s->netmask, a));
+			     sbcfg_ip_fmt(s->netmask, a));
 	if (len < LIM_PREFIX_MIN || len > LIM_PREFIX_MAX)
 		return vfail(
 			m, "dhcp.subnets[%zu].network: prefix length /%d is out of range /%d../%d",
@@ -1110,14 +1110,14 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 		return vfail(m,
 			     "dhcp.subnets[%zu].network: %s/%d has host bits set (the network is "
 			     "%s/%d)",
-			     i, ip_fmt(s->network, a), len, ip_fmt(s->network & s->netmask, b),
-			     len);
+			     i, sbcfg_ip_fmt(s->network, a), len,
+			     sbcfg_ip_fmt(s->network & s->netmask, b), len);
 	if (!ip_is_unicast(s->network))
 		return vfail(m, "dhcp.subnets[%zu].network: %s is not a unicast range", i,
-			     cidr_fmt(s, net));
-	cidr_fmt(s, net);
+			     sbcfg_cidr_fmt(s, net));
+	sbcfg_cidr_fmt(s, net);
 
-	if (has_pool(s)) {
+	if (sbcfg_has_pool(s)) {
 		if (d->mode == SBCFG_DHCP_PROXY)
 			return vfail(m,
 				     "dhcp.subnets[%zu].pool: proxy mode hands out no addresses "
@@ -1125,35 +1125,35 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 				     i);
 		if ((p = host_problem(s, s->pool_start)))
 			return vfail(m, "dhcp.subnets[%zu].pool.start: %s %s subnet %s", i,
-				     ip_fmt(s->pool_start, a), p, net);
+				     sbcfg_ip_fmt(s->pool_start, a), p, net);
 		if ((p = host_problem(s, s->pool_end)))
 			return vfail(m, "dhcp.subnets[%zu].pool.end: %s %s subnet %s", i,
-				     ip_fmt(s->pool_end, a), p, net);
+				     sbcfg_ip_fmt(s->pool_end, a), p, net);
 		if (s->pool_start > s->pool_end)
 			return vfail(m, "dhcp.subnets[%zu].pool.start: %s is after pool.end %s", i,
-				     ip_fmt(s->pool_start, a), ip_fmt(s->pool_end, b));
+				     sbcfg_ip_fmt(s->pool_start, a), sbcfg_ip_fmt(s->pool_end, b));
 		if ((uint64_t)s->pool_end - s->pool_start + 1 > LIM_POOL_MAX)
 			return vfail(m, "dhcp.subnets[%zu].pool: %llu addresses, at most %u", i,
 				     (unsigned long long)s->pool_end - s->pool_start + 1,
 				     LIM_POOL_MAX);
 		if (cfg->server_ip >= s->pool_start && cfg->server_ip <= s->pool_end)
 			return vfail(m, "dhcp.subnets[%zu].pool: contains server_ip %s", i,
-				     ip_fmt(cfg->server_ip, a));
+				     sbcfg_ip_fmt(cfg->server_ip, a));
 	}
 	if (s->router) {
 		if ((p = host_problem(s, s->router)))
 			return vfail(m, "dhcp.subnets[%zu].router: %s %s subnet %s", i,
-				     ip_fmt(s->router, a), p, net);
-		if (has_pool(s) && s->router >= s->pool_start && s->router <= s->pool_end)
+				     sbcfg_ip_fmt(s->router, a), p, net);
+		if (sbcfg_has_pool(s) && s->router >= s->pool_start && s->router <= s->pool_end)
 			return vfail(m, "dhcp.subnets[%zu].router: %s is inside the pool", i,
-				     ip_fmt(s->router, a));
+				     sbcfg_ip_fmt(s->router, a));
 	}
 	if (s->n_dns > SBCFG_MAX_DNS)
 		return vfail(m, "dhcp.subnets[%zu].dns: at most %d servers", i, SBCFG_MAX_DNS);
 	for (unsigned j = 0; j < s->n_dns; j++)
 		if (!ip_is_unicast(s->dns[j]))
 			return vfail(m, "dhcp.subnets[%zu].dns[%u]: %s is not a unicast address", i,
-				     j, ip_fmt(s->dns[j], a));
+				     j, sbcfg_ip_fmt(s->dns[j], a));
 	CHECK_STR(m, s->domain, "dhcp.subnets[%zu].domain", i);
 	if ((p = hostname_problem(s->domain)))
 		return vfail(m, "dhcp.subnets[%zu].domain: \"%s\" %s", i, s->domain, p);
@@ -1164,7 +1164,7 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 			i, s->lease_time, d->max_lease_time);
 	if (s->next_server && !ip_is_unicast(s->next_server))
 		return vfail(m, "dhcp.subnets[%zu].next_server: %s is not a unicast address", i,
-			     ip_fmt(s->next_server, a));
+			     sbcfg_ip_fmt(s->next_server, a));
 	return 0;
 }
 
@@ -1175,7 +1175,7 @@ static int validate_overlaps(const struct sbcfg_dhcp *d, struct sort_key *k, cha
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n_subnets; i++)
-		if (has_pool(&d->subnets[i]))
+		if (sbcfg_has_pool(&d->subnets[i]))
 			k[n++] = (struct sort_key){d->subnets[i].pool_start, i};
 	qsort(k, n, sizeof(*k), sort_key_cmp);
 	for (size_t j = 1; j < n; j++) {
@@ -1188,8 +1188,9 @@ static int validate_overlaps(const struct sbcfg_dhcp *d, struct sort_key *k, cha
 			return vfail(m,
 				     "dhcp.subnets[%zu].pool: %s-%s overlaps the pool of "
 				     "dhcp.subnets[%zu] (%s-%s)",
-				     hi, ip_fmt(h->pool_start, a), ip_fmt(h->pool_end, b), lo,
-				     ip_fmt(l->pool_start, c), ip_fmt(l->pool_end, e));
+				     hi, sbcfg_ip_fmt(h->pool_start, a),
+				     sbcfg_ip_fmt(h->pool_end, b), lo,
+				     sbcfg_ip_fmt(l->pool_start, c), sbcfg_ip_fmt(l->pool_end, e));
 		}
 	}
 	for (size_t i = 0; i < d->n_subnets; i++)
@@ -1203,8 +1204,8 @@ static int validate_overlaps(const struct sbcfg_dhcp *d, struct sort_key *k, cha
 			size_t lo = k[j].idx > k[j - 1].idx ? k[j - 1].idx : k[j].idx;
 			return vfail(
 				m, "dhcp.subnets[%zu].network: %s overlaps dhcp.subnets[%zu] (%s)",
-				hi, cidr_fmt(&d->subnets[hi], n1), lo,
-				cidr_fmt(&d->subnets[lo], n2));
+				hi, sbcfg_cidr_fmt(&d->subnets[hi], n1), lo,
+				sbcfg_cidr_fmt(&d->subnets[lo], n2));
 		}
 	}
 	return 0;
@@ -1240,14 +1241,14 @@ static int validate_reservations(const struct sbcfg *cfg, const struct sort_key 
 	for (size_t i = 0; i < d->n_reservations; i++) {
 		const struct sbcfg_reservation *r = &d->reservations[i];
 
-		if (mac_is_zero(r->mac))
+		if (sbcfg_mac_is_zero(r->mac))
 			return vfail(m,
 				     "dhcp.reservations[%zu].mac: 00:00:00:00:00:00 is not a "
 				     "client MAC address",
 				     i);
 		if (r->mac[0] & 1)
 			return vfail(m, "dhcp.reservations[%zu].mac: %s is a multicast address", i,
-				     mac_fmt(r->mac, a));
+				     sbcfg_mac_fmt(r->mac, a));
 		CHECK_STR(m, r->hostname, "dhcp.reservations[%zu].hostname", i);
 		if ((p = hostname_problem(r->hostname)))
 			return vfail(m, "dhcp.reservations[%zu].hostname: \"%s\" %s", i,
@@ -1264,13 +1265,13 @@ static int validate_reservations(const struct sbcfg *cfg, const struct sort_key 
 		const struct sbcfg_subnet *s = subnet_of(d, ks, r->ip);
 		if (!s)
 			return vfail(m, "dhcp.reservations[%zu].ip: %s is not inside any subnet", i,
-				     ip_fmt(r->ip, a));
+				     sbcfg_ip_fmt(r->ip, a));
 		if ((p = host_problem(s, r->ip)))
 			return vfail(m, "dhcp.reservations[%zu].ip: %s %s subnet %s", i,
-				     ip_fmt(r->ip, a), p, cidr_fmt(s, net));
+				     sbcfg_ip_fmt(r->ip, a), p, sbcfg_cidr_fmt(s, net));
 		if (r->ip == cfg->server_ip || r->ip == s->router)
 			return vfail(m, "dhcp.reservations[%zu].ip: %s is the %s", i,
-				     ip_fmt(r->ip, a),
+				     sbcfg_ip_fmt(r->ip, a),
 				     r->ip == cfg->server_ip ? "server_ip" : "subnet's router");
 		k[n++] = (struct sort_key){r->ip, i};
 	}
@@ -1278,7 +1279,7 @@ static int validate_reservations(const struct sbcfg *cfg, const struct sort_key 
 		return vfail(m,
 			     "dhcp.reservations[%zu].ip: %s is also reserved by "
 			     "dhcp.reservations[%zu]",
-			     second, ip_fmt(d->reservations[second].ip, a), first);
+			     second, sbcfg_ip_fmt(d->reservations[second].ip, a), first);
 	for (size_t i = 0; i < d->n_reservations; i++) {
 		uint64_t key = 0;
 		for (int j = 0; j < 6; j++)
@@ -1289,7 +1290,7 @@ static int validate_reservations(const struct sbcfg *cfg, const struct sort_key 
 		return vfail(m,
 			     "dhcp.reservations[%zu].mac: %s is also the MAC of "
 			     "dhcp.reservations[%zu]",
-			     second, mac_fmt(d->reservations[second].mac, a), first);
+			     second, sbcfg_mac_fmt(d->reservations[second].mac, a), first);
 	return 0;
 }
 
@@ -1298,7 +1299,7 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 	const struct sbcfg_dhcp *d = &cfg->dhcp;
 	int rc;
 
-	if ((unsigned)d->mode >= ARRAY_SIZE(mode_names))
+	if ((unsigned)d->mode >= ARRAY_SIZE(sbcfg_mode_names))
 		return vfail(m, "dhcp.mode: invalid value %d", (int)d->mode);
 	CHECK_RANGE(m, d->offer_hold, 1, LIM_OFFER_HOLD_MAX, "dhcp.offer_hold");
 	CHECK_RANGE(m, d->decline_quarantine, 0, LIM_QUARANTINE_MAX, "dhcp.decline_quarantine");
@@ -1571,240 +1572,4 @@ int sbcfg_load_file(const char *path, struct sbcfg *out, char *err, size_t errle
 		rc = sbcfg_load_buffer(buf, got, path, out, err, errlen);
 	free(buf);
 	return rc;
-}
-
-/* ---- public: serialise, compare ---- */
-
-/* Builds JSON while remembering whether any allocation failed. */
-struct jb {
-	bool failed;
-};
-
-static void jset(struct jb *b, json_t *obj, const char *key, json_t *v)
-{
-	if (!obj || !v || json_object_set_new(obj, key, v) < 0)
-		b->failed = true;
-}
-
-static json_t *jip(uint32_t ip)
-{
-	char a[16];
-
-	return json_string(ip_fmt(ip, a));
-}
-
-static json_t *jmac(const uint8_t mac[6])
-{
-	char a[18];
-
-	return json_string(mac_fmt(mac, a));
-}
-
-static json_t *subnet_json(struct jb *b, const struct sbcfg_subnet *s)
-{
-	char net[20];
-	json_t *o = json_object(), *dns = json_array();
-
-	jset(b, o, "network", json_string(cidr_fmt(s, net)));
-	if (has_pool(s)) {
-		json_t *pool = json_object();
-		jset(b, pool, "start", jip(s->pool_start));
-		jset(b, pool, "end", jip(s->pool_end));
-		jset(b, o, "pool", pool);
-	}
-	if (s->router)
-		jset(b, o, "router", jip(s->router));
-	for (unsigned i = 0; dns && i < s->n_dns && i < SBCFG_MAX_DNS; i++)
-		if (json_array_append_new(dns, jip(s->dns[i])) < 0)
-			b->failed = true;
-	jset(b, o, "dns", dns);
-	jset(b, o, "domain", json_string(s->domain));
-	jset(b, o, "lease_time", json_integer(s->lease_time));
-	if (s->next_server)
-		jset(b, o, "next_server", jip(s->next_server));
-	return o;
-}
-
-static json_t *reservation_json(struct jb *b, const struct sbcfg_reservation *r)
-{
-	json_t *o = json_object();
-
-	jset(b, o, "mac", jmac(r->mac));
-	if (r->ip)
-		jset(b, o, "ip", jip(r->ip));
-	jset(b, o, "hostname", json_string(r->hostname));
-	jset(b, o, "bootfile", json_string(r->bootfile));
-	jset(b, o, "ipxe_script", json_string(r->ipxe_script));
-	return o;
-}
-
-static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
-{
-	json_t *o = json_object(), *boot = json_object(), *subnets = json_array(),
-	       *resv = json_array();
-	unsigned mode = (unsigned)d->mode < ARRAY_SIZE(mode_names) ? d->mode : 0;
-
-	jset(b, o, "mode", json_string(mode_names[mode]));
-	jset(b, o, "offer_hold", json_integer(d->offer_hold));
-	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
-	jset(b, o, "max_lease_time", json_integer(d->max_lease_time));
-	for (int a = 0; a < SBCFG_ARCH__COUNT; a++)
-		jset(b, boot, arch_keys[a], json_string(d->boot.by_arch[a]));
-	jset(b, boot, "ipxe_script", json_string(d->boot.ipxe_script));
-	jset(b, o, "boot", boot);
-	for (size_t i = 0; subnets && i < d->n_subnets; i++)
-		if (json_array_append_new(subnets, subnet_json(b, &d->subnets[i])) < 0)
-			b->failed = true;
-	jset(b, o, "subnets", subnets);
-	for (size_t i = 0; resv && i < d->n_reservations; i++)
-		if (json_array_append_new(resv, reservation_json(b, &d->reservations[i])) < 0)
-			b->failed = true;
-	jset(b, o, "reservations", resv);
-	return o;
-}
-
-static json_t *tftp_json(struct jb *b, const struct sbcfg_tftp *t)
-{
-	json_t *o = json_object(), *ports = json_object();
-
-	jset(b, o, "enabled", json_boolean(t->enabled));
-	jset(b, ports, "first", json_integer(t->port_lo));
-	jset(b, ports, "last", json_integer(t->port_hi));
-	jset(b, o, "transfer_ports", ports);
-	jset(b, o, "max_sessions", json_integer(t->max_sessions));
-	jset(b, o, "blksize_default", json_integer(t->blksize_default));
-	jset(b, o, "blksize_max", json_integer(t->blksize_max));
-	jset(b, o, "windowsize_max", json_integer(t->windowsize_max));
-	jset(b, o, "timeout_ms", json_integer(t->timeout_ms));
-	jset(b, o, "retries", json_integer(t->retries));
-	jset(b, o, "mtu", json_integer(t->mtu));
-	return o;
-}
-
-char *sbcfg_to_json(const struct sbcfg *cfg)
-{
-	struct jb b = {false};
-	json_t *root = json_object(), *images = json_array();
-	unsigned csum = (unsigned)cfg->udp_csum < ARRAY_SIZE(csum_names) ? cfg->udp_csum : 0;
-
-	/* Optional fields that mean "none" (empty string, no MAC) are left out. */
-	if (cfg->interface[0])
-		jset(&b, root, "interface", json_string(cfg->interface));
-	if (cfg->dpdk_port[0])
-		jset(&b, root, "dpdk_port", json_string(cfg->dpdk_port));
-	if (cfg->xdp_prog[0])
-		jset(&b, root, "xdp_prog", json_string(cfg->xdp_prog));
-	jset(&b, root, "queues", json_integer(cfg->queues));
-	jset(&b, root, "server_ip", jip(cfg->server_ip));
-	if (!mac_is_zero(cfg->server_mac))
-		jset(&b, root, "server_mac", jmac(cfg->server_mac));
-	jset(&b, root, "udp_checksum", json_string(csum_names[csum]));
-	jset(&b, root, "ipv6_ra", json_boolean(cfg->ipv6_ra));
-	jset(&b, root, "dhcp", dhcp_json(&b, &cfg->dhcp));
-	jset(&b, root, "tftp", tftp_json(&b, &cfg->tftp));
-	if (cfg->http.port) { /* no "http" object = no HTTP server */
-		json_t *h = json_object();
-		char ip[16], listen[24];
-		snprintf(listen, sizeof(listen), "%s:%u", ip_fmt(cfg->http.listen_ip, ip),
-			 cfg->http.port);
-		jset(&b, h, "listen", json_string(listen));
-		jset(&b, h, "max_connections", json_integer(cfg->http.max_conns));
-		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
-		jset(&b, root, "http", h);
-	}
-	for (size_t i = 0; images && i < cfg->n_images; i++) {
-		json_t *im = json_object();
-		jset(&b, im, "name", json_string(cfg->images[i].name));
-		jset(&b, im, "path", json_string(cfg->images[i].path));
-		if (json_array_append_new(images, im) < 0)
-			b.failed = true;
-	}
-	jset(&b, root, "images", images);
-
-	char *out = NULL;
-	if (!b.failed) {
-		char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		json_malloc_t jmalloc;
-		json_free_t jfree;
-		json_get_alloc_funcs(&jmalloc, &jfree);
-		if (s) {
-			/* Our own copy, so the caller frees it with free() whatever
-			 * allocator jansson was given; ends in a newline like a file. */
-			size_t n = strlen(s);
-			out = malloc(n + 2);
-			if (out) {
-				memcpy(out, s, n);
-				memcpy(out + n, "\n", 2);
-			}
-			jfree(s);
-		}
-	}
-	json_decref(root);
-	return out;
-}
-
-#define EQ_STR(x, y) (strncmp((x), (y), sizeof(x)) == 0)
-
-static bool subnet_equal(const struct sbcfg_subnet *a, const struct sbcfg_subnet *b)
-{
-	if (a->network != b->network || a->netmask != b->netmask ||
-	    a->pool_start != b->pool_start || a->pool_end != b->pool_end ||
-	    a->router != b->router || a->n_dns != b->n_dns || a->lease_time != b->lease_time ||
-	    a->next_server != b->next_server || !EQ_STR(a->domain, b->domain))
-		return false;
-	for (unsigned i = 0; i < a->n_dns && i < SBCFG_MAX_DNS; i++)
-		if (a->dns[i] != b->dns[i])
-			return false;
-	return true;
-}
-
-static bool reservation_equal(const struct sbcfg_reservation *a, const struct sbcfg_reservation *b)
-{
-	return memcmp(a->mac, b->mac, 6) == 0 && a->ip == b->ip &&
-	       EQ_STR(a->hostname, b->hostname) && EQ_STR(a->bootfile, b->bootfile) &&
-	       EQ_STR(a->ipxe_script, b->ipxe_script);
-}
-
-bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
-{
-	const struct sbcfg_dhcp *da = &a->dhcp, *db = &b->dhcp;
-	const struct sbcfg_tftp *ta = &a->tftp, *tb = &b->tftp;
-
-	if (!EQ_STR(a->interface, b->interface) || !EQ_STR(a->dpdk_port, b->dpdk_port) ||
-	    !EQ_STR(a->xdp_prog, b->xdp_prog) || a->queues != b->queues ||
-	    a->server_ip != b->server_ip || memcmp(a->server_mac, b->server_mac, 6) != 0 ||
-	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra)
-		return false;
-	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
-	    da->decline_quarantine != db->decline_quarantine ||
-	    da->max_lease_time != db->max_lease_time ||
-	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||
-	    da->n_reservations != db->n_reservations)
-		return false;
-	for (int i = 0; i < SBCFG_ARCH__COUNT; i++)
-		if (!EQ_STR(da->boot.by_arch[i], db->boot.by_arch[i]))
-			return false;
-	for (size_t i = 0; i < da->n_subnets; i++)
-		if (!subnet_equal(&da->subnets[i], &db->subnets[i]))
-			return false;
-	for (size_t i = 0; i < da->n_reservations; i++)
-		if (!reservation_equal(&da->reservations[i], &db->reservations[i]))
-			return false;
-	if (ta->enabled != tb->enabled || ta->port_lo != tb->port_lo ||
-	    ta->port_hi != tb->port_hi || ta->max_sessions != tb->max_sessions ||
-	    ta->blksize_default != tb->blksize_default || ta->blksize_max != tb->blksize_max ||
-	    ta->windowsize_max != tb->windowsize_max || ta->timeout_ms != tb->timeout_ms ||
-	    ta->retries != tb->retries || ta->mtu != tb->mtu)
-		return false;
-	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
-	    a->http.max_conns != b->http.max_conns ||
-	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
-		return false;
-	if (a->n_images != b->n_images)
-		return false;
-	for (size_t i = 0; i < a->n_images; i++)
-		if (!EQ_STR(a->images[i].name, b->images[i].name) ||
-		    !EQ_STR(a->images[i].path, b->images[i].path))
-			return false;
-	return true;
 }

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sbcfg_names.h - private to dataplane/config: the JSON names of the config's enums and the
+ * address formatters, shared by the parser (sbcfg_json.c) and the emitter (sbcfg_emit.c).
+ */
+#ifndef SB_SBCFG_NAMES_H
+#define SB_SBCFG_NAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sbcfg.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SBCFG_N_DHCP_MODES    (SBCFG_DHCP_OFF + 1)
+#define SBCFG_N_CSUM_POLICIES (SBCFG_CSUM_VERIFY + 1)
+
+extern const char *const sbcfg_mode_names[SBCFG_N_DHCP_MODES];	  /* "full", ... */
+extern const char *const sbcfg_csum_names[SBCFG_N_CSUM_POLICIES]; /* "accept", "verify" */
+extern const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT];	  /* "bios", "uefi_x64", ... */
+
+/* "a.b.c.d" of a host-order address into buf. */
+const char *sbcfg_ip_fmt(uint32_t ip, char buf[16]);
+/* "aa:bb:cc:dd:ee:ff" into buf. */
+const char *sbcfg_mac_fmt(const uint8_t mac[6], char buf[18]);
+bool sbcfg_mac_is_zero(const uint8_t mac[6]);
+/* "network/prefix" of a subnet into buf. */
+const char *sbcfg_cidr_fmt(const struct sbcfg_subnet *s, char buf[20]);
+/* Does the subnet hand out addresses (a pool), or only serve reservations / relays? */
+bool sbcfg_has_pool(const struct sbcfg_subnet *s);
+
+#endif
