@@ -74,12 +74,12 @@ static __always_inline __u32 sb_classify(const struct sb_xdp_settings *s, __u16 
 {
 	__u32 cls;
 
-	if (dport == SB_XDP_PORT_DHCP_SERVER && (s->port_mask & SB_XDP_PORT_M_DHCP))
+	if (dport == SB_PORT_DHCP_SERVER && (s->port_mask & SB_XDP_PORT_M_DHCP))
 		return SB_XDP_CNT_REDIR_DHCP;
-	if (dport == SB_XDP_PORT_PXE && (s->port_mask & SB_XDP_PORT_M_PXE))
+	if (dport == SB_PORT_PXE && (s->port_mask & SB_XDP_PORT_M_PXE))
 		return SB_XDP_CNT_REDIR_PXE;
 
-	if (dport == SB_XDP_PORT_TFTP && (s->port_mask & SB_XDP_PORT_M_TFTP))
+	if (dport == SB_PORT_TFTP && (s->port_mask & SB_XDP_PORT_M_TFTP))
 		cls = SB_XDP_CNT_REDIR_TFTP;
 	else if (s->xfer_port_lo != 0 && s->xfer_port_lo <= s->xfer_port_hi &&
 		 dport >= s->xfer_port_lo && dport <= s->xfer_port_hi)

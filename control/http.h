@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ev.h"
+#include "event_loop.h"
 #include "http_parse.h"
 
 /* Both ends of a connection, host byte order. */

@@ -13,7 +13,7 @@
 
 #include "catalog.h"
 #include "ctl_log.h"
-#include "ctld.h"
+#include "daemon.h"
 #include "sb_drop.h"
 
 #define HTTP_TMPL_COUNT_MAX 4096
@@ -23,10 +23,10 @@
 static bool tmp_name(const char *name)
 {
 	size_t n = strlen(name);
-	return n >= 4 && strcmp(name + n - 4, ".tmp") == 0; /* ctlcfg_write_atomic's leftovers */
+	return n >= 4 && strcmp(name + n - 4, ".tmp") == 0; /* running_config_write_atomic's leftovers */
 }
 
-static long tmpl_index(const struct http_boot *h, const char *name)
+static long ipxe_template_index(const struct http_boot *h, const char *name)
 {
 	for (size_t i = 0; i < h->n; i++)
 		if (strcmp(h->t[i].name, name) == 0)
@@ -35,9 +35,9 @@ static long tmpl_index(const struct http_boot *h, const char *name)
 }
 
 /* Put (name, text) in memory, taking text. */
-static int tmpl_store(struct http_boot *h, const char *name, char *text, size_t len)
+static int ipxe_template_store(struct http_boot *h, const char *name, char *text, size_t len)
 {
-	long i = tmpl_index(h, name);
+	long i = ipxe_template_index(h, name);
 
 	if (i >= 0) {
 		free(h->t[i].text);
@@ -75,7 +75,7 @@ static char *read_small_file(int dfd, const char *name, size_t *len, int *err)
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		*err = -EINVAL;
-	} else if ((uint64_t)st.st_size > TMPL_TEXT_MAX) {
+	} else if ((uint64_t)st.st_size > IPXE_TEMPLATE_TEXT_MAX) {
 		*err = -EFBIG;
 	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
 		*err = -ENOMEM;
@@ -112,17 +112,17 @@ static int load_templates(struct http_boot *h, char *err, size_t errlen)
 		int rc;
 		if (e->d_name[0] == '.')
 			continue;
-		if (tmpl_name_check(e->d_name) < 0 || tmp_name(e->d_name)) {
+		if (ipxe_template_name_check(e->d_name) < 0 || tmp_name(e->d_name)) {
 			ctl_log(LOG_WARNING, "http: %s/%s: not a template name, ignored", h->dir,
 				e->d_name);
 			continue;
 		}
 		char *text = read_small_file(dirfd(dir), e->d_name, &len, &rc);
-		if (text && (rc = tmpl_text_check(text, len)) < 0) {
+		if (text && (rc = ipxe_template_text_check(text, len)) < 0) {
 			free(text);
 			text = NULL;
 		}
-		if (!text || (rc = tmpl_store(h, e->d_name, text, len)) < 0) {
+		if (!text || (rc = ipxe_template_store(h, e->d_name, text, len)) < 0) {
 			free(text);
 			ctl_log(LOG_WARNING, "http: template %s/%s ignored: %s", h->dir, e->d_name,
 				strerror(-rc));
@@ -134,36 +134,36 @@ static int load_templates(struct http_boot *h, char *err, size_t errlen)
 
 static char *fmt_mac(const uint8_t mac[6], char buf[18])
 {
-	return ctlcfg_fmt_mac(mac, buf);
+	return running_config_fmt_mac(mac, buf);
 }
 
-char *http_boot_render(const struct ctld *d, const struct http_tmpl *t, const struct http_client *c,
+char *http_boot_render(const struct daemon *d, const struct http_tmpl *t, const struct http_client *c,
 		       size_t *len)
 {
 	char mac[18] = "", ip[16] = "", server[16] = "", base[40] = "";
 	const char *hostname = "";
 
 	if (c->have_mac) {
-		long r = ctlcfg_reservation_find(&d->cur->cfg, c->mac);
+		long r = running_config_reservation_find(&d->cur->cfg, c->mac);
 		fmt_mac(c->mac, mac);
 		if (r >= 0)
 			hostname = d->cur->cfg.dhcp.reservations[r].hostname;
 	}
 	if (c->ip)
-		ctlcfg_fmt_ip(c->ip, ip);
+		running_config_fmt_ip(c->ip, ip);
 	if (c->server_ip) {
-		ctlcfg_fmt_ip(c->server_ip, server);
+		running_config_fmt_ip(c->server_ip, server);
 		snprintf(base, sizeof(base), "http://%s:%u", server, c->server_port);
 	}
-	const struct tmpl_var vars[] = {
+	const struct ipxe_template_var vars[] = {
 		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
 		{"arch", c->arch}, {"server", server}, {"base_url", base},
 	};
-	size_t n = tmpl_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL, 0);
+	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL, 0);
 	char *out = malloc(n + 1);
 	if (!out)
 		return NULL;
-	tmpl_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), out, n + 1);
+	ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), out, n + 1);
 	*len = n;
 	return out;
 }
@@ -181,7 +181,7 @@ static void query_arch(const char *query, char *out, size_t cap)
 			*p = '_';
 }
 
-static void route_template(struct ctld *d, const struct http_tmpl *t, const struct http_req *req,
+static void route_template(struct daemon *d, const struct http_tmpl *t, const struct http_req *req,
 			   const struct http_peer *peer, struct http_body *out)
 {
 	struct http_boot *h = d->http;
@@ -191,7 +191,7 @@ static void route_template(struct ctld *d, const struct http_tmpl *t, const stru
 	int rc = http_query_get(req->query, "mac", macs, sizeof(macs));
 
 	if (rc == 0) {
-		if (ctlcfg_parse_mac(macs, c.mac) < 0) {
+		if (running_config_parse_mac(macs, c.mac) < 0) {
 			out->status = 400;
 			snprintf(out->note, sizeof(out->note), "template %s: bad mac", t->name);
 			return;
@@ -205,7 +205,7 @@ static void route_template(struct ctld *d, const struct http_tmpl *t, const stru
 		/* no ?mac=: the client is whoever holds the lease of its source address */
 		const struct lease_pool *p = lease_store_pool(d->store);
 		struct lease_info l;
-		if (p && lease_find_ip(p, peer->ip, ctld_now(), &l) == 0 &&
+		if (p && lease_find_ip(p, peer->ip, daemon_now(), &l) == 0 &&
 		    (l.state == LEASE_BOUND || l.state == LEASE_OFFERED)) {
 			memcpy(c.mac, l.mac, 6);
 			c.have_mac = true;
@@ -229,7 +229,7 @@ static void route_template(struct ctld *d, const struct http_tmpl *t, const stru
 static void route(void *arg, const struct http_req *req, const struct http_peer *peer,
 		  struct http_body *out)
 {
-	struct ctld *d = arg;
+	struct daemon *d = arg;
 	const struct sbcfg *cfg = &d->cur->cfg;
 	char key[SBCFG_NAME_MAX];
 	size_t plen = strlen(req->path);
@@ -274,13 +274,13 @@ static void route(void *arg, const struct http_req *req, const struct http_peer 
 	snprintf(out->note, sizeof(out->note), "not in catalog");
 }
 
-const struct http_tmpl *http_boot_template_find(const struct ctld *d, const char *name)
+const struct http_tmpl *http_boot_template_find(const struct daemon *d, const char *name)
 {
-	long i = d->http ? tmpl_index(d->http, name) : -1;
+	long i = d->http ? ipxe_template_index(d->http, name) : -1;
 	return i >= 0 ? &d->http->t[i] : NULL;
 }
 
-static void listen_cfg(struct ctld *d, bool startup, char *err, size_t errlen, int *rc)
+static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen, int *rc)
 {
 	const struct sbcfg_http *c = &d->cur->cfg.http;
 	struct http_boot *h = d->http;
@@ -300,10 +300,10 @@ static void listen_cfg(struct ctld *d, bool startup, char *err, size_t errlen, i
 	if (c->port)
 		ctl_log(startup ? LOG_INFO : LOG_DEBUG,
 			"http: listening on %s:%u (%u connections max)",
-			ctlcfg_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
+			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
 }
 
-int http_boot_start(struct ctld *d, char *err, size_t errlen)
+int http_boot_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct http_boot *h = calloc(1, sizeof(*h));
 	int rc;
@@ -324,7 +324,7 @@ int http_boot_start(struct ctld *d, char *err, size_t errlen)
 	return rc;
 }
 
-void http_boot_apply(struct ctld *d)
+void http_boot_apply(struct daemon *d)
 {
 	char err[300];
 	int rc;
@@ -333,7 +333,7 @@ void http_boot_apply(struct ctld *d)
 		listen_cfg(d, false, err, sizeof(err), &rc);
 }
 
-void http_boot_stop(struct ctld *d)
+void http_boot_stop(struct daemon *d)
 {
 	struct http_boot *h = d->http;
 
@@ -347,28 +347,28 @@ void http_boot_stop(struct ctld *d)
 	d->http = NULL;
 }
 
-int http_boot_template_set(struct ctld *d, const char *name, const char *text, size_t len,
+int http_boot_template_set(struct daemon *d, const char *name, const char *text, size_t len,
 			   char *err, size_t errlen)
 {
 	struct http_boot *h = d->http;
-	char path[sizeof(h->dir) + TMPL_NAME_MAX + 2];
+	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
 	int rc;
 
-	if (tmpl_name_check(name) < 0 || tmp_name(name)) {
+	if (ipxe_template_name_check(name) < 0 || tmp_name(name)) {
 		snprintf(err, errlen,
 			 "name \"%.*s\": 1..%d characters of A-Z a-z 0-9 . _ -, not "
 			 "starting with '.', not ending in .tmp",
-			 TMPL_NAME_MAX, name, TMPL_NAME_MAX);
+			 IPXE_TEMPLATE_NAME_MAX, name, IPXE_TEMPLATE_NAME_MAX);
 		return -EINVAL;
 	}
-	if ((rc = tmpl_text_check(text, len)) < 0) {
+	if ((rc = ipxe_template_text_check(text, len)) < 0) {
 		snprintf(err, errlen, "%s",
 			 rc == -EFBIG ? "text: larger than 64 KiB"
 				      : "text: empty, or a control character other "
 					"than tab, CR, LF");
 		return rc;
 	}
-	if (tmpl_index(h, name) < 0 && h->n >= HTTP_TMPL_COUNT_MAX) {
+	if (ipxe_template_index(h, name) < 0 && h->n >= HTTP_TMPL_COUNT_MAX) {
 		snprintf(err, errlen, "already %d templates", HTTP_TMPL_COUNT_MAX);
 		return -ENOSPC;
 	}
@@ -380,25 +380,25 @@ int http_boot_template_set(struct ctld *d, const char *name, const char *text, s
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	snprintf(path, sizeof(path), "%s/%s", h->dir, name);
-	if ((rc = ctlcfg_write_atomic(path, copy, len, err, errlen)) < 0) {
+	if ((rc = running_config_write_atomic(path, copy, len, err, errlen)) < 0) {
 		free(copy);
 		return rc;
 	}
-	if ((rc = tmpl_store(h, name, copy, len)) < 0) {
+	if ((rc = ipxe_template_store(h, name, copy, len)) < 0) {
 		free(copy);
 		snprintf(err, errlen, "%s", strerror(-rc));
 	}
 	return rc;
 }
 
-int http_boot_template_del(struct ctld *d, const char *name, char *err, size_t errlen)
+int http_boot_template_del(struct daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct http_boot *h = d->http;
-	char path[sizeof(h->dir) + TMPL_NAME_MAX + 2];
-	long i = tmpl_index(h, name);
+	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
+	long i = ipxe_template_index(h, name);
 
 	if (i < 0) {
-		snprintf(err, errlen, "no template \"%.*s\"", TMPL_NAME_MAX, name);
+		snprintf(err, errlen, "no template \"%.*s\"", IPXE_TEMPLATE_NAME_MAX, name);
 		return -ENOENT;
 	}
 	snprintf(path, sizeof(path), "%s/%s", h->dir, name);

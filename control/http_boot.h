@@ -17,12 +17,12 @@
 #include <stdint.h>
 
 #include "http.h"
-#include "tmpl.h"
+#include "ipxe_template.h"
 
-struct ctld;
+struct daemon;
 
 struct http_tmpl {
-	char name[TMPL_NAME_MAX + 1];
+	char name[IPXE_TEMPLATE_NAME_MAX + 1];
 	char *text;
 	size_t len;
 };
@@ -51,25 +51,25 @@ struct http_client {
  * Load the templates and listen on the config's http.listen (nothing when it has none).
  * Call once the loop exists. 0, or -errno with the reason in err.
  */
-int http_boot_start(struct ctld *d, char *err, size_t errlen);
+int http_boot_start(struct daemon *d, char *err, size_t errlen);
 /* After a config change: follow http.listen and its limits (errors are logged). */
-void http_boot_apply(struct ctld *d);
+void http_boot_apply(struct daemon *d);
 /* Close everything (d->http may be NULL). */
-void http_boot_stop(struct ctld *d);
+void http_boot_stop(struct daemon *d);
 
 /* Add or replace a template (written to disk first). 0, or -errno with the reason in err. */
-int http_boot_template_set(struct ctld *d, const char *name, const char *text, size_t len,
+int http_boot_template_set(struct daemon *d, const char *name, const char *text, size_t len,
 			   char *err, size_t errlen);
 /* Remove a template: -ENOENT when there is none. */
-int http_boot_template_del(struct ctld *d, const char *name, char *err, size_t errlen);
+int http_boot_template_del(struct daemon *d, const char *name, char *err, size_t errlen);
 /* The template called name, or NULL. */
-const struct http_tmpl *http_boot_template_find(const struct ctld *d, const char *name);
+const struct http_tmpl *http_boot_template_find(const struct daemon *d, const char *name);
 
 /*
  * Render template t for client c: the variables mac, ip, hostname (the MAC's reservation),
  * arch, server, base_url. Returns a malloc'd NUL-terminated text (length in *len) or NULL.
  */
-char *http_boot_render(const struct ctld *d, const struct http_tmpl *t, const struct http_client *c,
+char *http_boot_render(const struct daemon *d, const struct http_tmpl *t, const struct http_client *c,
 		       size_t *len);
 
 /* ---- cmd_template.c ---- */
@@ -79,6 +79,6 @@ char *http_boot_render(const struct ctld *d, const struct http_tmpl *t, const st
  * Returns the reply line (api_reply); API_UNSUPPORTED for any other command.
  */
 struct json_t;
-char *cmd_template(struct ctld *d, const char *cmd, struct json_t *args);
+char *cmd_template(struct daemon *d, const char *cmd, struct json_t *args);
 
 #endif

@@ -16,20 +16,20 @@
 
 #include "api.h"
 #include "ctl_log.h"
-#include "ctld.h"
+#include "daemon.h"
 #include "http_boot.h"
 #include "sbcfg_json.h"
 
 #define COMPACT_CHECK_MS 10000
 
-uint64_t ctld_now(void)
+uint64_t daemon_now(void)
 {
 	return (uint64_t)time(NULL);
 }
 
-static struct ctlcfg *ctlcfg_new(const char *path, struct sbcfg *cfg)
+static struct running_config *running_config_new(const char *path, struct sbcfg *cfg)
 {
-	struct ctlcfg *c = calloc(1, sizeof(*c));
+	struct running_config *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
@@ -44,7 +44,7 @@ static struct ctlcfg *ctlcfg_new(const char *path, struct sbcfg *cfg)
 	return c;
 }
 
-static void ctlcfg_del(struct ctlcfg *c)
+static void running_config_del(struct running_config *c)
 {
 	if (!c)
 		return;
@@ -53,11 +53,11 @@ static void ctlcfg_del(struct ctlcfg *c)
 	free(c);
 }
 
-int ctld_apply_config(struct ctld *d, struct sbcfg *next, bool write_back, char *msg,
+int daemon_apply_config(struct daemon *d, struct sbcfg *next, bool write_back, char *msg,
 		      size_t msglen)
 {
 	char err[SBCFG_ERR_MAX], warn[700] = "";
-	struct ctlcfg *n;
+	struct running_config *n;
 	int rc, bad, dropped;
 
 	if ((rc = sbcfg_validate(next, err, sizeof(err))) < 0) {
@@ -65,39 +65,39 @@ int ctld_apply_config(struct ctld *d, struct sbcfg *next, bool write_back, char 
 		sbcfg_free(next);
 		return rc;
 	}
-	if (!(n = ctlcfg_new(d->cur->path, next))) {
+	if (!(n = running_config_new(d->cur->path, next))) {
 		snprintf(msg, msglen, "out of memory");
 		sbcfg_free(next);
 		return -ENOMEM;
 	}
-	bad = ctlcfg_hash_images(&n->cfg, n->img, d->cur, warn, sizeof(warn));
+	bad = running_config_hash_images(&n->cfg, n->img, d->cur, warn, sizeof(warn));
 	if (write_back) {
 		char *json = sbcfg_to_json(&n->cfg);
-		rc = json ? ctlcfg_write_atomic(n->path, json, strlen(json), err, sizeof(err))
+		rc = json ? running_config_write_atomic(n->path, json, strlen(json), err, sizeof(err))
 			  : -ENOMEM;
 		free(json);
 		if (rc < 0) {
 			snprintf(msg, msglen, "not saved, running config kept: %s",
 				 rc == -ENOMEM ? "out of memory" : err);
-			ctlcfg_del(n);
+			running_config_del(n);
 			return rc;
 		}
 	}
-	dpconn_durable_flush(d); /* every queued lease is on disk before the pool moves */
-	dropped = lease_store_set_config(d->store, &n->cfg, ctld_now(), err, sizeof(err));
+	dataplane_link_durable_flush(d); /* every queued lease is on disk before the pool moves */
+	dropped = lease_store_set_config(d->store, &n->cfg, daemon_now(), err, sizeof(err));
 	if (dropped < 0) {
 		snprintf(msg, msglen, "lease store: %s; running config kept", err);
-		ctlcfg_del(n);
+		running_config_del(n);
 		return dropped;
 	}
 	n->generation = d->cur->generation + 1;
-	ctlcfg_del(d->cur);
+	running_config_del(d->cur);
 	d->cur = n;
 	http_boot_apply(d); /* follow http.listen */
-	dpconn_push_config(d, false);
+	dataplane_link_push_config(d, false);
 	snprintf(msg, msglen, "configuration generation %llu applied%s",
 		 (unsigned long long)n->generation,
-		 dpconn_connected(d) ? " and sent to the dataplane" : "");
+		 dataplane_link_connected(d) ? " and sent to the dataplane" : "");
 	if (dropped)
 		snprintf(msg + strlen(msg), msglen - strlen(msg),
 			 "; %d lease%s no longer fit and were dropped", dropped,
@@ -109,7 +109,7 @@ int ctld_apply_config(struct ctld *d, struct sbcfg *next, bool write_back, char 
 	return 0;
 }
 
-int ctld_reload(struct ctld *d, char *msg, size_t msglen)
+int daemon_reload(struct daemon *d, char *msg, size_t msglen)
 {
 	char why[SBCFG_ERR_MAX + 256], err[sizeof(why)];
 	struct sbcfg next;
@@ -121,7 +121,7 @@ int ctld_reload(struct ctld *d, char *msg, size_t msglen)
 		snprintf(msg, msglen, "configuration unchanged (generation %llu)",
 			 (unsigned long long)d->cur->generation);
 	} else if (rc == 0) {
-		rc = ctld_apply_config(d, &next, false, why, sizeof(why));
+		rc = daemon_apply_config(d, &next, false, why, sizeof(why));
 		if (rc < 0)
 			snprintf(err, sizeof(err), "%s", why);
 		else
@@ -137,17 +137,17 @@ int ctld_reload(struct ctld *d, char *msg, size_t msglen)
 
 static void before_sleep(struct ev_loop *l, void *arg)
 {
-	dpconn_durable_flush(arg); /* group commit: all events of this iteration, one fdatasync */
+	dataplane_link_durable_flush(arg); /* group commit: all events of this iteration, one fdatasync */
 }
 
 static long compact_timer(struct ev_loop *l, long long id, void *arg)
 {
-	struct ctld *d = arg;
+	struct daemon *d = arg;
 	char err[512];
 
-	if (lease_store_should_compact(d->store, ctld_now())) {
-		dpconn_durable_flush(d);
-		if (lease_store_compact(d->store, ctld_now(), err, sizeof(err)) < 0)
+	if (lease_store_should_compact(d->store, daemon_now())) {
+		dataplane_link_durable_flush(d);
+		if (lease_store_compact(d->store, daemon_now(), err, sizeof(err)) < 0)
 			ctl_log(LOG_ERR, "lease store compaction: %s", err);
 		else
 			ctl_log(LOG_INFO, "lease store compacted");
@@ -157,14 +157,14 @@ static long compact_timer(struct ev_loop *l, long long id, void *arg)
 
 static void on_signal(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 {
-	struct ctld *d = arg;
+	struct daemon *d = arg;
 	struct signalfd_siginfo si;
 	char msg[SBCFG_ERR_MAX + 256];
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			ctl_log(LOG_INFO, "SIGHUP: reloading %s", d->cur->path);
-			ctld_reload(d, msg, sizeof(msg));
+			daemon_reload(d, msg, sizeof(msg));
 		} else {
 			ctl_log(LOG_INFO, "signal %u: shutting down", si.ssi_signo);
 			ev_stop(l);
@@ -183,16 +183,16 @@ static void usage(FILE *f)
 		"  -d STATE_DIR  lease store directory (default %s)\n"
 		"  -f            stay in the foreground, log to stderr (else syslog)\n"
 		"  -v            debug log\n",
-		API_DEFAULT_SOCKET, CTLD_DEFAULT_STATEDIR);
+		API_DEFAULT_SOCKET, DAEMON_DEFAULT_STATEDIR);
 }
 
-static void log_replay(struct ctld *d)
+static void log_replay(struct daemon *d)
 {
 	struct lease_store_stats s;
 	struct lease_stats ls;
 
 	lease_store_get_stats(d->store, &s);
-	lease_pool_stats(lease_store_pool(d->store), ctld_now(), &ls);
+	lease_pool_stats(lease_store_pool(d->store), daemon_now(), &ls);
 	ctl_log(LOG_INFO, "lease store %s: %llu records replayed, %u leases bound",
 		d->state_dir, (unsigned long long)s.replayed, ls.bound);
 	if (s.replay_torn)
@@ -210,9 +210,9 @@ static void log_replay(struct ctld *d)
 
 int main(int argc, char **argv)
 {
-	struct ctld d = {.api_lfd = -1, .sig_fd = -1, .dp = {.fd = -1, .lfd = -1}};
+	struct daemon d = {.api_lfd = -1, .sig_fd = -1, .dp = {.fd = -1, .lfd = -1}};
 	const char *config = NULL, *sock = API_DEFAULT_SOCKET, *dp = NULL;
-	const char *state = CTLD_DEFAULT_STATEDIR;
+	const char *state = DAEMON_DEFAULT_STATEDIR;
 	bool fg = false, debug = false;
 	char err[SBCFG_ERR_MAX + 256];
 	struct sbcfg cfg;
@@ -251,22 +251,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stormboot-control: %s\n", err);
 		return 1;
 	}
-	if (!(d.cur = ctlcfg_new(config, &cfg))) {
+	if (!(d.cur = running_config_new(config, &cfg))) {
 		fprintf(stderr, "stormboot-control: out of memory\n");
 		return 1;
 	}
-	int bad = ctlcfg_hash_images(&d.cur->cfg, d.cur->img, NULL, err, sizeof(err));
+	int bad = running_config_hash_images(&d.cur->cfg, d.cur->img, NULL, err, sizeof(err));
 	if (bad)
 		ctl_log(LOG_WARNING, "%d image file%s unreadable, first %s", bad,
 			bad == 1 ? "" : "s", err);
-	d.store = lease_store_open(state, &d.cur->cfg, ctld_now(), err, sizeof(err));
+	d.store = lease_store_open(state, &d.cur->cfg, daemon_now(), err, sizeof(err));
 	if (!d.store) {
 		fprintf(stderr, "stormboot-control: lease store: %s\n", err);
 		goto out;
 	}
 	log_replay(&d);
-	if (!(d.loop = ev_loop_new(65536, err, sizeof(err))) || srv_listen(&d, err, sizeof(err)) < 0 ||
-	    dpconn_listen(&d, err, sizeof(err)) < 0 || http_boot_start(&d, err, sizeof(err)) < 0) {
+	if (!(d.loop = ev_loop_new(65536, err, sizeof(err))) || api_server_listen(&d, err, sizeof(err)) < 0 ||
+	    dataplane_link_listen(&d, err, sizeof(err)) < 0 || http_boot_start(&d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stormboot-control: %s\n", err);
 		goto out;
 	}
@@ -294,13 +294,13 @@ int main(int argc, char **argv)
 	ctl_log(LOG_INFO, "started: config %s, api %s, dataplane channel %s, state %s", config,
 		d.sock_path, d.dp_path, d.state_dir);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;
-	dpconn_durable_flush(&d);
+	dataplane_link_durable_flush(&d);
 	ctl_log(LOG_INFO, "stopped");
 out:
 	if (d.loop) {
-		srv_close_all(&d);
+		api_server_close_all(&d);
 		http_boot_stop(&d);
-		dpconn_close(&d, "shutting down");
+		dataplane_link_close(&d, "shutting down");
 		chan_buf_free(&d.dp.in);
 		chan_buf_free(&d.dp.out);
 		free(d.dp.acks);
@@ -314,6 +314,6 @@ out:
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
 	lease_store_close(d.store);
-	ctlcfg_del(d.cur);
+	running_config_del(d.cur);
 	return rc;
 }

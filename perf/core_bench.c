@@ -185,9 +185,9 @@ static size_t dhcp_frame(uint8_t *frame, uint8_t type, const uint8_t mac[6], uin
 	memset(&dst, 0, sizeof(dst));
 	memcpy(dst.dst_mac, server_mac, 6);
 	dst.dst_ip = SERVER_IP;
-	dst.dst_port = DHCP_SERVER_PORT;
+	dst.dst_port = SB_PORT_DHCP_SERVER;
 	dst.src_ip = RELAY_IP;
-	dst.src_port = DHCP_SERVER_PORT; /* a relay agent sends from port 67 */
+	dst.src_port = SB_PORT_DHCP_SERVER; /* a relay agent sends from port 67 */
 	rc = pkt_build_udp(frame, FRAME_CAP, NULL, relay_mac, &dst, len);
 	if (rc < 0)
 		die("pkt_build_udp (request)", rc);

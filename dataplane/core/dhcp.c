@@ -262,7 +262,7 @@ int dhcp_opt_put(struct dhcp_builder *b, uint8_t code, size_t len, const void *d
 	if (b->err)
 		return b->err;
 	if (len > 255 || 2 + len > dhcp_opt_room(b))
-		return -SB_DROP_DHCP_REPLY_TOO_BIG;
+		return -SB_DROP_REPLY_TOO_BIG;
 	b->buf[b->len] = code;
 	b->buf[b->len + 1] = (uint8_t)len;
 	if (len)
@@ -307,7 +307,7 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 	if (cap < max)
 		max = cap;
 	if (max < DHCP_OPT_OFF + 1 + reserve + 3) {
-		b->err = -SB_DROP_DHCP_REPLY_TOO_BIG;
+		b->err = -SB_DROP_REPLY_TOO_BIG;
 		return b->err;
 	}
 	b->buf = out;

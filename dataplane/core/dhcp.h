@@ -28,9 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DHCP_SERVER_PORT 67
-#define DHCP_CLIENT_PORT 68
-#define DHCP_PXE_PORT	 4011 /* PXE boot server / proxyDHCP REQUEST port */
+#include "sb_ports.h"
+
 
 #define DHCP_HDR_LEN	  236
 #define DHCP_COOKIE_LEN	  4
@@ -199,14 +198,14 @@ struct dhcp_reply {
  * chaddr echoed; RFC 2131 4.3.1 table 3), magic cookie, option 53 and, if
  * r->server_id, option 54. The usable size is capped at the client's maximum
  * message size (option 57, else 576 - 28, RFC 2131 2). Returns 0 or
- * -SB_DROP_DHCP_REPLY_TOO_BIG.
+ * -SB_DROP_REPLY_TOO_BIG.
  */
 int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const struct dhcp_msg *req,
 		     const struct dhcp_reply *r);
 
 /*
  * Append option code with len bytes of data. Returns 0, or
- * -SB_DROP_DHCP_REPLY_TOO_BIG (nothing written) if it does not fit; the error
+ * -SB_DROP_REPLY_TOO_BIG (nothing written) if it does not fit; the error
  * is only sticky when `mandatory` was asked via dhcp_opt_put_req().
  */
 int dhcp_opt_put(struct dhcp_builder *b, uint8_t code, size_t len, const void *data);
@@ -221,7 +220,7 @@ size_t dhcp_opt_room(const struct dhcp_builder *b);
 /*
  * Finish: echo req's option 82 unchanged as the last option (RFC 3046 2.2;
  * its room is reserved, so it is never crowded out), write END, pad to 300
- * bytes. Returns the message length, or -SB_DROP_DHCP_REPLY_TOO_BIG.
+ * bytes. Returns the message length, or -SB_DROP_REPLY_TOO_BIG.
  */
 int dhcp_build_finish(struct dhcp_builder *b, const struct dhcp_msg *req);
 

@@ -244,15 +244,15 @@ static void reply_dest(const struct dhcp_server *s, const struct pkt_udp *in,
 		       const struct dhcp_msg *m, uint8_t type, uint32_t yiaddr, struct pkt_dest *d)
 {
 	d->src_ip = s->server_ip;
-	d->src_port = DHCP_SERVER_PORT;
+	d->src_port = SB_PORT_DHCP_SERVER;
 	if (m->giaddr) {
 		/* To the relay's server port (RFC 1542 4.1.2); the relay is the frame's sender. */
 		d->dst_ip = m->giaddr;
-		d->dst_port = DHCP_SERVER_PORT;
+		d->dst_port = SB_PORT_DHCP_SERVER;
 		memcpy(d->dst_mac, in->src_mac, 6);
 		return;
 	}
-	d->dst_port = DHCP_CLIENT_PORT;
+	d->dst_port = SB_PORT_DHCP_CLIENT;
 	if (m->ciaddr && type != DHCP_NAK) {
 		d->dst_ip = m->ciaddr;
 		memcpy(d->dst_mac, in->src_mac, 6);
@@ -478,10 +478,10 @@ static int do_boot_only(struct dhcp_server *s, struct reply_ctx *x, uint8_t type
 	if (rc < 0)
 		return rc;
 	res->msg_out = type;
-	if (in->dst_port == DHCP_PXE_PORT) {
+	if (in->dst_port == SB_PORT_PXE) {
 		/* PXE 2.1: the boot server answers to the request's source. */
 		dst->src_ip = s->server_ip;
-		dst->src_port = DHCP_PXE_PORT;
+		dst->src_port = SB_PORT_PXE;
 		dst->dst_port = in->src_port;
 		if (in->src_ip) {
 			dst->dst_ip = in->src_ip;
@@ -533,7 +533,7 @@ int dhcp_server_handle(struct dhcp_server *s, const struct pkt_udp *in, uint64_t
 	x.bootfile = pxe_choose_bootfile(d, x.rsv, &c);
 	res->bootfile = x.bootfile;
 
-	if (in->dst_port == DHCP_PXE_PORT) {
+	if (in->dst_port == SB_PORT_PXE) {
 		if (m.type != DHCP_REQUEST && m.type != DHCP_INFORM)
 			return -SB_DROP_DHCP_PROXY_IGNORED;
 		return do_boot_only(s, &x, DHCP_ACK, out, cap, dst, res);

@@ -1094,7 +1094,7 @@ static void test_refusals(void **state)
 	/* Output buffer too small. */
 	in = mk(&w, &c);
 	assert_int_equal(dhcp_server_handle(&e->srv, in, NOW, e->out, 200, &e->dst, &e->res_out),
-			 -SB_DROP_DHCP_REPLY_TOO_BIG);
+			 -SB_DROP_REPLY_TOO_BIG);
 	/* DHCP off. */
 	e->cfg.dhcp.mode = SBCFG_DHCP_OFF;
 	assert_int_equal(handle(e, &c), -SB_DROP_DHCP_OFF);
@@ -1108,7 +1108,7 @@ static void test_refusals(void **state)
 		-SB_DROP_DHCP_NO_SUBNET);
 	assert_int_equal(dhcp_server_init(&s2, &e->cfg, NULL, SERVER_IP), -EINVAL);
 	/* Every drop reason has a name. */
-	for (int i = SB_DROP_DHCP_SHORT; i <= SB_DROP_DHCP_REPLY_TOO_BIG; i++)
+	for (int i = SB_DROP_DHCP_SHORT; i <= SB_DROP_REPLY_TOO_BIG; i++)
 		assert_string_not_equal(sb_drop_name(i), "unknown");
 }
 

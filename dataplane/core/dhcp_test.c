@@ -312,7 +312,7 @@ static void test_build_room(void **state)
 	assert_int_equal(dhcp_opt_room(&b), 298);
 	assert_int_equal(dhcp_opt_put(&b, 224, 255, blob), 0);
 	assert_int_equal(dhcp_opt_room(&b), 41);
-	assert_int_equal(dhcp_opt_put(&b, 225, 40, blob), -SB_DROP_DHCP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_opt_put(&b, 225, 40, blob), -SB_DROP_REPLY_TOO_BIG);
 	assert_int_equal(dhcp_opt_room(&b), 41); /* nothing written */
 	assert_int_equal(dhcp_opt_put(&b, 225, 39, blob), 0);
 	assert_int_equal(dhcp_opt_room(&b), 0);
@@ -324,8 +324,8 @@ static void test_build_room(void **state)
 	/* A failed mandatory option fails the reply. */
 	assert_int_equal(dhcp_build_reply(&b, out, sizeof(out), &m, &rep), 0);
 	assert_int_equal(dhcp_opt_put(&b, 224, 255, blob), 0);
-	assert_int_equal(dhcp_opt_put_req(&b, 225, 255, blob), -SB_DROP_DHCP_REPLY_TOO_BIG);
-	assert_int_equal(dhcp_build_finish(&b, &m), -SB_DROP_DHCP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_opt_put_req(&b, 225, 255, blob), -SB_DROP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_build_finish(&b, &m), -SB_DROP_REPLY_TOO_BIG);
 
 	/* Option 57 = 1500 raises the limit; the caller's buffer still caps it. */
 	len = mk_msg(req, sizeof(req), O(53, 1, 3, 57, 2, 0x05, 0xdc, 255));
@@ -340,9 +340,9 @@ static void test_build_room(void **state)
 	assert_int_equal(dhcp_build_reply(&b, out, sizeof(out), &m, &rep), 0);
 	assert_int_equal(dhcp_opt_room(&b), 298);
 	/* A buffer too small for even the header. */
-	assert_int_equal(dhcp_build_reply(&b, out, 200, &m, &rep), -SB_DROP_DHCP_REPLY_TOO_BIG);
-	assert_int_equal(dhcp_opt_put(&b, 1, 4, blob), -SB_DROP_DHCP_REPLY_TOO_BIG);
-	assert_int_equal(dhcp_build_finish(&b, &m), -SB_DROP_DHCP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_build_reply(&b, out, 200, &m, &rep), -SB_DROP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_opt_put(&b, 1, 4, blob), -SB_DROP_REPLY_TOO_BIG);
+	assert_int_equal(dhcp_build_finish(&b, &m), -SB_DROP_REPLY_TOO_BIG);
 
 	/* Option 82's room is reserved: filling up cannot crowd out its echo. */
 	len = mk_msg(req, sizeof(req),

@@ -41,9 +41,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_ports.h"
 #include "sbcfg.h"
 
-#define TFTP_PORT		69
 #define TFTP_HDR_LEN		4 /* opcode + block (DATA/ACK) or opcode + code (ERROR) */
 #define TFTP_BLKSIZE_DEFAULT	512
 #define TFTP_BLKSIZE_MIN	8     /* RFC 2348 */

@@ -638,7 +638,7 @@ static void test_fixtures(void **state)
 		if (!p->udp_payload)
 			continue;
 		op = tftp_opcode(p->udp_payload, p->udp_len);
-		if (op == TFTP_OP_RRQ && p->dst_port == TFTP_PORT) {
+		if (op == TFTP_OP_RRQ && p->dst_port == SB_PORT_TFTP) {
 			int rc = tftp_parse_request(p->udp_payload, p->udp_len, &r);
 
 			if (rc != 0)
@@ -651,7 +651,7 @@ static void test_fixtures(void **state)
 				end--;
 			check_all_prefixes(p->udp_payload, end + 1);
 			n_rrq++;
-		} else if (op == TFTP_OP_ACK && p->src_port != TFTP_PORT) {
+		} else if (op == TFTP_OP_ACK && p->src_port != SB_PORT_TFTP) {
 			uint16_t b;
 
 			assert_int_equal(tftp_parse_ack(p->udp_payload, p->udp_len, &b), 0);

@@ -21,7 +21,7 @@
 #include "port.h"
 #include "sbcfg.h"
 #include "stats.h"
-#include "tftp_sessions.h"
+#include "tftp_table.h"
 
 #define ENG_BURST      32   /* rx burst */
 #define ENG_TX_STAGE   512  /* frames staged per lcore before a tx burst */
@@ -35,7 +35,7 @@ struct eng_worker {
 	uint16_t queue;
 	uint16_t idx; /* 0 .. n_workers-1; worker 0 also runs DHCP */
 	struct eng_stats *st;
-	struct eng_sessions sess;
+	struct tftp_table sess;
 	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
 	/* time of the current burst */
 	uint64_t now_tsc;

@@ -16,26 +16,16 @@
 #include <rte_ring.h>
 #include <rte_timer.h>
 
-#include "ctlchan.h"
+#include "control_link.h"
 #include "lcore.h"
 #include "log.h"
 #include "ndp.h"
 #include "pkt.h"
 #include "tftp.h"
 
-#define PORT_DHCP_SERVER 67   /* RFC 2131 4.1 */
-#define PORT_PXE	 4011 /* PXE 2.1 boot server */
-
 volatile bool eng_force_quit;
 
 static struct engine *info_engine;
-
-static inline void count_drop(struct eng_worker *w, int rc)
-{
-	unsigned int r = (unsigned int)(rc < 0 ? -rc : rc);
-
-	w->st->drops[r < SB_DROP__COUNT ? r : 0]++;
-}
 
 static inline uint64_t *rx_tsc_field(const struct engine *e, struct rte_mbuf *m)
 {
@@ -63,7 +53,7 @@ static void tx_flush(struct eng_worker *w)
 	for (uint16_t i = sent; i < n; i++) {
 		bytes -= w->tx_m[i]->pkt_len;
 		rte_pktmbuf_free(w->tx_m[i]);
-		w->st->drops[SB_DROP_ENG_TX_FULL]++;
+		eng_count_drop(w->st, ENG_DROP_TX_FULL);
 	}
 	w->st->tx_pkts += sent;
 	w->st->tx_bytes += bytes;
@@ -87,7 +77,7 @@ static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *
 	size_t hdr = pkt_hdr_len(req);
 
 	if (unlikely(m == NULL)) {
-		w->st->drops[SB_DROP_ENG_NO_MBUF]++;
+		eng_count_drop(w->st, ENG_DROP_NO_MBUF);
 		return NULL;
 	}
 	*payload = rte_pktmbuf_mtod(m, uint8_t *) + hdr;
@@ -103,7 +93,7 @@ static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pk
 				 w->eng->mac, dst, payload_len);
 
 	if (unlikely(flen < 0)) {
-		count_drop(w, flen);
+		eng_count_drop(w->st, flen);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -117,7 +107,7 @@ static void send_in_place(struct eng_worker *w, struct rte_mbuf *m, int rc, uint
 			  uint64_t rx_tsc)
 {
 	if (rc < 0) {
-		count_drop(w, rc);
+		eng_count_drop(w->st, rc);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -135,7 +125,7 @@ static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc
 
 	w->st->rx_arp++;
 	if (w->eng->port.kernel_behind) {
-		w->st->drops[SB_DROP_ENG_ARP_KERNEL]++;
+		eng_count_drop(w->st, ENG_DROP_ARP_KERNEL);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -152,7 +142,7 @@ static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 
 	w->st->rx_ipv6++;
 	if (!w->eng->cfg.ipv6_ra) {
-		w->st->drops[SB_DROP_ENG_RA_OFF]++;
+		eng_count_drop(w->st, ENG_DROP_RA_OFF);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -174,12 +164,10 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	size_t cap;
 	int n;
 
-	if (e->cfg.dhcp.mode == SBCFG_DHCP_OFF) {
-		w->st->drops[SB_DROP_ENG_DHCP_OFF]++;
+	if (eng_ctl && !eng_ctl_dhcp_ready(w)) {
+		eng_count_drop(w->st, ENG_DROP_DHCP_WAIT_LEASES);
 		goto done;
 	}
-	if (eng_ctl && !eng_ctl_dhcp_ready(w))
-		goto done; /* waiting for control's durable leases (counted there) */
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
@@ -193,7 +181,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	}
 	if (n <= 0) {
 		if (n < 0)
-			count_drop(w, n);
+			eng_count_drop(w->st, n);
 		rte_pktmbuf_free(r);
 		goto done;
 	}
@@ -268,7 +256,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		n = tftp_build_oack(out, cap, &s->ts.params);
 		if (n < 0) {
 			rte_pktmbuf_free(r);
-			w->st->drops[SB_DROP_ENG_REPLY_TOO_BIG]++;
+			eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
 			return;
 		}
 		w->st->tx_tftp++;
@@ -283,7 +271,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		n = tftp_build_data(out, cap, &s->ts, block);
 		if (n < 0) {
 			rte_pktmbuf_free(r);
-			w->st->drops[SB_DROP_ENG_REPLY_TOO_BIG]++;
+			eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
 			return;
 		}
 		if (block > s->bytes_block) {
@@ -326,7 +314,7 @@ static void sess_after(struct eng_worker *w, struct eng_sess *s)
 			  (s->key.client_ip >> 8) & 255, s->key.client_ip & 255, s->key.client_port,
 			  s->key.server_port, tftp_end_name(s->ts.end), s->ts.stats.blocks_sent,
 			  s->ts.stats.blocks_resent, w->now_ms - s->ts.started);
-		eng_sessions_close(&w->sess, s);
+		tftp_table_close(&w->sess, s);
 		return;
 	}
 	deadline = tftp_session_next_deadline(&s->ts);
@@ -382,9 +370,9 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		}
 	}
 	if (rc < 0) {
-		count_drop(w, rc);
+		eng_count_drop(w->st, rc);
 		if (tftp_error_for_drop(rc, &code, &msg))
-			tftp_send_error(w, u, TFTP_PORT, code, msg, rx_tsc);
+			tftp_send_error(w, u, SB_PORT_TFTP, code, msg, rx_tsc);
 		goto done;
 	}
 	/*
@@ -392,13 +380,13 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	 * it opened resends its packet on its own timer; a second session would answer from
 	 * a second port, and the client, already talking to the first, would abort.
 	 */
-	if (eng_sessions_by_client(&w->sess, u->src_ip, u->src_port) != NULL) {
-		w->st->drops[SB_DROP_ENG_RRQ_DUP]++;
+	if (tftp_table_by_client(&w->sess, u->src_ip, u->src_port) != NULL) {
+		eng_count_drop(w->st, ENG_DROP_RRQ_DUP);
 		goto done;
 	}
-	s = eng_sessions_open(&w->sess, u->src_ip, u->src_port);
+	s = tftp_table_open(&w->sess, u->src_ip, u->src_port);
 	if (s == NULL) {
-		w->st->drops[SB_DROP_ENG_SESS_FULL]++;
+		eng_count_drop(w->st, ENG_DROP_SESS_FULL);
 		w->st->tftp_sessions_refused++;
 		/* Powers of two only: a storm must not turn into a log storm. */
 		if (rte_is_power_of_2(w->st->tftp_sessions_refused))
@@ -406,7 +394,7 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
 				" requests refused so far",
 				w->lcore_id, w->sess.cap, w->st->tftp_sessions_refused);
-		tftp_send_error(w, u, TFTP_PORT, TFTP_ERR_UNDEF, "server busy, retry later",
+		tftp_send_error(w, u, SB_PORT_TFTP, TFTP_ERR_UNDEF, "server busy, retry later",
 				rx_tsc);
 		goto done;
 	}
@@ -420,7 +408,7 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	peer.server_port = s->key.server_port;
 	rc = tftp_session_start(&s->ts, &peer, &rrq, img, &e->tftp_cfg, w->now_ms, &tx);
 	if (rc < 0) {
-		eng_sessions_close(&w->sess, s);
+		tftp_table_close(&w->sess, s);
 		goto done;
 	}
 	w->st->tftp_sessions_started++;
@@ -442,19 +430,19 @@ static void handle_tftp_transfer(struct eng_worker *w, struct rte_mbuf *m, const
 	struct tftp_tx tx;
 	int rc;
 
-	s = eng_sessions_lookup(&w->sess, u->src_ip, u->src_port, u->dst_port);
+	s = tftp_table_lookup(&w->sess, u->src_ip, u->src_port, u->dst_port);
 	if (s == NULL) {
 		/* A live session on that port with another client: RFC 1350 4, ERROR 5. */
-		s = eng_sessions_by_port(&w->sess, u->dst_port);
+		s = tftp_table_by_port(&w->sess, u->dst_port);
 		if (s == NULL) {
-			w->st->drops[SB_DROP_ENG_SESS_UNKNOWN]++;
+			eng_count_drop(w->st, ENG_DROP_SESS_UNKNOWN);
 			goto done;
 		}
 	}
 	rc = tftp_session_on_packet(&s->ts, u->src_ip, u->src_port, u->payload, u->payload_len,
 				    w->now_ms, &tx);
 	if (rc < 0)
-		count_drop(w, rc);
+		eng_count_drop(w->st, rc);
 	sess_send(w, s, &tx, u, rx_tsc);
 	sess_after(w, s);
 done:
@@ -467,7 +455,7 @@ done:
 static inline unsigned int port_owner(const struct engine *e, uint16_t port)
 {
 	for (unsigned int i = 0; i < e->n_workers; i++)
-		if (eng_sessions_owns_port(&e->workers[i]->sess, port))
+		if (tftp_table_owns_port(&e->workers[i]->sess, port))
 			return i;
 	return UINT32_MAX;
 }
@@ -477,7 +465,7 @@ static void handoff(struct eng_worker *w, unsigned int idx, struct rte_mbuf *m, 
 {
 	*rx_tsc_field(w->eng, m) = rx_tsc;
 	if (rte_ring_enqueue(w->eng->workers[idx]->inbox, m) < 0) {
-		w->st->drops[SB_DROP_ENG_HANDOFF_FULL]++;
+		eng_count_drop(w->st, ENG_DROP_HANDOFF_FULL);
 		rte_pktmbuf_free(m);
 	}
 }
@@ -494,7 +482,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 	w->st->rx_pkts++;
 	w->st->rx_bytes += m->pkt_len;
 	if (unlikely(m->nb_segs > 1)) {
-		w->st->drops[SB_DROP_ENG_RX_MULTISEG]++;
+		eng_count_drop(w->st, ENG_DROP_RX_MULTISEG);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -510,48 +498,48 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 			handle_rs(w, m, rx_tsc);
 			return;
 		}
-		count_drop(w, rc);
+		eng_count_drop(w->st, rc);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	switch (u.dst_port) {
-	case PORT_DHCP_SERVER:
-	case PORT_PXE:
+	case SB_PORT_DHCP_SERVER:
+	case SB_PORT_PXE:
 		if (w->idx != 0) {
 			handoff(w, 0, m, rx_tsc);
 			return;
 		}
-		if (u.dst_port == PORT_PXE)
+		if (u.dst_port == SB_PORT_PXE)
 			w->st->rx_pxe++;
 		else
 			w->st->rx_dhcp++;
 		handle_dhcp(w, m, &u, rx_tsc);
 		return;
-	case TFTP_PORT:
+	case SB_PORT_TFTP:
 		w->st->rx_tftp_req++;
 		if (!e->cfg.tftp.enabled) {
-			w->st->drops[SB_DROP_ENG_TFTP_OFF]++;
+			eng_count_drop(w->st, ENG_DROP_TFTP_OFF);
 			break;
 		}
 		if (u.dst_ip != e->cfg.server_ip) {
-			w->st->drops[SB_DROP_ENG_NOT_OUR_IP]++;
+			eng_count_drop(w->st, ENG_DROP_NOT_OUR_IP);
 			break;
 		}
 		handle_tftp_request(w, m, &u, rx_tsc);
 		return;
 	default:
-		if (!eng_sessions_owns_port(&w->sess, u.dst_port)) {
+		if (!tftp_table_owns_port(&w->sess, u.dst_port)) {
 			owner = e->n_workers > 1 ? port_owner(e, u.dst_port) : UINT32_MAX;
 			if (owner != UINT32_MAX) {
 				handoff(w, owner, m, rx_tsc);
 				return;
 			}
-			w->st->drops[SB_DROP_UDP_NO_SERVICE]++;
+			eng_count_drop(w->st, SB_DROP_UDP_NO_SERVICE);
 			break;
 		}
 		w->st->rx_tftp_xfer++;
 		if (u.dst_ip != e->cfg.server_ip) {
-			w->st->drops[SB_DROP_ENG_NOT_OUR_IP]++;
+			eng_count_drop(w->st, ENG_DROP_NOT_OUR_IP);
 			break;
 		}
 		handle_tftp_transfer(w, m, &u, rx_tsc);
@@ -684,7 +672,7 @@ void eng_lcore_set_engine(struct engine *e)
 	info_engine = e;
 }
 
-int eng_lcore_sessions_info(unsigned int idx, struct eng_sessions_info *out)
+int eng_lcore_sessions_info(unsigned int idx, struct tftp_table_info *out)
 {
 	const struct eng_worker *w;
 

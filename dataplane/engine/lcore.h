@@ -13,7 +13,7 @@
 int eng_lcore_main(void *arg);
 
 /* Describe worker idx's session table (for /stormboot/sessions); non-zero past the last. */
-int eng_lcore_sessions_info(unsigned int idx, struct eng_sessions_info *out);
+int eng_lcore_sessions_info(unsigned int idx, struct tftp_table_info *out);
 
 /* Make eng_lcore_sessions_info() read from e. */
 void eng_lcore_set_engine(struct engine *e);

@@ -20,7 +20,7 @@
 #include <rte_ring.h>
 #include <rte_timer.h>
 
-#include "ctlchan.h"
+#include "control_link.h"
 #include "eal_args.h"
 #include "engine.h"
 #include "lcore.h"
@@ -123,7 +123,7 @@ static int workers_setup(struct engine *e, int socket)
 		w->st = &eng_stats[lcore];
 		lo = (uint16_t)(t->port_lo + idx * per_ports);
 		hi = idx + 1 == e->n_workers ? t->port_hi : (uint16_t)(lo + per_ports - 1);
-		rc = eng_sessions_create(&w->sess, lcore, socket, per_sess, lo, hi);
+		rc = tftp_table_create(&w->sess, lcore, socket, per_sess, lo, hi);
 		if (rc < 0) {
 			rte_free(w);
 			return rc;
@@ -151,7 +151,7 @@ static void workers_free(struct engine *e)
 
 		if (w == NULL)
 			continue;
-		eng_sessions_destroy(&w->sess);
+		tftp_table_destroy(&w->sess);
 		rte_ring_free(w->inbox);
 		rte_free(w);
 		e->workers[i] = NULL;

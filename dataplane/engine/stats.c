@@ -11,14 +11,40 @@
 
 struct eng_stats eng_stats[RTE_MAX_LCORE];
 
-static int (*sessions_info)(unsigned int idx, struct eng_sessions_info *out);
+static const char *const eng_drop_names[] = {
+#define ENG_DROP_NAME(e, name, desc) name,
+	ENGINE_DROPS(ENG_DROP_NAME)
+#undef ENG_DROP_NAME
+};
+static const char *const eng_drop_descs[] = {
+#define ENG_DROP_DESC(e, name, desc) desc,
+	ENGINE_DROPS(ENG_DROP_DESC)
+#undef ENG_DROP_DESC
+};
+
+const char *eng_drop_name(unsigned int reason)
+{
+	if (reason < SB_DROP__COUNT)
+		return sb_drop_name((int)reason);
+	return reason < ENG_DROP__COUNT ? eng_drop_names[reason - SB_DROP__COUNT] : "unknown";
+}
+
+const char *eng_drop_desc(unsigned int reason)
+{
+	if (reason < SB_DROP__COUNT)
+		return sb_drop_desc((int)reason);
+	return reason < ENG_DROP__COUNT ? eng_drop_descs[reason - SB_DROP__COUNT]
+					: "unknown drop reason";
+}
+
+static int (*sessions_info)(unsigned int idx, struct tftp_table_info *out);
 
 static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 {
 #define ENG_STATS_ADD(f, d) to->f += from->f;
 	ENG_STATS_COUNTERS(ENG_STATS_ADD)
 #undef ENG_STATS_ADD
-	for (unsigned int i = 0; i < SB_DROP__COUNT; i++)
+	for (unsigned int i = 0; i < ENG_DROP__COUNT; i++)
 		to->drops[i] += from->drops[i];
 	eng_lat_merge(&to->lat, &from->lat);
 }
@@ -60,8 +86,8 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 #define ENG_STATS_TEL(f, desc) rte_tel_data_add_dict_u64(d, #f, st.f);
 	ENG_STATS_COUNTERS(ENG_STATS_TEL)
 #undef ENG_STATS_TEL
-	for (int i = 1; i < SB_DROP__COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", sb_drop_name(i));
+	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++) {
+		snprintf(name, sizeof(name), "drop_%s", eng_drop_name(i));
 		rte_tel_data_add_dict_u64(d, name, st.drops[i]);
 	}
 	return 0;
@@ -90,7 +116,7 @@ static int tel_latency(const char *cmd, const char *params, struct rte_tel_data 
 static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static struct eng_stats st;
-	struct eng_sessions_info si;
+	struct tftp_table_info si;
 	uint64_t active = 0, capacity = 0;
 	char name[RTE_TEL_MAX_STRING_LEN];
 
@@ -120,7 +146,7 @@ static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data
 }
 
 int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
-						    struct eng_sessions_info *out))
+						    struct tftp_table_info *out))
 {
 	int rc = 0;
 
@@ -147,10 +173,10 @@ void eng_stats_print(FILE *f)
 	ENG_STATS_COUNTERS(ENG_STATS_PRINT)
 #undef ENG_STATS_PRINT
 	fprintf(f, "drops (non-zero):\n");
-	for (int i = 1; i < SB_DROP__COUNT; i++)
+	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++)
 		if (st.drops[i])
-			fprintf(f, "  %-32s %" PRIu64 "  (%s)\n", sb_drop_name(i), st.drops[i],
-				sb_drop_desc(i));
+			fprintf(f, "  %-32s %" PRIu64 "  (%s)\n", eng_drop_name(i), st.drops[i],
+				eng_drop_desc(i));
 	eng_lat_summarize(&st.lat, &s);
 	fprintf(f,
 		"latency rx->tx (ns): count %" PRIu64 " mean %" PRIu64 " p50 %" PRIu64

@@ -18,7 +18,7 @@
 #include <rte_lcore.h>
 
 #include "latency.h"
-#include "sb_drop.h"
+#include "engine_drops.h"
 
 /* X(field, "description"): every counter, once. */
 #define ENG_STATS_COUNTERS(X)                                                                      \
@@ -57,9 +57,17 @@ struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;
 	ENG_STATS_COUNTERS(ENG_STATS_FIELD)
 #undef ENG_STATS_FIELD
-	uint64_t drops[SB_DROP__COUNT];
+	uint64_t drops[ENG_DROP__COUNT]; /* core reasons (sb_drop.h), then the engine's */
 	struct eng_lat_hist lat;
 } __rte_cache_aligned;
+
+/* Count one drop: reason is SB_DROP_x or ENG_DROP_x, or its negative (-SB_DROP_x). */
+static inline void eng_count_drop(struct eng_stats *st, int reason)
+{
+	unsigned int r = (unsigned int)(reason < 0 ? -reason : reason);
+
+	st->drops[r < ENG_DROP__COUNT ? r : 0]++;
+}
 
 /* The per-lcore counters (indexed by rte_lcore_id()). */
 extern struct eng_stats eng_stats[RTE_MAX_LCORE];
@@ -68,7 +76,7 @@ extern struct eng_stats eng_stats[RTE_MAX_LCORE];
 void eng_stats_total(struct eng_stats *out);
 
 /* Sessions gauge source for /stormboot/sessions: filled by tftp_sessions.c. */
-struct eng_sessions_info {
+struct tftp_table_info {
 	uint32_t lcore;
 	uint32_t active;
 	uint32_t capacity;
@@ -81,7 +89,7 @@ struct eng_sessions_info {
  * and returns 0, or non-zero past the last one.
  */
 int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
-						    struct eng_sessions_info *out));
+						    struct tftp_table_info *out));
 
 /* Human-readable report: totals, non-zero drops by name, latency percentiles. */
 void eng_stats_print(FILE *f);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ctld.h - stormboot-control's state and the functions its parts call on each other:
- *   main.c    options, signals, startup, config apply/reload (ctld_*)
+ *   main.c    options, signals, startup, config apply/reload (daemon_*)
  *   srv.c     the operator API socket: connections, framing, replies (srv_*)
- *   dpconn.c  the dataplane channel: HELLO, snapshots, lease events, requests (dpconn_*)
+ *   dpconn.c  the dataplane channel: HELLO, snapshots, lease events, requests (dataplane_link_*)
  *   cmd.c     the operator commands (cmd_*)
  * Single-threaded: everything runs from the event loop.
  */
@@ -17,14 +17,14 @@
 #include <jansson.h>
 
 #include "chan.h"
-#include "ctlcfg.h"
-#include "ev.h"
+#include "running_config.h"
+#include "event_loop.h"
 #include "lease_store.h"
 
-#define CTLD_VERSION	      "0.1.0"
-#define CTLD_DEFAULT_STATEDIR "/var/lib/stormboot"
-#define CTLD_DP_TIMEOUT_MS    2000 /* a dataplane request without reply fails after this */
-#define CTLD_MAX_CONNS	      256
+#define DAEMON_VERSION	      "0.1.0"
+#define DAEMON_DEFAULT_STATEDIR "/var/lib/stormboot"
+#define DAEMON_DP_TIMEOUT_MS    2000 /* a dataplane request without reply fails after this */
+#define DAEMON_MAX_CONNS	      256
 
 struct api_conn;
 struct http_boot;
@@ -47,7 +47,7 @@ struct dp_pending {
 	uint64_t cookie;
 };
 
-struct dpconn {
+struct dataplane_link {
 	int lfd;
 	int fd; /* -1: no dataplane */
 	bool hello;
@@ -66,9 +66,9 @@ struct dpconn {
 	uint64_t events, records, connects;
 };
 
-struct ctld {
+struct daemon {
 	struct ev_loop *loop;
-	struct ctlcfg *cur; /* running config */
+	struct running_config *cur; /* running config */
 	struct lease_store *store;
 	char sock_path[108];
 	char dp_path[108];
@@ -77,7 +77,7 @@ struct ctld {
 	int sig_fd;
 	uint64_t started_ms;
 	time_t started;
-	struct dpconn dp;
+	struct dataplane_link dp;
 	struct api_conn *conns;
 	struct http_boot *http; /* http_boot.c: HTTP boot server + iPXE templates */
 	size_t n_conns;
@@ -92,40 +92,40 @@ struct ctld {
  * the config file when write_back, move the leases to it, push it to the dataplane.
  * 0, or -errno with the reason in msg (the running config is kept).
  */
-int ctld_apply_config(struct ctld *d, struct sbcfg *next, bool write_back, char *msg,
+int daemon_apply_config(struct daemon *d, struct sbcfg *next, bool write_back, char *msg,
 		      size_t msglen);
 /* Re-read the config file (SIGHUP, config-reload). */
-int ctld_reload(struct ctld *d, char *msg, size_t msglen);
+int daemon_reload(struct daemon *d, char *msg, size_t msglen);
 /* Wall-clock seconds, for lease times. */
-uint64_t ctld_now(void);
+uint64_t daemon_now(void);
 
 /* ---- srv.c ---- */
 /* Create path's directory (0750), replace a stale socket file, bind, chmod 0660, listen. */
-int srv_listen_path(const char *path, int *out, char *err, size_t errlen);
-int srv_listen(struct ctld *d, char *err, size_t errlen);
+int api_server_listen_path(const char *path, int *out, char *err, size_t errlen);
+int api_server_listen(struct daemon *d, char *err, size_t errlen);
 /* Deliver a deferred reply (line is consumed) to connection conn_id if it is still open. */
-void srv_reply(struct ctld *d, uint64_t conn_id, char *line);
-void srv_close_all(struct ctld *d);
+void api_server_reply(struct daemon *d, uint64_t conn_id, char *line);
+void api_server_close_all(struct daemon *d);
 
 /* ---- dpconn.c ---- */
-int dpconn_listen(struct ctld *d, char *err, size_t errlen);
-bool dpconn_connected(const struct ctld *d);
+int dataplane_link_listen(struct daemon *d, char *err, size_t errlen);
+bool dataplane_link_connected(const struct daemon *d);
 /* Send the running config (and with leases, every lease) when a dataplane is connected. */
-void dpconn_push_config(struct ctld *d, bool leases);
+void dataplane_link_push_config(struct daemon *d, bool leases);
 /* Commit the lease store and send every LEASE_DURABLE reply that waited for it. */
-void dpconn_durable_flush(struct ctld *d);
+void dataplane_link_durable_flush(struct daemon *d);
 /* Send a request; fn(d, cookie, status, payload, len) runs on the reply or on timeout
  * (-ETIMEDOUT) / disconnect (-ECONNRESET). -ENOTCONN when no dataplane is connected. */
-int dpconn_request(struct ctld *d, uint16_t type, const void *payload, size_t len,
+int dataplane_link_request(struct daemon *d, uint16_t type, const void *payload, size_t len,
 		   dp_reply_fn *fn, uint64_t cookie);
 /* Tell the dataplane that the operator released a lease (no reply awaited). */
-void dpconn_revoke(struct ctld *d, const struct chan_lease *l);
-void dpconn_close(struct ctld *d, const char *why);
+void dataplane_link_revoke(struct daemon *d, const struct chan_lease *l);
+void dataplane_link_close(struct daemon *d, const char *why);
 
 /* ---- cmd.c ---- */
 /* api_dispatch_fn for one connection: ctx is a struct cmd_ctx. */
 struct cmd_ctx {
-	struct ctld *d;
+	struct daemon *d;
 	uint64_t conn_id;
 };
 char *cmd_dispatch(void *ctx, const char *cmd, json_t *args);

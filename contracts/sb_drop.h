@@ -6,6 +6,8 @@
  * X(ENUM_SUFFIX, "counter_name", "one-line description"). This header joins
  * them into enum sb_drop; the engine counts them per lcore and telemetry / the
  * control API show them by counter_name. Packet functions return -SB_DROP_x.
+ * This is the protocol core's list, shared by both processes; the engine appends
+ * its own reasons after SB_DROP__COUNT (dataplane/engine/engine_drops.h).
  */
 #ifndef SB_DROP_H
 #define SB_DROP_H
@@ -13,10 +15,9 @@
 #include "pkt_drops.h"
 #include "dhcp_drops.h"
 #include "tftp_drops.h"
-#include "engine_drops.h"
 #include "ndp_drops.h"
 
-#define SB_DROP_LIST(X) PKT_DROPS(X) DHCP_DROPS(X) TFTP_DROPS(X) NDP_DROPS(X) ENGINE_DROPS(X)
+#define SB_DROP_LIST(X) PKT_DROPS(X) DHCP_DROPS(X) TFTP_DROPS(X) NDP_DROPS(X)
 
 enum sb_drop {
 	SB_DROP_NONE = 0,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ctlsnap.c - config snapshots swapped under the lcores with RCU (see ctlsnap.h). */
-#include "ctlsnap.h"
+#include "snapshot.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,9 +16,9 @@
 #include "sbcfg_json.h"
 
 /* A published engine, allocated here. Retired ones wait for the sessions that use them. */
-struct eng_snap {
+struct snapshot {
 	struct engine e; /* first: &snap->e is what the lcores see */
-	struct eng_snap *next;
+	struct snapshot *next;
 	uint64_t idle_mask; /* workers seen with no TFTP session open since retirement */
 	bool is_base;	    /* stands for main()'s engine (not allocated here) */
 	bool in_grace;	    /* retired while lcores may still read it: freed at fini only */
@@ -44,7 +44,7 @@ static void engine_release(struct engine *e)
 	e->leases = NULL;
 }
 
-static void snap_free(struct eng_snaps *s, struct eng_snap *r)
+static void snap_free(struct snapshots *s, struct snapshot *r)
 {
 	if (r->is_base) {
 		engine_release(s->base);
@@ -55,7 +55,7 @@ static void snap_free(struct eng_snaps *s, struct eng_snap *r)
 	}
 }
 
-int eng_snap_init(struct eng_snaps *s, struct engine *base)
+int snapshot_init(struct snapshots *s, struct engine *base)
 {
 	size_t sz = rte_rcu_qsbr_get_memsize(base->n_workers);
 
@@ -152,10 +152,10 @@ nomem:
 }
 
 /* The running engine with a new config: port, pool, clock and workers are shared. */
-static struct eng_snap *snap_build(struct eng_snaps *s, struct sbcfg *cfg, char *err, size_t errlen)
+static struct snapshot *snap_build(struct snapshots *s, struct sbcfg *cfg, char *err, size_t errlen)
 {
 	const struct engine *cur = s->published;
-	struct eng_snap *r = rte_zmalloc("sb_snap", sizeof(*r), RTE_CACHE_LINE_SIZE);
+	struct snapshot *r = rte_zmalloc("sb_snap", sizeof(*r), RTE_CACHE_LINE_SIZE);
 	const char *what;
 	int rc;
 
@@ -184,10 +184,10 @@ static struct eng_snap *snap_build(struct eng_snaps *s, struct sbcfg *cfg, char 
 }
 
 /* Publish r; the engine it replaces is retired once no lcore can see it (grace period). */
-static void snap_publish(struct eng_snaps *s, struct eng_snap *r)
+static void snap_publish(struct snapshots *s, struct snapshot *r)
 {
 	struct engine *old = s->published;
-	struct eng_snap *o;
+	struct snapshot *o;
 	bool in_grace = false;
 	uint64_t token;
 
@@ -206,7 +206,7 @@ static void snap_publish(struct eng_snaps *s, struct eng_snap *r)
 			return; /* main()'s engine then keeps its contents until exit */
 		o->is_base = true;
 	} else {
-		o = (struct eng_snap *)(void *)old;
+		o = (struct snapshot *)(void *)old;
 	}
 	o->idle_mask = 0;
 	o->in_grace = in_grace;
@@ -214,9 +214,9 @@ static void snap_publish(struct eng_snaps *s, struct eng_snap *r)
 	s->retired = o;
 }
 
-int eng_snap_apply(struct eng_snaps *s, const char *json, size_t len, char *err, size_t errlen)
+int snapshot_apply(struct snapshots *s, const char *json, size_t len, char *err, size_t errlen)
 {
-	struct eng_snap *r;
+	struct snapshot *r;
 	struct sbcfg cfg;
 
 	if (sbcfg_load_buffer(json, len, "<control>", &cfg, err, errlen) < 0) {
@@ -238,7 +238,7 @@ int eng_snap_apply(struct eng_snaps *s, const char *json, size_t len, char *err,
 	return 0;
 }
 
-int eng_snap_post_leases(struct eng_snaps *s, bool revoke, const struct chan_lease *v, size_t n)
+int snapshot_post_leases(struct snapshots *s, bool revoke, const struct chan_lease *v, size_t n)
 {
 	struct job *j = malloc(sizeof(*j) + n * sizeof(*v));
 
@@ -256,7 +256,7 @@ int eng_snap_post_leases(struct eng_snaps *s, bool revoke, const struct chan_lea
 }
 
 /* Worker 0: apply control's lease jobs to the pool it owns. */
-static void run_jobs(struct eng_snaps *s, struct lease_pool *p, uint64_t now_unix)
+static void run_jobs(struct snapshots *s, struct lease_pool *p, uint64_t now_unix)
 {
 	struct job *j;
 
@@ -285,7 +285,7 @@ static void run_jobs(struct eng_snaps *s, struct lease_pool *p, uint64_t now_uni
 	}
 }
 
-void eng_snap_retire(struct eng_snaps *s)
+void snapshot_retire(struct snapshots *s)
 {
 	const struct engine *b = s->base;
 	uint64_t all = b->n_workers >= 64 ? UINT64_MAX : (1ull << b->n_workers) - 1;
@@ -297,8 +297,8 @@ void eng_snap_retire(struct eng_snaps *s)
 		free(j);
 	}
 
-	for (struct eng_snap **p = &s->retired; *p;) {
-		struct eng_snap *r = *p;
+	for (struct snapshot **p = &s->retired; *p;) {
+		struct snapshot *r = *p;
 
 		/* Sessions opened after the grace period use the new engine: one look at an
 		 * lcore with none open proves that every older one is over. */
@@ -331,7 +331,7 @@ static int move_lease(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-struct engine *eng_snap_adopt(struct eng_snaps *s, struct eng_worker *w, uint64_t tsc)
+struct engine *snapshot_adopt(struct snapshots *s, struct eng_worker *w, uint64_t tsc)
 {
 	struct engine *n;
 
@@ -357,7 +357,7 @@ struct engine *eng_snap_adopt(struct eng_snaps *s, struct eng_worker *w, uint64_
 	return n;
 }
 
-void eng_snap_worker_exit(struct eng_snaps *s, struct eng_worker *w)
+void snapshot_worker_exit(struct snapshots *s, struct eng_worker *w)
 {
 	if (!s->registered[w->idx])
 		return;
@@ -366,12 +366,12 @@ void eng_snap_worker_exit(struct eng_snaps *s, struct eng_worker *w)
 	s->registered[w->idx] = false;
 }
 
-void eng_snap_fini(struct eng_snaps *s)
+void snapshot_fini(struct snapshots *s)
 {
 	struct engine *b = s->base, *p = s->published;
 
 	while (s->retired) { /* the lcores are gone: nothing reads these any more */
-		struct eng_snap *r = s->retired;
+		struct snapshot *r = s->retired;
 
 		s->retired = r->next;
 		snap_free(s, r);
@@ -382,7 +382,7 @@ void eng_snap_fini(struct eng_snaps *s)
 		b->cat_entries = p->cat_entries;
 		b->lease_mem = p->lease_mem;
 		b->leases = p->leases;
-		rte_free(p); /* struct eng_snap starts with its engine */
+		rte_free(p); /* struct snapshot starts with its engine */
 		s->published = b;
 	}
 	for (struct job *j; rte_ring_sc_dequeue(s->jobs, (void **)&j) == 0 ||

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ev.c - epoll event loop with timers (see ev.h). */
-#include "ev.h"
+#include "event_loop.h"
 
 #include <errno.h>
 #include <stdbool.h>

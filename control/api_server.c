@@ -13,12 +13,12 @@
 
 #include "api.h"
 #include "ctl_log.h"
-#include "ctld.h"
+#include "daemon.h"
 
 #define CONN_OUT_MAX (256u << 20) /* a client that reads nothing is dropped past this */
 
 struct api_conn {
-	struct ctld *d;
+	struct daemon *d;
 	int fd;
 	uint64_t id;
 	struct chan_buf in, out;
@@ -30,7 +30,7 @@ struct api_conn {
 
 static void conn_io(struct ev_loop *l, int fd, void *arg, unsigned int ready);
 
-static void conn_free(struct ctld *d, struct api_conn *c)
+static void conn_free(struct daemon *d, struct api_conn *c)
 {
 	for (struct api_conn **p = &d->conns; *p; p = &(*p)->next)
 		if (*p == c) {
@@ -46,7 +46,7 @@ static void conn_free(struct ctld *d, struct api_conn *c)
 	free(c);
 }
 
-static void conn_send(struct ctld *d, struct api_conn *c, char *line)
+static void conn_send(struct daemon *d, struct api_conn *c, char *line)
 {
 	if (!line) {
 		line = api_reply(API_ERROR, "out of memory", NULL);
@@ -62,7 +62,7 @@ static void conn_send(struct ctld *d, struct api_conn *c, char *line)
 }
 
 /* Answer every complete request in c->in, stopping at a deferred one. */
-static void conn_process(struct ctld *d, struct api_conn *c)
+static void conn_process(struct daemon *d, struct api_conn *c)
 {
 	struct cmd_ctx ctx = {d, c->id};
 
@@ -104,7 +104,7 @@ static void conn_process(struct ctld *d, struct api_conn *c)
 }
 
 /* Write what we can; close when done. Returns false if c was freed. */
-static bool conn_flush(struct ctld *d, struct api_conn *c)
+static bool conn_flush(struct daemon *d, struct api_conn *c)
 {
 	int rc = chan_buf_flush(&c->out, c->fd);
 
@@ -119,7 +119,7 @@ static bool conn_flush(struct ctld *d, struct api_conn *c)
 static void conn_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 {
 	struct api_conn *c = arg;
-	struct ctld *d = c->d;
+	struct daemon *d = c->d;
 	if ((ready & EV_READ) && !c->eof) {
 		int rc = chan_buf_fill(&c->in, fd, API_REQ_MAX + 1);
 
@@ -139,7 +139,7 @@ static void conn_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 	conn_flush(d, c);
 }
 
-void srv_reply(struct ctld *d, uint64_t conn_id, char *line)
+void api_server_reply(struct daemon *d, uint64_t conn_id, char *line)
 {
 	for (struct api_conn *c = d->conns; c; c = c->next) {
 		if (c->id != conn_id)
@@ -155,7 +155,7 @@ void srv_reply(struct ctld *d, uint64_t conn_id, char *line)
 
 static void srv_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 {
-	struct ctld *d = arg;
+	struct daemon *d = arg;
 
 	for (int k = 0; k < 64; k++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -171,7 +171,7 @@ static void srv_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready
 			return;
 		}
 		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
-		if (d->n_conns >= CTLD_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
+		if (d->n_conns >= DAEMON_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 			static const char busy[] =
 				"{\"result\": 1, \"text\": \"too many connections\"}\n";
 			ctl_log(LOG_WARNING, "api: refusing pid %ld uid %u: %zu connections open",
@@ -225,7 +225,7 @@ static int mkdir_parent(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int srv_listen_path(const char *path, int *out, char *err, size_t errlen)
+int api_server_listen_path(const char *path, int *out, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, rc;
@@ -267,16 +267,16 @@ int srv_listen_path(const char *path, int *out, char *err, size_t errlen)
 	return 0;
 }
 
-int srv_listen(struct ctld *d, char *err, size_t errlen)
+int api_server_listen(struct daemon *d, char *err, size_t errlen)
 {
-	int rc = srv_listen_path(d->sock_path, &d->api_lfd, err, errlen);
+	int rc = api_server_listen_path(d->sock_path, &d->api_lfd, err, errlen);
 
 	if (rc < 0)
 		return rc;
 	return ev_file_add(d->loop, d->api_lfd, EV_READ, srv_accept, d, err, errlen);
 }
 
-void srv_close_all(struct ctld *d)
+void api_server_close_all(struct daemon *d)
 {
 	while (d->conns)
 		conn_free(d, d->conns);

@@ -48,7 +48,7 @@ void eng_ctl_stop(struct engine *e);
 
 /*
  * Once per poll-loop iteration of every worker, outside any packet handling: adopt a newly
- * published snapshot and report the quiescent state (eng_snap_adopt), and on worker 0
+ * published snapshot and report the quiescent state (snapshot_adopt), and on worker 0
  * send the ACKs that became durable. Returns the engine the worker must use from now on
  * (also in w->eng).
  */

@@ -7,9 +7,9 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
-#include "tftp_sessions.h"
+#include "tftp_table.h"
 
-int eng_sessions_create(struct eng_sessions *t, unsigned int lcore, int socket, uint32_t cap,
+int tftp_table_create(struct tftp_table *t, unsigned int lcore, int socket, uint32_t cap,
 			uint16_t port_lo, uint16_t port_hi)
 {
 	char name[RTE_HASH_NAMESIZE];
@@ -40,7 +40,7 @@ int eng_sessions_create(struct eng_sessions *t, unsigned int lcore, int socket, 
 	t->free_ports = rte_malloc_socket("sb_sess_ports", sizeof(uint16_t) * n_ports, 0, socket);
 	t->port_slot = rte_malloc_socket("sb_sess_pslot", sizeof(uint32_t) * n_ports, 0, socket);
 	if (!t->hash || !t->v || !t->free_slots || !t->free_ports || !t->port_slot) {
-		eng_sessions_destroy(t);
+		tftp_table_destroy(t);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < cap; i++) {
@@ -58,7 +58,7 @@ int eng_sessions_create(struct eng_sessions *t, unsigned int lcore, int socket, 
 	return 0;
 }
 
-void eng_sessions_destroy(struct eng_sessions *t)
+void tftp_table_destroy(struct tftp_table *t)
 {
 	if (t->v)
 		for (uint32_t i = 0; i < t->cap; i++)
@@ -71,7 +71,7 @@ void eng_sessions_destroy(struct eng_sessions *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip, uint16_t client_port)
+struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint16_t client_port)
 {
 	struct eng_sess_key ck;
 	struct eng_sess *s;
@@ -88,7 +88,7 @@ struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip, u
 	if (rte_hash_add_key_data(t->hash, &s->key, s) < 0)
 		return NULL;
 	ck = s->key;
-	ck.server_port = 0; /* the by-client key, see eng_sessions_by_client() */
+	ck.server_port = 0; /* the by-client key, see tftp_table_by_client() */
 	if (rte_hash_add_key_data(t->hash, &ck, s) < 0) {
 		rte_hash_del_key(t->hash, &s->key);
 		return NULL;
@@ -104,7 +104,7 @@ struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip, u
 	return s;
 }
 
-struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t client_ip,
+struct eng_sess *tftp_table_lookup(const struct tftp_table *t, uint32_t client_ip,
 				     uint16_t client_port, uint16_t server_port)
 {
 	struct eng_sess_key k = {
@@ -116,23 +116,23 @@ struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t clie
 	return data;
 }
 
-struct eng_sess *eng_sessions_by_client(const struct eng_sessions *t, uint32_t client_ip,
+struct eng_sess *tftp_table_by_client(const struct tftp_table *t, uint32_t client_ip,
 					uint16_t client_port)
 {
-	return eng_sessions_lookup(t, client_ip, client_port, 0);
+	return tftp_table_lookup(t, client_ip, client_port, 0);
 }
 
-struct eng_sess *eng_sessions_by_port(const struct eng_sessions *t, uint16_t server_port)
+struct eng_sess *tftp_table_by_port(const struct tftp_table *t, uint16_t server_port)
 {
 	uint32_t slot;
 
-	if (!eng_sessions_owns_port(t, server_port))
+	if (!tftp_table_owns_port(t, server_port))
 		return NULL;
 	slot = t->port_slot[server_port - t->port_lo];
 	return slot == UINT32_MAX ? NULL : &t->v[slot];
 }
 
-void eng_sessions_close(struct eng_sessions *t, struct eng_sess *s)
+void tftp_table_close(struct tftp_table *t, struct eng_sess *s)
 {
 	uint16_t port = s->key.server_port;
 	struct eng_sess_key ck = s->key;

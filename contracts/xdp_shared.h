@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+#include "sb_ports.h"
+
 /*
  * Map names (<= 15 characters, the kernel's BPF_OBJ_NAME_LEN - 1). The settings and counter
  * maps are pinned by name (LIBBPF_PIN_BY_NAME) under libbpf's pin root, /sys/fs/bpf by default,
@@ -23,10 +25,6 @@
 /* Upper bound on rx queues the program can redirect (xsks_map entries). */
 #define SB_XDP_MAX_QUEUES 64
 
-/* Well-known UDP destination ports steered to the dataplane. */
-#define SB_XDP_PORT_DHCP_SERVER 67   /* RFC 2131 4.1 */
-#define SB_XDP_PORT_PXE		4011 /* PXE 2.1 boot server discovery / proxyDHCP */
-#define SB_XDP_PORT_TFTP	69   /* RFC 1350 4 */
 
 /* sb_xdp_settings.flags */
 #define SB_XDP_F_VALID	(1u << 0) /* record was written by user space; 0 = use defaults */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tmpl_test.c - iPXE template rendering, names and texts. */
+/* ipxe_template_test.c - iPXE template rendering, names and texts. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "tmpl.h"
+#include "ipxe_template.h"
 
-static const struct tmpl_var vars[] = {
+static const struct ipxe_template_var vars[] = {
 	{"mac", "52:54:00:12:34:56"},
 	{"ip", "198.18.0.100"},
 	{"hostname", "node1"},
@@ -58,18 +58,18 @@ static void test_render(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t n = tmpl_render(cases[i].in, strlen(cases[i].in), vars, NVARS, out,
+		size_t n = ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS, out,
 				       sizeof(out));
 		if (n != strlen(cases[i].out) || strcmp(out, cases[i].out) != 0)
 			fail_msg("'%s' -> '%s' (%zu), expected '%s'", cases[i].in, out, n,
 				 cases[i].out);
 		/* sizing call, and every shorter buffer: same length, cut, NUL-terminated */
 		assert_int_equal(
-			tmpl_render(cases[i].in, strlen(cases[i].in), vars, NVARS, NULL, 0), n);
+			ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS, NULL, 0), n);
 		for (size_t cap = 1; cap <= n; cap++) {
 			char small[512];
 			memset(small, 'X', sizeof(small));
-			assert_int_equal(tmpl_render(cases[i].in, strlen(cases[i].in), vars, NVARS,
+			assert_int_equal(ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS,
 						     small, cap),
 					 n);
 			assert_int_equal(small[cap - 1], '\0');
@@ -87,14 +87,14 @@ static void test_render_bounds(void **state)
 
 	(void)state;
 	/* cut inside the reference: "x${ma" is not a reference */
-	assert_int_equal(tmpl_render(t, 5, vars, NVARS, out, sizeof(out)), 5);
+	assert_int_equal(ipxe_template_render(t, 5, vars, NVARS, out, sizeof(out)), 5);
 	assert_string_equal(out, "x${ma");
-	assert_int_equal(tmpl_render(t, 7, vars, NVARS, out, sizeof(out)), 18);
+	assert_int_equal(ipxe_template_render(t, 7, vars, NVARS, out, sizeof(out)), 18);
 	assert_string_equal(out, "x52:54:00:12:34:56");
-	assert_int_equal(tmpl_render(t, 2, vars, NVARS, out, sizeof(out)), 2);
+	assert_int_equal(ipxe_template_render(t, 2, vars, NVARS, out, sizeof(out)), 2);
 	assert_string_equal(out, "x$");
-	assert_int_equal(tmpl_render("$$", 2, vars, NVARS, out, sizeof(out)), 2);
-	assert_int_equal(tmpl_render(t, strlen(t), NULL, 0, out, sizeof(out)), strlen(t));
+	assert_int_equal(ipxe_template_render("$$", 2, vars, NVARS, out, sizeof(out)), 2);
+	assert_int_equal(ipxe_template_render(t, strlen(t), NULL, 0, out, sizeof(out)), strlen(t));
 	assert_string_equal(out, t);
 }
 
@@ -108,34 +108,34 @@ static void test_names(void **state)
 		{".hidden", -EINVAL}, {"..", -EINVAL},		{"a/b", -EINVAL}, {"a b", -EINVAL},
 		{"a\\b", -EINVAL},    {"caf\xc3\xa9", -EINVAL},
 	};
-	char longest[TMPL_NAME_MAX + 2];
+	char longest[IPXE_TEMPLATE_NAME_MAX + 2];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (tmpl_name_check(t[i].name) != t[i].rc)
+		if (ipxe_template_name_check(t[i].name) != t[i].rc)
 			fail_msg("name '%s': expected %d", t[i].name, t[i].rc);
-	memset(longest, 'n', TMPL_NAME_MAX);
-	longest[TMPL_NAME_MAX] = '\0';
-	assert_int_equal(tmpl_name_check(longest), 0);
-	longest[TMPL_NAME_MAX] = 'n';
-	longest[TMPL_NAME_MAX + 1] = '\0';
-	assert_int_equal(tmpl_name_check(longest), -EINVAL);
+	memset(longest, 'n', IPXE_TEMPLATE_NAME_MAX);
+	longest[IPXE_TEMPLATE_NAME_MAX] = '\0';
+	assert_int_equal(ipxe_template_name_check(longest), 0);
+	longest[IPXE_TEMPLATE_NAME_MAX] = 'n';
+	longest[IPXE_TEMPLATE_NAME_MAX + 1] = '\0';
+	assert_int_equal(ipxe_template_name_check(longest), -EINVAL);
 }
 
 static void test_texts(void **state)
 {
-	static char big[TMPL_TEXT_MAX + 1];
+	static char big[IPXE_TEMPLATE_TEXT_MAX + 1];
 
 	(void)state;
-	assert_int_equal(tmpl_text_check("#!ipxe\r\n\tboot\n", 14), 0);
-	assert_int_equal(tmpl_text_check("", 0), -EINVAL);
-	assert_int_equal(tmpl_text_check("a\0b", 3), -EINVAL);
-	assert_int_equal(tmpl_text_check("a\x1b[0m", 5), -EINVAL);
-	assert_int_equal(tmpl_text_check("a\x7f", 2), -EINVAL);
-	assert_int_equal(tmpl_text_check("caf\xc3\xa9", 5), 0); /* UTF-8 is fine */
+	assert_int_equal(ipxe_template_text_check("#!ipxe\r\n\tboot\n", 14), 0);
+	assert_int_equal(ipxe_template_text_check("", 0), -EINVAL);
+	assert_int_equal(ipxe_template_text_check("a\0b", 3), -EINVAL);
+	assert_int_equal(ipxe_template_text_check("a\x1b[0m", 5), -EINVAL);
+	assert_int_equal(ipxe_template_text_check("a\x7f", 2), -EINVAL);
+	assert_int_equal(ipxe_template_text_check("caf\xc3\xa9", 5), 0); /* UTF-8 is fine */
 	memset(big, 'a', sizeof(big));
-	assert_int_equal(tmpl_text_check(big, TMPL_TEXT_MAX), 0);
-	assert_int_equal(tmpl_text_check(big, TMPL_TEXT_MAX + 1), -EFBIG);
+	assert_int_equal(ipxe_template_text_check(big, IPXE_TEMPLATE_TEXT_MAX), 0);
+	assert_int_equal(ipxe_template_text_check(big, IPXE_TEMPLATE_TEXT_MAX + 1), -EFBIG);
 }
 
 int main(void)

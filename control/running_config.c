@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ctlcfg.c - config copies and edits, atomic write-back, image hashing. */
-#include "ctlcfg.h"
+#include "running_config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 
 #include "sbcfg_json.h"
 
-int ctlcfg_copy(const struct sbcfg *in, struct sbcfg *out, char *err, size_t errlen)
+int running_config_copy(const struct sbcfg *in, struct sbcfg *out, char *err, size_t errlen)
 {
 	char *json = sbcfg_to_json(in);
 	int rc;
@@ -30,7 +30,7 @@ int ctlcfg_copy(const struct sbcfg *in, struct sbcfg *out, char *err, size_t err
 	return rc;
 }
 
-int ctlcfg_sha256_file(const char *path, char hex[65], uint64_t *size, time_t *mtime, char *err,
+int running_config_sha256_file(const char *path, char hex[65], uint64_t *size, time_t *mtime, char *err,
 		       size_t errlen)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], *buf;
@@ -86,8 +86,8 @@ out:
 	return rc;
 }
 
-int ctlcfg_hash_images(const struct sbcfg *cfg, struct ctlcfg_image *img,
-		       const struct ctlcfg *prev, char *warn, size_t warnlen)
+int running_config_hash_images(const struct sbcfg *cfg, struct running_config_image *img,
+		       const struct running_config *prev, char *warn, size_t warnlen)
 {
 	int bad = 0;
 
@@ -95,14 +95,14 @@ int ctlcfg_hash_images(const struct sbcfg *cfg, struct ctlcfg_image *img,
 		warn[0] = '\0';
 	for (size_t i = 0; i < cfg->n_images; i++) {
 		const char *path = cfg->images[i].path;
-		struct ctlcfg_image *m = &img[i];
+		struct running_config_image *m = &img[i];
 		struct stat sb;
 		char e[512];
 
 		memset(m, 0, sizeof(*m));
 		if (prev && stat(path, &sb) == 0) {
 			for (size_t j = 0; j < prev->cfg.n_images; j++) {
-				const struct ctlcfg_image *p = &prev->img[j];
+				const struct running_config_image *p = &prev->img[j];
 				if (strcmp(prev->cfg.images[j].path, path) == 0 && !p->err &&
 				    p->size == (uint64_t)sb.st_size && p->mtime == sb.st_mtime) {
 					*m = *p;
@@ -112,7 +112,7 @@ int ctlcfg_hash_images(const struct sbcfg *cfg, struct ctlcfg_image *img,
 			if (m->sha256[0])
 				continue;
 		}
-		m->err = ctlcfg_sha256_file(path, m->sha256, &m->size, &m->mtime, e, sizeof(e));
+		m->err = running_config_sha256_file(path, m->sha256, &m->size, &m->mtime, e, sizeof(e));
 		if (m->err < 0 && bad++ == 0 && warn)
 			snprintf(warn, warnlen, "images[%zu].path: %s", i, e);
 	}
@@ -136,7 +136,7 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
-int ctlcfg_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+int running_config_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
 	char tmp[4200];
 	struct stat sb;
@@ -184,7 +184,7 @@ fail:
 	return rc;
 }
 
-long ctlcfg_reservation_find(const struct sbcfg *cfg, const uint8_t mac[6])
+long running_config_reservation_find(const struct sbcfg *cfg, const uint8_t mac[6])
 {
 	for (size_t i = 0; i < cfg->dhcp.n_reservations; i++)
 		if (memcmp(cfg->dhcp.reservations[i].mac, mac, 6) == 0)
@@ -192,16 +192,16 @@ long ctlcfg_reservation_find(const struct sbcfg *cfg, const uint8_t mac[6])
 	return -1;
 }
 
-int ctlcfg_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r, bool replace,
+int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r, bool replace,
 			   char *err, size_t errlen)
 {
-	long i = ctlcfg_reservation_find(cfg, r->mac);
+	long i = running_config_reservation_find(cfg, r->mac);
 	char m[18];
 
 	if (i >= 0) {
 		if (!replace) {
 			snprintf(err, errlen, "%s already has a reservation (delete it first)",
-				 ctlcfg_fmt_mac(r->mac, m));
+				 running_config_fmt_mac(r->mac, m));
 			return -EEXIST;
 		}
 		cfg->dhcp.reservations[i] = *r;
@@ -218,13 +218,13 @@ int ctlcfg_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r,
 	return 0;
 }
 
-int ctlcfg_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, size_t errlen)
+int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, size_t errlen)
 {
-	long i = ctlcfg_reservation_find(cfg, mac);
+	long i = running_config_reservation_find(cfg, mac);
 	char m[18];
 
 	if (i < 0) {
-		snprintf(err, errlen, "%s has no reservation", ctlcfg_fmt_mac(mac, m));
+		snprintf(err, errlen, "%s has no reservation", running_config_fmt_mac(mac, m));
 		return -ENOENT;
 	}
 	memmove(&cfg->dhcp.reservations[i], &cfg->dhcp.reservations[i + 1],
@@ -233,7 +233,7 @@ int ctlcfg_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, s
 	return 0;
 }
 
-int ctlcfg_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
+int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
 		     size_t errlen)
 {
 	struct sbcfg_image im = {0};
@@ -260,7 +260,7 @@ int ctlcfg_image_add(struct sbcfg *cfg, const char *name, const char *path, char
 	return 0;
 }
 
-int ctlcfg_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err, size_t errlen)
+int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < cfg->n_images; i++) {
 		if (strcmp(cfg->images[i].name, name) != 0)
@@ -281,7 +281,7 @@ static int isxdigit_ascii(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-int ctlcfg_parse_mac(const char *s, uint8_t mac[6])
+int running_config_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned int b[6];
 	char sep1, sep2, sep3, sep4, sep5, extra;
@@ -303,7 +303,7 @@ int ctlcfg_parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-int ctlcfg_parse_ip(const char *s, uint32_t *ip)
+int running_config_parse_ip(const char *s, uint32_t *ip)
 {
 	struct in_addr a;
 
@@ -313,14 +313,14 @@ int ctlcfg_parse_ip(const char *s, uint32_t *ip)
 	return 0;
 }
 
-char *ctlcfg_fmt_mac(const uint8_t mac[6], char buf[18])
+char *running_config_fmt_mac(const uint8_t mac[6], char buf[18])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
 		 mac[5]);
 	return buf;
 }
 
-char *ctlcfg_fmt_ip(uint32_t ip, char buf[16])
+char *running_config_fmt_ip(uint32_t ip, char buf[16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 	return buf;

@@ -9,7 +9,7 @@
 
 #include "api.h"
 #include "ctl_log.h"
-#include "ctld.h"
+#include "daemon.h"
 #include "http_boot.h"
 #include "sbcfg_json.h"
 #ifdef SB_HAVE_XDP_CTL
@@ -38,8 +38,8 @@ static json_t *lease_json(const struct lease_info *l, uint64_t now)
 {
 	char m[18], ip[16];
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", ctlcfg_fmt_mac(l->mac, m), "ip",
-			 ctlcfg_fmt_ip(l->ip, ip), "state", state_name(l->state), "expires",
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", running_config_fmt_mac(l->mac, m), "ip",
+			 running_config_fmt_ip(l->ip, ip), "state", state_name(l->state), "expires",
 			 (json_int_t)l->expires, "expires_in",
 			 (json_int_t)(l->expires > now ? l->expires - now : 0), "subnet",
 			 (int)l->subnet);
@@ -55,9 +55,9 @@ static int mac_or_ip(json_t *args, uint8_t mac[6], uint32_t *ip, char **reply)
 {
 	const char *m = arg_str(args, "mac"), *i = arg_str(args, "ip");
 
-	if (m && ctlcfg_parse_mac(m, mac) == 0)
+	if (m && running_config_parse_mac(m, mac) == 0)
 		return 1;
-	if (i && ctlcfg_parse_ip(i, ip) == 0)
+	if (i && running_config_parse_ip(i, ip) == 0)
 		return 2;
 	if (m || i)
 		*reply = fail("\"%s\" is not a %s", m ? m : i, m ? "MAC address (52:54:00:12:34:56)"
@@ -94,14 +94,14 @@ static int cmp_ip(const void *a, const void *b)
 	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "ip"));
 	uint32_t p = 0, q = 0;
 
-	ctlcfg_parse_ip(x, &p);
-	ctlcfg_parse_ip(y, &q);
+	running_config_parse_ip(x, &p);
+	running_config_parse_ip(y, &q);
 	return p < q ? -1 : p > q;
 }
 
-static char *cmd_leases(struct ctld *d, json_t *args, bool one)
+static char *cmd_leases(struct daemon *d, json_t *args, bool one)
 {
-	struct collect c = {.arr = json_array(), .now = ctld_now()};
+	struct collect c = {.arr = json_array(), .now = daemon_now()};
 	uint8_t mac[6];
 	uint32_t ip = 0;
 	char *reply = NULL, t[128];
@@ -140,9 +140,9 @@ static char *cmd_leases(struct ctld *d, json_t *args, bool one)
 	return api_reply(n ? API_OK : API_EMPTY, t, json_pack("{s:o}", "leases", c.arr));
 }
 
-static char *cmd_lease_release(struct ctld *d, json_t *args)
+static char *cmd_lease_release(struct daemon *d, json_t *args)
 {
-	struct collect c = {.now = ctld_now()};
+	struct collect c = {.now = daemon_now()};
 	struct lease_store_stats before, after;
 	uint8_t mac[6];
 	uint32_t ip = 0;
@@ -173,12 +173,12 @@ static char *cmd_lease_release(struct ctld *d, json_t *args)
 			continue;
 		done++;
 		snprintf(t + strlen(t), sizeof(t) - strlen(t), "%s%s (%s)", done > 1 ? ", " : "",
-			 ctlcfg_fmt_ip(ev.ip, a), ctlcfg_fmt_mac(ev.mac, m));
-		dpconn_revoke(d, &ev);
+			 running_config_fmt_ip(ev.ip, a), running_config_fmt_mac(ev.mac, m));
+		dataplane_link_revoke(d, &ev);
 	}
 	if (done == 0)
 		return api_reply(API_EMPTY, "no bound lease to release", NULL);
-	dpconn_durable_flush(d); /* answer only once the release is on disk */
+	dataplane_link_durable_flush(d); /* answer only once the release is on disk */
 	lease_store_get_stats(d->store, &after);
 	if (after.commit_errors != before.commit_errors)
 		return fail("lease store commit failed; see the log");
@@ -190,8 +190,8 @@ static json_t *resv_json(const struct sbcfg_reservation *r)
 {
 	char m[18], ip[16];
 
-	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", ctlcfg_fmt_mac(r->mac, m), "ip",
-			 r->ip ? json_string(ctlcfg_fmt_ip(r->ip, ip)) : json_null(), "hostname",
+	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m), "ip",
+			 r->ip ? json_string(running_config_fmt_ip(r->ip, ip)) : json_null(), "hostname",
 			 r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
 }
 
@@ -214,13 +214,13 @@ static int put_str(char *dst, size_t cap, json_t *args, const char *key, char **
 }
 
 /* Copy the running config, let edit() change it, apply it with write-back. */
-static char *edit_config(struct ctld *d, const char *what,
+static char *edit_config(struct daemon *d, const char *what,
 			 int (*edit)(struct sbcfg *c, void *arg, char *err, size_t len), void *arg)
 {
 	struct sbcfg next;
 	char msg[SBCFG_ERR_MAX + 256], err[sizeof(msg) + 64];
 
-	if (ctlcfg_copy(&d->cur->cfg, &next, err, sizeof(err)) < 0)
+	if (running_config_copy(&d->cur->cfg, &next, err, sizeof(err)) < 0)
 		return fail("%s: %s", what, err);
 	if (edit(&next, arg, err, sizeof(err)) < 0) {
 		sbcfg_free(&next);
@@ -230,7 +230,7 @@ static char *edit_config(struct ctld *d, const char *what,
 		sbcfg_free(&next);
 		return fail("%s refused: %s", what, err);
 	}
-	if (ctld_apply_config(d, &next, true, msg, sizeof(msg)) < 0)
+	if (daemon_apply_config(d, &next, true, msg, sizeof(msg)) < 0)
 		return fail("%s: %s", what, msg);
 	ctl_log(LOG_INFO, "%s: %s", what, msg);
 	snprintf(err, sizeof(err), "%s: %s", what, msg);
@@ -239,51 +239,51 @@ static char *edit_config(struct ctld *d, const char *what,
 
 static int edit_resv_add(struct sbcfg *c, void *arg, char *err, size_t len)
 {
-	return ctlcfg_reservation_add(c, arg, false, err, len);
+	return running_config_reservation_add(c, arg, false, err, len);
 }
 
 static int edit_resv_del(struct sbcfg *c, void *arg, char *err, size_t len)
 {
-	return ctlcfg_reservation_del(c, arg, err, len);
+	return running_config_reservation_del(c, arg, err, len);
 }
 
-static char *cmd_reservation_add(struct ctld *d, json_t *args)
+static char *cmd_reservation_add(struct daemon *d, json_t *args)
 {
 	struct sbcfg_reservation r = {0};
 	const char *ip = arg_str(args, "ip");
 	char *reply = NULL;
 	struct lease_info l;
 
-	if (!arg_str(args, "mac") || ctlcfg_parse_mac(arg_str(args, "mac"), r.mac) < 0)
+	if (!arg_str(args, "mac") || running_config_parse_mac(arg_str(args, "mac"), r.mac) < 0)
 		return fail("reservation-add: \"mac\" must be a MAC address (52:54:00:12:34:56)");
-	if (ip && ctlcfg_parse_ip(ip, &r.ip) < 0)
+	if (ip && running_config_parse_ip(ip, &r.ip) < 0)
 		return fail("reservation-add: \"ip\": \"%s\" is not an IPv4 address", ip);
 	if (put_str(r.hostname, sizeof(r.hostname), args, "hostname", &reply) < 0 ||
 	    put_str(r.bootfile, sizeof(r.bootfile), args, "bootfile", &reply) < 0 ||
 	    put_str(r.ipxe_script, sizeof(r.ipxe_script), args, "ipxe_script", &reply) < 0)
 		return reply;
 	/* An address leased to someone else cannot become this MAC's. */
-	if (r.ip && lease_find_ip(lease_store_pool(d->store), r.ip, ctld_now(), &l) == 0 &&
+	if (r.ip && lease_find_ip(lease_store_pool(d->store), r.ip, daemon_now(), &l) == 0 &&
 	    l.state == LEASE_BOUND && memcmp(l.mac, r.mac, 6) != 0) {
 		char m[18];
 		return fail("reservation-add: %s is leased to %s for %llu s more; release it first "
 			    "(stormbootctl lease-release %s)",
-			    ip, ctlcfg_fmt_mac(l.mac, m),
-			    (unsigned long long)(l.expires - ctld_now()), ip);
+			    ip, running_config_fmt_mac(l.mac, m),
+			    (unsigned long long)(l.expires - daemon_now()), ip);
 	}
 	return edit_config(d, "reservation-add", edit_resv_add, &r);
 }
 
-static char *cmd_reservation_del(struct ctld *d, json_t *args)
+static char *cmd_reservation_del(struct daemon *d, json_t *args)
 {
 	uint8_t mac[6];
 
-	if (!arg_str(args, "mac") || ctlcfg_parse_mac(arg_str(args, "mac"), mac) < 0)
+	if (!arg_str(args, "mac") || running_config_parse_mac(arg_str(args, "mac"), mac) < 0)
 		return fail("reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
 	return edit_config(d, "reservation-del", edit_resv_del, mac);
 }
 
-static char *cmd_reservation_list(struct ctld *d)
+static char *cmd_reservation_list(struct daemon *d)
 {
 	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
 	json_t *a = json_array();
@@ -304,15 +304,15 @@ struct image_arg {
 static int edit_image_add(struct sbcfg *c, void *arg, char *err, size_t len)
 {
 	struct image_arg *ia = arg;
-	return ctlcfg_image_add(c, ia->name, ia->path, err, len);
+	return running_config_image_add(c, ia->name, ia->path, err, len);
 }
 
 static int edit_image_del(struct sbcfg *c, void *arg, char *err, size_t len)
 {
-	return ctlcfg_image_del(c, arg, NULL, err, len);
+	return running_config_image_del(c, arg, NULL, err, len);
 }
 
-static char *cmd_image_add(struct ctld *d, json_t *args)
+static char *cmd_image_add(struct daemon *d, json_t *args)
 {
 	struct image_arg ia = {arg_str(args, "name"), arg_str(args, "path")};
 	char hex[65], err[600];
@@ -323,12 +323,12 @@ static char *cmd_image_add(struct ctld *d, json_t *args)
 	if (ia.path[0] != '/')
 		return fail("image-add: path \"%s\" is not absolute", ia.path);
 	/* Refuse what the dataplane could not load; the hash is recomputed by apply (cached). */
-	if (ctlcfg_sha256_file(ia.path, hex, &size, NULL, err, sizeof(err)) < 0)
+	if (running_config_sha256_file(ia.path, hex, &size, NULL, err, sizeof(err)) < 0)
 		return fail("image-add: %s", err);
 	return edit_config(d, "image-add", edit_image_add, &ia);
 }
 
-static char *cmd_image_del(struct ctld *d, json_t *args)
+static char *cmd_image_del(struct daemon *d, json_t *args)
 {
 	const char *name = arg_str(args, "name");
 
@@ -337,9 +337,9 @@ static char *cmd_image_del(struct ctld *d, json_t *args)
 	return edit_config(d, "image-del", edit_image_del, (void *)name);
 }
 
-static char *cmd_image_list(struct ctld *d)
+static char *cmd_image_list(struct daemon *d)
 {
-	const struct ctlcfg *c = d->cur;
+	const struct running_config *c = d->cur;
 	json_t *a = json_array();
 	char t[64];
 
@@ -355,16 +355,16 @@ static char *cmd_image_list(struct ctld *d)
 	return api_reply(c->cfg.n_images ? API_OK : API_EMPTY, t, json_pack("{s:o}", "images", a));
 }
 
-static char *cmd_status(struct ctld *d)
+static char *cmd_status(struct daemon *d)
 {
 	struct lease_store_stats s;
 	struct lease_stats ls;
-	uint64_t now = ctld_now();
+	uint64_t now = daemon_now();
 	json_t *dp;
 
 	lease_store_get_stats(d->store, &s);
 	lease_pool_stats(lease_store_pool(d->store), now, &ls);
-	if (dpconn_connected(d))
+	if (dataplane_link_connected(d))
 		dp = json_pack("{s:b, s:I, s:I, s:I, s:i, s:s, s:I, s:I}", "connected", 1, "pid",
 			       (json_int_t)d->dp.peer_pid, "connected_s",
 			       (json_int_t)((ev_now_ms() - d->dp.connected_ms) / 1000),
@@ -378,7 +378,7 @@ static char *cmd_status(struct ctld *d)
 		"{s:I, s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s}, s:o, "
 		"s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
-		"pid", (json_int_t)getpid(), "version", CTLD_VERSION, "uptime_s",
+		"pid", (json_int_t)getpid(), "version", DAEMON_VERSION, "uptime_s",
 		(json_int_t)((ev_now_ms() - d->started_ms) / 1000), "socket", d->sock_path,
 		"state_dir", d->state_dir, "config", "path", d->cur->path, "generation",
 		(json_int_t)d->cur->generation, "last_reload", d->last_reload, "dataplane", dp,
@@ -395,12 +395,12 @@ static char *cmd_status(struct ctld *d)
 		"errors", (json_int_t)d->request_errors);
 	if (!a)
 		return fail("status: out of memory");
-	return api_reply(API_OK, dpconn_connected(d) ? "running, dataplane connected"
+	return api_reply(API_OK, dataplane_link_connected(d) ? "running, dataplane connected"
 						     : "running, dataplane not connected",
 			 a);
 }
 
-static char *cmd_config_get(struct ctld *d)
+static char *cmd_config_get(struct daemon *d)
 {
 	char *s = sbcfg_to_json(&d->cur->cfg), t[64];
 	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
@@ -413,7 +413,7 @@ static char *cmd_config_get(struct ctld *d)
 	return api_reply(API_OK, t, o);
 }
 
-static char *cmd_config_test(struct ctld *d, json_t *args)
+static char *cmd_config_test(struct daemon *d, json_t *args)
 {
 	json_t *c = json_object_get(args, "config");
 	const char *path = arg_str(args, "path");
@@ -434,8 +434,8 @@ static char *cmd_config_test(struct ctld *d, json_t *args)
 	}
 	if (rc < 0)
 		return fail("%s", err);
-	struct ctlcfg_image *img = calloc(cfg.n_images ? cfg.n_images : 1, sizeof(*img));
-	int bad = img ? ctlcfg_hash_images(&cfg, img, d->cur, warn, sizeof(warn)) : 0;
+	struct running_config_image *img = calloc(cfg.n_images ? cfg.n_images : 1, sizeof(*img));
+	int bad = img ? running_config_hash_images(&cfg, img, d->cur, warn, sizeof(warn)) : 0;
 	free(img);
 	sbcfg_free(&cfg);
 	if (bad)
@@ -447,11 +447,11 @@ static char *cmd_config_test(struct ctld *d, json_t *args)
 	return api_reply(API_OK, t, NULL);
 }
 
-static char *cmd_config_reload(struct ctld *d)
+static char *cmd_config_reload(struct daemon *d)
 {
 	char msg[SBCFG_ERR_MAX + 256];
 
-	if (ctld_reload(d, msg, sizeof(msg)) < 0)
+	if (daemon_reload(d, msg, sizeof(msg)) < 0)
 		return api_reply(API_ERROR, msg, NULL);
 	return api_reply(API_OK, msg, NULL);
 }
@@ -485,7 +485,7 @@ enum { ASK_STATS = 1, ASK_LATENCY, ASK_SESSIONS };
 
 static void dp_answer(void *dv, uint64_t cookie, int32_t status, const uint8_t *p, size_t len)
 {
-	struct ctld *d = dv;
+	struct daemon *d = dv;
 	uint64_t conn = cookie >> 8;
 	int kind = (int)(cookie & 0xff);
 	char xerr[256] = "", *line;
@@ -494,22 +494,22 @@ static void dp_answer(void *dv, uint64_t cookie, int32_t status, const uint8_t *
 	if (status == 0) {
 		o = json_loadb((const char *)p, len, 0, NULL);
 		if (!o) {
-			srv_reply(d, conn, fail("the dataplane sent a reply that is not JSON"));
+			api_server_reply(d, conn, fail("the dataplane sent a reply that is not JSON"));
 			return;
 		}
 	} else if (status == -ETIMEDOUT) {
-		srv_reply(d, conn, fail("the dataplane did not answer within %d ms",
-					CTLD_DP_TIMEOUT_MS));
+		api_server_reply(d, conn, fail("the dataplane did not answer within %d ms",
+					DAEMON_DP_TIMEOUT_MS));
 		return;
 	} else if (status == -ECONNRESET) {
-		srv_reply(d, conn, fail("dataplane disconnected before answering"));
+		api_server_reply(d, conn, fail("dataplane disconnected before answering"));
 		return;
 	} else {
-		srv_reply(d, conn, fail("dataplane: %s", strerror(-status)));
+		api_server_reply(d, conn, fail("dataplane: %s", strerror(-status)));
 		return;
 	}
 	if (kind != ASK_STATS) {
-		srv_reply(d, conn, api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
+		api_server_reply(d, conn, api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
 		return;
 	}
 	json_t *x = xdp_counters(xerr, sizeof(xerr));
@@ -517,16 +517,16 @@ static void dp_answer(void *dv, uint64_t cookie, int32_t status, const uint8_t *
 	if (!x)
 		json_object_set_new(a, "xdp_error", json_string(xerr));
 	line = api_reply(API_OK, x ? "dataplane and XDP counters" : xerr, a);
-	srv_reply(d, conn, line);
+	api_server_reply(d, conn, line);
 }
 
-static char *cmd_ask(struct ctld *d, uint64_t conn, int kind)
+static char *cmd_ask(struct daemon *d, uint64_t conn, int kind)
 {
 	static const uint16_t type[] = {0, CHAN_MSG_STATS_REQUEST, CHAN_MSG_LATENCY_REQUEST,
 					CHAN_MSG_SESSIONS_REQUEST};
 	char xerr[256] = "", t[400];
 
-	if (dpconn_request(d, type[kind], NULL, 0, dp_answer, conn << 8 | (uint64_t)kind) == 0)
+	if (dataplane_link_request(d, type[kind], NULL, 0, dp_answer, conn << 8 | (uint64_t)kind) == 0)
 		return NULL; /* answered by dp_answer */
 	if (kind != ASK_STATS)
 		return fail("dataplane not connected");
@@ -550,7 +550,7 @@ static char *cmd_help(void)
 char *cmd_dispatch(void *vctx, const char *cmd, json_t *args)
 {
 	struct cmd_ctx *ctx = vctx;
-	struct ctld *d = ctx->d;
+	struct daemon *d = ctx->d;
 
 	ctl_log(LOG_DEBUG, "api: connection #%llu: %s", (unsigned long long)ctx->conn_id, cmd);
 	if (!strcmp(cmd, "status"))

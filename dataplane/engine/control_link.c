@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ctlchan.c - the dataplane's end of the control channel (see ctlchan.h). */
-#include "ctlchan.h"
+#include "control_link.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -20,7 +20,7 @@
 #include <rte_ring_elem.h>
 
 #include "chan.h"
-#include "ctlsnap.h"
+#include "snapshot.h"
 #include "lcore.h"
 #include "log.h"
 #include "sbcfg_json.h"
@@ -53,7 +53,7 @@ struct inflight {
 };
 
 struct eng_ctl {
-	struct eng_snaps snaps; /* config snapshots and their RCU state */
+	struct snapshots snaps; /* config snapshots and their RCU state */
 	struct rte_ring *events;
 	pthread_t thread;
 	volatile bool stop;
@@ -67,7 +67,6 @@ struct eng_ctl {
 	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
 	bool dhcp_ready;
 	uint64_t ready_deadline; /* TSC */
-	uint64_t dhcp_deferred;
 	/* the thread only */
 	struct chan_client *c;
 	struct inflight fl[INFLIGHT_MAX];
@@ -85,7 +84,7 @@ static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 
 	if (rte_eth_tx_burst(e->port.port_id, w->queue, &h->m, 1) == 0) {
 		rte_pktmbuf_free(h->m);
-		w->st->drops[SB_DROP_ENG_TX_FULL]++;
+		eng_count_drop(w->st, ENG_DROP_TX_FULL);
 		return;
 	}
 	w->st->tx_pkts++;
@@ -127,7 +126,7 @@ static void release_held(struct eng_ctl *c, struct eng_worker *w, uint64_t tsc)
 struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc)
 {
 	struct eng_ctl *c = eng_ctl;
-	struct engine *e = eng_snap_adopt(&c->snaps, w, tsc);
+	struct engine *e = snapshot_adopt(&c->snaps, w, tsc);
 
 	if (w->idx == 0 && c->h_head != c->h_tail)
 		release_held(c, w, tsc);
@@ -148,7 +147,6 @@ bool eng_ctl_dhcp_ready(struct eng_worker *w)
 				ENG_CTL_RESTORE_WAIT_MS);
 		return true;
 	}
-	c->dhcp_deferred++;
 	return false;
 }
 
@@ -163,7 +161,7 @@ void eng_ctl_worker_exit(struct eng_worker *w)
 			c->acks_undurable++;
 			tx_one(w, &c->hold[c->h_head++ & (ENG_CTL_HOLD - 1)], rte_rdtsc());
 		}
-	eng_snap_worker_exit(&c->snaps, w);
+	snapshot_worker_exit(&c->snaps, w);
 }
 
 bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
@@ -233,21 +231,20 @@ static char *stats_json(struct eng_ctl *c)
 #define ENG_STATS_JSON(f, desc) json_object_set_new(o, #f, json_integer((json_int_t)t.f));
 	ENG_STATS_COUNTERS(ENG_STATS_JSON)
 #undef ENG_STATS_JSON
-	for (int i = 1; i < SB_DROP__COUNT; i++)
+	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++)
 		if (t.drops[i])
-			json_object_set_new(d, sb_drop_name(i),
+			json_object_set_new(d, eng_drop_name(i),
 					    json_integer((json_int_t)t.drops[i]));
 	json_object_set_new(o, "drops", d);
 	json_object_set_new(
 		o, "durability",
-		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "acks_held",
+		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "acks_held",
 			  (json_int_t)c->acks_held, "acks_durable", (json_int_t)c->acks_durable,
 			  "acks_undurable", (json_int_t)c->acks_undurable, "acks_refused",
 			  (json_int_t)c->acks_refused, "events_lost", (json_int_t)c->events_lost,
 			  "snapshots", (json_int_t)c->snaps.applied, "snapshot_errors",
 			  (json_int_t)c->snaps.refused, "snapshots_freed",
-			  (json_int_t)c->snaps.freed, "dhcp_deferred",
-			  (json_int_t)c->dhcp_deferred));
+			  (json_int_t)c->snaps.freed));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
@@ -255,7 +252,7 @@ static char *stats_json(struct eng_ctl *c)
 
 static char *sessions_json(void)
 {
-	struct eng_sessions_info si;
+	struct tftp_table_info si;
 	json_t *a = json_array();
 	uint64_t total = 0;
 
@@ -306,7 +303,7 @@ static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 	const struct engine *e;
 	int rc;
 
-	rc = eng_snap_apply(&c->snaps, (const char *)m->payload, m->hdr.len, err, sizeof(err));
+	rc = snapshot_apply(&c->snaps, (const char *)m->payload, m->hdr.len, err, sizeof(err));
 	if (rc < 0) {
 		ENG_LOG(ERR, "control: config generation %u refused: %s", m->hdr.id, err);
 		chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, err, strlen(err));
@@ -383,7 +380,7 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 	case CHAN_MSG_LEASES_SNAPSHOT:
 	case CHAN_MSG_LEASE_REVOKE: {
 		size_t n = m->hdr.len / sizeof(struct chan_lease);
-		int rc = eng_snap_post_leases(&c->snaps, m->hdr.type == CHAN_MSG_LEASE_REVOKE,
+		int rc = snapshot_post_leases(&c->snaps, m->hdr.type == CHAN_MSG_LEASE_REVOKE,
 					      (const struct chan_lease *)m->payload, n);
 		chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, NULL, 0);
 		if (m->hdr.type == CHAN_MSG_LEASES_SNAPSHOT)
@@ -484,7 +481,7 @@ static void *ctl_thread(void *arg)
 		while (chan_client_poll(c->c, mono_ms(), &m) == 1)
 			handle_msg(c, &m);
 		pump_events(c);
-		eng_snap_retire(&c->snaps);
+		snapshot_retire(&c->snaps);
 		/* 1 ms: the group-commit window for events, and the wake-up for anything. */
 		fd = chan_client_fd(c->c);
 		if (fd >= 0) {
@@ -507,7 +504,7 @@ int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen)
 		goto nomem;
 	c->ready_deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ENG_CTL_RESTORE_WAIT_MS;
 	c->backlog = malloc(BACKLOG_MAX * sizeof(*c->backlog));
-	if (c->backlog == NULL || eng_snap_init(&c->snaps, e) < 0)
+	if (c->backlog == NULL || snapshot_init(&c->snaps, e) < 0)
 		goto nomem;
 	c->events = rte_ring_create_elem("sb_ctl_events", sizeof(struct ev_rec), EV_RING,
 					 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -539,12 +536,12 @@ void eng_ctl_stop(struct engine *e)
 
 	if (c == NULL)
 		return;
-	RTE_SET_USED(e); /* eng_snap_fini hands the published contents to the base engine */
+	RTE_SET_USED(e); /* snapshot_fini hands the published contents to the base engine */
 	c->snaps.stopping = true;
 	c->stop = true;
 	pthread_join(c->thread, NULL);
 	chan_client_free(c->c);
-	eng_snap_fini(&c->snaps);
+	snapshot_fini(&c->snaps);
 	for (; c->fl_head != c->fl_tail; c->fl_head++)
 		free(c->fl[c->fl_head % INFLIGHT_MAX].recs);
 	rte_ring_free(c->events);

@@ -19,6 +19,8 @@
 	X(ARP_NOT_US, "arp_not_for_us", "ARP request for an address that is not ours")             \
 	X(ARP_NOT_REQUEST, "arp_not_request",                                                      \
 	  "ARP reply or other opcode (we only answer requests)")                                   \
-	X(TX_NO_ROOM, "tx_no_room", "reply does not fit the transmit buffer")
+	X(TX_NO_ROOM, "tx_no_room", "reply headers do not fit the transmit buffer")                \
+	X(REPLY_TOO_BIG, "reply_too_big",                                                          \
+	  "reply does not fit its buffer (one mbuf) or the client's maximum message size")
 
 #endif

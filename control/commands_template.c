@@ -8,7 +8,7 @@
 
 #include "api.h"
 #include "ctl_log.h"
-#include "ctld.h"
+#include "daemon.h"
 #include "http_boot.h"
 
 static char *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -29,7 +29,7 @@ static const char *str_arg(json_t *args, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static char *template_add(struct ctld *d, json_t *args)
+static char *template_add(struct daemon *d, json_t *args)
 {
 	const char *name = str_arg(args, "name");
 	json_t *text = json_object_get(args, "text");
@@ -47,7 +47,7 @@ static char *template_add(struct ctld *d, json_t *args)
 	return api_reply(API_OK, msg, NULL);
 }
 
-static char *template_del(struct ctld *d, json_t *args)
+static char *template_del(struct daemon *d, json_t *args)
 {
 	const char *name = str_arg(args, "name");
 	char err[512], msg[200];
@@ -64,7 +64,7 @@ static char *template_del(struct ctld *d, json_t *args)
 	return api_reply(API_OK, msg, NULL);
 }
 
-static char *template_list(struct ctld *d)
+static char *template_list(struct daemon *d)
 {
 	const struct http_boot *h = d->http;
 	json_t *a = json_array();
@@ -77,7 +77,7 @@ static char *template_list(struct ctld *d)
 	return api_reply(h->n ? API_OK : API_EMPTY, t, json_pack("{s:o}", "templates", a));
 }
 
-static char *template_get(struct ctld *d, json_t *args)
+static char *template_get(struct daemon *d, json_t *args)
 {
 	const char *name = str_arg(args, "name");
 	const struct http_tmpl *t;
@@ -91,7 +91,7 @@ static char *template_get(struct ctld *d, json_t *args)
 }
 
 /* Preview what a client would get: the same rendering as GET /ipxe/NAME. */
-static char *template_render(struct ctld *d, json_t *args)
+static char *template_render(struct daemon *d, json_t *args)
 {
 	const char *name = str_arg(args, "name"), *mac = str_arg(args, "mac");
 	const char *ip = str_arg(args, "ip"), *arch = str_arg(args, "arch");
@@ -106,11 +106,11 @@ static char *template_render(struct ctld *d, json_t *args)
 	if (!(t = http_boot_template_find(d, name)))
 		return api_reply(API_EMPTY, "no such template", NULL);
 	if (mac) {
-		if (ctlcfg_parse_mac(mac, c.mac) < 0)
+		if (running_config_parse_mac(mac, c.mac) < 0)
 			return fail("template-render: \"mac\": \"%s\" is not a MAC address", mac);
 		c.have_mac = true;
 	}
-	if (ip && ctlcfg_parse_ip(ip, &c.ip) < 0)
+	if (ip && running_config_parse_ip(ip, &c.ip) < 0)
 		return fail("template-render: \"ip\": \"%s\" is not an IPv4 address", ip);
 	if (arch)
 		snprintf(c.arch, sizeof(c.arch), "%s", arch);
@@ -122,7 +122,7 @@ static char *template_render(struct ctld *d, json_t *args)
 	return api_reply(API_OK, "rendered", a);
 }
 
-static char *http_status(struct ctld *d)
+static char *http_status(struct daemon *d)
 {
 	const struct http_boot *h = d->http;
 	const struct sbcfg_http *c = &d->cur->cfg.http;
@@ -131,7 +131,7 @@ static char *http_status(struct ctld *d)
 
 	http_srv_get_stats(h->srv, &s);
 	if (c->port)
-		snprintf(listen, sizeof(listen), "%s:%u", ctlcfg_fmt_ip(c->listen_ip, ip), c->port);
+		snprintf(listen, sizeof(listen), "%s:%u", running_config_fmt_ip(c->listen_ip, ip), c->port);
 	json_t *a = json_pack(
 		"{s:s, s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, "
@@ -156,7 +156,7 @@ static char *http_status(struct ctld *d)
 			 a);
 }
 
-char *cmd_template(struct ctld *d, const char *cmd, json_t *args)
+char *cmd_template(struct daemon *d, const char *cmd, json_t *args)
 {
 	if (!d->http)
 		return fail("%s: HTTP boot is not initialised", cmd);

@@ -32,7 +32,6 @@
 	X(DHCP_PROXY_IGNORED, "dhcp_proxy_ignored",                                                \
 	  "proxy mode: message the proxy does not answer")                                         \
 	X(DHCP_NO_BOOTFILE, "dhcp_no_bootfile", "boot-only reply but no boot file for the client") \
-	X(DHCP_OFF, "dhcp_off", "DHCP is disabled in the configuration")                           \
-	X(DHCP_REPLY_TOO_BIG, "dhcp_reply_too_big", "reply does not fit the buffer / max size")
+	X(DHCP_OFF, "dhcp_off", "DHCP packet while dhcp.mode is off")
 
 #endif

@@ -41,7 +41,7 @@ struct eng_sess {
 	bool open;
 } __rte_cache_aligned;
 
-struct eng_sessions {
+struct tftp_table {
 	struct rte_hash *hash;
 	struct eng_sess *v; /* cap slots */
 	uint32_t cap;
@@ -62,21 +62,21 @@ struct eng_sessions {
  * sessions on transfer ports [port_lo, port_hi]. cap is lowered to the number
  * of ports. Returns 0 or a negative errno.
  */
-int eng_sessions_create(struct eng_sessions *t, unsigned int lcore, int socket, uint32_t cap,
+int tftp_table_create(struct tftp_table *t, unsigned int lcore, int socket, uint32_t cap,
 			uint16_t port_lo, uint16_t port_hi);
 
 /* Free everything (stops the timers). */
-void eng_sessions_destroy(struct eng_sessions *t);
+void tftp_table_destroy(struct tftp_table *t);
 
 /*
  * Take a slot and a transfer port for a new session with client ip:port.
  * NULL when the table or the ports are exhausted. The session's ts is zeroed.
  */
-struct eng_sess *eng_sessions_open(struct eng_sessions *t, uint32_t client_ip,
+struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip,
 				   uint16_t client_port);
 
 /* The session for this exact {client ip, client port, server port}, or NULL. */
-struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t client_ip,
+struct eng_sess *tftp_table_lookup(const struct tftp_table *t, uint32_t client_ip,
 				     uint16_t client_port, uint16_t server_port);
 
 /*
@@ -84,19 +84,19 @@ struct eng_sess *eng_sessions_lookup(const struct eng_sessions *t, uint32_t clie
  * Each session is also in the hash under {client ip, client port, 0} (0 is
  * never a transfer port), so a retransmitted RRQ finds the session it opened.
  */
-struct eng_sess *eng_sessions_by_client(const struct eng_sessions *t, uint32_t client_ip,
+struct eng_sess *tftp_table_by_client(const struct tftp_table *t, uint32_t client_ip,
 					uint16_t client_port);
 
 /* The session holding server_port (whoever the client), or NULL. */
-struct eng_sess *eng_sessions_by_port(const struct eng_sessions *t, uint16_t server_port);
+struct eng_sess *tftp_table_by_port(const struct tftp_table *t, uint16_t server_port);
 
 /* True if server_port is in this table's range. */
-static inline bool eng_sessions_owns_port(const struct eng_sessions *t, uint16_t server_port)
+static inline bool tftp_table_owns_port(const struct tftp_table *t, uint16_t server_port)
 {
 	return server_port >= t->port_lo && server_port <= t->port_hi;
 }
 
 /* Release a session: timer stopped, key removed, slot and port back to the free lists. */
-void eng_sessions_close(struct eng_sessions *t, struct eng_sess *s);
+void tftp_table_close(struct tftp_table *t, struct eng_sess *s);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* tmpl.c - iPXE script templates (see tmpl.h). */
-#include "tmpl.h"
+#include "ipxe_template.h"
 
 #include <errno.h>
 #include <string.h>
@@ -14,7 +14,7 @@ static void put(char *out, size_t cap, size_t *o, const char *s, size_t n)
 	*o += n;
 }
 
-static const struct tmpl_var *find_var(const struct tmpl_var *v, size_t n, const char *name,
+static const struct ipxe_template_var *find_var(const struct ipxe_template_var *v, size_t n, const char *name,
 				       size_t len)
 {
 	for (size_t i = 0; i < n; i++)
@@ -23,7 +23,7 @@ static const struct tmpl_var *find_var(const struct tmpl_var *v, size_t n, const
 	return NULL;
 }
 
-size_t tmpl_render(const char *t, size_t len, const struct tmpl_var *vars, size_t n, char *out,
+size_t ipxe_template_render(const char *t, size_t len, const struct ipxe_template_var *vars, size_t n, char *out,
 		   size_t cap)
 {
 	size_t i = 0, o = 0;
@@ -46,8 +46,8 @@ size_t tmpl_render(const char *t, size_t len, const struct tmpl_var *vars, size_
 			const char *close = memchr(t + i + 2, '}', len - i - 2);
 			if (close) {
 				size_t nl = (size_t)(close - (t + i + 2));
-				const struct tmpl_var *v =
-					nl <= TMPL_VAR_MAX ? find_var(vars, n, t + i + 2, nl)
+				const struct ipxe_template_var *v =
+					nl <= IPXE_TEMPLATE_VAR_MAX ? find_var(vars, n, t + i + 2, nl)
 							   : NULL;
 				if (v) {
 					put(out, cap, &o, v->value, strlen(v->value));
@@ -64,11 +64,11 @@ size_t tmpl_render(const char *t, size_t len, const struct tmpl_var *vars, size_
 	return o;
 }
 
-int tmpl_name_check(const char *name)
+int ipxe_template_name_check(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > TMPL_NAME_MAX || name[0] == '.')
+	if (n == 0 || n > IPXE_TEMPLATE_NAME_MAX || name[0] == '.')
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
@@ -79,11 +79,11 @@ int tmpl_name_check(const char *name)
 	return 0;
 }
 
-int tmpl_text_check(const char *text, size_t len)
+int ipxe_template_text_check(const char *text, size_t len)
 {
 	if (len == 0)
 		return -EINVAL;
-	if (len > TMPL_TEXT_MAX)
+	if (len > IPXE_TEMPLATE_TEXT_MAX)
 		return -EFBIG;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];

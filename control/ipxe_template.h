@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define TMPL_NAME_MAX 127	  /* bytes of a template name */
-#define TMPL_TEXT_MAX (64u << 10) /* bytes of a template */
-#define TMPL_VAR_MAX  32	  /* bytes of a variable name */
+#define IPXE_TEMPLATE_NAME_MAX 127	  /* bytes of a template name */
+#define IPXE_TEMPLATE_TEXT_MAX (64u << 10) /* bytes of a template */
+#define IPXE_TEMPLATE_VAR_MAX  32	  /* bytes of a variable name */
 
-struct tmpl_var {
+struct ipxe_template_var {
 	const char *name;
 	const char *value;
 };
@@ -28,16 +28,16 @@ struct tmpl_var {
  * Render t[0..len) with vars[0..n) into out[0..cap), NUL-terminated when cap > 0. Returns the
  * length of the whole rendering like snprintf: a result >= cap means out was cut.
  */
-size_t tmpl_render(const char *t, size_t len, const struct tmpl_var *vars, size_t n, char *out,
+size_t ipxe_template_render(const char *t, size_t len, const struct ipxe_template_var *vars, size_t n, char *out,
 		   size_t cap);
 
-/* A template name: 1..TMPL_NAME_MAX bytes of [A-Za-z0-9._-], not starting with '.'. 0/-EINVAL. */
-int tmpl_name_check(const char *name);
+/* A template name: 1..IPXE_TEMPLATE_NAME_MAX bytes of [A-Za-z0-9._-], not starting with '.'. 0/-EINVAL. */
+int ipxe_template_name_check(const char *name);
 
 /*
- * A template text: 1..TMPL_TEXT_MAX bytes, no NUL, and no control character other than tab,
+ * A template text: 1..IPXE_TEMPLATE_TEXT_MAX bytes, no NUL, and no control character other than tab,
  * CR and LF (iPXE reads lines of text). 0, -EINVAL, or -EFBIG.
  */
-int tmpl_text_check(const char *text, size_t len);
+int ipxe_template_text_check(const char *text, size_t len);
 
 #endif

@@ -9,34 +9,34 @@
 #include <unistd.h>
 
 #include "ctl_log.h"
-#include "ctld.h"
+#include "daemon.h"
 #include "sbcfg_json.h"
 
 #define DP_OUT_MAX (512u << 20) /* a dataplane that reads nothing is dropped past this */
 
-bool dpconn_connected(const struct ctld *d)
+bool dataplane_link_connected(const struct daemon *d)
 {
 	return d->dp.fd >= 0 && d->dp.hello;
 }
 
-static void dp_send(struct ctld *d, uint16_t type, uint32_t id, int32_t status,
+static void dp_send(struct daemon *d, uint16_t type, uint32_t id, int32_t status,
 		    const void *payload, size_t len)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 
 	if (dp->fd < 0)
 		return;
 	if (chan_buf_put_frame(&dp->out, type, id, status, payload, len) < 0 ||
 	    chan_buf_pending(&dp->out) > DP_OUT_MAX) {
-		dpconn_close(d, "output queue full or out of memory");
+		dataplane_link_close(d, "output queue full or out of memory");
 		return;
 	}
 	ev_file_mask(d->loop, dp->fd, EV_READ | EV_WRITE);
 }
 
-void dpconn_close(struct ctld *d, const char *why)
+void dataplane_link_close(struct daemon *d, const char *why)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 
 	if (dp->fd < 0)
 		return;
@@ -88,16 +88,16 @@ static int snap_cb(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-void dpconn_push_config(struct ctld *d, bool leases)
+void dataplane_link_push_config(struct daemon *d, bool leases)
 {
 	struct snap_ctx sc = {0};
 	char *json;
 
-	if (!dpconn_connected(d))
+	if (!dataplane_link_connected(d))
 		return;
 	json = sbcfg_to_json(&d->cur->cfg);
 	if (!json) {
-		dpconn_close(d, "out of memory for the config snapshot");
+		dataplane_link_close(d, "out of memory for the config snapshot");
 		return;
 	}
 	dp_send(d, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)d->cur->generation, 0, json, strlen(json));
@@ -105,10 +105,10 @@ void dpconn_push_config(struct ctld *d, bool leases)
 	if (!leases)
 		return;
 	/* Only what is durable: commit first, so the snapshot never holds an unwritten lease. */
-	dpconn_durable_flush(d);
-	if (lease_foreach(lease_store_pool(d->store), ctld_now(), snap_cb, &sc) < 0) {
+	dataplane_link_durable_flush(d);
+	if (lease_foreach(lease_store_pool(d->store), daemon_now(), snap_cb, &sc) < 0) {
 		free(sc.v);
-		dpconn_close(d, "out of memory for the leases snapshot");
+		dataplane_link_close(d, "out of memory for the leases snapshot");
 		return;
 	}
 	dp_send(d, CHAN_MSG_LEASES_SNAPSHOT, d->dp.next_id++, 0, sc.v, sc.n * sizeof(*sc.v));
@@ -117,13 +117,13 @@ void dpconn_push_config(struct ctld *d, bool leases)
 	free(sc.v);
 }
 
-void dpconn_durable_flush(struct ctld *d)
+void dataplane_link_durable_flush(struct daemon *d)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 	int rc = 0;
 
 	if (lease_store_pending(d->store)) {
-		rc = lease_store_commit(d->store, ctld_now());
+		rc = lease_store_commit(d->store, daemon_now());
 		if (rc < 0)
 			ctl_log(LOG_ERR, "lease store: commit failed: %s; leases not confirmed",
 				strerror(-rc));
@@ -145,12 +145,12 @@ void dpconn_durable_flush(struct ctld *d)
 	dp->n_acks = 0;
 }
 
-int dpconn_request(struct ctld *d, uint16_t type, const void *payload, size_t len,
+int dataplane_link_request(struct daemon *d, uint16_t type, const void *payload, size_t len,
 		   dp_reply_fn *fn, uint64_t cookie)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 
-	if (!dpconn_connected(d))
+	if (!dataplane_link_connected(d))
 		return -ENOTCONN;
 	if (dp->n_pend == dp->cap_pend) {
 		size_t ncap = dp->cap_pend ? dp->cap_pend * 2 : 16;
@@ -161,39 +161,39 @@ int dpconn_request(struct ctld *d, uint16_t type, const void *payload, size_t le
 		dp->cap_pend = ncap;
 	}
 	uint32_t id = dp->next_id++;
-	dp->pend[dp->n_pend++] = (struct dp_pending){id, ev_now_ms() + CTLD_DP_TIMEOUT_MS, fn,
+	dp->pend[dp->n_pend++] = (struct dp_pending){id, ev_now_ms() + DAEMON_DP_TIMEOUT_MS, fn,
 						      cookie};
 	dp_send(d, type, id, 0, payload, len);
 	return 0;
 }
 
-void dpconn_revoke(struct ctld *d, const struct chan_lease *l)
+void dataplane_link_revoke(struct daemon *d, const struct chan_lease *l)
 {
-	if (dpconn_connected(d))
+	if (dataplane_link_connected(d))
 		dp_send(d, CHAN_MSG_LEASE_REVOKE, d->dp.next_id++, 0, l, sizeof(*l));
 }
 
-static void on_hello(struct ctld *d, const struct chan_hdr *h, const uint8_t *p)
+static void on_hello(struct daemon *d, const struct chan_hdr *h, const uint8_t *p)
 {
 	char reply[64];
 	json_t *o = json_loadb((const char *)p, h->len, 0, NULL);
 	json_t *pid = o ? json_object_get(o, "pid") : NULL;
 
-	snprintf(reply, sizeof(reply), "{\"version\": \"%s\"}", CTLD_VERSION);
+	snprintf(reply, sizeof(reply), "{\"version\": \"%s\"}", DAEMON_VERSION);
 	d->dp.hello = true;
 	d->dp.connects++;
 	ctl_log(LOG_INFO, "dataplane: hello from pid %lld (socket peer pid %ld)",
 		json_is_integer(pid) ? (long long)json_integer_value(pid) : -1LL, d->dp.peer_pid);
 	json_decref(o);
 	dp_send(d, h->type | CHAN_REPLY, h->id, 0, reply, strlen(reply));
-	dpconn_push_config(d, true);
+	dataplane_link_push_config(d, true);
 }
 
-static void on_lease_event(struct ctld *d, const struct chan_hdr *h, const uint8_t *p)
+static void on_lease_event(struct daemon *d, const struct chan_hdr *h, const uint8_t *p)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 	uint32_t n = h->len / sizeof(struct chan_lease);
-	uint64_t now = ctld_now();
+	uint64_t now = daemon_now();
 	struct dp_ack a = {h->id, n, NULL};
 
 	if (h->len == 0 || h->len % sizeof(struct chan_lease)) {
@@ -205,7 +205,7 @@ static void on_lease_event(struct ctld *d, const struct chan_hdr *h, const uint8
 		size_t ncap = dp->cap_acks ? dp->cap_acks * 2 : 64;
 		struct dp_ack *v = realloc(dp->acks, ncap * sizeof(*v));
 		if (!v) {
-			dpconn_close(d, "out of memory");
+			dataplane_link_close(d, "out of memory");
 			return;
 		}
 		dp->acks = v;
@@ -213,7 +213,7 @@ static void on_lease_event(struct ctld *d, const struct chan_hdr *h, const uint8
 	}
 	a.status = calloc(n, sizeof(*a.status));
 	if (!a.status) {
-		dpconn_close(d, "out of memory");
+		dataplane_link_close(d, "out of memory");
 		return;
 	}
 	dp->events++;
@@ -226,15 +226,15 @@ static void on_lease_event(struct ctld *d, const struct chan_hdr *h, const uint8
 		dp->records++;
 		if (a.status[i] < 0)
 			ctl_log(LOG_WARNING, "dataplane: lease event %u %s %s refused: %s",
-				ev.event, ctlcfg_fmt_mac(ev.mac, m), ctlcfg_fmt_ip(ev.ip, ip),
+				ev.event, running_config_fmt_mac(ev.mac, m), running_config_fmt_ip(ev.ip, ip),
 				strerror(-a.status[i]));
 	}
 	dp->acks[dp->n_acks++] = a; /* answered after the commit, before the loop sleeps */
 }
 
-static void on_reply(struct ctld *d, const struct chan_hdr *h, const uint8_t *p)
+static void on_reply(struct daemon *d, const struct chan_hdr *h, const uint8_t *p)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 	uint16_t req = h->type & (uint16_t)~CHAN_REPLY;
 
 	if (req == CHAN_MSG_CONFIG_SNAPSHOT) {
@@ -267,9 +267,9 @@ static void on_reply(struct ctld *d, const struct chan_hdr *h, const uint8_t *p)
 }
 
 /* Decode and handle every whole frame in dp->in. false if the connection was closed. */
-static bool dp_process(struct ctld *d)
+static bool dp_process(struct daemon *d)
 {
-	struct dpconn *dp = &d->dp;
+	struct dataplane_link *dp = &d->dp;
 
 	while (dp->fd >= 0 && !dp->closing) {
 		struct chan_hdr h;
@@ -286,7 +286,7 @@ static bool dp_process(struct ctld *d)
 			return true;
 		}
 		if (n < 0) {
-			dpconn_close(d, n == -EMSGSIZE ? "frame larger than the cap" : "bad frame");
+			dataplane_link_close(d, n == -EMSGSIZE ? "frame larger than the cap" : "bad frame");
 			return false;
 		}
 		dp->in.off += (size_t)n;
@@ -309,14 +309,14 @@ static bool dp_process(struct ctld *d)
 
 static void dp_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 {
-	struct ctld *d = arg;
-	struct dpconn *dp = &d->dp;
+	struct daemon *d = arg;
+	struct dataplane_link *dp = &d->dp;
 	int rc;
 
 	if (ready & EV_READ) {
 		rc = chan_buf_fill(&dp->in, fd, sizeof(struct chan_hdr) + CHAN_MSG_MAX);
 		if (rc < 0) {
-			dpconn_close(d, rc == -EPIPE ? "end of stream" : strerror(-rc));
+			dataplane_link_close(d, rc == -EPIPE ? "end of stream" : strerror(-rc));
 			return;
 		}
 		if (!dp_process(d))
@@ -324,7 +324,7 @@ static void dp_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 	}
 	rc = chan_buf_flush(&dp->out, fd);
 	if (rc < 0 || (rc == 0 && dp->closing)) {
-		dpconn_close(d, rc < 0 ? strerror(-rc) : "protocol error");
+		dataplane_link_close(d, rc < 0 ? strerror(-rc) : "protocol error");
 		return;
 	}
 	ev_file_mask(l, fd, rc > 0 ? EV_READ | EV_WRITE : EV_READ);
@@ -332,7 +332,7 @@ static void dp_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 
 static void dp_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 {
-	struct ctld *d = arg;
+	struct daemon *d = arg;
 	struct ucred cr = {0};
 	socklen_t crlen = sizeof(cr);
 	char err[256];
@@ -342,7 +342,7 @@ static void dp_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 		return;
 	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
 	if (d->dp.fd >= 0)
-		dpconn_close(d, "replaced by a new dataplane connection");
+		dataplane_link_close(d, "replaced by a new dataplane connection");
 	if (ev_file_add(l, fd, EV_READ, dp_io, d, err, sizeof(err)) < 0) {
 		ctl_log(LOG_ERR, "dataplane: %s", err);
 		close(fd);
@@ -358,8 +358,8 @@ static void dp_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 /* Fail requests the dataplane did not answer in time. */
 static long dp_timeouts(struct ev_loop *l, long long id, void *arg)
 {
-	struct ctld *d = arg;
-	struct dpconn *dp = &d->dp;
+	struct daemon *d = arg;
+	struct dataplane_link *dp = &d->dp;
 	uint64_t now = ev_now_ms();
 
 	for (size_t i = 0; i < dp->n_pend;) {
@@ -374,13 +374,13 @@ static long dp_timeouts(struct ev_loop *l, long long id, void *arg)
 	return 250;
 }
 
-int dpconn_listen(struct ctld *d, char *err, size_t errlen)
+int dataplane_link_listen(struct daemon *d, char *err, size_t errlen)
 {
 	int rc;
 
 	d->dp.fd = -1;
 	d->dp.next_id = 1;
-	if ((rc = srv_listen_path(d->dp_path, &d->dp.lfd, err, errlen)) < 0)
+	if ((rc = api_server_listen_path(d->dp_path, &d->dp.lfd, err, errlen)) < 0)
 		return rc;
 	if ((rc = ev_file_add(d->loop, d->dp.lfd, EV_READ, dp_accept, d, err, errlen)) < 0)
 		return rc;

@@ -15,8 +15,8 @@
  * reach the pool the same way: posted as a job on a ring, applied by worker 0 when it
  * adopts, freed back on the control thread.
  *
- * Threads: eng_snap_init/apply/post_leases/retire/fini on the control thread (fini after
- * the lcores returned), eng_snap_adopt/worker_exit on each lcore for itself. No lock.
+ * Threads: snapshot_init/apply/post_leases/retire/fini on the control thread (fini after
+ * the lcores returned), snapshot_adopt/worker_exit on each lcore for itself. No lock.
  */
 #ifndef SB_ENG_CTLSNAP_H
 #define SB_ENG_CTLSNAP_H
@@ -30,13 +30,13 @@
 #include "chan.h"
 #include "engine.h"
 
-struct eng_snap;
+struct snapshot;
 
-struct eng_snaps {
+struct snapshots {
 	struct engine *base;	  /* main()'s engine: served until the first snapshot */
 	struct engine *published; /* RCU-protected, written by the control thread only */
 	struct rte_rcu_qsbr *qs;
-	struct eng_snap *retired;	   /* replaced, waiting until no transfer reads them */
+	struct snapshot *retired;	   /* replaced, waiting until no transfer reads them */
 	struct rte_ring *jobs, *jobs_done; /* lease jobs: thread -> worker 0 -> thread */
 	bool leases_restored;		   /* worker 0: a LEASES_SNAPSHOT was applied */
 	bool registered[RTE_MAX_LCORE];	   /* by worker idx, written by that worker only */
@@ -45,26 +45,26 @@ struct eng_snaps {
 };
 
 /* Control thread, before the lcores are launched: RCU state for base's workers. */
-int eng_snap_init(struct eng_snaps *s, struct engine *base);
+int snapshot_init(struct snapshots *s, struct engine *base);
 
 /*
  * Control thread: build a snapshot from a config (JSON) and publish it, waiting for the
  * grace period. 1: json is the running config (nothing done); 0: published; negative
  * errno with the reason in err (the running config is kept).
  */
-int eng_snap_apply(struct eng_snaps *s, const char *json, size_t len, char *err, size_t errlen);
+int snapshot_apply(struct snapshots *s, const char *json, size_t len, char *err, size_t errlen);
 
 /*
  * Control thread: hand control's leases to worker 0's pool, restored (LEASES_SNAPSHOT) or
  * released (revoke, LEASE_REVOKE). 0, -ENOMEM or -ENOBUFS (job ring full).
  */
-int eng_snap_post_leases(struct eng_snaps *s, bool revoke, const struct chan_lease *v, size_t n);
+int snapshot_post_leases(struct snapshots *s, bool revoke, const struct chan_lease *v, size_t n);
 
 /*
  * Control thread, periodically: free the lease jobs worker 0 finished and the replaced
  * engines no transfer reads any more.
  */
-void eng_snap_retire(struct eng_snaps *s);
+void snapshot_retire(struct snapshots *s);
 
 /*
  * Each lcore, once per poll loop outside packet handling: adopt the published engine
@@ -72,15 +72,15 @@ void eng_snap_retire(struct eng_snaps *s);
  * state; worker 0 then applies control's lease jobs. Returns the engine to use (also
  * stored in w->eng).
  */
-struct engine *eng_snap_adopt(struct eng_snaps *s, struct eng_worker *w, uint64_t tsc);
+struct engine *snapshot_adopt(struct snapshots *s, struct eng_worker *w, uint64_t tsc);
 
 /* An lcore leaving its loop: it no longer takes part in grace periods. */
-void eng_snap_worker_exit(struct eng_snaps *s, struct eng_worker *w);
+void snapshot_worker_exit(struct snapshots *s, struct eng_worker *w);
 
 /*
  * After the lcores returned: free every replaced engine and move the published one's
  * contents into base, so main()'s cleanup frees exactly what is left.
  */
-void eng_snap_fini(struct eng_snaps *s);
+void snapshot_fini(struct snapshots *s);
 
 #endif
