@@ -446,9 +446,9 @@ sb_stop() {
 		kill_pid $sb_ctl_pid
 		sb_ctl_pid=0
 	fi
-	grep -E 'memory at|latency rx->tx' "$run/stormboot.out" | sed "s/^/  ($1) /" >>"$run/sb-memory.txt"
-	sed -n '/^drops (non-zero):/,/^latency/p' "$run/stormboot.out" | grep -v '^latency' |
-		sed "s/^/  ($1) /" >>"$run/sb-memory.txt"
+	# The exit report lists non-zero values by their telemetry names (docs/METRICS.md).
+	grep -E 'memory at|^  latency_|^  drop_' "$run/stormboot.out" | sed "s/^/  ($1) /" \
+		>>"$run/sb-memory.txt"
 	cp "$run/stormboot.out" "$run/stormboot-$1.out"
 }
 

@@ -21,7 +21,6 @@
 
 #include "chan.h"
 #include "snapshot.h"
-#include "lcore.h"
 #include "log.h"
 #include "sbcfg_json.h"
 
@@ -64,7 +63,7 @@ struct eng_ctl {
 	uint32_t next_seq;
 	uint32_t h_head, h_tail;
 	struct held hold[ENG_CTL_HOLD];
-	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
+	struct eng_link_stats ls; /* acks_* and events_lost written by worker 0 only */
 	bool dhcp_ready;
 	uint64_t ready_deadline; /* TSC */
 	/* the thread only */
@@ -104,17 +103,17 @@ static void release_held(struct eng_ctl *c, struct eng_worker *w, uint64_t tsc)
 			int32_t st = c->status[h->seq % STATUS_SLOTS];
 
 			if (st == 0) {
-				c->acks_durable++;
+				c->ls.acks_durable++;
 				tx_one(w, h, tsc);
 			} else if (st == ST_UNDURABLE) {
-				c->acks_undurable++;
+				c->ls.acks_undurable++;
 				tx_one(w, h, tsc);
 			} else { /* control refused the binding: no ACK, the client asks again */
-				c->acks_refused++;
+				c->ls.acks_refused++;
 				rte_pktmbuf_free(h->m);
 			}
 		} else if (tsc > h->deadline) {
-			c->acks_undurable++;
+			c->ls.acks_undurable++;
 			tx_one(w, h, tsc);
 		} else {
 			break;
@@ -158,7 +157,7 @@ void eng_ctl_worker_exit(struct eng_worker *w)
 		return;
 	if (w->idx == 0) /* control will not answer any more: send what is held */
 		while (c->h_head != c->h_tail) {
-			c->acks_undurable++;
+			c->ls.acks_undurable++;
 			tx_one(w, &c->hold[c->h_head++ & (ENG_CTL_HOLD - 1)], rte_rdtsc());
 		}
 	snapshot_worker_exit(&c->snaps, w);
@@ -195,18 +194,18 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 	r.held = reply && r.l.event == CHAN_LEASE_BOUND && c->connected &&
 		 c->h_tail - c->h_head < ENG_CTL_HOLD;
 	if (rte_ring_sp_enqueue_elem(c->events, &r, sizeof(r)) < 0) {
-		c->events_lost++; /* control learns it from the next snapshot exchange only */
+		c->ls.events_lost++; /* control learns it from the next snapshot exchange only */
 		r.held = 0;
 	}
 	if (!r.held) {
 		if (r.l.event == CHAN_LEASE_BOUND && reply)
-			c->acks_undurable++;
+			c->ls.acks_undurable++;
 		return false;
 	}
 	flen = pkt_build_udp(rte_pktmbuf_mtod(reply, uint8_t *), rte_pktmbuf_tailroom(reply), req,
 			     w->eng->mac, dst, payload_len);
 	if (flen < 0) { /* the caller's own send fails and counts it */
-		c->acks_undurable++;
+		c->ls.acks_undurable++;
 		return false;
 	}
 	reply->data_len = (uint16_t)flen;
@@ -216,74 +215,44 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 	h->m = reply;
 	h->rx_tsc = rx_tsc;
 	h->deadline = rte_rdtsc() + w->eng->clock.hz / 1000 * ENG_CTL_ACK_WAIT_MS;
-	c->acks_held++;
+	c->ls.acks_held++;
 	return true;
 }
 
 /* ---------------- requests from control (control thread) ---------------- */
 
-static char *stats_json(struct eng_ctl *c)
+void eng_ctl_link_stats(struct eng_link_stats *out)
 {
-	struct eng_stats t;
-	json_t *o = json_object(), *d = json_object();
+	const struct eng_ctl *c = eng_ctl;
 
-	eng_stats_total(&t);
-#define ENG_STATS_JSON(f, desc) json_object_set_new(o, #f, json_integer((json_int_t)t.f));
-	ENG_STATS_COUNTERS(ENG_STATS_JSON)
-#undef ENG_STATS_JSON
-	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++)
-		if (t.drops[i])
-			json_object_set_new(d, eng_drop_name(i),
-					    json_integer((json_int_t)t.drops[i]));
-	json_object_set_new(o, "drops", d);
-	json_object_set_new(
-		o, "durability",
-		json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "acks_held",
-			  (json_int_t)c->acks_held, "acks_durable", (json_int_t)c->acks_durable,
-			  "acks_undurable", (json_int_t)c->acks_undurable, "acks_refused",
-			  (json_int_t)c->acks_refused, "events_lost", (json_int_t)c->events_lost,
-			  "snapshots", (json_int_t)c->snaps.applied, "snapshot_errors",
-			  (json_int_t)c->snaps.refused, "snapshots_freed",
-			  (json_int_t)c->snaps.freed));
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return;
+	*out = c->ls;
+	out->snapshots = c->snaps.applied;
+	out->snapshot_errors = c->snaps.refused;
+	out->snapshots_freed = c->snaps.freed;
 }
 
-static char *sessions_json(void)
+static void json_u64(void *ctx, const char *name, uint64_t v)
 {
-	struct tftp_table_info si;
-	json_t *a = json_array();
-	uint64_t total = 0;
-
-	for (unsigned int i = 0; eng_lcore_sessions_info(i, &si) == 0; i++) {
-		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:i, s:i}", "lcore",
-						   (int)si.lcore, "active", (int)si.active,
-						   "capacity", (int)si.capacity, "port_lo",
-						   (int)si.port_lo, "port_hi", (int)si.port_hi));
-		total += si.active;
-	}
-	json_t *o = json_pack("{s:I, s:o}", "active", (json_int_t)total, "lcores", a);
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	json_object_set_new(ctx, name, json_integer((json_int_t)v));
 }
 
-static char *latency_json(void)
+static void json_str(void *ctx, const char *name, const char *v)
 {
-	static struct eng_lat_hist h; /* the control thread is the only user */
-	struct eng_lat_summary sum;
-	unsigned int lc;
+	json_object_set_new(ctx, name, json_string(v));
+}
 
-	memset(&h, 0, sizeof(h));
-	RTE_LCORE_FOREACH(lc)
-	eng_lat_merge(&h, &eng_stats[lc].lat);
-	eng_lat_summarize(&h, &sum);
-	json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "count", (json_int_t)sum.count,
-			      "mean_ns", (json_int_t)sum.mean_ns, "p50_ns", (json_int_t)sum.p50_ns,
-			      "p90_ns", (json_int_t)sum.p90_ns, "p99_ns", (json_int_t)sum.p99_ns,
-			      "p999_ns", (json_int_t)sum.p999_ns, "max_ns", (json_int_t)sum.max_ns);
-	char *s = json_dumps(o, JSON_COMPACT);
+/* A view of stats.h's one renderer as compact JSON (the same names as telemetry). */
+static char *view_json(enum eng_view view)
+{
+	json_t *o = json_object();
+	struct eng_sink k = {o, json_u64, json_str};
+	char *s = NULL;
+
+	if (o && eng_stats_render(view, -1, &k) == 0)
+		s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }
@@ -391,13 +360,13 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 		on_durable(c, m);
 		break;
 	case CHAN_MSG_STATS_REQUEST:
-		reply_json(c, m, stats_json(c));
+		reply_json(c, m, view_json(ENG_VIEW_STATS));
 		break;
 	case CHAN_MSG_SESSIONS_REQUEST:
-		reply_json(c, m, sessions_json());
+		reply_json(c, m, view_json(ENG_VIEW_SESSIONS));
 		break;
 	case CHAN_MSG_LATENCY_REQUEST:
-		reply_json(c, m, latency_json());
+		reply_json(c, m, view_json(ENG_VIEW_LATENCY));
 		break;
 	default:
 		if (!(m->hdr.type & CHAN_REPLY))

@@ -43,6 +43,9 @@ extern struct eng_ctl *eng_ctl;
  */
 int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen);
 
+/* The link's counters (durable ACKs, snapshots) for stats.h's renderer. */
+void eng_ctl_link_stats(struct eng_link_stats *out);
+
 /* After the lcores returned: stop the thread, free the published snapshot (not e). */
 void eng_ctl_stop(struct engine *e);
 

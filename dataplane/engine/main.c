@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "session tables: %s\n", strerror(-rc));
 	eng_lcore_set_engine(e);
-	if (eng_stats_telemetry_register(eng_lcore_sessions_info) < 0)
+	if (eng_stats_telemetry_register() < 0)
 		ENG_LOG(WARNING, "telemetry commands not registered");
 
 	print_ip(ip, sizeof(ip), e->cfg.server_ip);
@@ -297,13 +297,13 @@ int main(int argc, char **argv)
 
 	if (opts.ctl_path && eng_ctl_start(e, opts.ctl_path, err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	eng_stats_set_sources(eng_lcore_sessions_info, opts.ctl_path ? eng_ctl_link_stats : NULL);
 
 	rte_eal_mp_remote_launch(eng_lcore_main, e, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
-	eng_ctl_stop(e);
-
-	eng_stats_print(stdout);
+	eng_stats_print(stdout); /* before the control link stops: its counters are shown too */
 	fflush(stdout);
+	eng_ctl_stop(e);
 	print_memory("at exit");
 
 	eng_port_close(&e->port);

@@ -37,8 +37,6 @@ const char *eng_drop_desc(unsigned int reason)
 					: "unknown drop reason";
 }
 
-static int (*sessions_info)(unsigned int idx, struct tftp_table_info *out);
-
 static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 {
 #define ENG_STATS_ADD(f, d) to->f += from->f;
@@ -58,99 +56,163 @@ void eng_stats_total(struct eng_stats *out)
 		stats_add(out, &eng_stats[lc]);
 }
 
-/* Totals, or one lcore's counters when params names an lcore id. */
-static int stats_select(const char *params, struct eng_stats *st)
-{
-	char *end;
-	unsigned long lc;
+static int (*sessions_info)(unsigned int idx, struct tftp_table_info *out);
+static void (*link_stats)(struct eng_link_stats *out);
 
-	if (params == NULL || *params == '\0') {
-		eng_stats_total(st);
-		return 0;
+void eng_stats_set_sources(int (*sessions)(unsigned int idx, struct tftp_table_info *out),
+			   void (*link)(struct eng_link_stats *out))
+{
+	sessions_info = sessions;
+	link_stats = link;
+}
+
+static void render_stats(const struct eng_stats *st, const struct eng_sink *k)
+{
+	char name[64];
+
+#define ENG_STATS_RENDER(f, desc) k->u64(k->ctx, #f, st->f);
+	ENG_STATS_COUNTERS(ENG_STATS_RENDER)
+#undef ENG_STATS_RENDER
+	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++) {
+		snprintf(name, sizeof(name), "drop_%s", eng_drop_name(i));
+		k->u64(k->ctx, name, st->drops[i]);
 	}
-	lc = strtoul(params, &end, 10);
-	if (*end != '\0' || lc >= RTE_MAX_LCORE)
+	if (link_stats) {
+		struct eng_link_stats ls, *l = &ls;
+
+		link_stats(&ls);
+		k->u64(k->ctx, "acks_held", l->acks_held);
+		k->u64(k->ctx, "acks_durable", l->acks_durable);
+		k->u64(k->ctx, "acks_undurable", l->acks_undurable);
+		k->u64(k->ctx, "acks_refused", l->acks_refused);
+		k->u64(k->ctx, "lease_events_lost", l->events_lost);
+		k->u64(k->ctx, "snapshots", l->snapshots);
+		k->u64(k->ctx, "snapshot_errors", l->snapshot_errors);
+		k->u64(k->ctx, "snapshots_freed", l->snapshots_freed);
+	}
+}
+
+static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
+{
+	struct eng_lat_summary s;
+
+	eng_lat_summarize(&st->lat, &s);
+	k->str(k->ctx, "latency_what", "rx burst -> tx burst of the reply, ns");
+	k->u64(k->ctx, "latency_count", s.count);
+	k->u64(k->ctx, "latency_mean_ns", s.mean_ns);
+	k->u64(k->ctx, "latency_p50_ns", s.p50_ns);
+	k->u64(k->ctx, "latency_p90_ns", s.p90_ns);
+	k->u64(k->ctx, "latency_p99_ns", s.p99_ns);
+	k->u64(k->ctx, "latency_p99_9_ns", s.p999_ns);
+	k->u64(k->ctx, "latency_max_ns", s.max_ns);
+}
+
+static void render_sessions(const struct eng_stats *st, const struct eng_sink *k)
+{
+	struct tftp_table_info si;
+	uint64_t capacity = 0;
+	char name[64], ports[16];
+
+	/* The same names as in the stats view: one spelling per value. */
+	k->u64(k->ctx, "tftp_sessions_active", st->tftp_sessions_active);
+	for (unsigned int i = 0; sessions_info && sessions_info(i, &si) == 0; i++)
+		capacity += si.capacity;
+	k->u64(k->ctx, "tftp_sessions_capacity", capacity);
+	k->u64(k->ctx, "tftp_sessions_started", st->tftp_sessions_started);
+	k->u64(k->ctx, "tftp_sessions_completed", st->tftp_sessions_completed);
+	k->u64(k->ctx, "tftp_sessions_given_up", st->tftp_sessions_given_up);
+	k->u64(k->ctx, "tftp_sessions_aborted", st->tftp_sessions_aborted);
+	k->u64(k->ctx, "tftp_sessions_size_probe", st->tftp_sessions_size_probe);
+	k->u64(k->ctx, "tftp_sessions_refused", st->tftp_sessions_refused);
+	k->u64(k->ctx, "tftp_bytes_served", st->tftp_bytes_served);
+	for (unsigned int i = 0; sessions_info && sessions_info(i, &si) == 0; i++) {
+		snprintf(name, sizeof(name), "lcore%u_tftp_sessions_active", si.lcore);
+		k->u64(k->ctx, name, si.active);
+		snprintf(name, sizeof(name), "lcore%u_tftp_sessions_capacity", si.lcore);
+		k->u64(k->ctx, name, si.capacity);
+		snprintf(name, sizeof(name), "lcore%u_tftp_transfer_ports", si.lcore);
+		snprintf(ports, sizeof(ports), "%u-%u", si.port_lo, si.port_hi);
+		k->str(k->ctx, name, ports);
+	}
+}
+
+int eng_stats_render(enum eng_view view, int lcore, const struct eng_sink *sink)
+{
+	struct eng_stats *st = malloc(sizeof(*st)); /* ~8 KiB: not on a telemetry stack */
+
+	if (st == NULL)
+		return -ENOMEM;
+	if (lcore < 0)
+		eng_stats_total(st);
+	else if (lcore < RTE_MAX_LCORE)
+		*st = eng_stats[lcore];
+	else {
+		free(st);
 		return -EINVAL;
-	*st = eng_stats[lc];
+	}
+	switch (view) {
+	case ENG_VIEW_STATS:
+		render_stats(st, sink);
+		break;
+	case ENG_VIEW_LATENCY:
+		render_latency(st, sink);
+		break;
+	case ENG_VIEW_SESSIONS:
+		render_sessions(st, sink);
+		break;
+	}
+	free(st);
 	return 0;
+}
+
+/* ---- telemetry: /stormboot/<view>[,LCORE] ---- */
+
+static void tel_u64(void *ctx, const char *name, uint64_t v)
+{
+	rte_tel_data_add_dict_u64(ctx, name, v);
+}
+
+static void tel_str(void *ctx, const char *name, const char *v)
+{
+	rte_tel_data_add_dict_string(ctx, name, v);
+}
+
+static int tel_view(enum eng_view view, const char *params, struct rte_tel_data *d)
+{
+	struct eng_sink k = {d, tel_u64, tel_str};
+	int lcore = -1;
+	char *end;
+
+	if (params && *params) {
+		unsigned long lc = strtoul(params, &end, 10);
+
+		if (*end != '\0' || lc >= RTE_MAX_LCORE || view == ENG_VIEW_SESSIONS)
+			return -EINVAL;
+		lcore = (int)lc;
+	}
+	rte_tel_data_start_dict(d);
+	return eng_stats_render(view, lcore, &k);
 }
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct eng_stats st; /* telemetry runs its commands on one thread */
-	char name[RTE_TEL_MAX_STRING_LEN];
-
-	if (stats_select(params, &st) < 0)
-		return -EINVAL;
-	rte_tel_data_start_dict(d);
-#define ENG_STATS_TEL(f, desc) rte_tel_data_add_dict_u64(d, #f, st.f);
-	ENG_STATS_COUNTERS(ENG_STATS_TEL)
-#undef ENG_STATS_TEL
-	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++) {
-		snprintf(name, sizeof(name), "drop_%s", eng_drop_name(i));
-		rte_tel_data_add_dict_u64(d, name, st.drops[i]);
-	}
-	return 0;
+	return tel_view(ENG_VIEW_STATS, params, d);
 }
 
 static int tel_latency(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct eng_stats st;
-	struct eng_lat_summary s;
-
-	if (stats_select(params, &st) < 0)
-		return -EINVAL;
-	eng_lat_summarize(&st.lat, &s);
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "what", "rx burst -> tx burst of the reply, ns");
-	rte_tel_data_add_dict_u64(d, "count", s.count);
-	rte_tel_data_add_dict_u64(d, "mean_ns", s.mean_ns);
-	rte_tel_data_add_dict_u64(d, "p50_ns", s.p50_ns);
-	rte_tel_data_add_dict_u64(d, "p90_ns", s.p90_ns);
-	rte_tel_data_add_dict_u64(d, "p99_ns", s.p99_ns);
-	rte_tel_data_add_dict_u64(d, "p99_9_ns", s.p999_ns);
-	rte_tel_data_add_dict_u64(d, "max_ns", s.max_ns);
-	return 0;
+	return tel_view(ENG_VIEW_LATENCY, params, d);
 }
 
 static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct eng_stats st;
-	struct tftp_table_info si;
-	uint64_t active = 0, capacity = 0;
-	char name[RTE_TEL_MAX_STRING_LEN];
-
-	eng_stats_total(&st);
-	rte_tel_data_start_dict(d);
-	for (unsigned int i = 0; sessions_info && sessions_info(i, &si) == 0; i++) {
-		active += si.active;
-		capacity += si.capacity;
-		snprintf(name, sizeof(name), "lcore%u_active", si.lcore);
-		rte_tel_data_add_dict_u64(d, name, si.active);
-		snprintf(name, sizeof(name), "lcore%u_capacity", si.lcore);
-		rte_tel_data_add_dict_u64(d, name, si.capacity);
-		snprintf(name, sizeof(name), "lcore%u_ports", si.lcore);
-		snprintf(name + 64, sizeof(name) - 64, "%u-%u", si.port_lo, si.port_hi);
-		rte_tel_data_add_dict_string(d, name, name + 64);
-	}
-	rte_tel_data_add_dict_u64(d, "active", active);
-	rte_tel_data_add_dict_u64(d, "capacity", capacity);
-	rte_tel_data_add_dict_u64(d, "started", st.tftp_sessions_started);
-	rte_tel_data_add_dict_u64(d, "completed", st.tftp_sessions_completed);
-	rte_tel_data_add_dict_u64(d, "given_up", st.tftp_sessions_given_up);
-	rte_tel_data_add_dict_u64(d, "aborted", st.tftp_sessions_aborted);
-	rte_tel_data_add_dict_u64(d, "size_probe", st.tftp_sessions_size_probe);
-	rte_tel_data_add_dict_u64(d, "refused", st.tftp_sessions_refused);
-	rte_tel_data_add_dict_u64(d, "bytes_served", st.tftp_bytes_served);
-	return 0;
+	return tel_view(ENG_VIEW_SESSIONS, params, d);
 }
 
-int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
-						    struct tftp_table_info *out))
+int eng_stats_telemetry_register(void)
 {
 	int rc = 0;
 
-	sessions_info = sessions_fn;
 	rc |= rte_telemetry_register_cmd(
 		"/stormboot/stats", tel_stats,
 		"stormboot counters and drops by reason. Parameters: int lcore_id (optional)");
@@ -158,28 +220,28 @@ int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
 		"/stormboot/latency", tel_latency,
 		"rx->tx latency percentiles in ns. Parameters: int lcore_id (optional)");
 	rc |= rte_telemetry_register_cmd("/stormboot/sessions", tel_sessions,
-					 "TFTP session table. Takes no parameters");
+					 "TFTP session tables. Takes no parameters");
 	return rc ? -EINVAL : 0;
+}
+
+/* ---- the exit report: non-zero values of the stats view, then latency ---- */
+
+static void print_u64(void *ctx, const char *name, uint64_t v)
+{
+	if (v)
+		fprintf(ctx, "  %-32s %" PRIu64 "\n", name, v);
+}
+
+static void print_str(void *ctx, const char *name, const char *v)
+{
+	fprintf(ctx, "  %-32s %s\n", name, v);
 }
 
 void eng_stats_print(FILE *f)
 {
-	static struct eng_stats st;
-	struct eng_lat_summary s;
+	struct eng_sink k = {f, print_u64, print_str};
 
-	eng_stats_total(&st);
-	fprintf(f, "stormboot stats:\n");
-#define ENG_STATS_PRINT(fl, desc) fprintf(f, "  %-32s %" PRIu64 "\n", #fl, st.fl);
-	ENG_STATS_COUNTERS(ENG_STATS_PRINT)
-#undef ENG_STATS_PRINT
-	fprintf(f, "drops (non-zero):\n");
-	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++)
-		if (st.drops[i])
-			fprintf(f, "  %-32s %" PRIu64 "  (%s)\n", eng_drop_name(i), st.drops[i],
-				eng_drop_desc(i));
-	eng_lat_summarize(&st.lat, &s);
-	fprintf(f,
-		"latency rx->tx (ns): count %" PRIu64 " mean %" PRIu64 " p50 %" PRIu64
-		" p90 %" PRIu64 " p99 %" PRIu64 " p99.9 %" PRIu64 " max %" PRIu64 "\n",
-		s.count, s.mean_ns, s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns);
+	fprintf(f, "stormboot stats (non-zero; names as in telemetry and the API):\n");
+	eng_stats_render(ENG_VIEW_STATS, -1, &k);
+	eng_stats_render(ENG_VIEW_LATENCY, -1, &k);
 }

@@ -75,7 +75,7 @@ extern struct eng_stats eng_stats[RTE_MAX_LCORE];
 /* Sum of all lcores into *out (out->lat merged too). */
 void eng_stats_total(struct eng_stats *out);
 
-/* Sessions gauge source for /stormboot/sessions: filled by tftp_sessions.c. */
+/* One polling lcore's TFTP session table, for the "sessions" view. */
 struct tftp_table_info {
 	uint32_t lcore;
 	uint32_t active;
@@ -83,15 +83,41 @@ struct tftp_table_info {
 	uint16_t port_lo, port_hi;
 };
 
-/*
- * Register /stormboot/stats, /stormboot/latency, /stormboot/sessions.
- * sessions_fn(i, out) describes the session table of the i-th polling lcore
- * and returns 0, or non-zero past the last one.
- */
-int eng_stats_telemetry_register(int (*sessions_fn)(unsigned int idx,
-						    struct tftp_table_info *out));
+/* The control link's counters (control_link.c), for the "stats" view; all zero standalone. */
+struct eng_link_stats {
+	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
+	uint64_t snapshots, snapshot_errors, snapshots_freed;
+};
 
-/* Human-readable report: totals, non-zero drops by name, latency percentiles. */
+/*
+ * Where the views' values come from besides the per-lcore counters: sessions(i, out)
+ * describes the i-th polling lcore's table and returns 0, or non-zero past the last;
+ * link(out) reads the control link's counters (NULL: no control link, none shown).
+ */
+void eng_stats_set_sources(int (*sessions)(unsigned int idx, struct tftp_table_info *out),
+			   void (*link)(struct eng_link_stats *out));
+
+/*
+ * The one renderer (docs/METRICS.md): every statistic under its one name, flat, into a sink,
+ * so telemetry, the control API and the exit report cannot spell a key two ways.
+ *   ENG_VIEW_STATS     every counter, every drop reason as drop_<reason> (zeros included),
+ *                      the control link's counters
+ *   ENG_VIEW_LATENCY   latency_count, latency_mean_ns, latency_p50_ns ... latency_max_ns
+ *   ENG_VIEW_SESSIONS  the session tables: totals, then lcore<N>_active/_capacity/_ports
+ * lcore: -1 for the sum over lcores, else one lcore's counters (stats and latency views).
+ */
+enum eng_view { ENG_VIEW_STATS, ENG_VIEW_LATENCY, ENG_VIEW_SESSIONS };
+struct eng_sink {
+	void *ctx;
+	void (*u64)(void *ctx, const char *name, uint64_t v);
+	void (*str)(void *ctx, const char *name, const char *v);
+};
+int eng_stats_render(enum eng_view view, int lcore, const struct eng_sink *sink);
+
+/* Register /stormboot/stats, /stormboot/latency, /stormboot/sessions (the views above). */
+int eng_stats_telemetry_register(void);
+
+/* Human-readable report at exit: the stats view's non-zero values, latency percentiles. */
 void eng_stats_print(FILE *f);
 
 #endif

@@ -119,7 +119,7 @@ PY
 cat "$DP_WORK/verdict.txt"
 read -r _ n_acked _ _ _ n_lost _ n_dup <<<"$(head -1 "$DP_WORK/verdict.txt")"
 sb_log "perfdhcp: $(grep -E 'sent packets|received packets' "$DP_WORK/perfdhcp.log" | tr -s ' ' | tr '\n' ' ')"
-sb_log "dataplane durability: $("$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["dataplane"]["durability"])' <"$DP_WORK/stats.json" 2>/dev/null || echo n/a)"
+sb_log "dataplane durability: $("$DP_PY" -c 'import json,sys; d = json.load(sys.stdin)["arguments"]["dataplane"]; print({k: v for k, v in d.items() if k.startswith("acks_") or k.startswith("snapshot")})' <"$DP_WORK/stats.json" 2>/dev/null || echo n/a)"
 sb_check "perfdhcp got ACKs across both kills ($n_acked MACs)" test "${n_acked:-0}" -gt $((RATE * SECS / 4))
 sb_check "every ACKed MAC/IP pair is still leased (lost: $n_lost)" test "${n_lost:-1}" = 0
 sb_check "no address held by two MACs (lease store, and ACKs on the wire)" test "${n_dup:-1}" = 0

@@ -107,7 +107,7 @@ dp_in_cli timeout 300 "$DP_WORK/parallel.sh" "$DP_WORK/dl" "$N" $DP_SRV &
 PAR=$!
 sb_wait_for 20 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"active\"])')\" -ge $((N / 2)) ]" ||
 	sb_log "WARNING: fewer than $((N / 2)) sessions seen active"
-lat_max() { "$CTL" --json latency | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["max_ns"] // 1000000)' 2>/dev/null || echo '?'; }
+lat_max() { "$CTL" --json latency | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["latency_max_ns"] // 1000000)' 2>/dev/null || echo '?'; }
 A0=$(active)
 sb_log "$A0 TFTP sessions active, latency max so far $(lat_max) ms: reconfiguring"
 
@@ -212,9 +212,9 @@ dp_in_cli timeout 60 curl -sS --tftp-blksize 1468 -o "$DP_WORK/dl/big.again" \
 sb_check "big.img still downloads from the new snapshot" cmp -s "$DP_WORK/img/big.img" "$DP_WORK/dl/big.again"
 
 "$CTL" --json stats >"$DP_WORK/stats.json" || true
-drop() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane']['drops'].get('$1', 0))" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
+drop() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane'].get('drop_$1', 0))" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
 sb_check "no reply too big for its mbuf (drop reply_too_big: $(drop reply_too_big))" test "$(drop reply_too_big)" = 0
-dur() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane']['durability']['$1'])" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
+dur() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane']['$1'])" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
 sb_log "dataplane: snapshots $(dur snapshots), snapshot_errors $(dur snapshot_errors)"
 sb_check "dataplane applied 3 snapshots, refused 1" test "$(dur snapshots)/$(dur snapshot_errors)" = 3/1
 sb_check "the 3 retired configs were freed after the old transfers ended ($(dur snapshots_freed))" \

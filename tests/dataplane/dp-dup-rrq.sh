@@ -52,8 +52,8 @@ for opts in "" "blksize 1468"; do
 		"$DP_PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (len(d["ports"]) == 1 and len(d["answers"]) == 1))' \
 		"$DP_WORK/dup.json"
 done
-sb_check "two sessions started for two clients (started +$(dp_delta "$DP_WORK/before" /stormboot/sessions started))" \
-	test "$(dp_delta "$DP_WORK/before" /stormboot/sessions started)" = 2
+sb_check "two sessions started for two clients (started +$(dp_delta "$DP_WORK/before" /stormboot/sessions tftp_sessions_started))" \
+	test "$(dp_delta "$DP_WORK/before" /stormboot/sessions tftp_sessions_started)" = 2
 sb_check "the two resent RRQs counted as drop tftp_rrq_duplicate" \
 	test "$(dp_delta "$DP_WORK/stats.before" /stormboot/stats drop_tftp_rrq_duplicate)" = 2
 
@@ -75,6 +75,6 @@ dp_in_cli "$DP_PY" - $DP_SRV >"$DP_WORK/again.json" <<-'EOF'
 sb_log "same port, two transfers: $(cat "$DP_WORK/again.json")"
 dp_idle 3 || true
 sb_check "same client port after a completed transfer: a new session serves it" test \
-	"$(dp_delta "$DP_WORK/before" /stormboot/sessions started)/$(dp_delta "$DP_WORK/before" /stormboot/sessions completed)" = 2/2
+	"$(dp_delta "$DP_WORK/before" /stormboot/sessions tftp_sessions_started)/$(dp_delta "$DP_WORK/before" /stormboot/sessions tftp_sessions_completed)" = 2/2
 sb_check "no session left open" dp_idle 5
 sb_summary

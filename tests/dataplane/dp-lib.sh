@@ -148,10 +148,10 @@ dp_start() {
 dp_idle() {
 	local i
 	for ((i = 0; i < $1 * 5; i++)); do
-		[ "$(dp_get /stormboot/sessions active)" = 0 ] && return 0
+		[ "$(dp_get /stormboot/sessions tftp_sessions_active)" = 0 ] && return 0
 		sleep 0.2
 	done
-	[ "$(dp_get /stormboot/sessions active)" = 0 ]
+	[ "$(dp_get /stormboot/sessions tftp_sessions_active)" = 0 ]
 }
 
 dp_in_cli() { ip netns exec "$SB_NS_CLI" taskset -c "$DP_CLI_CPUS" "$@"; }

@@ -81,6 +81,6 @@ sb_check "telemetry: bytes served = $N x 512 KiB (+ retransmissions not counted)
 sb_check "telemetry: no session-table or mbuf drop (full/unknown/no_mbuf/tx_full)" test \
 	"$d_drop_tftp_sessions_full/$d_drop_tftp_unknown_session/$d_drop_no_mbuf/$d_drop_tx_full" = 0/0/0/0
 sb_check "telemetry /stormboot/sessions: none left open" \
-	test "$(dp_get /stormboot/sessions active)" = 0
+	test "$(dp_get /stormboot/sessions tftp_sessions_active)" = 0
 sb_check "dataplane still running" sb_alive dataplane
 sb_summary

@@ -36,13 +36,13 @@ sb_assert "client reaches the server's kernel" \
 vanish() {
 	local tag=$1 acks=$2 out=$DP_WORK/vanish-$1
 	shift 2
-	local d_given_up d_started d_active active
+	local d_tftp_sessions_given_up d_tftp_sessions_started d_tftp_sessions_active active
 	dp_snap /stormboot/sessions "$out.before"
 	dp_snap /stormboot/stats "$out.stats"
 	sb_start "vanish-$tag" "$SB_NS_CLI" taskset -c "$DP_CLI_CPUS" "$DP_PY" "$HERE/dp-vanish.py" \
 		$DP_SRV img1m.bin "$acks" $((GIVE_UP_S + 2)) "$@"
 	sb_wait_for 10 grep -q '^stopped$' "$SB_RUN/vanish-$tag.log" || true
-	active=$(dp_get /stormboot/sessions active)
+	active=$(dp_get /stormboot/sessions tftp_sessions_active)
 	sb_check "$tag: client silent, its session still open (active $active)" test "$active" = 1
 	sb_wait_for $((GIVE_UP_S + 10)) bash -c "! kill -0 $(sb_pid "vanish-$tag") 2>/dev/null" || true
 	sb_stop "vanish-$tag" 1
@@ -53,11 +53,11 @@ vanish() {
 		test "$(seen retransmits)" = "$RETRIES"
 	sb_check "$tag: a late ACK to the freed transfer port gets no answer ($(seen late_answer))" \
 		test "$(seen late_answer)" = None
-	eval "$(dp_deltas "$out.before" /stormboot/sessions | grep -E '^d_(given_up|started|active)=')"
-	sb_check "$tag: one session started and given up (started +$d_started, given_up +$d_given_up)" \
-		test "$d_started/$d_given_up" = 1/1
-	sb_check "$tag: no session left (active $(dp_get /stormboot/sessions active))" \
-		test "$(dp_get /stormboot/sessions active)" = 0
+	eval "$(dp_deltas "$out.before" /stormboot/sessions | grep -E '^d_tftp_sessions_(given_up|started|active)=')"
+	sb_check "$tag: one session started and given up (started +$d_tftp_sessions_started, given_up +$d_tftp_sessions_given_up)" \
+		test "$d_tftp_sessions_started/$d_tftp_sessions_given_up" = 1/1
+	sb_check "$tag: no session left (active $(dp_get /stormboot/sessions tftp_sessions_active))" \
+		test "$(dp_get /stormboot/sessions tftp_sessions_active)" = 0
 	sb_check "$tag: the late ACK counted as drop tftp_unknown_session" \
 		test "$(dp_delta "$out.stats" /stormboot/stats drop_tftp_unknown_session)" = 1
 }
@@ -79,12 +79,12 @@ sb_stop curl 1
 sb_check "curl: killed mid-transfer ($size of 33554432 bytes)" \
 	test "$size" -gt 0 -a "$size" -lt 33554432
 sb_check "curl: its session still open right after the kill" \
-	test "$(dp_get /stormboot/sessions active)" = 1
+	test "$(dp_get /stormboot/sessions tftp_sessions_active)" = 1
 sleep $((RETRIES + 1))
 sb_check "curl: session gone after its 1 s timeout x (retries + 1)" dp_idle 5
-eval "$(dp_deltas "$DP_WORK/curl.before" /stormboot/sessions | grep -E '^d_(given_up|started|completed)=')"
-sb_check "curl: given_up +1, not completed (started +$d_started, given_up +$d_given_up, completed +$d_completed)" \
-	test "$d_started/$d_given_up/$d_completed" = 1/1/0
+eval "$(dp_deltas "$DP_WORK/curl.before" /stormboot/sessions | grep -E '^d_tftp_sessions_(given_up|started|completed)=')"
+sb_check "curl: given_up +1, not completed (started +$d_tftp_sessions_started, given_up +$d_tftp_sessions_given_up, completed +$d_tftp_sessions_completed)" \
+	test "$d_tftp_sessions_started/$d_tftp_sessions_given_up/$d_tftp_sessions_completed" = 1/1/0
 
 # the server still serves, from a fresh session
 rc=0
