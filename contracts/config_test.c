@@ -698,7 +698,7 @@ static void test_defaults(void **state)
 	assert_int_equal(d.queues, 1);
 	assert_int_equal(d.dhcp.mode, SBCFG_DHCP_FULL);
 	assert_int_equal(d.tftp.blksize_default, 512);
-	assert_int_equal(d.tftp.port_lo, 50000);
+	assert_int_equal(d.tftp.port_lo, 61000);
 	/* Defaults alone are not a config: the boot interface, address and a subnet are needed. */
 	assert_int_equal(sbcfg_validate(&d, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "interface: required"));

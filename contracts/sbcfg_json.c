@@ -1454,8 +1454,8 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->dhcp.decline_quarantine = 600;
 	out->dhcp.max_lease_time = 86400;
 	out->tftp.enabled = true;
-	out->tftp.port_lo = 50000;
-	out->tftp.port_hi = 50999;
+	out->tftp.port_lo = 61000; /* above Linux's ephemeral range (32768-60999) */
+	out->tftp.port_hi = 61999;
 	out->tftp.max_sessions = 4096;
 	out->tftp.blksize_default = 512; /* RFC 1350 */
 	out->tftp.blksize_max = 1468;	 /* 1500 - 32 */

@@ -168,7 +168,7 @@ if [ $DO_XFER = 1 ]; then
 	    "subnets": [ { "network": "198.18.0.0/24", "pool": { "start": "198.18.0.100", "end": "198.18.0.199" } } ]
 	  },
 	  "http": { "listen": "$SRV:8080" },
-	  "tftp": { "transfer_ports": { "first": 50000, "last": 50999 } },
+	  "tftp": { "transfer_ports": { "first": 61000, "last": 61999 } },
 	  "images": [ { "name": "big.img", "path": "$img" } ]
 	}
 	EOF

@@ -307,14 +307,43 @@ static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port
 }
 #endif
 
+/*
+ * The kernel's ephemeral port range (net.ipv4.ip_local_port_range) in this namespace: the
+ * host's own clients (DNS, NTP) receive their replies on those ports, and the XDP program
+ * steers the transfer range away from the kernel. 0 and a warning in err on an overlap.
+ */
+static int ephemeral_overlap(uint16_t port_lo, uint16_t port_hi, char *err, size_t errlen)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned int lo, hi;
+	int n;
+
+	if (f == NULL)
+		return 0;
+	n = fscanf(f, "%u %u", &lo, &hi);
+	fclose(f);
+	if (n != 2 || port_hi < lo || port_lo > hi)
+		return 0;
+	snprintf(err, errlen,
+		 "tftp.transfer_ports %u-%u overlap the kernel's ephemeral ports %u-%u "
+		 "(net.ipv4.ip_local_port_range): replies to this host's own clients (DNS, NTP) "
+		 "on those ports go to the dataplane and are dropped (udp_no_service); pick a range "
+		 "outside it",
+		 port_lo, port_hi, lo, hi);
+	return -EADDRINUSE;
+}
+
 int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
 			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,
 			  size_t errlen)
 {
+	int rc;
+
 	if (!p->kernel_behind)
 		return 0;
 #ifdef SB_HAVE_XDP_CTL
-	return xdp_settings_write(iface, port_lo, port_hi, server_ip, steer_rs, err, errlen);
+	rc = xdp_settings_write(iface, port_lo, port_hi, server_ip, steer_rs, err, errlen);
+	return rc < 0 ? rc : ephemeral_overlap(port_lo, port_hi, err, errlen);
 #else
 	snprintf(err, errlen,
 		 "built without xdp_ctl: the XDP program keeps its defaults (transfer ports %u-%u "

@@ -46,7 +46,8 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
  * transfer ports, our server address and whether ICMPv6 router solicitations are ours
  * (steer_rs sets or clears SB_XDP_PORT_M_RS; the other port_mask bits are kept), through its
  * settings map (found via the interface, else pinned under /sys/fs/bpf). No-op on other ports.
- * Returns 0 or a negative errno (message in err).
+ * Returns 0 or a negative errno (message in err); -EADDRINUSE after the settings were written:
+ * the range overlaps the kernel's ephemeral ports (a warning naming both ranges).
  */
 int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
 			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,

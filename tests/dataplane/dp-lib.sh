@@ -98,7 +98,7 @@ dp_config() {
 	            "lease_time": 600,
 	        }],
 	    },
-	    "tftp": {"transfer_ports": {"first": 50000, "last": 50999},
+	    "tftp": {"transfer_ports": {"first": 61000, "last": 61999},
 	             "max_sessions": 512, "timeout_ms": 1000, "retries": 5,
 	             "blksize_max": 1468, "windowsize_max": 16},
 	    "images": [{"name": n, "path": os.path.join(img, n)} for n in sorted(os.listdir(img))],

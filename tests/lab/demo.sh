@@ -84,7 +84,7 @@ cat >"$DEMO/stormboot.json" <<EOF
       "router": "$SRV", "dns": [ "$SRV" ], "lease_time": 3600, "next_server": "$SRV"
     } ]
   },
-  "tftp": { "transfer_ports": { "first": 50000, "last": 50999 }, "max_sessions": 1024,
+  "tftp": { "transfer_ports": { "first": 61000, "last": 61999 }, "max_sessions": 1024,
             "blksize_max": 1468, "windowsize_max": 64 },
   "images": [
     { "name": "undionly.kpxe", "path": "/usr/lib/ipxe/undionly.kpxe" },

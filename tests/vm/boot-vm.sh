@@ -213,7 +213,7 @@ cat >"$WORK/stormboot.json" <<EOF
     "subnets": [ $subnet ]
   },
   $http_cfg
-  "tftp": { "transfer_ports": { "first": 50000, "last": 50999 } },
+  "tftp": { "transfer_ports": { "first": 61000, "last": 61999 } },
   "images": [
     $images
   ]
