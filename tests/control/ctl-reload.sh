@@ -59,7 +59,7 @@ wait_gen() {
 	done
 	return 1
 }
-active() { "$CTL" --json sessions | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["active"])'; }
+active() { "$CTL" --json sessions | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["tftp_sessions_active"])'; }
 
 sb_start control "" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
 sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"
@@ -105,7 +105,7 @@ dp_in_cli timeout 600 "$DP_PY" "$HERE/tftp-paced.py" $DP_SRV big.img "$DP_WORK/i
 PACED=$!
 dp_in_cli timeout 300 "$DP_WORK/parallel.sh" "$DP_WORK/dl" "$N" $DP_SRV &
 PAR=$!
-sb_wait_for 20 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"active\"])')\" -ge $((N / 2)) ]" ||
+sb_wait_for 20 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"tftp_sessions_active\"])')\" -ge $((N / 2)) ]" ||
 	sb_log "WARNING: fewer than $((N / 2)) sessions seen active"
 lat_max() { "$CTL" --json latency | "$DP_PY" -c 'import json,sys; print(json.load(sys.stdin)["arguments"]["latency_max_ns"] // 1000000)' 2>/dev/null || echo '?'; }
 A0=$(active)
@@ -219,7 +219,7 @@ sb_log "dataplane: snapshots $(dur snapshots), snapshot_errors $(dur snapshot_er
 sb_check "dataplane applied 3 snapshots, refused 1" test "$(dur snapshots)/$(dur snapshot_errors)" = 3/1
 sb_check "the 3 retired configs were freed after the old transfers ended ($(dur snapshots_freed))" \
 	test "$(dur snapshots_freed)" = 3
-sb_check "no TFTP session left open" sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"active\"])')\" = 0 ]"
+sb_check "no TFTP session left open" sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"tftp_sessions_active\"])')\" = 0 ]"
 sb_check "config file written back with the reservation and the image" \
 	"$DP_PY" -c "import json,sys; c=json.load(open('$DP_CFG')); assert any(r['mac']=='$RESV_MAC' for r in c['dhcp']['reservations']); assert any(i['name']=='added.img' for i in c['images'])"
 sb_check "dataplane still running" sb_alive dataplane
