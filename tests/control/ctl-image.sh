@@ -30,6 +30,7 @@ dp_image big.img $((4 * 1048576))
 mkdir -p "$DP_WORK/new" "$DP_WORK/dl"
 dp_config '{"tftp": {"max_sessions": 256, "timeout_ms": 1000, "retries": 6}}'
 dp_lab_up --tx-csum-off
+sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
 
 sb_start control "" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
 sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"

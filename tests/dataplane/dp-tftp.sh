@@ -133,6 +133,6 @@ eval "$(dp_deltas "$DP_WORK/s.before" /stormboot/stats | grep -E '^d_(drop_tftp_
 sb_check "telemetry: drop_tftp_wrq_refused +2, no session" \
 	test "$d_drop_tftp_wrq_refused/$d_tftp_sessions_started" = 2/0
 
-sb_check "no session left open" test "$(dp_get /stormboot/sessions active)" = 0
+sb_check "no session left open" test "$(dp_get /stormboot/sessions tftp_sessions_active)" = 0
 sb_check "dataplane still running" sb_alive dataplane
 sb_summary
