@@ -16,8 +16,10 @@
 # Then: all 64 downloads complete byte-identical; busybox udhcpc with the reserved MAC
 # gets the reserved address with the new lease time and DNS server; both new images
 # download over TFTP byte-identical, also when the client asks for 8192-byte blocks (the
-# 1500-byte veth still limits them); the retired snapshots are freed once the old
-# transfers are over; the dataplane refused no snapshot and is still running.
+# 1500-byte veth still limits them); the 3 replaced snapshots are freed while the paced
+# transfer that began under the first one is still open (it holds its image, not its
+# config), and the reloads read only the images that were new (image_cache_reads); the
+# dataplane refused no snapshot and is still running.
 #
 # Usage (root): BUILD_DIR=build tests/control/ctl-reload.sh     (SB_PREFIX default "ctr")
 # Env: CTL_RELOAD_N (64 downloads), CTL_RELOAD_MIB (8)
@@ -161,6 +163,12 @@ sb_log "latency max after the reconfiguration $(lat_max) ms"
 sb_log "generations $GEN0 -> $GEN1 -> $GEN2 -> $GEN3; sessions active: $A0 before, $A1 after the reload, $A3 after image-add"
 sb_check "the reconfiguration ran while transfers were in progress ($A3 active after the last one)" \
 	test "$A3" -gt 0
+dpstat() { "$CTL" --json stats | "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane'].get('$1', '?'))" 2>/dev/null || echo '?'; }
+sb_check "the paced download is still open" kill -0 "$PACED"
+sb_check "the 3 replaced snapshots were freed while it is open ($(dpstat snapshots_freed))" \
+	sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json stats | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"dataplane\"][\"snapshots_freed\"])')\" = 3 ]"
+sb_check "the reloads read only the new images: 2 at start, reload.img, added.img (image_cache_reads $(dpstat image_cache_reads))" \
+	test "$(dpstat image_cache_reads)" = 4
 touch "$DP_WORK/paced.go"
 wait "$PACED" || true
 sb_check "the download held open across every reconfiguration is byte-identical ($(cat "$DP_WORK/paced.out"))" \
@@ -217,8 +225,9 @@ sb_check "no reply too big for its mbuf (drop reply_too_big: $(drop reply_too_bi
 dur() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane']['$1'])" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
 sb_log "dataplane: snapshots $(dur snapshots), snapshot_errors $(dur snapshot_errors)"
 sb_check "dataplane applied 3 snapshots, refused 1" test "$(dur snapshots)/$(dur snapshot_errors)" = 3/1
-sb_check "the 3 retired configs were freed after the old transfers ended ($(dur snapshots_freed))" \
-	test "$(dur snapshots_freed)" = 3
+sb_check "still 3 replaced snapshots freed ($(dur snapshots_freed))" test "$(dur snapshots_freed)" = 3
+sb_check "4 images in the cache, none freed (no file changed): $(dur image_cache_images)/$(dur image_cache_freed)" \
+	test "$(dur image_cache_images)/$(dur image_cache_freed)" = 4/0
 sb_check "no TFTP session left open" sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"tftp_sessions_active\"])')\" = 0 ]"
 sb_check "config file written back with the reservation and the image" \
 	"$DP_PY" -c "import json,sys; c=json.load(open('$DP_CFG')); assert any(r['mac']=='$RESV_MAC' for r in c['dhcp']['reservations']); assert any(i['name']=='added.img' for i in c['images'])"
