@@ -3,6 +3,7 @@
 #include "control_link.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -267,6 +268,7 @@ static void reply_json(struct eng_ctl *c, const struct chan_msg *m, char *s)
 
 static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 {
+	uint64_t t0 = rte_get_tsc_cycles();
 	char err[SBCFG_ERR_MAX];
 	const struct snapshot *s;
 	int rc;
@@ -278,11 +280,14 @@ static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 		return;
 	}
 	s = c->snaps.rt->snap;
+	/* Applied: built, published, adopted by every lcore, the replaced snapshot freed. */
 	if (rc == 0)
 		ENG_LOG(INFO,
-			"control: config generation %u applied (%zu images, %zu of them read, "
-			"%zu reservations)",
-			m->hdr.id, s->cfg.n_images, s->images_read, s->cfg.dhcp.n_reservations);
+			"control: config generation %u applied in %" PRIu64 " ms (%zu images, %zu "
+			"of them read, %zu reservations)",
+			m->hdr.id,
+			eng_clock_scale(rte_get_tsc_cycles() - t0, 1000, rte_get_tsc_hz()),
+			s->cfg.n_images, s->images_read, s->cfg.dhcp.n_reservations);
 	chan_client_reply(c->c, m->hdr.type, m->hdr.id, 0, NULL, 0);
 }
 

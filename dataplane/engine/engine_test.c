@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "clock.h"
 #include "eal_args.h"
 #include "image_cache.h"
 #include "latency.h"
+#include "tftp.h"
 
 /* ---- options ---- */
 
@@ -337,6 +339,7 @@ static void test_image_cache_reuse(void **state)
 	assert_true(read);
 	assert_int_equal(a->refs, 1);
 	assert_int_equal(a->size, 5);
+	assert_int_equal(a->netascii_size, 5);
 	assert_memory_equal(a->data, "hello", 5);
 	hex_of(a, hex);
 	assert_string_equal(hex,
@@ -511,12 +514,51 @@ static void test_image_cache_errors(void **state)
 			 0);
 	assert_null(img->data);
 	assert_int_equal(img->size, 0);
+	assert_int_equal(img->netascii_size, 0);
 	hex_of(img, hex);
 	assert_string_equal(hex,
 			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	eng_image_put(img);
 	assert_int_equal(eng_image_cache_destroy(&c), 0);
 	assert_int_equal(mem_allocs, mem_frees);
+}
+
+/* A file of several read chunks: the bytes, the hash and the netascii size of the whole. */
+static void test_image_cache_large(void **state)
+{
+	const size_t size = 9 * 1048576 + 3;
+	uint8_t *want = malloc(size), md[32];
+	unsigned int mdlen = 0;
+	struct eng_image_cache c;
+	struct eng_image *img;
+	uint32_t x = 12345;
+	bool read;
+	char err[256];
+	FILE *f;
+
+	assert_non_null(want);
+	for (size_t i = 0; i < size; i++) { /* about 1 byte in 128 a CR or an LF */
+		x = x * 1103515245u + 12345u;
+		want[i] = (x >> 24) == 10 || (x >> 24) == 13 ? (uint8_t)(x >> 24)
+							     : (uint8_t)(x >> 16);
+	}
+	f = fopen(img_path("large.img"), "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(want, 1, size, f), size);
+	assert_int_equal(fclose(f), 0);
+	eng_image_cache_init(&c, 0);
+	assert_int_equal(eng_image_cache_get(&c, "large", img_path("large.img"), &img, &read, err,
+					     sizeof(err)),
+			 0);
+	assert_int_equal(img->size, size);
+	assert_memory_equal(img->data, want, size);
+	assert_true(EVP_Digest(want, size, md, &mdlen, EVP_sha256(), NULL));
+	assert_memory_equal(img->sha256, md, sizeof(md));
+	assert_int_equal(img->netascii_size, tftp_netascii_size(want, size));
+	assert_true(img->netascii_size > size);
+	eng_image_put(img);
+	assert_int_equal(eng_image_cache_destroy(&c), 0);
+	free(want);
 }
 
 /* Two lcores taking and dropping references on one image: no update is lost. */
@@ -556,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image_cache_reuse, img_setup, img_teardown),
 		cmocka_unit_test_setup_teardown(test_image_cache_changed, img_setup, img_teardown),
 		cmocka_unit_test_setup_teardown(test_image_cache_errors, img_setup, img_teardown),
+		cmocka_unit_test_setup_teardown(test_image_cache_large, img_setup, img_teardown),
 		cmocka_unit_test(test_image_refs_concurrent),
 	};
 

@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 
 #include "image_cache.h"
+#include "tftp.h"
 
 void eng_image_cache_init(struct eng_image_cache *c, int socket)
 {
@@ -34,7 +35,9 @@ static bool key_equal(const struct eng_image_key *a, const struct eng_image_key 
 	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
-/* Read the open file fd (st: its fstat) into hugepage memory and hash it. */
+#define READ_CHUNK (4u << 20) /* hashed and counted while still in the cache */
+
+/* Read the open file fd (st: its fstat) into hugepage memory, hash it, size it in netascii. */
 static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 		      const struct stat *st, const char *name, char *err, size_t errlen)
 {
@@ -42,9 +45,15 @@ static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 	struct stat st2;
 	uint8_t *buf = NULL;
 	size_t off = 0, size = (size_t)st->st_size;
+	uint64_t na_extra = 0;
 	unsigned int mdlen = 0;
-	int rc;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = -EIO;
 
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		snprintf(err, errlen, "image \"%s\": SHA-256 unavailable", name);
+		goto fail;
+	}
 	if (size > 0) {
 		buf = rte_malloc_socket("sb_image", size, 64, c->socket);
 		if (buf == NULL) {
@@ -52,11 +61,13 @@ static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 				 "image \"%s\": %s: no hugepage memory for %zu bytes (raise "
 				 "nr_hugepages)",
 				 name, img->path, size);
-			return -ENOMEM;
+			rc = -ENOMEM;
+			goto fail;
 		}
 	}
 	while (off < size) {
-		ssize_t n = read(fd, buf + off, size - off);
+		size_t want = size - off < READ_CHUNK ? size - off : READ_CHUNK;
+		ssize_t n = read(fd, buf + off, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -64,9 +75,13 @@ static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 			rc = n < 0 ? -errno : -EAGAIN;
 			snprintf(err, errlen, "image \"%s\": read(%s): %s", name, img->path,
 				 n < 0 ? strerror(-rc) : "file shrank while reading");
-			rte_free(buf);
-			return rc;
+			goto fail;
 		}
+		if (!EVP_DigestUpdate(md, buf + off, (size_t)n)) {
+			snprintf(err, errlen, "image \"%s\": SHA-256 failed", name);
+			goto fail;
+		}
+		na_extra += tftp_netascii_size(buf + off, (uint64_t)n) - (uint64_t)n;
 		off += (size_t)n;
 	}
 	/* A file rewritten while we read it: the copy would be torn, and cached as the old one. */
@@ -76,19 +91,22 @@ static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 	if (!key_equal(&after, &img->key)) {
 		snprintf(err, errlen, "image \"%s\": %s changed while it was read (try again)",
 			 name, img->path);
-		rte_free(buf);
-		return -EAGAIN;
+		rc = -EAGAIN;
+		goto fail;
 	}
-	if (!EVP_Digest(buf ? (const void *)buf : (const void *)"", off, img->sha256, &mdlen,
-			EVP_sha256(), NULL) ||
-	    mdlen != sizeof(img->sha256)) {
+	if (!EVP_DigestFinal_ex(md, img->sha256, &mdlen) || mdlen != sizeof(img->sha256)) {
 		snprintf(err, errlen, "image \"%s\": SHA-256 failed", name);
-		rte_free(buf);
-		return -EIO;
+		goto fail;
 	}
+	EVP_MD_CTX_free(md);
 	img->data = buf;
 	img->size = off;
+	img->netascii_size = off + na_extra;
 	return 0;
+fail:
+	EVP_MD_CTX_free(md);
+	rte_free(buf);
+	return rc;
 }
 
 int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char *path,

@@ -39,6 +39,7 @@ struct eng_image {
 	struct eng_image_key key;
 	const uint8_t *data; /* hugepage memory, NULL for an empty file */
 	size_t size;
+	uint64_t netascii_size; /* size after netascii conversion (catalog_entry.netascii_size) */
 	uint8_t sha256[32];
 	char path[]; /* as the config names it */
 };
@@ -57,9 +58,10 @@ void eng_image_cache_init(struct eng_image_cache *c, int socket);
 /*
  * Control thread: the image of config entry `name` at path, with one reference taken for the
  * caller. Found in the cache when the file is the one read before (same path and key), else
- * read and hashed now (*was_read true). Negative errno with the image's name, its path and the
- * cause in err: -ENOENT and the like from open/read, -EINVAL (not a regular file), -ENOMEM (no
- * hugepage memory), -EAGAIN (the file changed while it was read).
+ * read now, in one pass that also hashes it and sizes it in netascii (*was_read true). Negative
+ * errno with the image's name, its path and the cause in err: -ENOENT and the like from open/read,
+ * -EINVAL (not a regular file), -ENOMEM (no hugepage memory), -EAGAIN (the file changed while it
+ * was read).
  */
 int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char *path,
 			struct eng_image **out, bool *was_read, char *err, size_t errlen);

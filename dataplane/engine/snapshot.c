@@ -78,10 +78,14 @@ void snapshot_free(struct snapshot *s)
 	rte_free(s);
 }
 
-/* Images and the catalog over them; cat_images[k] is the image of catalog entry k. */
+/*
+ * Images and the catalog over them; cat_images[k] is the image of catalog entry k. The
+ * catalog is made over the names alone (catalog_init sorts and checks them, and would scan
+ * every image for its netascii size at every reload); each entry then gets its image's
+ * bytes and the sizes and hash the cache computed once, when it read the file.
+ */
 static int catalog_build(struct eng_runtime *rt, struct snapshot *s, char *err, size_t errlen)
 {
-	const struct catalog_entry *ce;
 	size_t n = s->cfg.n_images, sz = (n ? n : 1) * sizeof(void *);
 	int rc;
 
@@ -94,33 +98,34 @@ static int catalog_build(struct eng_runtime *rt, struct snapshot *s, char *err, 
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct catalog_entry *c = &s->cat_entries[i];
-		const struct eng_image *img;
-
 		if ((rc = image_get(rt, &s->cfg.images[i], &s->images[i], err, errlen)) < 0)
 			return rc;
 		s->images_read += (size_t)rc;
-		img = s->images[i];
-		snprintf(c->name, sizeof(c->name), "%s", s->cfg.images[i].name);
-		c->data = img->data;
-		c->size = img->size;
-		memcpy(c->sha256, img->sha256, sizeof(c->sha256));
+		snprintf(s->cat_entries[i].name, sizeof(s->cat_entries[i].name), "%s",
+			 s->cfg.images[i].name);
 	}
 	if ((rc = catalog_init(&s->catalog, s->cat_entries, n)) < 0) {
 		snprintf(err, errlen, "images: %s (duplicate or invalid image name?)",
 			 strerror(-rc));
 		return rc;
 	}
-	/* catalog_init sorted the entries: find each config image's entry by its name. */
 	for (size_t i = 0; i < n; i++) {
 		const char *name = s->cfg.images[i].name;
+		const struct catalog_entry *ce =
+			catalog_lookup(&s->catalog, name, strlen(name), &rc);
+		const struct eng_image *img = s->images[i];
+		struct catalog_entry *e;
 
-		ce = catalog_lookup(&s->catalog, name, strlen(name), &rc);
 		if (ce == NULL) {
-			snprintf(err, errlen,
-				 "image \"%s\": not found in the catalog built from it", name);
+			snprintf(err, errlen, "image \"%s\": not found in the catalog made of it",
+				 name);
 			return -EINVAL;
 		}
+		e = &s->cat_entries[ce - s->catalog.entries];
+		e->data = img->data;
+		e->size = img->size;
+		e->netascii_size = img->netascii_size;
+		memcpy(e->sha256, img->sha256, sizeof(e->sha256));
 		s->cat_images[ce - s->catalog.entries] = s->images[i];
 	}
 	return 0;
