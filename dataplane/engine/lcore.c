@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
-#include <rte_per_lcore.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_per_lcore.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_timer.h>
