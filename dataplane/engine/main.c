@@ -256,6 +256,7 @@ int main(int argc, char **argv)
 	eng_stats_print(stdout); /* before the control link stops: its counters are shown too */
 	fflush(stdout);
 	eng_ctl_stop();
+	eng_stats_set_sources(NULL, NULL); /* telemetry reads none of what is freed below */
 	print_memory("at exit");
 
 	eng_port_close(&rt->port);
