@@ -74,6 +74,8 @@ struct sbcfg_reservation {
 struct sbcfg_dhcp {
 	enum sbcfg_dhcp_mode mode;
 	uint32_t offer_hold;	    /* seconds an OFFERed address is held for its MAC */
+	bool offer_reuse; /* no free address: the oldest offer is made again to a new client, and a
+			   * REQUEST may bind an address offered to another MAC (RFC 2131 4.3.1) */
 	uint32_t decline_quarantine; /* seconds a DECLINEd address stays out of the pool */
 	uint32_t max_lease_time;     /* cap on a client's requested lease time (option 51) */
 	struct sbcfg_bootfiles boot;

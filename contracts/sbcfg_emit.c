@@ -86,6 +86,7 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
 
 	jset(b, o, "mode", json_string(sbcfg_mode_names[mode]));
 	jset(b, o, "offer_hold", json_integer(d->offer_hold));
+	jset(b, o, "offer_reuse", json_boolean(d->offer_reuse));
 	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
 	jset(b, o, "max_lease_time", json_integer(d->max_lease_time));
 	for (int a = 0; a < SBCFG_ARCH__COUNT; a++)
@@ -216,6 +217,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra)
 		return false;
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
+	    da->offer_reuse != db->offer_reuse ||
 	    da->decline_quarantine != db->decline_quarantine ||
 	    da->max_lease_time != db->max_lease_time ||
 	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||

@@ -71,9 +71,9 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   NULL};
-static const char *const dhcp_keys[] = {"mode",		  "offer_hold", "decline_quarantine",
-					"max_lease_time", "boot",	"subnets",
-					"reservations",	  NULL};
+static const char *const dhcp_keys[] = {"mode",	   "offer_hold",     "offer_reuse",
+					"decline_quarantine", "max_lease_time", "boot",
+					"subnets",	   "reservations",   NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
 static const char *const subnet_keys[] = {"network", "pool",	   "router",	  "dns",
@@ -799,6 +799,7 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 	    (rc = get_enum(c, o, "mode", sbcfg_mode_names, ARRAY_SIZE(sbcfg_mode_names), &mode)) <
 		    0 ||
 	    (rc = GET_UINT(c, o, "offer_hold", 1, LIM_OFFER_HOLD_MAX, d->offer_hold)) < 0 ||
+	    (rc = get_bool(c, o, "offer_reuse", &d->offer_reuse)) < 0 ||
 	    (rc = GET_UINT(c, o, "decline_quarantine", 0, LIM_QUARANTINE_MAX,
 			   d->decline_quarantine)) < 0 ||
 	    (rc = GET_UINT(c, o, "max_lease_time", 1, LIM_LEASE_MAX, d->max_lease_time)) < 0)
@@ -1451,6 +1452,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->udp_csum = SBCFG_CSUM_ACCEPT;
 	out->dhcp.mode = SBCFG_DHCP_FULL;
 	out->dhcp.offer_hold = 30;
+	out->dhcp.offer_reuse = true;
 	out->dhcp.decline_quarantine = 600;
 	out->dhcp.max_lease_time = 86400;
 	out->tftp.enabled = true;
