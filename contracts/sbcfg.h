@@ -94,7 +94,8 @@ struct sbcfg_tftp {
 	uint16_t blksize_max;	  /* further clamped to mtu - 32 (IPv4 + UDP + TFTP headers) */
 	uint16_t windowsize_max;  /* RFC 7440; 1 = lock-step */
 	uint32_t timeout_ms;	  /* retransmission timeout when the client asks for none */
-	uint32_t retries;	  /* retransmissions before a session is given up */
+	uint32_t retries;	  /* deprecated: give_up_ms = timeout_ms * (retries + 1) when unset */
+	uint32_t give_up_ms;	  /* a transfer without progress for this long is given up */
 	uint16_t mtu;		  /* link MTU, for clamping blksize */
 };
 

@@ -118,6 +118,7 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg_tftp *t)
 	jset(b, o, "windowsize_max", json_integer(t->windowsize_max));
 	jset(b, o, "timeout_ms", json_integer(t->timeout_ms));
 	jset(b, o, "retries", json_integer(t->retries));
+	jset(b, o, "give_up_ms", json_integer(t->give_up_ms));
 	jset(b, o, "mtu", json_integer(t->mtu));
 	return o;
 }
@@ -236,7 +237,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    ta->port_hi != tb->port_hi || ta->max_sessions != tb->max_sessions ||
 	    ta->blksize_default != tb->blksize_default || ta->blksize_max != tb->blksize_max ||
 	    ta->windowsize_max != tb->windowsize_max || ta->timeout_ms != tb->timeout_ms ||
-	    ta->retries != tb->retries || ta->mtu != tb->mtu)
+	    ta->retries != tb->retries || ta->give_up_ms != tb->give_up_ms || ta->mtu != tb->mtu)
 		return false;
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||

@@ -39,10 +39,12 @@
 #define LIM_SESSIONS_MAX     1048576
 #define LIM_BLKSIZE_MIN	     8	   /* RFC 2348 */
 #define LIM_BLKSIZE_MAX	     65464 /* RFC 2348 */
-#define LIM_WINDOW_MAX	     65535 /* RFC 7440 */
+#define LIM_WINDOW_MAX	     32768 /* RFC 7440; 16-bit block numbers stay unambiguous */
 #define LIM_TIMEOUT_MS_MIN   10
 #define LIM_TIMEOUT_MS_MAX   255000 /* RFC 2349: timeout 1..255 s */
 #define LIM_RETRIES_MAX	     255
+#define LIM_GIVE_UP_MS_MIN   100
+#define LIM_GIVE_UP_MS_MAX   3600000
 #define LIM_MTU_MIN	     576 /* RFC 791 */
 #define LIM_MTU_MAX	     9000
 #define LIM_HTTP_CONNS_MAX   16384
@@ -83,7 +85,7 @@ static const char *const resv_keys[] = {"mac", "ip", "hostname", "bootfile", "ip
 static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
 					"max_sessions", "blksize_default",
 					"blksize_max",	"windowsize_max",
-					"timeout_ms",	"retries",
+					"timeout_ms",	"retries",	 "give_up_ms",
 					"mtu",		NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", NULL};
@@ -856,9 +858,20 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	    (rc = GET_UINT(c, o, "windowsize_max", 1, LIM_WINDOW_MAX, t->windowsize_max)) < 0 ||
 	    (rc = GET_UINT(c, o, "timeout_ms", LIM_TIMEOUT_MS_MIN, LIM_TIMEOUT_MS_MAX,
 			   t->timeout_ms)) < 0 ||
-	    (rc = GET_UINT(c, o, "retries", 0, LIM_RETRIES_MAX, t->retries)) < 0)
+	    (rc = GET_UINT(c, o, "retries", 0, LIM_RETRIES_MAX, t->retries)) < 0 ||
+	    (rc = GET_UINT(c, o, "give_up_ms", LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX,
+			   t->give_up_ms)) < 0 ||
+	    (rc = GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu)) < 0)
 		return rc;
-	return GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu);
+	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart. */
+	if (json_object_get(o, "retries") && !json_object_get(o, "give_up_ms")) {
+		uint64_t ms = (uint64_t)t->timeout_ms * (t->retries + 1);
+
+		t->give_up_ms = (uint32_t)(ms < LIM_GIVE_UP_MS_MIN	  ? LIM_GIVE_UP_MS_MIN
+					   : ms > LIM_GIVE_UP_MS_MAX ? LIM_GIVE_UP_MS_MAX
+								     : ms);
+	}
+	return 0;
 }
 
 /* "a.b.c.d:port": the HTTP server's listen address; 0.0.0.0 = every address. */
@@ -1359,6 +1372,7 @@ static int validate_tftp(const struct sbcfg *cfg, char *m)
 	CHECK_RANGE(m, t->windowsize_max, 1, LIM_WINDOW_MAX, "tftp.windowsize_max");
 	CHECK_RANGE(m, t->timeout_ms, LIM_TIMEOUT_MS_MIN, LIM_TIMEOUT_MS_MAX, "tftp.timeout_ms");
 	CHECK_RANGE(m, t->retries, 0, LIM_RETRIES_MAX, "tftp.retries");
+	CHECK_RANGE(m, t->give_up_ms, LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX, "tftp.give_up_ms");
 	CHECK_RANGE(m, t->mtu, LIM_MTU_MIN, LIM_MTU_MAX, "tftp.mtu");
 	if (t->blksize_default > t->blksize_max)
 		return vfail(m, "tftp.blksize_default: %u is above blksize_max (%u)",
@@ -1464,6 +1478,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.windowsize_max = 64;
 	out->tftp.timeout_ms = 1000;
 	out->tftp.retries = 5;
+	out->tftp.give_up_ms = 30000; /* long enough for a client's own retries (atftp: 5 x 5 s) */
 	out->tftp.mtu = 1500;
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
