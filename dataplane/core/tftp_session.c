@@ -58,25 +58,40 @@ static void end_session(struct tftp_session *s, enum tftp_end why)
 	s->deadline = UINT64_MAX;
 }
 
-/* Send blocks acked+1 .. min(acked + windowsize, last_block). */
-static int send_window(struct tftp_session *s, uint64_t now, struct tftp_tx *tx)
+/* Send blocks from+1 .. min(acked + windowsize, last_block); from is acked (the whole window,
+ * resending what was sent already) or sent (only blocks never sent). */
+static int send_from(struct tftp_session *s, uint64_t from, uint64_t now, struct tftp_tx *tx)
 {
-	uint64_t first = s->acked + 1;
+	uint64_t first = from + 1;
 	uint64_t last = s->acked + s->params.windowsize;
+	bool resend;
 
 	if (last > s->last_block)
 		last = s->last_block;
+	if (first > last) { /* nothing new inside the window: wait for the client */
+		set_deadline(s);
+		return 0;
+	}
 	if (s->params.mode == TFTP_MODE_NETASCII)
 		na_ensure(s, last);
 	tx->data_first = first;
 	tx->data_count = (uint32_t)(last - first + 1);
-	if (s->sent >= first)
+	resend = s->sent >= first;
+	if (resend)
 		s->stats.blocks_resent += s->sent - first + 1;
 	s->stats.blocks_sent += tx->data_count;
 	if (last > s->sent)
 		s->sent = last;
+	if (resend) /* no other resend until the client is past what this one sent */
+		s->recover = s->sent;
 	sent_now(s, now);
 	return (int)tx->data_count;
+}
+
+/* The window from the first unacknowledged block. */
+static int send_window(struct tftp_session *s, uint64_t now, struct tftp_tx *tx)
+{
+	return send_from(s, s->acked, now, tx);
 }
 
 int tftp_session_start(struct tftp_session *sess, const struct tftp_peer *peer,
@@ -167,6 +182,9 @@ static int on_ack(struct tftp_session *s, uint16_t wire, uint64_t now, struct tf
 		end_session(s, TFTP_END_DONE);
 		return 0;
 	}
+	/* Inside a resend already under way: the gap was answered, only move on. */
+	if (b < s->recover)
+		return send_from(s, s->sent, now, tx);
 	return send_window(s, now, tx);
 }
 

@@ -18,7 +18,10 @@
  *           (A, A+W] moves A to B and sends B+1 .. B+W: the blocks past B that
  *           were already sent are sent again (RFC 7440 section 4: the client
  *           ACKs the last block it received in order and the server goes on
- *           from there). An ACK below A (stale) is ignored and counted. An ACK
+ *           from there) - once per loss: while an ACK is below the highest block
+ *           of the last resend ("recover", as TCP NewReno does) it only moves A
+ *           and sends the blocks never sent, so a client that ACKs duplicated
+ *           DATA cannot make every ACK resend the window (a cascade). An ACK below A (stale) is ignored and counted. An ACK
  *           for A itself (duplicate) is ignored and counted too (RFC 1123
  *           4.2.3.1, Sorcerer's Apprentice), with one exception: the first
  *           repeat of A that comes at least a quarter of the timeout after the
@@ -121,6 +124,7 @@ struct tftp_session {
 	uint32_t wait_ms;    /* current resend interval: timeout_ms, doubled per resend */
 	uint32_t tries;	     /* retransmissions since the last progress */
 	bool fast_resent;    /* the window at this base was resent on a repeated ACK */
+	uint64_t recover;    /* highest block sent by the last resend (0: none) */
 	enum tftp_session_state state;
 	enum tftp_end end;
 	uint16_t client_error_code; /* TFTP_END_CLIENT_ERROR / _OPTION_REFUSED */
