@@ -704,6 +704,31 @@ static void test_fast_resend(void **state)
 	free(f.data);
 }
 
+/* A resend once per loss: ACKs inside a resend already under way only move the window. */
+static void test_resend_once_per_loss(void **state)
+{
+	struct fixture f;
+
+	fx_start_give_up(&f, 100 * 512, 512, 4, -1, 0, 30000);
+	assert_int_equal(fx_ack(&f, 0, 1), 4); /* 1..4 */
+	/* the client lost 3 (or ACKed a duplicate of 2): from 3 again, up to 2 + 4 */
+	assert_int_equal(fx_ack(&f, 2, 2), 4);
+	assert_int_equal(f.tx.data_first, 3);
+	assert_int_equal(f.s.recover, 6);
+	/* its ACK of the old window end comes after: only 7, 8 (never sent), not 5, 6 again */
+	assert_int_equal(fx_ack(&f, 4, 3), 2);
+	assert_int_equal(f.tx.data_first, 7);
+	/* a duplicate of 5 makes the client ACK 5: still inside the resend, nothing new fits */
+	assert_int_equal(fx_ack(&f, 5, 4), 1);
+	assert_int_equal(f.tx.data_first, 9);
+	assert_int_equal(fx_ack(&f, 5, 5), -SB_DROP_TFTP_ACK_DUP);
+	/* past the resend's end: a gap again is a new loss, answered from the first block */
+	assert_int_equal(fx_ack(&f, 7, 6), 4);
+	assert_int_equal(f.tx.data_first, 8);
+	assert_int_equal(f.s.stats.blocks_resent, 2 + 2);
+	free(f.data);
+}
+
 /* Every packet of a lossless transfer duplicated both ways: no extra DATA is sent. */
 static void test_duplication_no_amplification(void **state)
 {
@@ -1039,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_give_up),
 		cmocka_unit_test(test_negotiated_timeout),
 		cmocka_unit_test(test_fast_resend),
+		cmocka_unit_test(test_resend_once_per_loss),
 		cmocka_unit_test(test_duplication_no_amplification),
 		cmocka_unit_test(test_timeout_option_capped),
 		cmocka_unit_test(test_client_errors),
