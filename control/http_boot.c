@@ -13,10 +13,8 @@
 
 #include "catalog.h"
 #include "ctl_log.h"
-#include "daemon.h"
 #include "sb_drop.h"
 
-#define HTTP_TMPL_COUNT_MAX 4096
 #define IPXE_PREFIX	    "/ipxe/"
 #define TEXT_TYPE	    "text/plain; charset=utf-8"
 
@@ -45,7 +43,7 @@ static int ipxe_template_store(struct http_boot *h, const char *name, char *text
 		h->t[i].len = len;
 		return 0;
 	}
-	if (h->n >= HTTP_TMPL_COUNT_MAX)
+	if (h->n >= HTTP_BOOT_TEMPLATES_MAX)
 		return -ENOSPC;
 	if (h->n == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 16;
@@ -132,22 +130,23 @@ static int load_templates(struct http_boot *h, char *err, size_t errlen)
 	return 0;
 }
 
-static char *fmt_mac(const uint8_t mac[6], char buf[18])
+static const struct sbcfg *running_cfg(const struct http_boot *h)
 {
-	return running_config_fmt_mac(mac, buf);
+	return &h->deps.running(h->deps.arg)->cfg;
 }
 
-char *http_boot_render(const struct daemon *d, const struct http_tmpl *t, const struct http_client *c,
-		       size_t *len)
+char *http_boot_render(const struct http_boot *h, const struct http_tmpl *t,
+		       const struct http_client *c, size_t *len)
 {
+	const struct sbcfg *cfg = running_cfg(h);
 	char mac[18] = "", ip[16] = "", server[16] = "", base[40] = "";
 	const char *hostname = "";
 
 	if (c->have_mac) {
-		long r = running_config_reservation_find(&d->cur->cfg, c->mac);
-		fmt_mac(c->mac, mac);
+		long r = running_config_reservation_find(cfg, c->mac);
+		running_config_fmt_mac(c->mac, mac);
 		if (r >= 0)
-			hostname = d->cur->cfg.dhcp.reservations[r].hostname;
+			hostname = cfg->dhcp.reservations[r].hostname;
 	}
 	if (c->ip)
 		running_config_fmt_ip(c->ip, ip);
@@ -181,10 +180,10 @@ static void query_arch(const char *query, char *out, size_t cap)
 			*p = '_';
 }
 
-static void route_template(struct daemon *d, const struct http_tmpl *t, const struct http_req *req,
-			   const struct http_peer *peer, struct http_body *out)
+static void route_template(struct http_boot *h, const struct http_tmpl *t,
+			   const struct http_req *req, const struct http_peer *peer,
+			   struct http_body *out)
 {
-	struct http_boot *h = d->http;
 	struct http_client c = {
 		.ip = peer->ip, .server_ip = peer->local_ip, .server_port = peer->local_port};
 	char macs[40], m[18];
@@ -203,16 +202,16 @@ static void route_template(struct daemon *d, const struct http_tmpl *t, const st
 		return;
 	} else {
 		/* no ?mac=: the client is whoever holds the lease of its source address */
-		const struct lease_pool *p = lease_store_pool(d->store);
+		const struct lease_pool *p = lease_store_pool(h->deps.store);
 		struct lease_info l;
-		if (p && lease_find_ip(p, peer->ip, daemon_now(), &l) == 0 &&
+		if (p && lease_find_ip(p, peer->ip, ctl_clock_now(&h->deps.clock), &l) == 0 &&
 		    (l.state == LEASE_BOUND || l.state == LEASE_OFFERED)) {
 			memcpy(c.mac, l.mac, 6);
 			c.have_mac = true;
 		}
 	}
 	query_arch(req->query, c.arch, sizeof(c.arch));
-	out->buf = http_boot_render(d, t, &c, &out->len);
+	out->buf = http_boot_render(h, t, &c, &out->len);
 	if (!out->buf) {
 		out->status = 500;
 		return;
@@ -223,14 +222,14 @@ static void route_template(struct daemon *d, const struct http_tmpl *t, const st
 	if (!c.have_mac)
 		h->anonymous++;
 	snprintf(out->note, sizeof(out->note), "template %s for %s", t->name,
-		 c.have_mac ? fmt_mac(c.mac, m) : "unknown client");
+		 c.have_mac ? running_config_fmt_mac(c.mac, m) : "unknown client");
 }
 
-static void route(void *arg, const struct http_req *req, const struct http_peer *peer,
-		  struct http_body *out)
+void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
+		     struct http_body *out)
 {
-	struct daemon *d = arg;
-	const struct sbcfg *cfg = &d->cur->cfg;
+	struct http_boot *h = arg;
+	const struct sbcfg *cfg = running_cfg(h);
 	char key[SBCFG_NAME_MAX];
 	size_t plen = strlen(req->path);
 	struct stat st;
@@ -239,9 +238,9 @@ static void route(void *arg, const struct http_req *req, const struct http_peer 
 	if (plen > strlen(IPXE_PREFIX) &&
 	    strncmp(req->path, IPXE_PREFIX, strlen(IPXE_PREFIX)) == 0) {
 		const struct http_tmpl *t =
-			http_boot_template_find(d, req->path + strlen(IPXE_PREFIX));
+			http_boot_template_find(h, req->path + strlen(IPXE_PREFIX));
 		if (t) {
-			route_template(d, t, req, peer, out);
+			route_template(h, t, req, peer, out);
 			return;
 		}
 	}
@@ -274,16 +273,16 @@ static void route(void *arg, const struct http_req *req, const struct http_peer 
 	snprintf(out->note, sizeof(out->note), "not in catalog");
 }
 
-const struct http_tmpl *http_boot_template_find(const struct daemon *d, const char *name)
+const struct http_tmpl *http_boot_template_find(const struct http_boot *h, const char *name)
 {
-	long i = d->http ? ipxe_template_index(d->http, name) : -1;
-	return i >= 0 ? &d->http->t[i] : NULL;
+	long i = ipxe_template_index(h, name);
+	return i >= 0 ? &h->t[i] : NULL;
 }
 
-static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen, int *rc)
+static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errlen, int *rc)
 {
-	const struct sbcfg_http *c = &d->cur->cfg.http;
-	struct http_boot *h = d->http;
+	const struct running_config *cur = h->deps.running(h->deps.arg);
+	const struct sbcfg_http *c = &cur->cfg.http;
 	char ip[16];
 
 	*rc = http_srv_listen(h->srv, c->listen_ip, c->port, c->max_conns, c->idle_timeout_ms, err,
@@ -292,7 +291,7 @@ static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen,
 		snprintf(h->listen_err, sizeof(h->listen_err), "%s", err);
 		if (!startup)
 			ctl_log(LOG_ERR, "%s (config generation %llu); HTTP %s", err,
-				(unsigned long long)d->cur->generation,
+				(unsigned long long)cur->generation,
 				http_srv_port(h->srv) ? "still on the previous address" : "off");
 		return;
 	}
@@ -303,40 +302,44 @@ static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen,
 			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
 }
 
-int http_boot_start(struct daemon *d, char *err, size_t errlen)
+int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
+		    size_t errlen)
 {
 	struct http_boot *h = calloc(1, sizeof(*h));
 	int rc;
 
-	if (!h || !(h->srv = http_srv_new(d->loop, route, d))) {
+	*out = NULL;
+	if (!h || !(h->srv = http_srv_new(deps->loop, http_boot_route, h))) {
 		free(h);
 		snprintf(err, errlen, "http: out of memory");
 		return -ENOMEM;
 	}
-	d->http = h;
-	snprintf(h->dir, sizeof(h->dir), "%s/templates", d->state_dir);
-	if ((rc = load_templates(h, err, errlen)) < 0)
+	h->deps = *deps;
+	snprintf(h->dir, sizeof(h->dir), "%s/templates", deps->state_dir);
+	if ((rc = load_templates(h, err, errlen)) == 0)
+		listen_cfg(h, true, err, errlen, &rc);
+	if (rc < 0) {
+		http_boot_stop(h);
 		return rc;
-	listen_cfg(d, true, err, errlen, &rc);
-	if (rc == 0 && h->n)
+	}
+	if (h->n)
 		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n, h->n == 1 ? "" : "s",
 			h->dir);
-	return rc;
+	*out = h;
+	return 0;
 }
 
-void http_boot_apply(struct daemon *d)
+void http_boot_apply(struct http_boot *h)
 {
 	char err[300];
 	int rc;
 
-	if (d->http)
-		listen_cfg(d, false, err, sizeof(err), &rc);
+	if (h)
+		listen_cfg(h, false, err, sizeof(err), &rc);
 }
 
-void http_boot_stop(struct daemon *d)
+void http_boot_stop(struct http_boot *h)
 {
-	struct http_boot *h = d->http;
-
 	if (!h)
 		return;
 	http_srv_free(h->srv);
@@ -344,13 +347,11 @@ void http_boot_stop(struct daemon *d)
 		free(h->t[i].text);
 	free(h->t);
 	free(h);
-	d->http = NULL;
 }
 
-int http_boot_template_set(struct daemon *d, const char *name, const char *text, size_t len,
+int http_boot_template_set(struct http_boot *h, const char *name, const char *text, size_t len,
 			   char *err, size_t errlen)
 {
-	struct http_boot *h = d->http;
 	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
 	int rc;
 
@@ -368,8 +369,8 @@ int http_boot_template_set(struct daemon *d, const char *name, const char *text,
 					"than tab, CR, LF");
 		return rc;
 	}
-	if (ipxe_template_index(h, name) < 0 && h->n >= HTTP_TMPL_COUNT_MAX) {
-		snprintf(err, errlen, "already %d templates", HTTP_TMPL_COUNT_MAX);
+	if (ipxe_template_index(h, name) < 0 && h->n >= HTTP_BOOT_TEMPLATES_MAX) {
+		snprintf(err, errlen, "already %d templates", HTTP_BOOT_TEMPLATES_MAX);
 		return -ENOSPC;
 	}
 	char *copy = malloc(len + 1);
@@ -391,9 +392,8 @@ int http_boot_template_set(struct daemon *d, const char *name, const char *text,
 	return rc;
 }
 
-int http_boot_template_del(struct daemon *d, const char *name, char *err, size_t errlen)
+int http_boot_template_del(struct http_boot *h, const char *name, char *err, size_t errlen)
 {
-	struct http_boot *h = d->http;
 	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
 	long i = ipxe_template_index(h, name);
 
