@@ -237,14 +237,9 @@ int api_server_open(struct api_server *s, struct ev_loop *l, const char *path,
 	int rc;
 
 	*s = (struct api_server){.loop = l, .lfd = -1, .dispatch = dispatch, .arg = arg};
-	if (strlen(path) >= sizeof(s->path)) {
-		snprintf(err, errlen, "%s: socket path longer than %zu bytes", path,
-			 sizeof(s->path) - 1);
-		return -ENAMETOOLONG;
-	}
-	snprintf(s->path, sizeof(s->path), "%s", path);
 	if ((rc = ctl_socket_listen(path, &s->lfd, err, errlen)) < 0)
 		return rc;
+	snprintf(s->path, sizeof(s->path), "%s", path); /* fits: checked by the listen */
 	return ev_file_add(l, s->lfd, EV_READ, on_accept, s, err, errlen);
 }
 

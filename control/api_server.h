@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "ctl_socket.h"
 #include "event_loop.h"
 
 #define API_SERVER_MAX_CONNS 256
@@ -33,7 +34,7 @@ struct api_conn;
 
 struct api_server {
 	struct ev_loop *loop;
-	char path[108];
+	char path[CTL_SOCKET_PATH_MAX];
 	int lfd;
 	api_server_dispatch_fn *dispatch;
 	void *arg;

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "ctl_testing.h"
 #include "api_server.h"
 
 struct fx {
@@ -82,16 +83,7 @@ static int teardown(void **state)
 
 static int client(struct fx *f, const char *req, bool half_close)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	if (half_close)
-		shutdown(fd, SHUT_WR);
-	return fd;
+	return ctl_testing_connect(f->path, req, half_close);
 }
 
 /* Run the loop for about ms milliseconds; the number of turns in which a file was ready. */

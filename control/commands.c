@@ -181,7 +181,7 @@ char *cmd_lease_release(struct daemon *d, uint64_t conn_id, json_t *args)
 	return api_reply(API_OK, "released", json_pack("{s:s}", "released", t));
 }
 
-static json_t *resv_json(const struct sbcfg_reservation *r)
+static json_t *reservation_json(const struct sbcfg_reservation *r)
 {
 	char m[18], ip[16];
 
@@ -235,12 +235,12 @@ static char *change(struct daemon *d, uint64_t conn, json_t *args, struct daemon
 	return NULL; /* change_done answers */
 }
 
-static int edit_resv_add(struct sbcfg *c, const void *arg, char *err, size_t len)
+static int edit_reservation_add(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	return running_config_reservation_add(c, arg, false, err, len);
 }
 
-static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len)
+static int edit_reservation_del(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	return running_config_reservation_del(c, arg, err, len);
 }
@@ -269,7 +269,7 @@ char *cmd_reservation_add(struct daemon *d, uint64_t conn_id, json_t *args)
 			    ip, running_config_fmt_mac(l.mac, m),
 			    (unsigned long long)(l.expires - daemon_now(d)), ip);
 	}
-	struct daemon_change_req req = {.what = "reservation-add", .edit = edit_resv_add,
+	struct daemon_change_req req = {.what = "reservation-add", .edit = edit_reservation_add,
 					.arg = &r, .arg_len = sizeof(r), .write_back = true};
 	return change(d, conn_id, args, &req);
 }
@@ -280,7 +280,7 @@ char *cmd_reservation_del(struct daemon *d, uint64_t conn_id, json_t *args)
 
 	if (!api_arg_str(args, "mac") || running_config_parse_mac(api_arg_str(args, "mac"), mac) < 0)
 		return api_fail("reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
-	struct daemon_change_req req = {.what = "reservation-del", .edit = edit_resv_del,
+	struct daemon_change_req req = {.what = "reservation-del", .edit = edit_reservation_del,
 					.arg = mac, .arg_len = sizeof(mac), .write_back = true};
 	return change(d, conn_id, args, &req);
 }
@@ -292,7 +292,7 @@ char *cmd_reservation_list(struct daemon *d, uint64_t conn_id, json_t *args)
 	char t[64];
 
 	for (size_t i = 0; i < h->n_reservations; i++)
-		json_array_append_new(a, resv_json(&h->reservations[i]));
+		json_array_append_new(a, reservation_json(&h->reservations[i]));
 	snprintf(t, sizeof(t), "%zu reservation%s", h->n_reservations,
 		 h->n_reservations == 1 ? "" : "s");
 	return api_reply(h->n_reservations ? API_OK : API_EMPTY, t,

@@ -57,17 +57,17 @@ char *cmd_template_list(struct daemon *d, uint64_t conn_id, json_t *args)
 	json_t *a = json_array();
 	char t[64];
 
-	for (size_t i = 0; i < h->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I}", "name", h->t[i].name, "size",
-						   (json_int_t)h->t[i].len));
-	snprintf(t, sizeof(t), "%zu template%s", h->n, h->n == 1 ? "" : "s");
-	return api_reply(h->n ? API_OK : API_EMPTY, t, json_pack("{s:o}", "templates", a));
+	for (size_t i = 0; i < h->n_templates; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I}", "name", h->templates[i].name, "size",
+						   (json_int_t)h->templates[i].len));
+	snprintf(t, sizeof(t), "%zu template%s", h->n_templates, h->n_templates == 1 ? "" : "s");
+	return api_reply(h->n_templates ? API_OK : API_EMPTY, t, json_pack("{s:o}", "templates", a));
 }
 
 char *cmd_template_get(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	const char *name = api_arg_str(args, "name");
-	const struct http_tmpl *t;
+	const struct http_boot_template *t;
 
 	if (!name)
 		return api_fail("template-get: arguments need \"name\"");
@@ -85,7 +85,7 @@ char *cmd_template_render(struct daemon *d, uint64_t conn_id, json_t *args)
 	const struct sbcfg_http *hc = &d->cur->cfg.http;
 	struct http_client c = {.server_ip = hc->listen_ip ? hc->listen_ip : d->cur->cfg.server_ip,
 				.server_port = hc->port};
-	const struct http_tmpl *t;
+	const struct http_boot_template *t;
 	size_t len;
 
 	if (!name)
@@ -132,7 +132,7 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		(json_int_t)s.status_5xx, "not_found", (json_int_t)s.not_found, "bad_requests",
 		(json_int_t)s.bad_requests, "bytes_sent", (json_int_t)s.bytes_sent,
 		"sendfile_errors", (json_int_t)s.sendfile_errors, "templates", "count",
-		(json_int_t)h->n, "rendered", (json_int_t)h->rendered, "anonymous",
+		(json_int_t)h->n_templates, "rendered", (json_int_t)h->rendered, "anonymous",
 		(json_int_t)h->anonymous, "dir", h->dir);
 	if (!a)
 		return api_fail("http-status: out of memory");

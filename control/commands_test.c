@@ -25,12 +25,11 @@
 
 #include <cmocka.h>
 
+#include "ctl_testing.h"
 #include "commands.h"
 #include "daemon.h"
 #include "sbcfg_json.h"
 
-#define NOW	       1700000000ull
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 struct fx {
 	char dir[64];
@@ -44,45 +43,28 @@ struct fx {
 	size_t revoked;
 };
 
-static uint64_t test_now(void *arg)
-{
-	return *(uint64_t *)arg;
-}
-
-static void write_file(const char *path, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	close(fd);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[SBCFG_ERR_MAX + 256], json[1024];
+	char err[SBCFG_ERR_MAX + 256], json[1024], images[300];
 
-	f->now = NOW;
+	f->now = CTL_TESTING_NOW;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/commands_test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->cfg, sizeof(f->cfg), "%s/stormboot.json", f->dir);
 	snprintf(f->api, sizeof(f->api), "%s/run/control.sock", f->dir);
 	snprintf(f->img, sizeof(f->img), "%s/boot.img", f->dir);
 	snprintf(f->img2, sizeof(f->img2), "%s/extra.img", f->dir);
-	write_file(f->img, "0123456789", 10);
-	write_file(f->img2, "abc", 3);
-	snprintf(json, sizeof(json),
-		 "{\"interface\": \"sb0\", \"server_ip\": \"198.18.0.1\", \"dhcp\": {\"subnets\": "
-		 "[{\"network\": \"198.18.0.0/24\", \"pool\": {\"start\": \"198.18.0.10\", "
-		 "\"end\": \"198.18.0.250\"}}]}, \"images\": [{\"name\": \"boot.img\", "
-		 "\"path\": \"%s\"}]}",
-		 f->img);
-	write_file(f->cfg, json, strlen(json));
+	ctl_testing_write_file(f->img, "0123456789", 10);
+	ctl_testing_write_file(f->img2, "abc", 3);
+	snprintf(images, sizeof(images),
+		 ", \"images\": [{\"name\": \"boot.img\", \"path\": \"%s\"}]", f->img);
+	ctl_testing_config(json, sizeof(json), "", images);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
 	struct daemon_options o = {.config = f->cfg, .api_socket = f->api, .state_dir = f->dir,
 				   .confirm_timeout_ms = 2000, .dispatch = commands_dispatch};
 	assert_int_equal(daemon_open(&f->d, &o, err, sizeof(err)), 0);
-	f->d.clock = (struct ctl_clock){test_now, &f->now};
+	f->d.clock = (struct ctl_clock){ctl_testing_clock, &f->now};
 	*state = f;
 	return 0;
 }
@@ -159,15 +141,7 @@ static void connect_dataplane(struct fx *f)
 /* Send one request on a new API connection (half-closed, like stormbootctl). */
 static int request(struct fx *f, const char *line)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->api);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
-	shutdown(fd, SHUT_WR);
-	return fd;
+	return ctl_testing_connect(f->api, line, true);
 }
 
 /* The reply on fd if it came within ms (the loop turning meanwhile): a JSON object the
@@ -207,6 +181,16 @@ static int call(struct fx *f, const char *line, char *text, size_t cap)
 		snprintf(text, cap, "%s", json_string_value(json_object_get(r, "text")));
 	json_decref(r);
 	return result;
+}
+
+/* Files the image hasher read while the command line ran (it must succeed). */
+static uint64_t hashed_by(struct fx *f, const char *line)
+{
+	uint64_t before = image_hasher_files_hashed(f->d.hasher);
+	char text[2048];
+
+	assert_int_equal(call(f, line, text, sizeof(text)), API_OK);
+	return image_hasher_files_hashed(f->d.hasher) - before;
 }
 
 static bool file_has(const char *path, const char *what)
@@ -249,7 +233,7 @@ static void test_table_and_unknown(void **state)
 static void test_leases_use_the_daemon_clock(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev = {.expires = NOW + 3600, .ip = IP(198, 18, 0, 20),
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 3600, .ip = CTL_TESTING_IP(198, 18, 0, 20),
 				.mac = {0x02, 0, 0, 0, 0, 1}, .event = CHAN_LEASE_BOUND};
 	char text[512];
 	json_t *r;
@@ -259,7 +243,7 @@ static void test_leases_use_the_daemon_clock(void **state)
 	assert_int_equal(chan_client_request(f->dp, CHAN_MSG_LEASE_EVENT, &ev, sizeof(ev), NULL),
 			 0);
 	pump(f, 50);
-	f->now = NOW + 600;
+	f->now = CTL_TESTING_NOW + 600;
 	fd = request(f, "{\"command\": \"lease-get\", \"arguments\": {\"ip\": \"198.18.0.20\"}}\n");
 	r = reply_within(f, fd, 2000);
 	close(fd);
@@ -267,7 +251,7 @@ static void test_leases_use_the_daemon_clock(void **state)
 	assert_int_equal(json_integer_value(json_object_get(l, "expires_in")), 3000);
 	json_decref(r);
 	/* an hour later it is over */
-	f->now = NOW + 3601;
+	f->now = CTL_TESTING_NOW + 3601;
 	assert_int_equal(call(f, "{\"command\": \"lease-release\", \"arguments\": {\"ip\": "
 				 "\"198.18.0.20\"}}\n",
 			      text, sizeof(text)),
@@ -412,44 +396,35 @@ static void test_no_dataplane_and_one_at_a_time(void **state)
 static void test_image_hashing(void **state)
 {
 	struct fx *f = *state;
-	struct image_hasher *h = f->d.hasher;
 	char line[512], text[2048], moved[160];
 	struct timespec ts[2];
 	struct stat sb;
 
 	/* image-add reads the new file once; the registry has its size and hash */
-	uint64_t before = image_hasher_files_hashed(h);
 	snprintf(line, sizeof(line),
 		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"extra.img\", "
 		 "\"path\": \"%s\"}}\n",
 		 f->img2);
-	assert_int_equal(call(f, line, text, sizeof(text)), API_OK);
-	assert_int_equal(image_hasher_files_hashed(h) - before, 1);
+	assert_int_equal(hashed_by(f, line), 1);
 	assert_int_equal(f->d.cur->cfg.n_images, 2);
 	assert_int_equal(f->d.cur->img[1].size, 3);
 	assert_string_equal(f->d.cur->img[1].sha256, /* sha256("abc") */
 			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	/* another change reads nothing: both files are as they were */
-	before = image_hasher_files_hashed(h);
-	assert_int_equal(call(f, "{\"command\": \"reservation-add\", \"arguments\": {\"mac\": "
-				 "\"52:54:00:00:00:07\"}}\n",
-			      text, sizeof(text)),
-			 API_OK);
-	assert_int_equal(image_hasher_files_hashed(h) - before, 0);
+	assert_int_equal(hashed_by(f, "{\"command\": \"reservation-add\", \"arguments\": "
+				      "{\"mac\": \"52:54:00:00:00:07\"}}\n"),
+			 0);
 	/* same size, same mtime, another file (renamed over it): another inode, read again */
 	assert_int_equal(stat(f->img2, &sb), 0);
 	snprintf(moved, sizeof(moved), "%s.new", f->img2);
-	write_file(moved, "xyz", 3);
+	ctl_testing_write_file(moved, "xyz", 3);
 	ts[0] = sb.st_atim;
 	ts[1] = sb.st_mtim;
 	assert_int_equal(utimensat(AT_FDCWD, moved, ts, 0), 0);
 	assert_int_equal(rename(moved, f->img2), 0);
-	before = image_hasher_files_hashed(h);
-	assert_int_equal(call(f, "{\"command\": \"reservation-del\", \"arguments\": {\"mac\": "
-				 "\"52:54:00:00:00:07\"}}\n",
-			      text, sizeof(text)),
-			 API_OK);
-	assert_int_equal(image_hasher_files_hashed(h) - before, 1);
+	assert_int_equal(hashed_by(f, "{\"command\": \"reservation-del\", \"arguments\": "
+				      "{\"mac\": \"52:54:00:00:00:07\"}}\n"),
+			 1);
 	assert_string_equal(f->d.cur->img[1].sha256, /* sha256("xyz") */
 			    "3608bca1e44ea6c4d268eb6db02260269892c0b42b86bbf1e77a6fa16c3c9282");
 	/* a file that cannot be read refuses image-add, naming it */
@@ -480,7 +455,7 @@ static void test_reload(void **state)
 	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
 			 API_OK);
 	assert_non_null(strstr(text, "configuration unchanged"));
-	write_file(f->cfg, "{\"interface\": \"sb0\"", 19);
+	ctl_testing_write_file(f->cfg, "{\"interface\": \"sb0\"", 19);
 	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
 			 API_ERROR);
 	assert_non_null(strstr(text, "reload refused, running configuration (generation 0) kept"));
@@ -490,7 +465,7 @@ static void test_reload(void **state)
 static void test_lease_release(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev = {.expires = NOW + 3600, .ip = IP(198, 18, 0, 30),
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 3600, .ip = CTL_TESTING_IP(198, 18, 0, 30),
 				.mac = {0x02, 0, 0, 0, 0, 2}, .event = CHAN_LEASE_BOUND};
 	struct lease_store_stats before, after;
 	char text[512];

@@ -33,6 +33,15 @@ start_daemon() {
 	echo "daemon did not start:"; cat "$T/daemon.log"; return 1
 }
 ms() { date +%s%3N; }
+# run_ctl ARGS..: one stormbootctl call; its output in $out, exit code in $rc, ms in $took
+run_ctl() { local t0; t0=$(ms); out=$("$CTL" "$@" 2>&1); rc=$?; took=$(($(ms) - t0)); }
+# start_fake OUT ARGS..: a fake dataplane in the background ($FPID), once it got the leases
+start_fake() {
+	local o=$1; shift
+	"$FAKE" "$DPSOCK" "$@" >"$o" 2>&1 &
+	FPID=$!
+	wait_line "$o" '^leases'
+}
 # Wait until FILE has a line matching RE (5 s at most).
 wait_line() { for _ in $(seq 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done; return 1; }
 # CPU time (user + system) of the daemon so far, in ms.
@@ -178,9 +187,7 @@ check "SIGHUP reload: unchanged" grep -q "configuration unchanged" "$T/daemon.lo
 check "stats without dataplane: answers (XDP only) or fails cleanly" [ $rc -le 1 ]
 "$CTL" latency >/dev/null 2>&1; rc=$?
 check "latency without dataplane: exit 1" [ $rc -eq 1 ]
-"$FAKE" "$DPSOCK" -w 20 >"$T/fake3.out" 2>&1 &
-FPID=$!
-for _ in $(seq 50); do grep -q '^leases' "$T/fake3.out" && break; sleep 0.1; done
+start_fake "$T/fake3.out" -w 20
 check "dataplane got config and 141 leases" grep -q '^leases 141' "$T/fake3.out"
 check "stats from the dataplane" grep -q "rx_packets *42" <<<"$("$CTL" stats 2>&1)"
 check "latency from the dataplane" grep -q "p99_ns *4000" <<<"$("$CTL" latency)"
@@ -198,16 +205,14 @@ kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
 # -- a change answers once the dataplane adopted it; a refusal, a timeout, a lost dataplane
 #    are errors that say so; --no-wait answers at once. The fake adopts in 700 ms, refuses
 #    snapshots holding "refuse-me" and answers stats 1 s late.
-"$FAKE" "$DPSOCK" -w 40 -C 700 -R refuse-me -S 1000 >"$T/fake5.out" 2>&1 &
-FPID=$!
-wait_line "$T/fake5.out" '^leases'
-t0=$(ms); out=$("$CTL" reservation-add 52:54:00:aa:bb:d0 198.18.0.62 2>&1); rc=$?; t1=$(ms)
+start_fake "$T/fake5.out" -w 40 -C 700 -R refuse-me -S 1000
+run_ctl reservation-add 52:54:00:aa:bb:d0 198.18.0.62
 gen=$(sed -n 's/.*generation \([0-9]*\) in effect in the dataplane.*/\1/p' <<<"$out")
-checke "reservation-add waited for the dataplane ($((t1 - t0)) ms, adoption takes 700)" \
-	'[ $rc -eq 0 ] && [ -n "$gen" ] && [ $((t1 - t0)) -ge 600 ]'
+checke "reservation-add waited for the dataplane ($took ms, adoption takes 700)" \
+	'[ $rc -eq 0 ] && [ -n "$gen" ] && [ $took -ge 600 ]'
 check "... and answered after the dataplane's reply for generation ${gen:-?}" \
 	grep -q "^config-reply ${gen:-x} 0" "$T/fake5.out"
-out=$("$CTL" reservation-add 52:54:00:aa:bb:d1 198.18.0.63 --hostname refuse-me 2>&1); rc=$?
+run_ctl reservation-add 52:54:00:aa:bb:d1 198.18.0.63 --hostname refuse-me
 checke "a refusal surfaces: exit 1 with the dataplane's error" \
 	'[ $rc -eq 1 ] && grep -q "refused configuration generation [0-9]*: fake dataplane refuses this snapshot" <<<"$out"'
 checke "... control keeps its running config (not listed, not written)" \
@@ -215,22 +220,20 @@ checke "... control keeps its running config (not listed, not written)" \
 out=$("$CTL" --json status)
 checke "... control and dataplane run the same generation" \
 	'[ "$(jget '\''d["arguments"]["config"]["generation"]'\'' <<<"$out")" = "$(jget '\''d["arguments"]["dataplane"]["config_generation"]'\'' <<<"$out")" ]'
-t0=$(ms); out=$("$CTL" --no-wait reservation-add 52:54:00:aa:bb:d2 198.18.0.64 2>&1); rc=$?; t1=$(ms)
-checke "--no-wait answers at once ($((t1 - t0)) ms, adoption takes 700)" \
-	'[ $rc -eq 0 ] && [ $((t1 - t0)) -lt 500 ] && grep -q "not waiting" <<<"$out"'
+run_ctl --no-wait reservation-add 52:54:00:aa:bb:d2 198.18.0.64
+checke "--no-wait answers at once ($took ms, adoption takes 700)" \
+	'[ $rc -eq 0 ] && [ $took -lt 500 ] && grep -q "not waiting" <<<"$out"'
 for _ in $(seq 30); do grep -q 52:54:00:aa:bb:d2 <<<"$("$CTL" reservation-list)" && break; sleep 0.1; done
 check "--no-wait: the change is running once the dataplane adopted it" \
 	grep -q 52:54:00:aa:bb:d2 <<<"$("$CTL" reservation-list)"
-c0=$(cpu_ms); t0=$(ms); "$CTL" stats >/dev/null 2>&1; rc=$?; t1=$(ms); c1=$(cpu_ms)
-checke "stats from a slow dataplane: $((t1 - t0)) ms waited, $((c1 - c0)) ms of daemon CPU (< 200)" \
-	'[ $rc -eq 0 ] && [ $((t1 - t0)) -ge 900 ] && [ $((c1 - c0)) -lt 200 ]'
+c0=$(cpu_ms); run_ctl stats; c1=$(cpu_ms)
+checke "stats from a slow dataplane: $took ms waited, $((c1 - c0)) ms of daemon CPU (< 200)" \
+	'[ $rc -eq 0 ] && [ $took -ge 900 ] && [ $((c1 - c0)) -lt 200 ]'
 kill "$FPID"; wait "$FPID" 2>/dev/null
-"$FAKE" "$DPSOCK" -w 40 -C 4000 >"$T/fake6.out" 2>&1 &
-FPID=$!
-wait_line "$T/fake6.out" '^leases'
-t0=$(ms); out=$("$CTL" reservation-add 52:54:00:aa:bb:d3 198.18.0.65 2>&1); rc=$?; t1=$(ms)
+start_fake "$T/fake6.out" -w 40 -C 4000
+run_ctl reservation-add 52:54:00:aa:bb:d3 198.18.0.65
 gen=$(sed -n 's/.*did not confirm configuration generation \([0-9]*\) within 1500 ms.*/\1/p' <<<"$out")
-checke "timeout after $((t1 - t0)) ms: exit 1, names generation ${gen:-?} and 1500 ms" \
+checke "timeout after $took ms: exit 1, names generation ${gen:-?} and 1500 ms" \
 	'[ $rc -eq 1 ] && [ -n "$gen" ] && grep -q "^config $gen\$" "$T/fake6.out"'
 checke "... not applied" '! grep -q 52:54:00:aa:bb:d3 <<<"$("$CTL" reservation-list)"'
 again=$(sed -n 's/.*sent again as generation \([0-9]*\).*/\1/p' <<<"$out")
@@ -244,7 +247,7 @@ kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
 wait "$CP"; rc=$?
 checke "dataplane gone while waiting: exit 1, says so" \
 	'[ $rc -eq 1 ] && grep -q "disconnected before confirming configuration generation" "$T/gone.out"'
-out=$("$CTL" reservation-add 52:54:00:aa:bb:d5 198.18.0.67 2>&1); rc=$?
+run_ctl reservation-add 52:54:00:aa:bb:d5 198.18.0.67
 checke "no dataplane: applied at once, says so" '[ $rc -eq 0 ] && grep -q "no dataplane connected" <<<"$out"'
 
 # -- kill -9 of control mid-stream: every acked lease survives the restart

@@ -10,10 +10,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+_Static_assert(CTL_SOCKET_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path),
+	       "CTL_SOCKET_PATH_MAX is sun_path's size");
+
 /* mkdir -p for the socket's directory; the last level gets mode 0750. */
 static int mkdir_parent(const char *path, char *err, size_t errlen)
 {
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char dir[CTL_SOCKET_PATH_MAX];
 	char *slash;
 
 	snprintf(dir, sizeof(dir), "%s", path);

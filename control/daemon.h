@@ -27,6 +27,7 @@
 #ifndef SB_DAEMON_H
 #define SB_DAEMON_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -84,7 +85,7 @@ struct daemon {
 	struct ctl_clock clock; /* wall clock for lease times; tests replace it */
 	struct running_config *cur;
 	struct lease_store *store;
-	char state_dir[4096];
+	char state_dir[PATH_MAX];
 	uint32_t confirm_timeout_ms;
 	uint64_t generation_seq; /* the last generation number given out */
 	struct api_server api;

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "ctl_array.h"
 #include "ctl_log.h"
 #include "ctl_socket.h"
 #include "sbcfg_json.h"
@@ -78,14 +79,12 @@ static int add_pending(struct dataplane_link *dp, uint16_t type, uint32_t id,
 		       uint32_t timeout_ms, dataplane_link_reply_fn *fn, void *arg,
 		       uint64_t cookie)
 {
-	if (dp->n_pend == dp->cap_pend) {
-		size_t ncap = dp->cap_pend ? dp->cap_pend * 2 : 16;
-		struct dataplane_link_pending *p = realloc(dp->pend, ncap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		dp->pend = p;
-		dp->cap_pend = ncap;
-	}
+	struct dataplane_link_pending *p =
+		ctl_array_grow(dp->pend, &dp->cap_pend, dp->n_pend, sizeof(*p), 16);
+
+	if (!p)
+		return -ENOMEM;
+	dp->pend = p;
 	dp->pend[dp->n_pend++] = (struct dataplane_link_pending){
 		type, id, ev_now_ms() + timeout_ms, fn, arg, cookie};
 	return 0;
@@ -122,17 +121,13 @@ struct snap_ctx {
 static int snap_cb(const struct lease_info *l, void *arg)
 {
 	struct snap_ctx *sc = arg;
+	struct chan_lease *v;
 
 	if (l->state != LEASE_BOUND)
 		return 0;
-	if (sc->n == sc->cap) {
-		size_t ncap = sc->cap ? sc->cap * 2 : 1024;
-		struct chan_lease *v = realloc(sc->v, ncap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		sc->v = v;
-		sc->cap = ncap;
-	}
+	if (!(v = ctl_array_grow(sc->v, &sc->cap, sc->n, sizeof(*v), 1024)))
+		return -ENOMEM;
+	sc->v = v;
 	struct chan_lease *e = &sc->v[sc->n++];
 	memset(e, 0, sizeof(*e));
 	e->expires = l->expires;
@@ -241,16 +236,13 @@ static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h,
 		send_frame(dp, CHAN_MSG_LEASE_DURABLE, h->id, -EINVAL, &st, sizeof(st));
 		return;
 	}
-	if (dp->n_acks == dp->cap_acks) {
-		size_t ncap = dp->cap_acks ? dp->cap_acks * 2 : 64;
-		struct dataplane_link_ack *v = realloc(dp->acks, ncap * sizeof(*v));
-		if (!v) {
-			dataplane_link_disconnect(dp, "out of memory");
-			return;
-		}
-		dp->acks = v;
-		dp->cap_acks = ncap;
+	struct dataplane_link_ack *v =
+		ctl_array_grow(dp->acks, &dp->cap_acks, dp->n_acks, sizeof(*v), 64);
+	if (!v) {
+		dataplane_link_disconnect(dp, "out of memory");
+		return;
 	}
+	dp->acks = v;
 	a.status = calloc(n, sizeof(*a.status));
 	if (!a.status) {
 		dataplane_link_disconnect(dp, "out of memory");
@@ -450,14 +442,9 @@ int dataplane_link_open(struct dataplane_link *dp, const struct dataplane_link_d
 
 	*dp = (struct dataplane_link){.deps = *deps, .lfd = -1, .fd = -1, .next_id = 1,
 				      .timer = -1};
-	if (strlen(path) >= sizeof(dp->path)) {
-		snprintf(err, errlen, "%s: socket path longer than %zu bytes", path,
-			 sizeof(dp->path) - 1);
-		return -ENAMETOOLONG;
-	}
-	snprintf(dp->path, sizeof(dp->path), "%s", path);
 	if ((rc = ctl_socket_listen(path, &dp->lfd, err, errlen)) < 0)
 		return rc;
+	snprintf(dp->path, sizeof(dp->path), "%s", path); /* fits: checked by the listen */
 	if ((rc = ev_file_add(deps->loop, dp->lfd, EV_READ, on_accept, dp, err, errlen)) < 0)
 		return rc;
 	dp->timer = ev_timer_add(deps->loop, TIMEOUT_CHECK_MS, check_timeouts, dp);

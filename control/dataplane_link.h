@@ -17,6 +17,7 @@
 
 #include "chan.h"
 #include "ctl_clock.h"
+#include "ctl_socket.h"
 #include "event_loop.h"
 #include "lease_store.h"
 #include "running_config.h"
@@ -71,7 +72,7 @@ struct dataplane_link_pending {
 
 struct dataplane_link {
 	struct dataplane_link_deps deps;
-	char path[108];
+	char path[CTL_SOCKET_PATH_MAX];
 	int lfd;
 	int fd; /* -1: no dataplane */
 	bool hello;

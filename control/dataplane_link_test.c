@@ -21,16 +21,10 @@
 
 #include <cmocka.h>
 
+#include "ctl_testing.h"
 #include "dataplane_link.h"
 #include "sbcfg_json.h"
 
-#define NOW	       1700000000ull
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-
-static const char cfg_json[] =
-	"{\"interface\": \"sb0\", \"server_ip\": \"198.18.0.1\", \"dhcp\": {\"subnets\": ["
-	"{\"network\": \"198.18.0.0/24\", \"pool\": {\"start\": \"198.18.0.10\", "
-	"\"end\": \"198.18.0.250\"}}]}}";
 
 struct outcome {
 	int calls;
@@ -52,11 +46,6 @@ struct fx {
 	struct chan_client *dataplane;
 	struct outcome got[4];
 };
-
-static uint64_t test_now(void *arg)
-{
-	return *(uint64_t *)arg;
-}
 
 static const struct running_config *running(void *arg)
 {
@@ -85,14 +74,15 @@ static void on_reply(void *arg, uint64_t cookie, const struct dataplane_link_rep
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[SBCFG_ERR_MAX];
+	char err[SBCFG_ERR_MAX], json[512];
 	struct sbcfg cfg;
 
-	f->now = NOW;
+	f->now = CTL_TESTING_NOW;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/dataplane_link_test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/dp.sock", f->dir);
-	assert_int_equal(sbcfg_load_string(cfg_json, &cfg, err, sizeof(err)), 0);
+	ctl_testing_config(json, sizeof(json), "", "");
+	assert_int_equal(sbcfg_load_string(json, &cfg, err, sizeof(err)), 0);
 	f->rc = running_config_new("/nonexistent.json", &cfg);
 	assert_non_null(f->rc);
 	f->rc->generation = 7;
@@ -100,7 +90,7 @@ static int setup(void **state)
 	assert_non_null(f->store);
 	f->loop = ev_loop_new(1024, err, sizeof(err));
 	assert_non_null(f->loop);
-	struct dataplane_link_deps deps = {f->loop, f->store, running, f, {test_now, &f->now},
+	struct dataplane_link_deps deps = {f->loop, f->store, running, f, {ctl_testing_clock, &f->now},
 					   "9.9.9"};
 	assert_int_equal(dataplane_link_open(&f->dp, &deps, f->path, err, sizeof(err)), 0);
 	ev_set_before_sleep(f->loop, flush, &f->dp);
@@ -196,19 +186,19 @@ static size_t connect_dataplane(struct fx *f, char *config, size_t cap, uint32_t
 static void test_hello_sends_state_of_the_clock(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease l = bound(1, IP(198, 18, 0, 20), NOW + 3600);
+	struct chan_lease l = bound(1, CTL_TESTING_IP(198, 18, 0, 20), CTL_TESTING_NOW + 3600);
 	char config[4096];
 	uint32_t id;
 
 	assert_false(dataplane_link_connected(&f->dp));
 	assert_int_equal(lease_store_apply(f->store, &l, f->now), 0);
 	assert_int_equal(lease_store_commit(f->store, f->now), 1);
-	f->now = NOW + 100;
+	f->now = CTL_TESTING_NOW + 100;
 	assert_int_equal(connect_dataplane(f, config, sizeof(config), &id), 1);
 	assert_int_equal(id, 7); /* the running config's generation */
 	assert_non_null(strstr(config, "198.18.0.1"));
 	/* the test clock, not time(): an hour later the lease is over and not sent */
-	f->now = NOW + 7200;
+	f->now = CTL_TESTING_NOW + 7200;
 	assert_int_equal(connect_dataplane(f, config, sizeof(config), &id), 0);
 	assert_int_equal(f->dp.connects, 2);
 }
@@ -216,8 +206,8 @@ static void test_hello_sends_state_of_the_clock(void **state)
 static void test_lease_event_durable_after_commit(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev[2] = {bound(2, IP(198, 18, 0, 21), NOW + 600),
-				   bound(3, IP(198, 18, 9, 9), NOW + 600)}; /* not ours */
+	struct chan_lease ev[2] = {bound(2, CTL_TESTING_IP(198, 18, 0, 21), CTL_TESTING_NOW + 600),
+				   bound(3, CTL_TESTING_IP(198, 18, 9, 9), CTL_TESTING_NOW + 600)}; /* not ours */
 	struct lease_store_stats st;
 	int32_t status[2];
 	struct chan_hdr h;

@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "ctl_array.h"
 #include "ctl_log.h"
 #include "sb_drop.h"
 
-#define IPXE_PREFIX	    "/ipxe/"
-#define TEXT_TYPE	    "text/plain; charset=utf-8"
+#define TEMPLATES_MAX 4096
+#define IPXE_PREFIX   "/ipxe/"
+#define TEXT_TYPE     "text/plain; charset=utf-8"
 
 static bool tmp_name(const char *name)
 {
@@ -24,39 +26,36 @@ static bool tmp_name(const char *name)
 	return n >= 4 && strcmp(name + n - 4, ".tmp") == 0; /* running_config_write_atomic's leftovers */
 }
 
-static long ipxe_template_index(const struct http_boot *h, const char *name)
+static long template_index(const struct http_boot *h, const char *name)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (strcmp(h->t[i].name, name) == 0)
+	for (size_t i = 0; i < h->n_templates; i++)
+		if (strcmp(h->templates[i].name, name) == 0)
 			return (long)i;
 	return -1;
 }
 
 /* Put (name, text) in memory, taking text. */
-static int ipxe_template_store(struct http_boot *h, const char *name, char *text, size_t len)
+static int template_store(struct http_boot *h, const char *name, char *text, size_t len)
 {
-	long i = ipxe_template_index(h, name);
+	long i = template_index(h, name);
 
 	if (i >= 0) {
-		free(h->t[i].text);
-		h->t[i].text = text;
-		h->t[i].len = len;
+		free(h->templates[i].text);
+		h->templates[i].text = text;
+		h->templates[i].len = len;
 		return 0;
 	}
-	if (h->n >= HTTP_BOOT_TEMPLATES_MAX)
+	if (h->n_templates >= TEMPLATES_MAX)
 		return -ENOSPC;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct http_tmpl *t = realloc(h->t, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		h->t = t;
-		h->cap = cap;
-	}
-	snprintf(h->t[h->n].name, sizeof(h->t[h->n].name), "%s", name);
-	h->t[h->n].text = text;
-	h->t[h->n].len = len;
-	h->n++;
+	struct http_boot_template *t = ctl_array_grow(h->templates, &h->cap_templates,
+						      h->n_templates, sizeof(*t), 16);
+	if (!t)
+		return -ENOMEM;
+	h->templates = t;
+	snprintf(h->templates[h->n_templates].name, sizeof(h->templates[h->n_templates].name), "%s", name);
+	h->templates[h->n_templates].text = text;
+	h->templates[h->n_templates].len = len;
+	h->n_templates++;
 	return 0;
 }
 
@@ -120,7 +119,7 @@ static int load_templates(struct http_boot *h, char *err, size_t errlen)
 			free(text);
 			text = NULL;
 		}
-		if (!text || (rc = ipxe_template_store(h, e->d_name, text, len)) < 0) {
+		if (!text || (rc = template_store(h, e->d_name, text, len)) < 0) {
 			free(text);
 			ctl_log(LOG_WARNING, "http: template %s/%s ignored: %s", h->dir, e->d_name,
 				strerror(-rc));
@@ -135,7 +134,7 @@ static const struct sbcfg *running_cfg(const struct http_boot *h)
 	return &h->deps.running(h->deps.arg)->cfg;
 }
 
-char *http_boot_render(const struct http_boot *h, const struct http_tmpl *t,
+char *http_boot_render(const struct http_boot *h, const struct http_boot_template *t,
 		       const struct http_client *c, size_t *len)
 {
 	const struct sbcfg *cfg = running_cfg(h);
@@ -180,7 +179,7 @@ static void query_arch(const char *query, char *out, size_t cap)
 			*p = '_';
 }
 
-static void route_template(struct http_boot *h, const struct http_tmpl *t,
+static void route_template(struct http_boot *h, const struct http_boot_template *t,
 			   const struct http_req *req, const struct http_peer *peer,
 			   struct http_body *out)
 {
@@ -237,7 +236,7 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 	/* /ipxe/NAME: a template if there is one, else an image like any other path */
 	if (plen > strlen(IPXE_PREFIX) &&
 	    strncmp(req->path, IPXE_PREFIX, strlen(IPXE_PREFIX)) == 0) {
-		const struct http_tmpl *t =
+		const struct http_boot_template *t =
 			http_boot_template_find(h, req->path + strlen(IPXE_PREFIX));
 		if (t) {
 			route_template(h, t, req, peer, out);
@@ -273,10 +272,10 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 	snprintf(out->note, sizeof(out->note), "not in catalog");
 }
 
-const struct http_tmpl *http_boot_template_find(const struct http_boot *h, const char *name)
+const struct http_boot_template *http_boot_template_find(const struct http_boot *h, const char *name)
 {
-	long i = ipxe_template_index(h, name);
-	return i >= 0 ? &h->t[i] : NULL;
+	long i = template_index(h, name);
+	return i >= 0 ? &h->templates[i] : NULL;
 }
 
 static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errlen, int *rc)
@@ -322,8 +321,8 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 		http_boot_stop(h);
 		return rc;
 	}
-	if (h->n)
-		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n, h->n == 1 ? "" : "s",
+	if (h->n_templates)
+		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n_templates, h->n_templates == 1 ? "" : "s",
 			h->dir);
 	*out = h;
 	return 0;
@@ -343,9 +342,9 @@ void http_boot_stop(struct http_boot *h)
 	if (!h)
 		return;
 	http_srv_free(h->srv);
-	for (size_t i = 0; i < h->n; i++)
-		free(h->t[i].text);
-	free(h->t);
+	for (size_t i = 0; i < h->n_templates; i++)
+		free(h->templates[i].text);
+	free(h->templates);
 	free(h);
 }
 
@@ -369,8 +368,8 @@ int http_boot_template_set(struct http_boot *h, const char *name, const char *te
 					"than tab, CR, LF");
 		return rc;
 	}
-	if (ipxe_template_index(h, name) < 0 && h->n >= HTTP_BOOT_TEMPLATES_MAX) {
-		snprintf(err, errlen, "already %d templates", HTTP_BOOT_TEMPLATES_MAX);
+	if (template_index(h, name) < 0 && h->n_templates >= TEMPLATES_MAX) {
+		snprintf(err, errlen, "already %d templates", TEMPLATES_MAX);
 		return -ENOSPC;
 	}
 	char *copy = malloc(len + 1);
@@ -385,7 +384,7 @@ int http_boot_template_set(struct http_boot *h, const char *name, const char *te
 		free(copy);
 		return rc;
 	}
-	if ((rc = ipxe_template_store(h, name, copy, len)) < 0) {
+	if ((rc = template_store(h, name, copy, len)) < 0) {
 		free(copy);
 		snprintf(err, errlen, "%s", strerror(-rc));
 	}
@@ -395,7 +394,7 @@ int http_boot_template_set(struct http_boot *h, const char *name, const char *te
 int http_boot_template_del(struct http_boot *h, const char *name, char *err, size_t errlen)
 {
 	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
-	long i = ipxe_template_index(h, name);
+	long i = template_index(h, name);
 
 	if (i < 0) {
 		snprintf(err, errlen, "no template \"%.*s\"", IPXE_TEMPLATE_NAME_MAX, name);
@@ -412,8 +411,8 @@ int http_boot_template_del(struct http_boot *h, const char *name, char *err, siz
 		fsync(dfd); /* the removal survives a crash */
 		close(dfd);
 	}
-	free(h->t[i].text);
-	h->t[i] = h->t[h->n - 1];
-	h->n--;
+	free(h->templates[i].text);
+	h->templates[i] = h->templates[h->n_templates - 1];
+	h->n_templates--;
 	return 0;
 }

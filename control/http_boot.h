@@ -16,6 +16,7 @@
 #ifndef SB_HTTP_BOOT_H
 #define SB_HTTP_BOOT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,8 +26,6 @@
 #include "ipxe_template.h"
 #include "lease_store.h"
 #include "running_config.h"
-
-#define HTTP_BOOT_TEMPLATES_MAX 4096
 
 /* What HTTP boot needs from its owner. */
 struct http_boot_deps {
@@ -39,7 +38,8 @@ struct http_boot_deps {
 	struct ctl_clock clock; /* lease expiry, to tell who holds an address */
 };
 
-struct http_tmpl {
+/* One iPXE template, as stored in STATE_DIR/templates/NAME. */
+struct http_boot_template {
 	char name[IPXE_TEMPLATE_NAME_MAX + 1];
 	char *text;
 	size_t len;
@@ -48,9 +48,9 @@ struct http_tmpl {
 struct http_boot {
 	struct http_boot_deps deps;
 	struct http_srv *srv;
-	char dir[4200]; /* STATE_DIR/templates */
-	struct http_tmpl *t;
-	size_t n, cap;
+	char dir[PATH_MAX + 16]; /* STATE_DIR/templates */
+	struct http_boot_template *templates;
+	size_t n_templates, cap_templates;
 	uint64_t rendered;  /* templates rendered over HTTP */
 	uint64_t anonymous; /* ... for a client that could not be identified (no mac, no lease) */
 	char listen_err[300];
@@ -83,13 +83,13 @@ int http_boot_template_set(struct http_boot *h, const char *name, const char *te
 /* Remove a template: -ENOENT when there is none. */
 int http_boot_template_del(struct http_boot *h, const char *name, char *err, size_t errlen);
 /* The template called name, or NULL. */
-const struct http_tmpl *http_boot_template_find(const struct http_boot *h, const char *name);
+const struct http_boot_template *http_boot_template_find(const struct http_boot *h, const char *name);
 
 /*
  * Render template t for client c: the variables mac, ip, hostname (the MAC's reservation),
  * arch, server, base_url. Returns a malloc'd NUL-terminated text (length in *len) or NULL.
  */
-char *http_boot_render(const struct http_boot *h, const struct http_tmpl *t,
+char *http_boot_render(const struct http_boot *h, const struct http_boot_template *t,
 		       const struct http_client *c, size_t *len);
 
 /*

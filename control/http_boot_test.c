@@ -20,11 +20,10 @@
 
 #include <cmocka.h>
 
+#include "ctl_testing.h"
 #include "http_boot.h"
 #include "sbcfg_json.h"
 
-#define NOW	       1700000000ull
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define TEMPLATE       "#!ipxe\necho ${hostname} ${mac} ${arch} ${ip}\nchain ${base_url}/k\n"
 
 struct fx {
@@ -37,11 +36,6 @@ struct fx {
 	struct http_boot *h;
 };
 
-static uint64_t test_now(void *arg)
-{
-	return *(uint64_t *)arg;
-}
-
 static const struct running_config *running(void *arg)
 {
 	return ((struct fx *)arg)->rc;
@@ -50,7 +44,7 @@ static const struct running_config *running(void *arg)
 static void start(struct fx *f)
 {
 	char err[512];
-	struct http_boot_deps deps = {f->loop, f->dir, f->store, running, f, {test_now, &f->now}};
+	struct http_boot_deps deps = {f->loop, f->dir, f->store, running, f, {ctl_testing_clock, &f->now}};
 
 	assert_int_equal(http_boot_start(&f->h, &deps, err, sizeof(err)), 0);
 }
@@ -58,24 +52,20 @@ static void start(struct fx *f)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[SBCFG_ERR_MAX], json[1024];
+	char err[SBCFG_ERR_MAX], json[1024], images[300];
 	struct sbcfg cfg;
-	int fd;
 
-	f->now = NOW;
+	f->now = CTL_TESTING_NOW;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/http_boot_test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->img, sizeof(f->img), "%s/vmlinuz", f->dir);
-	fd = open(f->img, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_int_equal(write(fd, "KERNEL-BYTES", 12), 12);
-	close(fd);
-	snprintf(json, sizeof(json),
-		 "{\"interface\": \"sb0\", \"server_ip\": \"198.18.0.1\", \"dhcp\": {\"subnets\": "
-		 "[{\"network\": \"198.18.0.0/24\", \"pool\": {\"start\": \"198.18.0.10\", "
-		 "\"end\": \"198.18.0.250\"}}], \"reservations\": [{\"mac\": "
-		 "\"52:54:00:00:00:01\", \"ip\": \"198.18.0.50\", \"hostname\": \"vm50\"}]}, "
-		 "\"images\": [{\"name\": \"linux/vmlinuz\", \"path\": \"%s\"}]}",
-		 f->img);
+	ctl_testing_write_file(f->img, "KERNEL-BYTES", 12);
+	snprintf(images, sizeof(images),
+		 ", \"images\": [{\"name\": \"linux/vmlinuz\", \"path\": \"%s\"}]", f->img);
+	ctl_testing_config(json, sizeof(json),
+			   ", \"reservations\": [{\"mac\": \"52:54:00:00:00:01\", \"ip\": "
+			   "\"198.18.0.50\", \"hostname\": \"vm50\"}]",
+			   images);
 	assert_int_equal(sbcfg_load_string(json, &cfg, err, sizeof(err)), 0);
 	assert_non_null(f->rc = running_config_new("/nonexistent.json", &cfg));
 	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err,
@@ -107,7 +97,7 @@ static void get(struct fx *f, const char *path, const char *query, uint32_t peer
 		struct http_body *out)
 {
 	struct http_req req = {.method = HTTP_GET, .minor = 1, .keep_alive = true};
-	struct http_peer peer = {.ip = peer_ip, .local_ip = IP(198, 18, 0, 1), .port = 40000,
+	struct http_peer peer = {.ip = peer_ip, .local_ip = CTL_TESTING_IP(198, 18, 0, 1), .port = 40000,
 				 .local_port = 8080};
 
 	snprintf(req.path, sizeof(req.path), "%s", path);
@@ -131,13 +121,13 @@ static void test_template_for_mac(void **state)
 	struct http_body b;
 
 	add_template(f);
-	get(f, "/ipxe/boot.ipxe", "mac=52:54:00:00:00:01&arch=x86_64", IP(198, 18, 0, 77), &b);
+	get(f, "/ipxe/boot.ipxe", "mac=52:54:00:00:00:01&arch=x86_64", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 200);
 	assert_string_equal(b.buf, "#!ipxe\necho vm50 52:54:00:00:00:01 x86_64 198.18.0.77\n"
 				   "chain http://198.18.0.1:8080/k\n");
 	assert_string_equal(b.type, "text/plain; charset=utf-8");
 	free(b.buf);
-	get(f, "/ipxe/boot.ipxe", "mac=nonsense", IP(198, 18, 0, 77), &b);
+	get(f, "/ipxe/boot.ipxe", "mac=nonsense", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 400);
 	assert_null(b.buf);
 	assert_int_equal(f->h->rendered, 1);
@@ -146,20 +136,20 @@ static void test_template_for_mac(void **state)
 static void test_template_for_lease_holder_uses_clock(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev = {.expires = NOW + 100, .ip = IP(198, 18, 0, 50),
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 100, .ip = CTL_TESTING_IP(198, 18, 0, 50),
 				.mac = {0x52, 0x54, 0, 0, 0, 1}, .event = CHAN_LEASE_BOUND};
 	struct http_body b;
 
 	add_template(f);
 	assert_int_equal(lease_store_apply(f->store, &ev, f->now), 0);
-	f->now = NOW + 50;
-	get(f, "/ipxe/boot.ipxe", "", IP(198, 18, 0, 50), &b);
+	f->now = CTL_TESTING_NOW + 50;
+	get(f, "/ipxe/boot.ipxe", "", CTL_TESTING_IP(198, 18, 0, 50), &b);
 	assert_int_equal(b.status, 200);
 	assert_non_null(strstr(b.buf, "echo vm50 52:54:00:00:00:01"));
 	free(b.buf);
 	/* the lease is over by the test clock: an unknown client */
-	f->now = NOW + 200;
-	get(f, "/ipxe/boot.ipxe", "", IP(198, 18, 0, 50), &b);
+	f->now = CTL_TESTING_NOW + 200;
+	get(f, "/ipxe/boot.ipxe", "", CTL_TESTING_IP(198, 18, 0, 50), &b);
 	assert_int_equal(b.status, 200);
 	assert_non_null(strstr(b.buf, "echo   "));
 	free(b.buf);
@@ -172,26 +162,26 @@ static void test_images(void **state)
 	struct http_body b;
 	char buf[64];
 
-	get(f, "/linux//vmlinuz", "", IP(198, 18, 0, 77), &b);
+	get(f, "/linux//vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 200);
 	assert_true(b.fd >= 0);
 	assert_int_equal(b.size, 12);
 	assert_int_equal(pread(b.fd, buf, sizeof(buf), 0), 12);
 	assert_memory_equal(buf, "KERNEL-BYTES", 12);
 	close(b.fd);
-	get(f, "/linux/../../etc/passwd", "", IP(198, 18, 0, 77), &b);
+	get(f, "/linux/../../etc/passwd", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 404);
 	assert_int_equal(b.fd, -1);
 	assert_string_equal(b.note, "refused: '..' in path");
-	get(f, "/initrd", "", IP(198, 18, 0, 77), &b);
+	get(f, "/initrd", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 404);
 	assert_string_equal(b.note, "not in catalog");
 	/* /ipxe/NAME with no such template: an image of that name, else 404 */
-	get(f, "/ipxe/none.ipxe", "", IP(198, 18, 0, 77), &b);
+	get(f, "/ipxe/none.ipxe", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 404);
 	/* the file is gone: 500, named in the note */
 	unlink(f->img);
-	get(f, "/linux/vmlinuz", "", IP(198, 18, 0, 77), &b);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 500);
 	assert_int_equal(b.fd, -1);
 }
@@ -213,7 +203,7 @@ static void test_template_store(void **state)
 	/* loaded again at start */
 	http_boot_stop(f->h);
 	start(f);
-	assert_int_equal(f->h->n, 1);
+	assert_int_equal(f->h->n_templates, 1);
 	assert_non_null(http_boot_template_find(f->h, "boot.ipxe"));
 	assert_int_equal(http_boot_template_del(f->h, "boot.ipxe", err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &sb), -1);

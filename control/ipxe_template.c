@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tmpl.c - iPXE script templates (see tmpl.h). */
+/* ipxe_template.c - iPXE script templates (see ipxe_template.h). */
 #include "ipxe_template.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tmpl.h - per-client iPXE script templates (docs/HTTP.md): names, checks and rendering.
+ * ipxe_template.h - per-client iPXE script templates (docs/HTTP.md): names, checks and rendering.
  * Pure: no I/O, no allocation.
  *
  * Syntax: ${NAME} is replaced by the value of variable NAME when the caller defines it (mac,

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 #define REC_SZ	    LEASE_STORE_REC_SZ
 
 struct lease_store {
-	char dir[4096];
+	char dir[PATH_MAX];
 	int fd;	     /* leases.log */
 	int lock_fd; /* leases.lock, flock'ed */
 	uint64_t size; /* committed bytes of leases.log */
@@ -306,7 +307,7 @@ struct lease_store *lease_store_open(const char *dir, const struct sbcfg *cfg, u
 				     char *err, size_t errlen)
 {
 	struct lease_store *s = calloc(1, sizeof(*s));
-	char path[4200];
+	char path[PATH_MAX + 32];
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	long long good;
@@ -488,7 +489,7 @@ static int snap_cb(const struct lease_info *l, void *arg)
 
 int lease_store_compact(struct lease_store *s, uint64_t now, char *err, size_t errlen)
 {
-	char tmp[4200], path[4200];
+	char tmp[PATH_MAX + 32], path[PATH_MAX + 32];
 	struct snap sn = {0};
 	int fd = -1, rc;
 	size_t len;

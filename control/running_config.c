@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,7 @@ static int fsync_parent(const char *path)
 
 int running_config_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
-	char tmp[4200];
+	char tmp[PATH_MAX + 8];
 	struct stat sb;
 	mode_t mode = 0640;
 	int fd, rc = 0;

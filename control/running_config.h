@@ -8,6 +8,7 @@
 #ifndef SB_RUNNING_CONFIG_H
 #define SB_RUNNING_CONFIG_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +30,7 @@ struct running_config_image {
 
 /* A config with its image registry; generation counts every change since start. */
 struct running_config {
-	char path[4096]; /* the config file it is written back to */
+	char path[PATH_MAX]; /* the config file it is written back to */
 	struct sbcfg cfg;
 	struct running_config_image *img;
 	uint64_t generation;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "stormbootctl.h"
+#include "stormbootctl_fmt.h"
 
 enum { EXIT_CMD = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 
@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 	if (raw_json)
 		fputs(reply, stdout);
 	else
-		sbctl_print(result == 1 || result == 2 ? stderr : stdout, cmd, r);
+		stormbootctl_fmt_print(result == 1 || result == 2 ? stderr : stdout, cmd, r);
 	free(reply);
 	json_decref(r);
 	return result == API_OK || result == API_EMPTY ? 0 : EXIT_CMD;
