@@ -12,7 +12,7 @@ const struct api_cmd_desc api_commands[API_CMD__COUNT + 1] = {
 #define API_COMMAND_DESC(id, name, help) [API_CMD_##id] = {name, help},
 	API_COMMANDS(API_COMMAND_DESC)
 #undef API_COMMAND_DESC
-	[API_CMD__COUNT] = {NULL, NULL},
+		[API_CMD__COUNT] = {NULL, NULL},
 };
 
 int api_command_find(const char *name)
@@ -60,8 +60,8 @@ ssize_t api_frame(const char *buf, size_t len, bool eof)
 	return 0;
 }
 
-int api_parse_request(const char *buf, size_t len, json_t **root, const char **cmd,
-		      json_t **args, char *err, size_t errlen)
+int api_parse_request(const char *buf, size_t len, json_t **root, const char **cmd, json_t **args,
+		      char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *c, *a;
@@ -73,8 +73,8 @@ int api_parse_request(const char *buf, size_t len, json_t **root, const char **c
 	}
 	json_t *r = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!r) {
-		snprintf(err, errlen, "malformed request: %s (line %d column %d)", je.text,
-			 je.line, je.column);
+		snprintf(err, errlen, "malformed request: %s (line %d column %d)", je.text, je.line,
+			 je.column);
 		return -EINVAL;
 	}
 	if (!json_is_object(r)) {
@@ -119,8 +119,8 @@ char *api_handle(const char *buf, size_t len, api_dispatch_fn *fn, void *ctx)
 		return api_reply(API_ERROR, err, NULL);
 	int id = api_command_find(cmd);
 	if (id < 0) {
-		snprintf(err, sizeof(err), "unknown command \"%.64s\" (\"help\" lists the commands)",
-			 cmd);
+		snprintf(err, sizeof(err),
+			 "unknown command \"%.64s\" (\"help\" lists the commands)", cmd);
 		json_decref(root);
 		return api_reply(API_UNSUPPORTED, err, NULL);
 	}

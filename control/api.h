@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#define API_REQ_MAX	    (1u << 20)
+#define API_REQ_MAX	   (1u << 20)
 #define API_DEFAULT_SOCKET "/run/stormboot/control.sock"
 
 enum api_result {
@@ -35,43 +35,45 @@ enum api_result {
  * come from here (api_commands); the daemon's dispatch table (commands.c) pairs each entry
  * with its handler cmd_<id>, so a command without a handler does not link.
  */
-#define API_COMMANDS(X)                                                                        \
-	X(status, "status", "daemon, dataplane and lease store state")                         \
-	X(config_get, "config-get", "the running configuration")                               \
-	X(config_test, "config-test",                                                          \
-	  "validate a config: arguments {\"config\": {...}} or {\"path\": \"...\"}")             \
-	X(config_reload, "config-reload",                                                      \
-	  "re-read the config file; a bad file keeps the running config")                      \
-	X(lease_list, "lease-list", "every durable lease")                                     \
-	X(lease_get, "lease-get", "one lease: {\"mac\": \"..\"} or {\"ip\": \"..\"}")                \
-	X(lease_release, "lease-release", "free a lease: {\"mac\": \"..\"} or {\"ip\": \"..\"}")     \
-	X(reservation_add, "reservation-add",                                                  \
-	  "{\"mac\", \"ip\"?, \"hostname\"?, \"bootfile\"?, \"ipxe_script\"?}")                   \
-	X(reservation_del, "reservation-del", "{\"mac\": \"..\"}")                                \
-	X(reservation_list, "reservation-list", "every reservation")                           \
-	X(image_add, "image-add",                                                              \
-	  "{\"name\": \"..\", \"path\": \"/abs/file\"}: size and SHA-256 computed")                 \
-	X(image_del, "image-del", "{\"name\": \"..\"}")                                           \
-	X(image_list, "image-list", "every image with path, size and SHA-256")                 \
-	X(stats, "stats", "dataplane counters (drop reasons) and XDP verdict counters")        \
-	X(latency, "latency", "per-packet latency percentiles from the dataplane")             \
-	X(sessions, "sessions", "active TFTP transfers in the dataplane")                      \
+#define API_COMMANDS(X)                                                                            \
+	X(status, "status", "daemon, dataplane and lease store state")                             \
+	X(config_get, "config-get", "the running configuration")                                   \
+	X(config_test, "config-test",                                                              \
+	  "validate a config: arguments {\"config\": {...}} or {\"path\": \"...\"}")               \
+	X(config_reload, "config-reload",                                                          \
+	  "re-read the config file; a bad file keeps the running config")                          \
+	X(lease_list, "lease-list", "every durable lease")                                         \
+	X(lease_get, "lease-get", "one lease: {\"mac\": \"..\"} or {\"ip\": \"..\"}")              \
+	X(lease_release, "lease-release", "free a lease: {\"mac\": \"..\"} or {\"ip\": \"..\"}")   \
+	X(reservation_add, "reservation-add",                                                      \
+	  "{\"mac\", \"ip\"?, \"hostname\"?, \"bootfile\"?, \"ipxe_script\"?}")                    \
+	X(reservation_del, "reservation-del", "{\"mac\": \"..\"}")                                 \
+	X(reservation_list, "reservation-list", "every reservation")                               \
+	X(image_add, "image-add",                                                                  \
+	  "{\"name\": \"..\", \"path\": \"/abs/file\"}: size and SHA-256 computed")                \
+	X(image_del, "image-del", "{\"name\": \"..\"}")                                            \
+	X(image_list, "image-list", "every image with path, size and SHA-256")                     \
+	X(stats, "stats", "dataplane counters (drop reasons) and XDP verdict counters")            \
+	X(latency, "latency", "per-packet latency percentiles from the dataplane")                 \
+	X(sessions, "sessions", "active TFTP transfers in the dataplane")                          \
 	X(template_add, "template-add", "{\"name\", \"text\"}: add or replace an iPXE template")   \
-	X(template_del, "template-del", "{\"name\": \"..\"}")                                     \
-	X(template_list, "template-list", "every iPXE template with its size")                 \
-	X(template_get, "template-get", "{\"name\": \"..\"}: the template's text")                \
-	X(template_render, "template-render",                                                  \
-	  "{\"name\", \"mac\"?, \"ip\"?, \"arch\"?}: what a client would get")                   \
-	X(http_status, "http-status", "HTTP boot server: address, counters, templates")        \
+	X(template_del, "template-del", "{\"name\": \"..\"}")                                      \
+	X(template_list, "template-list", "every iPXE template with its size")                     \
+	X(template_get, "template-get", "{\"name\": \"..\"}: the template's text")                 \
+	X(template_render, "template-render",                                                      \
+	  "{\"name\", \"mac\"?, \"ip\"?, \"arch\"?}: what a client would get")                     \
+	X(http_status, "http-status", "HTTP boot server: address, counters, templates")            \
 	X(help, "help", "this list")
 
 /* The commands' ids, in table order: API_CMD_status, API_CMD_config_get, ... */
+/* clang-format off */
 enum api_command {
 #define API_COMMAND_ID(id, name, help) API_CMD_##id,
 	API_COMMANDS(API_COMMAND_ID)
 #undef API_COMMAND_ID
 	API_CMD__COUNT
 };
+/* clang-format on */
 
 /* One operator command: its name and a one-line description (for "help" and docs). */
 struct api_cmd_desc {
@@ -112,8 +114,8 @@ ssize_t api_frame(const char *buf, size_t len, bool eof);
  * On failure returns -EINVAL/-EMSGSIZE with the reason in err and *root NULL: not JSON,
  * not an object, no "command" string, "arguments" not an object, request too large.
  */
-int api_parse_request(const char *buf, size_t len, json_t **root, const char **cmd,
-		      json_t **args, char *err, size_t errlen);
+int api_parse_request(const char *buf, size_t len, json_t **root, const char **cmd, json_t **args,
+		      char *err, size_t errlen);
 
 /*
  * Handle one framed request (as cut by api_frame): a malformed or oversized request gets an

@@ -28,9 +28,9 @@ static json_t *lease_json(const struct lease_info *l, uint64_t now)
 {
 	char m[18], ip[16];
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", running_config_fmt_mac(l->mac, m), "ip",
-			 running_config_fmt_ip(l->ip, ip), "state", state_name(l->state), "expires",
-			 (json_int_t)l->expires, "expires_in",
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", running_config_fmt_mac(l->mac, m),
+			 "ip", running_config_fmt_ip(l->ip, ip), "state", state_name(l->state),
+			 "expires", (json_int_t)l->expires, "expires_in",
 			 (json_int_t)(l->expires > now ? l->expires - now : 0), "subnet",
 			 (int)l->subnet);
 }
@@ -45,8 +45,8 @@ static int mac_or_ip(json_t *args, uint8_t mac[6], uint32_t *ip, char **reply)
 	if (i && running_config_parse_ip(i, ip) == 0)
 		return 2;
 	if (m || i)
-		*reply = api_fail("\"%s\" is not a %s", m ? m : i, m ? "MAC address (52:54:00:12:34:56)"
-								 : "IPv4 address");
+		*reply = api_fail("\"%s\" is not a %s", m ? m : i,
+				  m ? "MAC address (52:54:00:12:34:56)" : "IPv4 address");
 	else
 		*reply = api_fail("arguments need \"mac\" or \"ip\"");
 	return 0;
@@ -117,7 +117,8 @@ static char *leases(struct daemon *d, json_t *args, bool one)
 		free(v);
 	}
 	if (one && n == 0) {
-		snprintf(t, sizeof(t), "no lease for %s", api_arg_str(args, by == 1 ? "mac" : "ip"));
+		snprintf(t, sizeof(t), "no lease for %s",
+			 api_arg_str(args, by == 1 ? "mac" : "ip"));
 		json_decref(c.arr);
 		return api_reply(API_EMPTY, t, NULL);
 	}
@@ -159,8 +160,10 @@ char *cmd_lease_release(struct daemon *d, uint64_t conn_id, json_t *args)
 	lease_store_get_stats(d->store, &before);
 	t[0] = '\0';
 	for (size_t i = 0; i < c.n_found; i++) {
-		struct chan_lease ev = {.ip = c.found[i].ip, .event = CHAN_LEASE_RELEASED,
-					.expires = c.now, .subnet = c.found[i].subnet};
+		struct chan_lease ev = {.ip = c.found[i].ip,
+					.event = CHAN_LEASE_RELEASED,
+					.expires = c.now,
+					.subnet = c.found[i].subnet};
 		if (c.found[i].state != LEASE_BOUND)
 			continue;
 		memcpy(ev.mac, c.found[i].mac, 6);
@@ -185,9 +188,10 @@ static json_t *reservation_json(const struct sbcfg_reservation *r)
 {
 	char m[18], ip[16];
 
-	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m), "ip",
-			 r->ip ? json_string(running_config_fmt_ip(r->ip, ip)) : json_null(), "hostname",
-			 r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
+	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m),
+			 "ip", r->ip ? json_string(running_config_fmt_ip(r->ip, ip)) : json_null(),
+			 "hostname", r->hostname, "bootfile", r->bootfile, "ipxe_script",
+			 r->ipxe_script);
 }
 
 static int put_str(char *dst, size_t cap, json_t *args, const char *key, char **reply)
@@ -252,8 +256,10 @@ char *cmd_reservation_add(struct daemon *d, uint64_t conn_id, json_t *args)
 	char *reply = NULL;
 	struct lease_info l;
 
-	if (!api_arg_str(args, "mac") || running_config_parse_mac(api_arg_str(args, "mac"), r.mac) < 0)
-		return api_fail("reservation-add: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	if (!api_arg_str(args, "mac") ||
+	    running_config_parse_mac(api_arg_str(args, "mac"), r.mac) < 0)
+		return api_fail(
+			"reservation-add: \"mac\" must be a MAC address (52:54:00:12:34:56)");
 	if (ip && running_config_parse_ip(ip, &r.ip) < 0)
 		return api_fail("reservation-add: \"ip\": \"%s\" is not an IPv4 address", ip);
 	if (put_str(r.hostname, sizeof(r.hostname), args, "hostname", &reply) < 0 ||
@@ -264,13 +270,17 @@ char *cmd_reservation_add(struct daemon *d, uint64_t conn_id, json_t *args)
 	if (r.ip && lease_find_ip(lease_store_pool(d->store), r.ip, daemon_now(d), &l) == 0 &&
 	    l.state == LEASE_BOUND && memcmp(l.mac, r.mac, 6) != 0) {
 		char m[18];
-		return api_fail("reservation-add: %s is leased to %s for %llu s more; release it first "
-			    "(stormbootctl lease-release %s)",
-			    ip, running_config_fmt_mac(l.mac, m),
-			    (unsigned long long)(l.expires - daemon_now(d)), ip);
+		return api_fail(
+			"reservation-add: %s is leased to %s for %llu s more; release it first "
+			"(stormbootctl lease-release %s)",
+			ip, running_config_fmt_mac(l.mac, m),
+			(unsigned long long)(l.expires - daemon_now(d)), ip);
 	}
-	struct daemon_change_req req = {.what = "reservation-add", .edit = edit_reservation_add,
-					.arg = &r, .arg_len = sizeof(r), .write_back = true};
+	struct daemon_change_req req = {.what = "reservation-add",
+					.edit = edit_reservation_add,
+					.arg = &r,
+					.arg_len = sizeof(r),
+					.write_back = true};
 	return change(d, conn_id, args, &req);
 }
 
@@ -278,10 +288,15 @@ char *cmd_reservation_del(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	uint8_t mac[6];
 
-	if (!api_arg_str(args, "mac") || running_config_parse_mac(api_arg_str(args, "mac"), mac) < 0)
-		return api_fail("reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
-	struct daemon_change_req req = {.what = "reservation-del", .edit = edit_reservation_del,
-					.arg = mac, .arg_len = sizeof(mac), .write_back = true};
+	if (!api_arg_str(args, "mac") ||
+	    running_config_parse_mac(api_arg_str(args, "mac"), mac) < 0)
+		return api_fail(
+			"reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	struct daemon_change_req req = {.what = "reservation-del",
+					.edit = edit_reservation_del,
+					.arg = mac,
+					.arg_len = sizeof(mac),
+					.write_back = true};
 	return change(d, conn_id, args, &req);
 }
 
@@ -330,8 +345,11 @@ char *cmd_image_add(struct daemon *d, uint64_t conn_id, json_t *args)
 	snprintf(ia.path, sizeof(ia.path), "%s", path);
 	/* The file is hashed once, beside the loop, with the new config's registry; a file the
 	 * dataplane could not load refuses the change. */
-	struct daemon_change_req req = {.what = "image-add", .edit = edit_image_add, .arg = &ia,
-					.arg_len = sizeof(ia), .must_read = ia.path,
+	struct daemon_change_req req = {.what = "image-add",
+					.edit = edit_image_add,
+					.arg = &ia,
+					.arg_len = sizeof(ia),
+					.must_read = ia.path,
 					.write_back = true};
 	return change(d, conn_id, args, &req);
 }
@@ -342,8 +360,11 @@ char *cmd_image_del(struct daemon *d, uint64_t conn_id, json_t *args)
 
 	if (!name)
 		return api_fail("image-del: arguments need \"name\"");
-	struct daemon_change_req req = {.what = "image-del", .edit = edit_image_del, .arg = name,
-					.arg_len = strlen(name) + 1, .write_back = true};
+	struct daemon_change_req req = {.what = "image-del",
+					.edit = edit_image_del,
+					.arg = name,
+					.arg_len = strlen(name) + 1,
+					.write_back = true};
 	return change(d, conn_id, args, &req);
 }
 
@@ -391,10 +412,10 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		"pid", (json_int_t)getpid(), "version", DAEMON_VERSION, "uptime_s",
 		(json_int_t)((ev_now_ms() - d->started_ms) / 1000), "socket", d->api.path,
 		"state_dir", d->state_dir, "config", "path", d->cur->path, "generation",
-		(json_int_t)d->cur->generation, "last_reload", d->last_reload,
-		"changes_pending", (json_int_t)daemon_changes_pending(d), "dataplane", dp,
-		"leases", "total", (int)ls.total, "free", (int)ls.free, "offered", (int)ls.offered,
-		"bound", (int)ls.bound, "declined", (int)ls.declined, "reserved", (int)ls.reserved,
+		(json_int_t)d->cur->generation, "last_reload", d->last_reload, "changes_pending",
+		(json_int_t)daemon_changes_pending(d), "dataplane", dp, "leases", "total",
+		(int)ls.total, "free", (int)ls.free, "offered", (int)ls.offered, "bound",
+		(int)ls.bound, "declined", (int)ls.declined, "reserved", (int)ls.reserved,
 		"lease_store", "appended", (json_int_t)s.appended, "committed",
 		(json_int_t)s.committed, "commits", (json_int_t)s.commits, "commit_errors",
 		(json_int_t)s.commit_errors, "replayed", (json_int_t)s.replayed, "replay_torn",
@@ -440,8 +461,8 @@ static void config_test_hashed(void *arg, struct image_hasher_result *r)
 		snprintf(t, sizeof(t), "config-test: stormboot-control is shutting down");
 	else if (r->bad)
 		snprintf(t, sizeof(t),
-			 "configuration valid; warning: %d image file%s unreadable, first %s", r->bad,
-			 r->bad == 1 ? "" : "s", r->warn);
+			 "configuration valid; warning: %d image file%s unreadable, first %s",
+			 r->bad, r->bad == 1 ? "" : "s", r->warn);
 	else
 		snprintf(t, sizeof(t), "configuration valid");
 	api_server_reply(&ct->d->api, ct->conn,
@@ -534,12 +555,14 @@ static void dp_answer(void *arg, uint64_t cookie, const struct dataplane_link_re
 	json_t *o = NULL;
 
 	if (r->outcome == DATAPLANE_LINK_TIMED_OUT) {
-		api_server_reply(&d->api, conn, api_fail("the dataplane did not answer within %d ms",
-						     DAEMON_DP_REQUEST_TIMEOUT_MS));
+		api_server_reply(&d->api, conn,
+				 api_fail("the dataplane did not answer within %d ms",
+					  DAEMON_DP_REQUEST_TIMEOUT_MS));
 		return;
 	}
 	if (r->outcome == DATAPLANE_LINK_GONE) {
-		api_server_reply(&d->api, conn, api_fail("dataplane disconnected before answering"));
+		api_server_reply(&d->api, conn,
+				 api_fail("dataplane disconnected before answering"));
 		return;
 	}
 	if (r->status != 0) {
@@ -548,12 +571,14 @@ static void dp_answer(void *arg, uint64_t cookie, const struct dataplane_link_re
 	}
 	o = json_loadb((const char *)r->payload, r->len, 0, NULL);
 	if (!o) {
-		api_server_reply(&d->api, conn, api_fail("the dataplane sent a reply that is not JSON"));
+		api_server_reply(&d->api, conn,
+				 api_fail("the dataplane sent a reply that is not JSON"));
 		return;
 	}
 	if (kind != ASK_STATS) {
-		api_server_reply(&d->api, conn,
-				 api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
+		api_server_reply(
+			&d->api, conn,
+			api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
 		return;
 	}
 	json_t *x = xdp_counters(xerr, sizeof(xerr));

@@ -28,7 +28,7 @@ char *commands_dispatch(void *arg, uint64_t conn_id, enum api_command cmd, json_
  * cmd_<id>(d, conn_id, args): command <id> for connection conn_id: a reply line, or NULL
  * when it answers later through api_server_reply(&d->api, conn_id, ...).
  */
-#define COMMANDS_HANDLER(id, name, help)                                                       \
+#define COMMANDS_HANDLER(id, name, help)                                                           \
 	char *cmd_##id(struct daemon *d, uint64_t conn_id, json_t *args);
 API_COMMANDS(COMMANDS_HANDLER)
 #undef COMMANDS_HANDLER

@@ -25,8 +25,8 @@ char *cmd_template_add(struct daemon *d, uint64_t conn_id, json_t *args)
 	if (!name || !json_is_string(text))
 		return api_fail("template-add: arguments need \"name\" and \"text\" (strings)");
 	bool replaced = http_boot_template_find(d->http, name) != NULL;
-	if (http_boot_template_set(d->http, name, json_string_value(text),
-				   json_string_length(text), err, sizeof(err)) < 0)
+	if (http_boot_template_set(d->http, name, json_string_value(text), json_string_length(text),
+				   err, sizeof(err)) < 0)
 		return api_fail("template-add: %s", err);
 	snprintf(msg, sizeof(msg), "template %s %s (%zu bytes); " AT_ONCE, name,
 		 replaced ? "replaced" : "added", json_string_length(text));
@@ -58,10 +58,11 @@ char *cmd_template_list(struct daemon *d, uint64_t conn_id, json_t *args)
 	char t[64];
 
 	for (size_t i = 0; i < h->n_templates; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I}", "name", h->templates[i].name, "size",
-						   (json_int_t)h->templates[i].len));
+		json_array_append_new(a, json_pack("{s:s, s:I}", "name", h->templates[i].name,
+						   "size", (json_int_t)h->templates[i].len));
 	snprintf(t, sizeof(t), "%zu template%s", h->n_templates, h->n_templates == 1 ? "" : "s");
-	return api_reply(h->n_templates ? API_OK : API_EMPTY, t, json_pack("{s:o}", "templates", a));
+	return api_reply(h->n_templates ? API_OK : API_EMPTY, t,
+			 json_pack("{s:o}", "templates", a));
 }
 
 char *cmd_template_get(struct daemon *d, uint64_t conn_id, json_t *args)
@@ -94,7 +95,8 @@ char *cmd_template_render(struct daemon *d, uint64_t conn_id, json_t *args)
 		return api_reply(API_EMPTY, "no such template", NULL);
 	if (mac) {
 		if (running_config_parse_mac(mac, c.mac) < 0)
-			return api_fail("template-render: \"mac\": \"%s\" is not a MAC address", mac);
+			return api_fail("template-render: \"mac\": \"%s\" is not a MAC address",
+					mac);
 		c.have_mac = true;
 	}
 	if (ip && running_config_parse_ip(ip, &c.ip) < 0)
@@ -118,7 +120,8 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 
 	http_srv_get_stats(h->srv, &s);
 	if (c->port)
-		snprintf(listen, sizeof(listen), "%s:%u", running_config_fmt_ip(c->listen_ip, ip), c->port);
+		snprintf(listen, sizeof(listen), "%s:%u", running_config_fmt_ip(c->listen_ip, ip),
+			 c->port);
 	json_t *a = json_pack(
 		"{s:s, s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, "

@@ -30,7 +30,6 @@
 #include "daemon.h"
 #include "sbcfg_json.h"
 
-
 struct fx {
 	char dir[64];
 	char cfg[128], api[100], img[128], img2[128];
@@ -61,8 +60,11 @@ static int setup(void **state)
 		 ", \"images\": [{\"name\": \"boot.img\", \"path\": \"%s\"}]", f->img);
 	ctl_testing_config(json, sizeof(json), "", images);
 	ctl_testing_write_file(f->cfg, json, strlen(json));
-	struct daemon_options o = {.config = f->cfg, .api_socket = f->api, .state_dir = f->dir,
-				   .confirm_timeout_ms = 2000, .dispatch = commands_dispatch};
+	struct daemon_options o = {.config = f->cfg,
+				   .api_socket = f->api,
+				   .state_dir = f->dir,
+				   .confirm_timeout_ms = 2000,
+				   .dispatch = commands_dispatch};
 	assert_int_equal(daemon_open(&f->d, &o, err, sizeof(err)), 0);
 	f->d.clock = (struct ctl_clock){ctl_testing_clock, &f->now};
 	*state = f;
@@ -219,9 +221,9 @@ static void test_table_and_unknown(void **state)
 	cmds = json_object_get(json_object_get(r, "arguments"), "commands");
 	assert_int_equal(json_array_size(cmds), API_CMD__COUNT);
 	for (size_t i = 0; i < API_CMD__COUNT; i++)
-		assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, i),
-								      "command")),
-				    api_commands[i].name);
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(cmds, i), "command")),
+			api_commands[i].name);
 	json_decref(r);
 	/* an id past the table (the API server never passes one): unsupported, not a crash */
 	line = commands_dispatch(&f->d, 1, API_CMD__COUNT, NULL);
@@ -233,8 +235,10 @@ static void test_table_and_unknown(void **state)
 static void test_leases_use_the_daemon_clock(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 3600, .ip = CTL_TESTING_IP(198, 18, 0, 20),
-				.mac = {0x02, 0, 0, 0, 0, 1}, .event = CHAN_LEASE_BOUND};
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 3600,
+				.ip = CTL_TESTING_IP(198, 18, 0, 20),
+				.mac = {0x02, 0, 0, 0, 0, 1},
+				.event = CHAN_LEASE_BOUND};
 	char text[512];
 	json_t *r;
 	int fd;
@@ -252,8 +256,9 @@ static void test_leases_use_the_daemon_clock(void **state)
 	json_decref(r);
 	/* an hour later it is over */
 	f->now = CTL_TESTING_NOW + 3601;
-	assert_int_equal(call(f, "{\"command\": \"lease-release\", \"arguments\": {\"ip\": "
-				 "\"198.18.0.20\"}}\n",
+	assert_int_equal(call(f,
+			      "{\"command\": \"lease-release\", \"arguments\": {\"ip\": "
+			      "\"198.18.0.20\"}}\n",
 			      text, sizeof(text)),
 			 API_EMPTY);
 }
@@ -320,12 +325,12 @@ static void test_timeout_and_no_wait(void **state)
 	connect_dataplane(f);
 	f->d.confirm_timeout_ms = 100;
 	uint64_t running = f->d.cur->generation;
-	assert_int_equal(call(f, "{\"command\": \"reservation-add\", \"arguments\": {\"mac\": "
-				 "\"52:54:00:00:00:02\"}}\n",
+	assert_int_equal(call(f,
+			      "{\"command\": \"reservation-add\", \"arguments\": {\"mac\": "
+			      "\"52:54:00:00:00:02\"}}\n",
 			      text, sizeof(text)),
 			 API_ERROR);
-	snprintf(want, sizeof(want),
-		 "did not confirm configuration generation %llu within 100 ms",
+	snprintf(want, sizeof(want), "did not confirm configuration generation %llu within 100 ms",
 		 (unsigned long long)running + 1);
 	assert_non_null(strstr(text, want));
 	/* the running config went to the dataplane again, under a new generation */
@@ -363,8 +368,9 @@ static void test_no_dataplane_and_one_at_a_time(void **state)
 	char text[2048];
 	int a, b;
 
-	assert_int_equal(call(f, "{\"command\": \"reservation-add\", \"arguments\": {\"mac\": "
-				 "\"52:54:00:00:00:04\"}}\n",
+	assert_int_equal(call(f,
+			      "{\"command\": \"reservation-add\", \"arguments\": {\"mac\": "
+			      "\"52:54:00:00:00:04\"}}\n",
 			      text, sizeof(text)),
 			 API_OK);
 	assert_non_null(strstr(text, "applied; no dataplane connected"));
@@ -452,8 +458,7 @@ static void test_reload(void **state)
 	struct fx *f = *state;
 	char text[2048];
 
-	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
-			 API_OK);
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);
 	assert_non_null(strstr(text, "configuration unchanged"));
 	ctl_testing_write_file(f->cfg, "{\"interface\": \"sb0\"", 19);
 	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
@@ -465,8 +470,10 @@ static void test_reload(void **state)
 static void test_lease_release(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 3600, .ip = CTL_TESTING_IP(198, 18, 0, 30),
-				.mac = {0x02, 0, 0, 0, 0, 2}, .event = CHAN_LEASE_BOUND};
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 3600,
+				.ip = CTL_TESTING_IP(198, 18, 0, 30),
+				.mac = {0x02, 0, 0, 0, 0, 2},
+				.event = CHAN_LEASE_BOUND};
 	struct lease_store_stats before, after;
 	char text[512];
 
@@ -474,8 +481,9 @@ static void test_lease_release(void **state)
 	chan_client_request(f->dp, CHAN_MSG_LEASE_EVENT, &ev, sizeof(ev), NULL);
 	pump(f, 50);
 	lease_store_get_stats(f->d.store, &before);
-	assert_int_equal(call(f, "{\"command\": \"lease-release\", \"arguments\": {\"mac\": "
-				 "\"02:00:00:00:00:02\"}}\n",
+	assert_int_equal(call(f,
+			      "{\"command\": \"lease-release\", \"arguments\": {\"mac\": "
+			      "\"02:00:00:00:00:02\"}}\n",
 			      text, sizeof(text)),
 			 API_OK);
 	lease_store_get_stats(f->d.store, &after);
@@ -489,8 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_table_and_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leases_use_the_daemon_clock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_change_answers_once_adopted, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_change_answers_once_adopted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_and_no_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_dataplane_and_one_at_a_time, setup,

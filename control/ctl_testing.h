@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define CTL_TESTING_NOW 1700000000ull /* where the test clock starts: unix seconds */
-#define CTL_TESTING_IP(a, b, c, d)                                                             \
+#define CTL_TESTING_IP(a, b, c, d)                                                                 \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 /* A struct ctl_clock's now(): the unix seconds *arg (a uint64_t the test moves). */

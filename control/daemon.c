@@ -108,7 +108,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	if (c->write_back) {
 		char *json = sbcfg_to_json(&n->cfg);
 		rc = json ? running_config_write_atomic(n->path, json, strlen(json), err,
-							 sizeof(err))
+							sizeof(err))
 			  : -ENOMEM;
 		free(json);
 		if (rc < 0) {
@@ -120,14 +120,15 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 			return;
 		}
 	}
-	dataplane_link_durable_flush(&d->dp); /* every queued lease is on disk before the pool moves */
+	/* every queued lease is on disk before the pool moves */
+	dataplane_link_durable_flush(&d->dp);
 	dropped = lease_store_set_config(d->store, &n->cfg, daemon_now(d), err, sizeof(err));
 	if (dropped < 0) {
 		snprintf(msg, sizeof(msg), "lease store: %s; running configuration kept", err);
 		if (c->write_back) {
 			char *json = sbcfg_to_json(&d->cur->cfg), e2[256];
-			if (!json || running_config_write_atomic(d->cur->path, json, strlen(json), e2,
-								 sizeof(e2)) < 0)
+			if (!json || running_config_write_atomic(d->cur->path, json, strlen(json),
+								 e2, sizeof(e2)) < 0)
 				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 					 " (but the config file holds the refused one)");
 			free(json);
@@ -178,8 +179,8 @@ static void on_confirm(void *arg, uint64_t generation, const struct dataplane_li
 			snprintf(msg, sizeof(msg),
 				 "the dataplane refused configuration generation %llu: %.*s; "
 				 "running configuration (generation %llu) kept",
-				 gen, (int)(r->len < 1024 ? r->len : 1024), (const char *)r->payload,
-				 kept);
+				 gen, (int)(r->len < 1024 ? r->len : 1024),
+				 (const char *)r->payload, kept);
 		else
 			snprintf(msg, sizeof(msg),
 				 "the dataplane refused configuration generation %llu: %s; "
@@ -188,10 +189,11 @@ static void on_confirm(void *arg, uint64_t generation, const struct dataplane_li
 		finish(d, c, r->status < 0 ? r->status : -EPROTO, msg);
 		break;
 	case DATAPLANE_LINK_TIMED_OUT:
-		snprintf(msg, sizeof(msg),
-			 "the dataplane did not confirm configuration generation %llu within %u ms; "
-			 "not applied: running configuration kept",
-			 gen, d->confirm_timeout_ms);
+		snprintf(
+			msg, sizeof(msg),
+			"the dataplane did not confirm configuration generation %llu within %u ms; "
+			"not applied: running configuration kept",
+			gen, d->confirm_timeout_ms);
 		resend_running(d, msg, sizeof(msg));
 		finish(d, c, -ETIMEDOUT, msg);
 		break;
@@ -402,7 +404,8 @@ static void before_sleep(struct ev_loop *l, void *arg)
 {
 	struct daemon *d = arg;
 
-	dataplane_link_durable_flush(&d->dp); /* group commit: this iteration's events, one fdatasync */
+	/* group commit: the records of this iteration, one fdatasync */
+	dataplane_link_durable_flush(&d->dp);
 }
 
 static long compact_timer(struct ev_loop *l, long long id, void *arg)
@@ -436,8 +439,9 @@ static void log_replay(struct daemon *d)
 		ctl_log(LOG_ERR, "lease store: %llu records with a bad CRC skipped; log rewritten",
 			(unsigned long long)s.replay_corrupt);
 	if (s.replay_conflicts || s.replay_rejected)
-		ctl_log(LOG_WARNING, "lease store: %llu address conflicts resolved, %llu records "
-				     "that no longer fit the config ignored",
+		ctl_log(LOG_WARNING,
+			"lease store: %llu address conflicts resolved, %llu records "
+			"that no longer fit the config ignored",
 			(unsigned long long)s.replay_conflicts,
 			(unsigned long long)s.replay_rejected);
 }
@@ -473,8 +477,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	d->api.lfd = -1;
 	d->compact_timer = -1;
 	d->clock = ctl_clock_default();
-	d->confirm_timeout_ms = o->confirm_timeout_ms ? o->confirm_timeout_ms
-						      : DAEMON_CONFIRM_TIMEOUT_MS;
+	d->confirm_timeout_ms =
+		o->confirm_timeout_ms ? o->confirm_timeout_ms : DAEMON_CONFIRM_TIMEOUT_MS;
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", o->state_dir);
 	snprintf(tmp, sizeof(tmp), "%s", o->api_socket);
 	if (o->dp_socket)
@@ -494,11 +498,12 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	log_replay(d);
 	if (!(d->loop = ev_loop_new(65536, err, errlen)))
 		return -ENOMEM;
-	if ((rc = api_server_open(&d->api, d->loop, o->api_socket, o->dispatch, d, err,
-				  errlen)) < 0)
+	if ((rc = api_server_open(&d->api, d->loop, o->api_socket, o->dispatch, d, err, errlen)) <
+	    0)
 		return rc;
 	struct ctl_clock clock = {clock_now, d};
-	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running, d, clock, DAEMON_VERSION};
+	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running,
+					 d,	  clock,    DAEMON_VERSION};
 	if ((rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen)) < 0)
 		return rc;
 	struct http_boot_deps hd = {d->loop, d->state_dir, d->store, daemon_running, d, clock};

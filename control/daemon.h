@@ -59,9 +59,9 @@ typedef int daemon_edit_fn(struct sbcfg *next, const void *arg, char *err, size_
 
 /* A config change asked for. */
 struct daemon_change_req {
-	const char *what;      /* names it in the log: "reservation-add" */
-	daemon_edit_fn *edit;  /* applied to a copy of the running config */
-	const void *arg;       /* edit's argument, arg_len bytes copied */
+	const char *what;     /* names it in the log: "reservation-add" */
+	daemon_edit_fn *edit; /* applied to a copy of the running config */
+	const void *arg;      /* edit's argument, arg_len bytes copied */
 	size_t arg_len;
 	const char *must_read; /* an image path whose file must be readable (image-add), or NULL */
 	bool write_back;       /* write the new config to the config file */

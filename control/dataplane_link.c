@@ -75,9 +75,8 @@ void dataplane_link_disconnect(struct dataplane_link *dp, const char *why)
 	}
 }
 
-static int add_pending(struct dataplane_link *dp, uint16_t type, uint32_t id,
-		       uint32_t timeout_ms, dataplane_link_reply_fn *fn, void *arg,
-		       uint64_t cookie)
+static int add_pending(struct dataplane_link *dp, uint16_t type, uint32_t id, uint32_t timeout_ms,
+		       dataplane_link_reply_fn *fn, void *arg, uint64_t cookie)
 {
 	struct dataplane_link_pending *p =
 		ctl_array_grow(dp->pend, &dp->cap_pend, dp->n_pend, sizeof(*p), 16);
@@ -224,8 +223,7 @@ static void on_hello(struct dataplane_link *dp, const struct chan_hdr *h, const 
 	send_state(dp);
 }
 
-static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h,
-			   const uint8_t *p)
+static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
 {
 	uint32_t n = h->len / sizeof(struct chan_lease);
 	uint64_t now = now_s(dp);
@@ -265,8 +263,7 @@ static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h,
 }
 
 /* A config reply answers every waiter for its generation or an earlier one. */
-static void on_config_reply(struct dataplane_link *dp, const struct chan_hdr *h,
-			    const uint8_t *p)
+static void on_config_reply(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
 {
 	if (h->status == 0)
 		dp->config_adopted = h->id;
@@ -364,8 +361,8 @@ static void on_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 	if (ready & EV_READ) {
 		rc = chan_buf_fill(&dp->in, fd, sizeof(struct chan_hdr) + CHAN_MSG_MAX);
 		if (rc < 0) {
-			dataplane_link_disconnect(dp, rc == -EPIPE ? "end of stream"
-								   : strerror(-rc));
+			dataplane_link_disconnect(dp,
+						  rc == -EPIPE ? "end of stream" : strerror(-rc));
 			return;
 		}
 		if (!process(dp))
@@ -413,8 +410,8 @@ static void on_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 		ctl_log(LOG_ERR, "dataplane: %s", err);
 		return;
 	}
-	ctl_log(LOG_INFO, "dataplane: connection from pid %ld uid %u gid %u", (long)cr.pid,
-		cr.uid, cr.gid);
+	ctl_log(LOG_INFO, "dataplane: connection from pid %ld uid %u gid %u", (long)cr.pid, cr.uid,
+		cr.gid);
 }
 
 /* End the requests the dataplane did not answer in time. */
@@ -440,8 +437,8 @@ int dataplane_link_open(struct dataplane_link *dp, const struct dataplane_link_d
 {
 	int rc;
 
-	*dp = (struct dataplane_link){.deps = *deps, .lfd = -1, .fd = -1, .next_id = 1,
-				      .timer = -1};
+	*dp = (struct dataplane_link){
+		.deps = *deps, .lfd = -1, .fd = -1, .next_id = 1, .timer = -1};
 	if ((rc = ctl_socket_listen(path, &dp->lfd, err, errlen)) < 0)
 		return rc;
 	snprintf(dp->path, sizeof(dp->path), "%s", path); /* fits: checked by the listen */

@@ -25,7 +25,6 @@
 #include "dataplane_link.h"
 #include "sbcfg_json.h"
 
-
 struct outcome {
 	int calls;
 	enum dataplane_link_outcome outcome;
@@ -68,7 +67,8 @@ static void on_reply(void *arg, uint64_t cookie, const struct dataplane_link_rep
 	o->id = r->id;
 	o->status = r->status;
 	o->cookie = cookie;
-	snprintf(o->text, sizeof(o->text), "%.*s", (int)r->len, r->payload ? (char *)r->payload : "");
+	snprintf(o->text, sizeof(o->text), "%.*s", (int)r->len,
+		 r->payload ? (char *)r->payload : "");
 }
 
 static int setup(void **state)
@@ -90,8 +90,8 @@ static int setup(void **state)
 	assert_non_null(f->store);
 	f->loop = ev_loop_new(1024, err, sizeof(err));
 	assert_non_null(f->loop);
-	struct dataplane_link_deps deps = {f->loop, f->store, running, f, {ctl_testing_clock, &f->now},
-					   "9.9.9"};
+	struct dataplane_link_deps deps = {
+		f->loop, f->store, running, f, {ctl_testing_clock, &f->now}, "9.9.9"};
 	assert_int_equal(dataplane_link_open(&f->dp, &deps, f->path, err, sizeof(err)), 0);
 	ev_set_before_sleep(f->loop, flush, &f->dp);
 	*state = f;
@@ -206,8 +206,9 @@ static void test_hello_sends_state_of_the_clock(void **state)
 static void test_lease_event_durable_after_commit(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev[2] = {bound(2, CTL_TESTING_IP(198, 18, 0, 21), CTL_TESTING_NOW + 600),
-				   bound(3, CTL_TESTING_IP(198, 18, 9, 9), CTL_TESTING_NOW + 600)}; /* not ours */
+	struct chan_lease ev[2] = {
+		bound(2, CTL_TESTING_IP(198, 18, 0, 21), CTL_TESTING_NOW + 600),
+		bound(3, CTL_TESTING_IP(198, 18, 9, 9), CTL_TESTING_NOW + 600)}; /* not ours */
 	struct lease_store_stats st;
 	int32_t status[2];
 	struct chan_hdr h;
@@ -215,9 +216,8 @@ static void test_lease_event_durable_after_commit(void **state)
 	uint32_t id, req;
 
 	connect_dataplane(f, config, sizeof(config), &id);
-	assert_int_equal(chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, ev, sizeof(ev),
-					     &req),
-			 0);
+	assert_int_equal(
+		chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, ev, sizeof(ev), &req), 0);
 	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status) + 1));
 	assert_int_equal(h.id, req);
 	assert_int_equal(h.len, sizeof(status));
@@ -295,8 +295,7 @@ static void test_config_timeout_and_disconnect(void **state)
 	connect_dataplane(f, config, sizeof(config), &id);
 	assert_int_equal(dataplane_link_send_config(&f->dp, &f->rc->cfg, 12, 50, on_reply, f, 0),
 			 0);
-	assert_int_equal(dataplane_link_send_config(&f->dp, &f->rc->cfg, 13, 60000, on_reply, f,
-						    1),
+	assert_int_equal(dataplane_link_send_config(&f->dp, &f->rc->cfg, 13, 60000, on_reply, f, 1),
 			 0);
 	pump(f, 300);
 	assert_int_equal(f->got[0].calls, 1);

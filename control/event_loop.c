@@ -86,8 +86,8 @@ static uint32_t ep_mask(unsigned int mask)
 	return (mask & EV_READ ? EPOLLIN : 0) | (mask & EV_WRITE ? EPOLLOUT : 0);
 }
 
-int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg,
-		char *err, size_t errlen)
+int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg, char *err,
+		size_t errlen)
 {
 	struct epoll_event ee = {.events = ep_mask(mask), .data.fd = fd};
 	int op;

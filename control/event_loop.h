@@ -31,8 +31,8 @@ void ev_loop_free(struct ev_loop *l);
  * Watch fd for mask (EV_READ|EV_WRITE); a second call for the same fd replaces the mask
  * and callback. 0 or -errno with "epoll_ctl(fd N): reason" in err (may be NULL).
  */
-int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg,
-		char *err, size_t errlen);
+int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg, char *err,
+		size_t errlen);
 /* Change only the mask of a watched fd. */
 int ev_file_mask(struct ev_loop *l, int fd, unsigned int mask);
 /* Stop watching fd (call before close()). */

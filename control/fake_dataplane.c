@@ -129,20 +129,37 @@ int main(int argc, char **argv)
 	while ((o = getopt(argc, argv, "b:i:m:w:rB:C:R:S:")) != -1) {
 		struct in_addr a;
 		switch (o) {
-		case 'b': n_bind = atoi(optarg); break;
+		case 'b':
+			n_bind = atoi(optarg);
+			break;
 		case 'i':
 			if (inet_pton(AF_INET, optarg, &a) != 1)
 				return 2;
 			first_ip = ntohl(a.s_addr);
 			break;
-		case 'm': macb = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'w': wait_s = atoi(optarg); break;
-		case 'r': release = true; break;
-		case 'B': batch_sz = atoi(optarg) < 1 || atoi(optarg) > 64 ? 64 : atoi(optarg); break;
-		case 'C': config_delay = strtoull(optarg, NULL, 0); break;
-		case 'R': refuse = optarg; break;
-		case 'S': stats_delay = strtoull(optarg, NULL, 0); break;
-		default: return 2;
+		case 'm':
+			macb = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'w':
+			wait_s = atoi(optarg);
+			break;
+		case 'r':
+			release = true;
+			break;
+		case 'B':
+			batch_sz = atoi(optarg) < 1 || atoi(optarg) > 64 ? 64 : atoi(optarg);
+			break;
+		case 'C':
+			config_delay = strtoull(optarg, NULL, 0);
+			break;
+		case 'R':
+			refuse = optarg;
+			break;
+		case 'S':
+			stats_delay = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			return 2;
 		}
 	}
 	nb = ((size_t)n_bind + (size_t)batch_sz - 1) / (size_t)batch_sz;
@@ -170,7 +187,8 @@ int main(int argc, char **argv)
 		if (got == 0) {
 			if (ready && sent < nb) { /* keep a few batches in flight */
 				while (sent < nb && sent - acked_batches < 8) {
-					if (chan_client_request(c, CHAN_MSG_LEASE_EVENT, b[sent].rec,
+					if (chan_client_request(c, CHAN_MSG_LEASE_EVENT,
+								b[sent].rec,
 								b[sent].n * sizeof(b[0].rec[0]),
 								&b[sent].id) < 0)
 						break;
@@ -237,13 +255,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case CHAN_MSG_STATS_REQUEST: {
-			static const char s[] = "{\"rx_packets\": 42, \"drops\": {\"dhcp_bad_op\": 1}}";
+			static const char s[] =
+				"{\"rx_packets\": 42, \"drops\": {\"dhcp_bad_op\": 1}}";
 			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
 		case CHAN_MSG_LATENCY_REQUEST: {
-			static const char s[] = "{\"p50_ns\": 900, \"p99_ns\": 4000, \"max_ns\": 9000}";
+			static const char s[] =
+				"{\"p50_ns\": 900, \"p99_ns\": 4000, \"max_ns\": 9000}";
 			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;

@@ -23,7 +23,8 @@
 static bool tmp_name(const char *name)
 {
 	size_t n = strlen(name);
-	return n >= 4 && strcmp(name + n - 4, ".tmp") == 0; /* running_config_write_atomic's leftovers */
+	return n >= 4 &&
+	       strcmp(name + n - 4, ".tmp") == 0; /* running_config_write_atomic's leftovers */
 }
 
 static long template_index(const struct http_boot *h, const char *name)
@@ -47,12 +48,13 @@ static int template_store(struct http_boot *h, const char *name, char *text, siz
 	}
 	if (h->n_templates >= TEMPLATES_MAX)
 		return -ENOSPC;
-	struct http_boot_template *t = ctl_array_grow(h->templates, &h->cap_templates,
-						      h->n_templates, sizeof(*t), 16);
+	struct http_boot_template *t =
+		ctl_array_grow(h->templates, &h->cap_templates, h->n_templates, sizeof(*t), 16);
 	if (!t)
 		return -ENOMEM;
 	h->templates = t;
-	snprintf(h->templates[h->n_templates].name, sizeof(h->templates[h->n_templates].name), "%s", name);
+	snprintf(h->templates[h->n_templates].name, sizeof(h->templates[h->n_templates].name), "%s",
+		 name);
 	h->templates[h->n_templates].text = text;
 	h->templates[h->n_templates].len = len;
 	h->n_templates++;
@@ -157,7 +159,8 @@ char *http_boot_render(const struct http_boot *h, const struct http_boot_templat
 		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
 		{"arch", c->arch}, {"server", server}, {"base_url", base},
 	};
-	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL, 0);
+	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL,
+					0);
 	char *out = malloc(n + 1);
 	if (!out)
 		return NULL;
@@ -272,7 +275,8 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 	snprintf(out->note, sizeof(out->note), "not in catalog");
 }
 
-const struct http_boot_template *http_boot_template_find(const struct http_boot *h, const char *name)
+const struct http_boot_template *http_boot_template_find(const struct http_boot *h,
+							 const char *name)
 {
 	long i = template_index(h, name);
 	return i >= 0 ? &h->templates[i] : NULL;
@@ -322,8 +326,8 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 		return rc;
 	}
 	if (h->n_templates)
-		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n_templates, h->n_templates == 1 ? "" : "s",
-			h->dir);
+		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n_templates,
+			h->n_templates == 1 ? "" : "s", h->dir);
 	*out = h;
 	return 0;
 }

@@ -83,7 +83,8 @@ int http_boot_template_set(struct http_boot *h, const char *name, const char *te
 /* Remove a template: -ENOENT when there is none. */
 int http_boot_template_del(struct http_boot *h, const char *name, char *err, size_t errlen);
 /* The template called name, or NULL. */
-const struct http_boot_template *http_boot_template_find(const struct http_boot *h, const char *name);
+const struct http_boot_template *http_boot_template_find(const struct http_boot *h,
+							 const char *name);
 
 /*
  * Render template t for client c: the variables mac, ip, hostname (the MAC's reservation),

@@ -24,7 +24,7 @@
 #include "http_boot.h"
 #include "sbcfg_json.h"
 
-#define TEMPLATE       "#!ipxe\necho ${hostname} ${mac} ${arch} ${ip}\nchain ${base_url}/k\n"
+#define TEMPLATE "#!ipxe\necho ${hostname} ${mac} ${arch} ${ip}\nchain ${base_url}/k\n"
 
 struct fx {
 	char dir[64];
@@ -44,7 +44,8 @@ static const struct running_config *running(void *arg)
 static void start(struct fx *f)
 {
 	char err[512];
-	struct http_boot_deps deps = {f->loop, f->dir, f->store, running, f, {ctl_testing_clock, &f->now}};
+	struct http_boot_deps deps = {f->loop, f->dir, f->store,
+				      running, f,      {ctl_testing_clock, &f->now}};
 
 	assert_int_equal(http_boot_start(&f->h, &deps, err, sizeof(err)), 0);
 }
@@ -68,8 +69,7 @@ static int setup(void **state)
 			   images);
 	assert_int_equal(sbcfg_load_string(json, &cfg, err, sizeof(err)), 0);
 	assert_non_null(f->rc = running_config_new("/nonexistent.json", &cfg));
-	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err,
-						    sizeof(err)));
+	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err, sizeof(err)));
 	assert_non_null(f->loop = ev_loop_new(1024, err, sizeof(err)));
 	start(f);
 	*state = f;
@@ -97,7 +97,9 @@ static void get(struct fx *f, const char *path, const char *query, uint32_t peer
 		struct http_body *out)
 {
 	struct http_req req = {.method = HTTP_GET, .minor = 1, .keep_alive = true};
-	struct http_peer peer = {.ip = peer_ip, .local_ip = CTL_TESTING_IP(198, 18, 0, 1), .port = 40000,
+	struct http_peer peer = {.ip = peer_ip,
+				 .local_ip = CTL_TESTING_IP(198, 18, 0, 1),
+				 .port = 40000,
 				 .local_port = 8080};
 
 	snprintf(req.path, sizeof(req.path), "%s", path);
@@ -121,7 +123,8 @@ static void test_template_for_mac(void **state)
 	struct http_body b;
 
 	add_template(f);
-	get(f, "/ipxe/boot.ipxe", "mac=52:54:00:00:00:01&arch=x86_64", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	get(f, "/ipxe/boot.ipxe", "mac=52:54:00:00:00:01&arch=x86_64",
+	    CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 200);
 	assert_string_equal(b.buf, "#!ipxe\necho vm50 52:54:00:00:00:01 x86_64 198.18.0.77\n"
 				   "chain http://198.18.0.1:8080/k\n");
@@ -136,8 +139,10 @@ static void test_template_for_mac(void **state)
 static void test_template_for_lease_holder_uses_clock(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 100, .ip = CTL_TESTING_IP(198, 18, 0, 50),
-				.mac = {0x52, 0x54, 0, 0, 0, 1}, .event = CHAN_LEASE_BOUND};
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 100,
+				.ip = CTL_TESTING_IP(198, 18, 0, 50),
+				.mac = {0x52, 0x54, 0, 0, 0, 1},
+				.event = CHAN_LEASE_BOUND};
 	struct http_body b;
 
 	add_template(f);

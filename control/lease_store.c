@@ -20,8 +20,8 @@
 
 struct lease_store {
 	char dir[PATH_MAX];
-	int fd;	     /* leases.log */
-	int lock_fd; /* leases.lock, flock'ed */
+	int fd;	       /* leases.log */
+	int lock_fd;   /* leases.lock, flock'ed */
 	uint64_t size; /* committed bytes of leases.log */
 	const struct sbcfg *cfg;
 	struct lease_pool *pool;
@@ -150,8 +150,8 @@ static int pool_apply(struct lease_pool *p, const struct chan_lease *ev, uint64_
 			    memcmp(old.mac, ev->mac, 6) != 0 &&
 			    lease_release(p, old.mac, ev->ip, now) == 0) {
 				replay->replay_conflicts++;
-				rc = lease_commit(p, ev->mac, ev->ip,
-						  (uint32_t)(ev->expires - now), now, NULL);
+				rc = lease_commit(p, ev->mac, ev->ip, (uint32_t)(ev->expires - now),
+						  now, NULL);
 			}
 		}
 		return rc;
@@ -561,8 +561,8 @@ static int move_cb(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-int lease_store_set_config(struct lease_store *s, const struct sbcfg *cfg, uint64_t now,
-			   char *err, size_t errlen)
+int lease_store_set_config(struct lease_store *s, const struct sbcfg *cfg, uint64_t now, char *err,
+			   size_t errlen)
 {
 	struct move_ctx m = {.now = now};
 	void *mem;

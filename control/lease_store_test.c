@@ -21,7 +21,6 @@
 #include "lease_store.h"
 #include "sbcfg_json.h"
 
-
 static const char small_json[] =
 	"{\"interface\": \"sb0\", \"server_ip\": \"198.18.0.1\", \"dhcp\": {\"subnets\": ["
 	"{\"network\": \"198.18.0.0/24\", \"pool\": {\"start\": \"198.18.0.10\", "
@@ -342,20 +341,23 @@ static void test_compaction(void **state)
 	bind_n(f, 100);
 	for (unsigned int round = 0; round < 5; round++) { /* renewals grow the log */
 		for (unsigned int k = 0; k < 100; k++) {
-			struct chan_lease e = ev(CHAN_LEASE_BOUND, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
+			struct chan_lease e =
+				ev(CHAN_LEASE_BOUND, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
 			e.expires += round + 1;
 			assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
 		}
 		assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 100);
 	}
 	for (unsigned int k = 0; k < 90; k++) {
-		struct chan_lease e = ev(CHAN_LEASE_RELEASED, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
+		struct chan_lease e =
+			ev(CHAN_LEASE_RELEASED, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
 		assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
 	}
 	/* A quarantined address survives compaction as a quarantine. */
 	struct chan_lease dcl = ev(CHAN_LEASE_DECLINED, 95, CTL_TESTING_IP(198, 18, 0, 105));
 	assert_int_equal(lease_store_apply(f->s, &dcl, CTL_TESTING_NOW), 0);
-	assert_int_equal(lease_store_compact(f->s, CTL_TESTING_NOW, err, sizeof(err)), 0); /* commits first */
+	assert_int_equal(lease_store_compact(f->s, CTL_TESTING_NOW, err, sizeof(err)),
+			 0); /* commits first */
 	lease_store_get_stats(f->s, &st);
 	assert_int_equal(st.compactions, 1);
 	assert_int_equal(st.log_records, 9 + 2);
@@ -365,7 +367,9 @@ static void test_compaction(void **state)
 	for (unsigned int k = 90; k < 100; k++)
 		assert_int_equal(bound(f, k, CTL_TESTING_IP(198, 18, 0, 10 + k)), k != 95);
 	struct lease_info li;
-	assert_int_equal(lease_find_ip(lease_store_pool(f->s), CTL_TESTING_IP(198, 18, 0, 105), CTL_TESTING_NOW, &li), 0);
+	assert_int_equal(lease_find_ip(lease_store_pool(f->s), CTL_TESTING_IP(198, 18, 0, 105),
+				       CTL_TESTING_NOW, &li),
+			 0);
 	assert_int_equal(li.state, LEASE_DECLINED);
 	/* Appending after a compaction goes to the new file. */
 	struct chan_lease e = ev(CHAN_LEASE_BOUND, 1, CTL_TESTING_IP(198, 18, 0, 11));
@@ -385,7 +389,8 @@ static void test_set_config(void **state)
 	bind_n(f, 20); /* .10 .. .29 */
 	assert_int_equal(sbcfg_load_string(small_json, &small, err, sizeof(err)), 0);
 	/* Leases outside the smaller pool are dropped, the rest carried over and durable. */
-	assert_int_equal(lease_store_set_config(f->s, &small, CTL_TESTING_NOW, err, sizeof(err)), 10);
+	assert_int_equal(lease_store_set_config(f->s, &small, CTL_TESTING_NOW, err, sizeof(err)),
+			 10);
 	assert_int_equal(n_bound(f), 10);
 	lease_store_close(f->s);
 	f->s = lease_store_open(f->dir, &small, CTL_TESTING_NOW, err, sizeof(err));

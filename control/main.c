@@ -65,10 +65,18 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "c:s:p:d:t:fvh")) != -1) {
 		switch (opt) {
-		case 'c': o.config = optarg; break;
-		case 's': o.api_socket = optarg; break;
-		case 'p': o.dp_socket = optarg; break;
-		case 'd': o.state_dir = optarg; break;
+		case 'c':
+			o.config = optarg;
+			break;
+		case 's':
+			o.api_socket = optarg;
+			break;
+		case 'p':
+			o.dp_socket = optarg;
+			break;
+		case 'd':
+			o.state_dir = optarg;
+			break;
 		case 't':
 			o.confirm_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
 			if (o.confirm_timeout_ms == 0) {
@@ -76,10 +84,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'f': fg = true; break;
-		case 'v': debug = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'f':
+			fg = true;
+			break;
+		case 'v':
+			debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!o.config || optind != argc) {

@@ -195,7 +195,8 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
-int running_config_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+int running_config_write_atomic(const char *path, const char *data, size_t len, char *err,
+				size_t errlen)
 {
 	char tmp[PATH_MAX + 8];
 	struct stat sb;
@@ -251,8 +252,8 @@ long running_config_reservation_find(const struct sbcfg *cfg, const uint8_t mac[
 	return -1;
 }
 
-int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r, bool replace,
-			   char *err, size_t errlen)
+int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r,
+				   bool replace, char *err, size_t errlen)
 {
 	long i = running_config_reservation_find(cfg, r->mac);
 	char m[18];
@@ -266,8 +267,8 @@ int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reserva
 		cfg->dhcp.reservations[i] = *r;
 		return 0;
 	}
-	struct sbcfg_reservation *n = realloc(cfg->dhcp.reservations,
-					      (cfg->dhcp.n_reservations + 1) * sizeof(*n));
+	struct sbcfg_reservation *n =
+		realloc(cfg->dhcp.reservations, (cfg->dhcp.n_reservations + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -277,7 +278,8 @@ int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reserva
 	return 0;
 }
 
-int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, size_t errlen)
+int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err,
+				   size_t errlen)
 {
 	long i = running_config_reservation_find(cfg, mac);
 	char m[18];
@@ -293,7 +295,7 @@ int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char
 }
 
 int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
-		     size_t errlen)
+			     size_t errlen)
 {
 	struct sbcfg_image im = {0};
 
@@ -319,7 +321,8 @@ int running_config_image_add(struct sbcfg *cfg, const char *name, const char *pa
 	return 0;
 }
 
-int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err, size_t errlen)
+int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err,
+			     size_t errlen)
 {
 	for (size_t i = 0; i < cfg->n_images; i++) {
 		if (strcmp(cfg->images[i].name, name) != 0)

@@ -69,20 +69,23 @@ int running_config_sha256_file(const char *path, struct running_config_image *ou
 			       const atomic_bool *cancel, char *err, size_t errlen);
 
 /* Write data to path atomically: path.tmp, fsync, rename, fsync the directory. */
-int running_config_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+int running_config_write_atomic(const char *path, const char *data, size_t len, char *err,
+				size_t errlen);
 
 /* Add r (or replace the reservation of the same MAC when replace is true): -EEXIST. */
-int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r, bool replace,
-			   char *err, size_t errlen);
+int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r,
+				   bool replace, char *err, size_t errlen);
 /* Remove the reservation of mac: -ENOENT. */
-int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, size_t errlen);
+int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err,
+				   size_t errlen);
 /* Index of mac's reservation or -1. */
 long running_config_reservation_find(const struct sbcfg *cfg, const uint8_t mac[6]);
 /* Add an image: -EEXIST for a name already used. */
 int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
-		     size_t errlen);
+			     size_t errlen);
 /* Remove image name: -ENOENT. Index of the removed image in *idx (may be NULL). */
-int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err, size_t errlen);
+int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err,
+			     size_t errlen);
 
 /* "52:54:00:12:34:56" (':' or '-') -> mac; 0 or -EINVAL. */
 int running_config_parse_mac(const char *s, uint8_t mac[6]);

@@ -60,7 +60,8 @@ static void usage(FILE *f)
 		"options:\n"
 		"  -s SOCKET   API socket (default %s, or $STORMBOOT_SOCKET)\n"
 		"  --json      print the daemon's JSON reply as is\n"
-		"  --no-wait   a config change answers once it was sent to the dataplane, not once\n"
+		"  --no-wait   a config change answers once it was sent to the dataplane, not "
+		"once\n"
 		"              the dataplane adopted it\n"
 		"  -t SECONDS  give up waiting for the reply after this long (default 60)\n"
 		"exit: 0 ok, 1 command failed, 2 usage, 3 stormboot-control not running\n",
@@ -284,12 +285,10 @@ fail:
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, 0, 'j'},
-					   {"socket", required_argument, 0, 's'},
-					   {"timeout", required_argument, 0, 't'},
-					   {"no-wait", no_argument, 0, 'W'},
-					   {"help", no_argument, 0, 'h'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+		{"json", no_argument, 0, 'j'},		{"socket", required_argument, 0, 's'},
+		{"timeout", required_argument, 0, 't'}, {"no-wait", no_argument, 0, 'W'},
+		{"help", no_argument, 0, 'h'},		{0, 0, 0, 0}};
 	const char *sock = getenv("STORMBOOT_SOCKET");
 	bool raw_json = false, no_wait = false;
 	int o, timeout = 60, rc;
@@ -299,12 +298,24 @@ int main(int argc, char **argv)
 		sock = API_DEFAULT_SOCKET;
 	while ((o = getopt_long(argc, argv, "+s:t:jh", lo, NULL)) != -1) {
 		switch (o) {
-		case 's': sock = optarg; break;
-		case 't': timeout = atoi(optarg) > 0 ? atoi(optarg) : 60; break;
-		case 'j': raw_json = true; break;
-		case 'W': no_wait = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		case 's':
+			sock = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg) > 0 ? atoi(optarg) : 60;
+			break;
+		case 'j':
+			raw_json = true;
+			break;
+		case 'W':
+			no_wait = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {

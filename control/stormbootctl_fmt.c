@@ -114,10 +114,10 @@ void stormbootctl_fmt_print(FILE *f, const char *cmd, json_t *reply)
 		table(f, a, k, t);
 		fprintf(f, "(%s)\n", text);
 	} else if (!strcmp(cmd, "reservation-list")) {
-		static const char *const k[] = {"mac", "ip", "hostname", "bootfile", "ipxe_script",
-						NULL};
-		static const char *const t[] = {"MAC", "IP", "HOSTNAME", "BOOTFILE", "IPXE SCRIPT",
-						NULL};
+		static const char *const k[] = {"mac",	    "ip",	   "hostname",
+						"bootfile", "ipxe_script", NULL};
+		static const char *const t[] = {"MAC",	    "IP",	   "HOSTNAME",
+						"BOOTFILE", "IPXE SCRIPT", NULL};
 		table(f, json_object_get(args, "reservations"), k, t);
 		fprintf(f, "(%s)\n", text);
 	} else if (!strcmp(cmd, "image-list")) {
