@@ -374,15 +374,20 @@ char *cmd_image_list(struct daemon *d, uint64_t conn_id, json_t *args)
 	json_t *a = json_array();
 	char t[64];
 
+	/* at start the files are read beside the loop: size and hash are null until then */
 	for (size_t i = 0; i < c->cfg.n_images; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "name", c->cfg.images[i].name, "path",
-				      c->cfg.images[i].path, "size", (json_int_t)c->img[i].size,
-				      "sha256", c->img[i].sha256);
+		bool known = !d->registry_pending;
+		json_t *o =
+			json_pack("{s:s, s:s, s:o, s:o}", "name", c->cfg.images[i].name, "path",
+				  c->cfg.images[i].path, "size",
+				  known ? json_integer((json_int_t)c->img[i].size) : json_null(),
+				  "sha256", known ? json_string(c->img[i].sha256) : json_null());
 		if (c->img[i].err)
 			json_object_set_new(o, "error", json_string(strerror(-c->img[i].err)));
 		json_array_append_new(a, o);
 	}
-	snprintf(t, sizeof(t), "%zu image%s", c->cfg.n_images, c->cfg.n_images == 1 ? "" : "s");
+	snprintf(t, sizeof(t), "%zu image%s%s", c->cfg.n_images, c->cfg.n_images == 1 ? "" : "s",
+		 d->registry_pending ? "; reading the files" : "");
 	return api_reply(c->cfg.n_images ? API_OK : API_EMPTY, t, json_pack("{s:o}", "images", a));
 }
 

@@ -40,6 +40,7 @@ struct fx {
 	size_t n_configs;
 	uint32_t last_config; /* the last one received */
 	size_t revoked;
+	bool closed; /* the test closed the daemon itself */
 };
 
 static int setup(void **state)
@@ -67,6 +68,14 @@ static int setup(void **state)
 				   .dispatch = commands_dispatch};
 	assert_int_equal(daemon_open(&f->d, &o, err, sizeof(err)), 0);
 	f->d.clock = (struct ctl_clock){ctl_testing_clock, &f->now};
+	/* the running config's images are read first, beside the loop */
+	assert_true(f->d.registry_pending);
+	daemon_start(&f->d);
+	for (uint64_t end = ev_now_ms() + 2000; f->d.registry_pending && ev_now_ms() < end;)
+		ev_run_once(f->d.loop, 5);
+	assert_false(f->d.registry_pending);
+	assert_string_equal(f->d.cur->img[0].sha256, /* sha256("0123456789") */
+			    "84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882");
 	*state = f;
 	return 0;
 }
@@ -77,7 +86,8 @@ static int teardown(void **state)
 	char cmd[200];
 
 	chan_client_free(f->dp);
-	daemon_close(&f->d);
+	if (!f->closed)
+		daemon_close(&f->d);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -492,6 +502,32 @@ static void test_lease_release(void **state)
 	assert_int_equal(f->revoked, 1);
 }
 
+static void test_close_with_changes_in_flight(void **state)
+{
+	struct fx *f = *state;
+	char line[512], buf[64];
+	int a, b;
+
+	connect_dataplane(f);
+	a = request(f, "{\"command\": \"reservation-add\", \"arguments\": {\"mac\": "
+		       "\"52:54:00:00:00:08\"}}\n");
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"extra.img\", "
+		 "\"path\": \"%s\"}}\n",
+		 f->img2);
+	b = request(f, line);
+	pump(f, 100);
+	assert_int_equal(daemon_changes_pending(&f->d), 2); /* one sent, one queued */
+	/* closing ends both (their clients see the end of the stream, no reply), frees all */
+	daemon_close(&f->d);
+	assert_int_equal(read(a, buf, sizeof(buf)), 0);
+	assert_int_equal(read(b, buf, sizeof(buf)), 0);
+	close(a);
+	close(b);
+	assert_null(f->d.changes);
+	f->closed = true;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +541,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image_hashing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_changes_in_flight, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,8 @@ struct daemon_change {
 	struct daemon *d;
 	enum change_state state;
 	char what[32];
-	bool reload; /* the config file, read at the change's turn */
+	bool reload;   /* the config file, read at the change's turn */
+	bool registry; /* not a change: the running config's images hashed (at start) */
 	daemon_edit_fn *edit;
 	void *arg;
 	char *must_read;
@@ -255,6 +256,19 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 		finish(d, c, r->status, "stormboot-control is shutting down");
 		return;
 	}
+	if (c->registry) { /* nothing changed meanwhile: the queue waited for this */
+		free(d->cur->img);
+		d->cur->img = r->img;
+		d->registry_pending = false;
+		if (r->bad)
+			ctl_log(LOG_WARNING, "%d image file%s unreadable, first %s", r->bad,
+				r->bad == 1 ? "" : "s", r->warn);
+		snprintf(msg, sizeof(msg), "%zu image%s, %u file%s read", r->n,
+			 r->n == 1 ? "" : "s", r->hashed, r->hashed == 1 ? "" : "s");
+		finish(d, c, 0, msg);
+		kick(d);
+		return;
+	}
 	free(n->img);
 	n->img = r->img;
 	c->bad = r->bad;
@@ -280,6 +294,17 @@ static void start(struct daemon *d, struct daemon_change *c)
 	struct sbcfg next;
 	int rc;
 
+	if (c->registry) {
+		rc = image_hasher_submit(d->hasher, d->cur->cfg.images, d->cur->cfg.n_images, NULL,
+					 on_hashed, c);
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "image hashing: %s", strerror(-rc));
+			finish(d, c, rc, msg);
+		} else {
+			c->state = CHANGE_HASHING;
+		}
+		return;
+	}
 	if (c->reload) {
 		rc = sbcfg_load_file(d->cur->path, &next, err, sizeof(err));
 		if (rc < 0) {
@@ -446,12 +471,11 @@ static void log_replay(struct daemon *d)
 			(unsigned long long)s.replay_rejected);
 }
 
-/* The config file, with its images hashed here (the loop does not run yet). */
+/* The config file; its images are hashed by the first entry of the change queue. */
 static int load_config(struct daemon *d, const char *path, char *err, size_t errlen)
 {
-	char warn[700];
 	struct sbcfg cfg;
-	int rc, bad;
+	int rc;
 
 	if ((rc = sbcfg_load_file(path, &cfg, err, errlen)) < 0)
 		return rc;
@@ -460,11 +484,6 @@ static int load_config(struct daemon *d, const char *path, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	bad = running_config_hash_images(d->cur->cfg.images, d->cur->cfg.n_images, d->cur->img,
-					 NULL, NULL, NULL, warn, sizeof(warn));
-	if (bad)
-		ctl_log(LOG_WARNING, "%d image file%s unreadable, first %s", bad,
-			bad == 1 ? "" : "s", warn);
 	return 0;
 }
 
@@ -514,12 +533,32 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	ev_set_before_sleep(d->loop, before_sleep, d);
 	d->compact_timer = ev_timer_add(d->loop, COMPACT_CHECK_MS, compact_timer, d);
 	d->started_ms = ev_now_ms();
+	/* The image registry is filled beside the loop, before any change (they queue behind
+	 * it): a start with many gigabytes of images does not keep the sockets shut. */
+	struct daemon_change *c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->d = d;
+	snprintf(c->what, sizeof(c->what), "image registry");
+	c->registry = true;
+	d->registry_pending = true;
+	d->changes = c;
 	return 0;
+}
+
+void daemon_start(struct daemon *d)
+{
+	kick(d);
 }
 
 void daemon_close(struct daemon *d)
 {
 	d->closing = true;
+	/* first the clients: no request may start while the parts below go away */
+	if (d->api.loop)
+		api_server_close(&d->api);
 	image_hasher_free(d->hasher); /* the change hashing now ends, cancelled */
 	d->hasher = NULL;
 	while (d->changes)
@@ -528,8 +567,6 @@ void daemon_close(struct daemon *d)
 		dataplane_link_durable_flush(&d->dp);
 		dataplane_link_close(&d->dp);
 	}
-	if (d->api.loop)
-		api_server_close(&d->api);
 	http_boot_stop(d->http);
 	d->http = NULL;
 	if (d->loop) {

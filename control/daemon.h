@@ -94,6 +94,7 @@ struct daemon {
 	struct image_hasher *hasher;
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;
+	bool registry_pending; /* the running config's images are being hashed (at start) */
 	long long compact_timer;
 	uint64_t started_ms;
 	char last_reload[1024]; /* outcome of the last reload, for status */
@@ -101,11 +102,15 @@ struct daemon {
 
 /*
  * Load the config file (a bad one is refused with the parser's message naming the field),
- * hash its images (before the loop runs), open the lease store, the loop, the API socket,
- * the dataplane socket and HTTP boot. 0, or -errno with the reason in err; daemon_close()
- * frees what was opened either way.
+ * open the lease store, the loop, the API socket, the dataplane socket and HTTP boot.
+ * 0, or -errno with the reason in err; daemon_close() frees what was opened either way.
  */
 int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, size_t errlen);
+/*
+ * Start the work queued at open (hashing the running config's images, on the hasher's
+ * thread: after daemon(3) forked, since threads do not survive a fork).
+ */
+void daemon_start(struct daemon *d);
 /* End every change in progress (their requesters are told), close everything. */
 void daemon_close(struct daemon *d);
 

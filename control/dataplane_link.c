@@ -97,18 +97,21 @@ int dataplane_link_send_config(struct dataplane_link *dp, const struct sbcfg *cf
 
 	if (!dataplane_link_connected(dp))
 		return -ENOTCONN;
-	if (fn && add_pending(dp, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)generation, timeout_ms, fn,
-			      arg, cookie) < 0)
-		return -ENOMEM;
 	json = sbcfg_to_json(cfg);
 	if (!json) {
-		if (fn)
-			dp->n_pend--; /* not sent: nobody waits for it */
 		dataplane_link_disconnect(dp, "out of memory for the config snapshot");
 		return -ENOMEM;
 	}
 	send_frame(dp, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)generation, 0, json, strlen(json));
 	free(json);
+	if (dp->fd < 0)
+		return -ENOTCONN; /* the queue overflowed: the link is closed, nobody was called */
+	if (fn && add_pending(dp, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)generation, timeout_ms, fn,
+			      arg, cookie) < 0) {
+		/* sent but nobody could wait for it: start over with a fresh connection */
+		dataplane_link_disconnect(dp, "out of memory");
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -194,11 +197,17 @@ int dataplane_link_request(struct dataplane_link *dp, uint16_t type, const void 
 
 	if (!dataplane_link_connected(dp))
 		return -ENOTCONN;
-	if (add_pending(dp, type, id, timeout_ms, fn, arg, cookie) < 0)
+	/* room first, so that a request sent always has its waiter */
+	struct dataplane_link_pending *p =
+		ctl_array_grow(dp->pend, &dp->cap_pend, dp->n_pend, sizeof(*p), 16);
+	if (!p)
 		return -ENOMEM;
+	dp->pend = p;
 	dp->next_id++;
 	send_frame(dp, type, id, 0, payload, len);
-	return 0;
+	if (dp->fd < 0)
+		return -ENOTCONN; /* closed while sending: nobody was called */
+	return add_pending(dp, type, id, timeout_ms, fn, arg, cookie);
 }
 
 void dataplane_link_revoke(struct dataplane_link *dp, const struct chan_lease *l)

@@ -110,9 +110,10 @@ bool dataplane_link_connected(const struct dataplane_link *dp);
 
 /*
  * Send cfg as CONFIG_SNAPSHOT with id generation. When fn is not NULL, fn(arg, cookie, r)
- * runs once: on the dataplane's reply for this generation or a later one, after timeout_ms
- * (TIMED_OUT), or when the connection closes (GONE). -ENOTCONN when no dataplane is
- * connected, -ENOMEM (the connection is then closed); fn is not called on an error.
+ * runs once, later: on the dataplane's reply for this generation or a later one, after
+ * timeout_ms (TIMED_OUT), or when the connection closes (GONE). -ENOTCONN when no dataplane
+ * is connected (or the connection closed while sending), -ENOMEM (the connection is then
+ * closed); fn is never called on an error, nor before this returns.
  */
 int dataplane_link_send_config(struct dataplane_link *dp, const struct sbcfg *cfg,
 			       uint64_t generation, uint32_t timeout_ms,
@@ -120,7 +121,8 @@ int dataplane_link_send_config(struct dataplane_link *dp, const struct sbcfg *cf
 
 /*
  * Send a request of type (stats, sessions, latency) with a fresh id; fn(arg, cookie, r)
- * runs once on its reply, after timeout_ms or on disconnection. -ENOTCONN, -ENOMEM.
+ * runs once, later: on its reply, after timeout_ms or on disconnection. -ENOTCONN,
+ * -ENOMEM; fn is never called on an error, nor before this returns.
  */
 int dataplane_link_request(struct dataplane_link *dp, uint16_t type, const void *payload,
 			   size_t len, uint32_t timeout_ms, dataplane_link_reply_fn *fn, void *arg,

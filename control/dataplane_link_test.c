@@ -210,7 +210,7 @@ static void test_lease_event_durable_after_commit(void **state)
 		bound(2, CTL_TESTING_IP(198, 18, 0, 21), CTL_TESTING_NOW + 600),
 		bound(3, CTL_TESTING_IP(198, 18, 9, 9), CTL_TESTING_NOW + 600)}; /* not ours */
 	struct lease_store_stats st;
-	int32_t status[2];
+	int32_t status[3]; /* 2 and room for wait_msg's NUL */
 	struct chan_hdr h;
 	char config[4096];
 	uint32_t id, req;
@@ -218,9 +218,9 @@ static void test_lease_event_durable_after_commit(void **state)
 	connect_dataplane(f, config, sizeof(config), &id);
 	assert_int_equal(
 		chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, ev, sizeof(ev), &req), 0);
-	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status) + 1));
+	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status)));
 	assert_int_equal(h.id, req);
-	assert_int_equal(h.len, sizeof(status));
+	assert_int_equal(h.len, 2 * sizeof(status[0]));
 	assert_int_equal(status[0], 0);
 	assert_int_equal(status[1], -ENOENT);
 	assert_int_equal(h.status, -ENOENT); /* the first error */
@@ -230,7 +230,7 @@ static void test_lease_event_durable_after_commit(void **state)
 	assert_int_equal(f->dp.records, 2);
 	/* a payload that is not whole records: -EINVAL */
 	assert_int_equal(chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, ev, 10, &req), 0);
-	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status) + 1));
+	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status)));
 	assert_int_equal(h.status, -EINVAL);
 }
 

@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ctl_log_init("stormboot-control", fg, debug);
+	daemon_start(&d);
 	ctl_log(LOG_INFO, "started: config %s, api %s, dataplane channel %s, state %s", o.config,
 		d.api.path, d.dp.path, d.state_dir);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;
