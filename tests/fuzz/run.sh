@@ -58,8 +58,10 @@ for exe in "$build"/tests/fuzz/fuzz_*; do
 			result="REGRESSION (see $out/$short.regress.log)"
 		fi
 	fi
-	if ! "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -jobs="$jobs" \
-		-print_final_stats=1 -artifact_prefix="$out/$short/" "$corpus" >"$log" 2>&1; then
+	# in OUT: libFuzzer writes its fuzz-N.log files (-jobs) in the working directory
+	if ! (cd "$out" && "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		$([ "$jobs" -gt 1 ] && echo "-jobs=$jobs") -print_final_stats=1 \
+		-artifact_prefix="$out/$short/" "$corpus") >"$log" 2>&1; then
 		result="CRASH (input in $out/$short/, log $log)"
 	fi
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
