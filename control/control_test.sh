@@ -189,8 +189,8 @@ check "stats without dataplane: answers (XDP only) or fails cleanly" [ $rc -le 1
 check "latency without dataplane: exit 1" [ $rc -eq 1 ]
 start_fake "$T/fake3.out" -w 20
 check "dataplane got config and 141 leases" grep -q '^leases 141' "$T/fake3.out"
-check "stats from the dataplane" grep -q "rx_packets *42" <<<"$("$CTL" stats 2>&1)"
-check "latency from the dataplane" grep -q "p99_ns *4000" <<<"$("$CTL" latency)"
+check "stats from the dataplane" grep -q "rx_pkts *42" <<<"$("$CTL" stats 2>&1)"
+check "latency from the dataplane" grep -q "latency_p99_ns *4000" <<<"$("$CTL" latency)"
 check "sessions from the dataplane" "$CTL" sessions >/dev/null
 "$CTL" lease-release 198.18.0.110 >/dev/null
 sleep 0.2

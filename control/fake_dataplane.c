@@ -256,20 +256,20 @@ int main(int argc, char **argv)
 			break;
 		case CHAN_MSG_STATS_REQUEST: {
 			static const char s[] =
-				"{\"rx_packets\": 42, \"drops\": {\"dhcp_bad_op\": 1}}";
+				"{\"rx_pkts\": 42, \"drop_dhcp_bad_op\": 1}"; /* docs/METRICS.md */
 			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
 		case CHAN_MSG_LATENCY_REQUEST: {
 			static const char s[] =
-				"{\"p50_ns\": 900, \"p99_ns\": 4000, \"max_ns\": 9000}";
+				"{\"latency_p50_ns\": 900, \"latency_p99_ns\": 4000, \"latency_max_ns\": 9000}";
 			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
 		case CHAN_MSG_SESSIONS_REQUEST: {
-			static const char s[] = "{\"sessions\": []}";
+			static const char s[] = "{\"tftp_sessions_active\": 0}";
 			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
