@@ -275,8 +275,8 @@ static int ephemeral_overlap(uint16_t port_lo, uint16_t port_hi, char *err, size
 	snprintf(err, errlen,
 		 "tftp.transfer_ports %u-%u overlap the kernel's ephemeral ports %u-%u "
 		 "(net.ipv4.ip_local_port_range): replies to this host's own clients (DNS, NTP) "
-		 "on those ports go to the dataplane and are dropped (udp_no_service); pick a range "
-		 "outside it",
+		 "on those ports go to the dataplane and are dropped (tftp_unknown_session); "
+		 "pick a range outside it",
 		 port_lo, port_hi, lo, hi);
 	return -EADDRINUSE;
 }
