@@ -383,16 +383,18 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	}
 	s = tftp_table_open(&w->sess, u->src_ip, u->src_port, snapshot_image(snap, ce));
 	if (s == NULL) {
-		eng_count_drop(w->st, ENG_DROP_SESS_FULL);
-		w->st->tftp_sessions_refused++;
+		/*
+		 * Storms are paced, never refused: PXE firmware takes a TFTP ERROR as fatal. The
+		 * RRQ is held unanswered; the client's own retransmission (RFC 1350 2) comes
+		 * back and finds a slot once a transfer ends.
+		 */
+		eng_count_drop(w->st, ENG_DROP_RRQ_PACED);
 		/* Powers of two only: a storm must not turn into a log storm. */
-		if (rte_is_power_of_2(w->st->tftp_sessions_refused))
+		if (rte_is_power_of_2(w->st->drops[ENG_DROP_RRQ_PACED]))
 			ENG_LOG(WARNING,
 				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
-				" requests refused so far",
-				w->lcore_id, w->sess.cap, w->st->tftp_sessions_refused);
-		tftp_send_error(w, u, SB_PORT_TFTP, TFTP_ERR_UNDEF, "server busy, retry later",
-				rx_tsc);
+				" requests held unanswered so far (the clients retransmit)",
+				w->lcore_id, w->sess.cap, w->st->drops[ENG_DROP_RRQ_PACED]);
 		goto done;
 	}
 	s->peer = *u;

@@ -132,7 +132,7 @@ static void render_sessions(const struct eng_stats *st, const struct eng_sink *k
 	k->u64(k->ctx, "tftp_sessions_given_up", st->tftp_sessions_given_up);
 	k->u64(k->ctx, "tftp_sessions_aborted", st->tftp_sessions_aborted);
 	k->u64(k->ctx, "tftp_sessions_size_probe", st->tftp_sessions_size_probe);
-	k->u64(k->ctx, "tftp_sessions_refused", st->tftp_sessions_refused);
+	k->u64(k->ctx, "drop_tftp_rrq_paced", st->drops[ENG_DROP_RRQ_PACED]);
 	k->u64(k->ctx, "tftp_bytes_served", st->tftp_bytes_served);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct eng_worker *w = runtime->workers[i];

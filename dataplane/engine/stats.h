@@ -44,7 +44,6 @@
 	X(tftp_sessions_given_up, "TFTP sessions reclaimed after the client vanished (timeout)")   \
 	X(tftp_sessions_aborted, "TFTP sessions ended by a client ERROR or a protocol error")      \
 	X(tftp_sessions_size_probe, "TFTP sessions ended by ERROR 8 after our OACK (tsize probe)") \
-	X(tftp_sessions_refused, "TFTP requests refused: table full (ERROR 'server busy')")        \
 	X(tftp_sessions_active, "TFTP sessions open now (gauge)")                                  \
 	X(tftp_bytes_served, "file bytes of TFTP DATA sent (first transmissions only)")            \
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
