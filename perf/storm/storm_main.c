@@ -11,11 +11,13 @@
  * to 32), and counts the TSC cycles of the iterations that did any of that (busy).
  * Nothing is allocated per packet: mbufs come from the pool, VM state is an array.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -160,6 +162,19 @@ static int port_init(struct storm_eng *e, const struct storm_opts *o)
 	return 0;
 }
 
+static void thread_cpu(uint64_t *user_us, uint64_t *sys_us, uint64_t *nivcsw)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) < 0) {
+		*user_us = *sys_us = *nivcsw = 0;
+		return;
+	}
+	*user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec;
+	*sys_us = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+	*nivcsw = (uint64_t)ru.ru_nivcsw;
+}
+
 static uint64_t tsc_to_us(uint64_t cycles, uint64_t hz)
 {
 	return (uint64_t)((__uint128_t)cycles * 1000000u / hz);
@@ -198,8 +213,10 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 	uint64_t hz = rte_get_tsc_hz(), t0, t, t2, now_us, last_ms = 0;
 	uint64_t deadline = (uint64_t)o->timeout_s * hz;
 	uint64_t period = (uint64_t)o->progress_s * hz, next_progress = period;
+	uint64_t u0, s0, c0, u1, s1, c1;
 
 	e->run.tsc_hz = hz;
+	thread_cpu(&u0, &s0, &c0);
 	prev = e->run;
 	t0 = rte_rdtsc();
 	storm_fleet_start(f, 0);
@@ -250,6 +267,10 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 		}
 	}
 	e->run.interrupted = force_quit != 0;
+	thread_cpu(&u1, &s1, &c1);
+	e->run.cpu_user_us = u1 - u0;
+	e->run.cpu_sys_us = s1 - s0;
+	e->run.preempted = c1 - c0;
 	t2 = rte_rdtsc();
 	e->run.total_cycles = t2 - t0;
 	now_us = tsc_to_us(t2 - t0, hz);

@@ -6,7 +6,8 @@
 
 #include "storm_report.h"
 
-#define BUSY_LIMIT_PCT 90.0
+#define BUSY_LIMIT_PCT	 90.0
+#define CPU_SHARE_MIN_PCT 80.0 /* a busy poller below this shared its CPU with other work */
 
 uint64_t storm_percentile(const uint64_t *sorted, size_t n, double p)
 {
@@ -91,6 +92,17 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 	if (pkts) {
 		s->cycles_per_pkt = (double)r->busy_cycles / (double)pkts;
 		s->ns_per_pkt = s->cycles_per_pkt * 1e9 / (double)(r->tsc_hz ? r->tsc_hz : 1);
+		s->cpu_ns_per_pkt = (double)(r->cpu_user_us + r->cpu_sys_us) * 1e3 / (double)pkts;
+	}
+	if (r->run_us)
+		s->cpu_share_pct = 100.0 * (double)(r->cpu_user_us + r->cpu_sys_us) /
+				   ((double)r->total_cycles / (double)(r->tsc_hz ? r->tsc_hz : 1) * 1e6);
+	if (r->cpu_user_us + r->cpu_sys_us && s->cpu_share_pct < CPU_SHARE_MIN_PCT) {
+		snprintf(buf, sizeof(buf),
+			 "the lcore ran %.0f %% of the time (preempted %llu times: a CPU shared "
+			 "with other work; busy time includes the waits)",
+			 s->cpu_share_pct, (unsigned long long)r->preempted);
+		add_limit(s, buf);
 	}
 	if (s->busy_pct > BUSY_LIMIT_PCT) {
 		snprintf(buf, sizeof(buf), "lcore busy %.0f %% (> %.0f %%)", s->busy_pct,
@@ -199,6 +211,11 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 		"packet (rx + tx)\n",
 		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt);
 	fprintf(out,
+		"  lcore thread CPU             user %.3f s + system %.3f s = %.0f ns per packet; "
+		"ran %.0f %% of the time, preempted %llu times\n",
+		(double)r->cpu_user_us / 1e6, (double)r->cpu_sys_us / 1e6, s->cpu_ns_per_pkt,
+		s->cpu_share_pct, (unsigned long long)r->preempted);
+	fprintf(out,
 		"  port                         imissed %llu, ierrors %llu, oerrors %llu, tx ring "
 		"full %llu times, dropped %llu\n",
 		(unsigned long long)r->imissed, (unsigned long long)r->ierrors,
@@ -282,10 +299,15 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 		(unsigned long long)r->tx_bytes, s->rx_pps, s->tx_pps, s->goodput_mbs);
 	fprintf(out,
 		"\"busy_pct\": %.2f, \"cycles_per_pkt\": %.1f, \"ns_per_pkt\": %.1f, "
+		"\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"cpu_ns_per_pkt\": %.1f, "
+		"\"cpu_share_pct\": %.1f, \"preempted\": %llu, "
 		"\"tsc_hz\": %llu, \"busy_cycles\": %llu, \"total_cycles\": %llu, \"loops\": %llu, "
 		"\"imissed\": %llu, \"ierrors\": %llu, \"oerrors\": %llu, \"rx_nombuf\": %llu, "
 		"\"tx_full\": %llu, \"tx_dropped\": %llu, \"generator_limited\": %s, \"limit\": ",
-		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt, (unsigned long long)r->tsc_hz,
+		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt, (double)r->cpu_user_us / 1e6,
+		(double)r->cpu_sys_us / 1e6, s->cpu_ns_per_pkt, s->cpu_share_pct,
+		(unsigned long long)r->preempted,
+		(unsigned long long)r->tsc_hz,
 		(unsigned long long)r->busy_cycles, (unsigned long long)r->total_cycles,
 		(unsigned long long)r->loops, (unsigned long long)r->imissed,
 		(unsigned long long)r->ierrors, (unsigned long long)r->oerrors,

@@ -23,6 +23,10 @@ struct storm_run {
 	uint64_t tx_full;    /* transmit bursts the ring did not take whole at once */
 	uint64_t tx_dropped; /* frames dropped: the ring stayed full */
 	uint64_t imissed, ierrors, oerrors, rx_nombuf; /* rte_eth_stats of the port */
+	/* getrusage(RUSAGE_THREAD) of the lcore over the run: CPU time excludes the time the
+	 * thread was preempted, which busy_cycles (wall clock) includes. */
+	uint64_t cpu_user_us, cpu_sys_us;
+	uint64_t preempted; /* involuntary context switches */
 	char driver[32];
 	uint32_t timeout_s;
 	bool timed_out;
@@ -40,6 +44,8 @@ struct storm_summary {
 	double rx_pps, tx_pps, goodput_mbs; /* MB = 10^6 bytes */
 	double busy_pct;
 	double cycles_per_pkt, ns_per_pkt;
+	double cpu_ns_per_pkt; /* user + system CPU time per packet (rx + tx) */
+	double cpu_share_pct;  /* CPU time / wall time of the run: < 100 when preempted */
 	bool gen_limited;
 	char limit[320]; /* why (or why not) the generator was the limit */
 };
