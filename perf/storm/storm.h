@@ -108,6 +108,7 @@ enum storm_fail {
 	X(tftp_err_rx, "ERRORs received")                                                         \
 	X(tftp_foreign_tid, "frames from another port than the locked TID (ERROR 5 answered)") \
 	X(tftp_stale_rx, "TFTP frames for a transfer no longer running")                          \
+	X(tftp_stale_err_tx, "ERRORs sent to a server TID of a finished transfer (RFC 1350 4)")   \
 	X(tftp_transfers, "transfers completed and verified")                                     \
 	X(arp_req_rx, "ARP requests for a leased address")                                        \
 	X(arp_reply_tx, "ARP replies sent")                                                        \
@@ -201,6 +202,7 @@ struct storm_vm {
 	bool oack;	    /* the OACK of this transfer was taken */
 	bool reacked;	    /* a re-ACK was sent since the last progress */
 	bool has_prev;	    /* prev_* describe the last finished transfer (dally) */
+	bool prev_probe;    /* ... and it was OVMF's size probe */
 	int8_t file;	    /* index in storm_files of the current transfer, -1 = unknown */
 	int8_t loader;	    /* the loader's index */
 	uint16_t port;	    /* our TID (host order) */

@@ -690,6 +690,7 @@ static void tftp_finish(struct storm_fleet *f, struct storm_vm *vm, uint16_t blo
 	vm->prev_port = vm->port;
 	vm->prev_srv_port = vm->srv_port;
 	vm->prev_block = block;
+	vm->prev_probe = false;
 	vm->has_prev = true;
 	if (vm->state == STORM_ST_LOADER) {
 		vm->t_loader = now;
@@ -708,6 +709,17 @@ static void tftp_abort(struct storm_fleet *f, struct storm_vm *vm, enum storm_fa
 	if (vm->locked)
 		send_error(f, vm, vm->port, vm->srv_port, code, msg);
 	vm_fail(f, vm, why, now);
+}
+
+/* The probe's TIDs stay known, so that a repeated OACK (or one from a second session that
+ * a retransmitted RRQ opened) is answered and the server frees that session at once. */
+static void probe_done(struct storm_vm *vm)
+{
+	vm->prev_port = vm->port;
+	vm->prev_srv_port = vm->srv_port;
+	vm->prev_block = 0;
+	vm->prev_probe = true;
+	vm->has_prev = true;
 }
 
 static bool parse_num(const char *s, size_t len, uint64_t *v)
@@ -798,7 +810,7 @@ static void rx_oack(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 	if (vm->state == STORM_ST_PROBE) {
 		/* OVMF learns the size, then ends this transfer (RFC 2347: ERROR 8). */
 		send_error(f, vm, vm->port, vm->srv_port, TFTP_ERR_OPTION, "size probe");
-		vm->has_prev = false;
+		probe_done(vm);
 		tftp_start(f, vm, STORM_ST_LOADER, now);
 		return;
 	}
@@ -830,7 +842,7 @@ static void rx_data(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 	if (vm->state == STORM_ST_PROBE) {
 		/* A server without option support answers the probe with DATA 1. */
 		send_error(f, vm, vm->port, vm->srv_port, TFTP_ERR_OPTION, "size probe");
-		vm->has_prev = false;
+		probe_done(vm);
 		tftp_start(f, vm, STORM_ST_LOADER, now);
 		return;
 	}
@@ -945,16 +957,34 @@ static void rx_tftp(struct storm_fleet *f, struct storm_vm *vm, const struct pkt
 	}
 }
 
-/* A frame to the TIDs of the VM's last finished transfer. */
-static void rx_dally(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_udp *u)
+/* A frame to our TID of the VM's last finished transfer (or of its size probe). */
+static void rx_prev(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_udp *u)
 {
-	if (u->payload_len >= TFTP_HDR_LEN && pkt_rd16(u->payload) == TFTP_OP_DATA &&
-	    pkt_rd16(u->payload + 2) == vm->prev_block) {
+	int op = tftp_opcode(u->payload, u->payload_len);
+	bool same_tid = u->src_port == vm->prev_srv_port;
+	uint8_t e[64];
+	int n;
+
+	if (same_tid && !vm->prev_probe && op == TFTP_OP_DATA &&
+	    u->payload_len >= TFTP_HDR_LEN && pkt_rd16(u->payload + 2) == vm->prev_block) {
+		/* RFC 1350 6: the last DATA again: our last ACK was lost. */
 		f->c.tftp_dally_ack_tx++;
 		send_ack_from(f, vm, vm->prev_port, vm->prev_srv_port, vm->prev_block);
 		return;
 	}
 	f->c.tftp_stale_rx++;
+	if (op < 0 || op == TFTP_OP_ERROR || op == TFTP_OP_ACK)
+		return; /* never answer an ERROR (RFC 1350 7); an ACK is not a server's */
+	/* The probe's OACK again (our ERROR 8 was lost): ERROR 8 again. Anything else, e.g.
+	 * a second session opened by a retransmitted RRQ: RFC 1350 4, ERROR 5. */
+	n = tftp_build_error(e, sizeof(e),
+			     same_tid && vm->prev_probe ? TFTP_ERR_OPTION : TFTP_ERR_UNKNOWN_TID,
+			     same_tid && vm->prev_probe ? "size probe" : NULL);
+	if (n < 0)
+		return;
+	f->c.tftp_err_tx++;
+	f->c.tftp_stale_err_tx++;
+	tftp_send(f, vm, vm->prev_port, u->src_port, e, (size_t)n);
 }
 
 /* ---- --reflect ---- */
@@ -1094,8 +1124,8 @@ void storm_fleet_rx(struct storm_fleet *f, const uint8_t *frame, size_t len, uin
 		rx_tftp(f, vm, &u, now);
 		return;
 	}
-	if (vm->has_prev && u.dst_port == vm->prev_port && u.src_port == vm->prev_srv_port) {
-		rx_dally(f, vm, &u);
+	if (vm->has_prev && u.dst_port == vm->prev_port && u.src_ip == vm->tftp_ip) {
+		rx_prev(f, vm, &u);
 		return;
 	}
 	f->c.tftp_stale_rx++;

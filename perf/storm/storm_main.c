@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 
 #define BURST	      32
 #define MEMPOOL_CACHE 256
+#define TIMER_MAX_DEFER_MS 10
 
 static volatile sig_atomic_t force_quit;
 
@@ -44,6 +46,7 @@ static void on_signal(int sig)
 
 struct storm_eng {
 	uint16_t port;
+	char ifname[IF_NAMESIZE]; /* the kernel interface behind the port (net_af_xdp), or "" */
 	struct rte_mempool *pool;
 	struct rte_mbuf *cur; /* the buffer tx_get handed out, not yet committed */
 	struct rte_mbuf *tx[BURST];
@@ -100,6 +103,25 @@ static void io_tx_put(void *ctx, size_t len)
 		tx_flush(e);
 }
 
+/* The kernel's rx_dropped of the port's interface, or -1 (no kernel interface). */
+static int64_t kernel_rx_dropped(const struct storm_eng *e)
+{
+	char path[128];
+	long long v = -1;
+	FILE *fp;
+
+	if (!e->ifname[0])
+		return -1;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/rx_dropped", e->ifname);
+	fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	if (fscanf(fp, "%lld", &v) != 1)
+		v = -1;
+	fclose(fp);
+	return v;
+}
+
 static int port_init(struct storm_eng *e, const struct storm_opts *o)
 {
 	struct rte_eth_conf conf;
@@ -130,6 +152,9 @@ static int port_init(struct storm_eng *e, const struct storm_opts *o)
 	if (rc < 0)
 		return rc;
 	snprintf(e->run.driver, sizeof(e->run.driver), "%s", info.driver_name);
+	if (strcmp(info.driver_name, "net_af_xdp") != 0 || info.if_index == 0 ||
+	    !if_indextoname(info.if_index, e->ifname))
+		e->ifname[0] = 0;
 	socket = rte_eth_dev_socket_id(e->port);
 	/* rx ring + tx ring + what the loop holds + the per-lcore caches. */
 	n_mbufs = 2u * nb_rxd + 2u * nb_txd + 4 * BURST + 2 * MEMPOOL_CACHE;
@@ -241,7 +266,11 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 			e->run.rx_frames += nb;
 			rte_pktmbuf_free_bulk(pkts, nb);
 		}
-		if (now_us / 1000 != last_ms) {
+		/* Timers once per millisecond, after the receive ring is drained: after a stall
+		 * (preempted) the answers waiting in the ring must count before any timeout. A
+		 * ring that never drains still gets its timers every TIMER_MAX_DEFER_MS. */
+		if (now_us / 1000 != last_ms &&
+		    (nb < BURST || now_us / 1000 - last_ms >= TIMER_MAX_DEFER_MS)) {
 			last_ms = now_us / 1000;
 			work += storm_fleet_tick(f, now_us);
 		}
@@ -288,6 +317,7 @@ int main(int argc, char **argv)
 	struct storm_eng e;
 	struct storm_io io;
 	char err[512];
+	int64_t kdrop0, kdrop1;
 	int rc, status = 0;
 
 	rc = rte_eal_init(argc, argv);
@@ -328,7 +358,10 @@ int main(int argc, char **argv)
 		e.port, e.run.driver, rte_lcore_id(), o.cfg.n_vms, fleet.n_ovmf, o.files.n,
 		o.timeout_s, o.cfg.reflect ? ", --reflect" : "");
 
+	kdrop0 = kernel_rx_dropped(&e);
 	run(&fleet, &e, &o);
+	kdrop1 = kernel_rx_dropped(&e);
+	e.run.kernel_rx_dropped = kdrop0 >= 0 && kdrop1 >= 0 ? kdrop1 - kdrop0 : -1;
 
 	if (e.cur)
 		rte_pktmbuf_free(e.cur);

@@ -43,7 +43,8 @@ void storm_usage(FILE *out)
 		"  --json                the report as one JSON object on stdout\n"
 		"  --vm-csv FILE         one line per VM (state, reason, address, times)\n"
 		"  --port N              DPDK port id (default: the first)\n"
-		"  --rxd N / --txd N     descriptors (default 1024)\n"
+		"  --rxd N / --txd N     descriptors (default 4096 / 1024: a deep rx ring rides out\n"
+		"                        the lcore being preempted)\n"
 		"Ceiling:\n"
 		"  --reflect             no DHCP/TFTP: each VM keeps --reflect-window frames of\n"
 		"                        --reflect-size bytes in flight to a reflector (dpdk-testpmd\n"
@@ -173,7 +174,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 	storm_cfg_defaults(c);
 	o->timeout_s = 60;
 	o->progress_s = 1;
-	o->rxd = 1024;
+	o->rxd = 4096;
 	o->txd = 1024;
 	o->port = UINT16_MAX;
 	o->busy_budget = -1;

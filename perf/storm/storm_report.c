@@ -121,6 +121,13 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 			 (unsigned long long)r->imissed, (unsigned long long)r->rx_nombuf);
 		add_limit(s, buf);
 	}
+	if (r->kernel_rx_dropped > 0) {
+		snprintf(buf, sizeof(buf),
+			 "%lld frames dropped by the kernel at our interface (our AF_XDP rings were "
+			 "full)",
+			 (long long)r->kernel_rx_dropped);
+		add_limit(s, buf);
+	}
 	if (c->tx_nobuf) {
 		snprintf(buf, sizeof(buf), "%llu frames not sent for want of a buffer",
 			 (unsigned long long)c->tx_nobuf);
@@ -217,10 +224,10 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 		s->cpu_share_pct, (unsigned long long)r->preempted);
 	fprintf(out,
 		"  port                         imissed %llu, ierrors %llu, oerrors %llu, tx ring "
-		"full %llu times, dropped %llu\n",
+		"full %llu times, dropped %llu; kernel rx_dropped %lld\n",
 		(unsigned long long)r->imissed, (unsigned long long)r->ierrors,
 		(unsigned long long)r->oerrors, (unsigned long long)r->tx_full,
-		(unsigned long long)r->tx_dropped);
+		(unsigned long long)r->tx_dropped, (long long)r->kernel_rx_dropped);
 	fprintf(out,
 		"  other                        ARP answered %llu, partial UDP checksums %llu, "
 		"malformed %llu, not ours %llu, stale TFTP %llu, foreign TID %llu\n",
@@ -303,7 +310,8 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 		"\"cpu_share_pct\": %.1f, \"preempted\": %llu, "
 		"\"tsc_hz\": %llu, \"busy_cycles\": %llu, \"total_cycles\": %llu, \"loops\": %llu, "
 		"\"imissed\": %llu, \"ierrors\": %llu, \"oerrors\": %llu, \"rx_nombuf\": %llu, "
-		"\"tx_full\": %llu, \"tx_dropped\": %llu, \"generator_limited\": %s, \"limit\": ",
+		"\"tx_full\": %llu, \"tx_dropped\": %llu, \"kernel_rx_dropped\": %lld, "
+		"\"generator_limited\": %s, \"limit\": ",
 		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt, (double)r->cpu_user_us / 1e6,
 		(double)r->cpu_sys_us / 1e6, s->cpu_ns_per_pkt, s->cpu_share_pct,
 		(unsigned long long)r->preempted,
@@ -312,7 +320,8 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 		(unsigned long long)r->loops, (unsigned long long)r->imissed,
 		(unsigned long long)r->ierrors, (unsigned long long)r->oerrors,
 		(unsigned long long)r->rx_nombuf, (unsigned long long)r->tx_full,
-		(unsigned long long)r->tx_dropped, s->gen_limited ? "true" : "false");
+		(unsigned long long)r->tx_dropped, (long long)r->kernel_rx_dropped,
+		s->gen_limited ? "true" : "false");
 	json_str(out, s->limit);
 	fprintf(out, "}\n");
 }

@@ -23,6 +23,9 @@ struct storm_run {
 	uint64_t tx_full;    /* transmit bursts the ring did not take whole at once */
 	uint64_t tx_dropped; /* frames dropped: the ring stayed full */
 	uint64_t imissed, ierrors, oerrors, rx_nombuf; /* rte_eth_stats of the port */
+	/* net_af_xdp: the kernel's rx_dropped of the interface over the run (XDP could not
+	 * hand frames to our socket: rings full, fill ring empty; not in imissed); -1: n/a */
+	int64_t kernel_rx_dropped;
 	/* getrusage(RUSAGE_THREAD) of the lcore over the run: CPU time excludes the time the
 	 * thread was preempted, which busy_cycles (wall clock) includes. */
 	uint64_t cpu_user_us, cpu_sys_us;

@@ -460,6 +460,23 @@ static void test_ovmf_boot(void **state)
 	p2 = sent(r, 1).src_port;
 	assert_true(p2 != p1);
 	assert_int_equal(vm->state, STORM_ST_LOADER);
+	{
+		/* The probe's OACK again (our ERROR 8 was lost): ERROR 8 again; an OACK from a
+		 * second session (a retransmitted RRQ opened it): ERROR 5. Both from p1. */
+		static const char o[] = "\0\x06tsize\0" "3000";
+		clear(r);
+		n = srv_frame(fr, vm->mac, vm->ip, 61000, p1, o, sizeof(o));
+		feed(r, fr, n);
+		assert_int_equal(r->cap.n, 1);
+		assert_error(r, 0, 61000, TFTP_ERR_OPTION);
+		assert_int_equal(sent(r, 0).src_port, p1);
+		n = srv_frame(fr, vm->mac, vm->ip, 61050, p1, o, sizeof(o));
+		feed(r, fr, n);
+		assert_int_equal(r->cap.n, 2);
+		assert_error(r, 1, 61050, TFTP_ERR_UNKNOWN_TID);
+		assert_int_equal(r->f.c.tftp_stale_err_tx, 2);
+		assert_int_equal(vm->state, STORM_ST_LOADER);
+	}
 
 	/* OACK blksize 1468 windowsize 4 -> ACK 0; 1468 + 1468 + 64: ACK only the last. */
 	clear(r);
@@ -523,7 +540,7 @@ static void test_ovmf_boot(void **state)
 	assert_true(storm_fleet_finished(&r->f));
 	assert_int_equal(r->f.c.tftp_transfers, 2);
 	assert_int_equal(r->f.c.tftp_data_bytes, 3000 + 4 * 1468);
-	assert_int_equal(r->f.c.tftp_err_tx, 2); /* the probe's ERROR 8 and the ERROR 5 */
+	assert_int_equal(r->f.c.tftp_err_tx, 4); /* probe's ERROR 8 (twice), two ERROR 5 */
 	rig_free(r);
 }
 
