@@ -167,6 +167,7 @@ struct storm_cfg {
 	char loader[STORM_NAME_MAX]; /* "" = the boot file the ACK names */
 	char image[STORM_NAME_MAX];  /* "" = no second file */
 	uint32_t server_ip;	     /* host order; 0 = take the first server that answers */
+	bool dhcp_only;		     /* a VM is done at its ACK (DORA storms) */
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as
 	 * it checks DATA (parse, checksums, SHA-256). */

@@ -411,6 +411,7 @@ static int64_t ip_lookup(const struct storm_fleet *f, uint32_t ip)
 
 static void tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_state st,
 		       uint64_t now);
+static void vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
 
 static void vm_bound(struct storm_fleet *f, struct storm_vm *vm, const struct dhcp_msg *m,
 		     const struct pkt_udp *u, uint64_t now)
@@ -441,6 +442,10 @@ static void vm_bound(struct storm_fleet *f, struct storm_vm *vm, const struct dh
 			n = sizeof(vm->bootfile) - 1;
 		memcpy(vm->bootfile, m->file, n);
 		vm->bootfile[n] = 0;
+	}
+	if (f->cfg.dhcp_only) {
+		vm_done(f, vm, now);
+		return;
 	}
 	name = f->cfg.loader[0] ? f->cfg.loader : vm->bootfile;
 	if (!name[0]) {
@@ -1222,7 +1227,7 @@ int storm_fleet_init(struct storm_fleet *f, const struct storm_cfg *cfg,
 		snprintf(err, errlen, "--vms %u: from 1 to %u", cfg->n_vms, STORM_VMS_MAX);
 		return -EINVAL;
 	}
-	if (cfg->image[0] && cfg->verify != STORM_VERIFY_NONE &&
+	if (cfg->image[0] && cfg->verify != STORM_VERIFY_NONE && !cfg->dhcp_only &&
 	    storm_files_find(files, cfg->image, strlen(cfg->image)) < 0) {
 		snprintf(err, errlen, "--image %s: no --file names it (nothing to check it by)",
 			 cfg->image);

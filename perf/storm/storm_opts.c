@@ -27,6 +27,7 @@ void storm_usage(FILE *out)
 		"                        0.01 for lab runs: 40 ms, 80 ms, ...)\n"
 		"  --dhcp-tries N        DISCOVERs / REQUESTs before a VM gives up (default 4)\n"
 		"  --server IP           take offers from this server only (default: the first)\n"
+		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
 		"TFTP:\n"
 		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by SHA-256\n"
 		"  --file NAME=sha256:HEX:SIZE   the same by digest only (repeat --file, up to %d)\n"
@@ -62,6 +63,7 @@ enum {
 	O_SCALE,
 	O_DTRIES,
 	O_SERVER,
+	O_DHCPONLY,
 	O_FILE,
 	O_LOADER,
 	O_IMAGE,
@@ -93,6 +95,7 @@ static const struct option longopts[] = {
 	{"backoff-scale", required_argument, NULL, O_SCALE},
 	{"dhcp-tries", required_argument, NULL, O_DTRIES},
 	{"server", required_argument, NULL, O_SERVER},
+	{"dhcp-only", no_argument, NULL, O_DHCPONLY},
 	{"file", required_argument, NULL, O_FILE},
 	{"loader", required_argument, NULL, O_LOADER},
 	{"image", required_argument, NULL, O_IMAGE},
@@ -214,6 +217,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			c->server_ip = ntohl(a.s_addr);
 			break;
 		}
+		case O_DHCPONLY:
+			c->dhcp_only = true;
+			break;
 		case O_FILE:
 			rc = storm_files_add(&o->files, optarg, err, errlen);
 			if (rc < 0)

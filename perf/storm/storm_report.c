@@ -86,6 +86,7 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 		s->rx_pps = (double)r->rx_frames / s->run_s;
 		s->tx_pps = (double)r->tx_frames / s->run_s;
 		s->goodput_mbs = (double)c->tftp_data_bytes / s->run_s / 1e6;
+		s->dora_per_s = (double)c->dhcp_ack_rx / s->run_s;
 	}
 	if (r->total_cycles)
 		s->busy_pct = 100.0 * (double)r->busy_cycles / (double)r->total_cycles;
@@ -154,8 +155,14 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 {
 	const struct storm_counters *c = &f->c;
 
-	fprintf(out, "stormboot-storm report (%s, %u VMs: %u OVMF-like, %u iPXE-like%s)\n",
-		r->driver, s->vms, s->ovmf, s->ipxe, f->cfg.reflect ? ", --reflect" : "");
+	if (f->cfg.reflect)
+		fprintf(out,
+			"stormboot-storm report (%s, --reflect: %u VMs x %u frames of %u bytes in "
+			"flight)\n",
+			r->driver, s->vms, f->cfg.reflect_window, f->cfg.reflect_size);
+	else
+		fprintf(out, "stormboot-storm report (%s, %u VMs: %u OVMF-like, %u iPXE-like)\n",
+			r->driver, s->vms, s->ovmf, s->ipxe);
 	fprintf(out, "  run                          %.3f s%s\n", s->run_s,
 		r->interrupted ? " (interrupted)"
 		: r->timed_out ? " (ended by --timeout)"
@@ -176,11 +183,11 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 					f->n_fail_state[st]);
 		fprintf(out,
 			"  DHCP                         DISCOVER %llu, OFFER %llu, REQUEST %llu, ACK "
-			"%llu (DORAs), NAK %llu\n",
+			"%llu (DORAs, %.0f/s over the run), NAK %llu\n",
 			(unsigned long long)c->dhcp_discover_tx,
 			(unsigned long long)c->dhcp_offer_rx,
 			(unsigned long long)c->dhcp_request_tx, (unsigned long long)c->dhcp_ack_rx,
-			(unsigned long long)c->dhcp_nak_rx);
+			s->dora_per_s, (unsigned long long)c->dhcp_nak_rx);
 		fprintf(out,
 			"  TFTP                         transfers %llu, RRQ %llu, OACK %llu, DATA "
 			"%llu (%.1f MB), ACK %llu, ERROR sent %llu / received %llu\n",
@@ -299,11 +306,13 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 	fprintf(out,
 		"}, \"retrans_ours\": %llu, \"retrans_theirs\": %llu, \"dup_data\": %llu, "
 		"\"rx_frames\": %llu, \"tx_frames\": %llu, \"rx_bytes\": %llu, \"tx_bytes\": "
-		"%llu, \"rx_pps\": %.1f, \"tx_pps\": %.1f, \"goodput_mbs\": %.3f, ",
+		"%llu, \"rx_pps\": %.1f, \"tx_pps\": %.1f, \"goodput_mbs\": %.3f, "
+		"\"dora_per_s\": %.1f, ",
 		(unsigned long long)s->retrans_ours, (unsigned long long)s->retrans_theirs,
 		(unsigned long long)c->tftp_dup_data_rx, (unsigned long long)r->rx_frames,
 		(unsigned long long)r->tx_frames, (unsigned long long)r->rx_bytes,
-		(unsigned long long)r->tx_bytes, s->rx_pps, s->tx_pps, s->goodput_mbs);
+		(unsigned long long)r->tx_bytes, s->rx_pps, s->tx_pps, s->goodput_mbs,
+		s->dora_per_s);
 	fprintf(out,
 		"\"busy_pct\": %.2f, \"cycles_per_pkt\": %.1f, \"ns_per_pkt\": %.1f, "
 		"\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f, \"cpu_ns_per_pkt\": %.1f, "

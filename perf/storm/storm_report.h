@@ -45,6 +45,7 @@ struct storm_summary {
 	uint64_t retrans_theirs; /* duplicate DATA, OACK, OFFER/ACK */
 	double run_s;
 	double rx_pps, tx_pps, goodput_mbs; /* MB = 10^6 bytes */
+	double dora_per_s;		    /* ACKs taken / run time */
 	double busy_pct;
 	double cycles_per_pkt, ns_per_pkt;
 	double cpu_ns_per_pkt; /* user + system CPU time per packet (rx + tx) */

@@ -873,6 +873,20 @@ static void test_truncated(void **state)
 	rig_free(r);
 }
 
+static void test_dhcp_only(void **state)
+{
+	/* --dhcp-only: done at the ACK, no RRQ. */
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->cap.n, 0);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_DONE);
+	assert_true(storm_fleet_finished(&r->f));
+	rig_free(r);
+}
+
 static void test_nobuf(void **state)
 {
 	/* No transmit buffer: counted, and the retransmission timer sends it later. */
@@ -1014,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_no_options_server),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_dhcp_only),
 		cmocka_unit_test(test_nobuf),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_opts),
