@@ -26,11 +26,11 @@
 
 #include "storm_wheel.h"
 
-#define STORM_VMS_MAX	 10000
-#define STORM_FILES_MAX	 16
-#define STORM_NAME_MAX	 128 /* DHCP file field / option 67 */
-#define STORM_MAC_OUI0	 0x02 /* VM i has MAC 02:57:(i+1 as 32 bits, big-endian) */
-#define STORM_MAC_OUI1	 0x57
+#define STORM_VMS_MAX	   10000
+#define STORM_FILES_MAX	   16
+#define STORM_NAME_MAX	   128	/* DHCP file field / option 67 */
+#define STORM_MAC_OUI0	   0x02 /* VM i has MAC 02:57:(i+1 as 32 bits, big-endian) */
+#define STORM_MAC_OUI1	   0x57
 #define STORM_REFLECT_PORT 9 /* UDP discard: frames of the --reflect mode */
 
 enum storm_kind {
@@ -41,12 +41,12 @@ enum storm_kind {
 /* A VM's state. The progress line groups them: dhcp = SELECTING + REQUESTING,
  * loader = PROBE + LOADER. */
 #define STORM_STATE_LIST(X)                                                                        \
-	X(WAIT, "wait")		    /* not powered on yet */                                         \
+	X(WAIT, "wait")		    /* not powered on yet */                                       \
 	X(SELECTING, "selecting")   /* DISCOVER sent, waiting for an OFFER */                      \
 	X(REQUESTING, "requesting") /* REQUEST sent, waiting for the ACK */                        \
-	X(PROBE, "probe")	    /* OVMF's tsize-only RRQ */                                     \
-	X(LOADER, "loader")	    /* the boot file named in the ACK */                            \
-	X(IMAGE, "image")	    /* the second file (--image) */                                 \
+	X(PROBE, "probe")	    /* OVMF's tsize-only RRQ */                                    \
+	X(LOADER, "loader")	    /* the boot file named in the ACK */                           \
+	X(IMAGE, "image")	    /* the second file (--image) */                                \
 	X(DONE, "done")                                                                            \
 	X(FAILED, "failed")                                                                        \
 	X(REFLECT, "reflect") /* --reflect: frames bounced by a reflector */
@@ -55,7 +55,7 @@ enum storm_state {
 #define X(e, s) STORM_ST_##e,
 	STORM_STATE_LIST(X)
 #undef X
-	STORM_ST__COUNT
+		STORM_ST__COUNT
 };
 
 /* Why a VM failed: each reason is a counter in the report. */
@@ -63,61 +63,61 @@ enum storm_state {
 	X(NONE, "none", "")                                                                        \
 	X(DHCP_TIMEOUT, "dhcp_timeout", "no OFFER or no ACK after every DHCP retransmission")      \
 	X(DHCP_NAK, "dhcp_nak", "NAKed three times")                                               \
-	X(NO_BOOTFILE, "no_bootfile", "the ACK named no boot file (option 67 / file field)")      \
-	X(UNKNOWN_FILE, "unknown_file", "the file is not among --file (nothing to check it by)")  \
-	X(TFTP_TIMEOUT, "tftp_timeout", "no answer after every TFTP retransmission")              \
+	X(NO_BOOTFILE, "no_bootfile", "the ACK named no boot file (option 67 / file field)")       \
+	X(UNKNOWN_FILE, "unknown_file", "the file is not among --file (nothing to check it by)")   \
+	X(TFTP_TIMEOUT, "tftp_timeout", "no answer after every TFTP retransmission")               \
 	X(TFTP_ERROR, "tftp_error", "the server sent a TFTP ERROR")                                \
-	X(BAD_OACK, "bad_oack", "an OACK with a value larger than asked, or malformed")          \
-	X(TSIZE, "tsize_mismatch", "the OACK's tsize is not the expected file's size")           \
-	X(SIZE, "size_mismatch", "the transfer ended with another size than the expected file")  \
-	X(BYTES, "bytes_mismatch", "a block differs from the expected file")                      \
-	X(DIGEST, "digest_mismatch", "the SHA-256 of the received file is not the expected one") \
+	X(BAD_OACK, "bad_oack", "an OACK with a value larger than asked, or malformed")            \
+	X(TSIZE, "tsize_mismatch", "the OACK's tsize is not the expected file's size")             \
+	X(SIZE, "size_mismatch", "the transfer ended with another size than the expected file")    \
+	X(BYTES, "bytes_mismatch", "a block differs from the expected file")                       \
+	X(DIGEST, "digest_mismatch", "the SHA-256 of the received file is not the expected one")   \
 	X(RUN_TIMEOUT, "run_timeout", "still booting when --timeout expired")
 
 enum storm_fail {
 #define X(e, s, d) STORM_FAIL_##e,
 	STORM_FAIL_LIST(X)
 #undef X
-	STORM_FAIL__COUNT
+		STORM_FAIL__COUNT
 };
 
 /* Counters of the fleet: name, then what it counts. "ours" retransmissions are what the
  * generator resent on a timeout; "theirs" are duplicates the server sent. */
 #define STORM_COUNTER_LIST(X)                                                                      \
-	X(dhcp_discover_tx, "DISCOVERs sent, retransmissions included")                          \
-	X(dhcp_request_tx, "REQUESTs sent, retransmissions included")                            \
-	X(dhcp_retrans_tx, "ours: DISCOVER/REQUEST resent after a back-off")                     \
+	X(dhcp_discover_tx, "DISCOVERs sent, retransmissions included")                            \
+	X(dhcp_request_tx, "REQUESTs sent, retransmissions included")                              \
+	X(dhcp_retrans_tx, "ours: DISCOVER/REQUEST resent after a back-off")                       \
 	X(dhcp_offer_rx, "OFFERs taken")                                                           \
-	X(dhcp_ack_rx, "ACKs taken: DORAs completed")                                             \
+	X(dhcp_ack_rx, "ACKs taken: DORAs completed")                                              \
 	X(dhcp_nak_rx, "NAKs")                                                                     \
-	X(dhcp_dup_rx, "theirs: OFFER/ACK for a VM no longer waiting for it")                    \
-	X(dhcp_foreign_rx, "DHCP replies for no VM of ours, or another xid")                      \
-	X(tftp_rrq_tx, "RRQs sent, retransmissions included")                                     \
-	X(tftp_rrq_retrans, "ours: RRQs resent on timeout")                                       \
+	X(dhcp_dup_rx, "theirs: OFFER/ACK for a VM no longer waiting for it")                      \
+	X(dhcp_foreign_rx, "DHCP replies for no VM of ours, or another xid")                       \
+	X(tftp_rrq_tx, "RRQs sent, retransmissions included")                                      \
+	X(tftp_rrq_retrans, "ours: RRQs resent on timeout")                                        \
 	X(tftp_oack_rx, "OACKs taken")                                                             \
-	X(tftp_dup_oack_rx, "theirs: OACKs repeated")                                             \
-	X(tftp_data_rx, "DATA taken in order")                                                    \
-	X(tftp_data_bytes, "payload bytes taken in order")                                        \
-	X(tftp_dup_data_rx, "theirs: DATA already taken (duplicates)")                           \
-	X(tftp_gap_rx, "DATA beyond a lost block (window restarted)")                            \
-	X(tftp_ack_tx, "ACKs sent, retransmissions included")                                     \
-	X(tftp_ack_retrans, "ours: ACKs resent on timeout")                                       \
-	X(tftp_reack_tx, "ours: ACKs resent on a duplicate or a gap")                             \
-	X(tftp_dally_ack_tx, "last ACK resent for a finished transfer (RFC 1350 6)")             \
-	X(tftp_err_tx, "ERRORs sent (size probe's ERROR 8 included)")                            \
-	X(tftp_err_rx, "ERRORs received")                                                         \
-	X(tftp_foreign_tid, "frames from another port than the locked TID (ERROR 5 answered)") \
-	X(tftp_stale_rx, "TFTP frames for a transfer no longer running")                          \
-	X(tftp_stale_err_tx, "ERRORs sent to a server TID of a finished transfer (RFC 1350 4)")   \
-	X(tftp_transfers, "transfers completed and verified")                                     \
-	X(arp_req_rx, "ARP requests for a leased address")                                        \
+	X(tftp_dup_oack_rx, "theirs: OACKs repeated")                                              \
+	X(tftp_data_rx, "DATA taken in order")                                                     \
+	X(tftp_data_bytes, "payload bytes taken in order")                                         \
+	X(tftp_dup_data_rx, "theirs: DATA already taken (duplicates)")                             \
+	X(tftp_gap_rx, "DATA beyond a lost block (window restarted)")                              \
+	X(tftp_ack_tx, "ACKs sent, retransmissions included")                                      \
+	X(tftp_ack_retrans, "ours: ACKs resent on timeout")                                        \
+	X(tftp_reack_tx, "ours: ACKs resent on a duplicate or a gap")                              \
+	X(tftp_dally_ack_tx, "last ACK resent for a finished transfer (RFC 1350 6)")               \
+	X(tftp_err_tx, "ERRORs sent (size probe's ERROR 8 included)")                              \
+	X(tftp_err_rx, "ERRORs received")                                                          \
+	X(tftp_foreign_tid, "frames from another port than the locked TID (ERROR 5 answered)")     \
+	X(tftp_stale_rx, "TFTP frames for a transfer no longer running")                           \
+	X(tftp_stale_err_tx, "ERRORs sent to a server TID of a finished transfer (RFC 1350 4)")    \
+	X(tftp_transfers, "transfers completed and verified")                                      \
+	X(arp_req_rx, "ARP requests for a leased address")                                         \
 	X(arp_reply_tx, "ARP replies sent")                                                        \
-	X(rx_csum_partial, "UDP checksums that did not verify (veth tx offload), accepted")      \
-	X(rx_malformed, "frames refused by the parsers")                                          \
-	X(rx_not_ours, "frames for no VM (other MACs, ICMP, IPv6...)")                            \
-	X(tx_nobuf, "frames not sent: no transmit buffer")                                       \
-	X(reflect_tx, "--reflect: frames sent")                                                   \
-	X(reflect_rx, "--reflect: frames back")                                                   \
+	X(rx_csum_partial, "UDP checksums that did not verify (veth tx offload), accepted")        \
+	X(rx_malformed, "frames refused by the parsers")                                           \
+	X(rx_not_ours, "frames for no VM (other MACs, ICMP, IPv6...)")                             \
+	X(tx_nobuf, "frames not sent: no transmit buffer")                                         \
+	X(reflect_tx, "--reflect: frames sent")                                                    \
+	X(reflect_rx, "--reflect: frames back")                                                    \
 	X(reflect_lost, "--reflect: frames given up after a timeout")
 
 struct storm_counters {
@@ -151,18 +151,18 @@ enum storm_verify {
 };
 
 struct storm_cfg {
-	uint32_t n_vms;		 /* 1..STORM_VMS_MAX */
-	double ovmf_ratio;	 /* share of OVMF-like VMs, 0..1; the rest are iPXE-like */
-	uint64_t seed;		 /* random numbers: kinds, xids, ports, jitter */
-	uint32_t ramp_ms;	 /* power-on times spread uniformly over [0, ramp_ms] */
-	double backoff_scale;	 /* RFC 2131 back-off (4 s, 8 s...) multiplied by this */
-	uint32_t dhcp_tries;	 /* DISCOVERs (and REQUESTs) before a VM gives up, >= 1 */
+	uint32_t n_vms;		  /* 1..STORM_VMS_MAX */
+	double ovmf_ratio;	  /* share of OVMF-like VMs, 0..1; the rest are iPXE-like */
+	uint64_t seed;		  /* random numbers: kinds, xids, ports, jitter */
+	uint32_t ramp_ms;	  /* power-on times spread uniformly over [0, ramp_ms] */
+	double backoff_scale;	  /* RFC 2131 back-off (4 s, 8 s...) multiplied by this */
+	uint32_t dhcp_tries;	  /* DISCOVERs (and REQUESTs) before a VM gives up, >= 1 */
 	uint32_t tftp_timeout_ms; /* RFC 1350 retransmission timeout */
-	uint32_t tftp_retries;	 /* retransmissions without progress before giving up */
-	uint16_t ovmf_blksize;	 /* 1468 */
-	uint16_t ovmf_window;	 /* 4 */
-	uint16_t ipxe_blksize;	 /* 1432 */
-	bool ovmf_probe;	 /* OVMF's tsize-only RRQ first */
+	uint32_t tftp_retries;	  /* retransmissions without progress before giving up */
+	uint16_t ovmf_blksize;	  /* 1468 */
+	uint16_t ovmf_window;	  /* 4 */
+	uint16_t ipxe_blksize;	  /* 1432 */
+	bool ovmf_probe;	  /* OVMF's tsize-only RRQ first */
 	enum storm_verify verify;
 	char loader[STORM_NAME_MAX]; /* "" = the boot file the ACK names */
 	char image[STORM_NAME_MAX];  /* "" = no second file */
@@ -193,21 +193,21 @@ struct evp_md_ctx_st;
 /* One simulated VM. */
 struct storm_vm {
 	uint8_t mac[6];
-	uint8_t kind;  /* enum storm_kind */
-	uint8_t state; /* enum storm_state */
-	uint8_t fail;  /* enum storm_fail */
+	uint8_t kind;	    /* enum storm_kind */
+	uint8_t state;	    /* enum storm_state */
+	uint8_t fail;	    /* enum storm_fail */
 	uint8_t fail_state; /* the state it failed in */
 	uint8_t tries;	    /* retransmissions since the last progress */
 	uint8_t naks;
-	bool locked;	    /* srv_port is the server's TID */
-	bool oack;	    /* the OACK of this transfer was taken */
-	bool reacked;	    /* a re-ACK was sent since the last progress */
-	bool has_prev;	    /* prev_* describe the last finished transfer (dally) */
-	bool prev_probe;    /* ... and it was OVMF's size probe */
-	int8_t file;	    /* index in storm_files of the current transfer, -1 = unknown */
-	int8_t loader;	    /* the loader's index */
-	uint16_t port;	    /* our TID (host order) */
-	uint16_t srv_port;  /* the server's TID */
+	bool locked;	   /* srv_port is the server's TID */
+	bool oack;	   /* the OACK of this transfer was taken */
+	bool reacked;	   /* a re-ACK was sent since the last progress */
+	bool has_prev;	   /* prev_* describe the last finished transfer (dally) */
+	bool prev_probe;   /* ... and it was OVMF's size probe */
+	int8_t file;	   /* index in storm_files of the current transfer, -1 = unknown */
+	int8_t loader;	   /* the loader's index */
+	uint16_t port;	   /* our TID (host order) */
+	uint16_t srv_port; /* the server's TID */
 	uint16_t prev_port, prev_srv_port, prev_block;
 	uint16_t blksize, window, in_window;
 	uint16_t err_code; /* last TFTP ERROR received */

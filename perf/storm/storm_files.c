@@ -133,7 +133,7 @@ int storm_files_add(struct storm_files *fs, const char *spec, char *err, size_t 
 			return -EEXIST;
 		}
 	int rc = strncmp(val, "sha256:", 7) == 0 ? parse_digest(val, f, err, errlen)
-						  : map_file(val, f, err, errlen);
+						 : map_file(val, f, err, errlen);
 	if (rc < 0)
 		return rc;
 	fs->n++;

@@ -32,8 +32,8 @@
 #include "storm_opts.h"
 #include "storm_report.h"
 
-#define BURST	      32
-#define MEMPOOL_CACHE 256
+#define BURST		   32
+#define MEMPOOL_CACHE	   256
 #define TIMER_MAX_DEFER_MS 10
 
 static volatile sig_atomic_t force_quit;
@@ -218,12 +218,11 @@ static void progress(const struct storm_fleet *f, const struct storm_eng *e, uin
 		fprintf(stderr, "[%7.1fs] reflect %u | ", (double)now_us / 1e6,
 			n[STORM_ST_REFLECT]);
 	else
-		fprintf(stderr,
-			"[%7.1fs] wait %u dhcp %u loader %u image %u done %u failed %u | ",
+		fprintf(stderr, "[%7.1fs] wait %u dhcp %u loader %u image %u done %u failed %u | ",
 			(double)now_us / 1e6, n[STORM_ST_WAIT],
 			n[STORM_ST_SELECTING] + n[STORM_ST_REQUESTING],
-			n[STORM_ST_PROBE] + n[STORM_ST_LOADER], n[STORM_ST_IMAGE],
-			n[STORM_ST_DONE], n[STORM_ST_FAILED]);
+			n[STORM_ST_PROBE] + n[STORM_ST_LOADER], n[STORM_ST_IMAGE], n[STORM_ST_DONE],
+			n[STORM_ST_FAILED]);
 	fprintf(stderr, "rx %.1f kpps tx %.1f kpps %.1f MB/s | busy %.0f%%\n",
 		(double)(e->run.rx_frames - prev->rx_frames) / secs / 1e3,
 		(double)(e->run.tx_frames - prev->tx_frames) / secs / 1e3,
@@ -260,7 +259,8 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 			e->run.rx_bytes += m->pkt_len;
 			/* One segment: every frame we expect fits in a default mbuf. */
-			storm_fleet_rx(f, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, now_us);
+			storm_fleet_rx(f, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				       now_us);
 		}
 		if (nb) {
 			e->run.rx_frames += nb;

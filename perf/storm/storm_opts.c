@@ -14,23 +14,29 @@ void storm_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: stormboot-storm EAL-ARGS -- [options]\n"
-		"  e.g. stormboot-storm -l 0 --in-memory --no-pci --vdev net_af_xdp0,iface=IF -- \\\n"
-		"         --vms 1000 --file loader.efi=PATH --file image.bin=PATH --image image.bin\n"
+		"  e.g. stormboot-storm -l 0 --in-memory --no-pci --vdev net_af_xdp0,iface=IF -- "
+		"\\\n"
+		"         --vms 1000 --file loader.efi=PATH --file image.bin=PATH --image "
+		"image.bin\n"
 		"\n"
 		"VMs:\n"
-		"  --vms N               VMs to boot, 1..%d (default 100); VM i has MAC 02:57:<i+1>\n"
+		"  --vms N               VMs to boot, 1..%d (default 100); VM i has MAC "
+		"02:57:<i+1>\n"
 		"  --ovmf-ratio R        share of OVMF-like VMs, the rest iPXE-like (default 0.5)\n"
 		"  --ramp-ms MS          power-on times spread over MS (default 0: all at once)\n"
 		"  --seed N              random numbers (xids, ports, jitter; default 1)\n"
 		"DHCP:\n"
-		"  --backoff-scale F     RFC 2131 back-off 4 s, 8 s, ... +-1 s times F (default 1;\n"
+		"  --backoff-scale F     RFC 2131 back-off 4 s, 8 s, ... +-1 s times F (default "
+		"1;\n"
 		"                        0.01 for lab runs: 40 ms, 80 ms, ...)\n"
 		"  --dhcp-tries N        DISCOVERs / REQUESTs before a VM gives up (default 4)\n"
 		"  --server IP           take offers from this server only (default: the first)\n"
 		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
 		"TFTP:\n"
-		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by SHA-256\n"
-		"  --file NAME=sha256:HEX:SIZE   the same by digest only (repeat --file, up to %d)\n"
+		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by "
+		"SHA-256\n"
+		"  --file NAME=sha256:HEX:SIZE   the same by digest only (repeat --file, up to "
+		"%d)\n"
 		"  --loader NAME         fetch this instead of the boot file the ACK names\n"
 		"  --image NAME          the second file each VM fetches after the loader\n"
 		"  --verify auto|sha|cmp|none   what is checked (auto: SHA-256 + compare if PATH)\n"
@@ -40,16 +46,20 @@ void storm_usage(FILE *out)
 		"  --ipxe-blksize B      (default 1432)   --no-probe       no OVMF tsize probe\n"
 		"Run:\n"
 		"  --timeout S           end the run after S seconds (default 60)\n"
-		"  --progress S          a progress line on stderr every S seconds (default 1, 0 off)\n"
+		"  --progress S          a progress line on stderr every S seconds (default 1, 0 "
+		"off)\n"
 		"  --json                the report as one JSON object on stdout\n"
 		"  --vm-csv FILE         one line per VM (state, reason, address, times)\n"
 		"  --port N              DPDK port id (default: the first)\n"
-		"  --rxd N / --txd N     descriptors (default 4096 / 1024: a deep rx ring rides out\n"
+		"  --rxd N / --txd N     descriptors (default 4096 / 1024: a deep rx ring rides "
+		"out\n"
 		"                        the lcore being preempted)\n"
 		"Ceiling:\n"
 		"  --reflect             no DHCP/TFTP: each VM keeps --reflect-window frames of\n"
-		"                        --reflect-size bytes in flight to a reflector (dpdk-testpmd\n"
-		"                        --forward-mode=macswap on the peer) for --timeout seconds\n"
+		"                        --reflect-size bytes in flight to a reflector "
+		"(dpdk-testpmd\n"
+		"                        --forward-mode=macswap on the peer) for --timeout "
+		"seconds\n"
 		"  --reflect-size B      frame size, 64..1514 (default 1514)\n"
 		"  --reflect-window W    frames in flight per VM (default 1)\n",
 		STORM_VMS_MAX, STORM_FILES_MAX);
@@ -137,8 +147,8 @@ static int num(const char *name, const char *arg, uint64_t min, uint64_t max, ui
 	return 0;
 }
 
-static int real(const char *name, const char *arg, double min, double max, double *out,
-		char *err, size_t errlen)
+static int real(const char *name, const char *arg, double min, double max, double *out, char *err,
+		size_t errlen)
 {
 	char *end;
 	double v;
@@ -241,7 +251,8 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			else if (!strcmp(optarg, "none"))
 				c->verify = STORM_VERIFY_NONE;
 			else {
-				snprintf(err, errlen, "--verify %s: auto, sha, cmp or none", optarg);
+				snprintf(err, errlen, "--verify %s: auto, sha, cmp or none",
+					 optarg);
 				rc = -EINVAL;
 			}
 			break;

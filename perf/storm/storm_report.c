@@ -6,7 +6,7 @@
 
 #include "storm_report.h"
 
-#define BUSY_LIMIT_PCT	 90.0
+#define BUSY_LIMIT_PCT	  90.0
 #define CPU_SHARE_MIN_PCT 80.0 /* a busy poller below this shared its CPU with other work */
 
 uint64_t storm_percentile(const uint64_t *sorted, size_t n, double p)
@@ -50,7 +50,7 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 		     struct storm_summary *s)
 {
 	const struct storm_counters *c = &f->c;
-	uint64_t *compl = calloc(f->cfg.n_vms + 1, sizeof(*compl));
+	uint64_t *compl = calloc(f->cfg.n_vms + 1, sizeof(*compl ));
 	uint64_t *dora = calloc(f->cfg.n_vms + 1, sizeof(*dora));
 	size_t nc = 0, nd = 0;
 	uint64_t pkts = r->rx_frames + r->tx_frames;
@@ -71,12 +71,12 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 			s->leases++;
 		if (vm->t_bound && dora)
 			dora[nd++] = vm->t_bound - vm->t_on;
-		if (vm->state == STORM_ST_DONE && compl)
-			compl[nc++] = vm->t_done - vm->t_on;
+		if (vm->state == STORM_ST_DONE && compl )
+			compl [nc++] = vm->t_done - vm->t_on;
 	}
 	pcts(compl, nc, s->compl_s);
 	pcts(dora, nd, s->dora_s);
-	free(compl);
+	free(compl );
 	free(dora);
 	s->last_vm_s = (double)f->t_last_done / 1e6;
 	s->retrans_ours = c->dhcp_retrans_tx + c->tftp_rrq_retrans + c->tftp_ack_retrans;
@@ -96,8 +96,9 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 		s->cpu_ns_per_pkt = (double)(r->cpu_user_us + r->cpu_sys_us) * 1e3 / (double)pkts;
 	}
 	if (r->run_us)
-		s->cpu_share_pct = 100.0 * (double)(r->cpu_user_us + r->cpu_sys_us) /
-				   ((double)r->total_cycles / (double)(r->tsc_hz ? r->tsc_hz : 1) * 1e6);
+		s->cpu_share_pct =
+			100.0 * (double)(r->cpu_user_us + r->cpu_sys_us) /
+			((double)r->total_cycles / (double)(r->tsc_hz ? r->tsc_hz : 1) * 1e6);
 	if (r->cpu_user_us + r->cpu_sys_us && s->cpu_share_pct < CPU_SHARE_MIN_PCT) {
 		snprintf(buf, sizeof(buf),
 			 "the lcore ran %.0f %% of the time (preempted %llu times: a CPU shared "
@@ -116,17 +117,19 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 		add_limit(s, buf);
 	}
 	if (r->imissed || r->rx_nombuf) {
-		snprintf(buf, sizeof(buf), "%llu frames lost at our receive ring (imissed %llu, "
+		snprintf(buf, sizeof(buf),
+			 "%llu frames lost at our receive ring (imissed %llu, "
 			 "rx_nombuf %llu)",
 			 (unsigned long long)(r->imissed + r->rx_nombuf),
 			 (unsigned long long)r->imissed, (unsigned long long)r->rx_nombuf);
 		add_limit(s, buf);
 	}
 	if (r->kernel_rx_dropped > 0) {
-		snprintf(buf, sizeof(buf),
-			 "%lld frames dropped by the kernel at our interface (our AF_XDP rings were "
-			 "full)",
-			 (long long)r->kernel_rx_dropped);
+		snprintf(
+			buf, sizeof(buf),
+			"%lld frames dropped by the kernel at our interface (our AF_XDP rings were "
+			"full)",
+			(long long)r->kernel_rx_dropped);
 		add_limit(s, buf);
 	}
 	if (c->tx_nobuf) {
@@ -139,8 +142,10 @@ void storm_summarize(const struct storm_fleet *f, const struct storm_run *r,
 		snprintf(s->limit, sizeof(s->limit),
 			 "not the generator: lcore busy %.0f %%, no frame lost or refused on our "
 			 "side%s",
-			 s->busy_pct, r->tx_full ? " (the transmit ring was full at times, "
-						   "retried)" : "");
+			 s->busy_pct,
+			 r->tx_full ? " (the transmit ring was full at times, "
+				      "retried)"
+				    : "");
 	}
 }
 
@@ -182,7 +187,8 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 				fprintf(out, "    run_timeout in %-12s %u\n", storm_state_name(st),
 					f->n_fail_state[st]);
 		fprintf(out,
-			"  DHCP                         DISCOVER %llu, OFFER %llu, REQUEST %llu, ACK "
+			"  DHCP                         DISCOVER %llu, OFFER %llu, REQUEST %llu, "
+			"ACK "
 			"%llu (DORAs, %.0f/s over the run), NAK %llu\n",
 			(unsigned long long)c->dhcp_discover_tx,
 			(unsigned long long)c->dhcp_offer_rx,
@@ -198,8 +204,7 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 		fprintf(out,
 			"  retransmissions ours         %llu (DHCP %llu, RRQ %llu, ACK on timeout "
 			"%llu; re-ACKs on duplicate/gap %llu, dally %llu)\n",
-			(unsigned long long)s->retrans_ours,
-			(unsigned long long)c->dhcp_retrans_tx,
+			(unsigned long long)s->retrans_ours, (unsigned long long)c->dhcp_retrans_tx,
 			(unsigned long long)c->tftp_rrq_retrans,
 			(unsigned long long)c->tftp_ack_retrans,
 			(unsigned long long)c->tftp_reack_tx,
@@ -209,8 +214,8 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 			"OFFER/ACK %llu); DATA after a gap %llu\n",
 			(unsigned long long)s->retrans_theirs,
 			(unsigned long long)c->tftp_dup_data_rx,
-			(unsigned long long)c->tftp_dup_oack_rx,
-			(unsigned long long)c->dhcp_dup_rx, (unsigned long long)c->tftp_gap_rx);
+			(unsigned long long)c->tftp_dup_oack_rx, (unsigned long long)c->dhcp_dup_rx,
+			(unsigned long long)c->tftp_gap_rx);
 		fprintf(out, "  goodput                      %.1f MB/s\n", s->goodput_mbs);
 	} else {
 		fprintf(out, "  reflected                    sent %llu, back %llu, lost %llu\n",
@@ -221,7 +226,8 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 		s->rx_pps, s->tx_pps, (unsigned long long)r->rx_frames,
 		(unsigned long long)r->tx_frames);
 	fprintf(out,
-		"  generator CPU                busy %.1f %% of its lcore, %.0f cycles = %.0f ns per "
+		"  generator CPU                busy %.1f %% of its lcore, %.0f cycles = %.0f ns "
+		"per "
 		"packet (rx + tx)\n",
 		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt);
 	fprintf(out,
@@ -247,8 +253,8 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 
 static void json_pcts(FILE *out, const char *name, const double v[4])
 {
-	fprintf(out, "\"%s\": {\"p50\": %.6f, \"p90\": %.6f, \"p99\": %.6f, \"max\": %.6f}, ",
-		name, v[0], v[1], v[2], v[3]);
+	fprintf(out, "\"%s\": {\"p50\": %.6f, \"p90\": %.6f, \"p99\": %.6f, \"max\": %.6f}, ", name,
+		v[0], v[1], v[2], v[3]);
 }
 
 /* Strings we print come from us (no quotes or controls), except the driver name. */
@@ -299,7 +305,7 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 	fprintf(out, "}, \"counters\": {");
 	first = true;
 #define X(n, d)                                                                                    \
-	fprintf(out, "%s\"" #n "\": %llu", first ? "" : ", ", (unsigned long long)c->n);          \
+	fprintf(out, "%s\"" #n "\": %llu", first ? "" : ", ", (unsigned long long)c->n);           \
 	first = false;
 	STORM_COUNTER_LIST(X)
 #undef X
@@ -323,8 +329,7 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 		"\"generator_limited\": %s, \"limit\": ",
 		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt, (double)r->cpu_user_us / 1e6,
 		(double)r->cpu_sys_us / 1e6, s->cpu_ns_per_pkt, s->cpu_share_pct,
-		(unsigned long long)r->preempted,
-		(unsigned long long)r->tsc_hz,
+		(unsigned long long)r->preempted, (unsigned long long)r->tsc_hz,
 		(unsigned long long)r->busy_cycles, (unsigned long long)r->total_cycles,
 		(unsigned long long)r->loops, (unsigned long long)r->imissed,
 		(unsigned long long)r->ierrors, (unsigned long long)r->oerrors,
@@ -355,14 +360,14 @@ int storm_report_csv(const char *path, const struct storm_fleet *f)
 		bool ok = vm->state == STORM_ST_DONE && vm->loader >= 0;
 
 		fprintf(out,
-			"%u,%02x:%02x:%02x:%02x:%02x:%02x,%s,%s,%s,%s,%u.%u.%u.%u,%s,%llu,%llu,%llu,"
+			"%u,%02x:%02x:%02x:%02x:%02x:%02x,%s,%s,%s,%s,%u.%u.%u.%u,%s,%llu,%llu,%"
+			"llu,"
 			"%llu,",
 			i, m[0], m[1], m[2], m[3], m[4], m[5],
 			vm->kind == STORM_KIND_OVMF ? "ovmf" : "ipxe", storm_state_name(vm->state),
-			storm_fail_name(vm->fail),
-			vm->fail ? storm_state_name(vm->fail_state) : "", vm->ip >> 24,
-			(vm->ip >> 16) & 255, (vm->ip >> 8) & 255, vm->ip & 255, vm->bootfile,
-			(unsigned long long)vm->t_on, (unsigned long long)vm->t_bound,
+			storm_fail_name(vm->fail), vm->fail ? storm_state_name(vm->fail_state) : "",
+			vm->ip >> 24, (vm->ip >> 16) & 255, (vm->ip >> 8) & 255, vm->ip & 255,
+			vm->bootfile, (unsigned long long)vm->t_on, (unsigned long long)vm->t_bound,
 			(unsigned long long)vm->t_loader, (unsigned long long)vm->t_done);
 		/* The digest the VM's loader was checked against (it matched if state is done). */
 		if (ok && f->files->f[vm->loader].has_sha)

@@ -38,10 +38,10 @@ struct storm_run {
 
 struct storm_summary {
 	uint32_t vms, ovmf, ipxe, done, failed, leases;
-	double last_vm_s;	/* start of the run to the last VM done */
-	double compl_s[4];	/* p50, p90, p99, max of power-on to done, VMs done */
-	double dora_s[4];	/* the same for power-on to the ACK, VMs bound */
-	uint64_t retrans_ours;	/* DISCOVER/REQUEST/RRQ/ACK resent on timeout */
+	double last_vm_s;	 /* start of the run to the last VM done */
+	double compl_s[4];	 /* p50, p90, p99, max of power-on to done, VMs done */
+	double dora_s[4];	 /* the same for power-on to the ACK, VMs bound */
+	uint64_t retrans_ours;	 /* DISCOVER/REQUEST/RRQ/ACK resent on timeout */
 	uint64_t retrans_theirs; /* duplicate DATA, OACK, OFFER/ACK */
 	double run_s;
 	double rx_pps, tx_pps, goodput_mbs; /* MB = 10^6 bytes */

@@ -87,8 +87,7 @@ static struct rig *rig_new(double ovmf_ratio, uint32_t n_vms, bool with_image,
 	r->files.f[0].size = sizeof(r->loader);
 	r->files.f[0].data = r->loader;
 	r->files.f[0].has_sha = true;
-	EVP_Digest(r->loader, sizeof(r->loader), r->files.f[0].sha256, &mdlen, EVP_sha256(),
-		   NULL);
+	EVP_Digest(r->loader, sizeof(r->loader), r->files.f[0].sha256, &mdlen, EVP_sha256(), NULL);
 	strcpy(r->files.f[1].name, "image.bin");
 	r->files.f[1].size = sizeof(r->image);
 	r->files.f[1].data = r->image;
@@ -147,8 +146,8 @@ static void tick(struct rig *r, uint64_t now)
 static size_t srv_frame(uint8_t *out, const uint8_t dst_mac[6], uint32_t dst_ip, uint16_t sport,
 			uint16_t dport, const void *payload, size_t len)
 {
-	struct pkt_dest d = {.dst_ip = dst_ip, .dst_port = dport, .src_ip = SRV_IP,
-			     .src_port = sport};
+	struct pkt_dest d = {
+		.dst_ip = dst_ip, .dst_port = dport, .src_ip = SRV_IP, .src_port = sport};
 	int n;
 
 	memcpy(d.dst_mac, dst_mac, 6);
@@ -165,8 +164,8 @@ static size_t dhcp_reply(struct rig *r, unsigned i, uint8_t type, const char *bo
 	struct pkt_udp u = sent(r, i);
 	struct dhcp_msg req;
 	struct dhcp_builder b;
-	struct dhcp_reply rep = {.type = type, .yiaddr = VM_IP, .siaddr = SRV_IP,
-				 .server_id = SRV_IP};
+	struct dhcp_reply rep = {
+		.type = type, .yiaddr = VM_IP, .siaddr = SRV_IP, .server_id = SRV_IP};
 	uint8_t msg[600];
 	int n;
 
@@ -177,10 +176,11 @@ static size_t dhcp_reply(struct rig *r, unsigned i, uint8_t type, const char *bo
 		dhcp_opt_put_str(&b, DHCP_OPT_BOOTFILE, bootfile);
 	n = dhcp_build_finish(&b, &req);
 	assert_true(n > 0);
-	return srv_frame(out, (req.flags & DHCP_FLAG_BROADCAST) ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff"
-								 : req.chaddr,
-			 (req.flags & DHCP_FLAG_BROADCAST) ? 0xffffffffu : VM_IP, 67, 68, msg,
-			 (size_t)n);
+	return srv_frame(
+		out,
+		(req.flags & DHCP_FLAG_BROADCAST) ? (const uint8_t *)"\xff\xff\xff\xff\xff\xff"
+						  : req.chaddr,
+		(req.flags & DHCP_FLAG_BROADCAST) ? 0xffffffffu : VM_IP, 67, 68, msg, (size_t)n);
 }
 
 static const uint8_t *optv(const struct dhcp_msg *m, uint8_t code, uint8_t *len)
@@ -241,7 +241,7 @@ static size_t oack(uint8_t *out, const struct storm_vm *vm, uint16_t sport, cons
 	return srv_frame(out, vm->mac, vm->ip, sport, vm->port, p, len + 2);
 }
 
-#define RRQ_IS(r, i, lit)	   assert_rrq(r, i, lit, sizeof(lit))
+#define RRQ_IS(r, i, lit)	  assert_rrq(r, i, lit, sizeof(lit))
 #define OACK(out, vm, sport, lit) oack(out, vm, sport, lit, sizeof(lit))
 
 static size_t data(uint8_t *out, const struct storm_vm *vm, uint16_t sport, uint16_t dport,
@@ -447,23 +447,32 @@ static void test_ovmf_boot(void **state)
 	assert_memory_equal(u.dst_mac, srv_mac, 6);
 	p1 = u.src_port;
 	assert_true(p1 >= 49152);
-	RRQ_IS(r, 0, "loader.efi\0octet\0tsize\0" "0");
+	RRQ_IS(r, 0,
+	       "loader.efi\0octet\0tsize\0"
+	       "0");
 
 	/* OACK tsize -> ERROR 8 to that TID, then the real RRQ from a new port. */
 	clear(r);
-	n = OACK(fr, vm, 61000, "tsize\0" "3000");
+	n = OACK(fr, vm, 61000,
+		 "tsize\0"
+		 "3000");
 	feed(r, fr, n);
 	assert_int_equal(r->cap.n, 2);
 	assert_error(r, 0, 61000, TFTP_ERR_OPTION);
 	assert_int_equal(sent(r, 0).src_port, p1);
-	RRQ_IS(r, 1, "loader.efi\0octet\0blksize\0" "1468\0windowsize\0" "4\0tsize\0" "0");
+	RRQ_IS(r, 1,
+	       "loader.efi\0octet\0blksize\0"
+	       "1468\0windowsize\0"
+	       "4\0tsize\0"
+	       "0");
 	p2 = sent(r, 1).src_port;
 	assert_true(p2 != p1);
 	assert_int_equal(vm->state, STORM_ST_LOADER);
 	{
 		/* The probe's OACK again (our ERROR 8 was lost): ERROR 8 again; an OACK from a
 		 * second session (a retransmitted RRQ opened it): ERROR 5. Both from p1. */
-		static const char o[] = "\0\x06tsize\0" "3000";
+		static const char o[] = "\0\x06tsize\0"
+					"3000";
 		clear(r);
 		n = srv_frame(fr, vm->mac, vm->ip, 61000, p1, o, sizeof(o));
 		feed(r, fr, n);
@@ -480,7 +489,11 @@ static void test_ovmf_boot(void **state)
 
 	/* OACK blksize 1468 windowsize 4 -> ACK 0; 1468 + 1468 + 64: ACK only the last. */
 	clear(r);
-	n = OACK(fr, vm, 61001, "blksize\0" "1468\0windowsize\0" "4\0tsize\0" "3000");
+	n = OACK(fr, vm, 61001,
+		 "blksize\0"
+		 "1468\0windowsize\0"
+		 "4\0tsize\0"
+		 "3000");
 	feed(r, fr, n);
 	assert_int_equal(r->cap.n, 1);
 	assert_ack(r, 0, 61001, 0);
@@ -504,7 +517,11 @@ static void test_ovmf_boot(void **state)
 	assert_int_equal(r->cap.n, 2);
 	assert_ack(r, 0, 61001, 3);
 	assert_int_equal(vm->state, STORM_ST_IMAGE);
-	RRQ_IS(r, 1, "image.bin\0octet\0blksize\0" "1468\0windowsize\0" "4\0tsize\0" "0");
+	RRQ_IS(r, 1,
+	       "image.bin\0octet\0blksize\0"
+	       "1468\0windowsize\0"
+	       "4\0tsize\0"
+	       "0");
 	p3 = sent(r, 1).src_port;
 	assert_true(p3 != p2);
 	assert_int_equal(r->f.c.tftp_transfers, 1);
@@ -520,7 +537,10 @@ static void test_ovmf_boot(void **state)
 
 	/* The image: 4 full blocks (one window) and an empty last block. */
 	clear(r);
-	n = OACK(fr, vm, 61002, "blksize\0" "1468\0windowsize\0" "4");
+	n = OACK(fr, vm, 61002,
+		 "blksize\0"
+		 "1468\0windowsize\0"
+		 "4");
 	feed(r, fr, n);
 	assert_ack(r, 0, 61002, 0);
 	clear(r);
@@ -573,8 +593,11 @@ static void test_ipxe_lockstep(void **state)
 		struct pkt_udp q = sent(r, 0);
 		struct dhcp_msg req;
 		struct dhcp_builder b;
-		struct dhcp_reply rep = {.type = DHCP_ACK, .yiaddr = VM_IP, .siaddr = SRV_IP,
-					 .server_id = SRV_IP, .file = "loader.efi"};
+		struct dhcp_reply rep = {.type = DHCP_ACK,
+					 .yiaddr = VM_IP,
+					 .siaddr = SRV_IP,
+					 .server_id = SRV_IP,
+					 .file = "loader.efi"};
 		uint8_t msg[600];
 		int k;
 
@@ -588,10 +611,16 @@ static void test_ipxe_lockstep(void **state)
 	feed(r, fr, n);
 	/* No probe: RRQ blksize 1432 tsize 0, no windowsize. */
 	assert_int_equal(vm->state, STORM_ST_LOADER);
-	RRQ_IS(r, 0, "loader.efi\0octet\0blksize\0" "1432\0tsize\0" "0");
+	RRQ_IS(r, 0,
+	       "loader.efi\0octet\0blksize\0"
+	       "1432\0tsize\0"
+	       "0");
 	p = vm->port;
 	clear(r);
-	n = OACK(fr, vm, 62000, "blksize\0" "1432\0tsize\0" "3000");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432\0tsize\0"
+		 "3000");
 	feed(r, fr, n);
 	assert_ack(r, 0, 62000, 0);
 	clear(r);
@@ -656,7 +685,9 @@ static void test_tftp_timeouts(void **state)
 	assert_int_equal(pkt_rd16(sent(r, 0).payload), TFTP_OP_RRQ);
 	assert_int_equal(r->f.c.tftp_rrq_retrans, 1);
 	/* OACK, ACK 0, DATA 1, then silence: ACK 1 again on each timeout, then give up. */
-	n = OACK(fr, vm, 62000, "blksize\0" "1432");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432");
 	feed(r, fr, n);
 	n = data(fr, vm, 62000, vm->port, 1, r->loader, 1432);
 	feed(r, fr, n);
@@ -685,7 +716,9 @@ static void test_corrupt(void **state)
 	r = rig_new(0.0, 1, false, STORM_VERIFY_AUTO);
 	vm = &r->f.vm[0];
 	dora(r, "loader.efi");
-	n = OACK(fr, vm, 62000, "blksize\0" "1432");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432");
 	feed(r, fr, n);
 	memcpy(bad, r->loader, sizeof(bad));
 	bad[700] ^= 1;
@@ -700,7 +733,9 @@ static void test_corrupt(void **state)
 	r = rig_new(0.0, 1, false, STORM_VERIFY_SHA);
 	vm = &r->f.vm[0];
 	dora(r, "loader.efi");
-	n = OACK(fr, vm, 62000, "blksize\0" "1432");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432");
 	feed(r, fr, n);
 	n = data(fr, vm, 62000, vm->port, 1, bad, sizeof(bad));
 	feed(r, fr, n);
@@ -716,7 +751,9 @@ static void test_corrupt(void **state)
 	r = rig_new(0.0, 1, false, STORM_VERIFY_SHA);
 	vm = &r->f.vm[0];
 	dora(r, "loader.efi");
-	n = OACK(fr, vm, 62000, "blksize\0" "1432");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432");
 	feed(r, fr, n);
 	n = data(fr, vm, 62000, vm->port, 1, r->loader, 100);
 	feed(r, fr, n);
@@ -728,7 +765,10 @@ static void test_corrupt(void **state)
 	vm = &r->f.vm[0];
 	dora(r, "loader.efi");
 	clear(r);
-	n = OACK(fr, vm, 62000, "blksize\0" "1432\0tsize\0" "2999");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432\0tsize\0"
+		 "2999");
 	feed(r, fr, n);
 	assert_int_equal(vm->fail, STORM_FAIL_TSIZE);
 	assert_error(r, 0, 62000, TFTP_ERR_OPTION);
@@ -738,7 +778,9 @@ static void test_corrupt(void **state)
 	r = rig_new(0.0, 1, false, STORM_VERIFY_AUTO);
 	vm = &r->f.vm[0];
 	dora(r, "loader.efi");
-	n = OACK(fr, vm, 62000, "blksize\0" "1468");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1468");
 	feed(r, fr, n);
 	assert_int_equal(vm->fail, STORM_FAIL_BAD_OACK);
 	rig_free(r);
@@ -855,7 +897,9 @@ static void test_truncated(void **state)
 	feed(r, fr, n);
 	assert_int_equal(vm->state, STORM_ST_PROBE);
 	/* Every prefix of an OACK: no crash; the UDP/IP lengths make them all malformed. */
-	n = OACK(offer, vm, 61000, "tsize\0" "3000");
+	n = OACK(offer, vm, 61000,
+		 "tsize\0"
+		 "3000");
 	for (size_t k = 0; k < n; k++) {
 		memcpy(fr, offer, k);
 		feed(r, fr, k);
@@ -865,7 +909,10 @@ static void test_truncated(void **state)
 	/* A TFTP payload cut inside an OACK option (IP/UDP lengths consistent): BAD_OACK,
 	 * and the server is told (ERROR 8). */
 	clear(r);
-	n = oack(fr, vm, 61000, "tsize\0" "30", 8);
+	n = oack(fr, vm, 61000,
+		 "tsize\0"
+		 "30",
+		 8);
 	feed(r, fr, n);
 	assert_int_equal(vm->state, STORM_ST_FAILED);
 	assert_error(r, 0, 61000, TFTP_ERR_OPTION);
@@ -922,9 +969,23 @@ static void test_opts(void **state)
 {
 	struct storm_opts o;
 	char err[256];
-	char *ok[] = {"storm", "--vms", "1000", "--ovmf-ratio", "0.25", "--backoff-scale", "0.01",
-		      "--verify", "none", "--image", "/image.bin", "--timeout", "30", "--json",
-		      "--file", "a.efi=sha256:" "00112233445566778899aabbccddeeff"
+	char *ok[] = {"storm",
+		      "--vms",
+		      "1000",
+		      "--ovmf-ratio",
+		      "0.25",
+		      "--backoff-scale",
+		      "0.01",
+		      "--verify",
+		      "none",
+		      "--image",
+		      "/image.bin",
+		      "--timeout",
+		      "30",
+		      "--json",
+		      "--file",
+		      "a.efi=sha256:"
+		      "00112233445566778899aabbccddeeff"
 		      "00112233445566778899aabbccddeeff:1234"};
 	char *bad_vms[] = {"storm", "--vms", "10001"};
 	char *bad_zero[] = {"storm", "--vms", "0"};
@@ -978,8 +1039,12 @@ static void test_report_counts(void **state)
 	/* The report of one booted VM: one lease, one DORA, its file counts. */
 	struct rig *r = rig_new(0.0, 1, false, STORM_VERIFY_AUTO);
 	struct storm_vm *vm = &r->f.vm[0];
-	struct storm_run run = {.run_us = 1000000, .tsc_hz = 1000000000, .busy_cycles = 950,
-				.total_cycles = 1000, .rx_frames = 5, .tx_frames = 5};
+	struct storm_run run = {.run_us = 1000000,
+				.tsc_hz = 1000000000,
+				.busy_cycles = 950,
+				.total_cycles = 1000,
+				.rx_frames = 5,
+				.tx_frames = 5};
 	struct storm_summary s;
 	uint8_t fr[FRAME_MAX];
 	size_t n;
@@ -989,7 +1054,9 @@ static void test_report_counts(void **state)
 
 	(void)state;
 	dora(r, "loader.efi");
-	n = OACK(fr, vm, 62000, "blksize\0" "1432");
+	n = OACK(fr, vm, 62000,
+		 "blksize\0"
+		 "1432");
 	feed(r, fr, n);
 	for (uint16_t b = 1; b <= 3; b++) {
 		n = data(fr, vm, 62000, vm->port, b, r->loader + (b - 1) * 1432,
@@ -1016,24 +1083,15 @@ static void test_report_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backoff),
-		cmocka_unit_test(test_wheel),
-		cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_ratio),
-		cmocka_unit_test(test_ovmf_boot),
-		cmocka_unit_test(test_ipxe_lockstep),
-		cmocka_unit_test(test_dhcp_timeout),
-		cmocka_unit_test(test_tftp_timeouts),
-		cmocka_unit_test(test_corrupt),
-		cmocka_unit_test(test_no_options_server),
-		cmocka_unit_test(test_arp),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_dhcp_only),
-		cmocka_unit_test(test_nobuf),
-		cmocka_unit_test(test_stop),
-		cmocka_unit_test(test_opts),
-		cmocka_unit_test(test_percentile),
-		cmocka_unit_test(test_report_counts),
+		cmocka_unit_test(test_backoff),	     cmocka_unit_test(test_wheel),
+		cmocka_unit_test(test_mac),	     cmocka_unit_test(test_ratio),
+		cmocka_unit_test(test_ovmf_boot),    cmocka_unit_test(test_ipxe_lockstep),
+		cmocka_unit_test(test_dhcp_timeout), cmocka_unit_test(test_tftp_timeouts),
+		cmocka_unit_test(test_corrupt),	     cmocka_unit_test(test_no_options_server),
+		cmocka_unit_test(test_arp),	     cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_dhcp_only),    cmocka_unit_test(test_nobuf),
+		cmocka_unit_test(test_stop),	     cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_percentile),   cmocka_unit_test(test_report_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

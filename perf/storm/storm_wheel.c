@@ -104,8 +104,8 @@ unsigned storm_wheel_expire(struct storm_wheel *w, uint64_t now_ms,
 				fire(ctx, id);
 				/* fire() may have moved nx elsewhere: restart the slot's walk.
 				 * Entries it armed land at now_ms + 1 or later. */
-				if (nx != STORM_WHEEL_NONE && (!w->armed[nx] ||
-							       (w->due[nx] & w->mask) != (ms & w->mask)))
+				if (nx != STORM_WHEEL_NONE &&
+				    (!w->armed[nx] || (w->due[nx] & w->mask) != (ms & w->mask)))
 					nx = w->head[ms & w->mask];
 			}
 			id = nx;
