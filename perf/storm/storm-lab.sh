@@ -76,7 +76,7 @@ grep -v '^libbpf\|^libxdp' "$DP_WORK/storm.log" >&2 || true
 sb_log "dataplane counters over the run (non-zero):"
 dp_deltas "$DP_WORK/s.before" /stormboot/stats | grep -vE '=0$|=-' | tr '\n' ' ' >&2
 echo >&2
-sb_log "dataplane latency: $(dp_tel /stormboot/stats | "$DP_PY" -c 'import json,sys; s=json.load(sys.stdin); print(" ".join("%s=%s" % (k, s[k]) for k in s if k.startswith("latency_p") or k in ("busy_ns", "imissed")))')"
+sb_log "dataplane rx->tx latency (ns): $(dp_tel /stormboot/latency | "$DP_PY" -c 'import json,sys; s=json.load(sys.stdin); print(" ".join("%s=%s" % (k[8:], s[k]) for k in s if k.startswith("latency_") and k[8:] in ("count", "p50_ns", "p99_ns", "max_ns")))'); port imissed $(dp_get /ethdev/stats,0 imissed)"
 # Frames the kernel dropped between the two AF_XDP sockets (veth's XDP ring: TX dropped of
 # the sending end); neither process's counters see them.
 for ns_if in "$SB_NS_SRV:$SB_IF_SRV" "$SB_NS_CLI:$SB_IF_CLI"; do

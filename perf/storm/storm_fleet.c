@@ -176,6 +176,8 @@ void storm_vm_fail(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail w
 	vm->fail = (uint8_t)why;
 	vm->fail_state = vm->state;
 	vm->t_done = now;
+	if (why != STORM_FAIL_RUN_TIMEOUT && now > f->t_last_end)
+		f->t_last_end = now;
 	f->n_fail[why]++;
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_FAILED);
@@ -186,6 +188,8 @@ void storm_vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 	vm->t_done = now;
 	if (now > f->t_last_done)
 		f->t_last_done = now;
+	if (now > f->t_last_end)
+		f->t_last_end = now;
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_DONE);
 }
@@ -408,11 +412,11 @@ static void vm_timer(void *ctx, uint32_t id)
 	}
 }
 
-unsigned storm_fleet_tick(struct storm_fleet *f, uint64_t now)
+unsigned storm_fleet_tick(struct storm_fleet *f, uint64_t now, unsigned budget)
 {
 	struct fire_ctx fc = {f, now};
 
-	return storm_wheel_expire(&f->wheel, now / 1000, vm_timer, &fc);
+	return storm_wheel_expire(&f->wheel, now / 1000, vm_timer, &fc, budget);
 }
 
 /* ---- life cycle ---- */

@@ -35,6 +35,7 @@
 #define BURST		   32
 #define MEMPOOL_CACHE	   256
 #define TIMER_MAX_DEFER_MS 10
+#define TIMER_BUDGET	   BURST /* timers per loop iteration: as many frames as an rx burst */
 
 static volatile sig_atomic_t force_quit;
 
@@ -238,6 +239,7 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 	uint64_t deadline = (uint64_t)o->timeout_s * hz;
 	uint64_t period = (uint64_t)o->progress_s * hz, next_progress = period;
 	uint64_t u0, s0, c0, u1, s1, c1;
+	bool timers_pending = false;
 
 	e->run.tsc_hz = hz;
 	thread_cpu(&u0, &s0, &c0);
@@ -269,10 +271,14 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 		/* Timers once per millisecond, after the receive ring is drained: after a stall
 		 * (preempted) the answers waiting in the ring must count before any timeout. A
 		 * ring that never drains still gets its timers every TIMER_MAX_DEFER_MS. */
-		if (now_us / 1000 != last_ms &&
+		if ((timers_pending || now_us / 1000 != last_ms) &&
 		    (nb < BURST || now_us / 1000 - last_ms >= TIMER_MAX_DEFER_MS)) {
+			unsigned fired = storm_fleet_tick(f, now_us, TIMER_BUDGET);
+
 			last_ms = now_us / 1000;
-			work += storm_fleet_tick(f, now_us);
+			/* A full budget: more may be due; the next iteration polls rx first. */
+			timers_pending = fired == TIMER_BUDGET;
+			work += fired;
 		}
 		if (e->tx_n) {
 			tx_flush(e);
@@ -304,7 +310,7 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 	e->run.total_cycles = t2 - t0;
 	now_us = tsc_to_us(t2 - t0, hz);
 	/* The run ends when the last VM is done (or at the deadline): that is its length. */
-	e->run.run_us = storm_fleet_finished(f) && f->t_last_done ? f->t_last_done : now_us;
+	e->run.run_us = storm_fleet_finished(f) && f->t_last_end ? f->t_last_end : now_us;
 	storm_fleet_stop(f, now_us);
 }
 

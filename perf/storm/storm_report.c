@@ -232,7 +232,7 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 		s->busy_pct, s->cycles_per_pkt, s->ns_per_pkt);
 	fprintf(out,
 		"  lcore thread CPU             user %.3f s + system %.3f s = %.0f ns per packet; "
-		"ran %.0f %% of the time, preempted %llu times\n",
+		"ran %.0f %% of the time (idle polling included), preempted %llu times\n",
 		(double)r->cpu_user_us / 1e6, (double)r->cpu_sys_us / 1e6, s->cpu_ns_per_pkt,
 		s->cpu_share_pct, (unsigned long long)r->preempted);
 	fprintf(out,

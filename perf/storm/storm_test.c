@@ -139,7 +139,7 @@ static void feed(struct rig *r, const uint8_t *frame, size_t len)
 static void tick(struct rig *r, uint64_t now)
 {
 	r->now = now;
-	storm_fleet_tick(&r->f, now);
+	storm_fleet_tick(&r->f, now, 1000000);
 }
 
 /* A server frame: UDP from the server to the VM. */
@@ -315,6 +315,36 @@ static void on_fire(void *ctx, uint32_t id)
 	}
 }
 
+static unsigned storm_wheel_expire_all(struct storm_wheel *w, uint64_t now_ms,
+				       void (*fire)(void *ctx, uint32_t id), void *ctx)
+{
+	return storm_wheel_expire(w, now_ms, fire, ctx, UINT32_MAX);
+}
+
+static void test_wheel_budget(void **state)
+{
+	/* 10 entries due at once, a budget of 4: 4, 4, 2, none lost, none twice. */
+	struct storm_wheel w;
+	struct fired f = {.w = NULL};
+	uint32_t seen = 0;
+
+	(void)state;
+	assert_int_equal(storm_wheel_init(&w, 10, 4, 0), 0);
+	for (uint32_t i = 0; i < 10; i++)
+		storm_wheel_arm(&w, i, 3);
+	storm_wheel_arm(&w, 9, 4); /* one a slot later */
+	assert_int_equal(storm_wheel_expire(&w, 5, on_fire, &f, 4), 4);
+	assert_int_equal(storm_wheel_expire(&w, 5, on_fire, &f, 4), 4);
+	assert_int_equal(storm_wheel_expire(&w, 5, on_fire, &f, 4), 2);
+	assert_int_equal(storm_wheel_expire(&w, 5, on_fire, &f, 4), 0);
+	assert_int_equal(f.n, 10);
+	for (unsigned i = 0; i < f.n; i++)
+		seen |= 1u << f.ids[i];
+	assert_int_equal(seen, 0x3ff);
+	assert_int_equal(w.n_armed, 0);
+	storm_wheel_free(&w);
+}
+
 static void test_wheel(void **state)
 {
 	struct storm_wheel w;
@@ -328,23 +358,23 @@ static void test_wheel(void **state)
 	storm_wheel_arm(&w, 3, 7);
 	storm_wheel_cancel(&w, 3);
 	assert_int_equal(w.n_armed, 3);
-	assert_int_equal(storm_wheel_expire(&w, 1, on_fire, &f), 0);
-	assert_int_equal(storm_wheel_expire(&w, 2, on_fire, &f), 1);
+	assert_int_equal(storm_wheel_expire_all(&w, 1, on_fire, &f), 0);
+	assert_int_equal(storm_wheel_expire_all(&w, 2, on_fire, &f), 1);
 	assert_int_equal(f.ids[0], 1);
 	f.rearm = 1;
-	assert_int_equal(storm_wheel_expire(&w, 34, on_fire, &f), 2); /* 0 at 5, again at 15 */
+	assert_int_equal(storm_wheel_expire_all(&w, 34, on_fire, &f), 2); /* 0 at 5, again at 15 */
 	assert_int_equal(f.ids[1], 0);
 	assert_int_equal(f.ids[2], 0);
 	assert_true(storm_wheel_armed(&w, 2));
-	assert_int_equal(storm_wheel_expire(&w, 49, on_fire, &f), 0);
-	assert_int_equal(storm_wheel_expire(&w, 50, on_fire, &f), 1);
+	assert_int_equal(storm_wheel_expire_all(&w, 49, on_fire, &f), 0);
+	assert_int_equal(storm_wheel_expire_all(&w, 50, on_fire, &f), 1);
 	assert_int_equal(f.ids[3], 2);
 	/* A due time already walked fires at the next walk; a long pause fires everything. */
 	storm_wheel_arm(&w, 1, 10);
 	storm_wheel_arm(&w, 3, 1000);
-	assert_int_equal(storm_wheel_expire(&w, 51, on_fire, &f), 1);
+	assert_int_equal(storm_wheel_expire_all(&w, 51, on_fire, &f), 1);
 	assert_int_equal(f.ids[4], 1);
-	assert_int_equal(storm_wheel_expire(&w, 100000, on_fire, &f), 1);
+	assert_int_equal(storm_wheel_expire_all(&w, 100000, on_fire, &f), 1);
 	assert_int_equal(f.ids[5], 3);
 	assert_int_equal(w.n_armed, 0);
 	storm_wheel_free(&w);
@@ -1083,15 +1113,25 @@ static void test_report_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backoff),	     cmocka_unit_test(test_wheel),
-		cmocka_unit_test(test_mac),	     cmocka_unit_test(test_ratio),
-		cmocka_unit_test(test_ovmf_boot),    cmocka_unit_test(test_ipxe_lockstep),
-		cmocka_unit_test(test_dhcp_timeout), cmocka_unit_test(test_tftp_timeouts),
-		cmocka_unit_test(test_corrupt),	     cmocka_unit_test(test_no_options_server),
-		cmocka_unit_test(test_arp),	     cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_dhcp_only),    cmocka_unit_test(test_nobuf),
-		cmocka_unit_test(test_stop),	     cmocka_unit_test(test_opts),
-		cmocka_unit_test(test_percentile),   cmocka_unit_test(test_report_counts),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_wheel),
+		cmocka_unit_test(test_wheel_budget),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_ratio),
+		cmocka_unit_test(test_ovmf_boot),
+		cmocka_unit_test(test_ipxe_lockstep),
+		cmocka_unit_test(test_dhcp_timeout),
+		cmocka_unit_test(test_tftp_timeouts),
+		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_no_options_server),
+		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_dhcp_only),
+		cmocka_unit_test(test_nobuf),
+		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_report_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

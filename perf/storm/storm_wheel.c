@@ -78,7 +78,7 @@ void storm_wheel_arm(struct storm_wheel *w, uint32_t id, uint64_t due_ms)
 }
 
 unsigned storm_wheel_expire(struct storm_wheel *w, uint64_t now_ms,
-			    void (*fire)(void *ctx, uint32_t id), void *ctx)
+			    void (*fire)(void *ctx, uint32_t id), void *ctx, unsigned budget)
 {
 	uint64_t slots = (uint64_t)w->mask + 1, todo;
 	unsigned fired = 0;
@@ -98,6 +98,10 @@ unsigned storm_wheel_expire(struct storm_wheel *w, uint64_t now_ms,
 		while (id != STORM_WHEEL_NONE) {
 			uint32_t nx = w->next[id];
 
+			if (fired == budget) {
+				w->now_ms = ms - 1; /* this slot again at the next call */
+				return fired;
+			}
 			if (w->due[id] <= now_ms) {
 				unlink_entry(w, id);
 				fired++;

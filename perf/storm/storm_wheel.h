@@ -41,9 +41,10 @@ static inline bool storm_wheel_armed(const struct storm_wheel *w, uint32_t id)
 
 /*
  * Walk the slots up to now_ms and call fire(ctx, id) for every entry due (disarmed before
- * the call; fire may arm it, or others, again). Returns the number fired.
+ * the call; fire may arm it, or others, again), at most budget of them: the walk stops
+ * there and the next call goes on from the same slot. Returns the number fired.
  */
 unsigned storm_wheel_expire(struct storm_wheel *w, uint64_t now_ms,
-			    void (*fire)(void *ctx, uint32_t id), void *ctx);
+			    void (*fire)(void *ctx, uint32_t id), void *ctx, unsigned budget);
 
 #endif
