@@ -260,9 +260,7 @@ int main(int argc, char **argv)
 	else
 		memcpy(e->mac, e->port.mac.addr_bytes, 6);
 	err[0] = '\0';
-	rc = eng_port_xdp_settings(&e->port, e->cfg.interface, e->cfg.tftp.port_lo,
-				   e->cfg.tftp.port_hi, e->cfg.server_ip, e->cfg.ipv6_ra, err,
-				   sizeof(err));
+	rc = eng_port_xdp_settings(&e->port, &e->cfg, e->mac, err, sizeof(err));
 	if (rc < 0)
 		ENG_LOG(WARNING, "%s", err);
 	/* One frame must fit one mbuf: clamp the MTU the TFTP block size is derived from. */
