@@ -226,8 +226,11 @@ int xdp_ctl_vlans_set(struct xdp_ctl *ctl, const struct sb_xdp_vlan *v, size_t n
 	else
 		s.flags &= ~SB_XDP_F_VLAN_SET;
 	err = xdp_ctl_settings_set(ctl, &s);
-	while (err == 0 && (err = map_walk(ctl->vlans_fd, sizeof(*v), vlan_prune_cb, &a)) == 1)
-		;
+	if (err)
+		return err;
+	do /* a deletion ends a walk: walk again until nothing is left to delete */
+		err = map_walk(ctl->vlans_fd, sizeof(*v), vlan_prune_cb, &a);
+	while (err == 1);
 	return err;
 }
 

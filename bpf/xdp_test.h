@@ -42,7 +42,7 @@ struct xdp_test_env {
 	struct bpf_object *obj;
 	int prog_fd;
 	int xsks_fd;
-	int xsk_fd; /* unbound AF_XDP socket for slot 0 */
+	int xsk_fd;  /* unbound AF_XDP socket for slot 0 */
 	int rate_fd; /* sb_xdp_rate (not in xdp_ctl: state, not settings) */
 	struct xdp_ctl ctl;
 };
@@ -59,6 +59,7 @@ enum l4_kind {
 	L4_TCP_SYN,   /* RFC 9293 3.1 */
 	L4_ICMPV6_RS, /* RFC 4861 4.1 router solicitation, source link-layer address option */
 	L4_ICMPV6_NS, /* RFC 4861 4.3 neighbour solicitation */
+	L4_ICMPV6_RA, /* RFC 4861 4.2 router advertisement, source link-layer address option */
 };
 
 enum l3_kind {
@@ -80,11 +81,19 @@ struct frame_spec {
 	uint32_t saddr, daddr; /* host order */
 	enum l4_kind l4;
 	uint16_t sport, dport;
-	uint32_t giaddr; /* DHCP relayed: giaddr (RFC 2131 4.1) */
-	uint16_t pad_to; /* Ethernet minimum-size padding up to this length */
+	uint32_t giaddr;	/* DHCP relayed: giaddr (RFC 2131 4.1) */
+	uint16_t pad_to;	/* Ethernet minimum-size padding up to this length */
+	const uint8_t *src_mac; /* Ethernet source (and RA option); NULL = mac_client */
+	const uint8_t *chaddr;	/* DHCP chaddr; NULL = mac_client */
+	uint16_t vid[3];	/* VLAN IDs of the tags; 0 = 100, 101, 102; VID_ZERO = 0 */
+	uint8_t vlan_pcp;	/* priority of every tag */
+	uint16_t ra_lifetime;	/* RA: router lifetime, seconds */
+	uint8_t ip6_src_global; /* IPv6 source 2001:db8::1 instead of fe80::1 */
 };
+#define VID_ZERO 0xffff
 
-extern const uint8_t mac_client[6], mac_server[6], mac_bcast[6], mac_all_routers[6];
+extern const uint8_t mac_client[6], mac_server[6], mac_bcast[6], mac_all_routers[6],
+	mac_all_nodes[6], mac_router[6];
 
 /* The frame fs describes into buf (FRAME_MAX bytes); returns its length. */
 size_t build_frame(uint8_t *buf, const struct frame_spec *fs);
@@ -115,5 +124,23 @@ void global_teardown(void);
 
 void test_veth_attach(void **state); /* xdp_test_veth.c */
 void lab_down(void);
+
+void test_guard_mac_deny(void **state); /* xdp_test_guard.c */
+void test_guard_mac_allow(void **state);
+void test_guard_rate_dhcp(void **state);
+void test_guard_rate_tftp(void **state);
+void test_guard_vlans(void **state);
+void test_guard_dhcp_dst(void **state);
+void test_guard_validate(void **state);
+void test_guard_apply_config(void **state);
+
+void test_ra_auto(void **state); /* xdp_test_ra.c */
+void test_ra_auto_vlans(void **state);
+void test_ra_auto_expiry(void **state);
+void test_ra_auto_invalid(void **state);
+void test_ra_not_auto(void **state);
+
+/* Delete every entry of a hash map (the rate buckets, the routers). */
+void map_empty(int fd, size_t key_size);
 
 #endif /* SB_XDP_TEST_H */

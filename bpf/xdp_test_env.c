@@ -104,8 +104,29 @@ void settings_apply(uint32_t flags, uint32_t mask, uint16_t lo, uint16_t hi, uin
 }
 
 /* The settings every table test starts from: everything steered, router solicitations too. */
+void map_empty(int fd, size_t key_size)
+{
+	unsigned char k[32];
+
+	assert_true(key_size <= sizeof(k));
+	while (bpf_map_get_next_key(fd, NULL, k) == 0)
+		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
+	assert_int_equal(errno, ENOENT);
+}
+
+/* No guard left from an earlier test: lists, VLAN set, buckets, routers all empty. */
+static void guard_reset(void)
+{
+	assert_int_equal(xdp_ctl_mac_clear(&T.ctl, XDP_CTL_DENY), 0);
+	assert_int_equal(xdp_ctl_mac_clear(&T.ctl, XDP_CTL_ALLOW), 0);
+	map_empty(T.ctl.vlans_fd, sizeof(struct sb_xdp_vlan));
+	map_empty(T.rate_fd, sizeof(struct sb_xdp_rate_key));
+	map_empty(T.ctl.routers_fd, sizeof(struct sb_xdp_router_key));
+}
+
 void settings_lab(void)
 {
+	guard_reset();
 	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_VALID, XFER_LO, XFER_HI, 0);
 }
 
@@ -176,7 +197,8 @@ int global_setup(void)
 	}
 	T.prog_fd = bpf_program__fd(prog);
 	T.xsks_fd = bpf_object__find_map_fd_by_name(T.obj, SB_XDP_XSKS_MAP);
-	if (T.xsks_fd < 0 || xdp_ctl_open_object(&T.ctl, T.obj) != 0) {
+	T.rate_fd = bpf_object__find_map_fd_by_name(T.obj, SB_XDP_RATE_MAP);
+	if (T.xsks_fd < 0 || T.rate_fd < 0 || xdp_ctl_open_object(&T.ctl, T.obj) != 0) {
 		fprintf(stderr, "FAIL: maps missing in %s\n", obj_path());
 		return 1;
 	}

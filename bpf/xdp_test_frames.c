@@ -47,6 +47,8 @@ const uint8_t mac_client[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x64};
 const uint8_t mac_server[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
 const uint8_t mac_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 const uint8_t mac_all_routers[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x02}; /* ff02::2 */
+const uint8_t mac_all_nodes[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01};	 /* ff02::1 */
+const uint8_t mac_router[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0xfe};
 
 /* L4 header + payload for IPv4; returns the end. */
 static uint8_t *build_l4(uint8_t *p, const struct frame_spec *fs)
@@ -90,7 +92,7 @@ static uint8_t *build_l4(uint8_t *p, const struct frame_spec *fs)
 		p = put32(p, 0);		       /* yiaddr */
 		p = put32(p, 0);		       /* siaddr */
 		p = put32(p, fs->giaddr);
-		p = putn(p, mac_client, 6);
+		p = putn(p, fs->chaddr ? fs->chaddr : mac_client, 6);
 		memset(p, 0, 10 + 64 + 128);
 		p += 10 + 64 + 128;
 		p = put32(p, 0x63825363); /* magic cookie, RFC 2131 3 */
@@ -126,10 +128,27 @@ static uint8_t *build_l4(uint8_t *p, const struct frame_spec *fs)
 	return end;
 }
 
-/* ICMPv6 (RS, NS) or a DHCPv6 Solicit-shaped UDP datagram to 547; returns the end. */
+static const uint8_t *src_mac(const struct frame_spec *fs)
+{
+	return fs->src_mac ? fs->src_mac : mac_client;
+}
+
+/* ICMPv6 (RS, RA, NS) or a DHCPv6 Solicit-shaped UDP datagram to 547; returns the end. */
 static uint8_t *build_ipv6_l4(uint8_t *p, const struct frame_spec *fs)
 {
 	switch (fs->l4) {
+	case L4_ICMPV6_RA:
+		p = put8(p, 134);
+		p = put8(p, fs->icmp_code);
+		p = put16(p, 0);	       /* checksum: the program must not care */
+		p = put8(p, 64);	       /* cur hop limit */
+		p = put8(p, 0);		       /* M, O clear */
+		p = put16(p, fs->ra_lifetime); /* router lifetime, s */
+		p = put32(p, 0);	       /* reachable time */
+		p = put32(p, 0);	       /* retrans timer */
+		p = put8(p, 1);		       /* source link-layer address option */
+		p = put8(p, 1);
+		return putn(p, src_mac(fs), 6);
 	case L4_ICMPV6_RS:
 		p = put8(p, 133);
 		p = put8(p, fs->icmp_code);
@@ -162,7 +181,7 @@ static uint8_t *build_ipv6_l4(uint8_t *p, const struct frame_spec *fs)
 /* IPv6 header (RFC 8200 3), optional hop-by-hop header, upper layer; returns the end. */
 static uint8_t *build_ipv6(uint8_t *p, const struct frame_spec *fs)
 {
-	int icmp = fs->l4 == L4_ICMPV6_RS || fs->l4 == L4_ICMPV6_NS;
+	int icmp = fs->l4 == L4_ICMPV6_RS || fs->l4 == L4_ICMPV6_NS || fs->l4 == L4_ICMPV6_RA;
 	uint8_t upper = icmp ? 58 : 17, *ip = p, *end;
 
 	p = put32(p, (uint32_t)(fs->ip_version ? fs->ip_version : 6) << 28);
@@ -171,8 +190,12 @@ static uint8_t *build_ipv6(uint8_t *p, const struct frame_spec *fs)
 	p = put8(p, fs->hop_limit ? fs->hop_limit : 255);
 	memset(p, 0, 32);
 	p[0] = 0xfe, p[1] = 0x80, p[15] = 1; /* fe80::1 */
-	p[16] = 0xff, p[17] = 0x02;	     /* ff02::2 (RS), ff02::1:2 (DHCPv6) */
-	if (icmp)
+	if (fs->ip6_src_global)		     /* 2001:db8::1 (RFC 3849) */
+		p[0] = 0x20, p[1] = 0x01, p[2] = 0x0d, p[3] = 0xb8;
+	p[16] = 0xff, p[17] = 0x02; /* ff02::2 (RS), ff02::1 (RA), ff02::1:2 (DHCPv6) */
+	if (fs->l4 == L4_ICMPV6_RA)
+		p[31] = 1;
+	else if (icmp)
 		p[31] = 2;
 	else
 		p[29] = 1, p[31] = 2;
@@ -201,11 +224,15 @@ size_t build_frame(uint8_t *buf, const struct frame_spec *fs)
 		dst = mac_bcast;
 	else if (fs->l4 == L4_ICMPV6_RS)
 		dst = mac_all_routers;
+	else if (fs->l4 == L4_ICMPV6_RA)
+		dst = mac_all_nodes;
 	p = putn(p, dst, 6);
-	p = putn(p, mac_client, 6);
+	p = putn(p, src_mac(fs), 6);
 	for (i = 0; i < 3 && fs->vlan_tpid[i]; i++) {
+		uint16_t vid = fs->vid[i] == VID_ZERO ? 0 : fs->vid[i] ? fs->vid[i] : 100 + i;
+
 		p = put16(p, fs->vlan_tpid[i]);
-		p = put16(p, (uint16_t)(100 + i)); /* VID */
+		p = put16(p, (uint16_t)(fs->vlan_pcp << 13 | vid)); /* TCI: PCP, DEI 0, VID */
 	}
 	ethertype = fs->l3 == L3_ARP ? ETH_P_ARP : fs->l3 == L3_IPV6 ? ETH_P_IPV6 : ETH_P_IP;
 	p = put16(p, ethertype);
@@ -257,7 +284,6 @@ size_t build_rs(uint8_t *frame, uint16_t vlan_tpid)
 	return build_frame(frame, &fs);
 }
 
-
 size_t build_simple(uint8_t *frame, uint32_t daddr, uint16_t dport, enum l4_kind l4)
 {
 	struct frame_spec fs = {
@@ -265,4 +291,3 @@ size_t build_simple(uint8_t *frame, uint32_t daddr, uint16_t dport, enum l4_kind
 
 	return build_frame(frame, &fs);
 }
-
