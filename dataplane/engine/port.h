@@ -50,8 +50,8 @@ struct sbcfg;
  * cfg->guard (VLANs, MAC lists, rates), through its maps (found via the interface, else pinned
  * under /sys/fs/bpf; xdp_ctl_apply_config()). Returns 0 or a negative errno (message in err);
  * -EADDRINUSE after the settings were written: the range overlaps the kernel's ephemeral ports
- * (a warning naming both ranges); -ENOTSUP on a port without XDP when cfg asks for a guard or
- * "auto" (a warning: nothing filters there).
+ * (a warning naming both ranges); -ENOTSUP on a port without XDP when cfg asks for a guard (a
+ * warning: nothing filters there; "auto" answers every solicitation there, as true does).
  */
 int eng_port_xdp_settings(const struct eng_port *p, const struct sbcfg *cfg,
 			  const uint8_t own_mac[6], char *err, size_t errlen);
