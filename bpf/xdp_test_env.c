@@ -76,7 +76,7 @@ void assert_only_counter(const char *what, unsigned want, uint64_t n)
 
 /* Run one frame once from zeroed counters; check the verdict and the one counter it moved. */
 void expect_verdict(const char *what, const uint8_t *frame, size_t len, uint32_t verdict,
-			   unsigned counter)
+		    unsigned counter)
 {
 	uint32_t ret = 0;
 	int err;

@@ -76,7 +76,7 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
-	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	      NULL};
+	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   NULL};
 static const char *const dhcp_keys[] = {"mode",	   "offer_hold",     "offer_reuse",
 					"decline_quarantine", "max_lease_time", "boot",
 					"subnets",	   "reservations",   NULL};
@@ -922,8 +922,8 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 
 /* ---- guard (XDP) and ipv6_ra ---- */
 
-static const char *const guard_keys[] = {"vlans",     "dhcp_destination", "mac_deny",
-					 "mac_allow", "dhcp_rate",	  "tftp_rate", NULL};
+static const char *const guard_keys[] = {"vlans",     "dhcp_destination", "mac_deny", "mac_allow",
+					 "dhcp_rate", "tftp_rate",	  NULL};
 static const char *const rate_keys[] = {"per_second", "burst", NULL};
 
 /* "ipv6_ra": true, false or "auto". */
