@@ -19,7 +19,8 @@
 
 #include "xdp_shared.h"
 
-#define SB_VLAN_MAX_DEPTH 2 /* 802.1Q inside 802.1ad (QinQ) */
+#define SB_VLAN_MAX_DEPTH 2	 /* 802.1Q inside 802.1ad (QinQ) */
+#define SB_VLAN_VID_MASK  0x0fff /* IEEE 802.1Q 9.6: the low 12 bits of the TCI */
 
 #define SB_IP_MF     0x2000 /* RFC 791 3.1: more fragments */
 #define SB_IP_OFFSET 0x1fff /* RFC 791 3.1: fragment offset, 8-byte units */
@@ -28,6 +29,8 @@
 #define SB_ND_HOP_LIMIT	     255 /* RFC 4861 6.1.1: ND messages are never forwarded */
 #define SB_ICMPV6_ROUTER_SOL 133 /* RFC 4861 4.1 */
 #define SB_ICMPV6_RS_MIN_LEN 8	 /* RFC 4861 6.1.1: ICMP length >= 8 octets */
+#define SB_ICMPV6_ROUTER_ADV 134 /* RFC 4861 4.2 */
+#define SB_ICMPV6_RA_MIN_LEN 16	 /* RFC 4861 6.1.2: ICMP length >= 16 octets */
 
 struct sb_cursor {
 	void *pos;
@@ -46,12 +49,16 @@ static __always_inline int sb_proto_is_vlan(__be16 proto_be)
 
 /*
  * Ethernet header plus up to SB_VLAN_MAX_DEPTH VLAN tags (802.1ad outer, 802.1Q inner).
- * On success *proto_be is the EtherType of the payload and the cursor points at it.
+ * On success *proto_be is the EtherType of the payload, *eth_out the Ethernet header, *vlan the
+ * VLAN IDs of the tags (outer first; a tag with VID 0, a priority tag, counts as none) and the
+ * cursor points at the payload.
  */
-static __always_inline int sb_parse_eth(struct sb_cursor *c, void *data_end, __be16 *proto_be)
+static __always_inline int sb_parse_eth(struct sb_cursor *c, void *data_end, __be16 *proto_be,
+					struct ethhdr **eth_out, struct sb_xdp_vlan *vlan)
 {
 	struct ethhdr *eth = c->pos;
 	struct sb_vlan_hdr *vlh;
+	__u16 vid[SB_VLAN_MAX_DEPTH] = {0, 0};
 	__be16 proto;
 	int i;
 
@@ -66,14 +73,19 @@ static __always_inline int sb_parse_eth(struct sb_cursor *c, void *data_end, __b
 			break;
 		if ((void *)(vlh + 1) > data_end)
 			return SB_XDP_CNT_PASS_TRUNCATED;
+		vid[i] = bpf_ntohs(vlh->tci) & SB_VLAN_VID_MASK;
 		proto = vlh->encap_proto;
 		vlh++;
 	}
 	if (sb_proto_is_vlan(proto))
 		return SB_XDP_CNT_PASS_VLAN_DEPTH;
 
+	/* Scalars only: a priority tag (VID 0) moves the other tag up to "outer". */
+	vlan->outer = vid[0] ? vid[0] : vid[1];
+	vlan->inner = vid[0] ? vid[1] : 0;
 	c->pos = vlh;
 	*proto_be = proto;
+	*eth_out = eth;
 	return 0;
 }
 
@@ -125,14 +137,18 @@ static __always_inline int sb_parse_udp(struct sb_cursor *c, void *data_end,
 }
 
 /*
- * Is this IPv6 packet an ICMPv6 router solicitation (RFC 4861 6.1.1)? The fixed header
- * (RFC 8200 3) must be in the frame, version 6, next header ICMPv6 directly (a solicitation
- * with extension headers is not ours), hop limit 255, payload length >= 8 and inside the frame
- * (trailing Ethernet padding allowed), ICMPv6 type 133 code 0. Returns 0 for a solicitation,
- * SB_XDP_CNT_PASS_TRUNCATED when a header or the payload is cut, else SB_XDP_CNT_PASS_NOT_IPV4
- * (every other IPv6 packet goes to the kernel). Checksum and options are the dataplane's job.
+ * Is this IPv6 packet an ICMPv6 router solicitation (RFC 4861 6.1.1) or, when want_ra, a router
+ * advertisement (RFC 4861 6.1.2)? The fixed header (RFC 8200 3) must be in the frame, version 6,
+ * next header ICMPv6 directly (one with extension headers is not ours), hop limit 255, payload
+ * length >= 8 and inside the frame (trailing Ethernet padding allowed), ICMPv6 code 0 and type
+ * 133; or type 134 with payload length >= 16 from a link-local source address. Returns 0 with
+ * *icmp_out set (its type tells which), SB_XDP_CNT_PASS_TRUNCATED when a header or the payload is
+ * cut, else SB_XDP_CNT_PASS_NOT_IPV4 (every other IPv6 packet goes to the kernel). Checksums and
+ * options are not checked here: the dataplane checks a solicitation's, and an advertisement goes
+ * to the kernel anyway (see docs/XDP.md on what a forged one can do).
  */
-static __always_inline int sb_parse_ipv6_rs(struct sb_cursor *c, void *data_end)
+static __always_inline int sb_parse_ipv6_nd(struct sb_cursor *c, void *data_end, int want_ra,
+					    struct icmp6hdr **icmp_out)
 {
 	struct ipv6hdr *ip6h = c->pos;
 	struct icmp6hdr *icmp6h;
@@ -151,9 +167,23 @@ static __always_inline int sb_parse_ipv6_rs(struct sb_cursor *c, void *data_end)
 	icmp6h = (void *)(ip6h + 1);
 	if ((void *)(icmp6h + 1) > data_end) /* implied by the check above; for the verifier */
 		return SB_XDP_CNT_PASS_TRUNCATED;
-	if (icmp6h->icmp6_type != SB_ICMPV6_ROUTER_SOL || icmp6h->icmp6_code != 0)
+	if (icmp6h->icmp6_code != 0)
 		return SB_XDP_CNT_PASS_NOT_IPV4;
-	c->pos = icmp6h + 1;
+	if (icmp6h->icmp6_type == SB_ICMPV6_ROUTER_SOL) {
+		c->pos = icmp6h + 1;
+		*icmp_out = icmp6h;
+		return 0;
+	}
+	if (!want_ra || icmp6h->icmp6_type != SB_ICMPV6_ROUTER_ADV ||
+	    payload_len < SB_ICMPV6_RA_MIN_LEN)
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	/* RFC 4861 6.1.2: an advertisement comes from a link-local address (fe80::/10). */
+	if (ip6h->saddr.in6_u.u6_addr8[0] != 0xfe || (ip6h->saddr.in6_u.u6_addr8[1] & 0xc0) != 0x80)
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	if ((void *)icmp6h + SB_ICMPV6_RA_MIN_LEN > data_end) /* implied; for the verifier */
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	c->pos = (void *)icmp6h + SB_ICMPV6_RA_MIN_LEN;
+	*icmp_out = icmp6h;
 	return 0;
 }
 

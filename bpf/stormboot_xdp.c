@@ -5,8 +5,10 @@
  * UDP to port 67 (DHCP), 4011 (PXE), 69 (TFTP) and to the TFTP transfer port range, and (if
  * the settings ask) ICMPv6 router solicitations, go to the AF_XDP socket of the receiving rx
  * queue (xsks_map, filled by DPDK's net_af_xdp PMD); every other frame goes to the kernel with
- * XDP_PASS, so ARP, ICMP, IPv6 neighbour discovery, SSH and HTTP keep working.
- * Settings and per-CPU verdict counters live in maps pinned by name; see docs/XDP.md.
+ * XDP_PASS, so ARP, ICMP, IPv6 neighbour discovery, SSH and HTTP keep working. Before a frame is
+ * steered: its VLAN must be in the set (if one is configured), and the flood guard (MAC lists,
+ * per-source rates) may drop it. Settings and per-CPU verdict counters live in maps; see
+ * docs/XDP.md.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -15,30 +17,11 @@
 
 #include "xdp_shared.h"
 #include "parsing_helpers.h"
+#include "xdp_maps.h"
+#include "xdp_guard.h"
+#include "xdp_ra.h"
 
-/* net_af_xdp looks this map up by this exact name and inserts its sockets by queue index. */
-struct {
-	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, SB_XDP_MAX_QUEUES);
-	__type(key, __u32);
-	__type(value, __u32);
-} xsks_map SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sb_xdp_settings);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sb_xdp_settings SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sb_xdp_counters);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sb_xdp_counters SEC(".maps");
+#define SB_IPV4_BCAST_BE 0xffffffffu /* 255.255.255.255, the same in either byte order */
 
 static __always_inline void sb_count(__u32 idx)
 {
@@ -59,11 +42,9 @@ static __always_inline void sb_settings_load(struct sb_xdp_settings *s)
 		*s = *m;
 		return;
 	}
+	__builtin_memset(s, 0, sizeof(*s));
 	s->flags = SB_XDP_F_ENABLE;
 	s->port_mask = SB_XDP_PORT_M_ALL;
-	s->xfer_port_lo = 0;
-	s->xfer_port_hi = 0;
-	s->server_ip_be = 0;
 }
 
 /*
@@ -75,9 +56,19 @@ static __always_inline __u32 sb_classify(const struct sb_xdp_settings *s, __u16 
 	__u32 cls;
 
 	if (dport == SB_PORT_DHCP_SERVER && (s->port_mask & SB_XDP_PORT_M_DHCP))
-		return SB_XDP_CNT_REDIR_DHCP;
-	if (dport == SB_PORT_PXE && (s->port_mask & SB_XDP_PORT_M_PXE))
-		return SB_XDP_CNT_REDIR_PXE;
+		cls = SB_XDP_CNT_REDIR_DHCP;
+	else if (dport == SB_PORT_PXE && (s->port_mask & SB_XDP_PORT_M_PXE))
+		cls = SB_XDP_CNT_REDIR_PXE;
+	else
+		cls = SB_XDP_CNT__COUNT; /* not DHCP: see below */
+	if (cls != SB_XDP_CNT__COUNT) {
+		/* Broadcast (RFC 2131 4.1) or to us: with F_DHCP_DST another host's unicast DHCP on
+		 * this segment (a second server) stays with the kernel. */
+		if ((s->flags & SB_XDP_F_DHCP_DST) && daddr_be != SB_IPV4_BCAST_BE &&
+		    daddr_be != s->server_ip_be)
+			return SB_XDP_CNT_PASS_OTHER_DST;
+		return cls;
+	}
 
 	if (dport == SB_PORT_TFTP && (s->port_mask & SB_XDP_PORT_M_TFTP))
 		cls = SB_XDP_CNT_REDIR_TFTP;
@@ -95,43 +86,57 @@ static __always_inline __u32 sb_classify(const struct sb_xdp_settings *s, __u16 
 
 /* IPv4 after the cursor: which counter the datagram earns (a REDIR_* one if it is ours). */
 static __always_inline __u32 sb_classify_ipv4(const struct sb_xdp_settings *s,
-					      struct sb_cursor *cur, void *data_end)
+					      struct sb_cursor *cur, void *data_end,
+					      struct iphdr **iph, struct udphdr **udph)
 {
-	struct udphdr *udph;
-	struct iphdr *iph;
 	int rc;
 
-	rc = sb_parse_ipv4(cur, data_end, &iph);
+	rc = sb_parse_ipv4(cur, data_end, iph);
 	if (rc)
 		return rc;
-	if (iph->protocol != IPPROTO_UDP)
+	if ((*iph)->protocol != IPPROTO_UDP)
 		return SB_XDP_CNT_PASS_NOT_UDP;
-	rc = sb_parse_udp(cur, data_end, iph, &udph);
+	rc = sb_parse_udp(cur, data_end, *iph, udph);
 	if (rc)
 		return rc;
-	return sb_classify(s, bpf_ntohs(udph->dest), iph->daddr);
+	return sb_classify(s, bpf_ntohs((*udph)->dest), (*iph)->daddr);
 }
 
 /*
  * IPv6 after the cursor: only router solicitations are ours, and only when the settings ask
- * for them (the defaults do not); everything else IPv6 is counted pass_not_ipv4.
+ * for them (the defaults do not); with SB_XDP_F_RS_AUTO only while no other router is live on
+ * the VLAN, whose advertisements are recorded here (and passed). Everything else IPv6 is
+ * counted pass_not_ipv4.
  */
 static __always_inline __u32 sb_classify_ipv6(const struct sb_xdp_settings *s,
-					      struct sb_cursor *cur, void *data_end)
+					      struct sb_cursor *cur, void *data_end,
+					      const struct ethhdr *eth,
+					      const struct sb_xdp_vlan *vlan)
 {
-	int rc;
+	int rc, automatic = !!(s->flags & SB_XDP_F_RS_AUTO);
+	struct icmp6hdr *icmp6h = 0;
 
 	if (!(s->port_mask & SB_XDP_PORT_M_RS))
 		return SB_XDP_CNT_PASS_NOT_IPV4;
-	rc = sb_parse_ipv6_rs(cur, data_end);
-	return rc ? (__u32)rc : SB_XDP_CNT_REDIR_RS;
+	rc = sb_parse_ipv6_nd(cur, data_end, automatic, &icmp6h);
+	if (rc)
+		return rc;
+	if (icmp6h->icmp6_type == SB_ICMPV6_ROUTER_ADV)
+		return sb_ra_record(s, eth, vlan, icmp6h);
+	if (automatic && sb_ra_foreign_live(vlan))
+		return SB_XDP_CNT_PASS_RS_FOREIGN;
+	return SB_XDP_CNT_REDIR_RS;
 }
 
 static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct sb_cursor cur = {.pos = (void *)(long)ctx->data};
+	struct udphdr *udph = 0;
+	struct iphdr *iph = 0;
+	struct ethhdr *eth = 0;
 	struct sb_xdp_settings s;
+	struct sb_xdp_vlan vlan;
 	__be16 proto_be;
 	__u32 cls;
 	long ret;
@@ -143,18 +148,32 @@ static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	rc = sb_parse_eth(&cur, data_end, &proto_be);
+	rc = sb_parse_eth(&cur, data_end, &proto_be, &eth, &vlan);
 	if (rc)
 		cls = rc;
 	else if (proto_be == bpf_htons(ETH_P_IP))
-		cls = sb_classify_ipv4(&s, &cur, data_end);
+		cls = sb_classify_ipv4(&s, &cur, data_end, &iph, &udph);
 	else if (proto_be == bpf_htons(ETH_P_IPV6))
-		cls = sb_classify_ipv6(&s, &cur, data_end);
+		cls = sb_classify_ipv6(&s, &cur, data_end, eth, &vlan);
 	else
 		cls = SB_XDP_CNT_PASS_NOT_IPV4;
 	if (!SB_XDP_CNT_IS_REDIRECT(cls)) {
 		sb_count(cls);
 		return XDP_PASS;
+	}
+
+	/* Ours by protocol; on a VLAN we serve? (A tag the NIC stripped is not seen here.) */
+	if ((s.flags & SB_XDP_F_VLAN_SET) && !bpf_map_lookup_elem(&sb_xdp_vlans, &vlan)) {
+		sb_count(SB_XDP_CNT_PASS_OTHER_VLAN);
+		return XDP_PASS;
+	}
+	if (cls != SB_XDP_CNT_REDIR_RS && eth && iph && udph) {
+		__u32 drop = sb_guard(&s, cls, eth, iph, udph, data_end);
+
+		if (drop) {
+			sb_count(drop);
+			return XDP_DROP;
+		}
 	}
 
 	/* Lower bits of flags = the action when the queue has no socket: keep the packet. */

@@ -24,23 +24,49 @@ const char *xdp_ctl_counter_name(unsigned int idx)
 	return idx < SB_XDP_CNT__COUNT ? xdp_ctl_counter_names[idx] : NULL;
 }
 
+/* The maps xdp_ctl opens: name, fd field, shape. Pinned ones are found under the pin root. */
+static const struct xdp_ctl_map {
+	const char *name;
+	size_t fd_off;
+	__u32 type, key_size, value_size;
+	bool pinned;
+} xdp_ctl_maps[] = {
+	{SB_XDP_SETTINGS_MAP, offsetof(struct xdp_ctl, settings_fd), BPF_MAP_TYPE_ARRAY,
+	 sizeof(__u32), sizeof(struct sb_xdp_settings), true},
+	{SB_XDP_COUNTERS_MAP, offsetof(struct xdp_ctl, counters_fd), BPF_MAP_TYPE_PERCPU_ARRAY,
+	 sizeof(__u32), sizeof(struct sb_xdp_counters), true},
+	{SB_XDP_DENY_MAP, offsetof(struct xdp_ctl, deny_fd), BPF_MAP_TYPE_HASH,
+	 sizeof(struct sb_xdp_mac), sizeof(__u64), true},
+	{SB_XDP_ALLOW_MAP, offsetof(struct xdp_ctl, allow_fd), BPF_MAP_TYPE_HASH,
+	 sizeof(struct sb_xdp_mac), sizeof(__u64), true},
+	{SB_XDP_VLANS_MAP, offsetof(struct xdp_ctl, vlans_fd), BPF_MAP_TYPE_HASH,
+	 sizeof(struct sb_xdp_vlan), sizeof(__u32), true},
+	{SB_XDP_ROUTERS_MAP, offsetof(struct xdp_ctl, routers_fd), BPF_MAP_TYPE_LRU_HASH,
+	 sizeof(struct sb_xdp_router_key), sizeof(struct sb_xdp_router), false},
+};
+#define XDP_CTL_N_MAPS (sizeof(xdp_ctl_maps) / sizeof(xdp_ctl_maps[0]))
+
+static int *xdp_ctl_fd(struct xdp_ctl *ctl, size_t i)
+{
+	return (int *)((char *)ctl + xdp_ctl_maps[i].fd_off);
+}
+
 static void xdp_ctl_init(struct xdp_ctl *ctl)
 {
-	ctl->settings_fd = -1;
-	ctl->counters_fd = -1;
+	for (size_t i = 0; i < XDP_CTL_N_MAPS; i++)
+		*xdp_ctl_fd(ctl, i) = -1;
 }
 
 void xdp_ctl_close(struct xdp_ctl *ctl)
 {
-	if (ctl->settings_fd >= 0)
-		close(ctl->settings_fd);
-	if (ctl->counters_fd >= 0)
-		close(ctl->counters_fd);
+	for (size_t i = 0; i < XDP_CTL_N_MAPS; i++)
+		if (*xdp_ctl_fd(ctl, i) >= 0)
+			close(*xdp_ctl_fd(ctl, i));
 	xdp_ctl_init(ctl);
 }
 
 /* Refuse a map whose shape is not the one this code was built for (stale pin, wrong object). */
-static int xdp_ctl_check_map(int fd, __u32 type, __u32 value_size)
+static int xdp_ctl_check_map(int fd, const struct xdp_ctl_map *m)
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -48,21 +74,25 @@ static int xdp_ctl_check_map(int fd, __u32 type, __u32 value_size)
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
 		return -errno;
-	if (info.type != type || info.key_size != sizeof(__u32) || info.value_size != value_size ||
-	    info.max_entries < 1)
+	if (info.type != m->type || info.key_size != m->key_size ||
+	    info.value_size != m->value_size || info.max_entries < 1)
 		return -EPROTO;
 	return 0;
 }
 
-static int xdp_ctl_check(struct xdp_ctl *ctl)
+/* Every map found and of the right shape (the unpinned ones only if required): else closed. */
+static int xdp_ctl_check(struct xdp_ctl *ctl, bool unpinned_too)
 {
-	int err;
+	int err = 0;
 
-	err = xdp_ctl_check_map(ctl->settings_fd, BPF_MAP_TYPE_ARRAY,
-				sizeof(struct sb_xdp_settings));
-	if (!err)
-		err = xdp_ctl_check_map(ctl->counters_fd, BPF_MAP_TYPE_PERCPU_ARRAY,
-					sizeof(struct sb_xdp_counters));
+	for (size_t i = 0; !err && i < XDP_CTL_N_MAPS; i++) {
+		int fd = *xdp_ctl_fd(ctl, i);
+
+		if (fd < 0)
+			err = xdp_ctl_maps[i].pinned || unpinned_too ? -ENOENT : 0;
+		else
+			err = xdp_ctl_check_map(fd, &xdp_ctl_maps[i]);
+	}
 	if (err)
 		xdp_ctl_close(ctl);
 	return err;
@@ -76,20 +106,18 @@ int xdp_ctl_open_pinned(struct xdp_ctl *ctl, const char *pin_root)
 	xdp_ctl_init(ctl);
 	if (!pin_root)
 		pin_root = XDP_CTL_PIN_ROOT;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_root, SB_XDP_SETTINGS_MAP);
-	ctl->settings_fd = bpf_obj_get(path);
-	if (ctl->settings_fd < 0)
-		goto fail;
-	snprintf(path, sizeof(path), "%s/%s", pin_root, SB_XDP_COUNTERS_MAP);
-	ctl->counters_fd = bpf_obj_get(path);
-	if (ctl->counters_fd < 0)
-		goto fail;
-	return xdp_ctl_check(ctl);
-fail:
-	err = -errno;
-	xdp_ctl_close(ctl);
-	return err;
+	for (size_t i = 0; i < XDP_CTL_N_MAPS; i++) {
+		if (!xdp_ctl_maps[i].pinned)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_root, xdp_ctl_maps[i].name);
+		*xdp_ctl_fd(ctl, i) = bpf_obj_get(path);
+		if (*xdp_ctl_fd(ctl, i) < 0) {
+			err = -errno;
+			xdp_ctl_close(ctl);
+			return err;
+		}
+	}
+	return xdp_ctl_check(ctl, false);
 }
 
 /* Take the maps named like ours among the maps that program prog_id uses. */
@@ -121,27 +149,22 @@ static int xdp_ctl_open_prog_maps(struct xdp_ctl *ctl, __u32 prog_id)
 		struct bpf_map_info minfo;
 		__u32 mlen = sizeof(minfo);
 		int fd = bpf_map_get_fd_by_id(map_ids[i]);
+		size_t m = XDP_CTL_N_MAPS;
 
 		if (fd < 0)
 			continue;
 		memset(&minfo, 0, sizeof(minfo));
-		if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen) == 0) {
-			if (ctl->settings_fd < 0 && !strcmp(minfo.name, SB_XDP_SETTINGS_MAP)) {
-				ctl->settings_fd = fd;
-				continue;
-			}
-			if (ctl->counters_fd < 0 && !strcmp(minfo.name, SB_XDP_COUNTERS_MAP)) {
-				ctl->counters_fd = fd;
-				continue;
-			}
-		}
-		close(fd);
+		if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen) == 0)
+			for (m = 0; m < XDP_CTL_N_MAPS; m++)
+				if (*xdp_ctl_fd(ctl, m) < 0 &&
+				    !strcmp(minfo.name, xdp_ctl_maps[m].name)) {
+					*xdp_ctl_fd(ctl, m) = fd;
+					break;
+				}
+		if (m == XDP_CTL_N_MAPS)
+			close(fd);
 	}
-	if (ctl->settings_fd < 0 || ctl->counters_fd < 0) {
-		xdp_ctl_close(ctl);
-		return -ENOENT;
-	}
-	return 0;
+	return xdp_ctl_check(ctl, true);
 }
 
 int xdp_ctl_open_ifindex(struct xdp_ctl *ctl, unsigned int ifindex)
@@ -165,30 +188,32 @@ int xdp_ctl_open_ifindex(struct xdp_ctl *ctl, unsigned int ifindex)
 		if (ids[i] == 0)
 			continue;
 		err = xdp_ctl_open_prog_maps(ctl, ids[i]);
-		if (!err)
-			return xdp_ctl_check(ctl);
+		if (err != -ENOENT)
+			return err;
 	}
 	return -ENOENT;
 }
 
 int xdp_ctl_open_object(struct xdp_ctl *ctl, const struct bpf_object *obj)
 {
-	int s, c;
+	int err;
 
 	xdp_ctl_init(ctl);
-	s = bpf_object__find_map_fd_by_name(obj, SB_XDP_SETTINGS_MAP);
-	c = bpf_object__find_map_fd_by_name(obj, SB_XDP_COUNTERS_MAP);
-	if (s < 0 || c < 0)
-		return -ENOENT;
-	ctl->settings_fd = fcntl(s, F_DUPFD_CLOEXEC, 0);
-	ctl->counters_fd = fcntl(c, F_DUPFD_CLOEXEC, 0);
-	if (ctl->settings_fd < 0 || ctl->counters_fd < 0) {
-		int err = -errno;
+	for (size_t i = 0; i < XDP_CTL_N_MAPS; i++) {
+		int fd = bpf_object__find_map_fd_by_name(obj, xdp_ctl_maps[i].name);
 
-		xdp_ctl_close(ctl);
-		return err;
+		if (fd < 0) {
+			xdp_ctl_close(ctl);
+			return -ENOENT;
+		}
+		*xdp_ctl_fd(ctl, i) = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (*xdp_ctl_fd(ctl, i) < 0) {
+			err = -errno;
+			xdp_ctl_close(ctl);
+			return err;
+		}
 	}
-	return xdp_ctl_check(ctl);
+	return xdp_ctl_check(ctl, true);
 }
 
 void xdp_ctl_settings_default(struct sb_xdp_settings *s)
@@ -198,15 +223,33 @@ void xdp_ctl_settings_default(struct sb_xdp_settings *s)
 	s->port_mask = SB_XDP_PORT_M_ALL;
 }
 
+static int xdp_ctl_rate_validate(const struct sb_xdp_rate *r)
+{
+	if (r->per_second == 0 && r->burst == 0)
+		return 0;
+	if (r->per_second < 1 || r->per_second > SB_XDP_RATE_PPS_MAX || r->burst < 1 ||
+	    r->burst > SB_XDP_RATE_BURST_MAX)
+		return -ERANGE;
+	return 0;
+}
+
 int xdp_ctl_settings_validate(const struct sb_xdp_settings *s)
 {
-	if (s->flags & ~(SB_XDP_F_VALID | SB_XDP_F_ENABLE))
+	if (s->flags & ~SB_XDP_F_KNOWN)
 		return -EINVAL;
 	if (s->port_mask & ~SB_XDP_PORT_M_VALID)
+		return -EINVAL;
+	if ((s->flags & SB_XDP_F_RS_AUTO) && !(s->port_mask & SB_XDP_PORT_M_RS))
+		return -EINVAL;
+	if ((s->flags & SB_XDP_F_DHCP_DST) && s->server_ip_be == 0)
+		return -EINVAL;
+	if (s->reserved8[0] || s->reserved8[1])
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(s->reserved) / sizeof(s->reserved[0]); i++)
 		if (s->reserved[i])
 			return -EINVAL;
+	if (xdp_ctl_rate_validate(&s->dhcp_rate) || xdp_ctl_rate_validate(&s->tftp_rate))
+		return -ERANGE;
 	if (s->xfer_port_lo == 0 && s->xfer_port_hi == 0)
 		return 0;
 	if (s->xfer_port_lo == 0 || s->xfer_port_lo > s->xfer_port_hi)

@@ -107,7 +107,7 @@ static void check_full_lab(const struct sbcfg *c)
 	assert_int_equal(c->server_ip, IP(198, 18, 0, 1));
 	assert_int_equal(c->queues, 1);
 	assert_int_equal(c->udp_csum, SBCFG_CSUM_ACCEPT);
-	assert_false(c->ipv6_ra); /* off unless asked for */
+	assert_int_equal(c->ipv6_ra, SBCFG_RA_AUTO); /* answer while no other router does */
 	assert_int_equal(c->dhcp.mode, SBCFG_DHCP_FULL);
 	assert_int_equal(c->dhcp.offer_hold, 30);
 	assert_true(c->dhcp.offer_reuse);
@@ -224,7 +224,7 @@ static void check_relay_multi(const struct sbcfg *c)
 	assert_memory_equal(c->server_mac, smac, 6);
 	assert_int_equal(c->queues, 4);
 	assert_int_equal(c->udp_csum, SBCFG_CSUM_VERIFY);
-	assert_true(c->ipv6_ra);
+	assert_int_equal(c->ipv6_ra, SBCFG_RA_ON);
 	assert_int_equal(c->dhcp.decline_quarantine, 0);
 	assert_int_equal(c->dhcp.max_lease_time, 600);
 	assert_int_equal(c->dhcp.n_subnets, 3);
@@ -326,7 +326,7 @@ static const struct bad_case {
 	{"top-array.json", "(top level): ", "must be an object, not an array"},
 	{"type-queues-string.json", ": queues: ", "must be an integer, not a string"},
 	{"type-enabled-string.json", "tftp.enabled: ", "must be true or false"},
-	{"type-ipv6-ra-string.json", ": ipv6_ra: ", "must be true or false"},
+	{"type-ipv6-ra-string.json", ": ipv6_ra: ", "\"yes\" is not true, false or \"auto\""},
 	{"type-subnets-object.json", "dhcp.subnets: ", "must be an array, not an object"},
 	{"type-lease-real.json", "dhcp.subnets[0].lease_time: ", "must be an integer"},
 	{"type-dhcp-null.json", ": dhcp: ", "must be an object, not null"},

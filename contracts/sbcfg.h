@@ -121,6 +121,56 @@ enum sbcfg_csum_policy {
 	SBCFG_CSUM_VERIFY,     /* count it, drop */
 };
 
+/*
+ * "ipv6_ra": answer IPv6 router solicitations with a router advertisement that configures
+ * nothing (ends iPXE's wait for an RA). OFF is 0, so `if (cfg->ipv6_ra)` reads "answer the
+ * solicitations the XDP program steers"; in AUTO mode it steers them only while no other router
+ * advertises on the segment.
+ */
+enum sbcfg_ra_mode {
+	SBCFG_RA_OFF = 0, /* false */
+	SBCFG_RA_ON,	  /* true: always */
+	SBCFG_RA_AUTO,	  /* "auto" (default): only while no other router is live */
+};
+
+/* Which IPv4 destinations of DHCP (67) and PXE (4011) the XDP program steers. */
+enum sbcfg_dhcp_dst {
+	SBCFG_DHCP_DST_ANY = 0, /* any (default) */
+	SBCFG_DHCP_DST_SERVER,	/* 255.255.255.255 and server_ip only */
+};
+
+/* A per-source packet-rate limit; per_second 0 = none. */
+struct sbcfg_rate {
+	uint32_t per_second;
+	uint32_t burst; /* packets at once */
+};
+
+#define SBCFG_VLAN_UNTAGGED	 0u
+#define SBCFG_VLAN(outer, inner) ((uint32_t)(outer) << 16 | (uint32_t)(inner))
+#define SBCFG_VLAN_ID_MAX	 4094u /* IEEE 802.1Q: 4095 is reserved */
+
+/* Limits of the guard; the XDP maps (bpf/xdp_shared.h) are at least this large. */
+#define SBCFG_GUARD_VLANS_MAX 1024
+#define SBCFG_GUARD_DENY_MAX  4096
+#define SBCFG_GUARD_ALLOW_MAX 65536
+#define SBCFG_RATE_MAX	      1000000 /* packets per second, and burst */
+
+/*
+ * "guard": what the XDP program lets through to the dataplane (docs/CONFIG.md, docs/XDP.md).
+ * Written into the program's maps when the dataplane starts (net_af_xdp ports only).
+ */
+struct sbcfg_guard {
+	uint32_t *vlans; /* SBCFG_VLAN(outer, inner) VLAN IDs, SBCFG_VLAN_UNTAGGED = no tag */
+	size_t n_vlans;	 /* 0 = every VLAN and untagged */
+	enum sbcfg_dhcp_dst dhcp_dst;
+	uint8_t (*mac_deny)[6]; /* DHCP/PXE/TFTP from these MACs is dropped */
+	size_t n_mac_deny;
+	uint8_t (*mac_allow)[6]; /* n_mac_allow > 0: DHCP/PXE/TFTP only from these MACs */
+	size_t n_mac_allow;
+	struct sbcfg_rate dhcp_rate; /* per client MAC, DHCP + PXE */
+	struct sbcfg_rate tftp_rate; /* per source IPv4 address, TFTP requests + transfer ports */
+};
+
 struct sbcfg {
 	char interface[SBCFG_IFNAME_MAX]; /* boot interface (net_af_xdp) */
 	char dpdk_port[256];		  /* optional DPDK --vdev/devargs overriding the default port */
@@ -129,7 +179,8 @@ struct sbcfg {
 	uint32_t server_ip;		  /* host order; our address on the boot network */
 	uint8_t server_mac[6];		  /* used when the port has no kernel behind it; 0 = port's */
 	enum sbcfg_csum_policy udp_csum;
-	bool ipv6_ra; /* answer IPv6 router solicitations (ends iPXE's wait for an RA) */
+	enum sbcfg_ra_mode ipv6_ra;
+	struct sbcfg_guard guard;
 	struct sbcfg_dhcp dhcp;
 	struct sbcfg_tftp tftp;
 	struct sbcfg_http http;

@@ -141,7 +141,7 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 	if (!sbcfg_mac_is_zero(cfg->server_mac))
 		jset(&b, root, "server_mac", jmac(cfg->server_mac));
 	jset(&b, root, "udp_checksum", json_string(sbcfg_csum_names[csum]));
-	jset(&b, root, "ipv6_ra", json_boolean(cfg->ipv6_ra));
+	jset(&b, root, "ipv6_ra", sbcfg_ra_json(cfg->ipv6_ra));
 	jset(&b, root, "dhcp", dhcp_json(&b, &cfg->dhcp));
 	jset(&b, root, "tftp", tftp_json(&b, &cfg->tftp));
 	if (cfg->http.port) { /* no "http" object = no HTTP server */
@@ -154,6 +154,9 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
 		jset(&b, root, "http", h);
 	}
+	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
+	if (guard) /* no "guard" object = everything at its default */
+		jset(&b, root, "guard", guard);
 	for (size_t i = 0; images && i < cfg->n_images; i++) {
 		json_t *im = json_object();
 		jset(&b, im, "name", json_string(cfg->images[i].name));
@@ -215,7 +218,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	if (!EQ_STR(a->interface, b->interface) || !EQ_STR(a->dpdk_port, b->dpdk_port) ||
 	    !EQ_STR(a->xdp_prog, b->xdp_prog) || a->queues != b->queues ||
 	    a->server_ip != b->server_ip || memcmp(a->server_mac, b->server_mac, 6) != 0 ||
-	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra)
+	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra ||
+	    !sbcfg_guard_equal(&a->guard, &b->guard))
 		return false;
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
 	    da->offer_reuse != db->offer_reuse ||

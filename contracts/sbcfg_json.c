@@ -63,6 +63,10 @@ const char *const sbcfg_csum_names[SBCFG_N_CSUM_POLICIES] = {
 	[SBCFG_CSUM_ACCEPT] = "accept",
 	[SBCFG_CSUM_VERIFY] = "verify",
 };
+const char *const sbcfg_dhcp_dst_names[SBCFG_N_DHCP_DSTS] = {
+	[SBCFG_DHCP_DST_ANY] = "any",
+	[SBCFG_DHCP_DST_SERVER] = "server",
+};
 /* JSON key of each boot file, in enum sbcfg_arch order. */
 const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 	[SBCFG_ARCH_BIOS] = "bios",	      [SBCFG_ARCH_UEFI_X64] = "uefi_x64",
@@ -72,7 +76,7 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
-	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   NULL};
+	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   NULL};
 static const char *const dhcp_keys[] = {"mode",	   "offer_hold",     "offer_reuse",
 					"decline_quarantine", "max_lease_time", "boot",
 					"subnets",	   "reservations",   NULL};
@@ -916,6 +920,159 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 			h->idle_timeout_ms);
 }
 
+/* ---- guard (XDP) and ipv6_ra ---- */
+
+static const char *const guard_keys[] = {"vlans",     "dhcp_destination", "mac_deny", "mac_allow",
+					 "dhcp_rate", "tftp_rate",	  NULL};
+static const char *const rate_keys[] = {"per_second", "burst", NULL};
+
+/* "ipv6_ra": true, false or "auto". */
+static int get_ra_mode(struct pctx *c, json_t *obj, const char *key, enum sbcfg_ra_mode *out)
+{
+	char shown[40];
+	int rc;
+	json_t *v = member(c, obj, key, false, &rc);
+
+	if (!v)
+		return rc;
+	size_t old = push_key(c, key);
+	if (json_is_boolean(v))
+		*out = json_is_true(v) ? SBCFG_RA_ON : SBCFG_RA_OFF;
+	else if (json_is_string(v) && strcmp(json_string_value(v), "auto") == 0)
+		*out = SBCFG_RA_AUTO;
+	else if (json_is_string(v))
+		rc = perr(c, "\"%s\" is not true, false or \"auto\"",
+			  printable(json_string_value(v), shown, sizeof(shown)));
+	else
+		rc = perr(c, "must be true, false or \"auto\", not %s", type_name(v));
+	pop(c, old);
+	return rc;
+}
+
+/* A VLAN ID 1..4094 at the start of s; returns the end or NULL. */
+static const char *vid_parse(const char *s, uint32_t *vid)
+{
+	uint32_t v = 0;
+	int digits = 0;
+
+	if (*s == '0')
+		return NULL;
+	for (; *s >= '0' && *s <= '9' && digits < 5; s++, digits++)
+		v = v * 10 + (uint32_t)(*s - '0');
+	if (digits == 0 || v < 1 || v > SBCFG_VLAN_ID_MAX)
+		return NULL;
+	*vid = v;
+	return s;
+}
+
+/* A "vlans" entry: "untagged", an integer VLAN ID, or "OUTER.INNER" (802.1ad + 802.1Q). */
+static int vlan_cb(struct pctx *c, json_t *v, void *elem, const void *arg)
+{
+	uint32_t *out = elem, outer, inner;
+	char s[32], shown[40];
+	const char *p;
+	int rc;
+
+	if (json_is_integer(v)) {
+		long long x = json_integer_value(v);
+		if (x < 1 || x > SBCFG_VLAN_ID_MAX)
+			return perr(c, "%lld is out of range 1..%u (a VLAN ID)", x,
+				    SBCFG_VLAN_ID_MAX);
+		*out = SBCFG_VLAN(x, 0);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return perr(c, "must be a VLAN ID, \"untagged\" or \"OUTER.INNER\", not %s",
+			    type_name(v));
+	if ((rc = str_value(c, v, s, sizeof(s))) < 0)
+		return rc;
+	if (strcmp(s, "untagged") == 0) {
+		*out = SBCFG_VLAN_UNTAGGED;
+		return 0;
+	}
+	if ((p = vid_parse(s, &outer)) && *p == '.' && (p = vid_parse(p + 1, &inner)) && !*p) {
+		*out = SBCFG_VLAN(outer, inner);
+		return 0;
+	}
+	return perr(c,
+		    "\"%s\" is not a VLAN (an ID 1..%u, \"untagged\", or \"OUTER.INNER\" such as "
+		    "\"100.200\")",
+		    printable(s, shown, sizeof(shown)), SBCFG_VLAN_ID_MAX);
+}
+
+static int mac_cb(struct pctx *c, json_t *v, void *elem, const void *arg)
+{
+	char s[64], shown[40];
+	int rc = str_value(c, v, s, sizeof(s));
+
+	if (rc == 0 && mac_parse(s, elem) < 0)
+		rc = perr(c, "\"%s\" is not a MAC address (six hex pairs separated by ':')",
+			  printable(s, shown, sizeof(shown)));
+	return rc;
+}
+
+/* {"per_second": N, "burst": M}: both required once the object is there. */
+static int get_rate(struct pctx *c, json_t *obj, const char *key, struct sbcfg_rate *r)
+{
+	long long pps = 0, burst = 0;
+	int rc;
+	json_t *o = get_obj(c, obj, key, false, &rc);
+
+	if (!o)
+		return rc;
+	size_t old = push_key(c, key);
+	if ((rc = check_keys(c, o, rate_keys)) == 0)
+		member(c, o, "per_second", true, &rc);
+	if (rc == 0)
+		member(c, o, "burst", true, &rc);
+	if (rc == 0)
+		rc = get_uint(c, o, "per_second", 1, SBCFG_RATE_MAX, &pps);
+	if (rc == 0)
+		rc = get_uint(c, o, "burst", 1, SBCFG_RATE_MAX, &burst);
+	if (rc == 0) {
+		r->per_second = (uint32_t)pps;
+		r->burst = (uint32_t)burst;
+	}
+	pop(c, old);
+	return rc;
+}
+
+/* An array that must not be empty when given (an empty one would mean "nothing"). */
+static int not_empty(struct pctx *c, json_t *o, const char *key, const char *why)
+{
+	json_t *a = json_object_get(o, key);
+
+	if (!a || !json_is_array(a) || json_array_size(a) > 0)
+		return 0;
+	size_t old = push_key(c, key);
+	int rc = perr(c, "is empty (%s)", why);
+	pop(c, old);
+	return rc;
+}
+
+static int parse_guard(struct pctx *c, json_t *o, struct sbcfg_guard *g)
+{
+	int rc, dst = (int)g->dhcp_dst;
+
+	if ((rc = check_keys(c, o, guard_keys)) < 0 ||
+	    (rc = not_empty(c, o, "vlans", "leave it out to steer every VLAN")) < 0 ||
+	    (rc = not_empty(c, o, "mac_allow",
+			    "it would drop every client; leave it out to allow every MAC")) < 0 ||
+	    (rc = parse_array(c, o, "vlans", SBCFG_GUARD_VLANS_MAX, sizeof(*g->vlans),
+			      (void **)&g->vlans, &g->n_vlans, vlan_cb, NULL)) < 0 ||
+	    (rc = get_enum(c, o, "dhcp_destination", sbcfg_dhcp_dst_names,
+			   ARRAY_SIZE(sbcfg_dhcp_dst_names), &dst)) < 0 ||
+	    (rc = parse_array(c, o, "mac_deny", SBCFG_GUARD_DENY_MAX, sizeof(*g->mac_deny),
+			      (void **)&g->mac_deny, &g->n_mac_deny, mac_cb, NULL)) < 0 ||
+	    (rc = parse_array(c, o, "mac_allow", SBCFG_GUARD_ALLOW_MAX, sizeof(*g->mac_allow),
+			      (void **)&g->mac_allow, &g->n_mac_allow, mac_cb, NULL)) < 0 ||
+	    (rc = get_rate(c, o, "dhcp_rate", &g->dhcp_rate)) < 0 ||
+	    (rc = get_rate(c, o, "tftp_rate", &g->tftp_rate)) < 0)
+		return rc;
+	g->dhcp_dst = (enum sbcfg_dhcp_dst)dst;
+	return 0;
+}
+
 static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 {
 	int rc, csum = (int)cfg->udp_csum;
@@ -931,9 +1088,20 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = get_mac(c, root, "server_mac", cfg->server_mac, false, true)) < 0 ||
 	    (rc = get_enum(c, root, "udp_checksum", sbcfg_csum_names, ARRAY_SIZE(sbcfg_csum_names),
 			   &csum)) < 0 ||
-	    (rc = get_bool(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0)
+	    (rc = get_ra_mode(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0)
 		return rc;
 	cfg->udp_csum = (enum sbcfg_csum_policy)csum;
+
+	json_t *guard = get_obj(c, root, "guard", false, &rc);
+	if (rc < 0)
+		return rc;
+	if (guard) {
+		size_t old = push_key(c, "guard");
+		rc = parse_guard(c, guard, &cfg->guard);
+		pop(c, old);
+		if (rc < 0)
+			return rc;
+	}
 
 	json_t *dhcp = get_obj(c, root, "dhcp", false, &rc);
 	if (rc < 0)
@@ -1447,7 +1615,8 @@ int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = validate_top(cfg, m)) < 0 || (rc = validate_dhcp(cfg, m)) < 0 ||
-	    (rc = validate_tftp(cfg, m)) < 0 || (rc = validate_images(cfg, m)) < 0) {
+	    (rc = validate_tftp(cfg, m)) < 0 || (rc = validate_images(cfg, m)) < 0 ||
+	    (rc = sbcfg_guard_validate(cfg, m)) < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", m);
 		return rc;
@@ -1482,6 +1651,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.mtu = 1500;
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
+	out->ipv6_ra = SBCFG_RA_AUTO;
 }
 
 void sbcfg_free(struct sbcfg *cfg)
@@ -1491,6 +1661,7 @@ void sbcfg_free(struct sbcfg *cfg)
 	free(cfg->dhcp.subnets);
 	free(cfg->dhcp.reservations);
 	free(cfg->images);
+	sbcfg_guard_free(&cfg->guard);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -41,6 +41,12 @@ int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen);
 /* true if a and b mean the same configuration (strings compared up to their NUL). */
 bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b);
 
+/*
+ * true if a and b hold the same guard (VLANs, MAC lists, rates; lists compared in order). The
+ * dataplane writes the guard into the XDP maps at start: a change needs that write again.
+ */
+bool sbcfg_guard_equal(const struct sbcfg_guard *a, const struct sbcfg_guard *b);
+
 /* Defaults for every optional field (what a missing field means). */
 void sbcfg_defaults(struct sbcfg *out);
 

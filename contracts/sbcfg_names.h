@@ -15,10 +15,12 @@
 
 #define SBCFG_N_DHCP_MODES    (SBCFG_DHCP_OFF + 1)
 #define SBCFG_N_CSUM_POLICIES (SBCFG_CSUM_VERIFY + 1)
+#define SBCFG_N_DHCP_DSTS     (SBCFG_DHCP_DST_SERVER + 1)
 
 extern const char *const sbcfg_mode_names[SBCFG_N_DHCP_MODES];	  /* "full", ... */
 extern const char *const sbcfg_csum_names[SBCFG_N_CSUM_POLICIES]; /* "accept", "verify" */
 extern const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT];	  /* "bios", "uefi_x64", ... */
+extern const char *const sbcfg_dhcp_dst_names[SBCFG_N_DHCP_DSTS]; /* "any", "server" */
 
 /* "a.b.c.d" of a host-order address into buf. */
 const char *sbcfg_ip_fmt(uint32_t ip, char buf[16]);
@@ -29,5 +31,17 @@ bool sbcfg_mac_is_zero(const uint8_t mac[6]);
 const char *sbcfg_cidr_fmt(const struct sbcfg_subnet *s, char buf[20]);
 /* Does the subnet hand out addresses (a pool), or only serve reservations / relays? */
 bool sbcfg_has_pool(const struct sbcfg_subnet *s);
+
+/* sbcfg_guard.c: "ipv6_ra" and "guard" on the struct (the parser is in sbcfg_json.c). */
+struct json_t;
+/* The rules of "ipv6_ra" and "guard" (duplicates, multicast MACs...); "path: reason" in msg
+ * (SBCFG_ERR_MAX bytes). 0 or -EINVAL. */
+int sbcfg_guard_validate(const struct sbcfg *cfg, char *msg);
+/* The "guard" object, or NULL when everything in it is at its default (or out of memory:
+ * *failed). */
+struct json_t *sbcfg_guard_json(const struct sbcfg_guard *g, bool *failed);
+/* The "ipv6_ra" value: false, true or "auto". */
+struct json_t *sbcfg_ra_json(enum sbcfg_ra_mode m);
+void sbcfg_guard_free(struct sbcfg_guard *g);
 
 #endif

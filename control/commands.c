@@ -527,7 +527,7 @@ char *cmd_config_reload(struct daemon *d, uint64_t conn_id, json_t *args)
 static json_t *xdp_counters(char *err, size_t errlen)
 {
 #ifdef SB_HAVE_XDP_CTL
-	struct xdp_ctl x = {-1, -1};
+	struct xdp_ctl x; /* set by xdp_ctl_open_pinned(), whatever it returns */
 	struct sb_xdp_counters cnt;
 	int rc = xdp_ctl_open_pinned(&x, NULL);
 

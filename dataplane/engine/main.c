@@ -221,9 +221,7 @@ int main(int argc, char **argv)
 	}
 	snap = rt->snap;
 	err[0] = '\0';
-	rc = eng_port_xdp_settings(&rt->port, snap->cfg.interface, snap->cfg.tftp.port_lo,
-				   snap->cfg.tftp.port_hi, snap->cfg.server_ip, snap->cfg.ipv6_ra,
-				   err, sizeof(err));
+	rc = eng_port_xdp_settings(&rt->port, &snap->cfg, snap->mac, err, sizeof(err));
 	if (rc < 0)
 		ENG_LOG(WARNING, "%s", err);
 

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "port.h"
+#include "sbcfg.h"
 
 #ifdef SB_HAVE_XDP_CTL
 #include <net/if.h>
@@ -34,6 +35,9 @@ static void xdp_unpin_incompatible(void)
 	} maps[] = {
 		{SB_XDP_SETTINGS_MAP, sizeof(struct sb_xdp_settings)},
 		{SB_XDP_COUNTERS_MAP, sizeof(struct sb_xdp_counters)},
+		{SB_XDP_DENY_MAP, sizeof(__u64)},
+		{SB_XDP_ALLOW_MAP, sizeof(__u64)},
+		{SB_XDP_VLANS_MAP, sizeof(__u32)},
 	};
 	char path[128];
 
@@ -213,19 +217,12 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 }
 
 #ifdef SB_HAVE_XDP_CTL
-#include <net/if.h>
-
-#include <rte_byteorder.h>
-
-#include "xdp_ctl.h"
-
 /* Open the maps of the program on iface (no bpffs needed), else the pinned ones. */
-static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port_hi,
-			      uint32_t server_ip, bool steer_rs, char *err, size_t errlen)
+static int xdp_settings_write(const struct sbcfg *cfg, const uint8_t own_mac[6], char *err,
+			      size_t errlen)
 {
 	struct xdp_ctl ctl = {.settings_fd = -1, .counters_fd = -1};
-	struct sb_xdp_settings s;
-	unsigned int ifindex = if_nametoindex(iface);
+	unsigned int ifindex = if_nametoindex(cfg->interface);
 	int rc = -ENOENT;
 
 	if (ifindex)
@@ -233,23 +230,11 @@ static int xdp_settings_write(const char *iface, uint16_t port_lo, uint16_t port
 	if (rc < 0)
 		rc = xdp_ctl_open_pinned(&ctl, NULL);
 	if (rc < 0) {
-		snprintf(err, errlen, "XDP settings map of %s not found: %s", iface, strerror(-rc));
+		snprintf(err, errlen, "XDP maps of %s not found: %s", cfg->interface,
+			 strerror(-rc));
 		return rc;
 	}
-	rc = xdp_ctl_settings_get(&ctl, &s);
-	if (rc == 0) {
-		s.flags |= SB_XDP_F_ENABLE;
-		s.xfer_port_lo = port_lo;
-		s.xfer_port_hi = port_hi;
-		s.server_ip_be = rte_cpu_to_be_32(server_ip);
-		if (steer_rs)
-			s.port_mask |= SB_XDP_PORT_M_RS;
-		else
-			s.port_mask &= ~SB_XDP_PORT_M_RS;
-		rc = xdp_ctl_settings_set(&ctl, &s);
-	}
-	if (rc < 0)
-		snprintf(err, errlen, "XDP settings of %s: %s", iface, strerror(-rc));
+	rc = xdp_ctl_apply_config(&ctl, cfg, own_mac, err, errlen);
 	xdp_ctl_close(&ctl);
 	return rc;
 }
@@ -281,23 +266,36 @@ static int ephemeral_overlap(uint16_t port_lo, uint16_t port_hi, char *err, size
 	return -EADDRINUSE;
 }
 
-int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
-			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,
-			  size_t errlen)
+int eng_port_xdp_settings(const struct eng_port *p, const struct sbcfg *cfg,
+			  const uint8_t own_mac[6], char *err, size_t errlen)
 {
+	const struct sbcfg_guard *g = &cfg->guard;
 	int rc;
 
-	if (!p->kernel_behind)
+	if (!p->kernel_behind) {
+		/* No XDP program on this port: nothing filters before the dataplane (and "auto"
+		 * answers every router solicitation, as true does). */
+		if (g->n_vlans || g->dhcp_dst || g->n_mac_deny || g->n_mac_allow ||
+		    g->dhcp_rate.per_second || g->tftp_rate.per_second) {
+			snprintf(err, errlen,
+				 "port %s has no XDP program: \"guard\" is not enforced",
+				 p->driver);
+			return -ENOTSUP;
+		}
 		return 0;
+	}
 #ifdef SB_HAVE_XDP_CTL
-	rc = xdp_settings_write(iface, port_lo, port_hi, server_ip, steer_rs, err, errlen);
-	return rc < 0 ? rc : ephemeral_overlap(port_lo, port_hi, err, errlen);
+	rc = xdp_settings_write(cfg, own_mac, err, errlen);
+	return rc < 0 ? rc : ephemeral_overlap(cfg->tftp.port_lo, cfg->tftp.port_hi, err, errlen);
 #else
+	(void)own_mac;
+	rc = -ENOTSUP;
 	snprintf(err, errlen,
 		 "built without xdp_ctl: the XDP program keeps its defaults (transfer ports %u-%u "
-		 "not steered%s)",
-		 port_lo, port_hi, steer_rs ? ", IPv6 router solicitations not steered" : "");
-	return -ENOTSUP;
+		 "not steered%s, no guard)",
+		 cfg->tftp.port_lo, cfg->tftp.port_hi,
+		 cfg->ipv6_ra ? ", IPv6 router solicitations not steered" : "");
+	return rc;
 #endif
 }
 

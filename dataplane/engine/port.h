@@ -35,17 +35,20 @@ struct eng_port {
 int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *pool, char *err,
 		  size_t errlen);
 
+struct sbcfg;
+
 /*
- * Tell the XDP program on iface (net_af_xdp only) which UDP ports are our TFTP
- * transfer ports, our server address and whether ICMPv6 router solicitations are ours
- * (steer_rs sets or clears SB_XDP_PORT_M_RS; the other port_mask bits are kept), through its
- * settings map (found via the interface, else pinned under /sys/fs/bpf). No-op on other ports.
- * Returns 0 or a negative errno (message in err); -EADDRINUSE after the settings were written:
- * the range overlaps the kernel's ephemeral ports (a warning naming both ranges).
+ * Tell the XDP program on cfg->interface (net_af_xdp only) what cfg asks of it: the TFTP transfer
+ * ports, our server address, whether ICMPv6 router solicitations are ours (cfg->ipv6_ra; in
+ * "auto" mode own_mac, our source MAC, tells our own advertisements from other routers') and
+ * cfg->guard (VLANs, MAC lists, rates), through its maps (found via the interface, else pinned
+ * under /sys/fs/bpf; xdp_ctl_apply_config()). Returns 0 or a negative errno (message in err);
+ * -EADDRINUSE after the settings were written: the range overlaps the kernel's ephemeral ports
+ * (a warning naming both ranges); -ENOTSUP on a port without XDP when cfg asks for a guard (a
+ * warning: nothing filters there; "auto" answers every solicitation there, as true does).
  */
-int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
-			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,
-			  size_t errlen);
+int eng_port_xdp_settings(const struct eng_port *p, const struct sbcfg *cfg,
+			  const uint8_t own_mac[6], char *err, size_t errlen);
 
 /* Stop and close the port. */
 void eng_port_close(struct eng_port *p);

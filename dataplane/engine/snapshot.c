@@ -225,6 +225,9 @@ static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
 		return "server_ip";
 	if (a->ipv6_ra != b->ipv6_ra)
 		return "ipv6_ra";
+	/* the guard is written into the XDP maps at start (port.c); a reload would not apply it */
+	if (!sbcfg_guard_equal(&a->guard, &b->guard))
+		return "guard";
 	if (a->dhcp.mode != b->dhcp.mode)
 		return "dhcp.mode";
 	if (a->tftp.port_lo != b->tftp.port_lo || a->tftp.port_hi != b->tftp.port_hi)
