@@ -251,7 +251,8 @@ static size_t data(uint8_t *out, const struct storm_vm *vm, uint16_t sport, uint
 
 	pkt_wr16(p, TFTP_OP_DATA);
 	pkt_wr16(p + 2, block);
-	memcpy(p + 4, d, len);
+	if (len) /* an empty final block: d may be NULL */
+		memcpy(p + 4, d, len);
 	return srv_frame(out, vm->mac, vm->ip, sport, dport, p, len + 4);
 }
 
