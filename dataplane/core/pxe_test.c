@@ -155,6 +155,12 @@ static void test_choose_bootfile(void **state)
 	d.boot.ipxe_script[0] = 0;
 	r.ipxe_script[0] = 0;
 	assert_string_equal(pxe_choose_bootfile(&d, &r, &c), "pxelinux.0");
+	/* A script whose name merely contains "ipxe" is a script: the iPXE client gets it. */
+	strcpy(d.boot.ipxe_script, "http://198.18.0.1/cgi-bin/ipxe?mac=${mac}");
+	assert_string_equal(pxe_choose_bootfile(&d, NULL, &c), d.boot.ipxe_script);
+	strcpy(d.boot.ipxe_script, "ipxe-menu.cfg");
+	assert_string_equal(pxe_choose_bootfile(&d, NULL, &c), "ipxe-menu.cfg");
+	d.boot.ipxe_script[0] = 0;
 	/* Unknown arch or empty entry: nothing. */
 	c.ipxe = false;
 	c.arch = -ENOENT;
