@@ -345,6 +345,9 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 		wr_be32(be, r->server_id);
 		dhcp_opt_put_req(b, DHCP_OPT_SERVER_ID, 4, be);
 	}
+	/* RFC 6842 3: the server MUST echo the client identifier, unaltered. */
+	if (req->client_id.data)
+		dhcp_opt_put_req(b, DHCP_OPT_CLIENT_ID, req->client_id.len, req->client_id.data);
 	return b->err;
 }
 

@@ -401,6 +401,58 @@ static void test_lease_time_request(void **state)
 	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 7200);
 }
 
+/* RFC 6842 3: a client identifier (61) is echoed unaltered in OFFER, ACK and NAK. */
+static void test_client_id_echo(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	static const uint8_t cid[] = {0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c};
+	struct cmsg c = {.type = DHCP_DISCOVER,
+			 OPTS(61, 9, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c, 55, 2, 1,
+			      3)};
+	mac_n(c.mac, 5);
+
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+	assert_memory_equal(r.client_id.data, cid, sizeof(cid));
+
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+	assert_memory_equal(r.client_id.data, cid, sizeof(cid));
+
+	c.server_id = 0;
+	c.requested = IP4(198, 18, 9, 9); /* INIT-REBOOT on the wrong network */
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+	assert_memory_equal(r.client_id.data, cid, sizeof(cid));
+
+	struct cmsg inf = c;
+	inf.type = DHCP_INFORM;
+	inf.requested = 0;
+	inf.ciaddr = inf.src_ip = IP4(198, 18, 0, 7);
+	inf.dst_ip = SERVER_IP;
+	n = handle(e, &inf);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+
+	/* Without 61 in the request there is none in the reply. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER};
+	mac_n(c2.mac, 6);
+	n = handle(e, &c2);
+	parse_reply(e, n, &r);
+	assert_null(r.client_id.data);
+}
+
 /* ---- relay ---- */
 
 static void test_relay(void **state)
@@ -1227,6 +1279,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dora_broadcast, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_unicast, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_time_request, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_client_id_echo, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_relay, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_prl, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_selecting_other_server, setup_full, teardown),
