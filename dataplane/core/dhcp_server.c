@@ -349,10 +349,10 @@ static int nak(struct dhcp_server *s, const struct reply_ctx *x, const char *why
 	return rc;
 }
 
-/* Bind ip in subnet si and ACK, or NAK/stay silent as RFC 2131 4.3.2 says. */
+/* Bind ip in subnet si and ACK, or NAK as RFC 2131 4.3.2 says. */
 static int commit_and_ack(struct dhcp_server *s, struct reply_ctx *x, int si, uint32_t ip,
-			  bool silent_if_unknown, uint64_t now, uint8_t *out, size_t cap,
-			  struct pkt_dest *dst, struct dhcp_result *res)
+			  uint64_t now, uint8_t *out, size_t cap, struct pkt_dest *dst,
+			  struct dhcp_result *res)
 {
 	const struct sbcfg_subnet *sn = &s->cfg->dhcp.subnets[si];
 
@@ -366,9 +366,13 @@ static int commit_and_ack(struct dhcp_server *s, struct reply_ctx *x, int si, ui
 	uint32_t lt = effective_lease_time(s, sn, x->m);
 	struct lease_info li;
 	int rc = lease_commit(s->pool, x->m->chaddr, ip, lt, now, &li);
-	if (rc == -ENOENT && silent_if_unknown)
-		return -SB_DROP_DHCP_UNKNOWN_LEASE;
-	if (rc == -ENOENT || rc == -EADDRINUSE)
+	/*
+	 * RFC 2131 4.3.2: in our subnet but in no pool and not reserved: incorrect for the
+	 * client's network as far as this server knows, NAK (the subnet is ours to manage).
+	 */
+	if (rc == -ENOENT)
+		return nak(s, x, "address not in any pool", out, cap, dst, res);
+	if (rc == -EADDRINUSE)
 		return nak(s, x, "address not available", out, cap, dst, res);
 	if (rc < 0)
 		return -SB_DROP_DHCP_UNKNOWN_LEASE;
@@ -408,24 +412,26 @@ static int do_request(struct dhcp_server *s, struct reply_ctx *x, uint64_t now, 
 		int si = pick_subnet(s, x->in, m);
 		if (si < 0)
 			return si;
-		return commit_and_ack(s, x, si, ip, false, now, out, cap, dst, res);
+		return commit_and_ack(s, x, si, ip, now, out, cap, dst, res);
 	}
 	if (m->requested_ip && !m->ciaddr) {
-		/* INIT-REBOOT: 4.3.2, NAK if wrong, silent if we know nothing of it. */
+		/* INIT-REBOOT: 4.3.2, NAK if wrong for the network. */
 		int si = pick_subnet(s, x->in, m);
 		if (si < 0)
 			return si;
-		return commit_and_ack(s, x, si, m->requested_ip, true, now, out, cap, dst, res);
+		return commit_and_ack(s, x, si, m->requested_ip, now, out, cap, dst, res);
 	}
 	if (m->ciaddr) {
-		/* RENEWING (unicast) or REBINDING (broadcast): the lease must be ours. */
+		/*
+		 * RENEWING (unicast) or REBINDING (broadcast). An address in none of our
+		 * subnets is another server's client: silence (4.3.2, coexistence).
+		 */
 		int si = pick_subnet(s, x->in, m);
 		if (si < 0)
 			return si;
-		struct lease_info li;
-		if (lease_find_ip(s->pool, m->ciaddr, now, &li) < 0)
+		if (subnet_of(&s->cfg->dhcp, m->ciaddr) < 0)
 			return -SB_DROP_DHCP_UNKNOWN_LEASE;
-		return commit_and_ack(s, x, si, m->ciaddr, true, now, out, cap, dst, res);
+		return commit_and_ack(s, x, si, m->ciaddr, now, out, cap, dst, res);
 	}
 	return -SB_DROP_DHCP_NO_ADDR;
 }

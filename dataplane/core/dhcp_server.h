@@ -18,9 +18,11 @@
  * answered to the client's source address and port, in every mode.
  *
  * INIT-REBOOT (RFC 2131 4.3.2): ACK if the address is ours and may be bound
- * to the client; NAK if it is on the wrong subnet, belongs to another client
- * or the client has a different reserved address; silence (a counted drop)
- * if the address is in the subnet but not one we manage.
+ * to the client; NAK if it is on the wrong subnet, belongs to another client,
+ * the client has a different (usable) reserved address, or it lies in the
+ * subnet but outside every pool and is not reserved for the client (the subnet
+ * is ours: such an address is incorrect for the client's network). RENEWING /
+ * REBINDING an address in none of our subnets gets silence (a counted drop).
  */
 #ifndef SB_DHCP_SERVER_H
 #define SB_DHCP_SERVER_H

@@ -643,10 +643,12 @@ static void test_init_reboot(void **state)
 	parse_reply(e, n, &r);
 	assert_int_equal(r.type, DHCP_NAK);
 
-	/* In the subnet but not one we manage: silent (RFC 2131 4.3.2). */
+	/* In our subnet but outside every pool and not reserved: not ours to give, NAK
+	 * (RFC 2131 4.3.2, incorrect for the client's network; test_request_outside_pools). */
 	c.requested = IP4(198, 18, 0, 10);
-	assert_int_equal(handle(e, &c), -SB_DROP_DHCP_UNKNOWN_LEASE);
-	assert_int_equal(e->res_out.msg_out, 0);
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
 
 	/* After a restart the pool forgot it; the address is free: ACK. */
 	struct cmsg c3 = {.type = DHCP_REQUEST, .requested = IP4(198, 18, 0, 103)};
@@ -665,6 +667,66 @@ static void test_init_reboot(void **state)
 	n = handle(e, &c4);
 	parse_reply(e, n, &r);
 	assert_int_equal(r.type, DHCP_NAK);
+}
+
+/*
+ * RFC 2131 4.3.2: an address in a subnet we serve that lies outside every pool and is not
+ * reserved for the client is incorrect for the client's network: NAK, in INIT-REBOOT,
+ * SELECTING and RENEWING alike. Silence stays for addresses outside all our subnets.
+ */
+static void test_request_outside_pools(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	uint8_t l;
+	struct cmsg c = {.type = DHCP_REQUEST, .requested = IP4(198, 18, 0, 10)};
+	mac_n(c.mac, 45);
+
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(e->res_out.msg_out, DHCP_NAK);
+	assert_non_null(ropt(e, n, DHCP_OPT_MESSAGE, &l));
+	/* The same through a relay, for the relay's subnet. */
+	struct cmsg cr = c;
+	cr.giaddr = cr.src_ip = RELAY_IP;
+	cr.src_port = 67;
+	cr.src_mac = relay_mac;
+	cr.requested = IP4(198, 18, 5, 20);
+	n = handle(e, &cr);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(e->dst.dst_ip, RELAY_IP);
+	/* SELECTING with our server id. */
+	c.server_id = SERVER_IP;
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	/* RENEWING (unicast, ciaddr) an address outside the pools. */
+	struct cmsg rn = {.type = DHCP_REQUEST,
+			  .ciaddr = IP4(198, 18, 0, 10),
+			  .src_ip = IP4(198, 18, 0, 10),
+			  .dst_ip = SERVER_IP};
+	mac_n(rn.mac, 45);
+	n = handle(e, &rn);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	/* The reserved address outside the pool is the reserved client's: ACK. */
+	struct cmsg rs = {.type = DHCP_REQUEST, .requested = IP4(198, 18, 0, 50)};
+	memcpy(rs.mac, mac_res, 6);
+	n = handle(e, &rs);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	/* ...and another client's: NAK. */
+	c.server_id = 0;
+	c.requested = IP4(198, 18, 0, 50);
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	/* Outside all our subnets, INIT-REBOOT on our wire: wrong network, NAK; RENEWING an
+	 * address of no subnet of ours: silence (another server's client). */
+	rn.ciaddr = rn.src_ip = IP4(198, 19, 1, 1);
+	assert_int_equal(handle(e, &rn), -SB_DROP_DHCP_UNKNOWN_LEASE);
 }
 
 static void test_renew_rebind(void **state)
@@ -1284,6 +1346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prl, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_selecting_other_server, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_init_reboot, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_request_outside_pools, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_renew_rebind, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_release_decline, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_inform, setup_full, teardown),
