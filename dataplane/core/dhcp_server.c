@@ -359,8 +359,12 @@ static int commit_and_ack(struct dhcp_server *s, struct reply_ctx *x, int si, ui
 	/* The client is on another subnet than its address (moved). */
 	if (!in_subnet(sn, ip))
 		return nak(s, x, "wrong network", out, cap, dst, res);
-	/* A client with a reserved address gets that one only. */
-	if (x->rsv && x->rsv->ip && in_subnet(sn, x->rsv->ip) && x->rsv->ip != ip)
+	/*
+	 * A client with a reserved address gets that one only, unless it DECLINEd it
+	 * (RFC 2131 4.3.3): then the pool address it was offered meanwhile is ACKed.
+	 */
+	uint32_t rip;
+	if (lease_reservation(s->pool, x->m->chaddr, (uint16_t)si, now, &rip) == 0 && rip != ip)
 		return nak(s, x, "address reserved elsewhere", out, cap, dst, res);
 
 	uint32_t lt = effective_lease_time(s, sn, x->m);

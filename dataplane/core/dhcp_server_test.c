@@ -207,11 +207,16 @@ static const struct pkt_udp *mk(struct wire *w, const struct cmsg *c)
 	return &w->in;
 }
 
-static int handle(struct env *e, const struct cmsg *c)
+static int handle_at(struct env *e, const struct cmsg *c, uint64_t now)
 {
 	struct wire w;
-	return dhcp_server_handle(&e->srv, mk(&w, c), NOW, e->out, sizeof(e->out), &e->dst,
+	return dhcp_server_handle(&e->srv, mk(&w, c), now, e->out, sizeof(e->out), &e->dst,
 				  &e->res_out);
+}
+
+static int handle(struct env *e, const struct cmsg *c)
+{
+	return handle_at(e, c, NOW);
 }
 
 /* Parse a reply back; fails the test if it does not parse. */
@@ -814,6 +819,112 @@ static void test_release_decline(void **state)
 	assert_int_equal(handle(e, &d), -SB_DROP_DHCP_NO_ADDR);
 }
 
+/* DISCOVER then REQUEST (SELECTING) at now; returns the ACKed address, fails the test on a NAK. */
+static uint32_t dora_at(struct env *e, const uint8_t mac[6], uint64_t now, uint32_t not_this)
+{
+	struct dhcp_msg r;
+	struct cmsg c = {.type = DHCP_DISCOVER};
+	memcpy(c.mac, mac, 6);
+
+	int n = handle_at(e, &c, now);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	if (r.yiaddr == not_this)
+		fail_msg("offered the declined address %08x again", not_this);
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	n = handle_at(e, &c, now);
+	parse_reply(e, n, &r);
+	if (r.type != DHCP_ACK)
+		fail_msg("REQUEST for %08x answered with %s", c.requested,
+			 dhcp_msg_type_name(r.type));
+	return r.yiaddr;
+}
+
+static void decline_at(struct env *e, const uint8_t mac[6], uint32_t ip, uint64_t now)
+{
+	struct cmsg d = {.type = DHCP_DECLINE, .requested = ip, .server_id = SERVER_IP};
+	memcpy(d.mac, mac, 6);
+	assert_int_equal(handle_at(e, &d, now), 0);
+	assert_int_equal(e->res_out.event, DHCP_LEASE_DECLINED);
+}
+
+/*
+ * RFC 2131 4.3.3: a reserved client that DECLINEs its address (someone else uses it) must
+ * still boot: during the quarantine it gets a pool address and that REQUEST is ACKed (not
+ * NAKed as "reserved elsewhere"); after the quarantine it is moved back to its reservation.
+ */
+static void test_reserved_decline_boots(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	const uint32_t resv = IP4(198, 18, 0, 50);
+
+	assert_int_equal(dora_at(e, mac_res, NOW, 0), resv);
+	decline_at(e, mac_res, resv, NOW + 1);
+	uint32_t ip = dora_at(e, mac_res, NOW + 2, resv);
+	assert_true(ip >= IP4(198, 18, 0, 100) && ip <= IP4(198, 18, 0, 103));
+	/* INIT-REBOOT and RENEWING of the pool address during the quarantine: ACK. */
+	struct cmsg c = {.type = DHCP_REQUEST, .requested = ip};
+	memcpy(c.mac, mac_res, 6);
+	int n = handle_at(e, &c, NOW + 100);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	struct cmsg rn = {.type = DHCP_REQUEST, .ciaddr = ip, .src_ip = ip, .dst_ip = SERVER_IP};
+	memcpy(rn.mac, mac_res, 6);
+	n = handle_at(e, &rn, NOW + 200);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	/* After the quarantine (600 s): the reservation again. */
+	struct cmsg d = {.type = DHCP_DISCOVER};
+	memcpy(d.mac, mac_res, 6);
+	n = handle_at(e, &d, NOW + 1 + 600);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.yiaddr, resv);
+	assert_int_equal(dora_at(e, mac_res, NOW + 1 + 600, 0), resv);
+}
+
+/*
+ * decline_quarantine 0: the declined address goes straight back to the pool, but not to the
+ * client that just said it is in use (RFC 2131 4.3.3); other clients may have it.
+ */
+static void test_decline_no_quarantine(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	uint8_t m1[6], m2[6];
+	mac_n(m1, 65);
+	mac_n(m2, 66);
+
+	e->cfg.dhcp.decline_quarantine = 0;
+	uint32_t x = dora_at(e, m1, NOW, 0);
+	decline_at(e, m1, x, NOW);
+	assert_int_equal(e->res_out.lease.expires, NOW);
+	/* At once, even asking for it by option 50: another address. */
+	struct cmsg c = {.type = DHCP_DISCOVER, .requested = x};
+	memcpy(c.mac, m1, 6);
+	int n = handle_at(e, &c, NOW);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(r.yiaddr != x);
+	uint32_t y = dora_at(e, m1, NOW + 1, x);
+	assert_true(y != x);
+	/* Another client can have x at once. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER, .requested = x};
+	memcpy(c2.mac, m2, 6);
+	n = handle_at(e, &c2, NOW + 1);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.yiaddr, x);
+
+	/* The reserved client: a pool address, ACKed. */
+	const uint32_t resv = IP4(198, 18, 0, 50);
+	assert_int_equal(dora_at(e, mac_res, NOW + 2, 0), resv);
+	decline_at(e, mac_res, resv, NOW + 3);
+	uint32_t p = dora_at(e, mac_res, NOW + 3, resv);
+	assert_true(p != resv);
+}
+
 static void test_inform(void **state)
 {
 	struct env *e = *state;
@@ -1349,6 +1460,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_outside_pools, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_renew_rebind, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_release_decline, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_decline_boots, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_decline_no_quarantine, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_inform, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
