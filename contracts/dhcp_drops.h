@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * dhcp_drops.h - drop reasons of the dhcp, pxe and dhcp_server modules (see
- * sb_drop.h). Owned by those modules.
+ * sb_drop.h). Owned by those modules. The last entries are not drops but
+ * anomalies of served messages, counted the same way (dhcp.h, DHCP_ANOM_*).
  */
 #ifndef SB_DHCP_DROPS_H
 #define SB_DHCP_DROPS_H
@@ -32,6 +33,15 @@
 	X(DHCP_PROXY_IGNORED, "dhcp_proxy_ignored",                                                \
 	  "proxy mode: message the proxy does not answer")                                         \
 	X(DHCP_NO_BOOTFILE, "dhcp_no_bootfile", "boot-only reply but no boot file for the client") \
-	X(DHCP_OFF, "dhcp_off", "DHCP packet while dhcp.mode is off")
+	X(DHCP_OFF, "dhcp_off", "DHCP packet while dhcp.mode is off")                               \
+	/* Not drops: anomalies of a message that was still served (struct dhcp_result,    */ \
+	/* .anomalies, bit k = DHCP_ANOMALY_FIRST + k). Keep them last and in this order.  */ \
+	X(DHCP_OPT_IGNORED, "dhcp_opt_ignored",                                                    \
+	  "ignored, message still served: an optional option with an invalid length or value")   \
+	X(DHCP_OPT_SPLIT_IGNORED, "dhcp_opt_split_ignored",                                        \
+	  "ignored, message still served: an optional option sent twice or split (RFC 3396)")     \
+	X(DHCP_REPLY_TRIMMED, "dhcp_reply_trimmed",                                                \
+	  "not a drop, reply still sent: too big for the client, option 82 echo and/or optional " \
+	  "options left out")
 
 #endif

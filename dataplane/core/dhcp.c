@@ -5,6 +5,10 @@
 #include "dhcp.h"
 #include "sb_drop.h"
 
+_Static_assert(SB_DROP_DHCP_OPT_SPLIT_IGNORED == DHCP_ANOMALY_FIRST + 1 &&
+		       SB_DROP_DHCP_REPLY_TRIMMED == DHCP_ANOMALY_FIRST + 2,
+	       "anomaly bits follow the order of dhcp_drops.h");
+
 static uint32_t rd_be32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -20,30 +24,34 @@ static void wr_be32(uint8_t *p, uint32_t v)
 
 /*
  * Length rules of the options we interpret: min/max length and the unit the
- * length must be a multiple of. Codes not listed are skipped unread.
+ * length must be a multiple of. Codes not listed are skipped unread. strict:
+ * the protocol needs the value (50, 53, 54) or it shapes the message (52, 82):
+ * a violation or a second instance refuses the message. The other options are
+ * optional: a bad one is ignored and counted (DHCP_ANOM_*), the message served.
  */
 struct opt_rule {
 	uint8_t min, max, mult;
+	bool strict;
 };
 
 static const struct opt_rule opt_rules[256] = {
-	[DHCP_OPT_HOSTNAME] = {1, 255, 1},     /* RFC 2132 3.14: minimum length 1 */
-	[DHCP_OPT_VENDOR_OPTS] = {1, 255, 1},  /* RFC 2132 8.4 */
-	[DHCP_OPT_REQUESTED_IP] = {4, 4, 4},   /* RFC 2132 9.1 */
-	[DHCP_OPT_LEASE_TIME] = {4, 4, 4},     /* RFC 2132 9.2 */
-	[DHCP_OPT_OVERLOAD] = {1, 1, 1},       /* RFC 2132 9.3 */
-	[DHCP_OPT_MSG_TYPE] = {1, 1, 1},       /* RFC 2132 9.6 */
-	[DHCP_OPT_SERVER_ID] = {4, 4, 4},      /* RFC 2132 9.7 */
-	[DHCP_OPT_PARAM_REQ] = {1, 255, 1},    /* RFC 2132 9.8 */
-	[DHCP_OPT_MAX_MSG_SIZE] = {2, 2, 2},   /* RFC 2132 9.10 */
-	[DHCP_OPT_VENDOR_CLASS] = {1, 255, 1}, /* RFC 2132 9.13 */
-	[DHCP_OPT_CLIENT_ID] = {2, 255, 1},    /* RFC 2132 9.14 */
-	[DHCP_OPT_USER_CLASS] = {1, 255, 1},   /* RFC 3004 (or iPXE's raw string) */
-	[DHCP_OPT_RELAY_AGENT] = {2, 255, 1},  /* RFC 3046 2.0: at least one sub-option */
-	[DHCP_OPT_CLIENT_ARCH] = {2, 254, 2},  /* RFC 4578 2.1: list of 16-bit types */
-	[DHCP_OPT_CLIENT_NDI] = {3, 3, 3},     /* RFC 4578 2.2: type, major, minor */
-	[DHCP_OPT_CLIENT_UUID] = {17, 17, 17}, /* RFC 4578 2.3: type 0 + 16 bytes */
-	[DHCP_OPT_IPXE_ENCAP] = {0, 255, 1},   /* iPXE encapsulated options */
+	[DHCP_OPT_HOSTNAME] = {1, 255, 1, false},     /* RFC 2132 3.14: minimum length 1 */
+	[DHCP_OPT_VENDOR_OPTS] = {1, 255, 1, false},  /* RFC 2132 8.4 */
+	[DHCP_OPT_REQUESTED_IP] = {4, 4, 4, true},    /* RFC 2132 9.1 */
+	[DHCP_OPT_LEASE_TIME] = {4, 4, 4, false},     /* RFC 2132 9.2 */
+	[DHCP_OPT_OVERLOAD] = {1, 1, 1, true},	      /* RFC 2132 9.3 */
+	[DHCP_OPT_MSG_TYPE] = {1, 1, 1, true},	      /* RFC 2132 9.6 */
+	[DHCP_OPT_SERVER_ID] = {4, 4, 4, true},	      /* RFC 2132 9.7 */
+	[DHCP_OPT_PARAM_REQ] = {1, 255, 1, false},    /* RFC 2132 9.8 */
+	[DHCP_OPT_MAX_MSG_SIZE] = {2, 2, 2, false},   /* RFC 2132 9.10 */
+	[DHCP_OPT_VENDOR_CLASS] = {1, 255, 1, false}, /* RFC 2132 9.13 */
+	[DHCP_OPT_CLIENT_ID] = {2, 255, 1, false},    /* RFC 2132 9.14 */
+	[DHCP_OPT_USER_CLASS] = {1, 255, 1, false},   /* RFC 3004 (or iPXE's raw string) */
+	[DHCP_OPT_RELAY_AGENT] = {2, 255, 1, true},   /* RFC 3046 2.0: at least one sub-option */
+	[DHCP_OPT_CLIENT_ARCH] = {2, 254, 2, false},  /* RFC 4578 2.1: list of 16-bit types */
+	[DHCP_OPT_CLIENT_NDI] = {3, 3, 3, false},     /* RFC 4578 2.2: type, major, minor */
+	[DHCP_OPT_CLIENT_UUID] = {17, 17, 17, false}, /* RFC 4578 2.3: type 0 + 16 bytes */
+	[DHCP_OPT_IPXE_ENCAP] = {0, 255, 1, false},   /* iPXE encapsulated options */
 };
 
 static void set_present(struct dhcp_msg *m, uint8_t code)
@@ -71,6 +79,51 @@ static int parse_relay_agent(struct dhcp_msg *m, const uint8_t *p, uint8_t len)
 	return 0;
 }
 
+/* Forget the value of an optional option (ignored after all). */
+static void clear_opt(struct dhcp_msg *m, uint8_t code)
+{
+	switch (code) {
+	case DHCP_OPT_HOSTNAME:
+		m->hostname = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_VENDOR_OPTS:
+		m->vendor_opts = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_LEASE_TIME:
+		m->lease_time = 0;
+		m->has_lease_time = false;
+		break;
+	case DHCP_OPT_PARAM_REQ:
+		m->prl = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_MAX_MSG_SIZE:
+		m->max_msg_size = 0;
+		break;
+	case DHCP_OPT_VENDOR_CLASS:
+		m->vendor_class = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_CLIENT_ID:
+		m->client_id = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_USER_CLASS:
+		m->user_class = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_CLIENT_ARCH:
+		m->client_arch = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_CLIENT_NDI:
+		m->client_ndi = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_CLIENT_UUID:
+		m->client_uuid = (struct dhcp_optv){0};
+		break;
+	case DHCP_OPT_IPXE_ENCAP:
+		m->ipxe_encap = (struct dhcp_optv){0};
+		break;
+	}
+}
+
+/* Keep the value of an option whose length passed its rule; a bad value: -SB_DROP_x. */
 static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t len)
 {
 	struct dhcp_optv ov = {v, len};
@@ -161,8 +214,10 @@ static int parse_area(struct dhcp_msg *m, const uint8_t *p, const uint8_t *end, 
 		const uint8_t *v = p + 2;
 		const struct opt_rule *r = &opt_rules[code];
 
-		if (r->mult) {
-			if (len < r->min || len > r->max || len % r->mult)
+		bool bad_len = r->mult && (len < r->min || len > r->max || len % r->mult);
+
+		if (r->strict) {
+			if (bad_len)
 				return -SB_DROP_DHCP_OPT_BAD_LEN;
 			if (code == DHCP_OPT_OVERLOAD && !main_area)
 				return -SB_DROP_DHCP_BAD_OVERLOAD; /* RFC 2132 9.3 */
@@ -171,6 +226,16 @@ static int parse_area(struct dhcp_msg *m, const uint8_t *p, const uint8_t *end, 
 			int rc = store_opt(m, code, v, len);
 			if (rc < 0)
 				return rc;
+		} else if (r->mult && dhcp_has_opt(m, code)) {
+			/*
+			 * RFC 3396 4: further instances continue the value. Joining them would
+			 * take a copy (and values past 255 bytes); an optional option is not
+			 * worth it: none of its instances is used.
+			 */
+			clear_opt(m, code);
+			m->anomalies |= DHCP_ANOM_OPT_SPLIT;
+		} else if (r->mult && (bad_len || store_opt(m, code, v, len) < 0)) {
+			m->anomalies |= DHCP_ANOM_OPT_IGNORED; /* RFC 2132 / 4578 lengths */
 		}
 		set_present(m, code);
 		p = v + len;

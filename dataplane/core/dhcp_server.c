@@ -524,6 +524,7 @@ int dhcp_server_handle(struct dhcp_server *s, const struct pkt_udp *in, uint64_t
 	res->xid = m.xid;
 	memcpy(res->mac, m.chaddr, 6);
 	res->relayed = m.giaddr != 0;
+	res->anomalies = m.anomalies;
 	/* RFC 2131 4.1: a server only acts on client messages. */
 	if (m.op != DHCP_BOOTREQUEST || m.type == DHCP_OFFER || m.type == DHCP_ACK ||
 	    m.type == DHCP_NAK)

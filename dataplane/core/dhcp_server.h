@@ -72,6 +72,9 @@ struct dhcp_result {
 	const char *bootfile; /* what the reply names (points into cfg), NULL = none */
 	bool relayed;	      /* giaddr was set */
 	bool boot_only;	      /* proxyDHCP / port 4011 reply: no address */
+	/* DHCP_ANOM_* (dhcp.h): what was wrong but worked around, also when a reply was sent;
+	 * bit k is counted under the sb_drop reason DHCP_ANOMALY_FIRST + k. */
+	uint32_t anomalies;
 };
 
 /*

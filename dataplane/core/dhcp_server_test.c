@@ -1099,6 +1099,45 @@ static void test_pxe_uuid_echo(void **state)
 	assert_int_equal(e->res_out.client.arch_type, 7);
 }
 
+/*
+ * A malformed optional option (zero-length 12/60/77, odd 94/97, a duplicate) is ignored and
+ * counted; the client still gets its OFFER. The protocol's own options stay strict.
+ */
+static void test_bad_optional_option_served(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	struct cmsg c = {.type = DHCP_DISCOVER,
+			 OPTS(12, 0, 60, 0, 77, 0, 94, 2, 1, 2,
+			      97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)};
+	mac_n(c.mac, 7);
+
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_OPT_IGNORED);
+	assert_false(e->res_out.client.pxe);
+	/* A PXE client whose user class is sent twice: served, as PXE, not as iPXE. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER, OPTS(PXE_VC, ARCH(7), IPXE_UC, IPXE_UC)};
+	mac_n(c2.mac, 7);
+	n = handle(e, &c2);
+	parse_reply(e, n, &r);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_OPT_SPLIT);
+	assert_true(e->res_out.client.pxe);
+	assert_false(e->res_out.client.ipxe);
+	assert_string_equal(r.file, "ipxe.efi");
+	/* A clean request: no anomaly. */
+	struct cmsg c3 = {.type = DHCP_DISCOVER};
+	mac_n(c3.mac, 7);
+	n = handle(e, &c3);
+	assert_true(n > 0);
+	assert_int_equal(e->res_out.anomalies, 0);
+	/* 53 twice is still refused. */
+	struct cmsg c4 = {.type = DHCP_DISCOVER, OPTS(53, 1, 1)};
+	mac_n(c4.mac, 7);
+	assert_int_equal(handle(e, &c4), -SB_DROP_DHCP_OPT_DUPLICATE);
+}
+
 /* An iPXE client with no script configured must not get the iPXE binary again. */
 static void test_no_chainload_loop(void **state)
 {
@@ -1466,6 +1505,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pxe_uuid_echo, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_no_chainload_loop, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_reservations, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_port_4011_full_mode, setup_full, teardown),
