@@ -366,7 +366,8 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 	if (req->max_msg_size > DHCP_MIN_MAX_MSG)
 		max = (size_t)req->max_msg_size - DHCP_IP_UDP_HLEN;
 	/* Room for the echoed option 82, put back by dhcp_build_finish(). */
-	size_t reserve = req->relay_agent.data ? 2u + req->relay_agent.len : 0;
+	size_t reserve =
+		req->relay_agent.data && !r->no_relay_agent ? 2u + req->relay_agent.len : 0;
 
 	memset(b, 0, sizeof(*b));
 	if (cap < max)
@@ -377,6 +378,7 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 	}
 	b->buf = out;
 	b->cap = max - reserve;
+	b->relay_room = reserve;
 	memset(out, 0, DHCP_OPT_OFF);
 
 	struct dhcp_hdr *h = (struct dhcp_hdr *)out;
@@ -420,9 +422,9 @@ int dhcp_build_finish(struct dhcp_builder *b, const struct dhcp_msg *req)
 {
 	if (b->err)
 		return b->err;
-	if (req->relay_agent.data) {
+	if (b->relay_room) {
 		/* The reserved room: cap was lowered by exactly this much. */
-		size_t need = 2u + req->relay_agent.len;
+		size_t need = b->relay_room;
 		b->buf[b->len] = DHCP_OPT_RELAY_AGENT;
 		b->buf[b->len + 1] = req->relay_agent.len;
 		memcpy(b->buf + b->len + 2, req->relay_agent.data, req->relay_agent.len);

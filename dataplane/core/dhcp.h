@@ -201,9 +201,10 @@ const char *dhcp_msg_type_name(uint8_t type);
  */
 struct dhcp_builder {
 	uint8_t *buf;
-	size_t cap; /* usable bytes: min(buffer, client's maximum message) */
-	size_t len; /* bytes written so far */
-	int err;    /* first error, 0 if none */
+	size_t cap;	   /* usable bytes: min(buffer, client's maximum message) */
+	size_t len;	   /* bytes written so far */
+	size_t relay_room; /* bytes kept for the option 82 echo, 0 = no echo */
+	int err;	   /* first error, 0 if none */
 };
 
 /* What the fixed header of a BOOTREPLY carries (addresses in host order). */
@@ -214,6 +215,7 @@ struct dhcp_reply {
 	uint32_t siaddr;    /* next server (TFTP), 0 = none */
 	uint32_t server_id; /* option 54, 0 = do not send */
 	bool broadcast;	    /* force the broadcast flag (NAK through a relay) */
+	bool no_relay_agent; /* leave req's option 82 out: the reply would not fit */
 	const char *file;   /* boot file for the file field, NULL/"" = none */
 };
 
@@ -243,8 +245,9 @@ size_t dhcp_opt_room(const struct dhcp_builder *b);
 
 /*
  * Finish: echo req's option 82 unchanged as the last option (RFC 3046 2.2;
- * its room is reserved, so it is never crowded out), write END, pad to 300
- * bytes. Returns the message length, or -SB_DROP_REPLY_TOO_BIG.
+ * its room is reserved, so it is never crowded out) unless r->no_relay_agent
+ * was set, write END, pad to 300 bytes. Returns the message length, or
+ * -SB_DROP_REPLY_TOO_BIG.
  */
 int dhcp_build_finish(struct dhcp_builder *b, const struct dhcp_msg *req);
 

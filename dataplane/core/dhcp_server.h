@@ -17,6 +17,12 @@
  * yiaddr at chaddr. Requests to port 4011 (PXE boot server / proxyDHCP) are
  * answered to the client's source address and port, in every mode.
  *
+ * A reply too big for the client (RFC 2131 2: 576 bytes unless option 57 says
+ * more) is not refused whole: it is built again without the optional options,
+ * in a fixed order (T1/T2, the option 82 echo, hostname/DNS/domain, PXE
+ * extras, boot options, mask/router; see dhcp_server.c), and counted as
+ * DHCP_ANOM_REPLY_TRIMMED. 53, 54, 51 and the option 61 echo always stay.
+ *
  * INIT-REBOOT (RFC 2131 4.3.2): ACK if the address is ours and may be bound
  * to the client; NAK if it is on the wrong subnet, belongs to another client,
  * the client has a different (usable) reserved address, or it lies in the

@@ -1138,6 +1138,111 @@ static void test_bad_optional_option_served(void **state)
 	assert_int_equal(handle(e, &c4), -SB_DROP_DHCP_OPT_DUPLICATE);
 }
 
+/* Append option code with len bytes of fill after *n in buf. */
+static void put_blob(uint8_t *buf, size_t *n, uint8_t code, uint8_t len, uint8_t fill)
+{
+	buf[(*n)++] = code;
+	buf[(*n)++] = len;
+	memset(buf + *n, fill, len);
+	*n += len;
+}
+
+/*
+ * A reply that does not fit the client's maximum message (576 - 28 without option 57) is
+ * built again with less, in the documented order (dhcp_server.h): T1/T2, the option 82 echo,
+ * informational options, PXE extras, the boot options (the file field keeps the boot file),
+ * mask and router. 53, 54, 51 and the client identifier echo (RFC 6842) always stay.
+ */
+static void test_reply_too_big_trims(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	uint8_t opts[600], l;
+	size_t n = 0;
+
+	/* Relayed, 82 of 255 bytes (one sub-option), client id of 30: does not fit with 82. */
+	put_blob(opts, &n, 61, 30, 0x61);
+	opts[n++] = 82, opts[n++] = 255, opts[n++] = 1, opts[n++] = 253;
+	memset(opts + n, 'c', 253);
+	n += 253;
+	struct cmsg c = {.type = DHCP_DISCOVER,
+			 .giaddr = RELAY_IP,
+			 .src_ip = RELAY_IP,
+			 .src_port = 67,
+			 .src_mac = relay_mac,
+			 .opts = opts,
+			 .optlen = n};
+	mac_n(c.mac, 12);
+	int len = handle(e, &c);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(len <= 548);
+	assert_null(r.relay_agent.data);
+	assert_int_equal(r.client_id.len, 30);
+	assert_int_equal(ropt32(e, len, DHCP_OPT_LEASE_TIME), 600);
+	assert_int_equal(ropt32(e, len, DHCP_OPT_SUBNET_MASK), 0xffffff00);
+	assert_null(ropt(e, len, DHCP_OPT_T1, &l)); /* RFC 2131 4.4.5 defaults */
+	assert_int_equal(e->res_out.msg_out, DHCP_OFFER);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_REPLY_TRIMMED);
+	assert_int_equal(e->dst.dst_ip, RELAY_IP);
+	/* The same with room (option 57 = 1500): everything, 82 echoed. */
+	n = 0;
+	put_blob(opts, &n, 61, 30, 0x61);
+	opts[n++] = 57, opts[n++] = 2, opts[n++] = 0x05, opts[n++] = 0xdc;
+	opts[n++] = 82, opts[n++] = 255, opts[n++] = 1, opts[n++] = 253;
+	memset(opts + n, 'c', 253);
+	n += 253;
+	c.optlen = n;
+	len = handle(e, &c);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.relay_agent.len, 255);
+	assert_non_null(ropt(e, len, DHCP_OPT_T1, &l));
+	assert_int_equal(e->res_out.anomalies, 0);
+
+	/* A PXE client with a 255-byte client id: the PXE and boot options go, the file field
+	 * and siaddr still name the boot file. */
+	static const uint8_t pxe[] = {PXE_VC, ARCH(7), UUID97};
+	n = 0;
+	memcpy(opts, pxe, sizeof(pxe));
+	n = sizeof(pxe);
+	put_blob(opts, &n, 61, 255, 0x61);
+	struct cmsg p = {.type = DHCP_DISCOVER, .opts = opts, .optlen = n};
+	mac_n(p.mac, 13);
+	len = handle(e, &p);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(len <= 548);
+	assert_string_equal(r.file, "ipxe.efi");
+	assert_int_equal(r.siaddr, SERVER_IP);
+	assert_int_equal(r.client_id.len, 255);
+	assert_int_equal(ropt32(e, len, DHCP_OPT_LEASE_TIME), 3600);
+	assert_null(ropt(e, len, DHCP_OPT_BOOTFILE, &l));
+	assert_null(ropt(e, len, DHCP_OPT_VENDOR_OPTS, &l));
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_REPLY_TRIMMED);
+
+	/* A NAK through the relay: without 82 it fits. */
+	n = 0;
+	put_blob(opts, &n, 61, 255, 0x61);
+	opts[n++] = 82, opts[n++] = 255, opts[n++] = 1, opts[n++] = 253;
+	memset(opts + n, 'c', 253);
+	n += 253;
+	struct cmsg k = {.type = DHCP_REQUEST,
+			 .requested = IP4(198, 18, 0, 100), /* not the relay's subnet */
+			 .giaddr = RELAY_IP,
+			 .src_ip = RELAY_IP,
+			 .src_port = 67,
+			 .src_mac = relay_mac,
+			 .opts = opts,
+			 .optlen = n};
+	mac_n(k.mac, 14);
+	len = handle(e, &k);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(r.client_id.len, 255);
+	assert_null(r.relay_agent.data);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_REPLY_TRIMMED);
+}
+
 /* An iPXE client with no script configured must not get the iPXE binary again. */
 static void test_no_chainload_loop(void **state)
 {
@@ -1506,6 +1611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pxe_uuid_echo, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_too_big_trims, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_no_chainload_loop, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_reservations, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_port_4011_full_mode, setup_full, teardown),
