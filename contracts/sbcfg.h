@@ -76,6 +76,7 @@ struct sbcfg_dhcp {
 	uint32_t offer_hold;	    /* seconds an OFFERed address is held for its MAC */
 	uint32_t decline_quarantine; /* seconds a DECLINEd address stays out of the pool */
 	uint32_t max_lease_time;     /* cap on a client's requested lease time (option 51) */
+	uint32_t min_lease_time;     /* floor on a client's requested lease time (51), 0 = none */
 	struct sbcfg_bootfiles boot;
 	struct sbcfg_subnet *subnets;
 	size_t n_subnets;

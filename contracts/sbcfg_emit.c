@@ -88,6 +88,7 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
 	jset(b, o, "offer_hold", json_integer(d->offer_hold));
 	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
 	jset(b, o, "max_lease_time", json_integer(d->max_lease_time));
+	jset(b, o, "min_lease_time", json_integer(d->min_lease_time));
 	for (int a = 0; a < SBCFG_ARCH__COUNT; a++)
 		jset(b, boot, sbcfg_arch_keys[a], json_string(d->boot.by_arch[a]));
 	jset(b, boot, "ipxe_script", json_string(d->boot.ipxe_script));
@@ -217,7 +218,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 		return false;
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
 	    da->decline_quarantine != db->decline_quarantine ||
-	    da->max_lease_time != db->max_lease_time ||
+	    da->max_lease_time != db->max_lease_time || da->min_lease_time != db->min_lease_time ||
 	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||
 	    da->n_reservations != db->n_reservations)
 		return false;

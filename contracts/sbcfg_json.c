@@ -51,6 +51,7 @@
 #define TFTP_OVERHEAD	     32 /* IPv4 20 + UDP 8 + TFTP DATA 4 */
 #define LIM_FILE_MAX	     (64u << 20)
 #define DEFAULT_LEASE_TIME   3600
+#define DEFAULT_MIN_LEASE    60 /* issue 15: a client may not ask for a 1-second lease */
 
 const char *const sbcfg_mode_names[SBCFG_N_DHCP_MODES] = {
 	[SBCFG_DHCP_FULL] = "full",
@@ -71,9 +72,9 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   NULL};
-static const char *const dhcp_keys[] = {"mode",		  "offer_hold", "decline_quarantine",
-					"max_lease_time", "boot",	"subnets",
-					"reservations",	  NULL};
+static const char *const dhcp_keys[] = {"mode",	  "offer_hold",	    "decline_quarantine",
+					"max_lease_time", "min_lease_time", "boot",
+					"subnets",	  "reservations",   NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
 static const char *const subnet_keys[] = {"network", "pool",	   "router",	  "dns",
@@ -803,6 +804,11 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 			   d->decline_quarantine)) < 0 ||
 	    (rc = GET_UINT(c, o, "max_lease_time", 1, LIM_LEASE_MAX, d->max_lease_time)) < 0)
 		return rc;
+	/* The default floor follows a max_lease_time below it (as a subnet's lease_time does). */
+	if (!json_object_get(o, "min_lease_time") && d->min_lease_time > d->max_lease_time)
+		d->min_lease_time = d->max_lease_time;
+	if ((rc = GET_UINT(c, o, "min_lease_time", 0, LIM_LEASE_MAX, d->min_lease_time)) < 0)
+		return rc;
 	d->mode = (enum sbcfg_dhcp_mode)mode;
 
 	json_t *boot = get_obj(c, o, "boot", false, &rc);
@@ -1162,6 +1168,9 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 			m,
 			"dhcp.subnets[%zu].lease_time: %u is out of range 1..%u (max_lease_time)",
 			i, s->lease_time, d->max_lease_time);
+	if (s->lease_time < d->min_lease_time)
+		return vfail(m, "dhcp.subnets[%zu].lease_time: %u is below min_lease_time %u", i,
+			     s->lease_time, d->min_lease_time);
 	if (s->next_server && !ip_is_unicast(s->next_server))
 		return vfail(m, "dhcp.subnets[%zu].next_server: %s is not a unicast address", i,
 			     sbcfg_ip_fmt(s->next_server, a));
@@ -1304,6 +1313,9 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 	CHECK_RANGE(m, d->offer_hold, 1, LIM_OFFER_HOLD_MAX, "dhcp.offer_hold");
 	CHECK_RANGE(m, d->decline_quarantine, 0, LIM_QUARANTINE_MAX, "dhcp.decline_quarantine");
 	CHECK_RANGE(m, d->max_lease_time, 1, LIM_LEASE_MAX, "dhcp.max_lease_time");
+	if (d->min_lease_time > d->max_lease_time)
+		return vfail(m, "dhcp.min_lease_time: %u is out of range 0..%u (max_lease_time)",
+			     d->min_lease_time, d->max_lease_time);
 	if ((rc = validate_boot(d, m)) < 0)
 		return rc;
 	if (d->n_subnets > LIM_SUBNETS_MAX)
@@ -1453,6 +1465,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->dhcp.offer_hold = 30;
 	out->dhcp.decline_quarantine = 600;
 	out->dhcp.max_lease_time = 86400;
+	out->dhcp.min_lease_time = DEFAULT_MIN_LEASE;
 	out->tftp.enabled = true;
 	out->tftp.port_lo = 61000; /* above Linux's ephemeral range (32768-60999) */
 	out->tftp.port_hi = 61999;

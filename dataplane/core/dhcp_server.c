@@ -315,10 +315,15 @@ static uint32_t effective_lease_time(const struct dhcp_server *s, const struct s
 {
 	uint32_t t = sn->lease_time;
 
-	/* RFC 2131 4.3.1: the client may ask for a lease time (51); we cap it. */
+	/*
+	 * RFC 2131 4.3.1: the client may ask for a lease time (51); we keep it within
+	 * [min_lease_time, max_lease_time] (the cap wins in a config that inverts them).
+	 */
 	if (m->has_lease_time && m->lease_time) {
 		uint32_t cap = s->cfg->dhcp.max_lease_time ? s->cfg->dhcp.max_lease_time : t;
-		t = m->lease_time < cap ? m->lease_time : cap;
+		t = m->lease_time < s->cfg->dhcp.min_lease_time ? s->cfg->dhcp.min_lease_time
+								 : m->lease_time;
+		t = t < cap ? t : cap;
 	}
 	return t;
 }

@@ -57,6 +57,7 @@ static void env_config(struct env *e, enum sbcfg_dhcp_mode mode)
 	c->dhcp.offer_hold = 30;
 	c->dhcp.decline_quarantine = 600;
 	c->dhcp.max_lease_time = 7200;
+	c->dhcp.min_lease_time = 60;
 	strcpy(c->dhcp.boot.by_arch[SBCFG_ARCH_BIOS], "undionly.kpxe");
 	strcpy(c->dhcp.boot.by_arch[SBCFG_ARCH_UEFI_X64], "ipxe.efi");
 	strcpy(c->dhcp.boot.by_arch[SBCFG_ARCH_UEFI_IA32], "ipxe32.efi");
@@ -456,6 +457,42 @@ static void test_client_id_echo(void **state)
 	n = handle(e, &c2);
 	parse_reply(e, n, &r);
 	assert_null(r.client_id.data);
+}
+
+/* A client may not ask for a lease shorter than min_lease_time (a 1-second lease would
+ * have it renewing, and us committing, every half second). */
+static void test_min_lease_time(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	struct cmsg c = {.type = DHCP_DISCOVER, OPTS(51, 4, 0, 0, 0, 1)}; /* 1 s */
+	mac_n(c.mac, 4);
+
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 60);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_T1), 30);
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 60);
+	assert_int_equal(e->res_out.lease.expires, NOW + 60);
+	/* 59 s: raised too; 61 s: as asked. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER, OPTS(51, 4, 0, 0, 0, 59)};
+	mac_n(c2.mac, 4);
+	n = handle(e, &c2);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 60);
+	struct cmsg c3 = {.type = DHCP_DISCOVER, OPTS(51, 4, 0, 0, 0, 61)};
+	mac_n(c3.mac, 4);
+	n = handle(e, &c3);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 61);
+	/* 0 turns the floor off. */
+	e->cfg.dhcp.min_lease_time = 0;
+	n = handle(e, &c);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 1);
 }
 
 /* ---- relay ---- */
@@ -1596,6 +1633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dora_broadcast, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_unicast, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_time_request, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_min_lease_time, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_client_id_echo, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_relay, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_prl, setup_full, teardown),
