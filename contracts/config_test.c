@@ -877,6 +877,48 @@ static void test_min_lease_time(void **state)
 	sbcfg_free(&c);
 }
 
+/* ---- issue 15 (DHCP defects): dhcp.subnets[].vlan ---- */
+
+static void test_subnet_vlan(void **state)
+{
+	char err[SBCFG_ERR_MAX], json[1024];
+	struct sbcfg c, d;
+
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	assert_int_equal(c.dhcp.subnets[0].vlan, 0);
+	sbcfg_free(&c);
+	if (load_dhcp("", "\"vlan\":4094", &c, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.dhcp.subnets[0].vlan, 4094);
+	char *out = sbcfg_to_json(&c);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\"vlan\": 4094"));
+	assert_int_equal(sbcfg_load_string(out, &d, err, sizeof(err)), 0);
+	assert_true(sbcfg_equal(&c, &d));
+	d.dhcp.subnets[0].vlan = 7;
+	assert_false(sbcfg_equal(&c, &d));
+	sbcfg_free(&d);
+	free(out);
+	sbcfg_free(&c);
+	expect_refused("", "\"vlan\":0", "dhcp.subnets[0].vlan: 0 is out of range 1..4094");
+	expect_refused("", "\"vlan\":4095", "dhcp.subnets[0].vlan: 4095 is out of range 1..4094");
+	expect_refused("", "\"vlan\":\"10\"", "dhcp.subnets[0].vlan: must be an integer");
+	/* Two subnets on one VLAN: which would an unrelayed request get? */
+	snprintf(json, sizeof(json),
+		 "{\"interface\":\"sb0\",\"server_ip\":\"198.18.0.1\",\"dhcp\":{\"subnets\":["
+		 "{\"network\":\"198.18.0.0/24\",\"vlan\":10},"
+		 "{\"network\":\"198.18.1.0/24\",\"vlan\":11},"
+		 "{\"network\":\"198.18.2.0/24\",\"vlan\":10}]}}");
+	assert_int_equal(sbcfg_load_string(json, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dhcp.subnets[2].vlan: 10 is also the VLAN of dhcp.subnets[0]"));
+	/* The C struct is checked the same way. */
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	c.dhcp.subnets[0].vlan = 5000;
+	assert_int_equal(sbcfg_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dhcp.subnets[0].vlan: 5000 is out of range"));
+	sbcfg_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -893,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_exact_fit),
 		cmocka_unit_test(test_large_config),
 		cmocka_unit_test(test_min_lease_time),
+		cmocka_unit_test(test_subnet_vlan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

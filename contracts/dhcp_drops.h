@@ -24,6 +24,8 @@
 	X(DHCP_NOT_REQUEST, "dhcp_not_request", "BOOTREPLY or server message type sent to us")     \
 	X(DHCP_NOT_FOR_US, "dhcp_not_for_us", "server identifier (54) names another server")       \
 	X(DHCP_NO_SUBNET, "dhcp_no_subnet", "no configured subnet for giaddr / receiving address") \
+	X(DHCP_VLAN_NO_SUBNET, "dhcp_vlan_no_subnet",                                              \
+	  "unrelayed request on an 802.1Q VLAN that no subnet is mapped to (dhcp.subnets[].vlan)")  \
 	X(DHCP_POOL_EXHAUSTED, "dhcp_pool_exhausted", "no free address left in the subnet's pool") \
 	X(DHCP_NO_ADDR, "dhcp_request_no_addr", "DHCPREQUEST/DECLINE names no address")            \
 	X(DHCP_UNKNOWN_LEASE, "dhcp_unknown_lease", "request for an address we have no record of") \

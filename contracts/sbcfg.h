@@ -61,6 +61,7 @@ struct sbcfg_subnet {
 	char domain[SBCFG_HOSTNAME_MAX]; /* option 15, "" = none */
 	uint32_t lease_time;		 /* seconds, option 51 */
 	uint32_t next_server;		 /* siaddr / option 66 for this subnet, 0 = server_ip */
+	uint16_t vlan; /* 802.1Q VLAN ID (1..4094) whose unrelayed requests it serves, 0 = none */
 };
 
 struct sbcfg_reservation {

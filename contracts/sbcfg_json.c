@@ -35,6 +35,7 @@
 #define LIM_LEASE_MAX	     0x7fffffffu /* 0xffffffff means "infinite" (RFC 2132 9.2) */
 #define LIM_OFFER_HOLD_MAX   3600
 #define LIM_QUARANTINE_MAX   31536000 /* a year */
+#define LIM_VLAN_MAX	     4094     /* IEEE 802.1Q: 0 and 4095 are reserved VIDs */
 #define LIM_PORT_MIN	     1024
 #define LIM_SESSIONS_MAX     1048576
 #define LIM_BLKSIZE_MIN	     8	   /* RFC 2348 */
@@ -77,8 +78,8 @@ static const char *const dhcp_keys[] = {"mode",	  "offer_hold",	    "decline_qua
 					"subnets",	  "reservations",   NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
-static const char *const subnet_keys[] = {"network", "pool",	   "router",	  "dns",
-					  "domain",  "lease_time", "next_server", NULL};
+static const char *const subnet_keys[] = {"network",	  "pool", "router", "dns",	 "domain",
+					  "lease_time", "next_server", "vlan", NULL};
 static const char *const pool_keys[] = {"start", "end", NULL};
 static const char *const resv_keys[] = {"mac", "ip", "hostname", "bootfile", "ipxe_script", NULL};
 static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
@@ -719,6 +720,8 @@ static int parse_subnet(struct pctx *c, json_t *o, struct sbcfg_subnet *s, uint3
 		s->n_dns = (uint8_t)(i + 1);
 	}
 	s->lease_time = max_lease < DEFAULT_LEASE_TIME ? max_lease : DEFAULT_LEASE_TIME;
+	if ((rc = GET_UINT(c, o, "vlan", 1, LIM_VLAN_MAX, s->vlan)) < 0)
+		return rc;
 	return GET_UINT(c, o, "lease_time", 1, LIM_LEASE_MAX, s->lease_time);
 }
 
@@ -1168,12 +1171,33 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 			m,
 			"dhcp.subnets[%zu].lease_time: %u is out of range 1..%u (max_lease_time)",
 			i, s->lease_time, d->max_lease_time);
+	if (s->vlan > LIM_VLAN_MAX)
+		return vfail(m, "dhcp.subnets[%zu].vlan: %u is out of range 1..%u", i, s->vlan,
+			     LIM_VLAN_MAX);
 	if (s->lease_time < d->min_lease_time)
 		return vfail(m, "dhcp.subnets[%zu].lease_time: %u is below min_lease_time %u", i,
 			     s->lease_time, d->min_lease_time);
 	if (s->next_server && !ip_is_unicast(s->next_server))
 		return vfail(m, "dhcp.subnets[%zu].next_server: %s is not a unicast address", i,
 			     sbcfg_ip_fmt(s->next_server, a));
+	return 0;
+}
+
+/* One subnet per VLAN: it is what an unrelayed request on that VLAN gets. */
+static int validate_vlans(const struct sbcfg_dhcp *d, char *m)
+{
+	uint16_t first[LIM_VLAN_MAX + 1] = {0}; /* subnet index + 1 */
+
+	for (size_t i = 0; i < d->n_subnets; i++) {
+		uint16_t v = d->subnets[i].vlan;
+		if (v == 0)
+			continue;
+		if (first[v])
+			return vfail(m, "dhcp.subnets[%zu].vlan: %u is also the VLAN of "
+				     "dhcp.subnets[%u]",
+				     i, v, first[v] - 1u);
+		first[v] = (uint16_t)(i + 1);
+	}
 	return 0;
 }
 
@@ -1331,6 +1355,8 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 	for (size_t i = 0; i < d->n_subnets; i++)
 		if ((rc = validate_subnet(cfg, i, m)) < 0)
 			return rc;
+	if ((rc = validate_vlans(d, m)) < 0)
+		return rc;
 
 	struct sort_key *ks = calloc(d->n_subnets + 1, sizeof(*ks));
 	struct sort_key *kr = calloc(d->n_reservations + 1, sizeof(*kr));

@@ -328,7 +328,26 @@ static uint32_t effective_lease_time(const struct dhcp_server *s, const struct s
 	return t;
 }
 
-/* Subnet for a message at port 67; -SB_DROP_DHCP_NO_SUBNET if none. */
+/*
+ * Subnet of an unrelayed request with nothing else to go by: the one mapped to the VLAN
+ * ID of the innermost 802.1Q tag (dhcp.subnets[].vlan; VID 0 is a priority tag, IEEE
+ * 802.1Q 9.6: untagged), else, untagged, the subnet holding server_ip.
+ */
+static int local_subnet(const struct dhcp_server *s, const struct pkt_udp *in)
+{
+	const struct sbcfg_dhcp *d = &s->cfg->dhcp;
+	uint16_t vid = in->n_vlans ? in->vlan_tci[in->n_vlans - 1] & 0x0fff : 0;
+
+	if (vid) {
+		for (size_t i = 0; i < d->n_subnets; i++)
+			if (d->subnets[i].vlan == vid)
+				return (int)i;
+		return -SB_DROP_DHCP_VLAN_NO_SUBNET;
+	}
+	return s->own_subnet >= 0 ? s->own_subnet : -SB_DROP_DHCP_NO_SUBNET;
+}
+
+/* Subnet for a message at port 67; -SB_DROP_DHCP_(VLAN_)NO_SUBNET if none. */
 static int pick_subnet(const struct dhcp_server *s, const struct pkt_udp *in,
 		       const struct dhcp_msg *m)
 {
@@ -345,7 +364,7 @@ static int pick_subnet(const struct dhcp_server *s, const struct pkt_udp *in,
 		if (i >= 0)
 			return i;
 	}
-	return s->own_subnet >= 0 ? s->own_subnet : -SB_DROP_DHCP_NO_SUBNET;
+	return local_subnet(s, in);
 }
 
 static int map_lease_err(int rc)
@@ -504,8 +523,8 @@ static int do_inform(struct dhcp_server *s, struct reply_ctx *x, uint8_t *out, s
 		si = subnet_of(&s->cfg->dhcp, m->giaddr);
 	else if (m->ciaddr)
 		si = subnet_of(&s->cfg->dhcp, m->ciaddr);
-	else
-		si = s->own_subnet;
+	else if ((si = local_subnet(s, x->in)) < 0)
+		return si;
 	if (si < 0)
 		return -SB_DROP_DHCP_NO_SUBNET;
 	x->sn = &s->cfg->dhcp.subnets[si];
@@ -530,8 +549,11 @@ static int do_boot_only(struct dhcp_server *s, struct reply_ctx *x, uint8_t type
 		return -SB_DROP_DHCP_PROXY_NOT_PXE;
 	if (!x->bootfile)
 		return -SB_DROP_DHCP_NO_BOOTFILE;
+	/* The subnet only chooses the next server here: an unmapped VLAN is no reason to refuse. */
 	int si = m->giaddr ? subnet_of(&s->cfg->dhcp, m->giaddr)
-			   : (m->ciaddr ? subnet_of(&s->cfg->dhcp, m->ciaddr) : s->own_subnet);
+			   : (m->ciaddr ? subnet_of(&s->cfg->dhcp, m->ciaddr) : local_subnet(s, in));
+	if (si < 0 && !m->giaddr && !m->ciaddr)
+		si = s->own_subnet;
 	x->sn = si >= 0 ? &s->cfg->dhcp.subnets[si] : NULL;
 	x->type = type;
 	x->boot_only = true;

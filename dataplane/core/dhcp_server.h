@@ -10,8 +10,10 @@
  * so the caller can make it durable first.
  *
  * Subnet choice: giaddr when relayed (RFC 2131 4.3.1); else, for a unicast
- * renewal, the subnet holding ciaddr; else the subnet holding the server's
- * own address. Replies go (RFC 2131 4.1): to the relay at giaddr:67 (option 82
+ * renewal, the subnet holding ciaddr; else, for a frame with an 802.1Q tag,
+ * the subnet mapped to the innermost tag's VLAN ID (sbcfg_subnet.vlan; none:
+ * -SB_DROP_DHCP_VLAN_NO_SUBNET); else the subnet holding the server's own
+ * address. Replies go (RFC 2131 4.1): to the relay at giaddr:67 (option 82
  * echoed, RFC 3046 2.2); else unicast to ciaddr:68 (not NAKs); else broadcast
  * for NAKs and when the client set the broadcast flag; else unicast to
  * yiaddr at chaddr. Requests to port 4011 (PXE boot server / proxyDHCP) are

@@ -153,6 +153,8 @@ struct cmsg {
 	uint32_t src_ip, dst_ip;
 	uint16_t src_port, dst_port; /* 0: 68 -> 67 */
 	const uint8_t *src_mac;	     /* NULL: mac */
+	uint16_t vlan_tci[PKT_MAX_VLANS]; /* outermost first */
+	uint8_t n_vlans;
 };
 
 struct wire {
@@ -203,6 +205,8 @@ static const struct pkt_udp *mk(struct wire *w, const struct cmsg *c)
 	w->in.src_port = c->src_port ? c->src_port : 68;
 	w->in.dst_port = c->dst_port ? c->dst_port : 67;
 	w->in.ttl = 64;
+	memcpy(w->in.vlan_tci, c->vlan_tci, sizeof(w->in.vlan_tci));
+	w->in.n_vlans = c->n_vlans;
 	w->in.payload = b;
 	w->in.payload_len = n;
 	return &w->in;
@@ -561,6 +565,102 @@ static void test_relay(void **state)
 	c.requested = 0;
 	c.giaddr = IP4(198, 19, 9, 1);
 	assert_int_equal(handle(e, &c), -SB_DROP_DHCP_NO_SUBNET);
+}
+
+/*
+ * An unrelayed request on an 802.1Q VLAN gets the subnet mapped to that VLAN
+ * (dhcp.subnets[].vlan, the innermost tag's VID), not the subnet of server_ip; a VLAN
+ * with no subnet is refused (counted). Untagged requests and relayed ones are unchanged.
+ */
+static void test_vlan_subnets(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	struct cmsg c = {.type = DHCP_DISCOVER, .vlan_tci = {0x2014}, .n_vlans = 1}; /* PCP 1, VID 20 */
+	mac_n(c.mac, 15);
+
+	e->subnets[1].vlan = 20;
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(r.yiaddr >= IP4(198, 18, 5, 100) && r.yiaddr <= IP4(198, 18, 5, 199));
+	assert_int_equal(ropt32(e, n, DHCP_OPT_ROUTER), IP4(198, 18, 5, 1));
+	assert_int_equal(e->res_out.lease.subnet, 1);
+	/* SELECTING on that VLAN: ACK. */
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	/* INIT-REBOOT there with an address of the server's own subnet: wrong network. */
+	c.server_id = 0;
+	c.requested = IP4(198, 18, 0, 100);
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	/* QinQ: the inner (customer) tag decides. */
+	struct cmsg q = {.type = DHCP_DISCOVER, .vlan_tci = {100, 20}, .n_vlans = 2};
+	mac_n(q.mac, 16);
+	n = handle(e, &q);
+	parse_reply(e, n, &r);
+	assert_true(r.yiaddr >= IP4(198, 18, 5, 100) && r.yiaddr <= IP4(198, 18, 5, 199));
+	/* A VLAN with no subnet: refused, named. */
+	struct cmsg u = {.type = DHCP_DISCOVER, .vlan_tci = {30}, .n_vlans = 1};
+	mac_n(u.mac, 17);
+	assert_int_equal(handle(e, &u), -SB_DROP_DHCP_VLAN_NO_SUBNET);
+	assert_int_equal(e->res_out.msg_out, 0);
+	u.type = DHCP_INFORM;
+	assert_int_equal(handle(e, &u), -SB_DROP_DHCP_VLAN_NO_SUBNET);
+	/* INFORM on VLAN 20 without ciaddr: that subnet's configuration. */
+	struct cmsg inf = {.type = DHCP_INFORM, .vlan_tci = {20}, .n_vlans = 1};
+	mac_n(inf.mac, 17);
+	n = handle(e, &inf);
+	parse_reply(e, n, &r);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_ROUTER), IP4(198, 18, 5, 1));
+	/* Relayed on an unmapped VLAN: giaddr decides, as before. */
+	struct cmsg rl = {.type = DHCP_DISCOVER,
+			  .giaddr = RELAY_IP,
+			  .src_ip = RELAY_IP,
+			  .src_port = 67,
+			  .src_mac = relay_mac,
+			  .vlan_tci = {30},
+			  .n_vlans = 1};
+	mac_n(rl.mac, 18);
+	n = handle(e, &rl);
+	parse_reply(e, n, &r);
+	assert_true(r.yiaddr >= IP4(198, 18, 5, 100) && r.yiaddr <= IP4(198, 18, 5, 199));
+	/* Untagged: the server's own subnet, as before. */
+	struct cmsg t = {.type = DHCP_DISCOVER};
+	mac_n(t.mac, 19);
+	n = handle(e, &t);
+	parse_reply(e, n, &r);
+	assert_true(r.yiaddr >= IP4(198, 18, 0, 100) && r.yiaddr <= IP4(198, 18, 0, 103));
+	/* A priority tag (VID 0) is no VLAN: the server's own subnet. */
+	struct cmsg pt = {.type = DHCP_DISCOVER, .vlan_tci = {0x6000}, .n_vlans = 1};
+	mac_n(pt.mac, 19);
+	n = handle(e, &pt);
+	parse_reply(e, n, &r);
+	assert_true(r.yiaddr >= IP4(198, 18, 0, 100) && r.yiaddr <= IP4(198, 18, 0, 103));
+	/* A PXE boot server request (4011) on an unmapped VLAN is still answered. */
+	struct cmsg bs = {.type = DHCP_REQUEST,
+			  .ciaddr = 0,
+			  .dst_ip = SERVER_IP,
+			  .dst_port = 4011,
+			  .vlan_tci = {30},
+			  .n_vlans = 1,
+			  OPTS(60, 9, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', 93, 2, 0, 7)};
+	mac_n(bs.mac, 19);
+	n = handle(e, &bs);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	/* The server's own subnet mapped to VLAN 10 serves VLAN 10. */
+	e->subnets[0].vlan = 10;
+	struct cmsg o = {.type = DHCP_DISCOVER, .vlan_tci = {10}, .n_vlans = 1};
+	mac_n(o.mac, 19);
+	n = handle(e, &o);
+	parse_reply(e, n, &r);
+	assert_true(r.yiaddr >= IP4(198, 18, 0, 100) && r.yiaddr <= IP4(198, 18, 0, 103));
 }
 
 /* ---- parameter request list ---- */
@@ -1636,6 +1736,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_min_lease_time, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_client_id_echo, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_relay, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_subnets, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_prl, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_selecting_other_server, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_init_reboot, setup_full, teardown),
