@@ -910,7 +910,8 @@ static void test_subnet_vlan(void **state)
 		 "{\"network\":\"198.18.1.0/24\",\"vlan\":11},"
 		 "{\"network\":\"198.18.2.0/24\",\"vlan\":10}]}}");
 	assert_int_equal(sbcfg_load_string(json, &c, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "dhcp.subnets[2].vlan: 10 is also the VLAN of dhcp.subnets[0]"));
+	assert_non_null(
+		strstr(err, "dhcp.subnets[2].vlan: 10 is also the VLAN of dhcp.subnets[0]"));
 	/* The C struct is checked the same way. */
 	assert_int_equal(load_dhcp("", "", &c, err), 0);
 	c.dhcp.subnets[0].vlan = 5000;

@@ -193,8 +193,7 @@ static bool subnet_equal(const struct sbcfg_subnet *a, const struct sbcfg_subnet
 	if (a->network != b->network || a->netmask != b->netmask ||
 	    a->pool_start != b->pool_start || a->pool_end != b->pool_end ||
 	    a->router != b->router || a->n_dns != b->n_dns || a->lease_time != b->lease_time ||
-	    a->next_server != b->next_server || a->vlan != b->vlan ||
-	    !EQ_STR(a->domain, b->domain))
+	    a->next_server != b->next_server || a->vlan != b->vlan || !EQ_STR(a->domain, b->domain))
 		return false;
 	for (unsigned i = 0; i < a->n_dns && i < SBCFG_MAX_DNS; i++)
 		if (a->dns[i] != b->dns[i])

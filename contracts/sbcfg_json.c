@@ -73,13 +73,13 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   NULL};
-static const char *const dhcp_keys[] = {"mode",	  "offer_hold",	    "decline_quarantine",
+static const char *const dhcp_keys[] = {"mode",		  "offer_hold",	    "decline_quarantine",
 					"max_lease_time", "min_lease_time", "boot",
 					"subnets",	  "reservations",   NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
-static const char *const subnet_keys[] = {"network",	  "pool", "router", "dns",	 "domain",
-					  "lease_time", "next_server", "vlan", NULL};
+static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
+					  "lease_time", "next_server", "vlan",	 NULL};
 static const char *const pool_keys[] = {"start", "end", NULL};
 static const char *const resv_keys[] = {"mac", "ip", "hostname", "bootfile", "ipxe_script", NULL};
 static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
@@ -1193,7 +1193,8 @@ static int validate_vlans(const struct sbcfg_dhcp *d, char *m)
 		if (v == 0)
 			continue;
 		if (first[v])
-			return vfail(m, "dhcp.subnets[%zu].vlan: %u is also the VLAN of "
+			return vfail(m,
+				     "dhcp.subnets[%zu].vlan: %u is also the VLAN of "
 				     "dhcp.subnets[%u]",
 				     i, v, first[v] - 1u);
 		first[v] = (uint16_t)(i + 1);

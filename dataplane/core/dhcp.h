@@ -222,8 +222,8 @@ struct dhcp_reply {
 /*
  * Start a BOOTREPLY to req in out[0..cap): fixed header (xid, flags, giaddr,
  * chaddr echoed; RFC 2131 4.3.1 table 3), magic cookie, option 53, option 54
- * if r->server_id, and req's option 61 echoed (RFC 6842 3). The usable size is capped at the client's maximum
- * message size (option 57, else 576 - 28, RFC 2131 2). Returns 0 or
+ * if r->server_id, and req's option 61 echoed (RFC 6842 3). The usable size is capped at the
+ * client's maximum message size (option 57, else 576 - 28, RFC 2131 2). Returns 0 or
  * -SB_DROP_REPLY_TOO_BIG.
  */
 int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const struct dhcp_msg *req,

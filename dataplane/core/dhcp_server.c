@@ -320,9 +320,9 @@ static uint32_t effective_lease_time(const struct dhcp_server *s, const struct s
 	 * [min_lease_time, max_lease_time] (the cap wins in a config that inverts them).
 	 */
 	if (m->has_lease_time && m->lease_time) {
+		uint32_t floor = s->cfg->dhcp.min_lease_time;
 		uint32_t cap = s->cfg->dhcp.max_lease_time ? s->cfg->dhcp.max_lease_time : t;
-		t = m->lease_time < s->cfg->dhcp.min_lease_time ? s->cfg->dhcp.min_lease_time
-								 : m->lease_time;
+		t = m->lease_time < floor ? floor : m->lease_time;
 		t = t < cap ? t : cap;
 	}
 	return t;
@@ -549,11 +549,13 @@ static int do_boot_only(struct dhcp_server *s, struct reply_ctx *x, uint8_t type
 		return -SB_DROP_DHCP_PROXY_NOT_PXE;
 	if (!x->bootfile)
 		return -SB_DROP_DHCP_NO_BOOTFILE;
-	/* The subnet only chooses the next server here: an unmapped VLAN is no reason to refuse. */
-	int si = m->giaddr ? subnet_of(&s->cfg->dhcp, m->giaddr)
-			   : (m->ciaddr ? subnet_of(&s->cfg->dhcp, m->ciaddr) : local_subnet(s, in));
-	if (si < 0 && !m->giaddr && !m->ciaddr)
-		si = s->own_subnet;
+	int si;
+	if (m->giaddr)
+		si = subnet_of(&s->cfg->dhcp, m->giaddr);
+	else if (m->ciaddr)
+		si = subnet_of(&s->cfg->dhcp, m->ciaddr);
+	else if ((si = local_subnet(s, in)) < 0)
+		si = s->own_subnet; /* only picks the next server: no reason to refuse */
 	x->sn = si >= 0 ? &s->cfg->dhcp.subnets[si] : NULL;
 	x->type = type;
 	x->boot_only = true;

@@ -417,9 +417,9 @@ static void test_client_id_echo(void **state)
 	struct env *e = *state;
 	struct dhcp_msg r;
 	static const uint8_t cid[] = {0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c};
-	struct cmsg c = {.type = DHCP_DISCOVER,
-			 OPTS(61, 9, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c, 55, 2, 1,
-			      3)};
+	struct cmsg c = {
+		.type = DHCP_DISCOVER,
+		OPTS(61, 9, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c, 55, 2, 1, 3)};
 	mac_n(c.mac, 5);
 
 	int n = handle(e, &c);
@@ -576,7 +576,8 @@ static void test_vlan_subnets(void **state)
 {
 	struct env *e = *state;
 	struct dhcp_msg r;
-	struct cmsg c = {.type = DHCP_DISCOVER, .vlan_tci = {0x2014}, .n_vlans = 1}; /* PCP 1, VID 20 */
+	struct cmsg c = {
+		.type = DHCP_DISCOVER, .vlan_tci = {0x2014}, .n_vlans = 1}; /* PCP 1, VID 20 */
 	mac_n(c.mac, 15);
 
 	e->subnets[1].vlan = 20;
@@ -1245,8 +1246,8 @@ static void test_bad_optional_option_served(void **state)
 	struct env *e = *state;
 	struct dhcp_msg r;
 	struct cmsg c = {.type = DHCP_DISCOVER,
-			 OPTS(12, 0, 60, 0, 77, 0, 94, 2, 1, 2,
-			      97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)};
+			 OPTS(12, 0, 60, 0, 77, 0, 94, 2, 1, 2, 97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+			      9, 10, 11, 12, 13, 14, 15)};
 	mac_n(c.mac, 7);
 
 	int n = handle(e, &c);
@@ -1749,7 +1750,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pxe_uuid_echo, setup_full, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reply_too_big_trims, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_no_chainload_loop, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_reservations, setup_full, teardown),

@@ -53,7 +53,7 @@ struct parse_case {
 	uint32_t anom; /* expected DHCP_ANOM_* when rc == 0 */
 };
 
-#define IGN DHCP_ANOM_OPT_IGNORED
+#define IGN   DHCP_ANOM_OPT_IGNORED
 #define SPLIT DHCP_ANOM_OPT_SPLIT
 
 static const struct parse_case parse_cases[] = {
@@ -530,9 +530,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),	 cmocka_unit_test(test_parse_header_errors),
 		cmocka_unit_test(test_parse_fields),	 cmocka_unit_test(test_overload),
-		cmocka_unit_test(test_optional_ignored),
-		cmocka_unit_test(test_build_parse_back), cmocka_unit_test(test_build_room),
-		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_optional_ignored), cmocka_unit_test(test_build_parse_back),
+		cmocka_unit_test(test_build_room),	 cmocka_unit_test(test_fixtures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1078,8 +1078,7 @@ static void r_offer(struct model *m, struct lease_pool *p, int sub, int mac, uin
 	l = m->last[mac][sub];
 	if (q >= 0 && q != dcl && m->a[q].sub == sub && m->a[q].resv < 0 && !m_busy(m, q, now))
 		want = q;
-	else if (l >= 0 && l != dcl && m->a[l].mac == mac && m->a[l].resv < 0 &&
-		 !m_busy(m, l, now))
+	else if (l >= 0 && l != dcl && m->a[l].mac == mac && m->a[l].resv < 0 && !m_busy(m, l, now))
 		want = l;
 	if (want < 0) {
 		bool any = false;
