@@ -79,62 +79,58 @@ static int parse_relay_agent(struct dhcp_msg *m, const uint8_t *p, uint8_t len)
 	return 0;
 }
 
-/* Forget the value of an optional option (ignored after all). */
-static void clear_opt(struct dhcp_msg *m, uint8_t code)
+/* The field that keeps option code's value as received, or NULL (converted, or not kept). */
+static struct dhcp_optv *optv_field(struct dhcp_msg *m, uint8_t code)
 {
 	switch (code) {
 	case DHCP_OPT_HOSTNAME:
-		m->hostname = (struct dhcp_optv){0};
-		break;
+		return &m->hostname;
 	case DHCP_OPT_VENDOR_OPTS:
-		m->vendor_opts = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_LEASE_TIME:
+		return &m->vendor_opts;
+	case DHCP_OPT_PARAM_REQ:
+		return &m->prl;
+	case DHCP_OPT_VENDOR_CLASS:
+		return &m->vendor_class;
+	case DHCP_OPT_CLIENT_ID:
+		return &m->client_id;
+	case DHCP_OPT_USER_CLASS:
+		return &m->user_class;
+	case DHCP_OPT_RELAY_AGENT:
+		return &m->relay_agent;
+	case DHCP_OPT_CLIENT_ARCH:
+		return &m->client_arch;
+	case DHCP_OPT_CLIENT_NDI:
+		return &m->client_ndi;
+	case DHCP_OPT_CLIENT_UUID:
+		return &m->client_uuid;
+	case DHCP_OPT_IPXE_ENCAP:
+		return &m->ipxe_encap;
+	default:
+		return NULL;
+	}
+}
+
+/* Forget the value of an optional option (ignored after all). */
+static void clear_opt(struct dhcp_msg *m, uint8_t code)
+{
+	struct dhcp_optv *f = optv_field(m, code);
+
+	if (f)
+		*f = (struct dhcp_optv){0};
+	if (code == DHCP_OPT_LEASE_TIME) {
 		m->lease_time = 0;
 		m->has_lease_time = false;
-		break;
-	case DHCP_OPT_PARAM_REQ:
-		m->prl = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_MAX_MSG_SIZE:
-		m->max_msg_size = 0;
-		break;
-	case DHCP_OPT_VENDOR_CLASS:
-		m->vendor_class = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_CLIENT_ID:
-		m->client_id = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_USER_CLASS:
-		m->user_class = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_CLIENT_ARCH:
-		m->client_arch = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_CLIENT_NDI:
-		m->client_ndi = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_CLIENT_UUID:
-		m->client_uuid = (struct dhcp_optv){0};
-		break;
-	case DHCP_OPT_IPXE_ENCAP:
-		m->ipxe_encap = (struct dhcp_optv){0};
-		break;
 	}
+	if (code == DHCP_OPT_MAX_MSG_SIZE)
+		m->max_msg_size = 0;
 }
 
 /* Keep the value of an option whose length passed its rule; a bad value: -SB_DROP_x. */
 static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t len)
 {
-	struct dhcp_optv ov = {v, len};
+	struct dhcp_optv *f = optv_field(m, code);
 
 	switch (code) {
-	case DHCP_OPT_HOSTNAME:
-		m->hostname = ov;
-		break;
-	case DHCP_OPT_VENDOR_OPTS:
-		m->vendor_opts = ov;
-		break;
 	case DHCP_OPT_REQUESTED_IP:
 		m->requested_ip = rd_be32(v);
 		break;
@@ -155,41 +151,22 @@ static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t
 	case DHCP_OPT_SERVER_ID:
 		m->server_id = rd_be32(v);
 		break;
-	case DHCP_OPT_PARAM_REQ:
-		m->prl = ov;
-		break;
 	case DHCP_OPT_MAX_MSG_SIZE:
 		m->max_msg_size = (uint16_t)((v[0] << 8) | v[1]);
-		break;
-	case DHCP_OPT_VENDOR_CLASS:
-		m->vendor_class = ov;
-		break;
-	case DHCP_OPT_CLIENT_ID:
-		m->client_id = ov;
-		break;
-	case DHCP_OPT_USER_CLASS:
-		m->user_class = ov;
-		break;
-	case DHCP_OPT_RELAY_AGENT:
-		m->relay_agent = ov;
-		return parse_relay_agent(m, v, len);
-	case DHCP_OPT_CLIENT_ARCH:
-		m->client_arch = ov;
 		break;
 	case DHCP_OPT_CLIENT_NDI:
 		if (v[0] != 1) /* RFC 4578 2.2: type 1 = UNDI */
 			return -SB_DROP_DHCP_OPT_BAD_LEN;
-		m->client_ndi = ov;
 		break;
 	case DHCP_OPT_CLIENT_UUID:
 		if (v[0] != 0) /* RFC 4578 2.3: type 0 = GUID */
 			return -SB_DROP_DHCP_OPT_BAD_LEN;
-		m->client_uuid = ov;
-		break;
-	case DHCP_OPT_IPXE_ENCAP:
-		m->ipxe_encap = ov;
 		break;
 	}
+	if (f)
+		*f = (struct dhcp_optv){v, len};
+	if (code == DHCP_OPT_RELAY_AGENT)
+		return parse_relay_agent(m, v, len);
 	return 0;
 }
 
