@@ -34,7 +34,9 @@ enum chan_type {
 	 * CONFIG_SNAPSHOT and LEASES_SNAPSHOT. */
 	CHAN_MSG_HELLO = 1,
 	/* control -> dp. Payload: the whole config as JSON (sbcfg_to_json), id = config
-	 * generation. Reply status 0 or -errno with the parser's message as payload. */
+	 * generation. The reply comes once every worker has adopted it (the change is in
+	 * effect), status 0, or -errno with the reason as payload (the running config kept);
+	 * a reply for generation N also answers every earlier one. */
 	CHAN_MSG_CONFIG_SNAPSHOT = 2,
 	/* control -> dp. Payload: struct chan_lease[] (event CHAN_LEASE_BOUND), every durable
 	 * unexpired lease. The dataplane restores them (lease_restore). Reply status. */

@@ -110,6 +110,7 @@ static void check_full_lab(const struct sbcfg *c)
 	assert_false(c->ipv6_ra); /* off unless asked for */
 	assert_int_equal(c->dhcp.mode, SBCFG_DHCP_FULL);
 	assert_int_equal(c->dhcp.offer_hold, 30);
+	assert_true(c->dhcp.offer_reuse);
 	assert_int_equal(c->dhcp.decline_quarantine, 600);
 	assert_int_equal(c->dhcp.max_lease_time, 86400);
 	assert_string_equal(c->dhcp.boot.by_arch[SBCFG_ARCH_BIOS], "undionly.kpxe");

@@ -75,6 +75,8 @@ struct sbcfg_reservation {
 struct sbcfg_dhcp {
 	enum sbcfg_dhcp_mode mode;
 	uint32_t offer_hold;	    /* seconds an OFFERed address is held for its MAC */
+	bool offer_reuse; /* no free address: the oldest offer is made again to a new client, and a
+			   * REQUEST may bind an address offered to another MAC (RFC 2131 4.3.1) */
 	uint32_t decline_quarantine; /* seconds a DECLINEd address stays out of the pool */
 	uint32_t max_lease_time;     /* cap on a client's requested lease time (option 51) */
 	uint32_t min_lease_time;     /* floor on a client's requested lease time (51), 0 = none */
@@ -94,7 +96,8 @@ struct sbcfg_tftp {
 	uint16_t blksize_max;	  /* further clamped to mtu - 32 (IPv4 + UDP + TFTP headers) */
 	uint16_t windowsize_max;  /* RFC 7440; 1 = lock-step */
 	uint32_t timeout_ms;	  /* retransmission timeout when the client asks for none */
-	uint32_t retries;	  /* retransmissions before a session is given up */
+	uint32_t retries;	  /* deprecated: give_up_ms = timeout_ms * (retries + 1) when unset */
+	uint32_t give_up_ms;	  /* a transfer without progress for this long is given up */
 	uint16_t mtu;		  /* link MTU, for clamping blksize */
 };
 

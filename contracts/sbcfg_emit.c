@@ -88,6 +88,7 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
 
 	jset(b, o, "mode", json_string(sbcfg_mode_names[mode]));
 	jset(b, o, "offer_hold", json_integer(d->offer_hold));
+	jset(b, o, "offer_reuse", json_boolean(d->offer_reuse));
 	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
 	jset(b, o, "max_lease_time", json_integer(d->max_lease_time));
 	jset(b, o, "min_lease_time", json_integer(d->min_lease_time));
@@ -120,6 +121,7 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg_tftp *t)
 	jset(b, o, "windowsize_max", json_integer(t->windowsize_max));
 	jset(b, o, "timeout_ms", json_integer(t->timeout_ms));
 	jset(b, o, "retries", json_integer(t->retries));
+	jset(b, o, "give_up_ms", json_integer(t->give_up_ms));
 	jset(b, o, "mtu", json_integer(t->mtu));
 	return o;
 }
@@ -219,6 +221,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra)
 		return false;
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
+	    da->offer_reuse != db->offer_reuse ||
 	    da->decline_quarantine != db->decline_quarantine ||
 	    da->max_lease_time != db->max_lease_time || da->min_lease_time != db->min_lease_time ||
 	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||
@@ -237,7 +240,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    ta->port_hi != tb->port_hi || ta->max_sessions != tb->max_sessions ||
 	    ta->blksize_default != tb->blksize_default || ta->blksize_max != tb->blksize_max ||
 	    ta->windowsize_max != tb->windowsize_max || ta->timeout_ms != tb->timeout_ms ||
-	    ta->retries != tb->retries || ta->mtu != tb->mtu)
+	    ta->retries != tb->retries || ta->give_up_ms != tb->give_up_ms || ta->mtu != tb->mtu)
 		return false;
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||

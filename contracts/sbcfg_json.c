@@ -40,10 +40,12 @@
 #define LIM_SESSIONS_MAX     1048576
 #define LIM_BLKSIZE_MIN	     8	   /* RFC 2348 */
 #define LIM_BLKSIZE_MAX	     65464 /* RFC 2348 */
-#define LIM_WINDOW_MAX	     65535 /* RFC 7440 */
+#define LIM_WINDOW_MAX	     32768 /* RFC 7440; 16-bit block numbers stay unambiguous */
 #define LIM_TIMEOUT_MS_MIN   10
 #define LIM_TIMEOUT_MS_MAX   255000 /* RFC 2349: timeout 1..255 s */
 #define LIM_RETRIES_MAX	     255
+#define LIM_GIVE_UP_MS_MIN   100
+#define LIM_GIVE_UP_MS_MAX   3600000
 #define LIM_MTU_MIN	     576 /* RFC 791 */
 #define LIM_MTU_MAX	     9000
 #define LIM_HTTP_CONNS_MAX   16384
@@ -73,9 +75,9 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   NULL};
-static const char *const dhcp_keys[] = {"mode",		  "offer_hold",	    "decline_quarantine",
-					"max_lease_time", "min_lease_time", "boot",
-					"subnets",	  "reservations",   NULL};
+static const char *const dhcp_keys[] = {
+	"mode",		  "offer_hold", "offer_reuse", "decline_quarantine", "max_lease_time",
+	"min_lease_time", "boot",	"subnets",     "reservations",	     NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
 static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
@@ -85,7 +87,7 @@ static const char *const resv_keys[] = {"mac", "ip", "hostname", "bootfile", "ip
 static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
 					"max_sessions", "blksize_default",
 					"blksize_max",	"windowsize_max",
-					"timeout_ms",	"retries",
+					"timeout_ms",	"retries",	 "give_up_ms",
 					"mtu",		NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", NULL};
@@ -803,6 +805,7 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 	    (rc = get_enum(c, o, "mode", sbcfg_mode_names, ARRAY_SIZE(sbcfg_mode_names), &mode)) <
 		    0 ||
 	    (rc = GET_UINT(c, o, "offer_hold", 1, LIM_OFFER_HOLD_MAX, d->offer_hold)) < 0 ||
+	    (rc = get_bool(c, o, "offer_reuse", &d->offer_reuse)) < 0 ||
 	    (rc = GET_UINT(c, o, "decline_quarantine", 0, LIM_QUARANTINE_MAX,
 			   d->decline_quarantine)) < 0 ||
 	    (rc = GET_UINT(c, o, "max_lease_time", 1, LIM_LEASE_MAX, d->max_lease_time)) < 0)
@@ -864,9 +867,20 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	    (rc = GET_UINT(c, o, "windowsize_max", 1, LIM_WINDOW_MAX, t->windowsize_max)) < 0 ||
 	    (rc = GET_UINT(c, o, "timeout_ms", LIM_TIMEOUT_MS_MIN, LIM_TIMEOUT_MS_MAX,
 			   t->timeout_ms)) < 0 ||
-	    (rc = GET_UINT(c, o, "retries", 0, LIM_RETRIES_MAX, t->retries)) < 0)
+	    (rc = GET_UINT(c, o, "retries", 0, LIM_RETRIES_MAX, t->retries)) < 0 ||
+	    (rc = GET_UINT(c, o, "give_up_ms", LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX,
+			   t->give_up_ms)) < 0 ||
+	    (rc = GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu)) < 0)
 		return rc;
-	return GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu);
+	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart. */
+	if (json_object_get(o, "retries") && !json_object_get(o, "give_up_ms")) {
+		uint64_t ms = (uint64_t)t->timeout_ms * (t->retries + 1);
+
+		t->give_up_ms = (uint32_t)(ms < LIM_GIVE_UP_MS_MIN	  ? LIM_GIVE_UP_MS_MIN
+					   : ms > LIM_GIVE_UP_MS_MAX ? LIM_GIVE_UP_MS_MAX
+								     : ms);
+	}
+	return 0;
 }
 
 /* "a.b.c.d:port": the HTTP server's listen address; 0.0.0.0 = every address. */
@@ -1397,6 +1411,7 @@ static int validate_tftp(const struct sbcfg *cfg, char *m)
 	CHECK_RANGE(m, t->windowsize_max, 1, LIM_WINDOW_MAX, "tftp.windowsize_max");
 	CHECK_RANGE(m, t->timeout_ms, LIM_TIMEOUT_MS_MIN, LIM_TIMEOUT_MS_MAX, "tftp.timeout_ms");
 	CHECK_RANGE(m, t->retries, 0, LIM_RETRIES_MAX, "tftp.retries");
+	CHECK_RANGE(m, t->give_up_ms, LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX, "tftp.give_up_ms");
 	CHECK_RANGE(m, t->mtu, LIM_MTU_MIN, LIM_MTU_MAX, "tftp.mtu");
 	if (t->blksize_default > t->blksize_max)
 		return vfail(m, "tftp.blksize_default: %u is above blksize_max (%u)",
@@ -1490,6 +1505,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->udp_csum = SBCFG_CSUM_ACCEPT;
 	out->dhcp.mode = SBCFG_DHCP_FULL;
 	out->dhcp.offer_hold = 30;
+	out->dhcp.offer_reuse = true;
 	out->dhcp.decline_quarantine = 600;
 	out->dhcp.max_lease_time = 86400;
 	out->dhcp.min_lease_time = DEFAULT_MIN_LEASE;
@@ -1502,6 +1518,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.windowsize_max = 64;
 	out->tftp.timeout_ms = 1000;
 	out->tftp.retries = 5;
+	out->tftp.give_up_ms = 30000; /* long enough for a client's own retries (atftp: 5 x 5 s) */
 	out->tftp.mtu = 1500;
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;

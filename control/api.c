@@ -3,43 +3,47 @@
 #include "api.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const struct api_cmd_desc api_commands[] = {
-	{"status", "daemon, dataplane and lease store state"},
-	{"config-get", "the running configuration"},
-	{"config-test", "validate a config: arguments {\"config\": {...}} or {\"path\": \"...\"}"},
-	{"config-reload", "re-read the config file; a bad file keeps the running config"},
-	{"lease-list", "every durable lease"},
-	{"lease-get", "one lease: {\"mac\": \"..\"} or {\"ip\": \"..\"}"},
-	{"lease-release", "free a lease: {\"mac\": \"..\"} or {\"ip\": \"..\"}"},
-	{"reservation-add", "{\"mac\", \"ip\"?, \"hostname\"?, \"bootfile\"?, \"ipxe_script\"?}"},
-	{"reservation-del", "{\"mac\": \"..\"}"},
-	{"reservation-list", "every reservation"},
-	{"image-add", "{\"name\": \"..\", \"path\": \"/abs/file\"}: size and SHA-256 computed"},
-	{"image-del", "{\"name\": \"..\"}"},
-	{"image-list", "every image with path, size and SHA-256"},
-	{"stats", "dataplane counters (drop reasons) and XDP verdict counters"},
-	{"latency", "per-packet latency percentiles from the dataplane"},
-	{"sessions", "active TFTP transfers in the dataplane"},
-	{"template-add", "{\"name\", \"text\"}: add or replace an iPXE template"},
-	{"template-del", "{\"name\": \"..\"}"},
-	{"template-list", "every iPXE template with its size"},
-	{"template-get", "{\"name\": \"..\"}: the template's text"},
-	{"template-render", "{\"name\", \"mac\"?, \"ip\"?, \"arch\"?}: what a client would get"},
-	{"http-status", "HTTP boot server: address, counters, templates"},
-	{"help", "this list"},
-	{NULL, NULL},
+const struct api_cmd_desc api_commands[API_CMD__COUNT + 1] = {
+#define API_COMMAND_DESC(id, name, help) [API_CMD_##id] = {name, help},
+	API_COMMANDS(API_COMMAND_DESC)
+#undef API_COMMAND_DESC
+		[API_CMD__COUNT] = {NULL, NULL},
 };
+
+int api_command_find(const char *name)
+{
+	for (int i = 0; i < API_CMD__COUNT; i++)
+		if (strcmp(api_commands[i].name, name) == 0)
+			return i;
+	return -1;
+}
 
 bool api_command_known(const char *name)
 {
-	for (const struct api_cmd_desc *c = api_commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return true;
-	return false;
+	return api_command_find(name) >= 0;
+}
+
+int api_arg_wait(json_t *args, char *err, size_t errlen)
+{
+	json_t *w = json_object_get(args, "wait");
+
+	if (!w)
+		return 1;
+	if (!json_is_boolean(w)) {
+		snprintf(err, errlen, "\"wait\" must be true or false");
+		return -EINVAL;
+	}
+	return json_is_true(w);
+}
+
+const char *api_arg_str(json_t *args, const char *key)
+{
+	return json_string_value(json_object_get(args, key));
 }
 
 ssize_t api_frame(const char *buf, size_t len, bool eof)
@@ -56,8 +60,8 @@ ssize_t api_frame(const char *buf, size_t len, bool eof)
 	return 0;
 }
 
-int api_parse_request(const char *buf, size_t len, json_t **root, const char **cmd,
-		      json_t **args, char *err, size_t errlen)
+int api_parse_request(const char *buf, size_t len, json_t **root, const char **cmd, json_t **args,
+		      char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *c, *a;
@@ -69,8 +73,8 @@ int api_parse_request(const char *buf, size_t len, json_t **root, const char **c
 	}
 	json_t *r = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!r) {
-		snprintf(err, errlen, "malformed request: %s (line %d column %d)", je.text,
-			 je.line, je.column);
+		snprintf(err, errlen, "malformed request: %s (line %d column %d)", je.text, je.line,
+			 je.column);
 		return -EINVAL;
 	}
 	if (!json_is_object(r)) {
@@ -113,13 +117,14 @@ char *api_handle(const char *buf, size_t len, api_dispatch_fn *fn, void *ctx)
 
 	if (api_parse_request(buf, len, &root, &cmd, &args, err, sizeof(err)) < 0)
 		return api_reply(API_ERROR, err, NULL);
-	if (!api_command_known(cmd)) {
-		snprintf(err, sizeof(err), "unknown command \"%.64s\" (\"help\" lists the commands)",
-			 cmd);
+	int id = api_command_find(cmd);
+	if (id < 0) {
+		snprintf(err, sizeof(err),
+			 "unknown command \"%.64s\" (\"help\" lists the commands)", cmd);
 		json_decref(root);
 		return api_reply(API_UNSUPPORTED, err, NULL);
 	}
-	reply = fn(ctx, cmd, args);
+	reply = fn(ctx, (enum api_command)id, args);
 	json_decref(root);
 	return reply;
 }
@@ -156,6 +161,17 @@ char *api_reply(int result, const char *text, json_t *args)
 	}
 	json_decref(args);
 	return dump_line(o);
+}
+
+char *api_fail(const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return api_reply(API_ERROR, msg, NULL);
 }
 
 char *api_request(const char *command, json_t *args)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* srv.c - the operator API socket: non-blocking connections, newline framing, replies. */
+/* api_server.c - the operator API socket (see api_server.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,42 +11,45 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "api_server.h"
+#include "chan.h"
 #include "ctl_log.h"
-#include "daemon.h"
+#include "ctl_socket.h"
 
 #define CONN_OUT_MAX (256u << 20) /* a client that reads nothing is dropped past this */
 
 struct api_conn {
-	struct daemon *d;
+	struct api_server *s;
 	int fd;
 	uint64_t id;
 	struct chan_buf in, out;
-	bool eof;     /* the client shut down its side */
-	bool busy;    /* a reply is deferred (waiting for the dataplane) */
-	bool closing; /* close when out is flushed */
+	unsigned int mask; /* EV_* asked of the loop */
+	bool eof;	   /* the client shut down its side: never read again */
+	bool busy;	   /* a reply is deferred: read nothing until it came */
+	bool closing;	   /* close when out is flushed */
+	bool dispatching;  /* inside the handler: a reply now is the handler's answer */
+	char *early;	   /* ... kept here */
 	struct api_conn *next;
 };
 
-static void conn_io(struct ev_loop *l, int fd, void *arg, unsigned int ready);
-
-static void conn_free(struct daemon *d, struct api_conn *c)
+static void conn_free(struct api_server *s, struct api_conn *c)
 {
-	for (struct api_conn **p = &d->conns; *p; p = &(*p)->next)
+	for (struct api_conn **p = &s->conns; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
 			break;
 		}
-	ev_file_del(d->loop, c->fd);
+	ev_file_del(s->loop, c->fd);
 	close(c->fd);
 	chan_buf_free(&c->in);
 	chan_buf_free(&c->out);
-	d->n_conns--;
+	free(c->early);
+	s->n_conns--;
 	ctl_log(LOG_DEBUG, "api: connection #%llu closed", (unsigned long long)c->id);
 	free(c);
 }
 
-static void conn_send(struct daemon *d, struct api_conn *c, char *line)
+static void conn_send(struct api_conn *c, char *line)
 {
 	if (!line) {
 		line = api_reply(API_ERROR, "out of memory", NULL);
@@ -61,10 +64,22 @@ static void conn_send(struct daemon *d, struct api_conn *c, char *line)
 	free(line);
 }
 
-/* Answer every complete request in c->in, stopping at a deferred one. */
-static void conn_process(struct daemon *d, struct api_conn *c)
+struct dispatch_ctx {
+	struct api_server *s;
+	struct api_conn *c;
+};
+
+static char *dispatch_one(void *arg, enum api_command cmd, json_t *args)
 {
-	struct cmd_ctx ctx = {d, c->id};
+	struct dispatch_ctx *x = arg;
+
+	return x->s->dispatch(x->s->arg, x->c->id, cmd, args);
+}
+
+/* Answer every complete request in c->in, stopping at a deferred one. */
+static void conn_process(struct api_server *s, struct api_conn *c)
+{
+	struct dispatch_ctx ctx = {s, c};
 
 	while (!c->busy && !c->closing) {
 		const char *buf = (const char *)c->in.data + c->in.off;
@@ -80,20 +95,26 @@ static void conn_process(struct daemon *d, struct api_conn *c)
 			snprintf(msg, sizeof(msg), "request larger than %u bytes", API_REQ_MAX);
 			ctl_log(LOG_WARNING, "api: connection #%llu: %s, closing",
 				(unsigned long long)c->id, msg);
-			d->request_errors++;
-			conn_send(d, c, api_reply(API_ERROR, msg, NULL));
+			s->request_errors++;
+			conn_send(c, api_reply(API_ERROR, msg, NULL));
 			c->closing = true; /* no way to find the next request */
 			break;
 		}
 		/* a bare "\n" between requests is not a request */
 		if (!(n == 1 && buf[0] == '\n') && !(n == 2 && buf[0] == '\r')) {
-			d->requests++;
-			reply = api_handle(buf, (size_t)n, cmd_dispatch, &ctx);
+			s->requests++;
+			c->dispatching = true;
+			reply = api_handle(buf, (size_t)n, dispatch_one, &ctx);
+			c->dispatching = false;
+			if (!reply && c->early) { /* answered during the call after all */
+				reply = c->early;
+				c->early = NULL;
+			}
 			if (reply && strncmp(reply, "{\"result\":0,", 11) != 0 &&
 			    strncmp(reply, "{\"result\":3,", 11) != 0)
-				d->request_errors++;
+				s->request_errors++;
 			if (reply)
-				conn_send(d, c, reply);
+				conn_send(c, reply);
 			else
 				c->busy = true;
 		}
@@ -103,24 +124,35 @@ static void conn_process(struct daemon *d, struct api_conn *c)
 		c->closing = true;
 }
 
-/* Write what we can; close when done. Returns false if c was freed. */
-static bool conn_flush(struct daemon *d, struct api_conn *c)
+/*
+ * Write what we can and ask the loop for what the connection waits for: reading only while
+ * no reply is deferred and the client may still send, writing while output is queued.
+ * Returns false if c was freed.
+ */
+static bool conn_flush(struct api_server *s, struct api_conn *c)
 {
 	int rc = chan_buf_flush(&c->out, c->fd);
 
 	if (rc < 0 || (rc == 0 && c->closing)) {
-		conn_free(d, c);
+		conn_free(s, c);
 		return false;
 	}
-	ev_file_mask(d->loop, c->fd, rc > 0 ? EV_READ | EV_WRITE : EV_READ);
+	c->mask = (!c->eof && !c->busy ? EV_READ : 0) | (rc > 0 ? EV_WRITE : 0);
+	ev_file_mask(s->loop, c->fd, c->mask);
 	return true;
 }
 
 static void conn_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 {
 	struct api_conn *c = arg;
-	struct daemon *d = c->d;
-	if ((ready & EV_READ) && !c->eof) {
+	struct api_server *s = c->s;
+
+	if ((ready & EV_READ) && !(c->mask & EV_READ)) {
+		/* not asked for: the loop reports a hang-up or an error; the client is gone */
+		conn_free(s, c);
+		return;
+	}
+	if (ready & EV_READ) {
 		int rc = chan_buf_fill(&c->in, fd, API_REQ_MAX + 1);
 
 		if (rc == -EPIPE)
@@ -128,34 +160,35 @@ static void conn_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 		else if (rc == -ENOBUFS)
 			; /* api_frame reports the oversized request */
 		else if (rc < 0) {
-			conn_free(d, c);
+			conn_free(s, c);
 			return;
 		}
-		conn_process(d, c);
-	} else if ((ready & EV_READ) && c->eof && chan_buf_pending(&c->out) == 0 && !c->busy) {
-		conn_free(d, c);
-		return;
+		conn_process(s, c);
 	}
-	conn_flush(d, c);
+	conn_flush(s, c);
 }
 
-void api_server_reply(struct daemon *d, uint64_t conn_id, char *line)
+void api_server_reply(struct api_server *s, uint64_t conn_id, char *line)
 {
-	for (struct api_conn *c = d->conns; c; c = c->next) {
+	for (struct api_conn *c = s->conns; c; c = c->next) {
 		if (c->id != conn_id)
 			continue;
-		conn_send(d, c, line);
+		if (c->dispatching && !c->early) {
+			c->early = line ? line : api_reply(API_ERROR, "out of memory", NULL);
+			return;
+		}
+		conn_send(c, line);
 		c->busy = false;
-		conn_process(d, c);
-		conn_flush(d, c);
+		conn_process(s, c);
+		conn_flush(s, c);
 		return;
 	}
 	free(line); /* the client left before the answer came */
 }
 
-static void srv_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
+static void on_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 {
-	struct daemon *d = arg;
+	struct api_server *s = arg;
 
 	for (int k = 0; k < 64; k++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -166,124 +199,58 @@ static void srv_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-				ctl_log(LOG_WARNING, "api: accept(%s): %s", d->sock_path,
+				ctl_log(LOG_WARNING, "api: accept(%s): %s", s->path,
 					strerror(errno));
 			return;
 		}
 		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
-		if (d->n_conns >= DAEMON_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
+		if (s->n_conns >= API_SERVER_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 			static const char busy[] =
 				"{\"result\": 1, \"text\": \"too many connections\"}\n";
 			ctl_log(LOG_WARNING, "api: refusing pid %ld uid %u: %zu connections open",
-				(long)cr.pid, cr.uid, d->n_conns);
+				(long)cr.pid, cr.uid, s->n_conns);
 			(void)!write(fd, busy, sizeof(busy) - 1);
 			close(fd);
 			continue;
 		}
-		c->d = d;
+		c->s = s;
 		c->fd = fd;
-		c->id = ++d->conn_seq;
+		c->id = ++s->conn_seq;
+		c->mask = EV_READ;
 		if (ev_file_add(l, fd, EV_READ, conn_io, c, err, sizeof(err)) < 0) {
 			ctl_log(LOG_WARNING, "api: %s", err);
 			close(fd);
 			free(c);
 			continue;
 		}
-		c->next = d->conns;
-		d->conns = c;
-		d->n_conns++;
+		c->next = s->conns;
+		s->conns = c;
+		s->n_conns++;
 		ctl_log(LOG_INFO, "api: connection #%llu from pid %ld uid %u gid %u",
 			(unsigned long long)c->id, (long)cr.pid, cr.uid, cr.gid);
 	}
 }
 
-/* mkdir -p for the socket's directory; the last level gets mode 0750. */
-static int mkdir_parent(const char *path, char *err, size_t errlen)
+int api_server_open(struct api_server *s, struct ev_loop *l, const char *path,
+		    api_server_dispatch_fn *dispatch, void *arg, char *err, size_t errlen)
 {
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
+	int rc;
 
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			snprintf(err, errlen, "mkdir(%s): %s", dir, strerror(errno));
-			return -errno;
-		}
-		*p = '/';
-	}
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "mkdir(%s): %s", dir, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	*s = (struct api_server){.loop = l, .lfd = -1, .dispatch = dispatch, .arg = arg};
+	if ((rc = ctl_socket_listen(path, &s->lfd, err, errlen)) < 0)
+		return rc;
+	snprintf(s->path, sizeof(s->path), "%s", path); /* fits: checked by the listen */
+	return ev_file_add(l, s->lfd, EV_READ, on_accept, s, err, errlen);
 }
 
-int api_server_listen_path(const char *path, int *out, char *err, size_t errlen)
+void api_server_close(struct api_server *s)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, rc;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: socket path longer than %zu bytes", path,
-			 sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	if ((rc = mkdir_parent(path, err, errlen)) < 0)
-		return rc;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket(AF_UNIX): %s", strerror(errno));
-		return -errno;
-	}
-	/* A socket file nobody answers on is left over from a crash: replace it. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		snprintf(err, errlen, "%s: another process is already listening there", path);
-		close(fd);
-		return -EADDRINUSE;
-	}
-	close(fd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket(AF_UNIX): %s", strerror(errno));
-		return -errno;
-	}
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 128) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "bind(%s): %s", path, strerror(-rc));
-		close(fd);
-		return rc;
-	}
-	*out = fd;
-	return 0;
-}
-
-int api_server_listen(struct daemon *d, char *err, size_t errlen)
-{
-	int rc = api_server_listen_path(d->sock_path, &d->api_lfd, err, errlen);
-
-	if (rc < 0)
-		return rc;
-	return ev_file_add(d->loop, d->api_lfd, EV_READ, srv_accept, d, err, errlen);
-}
-
-void api_server_close_all(struct daemon *d)
-{
-	while (d->conns)
-		conn_free(d, d->conns);
-	if (d->api_lfd >= 0) {
-		ev_file_del(d->loop, d->api_lfd);
-		close(d->api_lfd);
-		unlink(d->sock_path);
-		d->api_lfd = -1;
+	while (s->conns)
+		conn_free(s, s->conns);
+	if (s->lfd >= 0) {
+		ev_file_del(s->loop, s->lfd);
+		close(s->lfd);
+		unlink(s->path);
+		s->lfd = -1;
 	}
 }

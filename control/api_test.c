@@ -19,12 +19,12 @@ struct seen {
 	json_t *args;
 };
 
-static char *fake_dispatch(void *ctx, const char *cmd, json_t *args)
+static char *fake_dispatch(void *ctx, enum api_command cmd, json_t *args)
 {
 	struct seen *s = ctx;
 
 	s->calls++;
-	snprintf(s->cmd, sizeof(s->cmd), "%s", cmd);
+	snprintf(s->cmd, sizeof(s->cmd), "%s", api_commands[cmd].name);
 	json_decref(s->args);
 	s->args = json_deep_copy(args);
 	return api_reply(API_OK, "fine", NULL);

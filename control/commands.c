@@ -1,32 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cmd.c - the operator commands of stormboot-control (reference: docs/CONTROL.md). */
+/* commands.c - the operator commands of stormboot-control and their table (commands.h). */
+#include "commands.h"
+
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "api_server.h"
 #include "ctl_log.h"
 #include "daemon.h"
-#include "http_boot.h"
 #include "sbcfg_json.h"
 #ifdef SB_HAVE_XDP_CTL
 #include "xdp_ctl.h"
 #endif
 
-static char *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fail(const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return api_reply(API_ERROR, msg, NULL);
-}
+#define MSG_TEXT_MAX (SBCFG_ERR_MAX + 1200)
 
 static const char *state_name(enum lease_state s)
 {
@@ -38,32 +28,27 @@ static json_t *lease_json(const struct lease_info *l, uint64_t now)
 {
 	char m[18], ip[16];
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", running_config_fmt_mac(l->mac, m), "ip",
-			 running_config_fmt_ip(l->ip, ip), "state", state_name(l->state), "expires",
-			 (json_int_t)l->expires, "expires_in",
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "mac", running_config_fmt_mac(l->mac, m),
+			 "ip", running_config_fmt_ip(l->ip, ip), "state", state_name(l->state),
+			 "expires", (json_int_t)l->expires, "expires_in",
 			 (json_int_t)(l->expires > now ? l->expires - now : 0), "subnet",
 			 (int)l->subnet);
-}
-
-static const char *arg_str(json_t *args, const char *key)
-{
-	return json_string_value(json_object_get(args, key));
 }
 
 /* {"mac"} or {"ip"}: 1 = by mac, 2 = by ip, or an error reply in *reply. */
 static int mac_or_ip(json_t *args, uint8_t mac[6], uint32_t *ip, char **reply)
 {
-	const char *m = arg_str(args, "mac"), *i = arg_str(args, "ip");
+	const char *m = api_arg_str(args, "mac"), *i = api_arg_str(args, "ip");
 
 	if (m && running_config_parse_mac(m, mac) == 0)
 		return 1;
 	if (i && running_config_parse_ip(i, ip) == 0)
 		return 2;
 	if (m || i)
-		*reply = fail("\"%s\" is not a %s", m ? m : i, m ? "MAC address (52:54:00:12:34:56)"
-								 : "IPv4 address");
+		*reply = api_fail("\"%s\" is not a %s", m ? m : i,
+				  m ? "MAC address (52:54:00:12:34:56)" : "IPv4 address");
 	else
-		*reply = fail("arguments need \"mac\" or \"ip\"");
+		*reply = api_fail("arguments need \"mac\" or \"ip\"");
 	return 0;
 }
 
@@ -99,9 +84,9 @@ static int cmp_ip(const void *a, const void *b)
 	return p < q ? -1 : p > q;
 }
 
-static char *cmd_leases(struct daemon *d, json_t *args, bool one)
+static char *leases(struct daemon *d, json_t *args, bool one)
 {
-	struct collect c = {.arr = json_array(), .now = daemon_now()};
+	struct collect c = {.arr = json_array(), .now = daemon_now(d)};
 	uint8_t mac[6];
 	uint32_t ip = 0;
 	char *reply = NULL, t[128];
@@ -132,7 +117,8 @@ static char *cmd_leases(struct daemon *d, json_t *args, bool one)
 		free(v);
 	}
 	if (one && n == 0) {
-		snprintf(t, sizeof(t), "no lease for %s", arg_str(args, by == 1 ? "mac" : "ip"));
+		snprintf(t, sizeof(t), "no lease for %s",
+			 api_arg_str(args, by == 1 ? "mac" : "ip"));
 		json_decref(c.arr);
 		return api_reply(API_EMPTY, t, NULL);
 	}
@@ -140,9 +126,19 @@ static char *cmd_leases(struct daemon *d, json_t *args, bool one)
 	return api_reply(n ? API_OK : API_EMPTY, t, json_pack("{s:o}", "leases", c.arr));
 }
 
-static char *cmd_lease_release(struct daemon *d, json_t *args)
+char *cmd_lease_list(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	struct collect c = {.now = daemon_now()};
+	return leases(d, args, false);
+}
+
+char *cmd_lease_get(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	return leases(d, args, true);
+}
+
+char *cmd_lease_release(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	struct collect c = {.now = daemon_now(d)};
 	struct lease_store_stats before, after;
 	uint8_t mac[6];
 	uint32_t ip = 0;
@@ -164,8 +160,10 @@ static char *cmd_lease_release(struct daemon *d, json_t *args)
 	lease_store_get_stats(d->store, &before);
 	t[0] = '\0';
 	for (size_t i = 0; i < c.n_found; i++) {
-		struct chan_lease ev = {.ip = c.found[i].ip, .event = CHAN_LEASE_RELEASED,
-					.expires = c.now, .subnet = c.found[i].subnet};
+		struct chan_lease ev = {.ip = c.found[i].ip,
+					.event = CHAN_LEASE_RELEASED,
+					.expires = c.now,
+					.subnet = c.found[i].subnet};
 		if (c.found[i].state != LEASE_BOUND)
 			continue;
 		memcpy(ev.mac, c.found[i].mac, 6);
@@ -174,25 +172,26 @@ static char *cmd_lease_release(struct daemon *d, json_t *args)
 		done++;
 		snprintf(t + strlen(t), sizeof(t) - strlen(t), "%s%s (%s)", done > 1 ? ", " : "",
 			 running_config_fmt_ip(ev.ip, a), running_config_fmt_mac(ev.mac, m));
-		dataplane_link_revoke(d, &ev);
+		dataplane_link_revoke(&d->dp, &ev);
 	}
 	if (done == 0)
 		return api_reply(API_EMPTY, "no bound lease to release", NULL);
-	dataplane_link_durable_flush(d); /* answer only once the release is on disk */
+	dataplane_link_durable_flush(&d->dp); /* answer only once the release is on disk */
 	lease_store_get_stats(d->store, &after);
 	if (after.commit_errors != before.commit_errors)
-		return fail("lease store commit failed; see the log");
+		return api_fail("lease store commit failed; see the log");
 	ctl_log(LOG_INFO, "operator released %s", t);
 	return api_reply(API_OK, "released", json_pack("{s:s}", "released", t));
 }
 
-static json_t *resv_json(const struct sbcfg_reservation *r)
+static json_t *reservation_json(const struct sbcfg_reservation *r)
 {
 	char m[18], ip[16];
 
-	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m), "ip",
-			 r->ip ? json_string(running_config_fmt_ip(r->ip, ip)) : json_null(), "hostname",
-			 r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
+	return json_pack("{s:s, s:o, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m),
+			 "ip", r->ip ? json_string(running_config_fmt_ip(r->ip, ip)) : json_null(),
+			 "hostname", r->hostname, "bootfile", r->bootfile, "ipxe_script",
+			 r->ipxe_script);
 }
 
 static int put_str(char *dst, size_t cap, json_t *args, const char *key, char **reply)
@@ -202,95 +201,113 @@ static int put_str(char *dst, size_t cap, json_t *args, const char *key, char **
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v)) {
-		*reply = fail("%s: not a string", key);
+		*reply = api_fail("%s: not a string", key);
 		return -EINVAL;
 	}
 	if (json_string_length(v) >= cap) {
-		*reply = fail("%s: longer than %zu characters", key, cap - 1);
+		*reply = api_fail("%s: longer than %zu characters", key, cap - 1);
 		return -EINVAL;
 	}
 	strcpy(dst, json_string_value(v));
 	return 0;
 }
 
-/* Copy the running config, let edit() change it, apply it with write-back. */
-static char *edit_config(struct daemon *d, const char *what,
-			 int (*edit)(struct sbcfg *c, void *arg, char *err, size_t len), void *arg)
+/* The outcome of a config change for connection conn; what (a literal) prefixes it. */
+static void change_done(struct daemon *d, void *what, uint64_t conn, int rc, const char *msg)
 {
-	struct sbcfg next;
-	char msg[SBCFG_ERR_MAX + 256], err[sizeof(msg) + 64];
+	const char *w = what;
+	char t[MSG_TEXT_MAX];
 
-	if (running_config_copy(&d->cur->cfg, &next, err, sizeof(err)) < 0)
-		return fail("%s: %s", what, err);
-	if (edit(&next, arg, err, sizeof(err)) < 0) {
-		sbcfg_free(&next);
-		return fail("%s: %s", what, err);
-	}
-	if (sbcfg_validate(&next, err, sizeof(err)) < 0) {
-		sbcfg_free(&next);
-		return fail("%s refused: %s", what, err);
-	}
-	if (daemon_apply_config(d, &next, true, msg, sizeof(msg)) < 0)
-		return fail("%s: %s", what, msg);
-	ctl_log(LOG_INFO, "%s: %s", what, msg);
-	snprintf(err, sizeof(err), "%s: %s", what, msg);
-	return api_reply(API_OK, err, NULL);
+	snprintf(t, sizeof(t), "%s%s%s", w ? w : "", w ? ": " : "", msg);
+	api_server_reply(&d->api, conn, api_reply(rc < 0 ? API_ERROR : API_OK, t, NULL));
 }
 
-static int edit_resv_add(struct sbcfg *c, void *arg, char *err, size_t len)
+/* Queue the change req for connection conn: it answers when the change is over, or once it
+ * was sent to the dataplane when the arguments say {"wait": false}. */
+static char *change(struct daemon *d, uint64_t conn, json_t *args, struct daemon_change_req *req)
+{
+	char err[128];
+	int wait = api_arg_wait(args, err, sizeof(err));
+
+	if (wait < 0)
+		return api_fail("%s: %s", req->what, err);
+	req->wait = wait;
+	req->done = change_done;
+	req->done_arg = (void *)req->what;
+	req->cookie = conn;
+	daemon_change(d, req);
+	return NULL; /* change_done answers */
+}
+
+static int edit_reservation_add(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	return running_config_reservation_add(c, arg, false, err, len);
 }
 
-static int edit_resv_del(struct sbcfg *c, void *arg, char *err, size_t len)
+static int edit_reservation_del(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	return running_config_reservation_del(c, arg, err, len);
 }
 
-static char *cmd_reservation_add(struct daemon *d, json_t *args)
+char *cmd_reservation_add(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	struct sbcfg_reservation r = {0};
-	const char *ip = arg_str(args, "ip");
+	const char *ip = api_arg_str(args, "ip");
 	char *reply = NULL;
 	struct lease_info l;
 
-	if (!arg_str(args, "mac") || running_config_parse_mac(arg_str(args, "mac"), r.mac) < 0)
-		return fail("reservation-add: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	if (!api_arg_str(args, "mac") ||
+	    running_config_parse_mac(api_arg_str(args, "mac"), r.mac) < 0)
+		return api_fail(
+			"reservation-add: \"mac\" must be a MAC address (52:54:00:12:34:56)");
 	if (ip && running_config_parse_ip(ip, &r.ip) < 0)
-		return fail("reservation-add: \"ip\": \"%s\" is not an IPv4 address", ip);
+		return api_fail("reservation-add: \"ip\": \"%s\" is not an IPv4 address", ip);
 	if (put_str(r.hostname, sizeof(r.hostname), args, "hostname", &reply) < 0 ||
 	    put_str(r.bootfile, sizeof(r.bootfile), args, "bootfile", &reply) < 0 ||
 	    put_str(r.ipxe_script, sizeof(r.ipxe_script), args, "ipxe_script", &reply) < 0)
 		return reply;
 	/* An address leased to someone else cannot become this MAC's. */
-	if (r.ip && lease_find_ip(lease_store_pool(d->store), r.ip, daemon_now(), &l) == 0 &&
+	if (r.ip && lease_find_ip(lease_store_pool(d->store), r.ip, daemon_now(d), &l) == 0 &&
 	    l.state == LEASE_BOUND && memcmp(l.mac, r.mac, 6) != 0) {
 		char m[18];
-		return fail("reservation-add: %s is leased to %s for %llu s more; release it first "
-			    "(stormbootctl lease-release %s)",
-			    ip, running_config_fmt_mac(l.mac, m),
-			    (unsigned long long)(l.expires - daemon_now()), ip);
+		return api_fail(
+			"reservation-add: %s is leased to %s for %llu s more; release it first "
+			"(stormbootctl lease-release %s)",
+			ip, running_config_fmt_mac(l.mac, m),
+			(unsigned long long)(l.expires - daemon_now(d)), ip);
 	}
-	return edit_config(d, "reservation-add", edit_resv_add, &r);
+	struct daemon_change_req req = {.what = "reservation-add",
+					.edit = edit_reservation_add,
+					.arg = &r,
+					.arg_len = sizeof(r),
+					.write_back = true};
+	return change(d, conn_id, args, &req);
 }
 
-static char *cmd_reservation_del(struct daemon *d, json_t *args)
+char *cmd_reservation_del(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	uint8_t mac[6];
 
-	if (!arg_str(args, "mac") || running_config_parse_mac(arg_str(args, "mac"), mac) < 0)
-		return fail("reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
-	return edit_config(d, "reservation-del", edit_resv_del, mac);
+	if (!api_arg_str(args, "mac") ||
+	    running_config_parse_mac(api_arg_str(args, "mac"), mac) < 0)
+		return api_fail(
+			"reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	struct daemon_change_req req = {.what = "reservation-del",
+					.edit = edit_reservation_del,
+					.arg = mac,
+					.arg_len = sizeof(mac),
+					.write_back = true};
+	return change(d, conn_id, args, &req);
 }
 
-static char *cmd_reservation_list(struct daemon *d)
+char *cmd_reservation_list(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
 	json_t *a = json_array();
 	char t[64];
 
 	for (size_t i = 0; i < h->n_reservations; i++)
-		json_array_append_new(a, resv_json(&h->reservations[i]));
+		json_array_append_new(a, reservation_json(&h->reservations[i]));
 	snprintf(t, sizeof(t), "%zu reservation%s", h->n_reservations,
 		 h->n_reservations == 1 ? "" : "s");
 	return api_reply(h->n_reservations ? API_OK : API_EMPTY, t,
@@ -298,92 +315,112 @@ static char *cmd_reservation_list(struct daemon *d)
 }
 
 struct image_arg {
-	const char *name, *path;
+	char name[SBCFG_NAME_MAX];
+	char path[SBCFG_PATH_MAX];
 };
 
-static int edit_image_add(struct sbcfg *c, void *arg, char *err, size_t len)
+static int edit_image_add(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
-	struct image_arg *ia = arg;
+	const struct image_arg *ia = arg;
 	return running_config_image_add(c, ia->name, ia->path, err, len);
 }
 
-static int edit_image_del(struct sbcfg *c, void *arg, char *err, size_t len)
+static int edit_image_del(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	return running_config_image_del(c, arg, NULL, err, len);
 }
 
-static char *cmd_image_add(struct daemon *d, json_t *args)
+char *cmd_image_add(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	struct image_arg ia = {arg_str(args, "name"), arg_str(args, "path")};
-	char hex[65], err[600];
-	uint64_t size;
+	const char *name = api_arg_str(args, "name"), *path = api_arg_str(args, "path");
+	struct image_arg ia;
 
-	if (!ia.name || !ia.path)
-		return fail("image-add: arguments need \"name\" and \"path\"");
-	if (ia.path[0] != '/')
-		return fail("image-add: path \"%s\" is not absolute", ia.path);
-	/* Refuse what the dataplane could not load; the hash is recomputed by apply (cached). */
-	if (running_config_sha256_file(ia.path, hex, &size, NULL, err, sizeof(err)) < 0)
-		return fail("image-add: %s", err);
-	return edit_config(d, "image-add", edit_image_add, &ia);
+	if (!name || !path)
+		return api_fail("image-add: arguments need \"name\" and \"path\"");
+	if (path[0] != '/')
+		return api_fail("image-add: path \"%s\" is not absolute", path);
+	if (strlen(name) >= sizeof(ia.name) || strlen(path) >= sizeof(ia.path))
+		return api_fail("image-add: image name or path too long");
+	snprintf(ia.name, sizeof(ia.name), "%s", name);
+	snprintf(ia.path, sizeof(ia.path), "%s", path);
+	/* The file is hashed once, beside the loop, with the new config's registry; a file the
+	 * dataplane could not load refuses the change. */
+	struct daemon_change_req req = {.what = "image-add",
+					.edit = edit_image_add,
+					.arg = &ia,
+					.arg_len = sizeof(ia),
+					.must_read = ia.path,
+					.write_back = true};
+	return change(d, conn_id, args, &req);
 }
 
-static char *cmd_image_del(struct daemon *d, json_t *args)
+char *cmd_image_del(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	const char *name = arg_str(args, "name");
+	const char *name = api_arg_str(args, "name");
 
 	if (!name)
-		return fail("image-del: arguments need \"name\"");
-	return edit_config(d, "image-del", edit_image_del, (void *)name);
+		return api_fail("image-del: arguments need \"name\"");
+	struct daemon_change_req req = {.what = "image-del",
+					.edit = edit_image_del,
+					.arg = name,
+					.arg_len = strlen(name) + 1,
+					.write_back = true};
+	return change(d, conn_id, args, &req);
 }
 
-static char *cmd_image_list(struct daemon *d)
+char *cmd_image_list(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	const struct running_config *c = d->cur;
 	json_t *a = json_array();
 	char t[64];
 
+	/* at start the files are read beside the loop: size and hash are null until then */
 	for (size_t i = 0; i < c->cfg.n_images; i++) {
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "name", c->cfg.images[i].name, "path",
-				      c->cfg.images[i].path, "size", (json_int_t)c->img[i].size,
-				      "sha256", c->img[i].sha256);
+		bool known = !d->registry_pending;
+		json_t *o =
+			json_pack("{s:s, s:s, s:o, s:o}", "name", c->cfg.images[i].name, "path",
+				  c->cfg.images[i].path, "size",
+				  known ? json_integer((json_int_t)c->img[i].size) : json_null(),
+				  "sha256", known ? json_string(c->img[i].sha256) : json_null());
 		if (c->img[i].err)
 			json_object_set_new(o, "error", json_string(strerror(-c->img[i].err)));
 		json_array_append_new(a, o);
 	}
-	snprintf(t, sizeof(t), "%zu image%s", c->cfg.n_images, c->cfg.n_images == 1 ? "" : "s");
+	snprintf(t, sizeof(t), "%zu image%s%s", c->cfg.n_images, c->cfg.n_images == 1 ? "" : "s",
+		 d->registry_pending ? "; reading the files" : "");
 	return api_reply(c->cfg.n_images ? API_OK : API_EMPTY, t, json_pack("{s:o}", "images", a));
 }
 
-static char *cmd_status(struct daemon *d)
+char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	struct lease_store_stats s;
 	struct lease_stats ls;
-	uint64_t now = daemon_now();
+	uint64_t now = daemon_now(d);
 	json_t *dp;
 
 	lease_store_get_stats(d->store, &s);
 	lease_pool_stats(lease_store_pool(d->store), now, &ls);
-	if (dataplane_link_connected(d))
+	if (dataplane_link_connected(&d->dp))
 		dp = json_pack("{s:b, s:I, s:I, s:I, s:i, s:s, s:I, s:I}", "connected", 1, "pid",
 			       (json_int_t)d->dp.peer_pid, "connected_s",
 			       (json_int_t)((ev_now_ms() - d->dp.connected_ms) / 1000),
-			       "config_generation", (json_int_t)d->dp.config_acked,
+			       "config_generation", (json_int_t)d->dp.config_adopted,
 			       "config_status", (int)d->dp.config_status, "config_error",
 			       d->dp.config_err, "lease_events", (json_int_t)d->dp.events,
 			       "lease_records", (json_int_t)d->dp.records);
 	else
-		dp = json_pack("{s:b, s:s}", "connected", 0, "socket", d->dp_path);
+		dp = json_pack("{s:b, s:s}", "connected", 0, "socket", d->dp.path);
 	json_t *a = json_pack(
-		"{s:I, s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s}, s:o, "
+		"{s:I, s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:I}, s:o, "
 		"s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
 		"pid", (json_int_t)getpid(), "version", DAEMON_VERSION, "uptime_s",
-		(json_int_t)((ev_now_ms() - d->started_ms) / 1000), "socket", d->sock_path,
+		(json_int_t)((ev_now_ms() - d->started_ms) / 1000), "socket", d->api.path,
 		"state_dir", d->state_dir, "config", "path", d->cur->path, "generation",
-		(json_int_t)d->cur->generation, "last_reload", d->last_reload, "dataplane", dp,
-		"leases", "total", (int)ls.total, "free", (int)ls.free, "offered", (int)ls.offered,
-		"bound", (int)ls.bound, "declined", (int)ls.declined, "reserved", (int)ls.reserved,
+		(json_int_t)d->cur->generation, "last_reload", d->last_reload, "changes_pending",
+		(json_int_t)daemon_changes_pending(d), "dataplane", dp, "leases", "total",
+		(int)ls.total, "free", (int)ls.free, "offered", (int)ls.offered, "bound",
+		(int)ls.bound, "declined", (int)ls.declined, "reserved", (int)ls.reserved,
 		"lease_store", "appended", (json_int_t)s.appended, "committed",
 		(json_int_t)s.committed, "commits", (json_int_t)s.commits, "commit_errors",
 		(json_int_t)s.commit_errors, "replayed", (json_int_t)s.replayed, "replay_torn",
@@ -391,69 +428,100 @@ static char *cmd_status(struct daemon *d)
 		"replay_conflicts", (json_int_t)s.replay_conflicts, "replay_rejected",
 		(json_int_t)s.replay_rejected, "compactions", (json_int_t)s.compactions,
 		"log_records", (json_int_t)s.log_records, "log_bytes", (json_int_t)s.log_bytes,
-		"api", "connections", (json_int_t)d->n_conns, "requests", (json_int_t)d->requests,
-		"errors", (json_int_t)d->request_errors);
+		"api", "connections", (json_int_t)d->api.n_conns, "requests",
+		(json_int_t)d->api.requests, "errors", (json_int_t)d->api.request_errors);
 	if (!a)
-		return fail("status: out of memory");
-	return api_reply(API_OK, dataplane_link_connected(d) ? "running, dataplane connected"
-						     : "running, dataplane not connected",
+		return api_fail("status: out of memory");
+	return api_reply(API_OK,
+			 dataplane_link_connected(&d->dp) ? "running, dataplane connected"
+							  : "running, dataplane not connected",
 			 a);
 }
 
-static char *cmd_config_get(struct daemon *d)
+char *cmd_config_get(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	char *s = sbcfg_to_json(&d->cur->cfg), t[64];
 	json_t *o = s ? json_loads(s, 0, NULL) : NULL;
 
 	free(s);
 	if (!o)
-		return fail("config-get: out of memory");
+		return api_fail("config-get: out of memory");
 	snprintf(t, sizeof(t), "configuration generation %llu",
 		 (unsigned long long)d->cur->generation);
 	return api_reply(API_OK, t, o);
 }
 
-static char *cmd_config_test(struct daemon *d, json_t *args)
+struct config_test {
+	struct daemon *d;
+	uint64_t conn;
+};
+
+static void config_test_hashed(void *arg, struct image_hasher_result *r)
+{
+	struct config_test *ct = arg;
+	char t[900];
+
+	free(r->img);
+	if (r->status < 0)
+		snprintf(t, sizeof(t), "config-test: stormboot-control is shutting down");
+	else if (r->bad)
+		snprintf(t, sizeof(t),
+			 "configuration valid; warning: %d image file%s unreadable, first %s",
+			 r->bad, r->bad == 1 ? "" : "s", r->warn);
+	else
+		snprintf(t, sizeof(t), "configuration valid");
+	api_server_reply(&ct->d->api, ct->conn,
+			 r->status < 0 ? api_fail("%s", t) : api_reply(API_OK, t, NULL));
+	free(ct);
+}
+
+char *cmd_config_test(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	json_t *c = json_object_get(args, "config");
-	const char *path = arg_str(args, "path");
-	char err[SBCFG_ERR_MAX], warn[700], t[SBCFG_ERR_MAX + 800];
+	const char *path = api_arg_str(args, "path");
+	char err[SBCFG_ERR_MAX];
+	struct config_test *ct;
 	struct sbcfg cfg;
 	int rc;
 
 	if (json_is_object(c)) {
 		char *s = json_dumps(c, JSON_COMPACT);
 		if (!s)
-			return fail("config-test: out of memory");
+			return api_fail("config-test: out of memory");
 		rc = sbcfg_load_buffer(s, strlen(s), "<config-test>", &cfg, err, sizeof(err));
 		free(s);
 	} else if (path) {
 		rc = sbcfg_load_file(path, &cfg, err, sizeof(err));
 	} else {
-		return fail("config-test: arguments need \"config\" (an object) or \"path\"");
+		return api_fail("config-test: arguments need \"config\" (an object) or \"path\"");
 	}
 	if (rc < 0)
-		return fail("%s", err);
-	struct running_config_image *img = calloc(cfg.n_images ? cfg.n_images : 1, sizeof(*img));
-	int bad = img ? running_config_hash_images(&cfg, img, d->cur, warn, sizeof(warn)) : 0;
-	free(img);
+		return api_fail("%s", err);
+	/* its images are read beside the loop; the reply waits for them */
+	if (!(ct = malloc(sizeof(*ct)))) {
+		sbcfg_free(&cfg);
+		return api_fail("config-test: out of memory");
+	}
+	*ct = (struct config_test){d, conn_id};
+	rc = image_hasher_submit(d->hasher, cfg.images, cfg.n_images, d->cur, config_test_hashed,
+				 ct);
 	sbcfg_free(&cfg);
-	if (bad)
-		snprintf(t, sizeof(t), "configuration valid; warning: %d image file%s unreadable, "
-				       "first %s",
-			 bad, bad == 1 ? "" : "s", warn);
-	else
-		snprintf(t, sizeof(t), "configuration valid");
-	return api_reply(API_OK, t, NULL);
+	if (rc < 0) {
+		free(ct);
+		return api_fail("config-test: image hashing: %s", strerror(-rc));
+	}
+	return NULL;
 }
 
-static char *cmd_config_reload(struct daemon *d)
+char *cmd_config_reload(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	char msg[SBCFG_ERR_MAX + 256];
+	char err[128];
+	int wait = api_arg_wait(args, err, sizeof(err));
 
-	if (daemon_reload(d, msg, sizeof(msg)) < 0)
-		return api_reply(API_ERROR, msg, NULL);
-	return api_reply(API_OK, msg, NULL);
+	if (wait < 0)
+		return api_fail("config-reload: %s", err);
+	daemon_reload(d, wait, change_done, NULL, conn_id);
+	return NULL; /* change_done answers */
 }
 
 static json_t *xdp_counters(char *err, size_t errlen)
@@ -483,33 +551,39 @@ static json_t *xdp_counters(char *err, size_t errlen)
 
 enum { ASK_STATS = 1, ASK_LATENCY, ASK_SESSIONS };
 
-static void dp_answer(void *dv, uint64_t cookie, int32_t status, const uint8_t *p, size_t len)
+static void dp_answer(void *arg, uint64_t cookie, const struct dataplane_link_reply *r)
 {
-	struct daemon *d = dv;
+	struct daemon *d = arg;
 	uint64_t conn = cookie >> 8;
 	int kind = (int)(cookie & 0xff);
 	char xerr[256] = "", *line;
 	json_t *o = NULL;
 
-	if (status == 0) {
-		o = json_loadb((const char *)p, len, 0, NULL);
-		if (!o) {
-			api_server_reply(d, conn, fail("the dataplane sent a reply that is not JSON"));
-			return;
-		}
-	} else if (status == -ETIMEDOUT) {
-		api_server_reply(d, conn, fail("the dataplane did not answer within %d ms",
-					DAEMON_DP_TIMEOUT_MS));
+	if (r->outcome == DATAPLANE_LINK_TIMED_OUT) {
+		api_server_reply(&d->api, conn,
+				 api_fail("the dataplane did not answer within %d ms",
+					  DAEMON_DP_REQUEST_TIMEOUT_MS));
 		return;
-	} else if (status == -ECONNRESET) {
-		api_server_reply(d, conn, fail("dataplane disconnected before answering"));
+	}
+	if (r->outcome == DATAPLANE_LINK_GONE) {
+		api_server_reply(&d->api, conn,
+				 api_fail("dataplane disconnected before answering"));
 		return;
-	} else {
-		api_server_reply(d, conn, fail("dataplane: %s", strerror(-status)));
+	}
+	if (r->status != 0) {
+		api_server_reply(&d->api, conn, api_fail("dataplane: %s", strerror(-r->status)));
+		return;
+	}
+	o = json_loadb((const char *)r->payload, r->len, 0, NULL);
+	if (!o) {
+		api_server_reply(&d->api, conn,
+				 api_fail("the dataplane sent a reply that is not JSON"));
 		return;
 	}
 	if (kind != ASK_STATS) {
-		api_server_reply(d, conn, api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
+		api_server_reply(
+			&d->api, conn,
+			api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
 		return;
 	}
 	json_t *x = xdp_counters(xerr, sizeof(xerr));
@@ -517,77 +591,70 @@ static void dp_answer(void *dv, uint64_t cookie, int32_t status, const uint8_t *
 	if (!x)
 		json_object_set_new(a, "xdp_error", json_string(xerr));
 	line = api_reply(API_OK, x ? "dataplane and XDP counters" : xerr, a);
-	api_server_reply(d, conn, line);
+	api_server_reply(&d->api, conn, line);
 }
 
-static char *cmd_ask(struct daemon *d, uint64_t conn, int kind)
+static char *ask(struct daemon *d, uint64_t conn, int kind)
 {
 	static const uint16_t type[] = {0, CHAN_MSG_STATS_REQUEST, CHAN_MSG_LATENCY_REQUEST,
 					CHAN_MSG_SESSIONS_REQUEST};
 	char xerr[256] = "", t[400];
 
-	if (dataplane_link_request(d, type[kind], NULL, 0, dp_answer, conn << 8 | (uint64_t)kind) == 0)
+	if (dataplane_link_request(&d->dp, type[kind], NULL, 0, DAEMON_DP_REQUEST_TIMEOUT_MS,
+				   dp_answer, d, conn << 8 | (uint64_t)kind) == 0)
 		return NULL; /* answered by dp_answer */
 	if (kind != ASK_STATS)
-		return fail("dataplane not connected");
+		return api_fail("dataplane not connected");
 	json_t *x = xdp_counters(xerr, sizeof(xerr));
 	if (!x)
-		return fail("dataplane not connected; %s", xerr);
+		return api_fail("dataplane not connected; %s", xerr);
 	snprintf(t, sizeof(t), "dataplane not connected; XDP counters only");
 	return api_reply(API_OK, t, json_pack("{s:n, s:o}", "dataplane", "xdp", x));
 }
 
-static char *cmd_help(void)
+char *cmd_stats(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	return ask(d, conn_id, ASK_STATS);
+}
+
+char *cmd_latency(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	return ask(d, conn_id, ASK_LATENCY);
+}
+
+char *cmd_sessions(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	return ask(d, conn_id, ASK_SESSIONS);
+}
+
+/* The one table: name and help from API_COMMANDS, handler cmd_<id>. */
+static const struct {
+	const char *name;
+	const char *help;
+	char *(*handler)(struct daemon *d, uint64_t conn_id, json_t *args);
+} commands[API_CMD__COUNT] = {
+#define COMMANDS_ENTRY(id, name, help) [API_CMD_##id] = {name, help, cmd_##id},
+	API_COMMANDS(COMMANDS_ENTRY)
+#undef COMMANDS_ENTRY
+};
+
+char *cmd_help(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	json_t *a = json_array();
 
-	for (const struct api_cmd_desc *c = api_commands; c->name; c++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "command", c->name, "help",
-						   c->help));
+	for (size_t i = 0; i < API_CMD__COUNT; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "command", commands[i].name,
+						   "help", commands[i].help));
 	return api_reply(API_OK, "commands", json_pack("{s:o}", "commands", a));
 }
 
-char *cmd_dispatch(void *vctx, const char *cmd, json_t *args)
+char *commands_dispatch(void *arg, uint64_t conn_id, enum api_command cmd, json_t *args)
 {
-	struct cmd_ctx *ctx = vctx;
-	struct daemon *d = ctx->d;
+	struct daemon *d = arg;
 
-	ctl_log(LOG_DEBUG, "api: connection #%llu: %s", (unsigned long long)ctx->conn_id, cmd);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(d);
-	if (!strcmp(cmd, "config-get"))
-		return cmd_config_get(d);
-	if (!strcmp(cmd, "config-test"))
-		return cmd_config_test(d, args);
-	if (!strcmp(cmd, "config-reload"))
-		return cmd_config_reload(d);
-	if (!strcmp(cmd, "lease-list"))
-		return cmd_leases(d, args, false);
-	if (!strcmp(cmd, "lease-get"))
-		return cmd_leases(d, args, true);
-	if (!strcmp(cmd, "lease-release"))
-		return cmd_lease_release(d, args);
-	if (!strcmp(cmd, "reservation-add"))
-		return cmd_reservation_add(d, args);
-	if (!strcmp(cmd, "reservation-del"))
-		return cmd_reservation_del(d, args);
-	if (!strcmp(cmd, "reservation-list"))
-		return cmd_reservation_list(d);
-	if (!strcmp(cmd, "image-add"))
-		return cmd_image_add(d, args);
-	if (!strcmp(cmd, "image-del"))
-		return cmd_image_del(d, args);
-	if (!strcmp(cmd, "image-list"))
-		return cmd_image_list(d);
-	if (!strcmp(cmd, "stats"))
-		return cmd_ask(d, ctx->conn_id, ASK_STATS);
-	if (!strcmp(cmd, "latency"))
-		return cmd_ask(d, ctx->conn_id, ASK_LATENCY);
-	if (!strcmp(cmd, "sessions"))
-		return cmd_ask(d, ctx->conn_id, ASK_SESSIONS);
-	if (!strncmp(cmd, "template-", 9) || !strcmp(cmd, "http-status"))
-		return cmd_template(d, cmd, args); /* cmd_template.c */
-	if (!strcmp(cmd, "help"))
-		return cmd_help();
-	return api_reply(API_UNSUPPORTED, "command listed but not implemented", NULL);
+	if ((unsigned int)cmd >= API_CMD__COUNT)
+		return api_reply(API_UNSUPPORTED, "unknown command", NULL);
+	ctl_log(LOG_DEBUG, "api: connection #%llu: %s", (unsigned long long)conn_id,
+		commands[cmd].name);
+	return commands[cmd].handler(d, conn_id, args);
 }

@@ -1,128 +1,117 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cmd_template.c - operator commands for iPXE templates and the HTTP server (docs/HTTP.md). */
+/*
+ * commands_template.c - the operator commands for iPXE templates and the HTTP server
+ * (docs/HTTP.md); handlers of the table in commands.h. Templates are served by control's
+ * HTTP server alone: a change is in effect for the next request, no dataplane involved.
+ */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "commands.h"
 #include "ctl_log.h"
 #include "daemon.h"
 #include "http_boot.h"
 
-static char *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fail(const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
+#define AT_ONCE "in effect at once (served by stormboot-control's HTTP server, not the dataplane)"
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return api_reply(API_ERROR, msg, NULL);
-}
-
-static const char *str_arg(json_t *args, const char *key)
+char *cmd_template_add(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	json_t *v = json_object_get(args, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static char *template_add(struct daemon *d, json_t *args)
-{
-	const char *name = str_arg(args, "name");
+	const char *name = api_arg_str(args, "name");
 	json_t *text = json_object_get(args, "text");
 	char err[512], msg[700];
 
 	if (!name || !json_is_string(text))
-		return fail("template-add: arguments need \"name\" and \"text\" (strings)");
-	bool replaced = http_boot_template_find(d, name) != NULL;
-	if (http_boot_template_set(d, name, json_string_value(text), json_string_length(text), err,
-				   sizeof(err)) < 0)
-		return fail("template-add: %s", err);
-	snprintf(msg, sizeof(msg), "template %s %s (%zu bytes)", name,
+		return api_fail("template-add: arguments need \"name\" and \"text\" (strings)");
+	bool replaced = http_boot_template_find(d->http, name) != NULL;
+	if (http_boot_template_set(d->http, name, json_string_value(text), json_string_length(text),
+				   err, sizeof(err)) < 0)
+		return api_fail("template-add: %s", err);
+	snprintf(msg, sizeof(msg), "template %s %s (%zu bytes); " AT_ONCE, name,
 		 replaced ? "replaced" : "added", json_string_length(text));
 	ctl_log(LOG_INFO, "%s", msg);
 	return api_reply(API_OK, msg, NULL);
 }
 
-static char *template_del(struct daemon *d, json_t *args)
+char *cmd_template_del(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	const char *name = str_arg(args, "name");
+	const char *name = api_arg_str(args, "name");
 	char err[512], msg[200];
 
 	if (!name)
-		return fail("template-del: arguments need \"name\"");
-	int rc = http_boot_template_del(d, name, err, sizeof(err));
+		return api_fail("template-del: arguments need \"name\"");
+	int rc = http_boot_template_del(d->http, name, err, sizeof(err));
 	if (rc == -ENOENT)
 		return api_reply(API_EMPTY, err, NULL);
 	if (rc < 0)
-		return fail("template-del: %s", err);
-	snprintf(msg, sizeof(msg), "template %s deleted", name);
+		return api_fail("template-del: %s", err);
+	snprintf(msg, sizeof(msg), "template %s deleted; " AT_ONCE, name);
 	ctl_log(LOG_INFO, "%s", msg);
 	return api_reply(API_OK, msg, NULL);
 }
 
-static char *template_list(struct daemon *d)
+char *cmd_template_list(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	const struct http_boot *h = d->http;
 	json_t *a = json_array();
 	char t[64];
 
-	for (size_t i = 0; i < h->n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I}", "name", h->t[i].name, "size",
-						   (json_int_t)h->t[i].len));
-	snprintf(t, sizeof(t), "%zu template%s", h->n, h->n == 1 ? "" : "s");
-	return api_reply(h->n ? API_OK : API_EMPTY, t, json_pack("{s:o}", "templates", a));
+	for (size_t i = 0; i < h->n_templates; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I}", "name", h->templates[i].name,
+						   "size", (json_int_t)h->templates[i].len));
+	snprintf(t, sizeof(t), "%zu template%s", h->n_templates, h->n_templates == 1 ? "" : "s");
+	return api_reply(h->n_templates ? API_OK : API_EMPTY, t,
+			 json_pack("{s:o}", "templates", a));
 }
 
-static char *template_get(struct daemon *d, json_t *args)
+char *cmd_template_get(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	const char *name = str_arg(args, "name");
-	const struct http_tmpl *t;
+	const char *name = api_arg_str(args, "name");
+	const struct http_boot_template *t;
 
 	if (!name)
-		return fail("template-get: arguments need \"name\"");
-	if (!(t = http_boot_template_find(d, name)))
+		return api_fail("template-get: arguments need \"name\"");
+	if (!(t = http_boot_template_find(d->http, name)))
 		return api_reply(API_EMPTY, "no such template", NULL);
 	return api_reply(API_OK, name,
 			 json_pack("{s:s, s:s%}", "name", t->name, "text", t->text, t->len));
 }
 
 /* Preview what a client would get: the same rendering as GET /ipxe/NAME. */
-static char *template_render(struct daemon *d, json_t *args)
+char *cmd_template_render(struct daemon *d, uint64_t conn_id, json_t *args)
 {
-	const char *name = str_arg(args, "name"), *mac = str_arg(args, "mac");
-	const char *ip = str_arg(args, "ip"), *arch = str_arg(args, "arch");
+	const char *name = api_arg_str(args, "name"), *mac = api_arg_str(args, "mac");
+	const char *ip = api_arg_str(args, "ip"), *arch = api_arg_str(args, "arch");
 	const struct sbcfg_http *hc = &d->cur->cfg.http;
 	struct http_client c = {.server_ip = hc->listen_ip ? hc->listen_ip : d->cur->cfg.server_ip,
 				.server_port = hc->port};
-	const struct http_tmpl *t;
+	const struct http_boot_template *t;
 	size_t len;
 
 	if (!name)
-		return fail("template-render: arguments need \"name\"");
-	if (!(t = http_boot_template_find(d, name)))
+		return api_fail("template-render: arguments need \"name\"");
+	if (!(t = http_boot_template_find(d->http, name)))
 		return api_reply(API_EMPTY, "no such template", NULL);
 	if (mac) {
 		if (running_config_parse_mac(mac, c.mac) < 0)
-			return fail("template-render: \"mac\": \"%s\" is not a MAC address", mac);
+			return api_fail("template-render: \"mac\": \"%s\" is not a MAC address",
+					mac);
 		c.have_mac = true;
 	}
 	if (ip && running_config_parse_ip(ip, &c.ip) < 0)
-		return fail("template-render: \"ip\": \"%s\" is not an IPv4 address", ip);
+		return api_fail("template-render: \"ip\": \"%s\" is not an IPv4 address", ip);
 	if (arch)
 		snprintf(c.arch, sizeof(c.arch), "%s", arch);
-	char *out = http_boot_render(d, t, &c, &len);
+	char *out = http_boot_render(d->http, t, &c, &len);
 	if (!out)
-		return fail("template-render: out of memory");
+		return api_fail("template-render: out of memory");
 	json_t *a = json_pack("{s:s, s:s%}", "name", t->name, "text", out, len);
 	free(out);
 	return api_reply(API_OK, "rendered", a);
 }
 
-static char *http_status(struct daemon *d)
+char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	const struct http_boot *h = d->http;
 	const struct sbcfg_http *c = &d->cur->cfg.http;
@@ -131,7 +120,8 @@ static char *http_status(struct daemon *d)
 
 	http_srv_get_stats(h->srv, &s);
 	if (c->port)
-		snprintf(listen, sizeof(listen), "%s:%u", running_config_fmt_ip(c->listen_ip, ip), c->port);
+		snprintf(listen, sizeof(listen), "%s:%u", running_config_fmt_ip(c->listen_ip, ip),
+			 c->port);
 	json_t *a = json_pack(
 		"{s:s, s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, "
@@ -145,32 +135,13 @@ static char *http_status(struct daemon *d)
 		(json_int_t)s.status_5xx, "not_found", (json_int_t)s.not_found, "bad_requests",
 		(json_int_t)s.bad_requests, "bytes_sent", (json_int_t)s.bytes_sent,
 		"sendfile_errors", (json_int_t)s.sendfile_errors, "templates", "count",
-		(json_int_t)h->n, "rendered", (json_int_t)h->rendered, "anonymous",
+		(json_int_t)h->n_templates, "rendered", (json_int_t)h->rendered, "anonymous",
 		(json_int_t)h->anonymous, "dir", h->dir);
 	if (!a)
-		return fail("http-status: out of memory");
+		return api_fail("http-status: out of memory");
 	return api_reply(API_OK,
 			 !c->port		 ? "HTTP off (no \"http\" in the config)"
 			 : http_srv_port(h->srv) ? "HTTP listening"
 						 : "HTTP not listening; see \"error\"",
 			 a);
-}
-
-char *cmd_template(struct daemon *d, const char *cmd, json_t *args)
-{
-	if (!d->http)
-		return fail("%s: HTTP boot is not initialised", cmd);
-	if (!strcmp(cmd, "template-add"))
-		return template_add(d, args);
-	if (!strcmp(cmd, "template-del"))
-		return template_del(d, args);
-	if (!strcmp(cmd, "template-list"))
-		return template_list(d);
-	if (!strcmp(cmd, "template-get"))
-		return template_get(d, args);
-	if (!strcmp(cmd, "template-render"))
-		return template_render(d, args);
-	if (!strcmp(cmd, "http-status"))
-		return http_status(d);
-	return api_reply(API_UNSUPPORTED, "command listed but not implemented", NULL);
 }

@@ -22,8 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 
+# -t: a mutating command waits 1.5 s (not 10) for the dataplane to confirm its generation
 start_daemon() {
-	"$DAEMON" -f -c "$CFG" -s "$SOCK" -d "$STATE" >>"$T/daemon.log" 2>&1 &
+	"$DAEMON" -f -c "$CFG" -s "$SOCK" -d "$STATE" -t 1500 >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && "$CTL" status >/dev/null 2>&1 && return 0
@@ -31,6 +32,20 @@ start_daemon() {
 	done
 	echo "daemon did not start:"; cat "$T/daemon.log"; return 1
 }
+ms() { date +%s%3N; }
+# run_ctl ARGS..: one stormbootctl call; its output in $out, exit code in $rc, ms in $took
+run_ctl() { local t0; t0=$(ms); out=$("$CTL" "$@" 2>&1); rc=$?; took=$(($(ms) - t0)); }
+# start_fake OUT ARGS..: a fake dataplane in the background ($FPID), once it got the leases
+start_fake() {
+	local o=$1; shift
+	"$FAKE" "$DPSOCK" "$@" >"$o" 2>&1 &
+	FPID=$!
+	wait_line "$o" '^leases'
+}
+# Wait until FILE has a line matching RE (5 s at most).
+wait_line() { for _ in $(seq 50); do grep -q "$2" "$1" && return 0; sleep 0.1; done; return 1; }
+# CPU time (user + system) of the daemon so far, in ms.
+cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$DPID/stat"; }
 # Fields of a JSON reply: jq is not assumed; python3 from Debian is.
 jget() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
@@ -127,8 +142,10 @@ checke "image-del" '! grep -q extra.img <<<"$("$CTL" image-list)"'
 
 # -- iPXE templates through the CLI (file and stdin), rendered per client
 printf '#!ipxe\necho ${hostname} ${mac} ${arch}\nchain $${base}\n' >"$T/boot.ipxe"
-"$CTL" template-add boot.ipxe "$T/boot.ipxe" >/dev/null; rc=$?
+out=$("$CTL" template-add boot.ipxe "$T/boot.ipxe"); rc=$?
 check "template-add from a file" [ $rc -eq 0 ]
+check "template-add: in effect at once (control serves templates, not the dataplane)" \
+	grep -q "in effect at once" <<<"$out"
 echo '#!ipxe' | "$CTL" template-add tiny.ipxe - >/dev/null
 check "template-add from stdin" grep -q "tiny.ipxe *7" <<<"$("$CTL" template-list)"
 "$CTL" template-get boot.ipxe >"$T/boot.back"
@@ -170,12 +187,10 @@ check "SIGHUP reload: unchanged" grep -q "configuration unchanged" "$T/daemon.lo
 check "stats without dataplane: answers (XDP only) or fails cleanly" [ $rc -le 1 ]
 "$CTL" latency >/dev/null 2>&1; rc=$?
 check "latency without dataplane: exit 1" [ $rc -eq 1 ]
-"$FAKE" "$DPSOCK" -w 20 >"$T/fake3.out" 2>&1 &
-FPID=$!
-for _ in $(seq 50); do grep -q '^leases' "$T/fake3.out" && break; sleep 0.1; done
+start_fake "$T/fake3.out" -w 20
 check "dataplane got config and 141 leases" grep -q '^leases 141' "$T/fake3.out"
-check "stats from the dataplane" grep -q "rx_packets *42" <<<"$("$CTL" stats 2>&1)"
-check "latency from the dataplane" grep -q "p99_ns *4000" <<<"$("$CTL" latency)"
+check "stats from the dataplane" grep -q "rx_pkts *42" <<<"$("$CTL" stats 2>&1)"
+check "latency from the dataplane" grep -q "latency_p99_ns *4000" <<<"$("$CTL" latency)"
 check "sessions from the dataplane" "$CTL" sessions >/dev/null
 "$CTL" lease-release 198.18.0.110 >/dev/null
 sleep 0.2
@@ -186,6 +201,54 @@ sleep 0.2
 check "config pushed on change" [ "$(grep -c '^config' "$T/fake3.out")" -ge 2 ]
 
 kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
+
+# -- a change answers once the dataplane adopted it; a refusal, a timeout, a lost dataplane
+#    are errors that say so; --no-wait answers at once. The fake adopts in 700 ms, refuses
+#    snapshots holding "refuse-me" and answers stats 1 s late.
+start_fake "$T/fake5.out" -w 40 -C 700 -R refuse-me -S 1000
+run_ctl reservation-add 52:54:00:aa:bb:d0 198.18.0.62
+gen=$(sed -n 's/.*generation \([0-9]*\) in effect in the dataplane.*/\1/p' <<<"$out")
+checke "reservation-add waited for the dataplane ($took ms, adoption takes 700)" \
+	'[ $rc -eq 0 ] && [ -n "$gen" ] && [ $took -ge 600 ]'
+check "... and answered after the dataplane's reply for generation ${gen:-?}" \
+	grep -q "^config-reply ${gen:-x} 0" "$T/fake5.out"
+run_ctl reservation-add 52:54:00:aa:bb:d1 198.18.0.63 --hostname refuse-me
+checke "a refusal surfaces: exit 1 with the dataplane's error" \
+	'[ $rc -eq 1 ] && grep -q "refused configuration generation [0-9]*: fake dataplane refuses this snapshot" <<<"$out"'
+checke "... control keeps its running config (not listed, not written)" \
+	'! grep -q 52:54:00:aa:bb:d1 <<<"$("$CTL" reservation-list)" && ! grep -q 52:54:00:aa:bb:d1 "$CFG"'
+out=$("$CTL" --json status)
+checke "... control and dataplane run the same generation" \
+	'[ "$(jget '\''d["arguments"]["config"]["generation"]'\'' <<<"$out")" = "$(jget '\''d["arguments"]["dataplane"]["config_generation"]'\'' <<<"$out")" ]'
+run_ctl --no-wait reservation-add 52:54:00:aa:bb:d2 198.18.0.64
+checke "--no-wait answers at once ($took ms, adoption takes 700)" \
+	'[ $rc -eq 0 ] && [ $took -lt 500 ] && grep -q "not waiting" <<<"$out"'
+for _ in $(seq 30); do grep -q 52:54:00:aa:bb:d2 <<<"$("$CTL" reservation-list)" && break; sleep 0.1; done
+check "--no-wait: the change is running once the dataplane adopted it" \
+	grep -q 52:54:00:aa:bb:d2 <<<"$("$CTL" reservation-list)"
+c0=$(cpu_ms); run_ctl stats; c1=$(cpu_ms)
+checke "stats from a slow dataplane: $took ms waited, $((c1 - c0)) ms of daemon CPU (< 200)" \
+	'[ $rc -eq 0 ] && [ $took -ge 900 ] && [ $((c1 - c0)) -lt 200 ]'
+kill "$FPID"; wait "$FPID" 2>/dev/null
+start_fake "$T/fake6.out" -w 40 -C 4000
+run_ctl reservation-add 52:54:00:aa:bb:d3 198.18.0.65
+gen=$(sed -n 's/.*did not confirm configuration generation \([0-9]*\) within 1500 ms.*/\1/p' <<<"$out")
+checke "timeout after $took ms: exit 1, names generation ${gen:-?} and 1500 ms" \
+	'[ $rc -eq 1 ] && [ -n "$gen" ] && grep -q "^config $gen\$" "$T/fake6.out"'
+checke "... not applied" '! grep -q 52:54:00:aa:bb:d3 <<<"$("$CTL" reservation-list)"'
+again=$(sed -n 's/.*sent again as generation \([0-9]*\).*/\1/p' <<<"$out")
+check "... the running config sent again as generation ${again:-?}" wait_line "$T/fake6.out" "^config ${again:-x}\$"
+n=$(grep -c '^config ' "$T/fake6.out")
+"$CTL" reservation-add 52:54:00:aa:bb:d4 198.18.0.66 >"$T/gone.out" 2>&1 &
+CP=$!
+wait_line "$T/fake6.out" "^config " && for _ in $(seq 50); do
+	[ "$(grep -c '^config ' "$T/fake6.out")" -gt "$n" ] && break; sleep 0.1; done
+kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
+wait "$CP"; rc=$?
+checke "dataplane gone while waiting: exit 1, says so" \
+	'[ $rc -eq 1 ] && grep -q "disconnected before confirming configuration generation" "$T/gone.out"'
+run_ctl reservation-add 52:54:00:aa:bb:d5 198.18.0.67
+checke "no dataplane: applied at once, says so" '[ $rc -eq 0 ] && grep -q "no dataplane connected" <<<"$out"'
 
 # -- kill -9 of control mid-stream: every acked lease survives the restart
 "$FAKE" "$DPSOCK" -b 200 -i 198.18.2.10 -m 3 -B 1 -w 1 >"$T/fake4.out" 2>&1 &

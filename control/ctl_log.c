@@ -19,7 +19,7 @@ void ctl_log_init(const char *ident, bool foreground, bool debug)
 
 void ctl_log(int level, const char *fmt, ...)
 {
-	static const char *const names[] = {"emerg", "alert", "crit", "error",
+	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
 	va_list ap;
 

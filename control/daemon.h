@@ -1,133 +1,136 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ctld.h - stormboot-control's state and the functions its parts call on each other:
- *   main.c    options, signals, startup, config apply/reload (daemon_*)
- *   srv.c     the operator API socket: connections, framing, replies (srv_*)
- *   dpconn.c  the dataplane channel: HELLO, snapshots, lease events, requests (dataplane_link_*)
- *   cmd.c     the operator commands (cmd_*)
- * Single-threaded: everything runs from the event loop.
+ * daemon.h - stormboot-control's state, and its config changes.
+ *
+ * The daemon owns the running config, the lease store, the operator API server, the
+ * dataplane link, HTTP boot and the image hasher, and gives each part what it needs (loop,
+ * store, running-config getter, clock). Single-threaded (the event loop) except for the
+ * image hasher's worker.
+ *
+ * A config change (config-reload, SIGHUP, reservation-*, image-*) goes through one queue,
+ * one change at a time, each built on the running config of its turn:
+ *   1. build: copy the running config and edit it (or read the config file), validate;
+ *   2. hash: the image registry of the new config is computed on the hasher's thread (files
+ *      unchanged since the last time are not read again);
+ *   3. confirm: with a dataplane connected, the new config is sent as the next generation
+ *      and the change waits until the dataplane adopted it (its reply for that generation),
+ *      refused it, did not answer within the confirmation timeout, or disconnected;
+ *   4. commit: only a config the dataplane adopted (or any, when no dataplane is connected)
+ *      becomes the running config: written back to the file, the lease store moved to it,
+ *      HTTP following it. Control and dataplane thus run the same generation; a refused,
+ *      unconfirmed or interrupted change leaves control's running config as it was (after
+ *      a timeout the running config is sent again under a new generation, so a dataplane
+ *      that adopts the late one comes back to it).
+ * The requester hears the outcome through its callback at 4 (or, when it asked not to
+ * wait, as soon as the config was sent at 3).
  */
-#ifndef SB_CTLD_H
-#define SB_CTLD_H
+#ifndef SB_DAEMON_H
+#define SB_DAEMON_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#include <jansson.h>
-
-#include "chan.h"
-#include "running_config.h"
+#include "api_server.h"
+#include "ctl_clock.h"
+#include "dataplane_link.h"
 #include "event_loop.h"
+#include "http_boot.h"
+#include "image_hasher.h"
 #include "lease_store.h"
+#include "running_config.h"
 
-#define DAEMON_VERSION	      "0.1.0"
-#define DAEMON_DEFAULT_STATEDIR "/var/lib/stormboot"
-#define DAEMON_DP_TIMEOUT_MS    2000 /* a dataplane request without reply fails after this */
-#define DAEMON_MAX_CONNS	      256
+#define DAEMON_VERSION		     "0.1.0"
+#define DAEMON_DEFAULT_STATEDIR	     "/var/lib/stormboot"
+#define DAEMON_CONFIRM_TIMEOUT_MS    10000 /* a change waits this long for the dataplane */
+#define DAEMON_DP_REQUEST_TIMEOUT_MS 2000  /* stats, sessions, latency */
 
-struct api_conn;
-struct http_boot;
+struct daemon;
+struct daemon_change;
 
-/* A LEASE_DURABLE reply waiting for the next commit. */
-struct dp_ack {
-	uint32_t id;
-	uint32_t n;
-	int32_t *status; /* one per record */
-};
+/* How a change ended (or, for one that does not wait, that it was sent): rc 0 or -errno,
+ * msg says what happened. Called once per change. */
+typedef void daemon_change_done_fn(struct daemon *d, void *arg, uint64_t cookie, int rc,
+				   const char *msg);
 
-typedef void dp_reply_fn(void *d, uint64_t cookie, int32_t status, const uint8_t *payload,
-			 size_t len);
+/* Edit next (a copy of the running config) as arg says; -errno with the reason in err. */
+typedef int daemon_edit_fn(struct sbcfg *next, const void *arg, char *err, size_t errlen);
 
-/* A request to the dataplane waiting for its reply. */
-struct dp_pending {
-	uint32_t id;
-	uint64_t deadline_ms;
-	dp_reply_fn *fn;
+/* A config change asked for. */
+struct daemon_change_req {
+	const char *what;     /* names it in the log: "reservation-add" */
+	daemon_edit_fn *edit; /* applied to a copy of the running config */
+	const void *arg;      /* edit's argument, arg_len bytes copied */
+	size_t arg_len;
+	const char *must_read; /* an image path whose file must be readable (image-add), or NULL */
+	bool write_back;       /* write the new config to the config file */
+	bool wait;	       /* answer once the dataplane adopted it (else once sent) */
+	daemon_change_done_fn *done; /* may be NULL: the outcome is only logged */
+	void *done_arg;
 	uint64_t cookie;
 };
 
-struct dataplane_link {
-	int lfd;
-	int fd; /* -1: no dataplane */
-	bool hello;
-	bool closing; /* close once out is flushed */
-	struct chan_buf in, out;
-	uint32_t next_id;
-	long peer_pid; /* from SO_PEERCRED */
-	uint64_t connected_ms;
-	uint64_t config_acked; /* generation the dataplane confirmed */
-	int32_t config_status;
-	char config_err[512];
-	struct dp_ack *acks;
-	size_t n_acks, cap_acks;
-	struct dp_pending *pend;
-	size_t n_pend, cap_pend;
-	uint64_t events, records, connects;
+struct daemon_options {
+	const char *config;	/* config file */
+	const char *api_socket; /* operator API */
+	const char *dp_socket;	/* dataplane channel; NULL: dataplane.sock beside api_socket */
+	const char *state_dir;	/* lease store, templates */
+	uint32_t confirm_timeout_ms;
+	api_server_dispatch_fn *dispatch; /* the operator commands, called with the daemon */
 };
 
 struct daemon {
 	struct ev_loop *loop;
-	struct running_config *cur; /* running config */
+	struct ctl_clock clock; /* wall clock for lease times; tests replace it */
+	struct running_config *cur;
 	struct lease_store *store;
-	char sock_path[108];
-	char dp_path[108];
-	char state_dir[4096];
-	int api_lfd;
-	int sig_fd;
-	uint64_t started_ms;
-	time_t started;
+	char state_dir[PATH_MAX];
+	uint32_t confirm_timeout_ms;
+	uint64_t generation_seq; /* the last generation number given out */
+	struct api_server api;
 	struct dataplane_link dp;
-	struct api_conn *conns;
-	struct http_boot *http; /* http_boot.c: HTTP boot server + iPXE templates */
-	size_t n_conns;
-	uint64_t conn_seq;
-	uint64_t requests, request_errors;
-	char last_reload[1024]; /* result of the last reload, for status */
+	struct http_boot *http;
+	struct image_hasher *hasher;
+	struct daemon_change *changes; /* FIFO; the head is in progress */
+	bool kicking, closing;
+	bool registry_pending; /* the running config's images are being hashed (at start) */
+	long long compact_timer;
+	uint64_t started_ms;
+	char last_reload[1024]; /* outcome of the last reload, for status */
 };
 
-/* ---- main.c ---- */
 /*
- * Make next (consumed: freed on failure) the running config: hash its images, write it to
- * the config file when write_back, move the leases to it, push it to the dataplane.
- * 0, or -errno with the reason in msg (the running config is kept).
+ * Load the config file (a bad one is refused with the parser's message naming the field),
+ * open the lease store, the loop, the API socket, the dataplane socket and HTTP boot.
+ * 0, or -errno with the reason in err; daemon_close() frees what was opened either way.
  */
-int daemon_apply_config(struct daemon *d, struct sbcfg *next, bool write_back, char *msg,
-		      size_t msglen);
-/* Re-read the config file (SIGHUP, config-reload). */
-int daemon_reload(struct daemon *d, char *msg, size_t msglen);
-/* Wall-clock seconds, for lease times. */
-uint64_t daemon_now(void);
+int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, size_t errlen);
+/*
+ * Start the work queued at open (hashing the running config's images, on the hasher's
+ * thread: after daemon(3) forked, since threads do not survive a fork).
+ */
+void daemon_start(struct daemon *d);
+/* End every change in progress (their requesters are told), close everything. */
+void daemon_close(struct daemon *d);
 
-/* ---- srv.c ---- */
-/* Create path's directory (0750), replace a stale socket file, bind, chmod 0660, listen. */
-int api_server_listen_path(const char *path, int *out, char *err, size_t errlen);
-int api_server_listen(struct daemon *d, char *err, size_t errlen);
-/* Deliver a deferred reply (line is consumed) to connection conn_id if it is still open. */
-void api_server_reply(struct daemon *d, uint64_t conn_id, char *line);
-void api_server_close_all(struct daemon *d);
+/* Wall-clock seconds from d->clock. */
+uint64_t daemon_now(const struct daemon *d);
 
-/* ---- dpconn.c ---- */
-int dataplane_link_listen(struct daemon *d, char *err, size_t errlen);
-bool dataplane_link_connected(const struct daemon *d);
-/* Send the running config (and with leases, every lease) when a dataplane is connected. */
-void dataplane_link_push_config(struct daemon *d, bool leases);
-/* Commit the lease store and send every LEASE_DURABLE reply that waited for it. */
-void dataplane_link_durable_flush(struct daemon *d);
-/* Send a request; fn(d, cookie, status, payload, len) runs on the reply or on timeout
- * (-ETIMEDOUT) / disconnect (-ECONNRESET). -ENOTCONN when no dataplane is connected. */
-int dataplane_link_request(struct daemon *d, uint16_t type, const void *payload, size_t len,
-		   dp_reply_fn *fn, uint64_t cookie);
-/* Tell the dataplane that the operator released a lease (no reply awaited). */
-void dataplane_link_revoke(struct daemon *d, const struct chan_lease *l);
-void dataplane_link_close(struct daemon *d, const char *why);
+/* The running config (for the parts that are given a getter). */
+const struct running_config *daemon_running(void *d);
 
-/* ---- cmd.c ---- */
-/* api_dispatch_fn for one connection: ctx is a struct cmd_ctx. */
-struct cmd_ctx {
-	struct daemon *d;
-	uint64_t conn_id;
-};
-char *cmd_dispatch(void *ctx, const char *cmd, json_t *args);
+/* Queue a config change (see above); req->done runs exactly once, maybe before return. */
+void daemon_change(struct daemon *d, const struct daemon_change_req *req);
+
+/*
+ * Re-read the config file (SIGHUP, config-reload) and change to it; an unchanged file is
+ * answered at once. The outcome goes to done (may be NULL), the log and d->last_reload.
+ */
+void daemon_reload(struct daemon *d, bool wait, daemon_change_done_fn *done, void *done_arg,
+		   uint64_t cookie);
+
+/* Config changes queued or in progress. */
+size_t daemon_changes_pending(const struct daemon *d);
 
 #endif

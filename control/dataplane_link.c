@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* dpconn.c - control's end of the dataplane channel (see chan.h, docs/CONTROL.md). */
+/* dataplane_link.c - control's end of the dataplane channel (see dataplane_link.h). */
 #define _GNU_SOURCE
+#include "dataplane_link.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,40 +10,54 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "ctl_array.h"
 #include "ctl_log.h"
-#include "daemon.h"
+#include "ctl_socket.h"
 #include "sbcfg_json.h"
 
-#define DP_OUT_MAX (512u << 20) /* a dataplane that reads nothing is dropped past this */
+#define TIMEOUT_CHECK_MS 100 /* how often waiting requests are checked for their deadline */
 
-bool dataplane_link_connected(const struct daemon *d)
+static uint64_t now_s(const struct dataplane_link *dp)
 {
-	return d->dp.fd >= 0 && d->dp.hello;
+	return ctl_clock_now(&dp->deps.clock);
 }
 
-static void dp_send(struct daemon *d, uint16_t type, uint32_t id, int32_t status,
-		    const void *payload, size_t len)
+bool dataplane_link_connected(const struct dataplane_link *dp)
 {
-	struct dataplane_link *dp = &d->dp;
+	return dp->fd >= 0 && dp->hello;
+}
 
+static void send_frame(struct dataplane_link *dp, uint16_t type, uint32_t id, int32_t status,
+		       const void *payload, size_t len)
+{
 	if (dp->fd < 0)
 		return;
 	if (chan_buf_put_frame(&dp->out, type, id, status, payload, len) < 0 ||
-	    chan_buf_pending(&dp->out) > DP_OUT_MAX) {
-		dataplane_link_close(d, "output queue full or out of memory");
+	    chan_buf_pending(&dp->out) > DATAPLANE_LINK_OUT_MAX) {
+		dataplane_link_disconnect(dp, "output queue full or out of memory");
 		return;
 	}
-	ev_file_mask(d->loop, dp->fd, EV_READ | EV_WRITE);
+	ev_file_mask(dp->deps.loop, dp->fd, EV_READ | EV_WRITE);
 }
 
-void dataplane_link_close(struct daemon *d, const char *why)
+/* Take pending request i out of the list and report r to its owner. */
+static void finish(struct dataplane_link *dp, size_t i, struct dataplane_link_reply *r)
 {
-	struct dataplane_link *dp = &d->dp;
+	struct dataplane_link_pending p = dp->pend[i];
 
+	dp->pend[i] = dp->pend[--dp->n_pend];
+	r->id = r->outcome == DATAPLANE_LINK_REPLIED ? r->id : p.id;
+	p.fn(p.arg, p.cookie, r);
+}
+
+void dataplane_link_disconnect(struct dataplane_link *dp, const char *why)
+{
 	if (dp->fd < 0)
 		return;
 	ctl_log(LOG_WARNING, "dataplane: connection from pid %ld closed: %s", dp->peer_pid, why);
-	ev_file_del(d->loop, dp->fd);
+	ev_file_del(dp->deps.loop, dp->fd);
 	close(dp->fd);
 	dp->fd = -1;
 	dp->hello = false;
@@ -52,11 +68,51 @@ void dataplane_link_close(struct daemon *d, const char *why)
 	for (size_t i = 0; i < dp->n_acks; i++)
 		free(dp->acks[i].status);
 	dp->n_acks = 0;
-	/* Fail waiting requests; a callback may start new ones (they fail at once). */
+	/* Waiting requests end; a callback may start new ones (they fail at once). */
 	while (dp->n_pend) {
-		struct dp_pending p = dp->pend[--dp->n_pend];
-		p.fn(d, p.cookie, -ECONNRESET, NULL, 0);
+		struct dataplane_link_reply r = {.outcome = DATAPLANE_LINK_GONE};
+		finish(dp, dp->n_pend - 1, &r);
 	}
+}
+
+static int add_pending(struct dataplane_link *dp, uint16_t type, uint32_t id, uint32_t timeout_ms,
+		       dataplane_link_reply_fn *fn, void *arg, uint64_t cookie)
+{
+	struct dataplane_link_pending *p =
+		ctl_array_grow(dp->pend, &dp->cap_pend, dp->n_pend, sizeof(*p), 16);
+
+	if (!p)
+		return -ENOMEM;
+	dp->pend = p;
+	dp->pend[dp->n_pend++] = (struct dataplane_link_pending){
+		type, id, ev_now_ms() + timeout_ms, fn, arg, cookie};
+	return 0;
+}
+
+int dataplane_link_send_config(struct dataplane_link *dp, const struct sbcfg *cfg,
+			       uint64_t generation, uint32_t timeout_ms,
+			       dataplane_link_reply_fn *fn, void *arg, uint64_t cookie)
+{
+	char *json;
+
+	if (!dataplane_link_connected(dp))
+		return -ENOTCONN;
+	json = sbcfg_to_json(cfg);
+	if (!json) {
+		dataplane_link_disconnect(dp, "out of memory for the config snapshot");
+		return -ENOMEM;
+	}
+	send_frame(dp, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)generation, 0, json, strlen(json));
+	free(json);
+	if (dp->fd < 0)
+		return -ENOTCONN; /* the queue overflowed: the link is closed, nobody was called */
+	if (fn && add_pending(dp, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)generation, timeout_ms, fn,
+			      arg, cookie) < 0) {
+		/* sent but nobody could wait for it: start over with a fresh connection */
+		dataplane_link_disconnect(dp, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 struct snap_ctx {
@@ -67,17 +123,13 @@ struct snap_ctx {
 static int snap_cb(const struct lease_info *l, void *arg)
 {
 	struct snap_ctx *sc = arg;
+	struct chan_lease *v;
 
 	if (l->state != LEASE_BOUND)
 		return 0;
-	if (sc->n == sc->cap) {
-		size_t ncap = sc->cap ? sc->cap * 2 : 1024;
-		struct chan_lease *v = realloc(sc->v, ncap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		sc->v = v;
-		sc->cap = ncap;
-	}
+	if (!(v = ctl_array_grow(sc->v, &sc->cap, sc->n, sizeof(*v), 1024)))
+		return -ENOMEM;
+	sc->v = v;
 	struct chan_lease *e = &sc->v[sc->n++];
 	memset(e, 0, sizeof(*e));
 	e->expires = l->expires;
@@ -88,48 +140,40 @@ static int snap_cb(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-void dataplane_link_push_config(struct daemon *d, bool leases)
+/* What a dataplane gets when it connects: the running config, then every durable lease. */
+static void send_state(struct dataplane_link *dp)
 {
+	const struct running_config *cur = dp->deps.running(dp->deps.arg);
 	struct snap_ctx sc = {0};
-	char *json;
 
-	if (!dataplane_link_connected(d))
-		return;
-	json = sbcfg_to_json(&d->cur->cfg);
-	if (!json) {
-		dataplane_link_close(d, "out of memory for the config snapshot");
-		return;
-	}
-	dp_send(d, CHAN_MSG_CONFIG_SNAPSHOT, (uint32_t)d->cur->generation, 0, json, strlen(json));
-	free(json);
-	if (!leases)
+	if (dataplane_link_send_config(dp, &cur->cfg, cur->generation, 0, NULL, NULL, 0) < 0)
 		return;
 	/* Only what is durable: commit first, so the snapshot never holds an unwritten lease. */
-	dataplane_link_durable_flush(d);
-	if (lease_foreach(lease_store_pool(d->store), daemon_now(), snap_cb, &sc) < 0) {
+	dataplane_link_durable_flush(dp);
+	if (lease_foreach(lease_store_pool(dp->deps.store), now_s(dp), snap_cb, &sc) < 0) {
 		free(sc.v);
-		dataplane_link_close(d, "out of memory for the leases snapshot");
+		dataplane_link_disconnect(dp, "out of memory for the leases snapshot");
 		return;
 	}
-	dp_send(d, CHAN_MSG_LEASES_SNAPSHOT, d->dp.next_id++, 0, sc.v, sc.n * sizeof(*sc.v));
+	send_frame(dp, CHAN_MSG_LEASES_SNAPSHOT, dp->next_id++, 0, sc.v, sc.n * sizeof(*sc.v));
 	ctl_log(LOG_INFO, "dataplane: sent config generation %llu and %zu leases",
-		(unsigned long long)d->cur->generation, sc.n);
+		(unsigned long long)cur->generation, sc.n);
 	free(sc.v);
 }
 
-void dataplane_link_durable_flush(struct daemon *d)
+void dataplane_link_durable_flush(struct dataplane_link *dp)
 {
-	struct dataplane_link *dp = &d->dp;
+	struct lease_store *store = dp->deps.store;
 	int rc = 0;
 
-	if (lease_store_pending(d->store)) {
-		rc = lease_store_commit(d->store, daemon_now());
+	if (lease_store_pending(store)) {
+		rc = lease_store_commit(store, now_s(dp));
 		if (rc < 0)
 			ctl_log(LOG_ERR, "lease store: commit failed: %s; leases not confirmed",
 				strerror(-rc));
 	}
 	for (size_t i = 0; i < dp->n_acks; i++) {
-		struct dp_ack *a = &dp->acks[i];
+		struct dataplane_link_ack *a = &dp->acks[i];
 		int32_t first = 0;
 
 		for (uint32_t k = 0; k < a->n; k++) {
@@ -138,82 +182,77 @@ void dataplane_link_durable_flush(struct daemon *d)
 			if (a->status[k] && !first)
 				first = a->status[k];
 		}
-		dp_send(d, CHAN_MSG_LEASE_DURABLE, a->id, first, a->status,
-			a->n * sizeof(a->status[0]));
+		send_frame(dp, CHAN_MSG_LEASE_DURABLE, a->id, first, a->status,
+			   a->n * sizeof(a->status[0]));
 		free(a->status);
 	}
 	dp->n_acks = 0;
 }
 
-int dataplane_link_request(struct daemon *d, uint16_t type, const void *payload, size_t len,
-		   dp_reply_fn *fn, uint64_t cookie)
+int dataplane_link_request(struct dataplane_link *dp, uint16_t type, const void *payload,
+			   size_t len, uint32_t timeout_ms, dataplane_link_reply_fn *fn, void *arg,
+			   uint64_t cookie)
 {
-	struct dataplane_link *dp = &d->dp;
+	uint32_t id = dp->next_id;
 
-	if (!dataplane_link_connected(d))
+	if (!dataplane_link_connected(dp))
 		return -ENOTCONN;
-	if (dp->n_pend == dp->cap_pend) {
-		size_t ncap = dp->cap_pend ? dp->cap_pend * 2 : 16;
-		struct dp_pending *p = realloc(dp->pend, ncap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		dp->pend = p;
-		dp->cap_pend = ncap;
-	}
-	uint32_t id = dp->next_id++;
-	dp->pend[dp->n_pend++] = (struct dp_pending){id, ev_now_ms() + DAEMON_DP_TIMEOUT_MS, fn,
-						      cookie};
-	dp_send(d, type, id, 0, payload, len);
-	return 0;
+	/* room first, so that a request sent always has its waiter */
+	struct dataplane_link_pending *p =
+		ctl_array_grow(dp->pend, &dp->cap_pend, dp->n_pend, sizeof(*p), 16);
+	if (!p)
+		return -ENOMEM;
+	dp->pend = p;
+	dp->next_id++;
+	send_frame(dp, type, id, 0, payload, len);
+	if (dp->fd < 0)
+		return -ENOTCONN; /* closed while sending: nobody was called */
+	return add_pending(dp, type, id, timeout_ms, fn, arg, cookie);
 }
 
-void dataplane_link_revoke(struct daemon *d, const struct chan_lease *l)
+void dataplane_link_revoke(struct dataplane_link *dp, const struct chan_lease *l)
 {
-	if (dataplane_link_connected(d))
-		dp_send(d, CHAN_MSG_LEASE_REVOKE, d->dp.next_id++, 0, l, sizeof(*l));
+	if (dataplane_link_connected(dp))
+		send_frame(dp, CHAN_MSG_LEASE_REVOKE, dp->next_id++, 0, l, sizeof(*l));
 }
 
-static void on_hello(struct daemon *d, const struct chan_hdr *h, const uint8_t *p)
+static void on_hello(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
 {
 	char reply[64];
 	json_t *o = json_loadb((const char *)p, h->len, 0, NULL);
 	json_t *pid = o ? json_object_get(o, "pid") : NULL;
 
-	snprintf(reply, sizeof(reply), "{\"version\": \"%s\"}", DAEMON_VERSION);
-	d->dp.hello = true;
-	d->dp.connects++;
+	snprintf(reply, sizeof(reply), "{\"version\": \"%.40s\"}", dp->deps.version);
+	dp->hello = true;
+	dp->connects++;
 	ctl_log(LOG_INFO, "dataplane: hello from pid %lld (socket peer pid %ld)",
-		json_is_integer(pid) ? (long long)json_integer_value(pid) : -1LL, d->dp.peer_pid);
+		json_is_integer(pid) ? (long long)json_integer_value(pid) : -1LL, dp->peer_pid);
 	json_decref(o);
-	dp_send(d, h->type | CHAN_REPLY, h->id, 0, reply, strlen(reply));
-	dataplane_link_push_config(d, true);
+	send_frame(dp, h->type | CHAN_REPLY, h->id, 0, reply, strlen(reply));
+	send_state(dp);
 }
 
-static void on_lease_event(struct daemon *d, const struct chan_hdr *h, const uint8_t *p)
+static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
 {
-	struct dataplane_link *dp = &d->dp;
 	uint32_t n = h->len / sizeof(struct chan_lease);
-	uint64_t now = daemon_now();
-	struct dp_ack a = {h->id, n, NULL};
+	uint64_t now = now_s(dp);
+	struct dataplane_link_ack a = {h->id, n, NULL};
 
 	if (h->len == 0 || h->len % sizeof(struct chan_lease)) {
 		int32_t st = -EINVAL;
-		dp_send(d, CHAN_MSG_LEASE_DURABLE, h->id, -EINVAL, &st, sizeof(st));
+		send_frame(dp, CHAN_MSG_LEASE_DURABLE, h->id, -EINVAL, &st, sizeof(st));
 		return;
 	}
-	if (dp->n_acks == dp->cap_acks) {
-		size_t ncap = dp->cap_acks ? dp->cap_acks * 2 : 64;
-		struct dp_ack *v = realloc(dp->acks, ncap * sizeof(*v));
-		if (!v) {
-			dataplane_link_close(d, "out of memory");
-			return;
-		}
-		dp->acks = v;
-		dp->cap_acks = ncap;
+	struct dataplane_link_ack *v =
+		ctl_array_grow(dp->acks, &dp->cap_acks, dp->n_acks, sizeof(*v), 64);
+	if (!v) {
+		dataplane_link_disconnect(dp, "out of memory");
+		return;
 	}
+	dp->acks = v;
 	a.status = calloc(n, sizeof(*a.status));
 	if (!a.status) {
-		dataplane_link_close(d, "out of memory");
+		dataplane_link_disconnect(dp, "out of memory");
 		return;
 	}
 	dp->events++;
@@ -222,31 +261,48 @@ static void on_lease_event(struct daemon *d, const struct chan_hdr *h, const uin
 		char m[18], ip[16];
 
 		memcpy(&ev, p + i * sizeof(ev), sizeof(ev));
-		a.status[i] = lease_store_apply(d->store, &ev, now);
+		a.status[i] = lease_store_apply(dp->deps.store, &ev, now);
 		dp->records++;
 		if (a.status[i] < 0)
 			ctl_log(LOG_WARNING, "dataplane: lease event %u %s %s refused: %s",
-				ev.event, running_config_fmt_mac(ev.mac, m), running_config_fmt_ip(ev.ip, ip),
-				strerror(-a.status[i]));
+				ev.event, running_config_fmt_mac(ev.mac, m),
+				running_config_fmt_ip(ev.ip, ip), strerror(-a.status[i]));
 	}
 	dp->acks[dp->n_acks++] = a; /* answered after the commit, before the loop sleeps */
 }
 
-static void on_reply(struct daemon *d, const struct chan_hdr *h, const uint8_t *p)
+/* A config reply answers every waiter for its generation or an earlier one. */
+static void on_config_reply(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
 {
-	struct dataplane_link *dp = &d->dp;
+	if (h->status == 0)
+		dp->config_adopted = h->id;
+	dp->config_status = h->status;
+	snprintf(dp->config_err, sizeof(dp->config_err), "%.*s",
+		 h->status ? (int)(h->len < 511 ? h->len : 511) : 0, (const char *)p);
+	if (h->status)
+		ctl_log(LOG_ERR, "dataplane refused config generation %u: %s (%s)", h->id,
+			strerror(-h->status), dp->config_err);
+	else
+		ctl_log(LOG_INFO, "dataplane adopted config generation %u", h->id);
+	for (size_t i = 0; i < dp->n_pend;) {
+		const struct dataplane_link_pending *w = &dp->pend[i];
+		if (w->type != CHAN_MSG_CONFIG_SNAPSHOT || (int32_t)(h->id - w->id) < 0) {
+			i++;
+			continue;
+		}
+		struct dataplane_link_reply r = {DATAPLANE_LINK_REPLIED, h->id, h->status, p,
+						 h->len};
+		finish(dp, i, &r);
+		i = 0; /* the callback may have changed the list */
+	}
+}
+
+static void on_reply(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
+{
 	uint16_t req = h->type & (uint16_t)~CHAN_REPLY;
 
 	if (req == CHAN_MSG_CONFIG_SNAPSHOT) {
-		dp->config_acked = h->id;
-		dp->config_status = h->status;
-		snprintf(dp->config_err, sizeof(dp->config_err), "%.*s",
-			 h->status ? (int)(h->len < 511 ? h->len : 511) : 0, (const char *)p);
-		if (h->status)
-			ctl_log(LOG_ERR, "dataplane refused config generation %u: %s (%s)", h->id,
-				strerror(-h->status), dp->config_err);
-		else
-			ctl_log(LOG_INFO, "dataplane applied config generation %u", h->id);
+		on_config_reply(dp, h, p);
 		return;
 	}
 	if (req == CHAN_MSG_LEASES_SNAPSHOT || req == CHAN_MSG_LEASE_REVOKE) {
@@ -256,21 +312,19 @@ static void on_reply(struct daemon *d, const struct chan_hdr *h, const uint8_t *
 		return;
 	}
 	for (size_t i = 0; i < dp->n_pend; i++) {
-		if (dp->pend[i].id != h->id)
+		if (dp->pend[i].id != h->id || dp->pend[i].type != req)
 			continue;
-		struct dp_pending pd = dp->pend[i];
-		dp->pend[i] = dp->pend[--dp->n_pend];
-		pd.fn(d, pd.cookie, h->status, p, h->len);
+		struct dataplane_link_reply r = {DATAPLANE_LINK_REPLIED, h->id, h->status, p,
+						 h->len};
+		finish(dp, i, &r);
 		return;
 	}
 	ctl_log(LOG_DEBUG, "dataplane: late or unexpected reply to %u", h->id);
 }
 
 /* Decode and handle every whole frame in dp->in. false if the connection was closed. */
-static bool dp_process(struct daemon *d)
+static bool process(struct dataplane_link *dp)
 {
-	struct dataplane_link *dp = &d->dp;
-
 	while (dp->fd >= 0 && !dp->closing) {
 		struct chan_hdr h;
 		const void *payload;
@@ -281,58 +335,78 @@ static bool dp_process(struct daemon *d)
 		if (n == -EPROTONOSUPPORT) {
 			ctl_log(LOG_ERR, "dataplane speaks channel version %u, we speak %u",
 				h.version, CHAN_VERSION);
-			dp_send(d, h.type | CHAN_REPLY, h.id, -EPROTONOSUPPORT, NULL, 0);
+			send_frame(dp, h.type | CHAN_REPLY, h.id, -EPROTONOSUPPORT, NULL, 0);
 			dp->closing = true;
 			return true;
 		}
 		if (n < 0) {
-			dataplane_link_close(d, n == -EMSGSIZE ? "frame larger than the cap" : "bad frame");
+			dataplane_link_disconnect(dp, n == -EMSGSIZE ? "frame larger than the cap"
+								     : "bad frame");
 			return false;
 		}
 		dp->in.off += (size_t)n;
 		if (!dp->hello && h.type != CHAN_MSG_HELLO) {
-			dp_send(d, h.type | CHAN_REPLY, h.id, -EPROTO, NULL, 0);
+			send_frame(dp, h.type | CHAN_REPLY, h.id, -EPROTO, NULL, 0);
 			dp->closing = true;
 			return true;
 		}
 		if (h.type & CHAN_REPLY)
-			on_reply(d, &h, payload);
+			on_reply(dp, &h, payload);
 		else if (h.type == CHAN_MSG_HELLO)
-			on_hello(d, &h, payload);
+			on_hello(dp, &h, payload);
 		else if (h.type == CHAN_MSG_LEASE_EVENT)
-			on_lease_event(d, &h, payload);
+			on_lease_event(dp, &h, payload);
 		else
-			dp_send(d, h.type | CHAN_REPLY, h.id, -EOPNOTSUPP, NULL, 0);
+			send_frame(dp, h.type | CHAN_REPLY, h.id, -EOPNOTSUPP, NULL, 0);
 	}
 	return dp->fd >= 0;
 }
 
-static void dp_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
+static void on_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 {
-	struct daemon *d = arg;
-	struct dataplane_link *dp = &d->dp;
+	struct dataplane_link *dp = arg;
 	int rc;
 
 	if (ready & EV_READ) {
 		rc = chan_buf_fill(&dp->in, fd, sizeof(struct chan_hdr) + CHAN_MSG_MAX);
 		if (rc < 0) {
-			dataplane_link_close(d, rc == -EPIPE ? "end of stream" : strerror(-rc));
+			dataplane_link_disconnect(dp,
+						  rc == -EPIPE ? "end of stream" : strerror(-rc));
 			return;
 		}
-		if (!dp_process(d))
+		if (!process(dp))
 			return;
 	}
+	if (dp->fd != fd)
+		return; /* a callback closed it */
 	rc = chan_buf_flush(&dp->out, fd);
 	if (rc < 0 || (rc == 0 && dp->closing)) {
-		dataplane_link_close(d, rc < 0 ? strerror(-rc) : "protocol error");
+		dataplane_link_disconnect(dp, rc < 0 ? strerror(-rc) : "protocol error");
 		return;
 	}
 	ev_file_mask(l, fd, rc > 0 ? EV_READ | EV_WRITE : EV_READ);
 }
 
-static void dp_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
+int dataplane_link_attach(struct dataplane_link *dp, int fd, long peer_pid, char *err,
+			  size_t errlen)
 {
-	struct daemon *d = arg;
+	int rc;
+
+	if (dp->fd >= 0)
+		dataplane_link_disconnect(dp, "replaced by a new dataplane connection");
+	if ((rc = ev_file_add(dp->deps.loop, fd, EV_READ, on_io, dp, err, errlen)) < 0) {
+		close(fd);
+		return rc;
+	}
+	dp->fd = fd;
+	dp->peer_pid = peer_pid;
+	dp->connected_ms = ev_now_ms();
+	return 0;
+}
+
+static void on_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
+{
+	struct dataplane_link *dp = arg;
 	struct ucred cr = {0};
 	socklen_t crlen = sizeof(cr);
 	char err[256];
@@ -341,25 +415,18 @@ static void dp_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 	if (fd < 0)
 		return;
 	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
-	if (d->dp.fd >= 0)
-		dataplane_link_close(d, "replaced by a new dataplane connection");
-	if (ev_file_add(l, fd, EV_READ, dp_io, d, err, sizeof(err)) < 0) {
+	if (dataplane_link_attach(dp, fd, (long)cr.pid, err, sizeof(err)) < 0) {
 		ctl_log(LOG_ERR, "dataplane: %s", err);
-		close(fd);
 		return;
 	}
-	d->dp.fd = fd;
-	d->dp.peer_pid = cr.pid;
-	d->dp.connected_ms = ev_now_ms();
-	ctl_log(LOG_INFO, "dataplane: connection from pid %ld uid %u gid %u", (long)cr.pid,
-		cr.uid, cr.gid);
+	ctl_log(LOG_INFO, "dataplane: connection from pid %ld uid %u gid %u", (long)cr.pid, cr.uid,
+		cr.gid);
 }
 
-/* Fail requests the dataplane did not answer in time. */
-static long dp_timeouts(struct ev_loop *l, long long id, void *arg)
+/* End the requests the dataplane did not answer in time. */
+static long check_timeouts(struct ev_loop *l, long long id, void *arg)
 {
-	struct daemon *d = arg;
-	struct dataplane_link *dp = &d->dp;
+	struct dataplane_link *dp = arg;
 	uint64_t now = ev_now_ms();
 
 	for (size_t i = 0; i < dp->n_pend;) {
@@ -367,22 +434,50 @@ static long dp_timeouts(struct ev_loop *l, long long id, void *arg)
 			i++;
 			continue;
 		}
-		struct dp_pending pd = dp->pend[i];
-		dp->pend[i] = dp->pend[--dp->n_pend];
-		pd.fn(d, pd.cookie, -ETIMEDOUT, NULL, 0);
+		struct dataplane_link_reply r = {.outcome = DATAPLANE_LINK_TIMED_OUT};
+		finish(dp, i, &r);
+		i = 0; /* the callback may have changed the list */
 	}
-	return 250;
+	return TIMEOUT_CHECK_MS;
 }
 
-int dataplane_link_listen(struct daemon *d, char *err, size_t errlen)
+int dataplane_link_open(struct dataplane_link *dp, const struct dataplane_link_deps *deps,
+			const char *path, char *err, size_t errlen)
 {
 	int rc;
 
-	d->dp.fd = -1;
-	d->dp.next_id = 1;
-	if ((rc = api_server_listen_path(d->dp_path, &d->dp.lfd, err, errlen)) < 0)
+	*dp = (struct dataplane_link){
+		.deps = *deps, .lfd = -1, .fd = -1, .next_id = 1, .timer = -1};
+	if ((rc = ctl_socket_listen(path, &dp->lfd, err, errlen)) < 0)
 		return rc;
-	if ((rc = ev_file_add(d->loop, d->dp.lfd, EV_READ, dp_accept, d, err, errlen)) < 0)
+	snprintf(dp->path, sizeof(dp->path), "%s", path); /* fits: checked by the listen */
+	if ((rc = ev_file_add(deps->loop, dp->lfd, EV_READ, on_accept, dp, err, errlen)) < 0)
 		return rc;
-	return ev_timer_add(d->loop, 250, dp_timeouts, d) < 0 ? -ENOMEM : 0;
+	dp->timer = ev_timer_add(deps->loop, TIMEOUT_CHECK_MS, check_timeouts, dp);
+	if (dp->timer < 0) {
+		snprintf(err, errlen, "dataplane link: out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dataplane_link_close(struct dataplane_link *dp)
+{
+	dataplane_link_disconnect(dp, "shutting down");
+	if (dp->timer > 0)
+		ev_timer_del(dp->deps.loop, dp->timer);
+	dp->timer = -1;
+	if (dp->lfd >= 0) {
+		ev_file_del(dp->deps.loop, dp->lfd);
+		close(dp->lfd);
+		unlink(dp->path);
+		dp->lfd = -1;
+	}
+	chan_buf_free(&dp->in);
+	chan_buf_free(&dp->out);
+	free(dp->acks);
+	free(dp->pend);
+	dp->acks = NULL;
+	dp->pend = NULL;
+	dp->n_acks = dp->cap_acks = dp->n_pend = dp->cap_pend = 0;
 }

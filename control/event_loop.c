@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ev.c - epoll event loop with timers (see ev.h). */
+/* event_loop.c - epoll event loop with timers (see event_loop.h). */
 #include "event_loop.h"
 
 #include <errno.h>
@@ -86,8 +86,8 @@ static uint32_t ep_mask(unsigned int mask)
 	return (mask & EV_READ ? EPOLLIN : 0) | (mask & EV_WRITE ? EPOLLOUT : 0);
 }
 
-int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg,
-		char *err, size_t errlen)
+int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg, char *err,
+		size_t errlen)
 {
 	struct epoll_event ee = {.events = ep_mask(mask), .data.fd = fd};
 	int op;
@@ -209,34 +209,49 @@ static void run_timers(struct ev_loop *l)
 	}
 }
 
-int ev_run(struct ev_loop *l)
+/* One turn: the before-sleep hook, a wait of at most max_wait_ms (-1: until the next timer),
+ * the ready files, the due timers. The number of file events handled, or -errno. */
+static int run_turn(struct ev_loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[EV_BATCH];
+	int wait = timeout_ms(l);
 
+	if (l->before_sleep)
+		l->before_sleep(l, l->before_sleep_arg);
+	if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
+		wait = max_wait_ms;
+	int n = epoll_wait(l->epfd, evs, EV_BATCH, wait);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n && !l->stop; i++) {
+		int fd = evs[i].data.fd;
+		struct ev_file *f = &l->files[fd];
+		unsigned int ready = 0;
+
+		if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+			ready |= EV_READ;
+		if (evs[i].events & EPOLLOUT)
+			ready |= EV_WRITE;
+		ready &= f->mask | EV_READ;
+		if (f->fn && ready)
+			f->fn(l, fd, f->arg, ready);
+	}
+	run_timers(l);
+	return n;
+}
+
+int ev_run(struct ev_loop *l)
+{
 	l->stop = false;
 	while (!l->stop) {
-		if (l->before_sleep)
-			l->before_sleep(l, l->before_sleep_arg);
-		int n = epoll_wait(l->epfd, evs, EV_BATCH, timeout_ms(l));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n && !l->stop; i++) {
-			int fd = evs[i].data.fd;
-			struct ev_file *f = &l->files[fd];
-			unsigned int ready = 0;
-
-			if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-				ready |= EV_READ;
-			if (evs[i].events & EPOLLOUT)
-				ready |= EV_WRITE;
-			ready &= f->mask | EV_READ;
-			if (f->fn && ready)
-				f->fn(l, fd, f->arg, ready);
-		}
-		run_timers(l);
+		int rc = run_turn(l, -1);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
+}
+
+int ev_run_once(struct ev_loop *l, int max_wait_ms)
+{
+	return run_turn(l, max_wait_ms);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ev.h - a small epoll event loop for stormboot-control (in the manner of redis ae.c):
+ * event_loop.h - a small epoll event loop for stormboot-control (in the manner of redis ae.c):
  * file events with typed callbacks, millisecond timers, and a hook that runs once per
  * iteration before the loop sleeps (where the lease store commits its group of records).
  * Single-threaded; callbacks may add and delete events, including their own.
@@ -31,8 +31,8 @@ void ev_loop_free(struct ev_loop *l);
  * Watch fd for mask (EV_READ|EV_WRITE); a second call for the same fd replaces the mask
  * and callback. 0 or -errno with "epoll_ctl(fd N): reason" in err (may be NULL).
  */
-int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg,
-		char *err, size_t errlen);
+int ev_file_add(struct ev_loop *l, int fd, unsigned int mask, ev_file_fn *fn, void *arg, char *err,
+		size_t errlen);
 /* Change only the mask of a watched fd. */
 int ev_file_mask(struct ev_loop *l, int fd, unsigned int mask);
 /* Stop watching fd (call before close()). */
@@ -50,6 +50,12 @@ uint64_t ev_now_ms(void);
 
 /* Run until ev_stop(); returns 0, or -errno if epoll_wait fails. */
 int ev_run(struct ev_loop *l);
+/*
+ * Run one turn (the before-sleep hook, then whatever is ready within max_wait_ms, then the
+ * due timers); for tests that drive the loop step by step. Returns the number of file
+ * events handled, or -errno.
+ */
+int ev_run_once(struct ev_loop *l, int max_wait_ms);
 void ev_stop(struct ev_loop *l);
 
 #endif

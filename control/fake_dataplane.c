@@ -2,14 +2,19 @@
 /*
  * sb-fake-dataplane: plays the dataplane for the control tests, through chan.h's client.
  * usage: sb-fake-dataplane SOCKET [-b N] [-i FIRST_IP] [-m MAC_PREFIX_BYTE] [-w SECONDS]
- *                                 [-r] [-B BATCH]
- *   -b N   send N "bound" lease events (MAC 02:MM:00:00:hi:lo, IP FIRST_IP + k)
- *   -w S   keep serving requests (stats/latency/sessions) for S seconds, then exit
- *   -r     send one "released" event for the first address after the binds
- * Prints "connected", "config GEN", "leases N" (snapshot), "acked MAC IP" for every durable
- * record, "refused MAC IP ERR", "done" - one per line, flushed, so a script can kill the
- * daemon at any moment and still know exactly which leases were confirmed.
+ *                                 [-r] [-B BATCH] [-C MS] [-R TEXT] [-S MS]
+ *   -b N     send N "bound" lease events (MAC 02:MM:00:00:hi:lo, IP FIRST_IP + k)
+ *   -w S     keep serving requests (stats/latency/sessions) for S seconds, then exit
+ *   -r       send one "released" event for the first address after the binds
+ *   -C MS    answer each config snapshot MS milliseconds after it came (a slow adoption)
+ *   -R TEXT  refuse (-EINVAL) every config snapshot whose JSON contains TEXT
+ *   -S MS    answer stats/latency/sessions requests MS milliseconds late
+ * Prints "connected", "config GEN", "config-reply GEN STATUS" (when the reply leaves),
+ * "leases N" (snapshot), "acked MAC IP" for every durable record, "refused MAC IP ERR",
+ * "done" - one per line, flushed, so a script can kill the daemon at any moment and still
+ * know exactly which leases were confirmed.
  */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +25,18 @@
 #include <unistd.h>
 
 #include "chan.h"
+
+#define REFUSAL_TEXT "fake dataplane refuses this snapshot"
+
+/* A reply held back by -C or -S until its time comes. */
+struct late_reply {
+	uint64_t due_ms;
+	uint16_t type;
+	uint32_t id;
+	int32_t status;
+	char *payload; /* malloc'd, may be NULL */
+	size_t len;
+};
 
 struct batch {
 	uint32_t id;
@@ -46,8 +63,56 @@ static void print_rec(const char *what, const struct chan_lease *r, int err)
 	printf("\n");
 }
 
+/* Queue a reply for due_ms (payload copied); send it at once when due_ms is 0. */
+static void reply_at(struct chan_client *c, struct late_reply **late, size_t *n_late,
+		     uint64_t due_ms, uint16_t type, uint32_t id, int32_t status,
+		     const void *payload, size_t len)
+{
+	struct late_reply *v;
+
+	if (!due_ms) {
+		chan_client_reply(c, type, id, status, payload, len);
+		if (type == CHAN_MSG_CONFIG_SNAPSHOT)
+			printf("config-reply %u %d\n", id, status);
+		return;
+	}
+	v = realloc(*late, (*n_late + 1) * sizeof(*v));
+	if (!v)
+		exit(1);
+	*late = v;
+	v[*n_late] = (struct late_reply){due_ms, type, id, status, NULL, len};
+	if (len) {
+		v[*n_late].payload = malloc(len);
+		if (!v[*n_late].payload)
+			exit(1);
+		memcpy(v[*n_late].payload, payload, len);
+	}
+	(*n_late)++;
+}
+
+/* Send the held replies whose time has come, in the order they came. */
+static void reply_due(struct chan_client *c, struct late_reply *late, size_t *n_late, uint64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < *n_late; i++) {
+		struct late_reply *r = &late[i];
+		if (r->due_ms > now) {
+			late[k++] = *r;
+			continue;
+		}
+		reply_at(c, NULL, NULL, 0, r->type, r->id, r->status, r->payload, r->len);
+		free(r->payload);
+	}
+	*n_late = k;
+}
+
 int main(int argc, char **argv)
 {
+	uint64_t config_delay = 0, stats_delay = 0;
+	const char *refuse = NULL;
+	struct late_reply *late = NULL;
+	size_t n_late = 0;
 	uint32_t first_ip = 0xc6120064; /* 198.18.0.100 */
 	int n_bind = 0, wait_s = 0, batch_sz = 64, o;
 	unsigned int macb = 1;
@@ -61,20 +126,40 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((o = getopt(argc, argv, "b:i:m:w:rB:")) != -1) {
+	while ((o = getopt(argc, argv, "b:i:m:w:rB:C:R:S:")) != -1) {
 		struct in_addr a;
 		switch (o) {
-		case 'b': n_bind = atoi(optarg); break;
+		case 'b':
+			n_bind = atoi(optarg);
+			break;
 		case 'i':
 			if (inet_pton(AF_INET, optarg, &a) != 1)
 				return 2;
 			first_ip = ntohl(a.s_addr);
 			break;
-		case 'm': macb = (unsigned)strtoul(optarg, NULL, 0); break;
-		case 'w': wait_s = atoi(optarg); break;
-		case 'r': release = true; break;
-		case 'B': batch_sz = atoi(optarg) < 1 || atoi(optarg) > 64 ? 64 : atoi(optarg); break;
-		default: return 2;
+		case 'm':
+			macb = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'w':
+			wait_s = atoi(optarg);
+			break;
+		case 'r':
+			release = true;
+			break;
+		case 'B':
+			batch_sz = atoi(optarg) < 1 || atoi(optarg) > 64 ? 64 : atoi(optarg);
+			break;
+		case 'C':
+			config_delay = strtoull(optarg, NULL, 0);
+			break;
+		case 'R':
+			refuse = optarg;
+			break;
+		case 'S':
+			stats_delay = strtoull(optarg, NULL, 0);
+			break;
+		default:
+			return 2;
 		}
 	}
 	nb = ((size_t)n_bind + (size_t)batch_sz - 1) / (size_t)batch_sz;
@@ -98,10 +183,12 @@ int main(int argc, char **argv)
 		struct chan_msg m;
 		int got = chan_client_poll(c, now_ms(), &m);
 
+		reply_due(c, late, &n_late, now_ms());
 		if (got == 0) {
 			if (ready && sent < nb) { /* keep a few batches in flight */
 				while (sent < nb && sent - acked_batches < 8) {
-					if (chan_client_request(c, CHAN_MSG_LEASE_EVENT, b[sent].rec,
+					if (chan_client_request(c, CHAN_MSG_LEASE_EVENT,
+								b[sent].rec,
 								b[sent].n * sizeof(b[0].rec[0]),
 								&b[sent].id) < 0)
 						break;
@@ -132,6 +219,9 @@ int main(int argc, char **argv)
 			break;
 		case CHAN_EV_DISCONNECTED:
 			printf("disconnected\n");
+			for (size_t i = 0; i < n_late; i++)
+				free(late[i].payload);
+			n_late = 0; /* replies for the lost connection are moot */
 			if (!wait_s)
 				return 1;
 			ready = false;
@@ -139,10 +229,14 @@ int main(int argc, char **argv)
 			break;
 		case CHAN_MSG_HELLO | CHAN_REPLY:
 			break;
-		case CHAN_MSG_CONFIG_SNAPSHOT:
+		case CHAN_MSG_CONFIG_SNAPSHOT: {
+			bool no = refuse && memmem(m.payload, m.hdr.len, refuse, strlen(refuse));
 			printf("config %u\n", m.hdr.id);
-			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, NULL, 0);
+			reply_at(c, &late, &n_late, config_delay ? now_ms() + config_delay : 0,
+				 m.hdr.type, m.hdr.id, no ? -EINVAL : 0, no ? REFUSAL_TEXT : NULL,
+				 no ? strlen(REFUSAL_TEXT) : 0);
 			break;
+		}
 		case CHAN_MSG_LEASES_SNAPSHOT:
 			printf("leases %zu\n", m.hdr.len / sizeof(struct chan_lease));
 			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, NULL, 0);
@@ -161,18 +255,23 @@ int main(int argc, char **argv)
 			}
 			break;
 		case CHAN_MSG_STATS_REQUEST: {
-			static const char s[] = "{\"rx_packets\": 42, \"drops\": {\"dhcp_bad_op\": 1}}";
-			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
+			static const char s[] =
+				"{\"rx_pkts\": 42, \"drop_dhcp_bad_op\": 1}"; /* docs/METRICS.md */
+			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
+				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
 		case CHAN_MSG_LATENCY_REQUEST: {
-			static const char s[] = "{\"p50_ns\": 900, \"p99_ns\": 4000, \"max_ns\": 9000}";
-			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
+			static const char s[] =
+				"{\"latency_p50_ns\": 900, \"latency_p99_ns\": 4000, \"latency_max_ns\": 9000}";
+			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
+				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
 		case CHAN_MSG_SESSIONS_REQUEST: {
-			static const char s[] = "{\"sessions\": []}";
-			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
+			static const char s[] = "{\"tftp_sessions_active\": 0}";
+			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
+				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
 		case CHAN_MSG_LEASE_REVOKE:
@@ -183,6 +282,9 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	for (size_t i = 0; i < n_late; i++)
+		free(late[i].payload);
+	free(late);
 	chan_client_free(c);
 	free(b);
 	return done_printed ? 0 : 1;

@@ -12,53 +12,52 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "ctl_array.h"
 #include "ctl_log.h"
-#include "daemon.h"
 #include "sb_drop.h"
 
-#define HTTP_TMPL_COUNT_MAX 4096
-#define IPXE_PREFIX	    "/ipxe/"
-#define TEXT_TYPE	    "text/plain; charset=utf-8"
+#define TEMPLATES_MAX 4096
+#define IPXE_PREFIX   "/ipxe/"
+#define TEXT_TYPE     "text/plain; charset=utf-8"
 
 static bool tmp_name(const char *name)
 {
 	size_t n = strlen(name);
-	return n >= 4 && strcmp(name + n - 4, ".tmp") == 0; /* running_config_write_atomic's leftovers */
+	return n >= 4 &&
+	       strcmp(name + n - 4, ".tmp") == 0; /* running_config_write_atomic's leftovers */
 }
 
-static long ipxe_template_index(const struct http_boot *h, const char *name)
+static long template_index(const struct http_boot *h, const char *name)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (strcmp(h->t[i].name, name) == 0)
+	for (size_t i = 0; i < h->n_templates; i++)
+		if (strcmp(h->templates[i].name, name) == 0)
 			return (long)i;
 	return -1;
 }
 
 /* Put (name, text) in memory, taking text. */
-static int ipxe_template_store(struct http_boot *h, const char *name, char *text, size_t len)
+static int template_store(struct http_boot *h, const char *name, char *text, size_t len)
 {
-	long i = ipxe_template_index(h, name);
+	long i = template_index(h, name);
 
 	if (i >= 0) {
-		free(h->t[i].text);
-		h->t[i].text = text;
-		h->t[i].len = len;
+		free(h->templates[i].text);
+		h->templates[i].text = text;
+		h->templates[i].len = len;
 		return 0;
 	}
-	if (h->n >= HTTP_TMPL_COUNT_MAX)
+	if (h->n_templates >= TEMPLATES_MAX)
 		return -ENOSPC;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct http_tmpl *t = realloc(h->t, cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		h->t = t;
-		h->cap = cap;
-	}
-	snprintf(h->t[h->n].name, sizeof(h->t[h->n].name), "%s", name);
-	h->t[h->n].text = text;
-	h->t[h->n].len = len;
-	h->n++;
+	struct http_boot_template *t =
+		ctl_array_grow(h->templates, &h->cap_templates, h->n_templates, sizeof(*t), 16);
+	if (!t)
+		return -ENOMEM;
+	h->templates = t;
+	snprintf(h->templates[h->n_templates].name, sizeof(h->templates[h->n_templates].name), "%s",
+		 name);
+	h->templates[h->n_templates].text = text;
+	h->templates[h->n_templates].len = len;
+	h->n_templates++;
 	return 0;
 }
 
@@ -122,7 +121,7 @@ static int load_templates(struct http_boot *h, char *err, size_t errlen)
 			free(text);
 			text = NULL;
 		}
-		if (!text || (rc = ipxe_template_store(h, e->d_name, text, len)) < 0) {
+		if (!text || (rc = template_store(h, e->d_name, text, len)) < 0) {
 			free(text);
 			ctl_log(LOG_WARNING, "http: template %s/%s ignored: %s", h->dir, e->d_name,
 				strerror(-rc));
@@ -132,22 +131,23 @@ static int load_templates(struct http_boot *h, char *err, size_t errlen)
 	return 0;
 }
 
-static char *fmt_mac(const uint8_t mac[6], char buf[18])
+static const struct sbcfg *running_cfg(const struct http_boot *h)
 {
-	return running_config_fmt_mac(mac, buf);
+	return &h->deps.running(h->deps.arg)->cfg;
 }
 
-char *http_boot_render(const struct daemon *d, const struct http_tmpl *t, const struct http_client *c,
-		       size_t *len)
+char *http_boot_render(const struct http_boot *h, const struct http_boot_template *t,
+		       const struct http_client *c, size_t *len)
 {
+	const struct sbcfg *cfg = running_cfg(h);
 	char mac[18] = "", ip[16] = "", server[16] = "", base[40] = "";
 	const char *hostname = "";
 
 	if (c->have_mac) {
-		long r = running_config_reservation_find(&d->cur->cfg, c->mac);
-		fmt_mac(c->mac, mac);
+		long r = running_config_reservation_find(cfg, c->mac);
+		running_config_fmt_mac(c->mac, mac);
 		if (r >= 0)
-			hostname = d->cur->cfg.dhcp.reservations[r].hostname;
+			hostname = cfg->dhcp.reservations[r].hostname;
 	}
 	if (c->ip)
 		running_config_fmt_ip(c->ip, ip);
@@ -159,7 +159,8 @@ char *http_boot_render(const struct daemon *d, const struct http_tmpl *t, const 
 		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
 		{"arch", c->arch}, {"server", server}, {"base_url", base},
 	};
-	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL, 0);
+	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL,
+					0);
 	char *out = malloc(n + 1);
 	if (!out)
 		return NULL;
@@ -181,10 +182,10 @@ static void query_arch(const char *query, char *out, size_t cap)
 			*p = '_';
 }
 
-static void route_template(struct daemon *d, const struct http_tmpl *t, const struct http_req *req,
-			   const struct http_peer *peer, struct http_body *out)
+static void route_template(struct http_boot *h, const struct http_boot_template *t,
+			   const struct http_req *req, const struct http_peer *peer,
+			   struct http_body *out)
 {
-	struct http_boot *h = d->http;
 	struct http_client c = {
 		.ip = peer->ip, .server_ip = peer->local_ip, .server_port = peer->local_port};
 	char macs[40], m[18];
@@ -203,16 +204,16 @@ static void route_template(struct daemon *d, const struct http_tmpl *t, const st
 		return;
 	} else {
 		/* no ?mac=: the client is whoever holds the lease of its source address */
-		const struct lease_pool *p = lease_store_pool(d->store);
+		const struct lease_pool *p = lease_store_pool(h->deps.store);
 		struct lease_info l;
-		if (p && lease_find_ip(p, peer->ip, daemon_now(), &l) == 0 &&
+		if (p && lease_find_ip(p, peer->ip, ctl_clock_now(&h->deps.clock), &l) == 0 &&
 		    (l.state == LEASE_BOUND || l.state == LEASE_OFFERED)) {
 			memcpy(c.mac, l.mac, 6);
 			c.have_mac = true;
 		}
 	}
 	query_arch(req->query, c.arch, sizeof(c.arch));
-	out->buf = http_boot_render(d, t, &c, &out->len);
+	out->buf = http_boot_render(h, t, &c, &out->len);
 	if (!out->buf) {
 		out->status = 500;
 		return;
@@ -223,14 +224,14 @@ static void route_template(struct daemon *d, const struct http_tmpl *t, const st
 	if (!c.have_mac)
 		h->anonymous++;
 	snprintf(out->note, sizeof(out->note), "template %s for %s", t->name,
-		 c.have_mac ? fmt_mac(c.mac, m) : "unknown client");
+		 c.have_mac ? running_config_fmt_mac(c.mac, m) : "unknown client");
 }
 
-static void route(void *arg, const struct http_req *req, const struct http_peer *peer,
-		  struct http_body *out)
+void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
+		     struct http_body *out)
 {
-	struct daemon *d = arg;
-	const struct sbcfg *cfg = &d->cur->cfg;
+	struct http_boot *h = arg;
+	const struct sbcfg *cfg = running_cfg(h);
 	char key[SBCFG_NAME_MAX];
 	size_t plen = strlen(req->path);
 	struct stat st;
@@ -238,10 +239,10 @@ static void route(void *arg, const struct http_req *req, const struct http_peer 
 	/* /ipxe/NAME: a template if there is one, else an image like any other path */
 	if (plen > strlen(IPXE_PREFIX) &&
 	    strncmp(req->path, IPXE_PREFIX, strlen(IPXE_PREFIX)) == 0) {
-		const struct http_tmpl *t =
-			http_boot_template_find(d, req->path + strlen(IPXE_PREFIX));
+		const struct http_boot_template *t =
+			http_boot_template_find(h, req->path + strlen(IPXE_PREFIX));
 		if (t) {
-			route_template(d, t, req, peer, out);
+			route_template(h, t, req, peer, out);
 			return;
 		}
 	}
@@ -274,16 +275,17 @@ static void route(void *arg, const struct http_req *req, const struct http_peer 
 	snprintf(out->note, sizeof(out->note), "not in catalog");
 }
 
-const struct http_tmpl *http_boot_template_find(const struct daemon *d, const char *name)
+const struct http_boot_template *http_boot_template_find(const struct http_boot *h,
+							 const char *name)
 {
-	long i = d->http ? ipxe_template_index(d->http, name) : -1;
-	return i >= 0 ? &d->http->t[i] : NULL;
+	long i = template_index(h, name);
+	return i >= 0 ? &h->templates[i] : NULL;
 }
 
-static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen, int *rc)
+static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errlen, int *rc)
 {
-	const struct sbcfg_http *c = &d->cur->cfg.http;
-	struct http_boot *h = d->http;
+	const struct running_config *cur = h->deps.running(h->deps.arg);
+	const struct sbcfg_http *c = &cur->cfg.http;
 	char ip[16];
 
 	*rc = http_srv_listen(h->srv, c->listen_ip, c->port, c->max_conns, c->idle_timeout_ms, err,
@@ -292,7 +294,7 @@ static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen,
 		snprintf(h->listen_err, sizeof(h->listen_err), "%s", err);
 		if (!startup)
 			ctl_log(LOG_ERR, "%s (config generation %llu); HTTP %s", err,
-				(unsigned long long)d->cur->generation,
+				(unsigned long long)cur->generation,
 				http_srv_port(h->srv) ? "still on the previous address" : "off");
 		return;
 	}
@@ -303,54 +305,56 @@ static void listen_cfg(struct daemon *d, bool startup, char *err, size_t errlen,
 			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
 }
 
-int http_boot_start(struct daemon *d, char *err, size_t errlen)
+int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
+		    size_t errlen)
 {
 	struct http_boot *h = calloc(1, sizeof(*h));
 	int rc;
 
-	if (!h || !(h->srv = http_srv_new(d->loop, route, d))) {
+	*out = NULL;
+	if (!h || !(h->srv = http_srv_new(deps->loop, http_boot_route, h))) {
 		free(h);
 		snprintf(err, errlen, "http: out of memory");
 		return -ENOMEM;
 	}
-	d->http = h;
-	snprintf(h->dir, sizeof(h->dir), "%s/templates", d->state_dir);
-	if ((rc = load_templates(h, err, errlen)) < 0)
+	h->deps = *deps;
+	snprintf(h->dir, sizeof(h->dir), "%s/templates", deps->state_dir);
+	if ((rc = load_templates(h, err, errlen)) == 0)
+		listen_cfg(h, true, err, errlen, &rc);
+	if (rc < 0) {
+		http_boot_stop(h);
 		return rc;
-	listen_cfg(d, true, err, errlen, &rc);
-	if (rc == 0 && h->n)
-		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n, h->n == 1 ? "" : "s",
-			h->dir);
-	return rc;
+	}
+	if (h->n_templates)
+		ctl_log(LOG_INFO, "http: %zu iPXE template%s from %s", h->n_templates,
+			h->n_templates == 1 ? "" : "s", h->dir);
+	*out = h;
+	return 0;
 }
 
-void http_boot_apply(struct daemon *d)
+void http_boot_apply(struct http_boot *h)
 {
 	char err[300];
 	int rc;
 
-	if (d->http)
-		listen_cfg(d, false, err, sizeof(err), &rc);
+	if (h)
+		listen_cfg(h, false, err, sizeof(err), &rc);
 }
 
-void http_boot_stop(struct daemon *d)
+void http_boot_stop(struct http_boot *h)
 {
-	struct http_boot *h = d->http;
-
 	if (!h)
 		return;
 	http_srv_free(h->srv);
-	for (size_t i = 0; i < h->n; i++)
-		free(h->t[i].text);
-	free(h->t);
+	for (size_t i = 0; i < h->n_templates; i++)
+		free(h->templates[i].text);
+	free(h->templates);
 	free(h);
-	d->http = NULL;
 }
 
-int http_boot_template_set(struct daemon *d, const char *name, const char *text, size_t len,
+int http_boot_template_set(struct http_boot *h, const char *name, const char *text, size_t len,
 			   char *err, size_t errlen)
 {
-	struct http_boot *h = d->http;
 	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
 	int rc;
 
@@ -368,8 +372,8 @@ int http_boot_template_set(struct daemon *d, const char *name, const char *text,
 					"than tab, CR, LF");
 		return rc;
 	}
-	if (ipxe_template_index(h, name) < 0 && h->n >= HTTP_TMPL_COUNT_MAX) {
-		snprintf(err, errlen, "already %d templates", HTTP_TMPL_COUNT_MAX);
+	if (template_index(h, name) < 0 && h->n_templates >= TEMPLATES_MAX) {
+		snprintf(err, errlen, "already %d templates", TEMPLATES_MAX);
 		return -ENOSPC;
 	}
 	char *copy = malloc(len + 1);
@@ -384,18 +388,17 @@ int http_boot_template_set(struct daemon *d, const char *name, const char *text,
 		free(copy);
 		return rc;
 	}
-	if ((rc = ipxe_template_store(h, name, copy, len)) < 0) {
+	if ((rc = template_store(h, name, copy, len)) < 0) {
 		free(copy);
 		snprintf(err, errlen, "%s", strerror(-rc));
 	}
 	return rc;
 }
 
-int http_boot_template_del(struct daemon *d, const char *name, char *err, size_t errlen)
+int http_boot_template_del(struct http_boot *h, const char *name, char *err, size_t errlen)
 {
-	struct http_boot *h = d->http;
 	char path[sizeof(h->dir) + IPXE_TEMPLATE_NAME_MAX + 2];
-	long i = ipxe_template_index(h, name);
+	long i = template_index(h, name);
 
 	if (i < 0) {
 		snprintf(err, errlen, "no template \"%.*s\"", IPXE_TEMPLATE_NAME_MAX, name);
@@ -412,8 +415,8 @@ int http_boot_template_del(struct daemon *d, const char *name, char *err, size_t
 		fsync(dfd); /* the removal survives a crash */
 		close(dfd);
 	}
-	free(h->t[i].text);
-	h->t[i] = h->t[h->n - 1];
-	h->n--;
+	free(h->templates[i].text);
+	h->templates[i] = h->templates[h->n_templates - 1];
+	h->n_templates--;
 	return 0;
 }

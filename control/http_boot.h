@@ -3,35 +3,54 @@
  * http_boot.h - HTTP boot in stormboot-control (docs/HTTP.md): the HTTP server (http.h) bound
  * to the running config's "http" section, serving
  *   GET/HEAD /NAME          the image NAME of the registry (config "images"), with sendfile;
- *   GET/HEAD /ipxe/NAME     the iPXE template NAME rendered for the client (tmpl.h), the
- *                           client being ?mac=MAC or else the holder of the lease of the
- *                           connection's source address;
+ *   GET/HEAD /ipxe/NAME     the iPXE template NAME rendered for the client
+ *                           (ipxe_template.h), the client being ?mac=MAC or else the holder
+ *                           of the lease of the connection's source address;
  * and the template store: one file per template under STATE_DIR/templates/, loaded at start,
- * changed through the API (cmd_template.c).
+ * changed through the API (commands_template.c). Templates are control's alone: a change is
+ * in effect for the next request, the dataplane never sees them.
+ *
+ * The module owns no daemon state: its owner gives it the loop, the state directory, the
+ * lease store, a getter for the running config and a clock.
  */
 #ifndef SB_HTTP_BOOT_H
 #define SB_HTTP_BOOT_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_clock.h"
 #include "http.h"
 #include "ipxe_template.h"
+#include "lease_store.h"
+#include "running_config.h"
 
-struct daemon;
+/* What HTTP boot needs from its owner. */
+struct http_boot_deps {
+	struct ev_loop *loop;
+	const char *state_dir; /* templates live in STATE_DIR/templates */
+	const struct lease_store *store;
+	/* The running config: images, reservations (hostname), http section. */
+	const struct running_config *(*running)(void *arg);
+	void *arg;
+	struct ctl_clock clock; /* lease expiry, to tell who holds an address */
+};
 
-struct http_tmpl {
+/* One iPXE template, as stored in STATE_DIR/templates/NAME. */
+struct http_boot_template {
 	char name[IPXE_TEMPLATE_NAME_MAX + 1];
 	char *text;
 	size_t len;
 };
 
 struct http_boot {
+	struct http_boot_deps deps;
 	struct http_srv *srv;
-	char dir[4200]; /* STATE_DIR/templates */
-	struct http_tmpl *t;
-	size_t n, cap;
+	char dir[PATH_MAX + 16]; /* STATE_DIR/templates */
+	struct http_boot_template *templates;
+	size_t n_templates, cap_templates;
 	uint64_t rendered;  /* templates rendered over HTTP */
 	uint64_t anonymous; /* ... for a client that could not be identified (no mac, no lease) */
 	char listen_err[300];
@@ -48,37 +67,37 @@ struct http_client {
 };
 
 /*
- * Load the templates and listen on the config's http.listen (nothing when it has none).
- * Call once the loop exists. 0, or -errno with the reason in err.
+ * Load the templates and listen on the running config's http.listen (nothing when it has
+ * none). 0 with the server in *out, or -errno with the reason in err.
  */
-int http_boot_start(struct daemon *d, char *err, size_t errlen);
+int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
+		    size_t errlen);
 /* After a config change: follow http.listen and its limits (errors are logged). */
-void http_boot_apply(struct daemon *d);
-/* Close everything (d->http may be NULL). */
-void http_boot_stop(struct daemon *d);
+void http_boot_apply(struct http_boot *h);
+/* Close everything (NULL is fine). */
+void http_boot_stop(struct http_boot *h);
 
 /* Add or replace a template (written to disk first). 0, or -errno with the reason in err. */
-int http_boot_template_set(struct daemon *d, const char *name, const char *text, size_t len,
+int http_boot_template_set(struct http_boot *h, const char *name, const char *text, size_t len,
 			   char *err, size_t errlen);
 /* Remove a template: -ENOENT when there is none. */
-int http_boot_template_del(struct daemon *d, const char *name, char *err, size_t errlen);
+int http_boot_template_del(struct http_boot *h, const char *name, char *err, size_t errlen);
 /* The template called name, or NULL. */
-const struct http_tmpl *http_boot_template_find(const struct daemon *d, const char *name);
+const struct http_boot_template *http_boot_template_find(const struct http_boot *h,
+							 const char *name);
 
 /*
  * Render template t for client c: the variables mac, ip, hostname (the MAC's reservation),
  * arch, server, base_url. Returns a malloc'd NUL-terminated text (length in *len) or NULL.
  */
-char *http_boot_render(const struct daemon *d, const struct http_tmpl *t, const struct http_client *c,
-		       size_t *len);
+char *http_boot_render(const struct http_boot *h, const struct http_boot_template *t,
+		       const struct http_client *c, size_t *len);
 
-/* ---- cmd_template.c ---- */
 /*
- * The operator commands template-add {"name", "text"}, template-del {"name"}, template-list,
- * template-get {"name"}, template-render {"name", "mac"?, "ip"?, "arch"?} and http-status.
- * Returns the reply line (api_reply); API_UNSUPPORTED for any other command.
+ * The server's route (http_route_fn; arg is the struct http_boot): /ipxe/NAME renders the
+ * template NAME, any other path opens the image of that name, else 404.
  */
-struct json_t;
-char *cmd_template(struct daemon *d, const char *cmd, struct json_t *args);
+void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
+		     struct http_body *out);
 
 #endif

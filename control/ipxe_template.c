@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* tmpl.c - iPXE script templates (see tmpl.h). */
+/* ipxe_template.c - iPXE script templates (see ipxe_template.h). */
 #include "ipxe_template.h"
 
 #include <errno.h>
@@ -14,8 +14,8 @@ static void put(char *out, size_t cap, size_t *o, const char *s, size_t n)
 	*o += n;
 }
 
-static const struct ipxe_template_var *find_var(const struct ipxe_template_var *v, size_t n, const char *name,
-				       size_t len)
+static const struct ipxe_template_var *find_var(const struct ipxe_template_var *v, size_t n,
+						const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strlen(v[i].name) == len && memcmp(v[i].name, name, len) == 0)
@@ -23,8 +23,8 @@ static const struct ipxe_template_var *find_var(const struct ipxe_template_var *
 	return NULL;
 }
 
-size_t ipxe_template_render(const char *t, size_t len, const struct ipxe_template_var *vars, size_t n, char *out,
-		   size_t cap)
+size_t ipxe_template_render(const char *t, size_t len, const struct ipxe_template_var *vars,
+			    size_t n, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;
 
@@ -47,8 +47,9 @@ size_t ipxe_template_render(const char *t, size_t len, const struct ipxe_templat
 			if (close) {
 				size_t nl = (size_t)(close - (t + i + 2));
 				const struct ipxe_template_var *v =
-					nl <= IPXE_TEMPLATE_VAR_MAX ? find_var(vars, n, t + i + 2, nl)
-							   : NULL;
+					nl <= IPXE_TEMPLATE_VAR_MAX
+						? find_var(vars, n, t + i + 2, nl)
+						: NULL;
 				if (v) {
 					put(out, cap, &o, v->value, strlen(v->value));
 					i += nl + 3;

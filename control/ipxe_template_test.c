@@ -59,18 +59,19 @@ static void test_render(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t n = ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS, out,
-				       sizeof(out));
+						sizeof(out));
 		if (n != strlen(cases[i].out) || strcmp(out, cases[i].out) != 0)
 			fail_msg("'%s' -> '%s' (%zu), expected '%s'", cases[i].in, out, n,
 				 cases[i].out);
 		/* sizing call, and every shorter buffer: same length, cut, NUL-terminated */
-		assert_int_equal(
-			ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS, NULL, 0), n);
+		assert_int_equal(ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS,
+						      NULL, 0),
+				 n);
 		for (size_t cap = 1; cap <= n; cap++) {
 			char small[512];
 			memset(small, 'X', sizeof(small));
-			assert_int_equal(ipxe_template_render(cases[i].in, strlen(cases[i].in), vars, NVARS,
-						     small, cap),
+			assert_int_equal(ipxe_template_render(cases[i].in, strlen(cases[i].in),
+							      vars, NVARS, small, cap),
 					 n);
 			assert_int_equal(small[cap - 1], '\0');
 			assert_memory_equal(small, cases[i].out, cap - 1);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,9 @@
 #define REC_SZ	    LEASE_STORE_REC_SZ
 
 struct lease_store {
-	char dir[4096];
-	int fd;	     /* leases.log */
-	int lock_fd; /* leases.lock, flock'ed */
+	char dir[PATH_MAX];
+	int fd;	       /* leases.log */
+	int lock_fd;   /* leases.lock, flock'ed */
 	uint64_t size; /* committed bytes of leases.log */
 	const struct sbcfg *cfg;
 	struct lease_pool *pool;
@@ -149,8 +150,8 @@ static int pool_apply(struct lease_pool *p, const struct chan_lease *ev, uint64_
 			    memcmp(old.mac, ev->mac, 6) != 0 &&
 			    lease_release(p, old.mac, ev->ip, now) == 0) {
 				replay->replay_conflicts++;
-				rc = lease_commit(p, ev->mac, ev->ip,
-						  (uint32_t)(ev->expires - now), now, NULL);
+				rc = lease_commit(p, ev->mac, ev->ip, (uint32_t)(ev->expires - now),
+						  now, NULL);
 			}
 		}
 		return rc;
@@ -306,7 +307,7 @@ struct lease_store *lease_store_open(const char *dir, const struct sbcfg *cfg, u
 				     char *err, size_t errlen)
 {
 	struct lease_store *s = calloc(1, sizeof(*s));
-	char path[4200];
+	char path[PATH_MAX + 32];
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	long long good;
@@ -488,7 +489,7 @@ static int snap_cb(const struct lease_info *l, void *arg)
 
 int lease_store_compact(struct lease_store *s, uint64_t now, char *err, size_t errlen)
 {
-	char tmp[4200], path[4200];
+	char tmp[PATH_MAX + 32], path[PATH_MAX + 32];
 	struct snap sn = {0};
 	int fd = -1, rc;
 	size_t len;
@@ -560,8 +561,8 @@ static int move_cb(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-int lease_store_set_config(struct lease_store *s, const struct sbcfg *cfg, uint64_t now,
-			   char *err, size_t errlen)
+int lease_store_set_config(struct lease_store *s, const struct sbcfg *cfg, uint64_t now, char *err,
+			   size_t errlen)
 {
 	struct move_ctx m = {.now = now};
 	void *mem;

@@ -87,8 +87,8 @@ int lease_store_compact(struct lease_store *s, uint64_t now, char *err, size_t e
  * fits (lease_restore); the others are dropped and the log compacted. Returns the number
  * of leases dropped, or -errno (the store keeps the old config).
  */
-int lease_store_set_config(struct lease_store *s, const struct sbcfg *cfg, uint64_t now,
-			   char *err, size_t errlen);
+int lease_store_set_config(struct lease_store *s, const struct sbcfg *cfg, uint64_t now, char *err,
+			   size_t errlen);
 
 /* The pool (read-only: lease_find_*, lease_foreach, lease_pool_stats). */
 const struct lease_pool *lease_store_pool(const struct lease_store *s);

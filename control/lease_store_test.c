@@ -17,16 +17,10 @@
 
 #include <cmocka.h>
 
+#include "ctl_testing.h"
 #include "lease_store.h"
 #include "sbcfg_json.h"
 
-#define NOW	       1700000000ull
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
-
-static const char cfg_json[] =
-	"{\"interface\": \"sb0\", \"server_ip\": \"198.18.0.1\", \"dhcp\": {\"subnets\": ["
-	"{\"network\": \"198.18.0.0/24\", \"pool\": {\"start\": \"198.18.0.10\", "
-	"\"end\": \"198.18.0.250\"}}]}}";
 static const char small_json[] =
 	"{\"interface\": \"sb0\", \"server_ip\": \"198.18.0.1\", \"dhcp\": {\"subnets\": ["
 	"{\"network\": \"198.18.0.0/24\", \"pool\": {\"start\": \"198.18.0.10\", "
@@ -47,7 +41,10 @@ static int setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/lease_store_test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->log, sizeof(f->log), "%s/" LEASE_STORE_LOG, f->dir);
-	assert_int_equal(sbcfg_load_string(cfg_json, &f->cfg, err, sizeof(err)), 0);
+	char json[512];
+
+	ctl_testing_config(json, sizeof(json), "", "");
+	assert_int_equal(sbcfg_load_string(json, &f->cfg, err, sizeof(err)), 0);
 	*state = f;
 	return 0;
 }
@@ -72,14 +69,14 @@ static void reopen(struct fx *f)
 	char err[512] = "";
 
 	lease_store_close(f->s);
-	f->s = lease_store_open(f->dir, &f->cfg, NOW, err, sizeof(err));
+	f->s = lease_store_open(f->dir, &f->cfg, CTL_TESTING_NOW, err, sizeof(err));
 	if (!f->s)
 		fail_msg("open: %s", err);
 }
 
 static struct chan_lease ev(uint8_t event, unsigned int k, uint32_t ip)
 {
-	struct chan_lease e = {.expires = NOW + 3600, .ip = ip, .event = event};
+	struct chan_lease e = {.expires = CTL_TESTING_NOW + 3600, .ip = ip, .event = event};
 
 	e.mac[0] = 0x02;
 	e.mac[4] = (uint8_t)(k >> 8);
@@ -92,7 +89,7 @@ static int bound(struct fx *f, unsigned int k, uint32_t ip)
 	struct chan_lease e = ev(CHAN_LEASE_BOUND, k, ip);
 	struct lease_info li;
 
-	if (lease_find_ip(lease_store_pool(f->s), ip, NOW, &li) < 0)
+	if (lease_find_ip(lease_store_pool(f->s), ip, CTL_TESTING_NOW, &li) < 0)
 		return 0;
 	return li.state == LEASE_BOUND && memcmp(li.mac, e.mac, 6) == 0;
 }
@@ -101,7 +98,7 @@ static size_t n_bound(struct fx *f)
 {
 	struct lease_stats st;
 
-	lease_pool_stats(lease_store_pool(f->s), NOW, &st);
+	lease_pool_stats(lease_store_pool(f->s), CTL_TESTING_NOW, &st);
 	return st.bound;
 }
 
@@ -116,10 +113,10 @@ static off_t file_size(const char *p)
 static void bind_n(struct fx *f, unsigned int n)
 {
 	for (unsigned int k = 0; k < n; k++) {
-		struct chan_lease e = ev(CHAN_LEASE_BOUND, k, IP(198, 18, 0, 10 + k));
-		assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
+		struct chan_lease e = ev(CHAN_LEASE_BOUND, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
+		assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
 	}
-	assert_int_equal(lease_store_commit(f->s, NOW), (int)n);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), (int)n);
 }
 
 static void test_commit_replay(void **state)
@@ -129,71 +126,71 @@ static void test_commit_replay(void **state)
 
 	reopen(f);
 	assert_int_equal(file_size(f->log), 16); /* header only */
-	assert_int_equal(lease_store_commit(f->s, NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 0);
 	bind_n(f, 10);
 	/* Queued but never committed: lost at close, as promised. */
-	struct chan_lease e = ev(CHAN_LEASE_BOUND, 99, IP(198, 18, 0, 99));
-	assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
+	struct chan_lease e = ev(CHAN_LEASE_BOUND, 99, CTL_TESTING_IP(198, 18, 0, 99));
+	assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
 	assert_int_equal(lease_store_pending(f->s), 1);
 	reopen(f);
 	assert_int_equal(n_bound(f), 10);
 	for (unsigned int k = 0; k < 10; k++)
-		assert_true(bound(f, k, IP(198, 18, 0, 10 + k)));
-	assert_false(bound(f, 99, IP(198, 18, 0, 99)));
+		assert_true(bound(f, k, CTL_TESTING_IP(198, 18, 0, 10 + k)));
+	assert_false(bound(f, 99, CTL_TESTING_IP(198, 18, 0, 99)));
 	lease_store_get_stats(f->s, &st);
 	assert_int_equal(st.replayed, 10);
 	assert_int_equal(st.replay_torn, 0);
 	/* Release, then reopen: gone. Releasing what is gone records nothing. */
-	e = ev(CHAN_LEASE_RELEASED, 3, IP(198, 18, 0, 13));
-	assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
-	assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
-	assert_int_equal(lease_store_commit(f->s, NOW), 1);
+	e = ev(CHAN_LEASE_RELEASED, 3, CTL_TESTING_IP(198, 18, 0, 13));
+	assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 1);
 	reopen(f);
 	assert_int_equal(n_bound(f), 9);
-	assert_false(bound(f, 3, IP(198, 18, 0, 13)));
+	assert_false(bound(f, 3, CTL_TESTING_IP(198, 18, 0, 13)));
 	/* Expired leases do not come back as bound. */
-	e = ev(CHAN_LEASE_BOUND, 50, IP(198, 18, 0, 60));
-	e.expires = NOW + 10;
-	assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
-	assert_int_equal(lease_store_commit(f->s, NOW), 1);
+	e = ev(CHAN_LEASE_BOUND, 50, CTL_TESTING_IP(198, 18, 0, 60));
+	e.expires = CTL_TESTING_NOW + 10;
+	assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 1);
 	lease_store_close(f->s);
 	char err[256];
-	f->s = lease_store_open(f->dir, &f->cfg, NOW + 20, err, sizeof(err));
+	f->s = lease_store_open(f->dir, &f->cfg, CTL_TESTING_NOW + 20, err, sizeof(err));
 	assert_non_null(f->s);
-	assert_false(bound(f, 50, IP(198, 18, 0, 60)));
+	assert_false(bound(f, 50, CTL_TESTING_IP(198, 18, 0, 60)));
 }
 
 static void test_duplicates_refused(void **state)
 {
 	struct fx *f = *state;
-	struct chan_lease a = ev(CHAN_LEASE_BOUND, 1, IP(198, 18, 0, 20));
-	struct chan_lease b = ev(CHAN_LEASE_BOUND, 2, IP(198, 18, 0, 20));
-	struct chan_lease out = ev(CHAN_LEASE_BOUND, 3, IP(10, 0, 0, 1));
-	struct chan_lease bad = ev(7, 4, IP(198, 18, 0, 30));
+	struct chan_lease a = ev(CHAN_LEASE_BOUND, 1, CTL_TESTING_IP(198, 18, 0, 20));
+	struct chan_lease b = ev(CHAN_LEASE_BOUND, 2, CTL_TESTING_IP(198, 18, 0, 20));
+	struct chan_lease out = ev(CHAN_LEASE_BOUND, 3, CTL_TESTING_IP(10, 0, 0, 1));
+	struct chan_lease bad = ev(7, 4, CTL_TESTING_IP(198, 18, 0, 30));
 
 	reopen(f);
-	assert_int_equal(lease_store_apply(f->s, &a, NOW), 0);
+	assert_int_equal(lease_store_apply(f->s, &a, CTL_TESTING_NOW), 0);
 	/* Same address, other MAC: refused even before the first is committed. */
-	assert_int_equal(lease_store_apply(f->s, &b, NOW), -EADDRINUSE);
-	assert_int_equal(lease_store_apply(f->s, &out, NOW), -ENOENT);
-	assert_int_equal(lease_store_apply(f->s, &bad, NOW), -EINVAL);
+	assert_int_equal(lease_store_apply(f->s, &b, CTL_TESTING_NOW), -EADDRINUSE);
+	assert_int_equal(lease_store_apply(f->s, &out, CTL_TESTING_NOW), -ENOENT);
+	assert_int_equal(lease_store_apply(f->s, &bad, CTL_TESTING_NOW), -EINVAL);
 	assert_int_equal(lease_store_pending(f->s), 1);
-	assert_int_equal(lease_store_commit(f->s, NOW), 1);
-	assert_int_equal(lease_store_apply(f->s, &b, NOW), -EADDRINUSE);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 1);
+	assert_int_equal(lease_store_apply(f->s, &b, CTL_TESTING_NOW), -EADDRINUSE);
 	/* Renewal by the holder is fine. */
 	a.expires += 100;
-	assert_int_equal(lease_store_apply(f->s, &a, NOW), 0);
-	assert_int_equal(lease_store_commit(f->s, NOW), 1);
+	assert_int_equal(lease_store_apply(f->s, &a, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 1);
 	reopen(f);
-	assert_true(bound(f, 1, IP(198, 18, 0, 20)));
-	assert_false(bound(f, 2, IP(198, 18, 0, 20)));
+	assert_true(bound(f, 1, CTL_TESTING_IP(198, 18, 0, 20)));
+	assert_false(bound(f, 2, CTL_TESTING_IP(198, 18, 0, 20)));
 	/* After the holder releases it, another MAC may have it. */
 	a.event = CHAN_LEASE_RELEASED;
-	assert_int_equal(lease_store_apply(f->s, &a, NOW), 0);
-	assert_int_equal(lease_store_apply(f->s, &b, NOW), 0);
-	assert_int_equal(lease_store_commit(f->s, NOW), 2);
+	assert_int_equal(lease_store_apply(f->s, &a, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_apply(f->s, &b, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 2);
 	reopen(f);
-	assert_true(bound(f, 2, IP(198, 18, 0, 20)));
+	assert_true(bound(f, 2, CTL_TESTING_IP(198, 18, 0, 20)));
 	assert_int_equal(n_bound(f), 1);
 }
 
@@ -246,19 +243,19 @@ static void test_torn_tail(void **state)
 	assert_int_equal(n_bound(f), 5);
 	assert_int_equal(file_size(f->log), 16 + 5 * LEASE_STORE_REC_SZ); /* cut back */
 	/* Appends line up again after the cut. */
-	struct chan_lease e = ev(CHAN_LEASE_BOUND, 77, IP(198, 18, 0, 77));
-	assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
-	assert_int_equal(lease_store_commit(f->s, NOW), 1);
+	struct chan_lease e = ev(CHAN_LEASE_BOUND, 77, CTL_TESTING_IP(198, 18, 0, 77));
+	assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 1);
 	reopen(f);
 	assert_int_equal(n_bound(f), 6);
-	assert_true(bound(f, 77, IP(198, 18, 0, 77)));
+	assert_true(bound(f, 77, CTL_TESTING_IP(198, 18, 0, 77)));
 	/* A whole last record with a bad CRC is a torn write too: only it is lost. */
 	flip_byte(f->log, file_size(f->log) - 3);
 	reopen(f);
 	lease_store_get_stats(f->s, &st);
 	assert_int_equal(st.replay_torn, 1);
 	assert_int_equal(n_bound(f), 5);
-	assert_false(bound(f, 77, IP(198, 18, 0, 77)));
+	assert_false(bound(f, 77, CTL_TESTING_IP(198, 18, 0, 77)));
 }
 
 static void test_corrupt_middle(void **state)
@@ -276,8 +273,8 @@ static void test_corrupt_middle(void **state)
 	assert_int_equal(st.replay_corrupt, 1);
 	assert_int_equal(st.compactions, 1); /* the log was rewritten without it */
 	assert_int_equal(n_bound(f), 7);
-	assert_false(bound(f, 2, IP(198, 18, 0, 12)));
-	assert_true(bound(f, 7, IP(198, 18, 0, 17)));
+	assert_false(bound(f, 2, CTL_TESTING_IP(198, 18, 0, 12)));
+	assert_true(bound(f, 7, CTL_TESTING_IP(198, 18, 0, 17)));
 	reopen(f);
 	lease_store_get_stats(f->s, &st);
 	assert_int_equal(st.replay_corrupt, 0);
@@ -291,13 +288,13 @@ static void test_bad_header_and_lock(void **state)
 
 	reopen(f);
 	/* A second daemon on the same state directory is refused. */
-	assert_null(lease_store_open(f->dir, &f->cfg, NOW, err, sizeof(err)));
+	assert_null(lease_store_open(f->dir, &f->cfg, CTL_TESTING_NOW, err, sizeof(err)));
 	assert_non_null(strstr(err, "another stormboot-control"));
 	lease_store_close(f->s);
 	f->s = NULL;
 	flip_byte(f->log, 0);
 	err[0] = '\0';
-	assert_null(lease_store_open(f->dir, &f->cfg, NOW, err, sizeof(err)));
+	assert_null(lease_store_open(f->dir, &f->cfg, CTL_TESTING_NOW, err, sizeof(err)));
 	assert_non_null(strstr(err, "not a stormboot lease log"));
 	flip_byte(f->log, 0);
 	reopen(f);
@@ -344,20 +341,23 @@ static void test_compaction(void **state)
 	bind_n(f, 100);
 	for (unsigned int round = 0; round < 5; round++) { /* renewals grow the log */
 		for (unsigned int k = 0; k < 100; k++) {
-			struct chan_lease e = ev(CHAN_LEASE_BOUND, k, IP(198, 18, 0, 10 + k));
+			struct chan_lease e =
+				ev(CHAN_LEASE_BOUND, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
 			e.expires += round + 1;
-			assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
+			assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
 		}
-		assert_int_equal(lease_store_commit(f->s, NOW), 100);
+		assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 100);
 	}
 	for (unsigned int k = 0; k < 90; k++) {
-		struct chan_lease e = ev(CHAN_LEASE_RELEASED, k, IP(198, 18, 0, 10 + k));
-		assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
+		struct chan_lease e =
+			ev(CHAN_LEASE_RELEASED, k, CTL_TESTING_IP(198, 18, 0, 10 + k));
+		assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
 	}
 	/* A quarantined address survives compaction as a quarantine. */
-	struct chan_lease dcl = ev(CHAN_LEASE_DECLINED, 95, IP(198, 18, 0, 105));
-	assert_int_equal(lease_store_apply(f->s, &dcl, NOW), 0);
-	assert_int_equal(lease_store_compact(f->s, NOW, err, sizeof(err)), 0); /* commits first */
+	struct chan_lease dcl = ev(CHAN_LEASE_DECLINED, 95, CTL_TESTING_IP(198, 18, 0, 105));
+	assert_int_equal(lease_store_apply(f->s, &dcl, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_compact(f->s, CTL_TESTING_NOW, err, sizeof(err)),
+			 0); /* commits first */
 	lease_store_get_stats(f->s, &st);
 	assert_int_equal(st.compactions, 1);
 	assert_int_equal(st.log_records, 9 + 2);
@@ -365,14 +365,16 @@ static void test_compaction(void **state)
 	reopen(f);
 	assert_int_equal(n_bound(f), 9);
 	for (unsigned int k = 90; k < 100; k++)
-		assert_int_equal(bound(f, k, IP(198, 18, 0, 10 + k)), k != 95);
+		assert_int_equal(bound(f, k, CTL_TESTING_IP(198, 18, 0, 10 + k)), k != 95);
 	struct lease_info li;
-	assert_int_equal(lease_find_ip(lease_store_pool(f->s), IP(198, 18, 0, 105), NOW, &li), 0);
+	assert_int_equal(lease_find_ip(lease_store_pool(f->s), CTL_TESTING_IP(198, 18, 0, 105),
+				       CTL_TESTING_NOW, &li),
+			 0);
 	assert_int_equal(li.state, LEASE_DECLINED);
 	/* Appending after a compaction goes to the new file. */
-	struct chan_lease e = ev(CHAN_LEASE_BOUND, 1, IP(198, 18, 0, 11));
-	assert_int_equal(lease_store_apply(f->s, &e, NOW), 0);
-	assert_int_equal(lease_store_commit(f->s, NOW), 1);
+	struct chan_lease e = ev(CHAN_LEASE_BOUND, 1, CTL_TESTING_IP(198, 18, 0, 11));
+	assert_int_equal(lease_store_apply(f->s, &e, CTL_TESTING_NOW), 0);
+	assert_int_equal(lease_store_commit(f->s, CTL_TESTING_NOW), 1);
 	reopen(f);
 	assert_int_equal(n_bound(f), 10);
 }
@@ -387,13 +389,14 @@ static void test_set_config(void **state)
 	bind_n(f, 20); /* .10 .. .29 */
 	assert_int_equal(sbcfg_load_string(small_json, &small, err, sizeof(err)), 0);
 	/* Leases outside the smaller pool are dropped, the rest carried over and durable. */
-	assert_int_equal(lease_store_set_config(f->s, &small, NOW, err, sizeof(err)), 10);
+	assert_int_equal(lease_store_set_config(f->s, &small, CTL_TESTING_NOW, err, sizeof(err)),
+			 10);
 	assert_int_equal(n_bound(f), 10);
 	lease_store_close(f->s);
-	f->s = lease_store_open(f->dir, &small, NOW, err, sizeof(err));
+	f->s = lease_store_open(f->dir, &small, CTL_TESTING_NOW, err, sizeof(err));
 	assert_non_null(f->s);
 	assert_int_equal(n_bound(f), 10);
-	assert_true(bound(f, 9, IP(198, 18, 0, 19)));
+	assert_true(bound(f, 9, CTL_TESTING_IP(198, 18, 0, 19)));
 	lease_store_close(f->s);
 	f->s = NULL;
 	sbcfg_free(&small);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ctlcfg.c - config copies and edits, atomic write-back, image hashing. */
+/* running_config.c - config copies and edits, atomic write-back, image hashing. */
 #include "running_config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,34 @@
 #include <openssl/evp.h>
 
 #include "sbcfg_json.h"
+
+#define HASH_CHUNK (1u << 20)
+
+struct running_config *running_config_new(const char *path, struct sbcfg *cfg)
+{
+	struct running_config *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->img = calloc(cfg->n_images ? cfg->n_images : 1, sizeof(*c->img));
+	if (!c->img) {
+		free(c);
+		return NULL;
+	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg)); /* moved */
+	return c;
+}
+
+void running_config_free(struct running_config *c)
+{
+	if (!c)
+		return;
+	sbcfg_free(&c->cfg);
+	free(c->img);
+	free(c);
+}
 
 int running_config_copy(const struct sbcfg *in, struct sbcfg *out, char *err, size_t errlen)
 {
@@ -30,8 +59,15 @@ int running_config_copy(const struct sbcfg *in, struct sbcfg *out, char *err, si
 	return rc;
 }
 
-int running_config_sha256_file(const char *path, char hex[65], uint64_t *size, time_t *mtime, char *err,
-		       size_t errlen)
+static void set_identity(struct running_config_image *m, const struct stat *sb)
+{
+	m->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	m->dev = (uint64_t)sb->st_dev;
+	m->ino = (uint64_t)sb->st_ino;
+}
+
+int running_config_sha256_file(const char *path, struct running_config_image *out,
+			       const atomic_bool *cancel, char *err, size_t errlen)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], *buf;
 	unsigned int mdlen = 0;
@@ -39,29 +75,33 @@ int running_config_sha256_file(const char *path, char hex[65], uint64_t *size, t
 	EVP_MD_CTX *ctx;
 	int fd, rc = 0;
 
-	hex[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
+		return out->err = rc;
 	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		rc = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
-		return rc;
+		return out->err = rc;
 	}
 	ctx = EVP_MD_CTX_new();
-	buf = malloc(1 << 20);
+	buf = malloc(HASH_CHUNK);
 	if (!ctx || !buf || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		snprintf(err, errlen, "%s: sha256: out of memory", path);
 		rc = -ENOMEM;
 		goto out;
 	}
-	*size = 0;
 	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 20);
+		if (cancel && atomic_load(cancel)) {
+			snprintf(err, errlen, "%s: hashing cancelled", path);
+			rc = -ECANCELED;
+			goto out;
+		}
+		ssize_t n = read(fd, buf, HASH_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -72,49 +112,68 @@ int running_config_sha256_file(const char *path, char hex[65], uint64_t *size, t
 		if (n == 0)
 			break;
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		*size += (uint64_t)n;
+		out->size += (uint64_t)n;
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (mtime)
-		*mtime = sb.st_mtime;
+		snprintf(out->sha256 + 2 * i, 3, "%02x", md[i]);
+	set_identity(out, &sb);
 out:
+	if (rc < 0) {
+		out->size = 0;
+		out->sha256[0] = '\0';
+		out->err = rc;
+	}
 	EVP_MD_CTX_free(ctx);
 	free(buf);
 	close(fd);
 	return rc;
 }
 
-int running_config_hash_images(const struct sbcfg *cfg, struct running_config_image *img,
-		       const struct running_config *prev, char *warn, size_t warnlen)
+/* prev's entry for path when the file is still the one that was read, else NULL. */
+static const struct running_config_image *reusable(const struct running_config *prev,
+						   const char *path)
+{
+	struct running_config_image now;
+	struct stat sb;
+
+	if (!prev || stat(path, &sb) < 0)
+		return NULL;
+	set_identity(&now, &sb);
+	for (size_t j = 0; j < prev->cfg.n_images; j++) {
+		const struct running_config_image *p = &prev->img[j];
+		if (strcmp(prev->cfg.images[j].path, path) == 0 && !p->err && p->sha256[0] &&
+		    p->size == (uint64_t)sb.st_size && p->mtime_ns == now.mtime_ns &&
+		    p->dev == now.dev && p->ino == now.ino)
+			return p;
+	}
+	return NULL;
+}
+
+int running_config_hash_images(const struct sbcfg_image *images, size_t n,
+			       struct running_config_image *img, const struct running_config *prev,
+			       const atomic_bool *cancel, unsigned int *hashed, char *warn,
+			       size_t warnlen)
 {
 	int bad = 0;
 
 	if (warn && warnlen)
 		warn[0] = '\0';
-	for (size_t i = 0; i < cfg->n_images; i++) {
-		const char *path = cfg->images[i].path;
-		struct running_config_image *m = &img[i];
-		struct stat sb;
+	if (hashed)
+		*hashed = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct running_config_image *p = reusable(prev, images[i].path);
 		char e[512];
 
-		memset(m, 0, sizeof(*m));
-		if (prev && stat(path, &sb) == 0) {
-			for (size_t j = 0; j < prev->cfg.n_images; j++) {
-				const struct running_config_image *p = &prev->img[j];
-				if (strcmp(prev->cfg.images[j].path, path) == 0 && !p->err &&
-				    p->size == (uint64_t)sb.st_size && p->mtime == sb.st_mtime) {
-					*m = *p;
-					break;
-				}
-			}
-			if (m->sha256[0])
-				continue;
+		if (p) {
+			img[i] = *p;
+			continue;
 		}
-		m->err = running_config_sha256_file(path, m->sha256, &m->size, &m->mtime, e, sizeof(e));
-		if (m->err < 0 && bad++ == 0 && warn)
+		if (running_config_sha256_file(images[i].path, &img[i], cancel, e, sizeof(e)) < 0 &&
+		    bad++ == 0 && warn)
 			snprintf(warn, warnlen, "images[%zu].path: %s", i, e);
+		if (hashed && img[i].err != -ECANCELED)
+			(*hashed)++;
 	}
 	return bad;
 }
@@ -136,9 +195,10 @@ static int fsync_parent(const char *path)
 	return rc;
 }
 
-int running_config_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+int running_config_write_atomic(const char *path, const char *data, size_t len, char *err,
+				size_t errlen)
 {
-	char tmp[4200];
+	char tmp[PATH_MAX + 8];
 	struct stat sb;
 	mode_t mode = 0640;
 	int fd, rc = 0;
@@ -192,8 +252,8 @@ long running_config_reservation_find(const struct sbcfg *cfg, const uint8_t mac[
 	return -1;
 }
 
-int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r, bool replace,
-			   char *err, size_t errlen)
+int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reservation *r,
+				   bool replace, char *err, size_t errlen)
 {
 	long i = running_config_reservation_find(cfg, r->mac);
 	char m[18];
@@ -207,8 +267,8 @@ int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reserva
 		cfg->dhcp.reservations[i] = *r;
 		return 0;
 	}
-	struct sbcfg_reservation *n = realloc(cfg->dhcp.reservations,
-					      (cfg->dhcp.n_reservations + 1) * sizeof(*n));
+	struct sbcfg_reservation *n =
+		realloc(cfg->dhcp.reservations, (cfg->dhcp.n_reservations + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -218,7 +278,8 @@ int running_config_reservation_add(struct sbcfg *cfg, const struct sbcfg_reserva
 	return 0;
 }
 
-int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err, size_t errlen)
+int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char *err,
+				   size_t errlen)
 {
 	long i = running_config_reservation_find(cfg, mac);
 	char m[18];
@@ -234,7 +295,7 @@ int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char
 }
 
 int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
-		     size_t errlen)
+			     size_t errlen)
 {
 	struct sbcfg_image im = {0};
 
@@ -260,7 +321,8 @@ int running_config_image_add(struct sbcfg *cfg, const char *name, const char *pa
 	return 0;
 }
 
-int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err, size_t errlen)
+int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err,
+			     size_t errlen)
 {
 	for (size_t i = 0; i < cfg->n_images; i++) {
 		if (strcmp(cfg->images[i].name, name) != 0)

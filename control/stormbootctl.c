@@ -15,28 +15,57 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "stormbootctl.h"
+#include "stormbootctl_fmt.h"
 
 enum { EXIT_CMD = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 
+/* How commands take their arguments here (a command not listed takes none). */
+static const struct {
+	const char *name;
+	const char *args;
+} cli_args[] = {
+	{"config-test", "FILE"},
+	{"lease-get", "MAC|IP"},
+	{"lease-release", "MAC|IP"},
+	{"reservation-add", "MAC [IP] [--hostname H] [--bootfile F] [--ipxe-script S]"},
+	{"reservation-del", "MAC"},
+	{"image-add", "NAME PATH"},
+	{"image-del", "NAME"},
+	{"template-add", "NAME FILE|-  (- reads standard input)"},
+	{"template-del", "NAME"},
+	{"template-get", "NAME"},
+	{"template-render", "NAME [--mac MAC] [--ip IP] [--arch ARCH]"},
+};
+
+/* The commands come from the daemon's own table (api_commands), so help cannot drift. */
 static void usage(FILE *f)
 {
+	fprintf(f, "usage: stormbootctl [-s SOCKET] [--json] [--no-wait] [-t SECONDS] COMMAND "
+		   "[ARGS]\ncommands:\n");
+	for (const struct api_cmd_desc *c = api_commands; c->name; c++) {
+		const char *args = "";
+		char head[128];
+
+		for (size_t i = 0; i < sizeof(cli_args) / sizeof(cli_args[0]); i++)
+			if (!strcmp(cli_args[i].name, c->name))
+				args = cli_args[i].args;
+		snprintf(head, sizeof(head), "%s%s%s", c->name, args[0] ? " " : "", args);
+		if (strlen(head) > 28)
+			fprintf(f, "  %s\n  %-28s %s\n", head, "", c->help);
+		else
+			fprintf(f, "  %-28s %s\n", head, c->help);
+	}
 	fprintf(f,
-		"usage: stormbootctl [-s SOCKET] [--json] [-t SECONDS] COMMAND [ARGS]\n"
-		"  status | config-get | config-reload | config-test FILE\n"
-		"  lease-list | lease-get MAC|IP | lease-release MAC|IP\n"
-		"  reservation-list | reservation-del MAC\n"
-		"  reservation-add MAC [IP] [--hostname H] [--bootfile F] [--ipxe-script S]\n"
-		"  image-list | image-add NAME PATH | image-del NAME\n"
-		"  template-list | template-get NAME | template-del NAME\n"
-		"  template-add NAME FILE|-     (- reads standard input)\n"
-		"  template-render NAME [--mac MAC] [--ip IP] [--arch ARCH] | http-status\n"
-		"  stats | latency | sessions | help\n"
-		"  raw JSON        send one request as given\n"
-		"  -s SOCKET  API socket (default %s, or $STORMBOOT_SOCKET)\n"
-		"  --json     print the daemon's JSON reply as is\n"
+		"  %-28s %s\n"
+		"options:\n"
+		"  -s SOCKET   API socket (default %s, or $STORMBOOT_SOCKET)\n"
+		"  --json      print the daemon's JSON reply as is\n"
+		"  --no-wait   a config change answers once it was sent to the dataplane, not "
+		"once\n"
+		"              the dataplane adopted it\n"
+		"  -t SECONDS  give up waiting for the reply after this long (default 60)\n"
 		"exit: 0 ok, 1 command failed, 2 usage, 3 stormboot-control not running\n",
-		API_DEFAULT_SOCKET);
+		"raw JSON", "send one request as given", API_DEFAULT_SOCKET);
 }
 
 static bool is_mac(const char *s)
@@ -104,7 +133,7 @@ static char *read_text(const char *path)
 }
 
 /* Build the request for argv (after the command); NULL with a usage message. */
-static char *build(const char *cmd, int argc, char **argv)
+static char *build(const char *cmd, int argc, char **argv, bool no_wait)
 {
 	json_t *a = json_object();
 	bool needs = false;
@@ -179,6 +208,8 @@ static char *build(const char *cmd, int argc, char **argv)
 	}
 	if (needs)
 		goto usage;
+	if (no_wait) /* commands that do not wait for the dataplane ignore it */
+		json_object_set_new(a, "wait", json_false());
 	return api_request(cmd, a);
 usage:
 	json_decref(a);
@@ -254,13 +285,12 @@ fail:
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, 0, 'j'},
-					   {"socket", required_argument, 0, 's'},
-					   {"timeout", required_argument, 0, 't'},
-					   {"help", no_argument, 0, 'h'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+		{"json", no_argument, 0, 'j'},		{"socket", required_argument, 0, 's'},
+		{"timeout", required_argument, 0, 't'}, {"no-wait", no_argument, 0, 'W'},
+		{"help", no_argument, 0, 'h'},		{0, 0, 0, 0}};
 	const char *sock = getenv("STORMBOOT_SOCKET");
-	bool raw_json = false;
+	bool raw_json = false, no_wait = false;
 	int o, timeout = 60, rc;
 	char *req, *reply = NULL;
 
@@ -268,11 +298,24 @@ int main(int argc, char **argv)
 		sock = API_DEFAULT_SOCKET;
 	while ((o = getopt_long(argc, argv, "+s:t:jh", lo, NULL)) != -1) {
 		switch (o) {
-		case 's': sock = optarg; break;
-		case 't': timeout = atoi(optarg) > 0 ? atoi(optarg) : 60; break;
-		case 'j': raw_json = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_USAGE;
+		case 's':
+			sock = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg) > 0 ? atoi(optarg) : 60;
+			break;
+		case 'j':
+			raw_json = true;
+			break;
+		case 'W':
+			no_wait = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
@@ -293,7 +336,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stormbootctl: unknown command \"%s\"\n", cmd);
 		usage(stderr);
 		return EXIT_USAGE;
-	} else if (!(req = build(cmd, argc - optind - 1, argv + optind + 1))) {
+	} else if (!(req = build(cmd, argc - optind - 1, argv + optind + 1, no_wait))) {
 		return EXIT_USAGE;
 	}
 	rc = talk(sock, req, timeout, &reply);
@@ -312,7 +355,7 @@ int main(int argc, char **argv)
 	if (raw_json)
 		fputs(reply, stdout);
 	else
-		sbctl_print(result == 1 || result == 2 ? stderr : stdout, cmd, r);
+		stormbootctl_fmt_print(result == 1 || result == 2 ? stderr : stdout, cmd, r);
 	free(reply);
 	json_decref(r);
 	return result == API_OK || result == API_EMPTY ? 0 : EXIT_CMD;

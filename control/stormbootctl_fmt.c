@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* stormbootctl_fmt.c - human-readable output of operator API replies. */
+/* stormbootctl_fmt.c - human-readable output of operator API replies (stormbootctl_fmt.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stormbootctl.h"
+#include "stormbootctl_fmt.h"
 
 static void cell(char *buf, size_t cap, json_t *v)
 {
@@ -96,7 +96,7 @@ static void print_lease_expiry(json_t *arr)
 	}
 }
 
-void sbctl_print(FILE *f, const char *cmd, json_t *reply)
+void stormbootctl_fmt_print(FILE *f, const char *cmd, json_t *reply)
 {
 	json_t *args = json_object_get(reply, "arguments");
 	const char *text = json_string_value(json_object_get(reply, "text"));
@@ -114,10 +114,10 @@ void sbctl_print(FILE *f, const char *cmd, json_t *reply)
 		table(f, a, k, t);
 		fprintf(f, "(%s)\n", text);
 	} else if (!strcmp(cmd, "reservation-list")) {
-		static const char *const k[] = {"mac", "ip", "hostname", "bootfile", "ipxe_script",
-						NULL};
-		static const char *const t[] = {"MAC", "IP", "HOSTNAME", "BOOTFILE", "IPXE SCRIPT",
-						NULL};
+		static const char *const k[] = {"mac",	    "ip",	   "hostname",
+						"bootfile", "ipxe_script", NULL};
+		static const char *const t[] = {"MAC",	    "IP",	   "HOSTNAME",
+						"BOOTFILE", "IPXE SCRIPT", NULL};
 		table(f, json_object_get(args, "reservations"), k, t);
 		fprintf(f, "(%s)\n", text);
 	} else if (!strcmp(cmd, "image-list")) {

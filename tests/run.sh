@@ -28,6 +28,10 @@ fi
 ninja -C build-asan
 meson test -C build-asan --suite unit --print-errorlogs
 
+# Fuzz smoke: every libFuzzer harness for a few seconds from the real-client fixtures, and the
+# inputs of earlier findings replayed (tests/fuzz/run.sh; longer runs: docs/RELIABILITY.md).
+tests/fuzz/run.sh -s "${SB_FUZZ_SECONDS:-8}" build-fuzz
+
 [ $unit_only = 1 ] && exit 0
 
 # Root suite: XDP test-run, lab tests with real clients, on a normal build.

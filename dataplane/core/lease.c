@@ -48,7 +48,8 @@ enum {
 struct lease_slot {
 	uint64_t expires; /* OFFERED/BOUND/DECLINED: until; FREE: unused */
 	uint32_t ip;
-	uint32_t prev, next; /* free list links (stored FREE and not reserved) */
+	uint32_t prev, next; /* free list links (stored FREE and not reserved), or offer list
+			      * links (stored OFFERED and not reserved) */
 	uint32_t heap_idx;   /* position in heap[] (stored state != FREE), else NIL */
 	uint16_t subnet;
 	uint8_t mac[6];
@@ -63,6 +64,7 @@ struct lease_range {
 
 struct lease_subnet {
 	uint32_t free_head, free_tail;
+	uint32_t offer_head, offer_tail; /* OFFERED slots, oldest offer first */
 };
 
 struct lease_hent {
@@ -81,6 +83,7 @@ struct lease_pool {
 	uint32_t n_subnets, n_ranges, n_slots, heap_n, hmask;
 	uint32_t n_stored[4]; /* slots per stored state */
 	uint32_t n_resv_free; /* stored FREE slots that are reserved */
+	uint64_t offers_taken_over; /* offers given to another MAC before their REQUEST came */
 };
 
 /* ---- layout ---- */
@@ -290,34 +293,52 @@ static void heap_remove(struct lease_pool *p, uint32_t slot)
 
 /* ---- free lists ---- */
 
-static void flist_remove(struct lease_pool *p, uint32_t i)
+/*
+ * Two lists per subnet share the slots' prev/next links (a slot is on one at most): the free
+ * list (stored FREE, not reserved) in LRU order, and the offer list (stored OFFERED, not
+ * reserved) oldest offer first, from which a DISCOVER takes an address when no free one is
+ * left (RFC 2131 4.3.1 does not make a server hold its offers).
+ */
+static void list_remove(struct lease_pool *p, uint32_t i, uint32_t *head, uint32_t *tail)
 {
 	struct lease_slot *s = &p->slots[i];
-	struct lease_subnet *sub = &p->subs[s->subnet];
 
 	if (s->prev != NIL)
 		p->slots[s->prev].next = s->next;
 	else
-		sub->free_head = s->next;
+		*head = s->next;
 	if (s->next != NIL)
 		p->slots[s->next].prev = s->prev;
 	else
-		sub->free_tail = s->prev;
+		*tail = s->prev;
 	s->prev = s->next = NIL;
+}
+
+static void list_append(struct lease_pool *p, uint32_t i, uint32_t *head, uint32_t *tail)
+{
+	struct lease_slot *s = &p->slots[i];
+
+	s->next = NIL;
+	s->prev = *tail;
+	if (*tail != NIL)
+		p->slots[*tail].next = i;
+	else
+		*head = i;
+	*tail = i;
+}
+
+static void flist_remove(struct lease_pool *p, uint32_t i)
+{
+	struct lease_subnet *sub = &p->subs[p->slots[i].subnet];
+
+	list_remove(p, i, &sub->free_head, &sub->free_tail);
 }
 
 static void flist_append(struct lease_pool *p, uint32_t i)
 {
-	struct lease_slot *s = &p->slots[i];
-	struct lease_subnet *sub = &p->subs[s->subnet];
+	struct lease_subnet *sub = &p->subs[p->slots[i].subnet];
 
-	s->next = NIL;
-	s->prev = sub->free_tail;
-	if (sub->free_tail != NIL)
-		p->slots[sub->free_tail].next = i;
-	else
-		sub->free_head = i;
-	sub->free_tail = i;
+	list_append(p, i, &sub->free_head, &sub->free_tail);
 }
 
 /* ---- slot state ---- */
@@ -350,7 +371,13 @@ static bool slot_held_by(const struct lease_slot *s, const uint8_t mac[6], uint6
 static void slot_set_stored(struct lease_pool *p, uint32_t i, enum lease_state st)
 {
 	struct lease_slot *s = &p->slots[i];
+	struct lease_subnet *sub = &p->subs[s->subnet];
 
+	/* the offer list: leaving OFFERED, or offered anew (to the tail, the newest) */
+	if (s->state == LEASE_OFFERED && !slot_reserved(s))
+		list_remove(p, i, &sub->offer_head, &sub->offer_tail);
+	if (st == LEASE_OFFERED && !slot_reserved(s))
+		list_append(p, i, &sub->offer_head, &sub->offer_tail);
 	p->n_stored[s->state]--;
 	if (s->state == LEASE_FREE && slot_reserved(s))
 		p->n_resv_free--;
@@ -651,6 +678,7 @@ struct lease_pool *lease_pool_init(void *mem, size_t memsize, const struct sbcfg
 		const struct sbcfg_subnet *s = &cfg->subnets[sn];
 
 		p->subs[sn].free_head = p->subs[sn].free_tail = NIL;
+		p->subs[sn].offer_head = p->subs[sn].offer_tail = NIL;
 		if (pool_check_subnet(s) < 0) {
 			*err = -EINVAL;
 			return NULL;
@@ -712,6 +740,7 @@ int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uin
 		if (p->slots[cur].state == LEASE_OFFERED) {
 			p->slots[cur].expires = now + p->cfg->offer_hold;
 			heap_fix(p, cur);
+			slot_set_stored(p, cur, LEASE_OFFERED); /* the newest offer now */
 		}
 		*ip_out = p->slots[cur].ip;
 		return 0;
@@ -737,8 +766,19 @@ int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uin
 				reclaim(p, now, UINT32_MAX, NIL);
 			pick = p->slots[pick].next;
 		}
+	}
+	if (pick == NIL) {
+		/*
+		 * No free address: the oldest offer goes to this client (RFC 2131 4.3.1: a
+		 * server need not reserve what it offered). A flood of DISCOVERs from new MACs
+		 * then cycles through offers instead of holding the pool for offer_hold, and a
+		 * client whose REQUEST comes still gets the address it was offered
+		 * (lease_commit takes an address offered to another MAC).
+		 */
+		pick = p->cfg->offer_reuse ? p->subs[subnet].offer_head : NIL;
 		if (pick == NIL)
 			return -ENOSPC;
+		p->offers_taken_over++;
 	}
 	slot_take(p, pick, mac, LEASE_OFFERED, now + p->cfg->offer_hold);
 	/* a reservation replaces whatever else the MAC held here */
@@ -763,8 +803,13 @@ int lease_commit(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint32
 	s = &p->slots[i];
 	if (slot_reserved(s) && !mac_eq(s->mac, mac))
 		return -EADDRINUSE;
-	/* held by another MAC, or quarantined */
-	if (slot_state(s, now) != LEASE_FREE && !slot_held_by(s, mac, now))
+	/*
+	 * Bound to another MAC, or quarantined: refused. Merely offered to another MAC: the
+	 * first REQUEST wins (an offer binds nobody, RFC 2131 4.3.1), so a client keeps the
+	 * address it was offered even when a flood of DISCOVERs offered it again meanwhile.
+	 */
+	if (slot_state(s, now) != LEASE_FREE && !slot_held_by(s, mac, now) &&
+	    !(p->cfg->offer_reuse && slot_state(s, now) == LEASE_OFFERED && !slot_reserved(s)))
 		return -EADDRINUSE;
 	resv = usable_resv(p, mac, s->subnet, now);
 	if (resv != NIL && resv != i)
@@ -964,4 +1009,5 @@ void lease_pool_stats(const struct lease_pool *p, uint64_t now, struct lease_sta
 	out->declined = p->n_stored[LEASE_DECLINED] - exp[LEASE_DECLINED];
 	out->reserved = p->n_resv_free + exp_resv;
 	out->free = p->n_stored[LEASE_FREE] - p->n_resv_free + expired - exp_resv;
+	out->offers_taken_over = p->offers_taken_over;
 }

@@ -76,9 +76,11 @@ struct lease_pool *lease_pool_init(void *mem, size_t memsize, const struct sbcfg
  * now + offer_hold. Order: the MAC's reservation (unless held back after a
  * DECLINE); its current lease/offer; the requested address (option 50) if
  * free; the address it had last; the least recently used free address - never
- * the address it just DECLINEd (see above). -ENOSPC when none is left, -EINVAL
- * for a bad subnet. Offering the reservation frees any other address mac held
- * there.
+ * the address it just DECLINEd (see above); with none free and cfg
+ * offer_reuse, the oldest offer made to another MAC (counted in
+ * lease_stats.offers_taken_over). -ENOSPC when every address is bound,
+ * declined or reserved (or, for mac, just declined by it), -EINVAL for a bad
+ * subnet. Offering the reservation frees any other address mac held there.
  * A BOUND current lease is returned unchanged; an OFFERED one is held anew.
  */
 int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uint32_t requested,
@@ -86,9 +88,10 @@ int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uin
 
 /*
  * Bind ip to mac (DHCPREQUEST) for lease_time seconds. ip must be offered to or
- * leased by this mac, be its reservation, or be free in a pool (INIT-REBOOT
- * after a restart). -EADDRINUSE if another MAC holds it, it is reserved for
- * another MAC, it is quarantined, or mac has a usable reservation (see
+ * leased by this mac, be its reservation, be free in a pool (INIT-REBOOT
+ * after a restart), or (cfg offer_reuse) be merely offered to another MAC: the
+ * first REQUEST wins. -EADDRINUSE if another MAC has it bound, it is reserved
+ * for another MAC, it is quarantined, or mac has a usable reservation (see
  * lease_reservation()) elsewhere in that subnet; -ENOENT if it is not one of
  * ours; -EINVAL if lease_time is 0. Binding frees any other address mac held
  * in that subnet, and makes a reservation it DECLINEd usable again once out of
@@ -152,6 +155,7 @@ struct lease_stats {
 	uint32_t bound;
 	uint32_t declined;
 	uint32_t reserved; /* free but reserved for one MAC */
+	uint64_t offers_taken_over; /* since start: offers given to another client (pool full) */
 };
 /* Counts as of now, O(expired leases not yet reclaimed). */
 void lease_pool_stats(const struct lease_pool *p, uint64_t now, struct lease_stats *out);

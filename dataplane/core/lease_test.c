@@ -530,6 +530,109 @@ static void test_offer_hold_expiry(void **state)
 	fx_fini(&f);
 }
 
+/* ---- offer_reuse: a full pool takes back the oldest offer, never a bound lease ---- */
+
+static void test_offer_reuse(void **state)
+{
+	struct fx f;
+	struct lease_stats st;
+	uint32_t x1, x2, x3, ip;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	fx_cfg(&f);
+	f.cfg.offer_reuse = true;
+	fx_subnet(&f, IP4(198, 18, 0, 0), IP4(255, 255, 255, 0), IP4(198, 18, 0, 10),
+		  IP4(198, 18, 0, 12));
+	assert_int_equal(fx_init(&f), 0);
+	assert_int_equal(offer(&f, 0, 1, 0, T0, &x1), 0);
+	assert_int_equal(offer(&f, 0, 2, 0, T0, &x2), 0);
+	assert_int_equal(offer(&f, 0, 3, 0, T0, &x3), 0);
+	assert_int_equal(commit(&f, 2, x2, 600, T0), 0);
+	/* no free address: the oldest offer goes to the newcomer, then the next oldest */
+	assert_int_equal(offer(&f, 0, 4, 0, T0 + 1, &ip), 0);
+	assert_int_equal(ip, x1);
+	assert_int_equal(offer(&f, 0, 5, 0, T0 + 1, &ip), 0);
+	assert_int_equal(ip, x3);
+	assert_int_equal(offer(&f, 0, 6, 0, T0 + 1, &ip), 0);
+	assert_int_equal(ip, x1); /* MAC 4's offer is now the oldest */
+	check_stats_sum(&f, T0 + 1, &st);
+	assert_int_equal(st.offers_taken_over, 3);
+	assert_int_equal(st.offered, 2);
+	assert_int_equal(st.bound, 1);
+	/* an offer binds nobody: MAC 1's REQUEST for what it was offered wins ... */
+	assert_int_equal(commit(&f, 1, x1, 600, T0 + 2), 0);
+	/* ... and MAC 6, offered it since, is refused (its client starts over) */
+	assert_int_equal(commit(&f, 6, x1, 600, T0 + 2), -EADDRINUSE);
+	assert_int_equal(offer(&f, 0, 7, 0, T0 + 2, &ip), 0);
+	assert_int_equal(ip, x3);
+	assert_int_equal(commit(&f, 5, x3, 600, T0 + 3), 0);
+	/* every address bound: a bound lease is never taken */
+	assert_int_equal(offer(&f, 0, 8, 0, T0 + 3, &ip), -ENOSPC);
+	assert_int_equal(commit(&f, 8, x2, 600, T0 + 3), -EADDRINUSE);
+	check_stats_sum(&f, T0 + 3, &st);
+	assert_int_equal(st.bound, 3);
+	assert_int_equal(st.offered, 0);
+	fx_fini(&f);
+}
+
+/* A flood of DISCOVERs from random MACs: real clients still get their leases. */
+static void test_offer_reuse_flood(void **state)
+{
+	struct fx f;
+	struct lease_stats st;
+	uint32_t rx, sx, rip, ip;
+	uint32_t seed = 12345;
+
+	(void)state;
+	fx_small(&f); /* 10 addresses */
+	f.cfg.offer_reuse = true;
+	fx_resv(&f, 900, IP4(198, 18, 0, 15)); /* never handed to the flood */
+	assert_int_equal(fx_init(&f), 0);
+	assert_int_equal(offer(&f, 0, 1, 0, T0, &rx), 0);
+	for (uint32_t i = 0; i < 20000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		assert_int_equal(offer(&f, 0, 1000 + (seed >> 8), 0, T0 + i / 2000, &ip), 0);
+		assert_true(ip != IP4(198, 18, 0, 15));
+	}
+	/* the real client's REQUEST for its offer comes after the flood took it again */
+	assert_int_equal(commit(&f, 1, rx, 600, T0 + 10), 0);
+	assert_int_equal(offer(&f, 0, 2, 0, T0 + 10, &sx), 0);
+	assert_true(sx != rx);
+	for (uint32_t i = 0; i < 5000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		assert_int_equal(offer(&f, 0, 1000 + (seed >> 8), 0, T0 + 10, &ip), 0);
+		assert_true(ip != rx && ip != IP4(198, 18, 0, 15));
+	}
+	assert_int_equal(commit(&f, 2, sx, 600, T0 + 11), 0);
+	/* the reserved MAC still gets its address */
+	assert_int_equal(offer(&f, 0, 900, 0, T0 + 11, &rip), 0);
+	assert_int_equal(rip, IP4(198, 18, 0, 15));
+	check_stats_sum(&f, T0 + 11, &st);
+	assert_int_equal(st.bound, 2);
+	assert_true(st.offers_taken_over >= 20000 + 5000 - 9);
+	fx_fini(&f);
+}
+
+/* Without offer_reuse an outstanding offer is held: the pool is refused meanwhile. */
+static void test_offer_held_without_reuse(void **state)
+{
+	struct fx f;
+	uint32_t x, ip;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	fx_cfg(&f);
+	fx_subnet(&f, IP4(198, 18, 0, 0), IP4(255, 255, 255, 0), IP4(198, 18, 0, 10),
+		  IP4(198, 18, 0, 10));
+	assert_int_equal(fx_init(&f), 0);
+	assert_int_equal(offer(&f, 0, 1, 0, T0, &x), 0);
+	assert_int_equal(offer(&f, 0, 2, 0, T0 + 1, &ip), -ENOSPC);
+	assert_int_equal(commit(&f, 2, x, 600, T0 + 1), -EADDRINUSE);
+	assert_int_equal(commit(&f, 1, x, 600, T0 + 1), 0);
+	fx_fini(&f);
+}
+
 static void test_decline_quarantine(void **state)
 {
 	struct fx f;
@@ -1372,6 +1475,9 @@ int main(void)
 		cmocka_unit_test(test_one_address_per_subnet),
 		cmocka_unit_test(test_multiple_subnets),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_offer_reuse),
+		cmocka_unit_test(test_offer_reuse_flood),
+		cmocka_unit_test(test_offer_held_without_reuse),
 		cmocka_unit_test(test_random_model),
 	};
 

@@ -246,8 +246,8 @@ void tftp_negotiate(const struct tftp_rrq *rrq, uint64_t size, uint64_t netascii
 		bmax = TFTP_BLKSIZE_MIN;
 	if (rrq->mode == TFTP_MODE_NETASCII && wmax > TFTP_NETASCII_WINDOW_MAX)
 		wmax = TFTP_NETASCII_WINDOW_MAX;
-	if (wmax > TFTP_WINDOWSIZE_MAX)
-		wmax = TFTP_WINDOWSIZE_MAX;
+	if (wmax > TFTP_WINDOWSIZE_GRANT_MAX)
+		wmax = TFTP_WINDOWSIZE_GRANT_MAX;
 
 	if (rrq->opts & TFTP_OPT_BLKSIZE) {
 		out->blksize = (uint16_t)(rrq->blksize < bmax ? rrq->blksize : bmax);
@@ -255,8 +255,14 @@ void tftp_negotiate(const struct tftp_rrq *rrq, uint64_t size, uint64_t netascii
 	}
 	if (rrq->opts & TFTP_OPT_TSIZE)
 		out->oack_opts |= TFTP_OPT_TSIZE;
-	if (rrq->opts & TFTP_OPT_TIMEOUT) {
-		/* RFC 2349: if accepted, the OACK must carry the client's value unchanged. */
+	/*
+	 * RFC 2349: if accepted, the OACK must carry the client's value unchanged; a server may
+	 * decline the option. A timeout that leaves no room for two resends before the session
+	 * is given up (give_up_ms) is declined: a client asking for 255 s must not hold a slot
+	 * for minutes. Our own timeout_ms then applies.
+	 */
+	if ((rrq->opts & TFTP_OPT_TIMEOUT) &&
+	    (!cfg->give_up_ms || (uint64_t)rrq->timeout_s * 1000 * 3 <= cfg->give_up_ms)) {
 		out->timeout_s = rrq->timeout_s;
 		out->timeout_ms = (uint32_t)rrq->timeout_s * 1000;
 		out->oack_opts |= TFTP_OPT_TIMEOUT;

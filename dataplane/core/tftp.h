@@ -51,7 +51,8 @@
 #define TFTP_TIMEOUT_MIN	1     /* RFC 2349, seconds */
 #define TFTP_TIMEOUT_MAX	255
 #define TFTP_WINDOWSIZE_MIN	1 /* RFC 7440 */
-#define TFTP_WINDOWSIZE_MAX	65535
+#define TFTP_WINDOWSIZE_MAX	65535 /* RFC 7440: what a client may ask for */
+#define TFTP_WINDOWSIZE_GRANT_MAX 32768 /* what we grant: 16-bit block numbers stay unambiguous */
 #define TFTP_IPV4_UDP_TFTP_HDRS (20 + 8 + TFTP_HDR_LEN) /* subtracted from the MTU */
 /* netascii blocks need their source offset remembered; this bounds the window. */
 #define TFTP_NETASCII_WINDOW_MAX 32

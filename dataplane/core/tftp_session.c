@@ -27,6 +27,30 @@ static void na_ensure(struct tftp_session *s, uint64_t upto)
 	}
 }
 
+/* The next timer: the resend, or the give-up if that comes first. */
+static void set_deadline(struct tftp_session *s)
+{
+	uint64_t resend = s->last_send + s->wait_ms, give_up = s->progress + s->give_up_ms;
+
+	s->deadline = resend < give_up ? resend : give_up;
+}
+
+/* The window (or the OACK) was sent now: wait for the client from here. */
+static void sent_now(struct tftp_session *s, uint64_t now)
+{
+	s->last_send = now;
+	set_deadline(s);
+}
+
+/* The client moved the transfer on: the waits start over. */
+static void progressed(struct tftp_session *s, uint64_t now)
+{
+	s->progress = now;
+	s->tries = 0;
+	s->wait_ms = s->params.timeout_ms;
+	s->fast_resent = false;
+}
+
 static void end_session(struct tftp_session *s, enum tftp_end why)
 {
 	s->state = TFTP_SS_ENDED;
@@ -34,25 +58,40 @@ static void end_session(struct tftp_session *s, enum tftp_end why)
 	s->deadline = UINT64_MAX;
 }
 
-/* Send blocks acked+1 .. min(acked + windowsize, last_block). */
-static int send_window(struct tftp_session *s, uint64_t now, struct tftp_tx *tx)
+/* Send blocks from+1 .. min(acked + windowsize, last_block); from is acked (the whole window,
+ * resending what was sent already) or sent (only blocks never sent). */
+static int send_from(struct tftp_session *s, uint64_t from, uint64_t now, struct tftp_tx *tx)
 {
-	uint64_t first = s->acked + 1;
+	uint64_t first = from + 1;
 	uint64_t last = s->acked + s->params.windowsize;
+	bool resend;
 
 	if (last > s->last_block)
 		last = s->last_block;
+	if (first > last) { /* nothing new inside the window: wait for the client */
+		set_deadline(s);
+		return 0;
+	}
 	if (s->params.mode == TFTP_MODE_NETASCII)
 		na_ensure(s, last);
 	tx->data_first = first;
 	tx->data_count = (uint32_t)(last - first + 1);
-	if (s->sent >= first)
+	resend = s->sent >= first;
+	if (resend)
 		s->stats.blocks_resent += s->sent - first + 1;
 	s->stats.blocks_sent += tx->data_count;
 	if (last > s->sent)
 		s->sent = last;
-	s->deadline = now + s->params.timeout_ms;
+	if (resend) /* no other resend until the client is past what this one sent */
+		s->recover = s->sent;
+	sent_now(s, now);
 	return (int)tx->data_count;
+}
+
+/* The window from the first unacknowledged block. */
+static int send_window(struct tftp_session *s, uint64_t now, struct tftp_tx *tx)
+{
+	return send_from(s, s->acked, now, tx);
 }
 
 int tftp_session_start(struct tftp_session *sess, const struct tftp_peer *peer,
@@ -76,15 +115,18 @@ int tftp_session_start(struct tftp_session *sess, const struct tftp_peer *peer,
 	sess->size = img->size;
 	/* RFC 1350 section 6: the final block is the first with fewer than blksize bytes. */
 	sess->last_block = sess->params.tsize / sess->params.blksize + 1;
-	sess->retries = cfg->retries;
+	/* 0 in a config made by hand (tests): the old count of retries, a timeout apart */
+	sess->give_up_ms = cfg->give_up_ms ? cfg->give_up_ms
+					   : sess->params.timeout_ms * (cfg->retries + 1);
 	sess->started = now;
+	progressed(sess, now);
 	sess->na_known = 1;
 	sess->na_start[1] = 0;
 
 	if (sess->params.oack_opts) {
 		/* RFC 2347: OACK first; the client answers with ACK 0 (or ERROR 8). */
 		sess->state = TFTP_SS_OACK_SENT;
-		sess->deadline = now + sess->params.timeout_ms;
+		sent_now(sess, now);
 		tx->oack = true;
 		return 1;
 	}
@@ -102,7 +144,7 @@ static int on_ack(struct tftp_session *s, uint16_t wire, uint64_t now, struct tf
 			return -SB_DROP_TFTP_ACK_STALE;
 		}
 		s->state = TFTP_SS_DATA;
-		s->tries = 0;
+		progressed(s, now);
 		return send_window(s, now, tx);
 	}
 
@@ -114,7 +156,19 @@ static int on_ack(struct tftp_session *s, uint16_t wire, uint64_t now, struct tf
 	}
 	b = s->sent - delta;
 	if (b == s->acked) {
-		/* RFC 1123 4.2.3.1: never retransmit on a duplicate ACK. */
+		/*
+		 * RFC 1123 4.2.3.1: never answer a duplicate ACK with a retransmission, or a
+		 * duplicated packet doubles the transfer (Sorcerer's Apprentice). A repeat
+		 * that comes a quarter timeout after the window went out is no network
+		 * duplicate but the client's own retry (RFC 7440 section 4: it ACKs the last
+		 * block it got in order when it times out): the window's first block was lost.
+		 * Resend at once instead of on our timer, once per window base.
+		 */
+		if (!s->fast_resent && now >= s->last_send + s->params.timeout_ms / 4) {
+			s->fast_resent = true;
+			s->stats.fast_resends++;
+			return send_window(s, now, tx);
+		}
 		s->stats.acks_dup++;
 		return -SB_DROP_TFTP_ACK_DUP;
 	}
@@ -123,11 +177,14 @@ static int on_ack(struct tftp_session *s, uint16_t wire, uint64_t now, struct tf
 		return -SB_DROP_TFTP_ACK_STALE;
 	}
 	s->acked = b;
-	s->tries = 0;
+	progressed(s, now);
 	if (b == s->last_block) {
 		end_session(s, TFTP_END_DONE);
 		return 0;
 	}
+	/* Inside a resend already under way: the gap was answered, only move on. */
+	if (b < s->recover)
+		return send_from(s, s->sent, now, tx);
 	return send_window(s, now, tx);
 }
 
@@ -197,15 +254,18 @@ int tftp_session_on_timer(struct tftp_session *sess, uint64_t now, struct tftp_t
 		return 0;
 	if (now < sess->deadline)
 		return 0;
-	if (sess->tries >= sess->retries) {
+	if (now >= sess->progress + sess->give_up_ms) {
 		end_session(sess, TFTP_END_TIMEOUT);
 		return 0;
 	}
 	sess->tries++;
 	sess->stats.timeouts++;
+	/* Resends back off: a lossy or overloaded path gets fewer of them, never a storm. */
+	if (sess->tries > 1 && sess->wait_ms < 4 * sess->params.timeout_ms)
+		sess->wait_ms *= 2;
 	if (sess->state == TFTP_SS_OACK_SENT) {
 		tx->oack = true;
-		sess->deadline = now + sess->params.timeout_ms;
+		sent_now(sess, now);
 		return 1;
 	}
 	return send_window(sess, now, tx);

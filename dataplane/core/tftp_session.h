@@ -18,13 +18,24 @@
  *           (A, A+W] moves A to B and sends B+1 .. B+W: the blocks past B that
  *           were already sent are sent again (RFC 7440 section 4: the client
  *           ACKs the last block it received in order and the server goes on
- *           from there). An ACK for A itself (duplicate) or below (stale) is
- *           ignored and counted: it never triggers a retransmission (RFC 1123
- *           4.2.3.1, Sorcerer's Apprentice). The ACK of the last block (the
- *           first one shorter than blksize, possibly empty) ends the transfer.
+ *           from there) - once per loss: while an ACK is below the highest block
+ *           of the last resend ("recover", as TCP NewReno does) it only moves A
+ *           and sends the blocks never sent, so a client that ACKs duplicated
+ *           DATA cannot make every ACK resend the window (a cascade). An ACK below A (stale) is ignored and counted. An ACK
+ *           for A itself (duplicate) is ignored and counted too (RFC 1123
+ *           4.2.3.1, Sorcerer's Apprentice), with one exception: the first
+ *           repeat of A that comes at least a quarter of the timeout after the
+ *           window was sent is the client saying the window's first block was
+ *           lost (its own timeout, RFC 7440 section 4): the window is resent at
+ *           once (a fast resend), once per window base, so a duplicated packet
+ *           never multiplies the traffic. The ACK of the last block (the first
+ *           one shorter than blksize, possibly empty) ends the transfer.
  *   timer:  when now reaches the deadline the unacknowledged blocks (or the
- *           OACK) are sent again, up to cfg retries times; then the session
- *           ends with TFTP_END_TIMEOUT and sends nothing.
+ *           OACK) are sent again, from the first unacknowledged block; each
+ *           resend without progress doubles the wait (up to 4x the timeout).
+ *           When nothing moved for cfg give_up_ms the session ends with
+ *           TFTP_END_TIMEOUT and sends nothing: the give-up is a time, long
+ *           enough for the client's own retries, not a count of our resends.
  *   ERROR from the client ends the session (code 8 in answer to our OACK,
  *   before any DATA: the client refused it, TFTP_END_OPTION_REFUSED; that is
  *   how PXE firmware and iPXE probe tsize). Any other opcode from the client on the
@@ -60,7 +71,7 @@ enum tftp_session_state {
 enum tftp_end {
 	TFTP_END_NONE = 0,
 	TFTP_END_DONE,		 /* last block acknowledged */
-	TFTP_END_TIMEOUT,	 /* no progress after cfg retries retransmissions */
+	TFTP_END_TIMEOUT,	 /* no progress for cfg give_up_ms */
 	TFTP_END_CLIENT_ERROR,	 /* client sent ERROR (client_error_code) */
 	TFTP_END_OPTION_REFUSED, /* client sent ERROR 8 in answer to our OACK (before DATA) */
 	TFTP_END_ILLEGAL_OP,	 /* client sent something else than ACK/ERROR: we sent ERROR 4 */
@@ -89,6 +100,7 @@ struct tftp_session_stats {
 	uint64_t blocks_sent;	/* DATA packets, first sends and resends */
 	uint64_t blocks_resent; /* of which resends (timeout or window restart) */
 	uint32_t timeouts;	/* deadlines that fired and retransmitted */
+	uint32_t fast_resends;	/* windows resent at once on the client's repeated ACK */
 	uint32_t acks_dup;	/* duplicate ACKs ignored */
 	uint32_t acks_stale;	/* stale ACKs ignored */
 };
@@ -105,9 +117,14 @@ struct tftp_session {
 	uint64_t acked;	     /* highest block acknowledged, 0 = none */
 	uint64_t sent;	     /* highest block sent */
 	uint64_t started;    /* now at start */
-	uint64_t deadline;   /* next retransmission, UINT64_MAX when ended */
-	uint32_t retries;    /* from cfg */
+	uint64_t deadline;   /* next retransmission or give-up, UINT64_MAX when ended */
+	uint64_t progress;   /* now at start and at every ACK that moved the window */
+	uint64_t last_send;  /* now when the OACK or the window was last sent */
+	uint32_t give_up_ms; /* from cfg */
+	uint32_t wait_ms;    /* current resend interval: timeout_ms, doubled per resend */
 	uint32_t tries;	     /* retransmissions since the last progress */
+	bool fast_resent;    /* the window at this base was resent on a repeated ACK */
+	uint64_t recover;    /* highest block sent by the last resend (0: none) */
 	enum tftp_session_state state;
 	enum tftp_end end;
 	uint16_t client_error_code; /* TFTP_END_CLIENT_ERROR / _OPTION_REFUSED */

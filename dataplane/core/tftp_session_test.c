@@ -478,8 +478,9 @@ struct fixture {
 	struct tftp_tx tx;
 };
 
-static void fx_start(struct fixture *f, uint64_t size, unsigned blksize, unsigned window, int tsize,
-		     unsigned timeout)
+/* give_up_ms 0: the session falls back to timeout_ms x (retries + 1) */
+static void fx_start_give_up(struct fixture *f, uint64_t size, unsigned blksize, unsigned window,
+			     int tsize, unsigned timeout, uint32_t give_up_ms)
 {
 	uint8_t rrq_buf[256];
 	struct tftp_rrq rrq;
@@ -487,10 +488,17 @@ static void fx_start(struct fixture *f, uint64_t size, unsigned blksize, unsigne
 
 	memset(f, 0, sizeof(*f));
 	f->cfg = base_cfg();
+	f->cfg.give_up_ms = give_up_ms;
 	f->data = mk_image(size, false, 7);
 	f->ent = (struct catalog_entry){.name = "img", .data = f->data, .size = size};
 	assert_int_equal(tftp_parse_request(rrq_buf, n, &rrq), 0);
 	assert_int_equal(tftp_session_start(&f->s, &peer, &rrq, &f->ent, &f->cfg, 0, &f->tx), 1);
+}
+
+static void fx_start(struct fixture *f, uint64_t size, unsigned blksize, unsigned window, int tsize,
+		     unsigned timeout)
+{
+	fx_start_give_up(f, size, blksize, window, tsize, timeout, 0);
 }
 
 static int fx_ack(struct fixture *f, uint16_t block, uint64_t now)
@@ -599,31 +607,31 @@ static void test_window_end_of_file(void **state)
 
 static void test_give_up(void **state)
 {
+	/* timeout 500: resends at 500, 1000 (then twice the wait), 2000 (then 4x), then the
+	 * give-up after 3000 ms without progress comes before the next resend (4000) */
+	static const uint64_t when[] = {500, 1000, 2000, 3000};
 	struct fixture f;
-	uint64_t now = 0;
 	int sends = 0;
 
-	/* client vanished after the RRQ: DATA 1 + cfg.retries resends, then the end */
-	fx_start(&f, 2000, 0, 0, -1, 0);
-	for (int i = 0; i < 100 && !tftp_session_ended(&f.s); i++) {
+	/* client vanished after the RRQ: DATA 1 resent with back-off, given up on time */
+	fx_start_give_up(&f, 2000, 0, 0, -1, 0, 3000);
+	for (unsigned i = 0; i < 4; i++) {
 		uint64_t d = tftp_session_next_deadline(&f.s);
-		assert_int_equal(d, now + f.cfg.timeout_ms);
+		assert_int_equal(d, when[i]);
 		assert_int_equal(tftp_session_on_timer(&f.s, d - 1, &f.tx), 0); /* early: no-op */
-		now = d;
-		int n = tftp_session_on_timer(&f.s, now, &f.tx);
-		if (n) {
+		if (tftp_session_on_timer(&f.s, d, &f.tx)) {
 			assert_int_equal(f.tx.data_first, 1);
 			sends++;
 		}
 	}
-	assert_int_equal(sends, f.cfg.retries);
+	assert_int_equal(sends, 3);
+	assert_true(tftp_session_ended(&f.s));
 	assert_int_equal(f.s.end, TFTP_END_TIMEOUT);
-	assert_int_equal(now, (uint64_t)(f.cfg.retries + 1) * f.cfg.timeout_ms);
 	assert_true(tx_empty(&f.tx));
 	free(f.data);
 
-	/* same while waiting for ACK 0: the OACK is resent */
-	fx_start(&f, 2000, 1024, 0, 0, 0);
+	/* same while waiting for ACK 0: the OACK is resent on the same schedule */
+	fx_start_give_up(&f, 2000, 1024, 0, 0, 0, 3000);
 	sends = 0;
 	while (!tftp_session_ended(&f.s)) {
 		if (tftp_session_on_timer(&f.s, tftp_session_next_deadline(&f.s), &f.tx)) {
@@ -631,22 +639,138 @@ static void test_give_up(void **state)
 			sends++;
 		}
 	}
-	assert_int_equal(sends, f.cfg.retries);
+	assert_int_equal(sends, 3);
 	assert_int_equal(f.s.end, TFTP_END_TIMEOUT);
 	free(f.data);
 
-	/* progress resets the retry count */
-	fx_start(&f, 100000, 0, 0, -1, 0);
-	f.cfg.retries = 2;
-	f.s.retries = 2;
-	tftp_session_on_timer(&f.s, 500, &f.tx);
-	tftp_session_on_timer(&f.s, 1000, &f.tx);
+	/* progress starts the waits over: give-up is 3000 ms after the last progress */
+	fx_start_give_up(&f, 100000, 0, 0, -1, 0, 3000);
+	assert_int_equal(tftp_session_on_timer(&f.s, 500, &f.tx), 1);
+	assert_int_equal(tftp_session_on_timer(&f.s, 1000, &f.tx), 1);
 	assert_int_equal(fx_ack(&f, 1, 1100), 1);
+	assert_int_equal(tftp_session_next_deadline(&f.s), 1600);
 	assert_int_equal(tftp_session_on_timer(&f.s, 1600, &f.tx), 1);
+	assert_int_equal(tftp_session_next_deadline(&f.s), 2100);
 	assert_int_equal(tftp_session_on_timer(&f.s, 2100, &f.tx), 1);
+	assert_int_equal(tftp_session_next_deadline(&f.s), 3100);
+	assert_int_equal(tftp_session_on_timer(&f.s, 3100, &f.tx), 1);
+	assert_int_equal(tftp_session_next_deadline(&f.s), 4100); /* give-up before 5100 */
 	assert_false(tftp_session_ended(&f.s));
-	assert_int_equal(tftp_session_on_timer(&f.s, 2600, &f.tx), 0);
+	assert_int_equal(tftp_session_on_timer(&f.s, 4100, &f.tx), 0);
 	assert_true(tftp_session_ended(&f.s));
+	assert_int_equal(f.s.stats.timeouts, 5);
+	free(f.data);
+
+	/* without give_up_ms (a hand-made config): retries resends a timeout apart, as before */
+	fx_start(&f, 2000, 0, 0, -1, 0);
+	assert_int_equal(f.s.give_up_ms, f.cfg.timeout_ms * (f.cfg.retries + 1));
+	free(f.data);
+}
+
+/* A client's repeated ACK of the window base: the window again at once, once per base. */
+static void test_fast_resend(void **state)
+{
+	struct fixture f;
+
+	/* lock-step, timeout 500: DATA 1 at 0 */
+	fx_start_give_up(&f, 100 * 512, 0, 0, -1, 0, 30000);
+	assert_int_equal(fx_ack(&f, 1, 10), 1); /* DATA 2 at 10 */
+	/* a network duplicate of ACK 1 right behind it: ignored (Sorcerer's Apprentice) */
+	assert_int_equal(fx_ack(&f, 1, 20), -SB_DROP_TFTP_ACK_DUP);
+	assert_true(tx_empty(&f.tx));
+	/* the client timed out on DATA 2 and ACKs 1 again: DATA 2 at once */
+	assert_int_equal(fx_ack(&f, 1, 400), 1);
+	assert_int_equal(f.tx.data_first, 2);
+	assert_int_equal(f.tx.data_count, 1);
+	assert_int_equal(f.s.stats.fast_resends, 1);
+	assert_int_equal(tftp_session_next_deadline(&f.s), 900);
+	/* once per base: more repeats are ignored, our timer takes over */
+	assert_int_equal(fx_ack(&f, 1, 700), -SB_DROP_TFTP_ACK_DUP);
+	assert_true(tx_empty(&f.tx));
+	/* progress re-arms it */
+	assert_int_equal(fx_ack(&f, 2, 710), 1);
+	assert_int_equal(fx_ack(&f, 2, 1000), 1);
+	assert_int_equal(f.tx.data_first, 3);
+	assert_int_equal(f.s.stats.fast_resends, 2);
+	free(f.data);
+
+	/* windowed (RFC 7440): a repeat of the base resends the window from the first
+	 * unacknowledged block only */
+	fx_start_give_up(&f, 100 * 512, 512, 8, -1, 0, 30000);
+	assert_int_equal(fx_ack(&f, 0, 1), 8);	 /* 1..8 */
+	assert_int_equal(fx_ack(&f, 8, 2), 8);	 /* 9..16 */
+	assert_int_equal(fx_ack(&f, 8, 300), 8); /* 9 lost: 9..16 again */
+	assert_int_equal(f.tx.data_first, 9);
+	free(f.data);
+}
+
+/* A resend once per loss: ACKs inside a resend already under way only move the window. */
+static void test_resend_once_per_loss(void **state)
+{
+	struct fixture f;
+
+	fx_start_give_up(&f, 100 * 512, 512, 4, -1, 0, 30000);
+	assert_int_equal(fx_ack(&f, 0, 1), 4); /* 1..4 */
+	/* the client lost 3 (or ACKed a duplicate of 2): from 3 again, up to 2 + 4 */
+	assert_int_equal(fx_ack(&f, 2, 2), 4);
+	assert_int_equal(f.tx.data_first, 3);
+	assert_int_equal(f.s.recover, 6);
+	/* its ACK of the old window end comes after: only 7, 8 (never sent), not 5, 6 again */
+	assert_int_equal(fx_ack(&f, 4, 3), 2);
+	assert_int_equal(f.tx.data_first, 7);
+	/* a duplicate of 5 makes the client ACK 5: still inside the resend, nothing new fits */
+	assert_int_equal(fx_ack(&f, 5, 4), 1);
+	assert_int_equal(f.tx.data_first, 9);
+	assert_int_equal(fx_ack(&f, 5, 5), -SB_DROP_TFTP_ACK_DUP);
+	/* past the resend's end: a gap again is a new loss, answered from the first block */
+	assert_int_equal(fx_ack(&f, 7, 6), 4);
+	assert_int_equal(f.tx.data_first, 8);
+	assert_int_equal(f.s.stats.blocks_resent, 2 + 2);
+	free(f.data);
+}
+
+/* Every packet of a lossless transfer duplicated both ways: no extra DATA is sent. */
+static void test_duplication_no_amplification(void **state)
+{
+	struct fixture f;
+	uint64_t now = 0, acked_wire = 0;
+	uint64_t blocks = 200 * 1024 / 512 + 1;
+
+	fx_start_give_up(&f, 200 * 1024, 512, 4, -1, 0, 30000);
+	assert_int_equal(fx_ack(&f, 0, now), 4);
+	while (!tftp_session_ended(&f.s)) {
+		uint64_t last = f.tx.data_first + f.tx.data_count - 1;
+
+		now += 1; /* well inside a quarter timeout */
+		acked_wire = last;
+		int n = fx_ack(&f, (uint16_t)acked_wire, now);
+		/* the duplicate of that ACK, a moment later */
+		struct tftp_tx keep = f.tx;
+		assert_true(n >= 0);
+		if (tftp_session_ended(&f.s))
+			break;
+		assert_int_equal(fx_ack(&f, (uint16_t)acked_wire, now), -SB_DROP_TFTP_ACK_DUP);
+		f.tx = keep;
+	}
+	assert_int_equal(f.s.end, TFTP_END_DONE);
+	assert_int_equal(f.s.stats.blocks_sent, blocks);
+	assert_int_equal(f.s.stats.blocks_resent, 0);
+	free(f.data);
+}
+
+/* RFC 2349: a timeout that leaves no room for resends before the give-up is declined. */
+static void test_timeout_option_capped(void **state)
+{
+	struct fixture f;
+
+	fx_start_give_up(&f, 2000, 0, 0, -1, 255, 30000);
+	assert_false(f.tx.oack); /* nothing else was asked: no OACK, DATA 1 */
+	assert_int_equal(f.s.params.timeout_s, 0);
+	assert_int_equal(f.s.params.timeout_ms, f.cfg.timeout_ms);
+	free(f.data);
+	fx_start_give_up(&f, 2000, 0, 0, -1, 10, 30000); /* 3 x 10 s fit in 30 s */
+	assert_true(f.tx.oack);
+	assert_int_equal(f.s.params.timeout_ms, 10000);
 	free(f.data);
 }
 
@@ -939,6 +1063,10 @@ int main(void)
 		cmocka_unit_test(test_window_end_of_file),
 		cmocka_unit_test(test_give_up),
 		cmocka_unit_test(test_negotiated_timeout),
+		cmocka_unit_test(test_fast_resend),
+		cmocka_unit_test(test_resend_once_per_loss),
+		cmocka_unit_test(test_duplication_no_amplification),
+		cmocka_unit_test(test_timeout_option_capped),
 		cmocka_unit_test(test_client_errors),
 		cmocka_unit_test(test_unknown_tid),
 		cmocka_unit_test(test_illegal_ops),

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ctlchan.c - the dataplane's end of the control channel (see ctlchan.h). */
+/* control_link.c - the dataplane's end of the control channel (see control_link.h). */
 #include "control_link.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -78,17 +79,17 @@ struct eng_ctl {
 
 static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 {
-	struct engine *e = w->eng;
+	const struct eng_runtime *rt = w->rt;
 	uint32_t len = h->m->pkt_len;
 
-	if (rte_eth_tx_burst(e->port.port_id, w->queue, &h->m, 1) == 0) {
+	if (rte_eth_tx_burst(rt->port.port_id, w->queue, &h->m, 1) == 0) {
 		rte_pktmbuf_free(h->m);
 		eng_count_drop(w->st, ENG_DROP_TX_FULL);
 		return;
 	}
 	w->st->tx_pkts++;
 	w->st->tx_bytes += len;
-	eng_lat_record(&w->st->lat, eng_tsc_to_ns(e, now_tsc - h->rx_tsc));
+	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
 }
 
 /* Send the held ACKs that became durable (or waited too long), oldest first. */
@@ -122,14 +123,13 @@ static void release_held(struct eng_ctl *c, struct eng_worker *w, uint64_t tsc)
 	}
 }
 
-struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc)
+void eng_ctl_worker_sync(struct eng_worker *w, uint64_t tsc)
 {
 	struct eng_ctl *c = eng_ctl;
-	struct engine *e = snapshot_adopt(&c->snaps, w, tsc);
 
+	snapshot_adopt(&c->snaps, w, tsc);
 	if (w->idx == 0 && c->h_head != c->h_tail)
 		release_held(c, w, tsc);
-	return e;
 }
 
 bool eng_ctl_dhcp_ready(struct eng_worker *w)
@@ -203,7 +203,7 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 		return false;
 	}
 	flen = pkt_build_udp(rte_pktmbuf_mtod(reply, uint8_t *), rte_pktmbuf_tailroom(reply), req,
-			     w->eng->mac, dst, payload_len);
+			     w->snap->mac, dst, payload_len);
 	if (flen < 0) { /* the caller's own send fails and counts it */
 		c->ls.acks_undurable++;
 		return false;
@@ -214,7 +214,7 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 	h->seq = r.seq;
 	h->m = reply;
 	h->rx_tsc = rx_tsc;
-	h->deadline = rte_rdtsc() + w->eng->clock.hz / 1000 * ENG_CTL_ACK_WAIT_MS;
+	h->deadline = rte_rdtsc() + w->rt->clock.hz / 1000 * ENG_CTL_ACK_WAIT_MS;
 	c->ls.acks_held++;
 	return true;
 }
@@ -268,8 +268,9 @@ static void reply_json(struct eng_ctl *c, const struct chan_msg *m, char *s)
 
 static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 {
+	uint64_t t0 = rte_get_tsc_cycles();
 	char err[SBCFG_ERR_MAX];
-	const struct engine *e;
+	const struct snapshot *s;
 	int rc;
 
 	rc = snapshot_apply(&c->snaps, (const char *)m->payload, m->hdr.len, err, sizeof(err));
@@ -278,11 +279,15 @@ static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 		chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, err, strlen(err));
 		return;
 	}
-	e = c->snaps.published;
+	s = c->snaps.rt->snap;
+	/* Applied: built, published, adopted by every lcore, the replaced snapshot freed. */
 	if (rc == 0)
 		ENG_LOG(INFO,
-			"control: config generation %u applied (%zu images, %zu reservations)",
-			m->hdr.id, e->images.n, e->cfg.dhcp.n_reservations);
+			"control: config generation %u applied in %" PRIu64 " ms (%zu images, %zu "
+			"of them read, %zu reservations)",
+			m->hdr.id,
+			eng_clock_scale(rte_get_tsc_cycles() - t0, 1000, rte_get_tsc_hz()),
+			s->cfg.n_images, s->images_read, s->cfg.dhcp.n_reservations);
 	chan_client_reply(c->c, m->hdr.type, m->hdr.id, 0, NULL, 0);
 }
 
@@ -463,7 +468,7 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen)
+int eng_ctl_start(struct eng_runtime *rt, const char *path, char *err, size_t errlen)
 {
 	struct eng_ctl *c = rte_zmalloc("sb_ctl", sizeof(*c), RTE_CACHE_LINE_SIZE);
 	char hello[128];
@@ -473,14 +478,14 @@ int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen)
 		goto nomem;
 	c->ready_deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * ENG_CTL_RESTORE_WAIT_MS;
 	c->backlog = malloc(BACKLOG_MAX * sizeof(*c->backlog));
-	if (c->backlog == NULL || snapshot_init(&c->snaps, e) < 0)
+	if (c->backlog == NULL || snapshot_init(&c->snaps, rt) < 0)
 		goto nomem;
 	c->events = rte_ring_create_elem("sb_ctl_events", sizeof(struct ev_rec), EV_RING,
 					 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (c->events == NULL)
 		goto nomem;
 	snprintf(hello, sizeof(hello), "{\"pid\": %ld, \"version\": \"0.1.0\", \"workers\": %u}",
-		 (long)getpid(), e->n_workers);
+		 (long)getpid(), rt->n_workers);
 	c->c = chan_client_new(path, hello);
 	if (c->c == NULL)
 		goto nomem;
@@ -499,13 +504,12 @@ nomem:
 	return -ENOMEM;
 }
 
-void eng_ctl_stop(struct engine *e)
+void eng_ctl_stop(void)
 {
 	struct eng_ctl *c = eng_ctl;
 
 	if (c == NULL)
 		return;
-	RTE_SET_USED(e); /* snapshot_fini hands the published contents to the base engine */
 	c->snaps.stopping = true;
 	c->stop = true;
 	pthread_join(c->thread, NULL);

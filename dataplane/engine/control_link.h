@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ctlchan.h - the dataplane's end of the control channel (control/chan.h, docs/CONTROL.md).
+ * control_link.h - the dataplane's end of the control channel (contracts/chan.h,
+ * docs/CONTROL.md).
  *
  * A control thread (rte_ctrl_thread_create, never an lcore) runs the non-blocking channel
  * client: HELLO; CONFIG_SNAPSHOT, LEASES_SNAPSHOT and LEASE_REVOKE (applied through
- * ctlsnap.h: a whole engine copy published with RCU, leases handed to worker 0); the
+ * snapshot.h: a config snapshot published with RCU, leases handed to worker 0); the
  * STATS/SESSIONS/LATENCY requests (answered from the per-lcore counters); and the lease
  * events below.
  *
@@ -18,8 +19,8 @@
  *
  * Without -C the dataplane runs standalone: eng_ctl stays NULL and no hook does anything.
  */
-#ifndef SB_ENG_CTLCHAN_H
-#define SB_ENG_CTLCHAN_H
+#ifndef SB_ENG_CONTROL_LINK_H
+#define SB_ENG_CONTROL_LINK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,24 +39,33 @@ extern struct eng_ctl *eng_ctl;
 
 /*
  * Before the lcores are launched: set up RCU, rings and the control thread that connects
- * to path. e is the engine main() built from its own config file (served until control
- * sends a snapshot). 0 or -errno with the reason in err.
+ * to path. rt->snap is the snapshot main() built from its own config file (served until
+ * control sends one). 0 or -errno with the reason in err.
  */
-int eng_ctl_start(struct engine *e, const char *path, char *err, size_t errlen);
+int eng_ctl_start(struct eng_runtime *rt, const char *path, char *err, size_t errlen);
 
 /* The link's counters (durable ACKs, snapshots) for stats.h's renderer. */
 void eng_ctl_link_stats(struct eng_link_stats *out);
 
-/* After the lcores returned: stop the thread, free the published snapshot (not e). */
-void eng_ctl_stop(struct engine *e);
+/*
+ * After the lcores returned: stop the thread, free what it kept (the published snapshot
+ * stays in rt->snap for main() to free).
+ */
+void eng_ctl_stop(void);
+
+/* eng_ctl_worker_poll() with a control process. */
+void eng_ctl_worker_sync(struct eng_worker *w, uint64_t tsc);
 
 /*
  * Once per poll-loop iteration of every worker, outside any packet handling: adopt a newly
- * published snapshot and report the quiescent state (snapshot_adopt), and on worker 0
- * send the ACKs that became durable. Returns the engine the worker must use from now on
- * (also in w->eng).
+ * published snapshot into w->snap and report the quiescent state (snapshot_adopt), and on
+ * worker 0 send the ACKs that became durable. Standalone: one test of a pointer.
  */
-struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc);
+static inline void eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc)
+{
+	if (eng_ctl != NULL)
+		eng_ctl_worker_sync(w, tsc);
+}
 
 /*
  * From handle_dhcp on worker 0, before the lease pool is touched: false while the
@@ -65,7 +75,7 @@ struct engine *eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc);
  */
 bool eng_ctl_dhcp_ready(struct eng_worker *w);
 
-/* When a worker leaves its loop: it no longer takes part in grace periods. */
+/* When a worker leaves its loop: it no longer takes part in grace periods (no-op standalone). */
 void eng_ctl_worker_exit(struct eng_worker *w);
 
 /*

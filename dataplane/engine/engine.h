@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * engine.h - the dataplane's shared state: set up by main.c before the lcores
- * are launched, read-only afterwards except for each worker's own struct.
+ * engine.h - the dataplane's runtime: what main() sets up once for the life of the process
+ * (port, mempool, clock, image cache, workers) and the pointer to the config snapshot being
+ * served (snapshot.h: everything derived from one config, replaced at a reload). After the
+ * launch the lcores only read it, except each worker's own struct.
  */
 #ifndef SB_ENG_ENGINE_H
 #define SB_ENG_ENGINE_H
@@ -13,13 +15,9 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include "catalog.h"
 #include "clock.h"
-#include "dhcp_server.h"
 #include "image_cache.h"
-#include "lease.h"
 #include "port.h"
-#include "sbcfg.h"
 #include "stats.h"
 #include "tftp_table.h"
 
@@ -28,9 +26,12 @@
 #define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
 #define ENG_TIMER_US   500  /* run the session timers at least this often */
 
+struct snapshot;
+
 /* One polling lcore: one rx/tx queue, its own sessions, its own counters. */
 struct eng_worker {
-	struct engine *eng;
+	struct eng_runtime *rt;
+	struct snapshot *snap; /* the config it serves from, adopted once per poll loop */
 	unsigned int lcore_id;
 	uint16_t queue;
 	uint16_t idx; /* 0 .. n_workers-1; worker 0 also runs DHCP */
@@ -47,21 +48,19 @@ struct eng_worker {
 	uint64_t tx_rx_tsc[ENG_TX_STAGE];
 } __rte_cache_aligned;
 
-struct engine {
-	struct sbcfg cfg;
-	struct sbcfg_tftp tftp_cfg; /* cfg.tftp, MTU clamped to what one mbuf holds */
+struct eng_runtime {
 	struct eng_port port;
 	struct rte_mempool *pool;
 	struct eng_clock clock;
 	uint64_t ns_mult; /* TSC ticks -> ns, 32.32 fixed point */
-	uint8_t mac[6];	  /* our source MAC: cfg.server_mac, else the port's */
-	struct eng_images images;
-	struct catalog_entry *cat_entries;
-	struct catalog catalog;
-	void *lease_mem;
-	struct lease_pool *leases;
-	struct dhcp_server dhcp;
 	int tsc_dynfield; /* mbuf dynfield offset: rx TSC of a handed-over frame */
+	int socket;	  /* NUMA socket of our memory */
+	struct eng_image_cache images;
+	/*
+	 * The config served: built by main() before the launch; with a control process replaced
+	 * by the control thread and RCU-published (snapshot.h). Workers read it through w->snap.
+	 */
+	struct snapshot *snap;
 	unsigned int n_workers;
 	struct eng_worker *workers[RTE_MAX_LCORE]; /* by idx */
 	struct eng_worker *by_lcore[RTE_MAX_LCORE];
@@ -70,9 +69,9 @@ struct engine {
 /* Set by the SIGINT/SIGTERM handler; every poll loop checks it. */
 extern volatile bool eng_force_quit;
 
-static inline uint64_t eng_tsc_to_ns(const struct engine *e, uint64_t ticks)
+static inline uint64_t eng_tsc_to_ns(const struct eng_runtime *rt, uint64_t ticks)
 {
-	return (uint64_t)(((unsigned __int128)ticks * e->ns_mult) >> 32);
+	return (uint64_t)(((unsigned __int128)ticks * rt->ns_mult) >> 32);
 }
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * engine_drops.h - drop reasons of the DPDK engine, numbered after the protocol core's
  * (contracts/sb_drop.h), so one counter array and one helper (eng_count_drop) cover both.
- * Protocol refusals that the engine answers (TFTP ERROR "server busy", "unknown transfer ID")
- * are counted here as well.
+ * Requests held at a cap (tftp_rrq_paced) and refusals the engine answers ("unknown transfer
+ * ID") are counted here as well.
  */
 #ifndef SB_ENG_ENGINE_DROPS_H
 #define SB_ENG_ENGINE_DROPS_H
@@ -21,8 +21,9 @@
 	X(TFTP_OFF, "tftp_disabled", "TFTP packet while tftp is disabled")                         \
 	X(NOT_OUR_IP, "tftp_not_our_ip", "TFTP packet to an IPv4 address that is not server_ip")   \
 	X(HANDOFF_FULL, "handoff_full", "another lcore's hand-over ring is full")                  \
-	X(SESS_FULL, "tftp_sessions_full",                                                         \
-	  "TFTP read request refused: session table or transfer ports exhausted")                  \
+	X(RRQ_PACED, "tftp_rrq_paced",                                                             \
+	  "TFTP read request held unanswered: session table full (the client retransmits and "     \
+	  "finds a slot once a transfer ends; no ERROR, which PXE firmware takes as fatal)")       \
 	X(SESS_UNKNOWN, "tftp_unknown_session",                                                    \
 	  "packet to a transfer port that has no session (ended, or never opened)")                \
 	X(RRQ_DUP, "tftp_rrq_duplicate",                                                           \

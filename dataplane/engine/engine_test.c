@@ -1,21 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * engine_test.c - the engine's pure parts: command line and EAL argument
- * building, the latency histogram, TSC scaling. No DPDK runtime, no root.
+ * engine_test.c - the engine's parts that need no DPDK runtime: command line and EAL
+ * argument building, the latency histogram, TSC scaling, the image cache (keys, references,
+ * what is read again; rte_malloc_socket/rte_free are wrapped with -Wl,--wrap onto malloc and
+ * free and counted). No EAL, no hugepages, no root.
  */
+#define _GNU_SOURCE /* mkdtemp, utimensat */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "clock.h"
 #include "eal_args.h"
+#include "image_cache.h"
 #include "latency.h"
+#include "tftp.h"
 
 /* ---- options ---- */
 
@@ -241,12 +252,354 @@ static void test_clock_scale(void **state)
 	assert_int_equal(eng_clock_scale(1500, 3000000000ull, 1000), 4500000000ull);
 }
 
+/* ---- image cache ---- */
+
+/* rte_malloc_socket/rte_free of image_cache.c, linked with -Wl,--wrap=... */
+void *__wrap_rte_malloc_socket(const char *type, size_t size, unsigned int align, int socket);
+void __wrap_rte_free(void *p);
+
+static size_t mem_allocs, mem_frees;
+static bool mem_fail_next;
+
+void *__wrap_rte_malloc_socket(const char *type, size_t size, unsigned int align, int socket)
+{
+	if (mem_fail_next) {
+		mem_fail_next = false;
+		return NULL;
+	}
+	mem_allocs++;
+	return malloc(size);
+}
+
+void __wrap_rte_free(void *p)
+{
+	if (p == NULL)
+		return;
+	mem_frees++;
+	free(p);
+}
+
+static char img_dir[64];
+
+static const char *img_path(const char *name)
+{
+	static char path[4][128];
+	static unsigned int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", img_dir, name);
+	return p;
+}
+
+static void img_write(const char *name, const char *content)
+{
+	FILE *f = fopen(img_path(name), "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(content, 1, strlen(content), f), strlen(content));
+	assert_int_equal(fclose(f), 0);
+}
+
+static void hex_of(const struct eng_image *img, char hex[65])
+{
+	eng_image_sha256_hex(img, hex);
+}
+
+static int img_setup(void **state)
+{
+	snprintf(img_dir, sizeof(img_dir), "/tmp/engine_test.XXXXXX");
+	if (mkdtemp(img_dir) == NULL)
+		return -1;
+	mem_allocs = mem_frees = 0;
+	return 0;
+}
+
+static int img_teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", img_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The same file again is the same image, read once; another path is another image. */
+static void test_image_cache_reuse(void **state)
+{
+	struct eng_image_cache c;
+	struct eng_image *a, *a2, *b;
+	uint64_t bytes;
+	bool read;
+	char err[256], hex[65];
+
+	img_write("a.img", "hello");
+	img_write("b.img", "hello");
+	eng_image_cache_init(&c, 0);
+	assert_int_equal(
+		eng_image_cache_get(&c, "a", img_path("a.img"), &a, &read, err, sizeof(err)), 0);
+	assert_true(read);
+	assert_int_equal(a->refs, 1);
+	assert_int_equal(a->size, 5);
+	assert_int_equal(a->netascii_size, 5);
+	assert_memory_equal(a->data, "hello", 5);
+	hex_of(a, hex);
+	assert_string_equal(hex,
+			    "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+	assert_int_equal(mem_allocs, 1);
+
+	assert_int_equal(
+		eng_image_cache_get(&c, "a2", img_path("a.img"), &a2, &read, err, sizeof(err)), 0);
+	assert_false(read);
+	assert_ptr_equal(a2, a);
+	assert_int_equal(a->refs, 2);
+	assert_int_equal(mem_allocs, 1); /* nothing read, nothing allocated */
+	assert_int_equal(c.reads, 1);
+	assert_int_equal(c.hits, 1);
+
+	assert_int_equal(
+		eng_image_cache_get(&c, "b", img_path("b.img"), &b, &read, err, sizeof(err)), 0);
+	assert_true(read);
+	assert_ptr_not_equal(b, a);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.bytes, 10);
+
+	/* Held images stay; the one nobody holds goes, and only then. */
+	assert_int_equal(eng_image_cache_collect(&c, &bytes), 0);
+	eng_image_put(a);
+	assert_int_equal(eng_image_cache_collect(&c, &bytes), 0);
+	eng_image_put(a);
+	assert_int_equal(eng_image_cache_collect(&c, &bytes), 1);
+	assert_int_equal(bytes, 5);
+	assert_int_equal(mem_frees, 1);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.bytes, 5);
+	assert_int_equal(c.freed, 1);
+
+	/* Freed: asked for again, it is read again. */
+	assert_int_equal(
+		eng_image_cache_get(&c, "a", img_path("a.img"), &a, &read, err, sizeof(err)), 0);
+	assert_true(read);
+	assert_int_equal(c.reads, 3);
+	assert_int_equal(eng_image_cache_destroy(&c), 2); /* a and b still held */
+	assert_int_equal(mem_allocs, mem_frees);
+}
+
+/* Wait until the file system's coarse clock gives path a ctime other than before. */
+static void touch_until_ctime_moves(const char *path, const struct stat *before)
+{
+	struct stat st;
+
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(chmod(path, 0644 ^ (i & 1 ? 0 : 0004)), 0);
+		assert_int_equal(stat(path, &st), 0);
+		if (st.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+		    st.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+			return;
+		usleep(1000);
+	}
+	fail_msg("ctime of %s did not move", path);
+}
+
+/*
+ * A changed file is read again, whatever the change: replaced by a rename (new inode, same
+ * size and mtime), rewritten in place with another size, rewritten in place with the same
+ * size and its old mtime put back (cp --preserve=timestamps: only the ctime tells). The old
+ * copy stays for its holders (a transfer) and goes with the last one.
+ */
+static void test_image_cache_changed(void **state)
+{
+	struct eng_image_cache c;
+	struct eng_image *v1, *v2, *v3, *v4, *again;
+	struct timespec times[2];
+	struct stat st;
+	uint64_t bytes;
+	bool read;
+	char err[256];
+
+	img_write("k.img", "version 1");
+	eng_image_cache_init(&c, 0);
+	assert_int_equal(
+		eng_image_cache_get(&c, "k", img_path("k.img"), &v1, &read, err, sizeof(err)), 0);
+	eng_image_ref(v1); /* a TFTP session on it */
+	assert_int_equal(stat(img_path("k.img"), &st), 0);
+
+	/* 1. replaced by a rename, same size, the old mtime */
+	img_write("k.new", "version 2");
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, img_path("k.new"), times, 0), 0);
+	assert_int_equal(rename(img_path("k.new"), img_path("k.img")), 0);
+	assert_int_equal(
+		eng_image_cache_get(&c, "k", img_path("k.img"), &v2, &read, err, sizeof(err)), 0);
+	assert_true(read);
+	assert_ptr_not_equal(v2, v1);
+	assert_memory_equal(v2->data, "version 2", 9);
+	assert_memory_equal(v1->data, "version 1", 9); /* the session still reads its bytes */
+
+	/* 2. rewritten in place, another size */
+	img_write("k.img", "version three");
+	assert_int_equal(
+		eng_image_cache_get(&c, "k", img_path("k.img"), &v3, &read, err, sizeof(err)), 0);
+	assert_true(read);
+	assert_int_equal(v3->size, 13);
+
+	/* 3. rewritten in place, same size, the mtime put back */
+	assert_int_equal(stat(img_path("k.img"), &st), 0);
+	img_write("k.img", "version four!");
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, img_path("k.img"), times, 0), 0);
+	touch_until_ctime_moves(img_path("k.img"), &st);
+	assert_int_equal(
+		eng_image_cache_get(&c, "k", img_path("k.img"), &v4, &read, err, sizeof(err)), 0);
+	assert_true(read);
+	assert_memory_equal(v4->data, "version four!", 13);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.bytes, 9 + 9 + 13 + 13);
+
+	/* The snapshots let go of v1..v3: v2 and v3 go, v1 waits for its session. */
+	eng_image_put(v1);
+	eng_image_put(v2);
+	eng_image_put(v3);
+	assert_int_equal(eng_image_cache_collect(&c, &bytes), 2);
+	assert_int_equal(bytes, 9 + 13);
+	assert_memory_equal(v1->data, "version 1", 9);
+	eng_image_put(v1); /* the session closes */
+	assert_int_equal(eng_image_cache_collect(&c, &bytes), 1);
+	assert_int_equal(bytes, 9);
+	assert_int_equal(c.n, 1);
+
+	/* Unchanged since: found, not read. */
+	assert_int_equal(
+		eng_image_cache_get(&c, "k", img_path("k.img"), &again, &read, err, sizeof(err)),
+		0);
+	assert_false(read);
+	assert_ptr_equal(again, v4);
+	eng_image_put(again);
+	eng_image_put(v4);
+	assert_int_equal(eng_image_cache_destroy(&c), 0);
+	assert_int_equal(mem_allocs, mem_frees);
+}
+
+static void test_image_cache_errors(void **state)
+{
+	struct eng_image_cache c;
+	struct eng_image *img;
+	bool read;
+	char err[256], hex[65];
+
+	eng_image_cache_init(&c, 0);
+	assert_int_equal(eng_image_cache_get(&c, "gone", img_path("missing.img"), &img, &read, err,
+					     sizeof(err)),
+			 -ENOENT);
+	assert_null(img);
+	assert_non_null(strstr(err, "\"gone\""));
+	assert_non_null(strstr(err, "missing.img"));
+
+	assert_int_equal(eng_image_cache_get(&c, "dir", img_dir, &img, &read, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+
+	img_write("big.img", "some bytes");
+	mem_fail_next = true;
+	assert_int_equal(
+		eng_image_cache_get(&c, "big", img_path("big.img"), &img, &read, err, sizeof(err)),
+		-ENOMEM);
+	assert_non_null(strstr(err, "nr_hugepages"));
+	assert_int_equal(c.n, 0);
+
+	/* An empty image: no memory, the SHA-256 of nothing. */
+	img_write("empty.img", "");
+	assert_int_equal(eng_image_cache_get(&c, "empty", img_path("empty.img"), &img, &read, err,
+					     sizeof(err)),
+			 0);
+	assert_null(img->data);
+	assert_int_equal(img->size, 0);
+	assert_int_equal(img->netascii_size, 0);
+	hex_of(img, hex);
+	assert_string_equal(hex,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	eng_image_put(img);
+	assert_int_equal(eng_image_cache_destroy(&c), 0);
+	assert_int_equal(mem_allocs, mem_frees);
+}
+
+/* A file of several read chunks: the bytes, the hash and the netascii size of the whole. */
+static void test_image_cache_large(void **state)
+{
+	const size_t size = 9 * 1048576 + 3;
+	uint8_t *want = malloc(size), md[32];
+	unsigned int mdlen = 0;
+	struct eng_image_cache c;
+	struct eng_image *img;
+	uint32_t x = 12345;
+	bool read;
+	char err[256];
+	FILE *f;
+
+	assert_non_null(want);
+	for (size_t i = 0; i < size; i++) { /* about 1 byte in 128 a CR or an LF */
+		x = x * 1103515245u + 12345u;
+		want[i] = (x >> 24) == 10 || (x >> 24) == 13 ? (uint8_t)(x >> 24)
+							     : (uint8_t)(x >> 16);
+	}
+	f = fopen(img_path("large.img"), "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(want, 1, size, f), size);
+	assert_int_equal(fclose(f), 0);
+	eng_image_cache_init(&c, 0);
+	assert_int_equal(eng_image_cache_get(&c, "large", img_path("large.img"), &img, &read, err,
+					     sizeof(err)),
+			 0);
+	assert_int_equal(img->size, size);
+	assert_memory_equal(img->data, want, size);
+	assert_true(EVP_Digest(want, size, md, &mdlen, EVP_sha256(), NULL));
+	assert_memory_equal(img->sha256, md, sizeof(md));
+	assert_int_equal(img->netascii_size, tftp_netascii_size(want, size));
+	assert_true(img->netascii_size > size);
+	eng_image_put(img);
+	assert_int_equal(eng_image_cache_destroy(&c), 0);
+	free(want);
+}
+
+/* Two lcores taking and dropping references on one image: no update is lost. */
+static void *refs_loop(void *arg)
+{
+	for (int i = 0; i < 1000000; i++) {
+		eng_image_ref(arg);
+		eng_image_put(arg);
+	}
+	return NULL;
+}
+
+static void test_image_refs_concurrent(void **state)
+{
+	struct eng_image *img = calloc(1, sizeof(*img) + 1);
+	pthread_t t[2];
+
+	assert_non_null(img);
+	img->refs = 1;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, refs_loop, img), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(img->refs, 1);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_opts),	       cmocka_unit_test(test_eal_args),
-		cmocka_unit_test(test_eal_args_given), cmocka_unit_test(test_lat_buckets),
-		cmocka_unit_test(test_lat_summary),    cmocka_unit_test(test_clock_scale),
+		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_eal_args),
+		cmocka_unit_test(test_eal_args_given),
+		cmocka_unit_test(test_lat_buckets),
+		cmocka_unit_test(test_lat_summary),
+		cmocka_unit_test(test_clock_scale),
+		cmocka_unit_test_setup_teardown(test_image_cache_reuse, img_setup, img_teardown),
+		cmocka_unit_test_setup_teardown(test_image_cache_changed, img_setup, img_teardown),
+		cmocka_unit_test_setup_teardown(test_image_cache_errors, img_setup, img_teardown),
+		cmocka_unit_test_setup_teardown(test_image_cache_large, img_setup, img_teardown),
+		cmocka_unit_test(test_image_refs_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

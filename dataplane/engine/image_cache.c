@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* image_cache.c - images shared by snapshots, read only when new or changed (image_cache.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,97 +12,205 @@
 #include <rte_malloc.h>
 
 #include "image_cache.h"
+#include "tftp.h"
 
-/* Read path into hugepage memory; SHA-256 over what was read. */
-static int image_read(struct eng_image *img, int socket, char *err, size_t errlen)
+void eng_image_cache_init(struct eng_image_cache *c, int socket)
 {
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t off = 0;
-	unsigned int mdlen = 0;
-	int fd, rc;
+	memset(c, 0, sizeof(*c));
+	c->socket = socket;
+}
 
-	fd = open(img->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "image \"%s\": open(%s): %s", img->name, img->path,
-			 strerror(-rc));
-		return rc;
+static void key_of(const struct stat *st, struct eng_image_key *k)
+{
+	k->dev = (uint64_t)st->st_dev;
+	k->ino = (uint64_t)st->st_ino;
+	k->size = (uint64_t)st->st_size;
+	k->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	k->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+}
+
+static bool key_equal(const struct eng_image_key *a, const struct eng_image_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+#define READ_CHUNK (4u << 20) /* hashed and counted while still in the cache */
+
+/* Read the open file fd (st: its fstat) into hugepage memory, hash it, size it in netascii. */
+static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
+		      const struct stat *st, const char *name, char *err, size_t errlen)
+{
+	struct eng_image_key after;
+	struct stat st2;
+	uint8_t *buf = NULL;
+	size_t off = 0, size = (size_t)st->st_size;
+	uint64_t na_extra = 0;
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = -EIO;
+
+	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		snprintf(err, errlen, "image \"%s\": SHA-256 unavailable", name);
+		goto fail;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		snprintf(err, errlen, "image \"%s\": %s: %s", img->name, img->path,
-			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
-		close(fd);
-		return rc;
-	}
-	if (st.st_size > 0) {
-		buf = rte_malloc_socket("sb_image", (size_t)st.st_size, RTE_CACHE_LINE_SIZE,
-					socket);
+	if (size > 0) {
+		buf = rte_malloc_socket("sb_image", size, 64, c->socket);
 		if (buf == NULL) {
 			snprintf(err, errlen,
-				 "image \"%s\": %s: no hugepage memory for %lld bytes (raise "
+				 "image \"%s\": %s: no hugepage memory for %zu bytes (raise "
 				 "nr_hugepages)",
-				 img->name, img->path, (long long)st.st_size);
-			close(fd);
-			return -ENOMEM;
+				 name, img->path, size);
+			rc = -ENOMEM;
+			goto fail;
 		}
 	}
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+	while (off < size) {
+		size_t want = size - off < READ_CHUNK ? size - off : READ_CHUNK;
+		ssize_t n = read(fd, buf + off, want);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "image \"%s\": read(%s): %s", img->name, img->path,
+			rc = n < 0 ? -errno : -EAGAIN;
+			snprintf(err, errlen, "image \"%s\": read(%s): %s", name, img->path,
 				 n < 0 ? strerror(-rc) : "file shrank while reading");
-			rte_free(buf);
-			close(fd);
-			return rc;
+			goto fail;
 		}
+		if (!EVP_DigestUpdate(md, buf + off, (size_t)n)) {
+			snprintf(err, errlen, "image \"%s\": SHA-256 failed", name);
+			goto fail;
+		}
+		na_extra += tftp_netascii_size(buf + off, (uint64_t)n) - (uint64_t)n;
 		off += (size_t)n;
 	}
-	close(fd);
-	if (!EVP_Digest(buf ? (const void *)buf : (const void *)"", off, img->sha256, &mdlen,
-			EVP_sha256(), NULL) ||
-	    mdlen != sizeof(img->sha256)) {
-		snprintf(err, errlen, "image \"%s\": SHA-256 failed", img->name);
-		rte_free(buf);
-		return -EIO;
+	/* A file rewritten while we read it: the copy would be torn, and cached as the old one. */
+	memset(&after, 0, sizeof(after));
+	if (fstat(fd, &st2) == 0)
+		key_of(&st2, &after);
+	if (!key_equal(&after, &img->key)) {
+		snprintf(err, errlen, "image \"%s\": %s changed while it was read (try again)",
+			 name, img->path);
+		rc = -EAGAIN;
+		goto fail;
 	}
+	if (!EVP_DigestFinal_ex(md, img->sha256, &mdlen) || mdlen != sizeof(img->sha256)) {
+		snprintf(err, errlen, "image \"%s\": SHA-256 failed", name);
+		goto fail;
+	}
+	EVP_MD_CTX_free(md);
 	img->data = buf;
 	img->size = off;
+	img->netascii_size = off + na_extra;
+	return 0;
+fail:
+	EVP_MD_CTX_free(md);
+	rte_free(buf);
+	return rc;
+}
+
+int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char *path,
+			struct eng_image **out, bool *was_read, char *err, size_t errlen)
+{
+	size_t plen = strlen(path) + 1;
+	struct eng_image_key key;
+	struct eng_image *img;
+	struct stat st;
+	int fd, rc;
+
+	*out = NULL;
+	*was_read = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "image \"%s\": open(%s): %s", name, path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+		snprintf(err, errlen, "image \"%s\": %s: %s", name, path,
+			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	key_of(&st, &key);
+	for (img = c->head; img; img = img->next) {
+		if (!key_equal(&img->key, &key) || strcmp(img->path, path) != 0)
+			continue;
+		/* At 0 it waits for collect, on this thread: taking it back is safe here. */
+		eng_image_ref(img);
+		close(fd);
+		c->hits++;
+		*out = img;
+		return 0;
+	}
+	img = calloc(1, sizeof(*img) + plen);
+	if (img == NULL) {
+		snprintf(err, errlen, "image \"%s\": %s: out of memory", name, path);
+		close(fd);
+		return -ENOMEM;
+	}
+	memcpy(img->path, path, plen);
+	img->key = key;
+	rc = image_read(c, img, fd, &st, name, err, errlen);
+	close(fd);
+	if (rc < 0) {
+		free(img);
+		return rc;
+	}
+	img->refs = 1;
+	img->next = c->head;
+	c->head = img;
+	c->n++;
+	c->bytes += img->size;
+	c->reads++;
+	*out = img;
+	*was_read = true;
 	return 0;
 }
 
-int eng_images_load(struct eng_images *im, const struct sbcfg *cfg, int socket, char *err,
-		    size_t errlen)
+static void image_free(struct eng_image_cache *c, struct eng_image *img)
 {
-	int rc;
+	c->n--;
+	c->bytes -= img->size;
+	c->freed++;
+	rte_free((void *)(uintptr_t)img->data);
+	free(img);
+}
 
-	memset(im, 0, sizeof(*im));
-	if (cfg->n_images == 0)
-		return 0;
-	im->v = rte_zmalloc_socket("sb_images", cfg->n_images * sizeof(*im->v), 0, socket);
-	if (im->v == NULL) {
-		snprintf(err, errlen, "images: no memory for the image table");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < cfg->n_images; i++) {
-		struct eng_image *img = &im->v[i];
+size_t eng_image_cache_collect(struct eng_image_cache *c, uint64_t *bytes)
+{
+	size_t n = 0;
 
-		img->name = cfg->images[i].name;
-		img->path = cfg->images[i].path;
-		rc = image_read(img, socket, err, errlen);
-		if (rc < 0) {
-			eng_images_free(im);
-			return rc;
+	*bytes = 0;
+	for (struct eng_image **p = &c->head; *p;) {
+		struct eng_image *img = *p;
+
+		/* acquire: the last holder's reads of the bytes are over */
+		if (__atomic_load_n(&img->refs, __ATOMIC_ACQUIRE) != 0) {
+			p = &img->next;
+			continue;
 		}
-		im->n++;
-		im->bytes += img->size;
+		*p = img->next;
+		*bytes += img->size;
+		n++;
+		image_free(c, img);
 	}
-	return 0;
+	return n;
+}
+
+size_t eng_image_cache_destroy(struct eng_image_cache *c)
+{
+	size_t held = 0;
+
+	while (c->head) {
+		struct eng_image *img = c->head;
+
+		c->head = img->next;
+		held += __atomic_load_n(&img->refs, __ATOMIC_ACQUIRE) != 0;
+		image_free(c, img);
+	}
+	return held;
 }
 
 void eng_image_sha256_hex(const struct eng_image *img, char hex[65])
@@ -112,12 +222,4 @@ void eng_image_sha256_hex(const struct eng_image *img, char hex[65])
 		hex[2 * i + 1] = digits[img->sha256[i] & 15];
 	}
 	hex[64] = '\0';
-}
-
-void eng_images_free(struct eng_images *im)
-{
-	for (size_t i = 0; i < im->n; i++)
-		rte_free((void *)(uintptr_t)im->v[i].data);
-	rte_free(im->v);
-	memset(im, 0, sizeof(*im));
 }

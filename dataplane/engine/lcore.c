@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#define _GNU_SOURCE /* ppoll */
-#include <poll.h>
-#include <stdlib.h>
+/* lcore.c - the poll loop (see lcore.h). */
 #include <string.h>
-#include <time.h>
-#include <sys/prctl.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
@@ -12,6 +8,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_per_lcore.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_timer.h>
@@ -21,21 +18,23 @@
 #include "log.h"
 #include "ndp.h"
 #include "pkt.h"
+#include "snapshot.h"
 #include "tftp.h"
 
 volatile bool eng_force_quit;
 
-static struct engine *info_engine;
+/* The worker whose session timers run (their callbacks run inside rte_timer_manage() only). */
+static RTE_DEFINE_PER_LCORE(struct eng_worker *, timer_worker);
 
-static inline uint64_t *rx_tsc_field(const struct engine *e, struct rte_mbuf *m)
+static inline uint64_t *rx_tsc_field(const struct eng_runtime *rt, struct rte_mbuf *m)
 {
-	return RTE_MBUF_DYNFIELD(m, e->tsc_dynfield, uint64_t *);
+	return RTE_MBUF_DYNFIELD(m, rt->tsc_dynfield, uint64_t *);
 }
 
 /* Send what is staged; free (and count) what the tx ring did not take. */
 static void tx_flush(struct eng_worker *w)
 {
-	struct engine *e = w->eng;
+	const struct eng_runtime *rt = w->rt;
 	uint16_t n = w->tx_n, sent = 0;
 	uint64_t bytes = 0, now;
 
@@ -45,11 +44,11 @@ static void tx_flush(struct eng_worker *w)
 		bytes += w->tx_m[i]->pkt_len;
 	/* A full ring usually drains within a few polls (net_af_xdp reaps completions in tx). */
 	for (int tries = 0; sent < n && tries < 4; tries++)
-		sent += rte_eth_tx_burst(e->port.port_id, w->queue, w->tx_m + sent, n - sent);
+		sent += rte_eth_tx_burst(rt->port.port_id, w->queue, w->tx_m + sent, n - sent);
 	now = rte_rdtsc();
 	for (uint16_t i = 0; i < sent; i++)
 		if (w->tx_rx_tsc[i])
-			eng_lat_record(&w->st->lat, eng_tsc_to_ns(e, now - w->tx_rx_tsc[i]));
+			eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now - w->tx_rx_tsc[i]));
 	for (uint16_t i = sent; i < n; i++) {
 		bytes -= w->tx_m[i]->pkt_len;
 		rte_pktmbuf_free(w->tx_m[i]);
@@ -73,7 +72,7 @@ static inline void tx_stage(struct eng_worker *w, struct rte_mbuf *m, uint64_t r
 static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *req,
 				    uint8_t **payload, size_t *payload_cap)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->eng->pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->rt->pool);
 	size_t hdr = pkt_hdr_len(req);
 
 	if (unlikely(m == NULL)) {
@@ -90,7 +89,7 @@ static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pk
 		       const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
 {
 	int flen = pkt_build_udp(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m), req,
-				 w->eng->mac, dst, payload_len);
+				 w->snap->mac, dst, payload_len);
 
 	if (unlikely(flen < 0)) {
 		eng_count_drop(w->st, flen);
@@ -124,13 +123,13 @@ static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc
 	int rc;
 
 	w->st->rx_arp++;
-	if (w->eng->port.kernel_behind) {
+	if (w->rt->port.kernel_behind) {
 		eng_count_drop(w->st, ENG_DROP_ARP_KERNEL);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	rc = pkt_arp_reply(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, w->eng->cfg.server_ip,
-			   w->eng->mac);
+	rc = pkt_arp_reply(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, w->snap->cfg.server_ip,
+			   w->snap->mac);
 	send_in_place(w, m, rc, &w->st->tx_arp, rx_tsc);
 }
 
@@ -141,13 +140,13 @@ static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 	int rc;
 
 	w->st->rx_ipv6++;
-	if (!w->eng->cfg.ipv6_ra) {
+	if (!w->snap->cfg.ipv6_ra) {
 		eng_count_drop(w->st, ENG_DROP_RA_OFF);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	rc = ndp_rs_to_ra(rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
-			  m->data_len + rte_pktmbuf_tailroom(m), w->eng->mac);
+			  m->data_len + rte_pktmbuf_tailroom(m), w->snap->mac);
 	send_in_place(w, m, rc, &w->st->tx_ra, rx_tsc);
 }
 
@@ -156,7 +155,7 @@ static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
 			uint64_t rx_tsc)
 {
-	struct engine *e = w->eng;
+	struct snapshot *snap = w->snap;
 	struct dhcp_result res;
 	struct pkt_dest dst;
 	struct rte_mbuf *r;
@@ -171,7 +170,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
-	n = dhcp_server_handle(&e->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
 	/* With a control process: the lease event goes there, an ACK waits until durable. */
 	if (eng_ctl && eng_ctl_lease_event(w, &res, n > 0 ? r : NULL, u, &dst,
 					   n > 0 ? (size_t)n : 0, rx_tsc)) {
@@ -205,7 +204,7 @@ static void tftp_send_error(struct eng_worker *w, const struct pkt_udp *u, uint1
 {
 	struct pkt_dest dst = {.dst_ip = u->src_ip,
 			       .dst_port = u->src_port,
-			       .src_ip = w->eng->cfg.server_ip,
+			       .src_ip = w->snap->cfg.server_ip,
 			       .src_port = src_port};
 	struct rte_mbuf *r;
 	uint8_t *out;
@@ -230,10 +229,9 @@ static void tftp_send_error(struct eng_worker *w, const struct pkt_udp *u, uint1
 static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tftp_tx *tx,
 		      const struct pkt_udp *from, uint64_t rx_tsc)
 {
-	struct engine *e = w->eng;
 	struct pkt_dest dst = {.dst_ip = s->peer.src_ip,
 			       .dst_port = s->peer.src_port,
-			       .src_ip = e->cfg.server_ip,
+			       .src_ip = w->snap->cfg.server_ip,
 			       .src_port = s->key.server_port};
 	struct rte_mbuf *r;
 	uint8_t *out;
@@ -288,7 +286,6 @@ static void sess_timer_cb(struct rte_timer *tim, void *arg);
 /* After a call into the session: close it if it ended, else make sure its timer is armed. */
 static void sess_after(struct eng_worker *w, struct eng_sess *s)
 {
-	struct engine *e = w->eng;
 	uint64_t deadline, ticks;
 
 	if (tftp_session_ended(&s->ts)) {
@@ -320,7 +317,7 @@ static void sess_after(struct eng_worker *w, struct eng_sess *s)
 	deadline = tftp_session_next_deadline(&s->ts);
 	if (s->armed_ms != 0 && s->armed_ms <= deadline)
 		return; /* fires earlier than needed; the callback re-arms */
-	ticks = deadline > w->now_ms ? eng_clock_ms_to_tsc(&e->clock, deadline - w->now_ms) : 0;
+	ticks = deadline > w->now_ms ? eng_clock_ms_to_tsc(&w->rt->clock, deadline - w->now_ms) : 0;
 	rte_timer_reset(&s->timer, ticks, SINGLE, w->lcore_id, sess_timer_cb, s);
 	s->armed_ms = deadline;
 }
@@ -328,7 +325,7 @@ static void sess_after(struct eng_worker *w, struct eng_sess *s)
 static void sess_timer_cb(struct rte_timer *tim, void *arg)
 {
 	struct eng_sess *s = arg;
-	struct eng_worker *w = info_engine->by_lcore[rte_lcore_id()];
+	struct eng_worker *w = RTE_PER_LCORE(timer_worker);
 	struct tftp_tx tx;
 	int n;
 
@@ -348,8 +345,8 @@ static void sess_timer_cb(struct rte_timer *tim, void *arg)
 static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
 				uint64_t rx_tsc)
 {
-	struct engine *e = w->eng;
-	const struct catalog_entry *img = NULL;
+	struct snapshot *snap = w->snap;
+	const struct catalog_entry *ce = NULL;
 	struct tftp_rrq rrq;
 	struct tftp_peer peer;
 	struct tftp_tx tx;
@@ -360,8 +357,8 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 
 	rc = tftp_parse_request(u->payload, u->payload_len, &rrq);
 	if (rc == 0) {
-		img = catalog_lookup(&e->catalog, rrq.filename, rrq.filename_len, &rc);
-		if (img == NULL && rc == -SB_DROP_TFTP_NOT_FOUND) {
+		ce = catalog_lookup(&snap->catalog, rrq.filename, rrq.filename_len, &rc);
+		if (ce == NULL && rc == -SB_DROP_TFTP_NOT_FOUND) {
 			w->st->tftp_not_found++;
 			ENG_DEBUG("tftp %u.%u.%u.%u:%u asked for \"%.*s\": not in the catalog",
 				  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255,
@@ -384,18 +381,20 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		eng_count_drop(w->st, ENG_DROP_RRQ_DUP);
 		goto done;
 	}
-	s = tftp_table_open(&w->sess, u->src_ip, u->src_port);
+	s = tftp_table_open(&w->sess, u->src_ip, u->src_port, snapshot_image(snap, ce));
 	if (s == NULL) {
-		eng_count_drop(w->st, ENG_DROP_SESS_FULL);
-		w->st->tftp_sessions_refused++;
+		/*
+		 * Storms are paced, never refused: PXE firmware takes a TFTP ERROR as fatal. The
+		 * RRQ is held unanswered; the client's own retransmission (RFC 1350 2) comes
+		 * back and finds a slot once a transfer ends.
+		 */
+		eng_count_drop(w->st, ENG_DROP_RRQ_PACED);
 		/* Powers of two only: a storm must not turn into a log storm. */
-		if (rte_is_power_of_2(w->st->tftp_sessions_refused))
+		if (rte_is_power_of_2(w->st->drops[ENG_DROP_RRQ_PACED]))
 			ENG_LOG(WARNING,
 				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
-				" requests refused so far",
-				w->lcore_id, w->sess.cap, w->st->tftp_sessions_refused);
-		tftp_send_error(w, u, SB_PORT_TFTP, TFTP_ERR_UNDEF, "server busy, retry later",
-				rx_tsc);
+				" requests held unanswered so far (the clients retransmit)",
+				w->lcore_id, w->sess.cap, w->st->drops[ENG_DROP_RRQ_PACED]);
 		goto done;
 	}
 	s->peer = *u;
@@ -406,7 +405,8 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	peer.client_ip = u->src_ip;
 	peer.client_port = u->src_port;
 	peer.server_port = s->key.server_port;
-	rc = tftp_session_start(&s->ts, &peer, &rrq, img, &e->tftp_cfg, w->now_ms, &tx);
+	/* The session copies its limits and reads its image's bytes: not the snapshot's. */
+	rc = tftp_session_start(&s->ts, &peer, &rrq, ce, &snap->tftp, w->now_ms, &tx);
 	if (rc < 0) {
 		tftp_table_close(&w->sess, s);
 		goto done;
@@ -415,7 +415,7 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	w->st->tftp_sessions_active++;
 	ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u: \"%s\" blksize %u windowsize %u",
 		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255, u->src_ip & 255,
-		  u->src_port, s->key.server_port, img->name, s->ts.params.blksize,
+		  u->src_port, s->key.server_port, ce->name, s->ts.params.blksize,
 		  s->ts.params.windowsize);
 	sess_send(w, s, &tx, u, rx_tsc);
 	sess_after(w, s);
@@ -452,10 +452,10 @@ done:
 /* ---- classification ---- */
 
 /* Which worker owns a transfer port (ports are split evenly between workers). */
-static inline unsigned int port_owner(const struct engine *e, uint16_t port)
+static inline unsigned int port_owner(const struct eng_runtime *rt, uint16_t port)
 {
-	for (unsigned int i = 0; i < e->n_workers; i++)
-		if (tftp_table_owns_port(&e->workers[i]->sess, port))
+	for (unsigned int i = 0; i < rt->n_workers; i++)
+		if (tftp_table_owns_port(&rt->workers[i]->sess, port))
 			return i;
 	return UINT32_MAX;
 }
@@ -463,8 +463,8 @@ static inline unsigned int port_owner(const struct engine *e, uint16_t port)
 /* Give m to worker idx (keeping its rx TSC for the latency histogram). */
 static void handoff(struct eng_worker *w, unsigned int idx, struct rte_mbuf *m, uint64_t rx_tsc)
 {
-	*rx_tsc_field(w->eng, m) = rx_tsc;
-	if (rte_ring_enqueue(w->eng->workers[idx]->inbox, m) < 0) {
+	*rx_tsc_field(w->rt, m) = rx_tsc;
+	if (rte_ring_enqueue(w->rt->workers[idx]->inbox, m) < 0) {
 		eng_count_drop(w->st, ENG_DROP_HANDOFF_FULL);
 		rte_pktmbuf_free(m);
 	}
@@ -472,21 +472,19 @@ static void handoff(struct eng_worker *w, unsigned int idx, struct rte_mbuf *m, 
 
 static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 {
-	struct engine *e = w->eng;
+	const struct snapshot *snap = w->snap;
 	const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct pkt_udp u;
 	size_t l3;
 	unsigned int owner;
 	int rc;
 
-	w->st->rx_pkts++;
-	w->st->rx_bytes += m->pkt_len;
 	if (unlikely(m->nb_segs > 1)) {
 		eng_count_drop(w->st, ENG_DROP_RX_MULTISEG);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	rc = pkt_parse_udp(frame, m->data_len, e->cfg.udp_csum == SBCFG_CSUM_VERIFY, &u);
+	rc = pkt_parse_udp(frame, m->data_len, snap->cfg.udp_csum == SBCFG_CSUM_VERIFY, &u);
 	if (unlikely(rc < 0)) {
 		int et = rc == -SB_DROP_NOT_IPV4 ? pkt_ethertype(frame, m->data_len, &l3) : -1;
 
@@ -517,11 +515,11 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 		return;
 	case SB_PORT_TFTP:
 		w->st->rx_tftp_req++;
-		if (!e->cfg.tftp.enabled) {
+		if (!snap->cfg.tftp.enabled) {
 			eng_count_drop(w->st, ENG_DROP_TFTP_OFF);
 			break;
 		}
-		if (u.dst_ip != e->cfg.server_ip) {
+		if (u.dst_ip != snap->cfg.server_ip) {
 			eng_count_drop(w->st, ENG_DROP_NOT_OUR_IP);
 			break;
 		}
@@ -529,7 +527,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 		return;
 	default:
 		if (!tftp_table_owns_port(&w->sess, u.dst_port)) {
-			owner = e->n_workers > 1 ? port_owner(e, u.dst_port) : UINT32_MAX;
+			owner = w->rt->n_workers > 1 ? port_owner(w->rt, u.dst_port) : UINT32_MAX;
 			if (owner != UINT32_MAX) {
 				handoff(w, owner, m, rx_tsc);
 				return;
@@ -538,7 +536,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 			break;
 		}
 		w->st->rx_tftp_xfer++;
-		if (u.dst_ip != e->cfg.server_ip) {
+		if (u.dst_ip != snap->cfg.server_ip) {
 			eng_count_drop(w->st, ENG_DROP_NOT_OUR_IP);
 			break;
 		}
@@ -548,141 +546,77 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 	rte_pktmbuf_free(m);
 }
 
-/*
- * Idle policy, OFF by default: the loop busy-polls and never blocks, as a
- * poll-mode dataplane on its own core should. A poll loop that spins on an empty queue burns a whole CPU; on
- * a host where the lcore shares its CPU (a VM, the lab, clients on the same
- * box) that CPU is taken from whoever else needs it, and the scheduler in turn
- * preempts the lcore while frames wait. So after ENG_IDLE_SPIN_US without a
- * frame the lcore sleeps in ppoll() on its AF_XDP socket (woken by the next
- * frame) for at most one timer period. Under load it never sleeps: no syscall,
- * no added latency. SB_IDLE_SPIN_US=N in the environment turns it on with a
- * spin of N us (1000 is a good value on a shared host); unset or -1: never
- * sleep, pure busy polling as on an isolated core.
- */
-#define ENG_IDLE_SPIN_US (-1)
-
-static int64_t idle_spin_us(void)
-{
-	const char *v = getenv("SB_IDLE_SPIN_US");
-
-	return v && *v ? strtoll(v, NULL, 10) : ENG_IDLE_SPIN_US;
-}
-
-/* Sleep until queue fd has a frame or timeout_us passes. */
-static void idle_wait(int fd, unsigned int timeout_us)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)timeout_us * 1000};
-
-	(void)ppoll(&pfd, 1, &ts, NULL);
-}
-
 static void run_timers(struct eng_worker *w, uint64_t tsc)
 {
 	w->now_tsc = tsc;
-	w->now_ms = eng_clock_ms(&w->eng->clock, tsc);
+	w->now_ms = eng_clock_ms(&w->rt->clock, tsc);
 	w->st->timer_runs++;
 	rte_timer_manage();
 }
 
+/*
+ * One rx burst from the port and one from the inbox (frames other lcores handed over, with
+ * their rx TSC), counted once here, each handled. Returns the number of frames.
+ */
+static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t tsc)
+{
+	const struct eng_runtime *rt = w->rt;
+	uint16_t nb_rx, nb_in = 0, i;
+	uint64_t bytes = 0;
+
+	nb_rx = rte_eth_rx_burst(rt->port.port_id, w->queue, pkts, ENG_BURST);
+	if (w->inbox)
+		nb_in = (uint16_t)rte_ring_dequeue_burst(w->inbox, (void **)(pkts + nb_rx),
+							 ENG_BURST - nb_rx, NULL);
+	if (nb_rx + nb_in == 0)
+		return 0;
+	w->now_tsc = tsc;
+	w->now_ms = eng_clock_ms(&rt->clock, tsc);
+	w->now_unix = eng_clock_unix_s(&rt->clock, tsc);
+	for (i = 0; i < nb_rx + nb_in; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	for (i = 0; i < nb_rx; i++)
+		bytes += pkts[i]->pkt_len;
+	w->st->rx_pkts += nb_rx; /* a handed-over frame was counted by the lcore that took it */
+	w->st->rx_bytes += bytes;
+	w->st->rx_handoff += nb_in;
+	for (i = 0; i < nb_rx; i++)
+		handle_frame(w, pkts[i], tsc);
+	for (; i < nb_rx + nb_in; i++)
+		handle_frame(w, pkts[i], *rx_tsc_field(rt, pkts[i]));
+	return nb_rx + nb_in;
+}
+
 int eng_lcore_main(void *arg)
 {
-	struct engine *e = arg;
-	struct eng_worker *w = e->by_lcore[rte_lcore_id()];
+	struct eng_runtime *rt = arg;
+	struct eng_worker *w = rt->by_lcore[rte_lcore_id()];
 	struct rte_mbuf *pkts[ENG_BURST];
-	const uint64_t timer_period = e->clock.hz / (1000000 / ENG_TIMER_US);
-	uint64_t tsc, last_timers = 0, last_busy = 0, idle_spin = UINT64_MAX;
-	uint16_t nb_rx, nb_in, i;
-	int64_t spin_us = idle_spin_us();
-	int rx_fd;
+	const uint64_t timer_period = rt->clock.hz / (1000000 / ENG_TIMER_US);
+	uint64_t tsc, last_timers = 0;
+	uint16_t nb;
 
 	if (w == NULL)
 		return 0;
-	rx_fd = eng_port_rx_fd(&e->port, w->queue);
-	if (rx_fd >= 0 && spin_us >= 0) {
-		idle_spin = (uint64_t)spin_us * (e->clock.hz / 1000000);
-		/* Wake from ppoll() on time, not up to 50 us late (the default slack). */
-		(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	}
+	RTE_PER_LCORE(timer_worker) = w;
 	ENG_LOG(INFO, "lcore %u polls port %u queue %u, transfer ports %u-%u, %u sessions%s",
-		w->lcore_id, e->port.port_id, w->queue, w->sess.port_lo, w->sess.port_hi,
+		w->lcore_id, rt->port.port_id, w->queue, w->sess.port_lo, w->sess.port_hi,
 		w->sess.cap, w->idx == 0 ? ", DHCP" : "");
 	while (!eng_force_quit) {
-		if (eng_ctl) /* new config snapshot (RCU), durable ACKs, control's lease jobs */
-			e = eng_ctl_worker_poll(w, rte_rdtsc());
 		tsc = rte_rdtsc();
-		nb_rx = rte_eth_rx_burst(e->port.port_id, w->queue, pkts, ENG_BURST);
-		nb_in = 0;
-		if (w->inbox)
-			nb_in = (uint16_t)rte_ring_dequeue_burst(w->inbox, (void **)(pkts + nb_rx),
-								 ENG_BURST - nb_rx, NULL);
-		if (unlikely(nb_rx + nb_in == 0)) {
-			if (tsc - last_timers > timer_period) {
-				run_timers(w, tsc);
-				last_timers = tsc;
-				tx_flush(w);
-			}
-			if (tsc - last_busy > idle_spin &&
-			    (w->inbox == NULL || rte_ring_empty(w->inbox))) {
-				/*
-				 * Frames handed over by another lcore, and the control
-				 * thread's news (durable ACKs to send, RCU), do not wake
-				 * us: nap less then.
-				 */
-				idle_wait(rx_fd,
-					  w->inbox || eng_ctl ? ENG_TIMER_US / 10 : ENG_TIMER_US);
-				w->st->idle_waits++;
-			} else {
-				rte_pause();
-			}
-			continue;
-		}
-		last_busy = tsc;
-		w->now_tsc = tsc;
-		w->now_ms = eng_clock_ms(&e->clock, tsc);
-		w->now_unix = eng_clock_unix_s(&e->clock, tsc);
-		for (i = 0; i < nb_rx + nb_in; i++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-		for (i = 0; i < nb_rx; i++)
-			handle_frame(w, pkts[i], tsc);
-		for (; i < nb_rx + nb_in; i++) {
-			w->st->rx_handoff++;
-			w->st->rx_pkts--; /* counted by the lcore that received it */
-			w->st->rx_bytes -= pkts[i]->pkt_len;
-			handle_frame(w, pkts[i], *rx_tsc_field(e, pkts[i]));
-		}
-		tx_flush(w);
-		w->st->busy_ns += eng_tsc_to_ns(e, rte_rdtsc() - tsc);
+		/* A new config snapshot (RCU), durable ACKs, control's lease jobs. */
+		eng_ctl_worker_poll(w, tsc);
 		if (unlikely(tsc - last_timers > timer_period)) {
-			run_timers(w, tsc);
+			run_timers(w, tsc); /* retransmissions go out with this iteration's tx */
 			last_timers = tsc;
-			tx_flush(w);
 		}
+		nb = rx_handle(w, pkts, tsc);
+		tx_flush(w); /* replies and retransmissions: one tx burst per iteration */
+		if (nb > 0)
+			w->st->busy_ns += eng_tsc_to_ns(rt, rte_rdtsc() - tsc);
 	}
 	tx_flush(w);
-	if (eng_ctl)
-		eng_ctl_worker_exit(w);
+	eng_ctl_worker_exit(w);
 	ENG_LOG(INFO, "lcore %u stops: %u TFTP sessions open", w->lcore_id, w->sess.n_active);
-	return 0;
-}
-
-void eng_lcore_set_engine(struct engine *e)
-{
-	info_engine = e;
-}
-
-int eng_lcore_sessions_info(unsigned int idx, struct tftp_table_info *out)
-{
-	const struct eng_worker *w;
-
-	if (info_engine == NULL || idx >= info_engine->n_workers)
-		return -1;
-	w = info_engine->workers[idx];
-	out->lcore = w->lcore_id;
-	out->active = w->sess.n_active;
-	out->capacity = w->sess.cap;
-	out->port_lo = w->sess.port_lo;
-	out->port_hi = w->sess.port_hi;
 	return 0;
 }

@@ -1,19 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <rte_ethdev.h>
 
 #include "log.h"
 #include "port.h"
-
-#ifndef AF_XDP
-#define AF_XDP 44
-#endif
 
 #ifdef SB_HAVE_XDP_CTL
 #include <net/if.h>
@@ -118,48 +112,6 @@ static void xdp_detach_stale(unsigned int ifindex)
 }
 #endif
 
-/*
- * net_af_xdp does not hand out its sockets (no rx interrupts in DPDK 22.11),
- * so find them: the AF_XDP sockets of this process, one per queue, created in
- * queue order by rx_queue_setup, so ascending fd numbers are queues 0, 1, ...
- * Anything unexpected (another AF_XDP socket in the process) leaves every
- * queue at -1: the lcores then busy-poll without ever sleeping.
- */
-static void find_xsk_fds(struct eng_port *p)
-{
-	int fds[ENG_PORT_MAX_FDS + 1], n = 0, fd, domain, tmp;
-	socklen_t len;
-	struct dirent *de;
-	DIR *d;
-
-	for (int q = 0; q < ENG_PORT_MAX_FDS; q++)
-		p->rx_fd[q] = -1;
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL && n <= ENG_PORT_MAX_FDS) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		fd = atoi(de->d_name);
-		len = sizeof(domain);
-		if (fd == dirfd(d) || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-		    domain != AF_XDP)
-			continue;
-		fds[n++] = fd;
-	}
-	closedir(d);
-	if (n != p->n_queues || n > ENG_PORT_MAX_FDS)
-		return;
-	for (int i = 1; i < n; i++) /* insertion sort: a handful of fds */
-		for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
-			tmp = fds[j];
-			fds[j] = fds[j - 1];
-			fds[j - 1] = tmp;
-		}
-	for (int q = 0; q < n; q++)
-		p->rx_fd[q] = fds[q];
-}
-
 int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *pool, char *err,
 		  size_t errlen)
 {
@@ -170,8 +122,6 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 	int socket, rc;
 
 	memset(p, 0, sizeof(*p));
-	for (q = 0; q < ENG_PORT_MAX_FDS; q++)
-		p->rx_fd[q] = -1;
 	RTE_ETH_FOREACH_DEV(port_id)
 	{
 		if (n_ports++ == 0)
@@ -253,8 +203,6 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 			 strerror(-rc));
 		return rc;
 	}
-	if (p->kernel_behind)
-		find_xsk_fds(p);
 	rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rte_eth_dev_get_mtu(p->port_id, &p->mtu) < 0 || p->mtu == 0)
 		p->mtu = RTE_ETHER_MTU;
@@ -327,8 +275,8 @@ static int ephemeral_overlap(uint16_t port_lo, uint16_t port_hi, char *err, size
 	snprintf(err, errlen,
 		 "tftp.transfer_ports %u-%u overlap the kernel's ephemeral ports %u-%u "
 		 "(net.ipv4.ip_local_port_range): replies to this host's own clients (DNS, NTP) "
-		 "on those ports go to the dataplane and are dropped (udp_no_service); pick a range "
-		 "outside it",
+		 "on those ports go to the dataplane and are dropped (tftp_unknown_session); "
+		 "pick a range outside it",
 		 port_lo, port_hi, lo, hi);
 	return -EADDRINUSE;
 }

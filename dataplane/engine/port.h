@@ -14,7 +14,6 @@
 
 #define ENG_PORT_RX_DESC 1024
 #define ENG_PORT_TX_DESC 1024
-#define ENG_PORT_MAX_FDS 64 /* queues whose AF_XDP socket we can sleep on */
 
 struct eng_port {
 	uint16_t port_id;
@@ -27,11 +26,6 @@ struct eng_port {
 	 * (the XDP program passes them). False for net_pcap, vfio...: we answer ARP.
 	 */
 	bool kernel_behind;
-	/*
-	 * net_af_xdp: the AF_XDP socket of each rx queue (-1: unknown), so that an
-	 * idle lcore can sleep in poll() until a frame arrives instead of spinning.
-	 */
-	int rx_fd[ENG_PORT_MAX_FDS];
 };
 
 /*
@@ -52,12 +46,6 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 int eng_port_xdp_settings(const struct eng_port *p, const char *iface, uint16_t port_lo,
 			  uint16_t port_hi, uint32_t server_ip, bool steer_rs, char *err,
 			  size_t errlen);
-
-/* The fd an idle lcore may poll() for rx on queue q, or -1 (busy-poll only). */
-static inline int eng_port_rx_fd(const struct eng_port *p, uint16_t q)
-{
-	return q < ENG_PORT_MAX_FDS ? p->rx_fd[q] : -1;
-}
 
 /* Stop and close the port. */
 void eng_port_close(struct eng_port *p);

@@ -1,28 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* ctlsnap.c - config snapshots swapped under the lcores with RCU (see ctlsnap.h). */
+/* snapshot.c - one config as the lcores serve it, swapped under them with RCU (snapshot.h). */
 #include "snapshot.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
 #include "log.h"
 #include "pkt.h"
 #include "sbcfg_json.h"
-
-/* A published engine, allocated here. Retired ones wait for the sessions that use them. */
-struct snapshot {
-	struct engine e; /* first: &snap->e is what the lcores see */
-	struct snapshot *next;
-	uint64_t idle_mask; /* workers seen with no TFTP session open since retirement */
-	bool is_base;	    /* stands for main()'s engine (not allocated here) */
-	bool in_grace;	    /* retired while lcores may still read it: freed at fini only */
-};
 
 enum { JOB_RESTORE = 1, JOB_REVOKE };
 struct job {
@@ -32,40 +25,188 @@ struct job {
 	struct chan_lease v[];
 };
 
-/* Free what an engine owns (not the engine itself, not what every engine shares). */
-static void engine_release(struct engine *e)
-{
-	sbcfg_free(&e->cfg);
-	eng_images_free(&e->images);
-	rte_free(e->cat_entries);
-	e->cat_entries = NULL;
-	rte_free(e->lease_mem);
-	e->lease_mem = NULL;
-	e->leases = NULL;
-}
+/* ---- one snapshot ---- */
 
-static void snap_free(struct snapshots *s, struct snapshot *r)
+/*
+ * The cached image of config entry ci, read now if new or changed (logged then): 1 if read,
+ * 0 if found in the cache, or negative errno.
+ */
+static int image_get(struct eng_runtime *rt, const struct sbcfg_image *ci, struct eng_image **out,
+		     char *err, size_t errlen)
 {
-	if (r->is_base) {
-		engine_release(s->base);
-		free(r);
-	} else {
-		engine_release(&r->e);
-		rte_free(r);
+	uint64_t t0 = rte_get_tsc_cycles();
+	bool was_read;
+	char hex[65];
+	int rc;
+
+	rc = eng_image_cache_get(&rt->images, ci->name, ci->path, out, &was_read, err, errlen);
+	if (rc == 0 && was_read) {
+		eng_image_sha256_hex(*out, hex);
+		ENG_LOG(INFO, "image %s: %zu bytes sha256 %s (%s), read in %" PRIu64 " ms",
+			ci->name, (*out)->size, hex, ci->path,
+			eng_clock_scale(rte_get_tsc_cycles() - t0, 1000, rte_get_tsc_hz()));
 	}
+	return rc < 0 ? rc : was_read;
 }
 
-int snapshot_init(struct snapshots *s, struct engine *base)
+int snapshot_preload_images(struct eng_runtime *rt, const struct sbcfg *cfg, char *err,
+			    size_t errlen)
 {
-	size_t sz = rte_rcu_qsbr_get_memsize(base->n_workers);
+	struct eng_image *img;
+	int rc;
 
-	s->base = s->published = base;
-	s->qs = rte_zmalloc("sb_qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (s->qs == NULL || rte_rcu_qsbr_init(s->qs, base->n_workers) < 0)
+	for (size_t i = 0; i < cfg->n_images; i++) {
+		if ((rc = image_get(rt, &cfg->images[i], &img, err, errlen)) < 0)
+			return rc;
+		eng_image_put(img); /* kept in the cache for snapshot_build */
+	}
+	return 0;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; s->images && i < s->cfg.n_images; i++)
+		if (s->images[i])
+			eng_image_put(s->images[i]);
+	rte_free(s->images);
+	rte_free(s->cat_images);
+	rte_free(s->cat_entries);
+	rte_free(s->lease_mem);
+	sbcfg_free(&s->cfg);
+	rte_free(s);
+}
+
+/*
+ * Images and the catalog over them; cat_images[k] is the image of catalog entry k. The
+ * catalog is made over the names alone (catalog_init sorts and checks them, and would scan
+ * every image for its netascii size at every reload); each entry then gets its image's
+ * bytes and the sizes and hash the cache computed once, when it read the file.
+ */
+static int catalog_build(struct eng_runtime *rt, struct snapshot *s, char *err, size_t errlen)
+{
+	size_t n = s->cfg.n_images, sz = (n ? n : 1) * sizeof(void *);
+	int rc;
+
+	s->images = rte_zmalloc_socket("sb_snap_images", sz, 0, rt->socket);
+	s->cat_images = rte_zmalloc_socket("sb_snap_images", sz, 0, rt->socket);
+	s->cat_entries = rte_zmalloc_socket("sb_catalog", (n ? n : 1) * sizeof(*s->cat_entries), 0,
+					    rt->socket);
+	if (!s->images || !s->cat_images || !s->cat_entries) {
+		snprintf(err, errlen, "images: no memory for the catalog of %zu images", n);
 		return -ENOMEM;
-	s->jobs = rte_ring_create("sb_ctl_jobs", 64, (int)rte_socket_id(), RING_F_SC_DEQ);
-	s->jobs_done = rte_ring_create("sb_ctl_done", 64, (int)rte_socket_id(),
-				       RING_F_SP_ENQ | RING_F_SC_DEQ);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = image_get(rt, &s->cfg.images[i], &s->images[i], err, errlen)) < 0)
+			return rc;
+		s->images_read += (size_t)rc;
+		snprintf(s->cat_entries[i].name, sizeof(s->cat_entries[i].name), "%s",
+			 s->cfg.images[i].name);
+	}
+	if ((rc = catalog_init(&s->catalog, s->cat_entries, n)) < 0) {
+		snprintf(err, errlen, "images: %s (duplicate or invalid image name?)",
+			 strerror(-rc));
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = s->cfg.images[i].name;
+		const struct catalog_entry *ce =
+			catalog_lookup(&s->catalog, name, strlen(name), &rc);
+		const struct eng_image *img = s->images[i];
+		struct catalog_entry *e;
+
+		if (ce == NULL) {
+			snprintf(err, errlen, "image \"%s\": not found in the catalog made of it",
+				 name);
+			return -EINVAL;
+		}
+		e = &s->cat_entries[ce - s->catalog.entries];
+		e->data = img->data;
+		e->size = img->size;
+		e->netascii_size = img->netascii_size;
+		memcpy(e->sha256, img->sha256, sizeof(e->sha256));
+		s->cat_images[ce - s->catalog.entries] = s->images[i];
+	}
+	return 0;
+}
+
+int snapshot_build(struct eng_runtime *rt, struct sbcfg *cfg, struct snapshot **out, char *err,
+		   size_t errlen)
+{
+	const size_t room =
+		RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN;
+	struct snapshot *s =
+		rte_zmalloc_socket("sb_snapshot", sizeof(*s), RTE_CACHE_LINE_SIZE, rt->socket);
+	int rc;
+
+	*out = NULL;
+	if (s == NULL) {
+		sbcfg_free(cfg);
+		snprintf(err, errlen, "out of hugepage memory for a config snapshot");
+		return -ENOMEM;
+	}
+	s->cfg = *cfg; /* owned by the snapshot from here */
+	if ((rc = catalog_build(rt, s, err, errlen)) < 0)
+		goto fail;
+	if (s->cfg.dhcp.mode == SBCFG_DHCP_FULL) {
+		size_t sz = lease_pool_memsize(&s->cfg.dhcp);
+
+		s->lease_mem = rte_zmalloc_socket("sb_leases", sz, RTE_CACHE_LINE_SIZE, rt->socket);
+		if (s->lease_mem == NULL) {
+			snprintf(err, errlen, "dhcp: lease pool: no hugepage memory for %zu bytes",
+				 sz);
+			rc = -ENOMEM;
+			goto fail;
+		}
+		s->leases = lease_pool_init(s->lease_mem, sz, &s->cfg.dhcp, &rc);
+		if (s->leases == NULL) {
+			snprintf(err, errlen,
+				 "dhcp: lease pool: %s (overlapping or inverted pools)",
+				 strerror(-rc));
+			goto fail;
+		}
+	}
+	if (s->cfg.dhcp.mode != SBCFG_DHCP_OFF &&
+	    (rc = dhcp_server_init(&s->dhcp, &s->cfg, s->leases, s->cfg.server_ip)) < 0) {
+		snprintf(err, errlen, "dhcp: %s", strerror(-rc));
+		goto fail;
+	}
+	/* One frame must fit the port's MTU and one mbuf, whatever the file says. */
+	s->tftp = s->cfg.tftp;
+	if (s->tftp.mtu > rt->port.mtu)
+		s->tftp.mtu = rt->port.mtu;
+	if (s->tftp.mtu > room)
+		s->tftp.mtu = (uint16_t)room;
+	if (s->cfg.server_mac[0] | s->cfg.server_mac[1] | s->cfg.server_mac[2] |
+	    s->cfg.server_mac[3] | s->cfg.server_mac[4] | s->cfg.server_mac[5])
+		memcpy(s->mac, s->cfg.server_mac, 6);
+	else
+		memcpy(s->mac, rt->port.mac.addr_bytes, 6);
+	*out = s;
+	return 0;
+fail:
+	snapshot_free(s);
+	return rc;
+}
+
+/* ---- publication (control thread) ---- */
+
+int snapshot_init(struct snapshots *s, struct eng_runtime *rt)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(rt->n_workers);
+
+	s->rt = rt;
+	s->qs = rte_zmalloc("sb_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (s->qs == NULL || rte_rcu_qsbr_init(s->qs, rt->n_workers) < 0)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < rt->n_workers; i++) {
+		rte_rcu_qsbr_thread_register(s->qs, i);
+		rte_rcu_qsbr_thread_online(s->qs, i);
+	}
+	s->jobs = rte_ring_create("sb_ctl_jobs", 64, rt->socket, RING_F_SC_DEQ);
+	s->jobs_done =
+		rte_ring_create("sb_ctl_done", 64, rt->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	return s->jobs && s->jobs_done ? 0 : -ENOMEM;
 }
 
@@ -93,148 +234,68 @@ static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
 	return NULL;
 }
 
-/* Everything main() derives from its config, derived again from e->cfg. */
-static int engine_build(struct engine *e, int socket, char *err, size_t errlen)
+/*
+ * Publish n; free the snapshot it replaces once no lcore can see it: after the grace period
+ * (every lcore passed a quiescent state), and once worker 0, which reads the old lease pool
+ * after its quiescent state to carry the leases over, has adopted n.
+ */
+static void publish(struct snapshots *s, struct snapshot *n)
 {
-	size_t room = RTE_MBUF_DEFAULT_DATAROOM - PKT_ETH_HLEN - PKT_MAX_VLANS * PKT_VLAN_HLEN;
-	int rc;
-
-	if ((rc = eng_images_load(&e->images, &e->cfg, socket, err, errlen)) < 0)
-		return rc;
-	e->cat_entries = rte_zmalloc_socket(
-		"sb_catalog", (e->images.n ? e->images.n : 1) * sizeof(*e->cat_entries), 0, socket);
-	if (e->cat_entries == NULL)
-		goto nomem;
-	for (size_t i = 0; i < e->images.n; i++) {
-		struct catalog_entry *ce = &e->cat_entries[i];
-
-		snprintf(ce->name, sizeof(ce->name), "%s", e->images.v[i].name);
-		ce->data = e->images.v[i].data;
-		ce->size = e->images.v[i].size;
-		memcpy(ce->sha256, e->images.v[i].sha256, sizeof(ce->sha256));
-	}
-	if ((rc = catalog_init(&e->catalog, e->cat_entries, e->images.n)) < 0) {
-		snprintf(err, errlen, "images: %s (duplicate or invalid name?)", strerror(-rc));
-		return rc;
-	}
-	if (e->cfg.dhcp.mode == SBCFG_DHCP_FULL) {
-		size_t sz = lease_pool_memsize(&e->cfg.dhcp);
-
-		e->lease_mem = sz ? rte_zmalloc_socket("sb_leases", sz, RTE_CACHE_LINE_SIZE, socket)
-				  : NULL;
-		if (e->lease_mem == NULL)
-			goto nomem;
-		if (!(e->leases = lease_pool_init(e->lease_mem, sz, &e->cfg.dhcp, &rc))) {
-			snprintf(err, errlen, "dhcp: lease pool: %s", strerror(-rc));
-			return rc;
-		}
-	}
-	if (e->cfg.dhcp.mode != SBCFG_DHCP_OFF &&
-	    (rc = dhcp_server_init(&e->dhcp, &e->cfg, e->leases, e->cfg.server_ip)) < 0) {
-		snprintf(err, errlen, "dhcp: %s", strerror(-rc));
-		return rc;
-	}
-	/* As main(): one frame must fit the port's MTU and one mbuf, whatever the file says. */
-	e->tftp_cfg = e->cfg.tftp;
-	if (e->tftp_cfg.mtu > e->port.mtu)
-		e->tftp_cfg.mtu = e->port.mtu;
-	if (e->tftp_cfg.mtu > room)
-		e->tftp_cfg.mtu = (uint16_t)room;
-	if (e->cfg.server_mac[0] | e->cfg.server_mac[1] | e->cfg.server_mac[2] |
-	    e->cfg.server_mac[3] | e->cfg.server_mac[4] | e->cfg.server_mac[5])
-		memcpy(e->mac, e->cfg.server_mac, 6);
-	else
-		memcpy(e->mac, e->port.mac.addr_bytes, 6);
-	return 0;
-nomem:
-	snprintf(err, errlen, "out of hugepage memory for the new config");
-	return -ENOMEM;
-}
-
-/* The running engine with a new config: port, pool, clock and workers are shared. */
-static struct snapshot *snap_build(struct snapshots *s, struct sbcfg *cfg, char *err, size_t errlen)
-{
-	const struct engine *cur = s->published;
-	struct snapshot *r = rte_zmalloc("sb_snap", sizeof(*r), RTE_CACHE_LINE_SIZE);
-	const char *what;
-	int rc;
-
-	if (r == NULL) {
-		snprintf(err, errlen, "out of hugepage memory for a snapshot");
-		sbcfg_free(cfg);
-		return NULL;
-	}
-	r->e = *cur;
-	r->e.cfg = *cfg; /* owned by the snapshot from here */
-	memset(&r->e.images, 0, sizeof(r->e.images));
-	r->e.cat_entries = NULL;
-	r->e.lease_mem = NULL;
-	r->e.leases = NULL;
-	if ((what = immutable_diff(&cur->cfg, &r->e.cfg)) != NULL) {
-		snprintf(err, errlen, "%s: changing it needs a dataplane restart", what);
-		rc = -EINVAL;
-	} else {
-		rc = engine_build(&r->e, (int)rte_socket_id(), err, errlen);
-	}
-	if (rc < 0) {
-		snap_free(s, r);
-		return NULL;
-	}
-	return r;
-}
-
-/* Publish r; the engine it replaces is retired once no lcore can see it (grace period). */
-static void snap_publish(struct snapshots *s, struct snapshot *r)
-{
-	struct engine *old = s->published;
-	struct snapshot *o;
-	bool in_grace = false;
+	struct eng_runtime *rt = s->rt;
+	struct eng_worker *w0 = rt->workers[0];
+	struct snapshot *old = rt->snap;
 	uint64_t token;
 
-	__atomic_store_n(&s->published, &r->e, __ATOMIC_RELEASE);
+	__atomic_store_n(&rt->snap, n, __ATOMIC_RELEASE);
 	token = rte_rcu_qsbr_start(s->qs);
-	while (!rte_rcu_qsbr_check(s->qs, token, false)) {
+	while (!rte_rcu_qsbr_check(s->qs, token, false) ||
+	       __atomic_load_n(&w0->snap, __ATOMIC_ACQUIRE) != n) {
 		if (s->stopping || eng_force_quit) {
-			in_grace = true; /* lcores are leaving: free it at fini, not under them */
-			break;
+			old->next = s->retired; /* the lcores are leaving: not under them */
+			s->retired = old;
+			return;
 		}
 		usleep(50);
 	}
-	if (old == s->base) {
-		o = calloc(1, sizeof(*o));
-		if (o == NULL)
-			return; /* main()'s engine then keeps its contents until exit */
-		o->is_base = true;
-	} else {
-		o = (struct snapshot *)(void *)old;
-	}
-	o->idle_mask = 0;
-	o->in_grace = in_grace;
-	o->next = s->retired;
-	s->retired = o;
+	snapshot_free(old);
+	s->freed++;
 }
 
 int snapshot_apply(struct snapshots *s, const char *json, size_t len, char *err, size_t errlen)
 {
-	struct snapshot *r;
+	struct eng_runtime *rt = s->rt;
+	struct snapshot *n;
 	struct sbcfg cfg;
+	const char *what;
+	uint64_t bytes;
+	size_t freed;
+	int rc;
 
 	if (sbcfg_load_buffer(json, len, "<control>", &cfg, err, errlen) < 0) {
 		s->refused++;
 		return -EINVAL;
 	}
 	/* The running config (e.g. the file both processes were started with). */
-	if (sbcfg_equal(&cfg, &s->published->cfg)) {
+	if (sbcfg_equal(&cfg, &rt->snap->cfg)) {
 		sbcfg_free(&cfg);
 		return 1;
 	}
-	r = snap_build(s, &cfg, err, errlen);
-	if (r == NULL) {
+	if ((what = immutable_diff(&rt->snap->cfg, &cfg)) != NULL) {
+		snprintf(err, errlen, "%s: changing it needs a dataplane restart", what);
+		sbcfg_free(&cfg);
 		s->refused++;
 		return -EINVAL;
 	}
-	snap_publish(s, r);
+	if ((rc = snapshot_build(rt, &cfg, &n, err, errlen)) < 0) {
+		s->refused++;
+		return rc;
+	}
+	publish(s, n);
 	s->applied++;
+	/* What only the replaced snapshot held (and no transfer reads) goes now. */
+	if ((freed = eng_image_cache_collect(&rt->images, &bytes)) > 0)
+		ENG_LOG(INFO, "image cache: %zu image(s) no longer used freed (%" PRIu64 " bytes)",
+			freed, bytes);
 	return 0;
 }
 
@@ -287,35 +348,24 @@ static void run_jobs(struct snapshots *s, struct lease_pool *p, uint64_t now_uni
 
 void snapshot_retire(struct snapshots *s)
 {
-	const struct engine *b = s->base;
-	uint64_t all = b->n_workers >= 64 ? UINT64_MAX : (1ull << b->n_workers) - 1;
 	struct job *j;
+	uint64_t bytes;
+	size_t freed;
 
 	while (rte_ring_sc_dequeue(s->jobs_done, (void **)&j) == 0) {
 		if (j->type == JOB_RESTORE)
 			ENG_LOG(INFO, "control: %u leases restored, %u refused", j->ok, j->failed);
 		free(j);
 	}
-
-	for (struct snapshot **p = &s->retired; *p;) {
-		struct snapshot *r = *p;
-
-		/* Sessions opened after the grace period use the new engine: one look at an
-		 * lcore with none open proves that every older one is over. */
-		for (unsigned int i = 0; i < b->n_workers && i < 64; i++)
-			if (__atomic_load_n(&b->workers[i]->sess.n_active, __ATOMIC_RELAXED) == 0)
-				r->idle_mask |= 1ull << i;
-		if (r->in_grace || (r->idle_mask & all) != all) {
-			p = &r->next;
-			continue;
-		}
-		*p = r->next;
-		ENG_LOG(INFO, "control: retired config %s freed (no transfer reads it any more)",
-			r->is_base ? "(start-up)" : "snapshot");
-		snap_free(s, r);
-		s->freed++;
-	}
+	/* Images of replaced configs whose last transfer just ended. */
+	if ((freed = eng_image_cache_collect(&s->rt->images, &bytes)) > 0)
+		ENG_LOG(INFO,
+			"image cache: %zu image(s) freed after their last transfer (%" PRIu64
+			" bytes)",
+			freed, bytes);
 }
+
+/* ---- adoption (each lcore) ---- */
 
 struct move_arg {
 	struct lease_pool *to;
@@ -331,59 +381,42 @@ static int move_lease(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-struct engine *snapshot_adopt(struct snapshots *s, struct eng_worker *w, uint64_t tsc)
+void snapshot_adopt(struct snapshots *s, struct eng_worker *w, uint64_t tsc)
 {
-	struct engine *n;
+	struct snapshot *n;
 
-	/* Online before the first look at the pointer: a grace period must wait for us. */
-	if (unlikely(!s->registered[w->idx])) {
-		rte_rcu_qsbr_thread_register(s->qs, w->idx);
-		rte_rcu_qsbr_thread_online(s->qs, w->idx);
-		s->registered[w->idx] = true;
-	}
-	n = __atomic_load_n(&s->published, __ATOMIC_ACQUIRE);
-	if (unlikely(n != w->eng)) {
-		/* Worker 0 owns the lease pool: carry bound leases into the new one first. */
-		if (w->idx == 0 && w->eng->leases && n->leases) {
-			struct move_arg m = {n->leases, eng_clock_unix_s(&n->clock, tsc)};
-
-			lease_foreach(w->eng->leases, m.now, move_lease, &m);
-		}
-		w->eng = n;
-	}
+	/* First: nothing read before this point is used after it (but worker 0's old pool). */
 	rte_rcu_qsbr_quiescent(s->qs, w->idx);
+	n = __atomic_load_n(&s->rt->snap, __ATOMIC_ACQUIRE);
+	if (unlikely(n != w->snap)) {
+		/*
+		 * Worker 0 owns the lease pool: carry bound leases into the new one first. The
+		 * old snapshot is not freed before it sees n in w->snap (publish()).
+		 */
+		if (w->idx == 0 && w->snap->leases && n->leases) {
+			struct move_arg m = {n->leases, eng_clock_unix_s(&w->rt->clock, tsc)};
+
+			lease_foreach(w->snap->leases, m.now, move_lease, &m);
+		}
+		__atomic_store_n(&w->snap, n, __ATOMIC_RELEASE);
+	}
 	if (w->idx == 0 && unlikely(!rte_ring_empty(s->jobs)))
-		run_jobs(s, n->leases, eng_clock_unix_s(&n->clock, tsc));
-	return n;
+		run_jobs(s, n->leases, eng_clock_unix_s(&w->rt->clock, tsc));
 }
 
 void snapshot_worker_exit(struct snapshots *s, struct eng_worker *w)
 {
-	if (!s->registered[w->idx])
-		return;
 	rte_rcu_qsbr_thread_offline(s->qs, w->idx);
 	rte_rcu_qsbr_thread_unregister(s->qs, w->idx);
-	s->registered[w->idx] = false;
 }
 
 void snapshot_fini(struct snapshots *s)
 {
-	struct engine *b = s->base, *p = s->published;
-
 	while (s->retired) { /* the lcores are gone: nothing reads these any more */
 		struct snapshot *r = s->retired;
 
 		s->retired = r->next;
-		snap_free(s, r);
-	}
-	if (p != b) { /* hand the contents over: main()'s cleanup frees them once */
-		b->cfg = p->cfg;
-		b->images = p->images;
-		b->cat_entries = p->cat_entries;
-		b->lease_mem = p->lease_mem;
-		b->leases = p->leases;
-		rte_free(p); /* struct snapshot starts with its engine */
-		s->published = b;
+		snapshot_free(r);
 	}
 	for (struct job *j; rte_ring_sc_dequeue(s->jobs, (void **)&j) == 0 ||
 			    rte_ring_sc_dequeue(s->jobs_done, (void **)&j) == 0;)

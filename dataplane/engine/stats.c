@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
+#include "engine.h"
 #include "stats.h"
 
 struct eng_stats eng_stats[RTE_MAX_LCORE];
@@ -56,13 +57,12 @@ void eng_stats_total(struct eng_stats *out)
 		stats_add(out, &eng_stats[lc]);
 }
 
-static int (*sessions_info)(unsigned int idx, struct tftp_table_info *out);
+static const struct eng_runtime *runtime;
 static void (*link_stats)(struct eng_link_stats *out);
 
-void eng_stats_set_sources(int (*sessions)(unsigned int idx, struct tftp_table_info *out),
-			   void (*link)(struct eng_link_stats *out))
+void eng_stats_set_sources(const struct eng_runtime *rt, void (*link)(struct eng_link_stats *out))
 {
-	sessions_info = sessions;
+	runtime = rt;
 	link_stats = link;
 }
 
@@ -76,6 +76,15 @@ static void render_stats(const struct eng_stats *st, const struct eng_sink *k)
 	for (unsigned int i = 1; i < ENG_DROP__COUNT; i++) {
 		snprintf(name, sizeof(name), "drop_%s", eng_drop_name(i));
 		k->u64(k->ctx, name, st->drops[i]);
+	}
+	if (runtime) {
+		const struct eng_image_cache *c = &runtime->images;
+
+		k->u64(k->ctx, "image_cache_images", c->n);
+		k->u64(k->ctx, "image_cache_bytes", c->bytes);
+		k->u64(k->ctx, "image_cache_reads", c->reads);
+		k->u64(k->ctx, "image_cache_hits", c->hits);
+		k->u64(k->ctx, "image_cache_freed", c->freed);
 	}
 	if (link_stats) {
 		struct eng_link_stats ls, *l = &ls;
@@ -109,29 +118,32 @@ static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
 
 static void render_sessions(const struct eng_stats *st, const struct eng_sink *k)
 {
-	struct tftp_table_info si;
+	unsigned int n = runtime ? runtime->n_workers : 0;
 	uint64_t capacity = 0;
 	char name[64], ports[16];
 
 	/* The same names as in the stats view: one spelling per value. */
 	k->u64(k->ctx, "tftp_sessions_active", st->tftp_sessions_active);
-	for (unsigned int i = 0; sessions_info && sessions_info(i, &si) == 0; i++)
-		capacity += si.capacity;
+	for (unsigned int i = 0; i < n; i++)
+		capacity += runtime->workers[i]->sess.cap;
 	k->u64(k->ctx, "tftp_sessions_capacity", capacity);
 	k->u64(k->ctx, "tftp_sessions_started", st->tftp_sessions_started);
 	k->u64(k->ctx, "tftp_sessions_completed", st->tftp_sessions_completed);
 	k->u64(k->ctx, "tftp_sessions_given_up", st->tftp_sessions_given_up);
 	k->u64(k->ctx, "tftp_sessions_aborted", st->tftp_sessions_aborted);
 	k->u64(k->ctx, "tftp_sessions_size_probe", st->tftp_sessions_size_probe);
-	k->u64(k->ctx, "tftp_sessions_refused", st->tftp_sessions_refused);
+	k->u64(k->ctx, "drop_tftp_rrq_paced", st->drops[ENG_DROP_RRQ_PACED]);
 	k->u64(k->ctx, "tftp_bytes_served", st->tftp_bytes_served);
-	for (unsigned int i = 0; sessions_info && sessions_info(i, &si) == 0; i++) {
-		snprintf(name, sizeof(name), "lcore%u_tftp_sessions_active", si.lcore);
-		k->u64(k->ctx, name, si.active);
-		snprintf(name, sizeof(name), "lcore%u_tftp_sessions_capacity", si.lcore);
-		k->u64(k->ctx, name, si.capacity);
-		snprintf(name, sizeof(name), "lcore%u_tftp_transfer_ports", si.lcore);
-		snprintf(ports, sizeof(ports), "%u-%u", si.port_lo, si.port_hi);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct eng_worker *w = runtime->workers[i];
+		const struct tftp_table *t = &w->sess;
+
+		snprintf(name, sizeof(name), "lcore%u_tftp_sessions_active", w->lcore_id);
+		k->u64(k->ctx, name, __atomic_load_n(&t->n_active, __ATOMIC_RELAXED));
+		snprintf(name, sizeof(name), "lcore%u_tftp_sessions_capacity", w->lcore_id);
+		k->u64(k->ctx, name, t->cap);
+		snprintf(name, sizeof(name), "lcore%u_tftp_transfer_ports", w->lcore_id);
+		snprintf(ports, sizeof(ports), "%u-%u", t->port_lo, t->port_hi);
 		k->str(k->ctx, name, ports);
 	}
 }

@@ -44,13 +44,11 @@
 	X(tftp_sessions_given_up, "TFTP sessions reclaimed after the client vanished (timeout)")   \
 	X(tftp_sessions_aborted, "TFTP sessions ended by a client ERROR or a protocol error")      \
 	X(tftp_sessions_size_probe, "TFTP sessions ended by ERROR 8 after our OACK (tsize probe)") \
-	X(tftp_sessions_refused, "TFTP requests refused: table full (ERROR 'server busy')")        \
 	X(tftp_sessions_active, "TFTP sessions open now (gauge)")                                  \
 	X(tftp_bytes_served, "file bytes of TFTP DATA sent (first transmissions only)")            \
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
-	X(idle_waits, "idle naps in ppoll() on the rx socket (lcore.c idle policy)")               \
 	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")
 
 struct eng_stats {
@@ -75,33 +73,26 @@ extern struct eng_stats eng_stats[RTE_MAX_LCORE];
 /* Sum of all lcores into *out (out->lat merged too). */
 void eng_stats_total(struct eng_stats *out);
 
-/* One polling lcore's TFTP session table, for the "sessions" view. */
-struct tftp_table_info {
-	uint32_t lcore;
-	uint32_t active;
-	uint32_t capacity;
-	uint16_t port_lo, port_hi;
-};
-
 /* The control link's counters (control_link.c), for the "stats" view; all zero standalone. */
 struct eng_link_stats {
 	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
 	uint64_t snapshots, snapshot_errors, snapshots_freed;
 };
 
+struct eng_runtime;
+
 /*
- * Where the views' values come from besides the per-lcore counters: sessions(i, out)
- * describes the i-th polling lcore's table and returns 0, or non-zero past the last;
- * link(out) reads the control link's counters (NULL: no control link, none shown).
+ * Where the views' values come from besides the per-lcore counters: rt (its workers' session
+ * tables, its image cache), and link(out), the control link's counters (NULL: no control
+ * link, none shown).
  */
-void eng_stats_set_sources(int (*sessions)(unsigned int idx, struct tftp_table_info *out),
-			   void (*link)(struct eng_link_stats *out));
+void eng_stats_set_sources(const struct eng_runtime *rt, void (*link)(struct eng_link_stats *out));
 
 /*
  * The one renderer (docs/METRICS.md): every statistic under its one name, flat, into a sink,
  * so telemetry, the control API and the exit report cannot spell a key two ways.
  *   ENG_VIEW_STATS     every counter, every drop reason as drop_<reason> (zeros included),
- *                      the control link's counters
+ *                      the image cache's image_cache_* values, the control link's counters
  *   ENG_VIEW_LATENCY   latency_count, latency_mean_ns, latency_p50_ns ... latency_max_ns
  *   ENG_VIEW_SESSIONS  the session tables: totals, then lcore<N>_active/_capacity/_ports
  * lcore: -1 for the sum over lcores, else one lcore's counters (stats and latency views).

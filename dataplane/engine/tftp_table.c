@@ -62,7 +62,7 @@ void tftp_table_destroy(struct tftp_table *t)
 {
 	if (t->v)
 		for (uint32_t i = 0; i < t->cap; i++)
-			rte_timer_stop(&t->v[i].timer);
+			tftp_table_close(t, &t->v[i]);
 	rte_hash_free(t->hash);
 	rte_free(t->v);
 	rte_free(t->free_slots);
@@ -71,7 +71,8 @@ void tftp_table_destroy(struct tftp_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint16_t client_port)
+struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint16_t client_port,
+				 struct eng_image *img)
 {
 	struct eng_sess_key ck;
 	struct eng_sess *s;
@@ -99,6 +100,8 @@ struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint1
 	t->port_slot[port - t->port_lo] = slot;
 	memset(&s->ts, 0, sizeof(s->ts));
 	s->armed_ms = 0;
+	s->img = img;
+	eng_image_ref(img);
 	s->open = true;
 	t->n_active++;
 	return s;
@@ -142,6 +145,8 @@ void tftp_table_close(struct tftp_table *t, struct eng_sess *s)
 		return;
 	rte_timer_stop(&s->timer);
 	s->armed_ms = 0;
+	eng_image_put(s->img);
+	s->img = NULL;
 	rte_hash_del_key(t->hash, &s->key);
 	ck.server_port = 0;
 	if (rte_hash_lookup_data(t->hash, &ck, &data) >= 0 && data == s)

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tftp_sessions.h - one lcore's TFTP session table: sessions preallocated to
+ * tftp_table.h - one lcore's TFTP session table: sessions preallocated to
  * capacity, found through an rte_hash keyed by {client ip, client port,
  * server port}, each with its own server transfer port (TID) from this lcore's
- * share of the configured range and its own rte_timer.
+ * share of the configured range, its own rte_timer, and a reference on the
+ * image it serves (image_cache.h), held from open to close: a session outlives
+ * the config snapshot it started under.
  *
  * Single-threaded: only the owning lcore touches a table (no locks). The
  * hash is created without multi-writer / RW-concurrency flags for that reason.
  */
-#ifndef SB_ENG_TFTP_SESSIONS_H
-#define SB_ENG_TFTP_SESSIONS_H
+#ifndef SB_ENG_TFTP_TABLE_H
+#define SB_ENG_TFTP_TABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +19,7 @@
 #include <rte_common.h>
 #include <rte_timer.h>
 
+#include "image_cache.h"
 #include "pkt.h"
 #include "tftp_session.h"
 
@@ -30,7 +33,8 @@ struct eng_sess_key {
 _Static_assert(sizeof(struct eng_sess_key) == 8, "hash key is 8 bytes, no padding");
 
 struct eng_sess {
-	struct tftp_session ts; /* the protocol state (core) */
+	struct tftp_session ts; /* the protocol state (core); ts.data is img's bytes */
+	struct eng_image *img;	/* held while open */
 	struct rte_timer timer;
 	uint64_t armed_ms; /* deadline the timer is armed for, 0 = not armed */
 	struct eng_sess_key key;
@@ -65,15 +69,16 @@ struct tftp_table {
 int tftp_table_create(struct tftp_table *t, unsigned int lcore, int socket, uint32_t cap,
 			uint16_t port_lo, uint16_t port_hi);
 
-/* Free everything (stops the timers). */
+/* Free everything (stops the timers, drops the open sessions' image references). */
 void tftp_table_destroy(struct tftp_table *t);
 
 /*
- * Take a slot and a transfer port for a new session with client ip:port.
- * NULL when the table or the ports are exhausted. The session's ts is zeroed.
+ * Take a slot and a transfer port for a new session with client ip:port that serves img
+ * (a reference is taken; the caller holds img already). NULL when the table or the ports
+ * are exhausted. The session's ts is zeroed.
  */
-struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip,
-				   uint16_t client_port);
+struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint16_t client_port,
+				 struct eng_image *img);
 
 /* The session for this exact {client ip, client port, server port}, or NULL. */
 struct eng_sess *tftp_table_lookup(const struct tftp_table *t, uint32_t client_ip,
@@ -96,7 +101,10 @@ static inline bool tftp_table_owns_port(const struct tftp_table *t, uint16_t ser
 	return server_port >= t->port_lo && server_port <= t->port_hi;
 }
 
-/* Release a session: timer stopped, key removed, slot and port back to the free lists. */
+/*
+ * Release a session: timer stopped, image reference dropped, key removed, slot and port back
+ * to the free lists.
+ */
 void tftp_table_close(struct tftp_table *t, struct eng_sess *s);
 
 #endif

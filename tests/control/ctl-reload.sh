@@ -12,12 +12,15 @@
 #   3. `stormbootctl image-add` of another new image,
 # each one applied by the dataplane (a new RCU snapshot) while the transfers go on, and
 #   4. a reload that changes tftp.transfer_ports: the dataplane refuses it naming the field
-#      and keeps serving; the file put back is accepted as the running config.
+#      and keeps serving; the reload fails with that reason and control keeps the running
+#      generation (the file put back is that config: unchanged).
 # Then: all 64 downloads complete byte-identical; busybox udhcpc with the reserved MAC
 # gets the reserved address with the new lease time and DNS server; both new images
 # download over TFTP byte-identical, also when the client asks for 8192-byte blocks (the
-# 1500-byte veth still limits them); the retired snapshots are freed once the old
-# transfers are over; the dataplane refused no snapshot and is still running.
+# 1500-byte veth still limits them); the 3 replaced snapshots are freed while the paced
+# transfer that began under the first one is still open (it holds its image, not its
+# config), and the reloads read only the images that were new (image_cache_reads); the
+# dataplane refused no snapshot and is still running.
 #
 # Usage (root): BUILD_DIR=build tests/control/ctl-reload.sh     (SB_PREFIX default "ctr")
 # Env: CTL_RELOAD_N (64 downloads), CTL_RELOAD_MIB (8)
@@ -147,25 +150,35 @@ cfg = json.load(open(sys.argv[1]))
 cfg["tftp"]["transfer_ports"] = {"first": 51000, "last": 51999}
 json.dump(cfg, open(sys.argv[1], "w"), indent=2)
 PY
-"$CTL" config-reload >/dev/null || true
+#    (control answers once the dataplane replied: the reload fails with the dataplane's reason
+#    and control keeps running what the dataplane runs)
+rc=0
+out=$("$CTL" config-reload 2>&1) || rc=$?
 GEN4=$(ctl_status "a['config']['generation']")
-wait_gen "$GEN4" || true
-sb_check "dataplane refused generation $GEN4 naming tftp.transfer_ports" \
-	sh -c "\"$CTL\" --json status | grep -q 'tftp.transfer_ports: changing it needs a dataplane restart'"
+sb_check "the dataplane refused the reload (exit $rc), naming tftp.transfer_ports" \
+	sh -c 'test "$1" = 1 && printf "%s" "$2" | grep -q "tftp.transfer_ports: changing it needs a dataplane restart"' \
+	_ "$rc" "$out"
+sb_check "control kept generation $GEN3 (running: $GEN4)" test "$GEN4" = "$GEN3"
 cp "$DP_WORK/cfg.good" "$DP_CFG"
-"$CTL" config-reload >/dev/null || true
-GEN5=$(ctl_status "a['config']['generation']")
-sb_check "the file put back: generation $GEN5 accepted as the running config" wait_gen "$GEN5"
+sb_check "the file put back is the running config: unchanged" \
+	sh -c '"$1" config-reload | grep -q "configuration unchanged"' _ "$CTL"
 A3=$(active)
 sb_log "latency max after the reconfiguration $(lat_max) ms"
 sb_log "generations $GEN0 -> $GEN1 -> $GEN2 -> $GEN3; sessions active: $A0 before, $A1 after the reload, $A3 after image-add"
 sb_check "the reconfiguration ran while transfers were in progress ($A3 active after the last one)" \
 	test "$A3" -gt 0
+dpstat() { "$CTL" --json stats | "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane'].get('$1', '?'))" 2>/dev/null || echo '?'; }
+sb_check "the paced download is still open" kill -0 "$PACED"
+sb_check "the 3 replaced snapshots were freed while it is open ($(dpstat snapshots_freed))" \
+	sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json stats | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"dataplane\"][\"snapshots_freed\"])')\" = 3 ]"
+sb_check "the reloads read only the new images: 2 at start, reload.img, added.img (image_cache_reads $(dpstat image_cache_reads))" \
+	test "$(dpstat image_cache_reads)" = 4
 touch "$DP_WORK/paced.go"
 wait "$PACED" || true
 sb_check "the download held open across every reconfiguration is byte-identical ($(cat "$DP_WORK/paced.out"))" \
 	grep -q '^ok ' "$DP_WORK/paced.out"
-sb_check "dataplane status: no config error" test "$(ctl_status "a['dataplane']['config_status']")" = 0
+sb_check "control and the dataplane run the same generation" \
+	test "$(ctl_status "a['config']['generation']")" = "$(ctl_status "a['dataplane']['config_generation']")"
 
 wait "$PAR" || true
 ok_rc=$(awk '$2 == 0' "$DP_WORK/dl/rc" 2>/dev/null | wc -l)
@@ -217,8 +230,9 @@ sb_check "no reply too big for its mbuf (drop reply_too_big: $(drop reply_too_bi
 dur() { "$DP_PY" -c "import json,sys; print(json.load(sys.stdin)['arguments']['dataplane']['$1'])" <"$DP_WORK/stats.json" 2>/dev/null || echo '?'; }
 sb_log "dataplane: snapshots $(dur snapshots), snapshot_errors $(dur snapshot_errors)"
 sb_check "dataplane applied 3 snapshots, refused 1" test "$(dur snapshots)/$(dur snapshot_errors)" = 3/1
-sb_check "the 3 retired configs were freed after the old transfers ended ($(dur snapshots_freed))" \
-	test "$(dur snapshots_freed)" = 3
+sb_check "still 3 replaced snapshots freed ($(dur snapshots_freed))" test "$(dur snapshots_freed)" = 3
+sb_check "4 images in the cache, none freed (no file changed): $(dur image_cache_images)/$(dur image_cache_freed)" \
+	test "$(dur image_cache_images)/$(dur image_cache_freed)" = 4/0
 sb_check "no TFTP session left open" sb_wait_for 5 sh -c "[ \"\$(\"$CTL\" --json sessions | \"$DP_PY\" -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"tftp_sessions_active\"])')\" = 0 ]"
 sb_check "config file written back with the reservation and the image" \
 	"$DP_PY" -c "import json,sys; c=json.load(open('$DP_CFG')); assert any(r['mac']=='$RESV_MAC' for r in c['dhcp']['reservations']); assert any(i['name']=='added.img' for i in c['images'])"

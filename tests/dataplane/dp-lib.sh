@@ -25,8 +25,7 @@
 #
 # CPUs: the dataplane busy-polls one CPU (DP_LCORE, default the last one); clients run
 # on the others (DP_CLI_CPUS), so a lock-step client never waits for the poller's slice.
-# The dataplane runs at nice -10: on a host shared with other work it still gets its CPU
-# (it sleeps in ppoll() when idle, so this takes nothing from anyone when there is no traffic).
+# The dataplane runs at nice -10: on a host shared with other work it still gets its CPU.
 #
 # Variables: DP_WORK, DP_CFG, DP_BIN, DP_XDP, DP_TEL_PREFIX, SB_* from lab.sh env.
 # Prefix: SB_PREFIX (default "dpt"), so this lab does not clash with other labs.

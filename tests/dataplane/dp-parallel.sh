@@ -70,16 +70,16 @@ sb_check "$N files byte-identical (got $same)" test "$same" = "$N"
 dp_idle 5 || true
 eval "$(dp_deltas "$DP_WORK/s.before" /stormboot/stats)"
 sb_log "sessions: started $d_tftp_sessions_started completed $d_tftp_sessions_completed" \
-	"given_up $d_tftp_sessions_given_up aborted $d_tftp_sessions_aborted refused" \
-	"$d_tftp_sessions_refused, retransmitted $d_tx_tftp_retransmit, bytes $d_tftp_bytes_served"
+	"given_up $d_tftp_sessions_given_up aborted $d_tftp_sessions_aborted paced" \
+	"$d_drop_tftp_rrq_paced, retransmitted $d_tx_tftp_retransmit, bytes $d_tftp_bytes_served"
 sb_check "telemetry: $N sessions started and completed" \
 	test "$d_tftp_sessions_started/$d_tftp_sessions_completed" = "$N/$N"
-sb_check "telemetry: none refused, given up or aborted" \
-	test "$d_tftp_sessions_refused/$d_tftp_sessions_given_up/$d_tftp_sessions_aborted" = 0/0/0
+sb_check "telemetry: none paced, given up or aborted" \
+	test "$d_drop_tftp_rrq_paced/$d_tftp_sessions_given_up/$d_tftp_sessions_aborted" = 0/0/0
 sb_check "telemetry: bytes served = $N x 512 KiB (+ retransmissions not counted)" \
 	test "$d_tftp_bytes_served" = $((N * 524288))
 sb_check "telemetry: no session-table or mbuf drop (full/unknown/no_mbuf/tx_full)" test \
-	"$d_drop_tftp_sessions_full/$d_drop_tftp_unknown_session/$d_drop_no_mbuf/$d_drop_tx_full" = 0/0/0/0
+	"$d_drop_tftp_rrq_paced/$d_drop_tftp_unknown_session/$d_drop_no_mbuf/$d_drop_tx_full" = 0/0/0/0
 sb_check "telemetry /stormboot/sessions: none left open" \
 	test "$(dp_get /stormboot/sessions tftp_sessions_active)" = 0
 sb_check "dataplane still running" sb_alive dataplane

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dataplane_link.h - control's end of the dataplane channel (chan.h, docs/CONTROL.md):
+ * HELLO, config and lease snapshots, lease events made durable by group commit
+ * (LEASE_DURABLE only after the lease store's fdatasync), requests with replies.
+ *
+ * The link owns no daemon state: its owner gives it the loop, the lease store, a getter for
+ * the running config (sent to every dataplane that connects) and a clock.
+ * One dataplane at a time; a new connection replaces the old one.
+ */
+#ifndef SB_DATAPLANE_LINK_H
+#define SB_DATAPLANE_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chan.h"
+#include "ctl_clock.h"
+#include "ctl_socket.h"
+#include "event_loop.h"
+#include "lease_store.h"
+#include "running_config.h"
+
+#define DATAPLANE_LINK_OUT_MAX (512u << 20) /* a dataplane that reads nothing is dropped */
+
+/* What the link needs from its owner. */
+struct dataplane_link_deps {
+	struct ev_loop *loop;
+	struct lease_store *store;
+	/* The running config and its generation, sent to a dataplane when it says HELLO. */
+	const struct running_config *(*running)(void *arg);
+	void *arg;
+	struct ctl_clock clock; /* lease times */
+	const char *version;	/* control's, in the reply to HELLO */
+};
+
+/* How a request ended. */
+enum dataplane_link_outcome {
+	DATAPLANE_LINK_REPLIED,	  /* the dataplane answered: status, payload */
+	DATAPLANE_LINK_TIMED_OUT, /* no answer within the request's timeout */
+	DATAPLANE_LINK_GONE,	  /* the connection closed first */
+};
+
+struct dataplane_link_reply {
+	enum dataplane_link_outcome outcome;
+	uint32_t id;	/* the id the reply carried (for a config: the generation) */
+	int32_t status; /* REPLIED: 0 or -errno */
+	const uint8_t *payload;
+	size_t len;
+};
+
+typedef void dataplane_link_reply_fn(void *arg, uint64_t cookie,
+				     const struct dataplane_link_reply *r);
+
+/* A LEASE_DURABLE reply waiting for the next commit. */
+struct dataplane_link_ack {
+	uint32_t id;
+	uint32_t n;
+	int32_t *status; /* one per record */
+};
+
+/* A request waiting for its reply. */
+struct dataplane_link_pending {
+	uint16_t type;
+	uint32_t id;
+	uint64_t deadline_ms;
+	dataplane_link_reply_fn *fn;
+	void *arg;
+	uint64_t cookie;
+};
+
+struct dataplane_link {
+	struct dataplane_link_deps deps;
+	char path[CTL_SOCKET_PATH_MAX];
+	int lfd;
+	int fd; /* -1: no dataplane */
+	bool hello;
+	bool closing; /* close once out is flushed */
+	struct chan_buf in, out;
+	uint32_t next_id;
+	long long timer;
+	long peer_pid; /* from SO_PEERCRED */
+	uint64_t connected_ms;
+	/* what the dataplane said about configs: the last generation it adopted, and the
+	 * status and error text of its last config reply */
+	uint64_t config_adopted;
+	int32_t config_status;
+	char config_err[512];
+	struct dataplane_link_ack *acks;
+	size_t n_acks, cap_acks;
+	struct dataplane_link_pending *pend;
+	size_t n_pend, cap_pend;
+	uint64_t events, records, connects; /* counters for status */
+};
+
+/* Listen on path for the dataplane. 0, or -errno with the reason in err. */
+int dataplane_link_open(struct dataplane_link *dp, const struct dataplane_link_deps *deps,
+			const char *path, char *err, size_t errlen);
+/* Close the connection (its requests end GONE) and the socket; remove the socket file. */
+void dataplane_link_close(struct dataplane_link *dp);
+
+/* Serve fd (a connected stream socket, taken) as the dataplane; replaces any other. */
+int dataplane_link_attach(struct dataplane_link *dp, int fd, long peer_pid, char *err,
+			  size_t errlen);
+/* Drop the connection, if any, saying why in the log; its requests end GONE. */
+void dataplane_link_disconnect(struct dataplane_link *dp, const char *why);
+/* A dataplane is connected and said HELLO. */
+bool dataplane_link_connected(const struct dataplane_link *dp);
+
+/*
+ * Send cfg as CONFIG_SNAPSHOT with id generation. When fn is not NULL, fn(arg, cookie, r)
+ * runs once, later: on the dataplane's reply for this generation or a later one, after
+ * timeout_ms (TIMED_OUT), or when the connection closes (GONE). -ENOTCONN when no dataplane
+ * is connected (or the connection closed while sending), -ENOMEM (the connection is then
+ * closed); fn is never called on an error, nor before this returns.
+ */
+int dataplane_link_send_config(struct dataplane_link *dp, const struct sbcfg *cfg,
+			       uint64_t generation, uint32_t timeout_ms,
+			       dataplane_link_reply_fn *fn, void *arg, uint64_t cookie);
+
+/*
+ * Send a request of type (stats, sessions, latency) with a fresh id; fn(arg, cookie, r)
+ * runs once, later: on its reply, after timeout_ms or on disconnection. -ENOTCONN,
+ * -ENOMEM; fn is never called on an error, nor before this returns.
+ */
+int dataplane_link_request(struct dataplane_link *dp, uint16_t type, const void *payload,
+			   size_t len, uint32_t timeout_ms, dataplane_link_reply_fn *fn, void *arg,
+			   uint64_t cookie);
+
+/* Commit the lease store and send every LEASE_DURABLE reply that waited for it. */
+void dataplane_link_durable_flush(struct dataplane_link *dp);
+
+/* Tell the dataplane that the operator released a lease (no reply awaited). */
+void dataplane_link_revoke(struct dataplane_link *dp, const struct chan_lease *l);
+
+#endif

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * http_boot_test.c - HTTP boot's routes and template store, through the route the server
+ * calls (http_boot_route) on parsed requests, with a test clock: a template rendered for
+ * ?mac=, for the holder of the peer's lease while the lease lasts (the clock says), for an
+ * unknown client; an image served from its file; '..' and unknown names refused; templates
+ * written to the state directory and loaded again at start.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ctl_testing.h"
+#include "http_boot.h"
+#include "sbcfg_json.h"
+
+#define TEMPLATE "#!ipxe\necho ${hostname} ${mac} ${arch} ${ip}\nchain ${base_url}/k\n"
+
+struct fx {
+	char dir[64];
+	char img[128];
+	uint64_t now;
+	struct running_config *rc;
+	struct lease_store *store;
+	struct ev_loop *loop;
+	struct http_boot *h;
+};
+
+static const struct running_config *running(void *arg)
+{
+	return ((struct fx *)arg)->rc;
+}
+
+static void start(struct fx *f)
+{
+	char err[512];
+	struct http_boot_deps deps = {f->loop, f->dir, f->store,
+				      running, f,      {ctl_testing_clock, &f->now}};
+
+	assert_int_equal(http_boot_start(&f->h, &deps, err, sizeof(err)), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[SBCFG_ERR_MAX], json[1024], images[300];
+	struct sbcfg cfg;
+
+	f->now = CTL_TESTING_NOW;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/http_boot_test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->img, sizeof(f->img), "%s/vmlinuz", f->dir);
+	ctl_testing_write_file(f->img, "KERNEL-BYTES", 12);
+	snprintf(images, sizeof(images),
+		 ", \"images\": [{\"name\": \"linux/vmlinuz\", \"path\": \"%s\"}]", f->img);
+	ctl_testing_config(json, sizeof(json),
+			   ", \"reservations\": [{\"mac\": \"52:54:00:00:00:01\", \"ip\": "
+			   "\"198.18.0.50\", \"hostname\": \"vm50\"}]",
+			   images);
+	assert_int_equal(sbcfg_load_string(json, &cfg, err, sizeof(err)), 0);
+	assert_non_null(f->rc = running_config_new("/nonexistent.json", &cfg));
+	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err, sizeof(err)));
+	assert_non_null(f->loop = ev_loop_new(1024, err, sizeof(err)));
+	start(f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[200];
+
+	http_boot_stop(f->h);
+	ev_loop_free(f->loop);
+	lease_store_close(f->store);
+	running_config_free(f->rc);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Route "GET path?query" from peer_ip as the server would; the caller frees out->buf and
+ * closes out->fd. */
+static void get(struct fx *f, const char *path, const char *query, uint32_t peer_ip,
+		struct http_body *out)
+{
+	struct http_req req = {.method = HTTP_GET, .minor = 1, .keep_alive = true};
+	struct http_peer peer = {.ip = peer_ip,
+				 .local_ip = CTL_TESTING_IP(198, 18, 0, 1),
+				 .port = 40000,
+				 .local_port = 8080};
+
+	snprintf(req.path, sizeof(req.path), "%s", path);
+	snprintf(req.query, sizeof(req.query), "%s", query);
+	*out = (struct http_body){.status = 404, .fd = -1};
+	http_boot_route(f->h, &req, &peer, out);
+}
+
+static void add_template(struct fx *f)
+{
+	char err[256];
+
+	assert_int_equal(http_boot_template_set(f->h, "boot.ipxe", TEMPLATE, strlen(TEMPLATE), err,
+						sizeof(err)),
+			 0);
+}
+
+static void test_template_for_mac(void **state)
+{
+	struct fx *f = *state;
+	struct http_body b;
+
+	add_template(f);
+	get(f, "/ipxe/boot.ipxe", "mac=52:54:00:00:00:01&arch=x86_64",
+	    CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 200);
+	assert_string_equal(b.buf, "#!ipxe\necho vm50 52:54:00:00:00:01 x86_64 198.18.0.77\n"
+				   "chain http://198.18.0.1:8080/k\n");
+	assert_string_equal(b.type, "text/plain; charset=utf-8");
+	free(b.buf);
+	get(f, "/ipxe/boot.ipxe", "mac=nonsense", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 400);
+	assert_null(b.buf);
+	assert_int_equal(f->h->rendered, 1);
+}
+
+static void test_template_for_lease_holder_uses_clock(void **state)
+{
+	struct fx *f = *state;
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 100,
+				.ip = CTL_TESTING_IP(198, 18, 0, 50),
+				.mac = {0x52, 0x54, 0, 0, 0, 1},
+				.event = CHAN_LEASE_BOUND};
+	struct http_body b;
+
+	add_template(f);
+	assert_int_equal(lease_store_apply(f->store, &ev, f->now), 0);
+	f->now = CTL_TESTING_NOW + 50;
+	get(f, "/ipxe/boot.ipxe", "", CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 200);
+	assert_non_null(strstr(b.buf, "echo vm50 52:54:00:00:00:01"));
+	free(b.buf);
+	/* the lease is over by the test clock: an unknown client */
+	f->now = CTL_TESTING_NOW + 200;
+	get(f, "/ipxe/boot.ipxe", "", CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 200);
+	assert_non_null(strstr(b.buf, "echo   "));
+	free(b.buf);
+	assert_int_equal(f->h->anonymous, 1);
+}
+
+static void test_images(void **state)
+{
+	struct fx *f = *state;
+	struct http_body b;
+	char buf[64];
+
+	get(f, "/linux//vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 200);
+	assert_true(b.fd >= 0);
+	assert_int_equal(b.size, 12);
+	assert_int_equal(pread(b.fd, buf, sizeof(buf), 0), 12);
+	assert_memory_equal(buf, "KERNEL-BYTES", 12);
+	close(b.fd);
+	get(f, "/linux/../../etc/passwd", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 404);
+	assert_int_equal(b.fd, -1);
+	assert_string_equal(b.note, "refused: '..' in path");
+	get(f, "/initrd", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 404);
+	assert_string_equal(b.note, "not in catalog");
+	/* /ipxe/NAME with no such template: an image of that name, else 404 */
+	get(f, "/ipxe/none.ipxe", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 404);
+	/* the file is gone: 500, named in the note */
+	unlink(f->img);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 500);
+	assert_int_equal(b.fd, -1);
+}
+
+static void test_template_store(void **state)
+{
+	struct fx *f = *state;
+	char err[256], path[160];
+	struct stat sb;
+
+	add_template(f);
+	snprintf(path, sizeof(path), "%s/templates/boot.ipxe", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, (off_t)strlen(TEMPLATE));
+	assert_int_equal(http_boot_template_set(f->h, "x.tmp", "#!ipxe\n", 7, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(http_boot_template_set(f->h, "ctl", "a\001b", 3, err, sizeof(err)),
+			 -EINVAL);
+	/* loaded again at start */
+	http_boot_stop(f->h);
+	start(f);
+	assert_int_equal(f->h->n_templates, 1);
+	assert_non_null(http_boot_template_find(f->h, "boot.ipxe"));
+	assert_int_equal(http_boot_template_del(f->h, "boot.ipxe", err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(http_boot_template_del(f->h, "boot.ipxe", err, sizeof(err)), -ENOENT);
+	assert_null(http_boot_template_find(f->h, "boot.ipxe"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_template_for_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_template_for_lease_holder_uses_clock, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_template_store, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

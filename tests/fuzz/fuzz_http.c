@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fuzz_http.c - libFuzzer harness: the HTTP boot server's request parser (control/http_parse.c):
+ * request heads, ranges applied to a body, query parameters, response heads.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct http_req req;
+	uint64_t off, n;
+	char mac[32];
+	int head = http_parse_request((const char *)data, size, &req);
+
+	if (head < 0) {
+		if (req.status < 400 || req.status > 599)
+			abort(); /* a refusal always says how to answer */
+		return 0;
+	}
+	if (head == 0)
+		return 0;
+	if ((size_t)head > size || req.path[0] != '/')
+		abort();
+	for (uint64_t sz = 0; sz < 4096; sz = sz * 3 + 1) {
+		int st = http_range_apply(&req, sz, &off, &n);
+
+		if (st == 206 && (off >= sz || n == 0 || off + n > sz))
+			abort(); /* a partial answer stays inside the body */
+		if (st != 200 && st != 206 && st != 416)
+			abort();
+	}
+	http_query_get(req.query, "mac", mac, sizeof(mac));
+	return 0;
+}
