@@ -806,6 +806,121 @@ static void test_exact_fit(void **state)
 	sbcfg_free(&c);
 }
 
+/* ---- issue 15 (DHCP defects): dhcp.min_lease_time ---- */
+
+/* A minimal full-mode config with `dhcp_extra` inside "dhcp" and `subnet_extra` in its subnet. */
+static int load_dhcp(const char *dhcp_extra, const char *subnet_extra, struct sbcfg *c, char *err)
+{
+	char json[1024];
+
+	snprintf(json, sizeof(json),
+		 "{\"interface\":\"sb0\",\"server_ip\":\"198.18.0.1\",\"dhcp\":{%s%s"
+		 "\"subnets\":[{\"network\":\"198.18.0.0/24\",\"pool\":{\"start\":"
+		 "\"198.18.0.100\",\"end\":\"198.18.0.199\"}%s%s}]}}",
+		 dhcp_extra, dhcp_extra[0] ? "," : "", subnet_extra[0] ? "," : "", subnet_extra);
+	return sbcfg_load_string(json, c, err, SBCFG_ERR_MAX);
+}
+
+static void expect_refused(const char *dhcp_extra, const char *subnet_extra, const char *msg)
+{
+	char err[SBCFG_ERR_MAX];
+	struct sbcfg c;
+
+	assert_int_equal(load_dhcp(dhcp_extra, subnet_extra, &c, err), -EINVAL);
+	if (!strstr(err, msg))
+		fail_msg("%s / %s: \"%s\", expected \"%s\"", dhcp_extra, subnet_extra, err, msg);
+}
+
+static void test_min_lease_time(void **state)
+{
+	char err[SBCFG_ERR_MAX];
+	struct sbcfg c, d;
+
+	sbcfg_defaults(&d);
+	assert_int_equal(d.dhcp.min_lease_time, 60);
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	assert_int_equal(c.dhcp.min_lease_time, 60);
+	sbcfg_free(&c);
+	if (load_dhcp("\"min_lease_time\":300", "", &c, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.dhcp.min_lease_time, 300);
+	/* Round trip and sbcfg_equal see it. */
+	char *json = sbcfg_to_json(&c);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"min_lease_time\": 300"));
+	assert_int_equal(sbcfg_load_string(json, &d, err, sizeof(err)), 0);
+	assert_true(sbcfg_equal(&c, &d));
+	d.dhcp.min_lease_time++;
+	assert_false(sbcfg_equal(&c, &d));
+	sbcfg_free(&d);
+	free(json);
+	sbcfg_free(&c);
+	/* 0 turns it off. */
+	assert_int_equal(load_dhcp("\"min_lease_time\":0", "", &c, err), 0);
+	assert_int_equal(c.dhcp.min_lease_time, 0);
+	sbcfg_free(&c);
+	/* A max_lease_time below the default floor lowers the default, not the max. */
+	if (load_dhcp("\"max_lease_time\":30", "", &c, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.dhcp.min_lease_time, 30);
+	sbcfg_free(&c);
+	expect_refused("\"min_lease_time\":\"60\"", "", "dhcp.min_lease_time: must be an integer");
+	expect_refused("\"min_lease_time\":-1", "", "dhcp.min_lease_time: ");
+	expect_refused("\"max_lease_time\":600,\"min_lease_time\":601", "",
+		       "dhcp.min_lease_time: 601 is out of range 0..600 (max_lease_time)");
+	expect_refused("\"min_lease_time\":120", "\"lease_time\":100",
+		       "dhcp.subnets[0].lease_time: 100 is below min_lease_time 120");
+	/* The C struct is checked the same way (control API). */
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	c.dhcp.min_lease_time = c.dhcp.max_lease_time + 1;
+	assert_int_equal(sbcfg_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dhcp.min_lease_time: "));
+	sbcfg_free(&c);
+}
+
+/* ---- issue 15 (DHCP defects): dhcp.subnets[].vlan ---- */
+
+static void test_subnet_vlan(void **state)
+{
+	char err[SBCFG_ERR_MAX], json[1024];
+	struct sbcfg c, d;
+
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	assert_int_equal(c.dhcp.subnets[0].vlan, 0);
+	sbcfg_free(&c);
+	if (load_dhcp("", "\"vlan\":4094", &c, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.dhcp.subnets[0].vlan, 4094);
+	char *out = sbcfg_to_json(&c);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "\"vlan\": 4094"));
+	assert_int_equal(sbcfg_load_string(out, &d, err, sizeof(err)), 0);
+	assert_true(sbcfg_equal(&c, &d));
+	d.dhcp.subnets[0].vlan = 7;
+	assert_false(sbcfg_equal(&c, &d));
+	sbcfg_free(&d);
+	free(out);
+	sbcfg_free(&c);
+	expect_refused("", "\"vlan\":0", "dhcp.subnets[0].vlan: 0 is out of range 1..4094");
+	expect_refused("", "\"vlan\":4095", "dhcp.subnets[0].vlan: 4095 is out of range 1..4094");
+	expect_refused("", "\"vlan\":\"10\"", "dhcp.subnets[0].vlan: must be an integer");
+	/* Two subnets on one VLAN: which would an unrelayed request get? */
+	snprintf(json, sizeof(json),
+		 "{\"interface\":\"sb0\",\"server_ip\":\"198.18.0.1\",\"dhcp\":{\"subnets\":["
+		 "{\"network\":\"198.18.0.0/24\",\"vlan\":10},"
+		 "{\"network\":\"198.18.1.0/24\",\"vlan\":11},"
+		 "{\"network\":\"198.18.2.0/24\",\"vlan\":10}]}}");
+	assert_int_equal(sbcfg_load_string(json, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(
+		strstr(err, "dhcp.subnets[2].vlan: 10 is also the VLAN of dhcp.subnets[0]"));
+	/* The C struct is checked the same way. */
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	c.dhcp.subnets[0].vlan = 5000;
+	assert_int_equal(sbcfg_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dhcp.subnets[0].vlan: 5000 is out of range"));
+	sbcfg_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +936,8 @@ int main(void)
 		cmocka_unit_test(test_load_file_errors),
 		cmocka_unit_test(test_exact_fit),
 		cmocka_unit_test(test_large_config),
+		cmocka_unit_test(test_min_lease_time),
+		cmocka_unit_test(test_subnet_vlan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,11 @@
 /*
  * dhcp_drops.h - drop reasons of the dhcp, pxe and dhcp_server modules (see
  * sb_drop.h). Owned by those modules.
+ *
+ * The last three entries (from DHCP_OPT_IGNORED) are not drops: they count
+ * anomalies of messages that were still served, reported in
+ * dhcp_result.anomalies where bit k stands for DHCP_ANOMALY_FIRST + k (dhcp.h).
+ * Keep them last and in this order.
  */
 #ifndef SB_DHCP_DROPS_H
 #define SB_DHCP_DROPS_H
@@ -23,6 +28,8 @@
 	X(DHCP_NOT_REQUEST, "dhcp_not_request", "BOOTREPLY or server message type sent to us")     \
 	X(DHCP_NOT_FOR_US, "dhcp_not_for_us", "server identifier (54) names another server")       \
 	X(DHCP_NO_SUBNET, "dhcp_no_subnet", "no configured subnet for giaddr / receiving address") \
+	X(DHCP_VLAN_NO_SUBNET, "dhcp_vlan_no_subnet",                                              \
+	  "unrelayed request on an 802.1Q VLAN that no subnet is mapped to (dhcp.subnets[].vlan)") \
 	X(DHCP_POOL_EXHAUSTED, "dhcp_pool_exhausted", "no free address left in the subnet's pool") \
 	X(DHCP_NO_ADDR, "dhcp_request_no_addr", "DHCPREQUEST/DECLINE names no address")            \
 	X(DHCP_UNKNOWN_LEASE, "dhcp_unknown_lease", "request for an address we have no record of") \
@@ -32,6 +39,13 @@
 	X(DHCP_PROXY_IGNORED, "dhcp_proxy_ignored",                                                \
 	  "proxy mode: message the proxy does not answer")                                         \
 	X(DHCP_NO_BOOTFILE, "dhcp_no_bootfile", "boot-only reply but no boot file for the client") \
-	X(DHCP_OFF, "dhcp_off", "DHCP packet while dhcp.mode is off")
+	X(DHCP_OFF, "dhcp_off", "DHCP packet while dhcp.mode is off")                              \
+	X(DHCP_OPT_IGNORED, "dhcp_opt_ignored",                                                    \
+	  "ignored, message still served: an optional option with an invalid length or value")     \
+	X(DHCP_OPT_SPLIT_IGNORED, "dhcp_opt_split_ignored",                                        \
+	  "ignored, message still served: an optional option sent twice or split (RFC 3396)")      \
+	X(DHCP_REPLY_TRIMMED, "dhcp_reply_trimmed",                                                \
+	  "not a drop, reply still sent: too big for the client, option 82 echo and/or optional "  \
+	  "options left out")
 
 #endif

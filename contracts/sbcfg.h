@@ -61,6 +61,7 @@ struct sbcfg_subnet {
 	char domain[SBCFG_HOSTNAME_MAX]; /* option 15, "" = none */
 	uint32_t lease_time;		 /* seconds, option 51 */
 	uint32_t next_server;		 /* siaddr / option 66 for this subnet, 0 = server_ip */
+	uint16_t vlan; /* 802.1Q VLAN ID (1..4094) whose unrelayed requests it serves, 0 = none */
 };
 
 struct sbcfg_reservation {
@@ -78,6 +79,7 @@ struct sbcfg_dhcp {
 			   * REQUEST may bind an address offered to another MAC (RFC 2131 4.3.1) */
 	uint32_t decline_quarantine; /* seconds a DECLINEd address stays out of the pool */
 	uint32_t max_lease_time;     /* cap on a client's requested lease time (option 51) */
+	uint32_t min_lease_time;     /* floor on a client's requested lease time (51), 0 = none */
 	struct sbcfg_bootfiles boot;
 	struct sbcfg_subnet *subnets;
 	size_t n_subnets;

@@ -62,6 +62,8 @@ static json_t *subnet_json(struct jb *b, const struct sbcfg_subnet *s)
 	jset(b, o, "lease_time", json_integer(s->lease_time));
 	if (s->next_server)
 		jset(b, o, "next_server", jip(s->next_server));
+	if (s->vlan)
+		jset(b, o, "vlan", json_integer(s->vlan));
 	return o;
 }
 
@@ -89,6 +91,7 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
 	jset(b, o, "offer_reuse", json_boolean(d->offer_reuse));
 	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
 	jset(b, o, "max_lease_time", json_integer(d->max_lease_time));
+	jset(b, o, "min_lease_time", json_integer(d->min_lease_time));
 	for (int a = 0; a < SBCFG_ARCH__COUNT; a++)
 		jset(b, boot, sbcfg_arch_keys[a], json_string(d->boot.by_arch[a]));
 	jset(b, boot, "ipxe_script", json_string(d->boot.ipxe_script));
@@ -195,7 +198,7 @@ static bool subnet_equal(const struct sbcfg_subnet *a, const struct sbcfg_subnet
 	if (a->network != b->network || a->netmask != b->netmask ||
 	    a->pool_start != b->pool_start || a->pool_end != b->pool_end ||
 	    a->router != b->router || a->n_dns != b->n_dns || a->lease_time != b->lease_time ||
-	    a->next_server != b->next_server || !EQ_STR(a->domain, b->domain))
+	    a->next_server != b->next_server || a->vlan != b->vlan || !EQ_STR(a->domain, b->domain))
 		return false;
 	for (unsigned i = 0; i < a->n_dns && i < SBCFG_MAX_DNS; i++)
 		if (a->dns[i] != b->dns[i])
@@ -224,7 +227,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
 	    da->offer_reuse != db->offer_reuse ||
 	    da->decline_quarantine != db->decline_quarantine ||
-	    da->max_lease_time != db->max_lease_time ||
+	    da->max_lease_time != db->max_lease_time || da->min_lease_time != db->min_lease_time ||
 	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||
 	    da->n_reservations != db->n_reservations)
 		return false;

@@ -35,6 +35,7 @@
 #define LIM_LEASE_MAX	     0x7fffffffu /* 0xffffffff means "infinite" (RFC 2132 9.2) */
 #define LIM_OFFER_HOLD_MAX   3600
 #define LIM_QUARANTINE_MAX   31536000 /* a year */
+#define LIM_VLAN_MAX	     4094     /* IEEE 802.1Q: 0 and 4095 are reserved VIDs */
 #define LIM_PORT_MIN	     1024
 #define LIM_SESSIONS_MAX     1048576
 #define LIM_BLKSIZE_MIN	     8	   /* RFC 2348 */
@@ -53,6 +54,7 @@
 #define TFTP_OVERHEAD	     32 /* IPv4 20 + UDP 8 + TFTP DATA 4 */
 #define LIM_FILE_MAX	     (64u << 20)
 #define DEFAULT_LEASE_TIME   3600
+#define DEFAULT_MIN_LEASE    60 /* issue 15: a client may not ask for a 1-second lease */
 
 const char *const sbcfg_mode_names[SBCFG_N_DHCP_MODES] = {
 	[SBCFG_DHCP_FULL] = "full",
@@ -77,13 +79,13 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   NULL};
-static const char *const dhcp_keys[] = {"mode",	   "offer_hold",     "offer_reuse",
-					"decline_quarantine", "max_lease_time", "boot",
-					"subnets",	   "reservations",   NULL};
+static const char *const dhcp_keys[] = {
+	"mode",		  "offer_hold", "offer_reuse", "decline_quarantine", "max_lease_time",
+	"min_lease_time", "boot",	"subnets",     "reservations",	     NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
-static const char *const subnet_keys[] = {"network", "pool",	   "router",	  "dns",
-					  "domain",  "lease_time", "next_server", NULL};
+static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
+					  "lease_time", "next_server", "vlan",	 NULL};
 static const char *const pool_keys[] = {"start", "end", NULL};
 static const char *const resv_keys[] = {"mac", "ip", "hostname", "bootfile", "ipxe_script", NULL};
 static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
@@ -724,6 +726,8 @@ static int parse_subnet(struct pctx *c, json_t *o, struct sbcfg_subnet *s, uint3
 		s->n_dns = (uint8_t)(i + 1);
 	}
 	s->lease_time = max_lease < DEFAULT_LEASE_TIME ? max_lease : DEFAULT_LEASE_TIME;
+	if ((rc = GET_UINT(c, o, "vlan", 1, LIM_VLAN_MAX, s->vlan)) < 0)
+		return rc;
 	return GET_UINT(c, o, "lease_time", 1, LIM_LEASE_MAX, s->lease_time);
 }
 
@@ -809,6 +813,11 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 	    (rc = GET_UINT(c, o, "decline_quarantine", 0, LIM_QUARANTINE_MAX,
 			   d->decline_quarantine)) < 0 ||
 	    (rc = GET_UINT(c, o, "max_lease_time", 1, LIM_LEASE_MAX, d->max_lease_time)) < 0)
+		return rc;
+	/* The default floor follows a max_lease_time below it (as a subnet's lease_time does). */
+	if (!json_object_get(o, "min_lease_time") && d->min_lease_time > d->max_lease_time)
+		d->min_lease_time = d->max_lease_time;
+	if ((rc = GET_UINT(c, o, "min_lease_time", 0, LIM_LEASE_MAX, d->min_lease_time)) < 0)
 		return rc;
 	d->mode = (enum sbcfg_dhcp_mode)mode;
 
@@ -1344,9 +1353,34 @@ static int validate_subnet(const struct sbcfg *cfg, size_t i, char *m)
 			m,
 			"dhcp.subnets[%zu].lease_time: %u is out of range 1..%u (max_lease_time)",
 			i, s->lease_time, d->max_lease_time);
+	if (s->vlan > LIM_VLAN_MAX)
+		return vfail(m, "dhcp.subnets[%zu].vlan: %u is out of range 1..%u", i, s->vlan,
+			     LIM_VLAN_MAX);
+	if (s->lease_time < d->min_lease_time)
+		return vfail(m, "dhcp.subnets[%zu].lease_time: %u is below min_lease_time %u", i,
+			     s->lease_time, d->min_lease_time);
 	if (s->next_server && !ip_is_unicast(s->next_server))
 		return vfail(m, "dhcp.subnets[%zu].next_server: %s is not a unicast address", i,
 			     sbcfg_ip_fmt(s->next_server, a));
+	return 0;
+}
+
+/* One subnet per VLAN: it is what an unrelayed request on that VLAN gets. */
+static int validate_vlans(const struct sbcfg_dhcp *d, char *m)
+{
+	uint16_t first[LIM_VLAN_MAX + 1] = {0}; /* subnet index + 1 */
+
+	for (size_t i = 0; i < d->n_subnets; i++) {
+		uint16_t v = d->subnets[i].vlan;
+		if (v == 0)
+			continue;
+		if (first[v])
+			return vfail(m,
+				     "dhcp.subnets[%zu].vlan: %u is also the VLAN of "
+				     "dhcp.subnets[%u]",
+				     i, v, first[v] - 1u);
+		first[v] = (uint16_t)(i + 1);
+	}
 	return 0;
 }
 
@@ -1486,6 +1520,9 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 	CHECK_RANGE(m, d->offer_hold, 1, LIM_OFFER_HOLD_MAX, "dhcp.offer_hold");
 	CHECK_RANGE(m, d->decline_quarantine, 0, LIM_QUARANTINE_MAX, "dhcp.decline_quarantine");
 	CHECK_RANGE(m, d->max_lease_time, 1, LIM_LEASE_MAX, "dhcp.max_lease_time");
+	if (d->min_lease_time > d->max_lease_time)
+		return vfail(m, "dhcp.min_lease_time: %u is out of range 0..%u (max_lease_time)",
+			     d->min_lease_time, d->max_lease_time);
 	if ((rc = validate_boot(d, m)) < 0)
 		return rc;
 	if (d->n_subnets > LIM_SUBNETS_MAX)
@@ -1501,6 +1538,8 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 	for (size_t i = 0; i < d->n_subnets; i++)
 		if ((rc = validate_subnet(cfg, i, m)) < 0)
 			return rc;
+	if ((rc = validate_vlans(d, m)) < 0)
+		return rc;
 
 	struct sort_key *ks = calloc(d->n_subnets + 1, sizeof(*ks));
 	struct sort_key *kr = calloc(d->n_reservations + 1, sizeof(*kr));
@@ -1638,6 +1677,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->dhcp.offer_reuse = true;
 	out->dhcp.decline_quarantine = 600;
 	out->dhcp.max_lease_time = 86400;
+	out->dhcp.min_lease_time = DEFAULT_MIN_LEASE;
 	out->tftp.enabled = true;
 	out->tftp.port_lo = 61000; /* above Linux's ephemeral range (32768-60999) */
 	out->tftp.port_hi = 61999;

@@ -5,6 +5,10 @@
 #include "dhcp.h"
 #include "sb_drop.h"
 
+_Static_assert(SB_DROP_DHCP_OPT_SPLIT_IGNORED == DHCP_ANOMALY_FIRST + 1 &&
+		       SB_DROP_DHCP_REPLY_TRIMMED == DHCP_ANOMALY_FIRST + 2,
+	       "anomaly bits follow the order of dhcp_drops.h");
+
 static uint32_t rd_be32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -20,30 +24,34 @@ static void wr_be32(uint8_t *p, uint32_t v)
 
 /*
  * Length rules of the options we interpret: min/max length and the unit the
- * length must be a multiple of. Codes not listed are skipped unread.
+ * length must be a multiple of. Codes not listed are skipped unread. strict:
+ * the protocol needs the value (50, 53, 54) or it shapes the message (52, 82):
+ * a violation or a second instance refuses the message. The other options are
+ * optional: a bad one is ignored and counted (DHCP_ANOM_*), the message served.
  */
 struct opt_rule {
 	uint8_t min, max, mult;
+	bool strict;
 };
 
 static const struct opt_rule opt_rules[256] = {
-	[DHCP_OPT_HOSTNAME] = {1, 255, 1},     /* RFC 2132 3.14: minimum length 1 */
-	[DHCP_OPT_VENDOR_OPTS] = {1, 255, 1},  /* RFC 2132 8.4 */
-	[DHCP_OPT_REQUESTED_IP] = {4, 4, 4},   /* RFC 2132 9.1 */
-	[DHCP_OPT_LEASE_TIME] = {4, 4, 4},     /* RFC 2132 9.2 */
-	[DHCP_OPT_OVERLOAD] = {1, 1, 1},       /* RFC 2132 9.3 */
-	[DHCP_OPT_MSG_TYPE] = {1, 1, 1},       /* RFC 2132 9.6 */
-	[DHCP_OPT_SERVER_ID] = {4, 4, 4},      /* RFC 2132 9.7 */
-	[DHCP_OPT_PARAM_REQ] = {1, 255, 1},    /* RFC 2132 9.8 */
-	[DHCP_OPT_MAX_MSG_SIZE] = {2, 2, 2},   /* RFC 2132 9.10 */
-	[DHCP_OPT_VENDOR_CLASS] = {1, 255, 1}, /* RFC 2132 9.13 */
-	[DHCP_OPT_CLIENT_ID] = {2, 255, 1},    /* RFC 2132 9.14 */
-	[DHCP_OPT_USER_CLASS] = {1, 255, 1},   /* RFC 3004 (or iPXE's raw string) */
-	[DHCP_OPT_RELAY_AGENT] = {2, 255, 1},  /* RFC 3046 2.0: at least one sub-option */
-	[DHCP_OPT_CLIENT_ARCH] = {2, 254, 2},  /* RFC 4578 2.1: list of 16-bit types */
-	[DHCP_OPT_CLIENT_NDI] = {3, 3, 3},     /* RFC 4578 2.2: type, major, minor */
-	[DHCP_OPT_CLIENT_UUID] = {17, 17, 17}, /* RFC 4578 2.3: type 0 + 16 bytes */
-	[DHCP_OPT_IPXE_ENCAP] = {0, 255, 1},   /* iPXE encapsulated options */
+	[DHCP_OPT_HOSTNAME] = {1, 255, 1, false},     /* RFC 2132 3.14: minimum length 1 */
+	[DHCP_OPT_VENDOR_OPTS] = {1, 255, 1, false},  /* RFC 2132 8.4 */
+	[DHCP_OPT_REQUESTED_IP] = {4, 4, 4, true},    /* RFC 2132 9.1 */
+	[DHCP_OPT_LEASE_TIME] = {4, 4, 4, false},     /* RFC 2132 9.2 */
+	[DHCP_OPT_OVERLOAD] = {1, 1, 1, true},	      /* RFC 2132 9.3 */
+	[DHCP_OPT_MSG_TYPE] = {1, 1, 1, true},	      /* RFC 2132 9.6 */
+	[DHCP_OPT_SERVER_ID] = {4, 4, 4, true},	      /* RFC 2132 9.7 */
+	[DHCP_OPT_PARAM_REQ] = {1, 255, 1, false},    /* RFC 2132 9.8 */
+	[DHCP_OPT_MAX_MSG_SIZE] = {2, 2, 2, false},   /* RFC 2132 9.10 */
+	[DHCP_OPT_VENDOR_CLASS] = {1, 255, 1, false}, /* RFC 2132 9.13 */
+	[DHCP_OPT_CLIENT_ID] = {2, 255, 1, false},    /* RFC 2132 9.14 */
+	[DHCP_OPT_USER_CLASS] = {1, 255, 1, false},   /* RFC 3004 (or iPXE's raw string) */
+	[DHCP_OPT_RELAY_AGENT] = {2, 255, 1, true},   /* RFC 3046 2.0: at least one sub-option */
+	[DHCP_OPT_CLIENT_ARCH] = {2, 254, 2, false},  /* RFC 4578 2.1: list of 16-bit types */
+	[DHCP_OPT_CLIENT_NDI] = {3, 3, 3, false},     /* RFC 4578 2.2: type, major, minor */
+	[DHCP_OPT_CLIENT_UUID] = {17, 17, 17, false}, /* RFC 4578 2.3: type 0 + 16 bytes */
+	[DHCP_OPT_IPXE_ENCAP] = {0, 255, 1, false},   /* iPXE encapsulated options */
 };
 
 static void set_present(struct dhcp_msg *m, uint8_t code)
@@ -71,17 +79,58 @@ static int parse_relay_agent(struct dhcp_msg *m, const uint8_t *p, uint8_t len)
 	return 0;
 }
 
-static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t len)
+/* The field that keeps option code's value as received, or NULL (converted, or not kept). */
+static struct dhcp_optv *optv_field(struct dhcp_msg *m, uint8_t code)
 {
-	struct dhcp_optv ov = {v, len};
-
 	switch (code) {
 	case DHCP_OPT_HOSTNAME:
-		m->hostname = ov;
-		break;
+		return &m->hostname;
 	case DHCP_OPT_VENDOR_OPTS:
-		m->vendor_opts = ov;
-		break;
+		return &m->vendor_opts;
+	case DHCP_OPT_PARAM_REQ:
+		return &m->prl;
+	case DHCP_OPT_VENDOR_CLASS:
+		return &m->vendor_class;
+	case DHCP_OPT_CLIENT_ID:
+		return &m->client_id;
+	case DHCP_OPT_USER_CLASS:
+		return &m->user_class;
+	case DHCP_OPT_RELAY_AGENT:
+		return &m->relay_agent;
+	case DHCP_OPT_CLIENT_ARCH:
+		return &m->client_arch;
+	case DHCP_OPT_CLIENT_NDI:
+		return &m->client_ndi;
+	case DHCP_OPT_CLIENT_UUID:
+		return &m->client_uuid;
+	case DHCP_OPT_IPXE_ENCAP:
+		return &m->ipxe_encap;
+	default:
+		return NULL;
+	}
+}
+
+/* Forget the value of an optional option (ignored after all). */
+static void clear_opt(struct dhcp_msg *m, uint8_t code)
+{
+	struct dhcp_optv *f = optv_field(m, code);
+
+	if (f)
+		*f = (struct dhcp_optv){0};
+	if (code == DHCP_OPT_LEASE_TIME) {
+		m->lease_time = 0;
+		m->has_lease_time = false;
+	}
+	if (code == DHCP_OPT_MAX_MSG_SIZE)
+		m->max_msg_size = 0;
+}
+
+/* Keep the value of an option whose length passed its rule; a bad value: -SB_DROP_x. */
+static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t len)
+{
+	struct dhcp_optv *f = optv_field(m, code);
+
+	switch (code) {
 	case DHCP_OPT_REQUESTED_IP:
 		m->requested_ip = rd_be32(v);
 		break;
@@ -102,41 +151,22 @@ static int store_opt(struct dhcp_msg *m, uint8_t code, const uint8_t *v, uint8_t
 	case DHCP_OPT_SERVER_ID:
 		m->server_id = rd_be32(v);
 		break;
-	case DHCP_OPT_PARAM_REQ:
-		m->prl = ov;
-		break;
 	case DHCP_OPT_MAX_MSG_SIZE:
 		m->max_msg_size = (uint16_t)((v[0] << 8) | v[1]);
-		break;
-	case DHCP_OPT_VENDOR_CLASS:
-		m->vendor_class = ov;
-		break;
-	case DHCP_OPT_CLIENT_ID:
-		m->client_id = ov;
-		break;
-	case DHCP_OPT_USER_CLASS:
-		m->user_class = ov;
-		break;
-	case DHCP_OPT_RELAY_AGENT:
-		m->relay_agent = ov;
-		return parse_relay_agent(m, v, len);
-	case DHCP_OPT_CLIENT_ARCH:
-		m->client_arch = ov;
 		break;
 	case DHCP_OPT_CLIENT_NDI:
 		if (v[0] != 1) /* RFC 4578 2.2: type 1 = UNDI */
 			return -SB_DROP_DHCP_OPT_BAD_LEN;
-		m->client_ndi = ov;
 		break;
 	case DHCP_OPT_CLIENT_UUID:
 		if (v[0] != 0) /* RFC 4578 2.3: type 0 = GUID */
 			return -SB_DROP_DHCP_OPT_BAD_LEN;
-		m->client_uuid = ov;
-		break;
-	case DHCP_OPT_IPXE_ENCAP:
-		m->ipxe_encap = ov;
 		break;
 	}
+	if (f)
+		*f = (struct dhcp_optv){v, len};
+	if (code == DHCP_OPT_RELAY_AGENT)
+		return parse_relay_agent(m, v, len);
 	return 0;
 }
 
@@ -161,8 +191,10 @@ static int parse_area(struct dhcp_msg *m, const uint8_t *p, const uint8_t *end, 
 		const uint8_t *v = p + 2;
 		const struct opt_rule *r = &opt_rules[code];
 
-		if (r->mult) {
-			if (len < r->min || len > r->max || len % r->mult)
+		bool bad_len = r->mult && (len < r->min || len > r->max || len % r->mult);
+
+		if (r->strict) {
+			if (bad_len)
 				return -SB_DROP_DHCP_OPT_BAD_LEN;
 			if (code == DHCP_OPT_OVERLOAD && !main_area)
 				return -SB_DROP_DHCP_BAD_OVERLOAD; /* RFC 2132 9.3 */
@@ -171,6 +203,16 @@ static int parse_area(struct dhcp_msg *m, const uint8_t *p, const uint8_t *end, 
 			int rc = store_opt(m, code, v, len);
 			if (rc < 0)
 				return rc;
+		} else if (r->mult && dhcp_has_opt(m, code)) {
+			/*
+			 * RFC 3396 4: further instances continue the value. Joining them would
+			 * take a copy (and values past 255 bytes); an optional option is not
+			 * worth it: none of its instances is used.
+			 */
+			clear_opt(m, code);
+			m->anomalies |= DHCP_ANOM_OPT_SPLIT;
+		} else if (r->mult && (bad_len || store_opt(m, code, v, len) < 0)) {
+			m->anomalies |= DHCP_ANOM_OPT_IGNORED; /* RFC 2132 / 4578 lengths */
 		}
 		set_present(m, code);
 		p = v + len;
@@ -301,7 +343,8 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 	if (req->max_msg_size > DHCP_MIN_MAX_MSG)
 		max = (size_t)req->max_msg_size - DHCP_IP_UDP_HLEN;
 	/* Room for the echoed option 82, put back by dhcp_build_finish(). */
-	size_t reserve = req->relay_agent.data ? 2u + req->relay_agent.len : 0;
+	size_t reserve =
+		req->relay_agent.data && !r->no_relay_agent ? 2u + req->relay_agent.len : 0;
 
 	memset(b, 0, sizeof(*b));
 	if (cap < max)
@@ -312,6 +355,7 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 	}
 	b->buf = out;
 	b->cap = max - reserve;
+	b->relay_room = reserve;
 	memset(out, 0, DHCP_OPT_OFF);
 
 	struct dhcp_hdr *h = (struct dhcp_hdr *)out;
@@ -345,6 +389,9 @@ int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const str
 		wr_be32(be, r->server_id);
 		dhcp_opt_put_req(b, DHCP_OPT_SERVER_ID, 4, be);
 	}
+	/* RFC 6842 3: the server MUST echo the client identifier, unaltered. */
+	if (req->client_id.data)
+		dhcp_opt_put_req(b, DHCP_OPT_CLIENT_ID, req->client_id.len, req->client_id.data);
 	return b->err;
 }
 
@@ -352,9 +399,9 @@ int dhcp_build_finish(struct dhcp_builder *b, const struct dhcp_msg *req)
 {
 	if (b->err)
 		return b->err;
-	if (req->relay_agent.data) {
+	if (b->relay_room) {
 		/* The reserved room: cap was lowered by exactly this much. */
-		size_t need = 2u + req->relay_agent.len;
+		size_t need = b->relay_room;
 		b->buf[b->len] = DHCP_OPT_RELAY_AGENT;
 		b->buf[b->len + 1] = req->relay_agent.len;
 		memcpy(b->buf + b->len + 2, req->relay_agent.data, req->relay_agent.len);

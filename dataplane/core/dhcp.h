@@ -11,14 +11,23 @@
  *  - Every option must fit inside the packet, and the option area must end
  *    with END (255): a message cut short anywhere is refused, never half-read.
  *  - Options this module interprets have a fixed or minimum length (table in
- *    dhcp.c, RFC 2132 / 3046 / 4578); a violation refuses the whole message.
- *    Options it does not interpret are skipped whatever their length.
+ *    dhcp.c, RFC 2132 / 3046 / 4578). For the options the protocol needs (50
+ *    requested address, 53 message type, 54 server id) and those that shape
+ *    the message (52 overload, 82 relay agent information) a violation, a bad
+ *    value or a second instance refuses the whole message (DHCP_OPT_BAD_LEN,
+ *    DHCP_OPT_DUPLICATE...). Every other interpreted option is optional: a bad
+ *    length or value (e.g. zero-length 12/60/77, 94/97 of the wrong size) makes
+ *    it ignored (no value kept) and sets DHCP_ANOM_OPT_IGNORED in msg->anomalies;
+ *    the message is still served. Options it does not interpret are skipped
+ *    whatever their length.
  *  - Option overload (52, RFC 2132 9.3) is HANDLED: the file and/or sname
  *    fields are then parsed as further option areas (options, file, sname, in
  *    that order), each ending with END; msg->file / msg->sname are then NULL.
- *  - Duplicate options: RFC 3396 concatenation is NOT done (it would need a
- *    copy). A second instance of an option this module interprets refuses the
- *    message (DHCP_OPT_DUPLICATE); duplicates of other options are ignored.
+ *  - Several instances of one option (a duplicate, or an option split per
+ *    RFC 3396): concatenation is NOT done (it would need a copy, and values past
+ *    255 bytes). For a strict option that refuses the message; an optional one
+ *    is ignored, all its instances (DHCP_ANOM_OPT_SPLIT); duplicates of options
+ *    this module does not interpret are left alone.
  *  - Option 53 is required and must be 1..8: BOOTP (no 53) is not served.
  */
 #ifndef SB_DHCP_H
@@ -28,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sb_drop.h"
 #include "sb_ports.h"
 
 
@@ -88,6 +98,19 @@ enum dhcp_opt {
 	DHCP_OPT_CLIENT_UUID = 97,
 	DHCP_OPT_IPXE_ENCAP = 175,
 	DHCP_OPT_END = 255,
+};
+
+/*
+ * Anomalies of a message that was accepted and served: not drops, but counted
+ * like them. Bit k stands for the sb_drop reason DHCP_ANOMALY_FIRST + k (its
+ * counter name, e.g. "dhcp_opt_ignored"); the engine counts each set bit of
+ * dhcp_result.anomalies as it counts a -SB_DROP_x return value.
+ */
+#define DHCP_ANOMALY_FIRST SB_DROP_DHCP_OPT_IGNORED
+enum dhcp_anomaly {
+	DHCP_ANOM_OPT_IGNORED = 1u << 0,   /* SB_DROP_DHCP_OPT_IGNORED */
+	DHCP_ANOM_OPT_SPLIT = 1u << 1,	   /* SB_DROP_DHCP_OPT_SPLIT_IGNORED */
+	DHCP_ANOM_REPLY_TRIMMED = 1u << 2, /* SB_DROP_DHCP_REPLY_TRIMMED */
 };
 
 /* The fixed BOOTP/DHCP header on the wire (RFC 2131 2, figure 1). */
@@ -152,7 +175,8 @@ struct dhcp_msg {
 	struct dhcp_optv client_uuid;  /* 97, type byte + 16-byte GUID */
 	struct dhcp_optv ipxe_encap;   /* 175 */
 
-	uint64_t present[4]; /* bitmap of option codes seen */
+	uint64_t present[4]; /* bitmap of option codes seen (ignored ones included) */
+	uint32_t anomalies;  /* DHCP_ANOM_* found while parsing */
 };
 
 /* True if option `code` appeared in msg. */
@@ -177,9 +201,10 @@ const char *dhcp_msg_type_name(uint8_t type);
  */
 struct dhcp_builder {
 	uint8_t *buf;
-	size_t cap; /* usable bytes: min(buffer, client's maximum message) */
-	size_t len; /* bytes written so far */
-	int err;    /* first error, 0 if none */
+	size_t cap;	   /* usable bytes: min(buffer, client's maximum message) */
+	size_t len;	   /* bytes written so far */
+	size_t relay_room; /* bytes kept for the option 82 echo, 0 = no echo */
+	int err;	   /* first error, 0 if none */
 };
 
 /* What the fixed header of a BOOTREPLY carries (addresses in host order). */
@@ -190,14 +215,15 @@ struct dhcp_reply {
 	uint32_t siaddr;    /* next server (TFTP), 0 = none */
 	uint32_t server_id; /* option 54, 0 = do not send */
 	bool broadcast;	    /* force the broadcast flag (NAK through a relay) */
+	bool no_relay_agent; /* leave req's option 82 out: the reply would not fit */
 	const char *file;   /* boot file for the file field, NULL/"" = none */
 };
 
 /*
  * Start a BOOTREPLY to req in out[0..cap): fixed header (xid, flags, giaddr,
- * chaddr echoed; RFC 2131 4.3.1 table 3), magic cookie, option 53 and, if
- * r->server_id, option 54. The usable size is capped at the client's maximum
- * message size (option 57, else 576 - 28, RFC 2131 2). Returns 0 or
+ * chaddr echoed; RFC 2131 4.3.1 table 3), magic cookie, option 53, option 54
+ * if r->server_id, and req's option 61 echoed (RFC 6842 3). The usable size is capped at the
+ * client's maximum message size (option 57, else 576 - 28, RFC 2131 2). Returns 0 or
  * -SB_DROP_REPLY_TOO_BIG.
  */
 int dhcp_build_reply(struct dhcp_builder *b, uint8_t *out, size_t cap, const struct dhcp_msg *req,
@@ -219,8 +245,9 @@ size_t dhcp_opt_room(const struct dhcp_builder *b);
 
 /*
  * Finish: echo req's option 82 unchanged as the last option (RFC 3046 2.2;
- * its room is reserved, so it is never crowded out), write END, pad to 300
- * bytes. Returns the message length, or -SB_DROP_REPLY_TOO_BIG.
+ * its room is reserved, so it is never crowded out) unless r->no_relay_agent
+ * was set, write END, pad to 300 bytes. Returns the message length, or
+ * -SB_DROP_REPLY_TOO_BIG.
  */
 int dhcp_build_finish(struct dhcp_builder *b, const struct dhcp_msg *req);
 

@@ -71,21 +71,55 @@ struct reply_ctx {
 	bool boot_only;
 };
 
+/*
+ * Trim levels. A reply that does not fit the client's maximum message (RFC 2131 2, option
+ * 57) is built again leaving out, level by level and cumulatively:
+ *   1. T1/T2 (58/59): they are the RFC 2131 4.4.5 defaults, the client computes the same;
+ *   2. the option 82 echo (RFC 3046 2.2 asks for it, but a reply without it beats none);
+ *   3. hostname, DNS servers, domain name (12, 6, 15);
+ *   4. PXE extras: vendor options (43), the UUID echo (97);
+ *   5. boot options 60, 66, 67 (siaddr and the file field still name the boot file);
+ *   6. subnet mask and router (1, 3).
+ * 53, 54, 51 and the client identifier echo (61, RFC 6842 3) always stay. A NAK loses 82,
+ * then its message (56). What still does not fit is -SB_DROP_REPLY_TOO_BIG.
+ */
+enum trim_level {
+	TRIM_NONE = 0,
+	TRIM_T1T2,
+	TRIM_RELAY_AGENT,
+	TRIM_INFO,
+	TRIM_PXE,
+	TRIM_BOOT,
+	TRIM_NETWORK,
+};
+
 /* One option the reply can carry. */
 struct opt_ent {
 	uint8_t code;
 	uint8_t len;
-	bool always; /* sent even when not in the parameter request list */
+	uint8_t trim; /* enum trim_level that leaves it out, TRIM_NONE = never */
+	bool always;  /* sent even when not in the parameter request list */
 	bool done;
 	const void *data;
 };
 
 static void add_opt(struct opt_ent *t, size_t *n, uint8_t code, size_t len, const void *data,
-		    bool always)
+		    bool always, enum trim_level trim)
 {
 	if (len > 255)
 		len = 255;
-	t[(*n)++] = (struct opt_ent){code, (uint8_t)len, always, false, data};
+	t[(*n)++] = (struct opt_ent){code, (uint8_t)len, (uint8_t)trim, always, false, data};
+}
+
+static void put_opt(struct dhcp_builder *b, struct opt_ent *e, int level)
+{
+	e->done = true;
+	if (e->trim != TRIM_NONE && e->trim <= level)
+		return;
+	if (e->always)
+		dhcp_opt_put_req(b, e->code, e->len, e->data);
+	else
+		dhcp_opt_put(b, e->code, e->len, e->data);
 }
 
 static uint32_t next_server(const struct dhcp_server *s, const struct sbcfg_subnet *sn)
@@ -111,11 +145,11 @@ static size_t fmt_ip(char *out, uint32_t ip)
 }
 
 /*
- * Write an OFFER or ACK: the options the client asked for (55) in its order,
- * then those we always send. RFC 2131 4.3.1: 51 and 54 are required in OFFER
- * and ACK (not in the ACK to an INFORM, 4.3.5).
+ * Write an OFFER or ACK at trim level `level`: the options the client asked for
+ * (55) in its order, then those we always send. RFC 2131 4.3.1: 51 and 54 are
+ * required in OFFER and ACK (not in the ACK to an INFORM, 4.3.5).
  */
-static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap)
+static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap, int level)
 {
 	const struct dhcp_server *s = x->s;
 	const struct dhcp_msg *m = x->m;
@@ -134,6 +168,7 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap)
 		.yiaddr = x->yiaddr,
 		.siaddr = x->bootfile ? siaddr : 0,
 		.server_id = s->server_ip,
+		.no_relay_agent = level >= TRIM_RELAY_AGENT,
 		.file = x->bootfile,
 	};
 	int rc = dhcp_build_reply(&b, out, cap, m, &r);
@@ -142,40 +177,40 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap)
 
 	if (sn && !x->boot_only) {
 		be32(mask, sn->netmask);
-		add_opt(t, &n, DHCP_OPT_SUBNET_MASK, 4, mask, true);
+		add_opt(t, &n, DHCP_OPT_SUBNET_MASK, 4, mask, true, TRIM_NETWORK);
 		if (sn->router) {
 			be32(router, sn->router);
-			add_opt(t, &n, DHCP_OPT_ROUTER, 4, router, true);
+			add_opt(t, &n, DHCP_OPT_ROUTER, 4, router, true, TRIM_NETWORK);
 		}
 		if (sn->n_dns) {
 			size_t nd = sn->n_dns > SBCFG_MAX_DNS ? SBCFG_MAX_DNS : sn->n_dns;
 			for (size_t i = 0; i < nd; i++)
 				be32(dns + 4 * i, sn->dns[i]);
-			add_opt(t, &n, DHCP_OPT_DNS, 4 * nd, dns, false);
+			add_opt(t, &n, DHCP_OPT_DNS, 4 * nd, dns, false, TRIM_INFO);
 		}
 		if (x->rsv && x->rsv->hostname[0])
 			add_opt(t, &n, DHCP_OPT_HOSTNAME,
 				strnlen(x->rsv->hostname, sizeof(x->rsv->hostname)),
-				x->rsv->hostname, true);
+				x->rsv->hostname, true, TRIM_INFO);
 		if (sn->domain[0])
 			add_opt(t, &n, DHCP_OPT_DOMAIN, strnlen(sn->domain, sizeof(sn->domain)),
-				sn->domain, false);
+				sn->domain, false, TRIM_INFO);
 	}
 	if (x->lease_time) {
 		/* RFC 2131 4.4.5: T1 defaults to 0.5, T2 to 0.875 of the lease. */
 		be32(lt, x->lease_time);
 		be32(t1, x->lease_time / 2);
 		be32(t2, (uint32_t)((uint64_t)x->lease_time * 7 / 8));
-		add_opt(t, &n, DHCP_OPT_LEASE_TIME, 4, lt, true);
-		add_opt(t, &n, DHCP_OPT_T1, 4, t1, true);
-		add_opt(t, &n, DHCP_OPT_T2, 4, t2, true);
+		add_opt(t, &n, DHCP_OPT_LEASE_TIME, 4, lt, true, TRIM_NONE);
+		add_opt(t, &n, DHCP_OPT_T1, 4, t1, true, TRIM_T1T2);
+		add_opt(t, &n, DHCP_OPT_T2, 4, t2, true, TRIM_T1T2);
 	}
 	if (x->bootfile) {
 		/* Boot clients (and proxy replies) always get 66/67, others when asked. */
 		bool always = bootclient || x->boot_only;
-		add_opt(t, &n, DHCP_OPT_TFTP_SERVER, fmt_ip(tftp, siaddr), tftp, always);
+		add_opt(t, &n, DHCP_OPT_TFTP_SERVER, fmt_ip(tftp, siaddr), tftp, always, TRIM_BOOT);
 		add_opt(t, &n, DHCP_OPT_BOOTFILE, strnlen(x->bootfile, SBCFG_NAME_MAX), x->bootfile,
-			always);
+			always, TRIM_BOOT);
 	}
 	/*
 	 * PXE 2.1 / UEFI HTTP boot: with a boot file, the server answers with the
@@ -185,57 +220,64 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap)
 	if (!x->bootfile) {
 		/* plain lease */
 	} else if (x->c->http) {
-		add_opt(t, &n, DHCP_OPT_VENDOR_CLASS, 10, "HTTPClient", true);
+		add_opt(t, &n, DHCP_OPT_VENDOR_CLASS, 10, "HTTPClient", true, TRIM_BOOT);
 	} else if (x->c->pxe) {
-		add_opt(t, &n, DHCP_OPT_VENDOR_CLASS, 9, "PXEClient", true);
+		add_opt(t, &n, DHCP_OPT_VENDOR_CLASS, 9, "PXEClient", true, TRIM_BOOT);
 		int l = pxe_build_vendor_opts(m, pxe43, sizeof(pxe43));
 		if (l > 0)
-			add_opt(t, &n, DHCP_OPT_VENDOR_OPTS, (size_t)l, pxe43, true);
+			add_opt(t, &n, DHCP_OPT_VENDOR_OPTS, (size_t)l, pxe43, true, TRIM_PXE);
 	}
 	/* PXE 2.1: the client's UUID/GUID (97) is echoed. */
 	if (x->bootfile && (x->c->pxe || x->c->http) && m->client_uuid.data)
-		add_opt(t, &n, DHCP_OPT_CLIENT_UUID, m->client_uuid.len, m->client_uuid.data, true);
+		add_opt(t, &n, DHCP_OPT_CLIENT_UUID, m->client_uuid.len, m->client_uuid.data, true,
+			TRIM_PXE);
 
 	/* RFC 2131 4.3.1: requested options first, in the client's order. */
-	if (m->prl.data) {
-		for (size_t i = 0; i < m->prl.len; i++) {
-			for (size_t k = 0; k < n; k++) {
-				if (t[k].code != m->prl.data[i] || t[k].done)
-					continue;
-				if (t[k].always)
-					dhcp_opt_put_req(&b, t[k].code, t[k].len, t[k].data);
-				else
-					dhcp_opt_put(&b, t[k].code, t[k].len, t[k].data);
-				t[k].done = true;
-			}
-		}
-	}
+	for (size_t i = 0; m->prl.data && i < m->prl.len; i++)
+		for (size_t k = 0; k < n; k++)
+			if (t[k].code == m->prl.data[i] && !t[k].done)
+				put_opt(&b, &t[k], level);
 	/* Then what we always send; with no list at all, everything we have. */
-	for (size_t k = 0; k < n; k++) {
-		if (t[k].done)
-			continue;
-		if (t[k].always)
-			dhcp_opt_put_req(&b, t[k].code, t[k].len, t[k].data);
-		else if (!m->prl.data)
-			dhcp_opt_put(&b, t[k].code, t[k].len, t[k].data);
-	}
+	for (size_t k = 0; k < n; k++)
+		if (!t[k].done && (t[k].always || !m->prl.data))
+			put_opt(&b, &t[k], level);
 	return dhcp_build_finish(&b, m);
 }
 
-/* RFC 2131 4.3.2: DHCPNAK carries 54 and optionally 56, no address, no lease options. */
+/* An OFFER/ACK at the first trim level where it fits (see enum trim_level). */
+static int build_fitting(const struct reply_ctx *x, uint8_t *out, size_t cap,
+			 struct dhcp_result *res)
+{
+	int rc = -SB_DROP_REPLY_TOO_BIG;
+
+	for (int level = TRIM_NONE; level <= TRIM_NETWORK && rc == -SB_DROP_REPLY_TOO_BIG;
+	     level++) {
+		rc = build_offer_ack(x, out, cap, level);
+		if (rc > 0 && level > TRIM_NONE)
+			res->anomalies |= DHCP_ANOM_REPLY_TRIMMED;
+	}
+	return rc;
+}
+
+/*
+ * RFC 2131 4.3.2: DHCPNAK carries 54 and optionally 56, no address, no lease options.
+ * Trim level 1 leaves out the option 82 echo, 2 the message (56).
+ */
 static int build_nak(const struct dhcp_server *s, const struct dhcp_msg *m, const char *why,
-		     uint8_t *out, size_t cap)
+		     uint8_t *out, size_t cap, int level)
 {
 	struct dhcp_builder b;
 	struct dhcp_reply r = {
 		.type = DHCP_NAK,
 		.server_id = s->server_ip,
 		.broadcast = m->giaddr != 0, /* 4.3.2: relayed NAKs set the broadcast bit */
+		.no_relay_agent = level >= 1,
 	};
 	int rc = dhcp_build_reply(&b, out, cap, m, &r);
 	if (rc < 0)
 		return rc;
-	dhcp_opt_put_str(&b, DHCP_OPT_MESSAGE, why);
+	if (level < 2)
+		dhcp_opt_put_req(&b, DHCP_OPT_MESSAGE, strnlen(why, 255), why);
 	return dhcp_build_finish(&b, m);
 }
 
@@ -273,15 +315,39 @@ static uint32_t effective_lease_time(const struct dhcp_server *s, const struct s
 {
 	uint32_t t = sn->lease_time;
 
-	/* RFC 2131 4.3.1: the client may ask for a lease time (51); we cap it. */
+	/*
+	 * RFC 2131 4.3.1: the client may ask for a lease time (51); we keep it within
+	 * [min_lease_time, max_lease_time] (the cap wins in a config that inverts them).
+	 */
 	if (m->has_lease_time && m->lease_time) {
+		uint32_t floor = s->cfg->dhcp.min_lease_time;
 		uint32_t cap = s->cfg->dhcp.max_lease_time ? s->cfg->dhcp.max_lease_time : t;
-		t = m->lease_time < cap ? m->lease_time : cap;
+		t = m->lease_time < floor ? floor : m->lease_time;
+		t = t < cap ? t : cap;
 	}
 	return t;
 }
 
-/* Subnet for a message at port 67; -SB_DROP_DHCP_NO_SUBNET if none. */
+/*
+ * Subnet of an unrelayed request with nothing else to go by: the one mapped to the VLAN
+ * ID of the innermost 802.1Q tag (dhcp.subnets[].vlan; VID 0 is a priority tag, IEEE
+ * 802.1Q 9.6: untagged), else, untagged, the subnet holding server_ip.
+ */
+static int local_subnet(const struct dhcp_server *s, const struct pkt_udp *in)
+{
+	const struct sbcfg_dhcp *d = &s->cfg->dhcp;
+	uint16_t vid = in->n_vlans ? in->vlan_tci[in->n_vlans - 1] & 0x0fff : 0;
+
+	if (vid) {
+		for (size_t i = 0; i < d->n_subnets; i++)
+			if (d->subnets[i].vlan == vid)
+				return (int)i;
+		return -SB_DROP_DHCP_VLAN_NO_SUBNET;
+	}
+	return s->own_subnet >= 0 ? s->own_subnet : -SB_DROP_DHCP_NO_SUBNET;
+}
+
+/* Subnet for a message at port 67; -SB_DROP_DHCP_(VLAN_)NO_SUBNET if none. */
 static int pick_subnet(const struct dhcp_server *s, const struct pkt_udp *in,
 		       const struct dhcp_msg *m)
 {
@@ -298,7 +364,7 @@ static int pick_subnet(const struct dhcp_server *s, const struct pkt_udp *in,
 		if (i >= 0)
 			return i;
 	}
-	return s->own_subnet >= 0 ? s->own_subnet : -SB_DROP_DHCP_NO_SUBNET;
+	return local_subnet(s, in);
 }
 
 static int map_lease_err(int rc)
@@ -330,7 +396,7 @@ static int do_discover(struct dhcp_server *s, struct reply_ctx *x, uint64_t now,
 	};
 	memcpy(res->lease.mac, x->m->chaddr, 6);
 
-	rc = build_offer_ack(x, out, cap);
+	rc = build_fitting(x, out, cap, res);
 	if (rc < 0)
 		return rc;
 	res->msg_out = DHCP_OFFER;
@@ -341,7 +407,13 @@ static int do_discover(struct dhcp_server *s, struct reply_ctx *x, uint64_t now,
 static int nak(struct dhcp_server *s, const struct reply_ctx *x, const char *why, uint8_t *out,
 	       size_t cap, struct pkt_dest *dst, struct dhcp_result *res)
 {
-	int rc = build_nak(s, x->m, why, out, cap);
+	int rc = -SB_DROP_REPLY_TOO_BIG;
+
+	for (int level = 0; level <= 2 && rc == -SB_DROP_REPLY_TOO_BIG; level++) {
+		rc = build_nak(s, x->m, why, out, cap, level);
+		if (rc > 0 && level > 0)
+			res->anomalies |= DHCP_ANOM_REPLY_TRIMMED;
+	}
 	if (rc < 0)
 		return rc;
 	res->msg_out = DHCP_NAK;
@@ -349,26 +421,34 @@ static int nak(struct dhcp_server *s, const struct reply_ctx *x, const char *why
 	return rc;
 }
 
-/* Bind ip in subnet si and ACK, or NAK/stay silent as RFC 2131 4.3.2 says. */
+/* Bind ip in subnet si and ACK, or NAK as RFC 2131 4.3.2 says. */
 static int commit_and_ack(struct dhcp_server *s, struct reply_ctx *x, int si, uint32_t ip,
-			  bool silent_if_unknown, uint64_t now, uint8_t *out, size_t cap,
-			  struct pkt_dest *dst, struct dhcp_result *res)
+			  uint64_t now, uint8_t *out, size_t cap, struct pkt_dest *dst,
+			  struct dhcp_result *res)
 {
 	const struct sbcfg_subnet *sn = &s->cfg->dhcp.subnets[si];
 
 	/* The client is on another subnet than its address (moved). */
 	if (!in_subnet(sn, ip))
 		return nak(s, x, "wrong network", out, cap, dst, res);
-	/* A client with a reserved address gets that one only. */
-	if (x->rsv && x->rsv->ip && in_subnet(sn, x->rsv->ip) && x->rsv->ip != ip)
+	/*
+	 * A client with a reserved address gets that one only, unless it DECLINEd it
+	 * (RFC 2131 4.3.3): then the pool address it was offered meanwhile is ACKed.
+	 */
+	uint32_t rip;
+	if (lease_reservation(s->pool, x->m->chaddr, (uint16_t)si, now, &rip) == 0 && rip != ip)
 		return nak(s, x, "address reserved elsewhere", out, cap, dst, res);
 
 	uint32_t lt = effective_lease_time(s, sn, x->m);
 	struct lease_info li;
 	int rc = lease_commit(s->pool, x->m->chaddr, ip, lt, now, &li);
-	if (rc == -ENOENT && silent_if_unknown)
-		return -SB_DROP_DHCP_UNKNOWN_LEASE;
-	if (rc == -ENOENT || rc == -EADDRINUSE)
+	/*
+	 * RFC 2131 4.3.2: in our subnet but in no pool and not reserved: incorrect for the
+	 * client's network as far as this server knows, NAK (the subnet is ours to manage).
+	 */
+	if (rc == -ENOENT)
+		return nak(s, x, "address not in any pool", out, cap, dst, res);
+	if (rc == -EADDRINUSE)
 		return nak(s, x, "address not available", out, cap, dst, res);
 	if (rc < 0)
 		return -SB_DROP_DHCP_UNKNOWN_LEASE;
@@ -380,7 +460,7 @@ static int commit_and_ack(struct dhcp_server *s, struct reply_ctx *x, int si, ui
 	x->lease_time = lt;
 	res->event = DHCP_LEASE_BOUND;
 	res->lease = li;
-	rc = build_offer_ack(x, out, cap);
+	rc = build_fitting(x, out, cap, res);
 	if (rc < 0)
 		return rc;
 	res->msg_out = DHCP_ACK;
@@ -408,24 +488,26 @@ static int do_request(struct dhcp_server *s, struct reply_ctx *x, uint64_t now, 
 		int si = pick_subnet(s, x->in, m);
 		if (si < 0)
 			return si;
-		return commit_and_ack(s, x, si, ip, false, now, out, cap, dst, res);
+		return commit_and_ack(s, x, si, ip, now, out, cap, dst, res);
 	}
 	if (m->requested_ip && !m->ciaddr) {
-		/* INIT-REBOOT: 4.3.2, NAK if wrong, silent if we know nothing of it. */
+		/* INIT-REBOOT: 4.3.2, NAK if wrong for the network. */
 		int si = pick_subnet(s, x->in, m);
 		if (si < 0)
 			return si;
-		return commit_and_ack(s, x, si, m->requested_ip, true, now, out, cap, dst, res);
+		return commit_and_ack(s, x, si, m->requested_ip, now, out, cap, dst, res);
 	}
 	if (m->ciaddr) {
-		/* RENEWING (unicast) or REBINDING (broadcast): the lease must be ours. */
+		/*
+		 * RENEWING (unicast) or REBINDING (broadcast). An address in none of our
+		 * subnets is another server's client: silence (4.3.2, coexistence).
+		 */
 		int si = pick_subnet(s, x->in, m);
 		if (si < 0)
 			return si;
-		struct lease_info li;
-		if (lease_find_ip(s->pool, m->ciaddr, now, &li) < 0)
+		if (subnet_of(&s->cfg->dhcp, m->ciaddr) < 0)
 			return -SB_DROP_DHCP_UNKNOWN_LEASE;
-		return commit_and_ack(s, x, si, m->ciaddr, true, now, out, cap, dst, res);
+		return commit_and_ack(s, x, si, m->ciaddr, now, out, cap, dst, res);
 	}
 	return -SB_DROP_DHCP_NO_ADDR;
 }
@@ -441,14 +523,14 @@ static int do_inform(struct dhcp_server *s, struct reply_ctx *x, uint8_t *out, s
 		si = subnet_of(&s->cfg->dhcp, m->giaddr);
 	else if (m->ciaddr)
 		si = subnet_of(&s->cfg->dhcp, m->ciaddr);
-	else
-		si = s->own_subnet;
+	else if ((si = local_subnet(s, x->in)) < 0)
+		return si;
 	if (si < 0)
 		return -SB_DROP_DHCP_NO_SUBNET;
 	x->sn = &s->cfg->dhcp.subnets[si];
 	x->type = DHCP_ACK;
 	x->ciaddr = m->ciaddr;
-	int rc = build_offer_ack(x, out, cap);
+	int rc = build_fitting(x, out, cap, res);
 	if (rc < 0)
 		return rc;
 	res->msg_out = DHCP_ACK;
@@ -467,14 +549,19 @@ static int do_boot_only(struct dhcp_server *s, struct reply_ctx *x, uint8_t type
 		return -SB_DROP_DHCP_PROXY_NOT_PXE;
 	if (!x->bootfile)
 		return -SB_DROP_DHCP_NO_BOOTFILE;
-	int si = m->giaddr ? subnet_of(&s->cfg->dhcp, m->giaddr)
-			   : (m->ciaddr ? subnet_of(&s->cfg->dhcp, m->ciaddr) : s->own_subnet);
+	int si;
+	if (m->giaddr)
+		si = subnet_of(&s->cfg->dhcp, m->giaddr);
+	else if (m->ciaddr)
+		si = subnet_of(&s->cfg->dhcp, m->ciaddr);
+	else if ((si = local_subnet(s, in)) < 0)
+		si = s->own_subnet; /* only picks the next server: no reason to refuse */
 	x->sn = si >= 0 ? &s->cfg->dhcp.subnets[si] : NULL;
 	x->type = type;
 	x->boot_only = true;
 	x->ciaddr = m->ciaddr;
 	res->boot_only = true;
-	int rc = build_offer_ack(x, out, cap);
+	int rc = build_fitting(x, out, cap, res);
 	if (rc < 0)
 		return rc;
 	res->msg_out = type;
@@ -514,6 +601,7 @@ int dhcp_server_handle(struct dhcp_server *s, const struct pkt_udp *in, uint64_t
 	res->xid = m.xid;
 	memcpy(res->mac, m.chaddr, 6);
 	res->relayed = m.giaddr != 0;
+	res->anomalies = m.anomalies;
 	/* RFC 2131 4.1: a server only acts on client messages. */
 	if (m.op != DHCP_BOOTREQUEST || m.type == DHCP_OFFER || m.type == DHCP_ACK ||
 	    m.type == DHCP_NAK)

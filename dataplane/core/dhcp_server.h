@@ -10,17 +10,27 @@
  * so the caller can make it durable first.
  *
  * Subnet choice: giaddr when relayed (RFC 2131 4.3.1); else, for a unicast
- * renewal, the subnet holding ciaddr; else the subnet holding the server's
- * own address. Replies go (RFC 2131 4.1): to the relay at giaddr:67 (option 82
+ * renewal, the subnet holding ciaddr; else, for a frame with an 802.1Q tag,
+ * the subnet mapped to the innermost tag's VLAN ID (sbcfg_subnet.vlan; none:
+ * -SB_DROP_DHCP_VLAN_NO_SUBNET); else the subnet holding the server's own
+ * address. Replies go (RFC 2131 4.1): to the relay at giaddr:67 (option 82
  * echoed, RFC 3046 2.2); else unicast to ciaddr:68 (not NAKs); else broadcast
  * for NAKs and when the client set the broadcast flag; else unicast to
  * yiaddr at chaddr. Requests to port 4011 (PXE boot server / proxyDHCP) are
  * answered to the client's source address and port, in every mode.
  *
+ * A reply too big for the client (RFC 2131 2: 576 bytes unless option 57 says
+ * more) is not refused whole: it is built again without the optional options,
+ * in a fixed order (T1/T2, the option 82 echo, hostname/DNS/domain, PXE
+ * extras, boot options, mask/router; see dhcp_server.c), and counted as
+ * DHCP_ANOM_REPLY_TRIMMED. 53, 54, 51 and the option 61 echo always stay.
+ *
  * INIT-REBOOT (RFC 2131 4.3.2): ACK if the address is ours and may be bound
- * to the client; NAK if it is on the wrong subnet, belongs to another client
- * or the client has a different reserved address; silence (a counted drop)
- * if the address is in the subnet but not one we manage.
+ * to the client; NAK if it is on the wrong subnet, belongs to another client,
+ * the client has a different (usable) reserved address, or it lies in the
+ * subnet but outside every pool and is not reserved for the client (the subnet
+ * is ours: such an address is incorrect for the client's network). RENEWING /
+ * REBINDING an address in none of our subnets gets silence (a counted drop).
  */
 #ifndef SB_DHCP_SERVER_H
 #define SB_DHCP_SERVER_H
@@ -70,6 +80,9 @@ struct dhcp_result {
 	const char *bootfile; /* what the reply names (points into cfg), NULL = none */
 	bool relayed;	      /* giaddr was set */
 	bool boot_only;	      /* proxyDHCP / port 4011 reply: no address */
+	/* DHCP_ANOM_* (dhcp.h): what was wrong but worked around, also when a reply was sent;
+	 * bit k is counted under the sb_drop reason DHCP_ANOMALY_FIRST + k. */
+	uint32_t anomalies;
 };
 
 /*

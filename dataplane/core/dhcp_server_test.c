@@ -57,6 +57,7 @@ static void env_config(struct env *e, enum sbcfg_dhcp_mode mode)
 	c->dhcp.offer_hold = 30;
 	c->dhcp.decline_quarantine = 600;
 	c->dhcp.max_lease_time = 7200;
+	c->dhcp.min_lease_time = 60;
 	strcpy(c->dhcp.boot.by_arch[SBCFG_ARCH_BIOS], "undionly.kpxe");
 	strcpy(c->dhcp.boot.by_arch[SBCFG_ARCH_UEFI_X64], "ipxe.efi");
 	strcpy(c->dhcp.boot.by_arch[SBCFG_ARCH_UEFI_IA32], "ipxe32.efi");
@@ -152,6 +153,8 @@ struct cmsg {
 	uint32_t src_ip, dst_ip;
 	uint16_t src_port, dst_port; /* 0: 68 -> 67 */
 	const uint8_t *src_mac;	     /* NULL: mac */
+	uint16_t vlan_tci[PKT_MAX_VLANS]; /* outermost first */
+	uint8_t n_vlans;
 };
 
 struct wire {
@@ -202,16 +205,23 @@ static const struct pkt_udp *mk(struct wire *w, const struct cmsg *c)
 	w->in.src_port = c->src_port ? c->src_port : 68;
 	w->in.dst_port = c->dst_port ? c->dst_port : 67;
 	w->in.ttl = 64;
+	memcpy(w->in.vlan_tci, c->vlan_tci, sizeof(w->in.vlan_tci));
+	w->in.n_vlans = c->n_vlans;
 	w->in.payload = b;
 	w->in.payload_len = n;
 	return &w->in;
 }
 
-static int handle(struct env *e, const struct cmsg *c)
+static int handle_at(struct env *e, const struct cmsg *c, uint64_t now)
 {
 	struct wire w;
-	return dhcp_server_handle(&e->srv, mk(&w, c), NOW, e->out, sizeof(e->out), &e->dst,
+	return dhcp_server_handle(&e->srv, mk(&w, c), now, e->out, sizeof(e->out), &e->dst,
 				  &e->res_out);
+}
+
+static int handle(struct env *e, const struct cmsg *c)
+{
+	return handle_at(e, c, NOW);
 }
 
 /* Parse a reply back; fails the test if it does not parse. */
@@ -229,6 +239,15 @@ static void parse_reply(const struct env *e, int n, struct dhcp_msg *r)
 {
 	parse_any_reply(e, n, r);
 	assert_int_equal(r->xid, 0x12345678);
+}
+
+/* Handle c and return the type of the reply, which must parse. */
+static uint8_t reply_type(struct env *e, const struct cmsg *c)
+{
+	struct dhcp_msg r;
+
+	parse_reply(e, handle(e, c), &r);
+	return r.type;
 }
 
 /* Find option code in the main option area of a reply. */
@@ -382,23 +401,100 @@ static void test_offer_unicast(void **state)
 	assert_memory_equal(e->dst.dst_mac, c.mac, 6);
 }
 
-/* A requested lease time is honoured up to max_lease_time. */
+/*
+ * A requested lease time (option 51, RFC 2131 4.3.1) is honoured within
+ * [min_lease_time, max_lease_time] (60 and 7200 here; min 0 = no floor): a 1-second
+ * lease would have the client renewing, and us committing, every half second.
+ */
+static const struct {
+	uint32_t ask, min, want;
+} lease_time_cases[] = {
+	{300, 60, 300}, {65536, 60, 7200}, {1, 60, 60}, {59, 60, 60}, {61, 60, 61}, {1, 0, 1},
+};
+
 static void test_lease_time_request(void **state)
 {
 	struct env *e = *state;
 	struct dhcp_msg r;
-	struct cmsg c = {.type = DHCP_DISCOVER, OPTS(51, 4, 0, 0, 0x01, 0x2c)}; /* 300 s */
+	uint8_t o[6] = {51, 4};
+	struct cmsg c = {.type = DHCP_DISCOVER, .opts = o, .optlen = sizeof(o)};
 	mac_n(c.mac, 3);
+
+	for (size_t i = 0; i < sizeof(lease_time_cases) / sizeof(lease_time_cases[0]); i++) {
+		put32(o + 2, lease_time_cases[i].ask);
+		e->cfg.dhcp.min_lease_time = lease_time_cases[i].min;
+		int n = handle(e, &c);
+		parse_reply(e, n, &r);
+		if (ropt32(e, n, DHCP_OPT_LEASE_TIME) != lease_time_cases[i].want ||
+		    ropt32(e, n, DHCP_OPT_T1) != lease_time_cases[i].want / 2)
+			fail_msg("asked %u (min %u): got %u", lease_time_cases[i].ask,
+				 lease_time_cases[i].min, ropt32(e, n, DHCP_OPT_LEASE_TIME));
+	}
+	/* The ACK binds for the floor, too. */
+	e->cfg.dhcp.min_lease_time = 60;
+	put32(o + 2, 1);
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 60);
+	assert_int_equal(e->res_out.lease.expires, NOW + 60);
+}
+
+/* RFC 6842 3: a client identifier (61) is echoed unaltered in OFFER, ACK and NAK. */
+static void test_client_id_echo(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	static const uint8_t cid[] = {0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c};
+	struct cmsg c = {
+		.type = DHCP_DISCOVER,
+		OPTS(61, 9, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x2b, 0x0c, 55, 2, 1, 3)};
+	mac_n(c.mac, 5);
 
 	int n = handle(e, &c);
 	parse_reply(e, n, &r);
-	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 300);
-	assert_int_equal(ropt32(e, n, DHCP_OPT_T1), 150);
-	struct cmsg c2 = {.type = DHCP_DISCOVER, OPTS(51, 4, 0, 1, 0, 0)}; /* 65536 s */
-	mac_n(c2.mac, 3);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+	assert_memory_equal(r.client_id.data, cid, sizeof(cid));
+
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+	assert_memory_equal(r.client_id.data, cid, sizeof(cid));
+
+	c.server_id = 0;
+	c.requested = IP4(198, 18, 9, 9); /* INIT-REBOOT on the wrong network */
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+	assert_memory_equal(r.client_id.data, cid, sizeof(cid));
+
+	struct cmsg inf = c;
+	inf.type = DHCP_INFORM;
+	inf.requested = 0;
+	inf.ciaddr = inf.src_ip = IP4(198, 18, 0, 7);
+	inf.dst_ip = SERVER_IP;
+	n = handle(e, &inf);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	assert_int_equal(r.client_id.len, sizeof(cid));
+
+	/* Without 61 in the request there is none in the reply. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER};
+	mac_n(c2.mac, 6);
 	n = handle(e, &c2);
 	parse_reply(e, n, &r);
-	assert_int_equal(ropt32(e, n, DHCP_OPT_LEASE_TIME), 7200);
+	assert_null(r.client_id.data);
 }
 
 /* ---- relay ---- */
@@ -469,6 +565,90 @@ static void test_relay(void **state)
 	assert_int_equal(handle(e, &c), -SB_DROP_DHCP_NO_SUBNET);
 }
 
+/*
+ * An unrelayed request on an 802.1Q VLAN gets the subnet mapped to that VLAN
+ * (dhcp.subnets[].vlan, the innermost tag's VID), not the subnet of server_ip; a VLAN
+ * with no subnet is refused (counted). Untagged requests and relayed ones are unchanged.
+ * Here subnet 0 (server_ip's) is VLAN 10, subnet 1 VLAN 20.
+ */
+static const struct vlan_case {
+	const char *name;
+	uint16_t tci[PKT_MAX_VLANS];
+	uint8_t n_vlans;
+	bool relayed;
+	int want; /* subnet index, or -SB_DROP_x */
+} vlan_cases[] = {
+	{"VLAN 20 (PCP 1)", {0x2014}, 1, false, 1},
+	{"VLAN 10", {10}, 1, false, 0},
+	{"QinQ: the inner tag decides", {100, 20}, 2, false, 1},
+	{"unmapped VLAN", {30}, 1, false, -SB_DROP_DHCP_VLAN_NO_SUBNET},
+	{"relayed on an unmapped VLAN: giaddr decides", {30}, 1, true, 1},
+	{"untagged: server_ip's subnet", {0}, 0, false, 0},
+	{"priority tag (VID 0) is untagged", {0x6000}, 1, false, 0},
+};
+
+static void test_vlan_subnets(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+
+	e->subnets[0].vlan = 10;
+	e->subnets[1].vlan = 20;
+	for (size_t i = 0; i < sizeof(vlan_cases) / sizeof(vlan_cases[0]); i++) {
+		const struct vlan_case *v = &vlan_cases[i];
+		struct cmsg c = {.type = DHCP_DISCOVER, .n_vlans = v->n_vlans};
+		memcpy(c.vlan_tci, v->tci, sizeof(c.vlan_tci));
+		if (v->relayed) {
+			c.giaddr = c.src_ip = RELAY_IP;
+			c.src_port = 67;
+			c.src_mac = relay_mac;
+		}
+		mac_n(c.mac, 15);
+		int n = handle(e, &c);
+		if (v->want < 0) {
+			if (n != v->want)
+				fail_msg("%s: %s", v->name, sb_drop_name(n));
+			assert_int_equal(e->res_out.msg_out, 0);
+			continue;
+		}
+		parse_reply(e, n, &r);
+		if (e->res_out.lease.subnet != v->want ||
+		    (r.yiaddr & 0xffffff00) != e->subnets[v->want].network)
+			fail_msg("%s: %08x in subnet %u", v->name, r.yiaddr,
+				 e->res_out.lease.subnet);
+	}
+
+	/* SELECTING on VLAN 20: ACK; INIT-REBOOT there with a VLAN 10 address: NAK. */
+	struct cmsg c = {.type = DHCP_DISCOVER, .vlan_tci = {20}, .n_vlans = 1};
+	mac_n(c.mac, 16);
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	c.type = DHCP_REQUEST;
+	c.requested = r.yiaddr;
+	c.server_id = SERVER_IP;
+	assert_int_equal(reply_type(e, &c), DHCP_ACK);
+	c.server_id = 0;
+	c.requested = IP4(198, 18, 0, 100);
+	assert_int_equal(reply_type(e, &c), DHCP_NAK);
+	/* INFORM without ciaddr: the VLAN's subnet, or refused. */
+	struct cmsg inf = {.type = DHCP_INFORM, .vlan_tci = {20}, .n_vlans = 1};
+	mac_n(inf.mac, 17);
+	n = handle(e, &inf);
+	parse_reply(e, n, &r);
+	assert_int_equal(ropt32(e, n, DHCP_OPT_ROUTER), IP4(198, 18, 5, 1));
+	inf.vlan_tci[0] = 30;
+	assert_int_equal(handle(e, &inf), -SB_DROP_DHCP_VLAN_NO_SUBNET);
+	/* A PXE boot server request (4011) on an unmapped VLAN is still answered. */
+	struct cmsg bs = {.type = DHCP_REQUEST,
+			  .dst_ip = SERVER_IP,
+			  .dst_port = 4011,
+			  .vlan_tci = {30},
+			  .n_vlans = 1,
+			  OPTS(60, 9, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', 93, 2, 0, 7)};
+	mac_n(bs.mac, 18);
+	assert_int_equal(reply_type(e, &bs), DHCP_ACK);
+}
+
 /* ---- parameter request list ---- */
 
 static void test_prl(void **state)
@@ -503,21 +683,44 @@ static void test_prl(void **state)
 
 /* ---- REQUEST states ---- */
 
-/* Bind mac n and return its address. */
-static uint32_t bind(struct env *e, unsigned id)
+/* DISCOVER then REQUEST (SELECTING) at now; returns the ACKed address, fails the test on a NAK. */
+static uint32_t dora_at(struct env *e, const uint8_t mac[6], uint64_t now, uint32_t not_this)
 {
 	struct dhcp_msg r;
 	struct cmsg c = {.type = DHCP_DISCOVER};
-	mac_n(c.mac, id);
-	int n = handle(e, &c);
+	memcpy(c.mac, mac, 6);
+
+	int n = handle_at(e, &c, now);
 	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	if (r.yiaddr == not_this)
+		fail_msg("offered the declined address %08x again", not_this);
 	c.type = DHCP_REQUEST;
 	c.requested = r.yiaddr;
 	c.server_id = SERVER_IP;
-	n = handle(e, &c);
+	n = handle_at(e, &c, now);
 	parse_reply(e, n, &r);
-	assert_int_equal(r.type, DHCP_ACK);
+	if (r.type != DHCP_ACK)
+		fail_msg("REQUEST for %08x answered with %s", c.requested,
+			 dhcp_msg_type_name(r.type));
 	return r.yiaddr;
+}
+
+static void decline_at(struct env *e, const uint8_t mac[6], uint32_t ip, uint64_t now)
+{
+	struct cmsg d = {.type = DHCP_DECLINE, .requested = ip, .server_id = SERVER_IP};
+	memcpy(d.mac, mac, 6);
+	assert_int_equal(handle_at(e, &d, now), 0);
+	assert_int_equal(e->res_out.event, DHCP_LEASE_DECLINED);
+}
+
+/* Bind mac n and return its address. */
+static uint32_t bind(struct env *e, unsigned id)
+{
+	uint8_t mac[6];
+
+	mac_n(mac, id);
+	return dora_at(e, mac, NOW, 0);
 }
 
 static void test_selecting_other_server(void **state)
@@ -591,10 +794,12 @@ static void test_init_reboot(void **state)
 	parse_reply(e, n, &r);
 	assert_int_equal(r.type, DHCP_NAK);
 
-	/* In the subnet but not one we manage: silent (RFC 2131 4.3.2). */
+	/* In our subnet but outside every pool and not reserved: not ours to give, NAK
+	 * (RFC 2131 4.3.2, incorrect for the client's network; test_request_outside_pools). */
 	c.requested = IP4(198, 18, 0, 10);
-	assert_int_equal(handle(e, &c), -SB_DROP_DHCP_UNKNOWN_LEASE);
-	assert_int_equal(e->res_out.msg_out, 0);
+	n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
 
 	/* After a restart the pool forgot it; the address is free: ACK. */
 	struct cmsg c3 = {.type = DHCP_REQUEST, .requested = IP4(198, 18, 0, 103)};
@@ -613,6 +818,56 @@ static void test_init_reboot(void **state)
 	n = handle(e, &c4);
 	parse_reply(e, n, &r);
 	assert_int_equal(r.type, DHCP_NAK);
+}
+
+/*
+ * RFC 2131 4.3.2: an address in a subnet we serve that lies outside every pool and is not
+ * reserved for the client is incorrect for the client's network: NAK, in INIT-REBOOT,
+ * SELECTING and RENEWING alike. Silence stays for addresses outside all our subnets.
+ */
+static void test_request_outside_pools(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	uint8_t l;
+	struct cmsg c = {.type = DHCP_REQUEST, .requested = IP4(198, 18, 0, 10)};
+	mac_n(c.mac, 45);
+
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(e->res_out.msg_out, DHCP_NAK);
+	assert_non_null(ropt(e, n, DHCP_OPT_MESSAGE, &l));
+	/* The same through a relay, for the relay's subnet. */
+	struct cmsg cr = c;
+	cr.giaddr = cr.src_ip = RELAY_IP;
+	cr.src_port = 67;
+	cr.src_mac = relay_mac;
+	cr.requested = IP4(198, 18, 5, 20);
+	assert_int_equal(reply_type(e, &cr), DHCP_NAK);
+	assert_int_equal(e->dst.dst_ip, RELAY_IP);
+	/* SELECTING with our server id. */
+	c.server_id = SERVER_IP;
+	assert_int_equal(reply_type(e, &c), DHCP_NAK);
+	/* RENEWING (unicast, ciaddr) an address outside the pools. */
+	struct cmsg rn = {.type = DHCP_REQUEST,
+			  .ciaddr = IP4(198, 18, 0, 10),
+			  .src_ip = IP4(198, 18, 0, 10),
+			  .dst_ip = SERVER_IP};
+	mac_n(rn.mac, 45);
+	assert_int_equal(reply_type(e, &rn), DHCP_NAK);
+	/* The reserved address outside the pool is the reserved client's: ACK. */
+	struct cmsg rs = {.type = DHCP_REQUEST, .requested = IP4(198, 18, 0, 50)};
+	memcpy(rs.mac, mac_res, 6);
+	assert_int_equal(reply_type(e, &rs), DHCP_ACK);
+	/* ...and another client's: NAK. */
+	c.server_id = 0;
+	c.requested = IP4(198, 18, 0, 50);
+	assert_int_equal(reply_type(e, &c), DHCP_NAK);
+	/* Outside all our subnets, INIT-REBOOT on our wire: wrong network, NAK; RENEWING an
+	 * address of no subnet of ours: silence (another server's client). */
+	rn.ciaddr = rn.src_ip = IP4(198, 19, 1, 1);
+	assert_int_equal(handle(e, &rn), -SB_DROP_DHCP_UNKNOWN_LEASE);
 }
 
 static void test_renew_rebind(void **state)
@@ -698,6 +953,81 @@ static void test_release_decline(void **state)
 	assert_int_equal(li.state, LEASE_DECLINED);
 	d.requested = 0;
 	assert_int_equal(handle(e, &d), -SB_DROP_DHCP_NO_ADDR);
+}
+
+/*
+ * RFC 2131 4.3.3: a reserved client that DECLINEs its address (someone else uses it) must
+ * still boot: during the quarantine it gets a pool address and that REQUEST is ACKed (not
+ * NAKed as "reserved elsewhere"); after the quarantine it is moved back to its reservation.
+ */
+static void test_reserved_decline_boots(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	const uint32_t resv = IP4(198, 18, 0, 50);
+
+	assert_int_equal(dora_at(e, mac_res, NOW, 0), resv);
+	decline_at(e, mac_res, resv, NOW + 1);
+	uint32_t ip = dora_at(e, mac_res, NOW + 2, resv);
+	assert_true(ip >= IP4(198, 18, 0, 100) && ip <= IP4(198, 18, 0, 103));
+	/* INIT-REBOOT and RENEWING of the pool address during the quarantine: ACK. */
+	struct cmsg c = {.type = DHCP_REQUEST, .requested = ip};
+	memcpy(c.mac, mac_res, 6);
+	int n = handle_at(e, &c, NOW + 100);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	struct cmsg rn = {.type = DHCP_REQUEST, .ciaddr = ip, .src_ip = ip, .dst_ip = SERVER_IP};
+	memcpy(rn.mac, mac_res, 6);
+	n = handle_at(e, &rn, NOW + 200);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_ACK);
+	/* After the quarantine (600 s): the reservation again. */
+	struct cmsg d = {.type = DHCP_DISCOVER};
+	memcpy(d.mac, mac_res, 6);
+	n = handle_at(e, &d, NOW + 1 + 600);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.yiaddr, resv);
+	assert_int_equal(dora_at(e, mac_res, NOW + 1 + 600, 0), resv);
+}
+
+/*
+ * decline_quarantine 0: the declined address goes straight back to the pool, but not to the
+ * client that just said it is in use (RFC 2131 4.3.3); other clients may have it.
+ */
+static void test_decline_no_quarantine(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	uint8_t m1[6], m2[6];
+	mac_n(m1, 65);
+	mac_n(m2, 66);
+
+	e->cfg.dhcp.decline_quarantine = 0;
+	uint32_t x = dora_at(e, m1, NOW, 0);
+	decline_at(e, m1, x, NOW);
+	assert_int_equal(e->res_out.lease.expires, NOW);
+	/* At once, even asking for it by option 50: another address. */
+	struct cmsg c = {.type = DHCP_DISCOVER, .requested = x};
+	memcpy(c.mac, m1, 6);
+	int n = handle_at(e, &c, NOW);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(r.yiaddr != x);
+	uint32_t y = dora_at(e, m1, NOW + 1, x);
+	assert_true(y != x);
+	/* Another client can have x at once. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER, .requested = x};
+	memcpy(c2.mac, m2, 6);
+	n = handle_at(e, &c2, NOW + 1);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.yiaddr, x);
+
+	/* The reserved client: a pool address, ACKed. */
+	const uint32_t resv = IP4(198, 18, 0, 50);
+	assert_int_equal(dora_at(e, mac_res, NOW + 2, 0), resv);
+	decline_at(e, mac_res, resv, NOW + 3);
+	uint32_t p = dora_at(e, mac_res, NOW + 3, resv);
+	assert_true(p != resv);
 }
 
 static void test_inform(void **state)
@@ -872,6 +1202,147 @@ static void test_pxe_uuid_echo(void **state)
 	assert_int_equal(r.client_uuid.data[16], 16);
 	assert_true(e->res_out.client.pxe);
 	assert_int_equal(e->res_out.client.arch_type, 7);
+}
+
+/*
+ * A malformed optional option (zero-length 12/60/77, odd 94/97, a duplicate) is ignored and
+ * counted; the client still gets its OFFER. The protocol's own options stay strict.
+ */
+static void test_bad_optional_option_served(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	struct cmsg c = {.type = DHCP_DISCOVER,
+			 OPTS(12, 0, 60, 0, 77, 0, 94, 2, 1, 2, 97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+			      9, 10, 11, 12, 13, 14, 15)};
+	mac_n(c.mac, 7);
+
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_OPT_IGNORED);
+	assert_false(e->res_out.client.pxe);
+	/* A PXE client whose user class is sent twice: served, as PXE, not as iPXE. */
+	struct cmsg c2 = {.type = DHCP_DISCOVER, OPTS(PXE_VC, ARCH(7), IPXE_UC, IPXE_UC)};
+	mac_n(c2.mac, 7);
+	n = handle(e, &c2);
+	parse_reply(e, n, &r);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_OPT_SPLIT);
+	assert_true(e->res_out.client.pxe);
+	assert_false(e->res_out.client.ipxe);
+	assert_string_equal(r.file, "ipxe.efi");
+	/* A clean request: no anomaly. */
+	struct cmsg c3 = {.type = DHCP_DISCOVER};
+	mac_n(c3.mac, 7);
+	n = handle(e, &c3);
+	assert_true(n > 0);
+	assert_int_equal(e->res_out.anomalies, 0);
+	/* 53 twice is still refused. */
+	struct cmsg c4 = {.type = DHCP_DISCOVER, OPTS(53, 1, 1)};
+	mac_n(c4.mac, 7);
+	assert_int_equal(handle(e, &c4), -SB_DROP_DHCP_OPT_DUPLICATE);
+}
+
+/* Append option code with len bytes of fill after *n in buf. */
+static void put_blob(uint8_t *buf, size_t *n, uint8_t code, uint8_t len, uint8_t fill)
+{
+	buf[(*n)++] = code;
+	buf[(*n)++] = len;
+	memset(buf + *n, fill, len);
+	*n += len;
+}
+
+/* Append a 255-byte option 82: one circuit id sub-option of 253 bytes. */
+static void put_opt82(uint8_t *buf, size_t *n)
+{
+	buf[(*n)++] = 82;
+	buf[(*n)++] = 255;
+	put_blob(buf, n, 1, 253, 'c');
+}
+
+/*
+ * A reply that does not fit the client's maximum message (576 - 28 without option 57) is
+ * built again with less, in the documented order (dhcp_server.h): T1/T2, the option 82 echo,
+ * informational options, PXE extras, the boot options (the file field keeps the boot file),
+ * mask and router. 53, 54, 51 and the client identifier echo (RFC 6842) always stay.
+ */
+static void test_reply_too_big_trims(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	uint8_t opts[600], l;
+	size_t n = 0;
+
+	/* Relayed, 82 of 255 bytes (one sub-option), client id of 30: does not fit with 82. */
+	put_blob(opts, &n, 61, 30, 0x61);
+	put_opt82(opts, &n);
+	struct cmsg c = {.type = DHCP_DISCOVER,
+			 .giaddr = RELAY_IP,
+			 .src_ip = RELAY_IP,
+			 .src_port = 67,
+			 .src_mac = relay_mac,
+			 .opts = opts,
+			 .optlen = n};
+	mac_n(c.mac, 12);
+	int len = handle(e, &c);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(len <= 548);
+	assert_null(r.relay_agent.data);
+	assert_int_equal(r.client_id.len, 30);
+	assert_int_equal(ropt32(e, len, DHCP_OPT_LEASE_TIME), 600);
+	assert_int_equal(ropt32(e, len, DHCP_OPT_SUBNET_MASK), 0xffffff00);
+	assert_null(ropt(e, len, DHCP_OPT_T1, &l)); /* RFC 2131 4.4.5 defaults */
+	assert_int_equal(e->res_out.msg_out, DHCP_OFFER);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_REPLY_TRIMMED);
+	assert_int_equal(e->dst.dst_ip, RELAY_IP);
+	/* The same with room (option 57 = 1500): everything, 82 echoed. */
+	n = 0;
+	put_blob(opts, &n, 61, 30, 0x61);
+	opts[n++] = 57, opts[n++] = 2, opts[n++] = 0x05, opts[n++] = 0xdc;
+	put_opt82(opts, &n);
+	c.optlen = n;
+	len = handle(e, &c);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.relay_agent.len, 255);
+	assert_non_null(ropt(e, len, DHCP_OPT_T1, &l));
+	assert_int_equal(e->res_out.anomalies, 0);
+
+	/* A PXE client with a 255-byte client id: the PXE and boot options go, the file field
+	 * and siaddr still name the boot file. */
+	static const uint8_t pxe[] = {PXE_VC, ARCH(7), UUID97};
+	n = 0;
+	memcpy(opts, pxe, sizeof(pxe));
+	n = sizeof(pxe);
+	put_blob(opts, &n, 61, 255, 0x61);
+	struct cmsg p = {.type = DHCP_DISCOVER, .opts = opts, .optlen = n};
+	mac_n(p.mac, 13);
+	len = handle(e, &p);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.type, DHCP_OFFER);
+	assert_true(len <= 548);
+	assert_string_equal(r.file, "ipxe.efi");
+	assert_int_equal(r.siaddr, SERVER_IP);
+	assert_int_equal(r.client_id.len, 255);
+	assert_int_equal(ropt32(e, len, DHCP_OPT_LEASE_TIME), 3600);
+	assert_null(ropt(e, len, DHCP_OPT_BOOTFILE, &l));
+	assert_null(ropt(e, len, DHCP_OPT_VENDOR_OPTS, &l));
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_REPLY_TRIMMED);
+
+	/* A NAK through the relay: without 82 it fits. */
+	n = 0;
+	put_blob(opts, &n, 61, 255, 0x61);
+	put_opt82(opts, &n);
+	c.type = DHCP_REQUEST;
+	c.requested = IP4(198, 18, 0, 100); /* not the relay's subnet */
+	c.optlen = n;
+	mac_n(c.mac, 14);
+	len = handle(e, &c);
+	parse_reply(e, len, &r);
+	assert_int_equal(r.type, DHCP_NAK);
+	assert_int_equal(r.client_id.len, 255);
+	assert_null(r.relay_agent.data);
+	assert_int_equal(e->res_out.anomalies, DHCP_ANOM_REPLY_TRIMMED);
 }
 
 /* An iPXE client with no script configured must not get the iPXE binary again. */
@@ -1227,16 +1698,24 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dora_broadcast, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_offer_unicast, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_time_request, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_client_id_echo, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_relay, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_vlan_subnets, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_prl, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_selecting_other_server, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_init_reboot, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_request_outside_pools, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_renew_rebind, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_release_decline, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_decline_boots, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_decline_no_quarantine, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_inform, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pxe_uuid_echo, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reply_too_big_trims, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_no_chainload_loop, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_reservations, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_port_4011_full_mode, setup_full, teardown),

@@ -50,51 +50,71 @@ struct parse_case {
 	size_t optlen;
 	int rc; /* expected: 0 or -SB_DROP_x */
 	uint8_t type;
+	uint32_t anom; /* expected DHCP_ANOM_* when rc == 0 */
 };
 
+#define IGN   DHCP_ANOM_OPT_IGNORED
+#define SPLIT DHCP_ANOM_OPT_SPLIT
+
 static const struct parse_case parse_cases[] = {
-	{"minimal discover", O(53, 1, 1, 255), 0, DHCP_DISCOVER},
-	{"pad before and after", O(0, 0, 53, 1, 3, 0, 255, 0, 0), 0, DHCP_REQUEST},
-	{"no END", O(53, 1, 1), -SB_DROP_DHCP_OPT_NO_END, 0},
-	{"empty options", O(0), -SB_DROP_DHCP_OPT_NO_END, 0},
-	{"END only: no 53 (BOOTP)", O(255), -SB_DROP_DHCP_NO_MSG_TYPE, 0},
-	{"length byte missing", O(53, 1, 1, 12), -SB_DROP_DHCP_OPT_OVERRUN, 0},
-	{"value overruns", O(53, 1, 1, 12, 10, 'a', 'b', 'c'), -SB_DROP_DHCP_OPT_OVERRUN, 0},
-	{"53 len 2", O(53, 2, 1, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"53 len 0", O(53, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"53 value 0", O(53, 1, 0, 255), -SB_DROP_DHCP_BAD_MSG_TYPE, 0},
-	{"53 value 9 (FORCERENEW)", O(53, 1, 9, 255), -SB_DROP_DHCP_BAD_MSG_TYPE, 0},
-	{"53 twice", O(53, 1, 1, 53, 1, 3, 255), -SB_DROP_DHCP_OPT_DUPLICATE, 0},
-	{"50 len 3", O(53, 1, 3, 50, 3, 1, 2, 3, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"54 len 5", O(53, 1, 3, 54, 5, 1, 2, 3, 4, 5, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"51 len 2", O(53, 1, 3, 51, 2, 1, 2, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"57 len 1", O(53, 1, 1, 57, 1, 5, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"61 len 1", O(53, 1, 1, 61, 1, 1, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"55 len 0", O(53, 1, 1, 55, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"55 twice", O(53, 1, 1, 55, 1, 1, 55, 1, 3, 255), -SB_DROP_DHCP_OPT_DUPLICATE, 0},
-	{"12 len 0", O(53, 1, 1, 12, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"60 len 0", O(53, 1, 1, 60, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"93 odd length", O(53, 1, 1, 93, 3, 0, 7, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"93 len 0", O(53, 1, 1, 93, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"93 two types", O(53, 1, 1, 93, 4, 0, 7, 0, 0, 255), 0, DHCP_DISCOVER},
-	{"94 len 2", O(53, 1, 1, 94, 2, 1, 2, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"94 type 2", O(53, 1, 1, 94, 3, 2, 2, 1, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
+	{"minimal discover", O(53, 1, 1, 255), 0, DHCP_DISCOVER, 0},
+	{"pad before and after", O(0, 0, 53, 1, 3, 0, 255, 0, 0), 0, DHCP_REQUEST, 0},
+	{"no END", O(53, 1, 1), -SB_DROP_DHCP_OPT_NO_END, 0, 0},
+	{"empty options", O(0), -SB_DROP_DHCP_OPT_NO_END, 0, 0},
+	{"END only: no 53 (BOOTP)", O(255), -SB_DROP_DHCP_NO_MSG_TYPE, 0, 0},
+	{"length byte missing", O(53, 1, 1, 12), -SB_DROP_DHCP_OPT_OVERRUN, 0, 0},
+	{"value overruns", O(53, 1, 1, 12, 10, 'a', 'b', 'c'), -SB_DROP_DHCP_OPT_OVERRUN, 0, 0},
+	{"53 len 2", O(53, 2, 1, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0, 0},
+	{"53 len 0", O(53, 0, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0, 0},
+	{"53 value 0", O(53, 1, 0, 255), -SB_DROP_DHCP_BAD_MSG_TYPE, 0, 0},
+	{"53 value 9 (FORCERENEW)", O(53, 1, 9, 255), -SB_DROP_DHCP_BAD_MSG_TYPE, 0, 0},
+	/* Options the protocol needs (50, 53, 54; 52 and 82 shape the message): strict. */
+	{"53 twice", O(53, 1, 1, 53, 1, 3, 255), -SB_DROP_DHCP_OPT_DUPLICATE, 0, 0},
+	{"50 len 3", O(53, 1, 3, 50, 3, 1, 2, 3, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0, 0},
+	{"50 twice", O(53, 1, 3, 50, 4, 1, 2, 3, 4, 50, 4, 1, 2, 3, 4, 255),
+	 -SB_DROP_DHCP_OPT_DUPLICATE, 0, 0},
+	{"54 len 5", O(53, 1, 3, 54, 5, 1, 2, 3, 4, 5, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0, 0},
+	{"54 twice", O(53, 1, 3, 54, 4, 1, 2, 3, 4, 54, 4, 1, 2, 3, 4, 255),
+	 -SB_DROP_DHCP_OPT_DUPLICATE, 0, 0},
+	{"52 len 2", O(53, 1, 1, 52, 2, 1, 1, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0, 0},
+	{"82 one byte", O(53, 1, 1, 82, 1, 1, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0, 0},
+	{"82 twice", O(53, 1, 1, 82, 3, 1, 1, 'a', 82, 3, 2, 1, 'b', 255),
+	 -SB_DROP_DHCP_OPT_DUPLICATE, 0, 0},
+	/* Optional options: a bad one is ignored and counted, the message is served. */
+	{"51 len 2", O(53, 1, 3, 51, 2, 1, 2, 255), 0, DHCP_REQUEST, IGN},
+	{"57 len 1", O(53, 1, 1, 57, 1, 5, 255), 0, DHCP_DISCOVER, IGN},
+	{"61 len 1", O(53, 1, 1, 61, 1, 1, 255), 0, DHCP_DISCOVER, IGN},
+	{"55 len 0", O(53, 1, 1, 55, 0, 255), 0, DHCP_DISCOVER, IGN},
+	{"55 twice", O(53, 1, 1, 55, 1, 1, 55, 1, 3, 255), 0, DHCP_DISCOVER, SPLIT},
+	{"55 three times", O(55, 1, 1, 53, 1, 1, 55, 1, 3, 55, 1, 6, 255), 0, DHCP_DISCOVER, SPLIT},
+	{"12 len 0", O(53, 1, 1, 12, 0, 255), 0, DHCP_DISCOVER, IGN},
+	{"60 len 0", O(53, 1, 1, 60, 0, 255), 0, DHCP_DISCOVER, IGN},
+	{"77 len 0", O(53, 1, 1, 77, 0, 255), 0, DHCP_DISCOVER, IGN},
+	{"93 odd length", O(53, 1, 1, 93, 3, 0, 7, 0, 255), 0, DHCP_DISCOVER, IGN},
+	{"93 len 0", O(53, 1, 1, 93, 0, 255), 0, DHCP_DISCOVER, IGN},
+	{"93 two types", O(53, 1, 1, 93, 4, 0, 7, 0, 0, 255), 0, DHCP_DISCOVER, 0},
+	{"94 len 2", O(53, 1, 1, 94, 2, 1, 2, 255), 0, DHCP_DISCOVER, IGN},
+	{"94 type 2", O(53, 1, 1, 94, 3, 2, 2, 1, 255), 0, DHCP_DISCOVER, IGN},
 	{"97 len 16",
-	 O(53, 1, 1, 97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 255),
-	 -SB_DROP_DHCP_OPT_BAD_LEN, 0},
+	 O(53, 1, 1, 97, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 255), 0,
+	 DHCP_DISCOVER, IGN},
 	{"97 type 1",
-	 O(53, 1, 1, 97, 17, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 255),
-	 -SB_DROP_DHCP_OPT_BAD_LEN, 0},
-	{"82 one byte", O(53, 1, 1, 82, 1, 1, 255), -SB_DROP_DHCP_OPT_BAD_LEN, 0},
+	 O(53, 1, 1, 97, 17, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 255), 0,
+	 DHCP_DISCOVER, IGN},
+	{"60 split in two (RFC 3396)",
+	 O(53, 1, 1, 60, 4, 'P', 'X', 'E', 'C', 60, 5, 'l', 'i', 'e', 'n', 't', 255), 0,
+	 DHCP_DISCOVER, SPLIT},
+	{"bad 12 and split 77", O(12, 0, 53, 1, 1, 77, 1, 'a', 77, 1, 'b', 255), 0, DHCP_DISCOVER,
+	 IGN | SPLIT},
 	{"82 sub-option overruns", O(53, 1, 1, 82, 4, 1, 5, 'a', 'b', 255),
-	 -SB_DROP_DHCP_BAD_RELAY_AGENT, 0},
-	{"82 sub-option len 0", O(53, 1, 1, 82, 2, 1, 0, 255), -SB_DROP_DHCP_BAD_RELAY_AGENT, 0},
+	 -SB_DROP_DHCP_BAD_RELAY_AGENT, 0, 0},
+	{"82 sub-option len 0", O(53, 1, 1, 82, 2, 1, 0, 255), -SB_DROP_DHCP_BAD_RELAY_AGENT, 0, 0},
 	{"82 trailing byte", O(53, 1, 1, 82, 4, 1, 1, 'a', 9, 255), -SB_DROP_DHCP_BAD_RELAY_AGENT,
-	 0},
-	{"52 value 4", O(53, 1, 1, 52, 1, 4, 255), -SB_DROP_DHCP_BAD_OVERLOAD, 0},
-	{"unknown option twice is fine", O(53, 1, 1, 250, 1, 1, 250, 0, 255), 0, DHCP_DISCOVER},
-	{"unknown option len 0 is fine", O(80, 0, 53, 1, 8, 255), 0, DHCP_INFORM},
-	{"data after END ignored", O(53, 1, 7, 255, 12, 200), 0, DHCP_RELEASE},
+	 0, 0},
+	{"52 value 4", O(53, 1, 1, 52, 1, 4, 255), -SB_DROP_DHCP_BAD_OVERLOAD, 0, 0},
+	{"unknown option twice is fine", O(53, 1, 1, 250, 1, 1, 250, 0, 255), 0, DHCP_DISCOVER, 0},
+	{"unknown option len 0 is fine", O(80, 0, 53, 1, 8, 255), 0, DHCP_INFORM, 0},
+	{"data after END ignored", O(53, 1, 7, 255, 12, 200), 0, DHCP_RELEASE, 0},
 };
 
 static void test_parse_table(void **state)
@@ -114,6 +134,8 @@ static void test_parse_table(void **state)
 				 c->rc, sb_drop_name(c->rc));
 		if (rc == 0 && m.type != c->type)
 			fail_msg("%s: type %u, expected %u", c->name, m.type, c->type);
+		if (rc == 0 && m.anomalies != c->anom)
+			fail_msg("%s: anomalies %#x, expected %#x", c->name, m.anomalies, c->anom);
 		free(copy);
 	}
 }
@@ -194,6 +216,53 @@ static void test_parse_fields(void **state)
 	assert_false(dhcp_has_opt(&m, 43));
 	assert_string_equal(dhcp_msg_type_name(m.type), "DHCPREQUEST");
 	assert_string_equal(dhcp_msg_type_name(0), "unknown");
+}
+
+/*
+ * An ignored optional option leaves no value behind: neither a bad one nor any instance of
+ * a duplicated / split one (RFC 3396: the instances are one value, we do not join them).
+ */
+static void test_optional_ignored(void **state)
+{
+	uint8_t buf[600];
+	struct dhcp_msg m;
+	size_t len;
+
+	len = mk_msg(buf, sizeof(buf),
+		     O(53, 1, 3, 50, 4, 198, 18, 0, 100, 12, 0, 51, 2, 0, 1, 57, 1, 2, 61, 1, 1, 94,
+		       2, 1, 2, 55, 2, 1, 3, 60, 3, 'P', 'X', 'E', 55, 1, 6, 60, 3, 'C', 'l', 'i',
+		       255));
+	assert_int_equal(dhcp_parse(buf, len, &m), 0);
+	assert_int_equal(m.type, DHCP_REQUEST);
+	assert_int_equal(m.requested_ip, IP4(198, 18, 0, 100));
+	assert_int_equal(m.anomalies, DHCP_ANOM_OPT_IGNORED | DHCP_ANOM_OPT_SPLIT);
+	assert_null(m.hostname.data);
+	assert_false(m.has_lease_time);
+	assert_int_equal(m.lease_time, 0);
+	assert_int_equal(m.max_msg_size, 0);
+	assert_null(m.client_id.data);
+	assert_null(m.client_ndi.data);
+	assert_null(m.prl.data);
+	assert_int_equal(m.prl.len, 0);
+	assert_null(m.vendor_class.data);
+	/* Seen all the same. */
+	assert_true(dhcp_has_opt(&m, DHCP_OPT_HOSTNAME));
+	assert_true(dhcp_has_opt(&m, DHCP_OPT_PARAM_REQ));
+
+	/* Split across the options field and the overloaded file field (RFC 3396 4). */
+	len = mk_msg(buf, sizeof(buf), O(52, 1, 1, 53, 1, 1, 60, 3, 'P', 'X', 'E', 255));
+	memset(buf + 108, 0, 128);
+	const uint8_t file_opts[] = {60, 6, 'C', 'l', 'i', 'e', 'n', 't', 255};
+	memcpy(buf + 108, file_opts, sizeof(file_opts));
+	assert_int_equal(dhcp_parse(buf, len, &m), 0);
+	assert_int_equal(m.anomalies, DHCP_ANOM_OPT_SPLIT);
+	assert_null(m.vendor_class.data);
+
+	/* A clean message has none. */
+	len = mk_msg(buf, sizeof(buf), O(53, 1, 1, 12, 2, 'h', 'i', 255));
+	assert_int_equal(dhcp_parse(buf, len, &m), 0);
+	assert_int_equal(m.anomalies, 0);
+	assert_int_equal(m.hostname.len, 2);
 }
 
 /* Option overload (52): file and sname carry options (RFC 2132 9.3, RFC 2131 4.1). */
@@ -461,8 +530,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),	 cmocka_unit_test(test_parse_header_errors),
 		cmocka_unit_test(test_parse_fields),	 cmocka_unit_test(test_overload),
-		cmocka_unit_test(test_build_parse_back), cmocka_unit_test(test_build_room),
-		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_optional_ignored), cmocka_unit_test(test_build_parse_back),
+		cmocka_unit_test(test_build_room),	 cmocka_unit_test(test_fixtures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,6 +42,7 @@
 enum {
 	SLOT_RESERVED = 1, /* reserved for slot->mac, never handed to another MAC */
 	SLOT_HAS_MAC = 2,  /* slot->mac is meaningful (current or last owner) */
+	SLOT_DECLINED = 4, /* slot->mac DECLINEd it; cleared when the slot is taken again */
 };
 
 struct lease_slot {
@@ -423,6 +424,7 @@ static void slot_take(struct lease_pool *p, uint32_t i, const uint8_t mac[6], en
 	if (s->state == LEASE_FREE && !slot_reserved(s))
 		flist_remove(p, i);
 	slot_set_mac(p, i, mac);
+	s->flags &= (uint8_t)~SLOT_DECLINED;
 	s->expires = expires;
 	if (s->state == LEASE_FREE)
 		heap_push(p, i);
@@ -476,15 +478,33 @@ static uint32_t held_slot(const struct lease_pool *p, const uint8_t mac[6], uint
 	return NIL;
 }
 
-/* mac's reservation in subnet unless it is quarantined (DECLINEd), or NIL. */
+/*
+ * mac's reservation in subnet, or NIL if it has none or DECLINEd it: quarantined, or (the
+ * quarantine over, or 0) not yet bound another address since (RFC 2131 4.3.3: the client
+ * said the address is in use; offering it straight back would only loop).
+ */
 static uint32_t usable_resv(const struct lease_pool *p, const uint8_t mac[6], uint32_t subnet,
 			    uint64_t now)
 {
 	uint32_t i = ht_get(p, mac, (uint16_t)(subnet | KEY_RESV));
 
-	if (i != NIL && slot_state(&p->slots[i], now) == LEASE_DECLINED)
+	if (i != NIL && (slot_state(&p->slots[i], now) == LEASE_DECLINED ||
+			 (p->slots[i].flags & SLOT_DECLINED)))
 		return NIL;
 	return i;
+}
+
+/*
+ * The address mac DECLINEd last in subnet, if it has not taken another one there since
+ * (its index entry still points at it), or NIL: never offered back to mac at once.
+ */
+static uint32_t declined_slot(const struct lease_pool *p, const uint8_t mac[6], uint32_t subnet)
+{
+	uint32_t i = ht_get(p, mac, (uint16_t)subnet);
+
+	if (i != NIL && (p->slots[i].flags & SLOT_DECLINED) && mac_eq(p->slots[i].mac, mac))
+		return i;
+	return NIL;
 }
 
 static void fill_info(const struct lease_pool *p, uint32_t i, uint64_t now, struct lease_info *out)
@@ -705,12 +725,13 @@ struct lease_pool *lease_pool_init(void *mem, size_t memsize, const struct sbcfg
 int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uint32_t requested,
 		uint64_t now, uint32_t *ip_out)
 {
-	uint32_t cur, pick, i;
+	uint32_t cur, pick, i, declined;
 
 	if (!p || !mac || !ip_out || subnet >= p->n_subnets)
 		return -EINVAL;
 	reclaim(p, now, RECLAIM_STEP, NIL);
 	cur = held_slot(p, mac, subnet, now);
+	declined = declined_slot(p, mac, subnet);
 	pick = usable_resv(p, mac, subnet, now);
 	if (pick == NIL && cur != NIL)
 		pick = cur;
@@ -726,19 +747,25 @@ int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uin
 	}
 	if (pick == NIL) {
 		i = slot_of_ip(p, requested);
-		if (requested != 0 && i != NIL && p->slots[i].subnet == subnet &&
+		if (requested != 0 && i != NIL && i != declined && p->slots[i].subnet == subnet &&
 		    !slot_reserved(&p->slots[i]) && slot_state(&p->slots[i], now) == LEASE_FREE)
 			pick = i;
 	}
 	if (pick == NIL) {
 		i = ht_get(p, mac, subnet);
-		if (i != NIL && !slot_reserved(&p->slots[i]) &&
+		if (i != NIL && i != declined && !slot_reserved(&p->slots[i]) &&
 		    slot_state(&p->slots[i], now) == LEASE_FREE)
 			pick = i;
 	}
 	if (pick == NIL) {
 		reclaim(p, now, UINT32_MAX, subnet);
 		pick = p->subs[subnet].free_head;
+		if (pick != NIL && pick == declined) {
+			/* the only other candidates may still sit expired in the heap */
+			if (p->slots[pick].next == NIL)
+				reclaim(p, now, UINT32_MAX, NIL);
+			pick = p->slots[pick].next;
+		}
 	}
 	if (pick == NIL) {
 		/*
@@ -791,6 +818,10 @@ int lease_commit(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint32
 	slot_take(p, i, mac, LEASE_BOUND, now + lease_time);
 	if (cur != NIL && cur != i)
 		slot_free(p, cur); /* one address per MAC and subnet */
+	/* bound elsewhere: a reservation it DECLINEd is usable again once out of quarantine */
+	resv = ht_get(p, mac, (uint16_t)(s->subnet | KEY_RESV));
+	if (resv != NIL && resv != i)
+		p->slots[resv].flags &= (uint8_t)~SLOT_DECLINED;
 	fill_info(p, i, now, out);
 	return 0;
 }
@@ -826,8 +857,23 @@ int lease_decline(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint6
 	if (!mac_eq(p->slots[i].mac, mac))
 		return -EADDRINUSE;
 	p->slots[i].expires = now + p->cfg->decline_quarantine;
+	p->slots[i].flags |= SLOT_DECLINED;
 	heap_fix(p, i);
 	slot_set_stored(p, i, LEASE_DECLINED);
+	return 0;
+}
+
+int lease_reservation(const struct lease_pool *p, const uint8_t mac[6], uint16_t subnet,
+		      uint64_t now, uint32_t *ip_out)
+{
+	uint32_t i;
+
+	if (!p || !mac || !ip_out || subnet >= p->n_subnets)
+		return -EINVAL;
+	i = usable_resv(p, mac, subnet, now);
+	if (i == NIL)
+		return -ENOENT;
+	*ip_out = p->slots[i].ip;
 	return 0;
 }
 

@@ -14,8 +14,15 @@
  * pool or outside it (an address outside the pools gets a slot of its own, in
  * the subnet whose network holds it); ip == 0 means boot information only and
  * is ignored here. A MAC holds at most one address per subnet; a MAC with a
- * reservation in a subnet gets only that address there, unless it DECLINEd it
- * and it is still quarantined.
+ * reservation in a subnet gets only that address there, unless it DECLINEd it:
+ * then not while it is quarantined, nor (quarantine over, or 0) before the MAC
+ * has bound another address in that subnet.
+ *
+ * DECLINE (RFC 2131 4.3.3): the address is quarantined for decline_quarantine
+ * seconds, for everyone. Beyond that, it is not offered back to the MAC that
+ * declined it until that MAC has taken another address in the subnet (offer or
+ * commit), or someone else took it: with decline_quarantine 0 the address is
+ * free at once for other clients, never straight back to its decliner.
  *
  * Expiry is lazy: an OFFERED/BOUND/DECLINED slot whose expires <= now reads as
  * LEASE_FREE everywhere (it still remembers its MAC).
@@ -66,11 +73,14 @@ struct lease_pool *lease_pool_init(void *mem, size_t memsize, const struct sbcfg
 
 /*
  * Pick an address in subnet `subnet` for mac and hold it as OFFERED until
- * now + offer_hold. Order: the MAC's reservation; its current lease/offer; the
- * requested address (option 50) if free; the address it had last; the least
- * recently used free address; with none free and cfg offer_reuse, the oldest offer made to
- * another MAC (counted in lease_stats.offers_taken_over). -ENOSPC when every address is bound,
- * declined or reserved, -EINVAL for a bad subnet. Offering the reservation frees any other address mac held there.
+ * now + offer_hold. Order: the MAC's reservation (unless held back after a
+ * DECLINE); its current lease/offer; the requested address (option 50) if
+ * free; the address it had last; the least recently used free address - never
+ * the address it just DECLINEd (see above); with none free and cfg
+ * offer_reuse, the oldest offer made to another MAC (counted in
+ * lease_stats.offers_taken_over). -ENOSPC when every address is bound,
+ * declined or reserved (or, for mac, just declined by it), -EINVAL for a bad
+ * subnet. Offering the reservation frees any other address mac held there.
  * A BOUND current lease is returned unchanged; an OFFERED one is held anew.
  */
 int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uint32_t requested,
@@ -79,13 +89,13 @@ int lease_offer(struct lease_pool *p, uint16_t subnet, const uint8_t mac[6], uin
 /*
  * Bind ip to mac (DHCPREQUEST) for lease_time seconds. ip must be offered to or
  * leased by this mac, be its reservation, be free in a pool (INIT-REBOOT
- * after a restart), or (cfg offer_reuse) be merely offered to another MAC: the first
- * REQUEST wins.
- * -EADDRINUSE if another MAC has it bound, it is reserved for
- * another MAC, it is quarantined, or mac has a (usable) reservation elsewhere
- * in that subnet; -ENOENT if it is not one of ours; -EINVAL if lease_time is 0.
- * Binding frees any other address mac held in that subnet. On success *out
- * (may be NULL) gets the new lease.
+ * after a restart), or (cfg offer_reuse) be merely offered to another MAC: the
+ * first REQUEST wins. -EADDRINUSE if another MAC has it bound, it is reserved
+ * for another MAC, it is quarantined, or mac has a usable reservation (see
+ * lease_reservation()) elsewhere in that subnet; -ENOENT if it is not one of
+ * ours; -EINVAL if lease_time is 0. Binding frees any other address mac held
+ * in that subnet, and makes a reservation it DECLINEd usable again once out of
+ * quarantine. On success *out (may be NULL) gets the new lease.
  */
 int lease_commit(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint32_t lease_time,
 		 uint64_t now, struct lease_info *out);
@@ -98,11 +108,18 @@ int lease_commit(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint32
 int lease_release(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint64_t now);
 
 /*
- * DHCPDECLINE: ip is quarantined for decline_quarantine seconds. Only the MAC
- * that holds ip (offered/bound) may decline it: -ENOENT / -EADDRINUSE as for
- * lease_release().
+ * DHCPDECLINE: ip is quarantined for decline_quarantine seconds and not offered
+ * back to mac at once (see above). Only the MAC that holds ip (offered/bound)
+ * may decline it: -ENOENT / -EADDRINUSE as for lease_release().
  */
 int lease_decline(struct lease_pool *p, const uint8_t mac[6], uint32_t ip, uint64_t now);
+
+/*
+ * mac's reservation in subnet, if it may be offered to mac now: 0 and *ip_out,
+ * or -ENOENT when mac has none there or it is held back (see lease_offer()).
+ */
+int lease_reservation(const struct lease_pool *p, const uint8_t mac[6], uint16_t subnet,
+		      uint64_t now, uint32_t *ip_out);
 
 /* Current (unexpired) OFFERED/BOUND lease of mac, if any (the lowest subnet
  * index first; O(number of subnets)). -ENOENT if none. */

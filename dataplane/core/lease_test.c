@@ -674,6 +674,73 @@ static void test_decline_quarantine(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * RFC 2131 4.3.3: a DECLINEd address is not offered back to the client that declined it
+ * at once, even with decline_quarantine 0 (the address is then free for everyone else).
+ * A reservation it declined is held back until it has bound another address.
+ */
+static void test_decline_not_offered_back(void **state)
+{
+	struct fx f;
+	uint32_t x, ip, r;
+	uint8_t m[6];
+	const uint32_t out = IP4(198, 18, 0, 40);
+
+	(void)state;
+	fx_small(&f);
+	f.cfg.decline_quarantine = 0;
+	fx_resv(&f, 500, out);
+	assert_int_equal(fx_init(&f), 0);
+	assert_int_equal(offer(&f, 0, 1, 0, T0, &x), 0);
+	assert_int_equal(commit(&f, 1, x, 600, T0), 0);
+	assert_int_equal(decline(&f, 1, x, T0 + 1), 0);
+	assert_int_equal(state_of(&f, x, T0 + 1), LEASE_FREE);
+	/* Not by option 50, not as the address it had last. */
+	assert_int_equal(offer(&f, 0, 1, x, T0 + 1, &ip), 0);
+	assert_true(ip != x);
+	assert_int_equal(offer(&f, 0, 1, 0, T0 + 1, &ip), 0);
+	assert_true(ip != x);
+	/* Somebody else may have it at once. */
+	assert_int_equal(offer(&f, 0, 2, x, T0 + 1, &ip), 0);
+	assert_int_equal(ip, x);
+
+	/* The reserved MAC: held back until it bound another address... */
+	mk_mac(m, 500);
+	assert_int_equal(offer(&f, 0, 500, 0, T0 + 2, &ip), 0);
+	assert_int_equal(ip, out);
+	assert_int_equal(commit(&f, 500, out, 600, T0 + 2), 0);
+	assert_int_equal(decline(&f, 500, out, T0 + 3), 0);
+	assert_int_equal(lease_reservation(f.p, m, 0, T0 + 3, &r), -ENOENT);
+	assert_int_equal(offer(&f, 0, 500, 0, T0 + 3, &ip), 0);
+	assert_true(ip != out);
+	assert_int_equal(lease_reservation(f.p, m, 0, T0 + 3, &r), -ENOENT);
+	assert_int_equal(commit(&f, 500, ip, 600, T0 + 3), 0);
+	/* ...then its reservation is usable again: the next offer moves it back. */
+	assert_int_equal(lease_reservation(f.p, m, 0, T0 + 4, &r), 0);
+	assert_int_equal(r, out);
+	assert_int_equal(commit(&f, 500, ip, 600, T0 + 4), -EADDRINUSE);
+	assert_int_equal(offer(&f, 0, 500, 0, T0 + 4, &r), 0);
+	assert_int_equal(r, out);
+	fx_fini(&f);
+
+	/* The only free address is the one the MAC declined: none for it, one for others. */
+	memset(&f, 0, sizeof(f));
+	fx_cfg(&f);
+	f.cfg.decline_quarantine = 0;
+	fx_subnet(&f, IP4(198, 18, 0, 0), IP4(255, 255, 255, 0), IP4(198, 18, 0, 10),
+		  IP4(198, 18, 0, 11));
+	assert_int_equal(fx_init(&f), 0);
+	assert_int_equal(offer(&f, 0, 1, 0, T0, &x), 0);
+	assert_int_equal(commit(&f, 1, x, 600, T0), 0);
+	assert_int_equal(offer(&f, 0, 2, 0, T0, &ip), 0);
+	assert_int_equal(commit(&f, 2, ip, 600, T0), 0);
+	assert_int_equal(decline(&f, 1, x, T0 + 1), 0);
+	assert_int_equal(offer(&f, 0, 1, 0, T0 + 1, &ip), -ENOSPC);
+	assert_int_equal(offer(&f, 0, 3, 0, T0 + 1, &ip), 0);
+	assert_int_equal(ip, x);
+	fx_fini(&f);
+}
+
 /* ---- reservations ---- */
 
 static void test_reservations(void **state)
@@ -966,6 +1033,7 @@ struct maddr {
 	int state;
 	int mac; /* current or last owner, -1 = none */
 	uint64_t exp;
+	bool decl; /* mac DECLINEd it and nobody took it since */
 };
 
 struct model {
@@ -994,7 +1062,7 @@ static void m_init(struct model *m, const struct sbcfg_dhcp *cfg)
 		m->last[i][0] = m->last[i][1] = -1;
 	for (size_t s = 0; s < cfg->n_subnets; s++)
 		for (uint32_t ip = cfg->subnets[s].pool_start; ip <= cfg->subnets[s].pool_end; ip++)
-			m->a[m->n++] = (struct maddr){ip, (int)s, -1, LEASE_FREE, -1, 0};
+			m->a[m->n++] = (struct maddr){ip, (int)s, -1, LEASE_FREE, -1, 0, false};
 	for (size_t r = 0; r < cfg->n_reservations; r++) {
 		const struct sbcfg_reservation *res = &cfg->reservations[r];
 		int i, mac = res->mac[5];
@@ -1005,7 +1073,7 @@ static void m_init(struct model *m, const struct sbcfg_dhcp *cfg)
 			;
 		if (i == m->n) {
 			int s = (res->ip & 0xffffff00u) == cfg->subnets[0].network ? 0 : 1;
-			m->a[m->n++] = (struct maddr){res->ip, s, -1, LEASE_FREE, -1, 0};
+			m->a[m->n++] = (struct maddr){res->ip, s, -1, LEASE_FREE, -1, 0, false};
 		}
 		m->a[i].resv = mac;
 		m->a[i].mac = mac;
@@ -1053,8 +1121,24 @@ static int m_usable_resv(const struct model *m, int mac, int sub, uint64_t now)
 {
 	for (int i = 0; i < m->n; i++)
 		if (m->a[i].sub == sub && m->a[i].resv == mac)
-			return m_state(m, i, now) == LEASE_DECLINED ? -1 : i;
+			return m_state(m, i, now) == LEASE_DECLINED || m->a[i].decl ? -1 : i;
 	return -1;
+}
+
+static int m_resv(const struct model *m, int mac, int sub)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->a[i].sub == sub && m->a[i].resv == mac)
+			return i;
+	return -1;
+}
+
+/* The address mac declined last in sub, if it took none there since: not offered to it. */
+static int m_declined(const struct model *m, int mac, int sub)
+{
+	int l = m->last[mac][sub];
+
+	return l >= 0 && m->a[l].decl && m->a[l].mac == mac ? l : -1;
 }
 
 static void m_take(struct model *m, int i, int mac, int st, uint64_t exp)
@@ -1062,6 +1146,7 @@ static void m_take(struct model *m, int i, int mac, int st, uint64_t exp)
 	m->a[i].state = st;
 	m->a[i].mac = mac;
 	m->a[i].exp = exp;
+	m->a[i].decl = false;
 	m->last[mac][m->a[i].sub] = i;
 }
 
@@ -1070,11 +1155,12 @@ static void r_offer(struct model *m, struct lease_pool *p, int sub, int mac, uin
 {
 	uint8_t mb[6];
 	uint32_t ip = 0;
-	int rc, cur, want = -1, q, l;
+	int rc, cur, want = -1, q, l, dcl;
 
 	mk_mac(mb, (uint32_t)mac);
 	rc = lease_offer(p, (uint16_t)sub, mb, req, now, &ip);
 	cur = m_held_by(m, mac, sub, now);
+	dcl = m_declined(m, mac, sub);
 	want = m_usable_resv(m, mac, sub, now);
 	if (want < 0)
 		want = cur;
@@ -1093,15 +1179,16 @@ static void r_offer(struct model *m, struct lease_pool *p, int sub, int mac, uin
 	}
 	q = m_find(m, req);
 	l = m->last[mac][sub];
-	if (q >= 0 && m->a[q].sub == sub && m->a[q].resv < 0 && !m_busy(m, q, now))
+	if (q >= 0 && q != dcl && m->a[q].sub == sub && m->a[q].resv < 0 && !m_busy(m, q, now))
 		want = q;
-	else if (l >= 0 && m->a[l].mac == mac && m->a[l].resv < 0 && !m_busy(m, l, now))
+	else if (l >= 0 && l != dcl && m->a[l].mac == mac && m->a[l].resv < 0 && !m_busy(m, l, now))
 		want = l;
 	if (want < 0) {
 		bool any = false;
 
 		for (int i = 0; i < m->n; i++)
-			any |= m->a[i].sub == sub && m->a[i].resv < 0 && !m_busy(m, i, now);
+			any |= i != dcl && m->a[i].sub == sub && m->a[i].resv < 0 &&
+			       !m_busy(m, i, now);
 		if (!any) {
 			assert_int_equal(rc, -ENOSPC);
 			return;
@@ -1112,6 +1199,7 @@ static void r_offer(struct model *m, struct lease_pool *p, int sub, int mac, uin
 		assert_int_equal(m->a[want].sub, sub);
 		assert_int_equal(m->a[want].resv, -1);
 		assert_false(m_busy(m, want, now));
+		assert_int_not_equal(want, dcl);
 	} else {
 		assert_int_equal(rc, 0);
 		assert_int_equal(ip, m->a[want].ip);
@@ -1136,6 +1224,9 @@ static int m_commit(struct model *m, int mac, uint32_t ip, uint32_t lt, uint64_t
 	m_take(m, i, mac, LEASE_BOUND, now + lt);
 	if (cur >= 0 && cur != i)
 		m->a[cur].state = LEASE_FREE;
+	r = m_resv(m, mac, m->a[i].sub);
+	if (r >= 0 && r != i)
+		m->a[r].decl = false;
 	return 0;
 }
 
@@ -1151,6 +1242,7 @@ static int m_give_back(struct model *m, int mac, uint32_t ip, uint64_t now, bool
 	if (decl) {
 		m->a[i].state = LEASE_DECLINED;
 		m->a[i].exp = now + m->quarantine;
+		m->a[i].decl = true;
 	} else {
 		m->a[i].state = LEASE_FREE;
 	}
@@ -1263,7 +1355,7 @@ static int r_collect_bound(const struct lease_info *l, void *arg)
 	return 0;
 }
 
-static void test_random_model(void **state)
+static void random_run(uint32_t quarantine)
 {
 	static const uint32_t stray[] = {IP4(198, 18, 0, 9), IP4(198, 18, 0, 30),
 					 IP4(198, 18, 1, 99), IP4(198, 18, 2, 1), 0};
@@ -1272,9 +1364,9 @@ static void test_random_model(void **state)
 	uint64_t now = T0;
 	uint32_t n_ops[6] = {0}, n_ok = 0;
 
-	(void)state;
 	memset(&f, 0, sizeof(f));
 	fx_cfg(&f);
+	f.cfg.decline_quarantine = quarantine;
 	fx_subnet(&f, IP4(198, 18, 0, 0), IP4(255, 255, 255, 0), IP4(198, 18, 0, 10),
 		  IP4(198, 18, 0, 29));
 	fx_subnet(&f, IP4(198, 18, 1, 0), IP4(255, 255, 255, 0), IP4(198, 18, 1, 100),
@@ -1308,7 +1400,21 @@ static void test_random_model(void **state)
 		else
 			ip = stray[rnd(5)];
 
-		if (kind < 40) {
+		if (op % 20000 == 19999 || (kind >= 95 && rnd(5000) == 0)) {
+			/* restart: restore the bound leases into a fresh pool */
+			struct collect *c = calloc(1, sizeof(*c));
+
+			assert_non_null(c);
+			assert_int_equal(lease_foreach(f.p, now, r_collect_bound, c), 0);
+			fx_fini(&f);
+			assert_int_equal(fx_init(&f), 0);
+			m_init(&m, &f.cfg);
+			for (int i = 0; i < c->n; i++)
+				assert_int_equal(lease_restore(f.p, &c->l[i], now),
+						 m_restore(&m, &c->l[i], now));
+			free(c);
+			n_ops[5]++;
+		} else if (kind < 40) {
 			r_offer(&m, f.p, sub, mac, rnd(3) == 0 ? ip : 0, now);
 			n_ops[0]++;
 		} else if (kind < 70) {
@@ -1331,20 +1437,6 @@ static void test_random_model(void **state)
 			rc = lease_find_ip(f.p, ip, now, &li);
 			assert_int_equal(rc, m_find(&m, ip) >= 0 ? 0 : -ENOENT);
 			n_ops[4]++;
-		} else if (op % 20000 == 19999 || rnd(5000) == 0) {
-			/* restart: restore the bound leases into a fresh pool */
-			struct collect *c = calloc(1, sizeof(*c));
-
-			assert_non_null(c);
-			assert_int_equal(lease_foreach(f.p, now, r_collect_bound, c), 0);
-			fx_fini(&f);
-			assert_int_equal(fx_init(&f), 0);
-			m_init(&m, &f.cfg);
-			for (int i = 0; i < c->n; i++)
-				assert_int_equal(lease_restore(f.p, &c->l[i], now),
-						 m_restore(&m, &c->l[i], now));
-			free(c);
-			n_ops[5]++;
 		}
 		if (op % 16 == 0)
 			r_check(&m, f.p, now);
@@ -1355,6 +1447,14 @@ static void test_random_model(void **state)
 		assert_true(n_ops[i] > 0);
 	assert_true(n_ok > 1000);
 	fx_fini(&f);
+}
+
+/* With a quarantine, and with none (a declined address is free at once, not for its decliner). */
+static void test_random_model(void **state)
+{
+	(void)state;
+	random_run(QUARANTINE);
+	random_run(0);
 }
 
 int main(void)
@@ -1369,6 +1469,7 @@ int main(void)
 		cmocka_unit_test(test_requested),
 		cmocka_unit_test(test_offer_hold_expiry),
 		cmocka_unit_test(test_decline_quarantine),
+		cmocka_unit_test(test_decline_not_offered_back),
 		cmocka_unit_test(test_reservations),
 		cmocka_unit_test(test_commit),
 		cmocka_unit_test(test_one_address_per_subnet),

@@ -115,23 +115,43 @@ static bool name_contains(const char *s, size_t len, const char *needle)
 	return false;
 }
 
+/* Case-insensitive: is s[0..len) the lowercase word? */
+static bool name_is(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && name_contains(s, len, word);
+}
+
+/*
+ * iPXE's bootable image formats (its Makefile targets): .kpxe, .kkpxe, .kkkpxe are iPXE's own
+ * (UNDI-keeping PXE images); .pxe, .efi and .lkrn are shared with other loaders (pxelinux,
+ * grub, shim, a kernel), so they count only when the name before the extension names an iPXE
+ * build: ipxe*, *undionly*, *snponly*, snp. Everything else (no extension, .ipxe, .cfg, a
+ * CGI URL) is what an iPXE client may be given: a script, a menu, another loader.
+ */
 bool pxe_is_ipxe_binary(const char *name)
 {
 	/* A URL's query or fragment ("boot.ipxe?mac=${mac}", RFC 3986 3.4) is not the name. */
-	size_t end = strcspn(name, "?#"), b = end;
+	size_t end = strcspn(name, "?#"), b = end, dot;
 
 	while (b > 0 && name[b - 1] != '/')
 		b--;
 	const char *base = name + b;
 	size_t n = end - b;
 
-	/* Script names (*.ipxe) are what an iPXE client should get. */
-	if (n >= 5 && name_contains(base + n - 5, 5, ".ipxe"))
-		return false;
-	if (n >= 4 && name_contains(base + n - 4, 4, "kpxe"))
+	for (dot = n; dot > 0 && base[dot - 1] != '.'; dot--)
+		;
+	if (dot < 2 || dot == n)
+		return false; /* no stem or no extension */
+	const char *ext = base + dot;
+	size_t elen = n - dot, slen = dot - 1;
+
+	if (name_is(ext, elen, "kpxe") || name_is(ext, elen, "kkpxe") ||
+	    name_is(ext, elen, "kkkpxe"))
 		return true;
-	return name_contains(base, n, "ipxe") || name_contains(base, n, "undionly") ||
-	       name_contains(base, n, "snponly");
+	if (!name_is(ext, elen, "pxe") && !name_is(ext, elen, "efi") && !name_is(ext, elen, "lkrn"))
+		return false;
+	return name_contains(base, slen, "ipxe") || name_contains(base, slen, "undionly") ||
+	       name_contains(base, slen, "snponly") || name_is(base, slen, "snp");
 }
 
 const char *pxe_choose_bootfile(const struct sbcfg_dhcp *cfg, const struct sbcfg_reservation *res,

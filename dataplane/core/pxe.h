@@ -47,7 +47,11 @@ void pxe_classify(const struct dhcp_msg *m, struct pxe_client *out);
 /* True if user class 77 carries "iPXE": RFC 3004 instances, or iPXE's raw string. */
 bool pxe_user_class_is_ipxe(const struct dhcp_optv *uc);
 
-/* True if a boot file name looks like an iPXE binary (ipxe*, undionly*, snponly*, *.kpxe). */
+/*
+ * True if a boot file is an iPXE binary, by its base name (a URL's query/fragment ignored):
+ * *.kpxe / *.kkpxe / *.kkkpxe, or *.pxe / *.efi / *.lkrn whose stem contains ipxe, undionly or
+ * snponly, or is snp. Scripts (*.ipxe, no extension, CGI URLs) and other loaders are not.
+ */
 bool pxe_is_ipxe_binary(const char *name);
 
 /*

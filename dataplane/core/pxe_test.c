@@ -155,6 +155,12 @@ static void test_choose_bootfile(void **state)
 	d.boot.ipxe_script[0] = 0;
 	r.ipxe_script[0] = 0;
 	assert_string_equal(pxe_choose_bootfile(&d, &r, &c), "pxelinux.0");
+	/* A script whose name merely contains "ipxe" is a script: the iPXE client gets it. */
+	strcpy(d.boot.ipxe_script, "http://198.18.0.1/cgi-bin/ipxe?mac=${mac}");
+	assert_string_equal(pxe_choose_bootfile(&d, NULL, &c), d.boot.ipxe_script);
+	strcpy(d.boot.ipxe_script, "ipxe-menu.cfg");
+	assert_string_equal(pxe_choose_bootfile(&d, NULL, &c), "ipxe-menu.cfg");
+	d.boot.ipxe_script[0] = 0;
 	/* Unknown arch or empty entry: nothing. */
 	c.ipxe = false;
 	c.arch = -ENOENT;
@@ -188,6 +194,26 @@ static void test_ipxe_binary_names(void **state)
 		{"http://h/s?f=ipxe.efi", false},
 		{"http://h/ipxe.efi?x=boot.ipxe", true},
 		{"http://h/undionly.kpxe#x.ipxe", true},
+		/* More iPXE binaries: its image formats with an iPXE driver name. */
+		{"snp.efi", true},
+		{"efi/x64/snponly.efi", true},
+		{"ipxe.lkrn", true},
+		{"bin/ipxe.kkkpxe", true},
+		{"ipxe-x86_64.efi", true},
+		{"http://h/ipxe/undionly.kpxe", true},
+		/* Names that merely contain "ipxe" are not iPXE binaries: scripts, menus, other
+		 * loaders, a directory named ipxe. */
+		{"ipxe-menu.cfg", false},
+		{"boot-ipxe.txt", false},
+		{"scripts/ipxe-boot", false},
+		{"http://h/ipxe/boot.php", false},
+		{"http://h/cgi-bin/ipxe?mac=${mac}", false},
+		{"ipxe/grubx64.efi", false},
+		{"noipxe.0", false},
+		{"IPXE.SCRIPT", false},
+		{"snpfoo.txt", false},
+		{"ipxe.", false},
+		{".efi", false},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (pxe_is_ipxe_binary(t[i].name) != t[i].ipxe)

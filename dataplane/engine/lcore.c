@@ -171,6 +171,9 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	if (r == NULL)
 		goto done;
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
+	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
+		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
 	/* With a control process: the lease event goes there, an ACK waits until durable. */
 	if (eng_ctl && eng_ctl_lease_event(w, &res, n > 0 ? r : NULL, u, &dst,
 					   n > 0 ? (size_t)n : 0, rx_tsc)) {
