@@ -13,10 +13,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *echo(void *ctx, const char *cmd, json_t *args)
+static char *echo(void *ctx, enum api_command cmd, json_t *args)
 {
 	(void)ctx;
-	return api_reply(API_OK, cmd, json_incref(args));
+	if ((unsigned)cmd >= API_CMD__COUNT)
+		abort(); /* api_handle passes known commands only */
+	return api_reply(API_OK, api_commands[cmd].name, json_incref(args));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -31,6 +31,7 @@ if [ ! -d "$build" ]; then
 		-Dtests=false -Ddataplane=disabled -Dbpf=disabled >/dev/null
 fi
 ninja -C "$build" >/dev/null
+build=$(cd "$build" && pwd) # the harnesses run from OUT
 keep=1
 if [ -z "$out" ]; then
 	out=$(mktemp -d /tmp/sb-fuzz.XXXXXX)
@@ -64,8 +65,8 @@ for exe in "$build"/tests/fuzz/fuzz_*; do
 		-artifact_prefix="$out/$short/" "$corpus") >"$log" 2>&1; then
 		result="CRASH (input in $out/$short/, log $log)"
 	fi
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	line=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1 || true)
+	line=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$line")
 	printf '%-18s %12s %8s %8s %s\n' "$short" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$result"
