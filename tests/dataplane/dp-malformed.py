@@ -84,9 +84,9 @@ CASES = [
     ("TFTP: DATA to port 69", 69, b"\x00\x03\x00\x01hello", "tftp_unexpected_opcode_refused"),
     ("TFTP: ERROR to port 69", 69, b"\x00\x05\x00\x00oops\x00", "tftp_error_received"),
     ("TFTP: RRQ '../img1m.bin'", 69, rrq(name=b"../img1m.bin"), "tftp_bad_path_refused"),
-    ("TFTP: ACK to a transfer port with no session", 50500, b"\x00\x04\x00\x01",
+    ("TFTP: ACK to a transfer port with no session", 61500, b"\x00\x04\x00\x01",
      "tftp_unknown_session"),
-    ("TFTP: zero-length to a transfer port", 50501, b"", "tftp_unknown_session"),
+    ("TFTP: zero-length to a transfer port", 61501, b"", "tftp_unknown_session"),
 ]
 
 
