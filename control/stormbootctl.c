@@ -29,7 +29,7 @@ static const struct {
 	{"lease-release", "MAC|IP"},
 	{"reservation-add", "MAC [IP] [--hostname H] [--bootfile F] [--ipxe-script S]"},
 	{"reservation-del", "MAC"},
-	{"image-add", "NAME PATH"},
+	{"image-add", "NAME PATH [--sha256 HEX]"},
 	{"image-del", "NAME"},
 	{"template-add", "NAME FILE|-  (- reads standard input)"},
 	{"template-del", "NAME"},
@@ -188,12 +188,21 @@ static char *build(const char *cmd, int argc, char **argv, bool no_wait)
 			goto usage;
 		json_object_set_new(a, "name", json_string(argv[0]));
 	} else if (!strcmp(cmd, "image-add")) {
-		char abs[PATH_MAX];
-		if (argc != 2)
+		static const struct option lo[] = {{"sha256", required_argument, 0, 0},
+						   {0, 0, 0, 0}};
+		static const char *const keys[] = {"sha256"};
+		static const char *const pos[] = {"name", "path"};
+		char cwd[PATH_MAX], abs[2 * PATH_MAX];
+
+		if (opts_to_json(cmd, argc, argv, lo, keys, pos, 2, 2, a) < 0)
 			goto usage;
-		json_object_set_new(a, "name", json_string(argv[0]));
-		/* the daemon resolves nothing: send an absolute path */
-		json_object_set_new(a, "path", json_string(realpath(argv[1], abs) ? abs : argv[1]));
+		/* absolute, as typed: the daemon resolves symlinks and ".." itself and checks the
+		 * result against control.images_dirs */
+		const char *path = json_string_value(json_object_get(a, "path"));
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+			json_object_set_new(a, "path", json_string(abs));
+		}
 	} else if (!strcmp(cmd, "image-del")) {
 		if (argc != 1)
 			goto usage;
@@ -245,6 +254,8 @@ static int talk(const char *path, const char *req, int timeout_s, char **out)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	for (size_t off = 0, n = strlen(req); off < n;) {
 		ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break; /* closed at once (access denied): its reply may be there to read */
 		if (w < 0) {
 			fprintf(stderr, "stormbootctl: send(%s): %s\n", path, strerror(errno));
 			goto fail;
