@@ -35,6 +35,12 @@ static const struct {
 	{"template-del", "NAME"},
 	{"template-get", "NAME"},
 	{"template-render", "NAME [--mac MAC] [--ip IP] [--arch ARCH]"},
+	{"guard-deny-add", "MAC"},
+	{"guard-deny-del", "MAC"},
+	{"guard-allow-add", "MAC"},
+	{"guard-allow-del", "MAC"},
+	{"guard-allow-enforce", "on|off"},
+	{"guard-rate-set", "dhcp|tftp PER_SECOND BURST  (0 0: no limit)"},
 };
 
 /* The commands come from the daemon's own table (api_commands), so help cannot drift. */
@@ -203,6 +209,29 @@ static char *build(const char *cmd, int argc, char **argv, bool no_wait)
 			snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
 			json_object_set_new(a, "path", json_string(abs));
 		}
+	} else if (!strncmp(cmd, "guard-", 6) &&
+		   (!strcmp(cmd + 6, "deny-add") || !strcmp(cmd + 6, "deny-del") ||
+		    !strcmp(cmd + 6, "allow-add") || !strcmp(cmd + 6, "allow-del"))) {
+		if (argc != 1)
+			goto usage;
+		json_object_set_new(a, "mac", json_string(argv[0]));
+	} else if (!strcmp(cmd, "guard-allow-enforce")) {
+		if (argc != 1 || (strcmp(argv[0], "on") && strcmp(argv[0], "off")))
+			goto usage;
+		json_object_set_new(a, "on", json_boolean(!strcmp(argv[0], "on")));
+	} else if (!strcmp(cmd, "guard-rate-set")) {
+		char *e1, *e2;
+		long long pps, burst;
+
+		if (argc != 3)
+			goto usage;
+		pps = strtoll(argv[1], &e1, 10);
+		burst = strtoll(argv[2], &e2, 10);
+		if (!argv[1][0] || *e1 || !argv[2][0] || *e2 || pps < 0 || burst < 0)
+			goto usage;
+		json_object_set_new(a, "kind", json_string(argv[0]));
+		json_object_set_new(a, "per_second", json_integer(pps));
+		json_object_set_new(a, "burst", json_integer(burst));
 	} else if (!strcmp(cmd, "image-del")) {
 		if (argc != 1)
 			goto usage;
