@@ -181,7 +181,8 @@ static void test_bad(void **state)
 		const char *msg;
 	} v[] = {
 		{"\"control\":[]", "control: must be an object, not an array"},
-		{"\"control\":{\"api_user\":[]}", "control.api_user: unknown field"},
+		{"\"control\":{\"api_user\":[]}",
+		 "control.api_user: unknown field; did you mean \"api_users\"?"},
 		{"\"control\":{\"api_users\":\"alice\"}",
 		 "control.api_users: must be an array, not a string"},
 		{"\"control\":{\"api_users\":[1000]}",

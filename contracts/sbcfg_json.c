@@ -99,6 +99,8 @@ static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", "sha256", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
+static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
+					   "dataplane_groups", "images_dirs", NULL};
 
 /* ---- small helpers ---- */
 
@@ -1105,10 +1107,21 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = get_mac(c, root, "server_mac", cfg->server_mac, false, true)) < 0 ||
 	    (rc = get_enum(c, root, "udp_checksum", sbcfg_csum_names, ARRAY_SIZE(sbcfg_csum_names),
 			   &csum)) < 0 ||
-	    (rc = get_ra_mode(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0 ||
-	    (rc = sbcfg_control_parse(root, &cfg->control, c->msg)) < 0)
+	    (rc = get_ra_mode(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0)
 		return rc;
 	cfg->udp_csum = (enum sbcfg_csum_policy)csum;
+
+	/* "control" (sbcfg_access.c); its unknown fields named here like every other's */
+	json_t *control = get_obj(c, root, "control", false, &rc);
+	if (rc < 0)
+		return rc;
+	if (control) {
+		size_t old = push_key(c, "control");
+		rc = check_keys(c, control, control_keys);
+		pop(c, old);
+		if (rc < 0 || (rc = sbcfg_control_parse(root, &cfg->control, c->msg)) < 0)
+			return rc;
+	}
 
 	json_t *guard = get_obj(c, root, "guard", false, &rc);
 	if (rc < 0)
