@@ -358,6 +358,7 @@ char *cmd_image_add(struct daemon *d, uint64_t conn_id, json_t *args)
 	/* Only files under control.images_dirs, symlinks and ".." resolved first: the file is
 	 * served to the boot network (docs/SECURITY.md). */
 	if (running_config_image_path(&d->cur->cfg, path, ia.path, err, sizeof(err)) < 0) {
+		d->image_add_refused++;
 		ctl_log(LOG_WARNING, "api: connection #%llu: image-add %s refused: %s",
 			(unsigned long long)conn_id, name, err);
 		return api_fail("image-add: refused: %s", err);
@@ -462,11 +463,13 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		return api_fail("status: out of memory");
 	/* connections refused by the socket policies (docs/SECURITY.md) */
 	json_object_set_new(a, "access",
-			    json_pack("{s:I, s:I, s:I, s:I}", "api_refused",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "api_refused",
 				      (json_int_t)d->api.refused, "dataplane_refused",
 				      (json_int_t)d->dp.refused_access, "dataplane_busy",
 				      (json_int_t)d->dp.refused_busy, "dataplane_hello_timeouts",
-				      (json_int_t)d->dp.hello_timeouts));
+				      (json_int_t)d->dp.hello_timeouts, "image_add_refused",
+				      (json_int_t)d->image_add_refused, "pins_refused",
+				      (json_int_t)d->pins_refused));
 	return api_reply(API_OK,
 			 dataplane_link_connected(&d->dp) ? "running, dataplane connected"
 							  : "running, dataplane not connected",

@@ -533,6 +533,7 @@ static void test_image_add_dirs(void **state)
 	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
 	assert_non_null(strstr(text, "no image directory is configured"));
 	assert_non_null(strstr(text, "control.images_dirs"));
+	assert_int_equal(f->d.image_add_refused, 5); /* each refusal counted (status) */
 }
 
 /* A pinned SHA-256 refuses a file with other bytes: at image-add and at config-reload. */
@@ -587,6 +588,7 @@ static void test_pinned_digest(void **state)
 	assert_non_null(strstr(text, "refused, running configuration"));
 	assert_int_equal(f->d.cur->generation, gen);
 	assert_int_equal(f->d.cur->cfg.dhcp.max_lease_time, 86400);
+	assert_int_equal(f->d.pins_refused, 2);
 	/* the right bytes again: the same reload goes through */
 	ctl_testing_write_file(f->img, "0123456789", 10);
 	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);

@@ -324,6 +324,7 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 		 * dataplane refuses it too (and every change keeps it out until it is fixed). */
 		while ((bad = pin_mismatch(d->cur, msg, sizeof(msg))) >= 0) {
 			d->cur->img[bad].err = -EBADMSG;
+			d->pins_refused++;
 			ctl_log(LOG_ERR, "%s: refused, not served", msg);
 		}
 		if (r->bad)
@@ -343,6 +344,7 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 			 "; refused, running configuration (generation %llu) kept",
 			 (unsigned long long)d->cur->generation);
+		d->pins_refused++;
 		finish(d, c, -EBADMSG, msg);
 		kick(d);
 		return;
