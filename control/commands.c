@@ -492,14 +492,35 @@ char *cmd_config_get(struct daemon *d, uint64_t conn_id, json_t *args)
 struct config_test {
 	struct daemon *d;
 	uint64_t conn;
+	struct sbcfg cfg; /* the config tested: its pinned digests */
 };
 
 static void config_test_hashed(void *arg, struct image_hasher_result *r)
 {
 	struct config_test *ct = arg;
+	const struct sbcfg_image *im = NULL;
+	size_t i;
 	char t[900];
 
+	/* a pinned digest that the file does not have: the config would be refused */
+	for (i = 0; r->status == 0 && i < r->n && i < ct->cfg.n_images; i++) {
+		im = &ct->cfg.images[i];
+		if (im->sha256[0] && !r->img[i].err && strcmp(r->img[i].sha256, im->sha256) != 0)
+			break;
+	}
+	if (r->status == 0 && i < r->n && i < ct->cfg.n_images) {
+		snprintf(t, sizeof(t),
+			 "images[%zu] \"%s\": SHA-256 of %.300s is %s, but the config pins %s "
+			 "(images[].sha256)",
+			 i, im->name, im->path, r->img[i].sha256, im->sha256);
+		api_server_reply(&ct->d->api, ct->conn, api_fail("%s", t));
+		free(r->img);
+		sbcfg_free(&ct->cfg);
+		free(ct);
+		return;
+	}
 	free(r->img);
+	sbcfg_free(&ct->cfg);
 	if (r->status < 0)
 		snprintf(t, sizeof(t), "config-test: stormboot-control is shutting down");
 	else if (r->bad)
@@ -540,11 +561,11 @@ char *cmd_config_test(struct daemon *d, uint64_t conn_id, json_t *args)
 		sbcfg_free(&cfg);
 		return api_fail("config-test: out of memory");
 	}
-	*ct = (struct config_test){d, conn_id};
-	rc = image_hasher_submit(d->hasher, cfg.images, cfg.n_images, d->cur, config_test_hashed,
-				 ct);
-	sbcfg_free(&cfg);
+	*ct = (struct config_test){d, conn_id, cfg}; /* cfg moved */
+	rc = image_hasher_submit(d->hasher, ct->cfg.images, ct->cfg.n_images, d->cur,
+				 config_test_hashed, ct);
 	if (rc < 0) {
+		sbcfg_free(&ct->cfg);
 		free(ct);
 		return api_fail("config-test: image hashing: %s", strerror(-rc));
 	}

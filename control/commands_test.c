@@ -589,6 +589,11 @@ static void test_pinned_digest(void **state)
 	assert_int_equal(f->d.cur->generation, gen);
 	assert_int_equal(f->d.cur->cfg.dhcp.max_lease_time, 86400);
 	assert_int_equal(f->d.pins_refused, 2);
+	/* config-test says so too */
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"config-test\", \"arguments\": {\"path\": \"%s\"}}\n", f->cfg);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "images[0] \"boot.img\": SHA-256 of"));
 	/* the right bytes again: the same reload goes through */
 	ctl_testing_write_file(f->img, "0123456789", 10);
 	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);
