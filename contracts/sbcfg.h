@@ -19,6 +19,17 @@
 #define SBCFG_IFNAME_MAX   16
 #define SBCFG_HOSTNAME_MAX 64
 #define SBCFG_MAX_DNS	   4
+#define SBCFG_SHA256_HEX   65 /* 64 lower-case hex digits and the NUL */
+
+/*
+ * "images_allowed" of a subnet, a reservation or tftp: the image names (fnmatch(3) patterns,
+ * flags 0) a client there may fetch. The patterns live in sbcfg.image_patterns[first..first+n).
+ */
+struct sbcfg_images_allowed {
+	uint32_t first;
+	uint16_t n;	 /* 0 with restricted: no image at all */
+	bool restricted; /* false: no list here (the next, less specific one applies) */
+};
 
 /* How stormboot answers DHCP. */
 enum sbcfg_dhcp_mode {
@@ -62,6 +73,7 @@ struct sbcfg_subnet {
 	uint32_t lease_time;		 /* seconds, option 51 */
 	uint32_t next_server;		 /* siaddr / option 66 for this subnet, 0 = server_ip */
 	uint16_t vlan; /* 802.1Q VLAN ID (1..4094) whose unrelayed requests it serves, 0 = none */
+	struct sbcfg_images_allowed images_allowed; /* for clients whose address is in it */
 };
 
 struct sbcfg_reservation {
@@ -70,6 +82,7 @@ struct sbcfg_reservation {
 	char hostname[SBCFG_HOSTNAME_MAX];   /* option 12, "" = none */
 	char bootfile[SBCFG_NAME_MAX];	     /* overrides the per-arch boot file, "" = none */
 	char ipxe_script[SBCFG_NAME_MAX];    /* overrides bootfiles.ipxe_script, "" = none */
+	struct sbcfg_images_allowed images_allowed; /* for this MAC, before its subnet's */
 };
 
 struct sbcfg_dhcp {
@@ -99,11 +112,13 @@ struct sbcfg_tftp {
 	uint32_t retries;	  /* deprecated: give_up_ms = timeout_ms * (retries + 1) when unset */
 	uint32_t give_up_ms;	  /* a transfer without progress for this long is given up */
 	uint16_t mtu;		  /* link MTU, for clamping blksize */
+	struct sbcfg_images_allowed images_allowed; /* for clients no other list covers */
 };
 
 struct sbcfg_image {
 	char name[SBCFG_NAME_MAX]; /* what clients ask for, normalised (no leading '/', '/' separators) */
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
+	char sha256[SBCFG_SHA256_HEX]; /* pinned digest, lower-case hex; "" = not pinned */
 };
 
 /*
@@ -173,6 +188,34 @@ struct sbcfg_guard {
 	struct sbcfg_rate tftp_rate; /* per source IPv4 address, TFTP requests + transfer ports */
 };
 
+#define SBCFG_ACCOUNT_MAX     33 /* user and group names (32 bytes, as useradd takes) or ids */
+#define SBCFG_ACCESS_LIST_MAX 256
+#define SBCFG_IMAGES_DIRS_MAX 64
+#define SBCFG_PATTERNS_MAX    64 /* patterns in one images_allowed list */
+
+#define SBCFG_RESTRICTED_RESERVATIONS 1u /* sbcfg.images_restricted */
+#define SBCFG_RESTRICTED_SUBNETS      2u
+#define SBCFG_RESTRICTED_TFTP	      4u
+
+/*
+ * "control": who may use stormboot-control's sockets (names or numeric ids, resolved by
+ * control; root is always allowed) and where image-add may take files from
+ * (docs/SECURITY.md). The dataplane reads and ignores it.
+ */
+struct sbcfg_control {
+	char (*api_users)[SBCFG_ACCOUNT_MAX];
+	size_t n_api_users;
+	char (*api_groups)[SBCFG_ACCOUNT_MAX];
+	size_t n_api_groups;
+	bool api_listed; /* api_users or api_groups given: only they; else the socket's group */
+	char (*dp_users)[SBCFG_ACCOUNT_MAX]; /* "dataplane_users" */
+	size_t n_dp_users;
+	char (*dp_groups)[SBCFG_ACCOUNT_MAX]; /* "dataplane_groups" */
+	size_t n_dp_groups;
+	char (*images_dirs)[SBCFG_PATH_MAX]; /* image-add takes files under these only */
+	size_t n_images_dirs;
+};
+
 struct sbcfg {
 	char interface[SBCFG_IFNAME_MAX]; /* boot interface (net_af_xdp) */
 	char dpdk_port[256];		  /* optional DPDK --vdev/devargs overriding the default port */
@@ -188,6 +231,13 @@ struct sbcfg {
 	struct sbcfg_http http;
 	struct sbcfg_image *images;
 	size_t n_images;
+	struct sbcfg_control control;
+	char (*image_patterns)[SBCFG_NAME_MAX]; /* every images_allowed list's patterns */
+	size_t n_image_patterns;
+	/* Derived: which kinds of images_allowed lists exist, SBCFG_RESTRICTED_* (the parser sets
+	 * it; sbcfg_access_refresh() after adding one in C). 0 lets the TFTP path skip the check
+	 * in one branch. */
+	uint8_t images_restricted;
 };
 
 #endif

@@ -40,7 +40,17 @@ static json_t *jmac(const uint8_t mac[6])
 	return json_string(sbcfg_mac_fmt(mac, a));
 }
 
-static json_t *subnet_json(struct jb *b, const struct sbcfg_subnet *s)
+/* "images_allowed" of an entry, when it has a list. */
+static void allowed_json(struct jb *b, json_t *o, const struct sbcfg *cfg,
+			 const struct sbcfg_images_allowed *a)
+{
+	json_t *v = sbcfg_images_allowed_json(cfg, a, &b->failed);
+
+	if (v)
+		jset(b, o, "images_allowed", v);
+}
+
+static json_t *subnet_json(struct jb *b, const struct sbcfg *cfg, const struct sbcfg_subnet *s)
 {
 	char net[20];
 	json_t *o = json_object(), *dns = json_array();
@@ -64,10 +74,12 @@ static json_t *subnet_json(struct jb *b, const struct sbcfg_subnet *s)
 		jset(b, o, "next_server", jip(s->next_server));
 	if (s->vlan)
 		jset(b, o, "vlan", json_integer(s->vlan));
+	allowed_json(b, o, cfg, &s->images_allowed);
 	return o;
 }
 
-static json_t *reservation_json(struct jb *b, const struct sbcfg_reservation *r)
+static json_t *reservation_json(struct jb *b, const struct sbcfg *cfg,
+				const struct sbcfg_reservation *r)
 {
 	json_t *o = json_object();
 
@@ -77,11 +89,13 @@ static json_t *reservation_json(struct jb *b, const struct sbcfg_reservation *r)
 	jset(b, o, "hostname", json_string(r->hostname));
 	jset(b, o, "bootfile", json_string(r->bootfile));
 	jset(b, o, "ipxe_script", json_string(r->ipxe_script));
+	allowed_json(b, o, cfg, &r->images_allowed);
 	return o;
 }
 
-static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
+static json_t *dhcp_json(struct jb *b, const struct sbcfg *cfg)
 {
+	const struct sbcfg_dhcp *d = &cfg->dhcp;
 	json_t *o = json_object(), *boot = json_object(), *subnets = json_array(),
 	       *resv = json_array();
 	unsigned mode = (unsigned)d->mode < ARRAY_SIZE(sbcfg_mode_names) ? d->mode : 0;
@@ -97,18 +111,19 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg_dhcp *d)
 	jset(b, boot, "ipxe_script", json_string(d->boot.ipxe_script));
 	jset(b, o, "boot", boot);
 	for (size_t i = 0; subnets && i < d->n_subnets; i++)
-		if (json_array_append_new(subnets, subnet_json(b, &d->subnets[i])) < 0)
+		if (json_array_append_new(subnets, subnet_json(b, cfg, &d->subnets[i])) < 0)
 			b->failed = true;
 	jset(b, o, "subnets", subnets);
 	for (size_t i = 0; resv && i < d->n_reservations; i++)
-		if (json_array_append_new(resv, reservation_json(b, &d->reservations[i])) < 0)
+		if (json_array_append_new(resv, reservation_json(b, cfg, &d->reservations[i])) < 0)
 			b->failed = true;
 	jset(b, o, "reservations", resv);
 	return o;
 }
 
-static json_t *tftp_json(struct jb *b, const struct sbcfg_tftp *t)
+static json_t *tftp_json(struct jb *b, const struct sbcfg *cfg)
 {
+	const struct sbcfg_tftp *t = &cfg->tftp;
 	json_t *o = json_object(), *ports = json_object();
 
 	jset(b, o, "enabled", json_boolean(t->enabled));
@@ -123,6 +138,7 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg_tftp *t)
 	jset(b, o, "retries", json_integer(t->retries));
 	jset(b, o, "give_up_ms", json_integer(t->give_up_ms));
 	jset(b, o, "mtu", json_integer(t->mtu));
+	allowed_json(b, o, cfg, &t->images_allowed);
 	return o;
 }
 
@@ -145,8 +161,8 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, root, "server_mac", jmac(cfg->server_mac));
 	jset(&b, root, "udp_checksum", json_string(sbcfg_csum_names[csum]));
 	jset(&b, root, "ipv6_ra", sbcfg_ra_json(cfg->ipv6_ra));
-	jset(&b, root, "dhcp", dhcp_json(&b, &cfg->dhcp));
-	jset(&b, root, "tftp", tftp_json(&b, &cfg->tftp));
+	jset(&b, root, "dhcp", dhcp_json(&b, cfg));
+	jset(&b, root, "tftp", tftp_json(&b, cfg));
 	if (cfg->http.port) { /* no "http" object = no HTTP server */
 		json_t *h = json_object();
 		char ip[16], listen[24];
@@ -160,10 +176,15 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
 	if (guard) /* no "guard" object = everything at its default */
 		jset(&b, root, "guard", guard);
+	json_t *control = sbcfg_control_json(&cfg->control, &b.failed);
+	if (control) /* no "control" object = everything at its default */
+		jset(&b, root, "control", control);
 	for (size_t i = 0; images && i < cfg->n_images; i++) {
 		json_t *im = json_object();
 		jset(&b, im, "name", json_string(cfg->images[i].name));
 		jset(&b, im, "path", json_string(cfg->images[i].path));
+		if (cfg->images[i].sha256[0])
+			jset(&b, im, "sha256", json_string(cfg->images[i].sha256));
 		if (json_array_append_new(images, im) < 0)
 			b.failed = true;
 	}
@@ -193,7 +214,8 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 
 #define EQ_STR(x, y) (strncmp((x), (y), sizeof(x)) == 0)
 
-static bool subnet_equal(const struct sbcfg_subnet *a, const struct sbcfg_subnet *b)
+static bool subnet_equal(const struct sbcfg *ca, const struct sbcfg_subnet *a,
+			 const struct sbcfg *cb, const struct sbcfg_subnet *b)
 {
 	if (a->network != b->network || a->netmask != b->netmask ||
 	    a->pool_start != b->pool_start || a->pool_end != b->pool_end ||
@@ -203,14 +225,16 @@ static bool subnet_equal(const struct sbcfg_subnet *a, const struct sbcfg_subnet
 	for (unsigned i = 0; i < a->n_dns && i < SBCFG_MAX_DNS; i++)
 		if (a->dns[i] != b->dns[i])
 			return false;
-	return true;
+	return sbcfg_images_allowed_equal(ca, &a->images_allowed, cb, &b->images_allowed);
 }
 
-static bool reservation_equal(const struct sbcfg_reservation *a, const struct sbcfg_reservation *b)
+static bool reservation_equal(const struct sbcfg *ca, const struct sbcfg_reservation *a,
+			      const struct sbcfg *cb, const struct sbcfg_reservation *b)
 {
 	return memcmp(a->mac, b->mac, 6) == 0 && a->ip == b->ip &&
 	       EQ_STR(a->hostname, b->hostname) && EQ_STR(a->bootfile, b->bootfile) &&
-	       EQ_STR(a->ipxe_script, b->ipxe_script);
+	       EQ_STR(a->ipxe_script, b->ipxe_script) &&
+	       sbcfg_images_allowed_equal(ca, &a->images_allowed, cb, &b->images_allowed);
 }
 
 bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
@@ -222,7 +246,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    !EQ_STR(a->xdp_prog, b->xdp_prog) || a->queues != b->queues ||
 	    a->server_ip != b->server_ip || memcmp(a->server_mac, b->server_mac, 6) != 0 ||
 	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra ||
-	    !sbcfg_guard_equal(&a->guard, &b->guard))
+	    !sbcfg_guard_equal(&a->guard, &b->guard) || !sbcfg_access_equal(a, b))
 		return false;
 	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
 	    da->offer_reuse != db->offer_reuse ||
@@ -235,10 +259,10 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 		if (!EQ_STR(da->boot.by_arch[i], db->boot.by_arch[i]))
 			return false;
 	for (size_t i = 0; i < da->n_subnets; i++)
-		if (!subnet_equal(&da->subnets[i], &db->subnets[i]))
+		if (!subnet_equal(a, &da->subnets[i], b, &db->subnets[i]))
 			return false;
 	for (size_t i = 0; i < da->n_reservations; i++)
-		if (!reservation_equal(&da->reservations[i], &db->reservations[i]))
+		if (!reservation_equal(a, &da->reservations[i], b, &db->reservations[i]))
 			return false;
 	if (ta->enabled != tb->enabled || ta->port_lo != tb->port_lo ||
 	    ta->port_hi != tb->port_hi || ta->max_sessions != tb->max_sessions ||

@@ -78,24 +78,29 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
-	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   NULL};
+	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
+	NULL};
 static const char *const dhcp_keys[] = {
 	"mode",		  "offer_hold", "offer_reuse", "decline_quarantine", "max_lease_time",
 	"min_lease_time", "boot",	"subnets",     "reservations",	     NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
 static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
-					  "lease_time", "next_server", "vlan",	 NULL};
+					  "lease_time", "next_server", "vlan",	 "images_allowed",
+					  NULL};
 static const char *const pool_keys[] = {"start", "end", NULL};
-static const char *const resv_keys[] = {"mac", "ip", "hostname", "bootfile", "ipxe_script", NULL};
+static const char *const resv_keys[] = {"mac",	      "ip",	     "hostname",
+					"bootfile", "ipxe_script", "images_allowed", NULL};
 static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
 					"max_sessions", "blksize_default",
 					"blksize_max",	"windowsize_max",
 					"timeout_ms",	"retries",	 "give_up_ms",
-					"mtu",		NULL};
+					"mtu",		"images_allowed", NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
-static const char *const image_keys[] = {"name", "path", NULL};
+static const char *const image_keys[] = {"name", "path", "sha256", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
+static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
+					   "dataplane_groups", "images_dirs", NULL};
 
 /* ---- small helpers ---- */
 
@@ -343,7 +348,8 @@ static int vfail(char *msg, const char *fmt, ...)
 struct pctx {
 	char path[512]; /* JSON path of the value being read */
 	size_t plen;
-	char *msg; /* SBCFG_ERR_MAX bytes */
+	char *msg;	   /* SBCFG_ERR_MAX bytes */
+	struct sbcfg *cfg; /* being filled (images_allowed patterns go to its pool) */
 };
 
 /* Append s to the path (cut short if the path is absurdly deep); returns the old length. */
@@ -726,7 +732,8 @@ static int parse_subnet(struct pctx *c, json_t *o, struct sbcfg_subnet *s, uint3
 		s->n_dns = (uint8_t)(i + 1);
 	}
 	s->lease_time = max_lease < DEFAULT_LEASE_TIME ? max_lease : DEFAULT_LEASE_TIME;
-	if ((rc = GET_UINT(c, o, "vlan", 1, LIM_VLAN_MAX, s->vlan)) < 0)
+	if ((rc = GET_UINT(c, o, "vlan", 1, LIM_VLAN_MAX, s->vlan)) < 0 ||
+	    (rc = sbcfg_images_allowed_parse(o, c->path, c->cfg, &s->images_allowed, c->msg)) < 0)
 		return rc;
 	return GET_UINT(c, o, "lease_time", 1, LIM_LEASE_MAX, s->lease_time);
 }
@@ -740,7 +747,8 @@ static int parse_reservation(struct pctx *c, json_t *o, struct sbcfg_reservation
 	    (rc = get_mac(c, o, "mac", r->mac, true, false)) < 0 ||
 	    (rc = get_ip(c, o, "ip", &r->ip, false)) < 0 ||
 	    (rc = get_str(c, o, "hostname", r->hostname, sizeof(r->hostname), false)) < 0 ||
-	    (rc = get_str(c, o, "bootfile", r->bootfile, sizeof(r->bootfile), false)) < 0)
+	    (rc = get_str(c, o, "bootfile", r->bootfile, sizeof(r->bootfile), false)) < 0 ||
+	    (rc = sbcfg_images_allowed_parse(o, c->path, c->cfg, &r->images_allowed, c->msg)) < 0)
 		return rc;
 	return get_str(c, o, "ipxe_script", r->ipxe_script, sizeof(r->ipxe_script), false);
 }
@@ -751,9 +759,10 @@ static int parse_image(struct pctx *c, json_t *o, struct sbcfg_image *im)
 
 	if ((rc = want_type(c, o, JSON_OBJECT, "an object")) < 0 ||
 	    (rc = check_keys(c, o, image_keys)) < 0 ||
-	    (rc = get_str(c, o, "name", im->name, sizeof(im->name), true)) < 0)
+	    (rc = get_str(c, o, "name", im->name, sizeof(im->name), true)) < 0 ||
+	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0)
 		return rc;
-	return get_str(c, o, "path", im->path, sizeof(im->path), true);
+	return sbcfg_sha256_parse(o, c->path, im->sha256, c->msg);
 }
 
 /*
@@ -874,7 +883,8 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	    (rc = GET_UINT(c, o, "retries", 0, LIM_RETRIES_MAX, t->retries)) < 0 ||
 	    (rc = GET_UINT(c, o, "give_up_ms", LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX,
 			   t->give_up_ms)) < 0 ||
-	    (rc = GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu)) < 0)
+	    (rc = GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu)) < 0 ||
+	    (rc = sbcfg_images_allowed_parse(o, c->path, c->cfg, &t->images_allowed, c->msg)) < 0)
 		return rc;
 	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart. */
 	if (json_object_get(o, "retries") && !json_object_get(o, "give_up_ms")) {
@@ -1100,6 +1110,18 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = get_ra_mode(c, root, "ipv6_ra", &cfg->ipv6_ra)) < 0)
 		return rc;
 	cfg->udp_csum = (enum sbcfg_csum_policy)csum;
+
+	/* "control" (sbcfg_access.c); its unknown fields named here like every other's */
+	json_t *control = get_obj(c, root, "control", false, &rc);
+	if (rc < 0)
+		return rc;
+	if (control) {
+		size_t old = push_key(c, "control");
+		rc = check_keys(c, control, control_keys);
+		pop(c, old);
+		if (rc < 0 || (rc = sbcfg_control_parse(root, &cfg->control, c->msg)) < 0)
+			return rc;
+	}
 
 	json_t *guard = get_obj(c, root, "guard", false, &rc);
 	if (rc < 0)
@@ -1655,7 +1677,7 @@ int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen)
 
 	if ((rc = validate_top(cfg, m)) < 0 || (rc = validate_dhcp(cfg, m)) < 0 ||
 	    (rc = validate_tftp(cfg, m)) < 0 || (rc = validate_images(cfg, m)) < 0 ||
-	    (rc = sbcfg_guard_validate(cfg, m)) < 0) {
+	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", m);
 		return rc;
@@ -1702,6 +1724,7 @@ void sbcfg_free(struct sbcfg *cfg)
 	free(cfg->dhcp.reservations);
 	free(cfg->images);
 	sbcfg_guard_free(&cfg->guard);
+	sbcfg_access_free(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1733,13 +1756,16 @@ int sbcfg_load_buffer(const char *buf, size_t len, const char *name, struct sbcf
 	c.msg = msg;
 	struct sbcfg cfg;
 	sbcfg_defaults(&cfg);
+	c.cfg = &cfg;
 	if (!json_is_object(root))
 		rc = perr(&c, "must be an object, not %s", type_name(root));
 	else
 		rc = parse_top(&c, root, &cfg);
 	json_decref(root);
-	if (rc == 0)
+	if (rc == 0) {
+		sbcfg_access_finish(&cfg);
 		rc = sbcfg_validate(&cfg, msg, sizeof(msg));
+	}
 	if (rc < 0) {
 		put_err(err, errlen, name, msg);
 		sbcfg_free(&cfg);

@@ -44,4 +44,31 @@ struct json_t *sbcfg_guard_json(const struct sbcfg_guard *g, bool *failed);
 struct json_t *sbcfg_ra_json(enum sbcfg_ra_mode m);
 void sbcfg_guard_free(struct sbcfg_guard *g);
 
+/*
+ * sbcfg_access.c: "control", "images_allowed" and images[].sha256 (docs/SECURITY.md). The
+ * parsers take the JSON object that holds the field and the JSON path of that object ("" = the
+ * top level) for their messages ("path.field: reason" in msg, SBCFG_ERR_MAX bytes).
+ */
+/* "control" of the top-level object root, if there. 0, -EINVAL or -ENOMEM. */
+int sbcfg_control_parse(struct json_t *root, struct sbcfg_control *out, char *msg);
+/* "images_allowed" of obj (at path), its patterns appended to cfg->image_patterns. */
+int sbcfg_images_allowed_parse(struct json_t *obj, const char *path, struct sbcfg *cfg,
+			       struct sbcfg_images_allowed *out, char *msg);
+/* "sha256" of an image object (at path) into sha (lower case). */
+int sbcfg_sha256_parse(struct json_t *obj, const char *path, char sha[SBCFG_SHA256_HEX], char *msg);
+/* The rules of all three on the struct. */
+int sbcfg_access_validate(const struct sbcfg *cfg, char *msg);
+/* The "control" object, NULL when nothing in it is set (or out of memory: *failed). */
+struct json_t *sbcfg_control_json(const struct sbcfg_control *c, bool *failed);
+/* The "images_allowed" array of a, NULL when a is not restricted. */
+struct json_t *sbcfg_images_allowed_json(const struct sbcfg *cfg,
+					 const struct sbcfg_images_allowed *a, bool *failed);
+/* The parts of a and b these files own are the same (lists compared in order). */
+bool sbcfg_access_equal(const struct sbcfg *a, const struct sbcfg *b);
+bool sbcfg_images_allowed_equal(const struct sbcfg *ca, const struct sbcfg_images_allowed *a,
+				const struct sbcfg *cb, const struct sbcfg_images_allowed *b);
+void sbcfg_access_free(struct sbcfg *cfg);
+/* After parsing: the derived cfg->images_restricted. */
+void sbcfg_access_finish(struct sbcfg *cfg);
+
 #endif

@@ -21,6 +21,8 @@
 	X(TFTP_WRQ, "tftp_wrq_refused", "write request: the server is read-only (ERROR 2)")        \
 	X(TFTP_NOT_FOUND, "tftp_not_found_refused", "file not in the image catalog (ERROR 1)")     \
 	X(TFTP_BAD_PATH, "tftp_bad_path_refused", "file name with a '..' component (ERROR 2)")     \
+	X(TFTP_IMAGE_FORBIDDEN, "tftp_image_forbidden",                                            \
+	  "image not in the client's images_allowed (ERROR 2 sent by the engine)")                 \
 	X(TFTP_UNKNOWN_TID, "tftp_unknown_tid_refused",                                            \
 	  "packet to a transfer port from another address/port (ERROR 5)")                         \
 	X(TFTP_ERROR_RECEIVED, "tftp_error_received", "ERROR packet outside a session (ignored)")  \

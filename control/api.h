@@ -50,7 +50,8 @@ enum api_result {
 	X(reservation_del, "reservation-del", "{\"mac\": \"..\"}")                                 \
 	X(reservation_list, "reservation-list", "every reservation")                               \
 	X(image_add, "image-add",                                                                  \
-	  "{\"name\": \"..\", \"path\": \"/abs/file\"}: size and SHA-256 computed")                \
+	  "{\"name\", \"path\", \"sha256\"?}: a file under control.images_dirs; size and SHA-256 " \
+	  "computed (and checked against sha256)")                                                 \
 	X(image_del, "image-del", "{\"name\": \"..\"}")                                            \
 	X(image_list, "image-list", "every image with path, size and SHA-256")                     \
 	X(stats, "stats", "dataplane counters (drop reasons) and XDP verdict counters")            \
@@ -63,6 +64,18 @@ enum api_result {
 	X(template_render, "template-render",                                                      \
 	  "{\"name\", \"mac\"?, \"ip\"?, \"arch\"?}: what a client would get")                     \
 	X(http_status, "http-status", "HTTP boot server: address, counters, templates")            \
+	X(guard_show, "guard-show", "XDP guard in force: lists, rates, drop counters")             \
+	X(guard_deny_add, "guard-deny-add", "{\"mac\"}: drop DHCP/PXE/TFTP from it in XDP")        \
+	X(guard_deny_del, "guard-deny-del", "{\"mac\"}: off the deny list")                        \
+	X(guard_deny_list, "guard-deny-list", "the deny list with drops per MAC")                  \
+	X(guard_allow_add, "guard-allow-add", "{\"mac\"}: onto the allow list")                    \
+	X(guard_allow_del, "guard-allow-del", "{\"mac\"}: off the allow list")                     \
+	X(guard_allow_list, "guard-allow-list", "the allow list")                                  \
+	X(guard_allow_enforce, "guard-allow-enforce",                                              \
+	  "{\"on\": true|false}: only allow-listed MACs get through, or every MAC")                \
+	X(guard_rate_set, "guard-rate-set",                                                        \
+	  "{\"kind\": \"dhcp\"|\"tftp\", \"per_second\", \"burst\"}: per-source limit, 0 0 = "     \
+	  "none")                                                                                  \
 	X(help, "help", "this list")
 
 /* The commands' ids, in table order: API_CMD_status, API_CMD_config_get, ... */

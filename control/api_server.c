@@ -29,6 +29,7 @@ struct api_conn {
 	bool closing;	   /* close when out is flushed */
 	bool dispatching;  /* inside the handler: a reply now is the handler's answer */
 	char *early;	   /* ... kept here */
+	struct ctl_peer peer;
 	struct api_conn *next;
 };
 
@@ -186,16 +187,58 @@ void api_server_reply(struct api_server *s, uint64_t conn_id, char *line)
 	free(line); /* the client left before the answer came */
 }
 
+int api_server_attach(struct api_server *s, int fd, const struct ctl_peer *p)
+{
+	struct api_conn *c;
+	char err[256];
+
+	if (!ctl_access_allows(&s->access, p)) {
+		char why[300], *line;
+
+		ctl_access_denial(&s->access, p, why, sizeof(why));
+		s->refused++;
+		ctl_log_limited(&s->refuse_log, LOG_WARNING,
+				"api: refused pid %ld: %s (%llu so far)", p->pid, why,
+				(unsigned long long)s->refused);
+		line = api_reply(API_ERROR, why, NULL);
+		ctl_refusals_add(&s->refusals, fd, line ? line : "", line ? strlen(line) : 0);
+		free(line);
+		return -EACCES;
+	}
+	if (s->n_conns >= API_SERVER_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
+		static const char busy[] = "{\"result\": 1, \"text\": \"too many connections\"}\n";
+		ctl_log(LOG_WARNING, "api: refusing pid %ld uid %u: %zu connections open", p->pid,
+			(unsigned)p->uid, s->n_conns);
+		(void)!write(fd, busy, sizeof(busy) - 1);
+		close(fd);
+		return -EMFILE;
+	}
+	c->s = s;
+	c->fd = fd;
+	c->id = ++s->conn_seq;
+	c->mask = EV_READ;
+	c->peer = *p;
+	if (ev_file_add(s->loop, fd, EV_READ, conn_io, c, err, sizeof(err)) < 0) {
+		ctl_log(LOG_WARNING, "api: %s", err);
+		close(fd);
+		free(c);
+		return -ENOMEM;
+	}
+	c->next = s->conns;
+	s->conns = c;
+	s->n_conns++;
+	ctl_log(LOG_INFO, "api: connection #%llu from pid %ld uid %u gid %u",
+		(unsigned long long)c->id, p->pid, (unsigned)p->uid, (unsigned)p->gid);
+	return 0;
+}
+
 static void on_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 {
 	struct api_server *s = arg;
 
 	for (int k = 0; k < 64; k++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct ucred cr = {0};
-		socklen_t crlen = sizeof(cr);
-		struct api_conn *c;
-		char err[256];
+		struct ctl_peer p;
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -203,32 +246,35 @@ static void on_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 					strerror(errno));
 			return;
 		}
-		getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
-		if (s->n_conns >= API_SERVER_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
-			static const char busy[] =
-				"{\"result\": 1, \"text\": \"too many connections\"}\n";
-			ctl_log(LOG_WARNING, "api: refusing pid %ld uid %u: %zu connections open",
-				(long)cr.pid, cr.uid, s->n_conns);
-			(void)!write(fd, busy, sizeof(busy) - 1);
-			close(fd);
-			continue;
-		}
-		c->s = s;
-		c->fd = fd;
-		c->id = ++s->conn_seq;
-		c->mask = EV_READ;
-		if (ev_file_add(l, fd, EV_READ, conn_io, c, err, sizeof(err)) < 0) {
-			ctl_log(LOG_WARNING, "api: %s", err);
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->conns;
-		s->conns = c;
-		s->n_conns++;
-		ctl_log(LOG_INFO, "api: connection #%llu from pid %ld uid %u gid %u",
-			(unsigned long long)c->id, (long)cr.pid, cr.uid, cr.gid);
+		if (ctl_peer_get(fd, &p) < 0)
+			p.uid = (uid_t)-1; /* unknown credentials: refused */
+		api_server_attach(s, fd, &p);
 	}
+}
+
+int api_server_set_access(struct api_server *s, const struct ctl_access *a)
+{
+	struct ctl_access n = {0};
+
+	if (ctl_access_copy(&n, a) < 0)
+		return -ENOMEM;
+	n.socket_gid = s->socket_gid;
+	ctl_access_free(&s->access);
+	s->access = n;
+	for (struct api_conn *c = s->conns; c; c = c->next) {
+		char why[300];
+
+		if (c->closing || ctl_access_allows(&s->access, &c->peer))
+			continue;
+		ctl_log(LOG_WARNING, "api: connection #%llu closing: %s", (unsigned long long)c->id,
+			ctl_access_denial(&s->access, &c->peer, why, sizeof(why)));
+		/* not freed here (a handler of its may be running): closed by the loop once its
+		 * queued replies are out */
+		c->closing = true;
+		c->mask = EV_WRITE;
+		ev_file_mask(s->loop, c->fd, c->mask);
+	}
+	return 0;
 }
 
 int api_server_open(struct api_server *s, struct ev_loop *l, const char *path,
@@ -236,10 +282,19 @@ int api_server_open(struct api_server *s, struct ev_loop *l, const char *path,
 {
 	int rc;
 
+	struct stat st;
+
 	*s = (struct api_server){.loop = l, .lfd = -1, .dispatch = dispatch, .arg = arg};
+	ctl_refusals_init(&s->refusals, l);
+	/* until told otherwise: root, our user and the socket's group (its file mode's) */
+	snprintf(s->access.what, sizeof(s->access.what), "control.api_users/api_groups");
+	s->access.self = geteuid();
+	s->access.socket_group = true;
 	if ((rc = ctl_socket_listen(path, &s->lfd, err, errlen)) < 0)
 		return rc;
 	snprintf(s->path, sizeof(s->path), "%s", path); /* fits: checked by the listen */
+	s->socket_gid = stat(path, &st) == 0 ? st.st_gid : getegid();
+	s->access.socket_gid = s->socket_gid;
 	return ev_file_add(l, s->lfd, EV_READ, on_accept, s, err, errlen);
 }
 
@@ -247,6 +302,8 @@ void api_server_close(struct api_server *s)
 {
 	while (s->conns)
 		conn_free(s, s->conns);
+	ctl_access_free(&s->access);
+	ctl_refusals_close(&s->refusals);
 	if (s->lfd >= 0) {
 		ev_file_del(s->loop, s->lfd);
 		close(s->lfd);

@@ -8,6 +8,10 @@
  * the connection reads nothing more (its next requests wait in the socket); a client that
  * half-closed its side after the request (stormbootctl does) is not read again either, and
  * is answered, then closed.
+ *
+ * Who may connect: the peer's credentials against a policy (ctl_access.h; by default root,
+ * the daemon's user and the socket file's group). A refused peer gets one reply line saying
+ * why, the connection is closed, and the refusal is counted and logged (rate-limited).
  */
 #ifndef SB_API_SERVER_H
 #define SB_API_SERVER_H
@@ -18,6 +22,8 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "ctl_access.h"
+#include "ctl_log.h"
 #include "ctl_socket.h"
 #include "event_loop.h"
 
@@ -42,6 +48,11 @@ struct api_server {
 	size_t n_conns;
 	uint64_t conn_seq;
 	uint64_t requests, request_errors; /* counters for status */
+	struct ctl_access access;	   /* who may connect */
+	gid_t socket_gid;		   /* the socket file's group */
+	uint64_t refused;		   /* connections refused by access (status) */
+	struct ctl_log_limit refuse_log;
+	struct ctl_refusals refusals; /* refused connections reading their reply */
 };
 
 /*
@@ -56,6 +67,20 @@ int api_server_open(struct api_server *s, struct ev_loop *l, const char *path,
  * connection conn_id, then go on with its next requests. Dropped when the client left.
  */
 void api_server_reply(struct api_server *s, uint64_t conn_id, char *line);
+
+/*
+ * Who may connect from now on (a copy of a; with a->socket_group, the group is the socket
+ * file's). Open connections of peers a no longer allows are closed. 0 or -ENOMEM (the policy
+ * is then kept).
+ */
+int api_server_set_access(struct api_server *s, const struct ctl_access *a);
+
+/*
+ * Serve fd (connected, non-blocking; taken) for peer p: 0, or -EACCES when the policy refuses
+ * p (it got a reply line saying why, the socket is closed, the refusal counted and logged),
+ * -EMFILE (too many connections) or another -errno (closed).
+ */
+int api_server_attach(struct api_server *s, int fd, const struct ctl_peer *p);
 
 /* Close every connection and the socket, remove the socket file. */
 void api_server_close(struct api_server *s);

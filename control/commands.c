@@ -11,6 +11,7 @@
 #include "api_server.h"
 #include "ctl_log.h"
 #include "daemon.h"
+#include "sbcfg_access.h"
 #include "sbcfg_json.h"
 #ifdef SB_HAVE_XDP_CTL
 #include "xdp_ctl.h"
@@ -316,13 +317,20 @@ char *cmd_reservation_list(struct daemon *d, uint64_t conn_id, json_t *args)
 
 struct image_arg {
 	char name[SBCFG_NAME_MAX];
-	char path[SBCFG_PATH_MAX];
+	char path[SBCFG_PATH_MAX]; /* resolved */
+	char sha256[SBCFG_SHA256_HEX];
 };
 
 static int edit_image_add(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	const struct image_arg *ia = arg;
-	return running_config_image_add(c, ia->name, ia->path, err, len);
+	char real[PATH_MAX];
+	int rc;
+
+	/* again, under the image directories of the config this change is built on */
+	if ((rc = running_config_image_path(c, ia->path, real, err, len)) < 0)
+		return rc;
+	return running_config_image_add(c, ia->name, real, ia->sha256, err, len);
 }
 
 static int edit_image_del(struct sbcfg *c, const void *arg, char *err, size_t len)
@@ -333,7 +341,10 @@ static int edit_image_del(struct sbcfg *c, const void *arg, char *err, size_t le
 char *cmd_image_add(struct daemon *d, uint64_t conn_id, json_t *args)
 {
 	const char *name = api_arg_str(args, "name"), *path = api_arg_str(args, "path");
-	struct image_arg ia;
+	const char *sha = api_arg_str(args, "sha256");
+	struct image_arg ia = {0};
+	char err[SBCFG_ERR_MAX];
+	uint8_t bin[32];
 
 	if (!name || !path)
 		return api_fail("image-add: arguments need \"name\" and \"path\"");
@@ -341,8 +352,20 @@ char *cmd_image_add(struct daemon *d, uint64_t conn_id, json_t *args)
 		return api_fail("image-add: path \"%s\" is not absolute", path);
 	if (strlen(name) >= sizeof(ia.name) || strlen(path) >= sizeof(ia.path))
 		return api_fail("image-add: image name or path too long");
+	if (json_object_get(args, "sha256") &&
+	    (!sha || strlen(sha) != 64 || sbcfg_sha256_from_hex(sha, bin) < 0))
+		return api_fail("image-add: \"sha256\" must be a SHA-256 digest (64 hex digits)");
+	/* Only files under control.images_dirs, symlinks and ".." resolved first: the file is
+	 * served to the boot network (docs/SECURITY.md). */
+	if (running_config_image_path(&d->cur->cfg, path, ia.path, err, sizeof(err)) < 0) {
+		d->image_add_refused++;
+		ctl_log(LOG_WARNING, "api: connection #%llu: image-add %s refused: %s",
+			(unsigned long long)conn_id, name, err);
+		return api_fail("image-add: refused: %s", err);
+	}
 	snprintf(ia.name, sizeof(ia.name), "%s", name);
-	snprintf(ia.path, sizeof(ia.path), "%s", path);
+	for (size_t i = 0; sha && i < 64; i++) /* lower case, as the config keeps it */
+		ia.sha256[i] = sha[i] >= 'A' && sha[i] <= 'F' ? (char)(sha[i] - 'A' + 'a') : sha[i];
 	/* The file is hashed once, beside the loop, with the new config's registry; a file the
 	 * dataplane could not load refuses the change. */
 	struct daemon_change_req req = {.what = "image-add",
@@ -382,7 +405,13 @@ char *cmd_image_list(struct daemon *d, uint64_t conn_id, json_t *args)
 				  c->cfg.images[i].path, "size",
 				  known ? json_integer((json_int_t)c->img[i].size) : json_null(),
 				  "sha256", known ? json_string(c->img[i].sha256) : json_null());
-		if (c->img[i].err)
+		if (c->cfg.images[i].sha256[0])
+			json_object_set_new(o, "sha256_pinned",
+					    json_string(c->cfg.images[i].sha256));
+		if (c->img[i].err == -EBADMSG) /* pin_mismatch() in daemon.c */
+			json_object_set_new(o, "error",
+					    json_string("refused: SHA-256 is not the pinned one"));
+		else if (c->img[i].err)
 			json_object_set_new(o, "error", json_string(strerror(-c->img[i].err)));
 		json_array_append_new(a, o);
 	}
@@ -432,6 +461,15 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		(json_int_t)d->api.requests, "errors", (json_int_t)d->api.request_errors);
 	if (!a)
 		return api_fail("status: out of memory");
+	/* connections refused by the socket policies (docs/SECURITY.md) */
+	json_object_set_new(a, "access",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "api_refused",
+				      (json_int_t)d->api.refused, "dataplane_refused",
+				      (json_int_t)d->dp.refused_access, "dataplane_busy",
+				      (json_int_t)d->dp.refused_busy, "dataplane_hello_timeouts",
+				      (json_int_t)d->dp.hello_timeouts, "image_add_refused",
+				      (json_int_t)d->image_add_refused, "pins_refused",
+				      (json_int_t)d->pins_refused));
 	return api_reply(API_OK,
 			 dataplane_link_connected(&d->dp) ? "running, dataplane connected"
 							  : "running, dataplane not connected",
@@ -454,14 +492,35 @@ char *cmd_config_get(struct daemon *d, uint64_t conn_id, json_t *args)
 struct config_test {
 	struct daemon *d;
 	uint64_t conn;
+	struct sbcfg cfg; /* the config tested: its pinned digests */
 };
 
 static void config_test_hashed(void *arg, struct image_hasher_result *r)
 {
 	struct config_test *ct = arg;
+	const struct sbcfg_image *im = NULL;
+	size_t i;
 	char t[900];
 
+	/* a pinned digest that the file does not have: the config would be refused */
+	for (i = 0; r->status == 0 && i < r->n && i < ct->cfg.n_images; i++) {
+		im = &ct->cfg.images[i];
+		if (im->sha256[0] && !r->img[i].err && strcmp(r->img[i].sha256, im->sha256) != 0)
+			break;
+	}
+	if (r->status == 0 && i < r->n && i < ct->cfg.n_images) {
+		snprintf(t, sizeof(t),
+			 "images[%zu] \"%s\": SHA-256 of %.300s is %s, but the config pins %s "
+			 "(images[].sha256)",
+			 i, im->name, im->path, r->img[i].sha256, im->sha256);
+		api_server_reply(&ct->d->api, ct->conn, api_fail("%s", t));
+		free(r->img);
+		sbcfg_free(&ct->cfg);
+		free(ct);
+		return;
+	}
 	free(r->img);
+	sbcfg_free(&ct->cfg);
 	if (r->status < 0)
 		snprintf(t, sizeof(t), "config-test: stormboot-control is shutting down");
 	else if (r->bad)
@@ -502,11 +561,11 @@ char *cmd_config_test(struct daemon *d, uint64_t conn_id, json_t *args)
 		sbcfg_free(&cfg);
 		return api_fail("config-test: out of memory");
 	}
-	*ct = (struct config_test){d, conn_id};
-	rc = image_hasher_submit(d->hasher, cfg.images, cfg.n_images, d->cur, config_test_hashed,
-				 ct);
-	sbcfg_free(&cfg);
+	*ct = (struct config_test){d, conn_id, cfg}; /* cfg moved */
+	rc = image_hasher_submit(d->hasher, ct->cfg.images, ct->cfg.n_images, d->cur,
+				 config_test_hashed, ct);
 	if (rc < 0) {
+		sbcfg_free(&ct->cfg);
 		free(ct);
 		return api_fail("config-test: image hashing: %s", strerror(-rc));
 	}

@@ -125,7 +125,7 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 	json_t *a = json_pack(
 		"{s:s, s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, "
-		"s:I}, s:{s:I, s:I, s:I, s:s}}",
+		"s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:s}}",
 		"listen", listen, "listening", http_srv_port(h->srv) != 0, "error", h->listen_err,
 		"max_connections", (json_int_t)c->max_conns, "idle_timeout_ms",
 		(json_int_t)c->idle_timeout_ms, "counters", "accepted", (json_int_t)s.accepted,
@@ -134,9 +134,10 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		(json_int_t)s.status_2xx, "status_4xx", (json_int_t)s.status_4xx, "status_5xx",
 		(json_int_t)s.status_5xx, "not_found", (json_int_t)s.not_found, "bad_requests",
 		(json_int_t)s.bad_requests, "bytes_sent", (json_int_t)s.bytes_sent,
-		"sendfile_errors", (json_int_t)s.sendfile_errors, "templates", "count",
-		(json_int_t)h->n_templates, "rendered", (json_int_t)h->rendered, "anonymous",
-		(json_int_t)h->anonymous, "dir", h->dir);
+		"sendfile_errors", (json_int_t)s.sendfile_errors, "images_forbidden",
+		(json_int_t)h->forbidden, "images_unverified", (json_int_t)h->unverified,
+		"templates", "count", (json_int_t)h->n_templates, "rendered",
+		(json_int_t)h->rendered, "anonymous", (json_int_t)h->anonymous, "dir", h->dir);
 	if (!a)
 		return api_fail("http-status: out of memory");
 	return api_reply(API_OK,

@@ -6,7 +6,10 @@
  * The dispatch table, lease times from the daemon's clock, a change that answers once the
  * dataplane adopted it (and not before), refusal, timeout, {"wait": false}, no dataplane,
  * changes one at a time, image hashing once per image-add and again only for a changed
- * file (size, mtime or inode), config-test, lease-release.
+ * file (size, mtime or inode), config-test, lease-release; image-add only from
+ * control.images_dirs (symlinks and ".." resolved, regular files only), pinned digests
+ * (images[].sha256) checked by image-add and config-reload, the socket users of
+ * control.api_users checked at reload.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +49,7 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[SBCFG_ERR_MAX + 256], json[1024], images[300];
+	char err[SBCFG_ERR_MAX + 256], json[1024], images[400];
 
 	f->now = CTL_TESTING_NOW;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/commands_test.XXXXXX");
@@ -58,7 +61,9 @@ static int setup(void **state)
 	ctl_testing_write_file(f->img, "0123456789", 10);
 	ctl_testing_write_file(f->img2, "abc", 3);
 	snprintf(images, sizeof(images),
-		 ", \"images\": [{\"name\": \"boot.img\", \"path\": \"%s\"}]", f->img);
+		 ", \"images\": [{\"name\": \"boot.img\", \"path\": \"%s\"}], \"control\": "
+		 "{\"images_dirs\": [\"%s\"]}",
+		 f->img, f->dir);
 	ctl_testing_config(json, sizeof(json), "", images);
 	ctl_testing_write_file(f->cfg, json, strlen(json));
 	struct daemon_options o = {.config = f->cfg,
@@ -463,6 +468,170 @@ static void test_image_hashing(void **state)
 	assert_non_null(strstr(text, "configuration valid; warning: 1 image file unreadable"));
 }
 
+#define SHA_0_9 "84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882"
+#define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+/* image-add takes regular files under control.images_dirs only, resolved first. */
+static void test_image_add_dirs(void **state)
+{
+	struct fx *f = *state;
+	char line[1024], text[2048], link[160], sub[160], json[1024], more[400];
+
+	/* a file of the host outside the directories: /etc/shadow never becomes an image */
+	assert_int_equal(call(f,
+			      "{\"command\": \"image-add\", \"arguments\": {\"name\": \"s\", "
+			      "\"path\": \"/etc/shadow\"}}\n",
+			      text, sizeof(text)),
+			 API_ERROR);
+	assert_non_null(strstr(text, "image-add: refused: /etc/shadow"));
+	assert_non_null(strstr(text, "is not inside control.images_dirs"));
+	/* a symlink inside the directory to a file outside it: resolved, refused */
+	snprintf(link, sizeof(link), "%s/passwd.img", f->dir);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"p\", \"path\": "
+		 "\"%s\"}}\n",
+		 link);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "-> /etc/passwd is not inside control.images_dirs"));
+	/* ".." out of it: the same */
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"p\", \"path\": "
+		 "\"%s/../../etc/passwd\"}}\n",
+		 f->dir);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "-> /etc/passwd is not inside"));
+	/* not a regular file */
+	snprintf(sub, sizeof(sub), "%s/sub", f->dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"d\", \"path\": "
+		 "\"%s\"}}\n",
+		 sub);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "not a regular file"));
+	assert_int_equal(f->d.cur->cfg.n_images, 1);
+	/* a file under the directory, named through ".." inside it: added, path resolved */
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"extra.img\", "
+		 "\"path\": \"%s/sub/../extra.img\"}}\n",
+		 f->dir);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_OK);
+	assert_int_equal(f->d.cur->cfg.n_images, 2);
+	assert_string_equal(f->d.cur->cfg.images[1].path, f->img2);
+	/* no directory configured (the default): image-add is refused, saying what to set */
+	snprintf(more, sizeof(more), ", \"images\": [{\"name\": \"boot.img\", \"path\": \"%s\"}]",
+		 f->img);
+	ctl_testing_config(json, sizeof(json), "", more);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);
+	assert_int_equal(f->d.cur->cfg.control.n_images_dirs, 0);
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"x\", \"path\": "
+		 "\"%s\"}}\n",
+		 f->img2);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "no image directory is configured"));
+	assert_non_null(strstr(text, "control.images_dirs"));
+	assert_int_equal(f->d.image_add_refused, 5); /* each refusal counted (status) */
+}
+
+/* A pinned SHA-256 refuses a file with other bytes: at image-add and at config-reload. */
+static void test_pinned_digest(void **state)
+{
+	struct fx *f = *state;
+	char line[1024], text[2048], json[1200], more[600];
+
+	/* image-add with the wrong digest: refused, naming the image and both digests */
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"extra.img\", "
+		 "\"path\": \"%s\", \"sha256\": \"" SHA_0_9 "\"}}\n",
+		 f->img2);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "\"extra.img\""));
+	assert_non_null(strstr(text, "is " SHA_ABC ", but the config pins " SHA_0_9));
+	assert_non_null(strstr(text, "running configuration (generation 0) kept"));
+	assert_int_equal(f->d.cur->cfg.n_images, 1);
+	/* the right one (upper case is fine): added, pinned, written to the file */
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"image-add\", \"arguments\": {\"name\": \"extra.img\", "
+		 "\"path\": \"%s\", \"sha256\": "
+		 "\"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD\"}}\n",
+		 f->img2);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_OK);
+	assert_string_equal(f->d.cur->cfg.images[1].sha256, SHA_ABC);
+	assert_true(file_has(f->cfg, "\"sha256\": \"" SHA_ABC "\""));
+	assert_int_equal(call(f,
+			      "{\"command\": \"image-add\", \"arguments\": {\"name\": \"y\", "
+			      "\"path\": \"/x\", \"sha256\": \"abc\"}}\n",
+			      text, sizeof(text)),
+			 API_ERROR);
+	assert_non_null(strstr(text, "\"sha256\" must be a SHA-256 digest"));
+
+	/* the config file pins boot.img; the file changes; a reload is refused naming it */
+	snprintf(more, sizeof(more),
+		 ", \"images\": [{\"name\": \"boot.img\", \"path\": \"%s\", \"sha256\": "
+		 "\"" SHA_0_9 "\"}], \"control\": {\"images_dirs\": [\"%s\"]}",
+		 f->img, f->dir);
+	ctl_testing_config(json, sizeof(json), "", more);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);
+	assert_string_equal(f->d.cur->cfg.images[0].sha256, SHA_0_9);
+	uint64_t gen = f->d.cur->generation;
+	ctl_testing_write_file(f->img, "tampered!!", 10);
+	ctl_testing_config(json, sizeof(json), ", \"max_lease_time\": 7200", more);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
+			 API_ERROR);
+	assert_non_null(strstr(text, "images[0] \"boot.img\": SHA-256 of"));
+	assert_non_null(strstr(text, ", but the config pins " SHA_0_9));
+	assert_non_null(strstr(text, "refused, running configuration"));
+	assert_int_equal(f->d.cur->generation, gen);
+	assert_int_equal(f->d.cur->cfg.dhcp.max_lease_time, 86400);
+	assert_int_equal(f->d.pins_refused, 2);
+	/* config-test says so too */
+	snprintf(line, sizeof(line),
+		 "{\"command\": \"config-test\", \"arguments\": {\"path\": \"%s\"}}\n", f->cfg);
+	assert_int_equal(call(f, line, text, sizeof(text)), API_ERROR);
+	assert_non_null(strstr(text, "images[0] \"boot.img\": SHA-256 of"));
+	/* the right bytes again: the same reload goes through */
+	ctl_testing_write_file(f->img, "0123456789", 10);
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);
+	assert_int_equal(f->d.cur->cfg.dhcp.max_lease_time, 7200);
+}
+
+/* A socket user that does not exist refuses the reload, naming the field. */
+static void test_access_names(void **state)
+{
+	struct fx *f = *state;
+	char text[2048], json[1200], more[600];
+
+	snprintf(more, sizeof(more),
+		 ", \"control\": {\"api_users\": [\"root\", \"no-such-user-sb\"]}");
+	ctl_testing_config(json, sizeof(json), "", more);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
+			 API_ERROR);
+	assert_non_null(strstr(text, "control.api_users[1]: no user \"no-such-user-sb\""));
+	snprintf(more, sizeof(more),
+		 ", \"control\": {\"api_users\": [\"root\", \"4242\"], "
+		 "\"dataplane_groups\": [\"no-such-group-sb\"]}");
+	ctl_testing_config(json, sizeof(json), "", more);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)),
+			 API_ERROR);
+	assert_non_null(strstr(text, "control.dataplane_groups[0]: no group \"no-such-group-sb\""));
+	/* ids need not exist; our own user is always allowed, so the API still answers */
+	snprintf(more, sizeof(more), ", \"control\": {\"api_users\": [\"4242\"]}");
+	ctl_testing_config(json, sizeof(json), "", more);
+	ctl_testing_write_file(f->cfg, json, strlen(json));
+	assert_int_equal(call(f, "{\"command\": \"config-reload\"}\n", text, sizeof(text)), API_OK);
+	assert_int_equal(f->d.api.access.n_users, 1);
+	assert_int_equal(f->d.api.access.users[0], 4242);
+	assert_false(f->d.api.access.socket_group);
+	assert_int_equal(call(f, "{\"command\": \"status\"}\n", text, sizeof(text)), API_OK);
+}
+
 static void test_reload(void **state)
 {
 	struct fx *f = *state;
@@ -539,6 +708,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_dataplane_and_one_at_a_time, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_image_hashing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_add_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_changes_in_flight, setup, teardown),

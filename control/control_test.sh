@@ -57,7 +57,8 @@ cat >"$CFG" <<EOF
              "pool": { "start": "198.18.0.100", "end": "198.18.0.250" } },
            { "network": "198.18.2.0/24",
              "pool": { "start": "198.18.2.10", "end": "198.18.2.250" } } ] },
-  "images": [ { "name": "ipxe.efi", "path": "$T/ipxe.efi" } ] }
+  "images": [ { "name": "ipxe.efi", "path": "$T/ipxe.efi" } ],
+  "control": { "images_dirs": [ "$T" ] } }
 EOF
 
 # -- not running: a clear message and exit code 3
@@ -139,6 +140,16 @@ check "image-add: size and sha256" grep -q "extra.img *5000 *$sha" <<<"$("$CTL" 
 check "image-add of a missing file refused" [ $rc -eq 1 ]
 "$CTL" image-del extra.img >/dev/null
 checke "image-del" '! grep -q extra.img <<<"$("$CTL" image-list)"'
+# only files under control.images_dirs, resolved first (docs/SECURITY.md)
+out=$("$CTL" image-add shadow /etc/shadow 2>&1); rc=$?
+checke "image-add /etc/shadow refused: $out" '[ $rc -eq 1 ] && grep -q "/etc/shadow is not inside control.images_dirs" <<<"$out"'
+ln -s /etc/passwd "$T/passwd.img"
+out=$("$CTL" image-add passwd.img "$T/passwd.img" 2>&1); rc=$?
+checke "image-add of a symlink to /etc/passwd refused: $out" '[ $rc -eq 1 ] && grep -q -- "-> /etc/passwd is not inside" <<<"$out"'
+out=$("$CTL" image-add extra.img "$T/extra.img" --sha256 "$(printf 0%.0s $(seq 64))" 2>&1); rc=$?
+checke "image-add with another pinned sha256 refused, both digests named" \
+	'[ $rc -eq 1 ] && grep -q "SHA-256 of $T/extra.img is $sha, but the config pins 0000" <<<"$out"'
+checke "... not added" '! grep -q extra.img <<<"$("$CTL" image-list)"'
 
 # -- iPXE templates through the CLI (file and stdin), rendered per client
 printf '#!ipxe\necho ${hostname} ${mac} ${arch}\nchain $${base}\n' >"$T/boot.ipxe"
@@ -199,6 +210,16 @@ check "lease-release durable" [ "$("$CTL" --json lease-get 198.18.0.110 | jget '
 "$CTL" image-add extra.img "$T/extra.img" >/dev/null
 sleep 0.2
 check "config pushed on change" [ "$(grep -c '^config' "$T/fake3.out")" -ge 2 ]
+# a second dataplane, same user, while the first is alive: refused, cannot inject leases
+dp_pid=$("$CTL" --json status | jget 'd["arguments"]["dataplane"]["pid"]')
+"$FAKE" "$DPSOCK" -b 1 -i 198.18.0.110 -m 9 >"$T/fake-second.out" 2>&1; rc=$?
+checke "second dataplane refused while the first is alive: $(head -c 200 "$T/fake-second.out")" \
+	'[ $rc -ne 0 ] && grep -q "^hello-refused -16 another dataplane (pid $dp_pid) is connected" "$T/fake-second.out"'
+checke "... its lease event never reached the store" \
+	'[ "$("$CTL" --json lease-get 02:09:00:00:00:00 | jget '\''d["result"]'\'')" = 3 ]'
+out=$("$CTL" --json status)
+checke "... the first one still connected, the refusal counted" \
+	'[ "$(jget '\''d["arguments"]["dataplane"]["pid"]'\'' <<<"$out")" = "$dp_pid" ] && [ "$(jget '\''d["arguments"]["access"]["dataplane_busy"]'\'' <<<"$out")" -ge 1 ]'
 
 kill "$FPID"; wait "$FPID" 2>/dev/null; FPID=
 

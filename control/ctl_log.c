@@ -17,15 +17,13 @@ void ctl_log_init(const char *ident, bool foreground, bool debug)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void ctl_log(int level, const char *fmt, ...)
+static void vlog(int level, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
-	va_list ap;
 
 	if (level == LOG_DEBUG && !log_debug)
 		return;
-	va_start(ap, fmt);
 	if (log_stderr) {
 		char ts[32];
 		time_t t = time(NULL);
@@ -38,5 +36,40 @@ void ctl_log(int level, const char *fmt, ...)
 	} else {
 		vsyslog(level, fmt, ap);
 	}
+}
+
+void ctl_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void ctl_log_limited(struct ctl_log_limit *l, int level, const char *fmt, ...)
+{
+	struct timespec ts;
+	uint64_t now;
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (now - l->window_start_ms >= CTL_LOG_WINDOW_MS) {
+		l->window_start_ms = now;
+		l->in_window = 0;
+	}
+	if (l->in_window >= CTL_LOG_BURST) {
+		l->suppressed++;
+		return;
+	}
+	l->in_window++;
+	if (l->suppressed) {
+		ctl_log(level, "(%llu similar messages left out)",
+			(unsigned long long)l->suppressed);
+		l->suppressed = 0;
+	}
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
 	va_end(ap);
 }

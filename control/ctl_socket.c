@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,4 +82,89 @@ int ctl_socket_listen(const char *path, int *out, char *err, size_t errlen)
 	}
 	*out = fd;
 	return 0;
+}
+
+void ctl_refusals_init(struct ctl_refusals *r, struct ev_loop *l)
+{
+	r->loop = l;
+	r->n = 0;
+	r->timer = -1;
+}
+
+static void refusal_drop(struct ctl_refusals *r, size_t i)
+{
+	ev_file_del(r->loop, r->v[i].fd);
+	close(r->v[i].fd);
+	r->v[i] = r->v[--r->n];
+}
+
+/* What the refused peer sends is read and dropped; its end of the stream closes ours. */
+static void refusal_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
+{
+	struct ctl_refusals *r = arg;
+	char buf[4096];
+	ssize_t n;
+
+	for (int k = 0; k < 16; k++) { /* bounded: a peer that floods is cut at its deadline */
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		break; /* closed, or an error */
+	}
+	if (n > 0)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].fd == fd) {
+			refusal_drop(r, i);
+			return;
+		}
+}
+
+static long refusal_timer(struct ev_loop *l, long long id, void *arg)
+{
+	struct ctl_refusals *r = arg;
+	uint64_t now = ev_now_ms();
+
+	for (size_t i = 0; i < r->n;)
+		if (r->v[i].until_ms <= now)
+			refusal_drop(r, i);
+		else
+			i++;
+	if (r->n == 0) {
+		r->timer = -1;
+		return EV_TIMER_STOP;
+	}
+	return 100;
+}
+
+void ctl_refusals_add(struct ctl_refusals *r, int fd, const void *msg, size_t len)
+{
+	size_t oldest = 0;
+
+	(void)!send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT); /* an empty buffer takes it */
+	shutdown(fd, SHUT_WR);
+	if (r->n == CTL_REFUSALS_MAX) {
+		for (size_t i = 1; i < r->n; i++)
+			if (r->v[i].until_ms < r->v[oldest].until_ms)
+				oldest = i;
+		refusal_drop(r, oldest);
+	}
+	if (ev_file_add(r->loop, fd, EV_READ, refusal_io, r, NULL, 0) < 0) {
+		close(fd);
+		return;
+	}
+	r->v[r->n++] = (struct ctl_refusal){fd, ev_now_ms() + CTL_REFUSALS_LINGER_MS};
+	if (r->timer < 0 && (r->timer = ev_timer_add(r->loop, 100, refusal_timer, r)) < 0)
+		r->timer = -1; /* out of memory: the next refusal tries again; peers close them */
+}
+
+void ctl_refusals_close(struct ctl_refusals *r)
+{
+	while (r->n)
+		refusal_drop(r, r->n - 1);
+	if (r->timer > 0)
+		ev_timer_del(r->loop, r->timer);
+	r->timer = -1;
 }

@@ -38,6 +38,7 @@ struct daemon_change {
 	uint64_t generation;		 /* sent to the dataplane as this one (0: not sent) */
 	int bad;			 /* images that could not be read */
 	char warn[700];
+	struct ctl_access api_access, dp_access; /* next_cfg's, resolved at its turn */
 };
 
 uint64_t daemon_now(const struct daemon *d)
@@ -68,10 +69,66 @@ size_t daemon_changes_pending(const struct daemon *d)
 
 static void change_free(struct daemon_change *c)
 {
+	ctl_access_free(&c->api_access);
+	ctl_access_free(&c->dp_access);
 	running_config_free(c->next_cfg);
 	free(c->arg);
 	free(c->must_read);
 	free(c);
+}
+
+/*
+ * Who may use the API and the dataplane sockets under cfg ("control"), names looked up now.
+ * 0, or -ENOENT / -ENOMEM with the field in err (then both are empty).
+ */
+static int access_of(const struct sbcfg *cfg, struct ctl_access *api, struct ctl_access *dp,
+		     char *err, size_t errlen)
+{
+	const struct sbcfg_control *c = &cfg->control;
+	int rc;
+
+	rc = ctl_access_resolve(api, "control.api_users/api_groups", "control.api_users",
+				c->api_users, c->n_api_users, "control.api_groups", c->api_groups,
+				c->n_api_groups, err, errlen);
+	if (rc < 0)
+		return rc;
+	api->socket_group = !c->api_listed; /* the default: the socket file's group */
+	rc = ctl_access_resolve(dp, "control.dataplane_users/dataplane_groups",
+				"control.dataplane_users", c->dp_users, c->n_dp_users,
+				"control.dataplane_groups", c->dp_groups, c->n_dp_groups, err,
+				errlen);
+	if (rc < 0)
+		ctl_access_free(api);
+	return rc;
+}
+
+/* Install the socket policies (of the config that becomes the running one). */
+static void access_apply(struct daemon *d, const struct ctl_access *api,
+			 const struct ctl_access *dp)
+{
+	if (api_server_set_access(&d->api, api) < 0 || dataplane_link_set_access(&d->dp, dp) < 0)
+		ctl_log(LOG_ERR, "socket access: out of memory; the previous policy stays");
+}
+
+/*
+ * The first image of n whose file is not the one its pinned SHA-256 (images[].sha256) says,
+ * into msg; -1 when every pinned one matches (an unreadable file is another matter).
+ */
+static long pin_mismatch(const struct running_config *n, char *msg, size_t cap)
+{
+	for (size_t i = 0; i < n->cfg.n_images; i++) {
+		const struct sbcfg_image *im = &n->cfg.images[i];
+
+		if (!im->sha256[0] || n->img[i].err || !n->img[i].sha256[0] ||
+		    strcmp(n->img[i].sha256, im->sha256) == 0)
+			continue;
+		snprintf(msg, cap,
+			 "images[%zu] \"%s\": SHA-256 of %.1024s is %s, but the config pins %s "
+			 "(images[].sha256)",
+			 i, im->name, im->path, n->img[i].sha256, im->sha256);
+		return (long)i;
+	}
+	return -1;
 }
 
 /* The head change c is over: take it off the queue, say so, free it. */
@@ -143,6 +200,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	running_config_free(d->cur);
 	d->cur = n;
 	c->next_cfg = NULL;
+	access_apply(d, &c->api_access, &c->dp_access);
 	http_boot_apply(d->http); /* follow http.listen */
 	snprintf(msg, sizeof(msg), "configuration generation %llu %s",
 		 (unsigned long long)n->generation, how);
@@ -257,9 +315,18 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 		return;
 	}
 	if (c->registry) { /* nothing changed meanwhile: the queue waited for this */
+		long bad;
+
 		free(d->cur->img);
 		d->cur->img = r->img;
 		d->registry_pending = false;
+		/* A pinned image whose file is another is refused: never served over HTTP; the
+		 * dataplane refuses it too (and every change keeps it out until it is fixed). */
+		while ((bad = pin_mismatch(d->cur, msg, sizeof(msg))) >= 0) {
+			d->cur->img[bad].err = -EBADMSG;
+			d->pins_refused++;
+			ctl_log(LOG_ERR, "%s: refused, not served", msg);
+		}
 		if (r->bad)
 			ctl_log(LOG_WARNING, "%d image file%s unreadable, first %s", r->bad,
 				r->bad == 1 ? "" : "s", r->warn);
@@ -273,6 +340,15 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 	n->img = r->img;
 	c->bad = r->bad;
 	snprintf(c->warn, sizeof(c->warn), "%s", r->warn);
+	if (pin_mismatch(n, msg, sizeof(msg) - 200) >= 0) {
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			 "; refused, running configuration (generation %llu) kept",
+			 (unsigned long long)d->cur->generation);
+		d->pins_refused++;
+		finish(d, c, -EBADMSG, msg);
+		kick(d);
+		return;
+	}
 	for (size_t i = 0; c->must_read && i < n->cfg.n_images; i++) {
 		if (strcmp(n->cfg.images[i].path, c->must_read) != 0 || !n->img[i].err)
 			continue;
@@ -332,7 +408,8 @@ static void start(struct daemon *d, struct daemon_change *c)
 			return;
 		}
 	}
-	if ((rc = sbcfg_validate(&next, err, sizeof(err))) < 0) {
+	if ((rc = sbcfg_validate(&next, err, sizeof(err))) < 0 ||
+	    (rc = access_of(&next, &c->api_access, &c->dp_access, err, sizeof(err))) < 0) {
 		sbcfg_free(&next);
 		snprintf(msg, sizeof(msg), "refused: %s", err);
 		finish(d, c, rc, msg);
@@ -517,13 +594,29 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	log_replay(d);
 	if (!(d->loop = ev_loop_new(65536, err, errlen)))
 		return -ENOMEM;
-	if ((rc = api_server_open(&d->api, d->loop, o->api_socket, o->dispatch, d, err, errlen)) <
-	    0)
+	struct ctl_access api_access, dp_access;
+	if ((rc = access_of(&d->cur->cfg, &api_access, &dp_access, err, errlen)) < 0)
 		return rc;
+	rc = api_server_open(&d->api, d->loop, o->api_socket, o->dispatch, d, err, errlen);
+	if (rc == 0 && api_server_set_access(&d->api, &api_access) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+	ctl_access_free(&api_access);
+	if (rc < 0) {
+		ctl_access_free(&dp_access);
+		return rc;
+	}
 	struct ctl_clock clock = {clock_now, d};
 	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running,
 					 d,	  clock,    DAEMON_VERSION};
-	if ((rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen)) < 0)
+	rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen);
+	if (rc == 0 && dataplane_link_set_access(&d->dp, &dp_access) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+	ctl_access_free(&dp_access);
+	if (rc < 0)
 		return rc;
 	struct http_boot_deps hd = {d->loop, d->state_dir, d->store, daemon_running, d, clock};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)

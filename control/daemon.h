@@ -97,7 +97,9 @@ struct daemon {
 	bool registry_pending; /* the running config's images are being hashed (at start) */
 	long long compact_timer;
 	uint64_t started_ms;
-	char last_reload[1024]; /* outcome of the last reload, for status */
+	char last_reload[1024];	    /* outcome of the last reload, for status */
+	uint64_t image_add_refused; /* image-add paths outside control.images_dirs (status) */
+	uint64_t pins_refused;	    /* changes refused for a pinned SHA-256 (status) */
 };
 
 /*

@@ -4,6 +4,8 @@
 #include "dataplane_link.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,40 +389,124 @@ static void on_io(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 	ev_file_mask(l, fd, rc > 0 ? EV_READ | EV_WRITE : EV_READ);
 }
 
-int dataplane_link_attach(struct dataplane_link *dp, int fd, long peer_pid, char *err,
+/* Is the connected dataplane still there: its process alive and its end of the socket open? */
+static bool current_alive(struct dataplane_link *dp)
+{
+	struct pollfd pfd = {.fd = dp->fd, .events = POLLIN | POLLRDHUP};
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+		return false;
+	/* pid 0: not visible from here; the open socket says it is there */
+	if (dp->peer.pid > 0 && kill((pid_t)dp->peer.pid, 0) < 0 && errno == ESRCH)
+		return false;
+	return true;
+}
+
+/* Read what is left of the current dataplane's stream (its last lease events), then drop it. */
+static void drain_current(struct dataplane_link *dp, const char *why)
+{
+	/* bounded: each turn reads what the socket holds, at most CHAN_MSG_MAX a frame */
+	for (int i = 0; i < 64 && dp->fd >= 0; i++) {
+		int rc = chan_buf_fill(&dp->in, dp->fd, sizeof(struct chan_hdr) + CHAN_MSG_MAX);
+
+		if (rc < 0 && rc != -ENOBUFS)
+			break; /* the end of its stream, or an error */
+		if (!process(dp))
+			return;
+		if (rc == 0)
+			break; /* nothing more for now */
+	}
+	dataplane_link_durable_flush(dp);
+	dataplane_link_disconnect(dp, why);
+}
+
+/* Refuse the connection fd of peer p: a HELLO reply with status and why, then close. */
+static void refuse(struct dataplane_link *dp, int fd, const struct ctl_peer *p, int32_t status,
+		   const char *why)
+{
+	struct chan_buf b = {0};
+
+	if (status == -EACCES)
+		dp->refused_access++;
+	else
+		dp->refused_busy++;
+	ctl_log_limited(
+		&dp->refuse_log, LOG_WARNING,
+		"dataplane: refused a connection from pid %ld uid %u: %s (%llu refused so far)",
+		p->pid, (unsigned)p->uid, why,
+		(unsigned long long)(dp->refused_access + dp->refused_busy));
+	if (chan_buf_put_frame(&b, CHAN_MSG_HELLO | CHAN_REPLY, 0, status, why, strlen(why)) == 0)
+		ctl_refusals_add(&dp->refusals, fd, b.data + b.off, chan_buf_pending(&b));
+	else
+		close(fd);
+	chan_buf_free(&b);
+}
+
+int dataplane_link_attach(struct dataplane_link *dp, int fd, const struct ctl_peer *p, char *err,
 			  size_t errlen)
 {
+	char why[400];
 	int rc;
 
+	if (!ctl_access_allows(&dp->access, p)) {
+		refuse(dp, fd, p, -EACCES, ctl_access_denial(&dp->access, p, why, sizeof(why)));
+		snprintf(err, errlen, "%s", why);
+		return -EACCES;
+	}
+	if (dp->fd >= 0 && current_alive(dp)) {
+		snprintf(why, sizeof(why),
+			 "another dataplane (pid %ld) is connected%s; it keeps the channel while "
+			 "it is alive",
+			 dp->peer.pid, dp->hello ? "" : " (its HELLO is due)");
+		refuse(dp, fd, p, -EBUSY, why);
+		snprintf(err, errlen, "%s", why);
+		return -EBUSY;
+	}
 	if (dp->fd >= 0)
-		dataplane_link_disconnect(dp, "replaced by a new dataplane connection");
+		drain_current(dp, "gone (process exited or socket closed); a new dataplane "
+				  "connection takes its place");
 	if ((rc = ev_file_add(dp->deps.loop, fd, EV_READ, on_io, dp, err, errlen)) < 0) {
 		close(fd);
 		return rc;
 	}
 	dp->fd = fd;
-	dp->peer_pid = peer_pid;
+	dp->peer = *p;
+	dp->peer_pid = p->pid;
 	dp->connected_ms = ev_now_ms();
+	return 0;
+}
+
+int dataplane_link_set_access(struct dataplane_link *dp, const struct ctl_access *a)
+{
+	struct ctl_access n = {0};
+
+	if (ctl_access_copy(&n, a) < 0)
+		return -ENOMEM;
+	ctl_access_free(&dp->access);
+	ctl_refusals_close(&dp->refusals);
+	dp->access = n;
 	return 0;
 }
 
 static void on_accept(struct ev_loop *l, int lfd, void *arg, unsigned int ready)
 {
 	struct dataplane_link *dp = arg;
-	struct ucred cr = {0};
-	socklen_t crlen = sizeof(cr);
-	char err[256];
+	struct ctl_peer p;
+	char err[512];
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
-	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen);
-	if (dataplane_link_attach(dp, fd, (long)cr.pid, err, sizeof(err)) < 0) {
+	if (ctl_peer_get(fd, &p) < 0)
+		p.uid = (uid_t)-1; /* unknown credentials: refused */
+	if (dataplane_link_attach(dp, fd, &p, err, sizeof(err)) < 0) {
+		if (dp->fd != fd)
+			return; /* refused: counted and logged */
 		ctl_log(LOG_ERR, "dataplane: %s", err);
 		return;
 	}
-	ctl_log(LOG_INFO, "dataplane: connection from pid %ld uid %u gid %u", (long)cr.pid, cr.uid,
-		cr.gid);
+	ctl_log(LOG_INFO, "dataplane: connection from pid %ld uid %u gid %u", p.pid,
+		(unsigned)p.uid, (unsigned)p.gid);
 }
 
 /* End the requests the dataplane did not answer in time. */
@@ -429,6 +515,13 @@ static long check_timeouts(struct ev_loop *l, long long id, void *arg)
 	struct dataplane_link *dp = arg;
 	uint64_t now = ev_now_ms();
 
+	if (dp->fd >= 0 && !dp->hello && now - dp->connected_ms >= dp->hello_timeout_ms) {
+		char why[64];
+
+		dp->hello_timeouts++;
+		snprintf(why, sizeof(why), "no HELLO within %u ms", dp->hello_timeout_ms);
+		dataplane_link_disconnect(dp, why);
+	}
 	for (size_t i = 0; i < dp->n_pend;) {
 		if (dp->pend[i].deadline_ms > now) {
 			i++;
@@ -448,6 +541,12 @@ int dataplane_link_open(struct dataplane_link *dp, const struct dataplane_link_d
 
 	*dp = (struct dataplane_link){
 		.deps = *deps, .lfd = -1, .fd = -1, .next_id = 1, .timer = -1};
+	/* until told otherwise: root and our own user */
+	snprintf(dp->access.what, sizeof(dp->access.what),
+		 "control.dataplane_users/dataplane_groups");
+	dp->access.self = geteuid();
+	dp->hello_timeout_ms = DATAPLANE_LINK_HELLO_MS;
+	ctl_refusals_init(&dp->refusals, deps->loop);
 	if ((rc = ctl_socket_listen(path, &dp->lfd, err, errlen)) < 0)
 		return rc;
 	snprintf(dp->path, sizeof(dp->path), "%s", path); /* fits: checked by the listen */
@@ -477,6 +576,8 @@ void dataplane_link_close(struct dataplane_link *dp)
 	chan_buf_free(&dp->out);
 	free(dp->acks);
 	free(dp->pend);
+	ctl_access_free(&dp->access);
+	ctl_refusals_close(&dp->refusals);
 	dp->acks = NULL;
 	dp->pend = NULL;
 	dp->n_acks = dp->cap_acks = dp->n_pend = dp->cap_pend = 0;

@@ -6,7 +6,13 @@
  *
  * The link owns no daemon state: its owner gives it the loop, the lease store, a getter for
  * the running config (sent to every dataplane that connects) and a clock.
- * One dataplane at a time; a new connection replaces the old one.
+ * One dataplane at a time. Who may connect: the peer's credentials against a policy
+ * (ctl_access.h; by default root and the daemon's user). While a dataplane is connected and
+ * alive (its socket open, its process there), another connection is refused, whoever makes
+ * it: it could otherwise displace the real one and inject lease events. A connection that says
+ * no HELLO within DATAPLANE_LINK_HELLO_MS is dropped, so it cannot hold the place either.
+ * Refusals get a HELLO reply with -EACCES or -EBUSY and a text, are counted and logged
+ * (rate-limited).
  */
 #ifndef SB_DATAPLANE_LINK_H
 #define SB_DATAPLANE_LINK_H
@@ -16,13 +22,16 @@
 #include <stdint.h>
 
 #include "chan.h"
+#include "ctl_access.h"
 #include "ctl_clock.h"
+#include "ctl_log.h"
 #include "ctl_socket.h"
 #include "event_loop.h"
 #include "lease_store.h"
 #include "running_config.h"
 
-#define DATAPLANE_LINK_OUT_MAX (512u << 20) /* a dataplane that reads nothing is dropped */
+#define DATAPLANE_LINK_OUT_MAX	(512u << 20) /* a dataplane that reads nothing is dropped */
+#define DATAPLANE_LINK_HELLO_MS 5000	     /* a connection says HELLO within this, or goes */
 
 /* What the link needs from its owner. */
 struct dataplane_link_deps {
@@ -81,6 +90,7 @@ struct dataplane_link {
 	uint32_t next_id;
 	long long timer;
 	long peer_pid; /* from SO_PEERCRED */
+	struct ctl_peer peer;
 	uint64_t connected_ms;
 	/* what the dataplane said about configs: the last generation it adopted, and the
 	 * status and error text of its last config reply */
@@ -92,6 +102,13 @@ struct dataplane_link {
 	struct dataplane_link_pending *pend;
 	size_t n_pend, cap_pend;
 	uint64_t events, records, connects; /* counters for status */
+	struct ctl_access access;	    /* who may connect */
+	uint64_t refused_access;	    /* connections refused: not an allowed user */
+	uint64_t refused_busy;		    /* ... : another dataplane is connected and alive */
+	uint64_t hello_timeouts;	    /* connections dropped for saying no HELLO */
+	uint32_t hello_timeout_ms;	    /* DATAPLANE_LINK_HELLO_MS (tests lower it) */
+	struct ctl_log_limit refuse_log;
+	struct ctl_refusals refusals; /* refused connections reading their HELLO reply */
 };
 
 /* Listen on path for the dataplane. 0, or -errno with the reason in err. */
@@ -100,9 +117,18 @@ int dataplane_link_open(struct dataplane_link *dp, const struct dataplane_link_d
 /* Close the connection (its requests end GONE) and the socket; remove the socket file. */
 void dataplane_link_close(struct dataplane_link *dp);
 
-/* Serve fd (a connected stream socket, taken) as the dataplane; replaces any other. */
-int dataplane_link_attach(struct dataplane_link *dp, int fd, long peer_pid, char *err,
+/*
+ * Serve fd (a connected stream socket of peer p, taken) as the dataplane. Refused (-EACCES:
+ * p is not allowed; -EBUSY: another dataplane is connected and alive) with a HELLO reply that
+ * says why, the socket closed, counted and logged. A connected dataplane that is gone (its
+ * process exited, or it closed its end: what is left of its stream is read first) is replaced.
+ * 0, or -errno with the reason in err.
+ */
+int dataplane_link_attach(struct dataplane_link *dp, int fd, const struct ctl_peer *p, char *err,
 			  size_t errlen);
+
+/* Who may connect from now on (a copy). 0 or -ENOMEM (the policy is then kept). */
+int dataplane_link_set_access(struct dataplane_link *dp, const struct ctl_access *a);
 /* Drop the connection, if any, saying why in the log; its requests end GONE. */
 void dataplane_link_disconnect(struct dataplane_link *dp, const char *why);
 /* A dataplane is connected and said HELLO. */

@@ -5,7 +5,11 @@
  * running config (id = generation) and the durable leases of the clock's now; LEASE_EVENT
  * gets LEASE_DURABLE only after the commit, one status per record; config replies answer
  * their generation and every earlier one, refusals carry the dataplane's text; timeouts,
- * disconnection, requests and their replies; a frame before HELLO.
+ * disconnection, requests and their replies; a frame before HELLO. Access: a peer that is not
+ * an allowed user is refused (-EACCES with the reason); a second dataplane is refused (-EBUSY)
+ * while the first is alive, and cannot inject a lease event; one whose process is gone or that
+ * closed its socket is replaced (its last lease events read first); a connection that says no
+ * HELLO is dropped.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,8 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -360,6 +366,163 @@ static void test_frame_before_hello(void **state)
 	close(fd);
 }
 
+/* A connection of peer p through a socketpair: attach's result in *rc, the peer's end. */
+static int attach(struct fx *f, const struct ctl_peer *p, int *rc)
+{
+	char err[512];
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	*rc = dataplane_link_attach(&f->dp, sv[0], p, err, sizeof(err));
+	return sv[1];
+}
+
+/* The one frame a refused peer reads before the end of its stream. */
+static void read_refusal(int fd, int32_t status, const char *text)
+{
+	uint8_t in[1024];
+	const void *payload;
+	struct chan_hdr h;
+	size_t got = 0;
+
+	for (ssize_t r; (r = read(fd, in + got, sizeof(in) - got - 1)) > 0;)
+		got += (size_t)r;
+	assert_true(chan_frame_decode(in, got, 0, &h, &payload) > 0);
+	assert_int_equal(h.type, CHAN_MSG_HELLO | CHAN_REPLY);
+	assert_int_equal(h.status, status);
+	((char *)in)[got] = '\0';
+	if (!strstr((const char *)payload, text))
+		fail_msg("refusal \"%.*s\" lacks \"%s\"", (int)h.len, (const char *)payload, text);
+	close(fd);
+}
+
+static void test_access_refused(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_peer nobody = {.pid = getpid(), .uid = 65534, .gid = 65534};
+	int rc, fd;
+
+	fd = attach(f, &nobody, &rc);
+	assert_int_equal(rc, -EACCES);
+	read_refusal(fd, -EACCES, "access denied for uid 65534");
+	assert_int_equal(f->dp.refused_access, 1);
+	assert_int_equal(f->dp.fd, -1);
+	/* allowed by a group of the policy */
+	gid_t groups[] = {65534};
+	struct ctl_access a = {.what = "control.dataplane_users/dataplane_groups",
+			       .self = geteuid(),
+			       .groups = groups,
+			       .n_groups = 1};
+	assert_int_equal(dataplane_link_set_access(&f->dp, &a), 0);
+	fd = attach(f, &nobody, &rc);
+	assert_int_equal(rc, 0);
+	close(fd);
+	pump(f, 20);
+	assert_int_equal(f->dp.fd, -1); /* its end closed: dropped */
+}
+
+static void test_second_dataplane_refused_while_alive(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_peer root = {.pid = getpid(), .uid = 0, .gid = 0};
+	struct chan_lease ev = bound(4, CTL_TESTING_IP(198, 18, 0, 40), CTL_TESTING_NOW + 600);
+	struct lease_store_stats st;
+	uint8_t frame[128];
+	char config[4096];
+	uint32_t id;
+	int rc, fd, first;
+
+	connect_dataplane(f, config, sizeof(config), &id);
+	first = f->dp.fd;
+	/* root, alive, socket open: a second connection, even root's, is refused */
+	fd = attach(f, &root, &rc);
+	assert_int_equal(rc, -EBUSY);
+	read_refusal(fd, -EBUSY, "another dataplane (pid");
+	assert_int_equal(f->dp.refused_busy, 1);
+	assert_int_equal(f->dp.fd, first);
+	assert_true(dataplane_link_connected(&f->dp));
+	/* what an impostor sends after HELLO never reaches the lease store */
+	fd = attach(f, &root, &rc);
+	assert_int_equal(rc, -EBUSY);
+	ssize_t n = chan_frame_encode(frame, sizeof(frame), CHAN_MSG_LEASE_EVENT, 1, 0, &ev,
+				      sizeof(ev));
+	(void)!send(fd, frame, (size_t)n, MSG_NOSIGNAL); /* the socket is closed already */
+	close(fd);
+	pump(f, 50);
+	lease_store_get_stats(f->store, &st);
+	assert_int_equal(st.appended, 0);
+	assert_int_equal(f->dp.refused_busy, 2);
+	/* the real one goes on */
+	uint32_t req;
+	assert_int_equal(
+		chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, &ev, sizeof(ev), &req), 0);
+	struct chan_hdr h;
+	int32_t status[2];
+	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status)));
+	assert_int_equal(h.status, 0);
+}
+
+static void test_gone_dataplane_replaced(void **state)
+{
+	struct fx *f = *state;
+	struct chan_lease ev = bound(5, CTL_TESTING_IP(198, 18, 0, 41), CTL_TESTING_NOW + 600);
+	struct ctl_peer root = {.pid = getpid(), .uid = 0, .gid = 0};
+	struct lease_store_stats st;
+	char config[4096];
+	uint32_t id, req;
+	pid_t child;
+	int rc, fd, fd2;
+
+	/* closed its end with a lease event still unread: replaced, the event kept */
+	connect_dataplane(f, config, sizeof(config), &id);
+	assert_int_equal(
+		chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, &ev, sizeof(ev), &req), 0);
+	chan_client_poll(f->dataplane, ev_now_ms(), &(struct chan_msg){0}); /* flush it out */
+	chan_client_free(f->dataplane);
+	f->dataplane = NULL;
+	fd = attach(f, &root, &rc); /* before the loop saw the old one go */
+	assert_int_equal(rc, 0);
+	lease_store_get_stats(f->store, &st);
+	assert_int_equal(st.committed, 1);
+	assert_int_equal(f->dp.fd >= 0, 1);
+	assert_false(f->dp.hello);
+	/* a dataplane whose process is gone (its socket still open): replaced */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	close(fd);
+	pump(f, 20);
+	struct ctl_peer dead = {.pid = child, .uid = 0, .gid = 0};
+	fd = attach(f, &dead, &rc);
+	assert_int_equal(rc, 0);
+	fd2 = attach(f, &root, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(f->dp.peer.pid, getpid());
+	assert_int_equal(f->dp.refused_busy, 0);
+	close(fd);
+	close(fd2);
+}
+
+static void test_hello_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct ctl_peer root = {.pid = getpid(), .uid = 0, .gid = 0};
+	int rc, fd;
+
+	f->dp.hello_timeout_ms = 100;
+	fd = attach(f, &root, &rc);
+	assert_int_equal(rc, 0);
+	/* silent but alive: it holds the channel until its HELLO is due, then it is dropped */
+	close(attach(f, &root, &rc));
+	assert_int_equal(rc, -EBUSY);
+	pump(f, 300);
+	assert_int_equal(f->dp.fd, -1);
+	assert_int_equal(f->dp.hello_timeouts, 1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +535,11 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_request_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_before_hello, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_dataplane_refused_while_alive, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gone_dataplane_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hello_timeout, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,8 @@
  *   -C MS    answer each config snapshot MS milliseconds after it came (a slow adoption)
  *   -R TEXT  refuse (-EINVAL) every config snapshot whose JSON contains TEXT
  *   -S MS    answer stats/latency/sessions requests MS milliseconds late
- * Prints "connected", "config GEN", "config-reply GEN STATUS" (when the reply leaves),
+ * Prints "connected", "hello-refused STATUS TEXT", "config GEN", "config-reply GEN STATUS"
+ * (when the reply leaves),
  * "leases N" (snapshot), "acked MAC IP" for every durable record, "refused MAC IP ERR",
  * "done" - one per line, flushed, so a script can kill the daemon at any moment and still
  * know exactly which leases were confirmed.
@@ -228,6 +229,9 @@ int main(int argc, char **argv)
 			sent = acked_batches; /* unconfirmed batches are sent again */
 			break;
 		case CHAN_MSG_HELLO | CHAN_REPLY:
+			if (m.hdr.status) /* refused (access, another dataplane): say why */
+				printf("hello-refused %d %.*s\n", m.hdr.status, (int)m.hdr.len,
+				       (const char *)m.payload);
 			break;
 		case CHAN_MSG_CONFIG_SNAPSHOT: {
 			bool no = refuse && memmem(m.payload, m.hdr.len, refuse, strlen(refuse));

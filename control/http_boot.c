@@ -15,6 +15,7 @@
 #include "ctl_array.h"
 #include "ctl_log.h"
 #include "sb_drop.h"
+#include "sbcfg_access.h"
 
 #define TEMPLATES_MAX 4096
 #define IPXE_PREFIX   "/ipxe/"
@@ -227,6 +228,52 @@ static void route_template(struct http_boot *h, const struct http_boot_template 
 		 c.have_mac ? running_config_fmt_mac(c.mac, m) : "unknown client");
 }
 
+/*
+ * May the client at peer fetch image key (config images_allowed)? Its MAC is the holder of the
+ * lease of its address (a ?mac= of the request is the client's word and is not used here).
+ */
+static bool image_allowed(struct http_boot *h, const struct sbcfg *cfg, const char *key,
+			  const struct http_peer *peer, struct http_body *out)
+{
+	const struct lease_pool *p = lease_store_pool(h->deps.store);
+	struct sbcfg_image_rule rule;
+	struct lease_info l;
+	bool have_mac = false;
+	char rs[64], ip[16];
+
+	if (!cfg->images_restricted)
+		return true;
+	if (p && lease_find_ip(p, peer->ip, ctl_clock_now(&h->deps.clock), &l) == 0 &&
+	    (l.state == LEASE_BOUND || l.state == LEASE_OFFERED))
+		have_mac = true;
+	if (sbcfg_image_allowed(cfg, have_mac ? l.mac : NULL, peer->ip, key, &rule))
+		return true;
+	h->forbidden++;
+	ctl_log_limited(&h->forbidden_log, LOG_WARNING,
+			"http: %s may not fetch image %s (images_allowed of %s): 403 (%llu so far)",
+			running_config_fmt_ip(peer->ip, ip), key, sbcfg_image_rule_fmt(&rule, rs),
+			(unsigned long long)h->forbidden);
+	out->status = 403;
+	snprintf(out->note, sizeof(out->note), "image %.64s: not allowed (%s)", key, rs);
+	return false;
+}
+
+/*
+ * A pinned image (images[].sha256) is sent only while the open file is the one whose digest
+ * control checked (same size, mtime, device and inode as in the registry).
+ */
+static bool pin_verified(const struct running_config *rc, size_t i, const struct stat *st)
+{
+	const struct running_config_image *m = &rc->img[i];
+	int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+
+	if (!rc->cfg.images[i].sha256[0])
+		return true;
+	return !m->err && strcmp(m->sha256, rc->cfg.images[i].sha256) == 0 &&
+	       m->size == (uint64_t)st->st_size && m->mtime_ns == mtime &&
+	       m->dev == (uint64_t)st->st_dev && m->ino == (uint64_t)st->st_ino;
+}
+
 void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
 		     struct http_body *out)
 {
@@ -256,6 +303,8 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 	for (size_t i = 0; i < cfg->n_images; i++) {
 		if (strcmp(cfg->images[i].name, key) != 0)
 			continue;
+		if (!image_allowed(h, cfg, key, peer, out))
+			return;
 		int fd = open(cfg->images[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			ctl_log(LOG_WARNING, "http: image %s: %s: %s", key, cfg->images[i].path,
@@ -264,6 +313,19 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 			if (fd >= 0)
 				close(fd);
 			out->status = 500;
+			return;
+		}
+		if (!pin_verified(h->deps.running(h->deps.arg), i, &st)) {
+			h->unverified++;
+			ctl_log_limited(
+				&h->unverified_log, LOG_ERR,
+				"http: image %s: %s is not the file whose SHA-256 was checked "
+				"against the pinned one (changed, or mismatched): not sent",
+				key, cfg->images[i].path);
+			snprintf(out->note, sizeof(out->note),
+				 "image %.64s: pinned digest not verified", key);
+			close(fd);
+			out->status = 503;
 			return;
 		}
 		out->status = 200;

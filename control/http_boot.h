@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "ctl_clock.h"
+#include "ctl_log.h"
 #include "http.h"
 #include "ipxe_template.h"
 #include "lease_store.h"
@@ -51,8 +52,11 @@ struct http_boot {
 	char dir[PATH_MAX + 16]; /* STATE_DIR/templates */
 	struct http_boot_template *templates;
 	size_t n_templates, cap_templates;
-	uint64_t rendered;  /* templates rendered over HTTP */
-	uint64_t anonymous; /* ... for a client that could not be identified (no mac, no lease) */
+	uint64_t rendered;   /* templates rendered over HTTP */
+	uint64_t anonymous;  /* ... for a client that could not be identified (no mac, no lease) */
+	uint64_t forbidden;  /* images refused with 403: not in the client's images_allowed */
+	uint64_t unverified; /* pinned images refused with 503: the file is not the one checked */
+	struct ctl_log_limit forbidden_log, unverified_log;
 	char listen_err[300];
 };
 

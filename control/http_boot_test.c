@@ -4,7 +4,10 @@
  * calls (http_boot_route) on parsed requests, with a test clock: a template rendered for
  * ?mac=, for the holder of the peer's lease while the lease lasts (the clock says), for an
  * unknown client; an image served from its file; '..' and unknown names refused; templates
- * written to the state directory and loaded again at start.
+ * written to the state directory and loaded again at start; images_allowed: 403 for a client
+ * whose subnet's list has not the image, 200 for the lease holder whose reservation allows it
+ * (a ?mac= in the request changes nothing); a pinned image only while its file is the one whose
+ * digest was checked (503 otherwise).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +25,7 @@
 
 #include "ctl_testing.h"
 #include "http_boot.h"
+#include "sbcfg_access.h"
 #include "sbcfg_json.h"
 
 #define TEMPLATE "#!ipxe\necho ${hostname} ${mac} ${arch} ${ip}\nchain ${base_url}/k\n"
@@ -191,6 +195,97 @@ static void test_images(void **state)
 	assert_int_equal(b.fd, -1);
 }
 
+#define KERNEL_SHA "157d0c5b1b717fea02f9fac34fe3420e3a37baf86ce18f16835a6216262bde10"
+
+/* Replace the running config by the test's with extra (inside "dhcp") and top (top level). */
+static void use_config(struct fx *f, const char *dhcp_more, const char *image_more)
+{
+	char err[SBCFG_ERR_MAX], json[2048], images[400];
+	struct sbcfg cfg;
+
+	snprintf(images, sizeof(images),
+		 ", \"images\": [{\"name\": \"linux/vmlinuz\", \"path\": \"%s\"%s}]", f->img,
+		 image_more);
+	ctl_testing_config(json, sizeof(json), dhcp_more, images);
+	if (sbcfg_load_string(json, &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	running_config_free(f->rc);
+	assert_non_null(f->rc = running_config_new("/nonexistent.json", &cfg));
+}
+
+static void test_images_allowed(void **state)
+{
+	struct fx *f = *state;
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 100,
+				.ip = CTL_TESTING_IP(198, 18, 0, 50),
+				.mac = {0x52, 0x54, 0, 0, 0, 1},
+				.event = CHAN_LEASE_BOUND};
+	struct http_body b;
+
+	/* the subnet allows only ipxe.efi, the reserved MAC linux/ */
+	http_boot_stop(f->h);
+	f->h = NULL;
+	lease_store_close(f->store);
+	use_config(f,
+		   ", \"reservations\": [{\"mac\": \"52:54:00:00:00:01\", \"ip\": \"198.18.0.50\", "
+		   "\"images_allowed\": [\"linux/*\"]}]",
+		   "");
+	f->rc->cfg.dhcp.subnets[0].images_allowed = (struct sbcfg_images_allowed){0, 0, true};
+	sbcfg_access_refresh(&f->rc->cfg); /* an empty list for the subnet: nothing */
+	char err[512];
+	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err, sizeof(err)));
+	start(f);
+	/* a client of the subnet: 403, counted */
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(b.fd, -1);
+	assert_non_null(strstr(b.note, "not allowed (dhcp.subnets[0])"));
+	assert_int_equal(f->h->forbidden, 1);
+	/* claiming the reserved MAC in the query changes nothing */
+	get(f, "/linux/vmlinuz", "mac=52:54:00:00:00:01", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(f->h->forbidden, 2);
+	/* the holder of the reserved MAC's lease: its reservation's list allows linux/ */
+	assert_int_equal(lease_store_apply(f->store, &ev, f->now), 0);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 200);
+	close(b.fd);
+	/* names not in the catalog stay 404, whoever asks */
+	get(f, "/initrd", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 404);
+	assert_int_equal(f->h->forbidden, 2);
+}
+
+static void test_pinned_image(void **state)
+{
+	struct fx *f = *state;
+	struct http_body b;
+
+	use_config(f, "", ", \"sha256\": \"" KERNEL_SHA "\"");
+	/* not hashed yet (the registry is read at start, beside the loop): not sent */
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 503);
+	assert_int_equal(f->h->unverified, 1);
+	/* checked: sent */
+	assert_int_equal(running_config_hash_images(f->rc->cfg.images, 1, f->rc->img, NULL, NULL,
+						    NULL, NULL, 0),
+			 0);
+	assert_string_equal(f->rc->img[0].sha256, KERNEL_SHA);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 200);
+	close(b.fd);
+	/* the file replaced after the check (another inode): not sent */
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.new", f->img);
+	ctl_testing_write_file(tmp, "KERNEL-BYTEZ", 12);
+	assert_int_equal(rename(tmp, f->img), 0);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 503);
+	assert_int_equal(b.fd, -1);
+	assert_non_null(strstr(b.note, "pinned digest not verified"));
+	assert_int_equal(f->h->unverified, 2);
+}
+
 static void test_template_store(void **state)
 {
 	struct fx *f = *state;
@@ -223,6 +318,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_template_for_lease_holder_uses_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_images_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_store, setup, teardown),
 	};
 

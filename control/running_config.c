@@ -294,8 +294,8 @@ int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char
 	return 0;
 }
 
-int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
-			     size_t errlen)
+int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path,
+			     const char *sha256, char *err, size_t errlen)
 {
 	struct sbcfg_image im = {0};
 
@@ -311,6 +311,11 @@ int running_config_image_add(struct sbcfg *cfg, const char *name, const char *pa
 	}
 	strcpy(im.name, name);
 	strcpy(im.path, path);
+	if (sha256 && strlen(sha256) >= sizeof(im.sha256)) {
+		snprintf(err, errlen, "sha256: not a SHA-256 digest");
+		return -EINVAL;
+	}
+	snprintf(im.sha256, sizeof(im.sha256), "%s", sha256 ? sha256 : "");
 	struct sbcfg_image *n = realloc(cfg->images, (cfg->n_images + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(err, errlen, "out of memory");
@@ -319,6 +324,49 @@ int running_config_image_add(struct sbcfg *cfg, const char *name, const char *pa
 	n[cfg->n_images++] = im;
 	cfg->images = n;
 	return 0;
+}
+
+/* Is the resolved path inside the resolved directory dir (dir itself is not a file)? */
+static bool path_under(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return true;
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+int running_config_image_path(const struct sbcfg *cfg, const char *path, char out[PATH_MAX],
+			      char *err, size_t errlen)
+{
+	const struct sbcfg_control *c = &cfg->control;
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (c->n_images_dirs == 0) {
+		snprintf(err, errlen,
+			 "no image directory is configured: image-add takes files only from "
+			 "control.images_dirs (set it in the config file; images listed in the "
+			 "config file itself need none)");
+		return -EPERM;
+	}
+	if (!realpath(path, out)) {
+		int rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (stat(out, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s%s%s: not a regular file", path,
+			 strcmp(path, out) ? " -> " : "", strcmp(path, out) ? out : "");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_images_dirs; i++)
+		if (realpath(c->images_dirs[i], dir) && path_under(dir, out))
+			return 0;
+	snprintf(err, errlen, "%s%s%s is not inside control.images_dirs (%s%s)", path,
+		 strcmp(path, out) ? " -> " : "", strcmp(path, out) ? out : "", c->images_dirs[0],
+		 c->n_images_dirs > 1 ? ", ..." : "");
+	return -EPERM;
 }
 
 int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err,

@@ -80,9 +80,19 @@ int running_config_reservation_del(struct sbcfg *cfg, const uint8_t mac[6], char
 				   size_t errlen);
 /* Index of mac's reservation or -1. */
 long running_config_reservation_find(const struct sbcfg *cfg, const uint8_t mac[6]);
-/* Add an image: -EEXIST for a name already used. */
-int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path, char *err,
-			     size_t errlen);
+/* Add an image (sha256: its pinned digest, "" or NULL = none): -EEXIST for a name already
+ * used. */
+int running_config_image_add(struct sbcfg *cfg, const char *name, const char *path,
+			     const char *sha256, char *err, size_t errlen);
+/*
+ * Where image-add may take path from (config control.images_dirs, docs/SECURITY.md): path,
+ * resolved (realpath: symlinks and ".." followed), must be a regular file inside one of the
+ * directories (also resolved). 0 with the resolved path in out, or -EPERM (no directory
+ * configured, or outside them), -EINVAL (not a regular file), -errno (it cannot be resolved),
+ * the reason in err.
+ */
+int running_config_image_path(const struct sbcfg *cfg, const char *path, char out[PATH_MAX],
+			      char *err, size_t errlen);
 /* Remove image name: -ENOENT. Index of the removed image in *idx (may be NULL). */
 int running_config_image_del(struct sbcfg *cfg, const char *name, size_t *idx, char *err,
 			     size_t errlen);

@@ -29,12 +29,18 @@ static const struct {
 	{"lease-release", "MAC|IP"},
 	{"reservation-add", "MAC [IP] [--hostname H] [--bootfile F] [--ipxe-script S]"},
 	{"reservation-del", "MAC"},
-	{"image-add", "NAME PATH"},
+	{"image-add", "NAME PATH [--sha256 HEX]"},
 	{"image-del", "NAME"},
 	{"template-add", "NAME FILE|-  (- reads standard input)"},
 	{"template-del", "NAME"},
 	{"template-get", "NAME"},
 	{"template-render", "NAME [--mac MAC] [--ip IP] [--arch ARCH]"},
+	{"guard-deny-add", "MAC"},
+	{"guard-deny-del", "MAC"},
+	{"guard-allow-add", "MAC"},
+	{"guard-allow-del", "MAC"},
+	{"guard-allow-enforce", "on|off"},
+	{"guard-rate-set", "dhcp|tftp PER_SECOND BURST  (0 0: no limit)"},
 };
 
 /* The commands come from the daemon's own table (api_commands), so help cannot drift. */
@@ -188,12 +194,44 @@ static char *build(const char *cmd, int argc, char **argv, bool no_wait)
 			goto usage;
 		json_object_set_new(a, "name", json_string(argv[0]));
 	} else if (!strcmp(cmd, "image-add")) {
-		char abs[PATH_MAX];
-		if (argc != 2)
+		static const struct option lo[] = {{"sha256", required_argument, 0, 0},
+						   {0, 0, 0, 0}};
+		static const char *const keys[] = {"sha256"};
+		static const char *const pos[] = {"name", "path"};
+		char cwd[PATH_MAX], abs[2 * PATH_MAX];
+
+		if (opts_to_json(cmd, argc, argv, lo, keys, pos, 2, 2, a) < 0)
 			goto usage;
-		json_object_set_new(a, "name", json_string(argv[0]));
-		/* the daemon resolves nothing: send an absolute path */
-		json_object_set_new(a, "path", json_string(realpath(argv[1], abs) ? abs : argv[1]));
+		/* absolute, as typed: the daemon resolves symlinks and ".." itself and checks the
+		 * result against control.images_dirs */
+		const char *path = json_string_value(json_object_get(a, "path"));
+		if (path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+			snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+			json_object_set_new(a, "path", json_string(abs));
+		}
+	} else if (!strncmp(cmd, "guard-", 6) &&
+		   (!strcmp(cmd + 6, "deny-add") || !strcmp(cmd + 6, "deny-del") ||
+		    !strcmp(cmd + 6, "allow-add") || !strcmp(cmd + 6, "allow-del"))) {
+		if (argc != 1)
+			goto usage;
+		json_object_set_new(a, "mac", json_string(argv[0]));
+	} else if (!strcmp(cmd, "guard-allow-enforce")) {
+		if (argc != 1 || (strcmp(argv[0], "on") && strcmp(argv[0], "off")))
+			goto usage;
+		json_object_set_new(a, "on", json_boolean(!strcmp(argv[0], "on")));
+	} else if (!strcmp(cmd, "guard-rate-set")) {
+		char *e1, *e2;
+		long long pps, burst;
+
+		if (argc != 3)
+			goto usage;
+		pps = strtoll(argv[1], &e1, 10);
+		burst = strtoll(argv[2], &e2, 10);
+		if (!argv[1][0] || *e1 || !argv[2][0] || *e2 || pps < 0 || burst < 0)
+			goto usage;
+		json_object_set_new(a, "kind", json_string(argv[0]));
+		json_object_set_new(a, "per_second", json_integer(pps));
+		json_object_set_new(a, "burst", json_integer(burst));
 	} else if (!strcmp(cmd, "image-del")) {
 		if (argc != 1)
 			goto usage;
@@ -245,6 +283,8 @@ static int talk(const char *path, const char *req, int timeout_s, char **out)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	for (size_t off = 0, n = strlen(req); off < n;) {
 		ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break; /* closed at once (access denied): its reply may be there to read */
 		if (w < 0) {
 			fprintf(stderr, "stormbootctl: send(%s): %s\n", path, strerror(errno));
 			goto fail;

@@ -113,7 +113,8 @@ mkdir -p "$DP_WORK/new"
 for ((k = 1; k <= runs; k++)); do
 	head -c 1048576 /dev/urandom >"$DP_WORK/new/one$k.img"
 done
-dp_config '{"tftp": {"max_sessions": 64}}'
+# image-add takes files from control.images_dirs only (docs/SECURITY.md)
+dp_config '{"tftp": {"max_sessions": 64}, "control": {"images_dirs": ["'"$DP_WORK/new"'"]}}'
 
 # --- hugepages: P free for the run
 free=$(cat $HP/free_hugepages)

@@ -523,6 +523,55 @@ static void test_image_cache_errors(void **state)
 	assert_int_equal(mem_allocs, mem_frees);
 }
 
+/* A pinned SHA-256 (config images[].sha256): other bytes are refused, read or cached. */
+static void test_image_cache_pinned(void **state)
+{
+	static const char hello[] =
+		"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+	static const char other[] =
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	struct eng_image_cache c;
+	struct eng_image *img, *again;
+	bool read;
+	char err[512];
+
+	img_write("p.img", "hello");
+	eng_image_cache_init(&c, 0);
+	/* pinned to other bytes: refused at the read, naming both digests, nothing kept */
+	assert_int_equal(eng_image_cache_get_pinned(&c, "p", img_path("p.img"), other, &img, &read,
+						    err, sizeof(err)),
+			 -EBADMSG);
+	assert_null(img);
+	assert_non_null(strstr(err, "image \"p\""));
+	assert_non_null(strstr(err, hello));
+	assert_non_null(strstr(err, other));
+	assert_int_equal(c.n, 0);
+	assert_int_equal(mem_allocs, mem_frees);
+	/* the right digest (either case) is accepted */
+	assert_int_equal(
+		eng_image_cache_get_pinned(&c, "p", img_path("p.img"),
+					   "2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E7"
+					   "3043362938B9824",
+					   &img, &read, err, sizeof(err)),
+		0);
+	assert_true(read);
+	/* the cached bytes are checked too: a pin added later refuses the unchanged file */
+	assert_int_equal(eng_image_cache_get_pinned(&c, "p", img_path("p.img"), other, &again,
+						    &read, err, sizeof(err)),
+			 -EBADMSG);
+	assert_null(again);
+	assert_int_equal(img->refs, 1); /* no reference taken for the refusal */
+	assert_int_equal(eng_image_cache_get_pinned(&c, "p", img_path("p.img"), "", &again, &read,
+						    err, sizeof(err)),
+			 0);
+	assert_false(read);
+	assert_ptr_equal(again, img);
+	eng_image_put(again);
+	eng_image_put(img);
+	assert_int_equal(eng_image_cache_destroy(&c), 0);
+	assert_int_equal(mem_allocs, mem_frees);
+}
+
 /* A file of several read chunks: the bytes, the hash and the netascii size of the whole. */
 static void test_image_cache_large(void **state)
 {
@@ -598,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image_cache_reuse, img_setup, img_teardown),
 		cmocka_unit_test_setup_teardown(test_image_cache_changed, img_setup, img_teardown),
 		cmocka_unit_test_setup_teardown(test_image_cache_errors, img_setup, img_teardown),
+		cmocka_unit_test_setup_teardown(test_image_cache_pinned, img_setup, img_teardown),
 		cmocka_unit_test_setup_teardown(test_image_cache_large, img_setup, img_teardown),
 		cmocka_unit_test(test_image_refs_concurrent),
 	};

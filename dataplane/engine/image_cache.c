@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 
 #include "image_cache.h"
+#include "sbcfg_access.h"
 #include "tftp.h"
 
 void eng_image_cache_init(struct eng_image_cache *c, int socket)
@@ -109,8 +110,40 @@ fail:
 	return rc;
 }
 
+/* 0 when img's digest is the pinned one (or nothing is pinned), else -EBADMSG naming both. */
+static int pin_check(const struct eng_image *img, const char *name, const char *pinned, char *err,
+		     size_t errlen)
+{
+	uint8_t want[32];
+	char hex[65];
+
+	if (pinned == NULL || pinned[0] == '\0')
+		return 0;
+	if (sbcfg_sha256_from_hex(pinned, want) < 0) {
+		snprintf(err, errlen,
+			 "image \"%s\": pinned sha256 \"%.64s\" is not a SHA-256 digest", name,
+			 pinned);
+		return -EINVAL;
+	}
+	if (memcmp(want, img->sha256, sizeof(want)) == 0)
+		return 0;
+	eng_image_sha256_hex(img, hex);
+	snprintf(err, errlen,
+		 "image \"%s\": SHA-256 of %s is %s, but the config pins %s (images[].sha256): "
+		 "refused",
+		 name, img->path, hex, pinned);
+	return -EBADMSG;
+}
+
 int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char *path,
 			struct eng_image **out, bool *was_read, char *err, size_t errlen)
+{
+	return eng_image_cache_get_pinned(c, name, path, NULL, out, was_read, err, errlen);
+}
+
+int eng_image_cache_get_pinned(struct eng_image_cache *c, const char *name, const char *path,
+			       const char *sha256, struct eng_image **out, bool *was_read,
+			       char *err, size_t errlen)
 {
 	size_t plen = strlen(path) + 1;
 	struct eng_image_key key;
@@ -137,9 +170,12 @@ int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char 
 	for (img = c->head; img; img = img->next) {
 		if (!key_equal(&img->key, &key) || strcmp(img->path, path) != 0)
 			continue;
+		close(fd);
+		/* a digest pinned since the file was read is checked on the cached bytes */
+		if ((rc = pin_check(img, name, sha256, err, errlen)) < 0)
+			return rc;
 		/* At 0 it waits for collect, on this thread: taking it back is safe here. */
 		eng_image_ref(img);
-		close(fd);
 		c->hits++;
 		*out = img;
 		return 0;
@@ -154,6 +190,8 @@ int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char 
 	img->key = key;
 	rc = image_read(c, img, fd, &st, name, err, errlen);
 	close(fd);
+	if (rc == 0 && (rc = pin_check(img, name, sha256, err, errlen)) < 0)
+		rte_free((void *)(uintptr_t)img->data); /* refused: not cached */
 	if (rc < 0) {
 		free(img);
 		return rc;

@@ -66,6 +66,16 @@ void eng_image_cache_init(struct eng_image_cache *c, int socket);
 int eng_image_cache_get(struct eng_image_cache *c, const char *name, const char *path,
 			struct eng_image **out, bool *was_read, char *err, size_t errlen);
 
+/*
+ * The same, for an image whose SHA-256 the config pins (sha256: 64 hex digits; NULL or "" =
+ * not pinned): bytes whose digest is another, read now or found in the cache, are refused with
+ * -EBADMSG and a message that names the image, its path and both digests (and a file read now
+ * is not kept).
+ */
+int eng_image_cache_get_pinned(struct eng_image_cache *c, const char *name, const char *path,
+			       const char *sha256, struct eng_image **out, bool *was_read,
+			       char *err, size_t errlen);
+
 /* One more holder of img, which the caller knows to be held already (any thread). */
 static inline void eng_image_ref(struct eng_image *img)
 {

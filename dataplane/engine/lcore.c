@@ -18,6 +18,7 @@
 #include "log.h"
 #include "ndp.h"
 #include "pkt.h"
+#include "sbcfg_access.h"
 #include "snapshot.h"
 #include "tftp.h"
 
@@ -373,6 +374,23 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		eng_count_drop(w->st, rc);
 		if (tftp_error_for_drop(rc, &code, &msg))
 			tftp_send_error(w, u, SB_PORT_TFTP, code, msg, rx_tsc);
+		goto done;
+	}
+	/* Per-client image lists (config images_allowed): one branch when there are none. */
+	if (unlikely(snap->cfg.images_restricted) &&
+	    !sbcfg_image_allowed(&snap->cfg, u->src_mac, u->src_ip, ce->name, NULL)) {
+		eng_count_drop(w->st, SB_DROP_TFTP_IMAGE_FORBIDDEN);
+		tftp_send_error(w, u, SB_PORT_TFTP, TFTP_ERR_ACCESS, "Access violation", rx_tsc);
+		/* Powers of two only: a refused client that retries must not flood the log. */
+		if (rte_is_power_of_2(w->st->drops[SB_DROP_TFTP_IMAGE_FORBIDDEN]))
+			ENG_LOG(WARNING,
+				"lcore %u: tftp %u.%u.%u.%u (%02x:%02x:%02x:%02x:%02x:%02x) "
+				"may not fetch \"%s\" (images_allowed): %" PRIu64 " refused so far",
+				w->lcore_id, u->src_ip >> 24, (u->src_ip >> 16) & 255,
+				(u->src_ip >> 8) & 255, u->src_ip & 255, u->src_mac[0],
+				u->src_mac[1], u->src_mac[2], u->src_mac[3], u->src_mac[4],
+				u->src_mac[5], ce->name,
+				w->st->drops[SB_DROP_TFTP_IMAGE_FORBIDDEN]);
 		goto done;
 	}
 	/*

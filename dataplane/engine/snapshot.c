@@ -39,7 +39,8 @@ static int image_get(struct eng_runtime *rt, const struct sbcfg_image *ci, struc
 	char hex[65];
 	int rc;
 
-	rc = eng_image_cache_get(&rt->images, ci->name, ci->path, out, &was_read, err, errlen);
+	rc = eng_image_cache_get_pinned(&rt->images, ci->name, ci->path, ci->sha256, out,
+					&was_read, err, errlen);
 	if (rc == 0 && was_read) {
 		eng_image_sha256_hex(*out, hex);
 		ENG_LOG(INFO, "image %s: %zu bytes sha256 %s (%s), read in %" PRIu64 " ms",

@@ -28,7 +28,9 @@ N=${CTL_IMAGE_N:-100}
 
 dp_image big.img $((4 * 1048576))
 mkdir -p "$DP_WORK/new" "$DP_WORK/dl"
-dp_config '{"tftp": {"max_sessions": 256, "timeout_ms": 1000, "retries": 6}}'
+# image-add takes files from control.images_dirs only (docs/SECURITY.md)
+dp_config '{"tftp": {"max_sessions": 256, "timeout_ms": 1000, "retries": 6},
+	"control": {"images_dirs": ["'"$DP_WORK/new"'"]}}'
 dp_lab_up --tx-csum-off
 sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
 
