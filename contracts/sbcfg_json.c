@@ -1092,6 +1092,23 @@ static int parse_guard(struct pctx *c, json_t *o, struct sbcfg_guard *g)
 	return 0;
 }
 
+
+/*
+ * An optional object section of the top level: parse it with fn(c, obj, out) under its key
+ * (error paths name "key.field"). 0 when absent or parsed, else fn's negative errno.
+ */
+#define PARSE_SECTION(c, root, key, fn, out)                                                       \
+	({                                                                                         \
+		int rc_ = 0;                                                                       \
+		json_t *obj_ = get_obj((c), (root), (key), false, &rc_);                           \
+		if (rc_ == 0 && obj_) {                                                            \
+			size_t old_ = push_key((c), (key));                                        \
+			rc_ = fn((c), obj_, (out));                                                \
+			pop((c), old_);                                                            \
+		}                                                                                  \
+		rc_;                                                                               \
+	})
+
 static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 {
 	int rc, csum = (int)cfg->udp_csum;
@@ -1123,47 +1140,11 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 			return rc;
 	}
 
-	json_t *guard = get_obj(c, root, "guard", false, &rc);
-	if (rc < 0)
+	if ((rc = PARSE_SECTION(c, root, "guard", parse_guard, &cfg->guard)) < 0 ||
+	    (rc = PARSE_SECTION(c, root, "dhcp", parse_dhcp, &cfg->dhcp)) < 0 ||
+	    (rc = PARSE_SECTION(c, root, "tftp", parse_tftp, &cfg->tftp)) < 0 ||
+	    (rc = PARSE_SECTION(c, root, "http", parse_http, &cfg->http)) < 0)
 		return rc;
-	if (guard) {
-		size_t old = push_key(c, "guard");
-		rc = parse_guard(c, guard, &cfg->guard);
-		pop(c, old);
-		if (rc < 0)
-			return rc;
-	}
-
-	json_t *dhcp = get_obj(c, root, "dhcp", false, &rc);
-	if (rc < 0)
-		return rc;
-	if (dhcp) {
-		size_t old = push_key(c, "dhcp");
-		rc = parse_dhcp(c, dhcp, &cfg->dhcp);
-		pop(c, old);
-		if (rc < 0)
-			return rc;
-	}
-	json_t *tftp = get_obj(c, root, "tftp", false, &rc);
-	if (rc < 0)
-		return rc;
-	if (tftp) {
-		size_t old = push_key(c, "tftp");
-		rc = parse_tftp(c, tftp, &cfg->tftp);
-		pop(c, old);
-		if (rc < 0)
-			return rc;
-	}
-	json_t *http = get_obj(c, root, "http", false, &rc);
-	if (rc < 0)
-		return rc;
-	if (http) {
-		size_t old = push_key(c, "http");
-		rc = parse_http(c, http, &cfg->http);
-		pop(c, old);
-		if (rc < 0)
-			return rc;
-	}
 	return parse_array(c, root, "images", LIM_IMAGES_MAX, sizeof(*cfg->images),
 			   (void **)&cfg->images, &cfg->n_images, image_cb, NULL);
 }
