@@ -29,7 +29,7 @@ sb_in "$SB_NS_CLI" ip addr add $B/24 dev "$SB_IF_CLI"
 dp_start
 dp_snap /stormboot/stats "$DP_WORK/s.before"
 
-dp_in_cli timeout 60 "$DP_PY" "$HERE/dp-client-cap.py" $DP_SRV cap.bin $A $B $CAP $SEQ \
+dp_in_cli timeout 60 "$DP_PY" "$HERE/dp-client-cap.py" "$DP_SRV" cap.bin $A $B $CAP $SEQ \
 	>"$DP_WORK/client.out"
 cat "$DP_WORK/client.out" >&2
 val() { awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); print}' "$DP_WORK/client.out"; }
@@ -51,7 +51,7 @@ sb_check "the WARNING names the client and the cap" \
 	grep -q "TFTP client $A has $CAP sessions (tftp.max_sessions_per_client $CAP)" "$SB_RUN/dataplane.log"
 
 read -r -a ports <<<"$(val seq_ports) $(val phase1_ports)"
-seq_ports=($(val seq_ports))
+read -r -a seq_ports <<<"$(val seq_ports)"
 in_seq=0 out=0
 for ((i = 1; i < ${#seq_ports[@]}; i++)); do
 	[ "${seq_ports[i]}" = $((seq_ports[i - 1] + 1)) ] && in_seq=$((in_seq + 1))
