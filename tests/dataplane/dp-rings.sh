@@ -32,12 +32,12 @@ veth_dropped() { # NS IF DIR
 	ip -n "$1" -s link show "$2" | awk -v d="$3:" '$1 == d {getline; print $4 + 0}'
 }
 
-tel=$(dp_tel /stormboot/stats)
+dp_snap /stormboot/stats "$DP_WORK/s.start"
 for k in xsk_rx_ring_full xsk_rx_dropped xsk0_rx_ring_full xsk0_rx_fill_ring_empty_descs \
 	xsk0_rx_invalid_descs xsk0_tx_invalid_descs xsk0_tx_ring_empty_descs port_rx_missed \
 	port_rx_errors port_rx_no_mbuf port_tx_errors drop_tftp_rrq_client_cap; do
 	sb_check "telemetry /stormboot/stats has $k" \
-		"$DP_PY" -c "import json,sys; sys.exit('$k' not in json.loads(sys.argv[1]))" "$tel"
+		"$DP_PY" -c "import json,sys; sys.exit('$k' not in json.load(open(sys.argv[1])))" "$DP_WORK/s.start"
 done
 sb_check "the AF_XDP socket was found (no warning about its counters)" \
 	sh -c "! grep -q 'AF_XDP sockets in this process' '$SB_RUN/dataplane.log'"
