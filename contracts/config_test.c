@@ -109,6 +109,7 @@ static void check_full_lab(const struct sbcfg *c)
 	assert_int_equal(c->udp_csum, SBCFG_CSUM_ACCEPT);
 	assert_int_equal(c->ipv6_ra, SBCFG_RA_AUTO); /* answer while no other router does */
 	assert_int_equal(c->dhcp.mode, SBCFG_DHCP_FULL);
+	assert_int_equal(c->dhcp.durability, SBCFG_DURABLE_STRICT); /* the default */
 	assert_int_equal(c->dhcp.offer_hold, 30);
 	assert_true(c->dhcp.offer_reuse);
 	assert_int_equal(c->dhcp.decline_quarantine, 600);
@@ -156,6 +157,7 @@ static void check_full_lab(const struct sbcfg *c)
 	assert_int_equal(c->tftp.port_lo, 50000);
 	assert_int_equal(c->tftp.port_hi, 50999);
 	assert_int_equal(c->tftp.max_sessions, 4096);
+	assert_int_equal(c->tftp.max_sessions_per_client, 8); /* the default */
 	assert_int_equal(c->tftp.blksize_default, 512);
 	assert_int_equal(c->tftp.blksize_max, 1468);
 	assert_int_equal(c->tftp.windowsize_max, 64);
@@ -225,6 +227,8 @@ static void check_relay_multi(const struct sbcfg *c)
 	assert_int_equal(c->queues, 4);
 	assert_int_equal(c->udp_csum, SBCFG_CSUM_VERIFY);
 	assert_int_equal(c->ipv6_ra, SBCFG_RA_ON);
+	assert_int_equal(c->dhcp.durability, SBCFG_DURABLE_AVAILABLE);
+	assert_int_equal(c->tftp.max_sessions_per_client, 0); /* no cap */
 	assert_int_equal(c->dhcp.decline_quarantine, 0);
 	assert_int_equal(c->dhcp.max_lease_time, 600);
 	assert_int_equal(c->dhcp.n_subnets, 3);
@@ -410,6 +414,9 @@ static const struct bad_case {
 	{"timeout-zero.json", "tftp.timeout_ms: ", "out of range"},
 	{"retries-too-many.json", "tftp.retries: ", "256 is out of range 0..255"},
 	{"sessions-zero.json", "tftp.max_sessions: ", "out of range"},
+	{"sessions-per-client-big.json", "tftp.max_sessions_per_client: ",
+	 "1048577 is out of range 0..1048576"},
+	{"sessions-per-client-negative.json", "tftp.max_sessions_per_client: ", "out of range"},
 	{"queues-zero.json", ": queues: ", "0 is out of range 1..64"},
 	{"queues-too-many.json", ": queues: ", "65 is out of range 1..64"},
 	/* images */
@@ -421,6 +428,9 @@ static const struct bad_case {
 	{"image-relative-path.json", "images[0].path: ", "not an absolute path"},
 	/* enums, modes */
 	{"mode-bad.json", "dhcp.mode: ", "\"server\" is not one of \"full\", \"proxy\", \"off\""},
+	{"durability-bad.json", "dhcp.durability: ",
+	 "\"fast\" is not one of \"strict\", \"available\""},
+	{"durability-not-string.json", "dhcp.durability: ", "a string"},
 	{"csum-bad.json", "udp_checksum: ", "\"ignore\" is not one of \"accept\", \"verify\""},
 	{"proxy-with-pool.json", "dhcp.subnets[0].pool: ", "proxy mode hands out no addresses"},
 	{"proxy-no-bootfile.json", "dhcp.boot: ", "proxy mode only hands out boot files"},

@@ -85,8 +85,18 @@ struct sbcfg_reservation {
 	struct sbcfg_images_allowed images_allowed; /* for this MAC, before its subnet's */
 };
 
+/*
+ * "dhcp.durability": when a DHCPACK may leave, with a control process (-C) keeping the leases
+ * (docs/CONTROL.md, "Durability"). Without one the dataplane keeps leases in memory only.
+ */
+enum sbcfg_durability {
+	SBCFG_DURABLE_STRICT = 0, /* "strict" (default): only once control has the lease on disk */
+	SBCFG_DURABLE_AVAILABLE,  /* "available": also undurable (control away, slow, queue full) */
+};
+
 struct sbcfg_dhcp {
 	enum sbcfg_dhcp_mode mode;
+	enum sbcfg_durability durability;
 	uint32_t offer_hold;	    /* seconds an OFFERed address is held for its MAC */
 	bool offer_reuse; /* no free address: the oldest offer is made again to a new client, and a
 			   * REQUEST may bind an address offered to another MAC (RFC 2131 4.3.1) */
@@ -105,6 +115,7 @@ struct sbcfg_tftp {
 	uint16_t port_lo;	/* server transfer ports (TIDs), inclusive range, steered by XDP */
 	uint16_t port_hi;
 	uint32_t max_sessions;
+	uint32_t max_sessions_per_client; /* per client IPv4 address and lcore, 0 = no cap */
 	uint16_t blksize_default; /* RFC 1350: 512 */
 	uint16_t blksize_max;	  /* further clamped to mtu - 32 (IPv4 + UDP + TFTP headers) */
 	uint16_t windowsize_max;  /* RFC 7440; 1 = lock-step */

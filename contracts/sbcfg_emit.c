@@ -101,6 +101,10 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg *cfg)
 	unsigned mode = (unsigned)d->mode < ARRAY_SIZE(sbcfg_mode_names) ? d->mode : 0;
 
 	jset(b, o, "mode", json_string(sbcfg_mode_names[mode]));
+	jset(b, o, "durability",
+	     json_string(sbcfg_durability_names[(unsigned)d->durability < SBCFG_N_DURABILITY
+							? d->durability
+							: 0]));
 	jset(b, o, "offer_hold", json_integer(d->offer_hold));
 	jset(b, o, "offer_reuse", json_boolean(d->offer_reuse));
 	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
@@ -131,6 +135,7 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg *cfg)
 	jset(b, ports, "last", json_integer(t->port_hi));
 	jset(b, o, "transfer_ports", ports);
 	jset(b, o, "max_sessions", json_integer(t->max_sessions));
+	jset(b, o, "max_sessions_per_client", json_integer(t->max_sessions_per_client));
 	jset(b, o, "blksize_default", json_integer(t->blksize_default));
 	jset(b, o, "blksize_max", json_integer(t->blksize_max));
 	jset(b, o, "windowsize_max", json_integer(t->windowsize_max));
@@ -248,8 +253,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra ||
 	    !sbcfg_guard_equal(&a->guard, &b->guard) || !sbcfg_access_equal(a, b))
 		return false;
-	if (da->mode != db->mode || da->offer_hold != db->offer_hold ||
-	    da->offer_reuse != db->offer_reuse ||
+	if (da->mode != db->mode || da->durability != db->durability ||
+	    da->offer_hold != db->offer_hold || da->offer_reuse != db->offer_reuse ||
 	    da->decline_quarantine != db->decline_quarantine ||
 	    da->max_lease_time != db->max_lease_time || da->min_lease_time != db->min_lease_time ||
 	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||
@@ -266,6 +271,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 			return false;
 	if (ta->enabled != tb->enabled || ta->port_lo != tb->port_lo ||
 	    ta->port_hi != tb->port_hi || ta->max_sessions != tb->max_sessions ||
+	    ta->max_sessions_per_client != tb->max_sessions_per_client ||
 	    ta->blksize_default != tb->blksize_default || ta->blksize_max != tb->blksize_max ||
 	    ta->windowsize_max != tb->windowsize_max || ta->timeout_ms != tb->timeout_ms ||
 	    ta->retries != tb->retries || ta->give_up_ms != tb->give_up_ms || ta->mtu != tb->mtu)

@@ -69,6 +69,10 @@ const char *const sbcfg_dhcp_dst_names[SBCFG_N_DHCP_DSTS] = {
 	[SBCFG_DHCP_DST_ANY] = "any",
 	[SBCFG_DHCP_DST_SERVER] = "server",
 };
+const char *const sbcfg_durability_names[SBCFG_N_DURABILITY] = {
+	[SBCFG_DURABLE_STRICT] = "strict",
+	[SBCFG_DURABLE_AVAILABLE] = "available",
+};
 /* JSON key of each boot file, in enum sbcfg_arch order. */
 const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 	[SBCFG_ARCH_BIOS] = "bios",	      [SBCFG_ARCH_UEFI_X64] = "uefi_x64",
@@ -81,8 +85,9 @@ static const char *const top_keys[] = {
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
 	NULL};
 static const char *const dhcp_keys[] = {
-	"mode",		  "offer_hold", "offer_reuse", "decline_quarantine", "max_lease_time",
-	"min_lease_time", "boot",	"subnets",     "reservations",	     NULL};
+	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
+	"max_lease_time", "min_lease_time", "boot",	   "subnets",
+	"reservations",	  "durability",	    NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
 static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
@@ -91,11 +96,19 @@ static const char *const subnet_keys[] = {"network",	"pool",	       "router", "d
 static const char *const pool_keys[] = {"start", "end", NULL};
 static const char *const resv_keys[] = {"mac",	      "ip",	     "hostname",
 					"bootfile", "ipxe_script", "images_allowed", NULL};
-static const char *const tftp_keys[] = {"enabled",	"transfer_ports",
-					"max_sessions", "blksize_default",
-					"blksize_max",	"windowsize_max",
-					"timeout_ms",	"retries",	 "give_up_ms",
-					"mtu",		"images_allowed", NULL};
+static const char *const tftp_keys[] = {"enabled",
+					"transfer_ports",
+					"max_sessions",
+					"max_sessions_per_client",
+					"blksize_default",
+					"blksize_max",
+					"windowsize_max",
+					"timeout_ms",
+					"retries",
+					"give_up_ms",
+					"mtu",
+					"images_allowed",
+					NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", "sha256", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
@@ -812,11 +825,13 @@ static int image_cb(struct pctx *c, json_t *o, void *elem, const void *arg)
 
 static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 {
-	int rc, mode = (int)d->mode;
+	int rc, mode = (int)d->mode, durability = (int)d->durability;
 
 	if ((rc = check_keys(c, o, dhcp_keys)) < 0 ||
 	    (rc = get_enum(c, o, "mode", sbcfg_mode_names, ARRAY_SIZE(sbcfg_mode_names), &mode)) <
 		    0 ||
+	    (rc = get_enum(c, o, "durability", sbcfg_durability_names,
+			   ARRAY_SIZE(sbcfg_durability_names), &durability)) < 0 ||
 	    (rc = GET_UINT(c, o, "offer_hold", 1, LIM_OFFER_HOLD_MAX, d->offer_hold)) < 0 ||
 	    (rc = get_bool(c, o, "offer_reuse", &d->offer_reuse)) < 0 ||
 	    (rc = GET_UINT(c, o, "decline_quarantine", 0, LIM_QUARANTINE_MAX,
@@ -829,6 +844,7 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 	if ((rc = GET_UINT(c, o, "min_lease_time", 0, LIM_LEASE_MAX, d->min_lease_time)) < 0)
 		return rc;
 	d->mode = (enum sbcfg_dhcp_mode)mode;
+	d->durability = (enum sbcfg_durability)durability;
 
 	json_t *boot = get_obj(c, o, "boot", false, &rc);
 	if (rc < 0)
@@ -873,6 +889,8 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 		t->port_hi = (uint16_t)last;
 	}
 	if ((rc = GET_UINT(c, o, "max_sessions", 1, LIM_SESSIONS_MAX, t->max_sessions)) < 0 ||
+	    (rc = GET_UINT(c, o, "max_sessions_per_client", 0, LIM_SESSIONS_MAX,
+			   t->max_sessions_per_client)) < 0 ||
 	    (rc = GET_UINT(c, o, "blksize_default", LIM_BLKSIZE_MIN, LIM_BLKSIZE_MAX,
 			   t->blksize_default)) < 0 ||
 	    (rc = GET_UINT(c, o, "blksize_max", LIM_BLKSIZE_MIN, LIM_BLKSIZE_MAX, t->blksize_max)) <
@@ -1520,6 +1538,8 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 
 	if ((unsigned)d->mode >= ARRAY_SIZE(sbcfg_mode_names))
 		return vfail(m, "dhcp.mode: invalid value %d", (int)d->mode);
+	if ((unsigned)d->durability >= ARRAY_SIZE(sbcfg_durability_names))
+		return vfail(m, "dhcp.durability: invalid value %d", (int)d->durability);
 	CHECK_RANGE(m, d->offer_hold, 1, LIM_OFFER_HOLD_MAX, "dhcp.offer_hold");
 	CHECK_RANGE(m, d->decline_quarantine, 0, LIM_QUARANTINE_MAX, "dhcp.decline_quarantine");
 	CHECK_RANGE(m, d->max_lease_time, 1, LIM_LEASE_MAX, "dhcp.max_lease_time");
@@ -1576,6 +1596,8 @@ static int validate_tftp(const struct sbcfg *cfg, char *m)
 				     "and PXE ports 67, 68, 69, 4011 are steered separately)",
 				     t->port_lo, t->port_hi, reserved[i]);
 	CHECK_RANGE(m, t->max_sessions, 1, LIM_SESSIONS_MAX, "tftp.max_sessions");
+	CHECK_RANGE(m, t->max_sessions_per_client, 0, LIM_SESSIONS_MAX,
+		    "tftp.max_sessions_per_client");
 	CHECK_RANGE(m, t->blksize_default, LIM_BLKSIZE_MIN, LIM_BLKSIZE_MAX,
 		    "tftp.blksize_default");
 	CHECK_RANGE(m, t->blksize_max, LIM_BLKSIZE_MIN, LIM_BLKSIZE_MAX, "tftp.blksize_max");
@@ -1685,6 +1707,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.port_lo = 61000; /* above Linux's ephemeral range (32768-60999) */
 	out->tftp.port_hi = 61999;
 	out->tftp.max_sessions = 4096;
+	out->tftp.max_sessions_per_client = 8; /* a PXE boot needs 1 at a time (2 with a probe) */
 	out->tftp.blksize_default = 512; /* RFC 1350 */
 	out->tftp.blksize_max = 1468;	 /* 1500 - 32 */
 	out->tftp.windowsize_max = 64;

@@ -16,11 +16,13 @@
 #define SBCFG_N_DHCP_MODES    (SBCFG_DHCP_OFF + 1)
 #define SBCFG_N_CSUM_POLICIES (SBCFG_CSUM_VERIFY + 1)
 #define SBCFG_N_DHCP_DSTS     (SBCFG_DHCP_DST_SERVER + 1)
+#define SBCFG_N_DURABILITY    (SBCFG_DURABLE_AVAILABLE + 1)
 
 extern const char *const sbcfg_mode_names[SBCFG_N_DHCP_MODES];	  /* "full", ... */
 extern const char *const sbcfg_csum_names[SBCFG_N_CSUM_POLICIES]; /* "accept", "verify" */
 extern const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT];	  /* "bios", "uefi_x64", ... */
 extern const char *const sbcfg_dhcp_dst_names[SBCFG_N_DHCP_DSTS]; /* "any", "server" */
+extern const char *const sbcfg_durability_names[SBCFG_N_DURABILITY]; /* "strict", "available" */
 
 /* "a.b.c.d" of a host-order address into buf. */
 const char *sbcfg_ip_fmt(uint32_t ip, char buf[16]);

@@ -373,7 +373,7 @@ sb_config() { # file
 	                   "pool": { "start": "$POOL_LO", "end": "$POOL_HI" },
 	                   "lease_time": 3600 } ]
 	  },
-	  "tftp": { "max_sessions": 4096, "blksize_max": 1468 },
+	  "tftp": { "max_sessions": 4096, "max_sessions_per_client": 0, "blksize_max": 1468 },
 	  "images": [ { "name": "image.bin", "path": "$run/tftp/image.bin" },
 	              { "name": "probe.bin", "path": "$run/tftp/probe.bin" } ]
 	}

@@ -89,7 +89,29 @@ static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 	}
 	w->st->tx_pkts++;
 	w->st->tx_bytes += len;
+	w->st->tx_dhcp++;
 	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
+}
+
+static inline bool strict(const struct eng_worker *w)
+{
+	return w->snap->cfg.dhcp.durability == SBCFG_DURABLE_STRICT;
+}
+
+/*
+ * A held ACK whose lease control did not confirm (no answer in time, the link lost, the
+ * dataplane leaving): "available" sends it undurable, "strict" drops it (the client asks
+ * again and its next ACK waits for control like this one did).
+ */
+static void release_undurable(struct eng_ctl *c, struct eng_worker *w, struct held *h, uint64_t tsc)
+{
+	if (strict(w)) {
+		eng_count_drop(w->st, ENG_DROP_ACK_NOT_DURABLE);
+		rte_pktmbuf_free(h->m);
+		return;
+	}
+	c->ls.acks_undurable++;
+	tx_one(w, h, tsc);
 }
 
 /* Send the held ACKs that became durable (or waited too long), oldest first. */
@@ -107,15 +129,13 @@ static void release_held(struct eng_ctl *c, struct eng_worker *w, uint64_t tsc)
 				c->ls.acks_durable++;
 				tx_one(w, h, tsc);
 			} else if (st == ST_UNDURABLE) {
-				c->ls.acks_undurable++;
-				tx_one(w, h, tsc);
+				release_undurable(c, w, h, tsc);
 			} else { /* control refused the binding: no ACK, the client asks again */
 				c->ls.acks_refused++;
 				rte_pktmbuf_free(h->m);
 			}
 		} else if (tsc > h->deadline) {
-			c->ls.acks_undurable++;
-			tx_one(w, h, tsc);
+			release_undurable(c, w, h, tsc);
 		} else {
 			break;
 		}
@@ -138,12 +158,19 @@ bool eng_ctl_dhcp_ready(struct eng_worker *w)
 
 	if (likely(c->dhcp_ready))
 		return true;
-	if (c->snaps.leases_restored || rte_rdtsc() > c->ready_deadline) {
+	if (c->snaps.leases_restored) {
 		c->dhcp_ready = true;
-		if (!c->snaps.leases_restored)
-			ENG_LOG(WARNING,
-				"control sent no leases within %d ms: serving DHCP without them",
-				ENG_CTL_RESTORE_WAIT_MS);
+		ENG_LOG(INFO, "control's durable leases are in: serving DHCP");
+		return true;
+	}
+	/* "strict": no pool without control's leases, however long control is away (a proxy
+	 * gives no leases: it waits like "available"). */
+	if (!(strict(w) && w->snap->leases) && rte_rdtsc() > c->ready_deadline) {
+		c->dhcp_ready = true;
+		ENG_LOG(WARNING,
+			"control sent no leases within %d ms: serving DHCP without them, ACKs not "
+			"durable (dhcp.durability \"available\")",
+			ENG_CTL_RESTORE_WAIT_MS);
 		return true;
 	}
 	return false;
@@ -155,23 +182,25 @@ void eng_ctl_worker_exit(struct eng_worker *w)
 
 	if (c == NULL)
 		return;
-	if (w->idx == 0) /* control will not answer any more: send what is held */
-		while (c->h_head != c->h_tail) {
-			c->ls.acks_undurable++;
-			tx_one(w, &c->hold[c->h_head++ & (ENG_CTL_HOLD - 1)], rte_rdtsc());
-		}
+	if (w->idx == 0) /* control will not answer any more */
+		while (c->h_head != c->h_tail)
+			release_undurable(c, w, &c->hold[c->h_head++ & (ENG_CTL_HOLD - 1)],
+					  rte_rdtsc());
 	snapshot_worker_exit(&c->snaps, w);
 }
 
-bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
-			 struct rte_mbuf *reply, const struct pkt_udp *req,
-			 const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+enum eng_ctl_ack eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
+				     struct rte_mbuf *reply, const struct pkt_udp *req,
+				     const struct pkt_dest *dst, size_t payload_len,
+				     uint64_t rx_tsc)
 {
 	struct eng_ctl *c = eng_ctl;
 	struct ev_rec r = {.l = {.expires = res->lease.expires,
 				 .ip = res->lease.ip,
 				 .subnet = res->lease.subnet}};
+	int why = 0; /* an ACK that cannot be held: ENG_DROP_ACK_* */
 	struct held *h;
+	bool ack;
 	int flen;
 
 	switch (res->event) {
@@ -185,29 +214,39 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 		r.l.event = CHAN_LEASE_DECLINED;
 		break;
 	default:
-		return false;
+		return ENG_CTL_ACK_SEND;
 	}
 	memcpy(r.l.mac, res->lease.mac, 6);
 	r.seq = ++c->next_seq;
 	if (r.seq == 0)
 		r.seq = ++c->next_seq;
-	r.held = reply && r.l.event == CHAN_LEASE_BOUND && c->connected &&
-		 c->h_tail - c->h_head < ENG_CTL_HOLD;
+	ack = reply && r.l.event == CHAN_LEASE_BOUND;
+	if (ack && !c->connected)
+		why = ENG_DROP_ACK_CONTROL_AWAY;
+	else if (ack && c->h_tail - c->h_head == ENG_CTL_HOLD)
+		why = ENG_DROP_ACK_HOLD_FULL;
+	r.held = ack && why == 0;
 	if (rte_ring_sp_enqueue_elem(c->events, &r, sizeof(r)) < 0) {
 		c->ls.events_lost++; /* control learns it from the next snapshot exchange only */
+		if (r.held)
+			why = ENG_DROP_ACK_HOLD_FULL;
 		r.held = 0;
 	}
 	if (!r.held) {
-		if (r.l.event == CHAN_LEASE_BOUND && reply)
-			c->ls.acks_undurable++;
-		return false;
+		if (!ack)
+			return ENG_CTL_ACK_SEND;
+		if (strict(w)) { /* no ACK without a durable lease: the client asks again */
+			eng_count_drop(w->st, why);
+			rte_pktmbuf_free(reply);
+			return ENG_CTL_ACK_DROPPED;
+		}
+		c->ls.acks_undurable++;
+		return ENG_CTL_ACK_SEND;
 	}
 	flen = pkt_build_udp(rte_pktmbuf_mtod(reply, uint8_t *), rte_pktmbuf_tailroom(reply), req,
 			     w->snap->mac, dst, payload_len);
-	if (flen < 0) { /* the caller's own send fails and counts it */
-		c->ls.acks_undurable++;
-		return false;
-	}
+	if (flen < 0) /* the caller's own send fails and counts it; control has the event */
+		return ENG_CTL_ACK_SEND;
 	reply->data_len = (uint16_t)flen;
 	reply->pkt_len = (uint32_t)flen;
 	h = &c->hold[c->h_tail++ & (ENG_CTL_HOLD - 1)];
@@ -216,10 +255,33 @@ bool eng_ctl_lease_event(struct eng_worker *w, const struct dhcp_result *res,
 	h->rx_tsc = rx_tsc;
 	h->deadline = rte_rdtsc() + w->rt->clock.hz / 1000 * ENG_CTL_ACK_WAIT_MS;
 	c->ls.acks_held++;
-	return true;
+	return ENG_CTL_ACK_HELD;
 }
 
 /* ---------------- requests from control (control thread) ---------------- */
+
+void eng_ctl_log_durability(const struct sbcfg *cfg)
+{
+	if (cfg->dhcp.mode != SBCFG_DHCP_FULL)
+		return;
+	if (cfg->dhcp.durability == SBCFG_DURABLE_STRICT)
+		ENG_LOG(INFO,
+			"dhcp.durability \"strict\": no DHCPACK leaves before control has "
+			"its lease on disk (it waits up to %d ms for LEASE_DURABLE, else it "
+			"is dropped: drop_dhcp_ack_not_durable); no DHCP is answered until "
+			"control has connected and sent its leases "
+			"(drop_dhcp_waiting_for_leases), and no ACK while control is away "
+			"(drop_dhcp_ack_control_away)",
+			ENG_CTL_ACK_WAIT_MS);
+	else
+		ENG_LOG(WARNING,
+			"dhcp.durability \"available\": a DHCPACK waits up to %d ms for "
+			"control's LEASE_DURABLE, then leaves without it; while control is "
+			"away ACKs leave at once (acks_undurable) and DHCP is served %d ms "
+			"after the start without control's leases: an ACKed lease may be "
+			"lost if the dataplane dies before control is back",
+			ENG_CTL_ACK_WAIT_MS, ENG_CTL_RESTORE_WAIT_MS);
+}
 
 void eng_ctl_link_stats(struct eng_link_stats *out)
 {
@@ -269,6 +331,8 @@ static void reply_json(struct eng_ctl *c, const struct chan_msg *m, char *s)
 static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 {
 	uint64_t t0 = rte_get_tsc_cycles();
+	enum sbcfg_durability was = c->snaps.rt->snap->cfg.dhcp.durability;
+	enum sbcfg_dhcp_mode mode = c->snaps.rt->snap->cfg.dhcp.mode;
 	char err[SBCFG_ERR_MAX];
 	const struct snapshot *s;
 	int rc;
@@ -288,6 +352,8 @@ static void on_config(struct eng_ctl *c, const struct chan_msg *m)
 			m->hdr.id,
 			eng_clock_scale(rte_get_tsc_cycles() - t0, 1000, rte_get_tsc_hz()),
 			s->cfg.n_images, s->images_read, s->cfg.dhcp.n_reservations);
+	if (rc == 0 && (s->cfg.dhcp.durability != was || s->cfg.dhcp.mode != mode))
+		eng_ctl_log_durability(&s->cfg);
 	chan_client_reply(c->c, m->hdr.type, m->hdr.id, 0, NULL, 0);
 }
 
@@ -496,8 +562,8 @@ int eng_ctl_start(struct eng_runtime *rt, const char *path, char *err, size_t er
 		snprintf(err, errlen, "control channel thread: %s", strerror(rc));
 		return -rc;
 	}
-	ENG_LOG(INFO, "control channel %s: lease ACKs wait for durability (max %d ms)", path,
-		ENG_CTL_ACK_WAIT_MS);
+	ENG_LOG(INFO, "control channel %s", path);
+	eng_ctl_log_durability(&rt->snap->cfg);
 	return 0;
 nomem:
 	snprintf(err, errlen, "control channel: out of memory");

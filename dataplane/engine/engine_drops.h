@@ -2,8 +2,9 @@
 /*
  * engine_drops.h - drop reasons of the DPDK engine, numbered after the protocol core's
  * (contracts/sb_drop.h), so one counter array and one helper (eng_count_drop) cover both.
- * Requests held at a cap (tftp_rrq_paced) and refusals the engine answers ("unknown transfer
- * ID") are counted here as well.
+ * Requests held at a cap (tftp_rrq_paced, tftp_rrq_client_cap), refusals the engine answers
+ * ("unknown transfer ID") and DHCPACKs withheld for durability (dhcp_ack_*) are counted here
+ * as well.
  */
 #ifndef SB_ENG_ENGINE_DROPS_H
 #define SB_ENG_ENGINE_DROPS_H
@@ -24,12 +25,25 @@
 	X(RRQ_PACED, "tftp_rrq_paced",                                                             \
 	  "TFTP read request held unanswered: session table full (the client retransmits and "     \
 	  "finds a slot once a transfer ends; no ERROR, which PXE firmware takes as fatal)")       \
+	X(RRQ_CLIENT_CAP, "tftp_rrq_client_cap",                                                   \
+	  "TFTP read request held unanswered: its client address has "                             \
+	  "tftp.max_sessions_per_client sessions on this lcore (paced like the session cap, "      \
+	  "no ERROR)")                                                                             \
 	X(SESS_UNKNOWN, "tftp_unknown_session",                                                    \
 	  "packet to a transfer port that has no session (ended, or never opened)")                \
 	X(RRQ_DUP, "tftp_rrq_duplicate",                                                           \
-	  "RRQ from a client address/port that already has a session (a retransmission)")         \
+	  "RRQ from a client address/port that already has a session (a retransmission)")          \
 	X(DHCP_WAIT_LEASES, "dhcp_waiting_for_leases",                                             \
-	  "DHCP request while the dataplane waits for control's durable leases after its start")
+	  "DHCP request while the dataplane waits for control's durable leases after its start")   \
+	X(ACK_NOT_DURABLE, "dhcp_ack_not_durable",                                                 \
+	  "DHCPACK not sent (durability strict): control did not confirm its lease durable in "    \
+	  "time, or the link was lost while it was held (the client asks again)")                  \
+	X(ACK_CONTROL_AWAY, "dhcp_ack_control_away",                                               \
+	  "DHCPACK not sent (durability strict): no control process connected to make its "        \
+	  "lease durable (the client asks again)")                                                 \
+	X(ACK_HOLD_FULL, "dhcp_ack_hold_full",                                                     \
+	  "DHCPACK not sent (durability strict): the queue of ACKs held for control, or the "      \
+	  "lease-event ring to the control thread, is full (the client asks again)")
 
 enum eng_drop {
 	ENG_DROP__FIRST = SB_DROP__COUNT - 1,

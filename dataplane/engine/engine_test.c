@@ -3,7 +3,8 @@
  * engine_test.c - the engine's parts that need no DPDK runtime: command line and EAL
  * argument building, the latency histogram, TSC scaling, the image cache (keys, references,
  * what is read again; rte_malloc_socket/rte_free are wrapped with -Wl,--wrap onto malloc and
- * free and counted). No EAL, no hugepages, no root.
+ * free and counted), the free transfer ports (an order drawn per seed, least recently used
+ * first). No EAL, no hugepages, no root.
  */
 #define _GNU_SOURCE /* mkdtemp, utimensat */
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "image_cache.h"
 #include "latency.h"
 #include "tftp.h"
+#include "tftp_ports.h"
 
 /* ---- options ---- */
 
@@ -635,6 +637,97 @@ static void test_image_refs_concurrent(void **state)
 	free(img);
 }
 
+/* ---- transfer ports: every port once, an order per seed, least recently used first ---- */
+
+#define PORTS_LO 61000
+#define PORTS_N	 1000
+
+/* Every port of the range exactly once among the free ones. */
+static void assert_permutation(const struct tftp_ports *p)
+{
+	static uint8_t seen[PORTS_N];
+
+	memset(seen, 0, sizeof(seen));
+	assert_int_equal(p->n_free, PORTS_N);
+	for (uint32_t i = 0; i < p->n; i++) {
+		uint16_t port = p->v[(p->head + i) % p->n];
+
+		assert_true(port >= PORTS_LO && port < PORTS_LO + PORTS_N);
+		assert_int_equal(seen[port - PORTS_LO]++, 0);
+	}
+}
+
+static void test_ports_random(void **state)
+{
+	static uint16_t a[PORTS_N], b[PORTS_N], c[PORTS_N];
+	struct tftp_ports pa, pb, pc;
+	uint32_t in_sequence = 0, same_ab = 0, same_ac = 0;
+	uint16_t prev = 0, port, one;
+
+	tftp_ports_init(&pa, a, PORTS_LO, PORTS_LO + PORTS_N - 1, 1);
+	tftp_ports_init(&pb, b, PORTS_LO, PORTS_LO + PORTS_N - 1, 1);
+	tftp_ports_init(&pc, c, PORTS_LO, PORTS_LO + PORTS_N - 1, 2);
+	assert_permutation(&pa);
+	assert_permutation(&pc);
+	for (uint32_t i = 0; i < PORTS_N; i++) {
+		same_ab += a[i] == b[i];
+		same_ac += a[i] == c[i];
+	}
+	assert_int_equal(same_ab, PORTS_N); /* a seed gives one order */
+	assert_true(same_ac < 20);	    /* another seed another (about 1 in common) */
+	/* Consecutive sessions do not get consecutive ports (before: lo, lo + 1, ...). */
+	for (uint32_t i = 0; i < PORTS_N; i++) {
+		port = tftp_ports_take(&pa);
+		assert_int_not_equal(port, 0);
+		in_sequence += i > 0 && port == prev + 1;
+		prev = port;
+	}
+	print_message("ports: %u of %u handed out right after their predecessor\n", in_sequence,
+		      PORTS_N);
+	assert_true(in_sequence < 20);
+	assert_int_equal(tftp_ports_take(&pa), 0); /* all taken: none (0 is never a port) */
+	assert_int_equal(tftp_ports_peek(&pa), 0);
+	/* A range of one port. */
+	tftp_ports_init(&pb, &one, 4012, 4012, 7);
+	assert_int_equal(tftp_ports_take(&pb), 4012);
+	assert_int_equal(tftp_ports_take(&pb), 0);
+	tftp_ports_put(&pb, 4012);
+	assert_int_equal(tftp_ports_peek(&pb), 4012);
+}
+
+static void test_ports_lru(void **state)
+{
+	static uint16_t v[PORTS_N], order[PORTS_N];
+	struct tftp_ports p;
+	uint16_t first[3];
+
+	tftp_ports_init(&p, v, PORTS_LO, PORTS_LO + PORTS_N - 1, 42);
+	memcpy(order, v, sizeof(order));
+	for (int i = 0; i < 3; i++)
+		first[i] = tftp_ports_take(&p);
+	assert_memory_equal(first, order, sizeof(first)); /* in the drawn order */
+	/* Given back in the order 2, 0, 1: handed out again after the 997 free ones, so. */
+	tftp_ports_put(&p, first[2]);
+	tftp_ports_put(&p, first[0]);
+	tftp_ports_put(&p, first[1]);
+	assert_permutation(&p);
+	for (int i = 3; i < PORTS_N; i++)
+		assert_int_equal(tftp_ports_take(&p), order[i]);
+	assert_int_equal(tftp_ports_take(&p), first[2]);
+	assert_int_equal(tftp_ports_take(&p), first[0]);
+	assert_int_equal(tftp_ports_peek(&p), first[1]);
+	assert_int_equal(tftp_ports_take(&p), first[1]);
+	assert_int_equal(p.n_free, 0);
+	/* All given back from empty, then many rounds about the ring: every port once. */
+	for (int i = PORTS_N - 1; i >= 0; i--)
+		tftp_ports_put(&p, order[i]);
+	assert_permutation(&p);
+	assert_int_equal(tftp_ports_peek(&p), order[PORTS_N - 1]);
+	for (int round = 0; round < 5 * PORTS_N + 3; round++)
+		tftp_ports_put(&p, tftp_ports_take(&p));
+	assert_permutation(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +743,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_image_cache_pinned, img_setup, img_teardown),
 		cmocka_unit_test_setup_teardown(test_image_cache_large, img_setup, img_teardown),
 		cmocka_unit_test(test_image_refs_concurrent),
+		cmocka_unit_test(test_ports_random),
+		cmocka_unit_test(test_ports_lru),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

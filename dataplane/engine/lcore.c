@@ -175,11 +175,11 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
-	/* With a control process: the lease event goes there, an ACK waits until durable. */
+	/* With a control process: the lease event goes there, an ACK waits until durable
+	 * (tx_dhcp counted when it leaves) or, under "strict" durability, may not leave. */
 	if (eng_ctl && eng_ctl_lease_event(w, &res, n > 0 ? r : NULL, u, &dst,
-					   n > 0 ? (size_t)n : 0, rx_tsc)) {
+					   n > 0 ? (size_t)n : 0, rx_tsc) != ENG_CTL_ACK_SEND) {
 		w->st->dhcp_replies++;
-		w->st->tx_dhcp++;
 		goto done;
 	}
 	if (n <= 0) {
@@ -221,6 +221,7 @@ static void tftp_send_error(struct eng_worker *w, const struct pkt_udp *u, uint1
 	n = tftp_build_error(out, cap, code, msg);
 	if (n < 0) {
 		rte_pktmbuf_free(r);
+		eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
 		return;
 	}
 	memcpy(dst.dst_mac, u->src_mac, 6);
@@ -409,9 +410,10 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		 * RRQ is held unanswered; the client's own retransmission (RFC 1350 2) comes
 		 * back and finds a slot once a transfer ends.
 		 */
-		eng_count_drop(w->st, ENG_DROP_RRQ_PACED);
+		eng_count_drop(w->st, w->sess.refused);
 		/* Powers of two only: a storm must not turn into a log storm. */
-		if (rte_is_power_of_2(w->st->drops[ENG_DROP_RRQ_PACED]))
+		if (w->sess.refused == ENG_DROP_RRQ_PACED &&
+		    rte_is_power_of_2(w->st->drops[ENG_DROP_RRQ_PACED]))
 			ENG_LOG(WARNING,
 				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
 				" requests held unanswered so far (the clients retransmit)",

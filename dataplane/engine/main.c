@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_timer.h>
 
@@ -103,7 +104,9 @@ static int workers_setup(struct eng_runtime *rt)
 		w->st = &eng_stats[lcore];
 		lo = (uint16_t)(t->port_lo + idx * per_ports);
 		hi = idx + 1 == rt->n_workers ? t->port_hi : (uint16_t)(lo + per_ports - 1);
-		rc = tftp_table_create(&w->sess, lcore, rt->socket, per_sess, lo, hi);
+		/* rte_rand(): seeded by the EAL at start; each lcore's ports in their own order */
+		rc = tftp_table_create(&w->sess, lcore, rt->socket, per_sess, lo, hi, rte_rand(),
+				       t->max_sessions_per_client);
 		if (rc < 0) {
 			rte_free(w);
 			return rc;
@@ -247,6 +250,9 @@ int main(int argc, char **argv)
 
 	if (opts.ctl_path && eng_ctl_start(rt, opts.ctl_path, err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (!opts.ctl_path && snap->cfg.dhcp.mode == SBCFG_DHCP_FULL)
+		ENG_LOG(NOTICE, "no control process (-C): leases are kept in this process's memory "
+				"only, not durable (dhcp.durability applies with -C)");
 	eng_stats_set_sources(rt, opts.ctl_path ? eng_ctl_link_stats : NULL);
 
 	rte_eal_mp_remote_launch(eng_lcore_main, rt, CALL_MAIN);

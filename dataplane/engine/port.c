@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include <linux/if_xdp.h>
 #include <rte_ethdev.h>
 
 #include "log.h"
 #include "port.h"
 #include "sbcfg.h"
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
 
 #ifdef SB_HAVE_XDP_CTL
 #include <net/if.h>
@@ -116,6 +126,76 @@ static void xdp_detach_stale(unsigned int ifindex)
 }
 #endif
 
+/*
+ * net_af_xdp does not hand out its sockets (DPDK 22.11), so find them: the AF_XDP sockets of
+ * this process, one per queue, created in queue order by rx_queue_setup, so ascending fd
+ * numbers are queues 0, 1, ... Anything unexpected (another number of AF_XDP sockets than
+ * queues) leaves every queue at -1 and the statistics unshown (with a warning), never
+ * misattributed.
+ */
+static void find_xsk_fds(struct eng_port *p)
+{
+	int fds[ENG_PORT_MAX_QUEUES + 1], n = 0, fd, domain, tmp;
+	struct dirent *de;
+	socklen_t len;
+	DIR *d;
+
+	for (int q = 0; q < ENG_PORT_MAX_QUEUES; q++)
+		p->xsk_fd[q] = -1;
+	p->n_xsk = 0;
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && n <= ENG_PORT_MAX_QUEUES) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		fd = atoi(de->d_name);
+		len = sizeof(domain);
+		if (fd == dirfd(d) || getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+		    domain != AF_XDP)
+			continue;
+		fds[n++] = fd;
+	}
+	closedir(d);
+	if (n != p->n_queues) {
+		ENG_LOG(WARNING,
+			"%d AF_XDP sockets in this process for %u queues: their drop counters "
+			"(xsk_*) are not shown",
+			n, p->n_queues);
+		return;
+	}
+	for (int i = 1; i < n; i++) /* insertion sort: a handful of fds */
+		for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+			tmp = fds[j];
+			fds[j] = fds[j - 1];
+			fds[j - 1] = tmp;
+		}
+	for (int q = 0; q < n; q++)
+		p->xsk_fd[q] = fds[q];
+	p->n_xsk = (uint16_t)n;
+}
+
+int eng_port_xsk_stats(const struct eng_port *p, uint16_t q, struct eng_xsk_stats *out)
+{
+	struct xdp_statistics xs;
+	socklen_t len = sizeof(xs);
+
+	memset(out, 0, sizeof(*out));
+	if (q >= p->n_xsk || p->xsk_fd[q] < 0)
+		return -ENOENT;
+	memset(&xs, 0, sizeof(xs));
+	if (getsockopt(p->xsk_fd[q], SOL_XDP, XDP_STATISTICS, &xs, &len) < 0)
+		return -errno;
+	/* An older kernel fills the first three fields only (len says how many). */
+	out->rx_dropped = xs.rx_dropped;
+	out->rx_invalid_descs = xs.rx_invalid_descs;
+	out->tx_invalid_descs = xs.tx_invalid_descs;
+	out->rx_ring_full = xs.rx_ring_full;
+	out->rx_fill_ring_empty_descs = xs.rx_fill_ring_empty_descs;
+	out->tx_ring_empty_descs = xs.tx_ring_empty_descs;
+	return 0;
+}
+
 int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *pool, char *err,
 		  size_t errlen)
 {
@@ -126,6 +206,8 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 	int socket, rc;
 
 	memset(p, 0, sizeof(*p));
+	for (q = 0; q < ENG_PORT_MAX_QUEUES; q++)
+		p->xsk_fd[q] = -1;
 	RTE_ETH_FOREACH_DEV(port_id)
 	{
 		if (n_ports++ == 0)
@@ -213,6 +295,8 @@ int eng_port_init(struct eng_port *p, uint16_t n_queues, struct rte_mempool *poo
 	/* Without a kernel behind the port, see frames for the MAC set in the config too. */
 	if (!p->kernel_behind)
 		rte_eth_promiscuous_enable(p->port_id);
+	else
+		find_xsk_fds(p);
 	return 0;
 }
 
@@ -301,6 +385,7 @@ int eng_port_xdp_settings(const struct eng_port *p, const struct sbcfg *cfg,
 
 void eng_port_close(struct eng_port *p)
 {
+	p->n_xsk = 0; /* the PMD closes its sockets */
 	rte_eth_dev_stop(p->port_id);
 	rte_eth_dev_close(p->port_id);
 }

@@ -12,8 +12,9 @@
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
-#define ENG_PORT_RX_DESC 1024
-#define ENG_PORT_TX_DESC 1024
+#define ENG_PORT_RX_DESC    1024
+#define ENG_PORT_TX_DESC    1024
+#define ENG_PORT_MAX_QUEUES 64 /* config "queues" at most */
 
 struct eng_port {
 	uint16_t port_id;
@@ -26,6 +27,23 @@ struct eng_port {
 	 * (the XDP program passes them). False for net_pcap, vfio...: we answer ARP.
 	 */
 	bool kernel_behind;
+	/*
+	 * net_af_xdp: the AF_XDP socket of each queue (-1: not found), for the sockets' own
+	 * statistics (eng_port_xsk_stats). DPDK 22.11 does not hand them out: they are found
+	 * among this process's file descriptors at start. Read-only use.
+	 */
+	int xsk_fd[ENG_PORT_MAX_QUEUES];
+	uint16_t n_xsk; /* n_queues when every queue's socket was found, else 0 */
+};
+
+/* An AF_XDP socket's drop counters (struct xdp_statistics, linux/if_xdp.h). */
+struct eng_xsk_stats {
+	uint64_t rx_dropped;		   /* dropped for other reasons (fill ring empty, size) */
+	uint64_t rx_invalid_descs;	   /* dropped: invalid descriptor */
+	uint64_t tx_invalid_descs;	   /* dropped: invalid descriptor */
+	uint64_t rx_ring_full;		   /* dropped: rx ring full (the lcore did not poll) */
+	uint64_t rx_fill_ring_empty_descs; /* no fill-ring buffer (also in rx_dropped) */
+	uint64_t tx_ring_empty_descs;	   /* tx ring found empty when the kernel looked */
 };
 
 /*
@@ -49,6 +67,13 @@ struct sbcfg;
  */
 int eng_port_xdp_settings(const struct eng_port *p, const struct sbcfg *cfg,
 			  const uint8_t own_mac[6], char *err, size_t errlen);
+
+/*
+ * The statistics of queue q's AF_XDP socket, from getsockopt(SOL_XDP, XDP_STATISTICS): a
+ * system call, for the telemetry and control threads, never an lcore. 0, -ENOENT (no socket
+ * known for q: not net_af_xdp, or not found at start) or a negative errno.
+ */
+int eng_port_xsk_stats(const struct eng_port *p, uint16_t q, struct eng_xsk_stats *out);
 
 /* Stop and close the port. */
 void eng_port_close(struct eng_port *p);

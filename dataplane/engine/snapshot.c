@@ -403,6 +403,7 @@ void snapshot_adopt(struct snapshots *s, struct eng_worker *w, uint64_t tsc)
 			lease_foreach(w->snap->leases, m.now, move_lease, &m);
 		}
 		__atomic_store_n(&w->snap, n, __ATOMIC_RELEASE);
+		w->sess.client_cap = n->cfg.tftp.max_sessions_per_client; /* reloadable */
 	}
 	if (w->idx == 0 && unlikely(!rte_ring_empty(s->jobs)))
 		run_jobs(s, n->leases, eng_clock_unix_s(&w->rt->clock, tsc));

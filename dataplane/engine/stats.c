@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_telemetry.h>
 
@@ -66,7 +67,57 @@ void eng_stats_set_sources(const struct eng_runtime *rt, void (*link)(struct eng
 	link_stats = link;
 }
 
-static void render_stats(const struct eng_stats *st, const struct eng_sink *k)
+/* X(field, "name suffix"): an AF_XDP socket's counters, as xsk_<name> and xsk<Q>_<name>. */
+#define ENG_XSK_QUEUES_SHOWN 16 /* xsk<Q>_ for queues 0..15: a telemetry dict holds 256 keys */
+#define ENG_XSK_COUNTERS(X)                                                                        \
+	X(rx_dropped, "rx_dropped")                                                                \
+	X(rx_invalid_descs, "rx_invalid_descs")                                                    \
+	X(tx_invalid_descs, "tx_invalid_descs")                                                    \
+	X(rx_ring_full, "rx_ring_full")                                                            \
+	X(rx_fill_ring_empty_descs, "rx_fill_ring_empty_descs")                                    \
+	X(tx_ring_empty_descs, "tx_ring_empty_descs")
+
+/*
+ * What the port and the kernel lost before a frame reached an lcore, or after it left: the
+ * DPDK port's counters (port_*) and, on net_af_xdp, each queue's AF_XDP socket (xsk<Q>_*,
+ * summed as xsk_* over all queues, shown one by one for the first 16). System calls (rte_eth_stats_get, getsockopt): the telemetry and control
+ * threads and the exit report only. Every name is always there (0 when not measured).
+ */
+static void render_port(const struct eng_sink *k)
+{
+	const struct eng_port *p = &runtime->port;
+	struct eng_xsk_stats q[ENG_PORT_MAX_QUEUES], sum;
+	struct rte_eth_stats es;
+	char name[64];
+
+	memset(&es, 0, sizeof(es));
+	(void)rte_eth_stats_get(p->port_id, &es);
+	k->u64(k->ctx, "port_rx_pkts", es.ipackets);
+	k->u64(k->ctx, "port_tx_pkts", es.opackets);
+	k->u64(k->ctx, "port_rx_missed", es.imissed);
+	k->u64(k->ctx, "port_rx_errors", es.ierrors);
+	k->u64(k->ctx, "port_rx_no_mbuf", es.rx_nombuf);
+	k->u64(k->ctx, "port_tx_errors", es.oerrors);
+	memset(&sum, 0, sizeof(sum));
+	for (uint16_t i = 0; i < p->n_xsk; i++) {
+		(void)eng_port_xsk_stats(p, i, &q[i]);
+#define ENG_XSK_SUM(f, n) sum.f += q[i].f;
+		ENG_XSK_COUNTERS(ENG_XSK_SUM)
+#undef ENG_XSK_SUM
+	}
+#define ENG_XSK_TOTAL(f, n) k->u64(k->ctx, "xsk_" n, sum.f);
+	ENG_XSK_COUNTERS(ENG_XSK_TOTAL)
+#undef ENG_XSK_TOTAL
+	for (uint16_t i = 0; i < p->n_xsk && i < ENG_XSK_QUEUES_SHOWN; i++) {
+#define ENG_XSK_QUEUE(f, n)                                                                        \
+	snprintf(name, sizeof(name), "xsk%u_" n, i);                                               \
+	k->u64(k->ctx, name, q[i].f);
+		ENG_XSK_COUNTERS(ENG_XSK_QUEUE)
+#undef ENG_XSK_QUEUE
+	}
+}
+
+static void render_stats(const struct eng_stats *st, bool total, const struct eng_sink *k)
 {
 	char name[64];
 
@@ -85,6 +136,8 @@ static void render_stats(const struct eng_stats *st, const struct eng_sink *k)
 		k->u64(k->ctx, "image_cache_reads", c->reads);
 		k->u64(k->ctx, "image_cache_hits", c->hits);
 		k->u64(k->ctx, "image_cache_freed", c->freed);
+		if (total)
+			render_port(k);
 	}
 	if (link_stats) {
 		struct eng_link_stats ls, *l = &ls;
@@ -133,6 +186,7 @@ static void render_sessions(const struct eng_stats *st, const struct eng_sink *k
 	k->u64(k->ctx, "tftp_sessions_aborted", st->tftp_sessions_aborted);
 	k->u64(k->ctx, "tftp_sessions_size_probe", st->tftp_sessions_size_probe);
 	k->u64(k->ctx, "drop_tftp_rrq_paced", st->drops[ENG_DROP_RRQ_PACED]);
+	k->u64(k->ctx, "drop_tftp_rrq_client_cap", st->drops[ENG_DROP_RRQ_CLIENT_CAP]);
 	k->u64(k->ctx, "tftp_bytes_served", st->tftp_bytes_served);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct eng_worker *w = runtime->workers[i];
@@ -164,7 +218,7 @@ int eng_stats_render(enum eng_view view, int lcore, const struct eng_sink *sink)
 	}
 	switch (view) {
 	case ENG_VIEW_STATS:
-		render_stats(st, sink);
+		render_stats(st, lcore < 0, sink);
 		break;
 	case ENG_VIEW_LATENCY:
 		render_latency(st, sink);

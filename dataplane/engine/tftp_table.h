@@ -7,8 +7,16 @@
  * image it serves (image_cache.h), held from open to close: a session outlives
  * the config snapshot it started under.
  *
+ * Per client address the table counts its open sessions (a second rte_hash, keyed by the
+ * client's IPv4 address, a counter per key): a client at client_cap sessions is not given
+ * another one (tftp.max_sessions_per_client; paced like the session cap, see
+ * tftp_table_open).
+ *
+ * Transfer ports come from tftp_ports.h: a FIFO, least recently used first, filled in an
+ * order drawn from the table's seed, so consecutive sessions do not get consecutive ports.
+ *
  * Single-threaded: only the owning lcore touches a table (no locks). The
- * hash is created without multi-writer / RW-concurrency flags for that reason.
+ * hashes are created without multi-writer / RW-concurrency flags for that reason.
  */
 #ifndef SB_ENG_TFTP_TABLE_H
 #define SB_ENG_TFTP_TABLE_H
@@ -19,8 +27,10 @@
 #include <rte_common.h>
 #include <rte_timer.h>
 
+#include "engine_drops.h"
 #include "image_cache.h"
 #include "pkt.h"
+#include "tftp_ports.h"
 #include "tftp_session.h"
 
 struct rte_hash;
@@ -52,30 +62,41 @@ struct tftp_table {
 	uint32_t n_active;
 	uint32_t *free_slots; /* stack of free slot indexes */
 	uint32_t n_free_slots;
-	/* Transfer ports [port_lo, port_hi]: a FIFO of free ones (least recently used first, so a
-	 * late packet of an ended session rarely meets a new one on the same port). */
+	/* Transfer ports [port_lo, port_hi]: the free ones, least recently used first, in a
+	 * random order (tftp_ports.h). */
 	uint16_t port_lo, port_hi;
-	uint16_t *free_ports;
-	uint32_t n_ports, ports_head, n_free_ports;
+	uint16_t *port_ring;
+	struct tftp_ports ports;
 	uint32_t *port_slot; /* port - port_lo -> slot, UINT32_MAX = unused */
+	/* Open sessions per client address: clients maps the address to a position, client_n
+	 * holds the count there; a key lives while its count is above 0. */
+	struct rte_hash *clients;
+	uint32_t *client_n;
+	uint32_t client_cap;	/* sessions per client address, 0 = no cap (set by the worker) */
+	uint64_t client_capped; /* RRQs refused at client_cap (for the log's powers of two) */
+	enum eng_drop refused;	/* why the last tftp_table_open() gave NULL */
 	unsigned int lcore;
 };
 
 /*
  * Create the table of lcore `lcore` on NUMA socket `socket`, with room for cap
- * sessions on transfer ports [port_lo, port_hi]. cap is lowered to the number
- * of ports. Returns 0 or a negative errno.
+ * sessions on transfer ports [port_lo, port_hi], handed out in an order drawn from seed
+ * (one per lcore), and at most client_cap sessions per client address (0 = no cap).
+ * cap is lowered to the number of ports. Returns 0 or a negative errno.
  */
 int tftp_table_create(struct tftp_table *t, unsigned int lcore, int socket, uint32_t cap,
-			uint16_t port_lo, uint16_t port_hi);
+		      uint16_t port_lo, uint16_t port_hi, uint64_t seed, uint32_t client_cap);
 
 /* Free everything (stops the timers, drops the open sessions' image references). */
 void tftp_table_destroy(struct tftp_table *t);
 
 /*
  * Take a slot and a transfer port for a new session with client ip:port that serves img
- * (a reference is taken; the caller holds img already). NULL when the table or the ports
- * are exhausted. The session's ts is zeroed.
+ * (a reference is taken; the caller holds img already). The session's ts is zeroed.
+ * NULL when the request must wait, with the reason in t->refused: ENG_DROP_RRQ_CLIENT_CAP
+ * when client ip already has client_cap sessions (a WARNING at 1, 2, 4... of them),
+ * ENG_DROP_RRQ_PACED when the table or the ports are exhausted. Either way the caller
+ * holds the RRQ unanswered and counts t->refused: storms are paced, never refused.
  */
 struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint16_t client_port,
 				 struct eng_image *img);
@@ -94,6 +115,9 @@ struct eng_sess *tftp_table_by_client(const struct tftp_table *t, uint32_t clien
 
 /* The session holding server_port (whoever the client), or NULL. */
 struct eng_sess *tftp_table_by_port(const struct tftp_table *t, uint16_t server_port);
+
+/* Open sessions of client ip now (0 when it has none). */
+uint32_t tftp_table_client_sessions(const struct tftp_table *t, uint32_t client_ip);
 
 /* True if server_port is in this table's range. */
 static inline bool tftp_table_owns_port(const struct tftp_table *t, uint16_t server_port)

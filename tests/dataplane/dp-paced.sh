@@ -18,7 +18,8 @@ N=${PACED_N:-128}
 CAP=32
 
 dp_image paced.bin 262144
-dp_config "{\"dhcp\": {\"mode\": \"off\"}, \"tftp\": {\"max_sessions\": $CAP}}"
+# the clients share one address: the per-client cap off, the session cap is under test
+dp_config "{\"dhcp\": {\"mode\": \"off\"}, \"tftp\": {\"max_sessions\": $CAP, \"max_sessions_per_client\": 0}}"
 dp_lab_up --tx-csum-off
 sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
 dp_start

@@ -21,7 +21,8 @@ dp_image img512k.bin 524288
 # loaded CPU: atftp 0.8 aborts on a retransmitted OACK ("unexpected OACK") when its
 # own ACK was merely late, and resends its RRQ after its timeout (a duplicate RRQ is
 # ignored by the server, see dp-dup-rrq.sh). Lost frames are not what this test is about.
-dp_config '{"dhcp": {"mode": "off"}, "tftp": {"max_sessions": 512, "timeout_ms": 8000, "retries": 5}}'
+# The 200 clients share one address: no per-client cap (tftp.max_sessions_per_client 0).
+dp_config '{"dhcp": {"mode": "off"}, "tftp": {"max_sessions": 512, "max_sessions_per_client": 0, "timeout_ms": 8000, "retries": 5}}'
 dp_lab_up --tx-csum-off
 sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
 dp_start
