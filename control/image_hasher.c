@@ -174,7 +174,8 @@ static struct job *job_new(const struct sbcfg_image *images, size_t n,
 	j->r.img = calloc(n ? n : 1, sizeof(*j->r.img));
 	if (!j->images || !j->r.img)
 		goto fail;
-	memcpy(j->images, images, n * sizeof(*images));
+	if (n) /* a config with no images may have images == NULL */
+		memcpy(j->images, images, n * sizeof(*images));
 	if (prev) {
 		j->have_prev = true;
 		j->prev.cfg.n_images = np;
@@ -182,8 +183,10 @@ static struct job *job_new(const struct sbcfg_image *images, size_t n,
 		j->prev.img = malloc((np ? np : 1) * sizeof(*prev->img));
 		if (!j->prev.cfg.images || !j->prev.img)
 			goto fail;
-		memcpy(j->prev.cfg.images, prev->cfg.images, np * sizeof(*images));
-		memcpy(j->prev.img, prev->img, np * sizeof(*prev->img));
+		if (np) { /* no images: the arrays may be NULL */
+			memcpy(j->prev.cfg.images, prev->cfg.images, np * sizeof(*images));
+			memcpy(j->prev.img, prev->img, np * sizeof(*prev->img));
+		}
 	}
 	return j;
 fail:
