@@ -46,28 +46,6 @@ static const char *at(const char *path, const char *key, char *buf, size_t cap)
 	return buf;
 }
 
-static const char *json_type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a fractional number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "a boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "?";
-}
-
 /* Control bytes shown as '?', cut at 60 bytes. */
 static const char *shown(const char *s, char buf[64])
 {
@@ -118,7 +96,7 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 	if (!a)
 		return 0;
 	if (!json_is_array(a))
-		return afail(msg, "%s: must be an array, not %s", p, json_type_name(a));
+		return afail(msg, "%s: must be an array, not %s", p, sbcfg_json_type_name(a));
 	if (json_array_size(a) > max)
 		return afail(msg, "%s: has %zu entries, at most %zu are allowed", p,
 			     json_array_size(a), max);
@@ -134,7 +112,7 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 
 		if (!json_is_string(v))
 			return afail(msg, "%s[%zu]: must be a string, not %s", p, i,
-				     json_type_name(v));
+				     sbcfg_json_type_name(v));
 		if ((why = string_problem(s, json_string_length(v), cap)) ||
 		    (check && (why = check(s))))
 			return afail(msg, "%s[%zu]: \"%s\" %s", p, i, shown(s, b), why);
@@ -199,7 +177,7 @@ int sbcfg_control_parse(json_t *root, struct sbcfg_control *c, char *msg)
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
-		return afail(msg, "control: must be an object, not %s", json_type_name(o));
+		return afail(msg, "control: must be an object, not %s", sbcfg_json_type_name(o));
 	json_object_foreach(o, key, v)
 	{
 		size_t i = 0;
@@ -256,7 +234,7 @@ int sbcfg_images_allowed_parse(json_t *obj, const char *path, struct sbcfg *cfg,
 	at(path, "images_allowed", p, sizeof(p));
 	if (!json_is_array(a))
 		return afail(msg, "%s: must be an array of image name patterns, not %s", p,
-			     json_type_name(a));
+			     sbcfg_json_type_name(a));
 	if (json_array_size(a) > SBCFG_PATTERNS_MAX)
 		return afail(msg, "%s: has %zu entries, at most %d are allowed", p,
 			     json_array_size(a), SBCFG_PATTERNS_MAX);
@@ -279,7 +257,7 @@ int sbcfg_images_allowed_parse(json_t *obj, const char *path, struct sbcfg *cfg,
 
 		if (!json_is_string(v))
 			return afail(msg, "%s[%zu]: must be a string, not %s", p, i,
-				     json_type_name(v));
+				     sbcfg_json_type_name(v));
 		if ((why = string_problem(s, json_string_length(v), SBCFG_NAME_MAX)) ||
 		    (why = pattern_problem(s)))
 			return afail(msg, "%s[%zu]: \"%s\" %s", p, i, shown(s, b), why);
@@ -325,7 +303,7 @@ int sbcfg_sha256_parse(json_t *obj, const char *path, char sha[SBCFG_SHA256_HEX]
 	at(path, "sha256", p, sizeof(p));
 	if (!json_is_string(v))
 		return afail(msg, "%s: must be a string of 64 hex digits, not %s", p,
-			     json_type_name(v));
+			     sbcfg_json_type_name(v));
 	if (json_string_length(v) != 64 || sbcfg_sha256_from_hex(json_string_value(v), bin) < 0)
 		return afail(msg, "%s: \"%s\" is not a SHA-256 digest (64 hex digits)", p,
 			     shown(json_string_value(v), b));

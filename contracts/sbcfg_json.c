@@ -414,7 +414,7 @@ static int perr(struct pctx *c, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static const char *type_name(const json_t *v)
+const char *sbcfg_json_type_name(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -492,7 +492,7 @@ static int want_type(struct pctx *c, json_t *v, json_type t, const char *what)
 {
 	if (json_typeof(v) == t || (t == JSON_TRUE && json_is_boolean(v)))
 		return 0;
-	return perr(c, "must be %s, not %s", what, type_name(v));
+	return perr(c, "must be %s, not %s", what, sbcfg_json_type_name(v));
 }
 
 /* The value at the current path as a string that fits cap bytes with its NUL. */
@@ -981,7 +981,7 @@ static int get_ra_mode(struct pctx *c, json_t *obj, const char *key, enum sbcfg_
 		rc = perr(c, "\"%s\" is not true, false or \"auto\"",
 			  printable(json_string_value(v), shown, sizeof(shown)));
 	else
-		rc = perr(c, "must be true, false or \"auto\", not %s", type_name(v));
+		rc = perr(c, "must be true, false or \"auto\", not %s", sbcfg_json_type_name(v));
 	pop(c, old);
 	return rc;
 }
@@ -1020,7 +1020,7 @@ static int vlan_cb(struct pctx *c, json_t *v, void *elem, const void *arg)
 	}
 	if (!json_is_string(v))
 		return perr(c, "must be a VLAN ID, \"untagged\" or \"OUTER.INNER\", not %s",
-			    type_name(v));
+			    sbcfg_json_type_name(v));
 	if ((rc = str_value(c, v, s, sizeof(s))) < 0)
 		return rc;
 	if (strcmp(s, "untagged") == 0) {
@@ -1762,7 +1762,7 @@ int sbcfg_load_buffer(const char *buf, size_t len, const char *name, struct sbcf
 	sbcfg_defaults(&cfg);
 	c.cfg = &cfg;
 	if (!json_is_object(root))
-		rc = perr(&c, "must be an object, not %s", type_name(root));
+		rc = perr(&c, "must be an object, not %s", sbcfg_json_type_name(root));
 	else
 		rc = parse_top(&c, root, &cfg);
 	json_decref(root);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sbcfg_names.h - private to dataplane/config: the JSON names of the config's enums and the
- * address formatters, shared by the parser (sbcfg_json.c) and the emitter (sbcfg_emit.c).
+ * sbcfg_names.h - private to the config module in contracts/: the JSON names of the config's
+ * enums, the address formatters and the JSON type names, shared by the parser (sbcfg_json.c,
+ * sbcfg_access.c) and the emitter (sbcfg_emit.c).
  */
 #ifndef SB_SBCFG_NAMES_H
 #define SB_SBCFG_NAMES_H
@@ -23,6 +24,10 @@ extern const char *const sbcfg_csum_names[SBCFG_N_CSUM_POLICIES]; /* "accept", "
 extern const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT];	  /* "bios", "uefi_x64", ... */
 extern const char *const sbcfg_dhcp_dst_names[SBCFG_N_DHCP_DSTS]; /* "any", "server" */
 extern const char *const sbcfg_durability_names[SBCFG_N_DURABILITY]; /* "strict", "available" */
+
+/* "an object", "a string", ...: a JSON value's type, for error messages. */
+struct json_t;
+const char *sbcfg_json_type_name(const struct json_t *v);
 
 /* "a.b.c.d" of a host-order address into buf. */
 const char *sbcfg_ip_fmt(uint32_t ip, char buf[16]);
