@@ -518,6 +518,10 @@ static int mc_request(struct eng_worker *w, const struct pkt_udp *u, const struc
 		return -1;
 	}
 	if (rc < 0) {
+		if (m->ms.n_clients == 0) { /* a stream that never got a client: not left open */
+			m->ms.ended = true;
+			m->ms.deadline = UINT64_MAX;
+		}
 		mc_after(w, s);
 		return -1;
 	}
