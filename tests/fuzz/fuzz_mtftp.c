@@ -86,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int repeat;
 
 	for (off = 0; off + 4 <= size;) {
-		uint8_t kind = data[off], dt = data[off + 1], who = data[off + 2], len = data[off + 3];
+		uint8_t kind = data[off], dt = data[off + 1], who = data[off + 2],
+			len = data[off + 3];
 		uint32_t ip = 0xc6120010u + (who & 7);
 		uint16_t port = (uint16_t)(40000 + (who & 8 ? 100 : 0));
 
@@ -102,8 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			if (!started) {
 				tftp_negotiate(&rrq, img.size, img.size, &cfg, &p);
-				if (mtftp_stream_init(&st, 0xefff0001u, 1758, 61000, &img, p.blksize,
-						      &cfg, now) < 0)
+				if (mtftp_stream_init(&st, 0xefff0001u, 1758, 61000, &img,
+						      p.blksize, &cfg, now) < 0)
 					abort();
 				started = true;
 			}
