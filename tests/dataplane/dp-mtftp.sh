@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/dp-lib.sh"
 
 N=16
-SIZE=$((2 * 1024 * 1024))
+SIZE=$((4 * 1024 * 1024))
 dp_init
 sb_need_cmd atftp
 dp_image mc.bin $SIZE
@@ -31,18 +31,24 @@ for ns in $SB_NS_CLIENTS; do
 done
 dp_start
 
-# run_all OUTDIR [atftp options...]: every client at once; fails unless all succeed
+# run_all OUTDIR [atftp options...]: every client at once (each waits for a start file, so
+# a loaded host that forks slowly still starts them together); fails unless all succeed
 run_all() {
-	local out=$1 pids=() k=0 ns rc=0
+	local out=$1 pids=() k=0 ns rc=0 go=$DP_WORK/go
 	shift
 	mkdir -p "$out"
+	rm -f "$go"
 	for ns in $SB_NS_CLIENTS; do
 		k=$((k + 1))
-		ip netns exec "$ns" taskset -c "$DP_CLI_CPUS" timeout 120 \
-			atftp "$@" --option "blksize 1468" -g -r mc.bin -l "$out/$k" "$DP_SRV" \
+		# shellcheck disable=SC2016
+		ip netns exec "$ns" taskset -c "$DP_CLI_CPUS" sh -c \
+			'while [ ! -e "$0" ]; do sleep 0.02; done; exec timeout 120 atftp "$@"' "$go" \
+			"$@" --option "blksize 1468" -g -r mc.bin -l "$out/$k" "$DP_SRV" \
 			>"$out/$k.log" 2>&1 &
 		pids+=($!)
 	done
+	sleep 1
+	touch "$go"
 	for k in "${!pids[@]}"; do
 		wait "${pids[$k]}" || { rc=1; sb_log "client $((k + 1)) failed: $(tail -n 3 "$out/$((k + 1)).log")"; }
 	done
