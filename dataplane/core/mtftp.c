@@ -123,6 +123,7 @@ static int send_from(struct mtftp_stream *st, uint64_t from, uint64_t now, struc
 	}
 	tx->data_first = first;
 	tx->data_count = (uint32_t)(last - first + 1);
+	tx->data_group = !c->unicast || st->n_clients > 1;
 	if (c->unicast) {
 		tx->data_unicast = true;
 		tx->data_ip = c->ip;

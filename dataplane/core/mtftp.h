@@ -25,7 +25,9 @@
  *   fallback: a master that made no progress through two resends to the group (the group does
  *           not reach it: IGMP snooping, a router) gets its window by unicast from then on
  *           (both atftp and iPXE accept DATA from the transfer port on their unicast socket);
- *           counted unicast_fallbacks. The other clients fetch those blocks when promoted.
+ *           counted unicast_fallbacks. While other clients are in the stream the window still
+ *           goes to the group as well (an iPXE listener that gets nothing for ~16 s gives up);
+ *           a master alone gets it unicast only.
  *   end:    when the last client has left, the stream ends (mtftp_ended): free it.
  *
  * Block numbers are 64-bit inside; the wire carries 16 bits. A master's ACK names the lowest
@@ -98,7 +100,8 @@ struct mtftp_tx {
 	int oack_client;     /* index in stream->c */
 	uint64_t data_first; /* DATA data_first .. data_first + data_count - 1 */
 	uint32_t data_count;
-	bool data_unicast; /* to the master (data_ip:data_port) instead of the group */
+	bool data_group;   /* to the group */
+	bool data_unicast; /* to the master (data_ip:data_port): the unicast fallback */
 	uint32_t data_ip;
 	uint16_t data_port;
 };

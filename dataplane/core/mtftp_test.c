@@ -219,8 +219,10 @@ static void deliver(struct sim *s, const struct mtftp_tx *tx)
 
 			if (!c->joined || c->gone || c->silent)
 				continue;
-			if (tx->data_unicast ? (c->ip != tx->data_ip || c->port != tx->data_port)
-					     : c->unreachable)
+			bool to_it = tx->data_unicast && c->ip == tx->data_ip &&
+				     c->port == tx->data_port;
+
+			if (!to_it && !(tx->data_group && !c->unreachable))
 				continue;
 			deliver_block(s, c, b);
 			if (c->master && i + 1 == tx->data_count)
@@ -496,6 +498,8 @@ static void test_group_unreachable(void **state)
 	assert_complete(&s, 0);
 	assert_int_equal(s.st.stats.unicast_fallbacks, 1);
 	assert_true(s.st.stats.blocks_unicast >= s.last_block);
+	assert_true(s.st.stats.blocks_sent - s.st.stats.blocks_unicast <=
+		    3); /* alone: unicast only */
 	sim_free(&s);
 }
 
@@ -513,6 +517,28 @@ static void test_late_unreachable_listener(void **state)
 	assert_complete(&s, 0);
 	assert_complete(&s, 1);
 	assert_int_equal(s.st.stats.unicast_fallbacks, 1);
+	sim_free(&s);
+}
+
+/* A master the group does not reach, with a listener it does: the fallback sends to both,
+ * so the listener has everything when its turn comes (nothing is sent again for it). */
+static void test_unreachable_master_fed_listener(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 30 * 512 + 5, 512, 0);
+	s.c[0].unreachable = true;
+	assert_int_equal(join(&s, 0, 512, 0), 1);
+	assert_int_equal(join(&s, 1, 512, 0), 1);
+	run_until_high(&s, s.last_block);
+	assert_true(holds_all(&s, &s.c[1]));
+	run_to_end(&s);
+	assert_complete(&s, 0);
+	assert_complete(&s, 1);
+	assert_int_equal(s.st.stats.unicast_fallbacks, 1);
+	assert_int_equal(s.st.stats.blocks_late, 0);
+	assert_int_equal(s.st.stats.handovers, 1);
 	sim_free(&s);
 }
 
@@ -669,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_promoted_client_gone),
 		cmocka_unit_test(test_group_unreachable),
 		cmocka_unit_test(test_late_unreachable_listener),
+		cmocka_unit_test(test_unreachable_master_fed_listener),
 		cmocka_unit_test(test_join_rules),
 		cmocka_unit_test(test_stream_full),
 		cmocka_unit_test(test_master_dup_ack),

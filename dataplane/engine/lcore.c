@@ -347,34 +347,39 @@ static void mc_send(struct eng_worker *w, struct eng_sess *s, const struct mtftp
 	}
 	if (tx->data_count == 0)
 		return;
-	if (tx->data_unicast) {
-		int ci = mtftp_find(&m->ms, tx->data_ip, tx->data_port);
+	for (int to = 0; to < 2; to++) { /* to the group, then (fallback) to the master */
+		if (to == 0) {
+			if (!tx->data_group)
+				continue;
+			dst.dst_ip = m->ms.group_ip;
+			dst.dst_port = m->ms.group_port;
+			pkt_multicast_mac(m->ms.group_ip, dst.dst_mac);
+		} else {
+			int ci = tx->data_unicast ? mtftp_find(&m->ms, tx->data_ip, tx->data_port) : -1;
 
-		if (ci < 0)
-			return;
-		dst.dst_ip = tx->data_ip;
-		dst.dst_port = tx->data_port;
-		memcpy(dst.dst_mac, m->mac[ci], 6);
-	} else {
-		dst.dst_ip = m->ms.group_ip;
-		dst.dst_port = m->ms.group_port;
-		pkt_multicast_mac(m->ms.group_ip, dst.dst_mac);
-	}
-	for (uint32_t i = 0; i < tx->data_count; i++) {
-		r = reply_alloc(w, &s->peer, &out, &cap);
-		if (r == NULL)
-			return; /* the stream's timer resends */
-		n = mtftp_build_data(out, cap, &m->ms, tx->data_first + i);
-		if (n < 0) {
-			rte_pktmbuf_free(r);
-			eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
-			return;
+			if (ci < 0)
+				continue;
+			dst.dst_ip = tx->data_ip;
+			dst.dst_port = tx->data_port;
+			memcpy(dst.dst_mac, m->mac[ci], 6);
 		}
-		w->st->tx_tftp++;
-		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
-		w->st->mtftp_tx_bytes += r->pkt_len;
-		if (m->group_idx < RTE_DIM(w->st->mtftp_group_tx_bytes))
-			w->st->mtftp_group_tx_bytes[m->group_idx] += r->pkt_len;
+		for (uint32_t i = 0; i < tx->data_count; i++) {
+			r = reply_alloc(w, &s->peer, &out, &cap);
+			if (r == NULL)
+				return; /* the stream's timer resends */
+			n = mtftp_build_data(out, cap, &m->ms, tx->data_first + i);
+			if (n < 0) {
+				rte_pktmbuf_free(r);
+				eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
+				return;
+			}
+			w->st->tx_tftp++;
+			w->st->mtftp_tx_bytes += pkt_hdr_len(&s->peer) + (size_t)n;
+			if (to == 0 && m->group_idx < RTE_DIM(w->st->mtftp_group_tx_bytes))
+				w->st->mtftp_group_tx_bytes[m->group_idx] +=
+					pkt_hdr_len(&s->peer) + (size_t)n;
+			reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+		}
 	}
 }
 

@@ -45,6 +45,8 @@ static void send_tx(const struct mtftp_stream *st, const struct mtftp_tx *tx)
 			abort(); /* the stream only asks for blocks it can send */
 	if (tx->data_count && tx->data_unicast && mtftp_find(st, tx->data_ip, tx->data_port) < 0)
 		abort(); /* unicast DATA only to a client of the stream */
+	if (tx->data_count && !tx->data_group && !tx->data_unicast)
+		abort(); /* DATA goes somewhere */
 }
 
 static void check(const struct mtftp_stream *st)
