@@ -157,8 +157,13 @@ struct storm_cfg {
 	uint32_t ramp_ms;	  /* power-on times spread uniformly over [0, ramp_ms] */
 	double backoff_scale;	  /* RFC 2131 back-off (4 s, 8 s...) multiplied by this */
 	uint32_t dhcp_tries;	  /* DISCOVERs (and REQUESTs) before a VM gives up, >= 1 */
-	uint32_t tftp_timeout_ms; /* RFC 1350 retransmission timeout */
-	uint32_t tftp_retries;	  /* retransmissions without progress before giving up */
+	/* TFTP retransmission (RFC 1350 2). tftp_timeout_ms 0 = as the firmware does
+	 * (storm_tftp_timeout_ms): OVMF (EDK2 PxeBcDxe) 4 s fixed, tftp_retries times; iPXE
+	 * (core/retry.c) 250 ms doubled at each retransmission, given up once the doubled
+	 * timeout passes 10 s (retransmits at 0.25, 0.75, 1.75, 3.75, 7.75 s, fails at
+	 * 15.75 s). Otherwise that fixed timeout and tftp_retries for both kinds. */
+	uint32_t tftp_timeout_ms;
+	uint32_t tftp_retries; /* retransmissions without progress before giving up (6) */
 	uint16_t ovmf_blksize;	  /* 1468 */
 	uint16_t ovmf_window;	  /* 4 */
 	uint16_t ipxe_blksize;	  /* 1432 */

@@ -66,8 +66,8 @@ void storm_cfg_defaults(struct storm_cfg *c)
 	c->seed = 1;
 	c->backoff_scale = 1.0;
 	c->dhcp_tries = 4; /* PXE 2.1: four DISCOVERs, 4 + 8 + 16 + 32 s */
-	c->tftp_timeout_ms = 1000;
-	c->tftp_retries = 6;
+	c->tftp_timeout_ms = 0; /* as the firmware: storm_tftp_timeout_ms() */
+	c->tftp_retries = 6;	/* EDK2 PXEBC_MTFTP_RETRIES */
 	c->ovmf_blksize = 1468;
 	c->ovmf_window = 4;
 	c->ipxe_blksize = 1432;
@@ -258,7 +258,7 @@ static void rx_reflect(struct storm_fleet *f, struct storm_vm *vm, const struct 
 	if (vm->reflect_out)
 		vm->reflect_out--;
 	reflect_send(f, vm);
-	storm_arm_us(f, vm, storm_tftp_due(f, now));
+	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }
 
 /* ---- receive ---- */
@@ -385,7 +385,7 @@ static void vm_timer(void *ctx, uint32_t id)
 			storm_set_state(f, vm, STORM_ST_REFLECT);
 			for (unsigned i = 0; i < f->cfg.reflect_window; i++)
 				reflect_send(f, vm);
-			storm_arm_us(f, vm, storm_tftp_due(f, now));
+			storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 			return;
 		}
 		storm_dhcp_discover(f, vm, now);
@@ -405,7 +405,7 @@ static void vm_timer(void *ctx, uint32_t id)
 		vm->reflect_out = 0;
 		for (unsigned i = 0; i < f->cfg.reflect_window; i++)
 			reflect_send(f, vm);
-		storm_arm_us(f, vm, storm_tftp_due(f, now));
+		storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 		return;
 	default:
 		return;

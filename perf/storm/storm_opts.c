@@ -40,8 +40,11 @@ void storm_usage(FILE *out)
 		"  --loader NAME         fetch this instead of the boot file the ACK names\n"
 		"  --image NAME          the second file each VM fetches after the loader\n"
 		"  --verify auto|sha|cmp|none   what is checked (auto: SHA-256 + compare if PATH)\n"
-		"  --tftp-timeout-ms MS  RFC 1350 retransmission timeout (default 1000)\n"
-		"  --tftp-retries N      retransmissions without progress (default 6)\n"
+		"  --tftp-timeout-ms MS  RFC 1350 retransmission timeout, both kinds (default 0:\n"
+		"                        as the firmware: OVMF 4 s; iPXE 250 ms doubled on each\n"
+		"                        retransmission, given up once past 10 s, i.e. at 15.75 s)\n"
+		"  --tftp-retries N      retransmissions without progress (default 6; iPXE's\n"
+		"                        limit is its 10 s timeout unless --tftp-timeout-ms)\n"
 		"  --ovmf-blksize B      (default 1468)   --ovmf-window W  (default 4)\n"
 		"  --ipxe-blksize B      (default 1432)   --no-probe       no OVMF tsize probe\n"
 		"Run:\n"
@@ -257,7 +260,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			}
 			break;
 		case O_TTIMEOUT:
-			if (!(rc = num("tftp-timeout-ms", optarg, 1, 600000, &v, err, errlen)))
+			if (!(rc = num("tftp-timeout-ms", optarg, 0, 600000, &v, err, errlen)))
 				c->tftp_timeout_ms = (uint32_t)v;
 			break;
 		case O_TRETRIES:
