@@ -173,6 +173,7 @@ struct storm_cfg {
 	char image[STORM_NAME_MAX];  /* "" = no second file */
 	uint32_t server_ip;	     /* host order; 0 = take the first server that answers */
 	bool dhcp_only;		     /* a VM is done at its ACK (DORA storms) */
+	bool random_macs;	     /* MACs spread (storm_vm_mac), not in sequence */
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as
 	 * it checks DATA (parse, checksums, SHA-256). */
@@ -287,8 +288,10 @@ void storm_fleet_stop(struct storm_fleet *f, uint64_t now_us);
 uint64_t storm_dhcp_backoff_us(unsigned attempt, uint32_t rnd, double scale);
 
 /* MAC of VM i, and the index of the VM that has a MAC (-1 if none of ours). */
-void storm_vm_mac(uint32_t i, uint8_t mac[6]);
-int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms);
+/* VM i's MAC: 02:57 and i + 1 in four bytes, or (spread, --random-macs) a reversible
+ * scramble of i + 1; storm_mac_to_vm: the VM index of a MAC, -1 if none of ours. */
+void storm_vm_mac(uint32_t i, bool spread, uint8_t mac[6]);
+int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms, bool spread);
 
 /* Names for the report. */
 const char *storm_state_name(unsigned s);

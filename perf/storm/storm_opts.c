@@ -25,6 +25,8 @@ void storm_usage(FILE *out)
 		"  --ovmf-ratio R        share of OVMF-like VMs, the rest iPXE-like (default 0.5)\n"
 		"  --ramp-ms MS          power-on times spread over MS (default 0: all at once)\n"
 		"  --seed N              random numbers (xids, ports, jitter; default 1)\n"
+		"  --random-macs         MACs 02:57:xx:xx:xx:xx spread by a bijection of i + 1, not\n"
+		"                        in sequence (servers that hash the MAC, e.g. dnsmasq)\n"
 		"DHCP:\n"
 		"  --backoff-scale F     RFC 2131 back-off 4 s, 8 s, ... +-1 s times F (default "
 		"1;\n"
@@ -97,6 +99,7 @@ enum {
 	O_REFLECT,
 	O_RSIZE,
 	O_RWIN,
+	O_RMACS,
 	O_HELP,
 };
 
@@ -129,6 +132,7 @@ static const struct option longopts[] = {
 	{"reflect", no_argument, NULL, O_REFLECT},
 	{"reflect-size", required_argument, NULL, O_RSIZE},
 	{"reflect-window", required_argument, NULL, O_RWIN},
+	{"random-macs", no_argument, NULL, O_RMACS},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -318,6 +322,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		case O_RWIN:
 			if (!(rc = num("reflect-window", optarg, 1, 64, &v, err, errlen)))
 				c->reflect_window = (uint16_t)v;
+			break;
+		case O_RMACS:
+			c->random_macs = true;
 			break;
 		case 'h':
 		case O_HELP:

@@ -382,19 +382,42 @@ static void test_wheel(void **state)
 	storm_wheel_free(&w);
 }
 
+static int mac_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 6);
+}
+
 static void test_mac(void **state)
 {
 	uint8_t m[6];
 
 	(void)state;
-	storm_vm_mac(0, m);
+	storm_vm_mac(0, false, m);
 	assert_memory_equal(m, "\x02\x57\x00\x00\x00\x01", 6);
-	storm_vm_mac(9999, m);
+	storm_vm_mac(9999, false, m);
 	assert_memory_equal(m, "\x02\x57\x00\x00\x27\x10", 6);
-	assert_int_equal(storm_mac_to_vm(m, 10000), 9999);
-	assert_int_equal(storm_mac_to_vm(m, 9999), -1);
-	assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10), -1);
-	assert_int_equal(storm_mac_to_vm(srv_mac, 10), -1);
+	assert_int_equal(storm_mac_to_vm(m, 10000, false), 9999);
+	assert_int_equal(storm_mac_to_vm(m, 9999, false), -1);
+	assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10, false), -1);
+	assert_int_equal(storm_mac_to_vm(srv_mac, 10, false), -1);
+	/* --random-macs: every VM of 10,000 has its own MAC, found again; none in sequence. */
+	{
+		static uint8_t seen[10000][6];
+		unsigned in_seq = 0;
+
+		for (uint32_t i = 0; i < 10000; i++) {
+			storm_vm_mac(i, true, seen[i]);
+			assert_int_equal(storm_mac_to_vm(seen[i], 10000, true), i);
+			if (i && seen[i][5] == (uint8_t)(seen[i - 1][5] + 1))
+				in_seq++;
+		}
+		assert_true(in_seq < 100);
+		qsort(seen, 10000, 6, mac_cmp);
+		for (unsigned i = 1; i < 10000; i++)
+			assert_memory_not_equal(seen[i], seen[i - 1], 6);
+		assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10, true),
+				 -1);
+	}
 }
 
 static void test_ratio(void **state)
