@@ -122,7 +122,7 @@ server_start() { # server mode
 		;;
 	dnsmasq)
 		local b=(--dhcp-boot=pxelinux.0)
-		[ "$mode" = uefi ] && b=(--dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe --dhcp-boot=tag:!ipxe,ipxe.efi)
+		[ "$mode" = uefi ] && b=(--dhcp-match=set:ipxe,175 --dhcp-boot=tag:ipxe,boot.ipxe --dhcp-boot=tag:!ipxe,ipxe.efi)
 		bg "$work/$s-$mode.log" "$SB_NS_SRV" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
 			--interface="$SB_IF_SRV" --bind-interfaces --dhcp-range=198.18.0.100,198.18.0.199,255.255.255.0,10m \
 			--dhcp-leasefile="$work/dnsmasq.leases" --enable-tftp --tftp-root="$ASSETS" "${b[@]}"
@@ -169,7 +169,7 @@ for mode in $modes; do
 		log "$tag: $n_vms VMs"
 		server_start "$s" "$mode" || { stop_all; continue; }
 		if [ $pcap = 1 ]; then
-			bg "$work/tcpdump-$tag.log" "$SB_NS_CLI" tcpdump -i "${P}vbr" -s 300 -U -w "$work/$tag.pcap"
+			bg "$work/tcpdump-$tag.log" "$SB_NS_CLI" tcpdump -i "${P}vbr" -s 700 -U -w "$work/$tag.pcap"
 			sleep 1
 		fi
 		qpids=()
