@@ -122,6 +122,7 @@ server_start() { # server mode
 		;;
 	dnsmasq)
 		local b=(--dhcp-boot=pxelinux.0)
+		# shellcheck disable=SC2054 # dnsmasq options, not array separators
 		[ "$mode" = uefi ] && b=(--dhcp-match=set:ipxe,175 --dhcp-boot=tag:ipxe,boot.ipxe --dhcp-boot=tag:!ipxe,ipxe.efi)
 		bg "$work/$s-$mode.log" "$SB_NS_SRV" dnsmasq --no-daemon --conf-file=/dev/null --port=0 \
 			--interface="$SB_IF_SRV" --bind-interfaces --dhcp-range=198.18.0.100,198.18.0.199,255.255.255.0,10m \
