@@ -62,6 +62,36 @@ def main():
         fs = per_vm[mac]
         t0 = fs[0][0]
         print("VM %s: %d frames from %.2f s to %.2f s of the capture" % (mac, len(fs), t0, fs[-1][0]))
+        # Phases: each DHCP exchange and each TFTP file (from its RRQ to the frame before
+        # the next phase), with frames and repeated frames (retransmissions either way).
+        phases, cur = [], None
+        for fr in fs:
+            p, info = fr[3], fr[4]
+            name = None
+            if p == "DHCP" and "Discover" in info:
+                name = "DHCP"
+            elif p == "TFTP" and "Read Request" in info:
+                name = "TFTP " + info.split("File: ")[-1].split(",")[0]
+            elif "Router Solicitation" in info:
+                name = "IPv6 RS"
+            if name and (cur is None or cur[0] != name):
+                cur = [name, fr[0], fr[0], 0, 0, None, 0.0, 0.0, None]
+                phases.append(cur)
+            if cur is not None:
+                # who had the turn: time after a frame from the VM is the server's (and the
+                # wire's), time after a frame to the VM is the VM's
+                if cur[8] is not None:
+                    cur[6 if cur[8] else 7] += fr[0] - cur[2]
+                cur[8] = fr[1] == mac
+                cur[2] = fr[0]
+                cur[3] += 1
+                if cur[5] == info:
+                    cur[4] += 1
+                cur[5] = info
+        for ph in phases:
+            print("  phase %-28s +%7.2f s .. +%7.2f s = %6.2f s, %6d frames, %4d repeated;"
+                  " server's turn %6.2f s, VM's turn %6.2f s"
+                  % (ph[0][:28], ph[1] - t0, ph[2] - t0, ph[2] - ph[1], ph[3], ph[4], ph[6], ph[7]))
         for a, b in zip(fs, fs[1:]):
             d = b[0] - a[0]
             if d <= gap:
