@@ -215,10 +215,10 @@ int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *
 	/*
 	 * net_memif registers a multi-process action at probe, which --in-memory refuses
 	 * ("Failed to register mp action callback"): its runtime files go under the file
-	 * prefix instead (/var/run/dpdk/sb-net_memif0/), removed by rte_eal_cleanup().
+	 * prefix instead (/var/run/dpdk/sb-net_memif0/), and its hugepage files are unlinked
+	 * once mapped (--huge-unlink), so a killed process leaves none behind.
 	 */
-	if (!eng_port_is_memif(cfg->dpdk_port))
-		rc |= add_arg(o, &used, "--in-memory");
+	rc |= add_arg(o, &used, eng_port_is_memif(cfg->dpdk_port) ? "--huge-unlink" : "--in-memory");
 	rc |= add_arg(o, &used, eng_file_prefix(cfg, tmp, sizeof(tmp)));
 	if (cfg->dpdk_port[0] == '\0') {
 		if (o->busy_budget >= 0)
