@@ -32,18 +32,58 @@ static inline void wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/*
+ * RFC 1071: the one's complement sum is the same whatever the order in which words are added,
+ * and byte order commutes with it (1071 2(B)): add the data as native 32-bit halves of 64-bit
+ * loads into a 64-bit accumulator (no carry lost below 2^32 words), fold to 16 bits, and swap
+ * the bytes once on a little-endian host. About 8x fewer steps than a 16-bit loop over a
+ * 1468-byte TFTP block.
+ */
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
+	uint64_t acc = 0, v;
+	uint32_t s16;
 
-	while (len >= 2) {
-		sum += pkt_rd16(p);
+	while (len >= 8) {
+		memcpy(&v, p, 8);
+		acc += (v & 0xffffffffu) + (v >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		acc += h;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	/* Fold early so long buffers cannot overflow 32 bits. */
+	if (len) { /* the last odd byte is the high byte of a zero-padded word */
+		uint8_t last[2] = {p[0], 0};
+		uint16_t h;
+
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	s16 = (uint32_t)((acc & 0xffff) + ((acc >> 16) & 0xffff) + (acc >> 32));
+	s16 = (s16 & 0xffff) + (s16 >> 16);
+	s16 = (s16 & 0xffff) + (s16 >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s16 = (uint32_t)__builtin_bswap16((uint16_t)s16);
+#endif
+	sum += s16;
+	/* Fold early so long chains of calls cannot overflow 32 bits. */
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum;
