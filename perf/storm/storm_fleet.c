@@ -192,6 +192,14 @@ void storm_vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 		f->t_last_end = now;
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_DONE);
+	if (f->cfg.loop) {
+		f->c.loops++;
+		if (f->cfg.dhcp_only)
+			storm_dhcp_discover(f, vm, now);
+		else
+			storm_tftp_start(f, vm, f->cfg.image[0] ? STORM_ST_IMAGE : STORM_ST_LOADER,
+					 now);
+	}
 }
 
 void storm_ip_insert(struct storm_fleet *f, uint32_t ip, uint32_t id)
@@ -527,6 +535,15 @@ void storm_fleet_stop(struct storm_fleet *f, uint64_t now)
 {
 	for (uint32_t i = 0; i < f->cfg.n_vms; i++) {
 		struct storm_vm *vm = &f->vm[i];
+
+		/* --loop: the run's end stops a VM that was going round, not a failure. */
+		if (f->cfg.loop && vm->state != STORM_ST_FAILED && vm->state != STORM_ST_WAIT &&
+		    (f->c.loops || vm->state == STORM_ST_DONE)) {
+			storm_wheel_cancel(&f->wheel, i);
+			if (vm->state != STORM_ST_DONE)
+				storm_set_state(f, vm, STORM_ST_DONE);
+			continue;
+		}
 
 		if (vm->state == STORM_ST_DONE || vm->state == STORM_ST_FAILED ||
 		    vm->state == STORM_ST_REFLECT)

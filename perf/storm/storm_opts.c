@@ -32,6 +32,8 @@ void storm_usage(FILE *out)
 		"  --dhcp-tries N        DISCOVERs / REQUESTs before a VM gives up (default 4)\n"
 		"  --server IP           take offers from this server only (default: the first)\n"
 		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
+		"  --loop                saturation: a VM done starts again at once (a new DORA\n"
+		"                        with --dhcp-only, else its last transfer) until --timeout\n"
 		"TFTP:\n"
 		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by "
 		"SHA-256\n"
@@ -51,6 +53,8 @@ void storm_usage(FILE *out)
 		"  --json                the report as one JSON object on stdout\n"
 		"  --vm-csv FILE         one line per VM (state, reason, address, times)\n"
 		"  --port N              DPDK port id (default: the first)\n"
+		"  --link-wait S         wait up to S s for the port's link (memif: the peer) before\n"
+		"                        the VMs power on (default 10)\n"
 		"  --rxd N / --txd N     descriptors (default 4096 / 1024: a deep rx ring rides "
 		"out\n"
 		"                        the lcore being preempted)\n"
@@ -74,6 +78,7 @@ enum {
 	O_DTRIES,
 	O_SERVER,
 	O_DHCPONLY,
+	O_LOOP,
 	O_FILE,
 	O_LOADER,
 	O_IMAGE,
@@ -90,6 +95,7 @@ enum {
 	O_CSV,
 	O_PORT,
 	O_RXD,
+	O_LINKWAIT,
 	O_TXD,
 	O_REFLECT,
 	O_RSIZE,
@@ -106,6 +112,7 @@ static const struct option longopts[] = {
 	{"dhcp-tries", required_argument, NULL, O_DTRIES},
 	{"server", required_argument, NULL, O_SERVER},
 	{"dhcp-only", no_argument, NULL, O_DHCPONLY},
+	{"loop", no_argument, NULL, O_LOOP},
 	{"file", required_argument, NULL, O_FILE},
 	{"loader", required_argument, NULL, O_LOADER},
 	{"image", required_argument, NULL, O_IMAGE},
@@ -122,6 +129,7 @@ static const struct option longopts[] = {
 	{"vm-csv", required_argument, NULL, O_CSV},
 	{"port", required_argument, NULL, O_PORT},
 	{"rxd", required_argument, NULL, O_RXD},
+	{"link-wait", required_argument, NULL, O_LINKWAIT},
 	{"txd", required_argument, NULL, O_TXD},
 	{"reflect", no_argument, NULL, O_REFLECT},
 	{"reflect-size", required_argument, NULL, O_RSIZE},
@@ -188,6 +196,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 	o->timeout_s = 60;
 	o->progress_s = 1;
 	o->rxd = 4096;
+	o->link_wait_s = 10;
 	o->txd = 1024;
 	o->port = UINT16_MAX;
 	o->busy_budget = -1;
@@ -229,6 +238,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		}
 		case O_DHCPONLY:
 			c->dhcp_only = true;
+			break;
+		case O_LOOP:
+			c->loop = true;
 			break;
 		case O_FILE:
 			rc = storm_files_add(&o->files, optarg, err, errlen);
@@ -300,6 +312,10 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		case O_RXD:
 			if (!(rc = num("rxd", optarg, 64, 16384, &v, err, errlen)))
 				o->rxd = (uint16_t)v;
+			break;
+		case O_LINKWAIT:
+			if (!(rc = num("link-wait", optarg, 0, 600, &v, err, errlen)))
+				o->link_wait_s = (uint32_t)v;
 			break;
 		case O_TXD:
 			if (!(rc = num("txd", optarg, 64, 16384, &v, err, errlen)))

@@ -965,6 +965,37 @@ static void test_dhcp_only(void **state)
 	rig_free(r);
 }
 
+static void test_dhcp_loop(void **state)
+{
+	/* --dhcp-only --loop: the ACK starts a new DORA at once (a DISCOVER, a new xid); the
+	 * run's end counts the VM done, not failed. */
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	storm_fleet_start(&r->f, 0);
+	tick(r, 1000);
+	clear(r);
+	storm_fleet_stop(&r->f, 1500); /* nothing looped yet: still a failure */
+	assert_int_equal(r->f.n_fail[STORM_FAIL_RUN_TIMEOUT], 1);
+	rig_free(r);
+
+	r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->f.c.loops, 1);
+	assert_int_equal(r->cap.n, 1); /* the next DISCOVER */
+	assert_int_equal(r->f.vm[0].state, STORM_ST_SELECTING);
+	assert_int_equal(r->f.c.dhcp_discover_tx, 2);
+	assert_false(storm_fleet_finished(&r->f));
+	storm_fleet_stop(&r->f, 5000);
+	assert_int_equal(r->f.n_state[STORM_ST_DONE], 1);
+	assert_int_equal(r->f.n_state[STORM_ST_FAILED], 0);
+	rig_free(r);
+}
+
 static void test_nobuf(void **state)
 {
 	/* No transmit buffer: counted, and the retransmission timer sends it later. */
@@ -1128,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_dhcp_only),
+		cmocka_unit_test(test_dhcp_loop),
 		cmocka_unit_test(test_nobuf),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_opts),
