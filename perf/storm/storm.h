@@ -174,6 +174,7 @@ struct storm_cfg {
 	 * transfer again from a new TID) until --timeout, which then ends a run that did not
 	 * fail. Counted as `loops`. */
 	bool loop;
+	uint32_t loop_gap_us; /* --loop-gap-ms: a VM done waits this long first (paced load) */
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as
 	 * it checks DATA (parse, checksums, SHA-256). */

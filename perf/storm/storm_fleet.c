@@ -183,6 +183,16 @@ void storm_vm_fail(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail w
 	storm_set_state(f, vm, STORM_ST_FAILED);
 }
 
+/* --loop: a VM done starts again (a new DORA with --dhcp-only, else its last transfer). */
+static void loop_again(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
+{
+	f->c.loops++;
+	if (f->cfg.dhcp_only)
+		storm_dhcp_discover(f, vm, now);
+	else
+		storm_tftp_start(f, vm, f->cfg.image[0] ? STORM_ST_IMAGE : STORM_ST_LOADER, now);
+}
+
 void storm_vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 {
 	vm->t_done = now;
@@ -193,12 +203,10 @@ void storm_vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_DONE);
 	if (f->cfg.loop) {
-		f->c.loops++;
-		if (f->cfg.dhcp_only)
-			storm_dhcp_discover(f, vm, now);
+		if (f->cfg.loop_gap_us)
+			storm_arm_us(f, vm, now + f->cfg.loop_gap_us); /* vm_timer: loop_again */
 		else
-			storm_tftp_start(f, vm, f->cfg.image[0] ? STORM_ST_IMAGE : STORM_ST_LOADER,
-					 now);
+			loop_again(f, vm, now);
 	}
 }
 
@@ -401,6 +409,10 @@ static void vm_timer(void *ctx, uint32_t id)
 	case STORM_ST_SELECTING:
 	case STORM_ST_REQUESTING:
 		storm_dhcp_timeout(f, vm, now);
+		return;
+	case STORM_ST_DONE:
+		if (f->cfg.loop) /* the end of --loop-gap-ms */
+			loop_again(f, vm, now);
 		return;
 	case STORM_ST_PROBE:
 	case STORM_ST_LOADER:

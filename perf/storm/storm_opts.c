@@ -34,6 +34,8 @@ void storm_usage(FILE *out)
 		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
 		"  --loop                saturation: a VM done starts again at once (a new DORA\n"
 		"                        with --dhcp-only, else its last transfer) until --timeout\n"
+		"  --loop-gap-ms MS      with --loop: a VM done waits MS first (a paced load:\n"
+		"                        VMs x work / (MS + its time) per second; default 0)\n"
 		"TFTP:\n"
 		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by "
 		"SHA-256\n"
@@ -79,6 +81,7 @@ enum {
 	O_SERVER,
 	O_DHCPONLY,
 	O_LOOP,
+	O_LOOPGAP,
 	O_FILE,
 	O_LOADER,
 	O_IMAGE,
@@ -113,6 +116,7 @@ static const struct option longopts[] = {
 	{"server", required_argument, NULL, O_SERVER},
 	{"dhcp-only", no_argument, NULL, O_DHCPONLY},
 	{"loop", no_argument, NULL, O_LOOP},
+	{"loop-gap-ms", required_argument, NULL, O_LOOPGAP},
 	{"file", required_argument, NULL, O_FILE},
 	{"loader", required_argument, NULL, O_LOADER},
 	{"image", required_argument, NULL, O_IMAGE},
@@ -241,6 +245,10 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case O_LOOP:
 			c->loop = true;
+			break;
+		case O_LOOPGAP:
+			if (!(rc = num("loop-gap-ms", optarg, 0, 60000, &v, err, errlen)))
+				c->loop_gap_us = (uint32_t)v * 1000u;
 			break;
 		case O_FILE:
 			rc = storm_files_add(&o->files, optarg, err, errlen);

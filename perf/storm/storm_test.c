@@ -994,6 +994,22 @@ static void test_dhcp_loop(void **state)
 	assert_int_equal(r->f.n_state[STORM_ST_DONE], 1);
 	assert_int_equal(r->f.n_state[STORM_ST_FAILED], 0);
 	rig_free(r);
+
+	/* --loop-gap-ms 20: the next DISCOVER 20 ms after the ACK, not before. */
+	r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	r->f.cfg.loop_gap_us = 20000;
+	dora(r, "loader.efi"); /* the ACK at 1 ms */
+	assert_int_equal(r->cap.n, 0);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_DONE);
+	tick(r, 15000);
+	assert_int_equal(r->cap.n, 0);
+	tick(r, 22000);
+	assert_int_equal(r->cap.n, 1);
+	assert_int_equal(r->f.c.loops, 1);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_SELECTING);
+	rig_free(r);
 }
 
 static void test_nobuf(void **state)
