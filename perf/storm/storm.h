@@ -119,7 +119,10 @@ enum storm_fail {
 	X(reflect_tx, "--reflect: frames sent")                                                    \
 	X(reflect_rx, "--reflect: frames back")                                                    \
 	X(reflect_lost, "--reflect: frames given up after a timeout")                              \
-	X(loops, "--loop: boots (--dhcp-only: DORAs) or transfers begun again by a VM done")
+	X(loops, "--loop: boots (--dhcp-only: DORAs) or transfers begun again by a VM done")       \
+	X(arp_request_tx, "--arp: ARP requests for the TFTP server's address sent")                \
+	X(arp_reply_rx, "--arp: ARP replies for a VM's address taken")                             \
+	X(arp_server_mac_ok, "--arp: ARP replies naming the MAC the DHCP replies came from")
 
 struct storm_counters {
 #define X(n, d) uint64_t n;
@@ -175,6 +178,10 @@ struct storm_cfg {
 	 * fail. Counted as `loops`. */
 	bool loop;
 	uint32_t loop_gap_us; /* --loop-gap-ms: a VM done waits this long first (paced load) */
+	/* --arp: after its ACK a VM asks the TFTP server's MAC with an ARP request (RFC 826),
+	 * as PXE firmware does, and counts the replies; it goes on without waiting (it already
+	 * knows the MAC the DHCP replies came from). */
+	bool arp;
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as
 	 * it checks DATA (parse, checksums, SHA-256). */

@@ -277,6 +277,33 @@ static void rx_reflect(struct storm_fleet *f, struct storm_vm *vm, const struct 
 	storm_arm_us(f, vm, storm_tftp_due(f, now));
 }
 
+void storm_arp_request(struct storm_fleet *f, struct storm_vm *vm)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	uint8_t *o;
+	size_t cap;
+
+	o = f->io.tx_get(f->io.ctx, &cap);
+	if (!o || cap < ETH_MIN_FRAME) {
+		f->c.tx_nobuf++;
+		return;
+	}
+	memset(o, 0, ETH_MIN_FRAME);
+	memcpy(o, bcast, 6);
+	memcpy(o + 6, vm->mac, 6);
+	pkt_wr16(o + 12, PKT_ETHERTYPE_ARP);
+	pkt_wr16(o + 14, 1);	  /* hardware: Ethernet */
+	pkt_wr16(o + 16, 0x0800); /* protocol: IPv4 */
+	o[18] = 6;
+	o[19] = 4;
+	pkt_wr16(o + 20, 1); /* request */
+	memcpy(o + 22, vm->mac, 6);
+	storm_put_be32(o + 28, vm->ip);
+	storm_put_be32(o + 38, vm->tftp_ip); /* target hardware address: zeros */
+	f->c.arp_request_tx++;
+	f->io.tx_put(f->io.ctx, ETH_MIN_FRAME);
+}
+
 /* ---- receive ---- */
 
 static void rx_arp(struct storm_fleet *f, const uint8_t *frame, size_t len, size_t l3)
@@ -288,8 +315,8 @@ static void rx_arp(struct storm_fleet *f, const uint8_t *frame, size_t len, size
 	int64_t id;
 	int n;
 
-	/* RFC 826: Ethernet/IPv4 request; the target is one of our leased addresses. */
-	if (len - l3 < 28 || pkt_rd16(a + 6) != 1) {
+	/* RFC 826: Ethernet/IPv4; the target is one of our leased addresses. */
+	if (len - l3 < 28 || (pkt_rd16(a + 6) != 1 && pkt_rd16(a + 6) != 2)) {
 		f->c.rx_not_ours++;
 		return;
 	}
@@ -297,6 +324,12 @@ static void rx_arp(struct storm_fleet *f, const uint8_t *frame, size_t len, size
 	id = tpa ? ip_lookup(f, tpa) : -1;
 	if (id < 0) {
 		f->c.rx_not_ours++;
+		return;
+	}
+	if (pkt_rd16(a + 6) == 2) { /* a reply to --arp's request */
+		f->c.arp_reply_rx++;
+		if (memcmp(a + 8, f->vm[id].server_mac, 6) == 0)
+			f->c.arp_server_mac_ok++;
 		return;
 	}
 	f->c.arp_req_rx++;

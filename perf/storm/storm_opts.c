@@ -32,6 +32,8 @@ void storm_usage(FILE *out)
 		"  --dhcp-tries N        DISCOVERs / REQUESTs before a VM gives up (default 4)\n"
 		"  --server IP           take offers from this server only (default: the first)\n"
 		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
+		"  --arp                 after its ACK a VM sends an ARP request for the TFTP\n"
+		"                        server (as PXE firmware does) and counts the replies\n"
 		"  --loop                saturation: a VM done starts again at once (a new DORA\n"
 		"                        with --dhcp-only, else its last transfer) until --timeout\n"
 		"  --loop-gap-ms MS      with --loop: a VM done waits MS first (a paced load:\n"
@@ -81,6 +83,7 @@ enum {
 	O_SERVER,
 	O_DHCPONLY,
 	O_LOOP,
+	O_ARP,
 	O_LOOPGAP,
 	O_FILE,
 	O_LOADER,
@@ -116,6 +119,7 @@ static const struct option longopts[] = {
 	{"server", required_argument, NULL, O_SERVER},
 	{"dhcp-only", no_argument, NULL, O_DHCPONLY},
 	{"loop", no_argument, NULL, O_LOOP},
+	{"arp", no_argument, NULL, O_ARP},
 	{"loop-gap-ms", required_argument, NULL, O_LOOPGAP},
 	{"file", required_argument, NULL, O_FILE},
 	{"loader", required_argument, NULL, O_LOADER},
@@ -245,6 +249,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case O_LOOP:
 			c->loop = true;
+			break;
+		case O_ARP:
+			c->arp = true;
 			break;
 		case O_LOOPGAP:
 			if (!(rc = num("loop-gap-ms", optarg, 0, 60000, &v, err, errlen)))

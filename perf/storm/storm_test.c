@@ -1012,6 +1012,45 @@ static void test_dhcp_loop(void **state)
 	rig_free(r);
 }
 
+static void test_arp_request(void **state)
+{
+	/* --arp: the ACK sends an ARP request for the TFTP server; a reply naming the MAC the
+	 * DHCP replies came from counts as such, one naming another MAC only as a reply. */
+	static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	uint8_t fr[FRAME_MAX];
+	const uint8_t *q;
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.arp = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->cap.n, 1);
+	assert_int_equal(r->f.c.arp_request_tx, 1);
+	q = r->cap.buf[0];
+	assert_int_equal(r->cap.len[0], 60);
+	assert_int_equal(pkt_rd16(q + 12), PKT_ETHERTYPE_ARP);
+	assert_int_equal(pkt_rd16(q + 20), 1);
+	assert_memory_equal(q + 6, r->f.vm[0].mac, 6);
+	assert_int_equal(((uint32_t)q[28] << 24 | (uint32_t)q[29] << 16 | q[30] << 8 | q[31]),
+			 VM_IP);
+	assert_int_equal(((uint32_t)q[38] << 24 | (uint32_t)q[39] << 16 | q[40] << 8 | q[41]),
+			 SRV_IP);
+	memcpy(fr, q, 60);
+	assert_int_equal(pkt_arp_reply(fr, 60, SRV_IP, r->f.vm[0].server_mac), 42);
+	clear(r);
+	feed(r, fr, 60);
+	assert_int_equal(r->f.c.arp_reply_rx, 1);
+	assert_int_equal(r->f.c.arp_server_mac_ok, 1);
+	assert_int_equal(r->cap.n, 0); /* a reply is not answered */
+	memcpy(fr, q, 60);
+	assert_int_equal(pkt_arp_reply(fr, 60, SRV_IP, other), 42);
+	feed(r, fr, 60);
+	assert_int_equal(r->f.c.arp_reply_rx, 2);
+	assert_int_equal(r->f.c.arp_server_mac_ok, 1);
+	rig_free(r);
+}
+
 static void test_nobuf(void **state)
 {
 	/* No transmit buffer: counted, and the retransmission timer sends it later. */
@@ -1176,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_dhcp_only),
 		cmocka_unit_test(test_dhcp_loop),
+		cmocka_unit_test(test_arp_request),
 		cmocka_unit_test(test_nobuf),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_opts),
