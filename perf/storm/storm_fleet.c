@@ -572,6 +572,9 @@ void storm_fleet_start(struct storm_fleet *f, uint64_t now)
 
 bool storm_fleet_finished(const struct storm_fleet *f)
 {
+	/* --loop: VMs done wait to start again; only --timeout ends the run (or all failed). */
+	if (f->cfg.loop)
+		return f->n_state[STORM_ST_FAILED] == f->cfg.n_vms;
 	return !f->cfg.reflect &&
 	       f->n_state[STORM_ST_DONE] + f->n_state[STORM_ST_FAILED] == f->cfg.n_vms;
 }

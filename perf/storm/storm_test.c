@@ -1003,6 +1003,7 @@ static void test_dhcp_loop(void **state)
 	dora(r, "loader.efi"); /* the ACK at 1 ms */
 	assert_int_equal(r->cap.n, 0);
 	assert_int_equal(r->f.vm[0].state, STORM_ST_DONE);
+	assert_false(storm_fleet_finished(&r->f)); /* waiting to go again */
 	tick(r, 15000);
 	assert_int_equal(r->cap.n, 0);
 	tick(r, 22000);
