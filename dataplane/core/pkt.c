@@ -89,6 +89,34 @@ uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
 	return sum;
 }
 
+void pkt_csum_prefix_build(const uint8_t *data, size_t size, uint32_t *prefix)
+{
+	uint32_t sum = 0;
+
+	prefix[0] = 0;
+	for (size_t i = 1; i < pkt_csum_prefix_len(size); i++) {
+		sum = pkt_csum_add(sum, data + (i - 1) * PKT_CSUM_PREFIX_STEP,
+				   PKT_CSUM_PREFIX_STEP);
+		prefix[i] = sum;
+	}
+}
+
+uint32_t pkt_csum_range(const uint8_t *data, const uint32_t *prefix, size_t off, size_t len)
+{
+	size_t ia = (off + PKT_CSUM_PREFIX_STEP - 1) / PKT_CSUM_PREFIX_STEP;
+	size_t ib = (off + len) / PKT_CSUM_PREFIX_STEP;
+	uint32_t sum;
+
+	if ((off & 1) || ia >= ib)
+		return pkt_csum_add(0, data + off, len);
+	/* head [off, ia*STEP), whole steps from the table (x - y = x + ~y, RFC 1071), tail */
+	sum = pkt_csum_add(0, data + off, ia * PKT_CSUM_PREFIX_STEP - off);
+	sum += prefix[ib] + (~prefix[ia] & 0xffff);
+	sum = pkt_csum_add(sum, data + ib * PKT_CSUM_PREFIX_STEP,
+			   off + len - ib * PKT_CSUM_PREFIX_STEP);
+	return sum;
+}
+
 uint16_t pkt_csum_fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -198,6 +226,13 @@ size_t pkt_hdr_len(const struct pkt_udp *req)
 int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const uint8_t src_mac[6],
 		  const struct pkt_dest *dst, size_t payload_len)
 {
+	return pkt_build_udp_psum(frame, cap, req, src_mac, dst, payload_len, PKT_PSUM_NONE);
+}
+
+int pkt_build_udp_psum(uint8_t *frame, size_t cap, const struct pkt_udp *req,
+		       const uint8_t src_mac[6], const struct pkt_dest *dst, size_t payload_len,
+		       uint64_t payload_sum)
+{
 	size_t hl = pkt_hdr_len(req);
 	size_t n_vlans = req ? req->n_vlans : 0;
 
@@ -236,8 +271,12 @@ int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const u
 	pkt_wr16(udp + 2, dst->dst_port);
 	pkt_wr16(udp + 4, udp_len);
 	pkt_wr16(udp + 6, 0);
-	uint16_t c = pkt_csum_fold(
-		pkt_csum_add(udp_pseudo_sum(ip + 12, ip + 16, udp_len), udp, udp_len));
+	uint32_t sum = udp_pseudo_sum(ip + 12, ip + 16, udp_len);
+	if (payload_sum == PKT_PSUM_NONE)
+		sum = pkt_csum_add(sum, udp, udp_len);
+	else /* the payload starts 8 bytes in: at an even offset, its sum adds as it is */
+		sum = pkt_csum_add(sum + (uint32_t)payload_sum, udp, PKT_UDP_HLEN);
+	uint16_t c = pkt_csum_fold(sum);
 	/* RFC 768: a computed zero is sent as all ones; zero means "no checksum". */
 	pkt_wr16(udp + 6, c ? c : 0xffff);
 	return (int)(hl + payload_len);

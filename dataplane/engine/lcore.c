@@ -93,13 +93,15 @@ static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *
 	return m;
 }
 
-/* Put headers in front of the payload and stage the frame. */
-static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
-		       const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+/* Put headers in front of the payload and stage the frame. psum: the payload's sum, if known
+ * (PKT_PSUM_NONE: summed here). */
+static void reply_send_psum(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+			    const struct pkt_dest *dst, size_t payload_len, uint64_t psum,
+			    uint64_t rx_tsc)
 {
 	uint64_t t0 = eng_stage_tsc();
-	int flen = pkt_build_udp(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m), req,
-				 w->snap->mac, dst, payload_len);
+	int flen = pkt_build_udp_psum(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m),
+				      req, w->snap->mac, dst, payload_len, psum);
 
 	ENG_STAGE_ADD(w, ENG_STAGE_CSUM, eng_stage_tsc() - t0, 1);
 	if (unlikely(flen < 0)) {
@@ -110,6 +112,34 @@ static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pk
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	tx_stage(w, m, rx_tsc);
+}
+
+static inline void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+			      const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+{
+	reply_send_psum(w, m, req, dst, payload_len, PKT_PSUM_NONE, rx_tsc);
+}
+
+/*
+ * The UDP payload sum of DATA block `block` just built at out (header + bytes): from the
+ * image's checksum prefix sums, without reading the block again (octet mode; netascii and
+ * an image without the table: PKT_PSUM_NONE, summed when the headers are written).
+ */
+static inline uint64_t data_psum(const struct eng_sess *s, uint64_t block, const uint8_t *out)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (s->img == NULL || s->img->csum_prefix == NULL ||
+	    tftp_session_data_ref(&s->ts, block, &p, &n) < 0)
+		return PKT_PSUM_NONE;
+	if (n == 0)
+		return pkt_csum_add(0, out, TFTP_HDR_LEN);
+	if (p < s->img->data || p + n > s->img->data + s->img->size)
+		return PKT_PSUM_NONE;
+	return pkt_csum_add(pkt_csum_range(s->img->data, s->img->csum_prefix,
+					   (size_t)(p - s->img->data), n),
+			    out, TFTP_HDR_LEN);
 }
 
 /* A request turned into its reply in place: rc is the reply's length, or -SB_DROP_x. */
@@ -254,7 +284,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 	struct rte_mbuf *r;
 	uint8_t *out;
 	size_t cap;
-	uint64_t t0;
+	uint64_t t0, psum;
 	int n;
 
 	memcpy(dst.dst_mac, s->peer.src_mac, 6);
@@ -298,7 +328,10 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
 		}
 		w->st->tx_tftp++;
-		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+		t0 = eng_stage_tsc();
+		psum = data_psum(s, block, out);
+		ENG_STAGE_ADD(w, ENG_STAGE_CSUM, eng_stage_tsc() - t0, 0);
+		reply_send_psum(w, r, &s->peer, &dst, (size_t)n, psum, rx_tsc);
 	}
 }
 

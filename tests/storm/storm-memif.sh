@@ -68,6 +68,8 @@ sb_check "ARP: the dataplane answered $VMS requests (rx_arp ${d_rx_arp:-x}, tx_a
 	test "${d_rx_arp:-x}" = $VMS -a "${d_tx_arp:-x}" = $VMS
 sb_check "ARP: $VMS replies taken ($arp_rx), each naming the MAC that sent the OFFER ($arp_mac)" \
 	test "$arp_rx" = $VMS -a "$arp_mac" = $VMS
+sb_check "every UDP checksum the dataplane sent verified (rx_csum_partial $("$MF_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["counters"]["rx_csum_partial"])' "$MF_WORK/run.json"))" \
+	test "$("$MF_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["counters"]["rx_csum_partial"])' "$MF_WORK/run.json")" = 0
 sb_check "no frame lost by the dataplane (drop_tx_full ${d_drop_tx_full:-x}, drop_no_mbuf ${d_drop_no_mbuf:-x})" \
 	test "${d_drop_tx_full:-x}" = 0 -a "${d_drop_no_mbuf:-x}" = 0
 sb_log "figures: $("$MF_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("last VM %.2f s, p50 %.2f p99 %.2f s, rx %.0f pps tx %.0f pps, %.0f ns/packet; %s" % (r["time_to_last_vm_s"], r["completion_s"]["p50"], r["completion_s"]["p99"], r["rx_pps"], r["tx_pps"], r["ns_per_pkt"], r["limit"]))' "$MF_WORK/run.json")"
