@@ -56,9 +56,17 @@ while [ $# -gt 0 ]; do
 done
 export BUILD_DIR
 . "$SOURCE_DIR/perf/storm/memif-lib.sh"
-[[ $seconds =~ ^[0-9]+$ ]] && [ "$seconds" -ge 2 ] && [ "$seconds" -le 60 ] || sb_fail "--seconds 2..60"
-[[ $runs =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] && [ "$runs" -le 9 ] || sb_fail "--runs 1..9"
-[[ $window =~ ^[0-9]+$ ]] && [ "$window" -ge 1 ] && [ "$window" -le 64 ] || sb_fail "--window 1..64"
+# in_range NAME VALUE MIN MAX
+in_range() {
+	if ! [[ $2 =~ ^[0-9]+$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+		sb_fail "--$1 $2: expected $3..$4"
+	fi
+}
+in_range seconds "$seconds" 2 60
+in_range runs "$runs" 1 9
+in_range window "$window" 1 64
+in_range tftp-vms "$tftp_vms" 1 10000
+in_range dhcp-vms "$dhcp_vms" 1 10000
 sb_need_cmd dpdk-testpmd
 mf_init
 RES=$MF_WORK/results

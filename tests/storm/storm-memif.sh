@@ -40,7 +40,7 @@ mf_config '{"dhcp": {"mode": "full",
                                   "pool": {"start": "198.18.0.100", "end": "198.18.0.227"},
                                   "router": "198.18.0.1", "lease_time": 600}]},
             "tftp": {"max_sessions": 512, "windowsize_max": 16}}'
-mf_dp_start
+mf_dp_start "$MF_DP_BIN"
 sb_log "dataplane up: $(grep -o 'serving .*' "$SB_RUN/dataplane.log")"
 sb_check "the dataplane serves net_memif and answers ARP itself" \
 	grep -q "serving 198.18.0.1 on port 0 (net_memif, answering ARP)" "$SB_RUN/dataplane.log"
