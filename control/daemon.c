@@ -10,6 +10,7 @@
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
+#include "sbcfg_root.h"
 
 #define COMPACT_CHECK_MS 10000
 #define MSG_MAX		 (SBCFG_ERR_MAX + 1024)
@@ -164,7 +165,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	int rc, dropped;
 
 	if (c->write_back) {
-		char *json = sbcfg_to_json(&n->cfg);
+		char *json = sbcfg_to_json_file(&n->cfg);
 		rc = json ? running_config_write_atomic(n->path, json, strlen(json), err,
 							sizeof(err))
 			  : -ENOMEM;
@@ -184,7 +185,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	if (dropped < 0) {
 		snprintf(msg, sizeof(msg), "lease store: %s; running configuration kept", err);
 		if (c->write_back) {
-			char *json = sbcfg_to_json(&d->cur->cfg), e2[256];
+			char *json = sbcfg_to_json_file(&d->cur->cfg), e2[256];
 			if (!json || running_config_write_atomic(d->cur->path, json, strlen(json),
 								 e2, sizeof(e2)) < 0)
 				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
@@ -390,6 +391,14 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, msg);
 			return;
 		}
+		if ((rc = daemon_root_expand(&next, err, sizeof(err))) < 0) {
+			sbcfg_free(&next);
+			snprintf(msg, sizeof(msg),
+				 "reload refused, running configuration (generation %llu) kept: %s",
+				 (unsigned long long)d->cur->generation, err);
+			finish(d, c, rc, msg);
+			return;
+		}
 		if (sbcfg_equal(&next, &d->cur->cfg)) {
 			sbcfg_free(&next);
 			snprintf(msg, sizeof(msg), "configuration unchanged (generation %llu)",
@@ -402,7 +411,8 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, err);
 			return;
 		}
-		if ((rc = c->edit(&next, c->arg, err, sizeof(err))) < 0) {
+		if ((rc = c->edit(&next, c->arg, err, sizeof(err))) < 0 ||
+		    (rc = daemon_root_expand(&next, err, sizeof(err))) < 0) {
 			sbcfg_free(&next);
 			finish(d, c, rc, err);
 			return;
@@ -548,6 +558,19 @@ static void log_replay(struct daemon *d)
 			(unsigned long long)s.replay_rejected);
 }
 
+int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen)
+{
+	struct sbcfg_root_scan s;
+	int rc = sbcfg_root_expand(cfg, &s, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (s.skipped)
+		ctl_log(LOG_WARNING, "tftp_root: %zu entr%s left out, first %s", s.skipped,
+			s.skipped == 1 ? "y" : "ies", s.warn);
+	return sbcfg_validate(cfg, err, errlen);
+}
+
 /* The config file; its images are hashed by the first entry of the change queue. */
 static int load_config(struct daemon *d, const char *path, char *err, size_t errlen)
 {
@@ -556,6 +579,10 @@ static int load_config(struct daemon *d, const char *path, char *err, size_t err
 
 	if ((rc = sbcfg_load_file(path, &cfg, err, errlen)) < 0)
 		return rc;
+	if ((rc = daemon_root_expand(&cfg, err, errlen)) < 0) {
+		sbcfg_free(&cfg);
+		return rc;
+	}
 	if (!(d->cur = running_config_new(path, &cfg))) {
 		sbcfg_free(&cfg);
 		snprintf(err, errlen, "out of memory");

@@ -132,6 +132,12 @@ void daemon_change(struct daemon *d, const struct daemon_change_req *req);
 void daemon_reload(struct daemon *d, bool wait, daemon_change_done_fn *done, void *done_arg,
 		   uint64_t cookie);
 
+/*
+ * Replace cfg's tftp_root images by the files there now (sbcfg_root.h; entries left out are
+ * logged) and validate the result. 0, or -errno with the reason in err.
+ */
+int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
+
 /* Config changes queued or in progress. */
 size_t daemon_changes_pending(const struct daemon *d);
 

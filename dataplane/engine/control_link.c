@@ -90,6 +90,7 @@ static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 	w->st->tx_pkts++;
 	w->st->tx_bytes += len;
 	w->st->tx_dhcp++;
+	w->st->tx_dhcp_ack++; /* only ACKs are held */
 	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
 }
 
@@ -438,6 +439,9 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 		break;
 	case CHAN_MSG_LATENCY_REQUEST:
 		reply_json(c, m, view_json(ENG_VIEW_LATENCY));
+		break;
+	case CHAN_MSG_IMAGES_REQUEST:
+		reply_json(c, m, view_json(ENG_VIEW_IMAGES));
 		break;
 	default:
 		if (!(m->hdr.type & CHAN_REPLY))

@@ -172,6 +172,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	if (r == NULL)
 		goto done;
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	eng_count_dhcp_in(w->st, res.msg_in);
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
@@ -195,6 +196,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
 	w->st->dhcp_replies++;
 	w->st->tx_dhcp++;
+	eng_count_dhcp_out(w->st, res.msg_out);
 	reply_send(w, r, u, &dst, (size_t)n, rx_tsc);
 done:
 	rte_pktmbuf_free(m);
@@ -280,6 +282,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		if (block > s->bytes_block) {
 			s->bytes_block = block;
 			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
+			s->bytes_served += (uint64_t)n - TFTP_HDR_LEN;
 		}
 		w->st->tx_tftp++;
 		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);

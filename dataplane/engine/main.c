@@ -27,6 +27,7 @@
 #include "lcore.h"
 #include "log.h"
 #include "sbcfg_json.h"
+#include "sbcfg_root.h"
 #include "snapshot.h"
 
 RTE_LOG_REGISTER(eng_logtype, stormboot, INFO);
@@ -161,6 +162,19 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	rc = sbcfg_load_file(opts.config_path, &cfg, err, sizeof(err));
+	if (rc == 0 && cfg.tftp_root[0]) {
+		/* the files under tftp_root are images (with control, its snapshots carry them) */
+		struct sbcfg_root_scan scan;
+
+		rc = sbcfg_root_expand(&cfg, &scan, err, sizeof(err));
+		if (rc == 0)
+			rc = sbcfg_validate(&cfg, err, sizeof(err));
+		if (rc == 0)
+			printf("stormboot: tftp_root %s: %zu files%s%s\n", cfg.tftp_root, scan.added,
+			       scan.skipped ? "; left out: " : "", scan.warn);
+		if (rc < 0)
+			sbcfg_free(&cfg);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "stormboot: %s\n", err);
 		return 1;
