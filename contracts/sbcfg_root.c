@@ -96,7 +96,8 @@ static int walk_dir(struct walk *w, const char *dir, const char *rel, int depth)
 			/* a link is followed only to a target inside the root */
 			if (!realpath(path, real) || strncmp(real, w->root, w->root_len) != 0 ||
 			    (real[w->root_len] != '/' && real[w->root_len] != '\0')) {
-				skip(w, path, "a symbolic link that leads outside tftp_root (or nowhere)");
+				skip(w, path,
+				     "a symbolic link that leads outside tftp_root (or nowhere)");
 				continue;
 			}
 			if (stat(path, &st) < 0)

@@ -19,14 +19,14 @@
 
 #include "sbcfg.h"
 
-#define SBCFG_ROOT_DEPTH_MAX	16
-#define SBCFG_ROOT_IMAGES_MAX	65536 /* images in all, as "images" may list */
+#define SBCFG_ROOT_DEPTH_MAX  16
+#define SBCFG_ROOT_IMAGES_MAX 65536 /* images in all, as "images" may list */
 
 /* What one scan found besides the images. */
 struct sbcfg_root_scan {
-	size_t added;	 /* images added */
-	size_t skipped;	 /* entries left out (see above), the first one named in warn */
-	char warn[600];	 /* "" or "tftp_root: <path>: <why skipped>" */
+	size_t added;	/* images added */
+	size_t skipped; /* entries left out (see above), the first one named in warn */
+	char warn[600]; /* "" or "tftp_root: <path>: <why skipped>" */
 };
 
 /*

@@ -203,6 +203,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	c->next_cfg = NULL;
 	access_apply(d, &c->api_access, &c->dp_access);
 	http_boot_apply(d->http); /* follow http.listen */
+	metrics_apply(d->metrics); /* follow metrics.listen */
 	snprintf(msg, sizeof(msg), "configuration generation %llu %s",
 		 (unsigned long long)n->generation, how);
 	if (dropped)
@@ -648,6 +649,10 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	struct http_boot_deps hd = {d->loop, d->state_dir, d->store, daemon_running, d, clock};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
+	struct metrics_deps md = {d->loop,	   &d->dp,	   d->store,	     daemon_running,
+				  d,		   clock,	   DAEMON_VERSION, ev_now_ms()};
+	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
+		return rc;
 	if (!(d->hasher = image_hasher_new(d->loop, err, errlen)))
 		return -ENOMEM;
 	ev_set_before_sleep(d->loop, before_sleep, d);
@@ -689,6 +694,8 @@ void daemon_close(struct daemon *d)
 	}
 	http_boot_stop(d->http);
 	d->http = NULL;
+	metrics_stop(d->metrics); /* after the link: its answers resumed every waiting request */
+	d->metrics = NULL;
 	if (d->loop) {
 		if (d->compact_timer > 0)
 			ev_timer_del(d->loop, d->compact_timer);

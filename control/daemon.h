@@ -39,6 +39,7 @@
 #include "http_boot.h"
 #include "image_hasher.h"
 #include "lease_store.h"
+#include "metrics.h"
 #include "running_config.h"
 
 #define DAEMON_VERSION		     "0.1.0"
@@ -91,6 +92,7 @@ struct daemon {
 	struct api_server api;
 	struct dataplane_link dp;
 	struct http_boot *http;
+	struct metrics *metrics; /* Prometheus endpoint and status page (metrics.listen) */
 	struct image_hasher *hasher;
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;
