@@ -32,6 +32,8 @@ void eng_usage(const char *prog)
 		"  -b BUDGET  net_af_xdp busy_budget (0 disables preferred busy polling)\n"
 		"  -C SOCKET  stormboot-control's channel (e.g. /run/stormboot/dataplane.sock);\n"
 		"             without it the dataplane runs standalone\n"
+		"  -P         packet capture: dpdk-dumpcap --file-prefix=sb-IFACE -i 0 can attach\n"
+		"             (multi-process EAL: hugepage files instead of --in-memory)\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
 		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n",
 		prog, SB_XDP_OBJ_INSTALLED);
@@ -64,7 +66,7 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 	app_argv = sep >= 0 ? argv + sep : argv;
 	app_argc = sep >= 0 ? argc - sep : argc;
 	optind = 1;
-	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:h")) != -1) {
+	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:Ph")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
@@ -83,6 +85,9 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 			break;
 		case 'C':
 			o->ctl_path = optarg;
+			break;
+		case 'P':
+			o->capture = true;
 			break;
 		case 'h':
 			eng_usage(argv[0]);
@@ -204,7 +209,8 @@ int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *
 	rc |= add_arg(o, &used, argv0);
 	rc |= add_arg(o, &used, "-l");
 	rc |= add_arg(o, &used, cpus);
-	rc |= add_arg(o, &used, "--in-memory");
+	if (!o->capture)
+		rc |= add_arg(o, &used, "--in-memory");
 	rc |= add_arg(o, &used, eng_file_prefix(cfg, tmp, sizeof(tmp)));
 	if (cfg->dpdk_port[0] == '\0') {
 		if (o->busy_budget >= 0)
