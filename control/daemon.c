@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,8 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	access_apply(d, &c->api_access, &c->dp_access);
 	http_boot_apply(d->http); /* follow http.listen */
 	metrics_apply(d->metrics); /* follow metrics.listen */
+	if (tftp_root_watch_set(&d->root_watch, n->cfg.tftp_root, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "%s; changes of its files are not followed", err);
 	snprintf(msg, sizeof(msg), "configuration generation %llu %s",
 		 (unsigned long long)n->generation, how);
 	if (dropped)
@@ -572,6 +575,76 @@ int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen)
 	return sbcfg_validate(cfg, err, errlen);
 }
 
+/* The change made for tftp_root: its scan is done by start(), as for every change. */
+static int root_edit(struct sbcfg *next, const void *arg, char *err, size_t errlen)
+{
+	struct daemon *d = *(struct daemon *const *)arg;
+
+	d->root_queued = false; /* events from now on make another change */
+	return 0;
+}
+
+/*
+ * Whether the files under tftp_root are other than the running config's: another list of
+ * names, or a file whose identity (device, inode, size, mtime) is not the one hashed.
+ */
+static bool root_differs(struct daemon *d)
+{
+	const struct running_config *cur = d->cur;
+	struct sbcfg next;
+	char err[SBCFG_ERR_MAX];
+	bool differs = true;
+
+	if (d->registry_pending || running_config_copy(&cur->cfg, &next, err, sizeof(err)) < 0)
+		return true;
+	if (sbcfg_root_expand(&next, NULL, err, sizeof(err)) < 0 ||
+	    next.n_images != cur->cfg.n_images)
+		goto out;
+	for (size_t i = 0; i < next.n_images; i++) {
+		const struct running_config_image *r = &cur->img[i];
+		struct stat st;
+
+		if (strcmp(next.images[i].name, cur->cfg.images[i].name) != 0 ||
+		    strcmp(next.images[i].path, cur->cfg.images[i].path) != 0)
+			goto out;
+		if (!next.images[i].from_root)
+			continue;
+		if (stat(next.images[i].path, &st) < 0 || (uint64_t)st.st_size != r->size ||
+		    (uint64_t)st.st_dev != r->dev || (uint64_t)st.st_ino != r->ino ||
+		    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != r->mtime_ns)
+			goto out;
+	}
+	differs = false;
+out:
+	sbcfg_free(&next);
+	return differs;
+}
+
+/* tftp_root_watch: files under tftp_root changed (events settled). */
+static void root_changed(void *arg)
+{
+	struct daemon *d = arg;
+	struct daemon *self = d;
+
+	if (d->root_queued || d->closing)
+		return;
+	if (!root_differs(d)) {
+		ctl_log(LOG_DEBUG, "tftp_root: events, but no file changed");
+		return;
+	}
+	d->root_queued = true;
+	d->root_changes++;
+	struct daemon_change_req req = {
+		.what = "tftp_root",
+		.edit = root_edit,
+		.arg = &self,
+		.arg_len = sizeof(self),
+		.write_back = false, /* the found files are never written to the config file */
+		.wait = true,
+	};
+	daemon_change(d, &req);
+}
+
 /* The config file; its images are hashed by the first entry of the change queue. */
 static int load_config(struct daemon *d, const char *path, char *err, size_t errlen)
 {
@@ -599,6 +672,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 
 	memset(d, 0, sizeof(*d));
 	d->api.lfd = -1;
+	d->root_watch.fd = -1;
 	d->compact_timer = -1;
 	d->clock = ctl_clock_default();
 	d->confirm_timeout_ms =
@@ -653,6 +727,9 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 				  d,		   clock,	   DAEMON_VERSION, ev_now_ms()};
 	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
 		return rc;
+	tftp_root_watch_init(&d->root_watch, d->loop, root_changed, d);
+	if (tftp_root_watch_set(&d->root_watch, d->cur->cfg.tftp_root, err, errlen) < 0)
+		return -EIO;
 	if (!(d->hasher = image_hasher_new(d->loop, err, errlen)))
 		return -ENOMEM;
 	ev_set_before_sleep(d->loop, before_sleep, d);
@@ -696,6 +773,8 @@ void daemon_close(struct daemon *d)
 	d->http = NULL;
 	metrics_stop(d->metrics); /* after the link: its answers resumed every waiting request */
 	d->metrics = NULL;
+	if (d->loop)
+		tftp_root_watch_close(&d->root_watch);
 	if (d->loop) {
 		if (d->compact_timer > 0)
 			ev_timer_del(d->loop, d->compact_timer);

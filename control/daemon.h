@@ -41,6 +41,7 @@
 #include "lease_store.h"
 #include "metrics.h"
 #include "running_config.h"
+#include "tftp_root_watch.h"
 
 #define DAEMON_VERSION		     "0.1.0"
 #define DAEMON_DEFAULT_STATEDIR	     "/var/lib/stormboot"
@@ -93,6 +94,9 @@ struct daemon {
 	struct dataplane_link dp;
 	struct http_boot *http;
 	struct metrics *metrics; /* Prometheus endpoint and status page (metrics.listen) */
+	struct tftp_root_watch root_watch; /* tftp_root's files (tftp_root_watch.h) */
+	bool root_queued;		   /* a tftp_root change waits in the queue */
+	uint64_t root_changes;		   /* config changes made for tftp_root's files */
 	struct image_hasher *hasher;
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;

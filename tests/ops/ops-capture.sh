@@ -20,7 +20,7 @@ NS_CLI2=${SB_PREFIX}cli2
 
 dp_image boot.img 100000
 dp_image undionly.kpxe 65536
-dp_config
+dp_config "{}"
 dp_lab_up --clients 2 --tx-csum-off
 sb_start dataplane "$SB_NS_SRV" sh -c \
 	"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec nice -n -10 '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE -P"
