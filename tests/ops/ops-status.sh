@@ -25,6 +25,10 @@ dp_image boot.img $IMG_SIZE
 dp_image undionly.kpxe 65536
 dp_config '{"metrics": {"listen": "'$MET'"}}'
 ops_up --tx-csum-off
+# the page's history is sampled every 5 s: wait for two points before the traffic, so that the
+# boot below falls inside its window
+history_ready() { ops_in_srv curl -sS --max-time 5 "http://$MET/" | grep -q 'id=history>last'; }
+sb_wait_for 30 history_ready || sb_fail "the page's history did not start"
 
 ops_udhcpc "$SB_NS_CLI" "$DP_WORK/lease" || sb_fail "udhcpc got no lease: $(tail -3 "$DP_WORK/lease.log")"
 CLI_IP=$(sed -n 's/^ip=\([0-9.]*\) .*/\1/p' "$DP_WORK/lease")
@@ -33,7 +37,7 @@ mkdir -p "$DP_WORK/dl"
 ops_tftp "$SB_NS_CLI" boot.img "$DP_WORK/dl/boot" >/dev/null
 sb_check "tftp-hpa: boot.img downloaded" cmp -s "$DP_WORK/img/boot.img" "$DP_WORK/dl/boot"
 dp_idle 10 || sb_fail "TFTP sessions still active"
-# the history is sampled every 5 s: wait for a point taken after the transfer
+# and for a point taken after the transfer
 history_after() { ops_in_srv curl -sS --max-time 5 "http://$MET/" | grep -q '1 TFTP transfers completed'; }
 sb_wait_for 20 history_after || sb_fail "the page's history never showed the transfer"
 
