@@ -31,15 +31,16 @@ sb_wait_for 40 grep -q "serving " "$SB_RUN/dataplane.log" || {
 sb_check "the dataplane says where to attach" grep -q "capture: ready: dpdk-dumpcap --file-prefix=$DP_TEL_PREFIX -i 0" "$SB_RUN/dataplane.log"
 
 # dumpcap: a DPDK secondary process of the dataplane's prefix; only the first client's frames
-sb_start dumpcap "" dpdk-dumpcap --file-prefix="$DP_TEL_PREFIX" -i 0 -p -q \
+sb_start dumpcap "" dpdk-dumpcap --file-prefix="$DP_TEL_PREFIX" -i 0 -p \
 	-f "ether host $CLI_MAC" -w "$DP_WORK/boot.pcapng" -a duration:60
-trap 'sb_stop dumpcap 5; ops_cleanup' EXIT
-capturing() { grep -q "Capturing on" "$SB_RUN/dumpcap.log"; }
+OPS_STOP=dumpcap
+# "Packets captured:" is printed once the capture is enabled in the dataplane
+capturing() { grep -q "Packets captured" "$SB_RUN/dumpcap.log"; }
 sb_wait_for 30 capturing || {
 	cat "$SB_RUN/dumpcap.log" >&2
 	sb_fail "dpdk-dumpcap did not attach"
 }
-sb_log "dumpcap: $(head -c 300 "$SB_RUN/dumpcap.log" | tr '\n' ' ')"
+sb_log "dumpcap: $(head -c 300 "$SB_RUN/dumpcap.log" | tr '\r\n' '  ')"
 
 ops_udhcpc "$SB_NS_CLI" "$DP_WORK/lease1" || sb_fail "client 1: no lease"
 ops_udhcpc "$NS_CLI2" "$DP_WORK/lease2" || sb_fail "client 2: no lease"
@@ -52,7 +53,7 @@ dp_idle 10 || true
 # SIGINT: dumpcap writes its statistics block and closes the file
 kill -INT "$(sb_pid dumpcap)"
 sb_wait_for 15 sh -c "! kill -0 $(sb_pid dumpcap) 2>/dev/null" || sb_fail "dumpcap did not stop on SIGINT"
-sb_log "dumpcap: $(tail -n 3 "$SB_RUN/dumpcap.log" | tr '\n' ' ')"
+sb_log "dumpcap: $(tail -c 300 "$SB_RUN/dumpcap.log" | tr '\r\n' '  ')"
 sb_check "a pcapng file was written" test -s "$DP_WORK/boot.pcapng"
 sb_check "... in pcapng format (section header block 0x0a0d0d0a)" \
 	test "$(head -c 4 "$DP_WORK/boot.pcapng" | od -An -tx1 | tr -d ' ')" = 0a0d0d0a

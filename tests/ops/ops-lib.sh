@@ -4,7 +4,8 @@
 # ops-lib.sh - shared part of the operations lab tests (tests/ops/ops-*.sh): the dataplane lab
 # of tests/dataplane/dp-lib.sh with stormboot-control (-C link) beside it.
 #
-#   ops_init                     dp_init + control's paths; EXIT trap stops control too
+#   ops_init                     dp_init + control's paths; EXIT trap stops control too, and
+#                                first the names (sb_start) listed in OPS_STOP
 #   ops_up [lab.sh up args]      lab up, control then the dataplane in the server namespace,
 #                                wait until they are connected
 #   ops_ctl ARGS...              stormbootctl against this control
@@ -18,8 +19,9 @@ OPS_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$OPS_HERE/../dataplane/dp-lib.sh"
 
 ops_cleanup() {
-	local rc=$?
+	local rc=$? n
 	set +e
+	for n in ${OPS_STOP:-}; do sb_stop "$n" 10; done # the test's own processes first
 	if [ -n "${DP_WORK:-}" ] && [ -f "$SB_RUN/control.pid" ]; then
 		sb_stop control 5
 		cp "$SB_RUN/control.log" "$DP_WORK/control.log" 2>/dev/null

@@ -60,7 +60,7 @@ EOC
 sb_start prometheus "$SB_NS_SRV" prometheus --config.file="$DP_WORK/prom/prometheus.yml" \
 	--storage.tsdb.path="$DP_WORK/prom/data" --web.listen-address="127.0.0.1:$PROM_PORT" \
 	--storage.tsdb.retention.time=1h
-trap 'sb_stop prometheus 10; ops_cleanup' EXIT
+OPS_STOP=prometheus
 
 # q EXPR: the value of the first sample of an instant query ("" when there is none)
 q() {
