@@ -37,6 +37,17 @@ static bool key_equal(const struct eng_image_key *a, const struct eng_image_key 
 	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }
 
+bool eng_image_changed(const struct eng_image *img)
+{
+	struct eng_image_key now;
+	struct stat st;
+
+	if (stat(img->path, &st) < 0)
+		return true;
+	key_of(&st, &now);
+	return !key_equal(&img->key, &now);
+}
+
 #define READ_CHUNK (4u << 20) /* hashed and counted while still in the cache */
 
 /* Read the open file fd (st: its fstat) into hugepage memory, hash it, size it in netascii. */

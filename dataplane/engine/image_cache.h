@@ -122,6 +122,9 @@ size_t eng_image_cache_destroy(struct eng_image_cache *c);
 void eng_image_cache_served(struct eng_image_cache *c,
 			    void (*fn)(void *arg, const char *name, uint64_t bytes), void *arg);
 
+/* Whether img's file is no longer the one read (changed, replaced, gone): a stat(2). */
+bool eng_image_changed(const struct eng_image *img);
+
 /* Lower-case hex of an image's SHA-256 into hex (65 bytes). */
 void eng_image_sha256_hex(const struct eng_image *img, char hex[65]);
 
