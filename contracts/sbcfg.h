@@ -142,6 +142,7 @@ struct sbcfg_image {
 	char name[SBCFG_NAME_MAX]; /* what clients ask for, normalised (no leading '/', '/' separators) */
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
 	char sha256[SBCFG_SHA256_HEX]; /* pinned digest, lower-case hex; "" = not pinned */
+	bool from_root; /* found under tftp_root (sbcfg_root.h), not listed: not written back */
 };
 
 /*
@@ -153,6 +154,15 @@ struct sbcfg_http {
 	uint16_t port;		  /* 0 = no HTTP server */
 	uint32_t max_conns;	  /* concurrent connections; more are refused with 503 */
 	uint32_t idle_timeout_ms; /* a connection with no progress for this long is closed */
+};
+
+/*
+ * "metrics": the Prometheus endpoint and status page of stormboot-control (kernel TCP path,
+ * not the dataplane; docs/METRICS.md). port 0 = off.
+ */
+struct sbcfg_metrics {
+	uint32_t listen_ip; /* host order; 0 = every address */
+	uint16_t port;
 };
 
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */
@@ -255,6 +265,10 @@ struct sbcfg {
 	struct sbcfg_image *images;
 	size_t n_images;
 	struct sbcfg_control control;
+	struct sbcfg_metrics metrics;
+	/* "tftp_root": every regular file under it is an image named by its path below it
+	 * (sbcfg_root.h); "" = none. Listed images win over a file of the same name. */
+	char tftp_root[SBCFG_PATH_MAX];
 	char (*image_patterns)[SBCFG_NAME_MAX]; /* every images_allowed list's patterns */
 	size_t n_image_patterns;
 	/* Derived: which kinds of images_allowed lists exist, SBCFG_RESTRICTED_* (the parser sets

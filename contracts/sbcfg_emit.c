@@ -159,7 +159,19 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg *cfg)
 	return o;
 }
 
+static char *to_json(const struct sbcfg *cfg, bool listed_only);
+
 char *sbcfg_to_json(const struct sbcfg *cfg)
+{
+	return to_json(cfg, false);
+}
+
+char *sbcfg_to_json_file(const struct sbcfg *cfg)
+{
+	return to_json(cfg, true);
+}
+
+static char *to_json(const struct sbcfg *cfg, bool listed_only)
 {
 	struct jb b = {false};
 	json_t *root = json_object(), *images = json_array();
@@ -190,6 +202,16 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
 		jset(&b, root, "http", h);
 	}
+	if (cfg->metrics.port) { /* no "metrics" object = no endpoint */
+		json_t *h = json_object();
+		char ip[16], listen[24];
+		snprintf(listen, sizeof(listen), "%s:%u", sbcfg_ip_fmt(cfg->metrics.listen_ip, ip),
+			 cfg->metrics.port);
+		jset(&b, h, "listen", json_string(listen));
+		jset(&b, root, "metrics", h);
+	}
+	if (cfg->tftp_root[0])
+		jset(&b, root, "tftp_root", json_string(cfg->tftp_root));
 	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
 	if (guard) /* no "guard" object = everything at its default */
 		jset(&b, root, "guard", guard);
@@ -197,11 +219,15 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 	if (control) /* no "control" object = everything at its default */
 		jset(&b, root, "control", control);
 	for (size_t i = 0; images && i < cfg->n_images; i++) {
+		if (listed_only && cfg->images[i].from_root)
+			continue;
 		json_t *im = json_object();
 		jset(&b, im, "name", json_string(cfg->images[i].name));
 		jset(&b, im, "path", json_string(cfg->images[i].path));
 		if (cfg->images[i].sha256[0])
 			jset(&b, im, "sha256", json_string(cfg->images[i].sha256));
+		if (cfg->images[i].from_root)
+			jset(&b, im, "from_tftp_root", json_true());
 		if (json_array_append_new(images, im) < 0)
 			b.failed = true;
 	}
@@ -296,11 +322,15 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->http.max_conns != b->http.max_conns ||
 	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
 		return false;
+	if (a->metrics.listen_ip != b->metrics.listen_ip || a->metrics.port != b->metrics.port ||
+	    !EQ_STR(a->tftp_root, b->tftp_root))
+		return false;
 	if (a->n_images != b->n_images)
 		return false;
 	for (size_t i = 0; i < a->n_images; i++)
 		if (!EQ_STR(a->images[i].name, b->images[i].name) ||
-		    !EQ_STR(a->images[i].path, b->images[i].path))
+		    !EQ_STR(a->images[i].path, b->images[i].path) ||
+		    a->images[i].from_root != b->images[i].from_root)
 			return false;
 	return true;
 }

@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
+#include "sbcfg_root.h"
 
 #define COMPACT_CHECK_MS 10000
 #define MSG_MAX		 (SBCFG_ERR_MAX + 1024)
@@ -164,7 +166,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	int rc, dropped;
 
 	if (c->write_back) {
-		char *json = sbcfg_to_json(&n->cfg);
+		char *json = sbcfg_to_json_file(&n->cfg);
 		rc = json ? running_config_write_atomic(n->path, json, strlen(json), err,
 							sizeof(err))
 			  : -ENOMEM;
@@ -184,7 +186,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	if (dropped < 0) {
 		snprintf(msg, sizeof(msg), "lease store: %s; running configuration kept", err);
 		if (c->write_back) {
-			char *json = sbcfg_to_json(&d->cur->cfg), e2[256];
+			char *json = sbcfg_to_json_file(&d->cur->cfg), e2[256];
 			if (!json || running_config_write_atomic(d->cur->path, json, strlen(json),
 								 e2, sizeof(e2)) < 0)
 				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
@@ -202,6 +204,9 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	c->next_cfg = NULL;
 	access_apply(d, &c->api_access, &c->dp_access);
 	http_boot_apply(d->http); /* follow http.listen */
+	metrics_apply(d->metrics); /* follow metrics.listen */
+	if (tftp_root_watch_set(&d->root_watch, n->cfg.tftp_root, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "%s; changes of its files are not followed", err);
 	snprintf(msg, sizeof(msg), "configuration generation %llu %s",
 		 (unsigned long long)n->generation, how);
 	if (dropped)
@@ -390,6 +395,14 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, msg);
 			return;
 		}
+		if ((rc = daemon_root_expand(&next, err, sizeof(err))) < 0) {
+			sbcfg_free(&next);
+			snprintf(msg, sizeof(msg),
+				 "reload refused, running configuration (generation %llu) kept: %s",
+				 (unsigned long long)d->cur->generation, err);
+			finish(d, c, rc, msg);
+			return;
+		}
 		if (sbcfg_equal(&next, &d->cur->cfg)) {
 			sbcfg_free(&next);
 			snprintf(msg, sizeof(msg), "configuration unchanged (generation %llu)",
@@ -402,7 +415,8 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, err);
 			return;
 		}
-		if ((rc = c->edit(&next, c->arg, err, sizeof(err))) < 0) {
+		if ((rc = c->edit(&next, c->arg, err, sizeof(err))) < 0 ||
+		    (rc = daemon_root_expand(&next, err, sizeof(err))) < 0) {
 			sbcfg_free(&next);
 			finish(d, c, rc, err);
 			return;
@@ -548,6 +562,89 @@ static void log_replay(struct daemon *d)
 			(unsigned long long)s.replay_rejected);
 }
 
+int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen)
+{
+	struct sbcfg_root_scan s;
+	int rc = sbcfg_root_expand(cfg, &s, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (s.skipped)
+		ctl_log(LOG_WARNING, "tftp_root: %zu entr%s left out, first %s", s.skipped,
+			s.skipped == 1 ? "y" : "ies", s.warn);
+	return sbcfg_validate(cfg, err, errlen);
+}
+
+/* The change made for tftp_root: its scan is done by start(), as for every change. */
+static int root_edit(struct sbcfg *next, const void *arg, char *err, size_t errlen)
+{
+	struct daemon *d = *(struct daemon *const *)arg;
+
+	d->root_queued = false; /* events from now on make another change */
+	return 0;
+}
+
+/*
+ * Whether the files under tftp_root are other than the running config's: another list of
+ * names, or a file whose identity (device, inode, size, mtime) is not the one hashed.
+ */
+static bool root_differs(struct daemon *d)
+{
+	const struct running_config *cur = d->cur;
+	struct sbcfg next;
+	char err[SBCFG_ERR_MAX];
+	bool differs = true;
+
+	if (d->registry_pending || running_config_copy(&cur->cfg, &next, err, sizeof(err)) < 0)
+		return true;
+	if (sbcfg_root_expand(&next, NULL, err, sizeof(err)) < 0 ||
+	    next.n_images != cur->cfg.n_images)
+		goto out;
+	for (size_t i = 0; i < next.n_images; i++) {
+		const struct running_config_image *r = &cur->img[i];
+		struct stat st;
+
+		if (strcmp(next.images[i].name, cur->cfg.images[i].name) != 0 ||
+		    strcmp(next.images[i].path, cur->cfg.images[i].path) != 0)
+			goto out;
+		if (!next.images[i].from_root)
+			continue;
+		if (stat(next.images[i].path, &st) < 0 || (uint64_t)st.st_size != r->size ||
+		    (uint64_t)st.st_dev != r->dev || (uint64_t)st.st_ino != r->ino ||
+		    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != r->mtime_ns)
+			goto out;
+	}
+	differs = false;
+out:
+	sbcfg_free(&next);
+	return differs;
+}
+
+/* tftp_root_watch: files under tftp_root changed (events settled). */
+static void root_changed(void *arg)
+{
+	struct daemon *d = arg;
+	struct daemon *self = d;
+
+	if (d->root_queued || d->closing)
+		return;
+	if (!root_differs(d)) {
+		ctl_log(LOG_DEBUG, "tftp_root: events, but no file changed");
+		return;
+	}
+	d->root_queued = true;
+	d->root_changes++;
+	struct daemon_change_req req = {
+		.what = "tftp_root",
+		.edit = root_edit,
+		.arg = &self,
+		.arg_len = sizeof(self),
+		.write_back = false, /* the found files are never written to the config file */
+		.wait = true,
+	};
+	daemon_change(d, &req);
+}
+
 /* The config file; its images are hashed by the first entry of the change queue. */
 static int load_config(struct daemon *d, const char *path, char *err, size_t errlen)
 {
@@ -556,6 +653,10 @@ static int load_config(struct daemon *d, const char *path, char *err, size_t err
 
 	if ((rc = sbcfg_load_file(path, &cfg, err, errlen)) < 0)
 		return rc;
+	if ((rc = daemon_root_expand(&cfg, err, errlen)) < 0) {
+		sbcfg_free(&cfg);
+		return rc;
+	}
 	if (!(d->cur = running_config_new(path, &cfg))) {
 		sbcfg_free(&cfg);
 		snprintf(err, errlen, "out of memory");
@@ -571,6 +672,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 
 	memset(d, 0, sizeof(*d));
 	d->api.lfd = -1;
+	d->root_watch.fd = -1;
 	d->compact_timer = -1;
 	d->clock = ctl_clock_default();
 	d->confirm_timeout_ms =
@@ -621,6 +723,13 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	struct http_boot_deps hd = {d->loop, d->state_dir, d->store, daemon_running, d, clock};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
+	struct metrics_deps md = {d->loop,	   &d->dp,	   d->store,	     daemon_running,
+				  d,		   clock,	   DAEMON_VERSION, ev_now_ms()};
+	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
+		return rc;
+	tftp_root_watch_init(&d->root_watch, d->loop, root_changed, d);
+	if (tftp_root_watch_set(&d->root_watch, d->cur->cfg.tftp_root, err, errlen) < 0)
+		return -EIO;
 	if (!(d->hasher = image_hasher_new(d->loop, err, errlen)))
 		return -ENOMEM;
 	ev_set_before_sleep(d->loop, before_sleep, d);
@@ -662,6 +771,10 @@ void daemon_close(struct daemon *d)
 	}
 	http_boot_stop(d->http);
 	d->http = NULL;
+	metrics_stop(d->metrics); /* after the link: its answers resumed every waiting request */
+	d->metrics = NULL;
+	if (d->loop)
+		tftp_root_watch_close(&d->root_watch);
 	if (d->loop) {
 		if (d->compact_timer > 0)
 			ev_timer_del(d->loop, d->compact_timer);

@@ -39,7 +39,9 @@
 #include "http_boot.h"
 #include "image_hasher.h"
 #include "lease_store.h"
+#include "metrics.h"
 #include "running_config.h"
+#include "tftp_root_watch.h"
 
 #define DAEMON_VERSION		     "0.1.0"
 #define DAEMON_DEFAULT_STATEDIR	     "/var/lib/stormboot"
@@ -91,6 +93,10 @@ struct daemon {
 	struct api_server api;
 	struct dataplane_link dp;
 	struct http_boot *http;
+	struct metrics *metrics; /* Prometheus endpoint and status page (metrics.listen) */
+	struct tftp_root_watch root_watch; /* tftp_root's files (tftp_root_watch.h) */
+	bool root_queued;		   /* a tftp_root change waits in the queue */
+	uint64_t root_changes;		   /* config changes made for tftp_root's files */
 	struct image_hasher *hasher;
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;
@@ -131,6 +137,12 @@ void daemon_change(struct daemon *d, const struct daemon_change_req *req);
  */
 void daemon_reload(struct daemon *d, bool wait, daemon_change_done_fn *done, void *done_arg,
 		   uint64_t cookie);
+
+/*
+ * Replace cfg's tftp_root images by the files there now (sbcfg_root.h; entries left out are
+ * logged) and validate the result. 0, or -errno with the reason in err.
+ */
+int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
 
 /* Config changes queued or in progress. */
 size_t daemon_changes_pending(const struct daemon *d);

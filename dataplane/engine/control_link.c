@@ -93,6 +93,7 @@ static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 	/* now_tsc: this poll's start, before the tx call; the wait for durability included */
 	eng_lat_record(&w->st->lat_engine, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
 	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, rte_rdtsc() - h->rx_tsc));
+	w->st->tx_dhcp_ack++; /* only ACKs are held */
 }
 
 static inline bool strict(const struct eng_worker *w)
@@ -440,6 +441,9 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 		break;
 	case CHAN_MSG_LATENCY_REQUEST:
 		reply_json(c, m, view_json(ENG_VIEW_LATENCY));
+		break;
+	case CHAN_MSG_IMAGES_REQUEST:
+		reply_json(c, m, view_json(ENG_VIEW_IMAGES));
 		break;
 	default:
 		if (!(m->hdr.type & CHAN_REPLY))

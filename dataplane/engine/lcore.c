@@ -216,6 +216,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	t0 = eng_stage_tsc();
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
 	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
+	eng_count_dhcp_in(w->st, res.msg_in);
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
@@ -239,6 +240,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
 	w->st->dhcp_replies++;
 	w->st->tx_dhcp++;
+	eng_count_dhcp_out(w->st, res.msg_out);
 	reply_send(w, r, u, &dst, (size_t)n, rx_tsc);
 done:
 	rte_pktmbuf_free(m);
@@ -329,6 +331,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		if (block > s->bytes_block) {
 			s->bytes_block = block;
 			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
+			s->bytes_served += (uint64_t)n - TFTP_HDR_LEN;
 		}
 		w->st->tx_tftp++;
 		t0 = eng_stage_tsc();

@@ -212,6 +212,15 @@ int snapshot_init(struct snapshots *s, struct eng_runtime *rt)
 }
 
 /* Fields the running dataplane cannot change: they shape ports, queues, XDP maps. */
+/* Whether a file of s's images changed since it was read. */
+static bool snapshot_files_changed(const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->cfg.n_images; i++)
+		if (s->images[i] && eng_image_changed(s->images[i]))
+			return true;
+	return false;
+}
+
 static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
 {
 	if (strcmp(a->interface, b->interface))
@@ -279,8 +288,9 @@ int snapshot_apply(struct snapshots *s, const char *json, size_t len, char *err,
 		s->refused++;
 		return -EINVAL;
 	}
-	/* The running config (e.g. the file both processes were started with). */
-	if (sbcfg_equal(&cfg, &rt->snap->cfg)) {
+	/* The running config (e.g. the file both processes were started with), and its files
+	 * as they were read: nothing to do. A file changed in place (tftp_root) is read again. */
+	if (sbcfg_equal(&cfg, &rt->snap->cfg) && !snapshot_files_changed(rt->snap)) {
 		sbcfg_free(&cfg);
 		return 1;
 	}
