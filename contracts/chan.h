@@ -52,6 +52,10 @@ enum chan_type {
 	/* control -> dp. Payload: one struct chan_lease (CHAN_LEASE_RELEASED): the operator
 	 * released it (lease-release); the dataplane frees it (lease_release). Reply status. */
 	CHAN_MSG_LEASE_REVOKE = 8,
+	/* control -> dp (cluster mode, docs/SCALE-OUT.md). Payload: 32 bytes, the bitmap of the
+	 * RFC 3074 buckets this server answers (bit b of byte b / 8, b = bucket 0..255), or empty:
+	 * answer every client again. Reply status. */
+	CHAN_MSG_BUCKETS = 9,
 	CHAN_MSG__COUNT,
 
 	CHAN_MSG_LEASE_DURABLE = CHAN_MSG_LEASE_EVENT | CHAN_REPLY,

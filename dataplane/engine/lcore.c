@@ -168,6 +168,10 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		eng_count_drop(w->st, ENG_DROP_DHCP_WAIT_LEASES);
 		goto done;
 	}
+	if (eng_ctl && !eng_ctl_lb_answer(u)) {
+		eng_count_drop(w->st, ENG_DROP_DHCP_LB_OTHER);
+		goto done;
+	}
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
