@@ -508,6 +508,14 @@ static void before_sleep(struct ev_loop *l, void *arg)
 
 	/* group commit: the records of this iteration, one fdatasync */
 	dataplane_link_durable_flush(&d->dp);
+	/* ... and in a cluster, one etcd transaction (when none is in flight) */
+	if (d->cluster)
+		cluster_kick(d->cluster);
+}
+
+static int refuse_remote(void *arg, const struct chan_lease *ev, uint64_t ticket)
+{
+	return -ENOTCONN;
 }
 
 static long compact_timer(struct ev_loop *l, long long id, void *arg)
@@ -608,8 +616,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 		return rc;
 	}
 	struct ctl_clock clock = {clock_now, d};
-	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running,
-					 d,	  clock,    DAEMON_VERSION};
+	struct dataplane_link_deps dd = {d->loop, d->store,	    daemon_running, d, clock,
+					 DAEMON_VERSION, NULL, NULL, NULL};
 	rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen);
 	if (rc == 0 && dataplane_link_set_access(&d->dp, &dp_access) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -643,6 +651,22 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 
 void daemon_start(struct daemon *d)
 {
+	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
+	char err[512];
+
+	if (cc->enabled) {
+		struct ctl_clock clock = {clock_now, d};
+		d->cluster = cluster_new(d->loop, &d->dp, cc, clock, err, sizeof(err));
+		if (!d->cluster) {
+			/* no cluster, no commits: every lease is refused until a restart */
+			ctl_log(LOG_CRIT, "cluster: %s; no lease will be ACKed", err);
+			d->dp.deps.remote_submit = refuse_remote;
+		} else {
+			d->dp.deps.remote_submit = cluster_submit;
+			d->dp.deps.connected = cluster_connected;
+			d->dp.deps.remote_arg = d->cluster;
+		}
+	}
 	kick(d);
 }
 
@@ -656,6 +680,9 @@ void daemon_close(struct daemon *d)
 	d->hasher = NULL;
 	while (d->changes)
 		finish(d, d->changes, -ECANCELED, "stormboot-control is shutting down");
+	cluster_free(d->cluster); /* its threads end; the records it held are not answered */
+	d->cluster = NULL;
+	d->dp.deps.remote_submit = NULL;
 	if (d->dp.deps.loop) {
 		dataplane_link_durable_flush(&d->dp);
 		dataplane_link_close(&d->dp);

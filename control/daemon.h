@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "api_server.h"
+#include "cluster.h"
 #include "ctl_clock.h"
 #include "dataplane_link.h"
 #include "event_loop.h"
@@ -92,6 +93,7 @@ struct daemon {
 	struct dataplane_link dp;
 	struct http_boot *http;
 	struct image_hasher *hasher;
+	struct cluster *cluster; /* "cluster" in the config (started by daemon_start), or NULL */
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;
 	bool registry_pending; /* the running config's images are being hashed (at start) */

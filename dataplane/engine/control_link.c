@@ -214,6 +214,13 @@ static void on_buckets(struct eng_ctl *c, const struct chan_msg *m)
 		c->lb_on = true;
 		ENG_LOG(INFO, "control: answering %u of %d DHCP load-balancing buckets", owned,
 			DHCP_LB_BUCKETS);
+		/* hand out addresses from the pool segments of our buckets first: servers then
+		 * rarely pick the same free address (lease_prefer) */
+		uint64_t map[DHCP_LB_WORDS];
+		for (int i = 0; i < DHCP_LB_WORDS; i++)
+			map[i] = c->lb_map[i];
+		if (owned)
+			rc = snapshot_post_prefer(&c->snaps, map);
 	} else {
 		rc = -EINVAL;
 	}
