@@ -18,6 +18,8 @@ packages=(
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs
 	qemu-system-x86 seabios ovmf ipxe ipxe-qemu pxelinux syslinux-common cpio
+	# scale-out (docs/SCALE-OUT.md): etcd, and libcurl for control's etcd client
+	etcd-server etcd-client libcurl4-openssl-dev
 )
 
 missing=()
