@@ -42,6 +42,10 @@ struct cluster {
 	struct ctl_clock clock;
 	struct etcd_client *etcd;
 	char lease_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	char resv_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	cluster_resv_fn *resv_fn;
+	void *resv_arg;
+	bool resv_loaded, resv_inflight;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	/* the address keys */
 	struct centry *tab;
@@ -681,6 +685,8 @@ static void on_load(void *arg, int rc, json_t *resp, const char *err)
 	}
 }
 
+static void resv_load(struct cluster *c);
+
 static void load(struct cluster *c)
 {
 	char *end = etcd_prefix_end_b64(c->lease_prefix);
@@ -713,6 +719,175 @@ void cluster_connected(void *arg)
 		memcpy(v[n++].mac, e->mac, 6);
 	}
 	push(c, v, n);
+}
+
+/* ---- shared reservations ---- */
+
+char *cluster_resv_value(const struct sbcfg_reservation *r)
+{
+	char m[18], ip[16];
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m),
+			      "ip", r->ip ? running_config_fmt_ip(r->ip, ip) : "", "hostname",
+			      r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+static int str_into(json_t *o, const char *key, char *dst, size_t cap)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (!s || strlen(s) >= cap)
+		return -EINVAL;
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+int cluster_resv_parse(const char *value, size_t len, struct sbcfg_reservation *r)
+{
+	json_t *o = json_loadb(value, len, 0, NULL);
+	const char *ip;
+	int rc = -EINVAL;
+
+	memset(r, 0, sizeof(*r));
+	if (!o)
+		return -EINVAL;
+	ip = json_string_value(json_object_get(o, "ip"));
+	if (parse_mac(json_string_value(json_object_get(o, "mac")), r->mac) == 0 && ip &&
+	    (!*ip || running_config_parse_ip(ip, &r->ip) == 0) &&
+	    str_into(o, "hostname", r->hostname, sizeof(r->hostname)) == 0 &&
+	    str_into(o, "bootfile", r->bootfile, sizeof(r->bootfile)) == 0 &&
+	    str_into(o, "ipxe_script", r->ipxe_script, sizeof(r->ipxe_script)) == 0)
+		rc = 0;
+	json_decref(o);
+	return rc;
+}
+
+/* One kv (or a deletion of its key) of reservations/: to the daemon's hook. */
+static void resv_learn(struct cluster *c, json_t *kv, bool del)
+{
+	const char *k64 = json_string_value(json_object_get(kv, "key"));
+	const char *v64 = json_string_value(json_object_get(kv, "value"));
+	char key[KEY_MAX], val[2048];
+	size_t pl = strlen(c->resv_prefix);
+	struct sbcfg_reservation r;
+	long kl, vl;
+
+	if (!c->resv_fn || !k64 || (kl = etcd_unb64(k64, key, sizeof(key) - 1)) <= (long)pl)
+		return;
+	key[kl] = '\0';
+	if (del) {
+		memset(&r, 0, sizeof(r));
+		if (parse_mac(key + pl, r.mac) == 0)
+			c->resv_fn(c->resv_arg, &r, true);
+		return;
+	}
+	if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
+	    cluster_resv_parse(val, (size_t)vl, &r) < 0) {
+		ctl_log(LOG_WARNING, "cluster: %s: not a reservation this server understands; ignored",
+			key);
+		return;
+	}
+	c->resv_fn(c->resv_arg, &r, false);
+}
+
+static void on_resv_watch(void *arg, int rc, json_t *result, const char *err)
+{
+	struct cluster *c = arg;
+	size_t i;
+	json_t *ev;
+
+	if (rc < 0)
+		return; /* the lease watch logs the same breakage */
+	json_array_foreach(json_object_get(result, "events"), i, ev)
+	{
+		const char *t = json_string_value(json_object_get(ev, "type"));
+		resv_learn(c, json_object_get(ev, "kv"), t && strcmp(t, "DELETE") == 0);
+	}
+}
+
+static void on_resv_load(void *arg, int rc, json_t *resp, const char *err)
+{
+	struct cluster *c = arg;
+	size_t i;
+	json_t *kv;
+
+	c->resv_inflight = false;
+	note(c, rc, err);
+	if (rc < 0)
+		return;
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
+		resv_learn(c, kv, false);
+	c->resv_loaded = true;
+	ctl_log(LOG_INFO, "cluster: %zu shared reservations read from etcd",
+		json_array_size(json_object_get(resp, "kvs")));
+	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
+	if (etcd_client_watch(c->etcd, c->resv_prefix, rev + 1, on_resv_watch, c) < 0)
+		ctl_log(LOG_ERR, "cluster: cannot watch the shared reservations");
+}
+
+static void resv_load(struct cluster *c)
+{
+	char *end = etcd_prefix_end_b64(c->resv_prefix);
+	json_t *body = end ? json_pack("{s:o, s:s}", "key", b64s(c->resv_prefix), "range_end", end)
+			   : NULL;
+
+	free(end);
+	if (body &&
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/range", body, on_resv_load, c) == 0)
+		c->resv_inflight = true;
+}
+
+void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg)
+{
+	c->resv_fn = fn;
+	c->resv_arg = arg;
+}
+
+struct resv_write {
+	struct cluster *c;
+	cluster_done_fn *fn;
+	void *arg;
+	uint64_t cookie;
+};
+
+static void on_resv_written(void *arg, int rc, json_t *resp, const char *err)
+{
+	struct resv_write *w = arg;
+
+	note(w->c, rc, err);
+	w->fn(w->arg, w->cookie, rc, err);
+	free(w);
+}
+
+int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, bool del,
+		       cluster_done_fn *fn, void *arg, uint64_t cookie)
+{
+	struct resv_write *w = calloc(1, sizeof(*w));
+	char key[KEY_MAX], m[18];
+	json_t *body;
+
+	if (!w)
+		return -ENOMEM;
+	*w = (struct resv_write){c, fn, arg, cookie};
+	snprintf(key, sizeof(key), "%s%s", c->resv_prefix, running_config_fmt_mac(r->mac, m));
+	if (del) {
+		body = json_pack("{s:o}", "key", b64s(key));
+	} else {
+		char *v = cluster_resv_value(r), *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
+		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
+		free(v);
+		free(v64);
+	}
+	if (!body || etcd_client_call(c->etcd, ETCD_LANE_KV,
+				      del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
+				      on_resv_written, w) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---- registration and members ---- */
@@ -788,6 +963,8 @@ static long session_tick(struct ev_loop *l, long long id, void *arg)
 
 	if (!c->loaded && !c->load_inflight)
 		load(c);
+	if (c->resv_fn && !c->resv_loaded && !c->resv_inflight)
+		resv_load(c);
 	if (c->session_inflight)
 		return period;
 	if (!c->lease_id) {
@@ -869,6 +1046,7 @@ struct cluster *cluster_new(struct ev_loop *loop, struct dataplane_link *dp,
 	c->session_timer = c->members_timer = -1;
 	snprintf(c->lease_prefix, sizeof(c->lease_prefix), "%sleases/", cfg->prefix);
 	snprintf(c->server_prefix, sizeof(c->server_prefix), "%sservers/", cfg->prefix);
+	snprintf(c->resv_prefix, sizeof(c->resv_prefix), "%sreservations/", cfg->prefix);
 	if (!(c->etcd = etcd_client_new(loop, cfg, err, errlen))) {
 		free(c);
 		return NULL;

@@ -82,7 +82,26 @@ bool cluster_ready(const struct cluster *c);
 json_t *cluster_status_json(struct cluster *c);
 void cluster_get_stats(const struct cluster *c, struct cluster_stats *out);
 
+/*
+ * Shared reservations: PREFIX "reservations/" MAC, value {"mac", "ip", "hostname",
+ * "bootfile", "ipxe_script"} (images_allowed is not shared). Every server reads them at start
+ * and follows them with a watch; fn(arg, r, deleted) runs (on the loop) for each one, and the
+ * daemon applies it to its running config when it differs.
+ */
+typedef void cluster_resv_fn(void *arg, const struct sbcfg_reservation *r, bool deleted);
+void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg);
+
+/* How a write to etcd ended: rc 0, or -errno with err. */
+typedef void cluster_done_fn(void *arg, uint64_t cookie, int rc, const char *err);
+/* Put (or delete) r's key in etcd; fn runs once, later. 0 or -ENOMEM (fn not called). */
+int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, bool del,
+		       cluster_done_fn *fn, void *arg, uint64_t cookie);
+
 /* ---- pure parts (unit-tested) ---- */
+
+/* A reservation's value in etcd (JSON text, free()), and back: 0 or -EINVAL. */
+char *cluster_resv_value(const struct sbcfg_reservation *r);
+int cluster_resv_parse(const char *value, size_t len, struct sbcfg_reservation *r);
 
 /*
  * The buckets that server me owns among the live servers ids[0..n): rendezvous hashing,

@@ -104,6 +104,35 @@ static void test_lease_value(void **state)
 				 -EINVAL);
 }
 
+static void test_resv_value(void **state)
+{
+	struct sbcfg_reservation r = {.mac = {0x52, 0x54, 0, 0xaa, 0xbb, 1}, .ip = 0xc61201c8},
+				 back;
+	char *v;
+
+	snprintf(r.hostname, sizeof(r.hostname), "vm1");
+	snprintf(r.bootfile, sizeof(r.bootfile), "ipxe.efi");
+	v = cluster_resv_value(&r);
+	assert_non_null(v);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &back), 0);
+	assert_memory_equal(back.mac, r.mac, 6);
+	assert_int_equal(back.ip, r.ip);
+	assert_string_equal(back.hostname, "vm1");
+	assert_string_equal(back.bootfile, "ipxe.efi");
+	assert_string_equal(back.ipxe_script, "");
+	for (size_t k = 0; k < strlen(v); k++)
+		assert_int_equal(cluster_resv_parse(v, k, &back), -EINVAL);
+	free(v);
+	r.ip = 0; /* boot information only */
+	v = cluster_resv_value(&r);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &back), 0);
+	assert_int_equal(back.ip, 0);
+	free(v);
+	const char *bad = "{\"mac\":\"52:54:00:aa:bb:01\",\"ip\":\"1.2.3\",\"hostname\":\"\","
+			  "\"bootfile\":\"\",\"ipxe_script\":\"\"}";
+	assert_int_equal(cluster_resv_parse(bad, strlen(bad), &back), -EINVAL);
+}
+
 static void test_wire(void **state)
 {
 	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -138,6 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buckets),
 		cmocka_unit_test(test_lease_value),
+		cmocka_unit_test(test_resv_value),
 		cmocka_unit_test(test_wire),
 	};
 

@@ -649,6 +649,51 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	return 0;
 }
 
+static int edit_resv_put(struct sbcfg *c, const void *arg, char *err, size_t len)
+{
+	return running_config_reservation_add(c, arg, true, err, len);
+}
+
+static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len)
+{
+	int rc = running_config_reservation_del(c, arg, err, len);
+	return rc == -ENOENT ? 0 : rc; /* gone already */
+}
+
+void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+			daemon_change_done_fn *done, void *done_arg, uint64_t cookie)
+{
+	struct daemon_change_req req = {.what = deleted ? "reservation-del (shared)"
+							: "reservation-add (shared)",
+					 .edit = deleted ? edit_resv_del : edit_resv_put,
+					 .arg = deleted ? (const void *)r->mac : (const void *)r,
+					 .arg_len = deleted ? 6 : sizeof(*r),
+					 .write_back = true,
+					 .wait = true,
+					 .done = done,
+					 .done_arg = done_arg,
+					 .cookie = cookie};
+	daemon_change(d, &req);
+}
+
+/* A reservation of etcd (read at start or watched): applied when it differs from ours. */
+static void on_shared_resv(void *arg, const struct sbcfg_reservation *r, bool deleted)
+{
+	struct daemon *d = arg;
+	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
+	const struct sbcfg_reservation *mine = NULL;
+
+	for (size_t i = 0; i < h->n_reservations && !mine; i++)
+		if (memcmp(h->reservations[i].mac, r->mac, 6) == 0)
+			mine = &h->reservations[i];
+	if (deleted ? !mine
+		    : mine && mine->ip == r->ip && strcmp(mine->hostname, r->hostname) == 0 &&
+			      strcmp(mine->bootfile, r->bootfile) == 0 &&
+			      strcmp(mine->ipxe_script, r->ipxe_script) == 0)
+		return; /* the same here (our own change, seen back) */
+	daemon_shared_resv(d, r, deleted, NULL, NULL, 0);
+}
+
 void daemon_start(struct daemon *d)
 {
 	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
@@ -665,6 +710,7 @@ void daemon_start(struct daemon *d)
 			d->dp.deps.remote_submit = cluster_submit;
 			d->dp.deps.connected = cluster_connected;
 			d->dp.deps.remote_arg = d->cluster;
+			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
 		}
 	}
 	kick(d);

@@ -100,6 +100,24 @@ sleep 0.5
 checke "a's 20 acked; b refused all 20 from what its watch told it" \
 	'[ "$(grep -c ^acked "$T/fa2.out")" -eq 20 ] && [ "$(grep -c "^refused.*in use" "$T/fb2.out")" -eq 20 ]'
 
+# -- a reservation added through a's API is in b's running config within a second
+sctl() { STORMBOOT_SOCKET=$T/$1/run/control.sock "$CTL" "${@:2}"; }
+out=$(sctl a reservation-add 52:54:00:aa:bb:01 198.18.1.200 --hostname shared1 2>&1); rc=$?
+checke "reservation-add on a: $out" '[ $rc -eq 0 ]'
+t0=$(ms)
+for _ in $(seq 40); do sctl b reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:01.*198.18.1.200.*shared1" && break; sleep 0.05; done
+took=$(($(ms) - t0))
+checke "the reservation is in effect on b ($took ms after a answered)" \
+	'sctl b reservation-list | grep -q "52:54:00:aa:bb:01.*198.18.1.200.*shared1" && [ $took -le 1000 ]'
+checke "b wrote it to its config file" 'grep -q "52:54:00:aa:bb:01" "$T/b/cfg.json"'
+checke "it is in etcd" 'etcdget /stormboot/reservations/52:54:00:aa:bb:01 --print-value-only | grep -q shared1'
+out=$(sctl a reservation-add 52:54:00:aa:bb:01 198.18.1.201 2>&1); rc=$?
+checke "a second reservation-add of that MAC refused: $out" '[ $rc -ne 0 ] && grep -q "already has a reservation" <<<"$out"'
+sctl b reservation-del 52:54:00:aa:bb:01 >/dev/null
+for _ in $(seq 40); do sctl a reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:01" || break; sleep 0.05; done
+checke "reservation-del on b: gone on a too" '! sctl a reservation-list | grep -q "52:54:00:aa:bb:01"'
+checke "and from etcd" '[ -z "$(etcdget /stormboot/reservations/52:54:00:aa:bb:01 --print-value-only)" ]'
+
 # -- b killed with kill -9: a takes every bucket
 t0=$(ms)
 kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=
