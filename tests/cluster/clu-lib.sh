@@ -159,9 +159,11 @@ clu_etcd_kill() {
 
 clu_etcdctl() { sb_in "${P}et" env ETCDCTL_API=3 etcdctl --endpoints "http://198.18.7.1:2379,http://198.18.7.2:2379,http://198.18.7.3:2379" --command-timeout=5s "$@"; }
 
-# clu_config i [batch]: server i's config
+# clu_config i [batch|local]: server i's config ("local": no cluster, leases in the local log)
 clu_config() {
-	local i=$1 batch=${2:-128}
+	local i=$1 batch=${2:-128} cluster
+	cluster=", \"cluster\": { \"server_id\": \"s$i\", \"etcd\": { \"endpoints\": $(clu_endpoints), \"timeout_ms\": 800 }, \"lease_ttl_s\": $CLU_TTL, \"commit_batch_max\": $batch }"
+	[ "$batch" = local ] && cluster=""
 	cat >"$CLU_WORK/s$i/stormboot.json" <<-EOF
 	{ "interface": "${P}$i", "server_ip": "198.18.0.$i", "queues": 1,
 	  "dhcp": { "mode": "full", "durability": "strict",
@@ -170,10 +172,7 @@ clu_config() {
 	                "lease_time": 600 },
 	              { "network": "198.18.16.0/20", "pool": { "start": "198.18.16.10", "end": "198.18.31.250" },
 	                "router": "198.18.16.1", "lease_time": 600 } ] },
-	  "tftp": { "enabled": false },
-	  "cluster": { "server_id": "s$i",
-	               "etcd": { "endpoints": $(clu_endpoints), "timeout_ms": 800 },
-	               "lease_ttl_s": $CLU_TTL, "commit_batch_max": $batch } }
+	  "tftp": { "enabled": false }$cluster }
 	EOF
 }
 
@@ -193,7 +192,7 @@ clu_server_start() {
 		tail -20 "$SB_RUN/dp$i.log" >&2
 		sb_fail "dataplane s$i did not come up"
 	}
-	sb_wait_for 15 sh -c "[ \"\$(STORMBOOT_SOCKET='$w/control.sock' '$CLU_CTL' --json status | '$CLU_PY' -c 'import json,sys; d=json.load(sys.stdin)[\"arguments\"]; print(d[\"dataplane\"][\"connected\"] and d[\"cluster\"][\"ready\"])')\" = True ]" ||
+	sb_wait_for 15 sh -c "[ \"\$(STORMBOOT_SOCKET='$w/control.sock' '$CLU_CTL' --json status | '$CLU_PY' -c 'import json,sys; d=json.load(sys.stdin)[\"arguments\"]; print(d[\"dataplane\"][\"connected\"] and d.get(\"cluster\", {\"ready\": True})[\"ready\"])')\" = True ]" ||
 		sb_fail "server s$i not ready: $(clu_status "$i" | head -c 600)"
 }
 
