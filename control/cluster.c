@@ -324,8 +324,9 @@ static void note(struct cluster *c, int rc, const char *err)
 
 bool cluster_ready(const struct cluster *c)
 {
-	return c->registered && c->etcd_ok &&
-	       ev_now_ms() - c->last_ok_ms < (uint64_t)c->cfg.lease_ttl_s * 1000;
+	/* one failed request is not enough (etcd may be electing a leader): only lease_ttl_s
+	 * without any answer, when the others have dropped this server anyway */
+	return c->registered && ev_now_ms() - c->last_ok_ms < (uint64_t)c->cfg.lease_ttl_s * 1000;
 }
 
 /* The bucket map from the live set, or none while this server is not ready. */

@@ -379,7 +379,9 @@ void snapshot_retire(struct snapshots *s)
 	size_t freed;
 
 	while (rte_ring_sc_dequeue(s->jobs_done, (void **)&j) == 0) {
-		if (j->type == JOB_RESTORE)
+		/* in cluster mode other servers' leases come in small batches all the time: only
+		 * the large ones and the refusals are worth a line */
+		if (j->type == JOB_RESTORE && (j->failed || j->n >= 256))
 			ENG_LOG(INFO, "control: %u leases restored, %u refused", j->ok, j->failed);
 		free(j);
 	}
