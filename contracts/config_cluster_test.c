@@ -20,7 +20,7 @@
 #define BASE "{\"interface\":\"sb0\",\"server_ip\":\"198.18.0.1\""
 
 #define DHCP                                                                                       \
-	",\"dhcp\":{\"durability\":\"%s\",\"subnets\":[{\"network\":\"198.18.0.0/24\","             \
+	",\"dhcp\":{\"durability\":\"%s\",\"subnets\":[{\"network\":\"198.18.0.0/24\","            \
 	"\"pool\":{\"start\":\"198.18.0.100\",\"end\":\"198.18.0.200\"}}]}"
 
 /* BASE, a dhcp section (durability "available" when frag starts with '!'), frag. */
@@ -89,11 +89,13 @@ static void test_bad(void **state)
 		const char *frag, *want;
 	} t[] = {
 		{"\"cluster\":[]", "cluster: must be an object"},
-		{"\"cluster\":{\"etcd\":{\"endpoints\":[\"http://a:1\"]}}", "cluster.server_id: required"},
+		{"\"cluster\":{\"etcd\":{\"endpoints\":[\"http://a:1\"]}}",
+		 "cluster.server_id: required"},
 		{"\"cluster\":{\"server_id\":\"a b\",\"etcd\":{\"endpoints\":[\"http://a:1\"]}}",
 		 "cluster.server_id: \"a b\" may hold only"},
 		{"\"cluster\":{\"server_id\":\"a\"}", "cluster.etcd: required"},
-		{"\"cluster\":{\"server_id\":\"a\",\"etcd\":{}}", "cluster.etcd.endpoints: required"},
+		{"\"cluster\":{\"server_id\":\"a\",\"etcd\":{}}",
+		 "cluster.etcd.endpoints: required"},
 		{"\"cluster\":{\"server_id\":\"a\",\"etcd\":{\"endpoints\":[]}}",
 		 "cluster.etcd.endpoints: must be an array of 1..8"},
 		{"\"cluster\":{\"server_id\":\"a\",\"etcd\":{\"endpoints\":[\"198.18.7.1:2379\"]}}",

@@ -242,15 +242,15 @@ struct sbcfg_cluster {
 	char server_id[SBCFG_CLUSTER_ID_MAX]; /* unique per server: [A-Za-z0-9._-] */
 	char endpoints[SBCFG_CLUSTER_ENDPOINTS_MAX][SBCFG_CLUSTER_URL_MAX]; /* http(s)://h:p */
 	size_t n_endpoints;
-	char prefix[SBCFG_CLUSTER_PREFIX_MAX];		/* "/stormboot/": starts, ends with '/' */
-	char ca_file[SBCFG_CLUSTER_PATH_MAX];		/* TLS: CA bundle to verify etcd */
-	char cert_file[SBCFG_CLUSTER_PATH_MAX];		/* TLS client certificate */
-	char key_file[SBCFG_CLUSTER_PATH_MAX];		/* ... and its key */
-	char user[SBCFG_ACCOUNT_MAX * 2];		/* etcd authentication */
-	char password_file[SBCFG_CLUSTER_PATH_MAX];	/* the password, first line */
-	uint32_t timeout_ms;	/* one request to etcd */
-	uint32_t lease_ttl_s;	/* the server's registration: buckets move after this */
-	uint32_t batch_max;	/* leases per transaction (etcd --max-txn-ops) */
+	char prefix[SBCFG_CLUSTER_PREFIX_MAX];	    /* "/stormboot/": starts, ends with '/' */
+	char ca_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS: CA bundle to verify etcd */
+	char cert_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS client certificate */
+	char key_file[SBCFG_CLUSTER_PATH_MAX];	    /* ... and its key */
+	char user[SBCFG_ACCOUNT_MAX * 2];	    /* etcd authentication */
+	char password_file[SBCFG_CLUSTER_PATH_MAX]; /* the password, first line */
+	uint32_t timeout_ms;			    /* one request to etcd */
+	uint32_t lease_ttl_s; /* the server's registration: buckets move after this */
+	uint32_t batch_max;   /* leases per transaction (etcd --max-txn-ops) */
 };
 
 struct sbcfg {

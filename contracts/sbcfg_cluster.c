@@ -28,9 +28,9 @@
 
 static const char *const cluster_keys[] = {"server_id", "etcd", "lease_ttl_s", "commit_batch_max",
 					   NULL};
-static const char *const etcd_keys[] = {"endpoints", "prefix",	  "ca_file",	"cert_file",
-					"key_file",  "user",	  "password_file", "timeout_ms",
-					NULL};
+static const char *const etcd_keys[] = {"endpoints",	 "prefix",     "ca_file",
+					"cert_file",	 "key_file",   "user",
+					"password_file", "timeout_ms", NULL};
 
 static int cfail(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int cfail(char *msg, const char *fmt, ...)
@@ -67,8 +67,7 @@ static int unknown_keys(json_t *o, const char *path, const char *const *known, c
 }
 
 /* A string field (optional) of at most cap - 1 printable bytes. */
-static int str_field(json_t *o, const char *path, const char *key, char *dst, size_t cap,
-		     char *msg)
+static int str_field(json_t *o, const char *path, const char *key, char *dst, size_t cap, char *msg)
 {
 	json_t *v = json_object_get(o, key);
 	const char *s;
@@ -136,8 +135,8 @@ static int parse_etcd(json_t *e, struct sbcfg_cluster *c, char *msg)
 		const char *s = json_is_string(v) ? json_string_value(v) : NULL;
 
 		if (!s)
-			return cfail(msg, "cluster.etcd.endpoints[%zu]: must be a string, not %s", i,
-				     sbcfg_json_type_name(v));
+			return cfail(msg, "cluster.etcd.endpoints[%zu]: must be a string, not %s",
+				     i, sbcfg_json_type_name(v));
 		if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
 		    strlen(s) >= SBCFG_CLUSTER_URL_MAX || strchr(s, ' ') || strlen(s) < 9)
 			return cfail(msg,
@@ -212,8 +211,9 @@ int sbcfg_cluster_validate(const struct sbcfg *cfg, char *msg)
 	if (!c->enabled)
 		return 0;
 	if (n < 2 || c->prefix[0] != '/' || c->prefix[n - 1] != '/')
-		return cfail(msg, "cluster.etcd.prefix: \"%s\" must start and end with '/' (such "
-				  "as \"/stormboot/\")",
+		return cfail(msg,
+			     "cluster.etcd.prefix: \"%s\" must start and end with '/' (such "
+			     "as \"/stormboot/\")",
 			     c->prefix);
 	if ((c->cert_file[0] != 0) != (c->key_file[0] != 0))
 		return cfail(msg, "cluster.etcd.cert_file and key_file: give both or neither");
@@ -287,7 +287,6 @@ bool sbcfg_cluster_equal(const struct sbcfg_cluster *a, const struct sbcfg_clust
 	return strcmp(a->server_id, b->server_id) == 0 && strcmp(a->prefix, b->prefix) == 0 &&
 	       strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
 	       strcmp(a->key_file, b->key_file) == 0 && strcmp(a->user, b->user) == 0 &&
-	       strcmp(a->password_file, b->password_file) == 0 &&
-	       a->timeout_ms == b->timeout_ms && a->lease_ttl_s == b->lease_ttl_s &&
-	       a->batch_max == b->batch_max;
+	       strcmp(a->password_file, b->password_file) == 0 && a->timeout_ms == b->timeout_ms &&
+	       a->lease_ttl_s == b->lease_ttl_s && a->batch_max == b->batch_max;
 }

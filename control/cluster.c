@@ -347,7 +347,8 @@ static void update_buckets(struct cluster *c)
 		ctl_log(ready ? LOG_INFO : LOG_ERR,
 			ready ? "cluster: %s ready: registered in etcd, committing leases"
 			      : "cluster: %s NOT ready: etcd not reached for %u s or registration "
-				"lost; no new lease is ACKed and no DHCP client answered until it is",
+				"lost; no new lease is ACKed and no DHCP client answered until it "
+				"is",
 			c->cfg.server_id, c->cfg.lease_ttl_s);
 	c->was_ready = ready;
 	if (c->map_sent && memcmp(map, c->map, sizeof(map)) == 0)
@@ -385,8 +386,8 @@ static void undo_bound(struct cluster *c, const struct crec *r, int32_t status)
 		struct chan_lease *l = calloc(1, sizeof(*l));
 		if (!l)
 			return;
-		*l = (struct chan_lease){.expires = e->expires, .ip = e->ip,
-					 .event = CHAN_LEASE_BOUND};
+		*l = (struct chan_lease){
+			.expires = e->expires, .ip = e->ip, .event = CHAN_LEASE_BOUND};
 		memcpy(l->mac, e->mac, 6);
 		push(c, l, 1);
 	}
@@ -427,8 +428,8 @@ int cluster_submit(void *arg, const struct chan_lease *ev, uint64_t ticket)
 static void requeue_front(struct cluster *c, const struct crec *v, size_t n)
 {
 	if (c->q_head < n) {
-		struct crec *g = ctl_array_grow(c->q, &c->q_cap, c->q_head + c->q_n + n, sizeof(*g),
-						256);
+		struct crec *g =
+			ctl_array_grow(c->q, &c->q_cap, c->q_head + c->q_n + n, sizeof(*g), 256);
 		if (!g) {
 			for (size_t i = 0; i < n; i++)
 				done(c, (struct crec *)&v[i], -ENOMEM);
@@ -487,7 +488,8 @@ void cluster_kick(struct cluster *c)
 			continue;
 		}
 		if (r.ev.event == CHAN_LEASE_BOUND) {
-			if (e && e->present && memcmp(e->mac, r.ev.mac, 6) != 0 && e->expires > now) {
+			if (e && e->present && memcmp(e->mac, r.ev.mac, 6) != 0 &&
+			    e->expires > now) {
 				done(c, &r, -EADDRINUSE);
 				refused = true;
 				continue;
@@ -521,7 +523,8 @@ void cluster_kick(struct cluster *c)
 		} else {
 			char *v = cluster_lease_value(&r.ev, c->cfg.server_id);
 			char *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
-			op = v64 ? json_pack("{s:{s:O, s:s}}", "request_put", "key", k, "value", v64)
+			op = v64 ? json_pack("{s:{s:O, s:s}}", "request_put", "key", k, "value",
+					     v64)
 				 : NULL;
 			free(v);
 			free(v64);
@@ -569,13 +572,14 @@ static void on_txn(void *arg, int rc, json_t *resp, const char *err)
 	note(c, rc, err);
 	if (rc < 0) {
 		for (size_t i = 0; i < c->n_batch; i++)
-			done(c, &c->batch[i], rc == -ETIMEDOUT || rc == -ECONNREFUSED ||
-						      rc == -EHOSTUNREACH || rc == -EAGAIN
-					      ? -EHOSTUNREACH
-					      : -EIO);
+			done(c, &c->batch[i],
+			     rc == -ETIMEDOUT || rc == -ECONNREFUSED || rc == -EHOSTUNREACH ||
+					     rc == -EAGAIN
+				     ? -EHOSTUNREACH
+				     : -EIO);
 	} else if (json_is_true(json_object_get(resp, "succeeded"))) {
-		int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"),
-							     "revision"));
+		int64_t rev =
+			etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
 		for (size_t i = 0; i < c->n_batch; i++) {
 			struct crec *r = &c->batch[i];
 			struct centry *e = get(c, r->ev.ip);
@@ -715,8 +719,8 @@ void cluster_connected(void *arg)
 		if (!(g = ctl_array_grow(v, &cap, n, sizeof(*g), 256)))
 			break;
 		v = g;
-		v[n] = (struct chan_lease){.expires = e->expires, .ip = e->ip,
-					   .event = CHAN_LEASE_BOUND};
+		v[n] = (struct chan_lease){
+			.expires = e->expires, .ip = e->ip, .event = CHAN_LEASE_BOUND};
 		memcpy(v[n++].mac, e->mac, 6);
 	}
 	push(c, v, n);
@@ -787,8 +791,8 @@ static void resv_learn(struct cluster *c, json_t *kv, bool del)
 	}
 	if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
 	    cluster_resv_parse(val, (size_t)vl, &r) < 0) {
-		ctl_log(LOG_WARNING, "cluster: %s: not a reservation this server understands; ignored",
-			key);
+		ctl_log(LOG_WARNING,
+			"cluster: %s: not a reservation this server understands; ignored", key);
 		return;
 	}
 	c->resv_fn(c->resv_arg, &r, false);
@@ -819,8 +823,7 @@ static void on_resv_load(void *arg, int rc, json_t *resp, const char *err)
 	note(c, rc, err);
 	if (rc < 0)
 		return;
-	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
-		resv_learn(c, kv, false);
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv) resv_learn(c, kv, false);
 	c->resv_loaded = true;
 	ctl_log(LOG_INFO, "cluster: %zu shared reservations read from etcd",
 		json_array_size(json_object_get(resp, "kvs")));
@@ -832,8 +835,8 @@ static void on_resv_load(void *arg, int rc, json_t *resp, const char *err)
 static void resv_load(struct cluster *c)
 {
 	char *end = etcd_prefix_end_b64(c->resv_prefix);
-	json_t *body = end ? json_pack("{s:o, s:s}", "key", b64s(c->resv_prefix), "range_end", end)
-			   : NULL;
+	json_t *body =
+		end ? json_pack("{s:o, s:s}", "key", b64s(c->resv_prefix), "range_end", end) : NULL;
 
 	free(end);
 	if (body &&
@@ -882,9 +885,9 @@ int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, boo
 		free(v);
 		free(v64);
 	}
-	if (!body || etcd_client_call(c->etcd, ETCD_LANE_KV,
-				      del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
-				      on_resv_written, w) < 0) {
+	if (!body ||
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
+			     on_resv_written, w) < 0) {
 		free(w);
 		return -ENOMEM;
 	}
@@ -912,7 +915,8 @@ static void do_register(struct cluster *c)
 	char key[KEY_MAX];
 	json_t *val = json_pack("{s:s, s:I}", "server_id", c->cfg.server_id, "started",
 				(json_int_t)now_s(c));
-	char *v = val ? json_dumps(val, JSON_COMPACT) : NULL, *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
+	char *v = val ? json_dumps(val, JSON_COMPACT) : NULL,
+	     *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
 	json_decref(val);
 	free(v);
 	snprintf(key, sizeof(key), "%s%s", c->server_prefix, c->cfg.server_id);
@@ -920,8 +924,8 @@ static void do_register(struct cluster *c)
 				       i64s(c->lease_id))
 			   : NULL;
 	free(v64);
-	if (body && etcd_client_call(c->etcd, ETCD_LANE_SESSION, "/v3/kv/put", body, on_register,
-				     c) == 0)
+	if (body &&
+	    etcd_client_call(c->etcd, ETCD_LANE_SESSION, "/v3/kv/put", body, on_register, c) == 0)
 		c->session_inflight = true;
 }
 
@@ -1017,10 +1021,10 @@ static long members_tick(struct ev_loop *l, long long id, void *arg)
 	char *end = etcd_prefix_end_b64(c->server_prefix);
 
 	if (!c->members_inflight && end) {
-		json_t *b = json_pack("{s:o, s:s, s:b}", "key", b64s(c->server_prefix),
-				      "range_end", end, "keys_only", 1);
-		if (b && etcd_client_call(c->etcd, ETCD_LANE_SESSION, "/v3/kv/range", b,
-					  on_members, c) == 0)
+		json_t *b = json_pack("{s:o, s:s, s:b}", "key", b64s(c->server_prefix), "range_end",
+				      end, "keys_only", 1);
+		if (b && etcd_client_call(c->etcd, ETCD_LANE_SESSION, "/v3/kv/range", b, on_members,
+					  c) == 0)
 			c->members_inflight = true;
 	}
 	free(end);
@@ -1104,9 +1108,9 @@ json_t *cluster_status_json(struct cluster *c)
 		(json_int_t)c->st.committed, "queued", (json_int_t)c->q_n, "txns",
 		(json_int_t)c->st.txns, "txn_conflicts", (json_int_t)c->st.txn_conflicts,
 		"refused_in_use", (json_int_t)c->st.refused_in_use, "refused_etcd",
-		(json_int_t)c->st.refused_etcd, "refused_timeout", (json_int_t)c->st.refused_timeout,
-		"batch_max", (json_int_t)c->st.batch_max, "commit_us_avg",
-		(json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0), "commit_us_max",
-		(json_int_t)c->st.commit_us_max, "foreign_pushed", (json_int_t)c->st.foreign_pushed,
-		"address_keys", (json_int_t)c->tab_n);
+		(json_int_t)c->st.refused_etcd, "refused_timeout",
+		(json_int_t)c->st.refused_timeout, "batch_max", (json_int_t)c->st.batch_max,
+		"commit_us_avg", (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
+		"commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
+		(json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
 }

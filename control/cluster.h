@@ -41,26 +41,26 @@
 #include "event_loop.h"
 #include "sbcfg.h"
 
-#define CLUSTER_MEMBERS_MS    500 /* how often the live set is read */
-#define CLUSTER_HOLD_MS	      900 /* a record older than this is refused (the ACK's wait is 1 s) */
-#define CLUSTER_SERVERS_MAX   64
-#define CLUSTER_RETRIES	      3 /* a record whose compare failed is tried this many times */
+#define CLUSTER_MEMBERS_MS  500 /* how often the live set is read */
+#define CLUSTER_HOLD_MS	    900 /* a record older than this is refused (the ACK's wait is 1 s) */
+#define CLUSTER_SERVERS_MAX 64
+#define CLUSTER_RETRIES	    3 /* a record whose compare failed is tried this many times */
 
 struct cluster;
 
 struct cluster_stats {
-	uint64_t submitted;	   /* records given to the cluster */
-	uint64_t committed;	   /* records in etcd (their ACK may leave) */
-	uint64_t txns;		   /* transactions that succeeded */
-	uint64_t txn_conflicts;	   /* transactions whose compare failed */
-	uint64_t refused_in_use;   /* records refused: the address is another MAC's in etcd */
-	uint64_t refused_etcd;	   /* records refused: etcd not reached / error */
-	uint64_t refused_timeout;  /* records refused: waited longer than CLUSTER_HOLD_MS */
-	uint64_t batch_max;	   /* the largest transaction (records) */
-	uint64_t commit_us_sum;	   /* time of the transactions that succeeded */
+	uint64_t submitted;	  /* records given to the cluster */
+	uint64_t committed;	  /* records in etcd (their ACK may leave) */
+	uint64_t txns;		  /* transactions that succeeded */
+	uint64_t txn_conflicts;	  /* transactions whose compare failed */
+	uint64_t refused_in_use;  /* records refused: the address is another MAC's in etcd */
+	uint64_t refused_etcd;	  /* records refused: etcd not reached / error */
+	uint64_t refused_timeout; /* records refused: waited longer than CLUSTER_HOLD_MS */
+	uint64_t batch_max;	  /* the largest transaction (records) */
+	uint64_t commit_us_sum;	  /* time of the transactions that succeeded */
 	uint64_t commit_us_max;
-	uint64_t foreign_pushed;   /* other servers' leases given to the dataplane */
-	uint64_t bucket_changes;   /* times the bucket map changed */
+	uint64_t foreign_pushed; /* other servers' leases given to the dataplane */
+	uint64_t bucket_changes; /* times the bucket map changed */
 };
 
 /* Start: the etcd client, registration, lease load and watch. NULL with err. */

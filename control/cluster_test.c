@@ -75,7 +75,9 @@ static void test_buckets(void **state)
 
 static void test_lease_value(void **state)
 {
-	struct chan_lease l = {.expires = 1796305038, .ip = 0xc6120064, .subnet = 3,
+	struct chan_lease l = {.expires = 1796305038,
+			       .ip = 0xc6120064,
+			       .subnet = 3,
 			       .mac = {0x02, 0xab, 0, 0, 0x10, 0xff}};
 	char *v = cluster_lease_value(&l, "boot-a"), server[SBCFG_CLUSTER_ID_MAX];
 	uint8_t mac[6];
@@ -97,11 +99,13 @@ static void test_lease_value(void **state)
 		"{\"mac\":\"02:ab:00:00:10\",\"expires\":1,\"server\":\"a\"}",
 		"{\"mac\":\"02:ab:00:00:10:ff\",\"expires\":\"1\",\"server\":\"a\"}",
 		"{\"mac\":\"02:ab:00:00:10:ff\",\"expires\":1}",
-		"[]", "",
+		"[]",
+		"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cluster_lease_parse(bad[i], strlen(bad[i]), mac, &exp, &sub, server),
-				 -EINVAL);
+		assert_int_equal(
+			cluster_lease_parse(bad[i], strlen(bad[i]), mac, &exp, &sub, server),
+			-EINVAL);
 }
 
 static void test_resv_value(void **state)
@@ -136,8 +140,8 @@ static void test_resv_value(void **state)
 static void test_wire(void **state)
 {
 	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-	static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
-					  "Zm9vYmFy"};
+	static const char *const enc[] = {"",	      "Zg==",	  "Zm8=",    "Zm9v",
+					  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	char buf[16];
 
 	for (size_t i = 0; i < 7; i++) { /* RFC 4648 section 10 */

@@ -523,7 +523,8 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		json_object_set_new(a, "cluster",
 				    json_pack("{s:b, s:s}", "ready", 0, "error",
 					      "the cluster client did not start (see the log)"));
-	json_object_set_new(a, "lease_remote_refused", json_integer((json_int_t)d->dp.remote_refused));
+	json_object_set_new(a, "lease_remote_refused",
+			    json_integer((json_int_t)d->dp.remote_refused));
 	/* connections refused by the socket policies (docs/SECURITY.md) */
 	json_object_set_new(a, "access",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "api_refused",

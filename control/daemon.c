@@ -616,8 +616,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 		return rc;
 	}
 	struct ctl_clock clock = {clock_now, d};
-	struct dataplane_link_deps dd = {d->loop, d->store,	    daemon_running, d, clock,
-					 DAEMON_VERSION, NULL, NULL, NULL};
+	struct dataplane_link_deps dd = {d->loop,	 d->store, daemon_running, d,	clock,
+					 DAEMON_VERSION, NULL,	   NULL,	   NULL};
 	rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen);
 	if (rc == 0 && dataplane_link_set_access(&d->dp, &dp_access) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -665,14 +665,14 @@ void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, boo
 {
 	struct daemon_change_req req = {.what = deleted ? "reservation-del (shared)"
 							: "reservation-add (shared)",
-					 .edit = deleted ? edit_resv_del : edit_resv_put,
-					 .arg = deleted ? (const void *)r->mac : (const void *)r,
-					 .arg_len = deleted ? 6 : sizeof(*r),
-					 .write_back = true,
-					 .wait = true,
-					 .done = done,
-					 .done_arg = done_arg,
-					 .cookie = cookie};
+					.edit = deleted ? edit_resv_del : edit_resv_put,
+					.arg = deleted ? (const void *)r->mac : (const void *)r,
+					.arg_len = deleted ? 6 : sizeof(*r),
+					.write_back = true,
+					.wait = true,
+					.done = done,
+					.done_arg = done_arg,
+					.cookie = cookie};
 	daemon_change(d, &req);
 }
 

@@ -120,7 +120,7 @@ struct dataplane_link {
 	uint32_t hello_timeout_ms;	    /* DATAPLANE_LINK_HELLO_MS (tests lower it) */
 	struct ctl_log_limit refuse_log;
 	struct ctl_refusals refusals; /* refused connections reading their HELLO reply */
-	bool lb_set;			  /* cluster mode: the bucket map sent to every dataplane */
+	bool lb_set;		      /* cluster mode: the bucket map sent to every dataplane */
 	uint8_t lb_map[32];
 	uint64_t remote_refused; /* records the remote commit refused (cluster mode) */
 };

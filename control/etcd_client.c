@@ -14,9 +14,9 @@
 
 #include "ctl_log.h"
 
-#define RESP_MAX	 (64u << 20) /* a reply larger than this is refused */
-#define WATCH_RETRY_MS	 200
-#define PASSWORD_MAX	 256
+#define RESP_MAX       (64u << 20) /* a reply larger than this is refused */
+#define WATCH_RETRY_MS 200
+#define PASSWORD_MAX   256
 
 struct req {
 	struct req *next;
@@ -282,8 +282,8 @@ static struct curl_slist *headers(struct etcd_client *cl)
  * POST body to path on one endpoint after another until one answers. 0 with the reply
  * parsed into *resp, or -errno with err.
  */
-static int post(struct etcd_client *cl, CURL *h, const char *path, const char *body,
-		json_t **resp, char *err, size_t errlen, bool is_auth)
+static int post(struct etcd_client *cl, CURL *h, const char *path, const char *body, json_t **resp,
+		char *err, size_t errlen, bool is_auth)
 {
 	size_t n = cl->cfg.n_endpoints, first;
 	int rc = -EHOSTUNREACH;
@@ -393,8 +393,8 @@ static void run_req(struct etcd_client *cl, CURL *h, struct req *r)
 			cl->token[0] = '\0';
 			pthread_mutex_unlock(&cl->mu);
 			if ((rc = authenticate(cl, h, r->err, sizeof(r->err))) == 0)
-				rc = post(cl, h, r->path, r->body, &r->resp, r->err,
-					  sizeof(r->err), false);
+				rc = post(cl, h, r->path, r->body, &r->resp, r->err, sizeof(r->err),
+					  false);
 		}
 	}
 	r->rc = rc;
@@ -515,8 +515,8 @@ static void watch_line(struct watch *w, const char *line)
 		return;
 	res = json_object_get(j, "result");
 	if (res) {
-		int64_t rev = etcd_json_int(json_object_get(json_object_get(res, "header"),
-							     "revision"));
+		int64_t rev =
+			etcd_json_int(json_object_get(json_object_get(res, "header"), "revision"));
 		json_t *ev = json_object_get(res, "events");
 		if (rev >= w->rev)
 			w->rev = rev + 1;
@@ -573,8 +573,9 @@ static void *watch_main(void *arg)
 	pthread_mutex_unlock(&cl->mu);
 	while (h && !stopping(cl)) {
 		char url[SBCFG_CLUSTER_URL_MAX + 32], *body;
-		json_t *b = json_pack("{s:{s:s, s:s, s:I}}", "create_request", "key", w->key_b64,
-				      "range_end", w->end_b64, "start_revision", (json_int_t)w->rev);
+		json_t *b =
+			json_pack("{s:{s:s, s:s, s:I}}", "create_request", "key", w->key_b64,
+				  "range_end", w->end_b64, "start_revision", (json_int_t)w->rev);
 		struct curl_slist *hdr;
 		CURLcode cc;
 

@@ -53,7 +53,7 @@ typedef void etcd_watch_fn(void *arg, int rc, json_t *result, const char *err);
 struct etcd_client_stats {
 	uint64_t requests, failures, timeouts;
 	uint64_t watch_events, watch_reconnects;
-	uint64_t queued[ETCD_LANE__COUNT]; /* requests waiting now */
+	uint64_t queued[ETCD_LANE__COUNT];    /* requests waiting now */
 	char endpoint[SBCFG_CLUSTER_URL_MAX]; /* the one that answered last */
 	char last_error[256];
 };

@@ -84,8 +84,7 @@ static void test_balanced(void **state)
 	assert_false(dhcp_lb_balanced(&m, false));
 	/* REBINDING: broadcast, ciaddr set */
 	assert_true(dhcp_lb_balanced(&m, true));
-	assert_int_equal(dhcp_parse(b, build(b, DHCP_RELEASE, mac, 0xc6120001, 0xc6120064), &m),
-			 0);
+	assert_int_equal(dhcp_parse(b, build(b, DHCP_RELEASE, mac, 0xc6120001, 0xc6120064), &m), 0);
 	assert_false(dhcp_lb_balanced(&m, true));
 	assert_int_equal(dhcp_parse(b, build(b, DHCP_INFORM, mac, 0, 0xc6120064), &m), 0);
 	assert_false(dhcp_lb_balanced(&m, true));

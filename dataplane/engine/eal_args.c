@@ -92,7 +92,8 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 			char *end;
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || v > 100000) {
-				fprintf(stderr, "-I: \"%s\" is not 0..100000 microseconds\n", optarg);
+				fprintf(stderr, "-I: \"%s\" is not 0..100000 microseconds\n",
+					optarg);
 				return -EINVAL;
 			}
 			o->idle_us = (unsigned)v;
