@@ -31,8 +31,12 @@ clu_up "$N" 3
 clu_etcd_start 3
 for ((i = 1; i <= N; i++)); do clu_config "$i"; done
 for ((i = 1; i <= N; i++)); do clu_server_start "$i"; done
-sb_check "all $N servers agree on $N live servers" \
-	sh -c "[ \"\$(echo '$(for ((i = 1; i <= N; i++)); do clu_cl $i "['servers']"; done)' | sort -u | wc -l)\" = 1 ]"
+views() { # distinct views of the live set, and the size of the first
+	for ((i = 1; i <= N; i++)); do clu_cl "$i" "['servers']"; done | sort -u | wc -l
+}
+for _ in $(seq 50); do [ "$(views)" = 1 ] && [ "$(clu_cl 1 "['servers'].__len__()")" = "$N" ] && break; sleep 0.1; done
+sb_check "all $N servers agree on $N live servers: $(clu_cl 1 "['servers']")" \
+	sh -c "[ '$(views)' = 1 ] && [ '$(clu_cl 1 "['servers'].__len__()")' = '$N' ]"
 tot=0
 for ((i = 1; i <= N; i++)); do tot=$((tot + $(clu_cl "$i" "['buckets_owned']"))); done
 sb_check "the 256 buckets are split among the servers ($tot)" [ "$tot" = 256 ]
