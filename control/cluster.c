@@ -46,6 +46,10 @@ struct cluster {
 	cluster_resv_fn *resv_fn;
 	void *resv_arg;
 	bool resv_loaded, resv_inflight;
+	char tmpl_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	cluster_tmpl_fn *tmpl_fn;
+	void *tmpl_arg;
+	bool tmpl_loaded, tmpl_inflight;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	/* the address keys */
 	struct centry *tab;
@@ -691,6 +695,7 @@ static void on_load(void *arg, int rc, json_t *resp, const char *err)
 }
 
 static void resv_load(struct cluster *c);
+static void tmpl_load(struct cluster *c);
 
 static void load(struct cluster *c)
 {
@@ -894,6 +899,117 @@ int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, boo
 	return 0;
 }
 
+/* ---- shared templates ---- */
+
+static void tmpl_learn(struct cluster *c, json_t *kv, bool del)
+{
+	const char *k64 = json_string_value(json_object_get(kv, "key"));
+	const char *v64 = json_string_value(json_object_get(kv, "value"));
+	size_t pl = strlen(c->tmpl_prefix);
+	char key[KEY_MAX];
+	long kl, vl = 0;
+	char *text = NULL;
+
+	if (!c->tmpl_fn || !k64 || (kl = etcd_unb64(k64, key, sizeof(key) - 1)) <= (long)pl)
+		return;
+	key[kl] = '\0';
+	if (del) {
+		c->tmpl_fn(c->tmpl_arg, key + pl, NULL, 0, true);
+		return;
+	}
+	size_t cap = v64 ? strlen(v64) / 4 * 3 + 1 : 1;
+	if (!(text = malloc(cap)))
+		return;
+	if (v64 && (vl = etcd_unb64(v64, text, cap - 1)) < 0) {
+		free(text);
+		return;
+	}
+	text[vl] = '\0';
+	c->tmpl_fn(c->tmpl_arg, key + pl, text, (size_t)vl, false);
+	free(text);
+}
+
+static void on_tmpl_watch(void *arg, int rc, json_t *result, const char *err)
+{
+	struct cluster *c = arg;
+	size_t i;
+	json_t *ev;
+
+	if (rc < 0)
+		return;
+	json_array_foreach(json_object_get(result, "events"), i, ev)
+	{
+		const char *t = json_string_value(json_object_get(ev, "type"));
+		tmpl_learn(c, json_object_get(ev, "kv"), t && strcmp(t, "DELETE") == 0);
+	}
+}
+
+static void on_tmpl_load(void *arg, int rc, json_t *resp, const char *err)
+{
+	struct cluster *c = arg;
+	size_t i;
+	json_t *kv;
+
+	c->tmpl_inflight = false;
+	note(c, rc, err);
+	if (rc < 0)
+		return;
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv) tmpl_learn(c, kv, false);
+	c->tmpl_loaded = true;
+	ctl_log(LOG_INFO, "cluster: %zu shared templates read from etcd",
+		json_array_size(json_object_get(resp, "kvs")));
+	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
+	if (etcd_client_watch(c->etcd, c->tmpl_prefix, rev + 1, on_tmpl_watch, c) < 0)
+		ctl_log(LOG_ERR, "cluster: cannot watch the shared templates");
+}
+
+static void tmpl_load(struct cluster *c)
+{
+	char *end = etcd_prefix_end_b64(c->tmpl_prefix);
+	json_t *body =
+		end ? json_pack("{s:o, s:s}", "key", b64s(c->tmpl_prefix), "range_end", end) : NULL;
+
+	free(end);
+	if (body &&
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/range", body, on_tmpl_load, c) == 0)
+		c->tmpl_inflight = true;
+}
+
+void cluster_set_tmpl_hook(struct cluster *c, cluster_tmpl_fn *fn, void *arg)
+{
+	c->tmpl_fn = fn;
+	c->tmpl_arg = arg;
+}
+
+int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, size_t len, bool del,
+		       cluster_done_fn *fn, void *arg, uint64_t cookie)
+{
+	struct resv_write *w;
+	char key[KEY_MAX + sizeof(c->tmpl_prefix)];
+	json_t *body;
+
+	if (strlen(name) >= KEY_MAX)
+		return -EINVAL;
+	if (!(w = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	*w = (struct resv_write){c, fn, arg, cookie};
+	snprintf(key, sizeof(key), "%s%s", c->tmpl_prefix, name);
+	if (del) {
+		body = json_pack("{s:o}", "key", b64s(key));
+	} else {
+		char *v64 = etcd_b64(text, len);
+		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
+		free(v64);
+	}
+	if (!body ||
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
+			     on_resv_written, w) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* ---- registration and members ---- */
 
 static void on_register(void *arg, int rc, json_t *resp, const char *err)
@@ -970,6 +1086,8 @@ static long session_tick(struct ev_loop *l, long long id, void *arg)
 		load(c);
 	if (c->resv_fn && !c->resv_loaded && !c->resv_inflight)
 		resv_load(c);
+	if (c->tmpl_fn && !c->tmpl_loaded && !c->tmpl_inflight)
+		tmpl_load(c);
 	if (c->session_inflight)
 		return period;
 	if (!c->lease_id) {
@@ -1052,6 +1170,7 @@ struct cluster *cluster_new(struct ev_loop *loop, struct dataplane_link *dp,
 	snprintf(c->lease_prefix, sizeof(c->lease_prefix), "%sleases/", cfg->prefix);
 	snprintf(c->server_prefix, sizeof(c->server_prefix), "%sservers/", cfg->prefix);
 	snprintf(c->resv_prefix, sizeof(c->resv_prefix), "%sreservations/", cfg->prefix);
+	snprintf(c->tmpl_prefix, sizeof(c->tmpl_prefix), "%stemplates/", cfg->prefix);
 	if (!(c->etcd = etcd_client_new(loop, cfg, err, errlen))) {
 		free(c);
 		return NULL;

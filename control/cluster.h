@@ -97,6 +97,17 @@ typedef void cluster_done_fn(void *arg, uint64_t cookie, int rc, const char *err
 int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, bool del,
 		       cluster_done_fn *fn, void *arg, uint64_t cookie);
 
+/*
+ * Shared iPXE templates: PREFIX "templates/" NAME, value the template's text. Read at start,
+ * watched; fn(arg, name, text, len, deleted) runs for each (text NULL when deleted).
+ */
+typedef void cluster_tmpl_fn(void *arg, const char *name, const char *text, size_t len,
+			     bool deleted);
+void cluster_set_tmpl_hook(struct cluster *c, cluster_tmpl_fn *fn, void *arg);
+/* Put (or delete) template name in etcd; fn runs once, later. 0 or -ENOMEM / -EINVAL. */
+int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, size_t len, bool del,
+		       cluster_done_fn *fn, void *arg, uint64_t cookie);
+
 /* ---- pure parts (unit-tested) ---- */
 
 /* A reservation's value in etcd (JSON text, free()), and back: 0 or -EINVAL. */

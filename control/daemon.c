@@ -694,6 +694,29 @@ static void on_shared_resv(void *arg, const struct sbcfg_reservation *r, bool de
 	daemon_shared_resv(d, r, deleted, NULL, NULL, 0);
 }
 
+/* A template of etcd (read at start or watched): stored here when it differs. */
+static void on_shared_tmpl(void *arg, const char *name, const char *text, size_t len,
+			   bool deleted)
+{
+	struct daemon *d = arg;
+	const struct http_boot_template *t = http_boot_template_find(d->http, name);
+	char err[512];
+
+	if (deleted) {
+		if (t && http_boot_template_del(d->http, name, err, sizeof(err)) < 0)
+			ctl_log(LOG_ERR, "shared template %s: %s", name, err);
+		else if (t)
+			ctl_log(LOG_INFO, "shared template %s deleted (etcd)", name);
+		return;
+	}
+	if (t && t->len == len && memcmp(t->text, text, len) == 0)
+		return; /* the same here (our own change, seen back) */
+	if (http_boot_template_set(d->http, name, text, len, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "shared template %s: %s", name, err);
+	else
+		ctl_log(LOG_INFO, "shared template %s stored (%zu bytes, etcd)", name, len);
+}
+
 void daemon_start(struct daemon *d)
 {
 	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
@@ -711,6 +734,7 @@ void daemon_start(struct daemon *d)
 			d->dp.deps.connected = cluster_connected;
 			d->dp.deps.remote_arg = d->cluster;
 			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
+			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
 		}
 	}
 	kick(d);

@@ -7,6 +7,7 @@
 #   - both register; the 256 RFC 3074 buckets are split between them, none twice;
 #   - both bind the same 100 addresses to different MACs at once: every address acked to
 #     exactly one MAC, and that MAC is the one in etcd (lost = 0, doubled = 0);
+#   - reservations and templates changed through one server are in effect on the other;
 #   - a server killed with kill -9: the other owns every bucket within lease_ttl_s + 2 s;
 #   - etcd frozen (SIGSTOP, as cut off): no lease is acked, status says not ready; thawed:
 #     leases are acked again.
@@ -117,6 +118,16 @@ sctl b reservation-del 52:54:00:aa:bb:01 >/dev/null
 for _ in $(seq 40); do sctl a reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:01" || break; sleep 0.05; done
 checke "reservation-del on b: gone on a too" '! sctl a reservation-list | grep -q "52:54:00:aa:bb:01"'
 checke "and from etcd" '[ -z "$(etcdget /stormboot/reservations/52:54:00:aa:bb:01 --print-value-only)" ]'
+
+# -- an iPXE template stored through a is served by b; deleted through b, gone on a
+printf '#!ipxe\nchain http://198.18.0.1/${mac}\n' >"$T/t.ipxe"
+out=$(sctl a template-add shared.ipxe "$T/t.ipxe" 2>&1); rc=$?
+checke "template-add on a: $out" '[ $rc -eq 0 ]'
+for _ in $(seq 40); do sctl b template-get shared.ipxe 2>/dev/null | grep -q 'chain http' && break; sleep 0.05; done
+checke "the template is on b" 'sctl b template-get shared.ipxe | grep -q "chain http://198.18.0.1/"'
+sctl b template-del shared.ipxe >/dev/null
+for _ in $(seq 40); do sctl a template-list 2>/dev/null | grep -q shared.ipxe || break; sleep 0.05; done
+checke "template-del on b: gone on a" '! sctl a template-list | grep -q shared.ipxe'
 
 # -- b killed with kill -9: a takes every bucket
 t0=$(ms)
