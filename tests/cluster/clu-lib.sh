@@ -3,7 +3,7 @@
 #
 # clu-lib.sh - the scale-out lab (docs/SCALE-OUT.md): an etcd cluster and N stormboot servers
 # in network namespaces on one bridge. Source it (after tests/lab/lib.sh's variables); or run
-down for a lab by hand.|down for a lab by hand.
+# tests/cluster/cluster-lab.sh up|down for a lab by hand.
 #
 #   P = $SB_PREFIX (default "ec")
 #   ${P}sw    switch namespace, bridge ${P}br
