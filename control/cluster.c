@@ -1209,6 +1209,8 @@ json_t *cluster_status_json(struct cluster *c)
 	struct etcd_client_stats es;
 	json_t *servers = json_array();
 
+	/* the bucket map as readiness is now (the tick that would update it may be 500 ms away) */
+	update_buckets(c);
 	etcd_client_get_stats(c->etcd, &es);
 	for (size_t i = 0; servers && i < c->n_servers; i++)
 		json_array_append_new(servers, json_string(c->servers[i]));

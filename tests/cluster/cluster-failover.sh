@@ -70,7 +70,7 @@ at $((SECS * 4 / 6))
 sb_log "server 1 cut off from etcd"
 T_CUT=$(now)
 clu_cut 1
-sb_wait_for 8 sh -c "[ \"\$(STORMBOOT_SOCKET='$CLU_WORK/s1/control.sock' '$CLU_CTL' --json status | '$CLU_PY' -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"cluster\"][\"ready\"])')\" = False ]" || true
+sb_wait_for 8 sh -c "[ \"\$(STORMBOOT_SOCKET='$CLU_WORK/s1/control.sock' '$CLU_CTL' --json status | '$CLU_PY' -c 'import json,sys; c=json.load(sys.stdin)[\"arguments\"][\"cluster\"]; print(c[\"ready\"], c[\"buckets_owned\"])')\" = 'False 0' ]" || true
 clu_status 1 >"$CLU_WORK/s1.cut.json"
 wait "$PERF" || true
 sleep 2
