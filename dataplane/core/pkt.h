@@ -93,6 +93,15 @@ static inline void pkt_multicast_mac(uint32_t ip, uint8_t mac[6])
 	mac[5] = (uint8_t)ip;
 }
 
+/*
+ * The same with the UDP payload's sum given (pkt_csum_add() over the payload_len bytes at
+ * frame + pkt_hdr_len(req), not folded): the payload is not read again. PKT_PSUM_NONE: sum it.
+ */
+#define PKT_PSUM_NONE UINT64_MAX
+int pkt_build_udp_psum(uint8_t *frame, size_t cap, const struct pkt_udp *req,
+		       const uint8_t src_mac[6], const struct pkt_dest *dst, size_t payload_len,
+		       uint64_t payload_sum);
+
 /* Header length pkt_build_udp() writes for a reply to req (NULL: untagged). */
 size_t pkt_hdr_len(const struct pkt_udp *req);
 
@@ -117,5 +126,20 @@ static inline void pkt_wr16(uint8_t *p, uint16_t v)
 /* RFC 1071 one's-complement sum helpers. */
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t pkt_csum_fold(uint32_t sum);
+
+/*
+ * Prefix sums of a read-only buffer (a boot image), so that the sum of any range is a
+ * subtraction and two short edges instead of a pass over the range: prefix[i] is
+ * pkt_csum_add(0, data, i * PKT_CSUM_PREFIX_STEP), for pkt_csum_prefix_len(size) entries
+ * (4 bytes per 64 of data).
+ */
+#define PKT_CSUM_PREFIX_STEP 64
+static inline size_t pkt_csum_prefix_len(size_t size)
+{
+	return size / PKT_CSUM_PREFIX_STEP + 1;
+}
+void pkt_csum_prefix_build(const uint8_t *data, size_t size, uint32_t *prefix);
+/* pkt_csum_add(0, data + off, len), from the table when off is even (equal once folded). */
+uint32_t pkt_csum_range(const uint8_t *data, const uint32_t *prefix, size_t off, size_t len);
 
 #endif

@@ -38,19 +38,25 @@ static void tx_flush(struct eng_worker *w)
 {
 	const struct eng_runtime *rt = w->rt;
 	uint16_t n = w->tx_n, sent = 0;
-	uint64_t bytes = 0, now;
+	uint64_t bytes = 0, before, now;
 
 	if (n == 0)
 		return;
 	for (uint16_t i = 0; i < n; i++)
 		bytes += w->tx_m[i]->pkt_len;
+	before = rte_rdtsc();
 	/* A full ring usually drains within a few polls (net_af_xdp reaps completions in tx). */
 	for (int tries = 0; sent < n && tries < 4; tries++)
 		sent += rte_eth_tx_burst(rt->port.port_id, w->queue, w->tx_m + sent, n - sent);
 	now = rte_rdtsc();
+	ENG_STAGE_ADD(w, ENG_STAGE_TX, now - before, sent);
+	/* Engine time ends at the tx call, the other span at its return (stats.c). */
 	for (uint16_t i = 0; i < sent; i++)
-		if (w->tx_rx_tsc[i])
+		if (w->tx_rx_tsc[i]) {
+			eng_lat_record(&w->st->lat_engine,
+				       eng_tsc_to_ns(rt, before - w->tx_rx_tsc[i]));
 			eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now - w->tx_rx_tsc[i]));
+		}
 	for (uint16_t i = sent; i < n; i++) {
 		bytes -= w->tx_m[i]->pkt_len;
 		rte_pktmbuf_free(w->tx_m[i]);
@@ -74,9 +80,11 @@ static inline void tx_stage(struct eng_worker *w, struct rte_mbuf *m, uint64_t r
 static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *req,
 				    uint8_t **payload, size_t *payload_cap)
 {
+	uint64_t t0 = eng_stage_tsc();
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->rt->pool);
 	size_t hdr = pkt_hdr_len(req);
 
+	ENG_STAGE_ADD(w, ENG_STAGE_ALLOC, eng_stage_tsc() - t0, 1);
 	if (unlikely(m == NULL)) {
 		eng_count_drop(w->st, ENG_DROP_NO_MBUF);
 		return NULL;
@@ -86,13 +94,17 @@ static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *
 	return m;
 }
 
-/* Put headers in front of the payload and stage the frame. */
-static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
-		       const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+/* Put headers in front of the payload and stage the frame. psum: the payload's sum, if known
+ * (PKT_PSUM_NONE: summed here). */
+static void reply_send_psum(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+			    const struct pkt_dest *dst, size_t payload_len, uint64_t psum,
+			    uint64_t rx_tsc)
 {
-	int flen = pkt_build_udp(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m), req,
-				 w->snap->mac, dst, payload_len);
+	uint64_t t0 = eng_stage_tsc();
+	int flen = pkt_build_udp_psum(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m),
+				      req, w->snap->mac, dst, payload_len, psum);
 
+	ENG_STAGE_ADD(w, ENG_STAGE_CSUM, eng_stage_tsc() - t0, 1);
 	if (unlikely(flen < 0)) {
 		eng_count_drop(w->st, flen);
 		rte_pktmbuf_free(m);
@@ -101,6 +113,34 @@ static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pk
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	tx_stage(w, m, rx_tsc);
+}
+
+static inline void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+			      const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+{
+	reply_send_psum(w, m, req, dst, payload_len, PKT_PSUM_NONE, rx_tsc);
+}
+
+/*
+ * The UDP payload sum of DATA block `block` just built at out (header + bytes): from the
+ * image's checksum prefix sums, without reading the block again (octet mode; netascii and
+ * an image without the table: PKT_PSUM_NONE, summed when the headers are written).
+ */
+static inline uint64_t data_psum(const struct eng_sess *s, uint64_t block, const uint8_t *out)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (s->img == NULL || s->img->csum_prefix == NULL ||
+	    tftp_session_data_ref(&s->ts, block, &p, &n) < 0)
+		return PKT_PSUM_NONE;
+	if (n == 0)
+		return pkt_csum_add(0, out, TFTP_HDR_LEN);
+	if (p < s->img->data || p + n > s->img->data + s->img->size)
+		return PKT_PSUM_NONE;
+	return pkt_csum_add(pkt_csum_range(s->img->data, s->img->csum_prefix,
+					   (size_t)(p - s->img->data), n),
+			    out, TFTP_HDR_LEN);
 }
 
 /* A request turned into its reply in place: rc is the reply's length, or -SB_DROP_x. */
@@ -163,6 +203,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	struct rte_mbuf *r;
 	uint8_t *out;
 	size_t cap;
+	uint64_t t0;
 	int n;
 
 	if (eng_ctl && !eng_ctl_dhcp_ready(w)) {
@@ -176,7 +217,9 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
+	t0 = eng_stage_tsc();
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
@@ -248,6 +291,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 	struct rte_mbuf *r;
 	uint8_t *out;
 	size_t cap;
+	uint64_t t0, psum;
 	int n;
 
 	memcpy(dst.dst_mac, s->peer.src_mac, 6);
@@ -278,7 +322,9 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		r = reply_alloc(w, &s->peer, &out, &cap);
 		if (r == NULL)
 			return; /* the session's timer retransmits */
+		t0 = eng_stage_tsc();
 		n = tftp_build_data(out, cap, &s->ts, block);
+		ENG_STAGE_ADD(w, ENG_STAGE_BUILD, eng_stage_tsc() - t0, 1);
 		if (n < 0) {
 			rte_pktmbuf_free(r);
 			eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
@@ -289,7 +335,10 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
 		}
 		w->st->tx_tftp++;
-		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+		t0 = eng_stage_tsc();
+		psum = data_psum(s, block, out);
+		ENG_STAGE_ADD(w, ENG_STAGE_CSUM, eng_stage_tsc() - t0, 0);
+		reply_send_psum(w, r, &s->peer, &dst, (size_t)n, psum, rx_tsc);
 	}
 }
 
@@ -752,9 +801,12 @@ static void handle_tftp_transfer(struct eng_worker *w, struct rte_mbuf *m, const
 {
 	struct eng_sess *s;
 	struct tftp_tx tx;
+	uint64_t t0 = eng_stage_tsc(), t1;
 	int rc;
 
 	s = tftp_table_lookup(&w->sess, u->src_ip, u->src_port, u->dst_port);
+	t1 = eng_stage_tsc();
+	ENG_STAGE_ADD(w, ENG_STAGE_LOOKUP, t1 - t0, 1);
 	if (s == NULL) {
 		/* A live session on that port with another client: RFC 1350 4, ERROR 5. */
 		s = tftp_table_by_port(&w->sess, u->dst_port);
@@ -767,14 +819,18 @@ static void handle_tftp_transfer(struct eng_worker *w, struct rte_mbuf *m, const
 		mc_packet(w, s, u, rx_tsc);
 		goto done;
 	}
+	t0 = eng_stage_tsc();
 	rc = tftp_session_on_packet(&s->ts, u->src_ip, u->src_port, u->payload, u->payload_len,
 				    w->now_ms, &tx);
+	ENG_STAGE_ADD(w, ENG_STAGE_SESSION, eng_stage_tsc() - t0, 1);
 	if (rc < 0)
 		eng_count_drop(w->st, rc);
 	sess_send(w, s, &tx, u, rx_tsc);
 	sess_after(w, s);
 done:
+	t0 = eng_stage_tsc();
 	rte_pktmbuf_free(m);
+	ENG_STAGE_ADD(w, ENG_STAGE_FREE, eng_stage_tsc() - t0, 1);
 }
 
 /* ---- classification ---- */
@@ -805,6 +861,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 	struct pkt_udp u;
 	size_t l3;
 	unsigned int owner;
+	uint64_t t0;
 	int rc;
 
 	if (unlikely(m->nb_segs > 1)) {
@@ -812,7 +869,9 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 		rte_pktmbuf_free(m);
 		return;
 	}
+	t0 = eng_stage_tsc();
 	rc = pkt_parse_udp(frame, m->data_len, snap->cfg.udp_csum == SBCFG_CSUM_VERIFY, &u);
+	ENG_STAGE_ADD(w, ENG_STAGE_PARSE, eng_stage_tsc() - t0, 1);
 	if (unlikely(rc < 0)) {
 		int et = rc == -SB_DROP_NOT_IPV4 ? pkt_ethertype(frame, m->data_len, &l3) : -1;
 
@@ -890,9 +949,11 @@ static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t
 {
 	const struct eng_runtime *rt = w->rt;
 	uint16_t nb_rx, nb_in = 0, i;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, t0 = eng_stage_tsc();
 
 	nb_rx = rte_eth_rx_burst(rt->port.port_id, w->queue, pkts, ENG_BURST);
+	if (nb_rx)
+		ENG_STAGE_ADD(w, ENG_STAGE_RX, eng_stage_tsc() - t0, nb_rx);
 	if (w->inbox)
 		nb_in = (uint16_t)rte_ring_dequeue_burst(w->inbox, (void **)(pkts + nb_rx),
 							 ENG_BURST - nb_rx, NULL);

@@ -50,6 +50,11 @@ static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 	for (unsigned int i = 0; i < RTE_DIM(to->mtftp_group_tx_bytes); i++)
 		to->mtftp_group_tx_bytes[i] += from->mtftp_group_tx_bytes[i];
 	eng_lat_merge(&to->lat, &from->lat);
+	eng_lat_merge(&to->lat_engine, &from->lat_engine);
+	for (unsigned int i = 0; i < ENG_STAGE__COUNT; i++) {
+		to->stage_cost[i].cycles += from->stage_cost[i].cycles;
+		to->stage_cost[i].items += from->stage_cost[i].items;
+	}
 }
 
 void eng_stats_total(struct eng_stats *out)
@@ -120,6 +125,28 @@ static void render_port(const struct eng_sink *k)
 	}
 }
 
+#ifdef SB_STAGE_CYCLES
+static const char *const eng_stage_names[] = {
+#define ENG_STAGE_NAME(e, n, d) n,
+	ENG_STAGES(ENG_STAGE_NAME)
+#undef ENG_STAGE_NAME
+};
+
+/* stage_<name>_items and stage_<name>_ns (the stage's summed time) of each stage. */
+static void render_stages(const struct eng_stats *st, const struct eng_sink *k)
+{
+	char name[64];
+
+	for (unsigned int i = 0; i < ENG_STAGE__COUNT; i++) {
+		snprintf(name, sizeof(name), "stage_%s_items", eng_stage_names[i]);
+		k->u64(k->ctx, name, st->stage_cost[i].items);
+		snprintf(name, sizeof(name), "stage_%s_ns", eng_stage_names[i]);
+		k->u64(k->ctx, name,
+		       runtime ? eng_tsc_to_ns(runtime, st->stage_cost[i].cycles) : 0);
+	}
+}
+#endif
+
 static void render_stats(const struct eng_stats *st, bool total, const struct eng_sink *k)
 {
 	char name[64];
@@ -131,6 +158,9 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 		snprintf(name, sizeof(name), "drop_%s", eng_drop_name(i));
 		k->u64(k->ctx, name, st->drops[i]);
 	}
+#ifdef SB_STAGE_CYCLES
+	render_stages(st, k);
+#endif
 	if (runtime) {
 		const struct eng_image_cache *c = &runtime->images;
 
@@ -171,19 +201,40 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 	}
 }
 
-static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
+/* prefix_count, prefix_mean_ns, prefix_p50_ns ... prefix_max_ns of one histogram. */
+static void render_hist(const struct eng_lat_hist *h, const char *prefix,
+			const struct eng_sink *k)
 {
 	struct eng_lat_summary s;
+	char name[64];
 
-	eng_lat_summarize(&st->lat, &s);
-	k->str(k->ctx, "latency_what", "rx burst -> tx burst of the reply, ns");
-	k->u64(k->ctx, "latency_count", s.count);
-	k->u64(k->ctx, "latency_mean_ns", s.mean_ns);
-	k->u64(k->ctx, "latency_p50_ns", s.p50_ns);
-	k->u64(k->ctx, "latency_p90_ns", s.p90_ns);
-	k->u64(k->ctx, "latency_p99_ns", s.p99_ns);
-	k->u64(k->ctx, "latency_p99_9_ns", s.p999_ns);
-	k->u64(k->ctx, "latency_max_ns", s.max_ns);
+	eng_lat_summarize(h, &s);
+#define LAT_KEY(suffix, v)                                                                         \
+	snprintf(name, sizeof(name), "%s_" suffix, prefix);                                        \
+	k->u64(k->ctx, name, v);
+	LAT_KEY("count", s.count)
+	LAT_KEY("mean_ns", s.mean_ns)
+	LAT_KEY("p50_ns", s.p50_ns)
+	LAT_KEY("p90_ns", s.p90_ns)
+	LAT_KEY("p99_ns", s.p99_ns)
+	LAT_KEY("p99_9_ns", s.p999_ns)
+	LAT_KEY("max_ns", s.max_ns)
+#undef LAT_KEY
+}
+
+/*
+ * Two spans per reply, both from the TSC of the rx burst that brought its request: to the
+ * return of the tx call that sent it (latency_*: with the transmit, which on net_af_xdp in
+ * copy mode includes the kernel delivering the frame to the peer), and to the moment that
+ * call was made (latency_engine_*: the engine's own time, parse, lookup, build, staging).
+ */
+static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
+{
+	k->str(k->ctx, "latency_what", "rx burst -> return of the tx call that sent the reply, ns");
+	render_hist(&st->lat, "latency", k);
+	k->str(k->ctx, "latency_engine_what",
+	       "rx burst -> the tx call that sent the reply (engine time, no transmit), ns");
+	render_hist(&st->lat_engine, "latency_engine", k);
 }
 
 static void render_sessions(const struct eng_stats *st, const struct eng_sink *k)
