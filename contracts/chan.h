@@ -54,6 +54,10 @@ enum chan_type {
 	CHAN_MSG_LEASE_REVOKE = 8,
 	/* control -> dp, empty payload; reply payload JSON {image name: TFTP bytes served}. */
 	CHAN_MSG_IMAGES_REQUEST = 9,
+	/* control -> dp (cluster mode, docs/SCALE-OUT.md). Payload: 32 bytes, the bitmap of the
+	 * RFC 3074 buckets this server answers (bit b of byte b / 8, b = bucket 0..255), or empty:
+	 * answer every client again. Reply status. */
+	CHAN_MSG_BUCKETS = 10,
 	CHAN_MSG__COUNT,
 
 	CHAN_MSG_LEASE_DURABLE = CHAN_MSG_LEASE_EVENT | CHAN_REPLY,

@@ -249,6 +249,32 @@ struct sbcfg_control {
 	size_t n_images_dirs;
 };
 
+/*
+ * "cluster": several servers on one boot fabric with one truth in etcd (docs/SCALE-OUT.md).
+ * Absent (enabled false): one server, leases in the local log. Only control uses it; the
+ * dataplane is told which hash buckets to answer over the channel.
+ */
+#define SBCFG_CLUSTER_ENDPOINTS_MAX 8
+#define SBCFG_CLUSTER_URL_MAX	    256
+#define SBCFG_CLUSTER_PATH_MAX	    512
+#define SBCFG_CLUSTER_ID_MAX	    64
+#define SBCFG_CLUSTER_PREFIX_MAX    128
+struct sbcfg_cluster {
+	bool enabled;
+	char server_id[SBCFG_CLUSTER_ID_MAX]; /* unique per server: [A-Za-z0-9._-] */
+	char endpoints[SBCFG_CLUSTER_ENDPOINTS_MAX][SBCFG_CLUSTER_URL_MAX]; /* http(s)://h:p */
+	size_t n_endpoints;
+	char prefix[SBCFG_CLUSTER_PREFIX_MAX];	    /* "/stormboot/": starts, ends with '/' */
+	char ca_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS: CA bundle to verify etcd */
+	char cert_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS client certificate */
+	char key_file[SBCFG_CLUSTER_PATH_MAX];	    /* ... and its key */
+	char user[SBCFG_ACCOUNT_MAX * 2];	    /* etcd authentication */
+	char password_file[SBCFG_CLUSTER_PATH_MAX]; /* the password, first line */
+	uint32_t timeout_ms;			    /* one request to etcd */
+	uint32_t lease_ttl_s; /* the server's registration: buckets move after this */
+	uint32_t batch_max;   /* leases per transaction (etcd --max-txn-ops) */
+};
+
 struct sbcfg {
 	char interface[SBCFG_IFNAME_MAX]; /* boot interface (net_af_xdp) */
 	char dpdk_port[256];		  /* optional DPDK --vdev/devargs overriding the default port */
@@ -269,6 +295,7 @@ struct sbcfg {
 	/* "tftp_root": every regular file under it is an image named by its path below it
 	 * (sbcfg_root.h); "" = none. Listed images win over a file of the same name. */
 	char tftp_root[SBCFG_PATH_MAX];
+	struct sbcfg_cluster cluster;
 	char (*image_patterns)[SBCFG_NAME_MAX]; /* every images_allowed list's patterns */
 	size_t n_image_patterns;
 	/* Derived: which kinds of images_allowed lists exist, SBCFG_RESTRICTED_* (the parser sets

@@ -218,6 +218,9 @@ static char *to_json(const struct sbcfg *cfg, bool listed_only)
 	json_t *control = sbcfg_control_json(&cfg->control, &b.failed);
 	if (control) /* no "control" object = everything at its default */
 		jset(&b, root, "control", control);
+	json_t *cluster = sbcfg_cluster_json(&cfg->cluster, &b.failed);
+	if (cluster) /* no "cluster" object = one server */
+		jset(&b, root, "cluster", cluster);
 	for (size_t i = 0; images && i < cfg->n_images; i++) {
 		if (listed_only && cfg->images[i].from_root)
 			continue;
@@ -289,7 +292,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    !EQ_STR(a->xdp_prog, b->xdp_prog) || a->queues != b->queues ||
 	    a->server_ip != b->server_ip || memcmp(a->server_mac, b->server_mac, 6) != 0 ||
 	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra ||
-	    !sbcfg_guard_equal(&a->guard, &b->guard) || !sbcfg_access_equal(a, b))
+	    !sbcfg_guard_equal(&a->guard, &b->guard) || !sbcfg_access_equal(a, b) ||
+	    !sbcfg_cluster_equal(&a->cluster, &b->cluster))
 		return false;
 	if (da->mode != db->mode || da->durability != db->durability ||
 	    da->offer_hold != db->offer_hold || da->offer_reuse != db->offer_reuse ||

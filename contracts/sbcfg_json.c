@@ -83,7 +83,7 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
-	"metrics",   "tftp_root", NULL};
+	"metrics",   "tftp_root", "cluster", NULL};
 static const char *const dhcp_keys[] = {
 	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
 	"max_lease_time", "min_lease_time", "boot",	   "subnets",
@@ -1229,6 +1229,9 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 			return rc;
 	}
 
+	if ((rc = sbcfg_cluster_parse(root, &cfg->cluster, c->msg)) < 0)
+		return rc;
+
 	if ((rc = PARSE_SECTION(c, root, "guard", parse_guard, &cfg->guard)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "dhcp", parse_dhcp, &cfg->dhcp)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "tftp", parse_tftp, &cfg->tftp)) < 0 ||
@@ -1765,7 +1768,8 @@ int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen)
 
 	if ((rc = validate_top(cfg, m)) < 0 || (rc = validate_dhcp(cfg, m)) < 0 ||
 	    (rc = validate_tftp(cfg, m)) < 0 || (rc = validate_images(cfg, m)) < 0 ||
-	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0) {
+	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0 ||
+	    (rc = sbcfg_cluster_validate(cfg, m)) < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", m);
 		return rc;

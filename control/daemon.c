@@ -522,6 +522,14 @@ static void before_sleep(struct ev_loop *l, void *arg)
 
 	/* group commit: the records of this iteration, one fdatasync */
 	dataplane_link_durable_flush(&d->dp);
+	/* ... and in a cluster, one etcd transaction (when none is in flight) */
+	if (d->cluster)
+		cluster_kick(d->cluster);
+}
+
+static int refuse_remote(void *arg, const struct chan_lease *ev, uint64_t ticket)
+{
+	return -ENOTCONN;
 }
 
 static long compact_timer(struct ev_loop *l, long long id, void *arg)
@@ -710,8 +718,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 		return rc;
 	}
 	struct ctl_clock clock = {clock_now, d};
-	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running,
-					 d,	  clock,    DAEMON_VERSION};
+	struct dataplane_link_deps dd = {d->loop,	 d->store, daemon_running, d,	clock,
+					 DAEMON_VERSION, NULL,	   NULL,	   NULL};
 	rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen);
 	if (rc == 0 && dataplane_link_set_access(&d->dp, &dp_access) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -750,8 +758,94 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	return 0;
 }
 
+static int edit_resv_put(struct sbcfg *c, const void *arg, char *err, size_t len)
+{
+	return running_config_reservation_add(c, arg, true, err, len);
+}
+
+static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len)
+{
+	int rc = running_config_reservation_del(c, arg, err, len);
+	return rc == -ENOENT ? 0 : rc; /* gone already */
+}
+
+void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+			daemon_change_done_fn *done, void *done_arg, uint64_t cookie)
+{
+	struct daemon_change_req req = {.what = deleted ? "reservation-del (shared)"
+							: "reservation-add (shared)",
+					.edit = deleted ? edit_resv_del : edit_resv_put,
+					.arg = deleted ? (const void *)r->mac : (const void *)r,
+					.arg_len = deleted ? 6 : sizeof(*r),
+					.write_back = true,
+					.wait = true,
+					.done = done,
+					.done_arg = done_arg,
+					.cookie = cookie};
+	daemon_change(d, &req);
+}
+
+/* A reservation of etcd (read at start or watched): applied when it differs from ours. */
+static void on_shared_resv(void *arg, const struct sbcfg_reservation *r, bool deleted)
+{
+	struct daemon *d = arg;
+	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
+	const struct sbcfg_reservation *mine = NULL;
+
+	for (size_t i = 0; i < h->n_reservations && !mine; i++)
+		if (memcmp(h->reservations[i].mac, r->mac, 6) == 0)
+			mine = &h->reservations[i];
+	if (deleted ? !mine
+		    : mine && mine->ip == r->ip && strcmp(mine->hostname, r->hostname) == 0 &&
+			      strcmp(mine->bootfile, r->bootfile) == 0 &&
+			      strcmp(mine->ipxe_script, r->ipxe_script) == 0)
+		return; /* the same here (our own change, seen back) */
+	daemon_shared_resv(d, r, deleted, NULL, NULL, 0);
+}
+
+/* A template of etcd (read at start or watched): stored here when it differs. */
+static void on_shared_tmpl(void *arg, const char *name, const char *text, size_t len,
+			   bool deleted)
+{
+	struct daemon *d = arg;
+	const struct http_boot_template *t = http_boot_template_find(d->http, name);
+	char err[512];
+
+	if (deleted) {
+		if (t && http_boot_template_del(d->http, name, err, sizeof(err)) < 0)
+			ctl_log(LOG_ERR, "shared template %s: %s", name, err);
+		else if (t)
+			ctl_log(LOG_INFO, "shared template %s deleted (etcd)", name);
+		return;
+	}
+	if (t && t->len == len && memcmp(t->text, text, len) == 0)
+		return; /* the same here (our own change, seen back) */
+	if (http_boot_template_set(d->http, name, text, len, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "shared template %s: %s", name, err);
+	else
+		ctl_log(LOG_INFO, "shared template %s stored (%zu bytes, etcd)", name, len);
+}
+
 void daemon_start(struct daemon *d)
 {
+	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
+	char err[512];
+
+	if (cc->enabled) {
+		struct ctl_clock clock = {clock_now, d};
+		d->cluster = cluster_new(d->loop, &d->dp, cc, clock, err, sizeof(err));
+		if (!d->cluster) {
+			/* no cluster, no commits: every lease is refused until a restart */
+			ctl_log(LOG_CRIT, "cluster: %s; no lease will be ACKed", err);
+			d->dp.deps.remote_submit = refuse_remote;
+		} else {
+			d->dp.deps.remote_submit = cluster_submit;
+			d->dp.deps.connected = cluster_connected;
+			d->dp.deps.remote_arg = d->cluster;
+			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
+			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
+		}
+	}
 	kick(d);
 }
 
@@ -765,6 +859,9 @@ void daemon_close(struct daemon *d)
 	d->hasher = NULL;
 	while (d->changes)
 		finish(d, d->changes, -ECANCELED, "stormboot-control is shutting down");
+	cluster_free(d->cluster); /* its threads end; the records it held are not answered */
+	d->cluster = NULL;
+	d->dp.deps.remote_submit = NULL;
 	if (d->dp.deps.loop) {
 		dataplane_link_durable_flush(&d->dp);
 		dataplane_link_close(&d->dp);

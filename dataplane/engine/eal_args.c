@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "eal_args.h"
+#include "engine.h"
 
 #ifndef SB_XDP_OBJ_INSTALLED
 #define SB_XDP_OBJ_INSTALLED "/usr/local/share/stormboot/stormboot_xdp.o"
@@ -34,12 +35,15 @@ void eng_usage(const char *prog)
 		"             without it the dataplane runs standalone\n"
 		"  -P         packet capture: dpdk-dumpcap --file-prefix=sb-IFACE -i 0 can attach\n"
 		"             (multi-process EAL: hugepage files instead of --in-memory)\n"
+		"  -I US      idle sleep: after %d empty polls in a row, sleep US microseconds\n"
+		"             between polls until a frame comes (0, the default: busy poll; for\n"
+		"             labs with more dataplanes than CPUs; adds up to US to a reply)\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
 		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n"
 		"A config with \"dpdk_port\" serves that device instead: e.g.\n"
 		"\"net_memif0,role=server,socket=/run/stormboot/memif.sock\" (the engine alone,\n"
 		"no kernel, no XDP program: it answers ARP itself; docs/DATAPLANE.md).\n",
-		prog, SB_XDP_OBJ_INSTALLED);
+		prog, SB_XDP_OBJ_INSTALLED, ENG_IDLE_POLLS);
 }
 
 int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
@@ -69,7 +73,7 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 	app_argv = sep >= 0 ? argv + sep : argv;
 	app_argc = sep >= 0 ? argc - sep : argc;
 	optind = 1;
-	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:Ph")) != -1) {
+	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:PI:h")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
@@ -92,6 +96,17 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 		case 'P':
 			o->capture = true;
 			break;
+		case 'I': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v > 100000) {
+				fprintf(stderr, "-I: \"%s\" is not 0..100000 microseconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->idle_us = (unsigned)v;
+			break;
+		}
 		case 'h':
 			eng_usage(argv[0]);
 			return 1;

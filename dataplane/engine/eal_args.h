@@ -22,6 +22,7 @@ struct eng_opts {
 	int busy_budget;	 /* -b: net_af_xdp busy_budget, -1 = driver default */
 	const char *ctl_path;	 /* -C: control channel socket, NULL = standalone */
 	bool capture;		 /* -P: packet capture (dpdk-dumpcap/dpdk-pdump can attach) */
+	unsigned idle_us;	 /* -I: sleep this long when idle (0 = busy poll) */
 	/* EAL arguments: the user's (before "--"), or built by eng_eal_args_build(). */
 	int eal_argc;
 	char *eal_argv[ENG_EAL_ARGS_MAX + 1];

@@ -210,6 +210,10 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		eng_count_drop(w->st, ENG_DROP_DHCP_WAIT_LEASES);
 		goto done;
 	}
+	if (eng_ctl && !eng_ctl_lb_answer(u)) {
+		eng_count_drop(w->st, ENG_DROP_DHCP_LB_OTHER);
+		goto done;
+	}
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
@@ -982,6 +986,7 @@ int eng_lcore_main(void *arg)
 	struct rte_mbuf *pkts[ENG_BURST];
 	const uint64_t timer_period = rt->clock.hz / (1000000 / ENG_TIMER_US);
 	uint64_t tsc, last_timers = 0;
+	uint32_t empty = 0;
 	uint16_t nb;
 
 	if (w == NULL)
@@ -1000,8 +1005,12 @@ int eng_lcore_main(void *arg)
 		}
 		nb = rx_handle(w, pkts, tsc);
 		tx_flush(w); /* replies and retransmissions: one tx burst per iteration */
-		if (nb > 0)
+		if (nb > 0) {
 			w->st->busy_ns += eng_tsc_to_ns(rt, rte_rdtsc() - tsc);
+			empty = 0;
+		} else if (unlikely(rt->idle_us) && ++empty > ENG_IDLE_POLLS) {
+			rte_delay_us_sleep(rt->idle_us); /* -I: a lab with more pollers than CPUs */
+		}
 	}
 	tx_flush(w);
 	eng_ctl_worker_exit(w);

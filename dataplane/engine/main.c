@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 	if (rt->tsc_dynfield < 0)
 		rte_exit(EXIT_FAILURE, "mbuf dynfield: %s\n", rte_strerror(rte_errno));
 	rt->socket = (int)rte_socket_id();
+	rt->idle_us = opts.idle_us;
 
 	/* Mempool: rx and tx rings of every queue, a staged tx burst and a hand-over ring each. */
 	n_mbufs = cfg.queues * (ENG_PORT_RX_DESC + ENG_PORT_TX_DESC + ENG_TX_STAGE +
