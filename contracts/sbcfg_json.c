@@ -37,7 +37,7 @@
 #define LIM_QUARANTINE_MAX   31536000 /* a year */
 #define LIM_PROBE_MS_MIN     10	      /* dhcp.conflict_probe_ms, when not 0 */
 #define LIM_PROBE_MS_MAX     5000     /* a client's DISCOVER retransmission is ~4 s */
-#define LIM_PROBE_MAX	     4096     /* dhcp.conflict_probe_max (the engine's table) */
+#define LIM_PROBE_MAX	     1024     /* dhcp.conflict_probe_max (the engine's table) */
 #define LIM_VLAN_MAX	     4094     /* IEEE 802.1Q: 0 and 4095 are reserved VIDs */
 #define LIM_PORT_MIN	     1024
 #define LIM_SESSIONS_MAX     1048576

@@ -111,6 +111,17 @@ static int workers_setup(struct eng_runtime *rt)
 			rte_free(w);
 			return rc;
 		}
+		if (idx == 0) { /* DHCP's worker: the conflict probes (dhcp.conflict_probe_ms) */
+			struct probe_slot *slots = rte_zmalloc_socket(
+				"sb_probe", sizeof(*slots) * ENG_PROBE_SLOTS, 0, rt->socket);
+
+			w->probe_held = rte_zmalloc_socket(
+				"sb_probe_held", sizeof(*w->probe_held) * ENG_PROBE_SLOTS, 0,
+				rt->socket);
+			if (slots == NULL || w->probe_held == NULL)
+				return -ENOMEM;
+			probe_table_init(&w->probe, slots, ENG_PROBE_SLOTS);
+		}
 		if (rt->n_workers > 1) {
 			snprintf(name, sizeof(name), "sb_inbox_%u", lcore);
 			w->inbox = rte_ring_create(name, ENG_INBOX_SIZE, rt->socket, RING_F_SC_DEQ);
@@ -137,6 +148,8 @@ static void workers_free(struct eng_runtime *rt)
 			continue;
 		tftp_table_destroy(&w->sess);
 		rte_ring_free(w->inbox);
+		rte_free(w->probe.slots);
+		rte_free(w->probe_held);
 		rte_free(w);
 		rt->workers[i] = NULL;
 	}
@@ -196,6 +209,8 @@ int main(int argc, char **argv)
 	n_mbufs = cfg.queues * (ENG_PORT_RX_DESC + ENG_PORT_TX_DESC + ENG_TX_STAGE +
 				ENG_INBOX_SIZE + ENG_BURST) +
 		  rte_lcore_count() * MEMPOOL_CACHE;
+	if (cfg.dhcp.conflict_probe_ms) /* a DISCOVER and its OFFER per pending probe */
+		n_mbufs += 2 * ENG_PROBE_SLOTS;
 	n_mbufs = rte_align32pow2(n_mbufs) - 1;
 	rt->pool = rte_pktmbuf_pool_create("sb_mbufs", n_mbufs, MEMPOOL_CACHE, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, rt->socket);

@@ -49,7 +49,10 @@
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
-	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")
+	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")             \
+	X(dhcp_probes_sent, "ARP probes sent before an OFFER (dhcp.conflict_probe_ms)")           \
+	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                         \
+	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")
 
 struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;
