@@ -261,6 +261,12 @@ int main(int argc, char **argv)
 		: snap->cfg.dhcp.mode == SBCFG_DHCP_PROXY ? "proxy"
 							  : "off",
 		snap->cfg.tftp.enabled ? "on" : "off");
+	if (snap->cfg.dhcp.mode == SBCFG_DHCP_FULL && snap->cfg.dhcp.conflict_probe_ms)
+		ENG_LOG(INFO,
+			"dhcp.conflict_probe_ms %u: every OFFER of an address on this segment waits "
+			"that long for an answer to an ARP probe (RFC 5227), at most %u at once "
+			"(conflict_probe_max); relayed requests are not probed",
+			snap->cfg.dhcp.conflict_probe_ms, snap->cfg.dhcp.conflict_probe_max);
 	print_memory("at start");
 
 	if (opts.ctl_path && eng_ctl_start(rt, opts.ctl_path, err, sizeof(err)) < 0)
