@@ -261,6 +261,13 @@ int main(int argc, char **argv)
 		: snap->cfg.dhcp.mode == SBCFG_DHCP_PROXY ? "proxy"
 							  : "off",
 		snap->cfg.tftp.enabled ? "on" : "off");
+	if (rt->n_workers > 1 && snap->cfg.tftp.max_sessions_per_client)
+		ENG_LOG(INFO,
+			"tftp.max_sessions_per_client %u holds per lcore: with %u queues one client "
+			"address may hold up to %u sessions (RSS spreads its ports); guard.tftp_rate "
+			"bounds a source address across queues",
+			snap->cfg.tftp.max_sessions_per_client, rt->n_workers,
+			snap->cfg.tftp.max_sessions_per_client * rt->n_workers);
 	if (snap->cfg.dhcp.mode == SBCFG_DHCP_FULL && snap->cfg.dhcp.conflict_probe_ms)
 		ENG_LOG(INFO,
 			"dhcp.conflict_probe_ms %u: every OFFER of an address on this segment waits "
