@@ -23,20 +23,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROBE_NONE UINT64_MAX /* probe_table.next_deadline when nothing is pending */
-#define PROBE_ATTEMPTS_MAX 4  /* addresses tried for one DISCOVER before it is dropped */
+#define PROBE_NONE	   UINT64_MAX /* probe_table.next_deadline when nothing is pending */
+#define PROBE_ATTEMPTS_MAX 4	      /* addresses tried for one DISCOVER before it is dropped */
 
 struct probe_slot {
-	uint32_t ip; /* candidate (host order); 0 = free slot */
-	uint8_t mac[6]; /* the client it is offered to */
-	uint8_t attempt; /* 1 for the first address tried for this DISCOVER, then 2, ... */
+	uint32_t ip;	      /* candidate (host order); 0 = free slot */
+	uint8_t mac[6];	      /* the client it is offered to */
+	uint8_t attempt;      /* 1 for the first address tried for this DISCOVER, then 2, ... */
 	uint64_t deadline_ms; /* the OFFER goes out at this time unless someone answers */
 };
 
 struct probe_table {
 	struct probe_slot *slots;
-	uint32_t cap; /* slots in memory */
-	uint32_t n;   /* probes pending */
+	uint32_t cap;		/* slots in memory */
+	uint32_t n;		/* probes pending */
 	uint64_t next_deadline; /* earliest deadline of a pending probe, PROBE_NONE if none */
 };
 

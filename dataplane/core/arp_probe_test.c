@@ -75,9 +75,9 @@ static void test_table_bounded(void **state)
 	probe_finish(&t, 1);
 	assert_int_equal(probe_start(&t, 3, 0, client, 1, 0, 100), -EINVAL);
 	assert_int_equal(probe_start(&t, 3, IP(198, 18, 0, 9), client, 0, 0, 100), -EINVAL);
-	assert_int_equal(probe_start(&t, 3, IP(198, 18, 0, 9), client, PROBE_ATTEMPTS_MAX + 1, 0,
-				     100),
-			 -EINVAL);
+	assert_int_equal(
+		probe_start(&t, 3, IP(198, 18, 0, 9), client, PROBE_ATTEMPTS_MAX + 1, 0, 100),
+		-EINVAL);
 	assert_int_equal(probe_start(&t, 3, IP(198, 18, 0, 9), client, PROBE_ATTEMPTS_MAX, 0, 100),
 			 1);
 	assert_int_equal(slots[1].attempt, PROBE_ATTEMPTS_MAX);
@@ -121,7 +121,7 @@ static void test_build_request(void **state)
 	static const uint8_t want[42] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x5b, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
 		0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x5b, 0x00, 0x00, 0x00, 0x01,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 198, 18, 0, 100};
+		0,    0,    0,	  0,	0,    0,    0,	  0,	0,    0,    198,  18,	0,    100};
 	assert_memory_equal(f, want, sizeof(want));
 	for (int i = 42; i < 60; i++)
 		assert_int_equal(f[i], 0);
@@ -146,8 +146,8 @@ static void test_build_request(void **state)
 /* Linux's answer to a probe (arp_process, sip == 0: a reply to 0.0.0.0 at the prober's MAC). */
 static size_t linux_reply(uint8_t *f, uint32_t tpa, uint16_t op)
 {
-	static const uint8_t hdr[14] = {0x02, 0x5b, 0x00, 0x00, 0x00, 0x01, 0x0e, 0x00,
-					0x00, 0x00, 0x00, 0x99, 0x08, 0x06};
+	static const uint8_t hdr[14] = {0x02, 0x5b, 0x00, 0x00, 0x00, 0x01, 0x0e,
+					0x00, 0x00, 0x00, 0x00, 0x99, 0x08, 0x06};
 
 	memset(f, 0, 60);
 	memcpy(f, hdr, 14);
