@@ -184,7 +184,7 @@ int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const u
 	pkt_wr16(ip + 2, (uint16_t)(PKT_IPV4_HLEN + udp_len));
 	pkt_wr16(ip + 4, 0);
 	pkt_wr16(ip + 6, 0x4000); /* DF: we never send fragments */
-	ip[8] = 64;
+	ip[8] = pkt_is_multicast(dst->dst_ip) ? 1 : 64; /* RFC 1112 6.1: multicast stays on the link */
 	ip[9] = IP_PROTO_UDP;
 	pkt_wr16(ip + 10, 0);
 	wr32(ip + 12, dst->src_ip);

@@ -70,11 +70,28 @@ int pkt_ethertype(const uint8_t *frame, size_t len, size_t *l3_off);
 /*
  * Write Ethernet (+ the same VLAN tags as the request, from req; may be NULL),
  * IPv4 and UDP headers in front of a payload already at frame + pkt_hdr_len(req).
- * Computes IPv4 header and UDP checksums. Returns the total frame length, or
- * -SB_DROP_x if cap is too small.
+ * Computes IPv4 header and UDP checksums; TTL 64, or 1 to a multicast group
+ * (RFC 1112). Returns the total frame length, or -SB_DROP_x if cap is too small.
  */
 int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const uint8_t src_mac[6],
 		  const struct pkt_dest *dst, size_t payload_len);
+
+/* True for an IPv4 multicast address (224.0.0.0/4, host order). */
+static inline bool pkt_is_multicast(uint32_t ip)
+{
+	return (ip >> 28) == 0xe;
+}
+
+/* The Ethernet address of IPv4 group ip (RFC 1112 6.4: 01:00:5e + its low 23 bits). */
+static inline void pkt_multicast_mac(uint32_t ip, uint8_t mac[6])
+{
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (uint8_t)((ip >> 16) & 0x7f);
+	mac[4] = (uint8_t)(ip >> 8);
+	mac[5] = (uint8_t)ip;
+}
 
 /* Header length pkt_build_udp() writes for a reply to req (NULL: untagged). */
 size_t pkt_hdr_len(const struct pkt_udp *req);

@@ -223,6 +223,40 @@ static void test_build_matches_reference(void **state)
 	assert_int_equal(pkt_build_udp(out, hl + 8, &req, our_mac, &d, 9), -SB_DROP_TX_NO_ROOM);
 }
 
+/* To a group (RFC 1112): the MAC is 01:00:5e + the low 23 bits, TTL 1; unicast keeps 64. */
+static void test_build_multicast(void **state)
+{
+	static const uint8_t want_mac[6] = {0x01, 0x00, 0x5e, 0x7f, 0x07, 0xe6};
+	struct pkt_udp back;
+	uint8_t out[128];
+	struct pkt_dest d = {.dst_ip = IP4(239, 255, 7, 230),
+			     .dst_port = 1758,
+			     .src_ip = IP4(198, 18, 0, 1),
+			     .src_port = 61000};
+	int n;
+
+	(void)state;
+	assert_true(pkt_is_multicast(IP4(224, 0, 0, 1)));
+	assert_true(pkt_is_multicast(IP4(239, 255, 255, 255)));
+	assert_false(pkt_is_multicast(IP4(198, 18, 0, 1)));
+	assert_false(pkt_is_multicast(IP4(240, 0, 0, 1)));
+	pkt_multicast_mac(d.dst_ip, d.dst_mac);
+	assert_memory_equal(d.dst_mac, want_mac, 6);
+	pkt_multicast_mac(IP4(239, 128, 7, 230), d.dst_mac); /* bit 23 of the group is dropped */
+	assert_memory_equal(d.dst_mac, "\x01\x00\x5e\x00\x07\xe6", 6);
+	pkt_multicast_mac(IP4(239, 255, 7, 230), d.dst_mac);
+	memcpy(out + pkt_hdr_len(NULL), "\x00\x03\x00\x01", 4);
+	n = pkt_build_udp(out, sizeof(out), NULL, our_mac, &d, 4);
+	assert_int_equal(n, 14 + 20 + 8 + 4);
+	assert_memory_equal(out, want_mac, 6);
+	assert_int_equal(out[14 + 8], 1); /* TTL */
+	assert_int_equal(pkt_parse_udp(out, (size_t)n, true, &back), 0); /* checksums right */
+	assert_int_equal(back.dst_ip, d.dst_ip);
+	d.dst_ip = IP4(198, 18, 0, 2);
+	n = pkt_build_udp(out, sizeof(out), NULL, our_mac, &d, 4);
+	assert_int_equal(out[14 + 8], 64);
+}
+
 static void test_arp(void **state)
 {
 	uint8_t f[64];
@@ -308,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_fixtures_dhcp),
 		cmocka_unit_test(test_fixtures_tftp),
 		cmocka_unit_test(test_drop_names),
+		cmocka_unit_test(test_build_multicast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

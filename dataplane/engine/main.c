@@ -111,7 +111,13 @@ static int workers_setup(struct eng_runtime *rt)
 			rte_free(w);
 			return rc;
 		}
-		if (idx == 0) { /* DHCP's worker: the conflict probes (dhcp.conflict_probe_ms) */
+		if (idx == 0) {
+			w->mstreams = rte_zmalloc_socket("sb_mstreams",
+							 ENG_MTFTP_STREAMS * sizeof(*w->mstreams),
+							 RTE_CACHE_LINE_SIZE, rt->socket);
+			if (w->mstreams == NULL)
+				return -ENOMEM;
+			/* DHCP's worker: the conflict probes (dhcp.conflict_probe_ms) */
 			struct probe_slot *slots = rte_zmalloc_socket(
 				"sb_probe", sizeof(*slots) * ENG_PROBE_SLOTS, 0, rt->socket);
 
@@ -147,6 +153,7 @@ static void workers_free(struct eng_runtime *rt)
 		if (w == NULL)
 			continue;
 		tftp_table_destroy(&w->sess);
+		rte_free(w->mstreams);
 		rte_ring_free(w->inbox);
 		rte_free(w->probe.slots);
 		rte_free(w->probe_held);

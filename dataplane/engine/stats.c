@@ -9,6 +9,7 @@
 #include <rte_telemetry.h>
 
 #include "engine.h"
+#include "snapshot.h"
 #include "stats.h"
 
 struct eng_stats eng_stats[RTE_MAX_LCORE];
@@ -46,6 +47,8 @@ static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 #undef ENG_STATS_ADD
 	for (unsigned int i = 0; i < ENG_DROP__COUNT; i++)
 		to->drops[i] += from->drops[i];
+	for (unsigned int i = 0; i < RTE_DIM(to->mtftp_group_tx_bytes); i++)
+		to->mtftp_group_tx_bytes[i] += from->mtftp_group_tx_bytes[i];
 	eng_lat_merge(&to->lat, &from->lat);
 }
 
@@ -139,6 +142,20 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 		if (total)
 			render_port(k);
 	}
+	/* Frame bytes sent to each group that carried a stream: mtftp_group_<a>_<b>_<c>_<d>_tx_bytes */
+	if (runtime && runtime->snap) {
+		uint32_t lo = runtime->snap->cfg.tftp.multicast.group_lo;
+
+		for (unsigned int i = 0; i < RTE_DIM(st->mtftp_group_tx_bytes); i++) {
+			uint32_t g = lo + i;
+
+			if (!st->mtftp_group_tx_bytes[i])
+				continue;
+			snprintf(name, sizeof(name), "mtftp_group_%u_%u_%u_%u_tx_bytes", g >> 24,
+				 (g >> 16) & 255, (g >> 8) & 255, g & 255);
+			k->u64(k->ctx, name, st->mtftp_group_tx_bytes[i]);
+		}
+	}
 	if (link_stats) {
 		struct eng_link_stats ls, *l = &ls;
 
@@ -199,6 +216,35 @@ static void render_sessions(const struct eng_stats *st, const struct eng_sink *k
 		snprintf(name, sizeof(name), "lcore%u_tftp_transfer_ports", w->lcore_id);
 		snprintf(ports, sizeof(ports), "%u-%u", t->port_lo, t->port_hi);
 		k->str(k->ctx, name, ports);
+	}
+	/* Multicast streams (worker 0's): what each one sends, to whom, for how many clients. */
+	k->u64(k->ctx, "mtftp_streams_active", st->mtftp_streams_active);
+	if (n > 0 && runtime->workers[0]->mstreams) {
+		const struct eng_mstream *ms = runtime->workers[0]->mstreams;
+		char val[96];
+
+		for (unsigned int i = 0; i < ENG_MTFTP_STREAMS; i++) {
+			const struct eng_mstream *m = &ms[i];
+			uint32_t g = m->ms.group_ip;
+
+			if (!__atomic_load_n(&m->open, __ATOMIC_RELAXED))
+				continue;
+			snprintf(name, sizeof(name), "mtftp_stream%u", i);
+			snprintf(val, sizeof(val), "%s -> %u.%u.%u.%u:%u from port %u", m->image,
+				 g >> 24, (g >> 16) & 255, (g >> 8) & 255, g & 255, m->ms.group_port,
+				 m->ms.server_port);
+			k->str(k->ctx, name, val);
+			snprintf(name, sizeof(name), "mtftp_stream%u_clients", i);
+			k->u64(k->ctx, name, m->ms.n_clients);
+			snprintf(name, sizeof(name), "mtftp_stream%u_clients_joined", i);
+			k->u64(k->ctx, name, m->ms.stats.clients_joined);
+			snprintf(name, sizeof(name), "mtftp_stream%u_handovers", i);
+			k->u64(k->ctx, name, m->ms.stats.handovers);
+			snprintf(name, sizeof(name), "mtftp_stream%u_blocks_sent", i);
+			k->u64(k->ctx, name, m->ms.stats.blocks_sent);
+			snprintf(name, sizeof(name), "mtftp_stream%u_blocks_late", i);
+			k->u64(k->ctx, name, m->ms.stats.blocks_late);
+		}
 	}
 }
 

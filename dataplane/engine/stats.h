@@ -50,6 +50,23 @@
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
 	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")             \
+	X(mtftp_streams_started, "multicast TFTP streams started (RFC 2090)")                      \
+	X(mtftp_streams_ended, "multicast TFTP streams ended (their last client left)")           \
+	X(mtftp_streams_active, "multicast TFTP streams open now (gauge)")                          \
+	X(mtftp_clients_joined, "clients served by a multicast stream (RRQ with multicast)")       \
+	X(mtftp_clients_completed, "multicast clients that acknowledged the last block as master") \
+	X(mtftp_clients_left, "multicast clients that left with an ERROR")                         \
+	X(mtftp_clients_lost, "multicast masters let go without progress (vanished or finished)")  \
+	X(mtftp_handovers, "multicast master hand-overs (a master left, the next one promoted)")   \
+	X(mtftp_oacks_sent, "multicast OACKs sent (joins, promotions, repeats)")                   \
+	X(mtftp_blocks_sent, "multicast DATA blocks sent (group, or unicast to a cut-off master)") \
+	X(mtftp_blocks_resent, "of which blocks sent before (resends, late joiners)")              \
+	X(mtftp_blocks_late, "of which blocks sent again for a promoted late joiner")              \
+	X(mtftp_blocks_unicast, "of which sent unicast to a master the group does not reach")     \
+	X(mtftp_unicast_fallbacks, "masters switched to unicast DATA (no progress via the group)") \
+	X(mtftp_bytes_sent, "file bytes of multicast DATA sent (all blocks, resends included)")    \
+	X(mtftp_tx_bytes, "frame bytes of multicast DATA sent (to groups and fallbacks)")          \
+	X(mtftp_rrq_unicast, "RRQs with multicast served unicast (off, netascii, no stream free)") \
 	X(dhcp_probes_sent, "ARP probes sent before an OFFER (dhcp.conflict_probe_ms)")           \
 	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                         \
 	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")
@@ -59,6 +76,7 @@ struct eng_stats {
 	ENG_STATS_COUNTERS(ENG_STATS_FIELD)
 #undef ENG_STATS_FIELD
 	uint64_t drops[ENG_DROP__COUNT]; /* core reasons (sb_drop.h), then the engine's */
+	uint64_t mtftp_group_tx_bytes[256]; /* frame bytes by position in tftp.multicast.groups */
 	struct eng_lat_hist lat;
 } __rte_cache_aligned;
 
