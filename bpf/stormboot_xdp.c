@@ -3,7 +3,7 @@
  * stormboot XDP steering program.
  *
  * UDP to port 67 (DHCP), 4011 (PXE), 69 (TFTP) and to the TFTP transfer port range, and (if
- * the settings ask) ICMPv6 router solicitations, go to the AF_XDP socket of the receiving rx
+ * the settings ask) ICMPv6 router solicitations and ARP replies to conflict probes, go to the AF_XDP socket of the receiving rx
  * queue (xsks_map, filled by DPDK's net_af_xdp PMD); every other frame goes to the kernel with
  * XDP_PASS, so ARP, ICMP, IPv6 neighbour discovery, SSH and HTTP keep working. Before a frame is
  * steered: its VLAN must be in the set (if one is configured), and the flood guard (MAC lists,
@@ -128,6 +128,39 @@ static __always_inline __u32 sb_classify_ipv6(const struct sb_xdp_settings *s,
 	return SB_XDP_CNT_REDIR_RS;
 }
 
+/* RFC 826, Ethernet/IPv4 */
+struct sb_arp_ipv4 {
+	__be16 htype;
+	__be16 ptype;
+	__u8 hlen;
+	__u8 plen;
+	__be16 op;
+	__u8 sha[6];
+	__u8 spa[4];
+	__u8 tha[6];
+	__u8 tpa[4];
+} __attribute__((packed));
+
+/*
+ * ARP after the cursor: ours only with SB_XDP_PORT_M_ARP_PROBE, and only a reply to a probe
+ * (RFC 5227 2.1.1: target IP 0.0.0.0), i.e. to the dataplane's conflict probe before an OFFER.
+ * The kernel never sends such probes itself; every other ARP frame stays with it.
+ */
+static __always_inline __u32 sb_classify_arp(const struct sb_xdp_settings *s,
+					     struct sb_cursor *cur, void *data_end)
+{
+	struct sb_arp_ipv4 *a = cur->pos;
+
+	if (!(s->port_mask & SB_XDP_PORT_M_ARP_PROBE))
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	if ((void *)(a + 1) > data_end)
+		return SB_XDP_CNT_PASS_TRUNCATED;
+	if (a->htype != bpf_htons(1) || a->ptype != bpf_htons(ETH_P_IP) || a->hlen != 6 ||
+	    a->plen != 4 || a->op != bpf_htons(2) || a->tpa[0] | a->tpa[1] | a->tpa[2] | a->tpa[3])
+		return SB_XDP_CNT_PASS_NOT_IPV4;
+	return SB_XDP_CNT_REDIR_ARP_PROBE;
+}
+
 static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
@@ -155,6 +188,8 @@ static __always_inline int sb_xdp_steer_pkt(struct xdp_md *ctx)
 		cls = sb_classify_ipv4(&s, &cur, data_end, &iph, &udph);
 	else if (proto_be == bpf_htons(ETH_P_IPV6))
 		cls = sb_classify_ipv6(&s, &cur, data_end, eth, &vlan);
+	else if (proto_be == bpf_htons(ETH_P_ARP))
+		cls = sb_classify_arp(&s, &cur, data_end);
 	else
 		cls = SB_XDP_CNT_PASS_NOT_IPV4;
 	if (!SB_XDP_CNT_IS_REDIRECT(cls)) {

@@ -390,7 +390,9 @@ int xdp_ctl_apply_config(struct xdp_ctl *ctl, const struct sbcfg *cfg, const uin
 	s.xfer_port_hi = cfg->tftp.port_hi;
 	s.server_ip_be = htobe32(cfg->server_ip);
 	s.flags &= ~(SB_XDP_F_RS_AUTO | SB_XDP_F_MAC_ALLOW | SB_XDP_F_DHCP_DST);
-	s.port_mask &= ~SB_XDP_PORT_M_RS;
+	s.port_mask &= ~(SB_XDP_PORT_M_RS | SB_XDP_PORT_M_ARP_PROBE);
+	if (cfg->dhcp.conflict_probe_ms && cfg->dhcp.mode == SBCFG_DHCP_FULL)
+		s.port_mask |= SB_XDP_PORT_M_ARP_PROBE;
 	if (cfg->ipv6_ra != SBCFG_RA_OFF)
 		s.port_mask |= SB_XDP_PORT_M_RS;
 	if (cfg->ipv6_ra == SBCFG_RA_AUTO)

@@ -347,6 +347,26 @@ static void test_settings_change_verdicts(void **state)
 	settings_apply(0, SB_XDP_PORT_M_VALID, XFER_LO, XFER_HI, 0);
 	expect_verdict("RS with steering disabled", frame, len, P, SB_XDP_CNT_PASS_DISABLED);
 
+	/* ARP replies to conflict probes (RFC 5227: target IP 0.0.0.0): only with M_ARP_PROBE;
+	 * every other ARP frame stays with the kernel. */
+	len = build_frame(frame, &(struct frame_spec){.l3 = L3_ARP});
+	frame[21] = 2;					     /* opcode: reply */
+	memset(frame + 38, 0, 4);			     /* to 0.0.0.0 */
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, IP_SERVER);
+	expect_verdict("probe reply without M_ARP_PROBE", frame, len, P, SB_XDP_CNT_PASS_NOT_IPV4);
+	settings_apply(SB_XDP_F_ENABLE, SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_ARP_PROBE, XFER_LO,
+		       XFER_HI, IP_SERVER);
+	expect_verdict("probe reply", frame, len, R, SB_XDP_CNT_REDIR_ARP_PROBE);
+	expect_verdict("probe reply cut short", frame, 14 + 27, P, SB_XDP_CNT_PASS_TRUNCATED);
+	frame[41] = 1; /* a reply to 0.0.0.1: someone's ordinary question */
+	expect_verdict("reply to an address", frame, len, P, SB_XDP_CNT_PASS_NOT_IPV4);
+	frame[41] = 0;
+	frame[21] = 1; /* a request (an RFC 5227 probe of another host) */
+	expect_verdict("probe (request)", frame, len, P, SB_XDP_CNT_PASS_NOT_IPV4);
+	frame[21] = 2;
+	frame[19] = 16; /* not IPv4 addresses */
+	expect_verdict("reply with plen 16", frame, len, P, SB_XDP_CNT_PASS_NOT_IPV4);
+
 	/* Steering off: everything goes to the kernel. */
 	settings_apply(0, SB_XDP_PORT_M_ALL, XFER_LO, XFER_HI, 0);
 	len = build_simple(frame, IP_BCAST, 67, L4_DHCP);
@@ -373,7 +393,7 @@ static void test_settings_validate(void **state)
 		{{.flags = SB_XDP_F_ENABLE, .xfer_port_lo = 0, .xfer_port_hi = 10}, -ERANGE},
 		{{.flags = SB_XDP_F_ENABLE, .xfer_port_lo = 11, .xfer_port_hi = 10}, -ERANGE},
 		{{.flags = 0x80}, -EINVAL},
-		{{.flags = SB_XDP_F_ENABLE, .port_mask = 0x10}, -EINVAL},
+		{{.flags = SB_XDP_F_ENABLE, .port_mask = 0x20}, -EINVAL},
 		{{.flags = SB_XDP_F_ENABLE, .port_mask = SB_XDP_PORT_M_VALID | 0x80000000u},
 		 -EINVAL},
 		{{.flags = SB_XDP_F_ENABLE, .reserved = {0, 0, 0, 1}}, -EINVAL},
@@ -452,6 +472,7 @@ static void test_counter_names(void **state)
 	assert_string_equal(xdp_ctl_counter_name(SB_XDP_CNT_REDIR_RS), "redirected_rs");
 	assert_true(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIR_XFER));
 	assert_true(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIR_RS));
+	assert_true(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIR_ARP_PROBE));
 	assert_false(SB_XDP_CNT_IS_REDIRECT(SB_XDP_CNT_REDIRECT_FAILED));
 }
 

@@ -459,7 +459,8 @@ void test_guard_apply_config(void **state)
 	assert_int_equal(s.flags, SB_XDP_F_VALID | SB_XDP_F_ENABLE | SB_XDP_F_RS_AUTO |
 					  SB_XDP_F_MAC_ALLOW | SB_XDP_F_VLAN_SET |
 					  SB_XDP_F_DHCP_DST);
-	assert_int_equal(s.port_mask, SB_XDP_PORT_M_VALID); /* "auto" by default: RS too */
+	/* "auto" by default: RS too; no conflict probes (DHCP off) */
+	assert_int_equal(s.port_mask, SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_RS);
 	assert_int_equal(s.xfer_port_lo, 41000);
 	assert_int_equal(s.xfer_port_hi, 41099);
 	assert_int_equal(s.server_ip_be, htonl(IP_SERVER));
@@ -498,6 +499,18 @@ void test_guard_apply_config(void **state)
 	assert_int_equal(xdp_ctl_mac_list(&T.ctl, XDP_CTL_DENY, e, 4), 1);
 	assert_memory_equal(e[0].mac, mac_client, 6);
 	assert_int_equal(e[0].drops, 1);
+
+	/* dhcp.conflict_probe_ms: the replies to the probes are steered too. */
+	if (sbcfg_load_string("{\"interface\":\"sb0\",\"server_ip\":\"198.18.0.1\","
+			      "\"dhcp\":{\"conflict_probe_ms\":200,\"subnets\":[{\"network\":"
+			      "\"198.18.0.0/24\",\"pool\":{\"start\":\"198.18.0.100\","
+			      "\"end\":\"198.18.0.110\"}}]},\"ipv6_ra\":false}",
+			      &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(xdp_ctl_apply_config(&T.ctl, &cfg, NULL, err, sizeof(err)), 0);
+	sbcfg_free(&cfg);
+	assert_int_equal(xdp_ctl_settings_get(&T.ctl, &s), 0);
+	assert_int_equal(s.port_mask, SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_ARP_PROBE);
 	assert_int_equal(xdp_ctl_mac_list(&T.ctl, XDP_CTL_ALLOW, e, 4), 0);
 	assert_int_equal(xdp_ctl_vlans_get(&T.ctl, vl, 4, &every), 0);
 	assert_true(every);

@@ -950,6 +950,48 @@ static void test_subnet_vlan(void **state)
 	sbcfg_free(&c);
 }
 
+/* ---- issue 15 item 9: dhcp.conflict_probe_ms / conflict_probe_max ---- */
+
+static void test_conflict_probe(void **state)
+{
+	char err[SBCFG_ERR_MAX];
+	struct sbcfg c, d;
+
+	(void)state;
+	sbcfg_defaults(&d);
+	assert_int_equal(d.dhcp.conflict_probe_ms, 0); /* off by default: storms */
+	assert_int_equal(d.dhcp.conflict_probe_max, 256);
+	if (load_dhcp("\"conflict_probe_ms\":200,\"conflict_probe_max\":16", "", &c, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(c.dhcp.conflict_probe_ms, 200);
+	assert_int_equal(c.dhcp.conflict_probe_max, 16);
+	char *json = sbcfg_to_json(&c);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"conflict_probe_ms\": 200"));
+	assert_non_null(strstr(json, "\"conflict_probe_max\": 16"));
+	assert_int_equal(sbcfg_load_string(json, &d, err, sizeof(err)), 0);
+	assert_true(sbcfg_equal(&c, &d));
+	d.dhcp.conflict_probe_ms = 0;
+	assert_false(sbcfg_equal(&c, &d));
+	d.dhcp.conflict_probe_ms = 200;
+	d.dhcp.conflict_probe_max = 17;
+	assert_false(sbcfg_equal(&c, &d));
+	sbcfg_free(&d);
+	free(json);
+	sbcfg_free(&c);
+	expect_refused("\"conflict_probe_ms\":5", "",
+		       "dhcp.conflict_probe_ms: 5 is below 10 (0 switches probing off)");
+	expect_refused("\"conflict_probe_ms\":5001", "", "dhcp.conflict_probe_ms: ");
+	expect_refused("\"conflict_probe_ms\":true", "", "dhcp.conflict_probe_ms: must be an integer");
+	expect_refused("\"conflict_probe_max\":0", "", "dhcp.conflict_probe_max: ");
+	expect_refused("\"conflict_probe_max\":4097", "", "dhcp.conflict_probe_max: ");
+	assert_int_equal(load_dhcp("", "", &c, err), 0);
+	c.dhcp.conflict_probe_ms = 3;
+	assert_int_equal(sbcfg_validate(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dhcp.conflict_probe_ms: 3 is below 10"));
+	sbcfg_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -967,6 +1009,7 @@ int main(void)
 		cmocka_unit_test(test_large_config),
 		cmocka_unit_test(test_min_lease_time),
 		cmocka_unit_test(test_subnet_vlan),
+		cmocka_unit_test(test_conflict_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

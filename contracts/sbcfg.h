@@ -103,6 +103,10 @@ struct sbcfg_dhcp {
 	uint32_t decline_quarantine; /* seconds a DECLINEd address stays out of the pool */
 	uint32_t max_lease_time;     /* cap on a client's requested lease time (option 51) */
 	uint32_t min_lease_time;     /* floor on a client's requested lease time (51), 0 = none */
+	/* Conflict detection (RFC 2131 2.2, RFC 5227 probe): an OFFER waits this long for an
+	 * ARP reply from a host already using the address; 0 = off (the default: storms). */
+	uint32_t conflict_probe_ms;
+	uint32_t conflict_probe_max; /* OFFERs held pending a probe at once (more: held back) */
 	struct sbcfg_bootfiles boot;
 	struct sbcfg_subnet *subnets;
 	size_t n_subnets;

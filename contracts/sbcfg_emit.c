@@ -110,6 +110,8 @@ static json_t *dhcp_json(struct jb *b, const struct sbcfg *cfg)
 	jset(b, o, "decline_quarantine", json_integer(d->decline_quarantine));
 	jset(b, o, "max_lease_time", json_integer(d->max_lease_time));
 	jset(b, o, "min_lease_time", json_integer(d->min_lease_time));
+	jset(b, o, "conflict_probe_ms", json_integer(d->conflict_probe_ms));
+	jset(b, o, "conflict_probe_max", json_integer(d->conflict_probe_max));
 	for (int a = 0; a < SBCFG_ARCH__COUNT; a++)
 		jset(b, boot, sbcfg_arch_keys[a], json_string(d->boot.by_arch[a]));
 	jset(b, boot, "ipxe_script", json_string(d->boot.ipxe_script));
@@ -299,6 +301,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    da->offer_hold != db->offer_hold || da->offer_reuse != db->offer_reuse ||
 	    da->decline_quarantine != db->decline_quarantine ||
 	    da->max_lease_time != db->max_lease_time || da->min_lease_time != db->min_lease_time ||
+	    da->conflict_probe_ms != db->conflict_probe_ms ||
+	    da->conflict_probe_max != db->conflict_probe_max ||
 	    !EQ_STR(da->boot.ipxe_script, db->boot.ipxe_script) || da->n_subnets != db->n_subnets ||
 	    da->n_reservations != db->n_reservations)
 		return false;

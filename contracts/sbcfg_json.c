@@ -35,6 +35,9 @@
 #define LIM_LEASE_MAX	     0x7fffffffu /* 0xffffffff means "infinite" (RFC 2132 9.2) */
 #define LIM_OFFER_HOLD_MAX   3600
 #define LIM_QUARANTINE_MAX   31536000 /* a year */
+#define LIM_PROBE_MS_MIN     10	      /* dhcp.conflict_probe_ms, when not 0 */
+#define LIM_PROBE_MS_MAX     5000     /* a client's DISCOVER retransmission is ~4 s */
+#define LIM_PROBE_MAX	     1024     /* dhcp.conflict_probe_max (the engine's table) */
 #define LIM_VLAN_MAX	     4094     /* IEEE 802.1Q: 0 and 4095 are reserved VIDs */
 #define LIM_PORT_MIN	     1024
 #define LIM_SESSIONS_MAX     1048576
@@ -87,7 +90,7 @@ static const char *const top_keys[] = {
 static const char *const dhcp_keys[] = {
 	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
 	"max_lease_time", "min_lease_time", "boot",	   "subnets",
-	"reservations",	  "durability",	    NULL};
+	"reservations",	  "durability",	    "conflict_probe_ms", "conflict_probe_max", NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
 static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
@@ -845,7 +848,11 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 	/* The default floor follows a max_lease_time below it (as a subnet's lease_time does). */
 	if (!json_object_get(o, "min_lease_time") && d->min_lease_time > d->max_lease_time)
 		d->min_lease_time = d->max_lease_time;
-	if ((rc = GET_UINT(c, o, "min_lease_time", 0, LIM_LEASE_MAX, d->min_lease_time)) < 0)
+	if ((rc = GET_UINT(c, o, "min_lease_time", 0, LIM_LEASE_MAX, d->min_lease_time)) < 0 ||
+	    (rc = GET_UINT(c, o, "conflict_probe_ms", 0, LIM_PROBE_MS_MAX, d->conflict_probe_ms)) <
+		    0 ||
+	    (rc = GET_UINT(c, o, "conflict_probe_max", 1, LIM_PROBE_MAX, d->conflict_probe_max)) <
+		    0)
 		return rc;
 	d->mode = (enum sbcfg_dhcp_mode)mode;
 	d->durability = (enum sbcfg_durability)durability;
@@ -1623,6 +1630,11 @@ static int validate_dhcp(const struct sbcfg *cfg, char *m)
 	if (d->min_lease_time > d->max_lease_time)
 		return vfail(m, "dhcp.min_lease_time: %u is out of range 0..%u (max_lease_time)",
 			     d->min_lease_time, d->max_lease_time);
+	if (d->conflict_probe_ms != 0 && d->conflict_probe_ms < LIM_PROBE_MS_MIN)
+		return vfail(m, "dhcp.conflict_probe_ms: %u is below %d (0 switches probing off)",
+			     d->conflict_probe_ms, LIM_PROBE_MS_MIN);
+	CHECK_RANGE(m, d->conflict_probe_ms, 0, LIM_PROBE_MS_MAX, "dhcp.conflict_probe_ms");
+	CHECK_RANGE(m, d->conflict_probe_max, 1, LIM_PROBE_MAX, "dhcp.conflict_probe_max");
 	if ((rc = validate_boot(d, m)) < 0)
 		return rc;
 	if (d->n_subnets > LIM_SUBNETS_MAX)
@@ -1792,6 +1804,8 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->dhcp.decline_quarantine = 600;
 	out->dhcp.max_lease_time = 86400;
 	out->dhcp.min_lease_time = DEFAULT_MIN_LEASE;
+	out->dhcp.conflict_probe_ms = 0; /* off: a storm's OFFERs would each wait */
+	out->dhcp.conflict_probe_max = 256;
 	out->tftp.enabled = true;
 	out->tftp.port_lo = 61000; /* above Linux's ephemeral range (32768-60999) */
 	out->tftp.port_hi = 61999;

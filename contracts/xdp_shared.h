@@ -72,7 +72,14 @@
  * SB_XDP_F_RS_AUTO). Not in the defaults.
  */
 #define SB_XDP_PORT_M_RS    (1u << 3)
-#define SB_XDP_PORT_M_VALID (SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_RS) /* bits a record may hold */
+/*
+ * ARP replies to the dataplane's conflict probes (config dhcp.conflict_probe_ms; RFC 5227
+ * 2.1.1: opcode 2, target IP 0.0.0.0, which the kernel never asked for) steered too. Not in
+ * the defaults.
+ */
+#define SB_XDP_PORT_M_ARP_PROBE (1u << 4)
+#define SB_XDP_PORT_M_VALID                                                                        \
+	(SB_XDP_PORT_M_ALL | SB_XDP_PORT_M_RS | SB_XDP_PORT_M_ARP_PROBE) /* bits a record may hold */
 
 /* Rate limits: at most this many packets per second, and this deep a bucket. */
 #define SB_XDP_RATE_PPS_MAX   1000000
@@ -158,9 +165,10 @@ struct sb_xdp_rate_key {
 	X(REDIR_TFTP, redirected_tftp)	    /* UDP/69 */                                           \
 	X(REDIR_XFER, redirected_transfer)  /* UDP to the transfer port range */                   \
 	X(REDIR_RS, redirected_rs)	    /* ICMPv6 router solicitation (SB_XDP_PORT_M_RS) */    \
+	X(REDIR_ARP_PROBE, redirected_arp_probe) /* ARP reply to a probe (M_ARP_PROBE) */         \
 	X(REDIRECT_FAILED, redirect_failed) /* steered, but no socket on this rx queue: passed */  \
 	X(PASS_DISABLED, pass_disabled)	    /* steering switched off in the settings */            \
-	X(PASS_NOT_IPV4, pass_not_ipv4)	    /* ARP, IPv6 (but RS), other EtherTypes */             \
+	X(PASS_NOT_IPV4, pass_not_ipv4)	    /* ARP (but probe replies), IPv6 (but RS), other */            \
 	X(PASS_VLAN_DEPTH, pass_vlan_depth) /* more than two VLAN tags */                          \
 	X(PASS_TRUNCATED, pass_truncated)   /* frame shorter than its headers say */               \
 	X(PASS_BAD_IPV4, pass_bad_ipv4)	    /* version != 4, IHL < 5, total length too small */    \
@@ -184,8 +192,8 @@ enum sb_xdp_counter {
 		SB_XDP_CNT__COUNT
 };
 
-/* The first five counters are the steering decisions; the drops come last. */
-#define SB_XDP_CNT_IS_REDIRECT(c) ((c) <= SB_XDP_CNT_REDIR_RS)
+/* The first six counters are the steering decisions; the drops come last. */
+#define SB_XDP_CNT_IS_REDIRECT(c) ((c) <= SB_XDP_CNT_REDIR_ARP_PROBE)
 #define SB_XDP_CNT_IS_DROP(c)	  ((c) >= SB_XDP_CNT_DROP_MAC_DENY && (c) < SB_XDP_CNT__COUNT)
 
 /*

@@ -15,6 +15,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "arp_probe.h"
 #include "clock.h"
 #include "image_cache.h"
 #include "port.h"
@@ -25,8 +26,16 @@
 #define ENG_TX_STAGE   512  /* frames staged per lcore before a tx burst */
 #define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
 #define ENG_TIMER_US   500  /* run the session timers at least this often */
+#define ENG_PROBE_SLOTS 1024 /* OFFERs held pending a conflict probe (config max), worker 0 */
 
 struct snapshot;
+
+/* What worker 0 holds while an address is probed (dhcp.conflict_probe_ms): slot by slot. */
+struct eng_probe_held {
+	struct rte_mbuf *req;	/* the DISCOVER, served again if the address is in use */
+	struct rte_mbuf *offer; /* the OFFER frame, headers built, sent if nobody answers */
+	uint64_t rx_tsc;	/* of the DISCOVER */
+};
 
 /* One polling lcore: one rx/tx queue, its own sessions, its own counters. */
 struct eng_worker {
@@ -47,6 +56,9 @@ struct eng_worker {
 	uint16_t tx_n;
 	struct rte_mbuf *tx_m[ENG_TX_STAGE];
 	uint64_t tx_rx_tsc[ENG_TX_STAGE];
+	/* conflict probes before an OFFER (worker 0 only; NULL slots elsewhere) */
+	struct probe_table probe;
+	struct eng_probe_held *probe_held;
 } __rte_cache_aligned;
 
 #define ENG_IDLE_POLLS 1000 /* -I: empty polls in a row before the lcore sleeps */

@@ -46,7 +46,19 @@
 	  "lease-event ring to the control thread, is full (the client asks again)")               \
 	X(DHCP_LB_OTHER, "dhcp_lb_other_server",                                                   \
 	  "cluster mode: DHCP request of a client whose RFC 3074 bucket another server answers "   \
-	  "(or none while this server is cut off from etcd)")
+	  "(or none while this server is cut off from etcd)")                                      \
+	X(PROBE_FULL, "dhcp_probe_table_full",                                                     \
+	  "DISCOVER held unanswered: dhcp.conflict_probe_max OFFERs already wait for their "      \
+	  "conflict probe (the client retransmits)")                                               \
+	X(PROBE_SUPERSEDED, "dhcp_probe_superseded",                                               \
+	  "DISCOVER (and its OFFER) replaced by the client's retransmission while its address "    \
+	  "was probed: the newest one waits instead")                                              \
+	X(PROBE_GAVE_UP, "dhcp_probe_gave_up",                                                     \
+	  "DISCOVER dropped after 4 addresses offered to it in turn were found in use (the "       \
+	  "client retransmits; those addresses are quarantined)")                                  \
+	X(PROBE_REPLY_IGNORED, "arp_probe_reply_ignored",                                          \
+	  "ARP reply to a probe that shows no conflict: no probe of that address pending (late, "  \
+	  "or probing off), or the client answered for the address offered to it")
 
 enum eng_drop {
 	ENG_DROP__FIRST = SB_DROP__COUNT - 1,

@@ -13,6 +13,7 @@
 #include <rte_ring.h>
 #include <rte_timer.h>
 
+#include "arp_probe.h"
 #include "control_link.h"
 #include "lcore.h"
 #include "log.h"
@@ -158,13 +159,30 @@ static void send_in_place(struct eng_worker *w, struct rte_mbuf *m, int rc, uint
 	tx_stage(w, m, rx_tsc);
 }
 
-/* ---- ARP (only on ports without a kernel behind them) ---- */
+/* ---- ARP (only on ports without a kernel behind them; replies to our probes on any) ---- */
+
+static void handoff(struct eng_worker *w, unsigned int idx, struct rte_mbuf *m, uint64_t rx_tsc);
+static void probe_on_reply(struct eng_worker *w, uint32_t spa, const uint8_t sha[6]);
 
 static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 {
+	uint8_t sha[6];
+	uint32_t spa;
 	int rc;
 
+	/* A reply to a conflict probe (the XDP program steers those with dhcp.conflict_probe_ms):
+	 * for worker 0, which holds the OFFERs (and counts it). */
+	rc = probe_parse_reply(rte_pktmbuf_mtod(m, uint8_t *), m->data_len, &spa, sha);
+	if (rc == 0 && w->idx != 0) {
+		handoff(w, 0, m, rx_tsc);
+		return;
+	}
 	w->st->rx_arp++;
+	if (rc == 0) {
+		probe_on_reply(w, spa, sha);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (w->rt->port.kernel_behind) {
 		eng_count_drop(w->st, ENG_DROP_ARP_KERNEL);
 		rte_pktmbuf_free(m);
@@ -194,8 +212,21 @@ static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 
 /* ---- DHCP (worker 0 only: the lease pool has one owner) ---- */
 
+static void probe_hold(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
+		       struct rte_mbuf *r, const struct pkt_dest *dst, size_t payload_len,
+		       const struct dhcp_result *res, uint8_t attempt, uint64_t rx_tsc);
+
+/* An OFFER of an address on this segment, with conflict detection on: probe before sending. */
+static inline bool probe_wanted(const struct eng_worker *w, const struct dhcp_result *res, int n)
+{
+	return unlikely(w->snap->cfg.dhcp.conflict_probe_ms != 0) && n > 0 &&
+	       res->msg_out == DHCP_OFFER && res->event == DHCP_LEASE_OFFERED && !res->relayed &&
+	       !res->boot_only && res->lease.ip != 0 && w->probe_held != NULL;
+}
+
+/* attempt: 1, or the number of the address tried after conflicts (probe_on_reply). */
 static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
-			uint64_t rx_tsc)
+			uint64_t rx_tsc, uint8_t attempt)
 {
 	struct snapshot *snap = w->snap;
 	struct dhcp_result res;
@@ -243,11 +274,167 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		  res.msg_in, res.msg_out, res.lease.ip >> 24, (res.lease.ip >> 16) & 255,
 		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
 	w->st->dhcp_replies++;
+	if (probe_wanted(w, &res, n)) {
+		/* the OFFER waits for the probe; m and r are the probe's now */
+		probe_hold(w, m, u, r, &dst, (size_t)n, &res, attempt, rx_tsc);
+		return;
+	}
 	w->st->tx_dhcp++;
 	eng_count_dhcp_out(w->st, res.msg_out);
 	reply_send(w, r, u, &dst, (size_t)n, rx_tsc);
 done:
 	rte_pktmbuf_free(m);
+}
+
+/* ---- conflict detection before an OFFER (dhcp.conflict_probe_ms, arp_probe.h) ---- */
+
+static void probe_release(struct eng_worker *w, int idx, bool free_req)
+{
+	struct eng_probe_held *h = &w->probe_held[idx];
+
+	rte_pktmbuf_free(h->offer);
+	if (free_req)
+		rte_pktmbuf_free(h->req);
+	h->req = h->offer = NULL;
+	probe_finish(&w->probe, idx);
+}
+
+static void probe_hold(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
+		       struct rte_mbuf *r, const struct pkt_dest *dst, size_t payload_len,
+		       const struct dhcp_result *res, uint8_t attempt, uint64_t rx_tsc)
+{
+	const struct sbcfg_dhcp *d = &w->snap->cfg.dhcp;
+	struct eng_probe_held *h;
+	struct rte_mbuf *a;
+	int idx, flen, n;
+
+	flen = pkt_build_udp(rte_pktmbuf_mtod(r, uint8_t *), rte_pktmbuf_tailroom(r), u,
+			     w->snap->mac, dst, payload_len);
+	if (unlikely(flen < 0)) {
+		eng_count_drop(w->st, flen);
+		goto drop;
+	}
+	r->data_len = (uint16_t)flen;
+	r->pkt_len = (uint32_t)flen;
+	idx = probe_find_mac(&w->probe, res->mac);
+	if (idx >= 0) {
+		/* The client's retransmission while its address is probed: the newest DISCOVER
+		 * and OFFER wait in place of the older ones (a new xid is answered). */
+		h = &w->probe_held[idx];
+		eng_count_drop(w->st, ENG_DROP_PROBE_SUPERSEDED);
+		if (w->probe.slots[idx].ip == res->lease.ip) {
+			rte_pktmbuf_free(h->req);
+			rte_pktmbuf_free(h->offer);
+			h->req = m;
+			h->offer = r;
+			h->rx_tsc = rx_tsc;
+			return;
+		}
+		probe_release(w, idx, true); /* another address now (a reload): probe that one */
+	}
+	idx = probe_start(&w->probe, d->conflict_probe_max, res->lease.ip, res->mac, attempt,
+			  w->now_ms, d->conflict_probe_ms);
+	if (idx < 0) {
+		/* Paced like a full session table: the client's retransmission finds a slot. */
+		eng_count_drop(w->st, ENG_DROP_PROBE_FULL);
+		goto drop;
+	}
+	a = rte_pktmbuf_alloc(w->rt->pool);
+	if (unlikely(a == NULL)) {
+		eng_count_drop(w->st, ENG_DROP_NO_MBUF);
+		probe_finish(&w->probe, idx);
+		goto drop;
+	}
+	n = probe_build_request(rte_pktmbuf_mtod(a, uint8_t *), rte_pktmbuf_tailroom(a),
+				w->snap->mac, u->vlan_tci, u->n_vlans, res->lease.ip);
+	if (unlikely(n < 0)) {
+		eng_count_drop(w->st, n);
+		rte_pktmbuf_free(a);
+		probe_finish(&w->probe, idx);
+		goto drop;
+	}
+	a->data_len = (uint16_t)n;
+	a->pkt_len = (uint32_t)n;
+	h = &w->probe_held[idx];
+	h->req = m;
+	h->offer = r;
+	h->rx_tsc = rx_tsc;
+	w->st->dhcp_probes_sent++;
+	tx_stage(w, a, 0);
+	return;
+drop:
+	rte_pktmbuf_free(r);
+	rte_pktmbuf_free(m);
+}
+
+/* Probes nobody answered in time: their OFFERs go out (worker 0, from the poll loop). */
+static void probe_poll(struct eng_worker *w)
+{
+	int idx;
+
+	while ((idx = probe_expired(&w->probe, w->now_ms)) >= 0) {
+		struct eng_probe_held *h = &w->probe_held[idx];
+
+		w->st->dhcp_probes_clear++;
+		w->st->tx_dhcp++;
+		/* rx TSC 0: the probe's wait is not the engine's latency */
+		tx_stage(w, h->offer, 0);
+		h->offer = NULL;
+		probe_release(w, idx, true);
+	}
+}
+
+/*
+ * A host answered a probe for spa: the address is in use. Quarantine it as for a DHCPDECLINE
+ * (decline_quarantine; control learns it as a decline), and serve the DISCOVER again: the pool
+ * picks the next address (lease_offer() never offers a client the address it just declined).
+ */
+static void probe_on_reply(struct eng_worker *w, uint32_t spa, const uint8_t sha[6])
+{
+	struct snapshot *snap = w->snap;
+	struct probe_slot sl;
+	struct rte_mbuf *req;
+	struct pkt_udp u;
+	uint64_t rx_tsc;
+	int idx;
+
+	idx = probe_match_reply(&w->probe, spa, sha);
+	if (idx < 0) {
+		eng_count_drop(w->st, ENG_DROP_PROBE_REPLY_IGNORED);
+		return;
+	}
+	sl = w->probe.slots[idx];
+	req = w->probe_held[idx].req;
+	rx_tsc = w->probe_held[idx].rx_tsc;
+	probe_release(w, idx, false);
+	w->st->dhcp_probe_conflicts++;
+	if (snap->dhcp.pool != NULL &&
+	    lease_decline(snap->dhcp.pool, sl.mac, sl.ip, w->now_unix) == 0 && eng_ctl) {
+		struct dhcp_result dr = {.event = DHCP_LEASE_DECLINED};
+
+		if (lease_find_ip(snap->dhcp.pool, sl.ip, w->now_unix, &dr.lease) == 0) {
+			memcpy(dr.mac, sl.mac, 6);
+			memcpy(dr.lease.mac, sl.mac, 6);
+			eng_ctl_lease_event(w, &dr, NULL, NULL, NULL, 0, 0);
+		}
+	}
+	/* Powers of two only: a host that answers for every address must not flood the log. */
+	if (rte_is_power_of_2(w->st->dhcp_probe_conflicts))
+		ENG_LOG(WARNING,
+			"dhcp: %u.%u.%u.%u is in use by %02x:%02x:%02x:%02x:%02x:%02x (it answered "
+			"our ARP probe): not offered to %02x:%02x:%02x:%02x:%02x:%02x, quarantined "
+			"for %u s; %" PRIu64 " conflicts so far",
+			sl.ip >> 24, (sl.ip >> 16) & 255, (sl.ip >> 8) & 255, sl.ip & 255, sha[0],
+			sha[1], sha[2], sha[3], sha[4], sha[5], sl.mac[0], sl.mac[1], sl.mac[2],
+			sl.mac[3], sl.mac[4], sl.mac[5], snap->cfg.dhcp.decline_quarantine,
+			w->st->dhcp_probe_conflicts);
+	if (sl.attempt >= PROBE_ATTEMPTS_MAX ||
+	    pkt_parse_udp(rte_pktmbuf_mtod(req, const uint8_t *), req->data_len, false, &u) < 0) {
+		eng_count_drop(w->st, ENG_DROP_PROBE_GAVE_UP);
+		rte_pktmbuf_free(req);
+		return;
+	}
+	handle_dhcp(w, req, &u, rx_tsc, (uint8_t)(sl.attempt + 1));
 }
 
 /* ---- TFTP ---- */
@@ -901,7 +1088,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 			w->st->rx_pxe++;
 		else
 			w->st->rx_dhcp++;
-		handle_dhcp(w, m, &u, rx_tsc);
+		handle_dhcp(w, m, &u, rx_tsc, 1);
 		return;
 	case SB_PORT_TFTP:
 		w->st->rx_tftp_req++;
@@ -1002,6 +1189,8 @@ int eng_lcore_main(void *arg)
 		if (unlikely(tsc - last_timers > timer_period)) {
 			run_timers(w, tsc); /* retransmissions go out with this iteration's tx */
 			last_timers = tsc;
+			if (unlikely(w->probe.n != 0))
+				probe_poll(w); /* OFFERs whose probe nobody answered */
 		}
 		nb = rx_handle(w, pkts, tsc);
 		tx_flush(w); /* replies and retransmissions: one tx burst per iteration */
@@ -1012,6 +1201,9 @@ int eng_lcore_main(void *arg)
 			rte_delay_us_sleep(rt->idle_us); /* -I: a lab with more pollers than CPUs */
 		}
 	}
+	for (uint32_t i = 0; w->probe.n != 0 && i < w->probe.cap; i++)
+		if (w->probe.slots[i].ip != 0)
+			probe_release(w, (int)i, true); /* OFFERs still waiting: not sent */
 	tx_flush(w);
 	eng_ctl_worker_exit(w);
 	ENG_LOG(INFO, "lcore %u stops: %u TFTP sessions open", w->lcore_id, w->sess.n_active);

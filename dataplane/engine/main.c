@@ -119,6 +119,16 @@ static int workers_setup(struct eng_runtime *rt)
 							 RTE_CACHE_LINE_SIZE, rt->socket);
 			if (w->mstreams == NULL)
 				return -ENOMEM;
+			/* DHCP's worker: the conflict probes (dhcp.conflict_probe_ms) */
+			struct probe_slot *slots = rte_zmalloc_socket(
+				"sb_probe", sizeof(*slots) * ENG_PROBE_SLOTS, 0, rt->socket);
+
+			w->probe_held = rte_zmalloc_socket(
+				"sb_probe_held", sizeof(*w->probe_held) * ENG_PROBE_SLOTS, 0,
+				rt->socket);
+			if (slots == NULL || w->probe_held == NULL)
+				return -ENOMEM;
+			probe_table_init(&w->probe, slots, ENG_PROBE_SLOTS);
 		}
 		if (rt->n_workers > 1) {
 			snprintf(name, sizeof(name), "sb_inbox_%u", lcore);
@@ -147,6 +157,8 @@ static void workers_free(struct eng_runtime *rt)
 		tftp_table_destroy(&w->sess);
 		rte_free(w->mstreams);
 		rte_ring_free(w->inbox);
+		rte_free(w->probe.slots);
+		rte_free(w->probe_held);
 		rte_free(w);
 		rt->workers[i] = NULL;
 	}
@@ -220,6 +232,8 @@ int main(int argc, char **argv)
 	n_mbufs = cfg.queues * (ENG_PORT_RX_DESC + ENG_PORT_TX_DESC + ENG_TX_STAGE +
 				ENG_INBOX_SIZE + ENG_BURST) +
 		  rte_lcore_count() * MEMPOOL_CACHE;
+	if (cfg.dhcp.conflict_probe_ms) /* a DISCOVER and its OFFER per pending probe */
+		n_mbufs += 2 * ENG_PROBE_SLOTS;
 	n_mbufs = rte_align32pow2(n_mbufs) - 1;
 	rt->pool = rte_pktmbuf_pool_create("sb_mbufs", n_mbufs, MEMPOOL_CACHE, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, rt->socket);
@@ -283,6 +297,19 @@ int main(int argc, char **argv)
 		: snap->cfg.dhcp.mode == SBCFG_DHCP_PROXY ? "proxy"
 							  : "off",
 		snap->cfg.tftp.enabled ? "on" : "off");
+	if (rt->n_workers > 1 && snap->cfg.tftp.max_sessions_per_client)
+		ENG_LOG(INFO,
+			"tftp.max_sessions_per_client %u holds per lcore: with %u queues one client "
+			"address may hold up to %u sessions (RSS spreads its ports); guard.tftp_rate "
+			"bounds a source address across queues",
+			snap->cfg.tftp.max_sessions_per_client, rt->n_workers,
+			snap->cfg.tftp.max_sessions_per_client * rt->n_workers);
+	if (snap->cfg.dhcp.mode == SBCFG_DHCP_FULL && snap->cfg.dhcp.conflict_probe_ms)
+		ENG_LOG(INFO,
+			"dhcp.conflict_probe_ms %u: every OFFER of an address on this segment waits "
+			"that long for an answer to an ARP probe (RFC 5227), at most %u at once "
+			"(conflict_probe_max); relayed requests are not probed",
+			snap->cfg.dhcp.conflict_probe_ms, snap->cfg.dhcp.conflict_probe_max);
 	print_memory("at start");
 
 	if (opts.ctl_path && eng_ctl_start(rt, opts.ctl_path, err, sizeof(err)) < 0)

@@ -241,6 +241,9 @@ static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
 		return "guard";
 	if (a->dhcp.mode != b->dhcp.mode)
 		return "dhcp.mode";
+	/* on/off: the XDP program's steering of probe replies and the mbufs held (main.c) */
+	if (!a->dhcp.conflict_probe_ms != !b->dhcp.conflict_probe_ms)
+		return "dhcp.conflict_probe_ms";
 	if (a->tftp.port_lo != b->tftp.port_lo || a->tftp.port_hi != b->tftp.port_hi)
 		return "tftp.transfer_ports";
 	if (a->tftp.max_sessions != b->tftp.max_sessions)

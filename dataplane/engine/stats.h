@@ -75,7 +75,10 @@
 	X(mtftp_unicast_fallbacks, "masters switched to unicast DATA (no progress via the group)") \
 	X(mtftp_bytes_sent, "file bytes of multicast DATA sent (all blocks, resends included)")    \
 	X(mtftp_tx_bytes, "frame bytes of multicast DATA sent (to groups and fallbacks)")          \
-	X(mtftp_rrq_unicast, "RRQs with multicast served unicast (off, netascii, no stream free)")
+	X(mtftp_rrq_unicast, "RRQs with multicast served unicast (off, netascii, no stream free)") \
+	X(dhcp_probes_sent, "ARP probes sent before an OFFER (dhcp.conflict_probe_ms)")           \
+	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                         \
+	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")
 
 /*
  * X(STAGE, "name", "what"): the per-packet stages whose TSC cycles a build with

@@ -12,6 +12,13 @@
  * another one (tftp.max_sessions_per_client; paced like the session cap, see
  * tftp_table_open).
  *
+ * The cap is per lcore, on purpose: a shared count would put a cross-lcore atomic (and a
+ * shared hash) on every session open and close. With one queue (the default) it is the
+ * client's whole allowance; with N queues RSS spreads a client's source ports over the
+ * queues, so one address may hold up to N x client_cap sessions in all (main() logs it).
+ * Operators who need a hard per-address bound across queues set guard.tftp_rate (the XDP
+ * program's per-source-address bucket is one map for every CPU) or divide the cap by N.
+ *
  * Transfer ports come from tftp_ports.h: a FIFO, least recently used first, filled in an
  * order drawn from the table's seed, so consecutive sessions do not get consecutive ports.
  *

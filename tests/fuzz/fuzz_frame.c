@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arp_probe.h"
 #include "catalog.h"
 #include "dhcp_server.h"
 #include "lease.h"
@@ -88,6 +89,11 @@ static void dhcp(const struct sbcfg *cfg, struct lease_pool *pool, const struct 
 		n = dhcp_server_handle(&s, u, now, frame + hdr, sizeof(frame) - hdr, &dst, &res);
 		if (n > 0 && pkt_build_udp(frame, sizeof(frame), u, our_mac, &dst, (size_t)n) < 0)
 			abort(); /* a reply that fits its buffer must fit with its headers */
+		/* the conflict probe the engine would send for an OFFER, in the client's VLANs */
+		if (n > 0 && res.msg_out == DHCP_OFFER && res.lease.ip &&
+		    probe_build_request(frame, sizeof(frame), our_mac, u->vlan_tci, u->n_vlans,
+					res.lease.ip) < 0)
+			abort();
 	}
 }
 
@@ -129,9 +135,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc < 0) {
 		memcpy(copy, data, size);
 		switch (pkt_ethertype(data, size, &l3)) {
-		case PKT_ETHERTYPE_ARP:
+		case PKT_ETHERTYPE_ARP: {
+			struct probe_slot slots[2];
+			struct probe_table t;
+			uint32_t spa = 0;
+			uint8_t sha[6];
+
+			/* a reply to a conflict probe (arp_probe.h) against a pending probe */
+			if (probe_parse_reply(data, size, &spa, sha) == 0) {
+				probe_table_init(&t, slots, 2);
+				probe_start(&t, 2, spa ? spa : 1, our_mac, 1, 0, 100);
+				probe_match_reply(&t, spa, sha);
+				probe_finish(&t, probe_expired(&t, 100));
+			}
 			pkt_arp_reply(copy, size, cfg_full.server_ip, our_mac);
 			break;
+		}
 		case PKT_ETHERTYPE_IPV6:
 			ndp_rs_to_ra(copy, size, sizeof(copy), our_mac);
 			break;
