@@ -52,6 +52,9 @@ enum chan_type {
 	/* control -> dp. Payload: one struct chan_lease (CHAN_LEASE_RELEASED): the operator
 	 * released it (lease-release); the dataplane frees it (lease_release). Reply status. */
 	CHAN_MSG_LEASE_REVOKE = 8,
+	/* dp -> control. Payload: struct sb_tl_event[1..n] (sb_timeline.h), boot steps of
+	 * clients for their timelines. No reply. */
+	CHAN_MSG_TIMELINE = 9,
 	CHAN_MSG__COUNT,
 
 	CHAN_MSG_LEASE_DURABLE = CHAN_MSG_LEASE_EVENT | CHAN_REPLY,

@@ -143,6 +143,17 @@ struct sbcfg_http {
 	uint32_t idle_timeout_ms; /* a connection with no progress for this long is closed */
 };
 
+/*
+ * "syslog": firmware logs (docs/TIMELINE.md). enabled: DHCP replies to PXE and iPXE clients
+ * carry option 7 (log server) = server_ip, and stormboot-control receives syslog datagrams on
+ * UDP port (kernel path) and joins each to its client's timeline by source address.
+ * Option 7 names an address only: firmware sends to 514; another port is for tests.
+ */
+struct sbcfg_syslog {
+	bool enabled;
+	uint16_t port; /* 514 */
+};
+
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */
 enum sbcfg_csum_policy {
 	SBCFG_CSUM_ACCEPT = 0, /* count it, accept: veth/tap tx offload leaves partial sums */
@@ -243,6 +254,7 @@ struct sbcfg {
 	struct sbcfg_image *images;
 	size_t n_images;
 	struct sbcfg_control control;
+	struct sbcfg_syslog syslog;
 	char (*image_patterns)[SBCFG_NAME_MAX]; /* every images_allowed list's patterns */
 	size_t n_image_patterns;
 	/* Derived: which kinds of images_allowed lists exist, SBCFG_RESTRICTED_* (the parser sets

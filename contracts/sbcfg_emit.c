@@ -178,6 +178,12 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
 		jset(&b, root, "http", h);
 	}
+	if (cfg->syslog.enabled || cfg->syslog.port != 514) {
+		json_t *s = json_object();
+		jset(&b, s, "enabled", json_boolean(cfg->syslog.enabled));
+		jset(&b, s, "port", json_integer(cfg->syslog.port));
+		jset(&b, root, "syslog", s);
+	}
 	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
 	if (guard) /* no "guard" object = everything at its default */
 		jset(&b, root, "guard", guard);
@@ -279,6 +285,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||
 	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
+		return false;
+	if (a->syslog.enabled != b->syslog.enabled || a->syslog.port != b->syslog.port)
 		return false;
 	if (a->n_images != b->n_images)
 		return false;

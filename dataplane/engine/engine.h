@@ -38,6 +38,7 @@ struct eng_worker {
 	struct eng_stats *st;
 	struct tftp_table sess;
 	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
+	struct rte_ring *tl;	/* boot steps for control (trace.h; NULL without control) */
 	/* time of the current burst */
 	uint64_t now_tsc;
 	uint64_t now_ms;

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "sbcfg_json.h"
 #include "snapshot.h"
+#include "trace.h"
 
 RTE_LOG_REGISTER(eng_logtype, stormboot, INFO);
 
@@ -137,6 +138,7 @@ static void workers_free(struct eng_runtime *rt)
 			continue;
 		tftp_table_destroy(&w->sess);
 		rte_ring_free(w->inbox);
+		eng_trace_ring_setup(w, false);
 		rte_free(w);
 		rt->workers[i] = NULL;
 	}
@@ -248,6 +250,10 @@ int main(int argc, char **argv)
 		snap->cfg.tftp.enabled ? "on" : "off");
 	print_memory("at start");
 
+	/* The boot timeline goes to control: no rings (nothing recorded) without it. */
+	for (unsigned int i = 0; opts.ctl_path && i < rt->n_workers; i++)
+		if (eng_trace_ring_setup(rt->workers[i], true) < 0)
+			rte_exit(EXIT_FAILURE, "timeline ring: out of memory\n");
 	if (opts.ctl_path && eng_ctl_start(rt, opts.ctl_path, err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (!opts.ctl_path && snap->cfg.dhcp.mode == SBCFG_DHCP_FULL)

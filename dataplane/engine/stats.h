@@ -49,7 +49,9 @@
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
-	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")
+	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")               \
+	X(timeline_events, "boot steps recorded for the per-client timeline (trace.h)")            \
+	X(timeline_events_lost, "boot steps not recorded: the lcore's timeline ring was full")
 
 struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;
@@ -77,6 +79,7 @@ void eng_stats_total(struct eng_stats *out);
 struct eng_link_stats {
 	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
 	uint64_t snapshots, snapshot_errors, snapshots_freed;
+	uint64_t timeline_sent, timeline_unsent;
 };
 
 struct eng_runtime;

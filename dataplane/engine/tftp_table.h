@@ -31,6 +31,7 @@
 #include "image_cache.h"
 #include "pkt.h"
 #include "tftp_ports.h"
+#include "sb_timeline.h"
 #include "tftp_session.h"
 
 struct rte_hash;
@@ -52,6 +53,7 @@ struct eng_sess {
 	uint64_t start_tsc;
 	uint64_t bytes_block; /* highest block whose bytes were counted as served */
 	uint32_t idx;	      /* slot in the table */
+	char tl_name[SB_TL_TEXT]; /* the file, for the timeline (trace.h) */
 	bool open;
 } __rte_cache_aligned;
 
