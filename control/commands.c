@@ -470,6 +470,7 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 				      (json_int_t)d->dp.hello_timeouts, "image_add_refused",
 				      (json_int_t)d->image_add_refused, "pins_refused",
 				      (json_int_t)d->pins_refused));
+	json_object_set_new(a, "timeline", client_trace_status_json(&d->trace));
 	return api_reply(API_OK,
 			 dataplane_link_connected(&d->dp) ? "running, dataplane connected"
 							  : "running, dataplane not connected",

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "api_server.h"
+#include "client_trace.h"
 #include "ctl_clock.h"
 #include "dataplane_link.h"
 #include "event_loop.h"
@@ -91,6 +92,7 @@ struct daemon {
 	struct api_server api;
 	struct dataplane_link dp;
 	struct http_boot *http;
+	struct client_trace trace; /* boot timelines, firmware syslog */
 	struct image_hasher *hasher;
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;

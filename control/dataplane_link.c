@@ -358,6 +358,11 @@ static bool process(struct dataplane_link *dp)
 			on_hello(dp, &h, payload);
 		else if (h.type == CHAN_MSG_LEASE_EVENT)
 			on_lease_event(dp, &h, payload);
+		else if (h.type == CHAN_MSG_TIMELINE) { /* no reply */
+			if (dp->deps.timeline)
+				dp->deps.timeline(dp->deps.arg, (const struct sb_tl_event *)payload,
+						  h.len / sizeof(struct sb_tl_event));
+		}
 		else
 			send_frame(dp, h.type | CHAN_REPLY, h.id, -EOPNOTSUPP, NULL, 0);
 	}

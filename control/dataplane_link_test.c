@@ -97,7 +97,7 @@ static int setup(void **state)
 	f->loop = ev_loop_new(1024, err, sizeof(err));
 	assert_non_null(f->loop);
 	struct dataplane_link_deps deps = {
-		f->loop, f->store, running, f, {ctl_testing_clock, &f->now}, "9.9.9"};
+		f->loop, f->store, running, f, {ctl_testing_clock, &f->now}, "9.9.9", NULL};
 	assert_int_equal(dataplane_link_open(&f->dp, &deps, f->path, err, sizeof(err)), 0);
 	ev_set_before_sleep(f->loop, flush, &f->dp);
 	*state = f;
