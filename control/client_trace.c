@@ -234,14 +234,40 @@ int client_trace_syslog(struct client_trace *t, uint32_t ip, const char *msg, si
 	while (k > 0 && buf[k - 1] == ' ')
 		buf[--k] = '\0';
 	p = buf;
-	/* RFC 5424 "1 " version, or an RFC 3164 timestamp "Mmm dd hh:mm:ss " */
-	if (p[0] == '1' && p[1] == ' ')
+	if (p[0] == '1' && p[1] == ' ') {
+		/* RFC 5424 6: VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP
+		 * STRUCTURED-DATA [SP MSG] */
 		p += 2;
-	else if (strlen(p) > 16 && isalpha((unsigned char)p[0]) && p[3] == ' ' && p[6] == ' ' &&
-		 p[9] == ':' && p[12] == ':' && p[15] == ' ')
-		p += 16;
+		for (int f = 0; f < 5 && *p; f++) {
+			while (*p && *p != ' ')
+				p++;
+			while (*p == ' ')
+				p++;
+		}
+		if (*p == '-') {
+			p++;
+		} else {
+			while (*p == '[') { /* SD-ELEMENTs; "\]" inside a value is escaped */
+				for (p++; *p && *p != ']'; p++)
+					if (*p == '\\' && p[1])
+						p++;
+				if (*p == ']')
+					p++;
+			}
+		}
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "\xef\xbb\xbf", 3) == 0) /* the UTF-8 BOM of MSG */
+			p += 3;
+		colon = NULL;
+	} else {
+		/* RFC 3164 4.1.2: a timestamp "Mmm dd hh:mm:ss " */
+		if (strlen(p) > 16 && isalpha((unsigned char)p[0]) && p[3] == ' ' &&
+		    p[6] == ' ' && p[9] == ':' && p[12] == ':' && p[15] == ' ')
+			p += 16;
+		colon = strstr(p, ": ");
+	}
 	/* "[host ]tag: message" (iPXE: "ipxe: ..."): keep the message */
-	colon = strstr(p, ": ");
 	if (colon && colon - p < 64) {
 		int spaces = 0;
 		for (char *q = p; q < colon; q++)

@@ -140,6 +140,19 @@ static void test_syslog_lines(void **state)
 	assert_string_equal(json_string_value(json_object_get(s, "detail")), "hello from the lab");
 	assert_string_equal(json_string_value(json_object_get(s, "step")), "firmware notice");
 	json_decref(root);
+	/* util-linux logger's default (RFC 5424), with structured data and a BOM */
+	assert_int_equal(syslog_str(f, IP1, "<11>1 2026-12-03T12:00:00.1+00:00 vm1 ipxe 42 - "
+					    "[timeQuality tzKnown=\"1\" x=\"a\\]b\"] \xef\xbb\xbfNo "
+					    "such file"),
+			 0);
+	s = last_step(f, mac1, &root);
+	assert_string_equal(json_string_value(json_object_get(s, "detail")), "No such file");
+	assert_string_equal(json_string_value(json_object_get(s, "step")), "firmware err");
+	json_decref(root);
+	assert_int_equal(syslog_str(f, IP1, "<14>1 - - - - - - hi: there"), 0);
+	s = last_step(f, mac1, &root);
+	assert_string_equal(json_string_value(json_object_get(s, "detail")), "hi: there");
+	json_decref(root);
 	/* refused: no <PRI>, PRI out of range, unterminated; unknown sender */
 	assert_int_equal(syslog_str(f, IP1, "hello"), -EINVAL);
 	assert_int_equal(syslog_str(f, IP1, "<192>x"), -EINVAL);
@@ -148,7 +161,7 @@ static void test_syslog_lines(void **state)
 	assert_int_equal(syslog_str(f, IP1, "<>x"), -EINVAL);
 	assert_int_equal(syslog_str(f, CTL_TESTING_IP(198, 18, 0, 99), "<13>x: y"), -ENOENT);
 	assert_int_equal(f->t.syslog_unknown_client, 1);
-	assert_int_equal(f->t.syslog_received, 4);
+	assert_int_equal(f->t.syslog_received, 6);
 	/* control bytes do not reach the log or the API */
 	assert_int_equal(client_trace_syslog(&f->t, IP1, "<13>a\x01\x1b[31mb", 12), 0);
 	s = last_step(f, mac1, &root);
