@@ -18,6 +18,7 @@
 #include "api.h"
 #include "stormbootctl_fmt.h"
 #include "stormbootctl_trace.h"
+#include "stormbootctl_doctor.h"
 
 enum { EXIT_CMD = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 
@@ -48,6 +49,14 @@ static const struct {
 		    "[--limit N]"},
 };
 
+
+/* CLI-only commands, made of API commands and local checks. */
+static const struct api_cmd_desc cli_only[] = {
+	{"doctor", "check config, images, pools, dataplane, XDP, other servers, MTU, hugepages, "
+		   "clients: a verdict and a hint each; exit 1 if one failed (run it where the "
+		   "boot interface is)"},
+};
+
 /* The commands come from the daemon's own table (api_commands), so help cannot drift. */
 static void usage(FILE *f)
 {
@@ -66,6 +75,8 @@ static void usage(FILE *f)
 		else
 			fprintf(f, "  %-28s %s\n", head, c->help);
 	}
+	for (size_t i = 0; i < sizeof(cli_only) / sizeof(cli_only[0]); i++)
+		fprintf(f, "  %-28s %s\n", cli_only[i].name, cli_only[i].help);
 	fprintf(f,
 		"  %-28s %s\n"
 		"options:\n"
@@ -351,6 +362,24 @@ fail:
 	return EXIT_CMD;
 }
 
+struct doctor_ctx {
+	const char *sock;
+	int timeout;
+};
+
+static json_t *doctor_ask(void *ctx, const char *command, json_t *args)
+{
+	struct doctor_ctx *c = ctx;
+	char *req = api_request(command, args), *reply = NULL;
+	json_t *r = NULL;
+
+	if (req && talk(c->sock, req, c->timeout, &reply) == 0)
+		r = json_loads(reply, JSON_DISABLE_EOF_CHECK, NULL);
+	free(req);
+	free(reply);
+	return r;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_sigint(int sig)
@@ -448,6 +477,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[optind];
+	if (!strcmp(cmd, "doctor")) {
+		struct doctor_ctx dc = {sock, timeout};
+
+		if (argc - optind != 1) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return stormbootctl_doctor(stdout, doctor_ask, &dc, "/proc", "/sys") ? EXIT_CMD : 0;
+	}
 	if (!strcmp(cmd, "raw")) {
 		if (argc - optind != 2) {
 			usage(stderr);
