@@ -18,14 +18,17 @@
  * and the log's ("kind" in trace output, docs/TIMELINE.md).
  */
 #define SB_TL_KINDS(X)                                                                             \
-	X(DHCP, "dhcp", "status: message in (53); a: reply (0 none); ip: address given; "        \
-			"b: SB_TL_DHCP_* flags; c: client arch (93); text: boot file offered")   \
-	X(TFTP_RRQ, "tftp-rrq", "text: file; a: blksize; b: windowsize; c: tsize (bytes, "       \
-				"capped); d: server transfer port; status: TFTP_OPT_* the OACK "   \
-				"carries")                                                         \
+	X(DHCP, "dhcp",                                                                            \
+	  "status: message in (53); a: reply (0 none); ip: address given; "                        \
+	  "b: SB_TL_DHCP_* flags; c: client arch (93); text: boot file offered")                   \
+	X(TFTP_RRQ, "tftp-rrq",                                                                    \
+	  "text: file; a: blksize; b: windowsize; c: tsize (bytes, "                               \
+	  "capped); d: server transfer port; status: TFTP_OPT_* the OACK "                         \
+	  "carries")                                                                               \
 	X(TFTP_REFUSED, "tftp-refused", "text: file; status: drop reason (sb_drop/engine)")        \
-	X(TFTP_END, "tftp-end", "text: file; status: enum tftp_end; a: blocks sent; b: blocks "   \
-				"resent; c: ms; d: client ERROR code")                             \
+	X(TFTP_END, "tftp-end",                                                                    \
+	  "text: file; status: enum tftp_end; a: blocks sent; b: blocks "                          \
+	  "resent; c: ms; d: client ERROR code")                                                   \
 	X(TFTP_RETRANSMIT, "tftp-retransmit", "text: file; a: frames resent; b: first block")      \
 	X(RA, "ra", "an IPv6 router solicitation answered")                                        \
 	X(HTTP, "http", "text: path; a: HTTP status; b: bytes sent (KiB capped)")                  \
@@ -36,7 +39,7 @@ enum sb_tl_kind {
 #define SB_TL_KIND_ENUM(id, name, doc) SB_TL_##id,
 	SB_TL_KINDS(SB_TL_KIND_ENUM)
 #undef SB_TL_KIND_ENUM
-	SB_TL__COUNT
+		SB_TL__COUNT
 };
 
 /* b of a DHCP step */
@@ -48,12 +51,12 @@ enum sb_tl_kind {
 
 /* status of a TFTP_REFUSED step */
 enum sb_tl_refusal {
-	SB_TL_REFUSE_OTHER = 0,	   /* a malformed request (ERROR 4 or silence) */
-	SB_TL_REFUSE_NOT_FOUND,	   /* not in the catalog: ERROR 1 */
-	SB_TL_REFUSE_FORBIDDEN,	   /* images_allowed: ERROR 2 */
-	SB_TL_REFUSE_PACED,	   /* session table or per-client cap full: held unanswered */
-	SB_TL_REFUSE_DUPLICATE,	   /* the RRQ again while its session runs: ignored */
-	SB_TL_REFUSE_TFTP_OFF,	   /* tftp.enabled false */
+	SB_TL_REFUSE_OTHER = 0, /* a malformed request (ERROR 4 or silence) */
+	SB_TL_REFUSE_NOT_FOUND, /* not in the catalog: ERROR 1 */
+	SB_TL_REFUSE_FORBIDDEN, /* images_allowed: ERROR 2 */
+	SB_TL_REFUSE_PACED,	/* session table or per-client cap full: held unanswered */
+	SB_TL_REFUSE_DUPLICATE, /* the RRQ again while its session runs: ignored */
+	SB_TL_REFUSE_TFTP_OFF,	/* tftp.enabled false */
 	SB_TL_REFUSE__COUNT
 };
 

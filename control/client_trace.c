@@ -165,8 +165,8 @@ static bool mac_of_ip(const struct client_trace *t, uint32_t ip, uint8_t mac[6])
 
 	if (!ip || !t->deps.store)
 		return false;
-	if (lease_find_ip(lease_store_pool(t->deps.store), ip, ctl_clock_now(&t->deps.clock),
-			  &li) < 0 ||
+	if (lease_find_ip(lease_store_pool(t->deps.store), ip, ctl_clock_now(&t->deps.clock), &li) <
+		    0 ||
 	    (li.state != LEASE_BOUND && li.state != LEASE_OFFERED))
 		return false;
 	memcpy(mac, li.mac, 6);
@@ -198,8 +198,8 @@ void client_trace_http(struct client_trace *t, const uint8_t *mac, uint32_t ip, 
  * sends most of its console at "info"). */
 static bool says_error(const char *s)
 {
-	static const char *const words[] = {"error",  "timed out", "not found", "no such",
-					    "failed", "denied",	   "refused",	"unreachable",
+	static const char *const words[] = {"error",   "timed out", "not found", "no such",
+					    "failed",  "denied",    "refused",	 "unreachable",
 					    "invalid", "could not", "cannot"};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -262,8 +262,8 @@ int client_trace_syslog(struct client_trace *t, uint32_t ip, const char *msg, si
 		colon = NULL;
 	} else {
 		/* RFC 3164 4.1.2: a timestamp "Mmm dd hh:mm:ss " */
-		if (strlen(p) > 16 && isalpha((unsigned char)p[0]) && p[3] == ' ' &&
-		    p[6] == ' ' && p[9] == ':' && p[12] == ':' && p[15] == ' ')
+		if (strlen(p) > 16 && isalpha((unsigned char)p[0]) && p[3] == ' ' && p[6] == ' ' &&
+		    p[9] == ':' && p[12] == ':' && p[15] == ' ')
 			p += 16;
 		colon = strstr(p, ": ");
 	}
@@ -302,8 +302,8 @@ static void on_syslog(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 	for (int i = 0; i < 64; i++) { /* bounded per turn: the loop serves others too */
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
-				     &fl);
+		ssize_t n =
+			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
 
 		if (n < 0)
 			return;
@@ -432,8 +432,8 @@ static int by_state(const void *a, const void *b)
 	const struct row *x = a, *y = b;
 
 	/* the states that need a look first: failed, stuck, booting, done */
-	static const int rank[TL_STATE__COUNT] = {[TL_FAILED] = 0, [TL_STUCK] = 1,
-						  [TL_BOOTING] = 2, [TL_DONE] = 3};
+	static const int rank[TL_STATE__COUNT] = {
+		[TL_FAILED] = 0, [TL_STUCK] = 1, [TL_BOOTING] = 2, [TL_DONE] = 3};
 	if (rank[x->st] != rank[y->st])
 		return rank[x->st] - rank[y->st];
 	return by_last(a, b);

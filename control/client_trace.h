@@ -28,10 +28,10 @@
 #include "running_config.h"
 #include "timeline.h"
 
-#define CLIENT_TRACE_CAP       16384 /* clients kept */
-#define CLIENT_TRACE_LOG_RATE  20    /* step lines per second ... */
-#define CLIENT_TRACE_LOG_BURST 200   /* ... after a burst of this many */
-#define CLIENT_TRACE_SYSLOG_MAX 1024 /* bytes of a syslog datagram read */
+#define CLIENT_TRACE_CAP	16384 /* clients kept */
+#define CLIENT_TRACE_LOG_RATE	20    /* step lines per second ... */
+#define CLIENT_TRACE_LOG_BURST	200   /* ... after a burst of this many */
+#define CLIENT_TRACE_SYSLOG_MAX 1024  /* bytes of a syslog datagram read */
 
 struct client_trace_deps {
 	struct ev_loop *loop;

@@ -67,8 +67,8 @@ static int setup(void **state)
 	assert_non_null(f->rc = running_config_new("/nonexistent.json", &cfg));
 	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err, sizeof(err)));
 	assert_non_null(f->loop = ev_loop_new(1024, err, sizeof(err)));
-	struct client_trace_deps d = {
-		f->loop, f->store, running, f, {ctl_testing_clock, &f->now}, clock_ms};
+	struct client_trace_deps d = {f->loop, f->store, running, f, {ctl_testing_clock, &f->now},
+				      clock_ms};
 	assert_int_equal(client_trace_open(&f->t, &d), 0);
 	/* mac1 holds 198.18.0.20 */
 	struct chan_lease l = {.expires = f->now + 3600, .ip = IP1, .event = CHAN_LEASE_BOUND};
@@ -116,7 +116,8 @@ static void test_syslog_lines(void **state)
 	json_t *root, *s;
 
 	/* iPXE: "<PRI>[host.domain ]ipxe: message", most of it at info */
-	assert_int_equal(syslog_str(f, IP1, "<14>vm1.lab ipxe: Configuring (net0 52:54:00:00:00:01)"), 0);
+	assert_int_equal(
+		syslog_str(f, IP1, "<14>vm1.lab ipxe: Configuring (net0 52:54:00:00:00:01)"), 0);
 	s = last_step(f, mac1, &root);
 	assert_string_equal(json_string_value(json_object_get(s, "kind")), "firmware-log");
 	assert_string_equal(json_string_value(json_object_get(s, "step")), "firmware info");
@@ -126,7 +127,8 @@ static void test_syslog_lines(void **state)
 	json_decref(root);
 	/* an error, even sent at info, fails the client */
 	assert_int_equal(
-		syslog_str(f, IP1, "<14>ipxe: Connection timed out (https://ipxe.org/4c0a6035)\n"), 0);
+		syslog_str(f, IP1, "<14>ipxe: Connection timed out (https://ipxe.org/4c0a6035)\n"),
+		0);
 	s = last_step(f, mac1, &root);
 	assert_string_equal(json_string_value(json_object_get(s, "step")), "firmware err");
 	assert_string_equal(json_string_value(json_object_get(s, "detail")),
@@ -141,9 +143,10 @@ static void test_syslog_lines(void **state)
 	assert_string_equal(json_string_value(json_object_get(s, "step")), "firmware notice");
 	json_decref(root);
 	/* util-linux logger's default (RFC 5424), with structured data and a BOM */
-	assert_int_equal(syslog_str(f, IP1, "<11>1 2026-12-03T12:00:00.1+00:00 vm1 ipxe 42 - "
-					    "[timeQuality tzKnown=\"1\" x=\"a\\]b\"] \xef\xbb\xbfNo "
-					    "such file"),
+	assert_int_equal(syslog_str(f, IP1,
+				    "<11>1 2026-12-03T12:00:00.1+00:00 vm1 ipxe 42 - "
+				    "[timeQuality tzKnown=\"1\" x=\"a\\]b\"] \xef\xbb\xbfNo "
+				    "such file"),
 			 0);
 	s = last_step(f, mac1, &root);
 	assert_string_equal(json_string_value(json_object_get(s, "detail")), "No such file");

@@ -22,11 +22,9 @@ char *cmd_trace(struct daemon *d, uint64_t conn_id, json_t *args)
 		return api_fail("trace: \"%s\" is not a MAC address (52:54:00:12:34:56)", m);
 	if (after && (!json_is_integer(after) || json_integer_value(after) < 0))
 		return api_fail("trace: \"after\" must be a sequence number (an integer >= 0)");
-	o = client_trace_json(&d->trace, mac,
-			      after ? (uint64_t)json_integer_value(after) : 0);
+	o = client_trace_json(&d->trace, mac, after ? (uint64_t)json_integer_value(after) : 0);
 	if (!o)
-		return api_reply(API_EMPTY, "no step seen from this MAC (or it was evicted)",
-				 NULL);
+		return api_reply(API_EMPTY, "no step seen from this MAC (or it was evicted)", NULL);
 	return api_reply(API_OK, "", o);
 }
 

@@ -208,10 +208,11 @@ static void check_boot_files(struct doctor *d, json_t *images)
 		n++;
 		if (!image_known(images, file)) {
 			snprintf(what, sizeof(what),
-				 "add it: stormbootctl image-add %s /PATH, or change dhcp.boot.%s", file,
-				 k);
+				 "add it: stormbootctl image-add %s /PATH, or change dhcp.boot.%s",
+				 file, k);
 			say(d, V_FAIL, "boot files", what,
-			    "dhcp.boot.%s \"%s\" is not an image: clients get TFTP ERROR 1", k, file);
+			    "dhcp.boot.%s \"%s\" is not an image: clients get TFTP ERROR 1", k,
+			    file);
 			bad++;
 		}
 	}
@@ -248,14 +249,15 @@ static void check_pools(struct doctor *d)
 	if (total == 0)
 		say(d, V_OK, "pools", NULL, "no pool (proxy mode or no subnet)");
 	else if (free_ <= 0)
-		say(d, V_FAIL, "pools", hint, "every address taken (%lld of %lld): new clients get no offer",
-		    used, total);
+		say(d, V_FAIL, "pools", hint,
+		    "every address taken (%lld of %lld): new clients get no offer", used, total);
 	else if (pct >= 90)
-		say(d, V_WARN, "pools", hint, "%d %% of the addresses taken (%lld of %lld, %lld free)",
-		    pct, used, total, free_);
+		say(d, V_WARN, "pools", hint,
+		    "%d %% of the addresses taken (%lld of %lld, %lld free)", pct, used, total,
+		    free_);
 	else
-		say(d, V_OK, "pools", NULL, "%lld of %lld addresses free (%d %% taken)", free_, total,
-		    pct);
+		say(d, V_OK, "pools", NULL, "%lld of %lld addresses free (%d %% taken)", free_,
+		    total, pct);
 }
 
 /* ---- dataplane, XDP, traffic ---- */
@@ -315,13 +317,16 @@ static void check_dataplane(struct doctor *d)
 			    "interface %s not found here", iface);
 		else if (!prog)
 			say(d, V_FAIL, "xdp",
-			    "the dataplane attaches it at start (net_af_xdp, xdp_prog=): restart it",
+			    "the dataplane attaches it at start (net_af_xdp, xdp_prog=): restart "
+			    "it",
 			    "no XDP program attached to %s: DHCP and TFTP go to the kernel", iface);
 		else if (name && strcmp(name, "sb_xdp_steer") != 0)
-			say(d, V_FAIL, "xdp", "detach it (ip link set dev IFACE xdp off) and restart "
-					      "the dataplane",
+			say(d, V_FAIL, "xdp",
+			    "detach it (ip link set dev IFACE xdp off) and restart "
+			    "the dataplane",
 			    "%s runs XDP program \"%s\" (id %lld), not stormboot's sb_xdp_steer",
-			    iface, name, (long long)json_integer_value(json_object_get(prog, "id")));
+			    iface, name,
+			    (long long)json_integer_value(json_object_get(prog, "id")));
 		else
 			say(d, V_OK, "xdp", NULL, "sb_xdp_steer (id %lld) attached to %s",
 			    (long long)json_integer_value(json_object_get(prog, "id")), iface);
@@ -339,7 +344,8 @@ static void check_dataplane(struct doctor *d)
 
 		if (rx > 0 || xv > 0)
 			say(d, V_OK, "traffic", NULL,
-			    "counters moving: %lld frame(s) to the dataplane, %lld XDP verdict(s) in "
+			    "counters moving: %lld frame(s) to the dataplane, %lld XDP verdict(s) "
+			    "in "
 			    "1 s",
 			    rx, xv);
 		else
@@ -348,8 +354,9 @@ static void check_dataplane(struct doctor *d)
 			    "VLANs and the guard (stormbootctl guard-show)",
 			    "no frame in 1 s (dataplane rx and XDP verdicts unchanged)");
 		if (lost > 0)
-			say(d, V_WARN, "timeline", "steps were dropped at a full ring: control "
-						   "too slow or away",
+			say(d, V_WARN, "timeline",
+			    "steps were dropped at a full ring: control "
+			    "too slow or away",
 			    "%lld boot step(s) lost", lost);
 	}
 	json_decref(a);
@@ -431,7 +438,9 @@ static void check_other_servers(struct doctor *d)
 			    "stop it, or keep it off the boot interface: it answers whatever "
 			    "reaches the kernel (and everything if the dataplane stops)",
 			    "%s holds UDP %u (%s) on this host", who, port,
-			    port == 67 ? "DHCP" : port == 69 ? "TFTP" : "PXE");
+			    port == 67	 ? "DHCP"
+			    : port == 69 ? "TFTP"
+					 : "PXE");
 			found++;
 		}
 		fclose(f);
@@ -460,8 +469,8 @@ static void check_mtu(struct doctor *d)
 		    "MTU of %s unknown (%s)", iface ? iface : "-", path);
 	} else if (cmtu > imtu) {
 		char hint[160];
-		snprintf(hint, sizeof(hint), "set tftp.mtu to %lld (blocks are clamped to mtu - 32)",
-			 imtu);
+		snprintf(hint, sizeof(hint),
+			 "set tftp.mtu to %lld (blocks are clamped to mtu - 32)", imtu);
 		say(d, V_FAIL, "mtu", hint,
 		    "tftp.mtu %lld is above %s's MTU %lld: blocks of up to %lld bytes do not fit "
 		    "a frame (the transfer stalls at the first DATA)",
@@ -512,8 +521,9 @@ static void check_hugepages(struct doctor *d, uint64_t image_bytes)
 
 static void list_clients(struct doctor *d, const char *state, enum verdict v, const char *hint)
 {
-	json_t *r = d->ask(d->ctx, "clients",
-			   json_pack("{s:s, s:s, s:i}", "state", state, "sort", "last", "limit", 5)),
+	json_t *r = d->ask(
+		       d->ctx, "clients",
+		       json_pack("{s:s, s:s, s:i}", "state", state, "sort", "last", "limit", 5)),
 	       *c;
 	size_t i;
 
@@ -542,7 +552,8 @@ static void check_clients(struct doctor *d)
 	}
 	long long failed = jint_at(c, "failed"), stuck = jint_at(c, "stuck");
 	if (!failed && !stuck)
-		say(d, V_OK, "clients", NULL, "%lld seen: booting %lld, done %lld, none stuck or failed",
+		say(d, V_OK, "clients", NULL,
+		    "%lld seen: booting %lld, done %lld, none stuck or failed",
 		    jint_at(args_of(r), "total"), jint_at(c, "booting"), jint_at(c, "done"));
 	list_clients(d, "failed", V_FAIL, "stormbootctl trace MAC shows each step and the error");
 	list_clients(d, "stuck", V_WARN,

@@ -28,14 +28,15 @@ static void utc(uint64_t ms, char *out, size_t cap)
 
 	gmtime_r(&s, &tm);
 	snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03u UTC", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ms % 1000));
 }
 
 /* "12.345" seconds, or "-0.002" for a step that arrived out of order */
 static void secs(int64_t ms, char *out, size_t cap)
 {
-	snprintf(out, cap, "%s%lld.%03lld", ms < 0 ? "-" : "", (long long)(ms < 0 ? -ms : ms) / 1000,
-		 (long long)(ms < 0 ? -ms : ms) % 1000);
+	snprintf(out, cap, "%s%lld.%03lld", ms < 0 ? "-" : "",
+		 (long long)(ms < 0 ? -ms : ms) / 1000, (long long)(ms < 0 ? -ms : ms) % 1000);
 }
 
 void stormbootctl_trace_print(FILE *f, json_t *args, struct trace_view *v)

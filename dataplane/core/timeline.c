@@ -226,8 +226,7 @@ enum tl_outcome tl_event_outcome(const struct sb_tl_event *e)
 	}
 }
 
-enum tl_state tl_client_state(const struct tl_client *c, uint64_t now_ms,
-			      const struct tl_params *p)
+enum tl_state tl_client_state(const struct tl_client *c, uint64_t now_ms, const struct tl_params *p)
 {
 	uint64_t quiet = now_ms > c->last_ms ? now_ms - c->last_ms : 0;
 
@@ -308,8 +307,8 @@ static const char *end_short(unsigned end)
 	}
 }
 
-static const char *const severity_names[8] = {"emerg", "alert", "crit",	 "err",
-					       "warning", "notice", "info", "debug"};
+static const char *const severity_names[8] = {"emerg",	 "alert",  "crit", "err",
+					      "warning", "notice", "info", "debug"};
 
 int tl_event_step(const struct sb_tl_event *e, char *buf, size_t cap)
 {
@@ -366,10 +365,10 @@ int tl_event_detail(const struct sb_tl_event *e, char *buf, size_t cap)
 	switch (e->kind) {
 	case SB_TL_DHCP:
 		return snprintf(buf, cap, "%s%s%s%s%s%s%s", e->ip ? ip : "-",
-				e->b & SB_TL_DHCP_IPXE	  ? " ipxe"
-				: e->b & SB_TL_DHCP_PXE	  ? " pxe"
+				e->b & SB_TL_DHCP_IPXE	 ? " ipxe"
+				: e->b & SB_TL_DHCP_PXE	 ? " pxe"
 				: e->b & SB_TL_DHCP_HTTP ? " http"
-							  : "",
+							 : "",
 				e->b & SB_TL_DHCP_RELAYED ? " relayed" : "",
 				e->b & SB_TL_DHCP_BOOT_ONLY ? " proxy" : "",
 				e->text[0] ? " file " : "", e->text,

@@ -24,9 +24,9 @@
 #define TL_STATES(X)                                                                               \
 	X(BOOTING, "booting") /* steps coming, none failed */                                      \
 	X(DONE, "done")	      /* the last step was a whole file served, then quiet */              \
-	X(STUCK, "stuck")     /* quiet too long after a step that is not an end, or transfers  \
+	X(STUCK, "stuck")     /* quiet too long after a step that is not an end, or transfers      \
 				 of one file given up again and again */                           \
-	X(FAILED, "failed")   /* the last step was an error (NAK, file missing, refused,       \
+	X(FAILED, "failed")   /* the last step was an error (NAK, file missing, refused,           \
 				 transfer aborted, a firmware error message) */
 
 enum tl_state {
@@ -45,8 +45,8 @@ enum tl_outcome {
 };
 
 struct tl_params {
-	uint32_t done_quiet_ms; /* a success followed by this much quiet: done (15000) */
-	uint32_t stuck_ms;	/* no step for this long after a progress step: stuck (60000) */
+	uint32_t done_quiet_ms;	 /* a success followed by this much quiet: done (15000) */
+	uint32_t stuck_ms;	 /* no step for this long after a progress step: stuck (60000) */
 	uint32_t stuck_timeouts; /* transfers given up in a row: stuck at once (3) */
 };
 
@@ -61,10 +61,10 @@ struct tl_client {
 	uint32_t timeouts;    /* transfers given up since the last success */
 	uint32_t total;	      /* steps ever recorded (ring position: total % TL_CLIENT_EVENTS) */
 	uint64_t first_ms, last_ms;
-	uint64_t last_seq;		       /* store sequence of the newest step */
-	uint32_t hnext;			       /* hash chain, UINT32_MAX = end */
-	uint32_t lru_prev, lru_next;	       /* least recently active first */
-	uint64_t seq[TL_CLIENT_EVENTS];	       /* store sequence of each step */
+	uint64_t last_seq;			 /* store sequence of the newest step */
+	uint32_t hnext;				 /* hash chain, UINT32_MAX = end */
+	uint32_t lru_prev, lru_next;		 /* least recently active first */
+	uint64_t seq[TL_CLIENT_EVENTS];		 /* store sequence of each step */
 	struct sb_tl_event ev[TL_CLIENT_EVENTS]; /* ring */
 };
 

@@ -25,8 +25,8 @@ int eng_trace_ring_setup(struct eng_worker *w, bool create)
 		return 0;
 	}
 	snprintf(name, sizeof(name), "sb_tl_%u", w->lcore_id);
-	w->tl = rte_ring_create_elem(name, sizeof(struct sb_tl_event), ENG_TL_RING,
-				     w->rt->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->tl = rte_ring_create_elem(name, sizeof(struct sb_tl_event), ENG_TL_RING, w->rt->socket,
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
 	return w->tl ? 0 : -ENOMEM;
 }
 

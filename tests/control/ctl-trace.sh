@@ -76,7 +76,7 @@ sb_check "TFTP: nosuch.img is ERROR 1 (curl exit $rc)" test "$rc" = 68
 sb_check "HTTP: other.img (200)" test "$(sb_in "$SB_NS_CLI" curl -s -o /dev/null -w '%{http_code}' \
 	"http://$DP_SRV:8080/other.img")" = 200
 # what iPXE sends when a download fails (iPXE: "<PRI>ipxe: MESSAGE"), from the client's address
-sb_in "$SB_NS_CLI" logger --rfc3164 -d -n $DP_SRV -P 514 -t ipxe \
+sb_in "$SB_NS_CLI" logger --rfc3164 -d -n "$DP_SRV" -P 514 -t ipxe \
 	"Could not boot image: Connection timed out (https://ipxe.org/4c0a6035)"
 sb_wait_for 5 sh -c "\"$CTL\" --json trace $MAC | grep -q 'Connection timed out'" || true
 
@@ -128,7 +128,7 @@ sb_check "clients: one client, counted as booting (a transfer just ended)" \
 	grep -Eq '^clients 1: +booting 1 +done 0 +stuck 0 +failed 0' "$DP_WORK/clients.txt"
 sb_check "clients: its row names the last step" \
 	grep -Eq "^$MAC +$IP +booting +[0-9]+ +[0-9]+s +TFTP done +other.img" "$DP_WORK/clients.txt"
-sb_in "$SB_NS_CLI" logger --rfc3164 -d -n $DP_SRV -P 514 -t ipxe "No such file or directory"
+sb_in "$SB_NS_CLI" logger --rfc3164 -d -n "$DP_SRV" -P 514 -t ipxe "No such file or directory"
 sb_wait_for 5 sh -c "\"$CTL\" clients --state failed | grep -q '^$MAC'" || true
 sb_check "clients --state failed: the client after the firmware's error" \
 	sh -c "\"$CTL\" clients --state failed | grep -Eq '^$MAC .* failed .*firmware err +No such file'"
