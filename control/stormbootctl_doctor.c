@@ -24,8 +24,10 @@ struct doctor {
 	void *ctx;
 	const char *proc, *sys;
 	int fails, warns;
-	json_t *cfg;	/* config-get */
-	json_t *status; /* status */
+	json_t *cfg;		  /* config-get */
+	json_t *status;		  /* status */
+	json_t *stats;		  /* stats (the second sample) */
+	long long foreign_before; /* pass_dhcp_server_reply in the first sample */
 };
 
 static void say(struct doctor *d, enum verdict v, const char *check, const char *hint,
@@ -359,8 +361,9 @@ static void check_dataplane(struct doctor *d)
 			    "too slow or away",
 			    "%lld boot step(s) lost", lost);
 	}
+	d->foreign_before = jint_at(args_of(a), "xdp.pass_dhcp_server_reply");
 	json_decref(a);
-	json_decref(b);
+	d->stats = b;
 }
 
 /* ---- another server on this host: UDP 67/69/4011 sockets in /proc/net/udp ---- */
@@ -445,10 +448,26 @@ static void check_other_servers(struct doctor *d)
 		}
 		fclose(f);
 	}
+	/* replies of DHCP servers elsewhere on the segment, counted by the XDP program */
+	json_t *xdp = json_object_get(args_of(d->stats), "xdp");
+	json_t *seen = json_object_get(xdp, "pass_dhcp_server_reply");
+	if (seen && json_integer_value(seen) > 0) {
+		long long now = json_integer_value(seen), recent = now - d->foreign_before;
+
+		say(d, recent > 0 ? V_FAIL : V_WARN, "other servers",
+		    "find it: tcpdump -eni IFACE udp src port 67 and udp dst port 68 (its MAC and "
+		    "address); a relay's replies count too",
+		    "%lld DHCP reply(ies) of another server (or relay) received on the boot "
+		    "interface, %lld in the last second (XDP pass_dhcp_server_reply, since the "
+		    "program was loaded)",
+		    now, recent);
+		found++;
+	}
 	if (!found)
 		say(d, V_OK, "other servers", NULL,
-		    "no DHCP/TFTP socket (UDP 67, 69, 4011) bound on this host (offers from other "
-		    "hosts are not seen here)");
+		    "no DHCP/TFTP socket (UDP 67, 69, 4011) on this host, no DHCP reply from "
+		    "another server seen%s",
+		    xdp && json_is_object(xdp) ? "" : " (XDP counters unavailable)");
 }
 
 /* ---- MTU, hugepages ---- */
@@ -590,6 +609,7 @@ int stormbootctl_doctor(FILE *f, doctor_ask_fn *ask, void *ctx, const char *proc
 	fprintf(f, "%d check(s) failed, %d warning(s)\n", d.fails, d.warns);
 	json_decref(cfg);
 	json_decref(d.status);
+	json_decref(d.stats);
 	json_decref(images);
 	return d.fails ? 1 : 0;
 }

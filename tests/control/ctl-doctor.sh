@@ -9,7 +9,9 @@
 #      shows the refusal;
 #   2. the pool full (two udhcpc clients): FAIL pools;
 #   3. a client whose boot failed (TFTP of a missing name): FAIL clients naming its MAC and step;
-#   4. dnsmasq with TFTP on this host: FAIL other servers naming dnsmasq and UDP 69;
+#   4. dnsmasq with TFTP on this host: FAIL other servers naming dnsmasq and UDP 69; dnsmasq
+#      as a DHCP server in another namespace of the segment: its replies, counted by the XDP
+#      program (pass_dhcp_server_reply), reported under other servers;
 #   5. the interface's MTU below tftp.mtu: FAIL mtu;
 #   6. the dataplane stopped: FAIL dataplane, FAIL xdp (no program on the interface).
 #
@@ -24,7 +26,7 @@ CTLD=$BUILD_DIR/control/stormboot-control
 CTL=$BUILD_DIR/control/stormbootctl
 RUN=$DP_WORK/run
 export STORMBOOT_SOCKET=$RUN/control.sock
-trap 'rc=$?; sb_stop dnsmasq 5; sb_stop control 5; (exit $rc); dp_cleanup' EXIT
+trap 'rc=$?; sb_stop dnsmasq 5; sb_stop dnsmasq2 5; sb_stop control 5; (exit $rc); dp_cleanup' EXIT
 
 dp_image undionly.kpxe 65536
 dp_image other.img 30000
@@ -108,6 +110,20 @@ doctor
 sb_check "dnsmasq: FAIL other servers naming it and UDP 69" \
 	has "^FAIL +other servers +dnsmasq \(pid [0-9]+\) holds UDP 69 \(TFTP\)"
 sb_stop dnsmasq 5
+
+# --- 4b. another DHCP server on the segment: dnsmasq in the second client's namespace
+sb_in "$NS_CLI2" ip addr add 198.18.0.12/24 dev "$SB_IF_CLI"
+sb_start dnsmasq2 "$NS_CLI2" dnsmasq --no-daemon --port=0 --interface="$SB_IF_CLI" \
+	--bind-interfaces --dhcp-range=198.18.0.150,198.18.0.160,600 --pid-file= \
+	--conf-file=/dev/null --dhcp-leasefile="$DP_WORK/dnsmasq2.leases"
+sleep 1
+sb_in "$SB_NS_CLI" ip addr flush dev "$SB_IF_CLI"
+sb_in "$SB_NS_CLI" timeout 15 busybox udhcpc -i "$SB_IF_CLI" -B -n -q -t 3 -T 1 -s /bin/true \
+	>/dev/null 2>&1 || true
+doctor
+sb_check "dnsmasq answering DHCP on the segment: its replies seen by XDP (other servers)" \
+	has "^(warn|FAIL) +other servers +[0-9]+ DHCP reply\(ies\) of another server"
+sb_stop dnsmasq2 5
 
 # --- 5. MTU below tftp.mtu
 sb_in "$SB_NS_SRV" ip link set dev "${SB_PREFIX}0" mtu 1400
