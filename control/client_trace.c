@@ -30,6 +30,8 @@ static uint64_t now_ms(const struct client_trace *t)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static long log_timer(struct ev_loop *l, long long id, void *arg);
+
 int client_trace_open(struct client_trace *t, const struct client_trace_deps *deps)
 {
 	uint32_t nb = tl_store_buckets(CLIENT_TRACE_CAP);
@@ -44,6 +46,8 @@ int client_trace_open(struct client_trace *t, const struct client_trace_deps *de
 	tl_store_init(&t->st, t->clients, CLIENT_TRACE_CAP, t->buckets, nb);
 	tl_params_default(&t->params);
 	tl_bucket_init(&t->log, CLIENT_TRACE_LOG_RATE, CLIENT_TRACE_LOG_BURST, ev_now_ms());
+	if (t->deps.loop)
+		t->log_timer = ev_timer_add(t->deps.loop, CLIENT_TRACE_LOG_REPORT_MS, log_timer, t);
 	return 0;
 }
 
@@ -61,6 +65,9 @@ void client_trace_close(struct client_trace *t)
 {
 	if (t->deps.loop)
 		syslog_close(t);
+	if (t->deps.loop && t->log_timer > 0)
+		ev_timer_del(t->deps.loop, t->log_timer);
+	t->log_timer = 0;
 	free(t->clients);
 	free(t->buckets);
 	t->clients = NULL;
@@ -115,6 +122,28 @@ static const char *step_meaning(const struct sb_tl_event *e)
 	}
 }
 
+static void log_suppressed(struct client_trace *t)
+{
+	ctl_log(LOG_NOTICE,
+		"client steps: %llu line(s) left out by the rate limit (%u/s, burst %u; every "
+		"step is in `stormbootctl trace`)",
+		(unsigned long long)t->log.suppressed, CLIENT_TRACE_LOG_RATE,
+		CLIENT_TRACE_LOG_BURST);
+	t->log.suppressed = 0;
+}
+
+/* After a storm: say how many lines were left out even if no step comes any more. */
+static long log_timer(struct ev_loop *l, long long id, void *arg)
+{
+	struct client_trace *t = arg;
+
+	(void)l;
+	(void)id;
+	if (t->log.suppressed)
+		log_suppressed(t);
+	return CLIENT_TRACE_LOG_REPORT_MS;
+}
+
 static void log_step(struct client_trace *t, const struct sb_tl_event *e)
 {
 	int level = step_level(e);
@@ -133,14 +162,8 @@ static void log_step(struct client_trace *t, const struct sb_tl_event *e)
 		t->log_suppressed++;
 		return;
 	}
-	if (t->log.suppressed) {
-		ctl_log(LOG_NOTICE,
-			"client steps: %llu line(s) left out by the rate limit (%u/s, burst %u; "
-			"every step is in `stormbootctl trace`)",
-			(unsigned long long)t->log.suppressed, CLIENT_TRACE_LOG_RATE,
-			CLIENT_TRACE_LOG_BURST);
-		t->log.suppressed = 0;
-	}
+	if (t->log.suppressed)
+		log_suppressed(t);
 	t->log_lines++;
 	tl_event_step(e, step, sizeof(step));
 	tl_event_detail(e, detail, sizeof(detail));

@@ -10,7 +10,8 @@
  * written to the log, one line per step that matters (lease given, file served, transfer
  * failed and why, firmware errors; the rest at debug), through a token bucket: a storm writes
  * at most CLIENT_TRACE_LOG_BURST lines at once and CLIENT_TRACE_LOG_RATE per second, and the
- * next line written says how many were left out (counted in log_suppressed).
+ * next line written (or a timer, within CLIENT_TRACE_LOG_REPORT_MS) says how many were left
+ * out (counted in log_suppressed).
  *
  * The API views (trace, clients) are built here as JSON.
  */
@@ -28,10 +29,11 @@
 #include "running_config.h"
 #include "timeline.h"
 
-#define CLIENT_TRACE_CAP	16384 /* clients kept */
-#define CLIENT_TRACE_LOG_RATE	20    /* step lines per second ... */
-#define CLIENT_TRACE_LOG_BURST	200   /* ... after a burst of this many */
-#define CLIENT_TRACE_SYSLOG_MAX 1024  /* bytes of a syslog datagram read */
+#define CLIENT_TRACE_CAP	   16384 /* clients kept */
+#define CLIENT_TRACE_LOG_RATE	   20	 /* step lines per second ... */
+#define CLIENT_TRACE_LOG_BURST	   200	 /* ... after a burst of this many */
+#define CLIENT_TRACE_SYSLOG_MAX	   1024	 /* bytes of a syslog datagram read */
+#define CLIENT_TRACE_LOG_REPORT_MS 10000 /* lines left out are reported at least this often */
 
 struct client_trace_deps {
 	struct ev_loop *loop;
@@ -51,6 +53,7 @@ struct client_trace {
 	struct tl_bucket log;
 	uint64_t from_dataplane; /* steps received from the dataplane */
 	uint64_t log_lines, log_suppressed;
+	long long log_timer;
 	/* syslog receiver */
 	int syslog_fd;
 	uint16_t syslog_port; /* bound to, 0 = none */
