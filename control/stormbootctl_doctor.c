@@ -291,8 +291,7 @@ static void check_dataplane(struct doctor *d)
 	if (!json_is_true(
 		    json_object_get(json_object_get(args_of(d->status), "dataplane"), "connected")))
 		say(d, V_FAIL, "dataplane",
-		    "start stormboot-dataplane with -C pointing at control's dataplane socket "
-		    "(journalctl -u stormboot-dataplane@IFACE)",
+		    "start stormboot-dataplane with -C pointing at control's dataplane socket",
 		    "not connected to control: nobody answers DHCP or TFTP");
 	else
 		say(d, V_OK, "dataplane", NULL, "connected (pid %lld)",
