@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define SB_TL_TEXT 58 /* bytes of text, NUL-padded; longer text is cut */
+#define SB_TL_TEXT 90 /* bytes of text, NUL-padded; longer text is cut */
 
 /*
  * X(id, "name", "what the fields hold"): every kind of step, once. The names are the API's
@@ -70,6 +70,6 @@ struct sb_tl_event {
 	uint16_t status;
 	char text[SB_TL_TEXT];
 };
-_Static_assert(sizeof(struct sb_tl_event) == 96, "sb_tl_event is a wire format");
+_Static_assert(sizeof(struct sb_tl_event) == 128, "sb_tl_event is a wire format");
 
 #endif

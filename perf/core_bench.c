@@ -627,7 +627,7 @@ int main(int argc, char **argv)
 	print_figure(&ack, runs, "per ACK");
 	print_figure(&offer_tl, runs, "per OFFER, with its step in the ring");
 	print_figure(&ack_tl, runs, "per ACK, with its step in the ring");
-	print_figure(&step, runs, "per step (96-byte event)");
+	print_figure(&step, runs, "per step (128-byte event)");
 	if (tl_lost)
 		printf("(timeline: %llu steps lost to a full ring)\n", (unsigned long long)tl_lost);
 	for (int c = 0; c < 3; c++)
