@@ -231,7 +231,7 @@ void storm_dhcp_rx(struct storm_fleet *f, const struct pkt_udp *u, uint64_t now)
 		f->c.rx_malformed++;
 		return;
 	}
-	id = storm_mac_to_vm(m.chaddr, f->cfg.n_vms);
+	id = storm_mac_to_vm(m.chaddr, f->cfg.n_vms, f->cfg.random_macs);
 	if (id < 0 || f->vm[id].xid != m.xid || f->cfg.reflect) {
 		f->c.dhcp_foreign_rx++;
 		return;

@@ -66,8 +66,8 @@ void storm_cfg_defaults(struct storm_cfg *c)
 	c->seed = 1;
 	c->backoff_scale = 1.0;
 	c->dhcp_tries = 4; /* PXE 2.1: four DISCOVERs, 4 + 8 + 16 + 32 s */
-	c->tftp_timeout_ms = 1000;
-	c->tftp_retries = 6;
+	c->tftp_timeout_ms = 0; /* as the firmware: storm_tftp_timeout_ms() */
+	c->tftp_retries = 6;	/* EDK2 PXEBC_MTFTP_RETRIES */
 	c->ovmf_blksize = 1468;
 	c->ovmf_window = 4;
 	c->ipxe_blksize = 1432;
@@ -89,10 +89,19 @@ int storm_files_find(const struct storm_files *fs, const char *name, size_t len)
 	return -1;
 }
 
-void storm_vm_mac(uint32_t i, uint8_t mac[6])
+/* --random-macs: v -> v * golden (odd: a bijection mod 2^32), then xor of the high half into
+ * the low half (its own inverse); distinct, spread over all four bytes, reversible. */
+#define STORM_MAC_MUL 0x9e3779b1u
+#define STORM_MAC_INV 0x0e8b2f51u /* STORM_MAC_MUL * STORM_MAC_INV == 1 mod 2^32 */
+
+void storm_vm_mac(uint32_t i, bool spread, uint8_t mac[6])
 {
 	uint32_t v = i + 1;
 
+	if (spread) {
+		v *= STORM_MAC_MUL;
+		v ^= v >> 16;
+	}
 	mac[0] = STORM_MAC_OUI0;
 	mac[1] = STORM_MAC_OUI1;
 	mac[2] = (uint8_t)(v >> 24);
@@ -101,13 +110,17 @@ void storm_vm_mac(uint32_t i, uint8_t mac[6])
 	mac[5] = (uint8_t)v;
 }
 
-int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms)
+int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms, bool spread)
 {
 	uint32_t v;
 
 	if (mac[0] != STORM_MAC_OUI0 || mac[1] != STORM_MAC_OUI1)
 		return -1;
 	v = ((uint32_t)mac[2] << 24) | ((uint32_t)mac[3] << 16) | ((uint32_t)mac[4] << 8) | mac[5];
+	if (spread) {
+		v ^= v >> 16;
+		v *= STORM_MAC_INV;
+	}
 	if (v == 0 || v > n_vms)
 		return -1;
 	return (int64_t)v - 1;
@@ -258,7 +271,7 @@ static void rx_reflect(struct storm_fleet *f, struct storm_vm *vm, const struct 
 	if (vm->reflect_out)
 		vm->reflect_out--;
 	reflect_send(f, vm);
-	storm_arm_us(f, vm, storm_tftp_due(f, now));
+	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }
 
 /* ---- receive ---- */
@@ -339,7 +352,7 @@ void storm_fleet_rx(struct storm_fleet *f, const uint8_t *frame, size_t len, uin
 		storm_dhcp_rx(f, &u, now);
 		return;
 	}
-	id = storm_mac_to_vm(u.dst_mac, f->cfg.n_vms);
+	id = storm_mac_to_vm(u.dst_mac, f->cfg.n_vms, f->cfg.random_macs);
 	if (id < 0)
 		id = ip_lookup(f, u.dst_ip);
 	if (id < 0) {
@@ -385,7 +398,7 @@ static void vm_timer(void *ctx, uint32_t id)
 			storm_set_state(f, vm, STORM_ST_REFLECT);
 			for (unsigned i = 0; i < f->cfg.reflect_window; i++)
 				reflect_send(f, vm);
-			storm_arm_us(f, vm, storm_tftp_due(f, now));
+			storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 			return;
 		}
 		storm_dhcp_discover(f, vm, now);
@@ -405,7 +418,7 @@ static void vm_timer(void *ctx, uint32_t id)
 		vm->reflect_out = 0;
 		for (unsigned i = 0; i < f->cfg.reflect_window; i++)
 			reflect_send(f, vm);
-		storm_arm_us(f, vm, storm_tftp_due(f, now));
+		storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 		return;
 	default:
 		return;
@@ -464,7 +477,7 @@ int storm_fleet_init(struct storm_fleet *f, const struct storm_cfg *cfg,
 	for (uint32_t i = 0; i < cfg->n_vms; i++) {
 		struct storm_vm *vm = &f->vm[i];
 
-		storm_vm_mac(i, vm->mac);
+		storm_vm_mac(i, f->cfg.random_macs, vm->mac);
 		/* Exactly floor(n * ratio) OVMF VMs, spread evenly among the others. */
 		acc += cfg->ovmf_ratio;
 		if (acc >= 1.0 - 1e-9) {

@@ -25,6 +25,8 @@ void storm_usage(FILE *out)
 		"  --ovmf-ratio R        share of OVMF-like VMs, the rest iPXE-like (default 0.5)\n"
 		"  --ramp-ms MS          power-on times spread over MS (default 0: all at once)\n"
 		"  --seed N              random numbers (xids, ports, jitter; default 1)\n"
+		"  --random-macs         MACs 02:57:xx:xx:xx:xx spread by a bijection of i + 1, not\n"
+		"                        in sequence (servers that hash the MAC, e.g. dnsmasq)\n"
 		"DHCP:\n"
 		"  --backoff-scale F     RFC 2131 back-off 4 s, 8 s, ... +-1 s times F (default "
 		"1;\n"
@@ -40,8 +42,11 @@ void storm_usage(FILE *out)
 		"  --loader NAME         fetch this instead of the boot file the ACK names\n"
 		"  --image NAME          the second file each VM fetches after the loader\n"
 		"  --verify auto|sha|cmp|none   what is checked (auto: SHA-256 + compare if PATH)\n"
-		"  --tftp-timeout-ms MS  RFC 1350 retransmission timeout (default 1000)\n"
-		"  --tftp-retries N      retransmissions without progress (default 6)\n"
+		"  --tftp-timeout-ms MS  RFC 1350 retransmission timeout, both kinds (default 0:\n"
+		"                        as the firmware: OVMF 4 s; iPXE 250 ms doubled on each\n"
+		"                        retransmission, given up once past 10 s, i.e. at 15.75 s)\n"
+		"  --tftp-retries N      retransmissions without progress (default 6; iPXE's\n"
+		"                        limit is its 10 s timeout unless --tftp-timeout-ms)\n"
 		"  --ovmf-blksize B      (default 1468)   --ovmf-window W  (default 4)\n"
 		"  --ipxe-blksize B      (default 1432)   --no-probe       no OVMF tsize probe\n"
 		"Run:\n"
@@ -94,6 +99,7 @@ enum {
 	O_REFLECT,
 	O_RSIZE,
 	O_RWIN,
+	O_RMACS,
 	O_HELP,
 };
 
@@ -126,6 +132,7 @@ static const struct option longopts[] = {
 	{"reflect", no_argument, NULL, O_REFLECT},
 	{"reflect-size", required_argument, NULL, O_RSIZE},
 	{"reflect-window", required_argument, NULL, O_RWIN},
+	{"random-macs", no_argument, NULL, O_RMACS},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -257,7 +264,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			}
 			break;
 		case O_TTIMEOUT:
-			if (!(rc = num("tftp-timeout-ms", optarg, 1, 600000, &v, err, errlen)))
+			if (!(rc = num("tftp-timeout-ms", optarg, 0, 600000, &v, err, errlen)))
 				c->tftp_timeout_ms = (uint32_t)v;
 			break;
 		case O_TRETRIES:
@@ -315,6 +322,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		case O_RWIN:
 			if (!(rc = num("reflect-window", optarg, 1, 64, &v, err, errlen)))
 				c->reflect_window = (uint16_t)v;
+			break;
+		case O_RMACS:
+			c->random_macs = true;
 			break;
 		case 'h':
 		case O_HELP:

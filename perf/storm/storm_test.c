@@ -22,6 +22,7 @@
 #include "storm_files.h"
 #include "storm_opts.h"
 #include "storm_report.h"
+#include "storm_vm.h"
 #include "tftp.h"
 
 #define CAP_FRAMES 64
@@ -381,19 +382,42 @@ static void test_wheel(void **state)
 	storm_wheel_free(&w);
 }
 
+static int mac_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 6);
+}
+
 static void test_mac(void **state)
 {
 	uint8_t m[6];
 
 	(void)state;
-	storm_vm_mac(0, m);
+	storm_vm_mac(0, false, m);
 	assert_memory_equal(m, "\x02\x57\x00\x00\x00\x01", 6);
-	storm_vm_mac(9999, m);
+	storm_vm_mac(9999, false, m);
 	assert_memory_equal(m, "\x02\x57\x00\x00\x27\x10", 6);
-	assert_int_equal(storm_mac_to_vm(m, 10000), 9999);
-	assert_int_equal(storm_mac_to_vm(m, 9999), -1);
-	assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10), -1);
-	assert_int_equal(storm_mac_to_vm(srv_mac, 10), -1);
+	assert_int_equal(storm_mac_to_vm(m, 10000, false), 9999);
+	assert_int_equal(storm_mac_to_vm(m, 9999, false), -1);
+	assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10, false), -1);
+	assert_int_equal(storm_mac_to_vm(srv_mac, 10, false), -1);
+	/* --random-macs: every VM of 10,000 has its own MAC, found again; none in sequence. */
+	{
+		static uint8_t seen[10000][6];
+		unsigned in_seq = 0;
+
+		for (uint32_t i = 0; i < 10000; i++) {
+			storm_vm_mac(i, true, seen[i]);
+			assert_int_equal(storm_mac_to_vm(seen[i], 10000, true), i);
+			if (i && seen[i][5] == (uint8_t)(seen[i - 1][5] + 1))
+				in_seq++;
+		}
+		assert_true(in_seq < 100);
+		qsort(seen, 10000, 6, mac_cmp);
+		for (unsigned i = 1; i < 10000; i++)
+			assert_memory_not_equal(seen[i], seen[i - 1], 6);
+		assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10, true),
+				 -1);
+	}
 }
 
 static void test_ratio(void **state)
@@ -733,6 +757,50 @@ static void test_tftp_timeouts(void **state)
 	assert_int_equal(vm->fail, STORM_FAIL_TFTP_TIMEOUT);
 	assert_int_equal(vm->fail_state, STORM_ST_LOADER);
 	rig_free(r);
+}
+
+/* The default TFTP timing is the firmware's: iPXE 250 ms doubled per retransmission, given up
+ * once the timeout would pass 10 s; OVMF 4 s, six retransmissions. */
+static void firmware_rrqs(double ovmf_ratio, const uint64_t *want, unsigned n_want,
+			  uint64_t fail_at)
+{
+	struct rig *r = rig_new(ovmf_ratio, 1, false, STORM_VERIFY_AUTO);
+	struct storm_vm *vm = &r->f.vm[0];
+	uint64_t t, failed = 0;
+	unsigned seen = 0;
+	size_t last;
+
+	r->f.cfg.tftp_timeout_ms = 0;
+	r->f.cfg.tftp_retries = 6;
+	assert_int_equal(storm_tftp_timeout_ms(&r->f, vm), ovmf_ratio > 0 ? 4000 : 250);
+	dora(r, "loader.efi");
+	last = r->cap.n; /* the first RRQ, at 1 ms */
+	for (t = 2000; t < 40000000 && !failed; t += 1000) {
+		tick(r, t);
+		if (r->cap.n > last) {
+			assert_true(seen < n_want);
+			/* within 2 ms of the firmware's schedule */
+			assert_true(t >= 1000 + want[seen] && t <= 3000 + want[seen]);
+			seen++;
+			last = r->cap.n;
+		}
+		if (vm->state == STORM_ST_FAILED)
+			failed = t;
+	}
+	assert_int_equal(seen, n_want);
+	assert_int_equal(vm->fail, STORM_FAIL_TFTP_TIMEOUT);
+	assert_true(failed >= 1000 + fail_at && failed <= 3000 + fail_at);
+	rig_free(r);
+}
+
+static void test_tftp_firmware_timing(void **state)
+{
+	static const uint64_t ipxe[] = {250000, 750000, 1750000, 3750000, 7750000};
+	static const uint64_t ovmf[] = {4000000, 8000000, 12000000, 16000000, 20000000, 24000000};
+
+	(void)state;
+	firmware_rrqs(0.0, ipxe, 5, 15750000);
+	firmware_rrqs(1.0, ovmf, 6, 28000000);
 }
 
 static void test_corrupt(void **state)
@@ -1133,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_report_counts),
+		cmocka_unit_test(test_tftp_firmware_timing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

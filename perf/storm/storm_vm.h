@@ -59,7 +59,10 @@ void storm_dhcp_rx(struct storm_fleet *f, const struct pkt_udp *u, uint64_t now)
 void storm_dhcp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
 
 /* TFTP client (storm_tftpc.c). */
-uint64_t storm_tftp_due(const struct storm_fleet *f, uint64_t now);
+uint64_t storm_tftp_due(const struct storm_fleet *f, const struct storm_vm *vm, uint64_t now);
+/* The VM's current TFTP retransmission timeout (ms): the configured one, or the
+ * firmware's (OVMF 4 s; iPXE 250 ms << tries, 0 once that passes 10 s: give up). */
+uint32_t storm_tftp_timeout_ms(const struct storm_fleet *f, const struct storm_vm *vm);
 void storm_tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_state st,
 		      uint64_t now);
 void storm_tftp_rx(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_udp *u,
