@@ -110,6 +110,17 @@ struct sbcfg_dhcp {
 	size_t n_reservations;
 };
 
+/*
+ * Multicast TFTP (RFC 2090), tftp.multicast: clients that ask for it share one stream per
+ * image, sent to a group of groups (a prefix inside 239.0.0.0/8, at most 256 groups) on port.
+ */
+struct sbcfg_mtftp {
+	bool enabled;	   /* off by default: multicast needs a fabric that carries it */
+	uint32_t group_lo; /* host order, first group of the range (the prefix's network) */
+	uint8_t group_len; /* prefix length, 24..32 */
+	uint16_t port;	   /* UDP port of the groups (atftpd's default: 1758) */
+};
+
 struct sbcfg_tftp {
 	bool enabled;
 	uint16_t port_lo;	/* server transfer ports (TIDs), inclusive range, steered by XDP */
@@ -124,12 +135,14 @@ struct sbcfg_tftp {
 	uint32_t give_up_ms;	  /* a transfer without progress for this long is given up */
 	uint16_t mtu;		  /* link MTU, for clamping blksize */
 	struct sbcfg_images_allowed images_allowed; /* for clients no other list covers */
+	struct sbcfg_mtftp multicast;
 };
 
 struct sbcfg_image {
 	char name[SBCFG_NAME_MAX]; /* what clients ask for, normalised (no leading '/', '/' separators) */
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
 	char sha256[SBCFG_SHA256_HEX]; /* pinned digest, lower-case hex; "" = not pinned */
+	bool from_root; /* found under tftp_root (sbcfg_root.h), not listed: not written back */
 };
 
 /*
@@ -152,6 +165,15 @@ struct sbcfg_http {
 struct sbcfg_syslog {
 	bool enabled;
 	uint16_t port; /* 514 */
+};
+
+/*
+ * "metrics": the Prometheus endpoint and status page of stormboot-control (kernel TCP path,
+ * not the dataplane; docs/METRICS.md). port 0 = off.
+ */
+struct sbcfg_metrics {
+	uint32_t listen_ip; /* host order; 0 = every address */
+	uint16_t port;
 };
 
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */
@@ -238,6 +260,32 @@ struct sbcfg_control {
 	size_t n_images_dirs;
 };
 
+/*
+ * "cluster": several servers on one boot fabric with one truth in etcd (docs/SCALE-OUT.md).
+ * Absent (enabled false): one server, leases in the local log. Only control uses it; the
+ * dataplane is told which hash buckets to answer over the channel.
+ */
+#define SBCFG_CLUSTER_ENDPOINTS_MAX 8
+#define SBCFG_CLUSTER_URL_MAX	    256
+#define SBCFG_CLUSTER_PATH_MAX	    512
+#define SBCFG_CLUSTER_ID_MAX	    64
+#define SBCFG_CLUSTER_PREFIX_MAX    128
+struct sbcfg_cluster {
+	bool enabled;
+	char server_id[SBCFG_CLUSTER_ID_MAX]; /* unique per server: [A-Za-z0-9._-] */
+	char endpoints[SBCFG_CLUSTER_ENDPOINTS_MAX][SBCFG_CLUSTER_URL_MAX]; /* http(s)://h:p */
+	size_t n_endpoints;
+	char prefix[SBCFG_CLUSTER_PREFIX_MAX];	    /* "/stormboot/": starts, ends with '/' */
+	char ca_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS: CA bundle to verify etcd */
+	char cert_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS client certificate */
+	char key_file[SBCFG_CLUSTER_PATH_MAX];	    /* ... and its key */
+	char user[SBCFG_ACCOUNT_MAX * 2];	    /* etcd authentication */
+	char password_file[SBCFG_CLUSTER_PATH_MAX]; /* the password, first line */
+	uint32_t timeout_ms;			    /* one request to etcd */
+	uint32_t lease_ttl_s; /* the server's registration: buckets move after this */
+	uint32_t batch_max;   /* leases per transaction (etcd --max-txn-ops) */
+};
+
 struct sbcfg {
 	char interface[SBCFG_IFNAME_MAX]; /* boot interface (net_af_xdp) */
 	char dpdk_port[256];		  /* optional DPDK --vdev/devargs overriding the default port */
@@ -255,6 +303,11 @@ struct sbcfg {
 	size_t n_images;
 	struct sbcfg_control control;
 	struct sbcfg_syslog syslog;
+	struct sbcfg_metrics metrics;
+	/* "tftp_root": every regular file under it is an image named by its path below it
+	 * (sbcfg_root.h); "" = none. Listed images win over a file of the same name. */
+	char tftp_root[SBCFG_PATH_MAX];
+	struct sbcfg_cluster cluster;
 	char (*image_patterns)[SBCFG_NAME_MAX]; /* every images_allowed list's patterns */
 	size_t n_image_patterns;
 	/* Derived: which kinds of images_allowed lists exist, SBCFG_RESTRICTED_* (the parser sets

@@ -83,7 +83,7 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
-	"syslog",    NULL};
+	"syslog",    "metrics",   "tftp_root", "cluster", NULL};
 static const char *const dhcp_keys[] = {
 	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
 	"max_lease_time", "min_lease_time", "boot",	   "subnets",
@@ -108,11 +108,14 @@ static const char *const tftp_keys[] = {"enabled",
 					"give_up_ms",
 					"mtu",
 					"images_allowed",
+					"multicast",
 					NULL};
+static const char *const mtftp_keys[] = {"enabled", "groups", "port", NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
-static const char *const image_keys[] = {"name", "path", "sha256", NULL};
+static const char *const image_keys[] = {"name", "path", "sha256", "from_tftp_root", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
 static const char *const syslog_keys[] = {"enabled", "port", NULL};
+static const char *const metrics_keys[] = {"listen", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
 					   "dataplane_groups", "images_dirs", NULL};
 
@@ -774,7 +777,8 @@ static int parse_image(struct pctx *c, json_t *o, struct sbcfg_image *im)
 	if ((rc = want_type(c, o, JSON_OBJECT, "an object")) < 0 ||
 	    (rc = check_keys(c, o, image_keys)) < 0 ||
 	    (rc = get_str(c, o, "name", im->name, sizeof(im->name), true)) < 0 ||
-	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0)
+	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0 ||
+	    (rc = get_bool(c, o, "from_tftp_root", &im->from_root)) < 0)
 		return rc;
 	return sbcfg_sha256_parse(o, c->path, im->sha256, c->msg);
 }
@@ -865,6 +869,8 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 			   (void **)&d->reservations, &d->n_reservations, resv_cb, NULL);
 }
 
+static int parse_mtftp(struct pctx *c, json_t *o, struct sbcfg_mtftp *m);
+
 static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 {
 	int rc;
@@ -905,6 +911,17 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	    (rc = GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu)) < 0 ||
 	    (rc = sbcfg_images_allowed_parse(o, c->path, c->cfg, &t->images_allowed, c->msg)) < 0)
 		return rc;
+	json_t *mc = get_obj(c, o, "multicast", false, &rc);
+	if (rc < 0)
+		return rc;
+	if (mc) {
+		size_t old = push_key(c, "multicast");
+
+		rc = parse_mtftp(c, mc, &t->multicast);
+		pop(c, old);
+		if (rc < 0)
+			return rc;
+	}
 	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart. */
 	if (json_object_get(o, "retries") && !json_object_get(o, "give_up_ms")) {
 		uint64_t ms = (uint64_t)t->timeout_ms * (t->retries + 1);
@@ -916,15 +933,51 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	return 0;
 }
 
-/* "a.b.c.d:port": the HTTP server's listen address; 0.0.0.0 = every address. */
-static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
+/* tftp.multicast: {"enabled", "groups": "239.x.y.z/len" (24..32), "port"}. */
+static int parse_mtftp(struct pctx *c, json_t *o, struct sbcfg_mtftp *m)
+{
+	char s[40];
+	uint32_t net;
+	unsigned len;
+	long long port = -1;
+	int rc;
+
+	if ((rc = check_keys(c, o, mtftp_keys)) < 0 ||
+	    (rc = get_bool(c, o, "enabled", &m->enabled)) < 0)
+		return rc;
+	if (json_object_get(o, "groups")) {
+		size_t old = push_key(c, "groups");
+
+		rc = str_value(c, json_object_get(o, "groups"), s, sizeof(s));
+		if (rc == 0 && cidr_parse(s, &net, &len) < 0)
+			rc = perr(c, "\"%s\" is not an IPv4 prefix a.b.c.d/len", s);
+		else if (rc == 0 && ((net >> 24) != 239 || len < 24))
+			rc = perr(c,
+				  "\"%s\" must lie inside 239.0.0.0/8 (administratively scoped, "
+				  "RFC 2365) with a length of 24..32 (at most 256 groups)",
+				  s);
+		else if (rc == 0 && (net & ~prefix_mask(len)) != 0)
+			rc = perr(c, "\"%s\" has host bits set (the prefix is %u bits)", s, len);
+		pop(c, old);
+		if (rc < 0)
+			return rc;
+		m->group_lo = net;
+		m->group_len = (uint8_t)len;
+	}
+	if ((rc = get_uint(c, o, "port", 1024, 65535, &port)) < 0)
+		return rc;
+	if (port >= 0)
+		m->port = (uint16_t)port;
+	return 0;
+}
+
+/* "a.b.c.d:port" under key "listen" of o (required); 0.0.0.0 = every address. */
+static int parse_listen(struct pctx *c, json_t *o, uint32_t *ip, uint16_t *port_out)
 {
 	char s[64], shown[40];
 	int rc;
 	json_t *v;
 
-	if ((rc = check_keys(c, o, http_keys)) < 0)
-		return rc;
 	if (!(v = member(c, o, "listen", true, &rc)))
 		return rc;
 	size_t old = push_key(c, "listen");
@@ -937,8 +990,7 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 			if (colon[1] >= '1' && colon[1] <= '9')
 				port = strtoul(colon + 1, &end, 10);
 		}
-		if (!colon || !end || *end || port < 1 || port > 65535 ||
-		    ipv4_parse(s, &h->listen_ip) < 0) {
+		if (!colon || !end || *end || port < 1 || port > 65535 || ipv4_parse(s, ip) < 0) {
 			if (colon)
 				*colon = ':';
 			rc = perr(c,
@@ -946,11 +998,20 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 				  "1..65535)",
 				  printable(s, shown, sizeof(shown)));
 		} else {
-			h->port = (uint16_t)port;
+			*port_out = (uint16_t)port;
 		}
 	}
 	pop(c, old);
-	if (rc < 0)
+	return rc;
+}
+
+/* The HTTP boot server: listen address and limits. */
+static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
+{
+	int rc;
+
+	if ((rc = check_keys(c, o, http_keys)) < 0 ||
+	    (rc = parse_listen(c, o, &h->listen_ip, &h->port)) < 0)
 		return rc;
 	if ((rc = GET_UINT(c, o, "max_connections", 1, LIM_HTTP_CONNS_MAX, h->max_conns)) < 0)
 		return rc;
@@ -968,6 +1029,16 @@ static int parse_syslog(struct pctx *c, json_t *o, struct sbcfg_syslog *s)
 	    (rc = get_bool(c, o, "enabled", &s->enabled)) < 0)
 		return rc;
 	return GET_UINT(c, o, "port", 1, 65535, s->port);
+}
+
+/* The metrics endpoint and status page (docs/METRICS.md). */
+static int parse_metrics(struct pctx *c, json_t *o, struct sbcfg_metrics *m)
+{
+	int rc;
+
+	if ((rc = check_keys(c, o, metrics_keys)) < 0)
+		return rc;
+	return parse_listen(c, o, &m->listen_ip, &m->port);
 }
 
 /* ---- guard (XDP) and ipv6_ra ---- */
@@ -1171,11 +1242,17 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 			return rc;
 	}
 
+	if ((rc = sbcfg_cluster_parse(root, &cfg->cluster, c->msg)) < 0)
+		return rc;
+
 	if ((rc = PARSE_SECTION(c, root, "guard", parse_guard, &cfg->guard)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "dhcp", parse_dhcp, &cfg->dhcp)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "tftp", parse_tftp, &cfg->tftp)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "http", parse_http, &cfg->http)) < 0 ||
-	    (rc = PARSE_SECTION(c, root, "syslog", parse_syslog, &cfg->syslog)) < 0)
+	    (rc = PARSE_SECTION(c, root, "syslog", parse_syslog, &cfg->syslog)) < 0 ||
+	    (rc = PARSE_SECTION(c, root, "metrics", parse_metrics, &cfg->metrics)) < 0 ||
+	    (rc = get_str(c, root, "tftp_root", cfg->tftp_root, sizeof(cfg->tftp_root), false)) <
+		    0)
 		return rc;
 	return parse_array(c, root, "images", LIM_IMAGES_MAX, sizeof(*cfg->images),
 			   (void **)&cfg->images, &cfg->n_images, image_cb, NULL);
@@ -1620,6 +1697,15 @@ static int validate_tftp(const struct sbcfg *cfg, char *m)
 	CHECK_RANGE(m, t->retries, 0, LIM_RETRIES_MAX, "tftp.retries");
 	CHECK_RANGE(m, t->give_up_ms, LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX, "tftp.give_up_ms");
 	CHECK_RANGE(m, t->mtu, LIM_MTU_MIN, LIM_MTU_MAX, "tftp.mtu");
+	if (t->multicast.enabled &&
+	    ((t->multicast.group_lo >> 24) != 239 || t->multicast.group_len < 24 ||
+	     t->multicast.group_len > 32 || t->multicast.port < 1024))
+		return vfail(m,
+			     "tftp.multicast: groups must be a prefix of length 24..32 inside "
+			     "239.0.0.0/8 and port 1024..65535 (have %u.%u.%u.%u/%u port %u)",
+			     t->multicast.group_lo >> 24, (t->multicast.group_lo >> 16) & 255,
+			     (t->multicast.group_lo >> 8) & 255, t->multicast.group_lo & 255,
+			     t->multicast.group_len, t->multicast.port);
 	if (t->blksize_default > t->blksize_max)
 		return vfail(m, "tftp.blksize_default: %u is above blksize_max (%u)",
 			     t->blksize_default, t->blksize_max);
@@ -1656,6 +1742,8 @@ static int validate_images(const struct sbcfg *cfg, char *m)
 
 	if (cfg->n_images > LIM_IMAGES_MAX)
 		return vfail(m, "images: %zu entries, at most %d", cfg->n_images, LIM_IMAGES_MAX);
+	if (cfg->tftp_root[0] && cfg->tftp_root[0] != '/')
+		return vfail(m, "tftp_root: \"%s\" is not an absolute path", cfg->tftp_root);
 	if (cfg->n_images && !cfg->images)
 		return vfail(m, "images: array count without array");
 	for (size_t i = 0; i < cfg->n_images; i++) {
@@ -1694,7 +1782,8 @@ int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen)
 
 	if ((rc = validate_top(cfg, m)) < 0 || (rc = validate_dhcp(cfg, m)) < 0 ||
 	    (rc = validate_tftp(cfg, m)) < 0 || (rc = validate_images(cfg, m)) < 0 ||
-	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0) {
+	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0 ||
+	    (rc = sbcfg_cluster_validate(cfg, m)) < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", m);
 		return rc;
@@ -1729,6 +1818,10 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.retries = 5;
 	out->tftp.give_up_ms = 30000; /* long enough for a client's own retries (atftp: 5 x 5 s) */
 	out->tftp.mtu = 1500;
+	out->tftp.multicast.enabled = false;
+	out->tftp.multicast.group_lo = 0xefff0000u; /* 239.255.0.0/24 (RFC 2365 local scope) */
+	out->tftp.multicast.group_len = 24;
+	out->tftp.multicast.port = 1758; /* atftpd's default */
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
 	out->ipv6_ra = SBCFG_RA_AUTO;

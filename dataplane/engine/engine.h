@@ -37,6 +37,7 @@ struct eng_worker {
 	uint16_t idx; /* 0 .. n_workers-1; worker 0 also runs DHCP */
 	struct eng_stats *st;
 	struct tftp_table sess;
+	struct eng_mstream *mstreams; /* ENG_MTFTP_STREAMS multicast streams (worker 0 uses them) */
 	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
 	struct rte_ring *tl;	/* boot steps for control (trace.h; NULL without control) */
 	/* time of the current burst */
@@ -49,7 +50,10 @@ struct eng_worker {
 	uint64_t tx_rx_tsc[ENG_TX_STAGE];
 } __rte_cache_aligned;
 
+#define ENG_IDLE_POLLS 1000 /* -I: empty polls in a row before the lcore sleeps */
+
 struct eng_runtime {
+	unsigned idle_us; /* -I: sleep between empty polls (0: busy poll) */
 	struct eng_port port;
 	struct rte_mempool *pool;
 	struct eng_clock clock;

@@ -118,7 +118,11 @@ enum storm_fail {
 	X(tx_nobuf, "frames not sent: no transmit buffer")                                         \
 	X(reflect_tx, "--reflect: frames sent")                                                    \
 	X(reflect_rx, "--reflect: frames back")                                                    \
-	X(reflect_lost, "--reflect: frames given up after a timeout")
+	X(reflect_lost, "--reflect: frames given up after a timeout")                              \
+	X(loops, "--loop: boots (--dhcp-only: DORAs) or transfers begun again by a VM done")       \
+	X(arp_request_tx, "--arp: ARP requests for the TFTP server's address sent")                \
+	X(arp_reply_rx, "--arp: ARP replies for a VM's address taken")                             \
+	X(arp_server_mac_ok, "--arp: ARP replies naming the MAC the DHCP replies came from")
 
 struct storm_counters {
 #define X(n, d) uint64_t n;
@@ -173,6 +177,16 @@ struct storm_cfg {
 	char image[STORM_NAME_MAX];  /* "" = no second file */
 	uint32_t server_ip;	     /* host order; 0 = take the first server that answers */
 	bool dhcp_only;		     /* a VM is done at its ACK (DORA storms) */
+	/* --loop: saturation, to measure a server's limit rather than a storm: a VM that is
+	 * done starts again at once (--dhcp-only: a new DISCOVER with a new xid; else the last
+	 * transfer again from a new TID) until --timeout, which then ends a run that did not
+	 * fail. Counted as `loops`. */
+	bool loop;
+	uint32_t loop_gap_us; /* --loop-gap-ms: a VM done waits this long first (paced load) */
+	/* --arp: after its ACK a VM asks the TFTP server's MAC with an ARP request (RFC 826),
+	 * as PXE firmware does, and counts the replies; it goes on without waiting (it already
+	 * knows the MAC the DHCP replies came from). */
+	bool arp;
 	bool random_macs;	     /* MACs spread (storm_vm_mac), not in sequence */
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as

@@ -200,6 +200,9 @@ static void vm_bound(struct storm_fleet *f, struct storm_vm *vm, const struct dh
 		memcpy(vm->bootfile, m->file, n);
 		vm->bootfile[n] = 0;
 	}
+	/* PXE firmware resolves the TFTP server's MAC before its RRQ (--arp). */
+	if (f->cfg.arp && vm->tftp_ip)
+		storm_arp_request(f, vm);
 	if (f->cfg.dhcp_only) {
 		storm_vm_done(f, vm, now);
 		return;

@@ -34,6 +34,12 @@ void storm_usage(FILE *out)
 		"  --dhcp-tries N        DISCOVERs / REQUESTs before a VM gives up (default 4)\n"
 		"  --server IP           take offers from this server only (default: the first)\n"
 		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
+		"  --arp                 after its ACK a VM sends an ARP request for the TFTP\n"
+		"                        server (as PXE firmware does) and counts the replies\n"
+		"  --loop                saturation: a VM done starts again at once (a new DORA\n"
+		"                        with --dhcp-only, else its last transfer) until --timeout\n"
+		"  --loop-gap-ms MS      with --loop: a VM done waits MS first (a paced load:\n"
+		"                        VMs x work / (MS + its time) per second; default 0)\n"
 		"TFTP:\n"
 		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by "
 		"SHA-256\n"
@@ -56,6 +62,8 @@ void storm_usage(FILE *out)
 		"  --json                the report as one JSON object on stdout\n"
 		"  --vm-csv FILE         one line per VM (state, reason, address, times)\n"
 		"  --port N              DPDK port id (default: the first)\n"
+		"  --link-wait S         wait up to S s for the port's link (memif: the peer) before\n"
+		"                        the VMs power on (default 10)\n"
 		"  --rxd N / --txd N     descriptors (default 4096 / 1024: a deep rx ring rides "
 		"out\n"
 		"                        the lcore being preempted)\n"
@@ -79,6 +87,9 @@ enum {
 	O_DTRIES,
 	O_SERVER,
 	O_DHCPONLY,
+	O_LOOP,
+	O_ARP,
+	O_LOOPGAP,
 	O_FILE,
 	O_LOADER,
 	O_IMAGE,
@@ -95,6 +106,7 @@ enum {
 	O_CSV,
 	O_PORT,
 	O_RXD,
+	O_LINKWAIT,
 	O_TXD,
 	O_REFLECT,
 	O_RSIZE,
@@ -112,6 +124,9 @@ static const struct option longopts[] = {
 	{"dhcp-tries", required_argument, NULL, O_DTRIES},
 	{"server", required_argument, NULL, O_SERVER},
 	{"dhcp-only", no_argument, NULL, O_DHCPONLY},
+	{"loop", no_argument, NULL, O_LOOP},
+	{"arp", no_argument, NULL, O_ARP},
+	{"loop-gap-ms", required_argument, NULL, O_LOOPGAP},
 	{"file", required_argument, NULL, O_FILE},
 	{"loader", required_argument, NULL, O_LOADER},
 	{"image", required_argument, NULL, O_IMAGE},
@@ -128,6 +143,7 @@ static const struct option longopts[] = {
 	{"vm-csv", required_argument, NULL, O_CSV},
 	{"port", required_argument, NULL, O_PORT},
 	{"rxd", required_argument, NULL, O_RXD},
+	{"link-wait", required_argument, NULL, O_LINKWAIT},
 	{"txd", required_argument, NULL, O_TXD},
 	{"reflect", no_argument, NULL, O_REFLECT},
 	{"reflect-size", required_argument, NULL, O_RSIZE},
@@ -195,6 +211,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 	o->timeout_s = 60;
 	o->progress_s = 1;
 	o->rxd = 4096;
+	o->link_wait_s = 10;
 	o->txd = 1024;
 	o->port = UINT16_MAX;
 	o->busy_budget = -1;
@@ -236,6 +253,16 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		}
 		case O_DHCPONLY:
 			c->dhcp_only = true;
+			break;
+		case O_LOOP:
+			c->loop = true;
+			break;
+		case O_ARP:
+			c->arp = true;
+			break;
+		case O_LOOPGAP:
+			if (!(rc = num("loop-gap-ms", optarg, 0, 60000, &v, err, errlen)))
+				c->loop_gap_us = (uint32_t)v * 1000u;
 			break;
 		case O_FILE:
 			rc = storm_files_add(&o->files, optarg, err, errlen);
@@ -307,6 +334,10 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		case O_RXD:
 			if (!(rc = num("rxd", optarg, 64, 16384, &v, err, errlen)))
 				o->rxd = (uint16_t)v;
+			break;
+		case O_LINKWAIT:
+			if (!(rc = num("link-wait", optarg, 0, 600, &v, err, errlen)))
+				o->link_wait_s = (uint32_t)v;
 			break;
 		case O_TXD:
 			if (!(rc = num("txd", optarg, 64, 16384, &v, err, errlen)))

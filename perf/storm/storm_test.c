@@ -1033,6 +1033,93 @@ static void test_dhcp_only(void **state)
 	rig_free(r);
 }
 
+static void test_dhcp_loop(void **state)
+{
+	/* --dhcp-only --loop: the ACK starts a new DORA at once (a DISCOVER, a new xid); the
+	 * run's end counts the VM done, not failed. */
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	storm_fleet_start(&r->f, 0);
+	tick(r, 1000);
+	clear(r);
+	storm_fleet_stop(&r->f, 1500); /* nothing looped yet: still a failure */
+	assert_int_equal(r->f.n_fail[STORM_FAIL_RUN_TIMEOUT], 1);
+	rig_free(r);
+
+	r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->f.c.loops, 1);
+	assert_int_equal(r->cap.n, 1); /* the next DISCOVER */
+	assert_int_equal(r->f.vm[0].state, STORM_ST_SELECTING);
+	assert_int_equal(r->f.c.dhcp_discover_tx, 2);
+	assert_false(storm_fleet_finished(&r->f));
+	storm_fleet_stop(&r->f, 5000);
+	assert_int_equal(r->f.n_state[STORM_ST_DONE], 1);
+	assert_int_equal(r->f.n_state[STORM_ST_FAILED], 0);
+	rig_free(r);
+
+	/* --loop-gap-ms 20: the next DISCOVER 20 ms after the ACK, not before. */
+	r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	r->f.cfg.loop_gap_us = 20000;
+	dora(r, "loader.efi"); /* the ACK at 1 ms */
+	assert_int_equal(r->cap.n, 0);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_DONE);
+	assert_false(storm_fleet_finished(&r->f)); /* waiting to go again */
+	tick(r, 15000);
+	assert_int_equal(r->cap.n, 0);
+	tick(r, 22000);
+	assert_int_equal(r->cap.n, 1);
+	assert_int_equal(r->f.c.loops, 1);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_SELECTING);
+	rig_free(r);
+}
+
+static void test_arp_request(void **state)
+{
+	/* --arp: the ACK sends an ARP request for the TFTP server; a reply naming the MAC the
+	 * DHCP replies came from counts as such, one naming another MAC only as a reply. */
+	static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	uint8_t fr[FRAME_MAX];
+	const uint8_t *q;
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.arp = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->cap.n, 1);
+	assert_int_equal(r->f.c.arp_request_tx, 1);
+	q = r->cap.buf[0];
+	assert_int_equal(r->cap.len[0], 60);
+	assert_int_equal(pkt_rd16(q + 12), PKT_ETHERTYPE_ARP);
+	assert_int_equal(pkt_rd16(q + 20), 1);
+	assert_memory_equal(q + 6, r->f.vm[0].mac, 6);
+	assert_int_equal(((uint32_t)q[28] << 24 | (uint32_t)q[29] << 16 | q[30] << 8 | q[31]),
+			 VM_IP);
+	assert_int_equal(((uint32_t)q[38] << 24 | (uint32_t)q[39] << 16 | q[40] << 8 | q[41]),
+			 SRV_IP);
+	memcpy(fr, q, 60);
+	assert_int_equal(pkt_arp_reply(fr, 60, SRV_IP, r->f.vm[0].server_mac), 42);
+	clear(r);
+	feed(r, fr, 60);
+	assert_int_equal(r->f.c.arp_reply_rx, 1);
+	assert_int_equal(r->f.c.arp_server_mac_ok, 1);
+	assert_int_equal(r->cap.n, 0); /* a reply is not answered */
+	memcpy(fr, q, 60);
+	assert_int_equal(pkt_arp_reply(fr, 60, SRV_IP, other), 42);
+	feed(r, fr, 60);
+	assert_int_equal(r->f.c.arp_reply_rx, 2);
+	assert_int_equal(r->f.c.arp_server_mac_ok, 1);
+	rig_free(r);
+}
+
 static void test_nobuf(void **state)
 {
 	/* No transmit buffer: counted, and the retransmission timer sends it later. */
@@ -1196,6 +1283,8 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_dhcp_only),
+		cmocka_unit_test(test_dhcp_loop),
+		cmocka_unit_test(test_arp_request),
 		cmocka_unit_test(test_nobuf),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_opts),
