@@ -99,6 +99,11 @@ static __always_inline __u32 sb_classify_ipv4(const struct sb_xdp_settings *s,
 	rc = sb_parse_udp(cur, data_end, *iph, udph);
 	if (rc)
 		return rc;
+	/* Our own replies leave through the AF_XDP socket and never come back in here: a
+	 * server -> client DHCP datagram received is another server's (doctor counts it). */
+	if ((*udph)->source == bpf_htons(SB_PORT_DHCP_SERVER) &&
+	    (*udph)->dest == bpf_htons(SB_PORT_DHCP_CLIENT))
+		return SB_XDP_CNT_PASS_DHCP_SERVER;
 	return sb_classify(s, bpf_ntohs((*udph)->dest), (*iph)->daddr);
 }
 

@@ -26,6 +26,7 @@ const char *chan_type_name(uint16_t type)
 		[CHAN_MSG_SESSIONS_REQUEST] = "sessions-request",
 		[CHAN_MSG_LATENCY_REQUEST] = "latency-request",
 		[CHAN_MSG_LEASE_REVOKE] = "lease-revoke",
+		[CHAN_MSG_TIMELINE] = "timeline",
 		[CHAN_MSG_IMAGES_REQUEST] = "images-request",
 		[CHAN_MSG_BUCKETS] = "buckets",
 	};

@@ -58,6 +58,9 @@ enum chan_type {
 	 * RFC 3074 buckets this server answers (bit b of byte b / 8, b = bucket 0..255), or empty:
 	 * answer every client again. Reply status. */
 	CHAN_MSG_BUCKETS = 10,
+	/* dp -> control. Payload: struct sb_tl_event[1..n] (sb_timeline.h), boot steps of
+	 * clients for their timelines. No reply. */
+	CHAN_MSG_TIMELINE = 11,
 	CHAN_MSG__COUNT,
 
 	CHAN_MSG_LEASE_DURABLE = CHAN_MSG_LEASE_EVENT | CHAN_REPLY,

@@ -341,6 +341,8 @@ static const struct bad_case {
 	{"type-queues-string.json", ": queues: ", "must be an integer, not a string"},
 	{"type-enabled-string.json", "tftp.enabled: ", "must be true or false"},
 	{"type-ipv6-ra-string.json", ": ipv6_ra: ", "\"yes\" is not true, false or \"auto\""},
+	{"syslog-port-zero.json", "syslog.port: ", "1..65535"},
+	{"syslog-unknown.json", "syslog.prot: ", "did you mean \"port\""},
 	{"type-subnets-object.json", "dhcp.subnets: ", "must be an array, not an object"},
 	{"type-lease-real.json", "dhcp.subnets[0].lease_time: ", "must be an integer"},
 	{"type-dhcp-null.json", ": dhcp: ", "must be an object, not null"},

@@ -161,6 +161,17 @@ struct sbcfg_http {
 };
 
 /*
+ * "syslog": firmware logs (docs/TIMELINE.md). enabled: DHCP replies to PXE and iPXE clients
+ * carry option 7 (log server) = server_ip, and stormboot-control receives syslog datagrams on
+ * UDP port (kernel path) and joins each to its client's timeline by source address.
+ * Option 7 names an address only: firmware sends to 514; another port is for tests.
+ */
+struct sbcfg_syslog {
+	bool enabled;
+	uint16_t port; /* 514 */
+};
+
+/*
  * "metrics": the Prometheus endpoint and status page of stormboot-control (kernel TCP path,
  * not the dataplane; docs/METRICS.md). port 0 = off.
  */
@@ -295,6 +306,7 @@ struct sbcfg {
 	struct sbcfg_image *images;
 	size_t n_images;
 	struct sbcfg_control control;
+	struct sbcfg_syslog syslog;
 	struct sbcfg_metrics metrics;
 	/* "tftp_root": every regular file under it is an image named by its path below it
 	 * (sbcfg_root.h); "" = none. Listed images win over a file of the same name. */

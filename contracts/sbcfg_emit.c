@@ -204,6 +204,12 @@ static char *to_json(const struct sbcfg *cfg, bool listed_only)
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
 		jset(&b, root, "http", h);
 	}
+	if (cfg->syslog.enabled || cfg->syslog.port != 514) {
+		json_t *s = json_object();
+		jset(&b, s, "enabled", json_boolean(cfg->syslog.enabled));
+		jset(&b, s, "port", json_integer(cfg->syslog.port));
+		jset(&b, root, "syslog", s);
+	}
 	if (cfg->metrics.port) { /* no "metrics" object = no endpoint */
 		json_t *h = json_object();
 		char ip[16], listen[24];
@@ -329,6 +335,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||
 	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
+		return false;
+	if (a->syslog.enabled != b->syslog.enabled || a->syslog.port != b->syslog.port)
 		return false;
 	if (a->metrics.listen_ip != b->metrics.listen_ip || a->metrics.port != b->metrics.port ||
 	    !EQ_STR(a->tftp_root, b->tftp_root))

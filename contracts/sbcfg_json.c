@@ -86,7 +86,7 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
-	"metrics",   "tftp_root", "cluster", NULL};
+	"syslog",    "metrics",   "tftp_root", "cluster", NULL};
 static const char *const dhcp_keys[] = {
 	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
 	"max_lease_time", "min_lease_time", "boot",	   "subnets",
@@ -117,6 +117,7 @@ static const char *const mtftp_keys[] = {"enabled", "groups", "port", NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", "sha256", "from_tftp_root", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
+static const char *const syslog_keys[] = {"enabled", "port", NULL};
 static const char *const metrics_keys[] = {"listen", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
 					   "dataplane_groups", "images_dirs", NULL};
@@ -1025,6 +1026,18 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 			h->idle_timeout_ms);
 }
 
+/* ---- syslog (firmware logs) ---- */
+
+static int parse_syslog(struct pctx *c, json_t *o, struct sbcfg_syslog *s)
+{
+	int rc;
+
+	if ((rc = check_keys(c, o, syslog_keys)) < 0 ||
+	    (rc = get_bool(c, o, "enabled", &s->enabled)) < 0)
+		return rc;
+	return GET_UINT(c, o, "port", 1, 65535, s->port);
+}
+
 /* The metrics endpoint and status page (docs/METRICS.md). */
 static int parse_metrics(struct pctx *c, json_t *o, struct sbcfg_metrics *m)
 {
@@ -1243,6 +1256,7 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = PARSE_SECTION(c, root, "dhcp", parse_dhcp, &cfg->dhcp)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "tftp", parse_tftp, &cfg->tftp)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "http", parse_http, &cfg->http)) < 0 ||
+	    (rc = PARSE_SECTION(c, root, "syslog", parse_syslog, &cfg->syslog)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "metrics", parse_metrics, &cfg->metrics)) < 0 ||
 	    (rc = get_str(c, root, "tftp_root", cfg->tftp_root, sizeof(cfg->tftp_root), false)) <
 		    0)
@@ -1825,6 +1839,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
 	out->ipv6_ra = SBCFG_RA_AUTO;
+	out->syslog.port = 514;
 }
 
 void sbcfg_free(struct sbcfg *cfg)

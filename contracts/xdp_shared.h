@@ -180,6 +180,8 @@ struct sb_xdp_rate_key {
 	X(PASS_RS_FOREIGN, pass_rs_foreign_router) /* RS while another router is live (auto) */    \
 	X(PASS_RA_FOREIGN, pass_ra_foreign)	   /* RA from another router, recorded (auto) */   \
 	X(PASS_RA_OWN, pass_ra_own)		   /* RA from our own MAC, not recorded (auto) */  \
+	X(PASS_DHCP_SERVER, pass_dhcp_server_reply) /* UDP 67 -> 68 received: a reply of another \
+						       DHCP server (or relay) on the segment */ \
 	X(DROP_MAC_DENY, drop_mac_deny)		   /* DHCP/TFTP from a MAC on the deny list */     \
 	X(DROP_MAC_NOT_ALLOWED, drop_mac_not_allowed) /* not on the allow list (F_MAC_ALLOW) */    \
 	X(DROP_RATE_DHCP, drop_rate_dhcp)	      /* client MAC over dhcp_rate */              \

@@ -76,7 +76,12 @@ enum api_result {
 	X(guard_rate_set, "guard-rate-set",                                                        \
 	  "{\"kind\": \"dhcp\"|\"tftp\", \"per_second\", \"burst\"}: per-source limit, 0 0 = "     \
 	  "none")                                                                                  \
-	X(help, "help", "this list")
+	X(help, "help", "this list")                                                               \
+	X(trace, "trace",                                                                          \
+	  "{\"mac\", \"after\"?}: the client's boot timeline (steps after seq \"after\")")          \
+	X(clients, "clients",                                                                      \
+	  "{\"state\"?, \"sort\"?: last|first|mac|state|steps, \"limit\"?}: clients seen, their "  \
+	  "last step and state, counts per state")
 
 /* The commands' ids, in table order: API_CMD_status, API_CMD_config_get, ... */
 /* clang-format off */

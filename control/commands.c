@@ -3,6 +3,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,6 +535,7 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 				      (json_int_t)d->dp.hello_timeouts, "image_add_refused",
 				      (json_int_t)d->image_add_refused, "pins_refused",
 				      (json_int_t)d->pins_refused));
+	json_object_set_new(a, "timeline", client_trace_status_json(&d->trace));
 	return api_reply(API_OK,
 			 dataplane_link_connected(&d->dp) ? "running, dataplane connected"
 							  : "running, dataplane not connected",
@@ -647,12 +649,24 @@ char *cmd_config_reload(struct daemon *d, uint64_t conn_id, json_t *args)
 	return NULL; /* change_done answers */
 }
 
-static json_t *xdp_counters(char *err, size_t errlen)
+/* The counters of the program on the boot interface (control runs where it is), else of the
+ * pinned maps. */
+static json_t *xdp_counters(const struct daemon *d, char *err, size_t errlen)
 {
 #ifdef SB_HAVE_XDP_CTL
-	struct xdp_ctl x; /* set by xdp_ctl_open_pinned(), whatever it returns */
+	struct xdp_ctl x; /* set by xdp_ctl_open_*(), whatever it returns */
 	struct sb_xdp_counters cnt;
-	int rc = xdp_ctl_open_pinned(&x, NULL);
+	const char *ifname = d->cur->cfg.interface;
+	unsigned int ifindex = ifname[0] ? if_nametoindex(ifname) : 0;
+	int rc = -ENOENT;
+
+	if (ifindex) {
+		rc = xdp_ctl_open_ifindex(&x, ifindex);
+		if (rc < 0)
+			xdp_ctl_close(&x);
+	}
+	if (rc < 0)
+		rc = xdp_ctl_open_pinned(&x, NULL);
 
 	if (rc == 0)
 		rc = xdp_ctl_counters_read(&x, &cnt);
@@ -667,6 +681,7 @@ static json_t *xdp_counters(char *err, size_t errlen)
 		json_object_set_new(o, xdp_ctl_counter_name(i), json_integer((json_int_t)cnt.v[i]));
 	return o;
 #else
+	(void)d;
 	snprintf(err, errlen, "XDP counters unavailable: built without libbpf");
 	return NULL;
 #endif
@@ -709,7 +724,7 @@ static void dp_answer(void *arg, uint64_t cookie, const struct dataplane_link_re
 			api_reply(API_OK, kind == ASK_LATENCY ? "latency" : "sessions", o));
 		return;
 	}
-	json_t *x = xdp_counters(xerr, sizeof(xerr));
+	json_t *x = xdp_counters(d, xerr, sizeof(xerr));
 	json_t *a = json_pack("{s:o, s:o}", "dataplane", o, "xdp", x ? x : json_null());
 	if (!x)
 		json_object_set_new(a, "xdp_error", json_string(xerr));
@@ -728,7 +743,7 @@ static char *ask(struct daemon *d, uint64_t conn, int kind)
 		return NULL; /* answered by dp_answer */
 	if (kind != ASK_STATS)
 		return api_fail("dataplane not connected");
-	json_t *x = xdp_counters(xerr, sizeof(xerr));
+	json_t *x = xdp_counters(d, xerr, sizeof(xerr));
 	if (!x)
 		return api_fail("dataplane not connected; %s", xerr);
 	snprintf(t, sizeof(t), "dataplane not connected; XDP counters only");

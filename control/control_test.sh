@@ -198,11 +198,27 @@ check "SIGHUP reload: unchanged" grep -q "configuration unchanged" "$T/daemon.lo
 check "stats without dataplane: answers (XDP only) or fails cleanly" [ $rc -le 1 ]
 "$CTL" latency >/dev/null 2>&1; rc=$?
 check "latency without dataplane: exit 1" [ $rc -eq 1 ]
-start_fake "$T/fake3.out" -w 20
+start_fake "$T/fake3.out" -w 20 -T 1000
 check "dataplane got config and 141 leases" grep -q '^leases 141' "$T/fake3.out"
 check "stats from the dataplane" grep -q "rx_pkts *42" <<<"$("$CTL" stats 2>&1)"
 check "latency from the dataplane" grep -q "latency_p99_ns *4000" <<<"$("$CTL" latency)"
 check "sessions from the dataplane" "$CTL" sessions >/dev/null
+# -- boot timelines: 1000 clients' steps from the dataplane (TIMELINE frames)
+sleep 0.3
+"$CTL" clients --limit 5 >"$T/clients.txt"
+check "clients: 1000, counts per state" grep -Eq '^clients 1000: +booting 0 +done 900 +stuck 0 +failed 100$' "$T/clients.txt"
+check "clients: 5 rows shown, the rest said" grep -q '^(5 of 1000 matching shown' "$T/clients.txt"
+"$CTL" clients --state failed --sort mac --limit 3 >"$T/failed.txt"
+check "clients --state failed --sort mac: the first failed MAC and its last step" \
+	grep -Eq '^02:77:00:00:00:09 +198.18.1.9 +failed +4 +[0-9]+s +TFTP not-found +loader.efi$' "$T/failed.txt"
+check "... 3 of 100 shown" grep -q '^(3 of 100 matching shown' "$T/failed.txt"
+check "clients --limit 0 --json: counts only" \
+	[ "$("$CTL" --json clients --limit 0 | jget 'd["arguments"]["counts"]["done"] * 1000 + len(d["arguments"]["clients"])')" = 900000 ]
+"$CTL" trace 02:77:00:00:00:00 >"$T/trace.txt"
+check "trace: 4 steps, relative times" sh -c "grep -Eq '^ +0.000 +- +DISCOVER>OFFER +dhcp +198.18.1.0 file loader.efi' '$T/trace.txt' && grep -Eq '^ +0.300 +0.100 +TFTP done +tftp-end +loader.efi 45 blocks' '$T/trace.txt'"
+check "trace of an unknown MAC: result 3, exit 0" "$CTL" trace 02:77:00:00:99:99
+"$CTL" clients --sort colour >/dev/null 2>&1; rc=$?
+check "clients --sort colour refused (exit 1)" [ $rc -eq 1 ]
 "$CTL" lease-release 198.18.0.110 >/dev/null
 sleep 0.2
 check "lease-release revoked in the dataplane" grep -q "revoked 02:01:00:00:00:0a 198.18.0.110" "$T/fake3.out"

@@ -204,6 +204,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	c->next_cfg = NULL;
 	access_apply(d, &c->api_access, &c->dp_access);
 	http_boot_apply(d->http); /* follow http.listen */
+	client_trace_apply(&d->trace); /* follow syslog */
 	metrics_apply(d->metrics); /* follow metrics.listen */
 	if (tftp_root_watch_set(&d->root_watch, n->cfg.tftp_root, err, sizeof(err)) < 0)
 		ctl_log(LOG_ERR, "%s; changes of its files are not followed", err);
@@ -673,6 +674,21 @@ static int load_config(struct daemon *d, const char *path, char *err, size_t err
 	return 0;
 }
 
+static void on_timeline(void *arg, const struct sb_tl_event *ev, size_t n)
+{
+	struct daemon *d = arg;
+
+	d->trace.from_dataplane += n;
+	client_trace_add(&d->trace, ev, n);
+}
+
+static void on_http_step(void *arg, uint32_t ip, const char *path, int status, uint64_t bytes)
+{
+	struct daemon *d = arg;
+
+	client_trace_http(&d->trace, NULL, ip, path, status, bytes);
+}
+
 int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, size_t errlen)
 {
 	char dp_path[sizeof(d->dp.path)], tmp[sizeof(d->api.path)];
@@ -718,8 +734,14 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 		return rc;
 	}
 	struct ctl_clock clock = {clock_now, d};
-	struct dataplane_link_deps dd = {d->loop,	 d->store, daemon_running, d,	clock,
-					 DAEMON_VERSION, NULL,	   NULL,	   NULL};
+	struct client_trace_deps td = {d->loop, d->store, daemon_running, d, clock, NULL};
+	if (client_trace_open(&d->trace, &td) < 0) {
+		snprintf(err, errlen, "client timelines: out of memory");
+		return -ENOMEM;
+	}
+	client_trace_apply(&d->trace);
+	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running,
+					 d,	  clock,    DAEMON_VERSION, on_timeline, NULL, NULL, NULL};
 	rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen);
 	if (rc == 0 && dataplane_link_set_access(&d->dp, &dp_access) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -728,7 +750,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	ctl_access_free(&dp_access);
 	if (rc < 0)
 		return rc;
-	struct http_boot_deps hd = {d->loop, d->state_dir, d->store, daemon_running, d, clock};
+	struct http_boot_deps hd = {d->loop,	   d->state_dir, d->store, daemon_running,
+				    d,		   clock,	 on_http_step};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
 	struct metrics_deps md = {d->loop,	   &d->dp,	   d->store,	     daemon_running,
@@ -868,6 +891,7 @@ void daemon_close(struct daemon *d)
 	}
 	http_boot_stop(d->http);
 	d->http = NULL;
+	client_trace_close(&d->trace);
 	metrics_stop(d->metrics); /* after the link: its answers resumed every waiting request */
 	d->metrics = NULL;
 	if (d->loop)

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "api_server.h"
+#include "client_trace.h"
 #include "cluster.h"
 #include "ctl_clock.h"
 #include "dataplane_link.h"
@@ -94,6 +95,7 @@ struct daemon {
 	struct api_server api;
 	struct dataplane_link dp;
 	struct http_boot *http;
+	struct client_trace trace; /* boot timelines, firmware syslog */
 	struct metrics *metrics; /* Prometheus endpoint and status page (metrics.listen) */
 	struct tftp_root_watch root_watch; /* tftp_root's files (tftp_root_watch.h) */
 	bool root_queued;		   /* a tftp_root change waits in the queue */

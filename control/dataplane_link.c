@@ -288,6 +288,20 @@ static void on_hello(struct dataplane_link *dp, const struct chan_hdr *h, const 
 	send_state(dp);
 }
 
+/* Boot steps: copied out of the stream (a payload need not be aligned) in batches. */
+static void on_timeline(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
+{
+	struct sb_tl_event ev[64];
+	size_t n = h->len / sizeof(ev[0]);
+
+	for (size_t i = 0; dp->deps.timeline && i < n; i += 64) {
+		size_t k = n - i < 64 ? n - i : 64;
+
+		memcpy(ev, p + i * sizeof(ev[0]), k * sizeof(ev[0]));
+		dp->deps.timeline(dp->deps.arg, ev, k);
+	}
+}
+
 static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h, const uint8_t *p)
 {
 	uint32_t n = h->len / sizeof(struct chan_lease);
@@ -423,6 +437,8 @@ static bool process(struct dataplane_link *dp)
 			on_hello(dp, &h, payload);
 		else if (h.type == CHAN_MSG_LEASE_EVENT)
 			on_lease_event(dp, &h, payload);
+		else if (h.type == CHAN_MSG_TIMELINE) /* no reply */
+			on_timeline(dp, &h, payload);
 		else
 			send_frame(dp, h.type | CHAN_REPLY, h.id, -EOPNOTSUPP, NULL, 0);
 	}

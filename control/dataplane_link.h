@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "chan.h"
+#include "sb_timeline.h"
 #include "ctl_access.h"
 #include "ctl_clock.h"
 #include "ctl_log.h"
@@ -42,6 +43,8 @@ struct dataplane_link_deps {
 	void *arg;
 	struct ctl_clock clock; /* lease times */
 	const char *version;	/* control's, in the reply to HELLO */
+	/* Boot steps the dataplane sent (CHAN_MSG_TIMELINE), may be NULL: arg, events. */
+	void (*timeline)(void *arg, const struct sb_tl_event *ev, size_t n);
 	/*
 	 * Cluster mode (NULL otherwise): every record the lease store accepted also goes to
 	 * remote_submit, and its LEASE_DURABLE waits until dataplane_link_remote_done() gave the

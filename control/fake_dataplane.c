@@ -9,6 +9,9 @@
  *   -C MS    answer each config snapshot MS milliseconds after it came (a slow adoption)
  *   -R TEXT  refuse (-EINVAL) every config snapshot whose JSON contains TEXT
  *   -S MS    answer stats/latency/sessions requests MS milliseconds late
+ *   -T N     once connected, send the boot steps of N clients (MAC 02:77:00:00:hi:lo, steps
+ *            30 s old): DISCOVER>OFFER, REQUEST>ACK, TFTP RRQ, TFTP done; every 10th client
+ *            ends with TFTP not-found instead (failed); prints "timeline N"
  * Prints "connected", "hello-refused STATUS TEXT", "config GEN", "config-reply GEN STATUS"
  * (when the reply leaves),
  * "leases N" (snapshot), "acked MAC IP" for every durable record, "refused MAC IP ERR",
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "sb_timeline.h"
 
 #define REFUSAL_TEXT "fake dataplane refuses this snapshot"
 
@@ -108,6 +112,62 @@ static void reply_due(struct chan_client *c, struct late_reply *late, size_t *n_
 	*n_late = k;
 }
 
+/* -T: N clients' boot steps, 30 s old, in TIMELINE frames of 256 steps. */
+static void send_timeline(struct chan_client *c, int n)
+{
+	static struct sb_tl_event ev[256];
+	struct timespec ts;
+	uint64_t t0;
+	size_t k = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 - 30000;
+	for (int i = 0; i < n; i++) {
+		for (int s = 0; s < 4; s++) {
+			struct sb_tl_event *e = &ev[k++];
+
+			memset(e, 0, sizeof(*e));
+			memcpy(e->mac, (uint8_t[]){0x02, 0x77, 0, 0, (uint8_t)(i >> 8), (uint8_t)i},
+			       6);
+			e->ts_ms = t0 + (uint64_t)i + (uint64_t)s * 100;
+			e->ip = 0xc6120000u + 0x100u + (uint32_t)i; /* 198.18.1.0 + i */
+			snprintf(e->text, sizeof(e->text), "loader.efi");
+			switch (s) {
+			case 0:
+			case 1:
+				e->kind = SB_TL_DHCP;
+				e->status = s ? 3 : 1; /* REQUEST : DISCOVER */
+				e->a = s ? 5 : 2;      /* ACK : OFFER */
+				break;
+			case 2:
+				e->kind = SB_TL_TFTP_RRQ;
+				e->a = 1468;
+				e->b = 4;
+				e->status = 1; /* blksize */
+				break;
+			default:
+				if (i % 10 == 9) {
+					e->kind = SB_TL_TFTP_REFUSED;
+					e->status = SB_TL_REFUSE_NOT_FOUND;
+				} else {
+					e->kind = SB_TL_TFTP_END;
+					e->status = 1; /* done */
+					e->a = 45;
+				}
+				break;
+			}
+			if (k == 256) {
+				chan_client_request(c, CHAN_MSG_TIMELINE, ev, k * sizeof(ev[0]),
+						    NULL);
+				k = 0;
+			}
+		}
+	}
+	if (k)
+		chan_client_request(c, CHAN_MSG_TIMELINE, ev, k * sizeof(ev[0]), NULL);
+	printf("timeline %d\n", n);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t config_delay = 0, stats_delay = 0;
@@ -115,7 +175,7 @@ int main(int argc, char **argv)
 	struct late_reply *late = NULL;
 	size_t n_late = 0;
 	uint32_t first_ip = 0xc6120064; /* 198.18.0.100 */
-	int n_bind = 0, wait_s = 0, batch_sz = 64, o;
+	int n_bind = 0, wait_s = 0, batch_sz = 64, o, n_timeline = 0;
 	unsigned int macb = 1;
 	bool release = false, sent_release = false;
 	struct batch *b = NULL;
@@ -127,9 +187,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((o = getopt(argc, argv, "b:i:m:w:rB:C:R:S:")) != -1) {
+	while ((o = getopt(argc, argv, "b:i:m:w:rB:C:R:S:T:")) != -1) {
 		struct in_addr a;
 		switch (o) {
+		case 'T':
+			n_timeline = atoi(optarg);
+			break;
 		case 'b':
 			n_bind = atoi(optarg);
 			break;
@@ -244,6 +307,8 @@ int main(int argc, char **argv)
 		case CHAN_MSG_LEASES_SNAPSHOT:
 			printf("leases %zu\n", m.hdr.len / sizeof(struct chan_lease));
 			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, NULL, 0);
+			if (n_timeline && !ready)
+				send_timeline(c, n_timeline);
 			ready = true;
 			break;
 		case CHAN_MSG_LEASE_DURABLE:
@@ -266,8 +331,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		case CHAN_MSG_LATENCY_REQUEST: {
-			static const char s[] =
-				"{\"latency_p50_ns\": 900, \"latency_p99_ns\": 4000, \"latency_max_ns\": 9000}";
+			static const char s[] = "{\"latency_p50_ns\": 900, \"latency_p99_ns\": "
+						"4000, \"latency_max_ns\": 9000}";
 			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;

@@ -337,6 +337,18 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 	snprintf(out->note, sizeof(out->note), "not in catalog");
 }
 
+/* http_boot_route, then the step for the client's timeline. */
+static void route_step(void *arg, const struct http_req *req, const struct http_peer *peer,
+		       struct http_body *out)
+{
+	struct http_boot *h = arg;
+
+	http_boot_route(arg, req, peer, out);
+	if (h->deps.step)
+		h->deps.step(h->deps.arg, peer->ip, req->path, out->status,
+			     out->fd >= 0 ? out->size : out->len);
+}
+
 const struct http_boot_template *http_boot_template_find(const struct http_boot *h,
 							 const char *name)
 {
@@ -374,7 +386,7 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 	int rc;
 
 	*out = NULL;
-	if (!h || !(h->srv = http_srv_new(deps->loop, http_boot_route, h))) {
+	if (!h || !(h->srv = http_srv_new(deps->loop, route_step, h))) {
 		free(h);
 		snprintf(err, errlen, "http: out of memory");
 		return -ENOMEM;

@@ -37,6 +37,9 @@ struct http_boot_deps {
 	const struct running_config *(*running)(void *arg);
 	void *arg;
 	struct ctl_clock clock; /* lease expiry, to tell who holds an address */
+	/* Each request answered (for the client's boot timeline), may be NULL: arg, the
+	 * client's address, the path, the status and the body's bytes. */
+	void (*step)(void *arg, uint32_t ip, const char *path, int status, uint64_t bytes);
 };
 
 /* One iPXE template, as stored in STATE_DIR/templates/NAME. */

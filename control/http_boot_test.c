@@ -49,7 +49,7 @@ static void start(struct fx *f)
 {
 	char err[512];
 	struct http_boot_deps deps = {f->loop, f->dir, f->store,
-				      running, f,      {ctl_testing_clock, &f->now}};
+				      running, f,      {ctl_testing_clock, &f->now}, NULL};
 
 	assert_int_equal(http_boot_start(&f->h, &deps, err, sizeof(err)), 0);
 }

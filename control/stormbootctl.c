@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <signal.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "stormbootctl_fmt.h"
+#include "stormbootctl_trace.h"
+#include "stormbootctl_doctor.h"
 
 enum { EXIT_CMD = 1, EXIT_USAGE = 2, EXIT_NOT_RUNNING = 3 };
 
@@ -41,6 +44,17 @@ static const struct {
 	{"guard-allow-del", "MAC"},
 	{"guard-allow-enforce", "on|off"},
 	{"guard-rate-set", "dhcp|tftp PER_SECOND BURST  (0 0: no limit)"},
+	{"trace", "MAC [--follow]  (--follow: new steps as they come, until interrupted)"},
+	{"clients", "[--state booting|done|stuck|failed] [--sort last|first|mac|state|steps] "
+		    "[--limit N]"},
+};
+
+
+/* CLI-only commands, made of API commands and local checks. */
+static const struct api_cmd_desc cli_only[] = {
+	{"doctor", "check config, images, pools, dataplane, XDP, other servers, MTU, hugepages, "
+		   "clients: a verdict and a hint each; exit 1 if one failed (run it where the "
+		   "boot interface is)"},
 };
 
 /* The commands come from the daemon's own table (api_commands), so help cannot drift. */
@@ -61,6 +75,8 @@ static void usage(FILE *f)
 		else
 			fprintf(f, "  %-28s %s\n", head, c->help);
 	}
+	for (size_t i = 0; i < sizeof(cli_only) / sizeof(cli_only[0]); i++)
+		fprintf(f, "  %-28s %s\n", cli_only[i].name, cli_only[i].help);
 	fprintf(f,
 		"  %-28s %s\n"
 		"options:\n"
@@ -236,6 +252,29 @@ static char *build(const char *cmd, int argc, char **argv, bool no_wait)
 		if (argc != 1)
 			goto usage;
 		json_object_set_new(a, "name", json_string(argv[0]));
+	} else if (!strcmp(cmd, "trace")) {
+		if (argc < 1 || argc > 2 || !is_mac(argv[0]) ||
+		    (argc == 2 && strcmp(argv[1], "--follow")))
+			goto usage;
+		json_object_set_new(a, "mac", json_string(argv[0]));
+	} else if (!strcmp(cmd, "clients")) {
+		for (int i = 0; i < argc; i += 2) {
+			char *e;
+			long long n;
+
+			if (i + 1 >= argc)
+				goto usage;
+			if (!strcmp(argv[i], "--state") || !strcmp(argv[i], "--sort")) {
+				json_object_set_new(a, argv[i] + 2, json_string(argv[i + 1]));
+			} else if (!strcmp(argv[i], "--limit")) {
+				n = strtoll(argv[i + 1], &e, 10);
+				if (!argv[i + 1][0] || *e || n < 0)
+					goto usage;
+				json_object_set_new(a, "limit", json_integer(n));
+			} else {
+				goto usage;
+			}
+		}
 	} else if (!strcmp(cmd, "config-test")) {
 		char abs[PATH_MAX];
 		if (argc != 1)
@@ -323,6 +362,81 @@ fail:
 	return EXIT_CMD;
 }
 
+struct doctor_ctx {
+	const char *sock;
+	int timeout;
+};
+
+static json_t *doctor_ask(void *ctx, const char *command, json_t *args)
+{
+	struct doctor_ctx *c = ctx;
+	char *req = api_request(command, args), *reply = NULL;
+	json_t *r = NULL;
+
+	if (req && talk(c->sock, req, c->timeout, &reply) == 0)
+		r = json_loads(reply, JSON_DISABLE_EOF_CHECK, NULL);
+	free(req);
+	free(reply);
+	return r;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/*
+ * trace MAC --follow: the timeline, then every second its new steps (after the last seq
+ * shown), until SIGINT/SIGTERM or the daemon goes away.
+ */
+static int follow(const char *sock, const char *first_req, int timeout)
+{
+	struct trace_view v = {0};
+	json_t *req = json_loads(first_req, JSON_DISABLE_EOF_CHECK, NULL);
+	char *line = NULL, *reply = NULL;
+	bool said_wait = false;
+	int rc = 0;
+
+	signal(SIGINT, on_sigint);
+	signal(SIGTERM, on_sigint);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!stop && req) {
+		json_t *r, *args;
+
+		json_object_set_new(json_object_get(req, "arguments"), "after",
+				    json_integer((json_int_t)v.last_seq));
+		free(line);
+		line = json_dumps(req, JSON_COMPACT);
+		if (!line || (rc = talk(sock, line, timeout, &reply)) != 0)
+			break;
+		r = json_loads(reply, JSON_DISABLE_EOF_CHECK, NULL);
+		free(reply);
+		reply = NULL;
+		args = json_object_get(r, "arguments");
+		if (json_integer_value(json_object_get(r, "result")) == API_OK && args)
+			stormbootctl_trace_print(stdout, args, &v);
+		else if (!said_wait &&
+			 json_integer_value(json_object_get(r, "result")) == API_EMPTY) {
+			printf("(no step seen from this MAC yet; waiting)\n");
+			said_wait = true;
+		} else if (json_integer_value(json_object_get(r, "result")) != API_EMPTY) {
+			fprintf(stderr, "%s\n", json_string_value(json_object_get(r, "text")));
+			json_decref(r);
+			rc = EXIT_CMD;
+			break;
+		}
+		json_decref(r);
+		for (int i = 0; i < 10 && !stop; i++)
+			usleep(100000);
+	}
+	free(line);
+	json_decref(req);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -363,6 +477,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[optind];
+	if (!strcmp(cmd, "doctor")) {
+		struct doctor_ctx dc = {sock, timeout};
+
+		if (argc - optind != 1) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return stormbootctl_doctor(stdout, doctor_ask, &dc, "/proc", "/sys") ? EXIT_CMD : 0;
+	}
 	if (!strcmp(cmd, "raw")) {
 		if (argc - optind != 2) {
 			usage(stderr);
@@ -378,6 +501,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	} else if (!(req = build(cmd, argc - optind - 1, argv + optind + 1, no_wait))) {
 		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "trace") && argc - optind == 3) {
+		rc = follow(sock, req, timeout);
+		free(req);
+		return rc;
 	}
 	rc = talk(sock, req, timeout, &reply);
 	free(req);

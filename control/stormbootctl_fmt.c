@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "stormbootctl_fmt.h"
+#include "stormbootctl_trace.h"
 
 static void cell(char *buf, size_t cap, json_t *v)
 {
@@ -138,6 +139,11 @@ void stormbootctl_fmt_print(FILE *f, const char *cmd, json_t *reply)
 		static const char *const k[] = {"command", "help", NULL};
 		static const char *const t[] = {"COMMAND", "DESCRIPTION", NULL};
 		table(f, json_object_get(args, "commands"), k, t);
+	} else if (!strcmp(cmd, "trace")) {
+		struct trace_view v = {0};
+		stormbootctl_trace_print(f, args, &v);
+	} else if (!strcmp(cmd, "clients")) {
+		stormbootctl_clients_print(f, args);
 	} else if (!strcmp(cmd, "config-get")) {
 		char *s = json_dumps(args, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fprintf(f, "%s\n", s ? s : "");

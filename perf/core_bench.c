@@ -16,6 +16,11 @@
  *     tftp_session_on_packet(), then tftp_build_data() and pkt_build_udp()
  *     for each DATA block it releases, over a whole image; blksize 512 and
  *     1468 lock-step, and 1468 with windowsize 16 (figure per DATA block).
+ *   - the boot timeline's cost (docs/TIMELINE.md): DISCOVER -> OFFER again with the step
+ *     recorded as the engine does it (dataplane/engine/trace.c: a struct sb_tl_event filled
+ *     from the result, boot file copied, written into a single-producer ring of fixed-size
+ *     slots with a release store of the head; here a plain array ring, as rte_ring's SP
+ *     enqueue is one copy and one store), and the step alone (fill + push) per step.
  * Before the timed runs an untimed pass checks every reply (type, address,
  * DATA bytes against the image): a benchmark of wrong answers is worthless.
  *
@@ -33,6 +38,7 @@
 #include "dhcp_server.h"
 #include "lease.h"
 #include "pkt.h"
+#include "sb_timeline.h"
 #include "sbcfg.h"
 #include "tftp.h"
 #include "tftp_session.h"
@@ -205,6 +211,55 @@ static void *pool_mem;
 static size_t pool_memsize;
 static uint8_t reply_frame[FRAME_CAP];
 
+/* ---- the timeline ring (what trace.c does, without DPDK) ---- */
+
+#define TL_RING 8192u
+static struct sb_tl_event tl_ring[TL_RING];
+static uint32_t tl_head, tl_tail;
+static uint64_t tl_lost;
+static bool trace_on;
+
+static inline void tl_push(const struct sb_tl_event *e)
+{
+	uint32_t h = tl_head;
+
+	if (h - __atomic_load_n(&tl_tail, __ATOMIC_ACQUIRE) == TL_RING) {
+		tl_lost++;
+		return;
+	}
+	tl_ring[h & (TL_RING - 1)] = *e;
+	__atomic_store_n(&tl_head, h + 1, __ATOMIC_RELEASE);
+}
+
+/* The control thread's side, untimed in spirit: everything pushed is taken. */
+static inline void tl_drain(void)
+{
+	__atomic_store_n(&tl_tail, __atomic_load_n(&tl_head, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+}
+
+static inline void tl_step_dhcp(const struct dhcp_result *res, uint64_t now_ms)
+{
+	struct sb_tl_event e;
+	size_t n = res->bootfile ? strlen(res->bootfile) : 0;
+
+	e.ts_ms = now_ms;
+	e.ip = res->event != DHCP_LEASE_NONE ? res->lease.ip : 0;
+	e.a = res->msg_out;
+	e.b = (res->client.pxe ? SB_TL_DHCP_PXE : 0) | (res->client.ipxe ? SB_TL_DHCP_IPXE : 0) |
+	      (res->relayed ? SB_TL_DHCP_RELAYED : 0);
+	e.c = res->client.arch_type;
+	e.d = 0;
+	memcpy(e.mac, res->mac, 6);
+	e.kind = SB_TL_DHCP;
+	e.flags = 0;
+	e.status = res->msg_in;
+	if (n > SB_TL_TEXT - 1)
+		n = SB_TL_TEXT - 1;
+	memcpy(e.text, res->bootfile ? res->bootfile : "", n);
+	memset(e.text + n, 0, SB_TL_TEXT - n);
+	tl_push(&e);
+}
+
 /* One request frame through the whole path. Returns the reply's message type. */
 static inline int dhcp_one(struct dhcp_server *srv, const struct frame *f, uint32_t *yiaddr)
 {
@@ -220,6 +275,8 @@ static inline int dhcp_one(struct dhcp_server *srv, const struct frame *f, uint3
 	hl = pkt_hdr_len(&in);
 	n = dhcp_server_handle(srv, &in, NOW_S, reply_frame + hl, sizeof(reply_frame) - hl, &dst,
 			       &res);
+	if (trace_on)
+		tl_step_dhcp(&res, NOW_S * 1000);
 	if (n <= 0)
 		return n < 0 ? n : -ENODATA;
 	rc = pkt_build_udp(reply_frame, sizeof(reply_frame), &in, server_mac, &dst, (size_t)n);
@@ -301,19 +358,49 @@ static void dhcp_run(struct dhcp_server *srv, double *ns_offer, double *ns_ack)
 	dhcp_pool_reset(srv);
 	dhcp_build_discovers();
 	t0 = now_ns();
-	for (uint32_t i = 0; i < N_CLIENTS; i++)
+	for (uint32_t i = 0; i < N_CLIENTS; i++) {
 		bad |= dhcp_one(srv, &frames[i], &offered[i]) != DHCP_OFFER;
+		if (trace_on && (i & 1023) == 1023)
+			tl_drain(); /* the control thread drains every ms or so */
+	}
 	t1 = now_ns();
 	*ns_offer = (t1 - t0) / N_CLIENTS;
 
 	dhcp_build_requests();
 	t0 = now_ns();
-	for (uint32_t i = 0; i < N_CLIENTS; i++)
+	for (uint32_t i = 0; i < N_CLIENTS; i++) {
 		bad |= dhcp_one(srv, &frames[i], NULL) != DHCP_ACK;
+		if (trace_on && (i & 1023) == 1023)
+			tl_drain();
+	}
 	t1 = now_ns();
 	*ns_ack = (t1 - t0) / N_CLIENTS;
 	if (bad)
 		die("timed DHCP run", -EPROTO);
+}
+
+/* The step alone: fill and push, per step (ring drained every 1024 steps). */
+static double tl_run(void)
+{
+	struct dhcp_result res;
+	double t0, t1;
+
+	memset(&res, 0, sizeof(res));
+	res.msg_in = DHCP_DISCOVER;
+	res.msg_out = DHCP_OFFER;
+	res.event = DHCP_LEASE_OFFERED;
+	res.lease.ip = IP4(198, 18, 0, 100);
+	res.client.pxe = true;
+	res.bootfile = "undionly.kpxe";
+	t0 = now_ns();
+	for (uint32_t i = 0; i < N_CLIENTS * 4; i++) {
+		res.mac[5] = (uint8_t)i;
+		tl_step_dhcp(&res, NOW_S * 1000 + i);
+		if ((i & 1023) == 1023)
+			tl_drain();
+	}
+	t1 = now_ns();
+	return (t1 - t0) / (N_CLIENTS * 4);
 }
 
 /* ---- TFTP ---- */
@@ -474,6 +561,9 @@ int main(int argc, char **argv)
 	};
 	struct figure offer = {.name = "dhcp DISCOVER->OFFER (new MAC, relayed PXE)"};
 	struct figure ack = {.name = "dhcp REQUEST->ACK"};
+	struct figure offer_tl = {.name = "dhcp DISCOVER->OFFER + timeline step"};
+	struct figure ack_tl = {.name = "dhcp REQUEST->ACK + timeline step"};
+	struct figure step = {.name = "timeline step alone (fill + ring push)"};
 	struct figure data[3];
 	struct dhcp_server srv;
 	struct catalog cat;
@@ -517,7 +607,12 @@ int main(int argc, char **argv)
 	}
 
 	for (int r = 0; r < runs; r++) {
+		trace_on = false;
 		dhcp_run(&srv, &offer.ns[r], &ack.ns[r]);
+		trace_on = true;
+		dhcp_run(&srv, &offer_tl.ns[r], &ack_tl.ns[r]);
+		trace_on = false;
+		step.ns[r] = tl_run();
 		for (int c = 0; c < 3; c++) {
 			double ns;
 			uint64_t n = tftp_transfer(tx_cases[c].blksize, tx_cases[c].windowsize,
@@ -533,6 +628,11 @@ int main(int argc, char **argv)
 	       runs);
 	print_figure(&offer, runs, "per OFFER, parse + lease + build + headers");
 	print_figure(&ack, runs, "per ACK");
+	print_figure(&offer_tl, runs, "per OFFER, with its step in the ring");
+	print_figure(&ack_tl, runs, "per ACK, with its step in the ring");
+	print_figure(&step, runs, "per step (128-byte event)");
+	if (tl_lost)
+		printf("(timeline: %llu steps lost to a full ring)\n", (unsigned long long)tl_lost);
 	for (int c = 0; c < 3; c++)
 		print_figure(&data[c], runs, "per DATA, incl. ACK parse + session + headers");
 	printf("(DHCP: %u clients per run, pool of %u addresses; TFTP: %u MiB image, "

@@ -157,7 +157,7 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap, 
 	struct dhcp_builder b;
 	struct opt_ent t[24];
 	size_t n = 0;
-	uint8_t mask[4], router[4], dns[4 * SBCFG_MAX_DNS], lt[4], t1[4], t2[4], pxe43[16];
+	uint8_t mask[4], router[4], dns[4 * SBCFG_MAX_DNS], lt[4], t1[4], t2[4], pxe43[16], logsrv[4];
 	char tftp[16];
 	uint32_t siaddr = next_server(s, sn);
 	bool bootclient = x->c->pxe || x->c->http || x->c->ipxe;
@@ -226,6 +226,12 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap, 
 		int l = pxe_build_vendor_opts(m, pxe43, sizeof(pxe43));
 		if (l > 0)
 			add_opt(t, &n, DHCP_OPT_VENDOR_OPTS, (size_t)l, pxe43, true, TRIM_PXE);
+	}
+	/* syslog: boot firmware (iPXE) sends its messages to the log server (RFC 2132 3.7);
+	 * stormboot-control receives them for the client's timeline (docs/TIMELINE.md). */
+	if (s->cfg->syslog.enabled && bootclient) {
+		be32(logsrv, s->server_ip);
+		add_opt(t, &n, DHCP_OPT_LOG_SERVER, 4, logsrv, true, TRIM_INFO);
 	}
 	/* PXE 2.1: the client's UUID/GUID (97) is echoed. */
 	if (x->bootfile && (x->c->pxe || x->c->http) && m->client_uuid.data)

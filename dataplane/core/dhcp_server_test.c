@@ -1204,6 +1204,35 @@ static void test_pxe_uuid_echo(void **state)
 	assert_int_equal(e->res_out.client.arch_type, 7);
 }
 
+/* syslog.enabled: PXE and iPXE clients get option 7 = our address; plain clients and a
+ * config without syslog get none. */
+static void test_syslog_option(void **state)
+{
+	struct env *e = *state;
+	struct dhcp_msg r;
+	struct cmsg pxe = {.type = DHCP_DISCOVER, OPTS(PXE_VC, ARCH(7))};
+	struct cmsg plain = {.type = DHCP_DISCOVER};
+	const uint8_t *v;
+	uint8_t l;
+	int n;
+
+	mac_n(pxe.mac, 211);
+	mac_n(plain.mac, 212);
+	n = handle(e, &pxe);
+	parse_reply(e, n, &r);
+	assert_null(ropt(e, n, DHCP_OPT_LOG_SERVER, &l));
+	e->cfg.syslog.enabled = true;
+	n = handle(e, &pxe);
+	parse_reply(e, n, &r);
+	v = ropt(e, n, DHCP_OPT_LOG_SERVER, &l);
+	assert_non_null(v);
+	assert_int_equal(l, 4);
+	assert_memory_equal(v, ((const uint8_t[]){198, 18, 0, 1}), 4);
+	n = handle(e, &plain);
+	parse_reply(e, n, &r);
+	assert_null(ropt(e, n, DHCP_OPT_LOG_SERVER, &l));
+}
+
 /*
  * A malformed optional option (zero-length 12/60/77, odd 94/97, a duplicate) is ignored and
  * counted; the client still gets its OFFER. The protocol's own options stay strict.
@@ -1713,6 +1742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pxe_uuid_echo, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_syslog_option, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reply_too_big_trims, setup_full, teardown),

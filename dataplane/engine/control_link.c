@@ -26,6 +26,7 @@
 #include "snapshot.h"
 #include "log.h"
 #include "sbcfg_json.h"
+#include "trace.h"
 
 #define EV_RING	     16384 /* lease events worker 0 -> thread */
 #define STATUS_SLOTS (4 * ENG_CTL_HOLD)
@@ -33,6 +34,7 @@
 #define INFLIGHT_MAX 1024 /* LEASE_EVENT frames awaiting LEASE_DURABLE */
 #define BACKLOG_MAX  (1u << 20)
 #define ST_UNDURABLE 1 /* status slot: release the ACK, control did not confirm it */
+#define TL_BATCH     256 /* timeline events per TIMELINE frame (24 KiB) */
 
 struct eng_ctl *eng_ctl;
 
@@ -79,6 +81,8 @@ struct eng_ctl {
 	uint32_t fl_head, fl_tail;
 	struct chan_lease *backlog;
 	size_t n_backlog;
+	struct sb_tl_event tl[TL_BATCH];
+	uint64_t tl_sent, tl_unsent; /* timeline events sent to control / dropped: not connected */
 };
 
 /* ---------------- worker side (hot path: no locks, no allocation) ---------------- */
@@ -348,6 +352,8 @@ void eng_ctl_link_stats(struct eng_link_stats *out)
 	out->snapshots = c->snaps.applied;
 	out->snapshot_errors = c->snaps.refused;
 	out->snapshots_freed = c->snaps.freed;
+	out->timeline_sent = c->tl_sent;
+	out->timeline_unsent = c->tl_unsent;
 }
 
 static void json_u64(void *ctx, const char *name, uint64_t v)
@@ -562,6 +568,31 @@ static void pump_events(struct eng_ctl *c)
 	}
 }
 
+/*
+ * Every worker's boot steps to control, as TIMELINE frames (no reply). While control is away
+ * they are dropped and counted: a timeline is a diagnosis aid, not a durable record, and the
+ * rings must not fill the poll loop's way.
+ */
+static void pump_timeline(struct eng_ctl *c)
+{
+	const struct eng_runtime *rt = c->snaps.rt;
+
+	for (unsigned int i = 0; i < rt->n_workers; i++) {
+		unsigned int n, rounds = 0;
+
+		while (rounds++ < 16 &&
+		       (n = eng_trace_drain(rt->workers[i], c->tl, TL_BATCH)) > 0) {
+			if (c->connected && chan_client_request(c->c, CHAN_MSG_TIMELINE, c->tl,
+								n * sizeof(c->tl[0]), NULL) == 0)
+				c->tl_sent += n;
+			else
+				c->tl_unsent += n;
+			if (n < TL_BATCH)
+				break;
+		}
+	}
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -581,6 +612,7 @@ static void *ctl_thread(void *arg)
 		while (chan_client_poll(c->c, mono_ms(), &m) == 1)
 			handle_msg(c, &m);
 		pump_events(c);
+		pump_timeline(c);
 		snapshot_retire(&c->snaps);
 		/* 1 ms: the group-commit window for events, and the wake-up for anything. */
 		fd = chan_client_fd(c->c);

@@ -48,6 +48,7 @@ struct eng_worker {
 	struct tftp_table sess;
 	struct eng_mstream *mstreams; /* ENG_MTFTP_STREAMS multicast streams (worker 0 uses them) */
 	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
+	struct rte_ring *tl;	/* boot steps for control (trace.h; NULL without control) */
 	/* time of the current burst */
 	uint64_t now_tsc;
 	uint64_t now_ms;

@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "mtftp.h"
 #include "tftp.h"
+#include "trace.h"
 
 volatile bool eng_force_quit;
 
@@ -197,6 +198,7 @@ static void handle_arp(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc
 
 static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 {
+	uint8_t mac[6];
 	int rc;
 
 	w->st->rx_ipv6++;
@@ -205,8 +207,11 @@ static void handle_rs(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_tsc)
 		rte_pktmbuf_free(m);
 		return;
 	}
+	memcpy(mac, rte_pktmbuf_mtod(m, uint8_t *) + 6, 6);
 	rc = ndp_rs_to_ra(rte_pktmbuf_mtod(m, uint8_t *), m->data_len,
 			  m->data_len + rte_pktmbuf_tailroom(m), w->snap->mac);
+	if (rc >= 0)
+		eng_trace_ra(w, mac);
 	send_in_place(w, m, rc, &w->st->tx_ra, rx_tsc);
 }
 
@@ -250,6 +255,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		goto done;
 	t0 = eng_stage_tsc();
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	eng_trace_dhcp(w, &res);
 	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
 	eng_count_dhcp_in(w->st, res.msg_in);
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
@@ -833,6 +839,7 @@ static void sess_after(struct eng_worker *w, struct eng_sess *s)
 			break;
 		}
 		w->st->tftp_sessions_active--;
+		eng_trace_end(w, s);
 		ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u ended: %s, %" PRIu64
 			  " blocks (%" PRIu64 " resent) in %" PRIu64 " ms",
 			  s->key.client_ip >> 24, (s->key.client_ip >> 16) & 255,
@@ -868,6 +875,7 @@ static void sess_timer_cb(struct rte_timer *tim, void *arg)
 		n = tftp_session_on_timer(&s->ts, w->now_ms, &tx);
 		if (n > 0) {
 			w->st->tx_tftp_retransmit += n;
+			eng_trace_resend(w, s, (uint32_t)n, tx.data_first);
 			sess_send(w, s, &tx, NULL, 0);
 		}
 	}
@@ -900,6 +908,11 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	}
 	if (rc < 0) {
 		eng_count_drop(w->st, rc);
+		if (ce == NULL && rc == -SB_DROP_TFTP_NOT_FOUND)
+			eng_trace_refused(w, u, rrq.filename, rrq.filename_len,
+					  SB_TL_REFUSE_NOT_FOUND);
+		else
+			eng_trace_refused(w, u, NULL, 0, SB_TL_REFUSE_OTHER);
 		if (tftp_error_for_drop(rc, &code, &msg))
 			tftp_send_error(w, u, SB_PORT_TFTP, code, msg, rx_tsc);
 		goto done;
@@ -908,6 +921,7 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	if (unlikely(snap->cfg.images_restricted) &&
 	    !sbcfg_image_allowed(&snap->cfg, u->src_mac, u->src_ip, ce->name, NULL)) {
 		eng_count_drop(w->st, SB_DROP_TFTP_IMAGE_FORBIDDEN);
+		eng_trace_refused(w, u, ce->name, strlen(ce->name), SB_TL_REFUSE_FORBIDDEN);
 		tftp_send_error(w, u, SB_PORT_TFTP, TFTP_ERR_ACCESS, "Access violation", rx_tsc);
 		/* Powers of two only: a refused client that retries must not flood the log. */
 		if (rte_is_power_of_2(w->st->drops[SB_DROP_TFTP_IMAGE_FORBIDDEN]))
@@ -941,6 +955,7 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	 */
 	if (tftp_table_by_client(&w->sess, u->src_ip, u->src_port) != NULL) {
 		eng_count_drop(w->st, ENG_DROP_RRQ_DUP);
+		eng_trace_refused(w, u, ce->name, strlen(ce->name), SB_TL_REFUSE_DUPLICATE);
 		goto done;
 	}
 	s = tftp_table_open(&w->sess, u->src_ip, u->src_port, snapshot_image(snap, ce));
@@ -951,6 +966,7 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		 * back and finds a slot once a transfer ends.
 		 */
 		eng_count_drop(w->st, w->sess.refused);
+		eng_trace_refused(w, u, ce->name, strlen(ce->name), SB_TL_REFUSE_PACED);
 		/* Powers of two only: a storm must not turn into a log storm. */
 		if (w->sess.refused == ENG_DROP_RRQ_PACED &&
 		    rte_is_power_of_2(w->st->drops[ENG_DROP_RRQ_PACED]))
@@ -976,6 +992,13 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 	}
 	w->st->tftp_sessions_started++;
 	w->st->tftp_sessions_active++;
+	{ /* cut to the timeline's text size */
+		size_t nl = strnlen(ce->name, sizeof(s->tl_name) - 1);
+
+		memcpy(s->tl_name, ce->name, nl);
+		s->tl_name[nl] = '\0';
+	}
+	eng_trace_rrq(w, u, ce->name, &s->ts.params, s->key.server_port);
 	ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u: \"%s\" blksize %u windowsize %u",
 		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255, u->src_ip & 255,
 		  u->src_port, s->key.server_port, ce->name, s->ts.params.blksize,
@@ -1094,6 +1117,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 		w->st->rx_tftp_req++;
 		if (!snap->cfg.tftp.enabled) {
 			eng_count_drop(w->st, ENG_DROP_TFTP_OFF);
+			eng_trace_refused(w, &u, NULL, 0, SB_TL_REFUSE_TFTP_OFF);
 			break;
 		}
 		if (u.dst_ip != snap->cfg.server_ip) {

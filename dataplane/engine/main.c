@@ -30,6 +30,7 @@
 #include "sbcfg_json.h"
 #include "sbcfg_root.h"
 #include "snapshot.h"
+#include "trace.h"
 
 RTE_LOG_REGISTER(eng_logtype, stormboot, INFO);
 
@@ -159,6 +160,7 @@ static void workers_free(struct eng_runtime *rt)
 		rte_ring_free(w->inbox);
 		rte_free(w->probe.slots);
 		rte_free(w->probe_held);
+		eng_trace_ring_setup(w, false);
 		rte_free(w);
 		rt->workers[i] = NULL;
 	}
@@ -312,6 +314,10 @@ int main(int argc, char **argv)
 			snap->cfg.dhcp.conflict_probe_ms, snap->cfg.dhcp.conflict_probe_max);
 	print_memory("at start");
 
+	/* The boot timeline goes to control: no rings (nothing recorded) without it. */
+	for (unsigned int i = 0; opts.ctl_path && i < rt->n_workers; i++)
+		if (eng_trace_ring_setup(rt->workers[i], true) < 0)
+			rte_exit(EXIT_FAILURE, "timeline ring: out of memory\n");
 	if (opts.ctl_path && eng_ctl_start(rt, opts.ctl_path, err, sizeof(err)) < 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (!opts.ctl_path && snap->cfg.dhcp.mode == SBCFG_DHCP_FULL)

@@ -199,6 +199,8 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 		k->u64(k->ctx, "snapshots", l->snapshots);
 		k->u64(k->ctx, "snapshot_errors", l->snapshot_errors);
 		k->u64(k->ctx, "snapshots_freed", l->snapshots_freed);
+		k->u64(k->ctx, "timeline_events_sent", l->timeline_sent);
+		k->u64(k->ctx, "timeline_events_unsent", l->timeline_unsent);
 	}
 }
 

@@ -58,10 +58,10 @@
 	X(rx_dhcp_other, "DHCP/BOOTP frames without a known message type (BOOTP, type 2/5/6/9+)")  \
 	X(tx_dhcp_offer, "DHCPOFFERs sent")                                                        \
 	X(tx_dhcp_ack, "DHCPACKs sent")                                                            \
-	X(tx_dhcp_nak, "DHCPNAKs sent")                                                                   \
+	X(tx_dhcp_nak, "DHCPNAKs sent")                                                            \
 	X(mtftp_streams_started, "multicast TFTP streams started (RFC 2090)")                      \
-	X(mtftp_streams_ended, "multicast TFTP streams ended (their last client left)")           \
-	X(mtftp_streams_active, "multicast TFTP streams open now (gauge)")                          \
+	X(mtftp_streams_ended, "multicast TFTP streams ended (their last client left)")            \
+	X(mtftp_streams_active, "multicast TFTP streams open now (gauge)")                         \
 	X(mtftp_clients_joined, "clients served by a multicast stream (RRQ with multicast)")       \
 	X(mtftp_clients_completed, "multicast clients that acknowledged the last block as master") \
 	X(mtftp_clients_left, "multicast clients that left with an ERROR")                         \
@@ -71,14 +71,16 @@
 	X(mtftp_blocks_sent, "multicast DATA blocks sent (group, or unicast to a cut-off master)") \
 	X(mtftp_blocks_resent, "of which blocks sent before (resends, late joiners)")              \
 	X(mtftp_blocks_late, "of which blocks sent again for a promoted late joiner")              \
-	X(mtftp_blocks_unicast, "of which sent unicast to a master the group does not reach")     \
+	X(mtftp_blocks_unicast, "of which sent unicast to a master the group does not reach")      \
 	X(mtftp_unicast_fallbacks, "masters switched to unicast DATA (no progress via the group)") \
 	X(mtftp_bytes_sent, "file bytes of multicast DATA sent (all blocks, resends included)")    \
 	X(mtftp_tx_bytes, "frame bytes of multicast DATA sent (to groups and fallbacks)")          \
 	X(mtftp_rrq_unicast, "RRQs with multicast served unicast (off, netascii, no stream free)") \
-	X(dhcp_probes_sent, "ARP probes sent before an OFFER (dhcp.conflict_probe_ms)")           \
-	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                         \
-	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")
+	X(dhcp_probes_sent, "ARP probes sent before an OFFER (dhcp.conflict_probe_ms)")            \
+	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                          \
+	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")   \
+	X(timeline_events, "boot steps recorded for the per-client timeline (trace.h)")            \
+	X(timeline_events_lost, "boot steps not recorded: the lcore's timeline ring was full")
 
 /*
  * X(STAGE, "name", "what"): the per-packet stages whose TSC cycles a build with
@@ -132,10 +134,10 @@ struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;
 	ENG_STATS_COUNTERS(ENG_STATS_FIELD)
 #undef ENG_STATS_FIELD
-	uint64_t drops[ENG_DROP__COUNT]; /* core reasons (sb_drop.h), then the engine's */
+	uint64_t drops[ENG_DROP__COUNT];    /* core reasons (sb_drop.h), then the engine's */
 	uint64_t mtftp_group_tx_bytes[256]; /* frame bytes by position in tftp.multicast.groups */
-	struct eng_lat_hist lat;	 /* rx burst -> return of the tx call (with transmit) */
-	struct eng_lat_hist lat_engine; /* rx burst -> the tx call (the engine's own time) */
+	struct eng_lat_hist lat;	    /* rx burst -> return of the tx call (with transmit) */
+	struct eng_lat_hist lat_engine;	    /* rx burst -> the tx call (the engine's own time) */
 	struct eng_stage_cost stage_cost[ENG_STAGE__COUNT]; /* -Dstage_cycles=true builds only */
 } __rte_cache_aligned;
 
@@ -190,6 +192,7 @@ void eng_stats_total(struct eng_stats *out);
 struct eng_link_stats {
 	uint64_t acks_held, acks_durable, acks_undurable, acks_refused, events_lost;
 	uint64_t snapshots, snapshot_errors, snapshots_freed;
+	uint64_t timeline_sent, timeline_unsent;
 };
 
 struct eng_runtime;

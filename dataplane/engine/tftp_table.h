@@ -39,6 +39,7 @@
 #include "pkt.h"
 #include "mtftp.h"
 #include "tftp_ports.h"
+#include "sb_timeline.h"
 #include "tftp_session.h"
 
 struct rte_hash;
@@ -64,6 +65,7 @@ struct eng_sess {
 	uint64_t bytes_block; /* highest block whose bytes were counted as served */
 	uint64_t bytes_served; /* file bytes of those blocks: added to img->served at close */
 	uint32_t idx;	      /* slot in the table */
+	char tl_name[SB_TL_TEXT]; /* the file, for the timeline (trace.h) */
 	bool open;
 } __rte_cache_aligned;
 
