@@ -141,6 +141,8 @@ struct sbcfg_http {
 	uint16_t port;		  /* 0 = no HTTP server */
 	uint32_t max_conns;	  /* concurrent connections; more are refused with 503 */
 	uint32_t idle_timeout_ms; /* a connection with no progress for this long is closed */
+	uint32_t max_per_ip;	  /* concurrent connections from one address; more: 503 */
+	uint32_t header_timeout_ms; /* a whole request head must arrive within this */
 };
 
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */

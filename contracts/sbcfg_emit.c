@@ -176,6 +176,8 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, h, "listen", json_string(listen));
 		jset(&b, h, "max_connections", json_integer(cfg->http.max_conns));
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
+		jset(&b, h, "max_connections_per_ip", json_integer(cfg->http.max_per_ip));
+		jset(&b, h, "header_timeout_ms", json_integer(cfg->http.header_timeout_ms));
 		jset(&b, root, "http", h);
 	}
 	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
@@ -278,7 +280,9 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 		return false;
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||
-	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
+	    a->http.idle_timeout_ms != b->http.idle_timeout_ms ||
+	    a->http.max_per_ip != b->http.max_per_ip ||
+	    a->http.header_timeout_ms != b->http.header_timeout_ms)
 		return false;
 	if (a->n_images != b->n_images)
 		return false;

@@ -111,7 +111,8 @@ static const char *const tftp_keys[] = {"enabled",
 					NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", "sha256", NULL};
-static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
+static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms",
+	"max_connections_per_ip", "header_timeout_ms", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
 					   "dataplane_groups", "images_dirs", NULL};
 
@@ -953,8 +954,14 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 		return rc;
 	if ((rc = GET_UINT(c, o, "max_connections", 1, LIM_HTTP_CONNS_MAX, h->max_conns)) < 0)
 		return rc;
-	return GET_UINT(c, o, "idle_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
-			h->idle_timeout_ms);
+	if ((rc = GET_UINT(c, o, "idle_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
+			   h->idle_timeout_ms)) < 0)
+		return rc;
+	if ((rc = GET_UINT(c, o, "max_connections_per_ip", 1, LIM_HTTP_CONNS_MAX,
+			   h->max_per_ip)) < 0)
+		return rc;
+	return GET_UINT(c, o, "header_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
+			h->header_timeout_ms);
 }
 
 /* ---- guard (XDP) and ipv6_ra ---- */
@@ -1717,6 +1724,8 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.mtu = 1500;
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
+	out->http.max_per_ip = 32;
+	out->http.header_timeout_ms = 10000;
 	out->ipv6_ra = SBCFG_RA_AUTO;
 }
 

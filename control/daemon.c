@@ -594,6 +594,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	log_replay(d);
 	if (!(d->loop = ev_loop_new(65536, err, errlen)))
 		return -ENOMEM;
+	ev_lock_enable(d->loop); /* HTTP boot's thread reads what the loop owns under it */
 	struct ctl_access api_access, dp_access;
 	if ((rc = access_of(&d->cur->cfg, &api_access, &dp_access, err, errlen)) < 0)
 		return rc;
@@ -643,6 +644,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 
 void daemon_start(struct daemon *d)
 {
+	http_boot_run(d->http);
 	kick(d);
 }
 

@@ -350,8 +350,16 @@ static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errl
 	const struct sbcfg_http *c = &cur->cfg.http;
 	char ip[16];
 
-	*rc = http_srv_listen(h->srv, c->listen_ip, c->port, c->max_conns, c->idle_timeout_ms, err,
-			      errlen);
+	struct http_srv_conf sc = {
+		.ip = c->listen_ip,
+		.port = c->port,
+		.max_conns = c->max_conns,
+		.max_per_ip = c->max_per_ip,
+		.idle_ms = c->idle_timeout_ms,
+		.header_ms = c->header_timeout_ms,
+	};
+
+	*rc = http_srv_configure(h->srv, &sc, err, errlen);
 	if (*rc < 0) {
 		snprintf(h->listen_err, sizeof(h->listen_err), "%s", err);
 		if (!startup)
@@ -363,8 +371,10 @@ static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errl
 	h->listen_err[0] = '\0';
 	if (c->port)
 		ctl_log(startup ? LOG_INFO : LOG_DEBUG,
-			"http: listening on %s:%u (%u connections max)",
-			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
+			"http: listening on %s:%u (%u connections max, %u per address, "
+			"request head within %u ms)",
+			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns,
+			c->max_per_ip, c->header_timeout_ms);
 }
 
 int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
@@ -392,6 +402,14 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 			h->n_templates == 1 ? "" : "s", h->dir);
 	*out = h;
 	return 0;
+}
+
+void http_boot_run(struct http_boot *h)
+{
+	char err[300];
+
+	if (h && http_srv_start(h->srv, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "%s: HTTP off", err);
 }
 
 void http_boot_apply(struct http_boot *h)

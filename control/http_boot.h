@@ -76,6 +76,8 @@ struct http_client {
  */
 int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
 		    size_t errlen);
+/* Start serving on the HTTP thread (after the daemon forked). */
+void http_boot_run(struct http_boot *h);
 /* After a config change: follow http.listen and its limits (errors are logged). */
 void http_boot_apply(struct http_boot *h);
 /* Close everything (NULL is fine). */
