@@ -143,6 +143,9 @@ struct sbcfg_http {
 	uint32_t idle_timeout_ms; /* a connection with no progress for this long is closed */
 	uint32_t max_per_ip;	  /* concurrent connections from one address; more: 503 */
 	uint32_t header_timeout_ms; /* a whole request head must arrive within this */
+	uint16_t https_port;	    /* HTTPS on listen's address, 0 = none */
+	char tls_cert[SBCFG_PATH_MAX]; /* PEM certificate (chain) file, "" = none */
+	char tls_key[SBCFG_PATH_MAX];  /* PEM private key file */
 };
 
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */

@@ -178,6 +178,12 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
 		jset(&b, h, "max_connections_per_ip", json_integer(cfg->http.max_per_ip));
 		jset(&b, h, "header_timeout_ms", json_integer(cfg->http.header_timeout_ms));
+		if (cfg->http.https_port)
+			jset(&b, h, "https_port", json_integer(cfg->http.https_port));
+		if (cfg->http.tls_cert[0])
+			jset(&b, h, "tls_cert", json_string(cfg->http.tls_cert));
+		if (cfg->http.tls_key[0])
+			jset(&b, h, "tls_key", json_string(cfg->http.tls_key));
 		jset(&b, root, "http", h);
 	}
 	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
@@ -282,7 +288,9 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->http.max_conns != b->http.max_conns ||
 	    a->http.idle_timeout_ms != b->http.idle_timeout_ms ||
 	    a->http.max_per_ip != b->http.max_per_ip ||
-	    a->http.header_timeout_ms != b->http.header_timeout_ms)
+	    a->http.header_timeout_ms != b->http.header_timeout_ms ||
+	    a->http.https_port != b->http.https_port || !EQ_STR(a->http.tls_cert, b->http.tls_cert) ||
+	    !EQ_STR(a->http.tls_key, b->http.tls_key))
 		return false;
 	if (a->n_images != b->n_images)
 		return false;

@@ -112,7 +112,7 @@ static const char *const tftp_keys[] = {"enabled",
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", "sha256", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms",
-	"max_connections_per_ip", "header_timeout_ms", NULL};
+	"max_connections_per_ip", "header_timeout_ms", "https_port", "tls_cert", "tls_key", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
 					   "dataplane_groups", "images_dirs", NULL};
 
@@ -960,8 +960,21 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 	if ((rc = GET_UINT(c, o, "max_connections_per_ip", 1, LIM_HTTP_CONNS_MAX,
 			   h->max_per_ip)) < 0)
 		return rc;
-	return GET_UINT(c, o, "header_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
-			h->header_timeout_ms);
+	if ((rc = GET_UINT(c, o, "header_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
+			   h->header_timeout_ms)) < 0)
+		return rc;
+	if ((rc = GET_UINT(c, o, "https_port", 0, 65535, h->https_port)) < 0)
+		return rc;
+	if ((rc = get_str(c, o, "tls_cert", h->tls_cert, sizeof(h->tls_cert), false)) < 0 ||
+	    (rc = get_str(c, o, "tls_key", h->tls_key, sizeof(h->tls_key), false)) < 0)
+		return rc;
+	if (h->https_port && (!h->tls_cert[0] || !h->tls_key[0]))
+		return perr(c, "https_port %u needs \"tls_cert\" and \"tls_key\" (PEM files; "
+			       "stormbootctl make-cert makes a pair for a lab)",
+			    h->https_port);
+	if (h->https_port && h->https_port == h->port)
+		return perr(c, "https_port %u is the port of \"listen\"", h->https_port);
+	return 0;
 }
 
 /* ---- guard (XDP) and ipv6_ra ---- */

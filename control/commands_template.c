@@ -136,8 +136,10 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		(json_int_t)s.bytes_sent, "tls_requests", (json_int_t)s.tls_requests,
 		"images_forbidden", (json_int_t)h->forbidden, "images_unverified",
 		(json_int_t)h->unverified);
-	json_t *a = json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:o*, s:{s:I, s:I, s:I, s:s}}",
-			      "listen", listen, "listening", http_srv_port(h->srv) != 0, "error",
+	json_t *a = json_pack("{s:s, s:b, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:o*, s:{s:I, s:I, s:I, s:s}}",
+			      "listen", listen, "listening", http_srv_port(h->srv) != 0,
+			      "https_port", (json_int_t)c->https_port, "https_listening",
+			      http_srv_https_port(h->srv) != 0, "error",
 			      h->listen_err, "max_connections", (json_int_t)c->max_conns,
 			      "max_connections_per_ip", (json_int_t)c->max_per_ip,
 			      "idle_timeout_ms", (json_int_t)c->idle_timeout_ms,

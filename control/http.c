@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,6 +511,11 @@ static void *srv_thread(void *arg)
 {
 	struct http_srv *s = arg;
 	uint64_t last_sweep = 0;
+	sigset_t pipe;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd p[5];
@@ -615,6 +621,9 @@ static int listener_open(struct http_srv *s, struct http_listener *L, const stru
 		{MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none, NULL},
 		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
 		{MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
+		/* SIGPIPE is blocked on our thread (srv_thread): without this the library
+		 * would not use sendfile(2), which cannot be told MSG_NOSIGNAL */
+		{MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, NULL},
 		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert},
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)key},
 		{MHD_OPTION_END, 0, NULL},

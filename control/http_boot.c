@@ -141,7 +141,7 @@ char *http_boot_render(const struct http_boot *h, const struct http_boot_templat
 		       const struct http_client *c, size_t *len)
 {
 	const struct sbcfg *cfg = running_cfg(h);
-	char mac[18] = "", ip[16] = "", server[16] = "", base[40] = "";
+	char mac[18] = "", ip[16] = "", server[16] = "", base[48] = "";
 	const char *hostname = "";
 
 	if (c->have_mac) {
@@ -154,7 +154,8 @@ char *http_boot_render(const struct http_boot *h, const struct http_boot_templat
 		running_config_fmt_ip(c->ip, ip);
 	if (c->server_ip) {
 		running_config_fmt_ip(c->server_ip, server);
-		snprintf(base, sizeof(base), "http://%s:%u", server, c->server_port);
+		snprintf(base, sizeof(base), "%s://%s:%u", c->tls ? "https" : "http", server,
+			 c->server_port);
 	}
 	const struct ipxe_template_var vars[] = {
 		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
@@ -187,8 +188,10 @@ static void route_template(struct http_boot *h, const struct http_boot_template 
 			   const struct http_req *req, const struct http_peer *peer,
 			   struct http_body *out)
 {
-	struct http_client c = {
-		.ip = peer->ip, .server_ip = peer->local_ip, .server_port = peer->local_port};
+	struct http_client c = {.ip = peer->ip,
+				.server_ip = peer->local_ip,
+				.server_port = peer->local_port,
+				.tls = peer->tls};
 	char macs[40], m[18];
 	int rc = http_query_get(req->query, "mac", macs, sizeof(macs));
 
@@ -353,13 +356,30 @@ static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errl
 	struct http_srv_conf sc = {
 		.ip = c->listen_ip,
 		.port = c->port,
+		.https_port = c->https_port,
 		.max_conns = c->max_conns,
 		.max_per_ip = c->max_per_ip,
 		.idle_ms = c->idle_timeout_ms,
 		.header_ms = c->header_timeout_ms,
 	};
+	char *cert = NULL, *key = NULL;
+	size_t len;
+	int e = 0;
 
-	*rc = http_srv_configure(h->srv, &sc, err, errlen);
+	/* small files, read in the loop: a config change (and start) reads them again */
+	if (c->https_port) {
+		if (!(cert = read_small_file(AT_FDCWD, c->tls_cert, &len, &e)))
+			snprintf(err, errlen, "http: tls_cert %s: %s", c->tls_cert, strerror(-e));
+		else if (!(key = read_small_file(AT_FDCWD, c->tls_key, &len, &e)))
+			snprintf(err, errlen, "http: tls_key %s: %s", c->tls_key, strerror(-e));
+	}
+	sc.tls_cert_pem = cert;
+	sc.tls_key_pem = key;
+	*rc = e < 0 ? e : http_srv_configure(h->srv, &sc, err, errlen);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(cert);
+	free(key);
 	if (*rc < 0) {
 		snprintf(h->listen_err, sizeof(h->listen_err), "%s", err);
 		if (!startup)
@@ -369,6 +389,9 @@ static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errl
 		return;
 	}
 	h->listen_err[0] = '\0';
+	if (c->https_port)
+		ctl_log(startup ? LOG_INFO : LOG_DEBUG, "http: HTTPS on %s:%u (certificate %s)",
+			running_config_fmt_ip(c->listen_ip, ip), c->https_port, c->tls_cert);
 	if (c->port)
 		ctl_log(startup ? LOG_INFO : LOG_DEBUG,
 			"http: listening on %s:%u (%u connections max, %u per address, "

@@ -67,6 +67,7 @@ struct http_client {
 	uint32_t ip;	    /* host order, 0 = unknown */
 	uint32_t server_ip; /* the address the client reached us on */
 	uint16_t server_port;
+	bool tls;      /* reached us over HTTPS: base_url is https:// */
 	char arch[33]; /* "" = unknown */
 };
 
