@@ -130,6 +130,7 @@ struct sbcfg_image {
 	char name[SBCFG_NAME_MAX]; /* what clients ask for, normalised (no leading '/', '/' separators) */
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
 	char sha256[SBCFG_SHA256_HEX]; /* pinned digest, lower-case hex; "" = not pinned */
+	bool protected_;	       /* "protected": HTTP serves it only with a boot token */
 };
 
 /*
@@ -146,6 +147,7 @@ struct sbcfg_http {
 	uint16_t https_port;	    /* HTTPS on listen's address, 0 = none */
 	char tls_cert[SBCFG_PATH_MAX]; /* PEM certificate (chain) file, "" = none */
 	char tls_key[SBCFG_PATH_MAX];  /* PEM private key file */
+	uint32_t token_ttl_s;	       /* life of the boot tokens put in rendered scripts */
 };
 
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */

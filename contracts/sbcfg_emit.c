@@ -178,6 +178,7 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
 		jset(&b, h, "max_connections_per_ip", json_integer(cfg->http.max_per_ip));
 		jset(&b, h, "header_timeout_ms", json_integer(cfg->http.header_timeout_ms));
+		jset(&b, h, "token_ttl_s", json_integer(cfg->http.token_ttl_s));
 		if (cfg->http.https_port)
 			jset(&b, h, "https_port", json_integer(cfg->http.https_port));
 		if (cfg->http.tls_cert[0])
@@ -198,6 +199,8 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 		jset(&b, im, "path", json_string(cfg->images[i].path));
 		if (cfg->images[i].sha256[0])
 			jset(&b, im, "sha256", json_string(cfg->images[i].sha256));
+		if (cfg->images[i].protected_)
+			jset(&b, im, "protected", json_true());
 		if (json_array_append_new(images, im) < 0)
 			b.failed = true;
 	}
@@ -290,13 +293,14 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->http.max_per_ip != b->http.max_per_ip ||
 	    a->http.header_timeout_ms != b->http.header_timeout_ms ||
 	    a->http.https_port != b->http.https_port || !EQ_STR(a->http.tls_cert, b->http.tls_cert) ||
-	    !EQ_STR(a->http.tls_key, b->http.tls_key))
+	    !EQ_STR(a->http.tls_key, b->http.tls_key) || a->http.token_ttl_s != b->http.token_ttl_s)
 		return false;
 	if (a->n_images != b->n_images)
 		return false;
 	for (size_t i = 0; i < a->n_images; i++)
 		if (!EQ_STR(a->images[i].name, b->images[i].name) ||
-		    !EQ_STR(a->images[i].path, b->images[i].path))
+		    !EQ_STR(a->images[i].path, b->images[i].path) ||
+		    a->images[i].protected_ != b->images[i].protected_)
 			return false;
 	return true;
 }

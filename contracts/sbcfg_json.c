@@ -110,9 +110,9 @@ static const char *const tftp_keys[] = {"enabled",
 					"images_allowed",
 					NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
-static const char *const image_keys[] = {"name", "path", "sha256", NULL};
+static const char *const image_keys[] = {"name", "path", "sha256", "protected", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms",
-	"max_connections_per_ip", "header_timeout_ms", "https_port", "tls_cert", "tls_key", NULL};
+	"max_connections_per_ip", "header_timeout_ms", "https_port", "tls_cert", "tls_key", "token_ttl_s", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
 					   "dataplane_groups", "images_dirs", NULL};
 
@@ -774,7 +774,8 @@ static int parse_image(struct pctx *c, json_t *o, struct sbcfg_image *im)
 	if ((rc = want_type(c, o, JSON_OBJECT, "an object")) < 0 ||
 	    (rc = check_keys(c, o, image_keys)) < 0 ||
 	    (rc = get_str(c, o, "name", im->name, sizeof(im->name), true)) < 0 ||
-	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0)
+	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0 ||
+	    (rc = get_bool(c, o, "protected", &im->protected_)) < 0)
 		return rc;
 	return sbcfg_sha256_parse(o, c->path, im->sha256, c->msg);
 }
@@ -963,7 +964,8 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 	if ((rc = GET_UINT(c, o, "header_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
 			   h->header_timeout_ms)) < 0)
 		return rc;
-	if ((rc = GET_UINT(c, o, "https_port", 0, 65535, h->https_port)) < 0)
+	if ((rc = GET_UINT(c, o, "https_port", 0, 65535, h->https_port)) < 0 ||
+	    (rc = GET_UINT(c, o, "token_ttl_s", 1, 7 * 86400, h->token_ttl_s)) < 0)
 		return rc;
 	if ((rc = get_str(c, o, "tls_cert", h->tls_cert, sizeof(h->tls_cert), false)) < 0 ||
 	    (rc = get_str(c, o, "tls_key", h->tls_key, sizeof(h->tls_key), false)) < 0)
@@ -1739,6 +1741,7 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->http.idle_timeout_ms = 30000;
 	out->http.max_per_ip = 32;
 	out->http.header_timeout_ms = 10000;
+	out->http.token_ttl_s = 3600;
 	out->ipv6_ra = SBCFG_RA_AUTO;
 }
 

@@ -76,6 +76,8 @@ enum api_result {
 	X(guard_rate_set, "guard-rate-set",                                                        \
 	  "{\"kind\": \"dhcp\"|\"tftp\", \"per_second\", \"burst\"}: per-source limit, 0 0 = "     \
 	  "none")                                                                                  \
+	X(token_key_rotate, "token-key-rotate",                                                   \
+	  "a new boot-token key; tokens of the one before stay valid until the next rotation")    \
 	X(help, "help", "this list")
 
 /* The commands' ids, in table order: API_CMD_status, API_CMD_config_get, ... */

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "catalog.h"
 #include "ctl_array.h"
 #include "ctl_log.h"
@@ -157,17 +159,51 @@ char *http_boot_render(const struct http_boot *h, const struct http_boot_templat
 		snprintf(base, sizeof(base), "%s://%s:%u", c->tls ? "https" : "http", server,
 			 c->server_port);
 	}
-	const struct ipxe_template_var vars[] = {
-		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
-		{"arch", c->arch}, {"server", server}, {"base_url", base},
-	};
-	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL,
-					0);
-	char *out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), out, n + 1);
-	*len = n;
+	const struct running_config *rc = h->deps.running(h->deps.arg);
+	size_t nv = 6 + 2 * cfg->n_images, k = 6;
+	struct ipxe_template_var *vars = calloc(nv, sizeof(*vars));
+	char *strs = calloc(cfg->n_images ? cfg->n_images : 1,
+			    2 * (SBCFG_NAME_MAX + 8) + sizeof(base) + SBCFG_NAME_MAX + 4 +
+				    BOOT_TOKEN_MAX + 4);
+	char *out = NULL;
+	uint64_t expiry = ctl_clock_now(&h->deps.clock) + cfg->http.token_ttl_s;
+
+	if (!vars || !strs)
+		goto done;
+	vars[0] = (struct ipxe_template_var){"mac", mac};
+	vars[1] = (struct ipxe_template_var){"ip", ip};
+	vars[2] = (struct ipxe_template_var){"hostname", hostname};
+	vars[3] = (struct ipxe_template_var){"arch", c->arch};
+	vars[4] = (struct ipxe_template_var){"server", server};
+	vars[5] = (struct ipxe_template_var){"base_url", base};
+	const size_t per = 2 * (SBCFG_NAME_MAX + 8) + sizeof(base) + SBCFG_NAME_MAX + 4 +
+			   BOOT_TOKEN_MAX + 4;
+	for (size_t i = 0; i < cfg->n_images; i++) {
+		const struct sbcfg_image *im = &cfg->images[i];
+		char *urlname = strs + i * per, *shaname = urlname + SBCFG_NAME_MAX + 8,
+		     *url = shaname + SBCFG_NAME_MAX + 8, tok[BOOT_TOKEN_MAX] = "";
+		const char *sha = im->sha256[0]		       ? im->sha256
+				  : rc && rc->img && !rc->img[i].err ? rc->img[i].sha256
+									   : "";
+		if (im->protected_ && c->have_mac && c->ip) {
+			boot_token_make(&h->keys, c->mac, c->ip, im->name, expiry, tok);
+			((struct http_boot *)h)->tokens_issued++;
+		}
+		snprintf(urlname, SBCFG_NAME_MAX + 8, "url:%s", im->name);
+		snprintf(shaname, SBCFG_NAME_MAX + 8, "sha256:%s", im->name);
+		snprintf(url, sizeof(base) + SBCFG_NAME_MAX + 4 + BOOT_TOKEN_MAX + 4, "%s/%s%s%s",
+			 base, im->name, tok[0] ? "?t=" : "", tok);
+		vars[k++] = (struct ipxe_template_var){urlname, url};
+		vars[k++] = (struct ipxe_template_var){shaname, sha};
+	}
+	size_t n = ipxe_template_render(t->text, t->len, vars, k, NULL, 0);
+	if ((out = malloc(n + 1))) {
+		ipxe_template_render(t->text, t->len, vars, k, out, n + 1);
+		*len = n;
+	}
+done:
+	free(vars);
+	free(strs);
 	return out;
 }
 
@@ -262,6 +298,61 @@ static bool image_allowed(struct http_boot *h, const struct sbcfg *cfg, const ch
 }
 
 /*
+ * A protected image (images[].protected) is sent only with a boot token (?t=) for the
+ * requester: signed with a key we accept, not expired, for this image and the requester's
+ * address, and that address is leased to the token's MAC now. A token valid for the MAC's
+ * own address used from another one is "foreign" (a copied URL).
+ */
+static bool token_ok(struct http_boot *h, const char *key, const struct http_req *req,
+		     const struct http_peer *peer, struct http_body *out)
+{
+	const struct lease_pool *p = lease_store_pool(h->deps.store);
+	uint64_t now = ctl_clock_now(&h->deps.clock);
+	char tok[BOOT_TOKEN_MAX + 8], ip[16], m[18];
+	enum boot_token_verdict v;
+	struct lease_info l;
+	uint8_t mac[6] = {0};
+	uint32_t kid;
+	uint64_t exp;
+	int rc = http_query_get(req->query, "t", tok, sizeof(tok));
+
+	if (rc == -ENOENT) {
+		v = BOOT_TOKEN_MISSING;
+	} else if (rc < 0) {
+		v = BOOT_TOKEN_MALFORMED;
+	} else {
+		v = boot_token_check(&h->keys, tok, peer->ip, key, now);
+		boot_token_parse(tok, mac, &kid, &exp);
+		if (v == BOOT_TOKEN_BAD && p && lease_find_mac(p, mac, now, &l) == 0 &&
+		    l.ip != peer->ip) {
+			enum boot_token_verdict w = boot_token_check(&h->keys, tok, l.ip, key, now);
+			if (w == BOOT_TOKEN_OK || w == BOOT_TOKEN_EXPIRED)
+				v = BOOT_TOKEN_FOREIGN;
+		}
+		if (v == BOOT_TOKEN_OK &&
+		    !(p && lease_find_ip(p, peer->ip, now, &l) == 0 &&
+		      (l.state == LEASE_BOUND || l.state == LEASE_OFFERED) &&
+		      memcmp(l.mac, mac, 6) == 0))
+			v = BOOT_TOKEN_NO_LEASE;
+	}
+	if (v == BOOT_TOKEN_OK) {
+		h->tokens_accepted++;
+		return true;
+	}
+	h->tokens_refused[v]++;
+	ctl_log_limited(&h->token_log, LOG_WARNING,
+			"http: %s: protected image %s refused (403): boot token %s%s%s (%llu so far)",
+			running_config_fmt_ip(peer->ip, ip), key, boot_token_verdict_name(v),
+			v == BOOT_TOKEN_FOREIGN ? ", issued for " : "",
+			v == BOOT_TOKEN_FOREIGN ? running_config_fmt_mac(mac, m) : "",
+			(unsigned long long)h->tokens_refused[v]);
+	out->status = 403;
+	snprintf(out->note, sizeof(out->note), "image %.64s: boot token %s", key,
+		 boot_token_verdict_name(v));
+	return false;
+}
+
+/*
  * A pinned image (images[].sha256) is sent only while the open file is the one whose digest
  * control checked (same size, mtime, device and inode as in the registry).
  */
@@ -307,6 +398,8 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 		if (strcmp(cfg->images[i].name, key) != 0)
 			continue;
 		if (!image_allowed(h, cfg, key, peer, out))
+			return;
+		if (cfg->images[i].protected_ && !token_ok(h, key, req, peer, out))
 			return;
 		int fd = open(cfg->images[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -414,7 +507,9 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 	}
 	h->deps = *deps;
 	snprintf(h->dir, sizeof(h->dir), "%s/templates", deps->state_dir);
-	if ((rc = load_templates(h, err, errlen)) == 0)
+	snprintf(h->keys_path, sizeof(h->keys_path), "%s/token.keys", deps->state_dir);
+	if ((rc = boot_token_keys_load(&h->keys, h->keys_path, err, errlen)) == 0 &&
+	    (rc = load_templates(h, err, errlen)) == 0)
 		listen_cfg(h, true, err, errlen, &rc);
 	if (rc < 0) {
 		http_boot_stop(h);
@@ -444,11 +539,24 @@ void http_boot_apply(struct http_boot *h)
 		listen_cfg(h, false, err, sizeof(err), &rc);
 }
 
+int http_boot_token_rotate(struct http_boot *h, char *err, size_t errlen)
+{
+	int rc = boot_token_keys_rotate(&h->keys, h->keys_path, err, errlen);
+
+	if (rc == 0)
+		ctl_log(LOG_NOTICE,
+			"http: boot token key %u in force; tokens of key %u still accepted, "
+			"older ones refused",
+			h->keys.cur_id, h->keys.prev_id);
+	return rc;
+}
+
 void http_boot_stop(struct http_boot *h)
 {
 	if (!h)
 		return;
 	http_srv_free(h->srv);
+	OPENSSL_cleanse(&h->keys, sizeof(h->keys));
 	for (size_t i = 0; i < h->n_templates; i++)
 		free(h->templates[i].text);
 	free(h->templates);
