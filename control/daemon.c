@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
@@ -364,6 +365,25 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 }
 
 /* Build the head change's config and start hashing its images; or end it. */
+
+/* Has a registered image's file changed since it was hashed (a reload then hashes it
+ * again: "re-registering" an image whose file was replaced or rewritten)? */
+static bool registry_stale(const struct running_config *rc)
+{
+	for (size_t i = 0; rc->img && i < rc->cfg.n_images; i++) {
+		const struct running_config_image *m = &rc->img[i];
+		struct stat sb;
+		if (stat(rc->cfg.images[i].path, &sb) < 0)
+			return m->sha256[0] != '\0';
+		if (m->size != (uint64_t)sb.st_size || m->dev != (uint64_t)sb.st_dev ||
+		    m->ino != (uint64_t)sb.st_ino ||
+		    m->mtime_ns != (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ||
+		    m->ctime_ns != (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec)
+			return true;
+	}
+	return false;
+}
+
 static void start(struct daemon *d, struct daemon_change *c)
 {
 	char err[SBCFG_ERR_MAX], msg[MSG_MAX];
@@ -390,7 +410,7 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, msg);
 			return;
 		}
-		if (sbcfg_equal(&next, &d->cur->cfg)) {
+		if (sbcfg_equal(&next, &d->cur->cfg) && !registry_stale(d->cur)) {
 			sbcfg_free(&next);
 			snprintf(msg, sizeof(msg), "configuration unchanged (generation %llu)",
 				 (unsigned long long)d->cur->generation);

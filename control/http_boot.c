@@ -353,19 +353,25 @@ static bool token_ok(struct http_boot *h, const char *key, const struct http_req
 }
 
 /*
- * A pinned image (images[].sha256) is sent only while the open file is the one whose digest
- * control checked (same size, mtime, device and inode as in the registry).
+ * Verified bytes: an image is sent only while the open file is the one whose SHA-256 the
+ * registry holds (same device, inode, size, mtime and ctime as when it was hashed; a pinned
+ * digest must also be the registry's). NULL when it is, else why not (for the log and note).
  */
-static bool pin_verified(const struct running_config *rc, size_t i, const struct stat *st)
+static const char *bytes_unverified(const struct running_config *rc, size_t i,
+				    const struct stat *st)
 {
-	const struct running_config_image *m = &rc->img[i];
+	const struct running_config_image *m = rc->img ? &rc->img[i] : NULL;
 	int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	int64_t ctime = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 
-	if (!rc->cfg.images[i].sha256[0])
-		return true;
-	return !m->err && strcmp(m->sha256, rc->cfg.images[i].sha256) == 0 &&
-	       m->size == (uint64_t)st->st_size && m->mtime_ns == mtime &&
-	       m->dev == (uint64_t)st->st_dev && m->ino == (uint64_t)st->st_ino;
+	if (!m || !m->sha256[0])
+		return m && m->err ? "unreadable when registered" : "not hashed yet";
+	if (rc->cfg.images[i].sha256[0] && strcmp(m->sha256, rc->cfg.images[i].sha256) != 0)
+		return "SHA-256 is not the pinned one";
+	if (m->size != (uint64_t)st->st_size || m->mtime_ns != mtime || m->ctime_ns != ctime ||
+	    m->dev != (uint64_t)st->st_dev || m->ino != (uint64_t)st->st_ino)
+		return "changed since it was hashed (re-register: config-reload or image-add)";
+	return NULL;
 }
 
 void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
@@ -411,15 +417,14 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 			out->status = 500;
 			return;
 		}
-		if (!pin_verified(h->deps.running(h->deps.arg), i, &st)) {
+		const char *why = bytes_unverified(h->deps.running(h->deps.arg), i, &st);
+		if (why) {
 			h->unverified++;
-			ctl_log_limited(
-				&h->unverified_log, LOG_ERR,
-				"http: image %s: %s is not the file whose SHA-256 was checked "
-				"against the pinned one (changed, or mismatched): not sent",
-				key, cfg->images[i].path);
-			snprintf(out->note, sizeof(out->note),
-				 "image %.64s: pinned digest not verified", key);
+			ctl_log_limited(&h->unverified_log, LOG_ERR,
+					"http: image %s: %s: %s: not sent (503)", key,
+					cfg->images[i].path, why);
+			snprintf(out->note, sizeof(out->note), "image %.40s: bytes not verified: %.90s",
+				 key, why);
 			close(fd);
 			out->status = 503;
 			return;

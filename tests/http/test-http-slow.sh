@@ -58,7 +58,7 @@ cat >"$W/stormboot.json" <<EOC
 EOC
 API=$W/api.sock
 sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
-sb_wait_for 5 cli curl -s -o /dev/null "$URL/linux/vmlinuz" ||
+sb_wait_for 5 cli curl -sf -o /dev/null "$URL/linux/vmlinuz" ||
 	sb_fail "stormboot-control does not answer HTTP on $URL"
 
 cli python3 "$HERE/slow_clients.py" "$SB_SRV_ADDR" $PORT 198.18.0.50 10 198.18.0.51 \
@@ -82,7 +82,7 @@ c = socket.create_connection(('$SB_SRV_ADDR', $PORT), timeout=5, source_address=
 r = c.recv(100)
 assert r.startswith(b'HTTP/1.1 503 '), r
 "
-sb_wait_for 5 cli curl -s -o /dev/null "$URL/linux/vmlinuz" || true
+sb_wait_for 5 cli curl -sf -o /dev/null "$URL/linux/vmlinuz" || true
 sb_check "served again once the slots are free" \
 	[ "$(cli curl -s -o /dev/null -w '%{http_code}' "$URL/linux/vmlinuz")" = 200 ]
 

@@ -67,7 +67,7 @@ EOC
 write_config 600
 API=$W/api.sock
 sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
-sb_wait_for 5 cli curl -s -o /dev/null "$U/open" || sb_fail "no HTTP on $U"
+sb_wait_for 5 cli curl -sf -o /dev/null "$U/open" || sb_fail "no HTTP on $U"
 ctl() { "$CTL" -s "$API" "$@"; }
 sb_check "key file private (0600)" [ "$(stat -c %a "$W/state/token.keys")" = 600 ]
 "$FAKE" "$W/dataplane.sock" -b 1 -i 198.18.0.50 -m 0x77 >"$W/fake.out" 2>&1 || true

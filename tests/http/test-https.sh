@@ -56,7 +56,7 @@ EOC
 API=$W/api.sock
 sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
 C=(curl -s --cacert "$W/cert.pem")
-sb_wait_for 5 cli "${C[@]}" -o /dev/null "$S/linux/vmlinuz" ||
+sb_wait_for 5 cli "${C[@]}" -f -o /dev/null "$S/linux/vmlinuz" ||
 	sb_fail "no HTTPS on $S ($(tail -3 "$SB_RUN/ctl.log"))"
 code() { cli "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; }
 
