@@ -14,7 +14,8 @@
  * What a path means is not decided here: a route callback (http_route_fn) maps each request
  * to a body. It runs on the HTTP thread while holding the event loop's lock (ev_lock()), so
  * it may read what the loop owns (config, leases, templates); it must be brief and never
- * block. Opening, reading and sending files happen outside the loop and outside the lock.
+ * block. It may open (not read) a file: that is all the file I/O under the lock; sending
+ * happens after it, outside the lock, and nothing of HTTP runs on the loop's thread.
  */
 #ifndef SB_HTTP_H
 #define SB_HTTP_H
