@@ -22,10 +22,9 @@
 
 const char *boot_token_verdict_name(enum boot_token_verdict v)
 {
-	static const char *const names[] = {
-		"ok",
+	static const char *const names[] = {"ok",
 #define BOOT_TOKEN_NAME(id, name) name,
-		BOOT_TOKEN_REFUSALS(BOOT_TOKEN_NAME)
+					    BOOT_TOKEN_REFUSALS(BOOT_TOKEN_NAME)
 #undef BOOT_TOKEN_NAME
 	};
 	return (unsigned)v < BOOT_TOKEN__COUNT ? names[v] : "?";
@@ -59,8 +58,7 @@ static int unhex(const char *s, size_t n, uint8_t *out)
 	return 0;
 }
 
-static int keys_write(const struct boot_token_keys *k, const char *path, char *err,
-		      size_t errlen)
+static int keys_write(const struct boot_token_keys *k, const char *path, char *err, size_t errlen)
 {
 	char text[2 * (16 + 2 * BOOT_TOKEN_KEY_LEN + 2)], h[2 * BOOT_TOKEN_KEY_LEN + 1];
 	size_t o;
@@ -122,8 +120,7 @@ int boot_token_keys_load(struct boot_token_keys *k, const char *path, char *err,
 	return 0;
 }
 
-int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err,
-			   size_t errlen)
+int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err, size_t errlen)
 {
 	struct boot_token_keys n = {.cur_id = k->cur_id + 1, .prev_id = k->cur_id};
 	int rc;

@@ -27,13 +27,13 @@ struct boot_token_keys {
 };
 
 /* Why a token was refused; X(id, counter name). */
-#define BOOT_TOKEN_REFUSALS(X)                                                                  \
-	X(MISSING, "missing")	      /* a protected image asked for without ?t= */              \
-	X(MALFORMED, "malformed")     /* not MAC.KEYID.EXPIRY.SIG */                             \
-	X(UNKNOWN_KEY, "unknown_key") /* signed with a key rotated out (or never ours) */        \
-	X(EXPIRED, "expired")	      /* past its expiry */                                      \
-	X(FOREIGN, "foreign")	      /* valid for that MAC's address, used from another */      \
-	X(BAD, "bad")		      /* the signature does not match: forged or altered */       \
+#define BOOT_TOKEN_REFUSALS(X)                                                                     \
+	X(MISSING, "missing")	      /* a protected image asked for without ?t= */                \
+	X(MALFORMED, "malformed")     /* not MAC.KEYID.EXPIRY.SIG */                               \
+	X(UNKNOWN_KEY, "unknown_key") /* signed with a key rotated out (or never ours) */          \
+	X(EXPIRED, "expired")	      /* past its expiry */                                        \
+	X(FOREIGN, "foreign")	      /* valid for that MAC's address, used from another */        \
+	X(BAD, "bad")		      /* the signature does not match: forged or altered */        \
 	X(NO_LEASE, "no_lease")	      /* the requester's address is not leased to that MAC */
 
 enum boot_token_verdict {
@@ -41,7 +41,7 @@ enum boot_token_verdict {
 #define BOOT_TOKEN_ENUM(id, name) BOOT_TOKEN_##id,
 	BOOT_TOKEN_REFUSALS(BOOT_TOKEN_ENUM)
 #undef BOOT_TOKEN_ENUM
-	BOOT_TOKEN__COUNT
+		BOOT_TOKEN__COUNT
 };
 
 /* The counter name of verdict v ("foreign"), "ok" for BOOT_TOKEN_OK. */
@@ -52,8 +52,7 @@ const char *boot_token_verdict_name(enum boot_token_verdict v);
 int boot_token_keys_load(struct boot_token_keys *k, const char *path, char *err, size_t errlen);
 
 /* A new current key; the current one becomes the previous one; written to path first. */
-int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err,
-			   size_t errlen);
+int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err, size_t errlen);
 
 /* The token for (mac, ip, image, expiry) under the current key, into out[BOOT_TOKEN_MAX]. */
 void boot_token_make(const struct boot_token_keys *k, const uint8_t mac[6], uint32_t ip,

@@ -41,8 +41,8 @@ static int san_of(const char *ips, const char *dns, char *out, size_t cap)
 		const char *p = lists[k];
 		while (p && *p) {
 			size_t n = strcspn(p, ",");
-			int w = snprintf(out + o, cap - o, "%s%s%.*s", o ? "," : "", kind[k], (int)n,
-					 p);
+			int w = snprintf(out + o, cap - o, "%s%s%.*s", o ? "," : "", kind[k],
+					 (int)n, p);
 			if (w < 0 || (size_t)w >= cap - o)
 				return -1;
 			o += (size_t)w;
@@ -52,8 +52,8 @@ static int san_of(const char *ips, const char *dns, char *out, size_t cap)
 	return o ? 0 : -1;
 }
 
-int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips,
-		  const char *dns, int days, char *err, size_t errlen)
+int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips, const char *dns,
+		  int days, char *err, size_t errlen)
 {
 	char san[1024], cn[256];
 	EVP_PKEY *key = NULL;
@@ -84,8 +84,8 @@ int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips,
 	    !X509_set_pubkey(crt, key) ||
 	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
 					(const unsigned char *)"stormboot lab", -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
-					-1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1,
+					0) ||
 	    !X509_set_issuer_name(crt, name) ||
 	    add_ext(crt, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
 	    add_ext(crt, NID_key_usage, "critical,digitalSignature,keyCertSign") < 0 ||
@@ -122,8 +122,7 @@ int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips,
 	rc = 0;
 	goto out;
 ssl_fail:
-	snprintf(err, errlen, "make-cert: OpenSSL: %s",
-		 ERR_error_string(ERR_get_error(), NULL));
+	snprintf(err, errlen, "make-cert: OpenSSL: %s", ERR_error_string(ERR_get_error(), NULL));
 out:
 	if (f)
 		fclose(f);

@@ -14,7 +14,7 @@
  * Write key_path (mode 0600) and cert_path for the comma-separated ips ("198.18.0.1") and
  * dns names, valid for days days. 0, or -errno / -EINVAL with the reason in err.
  */
-int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips,
-		  const char *dns, int days, char *err, size_t errlen);
+int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips, const char *dns,
+		  int days, char *err, size_t errlen);
 
 #endif

@@ -34,7 +34,7 @@
 #define HTTP_POLL_MAX_MS  250
 #define HTTP_URI_MAX	  (2 * HTTP_PATH_MAX + 2)
 
-#define CNT(s, f)     __atomic_fetch_add(&(s)->st.f, 1, __ATOMIC_RELAXED)
+#define CNT(s, f)      __atomic_fetch_add(&(s)->st.f, 1, __ATOMIC_RELAXED)
 #define CNT_N(s, f, n) __atomic_fetch_add(&(s)->st.f, (n), __ATOMIC_RELAXED)
 
 struct http_listener {
@@ -95,8 +95,8 @@ static void printable(const char *in, char *out, size_t cap)
 	size_t o = 0;
 
 	for (size_t i = 0; in[i] && o + 1 < cap; i++)
-		out[o++] = ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f) ? '?'
-											 : in[i];
+		out[o++] =
+			((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f) ? '?' : in[i];
 	out[o] = '\0';
 }
 
@@ -296,8 +296,8 @@ static enum MHD_Result respond(struct http_conn *c, struct MHD_Connection *mc,
 				b->type ? b->type : "application/octet-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	if (status == 206) {
-		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,
-			 off + n - 1, size);
+		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off, off + n - 1,
+			 size);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
 	}
 	rc = MHD_queue_response(mc, (unsigned int)status, r);
@@ -316,9 +316,8 @@ static void add_field(struct MHD_Connection *mc, const char *name, char *head, s
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size,
-				  void **con_cls)
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
 {
 	struct http_srv *s = cls;
 	struct http_conn *c = *con_cls ? *con_cls : conn_of(mc);
@@ -497,8 +496,9 @@ static void sweep(struct http_srv *s, uint64_t now)
 		c->cut = true;
 		if (head) {
 			CNT(s, header_timeouts);
-			ctl_log(LOG_DEBUG, "http: %s:%u: no complete request head after %" PRIu64
-					   " ms: closed",
+			ctl_log(LOG_DEBUG,
+				"http: %s:%u: no complete request head after %" PRIu64
+				" ms: closed",
 				fmt_ip(c->peer.ip, ip), c->peer.port, waited);
 		} else {
 			CNT(s, timed_out);
@@ -528,7 +528,8 @@ static void *srv_thread(void *arg)
 				continue;
 			p[n++] = (struct pollfd){.fd = L->lfd, .events = POLLIN};
 			p[n++] = (struct pollfd){.fd = L->epfd, .events = POLLIN};
-			if (MHD_get_timeout(L->d, &t) == MHD_YES && t < (MHD_UNSIGNED_LONG_LONG)wait)
+			if (MHD_get_timeout(L->d, &t) == MHD_YES &&
+			    t < (MHD_UNSIGNED_LONG_LONG)wait)
 				wait = (int)t;
 		}
 		if (s->conns && wait > HTTP_SWEEP_MS)
@@ -632,8 +633,8 @@ static int listener_open(struct http_srv *s, struct http_listener *L, const stru
 				MHD_OPTION_END);
 	if (!L->d) {
 		char ips[16];
-		snprintf(err, errlen,
-			 "http: %s:%u: libmicrohttpd would not start%s", fmt_ip(c->ip, ips), port,
+		snprintf(err, errlen, "http: %s:%u: libmicrohttpd would not start%s",
+			 fmt_ip(c->ip, ips), port,
 			 tls ? " (is tls_cert a PEM certificate and tls_key its PEM private key?)"
 			     : "");
 		close(L->lfd);
@@ -704,8 +705,7 @@ static int thread_start(struct http_srv *s, char *err, size_t errlen)
 	return 0;
 }
 
-int http_srv_configure(struct http_srv *s, const struct http_srv_conf *c, char *err,
-		       size_t errlen)
+int http_srv_configure(struct http_srv *s, const struct http_srv_conf *c, char *err, size_t errlen)
 {
 	struct http_listener nl[2] = {{.lfd = -1}, {.lfd = -1}};
 	struct http_srv_conf n = *c;

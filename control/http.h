@@ -72,14 +72,14 @@ struct http_stats {
 
 /* Where and how to listen. */
 struct http_srv_conf {
-	uint32_t ip;	      /* host order; 0 = every address */
-	uint16_t port;	      /* plain HTTP, 0 = none */
-	uint16_t https_port;  /* HTTPS, 0 = none (needs tls_cert_pem and tls_key_pem) */
-	uint32_t max_conns;   /* open connections, both ports together */
-	uint32_t max_per_ip;  /* open connections from one client address */
-	uint32_t idle_ms;     /* no progress for this long: closed */
-	uint32_t header_ms;   /* a request head must be complete this long after the connection
-				 starts waiting for it (accept, or the end of the last response) */
+	uint32_t ip;		  /* host order; 0 = every address */
+	uint16_t port;		  /* plain HTTP, 0 = none */
+	uint16_t https_port;	  /* HTTPS, 0 = none (needs tls_cert_pem and tls_key_pem) */
+	uint32_t max_conns;	  /* open connections, both ports together */
+	uint32_t max_per_ip;	  /* open connections from one client address */
+	uint32_t idle_ms;	  /* no progress for this long: closed */
+	uint32_t header_ms;	  /* a request head must be complete this long after the connection
+				     starts waiting for it (accept, or the end of the last response) */
 	const char *tls_cert_pem; /* PEM text (chain), NUL-terminated, copied */
 	const char *tls_key_pem;
 };
@@ -95,8 +95,7 @@ struct http_srv *http_srv_new(struct ev_loop *l, http_route_fn *fn, void *arg);
  * -errno with "bind(198.18.0.1:8080): reason" (or the TLS library's) in err; on failure the
  * previous listeners are kept. Called from the loop's thread, with its lock held.
  */
-int http_srv_configure(struct http_srv *s, const struct http_srv_conf *c, char *err,
-		       size_t errlen);
+int http_srv_configure(struct http_srv *s, const struct http_srv_conf *c, char *err, size_t errlen);
 
 /* Start serving (the thread): once, after the daemon forked. Later configures restart it. */
 int http_srv_start(struct http_srv *s, char *err, size_t errlen);
