@@ -99,8 +99,8 @@ int boot_token_keys_load(struct boot_token_keys *k, const char *path, char *err,
 	}
 	while (n < 2 && fgets(line, sizeof(line), f)) {
 		unsigned long id;
-		char h[2 * BOOT_TOKEN_KEY_LEN + 2];
-		if (sscanf(line, "%lu %66s", &id, h) != 2 || id == 0 || id > UINT32_MAX ||
+		char h[2 * BOOT_TOKEN_KEY_LEN + 3]; /* 64 hex, one more to see a longer one, NUL */
+		if (sscanf(line, "%lu %65s", &id, h) != 2 || id == 0 || id > UINT32_MAX ||
 		    strlen(h) != 2 * BOOT_TOKEN_KEY_LEN ||
 		    unhex(h, BOOT_TOKEN_KEY_LEN, n ? k->prev : k->cur) < 0) {
 			fclose(f);
