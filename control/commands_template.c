@@ -145,7 +145,7 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		snprintf(name, sizeof(name), "refused_%s", boot_token_verdict_name(v));
 		json_object_set_new(tok, name, json_integer((json_int_t)h->tokens_refused[v]));
 	}
-	json_t *a = json_pack("{s:s, s:b, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:o*, s:{s:I, s:I, s:I, s:s}}",
+	json_t *a = json_pack("{s:s, s:b, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:o*, s:{s:I, s:I, s:I, s:s}, s:o*}",
 			      "listen", listen, "listening", http_srv_port(h->srv) != 0,
 			      "https_port", (json_int_t)c->https_port, "https_listening",
 			      http_srv_https_port(h->srv) != 0, "error",

@@ -81,7 +81,7 @@ cli curl -s --interface 198.18.0.50 "$U/ipxe/boot.ipxe" >"$W/script"
 cat "$W/script"
 URL=$(sed -n 's/^kernel //p' "$W/script")
 sb_check "script: a token URL for the protected image" \
-	grep -Eq "^kernel $U/linux/vmlinuz\?t=020277000000\.1\.[0-9]+\.[0-9a-f]{32}$" "$W/script"
+	grep -Eq "^kernel $U/linux/vmlinuz\?t=027700000000\.1\.[0-9]+\.[0-9a-f]{32}$" "$W/script"
 sb_check "script: the pinned digest as a variable" grep -qx "imgverify-sha256 $SUM" "$W/script"
 sb_check "script: no token for an unprotected image" grep -qx "initrd $U/open" "$W/script"
 sb_check "leased client fetches with its token: 200" [ "$(code 198.18.0.50 "$URL")" = 200 ]
@@ -104,7 +104,7 @@ sb_check "after one rotation the token in flight still works" [ "$(code 198.18.0
 ctl token-key-rotate >/dev/null
 sb_check "after a second rotation it is refused" [ "$(code 198.18.0.50 "$URL")" = 403 ]
 cli curl -s --interface 198.18.0.50 "$U/ipxe/boot.ipxe" >"$W/script2"
-sb_check "a new script carries a token of key 3" grep -q '?t=020277000000\.3\.' "$W/script2"
+sb_check "a new script carries a token of key 3" grep -q '?t=027700000000\.3\.' "$W/script2"
 sb_check "... which works" [ "$(code 198.18.0.50 "$(sed -n 's/^kernel //p' "$W/script2")")" = 200 ]
 
 write_config 1

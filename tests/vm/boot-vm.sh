@@ -445,7 +445,7 @@ else
 		sb_check "$TAG: HTTP: the template rendered for the VM's MAC" \
 			grep -Eq "GET /ipxe/boot.ipxe\\?mac=[^ ]+ HTTP/1.1\" 200 .* template boot.ipxe for $VM_MAC\$" "$CLOG"
 		q=""
-		[ $TOKENS = 0 ] || q='?t=[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
+		[ $TOKENS = 0 ] || q='\?t=[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
 		for n in vmlinuz initrd.gz; do
 			sz=$(stat -c %s "$ASSETS/$n")
 			sb_check "$TAG: HTTP: $n sent whole ($sz bytes)${q:+, with a boot token}" \
