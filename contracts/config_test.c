@@ -267,13 +267,23 @@ static void check_tftp_only(const struct sbcfg *c)
 	assert_int_equal(c->n_images, 1);
 }
 
+/* tftp.multicast set: parsed, the rest of tftp untouched. */
+static void check_tftp_multicast(const struct sbcfg *c)
+{
+	assert_true(c->tftp.multicast.enabled);
+	assert_int_equal(c->tftp.multicast.group_lo, IP(239, 1, 2, 128));
+	assert_int_equal(c->tftp.multicast.group_len, 25);
+	assert_int_equal(c->tftp.multicast.port, 2000);
+	assert_int_equal(c->tftp.windowsize_max, 64);
+}
+
 static const struct good_case {
 	const char *file;
 	void (*check)(const struct sbcfg *c);
 } good_cases[] = {
 	{"full-lab.json", check_full_lab},   {"minimal.json", check_minimal},
 	{"proxy.json", check_proxy},	     {"relay-multi.json", check_relay_multi},
-	{"tftp-only.json", check_tftp_only},
+	{"tftp-only.json", check_tftp_only}, {"tftp-multicast.json", check_tftp_multicast},
 };
 
 /* Every good file is in the table (an untested fixture is a defect). */
@@ -403,6 +413,12 @@ static const struct bad_case {
 	 "tftp.blksize_default: ", "does not fit one frame of mtu 576"},
 	{"windowsize-zero.json", "tftp.windowsize_max: ", "0 is out of range 1.."},
 	{"mtu-small.json", "tftp.mtu: ", "500 is out of range 576..9000"},
+	{"multicast-outside-239.json", "tftp.multicast.groups: ", "must lie inside 239.0.0.0/8"},
+	{"multicast-short-prefix.json", "tftp.multicast.groups: ", "a length of 24..32"},
+	{"multicast-host-bits.json", "tftp.multicast.groups: ", "has host bits set"},
+	{"multicast-not-prefix.json", "tftp.multicast.groups: ", "is not an IPv4 prefix"},
+	{"multicast-port-low.json", "tftp.multicast.port: ", "69 is out of range 1024..65535"},
+	{"multicast-unknown-key.json", "tftp.multicast.group: ", "did you mean \"groups\""},
 	/* http (stormboot-control's HTTP boot server) */
 	{"http-listen-no-port.json", "http.listen: ", "is not ADDRESS:PORT"},
 	{"http-listen-port-zero.json", "http.listen: ", "\"198.18.0.1:0\" is not ADDRESS:PORT"},
@@ -710,6 +726,9 @@ static void test_defaults(void **state)
 	assert_int_equal(d.dhcp.mode, SBCFG_DHCP_FULL);
 	assert_int_equal(d.tftp.blksize_default, 512);
 	assert_int_equal(d.tftp.port_lo, 61000);
+	assert_false(d.tftp.multicast.enabled); /* a fabric must be made to carry multicast */
+	assert_int_equal(d.tftp.multicast.group_lo, IP(239, 255, 0, 0));
+	assert_int_equal(d.tftp.multicast.port, 1758);
 	/* Defaults alone are not a config: the boot interface, address and a subnet are needed. */
 	assert_int_equal(sbcfg_validate(&d, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "interface: required"));

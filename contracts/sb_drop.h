@@ -16,8 +16,9 @@
 #include "dhcp_drops.h"
 #include "tftp_drops.h"
 #include "ndp_drops.h"
+#include "mtftp_drops.h"
 
-#define SB_DROP_LIST(X) PKT_DROPS(X) DHCP_DROPS(X) TFTP_DROPS(X) NDP_DROPS(X)
+#define SB_DROP_LIST(X) PKT_DROPS(X) DHCP_DROPS(X) TFTP_DROPS(X) NDP_DROPS(X) MTFTP_DROPS(X)
 
 enum sb_drop {
 	SB_DROP_NONE = 0,

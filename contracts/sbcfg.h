@@ -110,6 +110,17 @@ struct sbcfg_dhcp {
 	size_t n_reservations;
 };
 
+/*
+ * Multicast TFTP (RFC 2090), tftp.multicast: clients that ask for it share one stream per
+ * image, sent to a group of groups (a prefix inside 239.0.0.0/8, at most 256 groups) on port.
+ */
+struct sbcfg_mtftp {
+	bool enabled;	   /* off by default: multicast needs a fabric that carries it */
+	uint32_t group_lo; /* host order, first group of the range (the prefix's network) */
+	uint8_t group_len; /* prefix length, 24..32 */
+	uint16_t port;	   /* UDP port of the groups (atftpd's default: 1758) */
+};
+
 struct sbcfg_tftp {
 	bool enabled;
 	uint16_t port_lo;	/* server transfer ports (TIDs), inclusive range, steered by XDP */
@@ -124,6 +135,7 @@ struct sbcfg_tftp {
 	uint32_t give_up_ms;	  /* a transfer without progress for this long is given up */
 	uint16_t mtu;		  /* link MTU, for clamping blksize */
 	struct sbcfg_images_allowed images_allowed; /* for clients no other list covers */
+	struct sbcfg_mtftp multicast;
 };
 
 struct sbcfg_image {

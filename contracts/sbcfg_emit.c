@@ -144,6 +144,18 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg *cfg)
 	jset(b, o, "give_up_ms", json_integer(t->give_up_ms));
 	jset(b, o, "mtu", json_integer(t->mtu));
 	allowed_json(b, o, cfg, &t->images_allowed);
+	{
+		json_t *mc = json_object();
+		char g[40];
+		uint32_t lo = t->multicast.group_lo;
+
+		snprintf(g, sizeof(g), "%u.%u.%u.%u/%u", lo >> 24, (lo >> 16) & 255, (lo >> 8) & 255,
+			 lo & 255, t->multicast.group_len);
+		jset(b, mc, "enabled", json_boolean(t->multicast.enabled));
+		jset(b, mc, "groups", json_string(g));
+		jset(b, mc, "port", json_integer(t->multicast.port));
+		jset(b, o, "multicast", mc);
+	}
 	return o;
 }
 
@@ -285,7 +297,11 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    ta->max_sessions_per_client != tb->max_sessions_per_client ||
 	    ta->blksize_default != tb->blksize_default || ta->blksize_max != tb->blksize_max ||
 	    ta->windowsize_max != tb->windowsize_max || ta->timeout_ms != tb->timeout_ms ||
-	    ta->retries != tb->retries || ta->give_up_ms != tb->give_up_ms || ta->mtu != tb->mtu)
+	    ta->retries != tb->retries || ta->give_up_ms != tb->give_up_ms || ta->mtu != tb->mtu ||
+	    ta->multicast.enabled != tb->multicast.enabled ||
+	    ta->multicast.group_lo != tb->multicast.group_lo ||
+	    ta->multicast.group_len != tb->multicast.group_len ||
+	    ta->multicast.port != tb->multicast.port)
 		return false;
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||

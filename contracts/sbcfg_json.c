@@ -108,7 +108,9 @@ static const char *const tftp_keys[] = {"enabled",
 					"give_up_ms",
 					"mtu",
 					"images_allowed",
+					"multicast",
 					NULL};
+static const char *const mtftp_keys[] = {"enabled", "groups", "port", NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
 static const char *const image_keys[] = {"name", "path", "sha256", "protected", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms",
@@ -866,6 +868,8 @@ static int parse_dhcp(struct pctx *c, json_t *o, struct sbcfg_dhcp *d)
 			   (void **)&d->reservations, &d->n_reservations, resv_cb, NULL);
 }
 
+static int parse_mtftp(struct pctx *c, json_t *o, struct sbcfg_mtftp *m);
+
 static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 {
 	int rc;
@@ -906,6 +910,17 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 	    (rc = GET_UINT(c, o, "mtu", LIM_MTU_MIN, LIM_MTU_MAX, t->mtu)) < 0 ||
 	    (rc = sbcfg_images_allowed_parse(o, c->path, c->cfg, &t->images_allowed, c->msg)) < 0)
 		return rc;
+	json_t *mc = get_obj(c, o, "multicast", false, &rc);
+	if (rc < 0)
+		return rc;
+	if (mc) {
+		size_t old = push_key(c, "multicast");
+
+		rc = parse_mtftp(c, mc, &t->multicast);
+		pop(c, old);
+		if (rc < 0)
+			return rc;
+	}
 	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart. */
 	if (json_object_get(o, "retries") && !json_object_get(o, "give_up_ms")) {
 		uint64_t ms = (uint64_t)t->timeout_ms * (t->retries + 1);
@@ -914,6 +929,44 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 					   : ms > LIM_GIVE_UP_MS_MAX ? LIM_GIVE_UP_MS_MAX
 								     : ms);
 	}
+	return 0;
+}
+
+/* tftp.multicast: {"enabled", "groups": "239.x.y.z/len" (24..32), "port"}. */
+static int parse_mtftp(struct pctx *c, json_t *o, struct sbcfg_mtftp *m)
+{
+	char s[40];
+	uint32_t net;
+	unsigned len;
+	long long port = -1;
+	int rc;
+
+	if ((rc = check_keys(c, o, mtftp_keys)) < 0 ||
+	    (rc = get_bool(c, o, "enabled", &m->enabled)) < 0)
+		return rc;
+	if (json_object_get(o, "groups")) {
+		size_t old = push_key(c, "groups");
+
+		rc = str_value(c, json_object_get(o, "groups"), s, sizeof(s));
+		if (rc == 0 && cidr_parse(s, &net, &len) < 0)
+			rc = perr(c, "\"%s\" is not an IPv4 prefix a.b.c.d/len", s);
+		else if (rc == 0 && ((net >> 24) != 239 || len < 24))
+			rc = perr(c,
+				  "\"%s\" must lie inside 239.0.0.0/8 (administratively scoped, "
+				  "RFC 2365) with a length of 24..32 (at most 256 groups)",
+				  s);
+		else if (rc == 0 && (net & ~prefix_mask(len)) != 0)
+			rc = perr(c, "\"%s\" has host bits set (the prefix is %u bits)", s, len);
+		pop(c, old);
+		if (rc < 0)
+			return rc;
+		m->group_lo = net;
+		m->group_len = (uint8_t)len;
+	}
+	if ((rc = get_uint(c, o, "port", 1024, 65535, &port)) < 0)
+		return rc;
+	if (port >= 0)
+		m->port = (uint16_t)port;
 	return 0;
 }
 
@@ -1628,6 +1681,15 @@ static int validate_tftp(const struct sbcfg *cfg, char *m)
 	CHECK_RANGE(m, t->retries, 0, LIM_RETRIES_MAX, "tftp.retries");
 	CHECK_RANGE(m, t->give_up_ms, LIM_GIVE_UP_MS_MIN, LIM_GIVE_UP_MS_MAX, "tftp.give_up_ms");
 	CHECK_RANGE(m, t->mtu, LIM_MTU_MIN, LIM_MTU_MAX, "tftp.mtu");
+	if (t->multicast.enabled &&
+	    ((t->multicast.group_lo >> 24) != 239 || t->multicast.group_len < 24 ||
+	     t->multicast.group_len > 32 || t->multicast.port < 1024))
+		return vfail(m,
+			     "tftp.multicast: groups must be a prefix of length 24..32 inside "
+			     "239.0.0.0/8 and port 1024..65535 (have %u.%u.%u.%u/%u port %u)",
+			     t->multicast.group_lo >> 24, (t->multicast.group_lo >> 16) & 255,
+			     (t->multicast.group_lo >> 8) & 255, t->multicast.group_lo & 255,
+			     t->multicast.group_len, t->multicast.port);
 	if (t->blksize_default > t->blksize_max)
 		return vfail(m, "tftp.blksize_default: %u is above blksize_max (%u)",
 			     t->blksize_default, t->blksize_max);
@@ -1737,6 +1799,10 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.retries = 5;
 	out->tftp.give_up_ms = 30000; /* long enough for a client's own retries (atftp: 5 x 5 s) */
 	out->tftp.mtu = 1500;
+	out->tftp.multicast.enabled = false;
+	out->tftp.multicast.group_lo = 0xefff0000u; /* 239.255.0.0/24 (RFC 2365 local scope) */
+	out->tftp.multicast.group_len = 24;
+	out->tftp.multicast.port = 1758; /* atftpd's default */
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
 	out->http.max_per_ip = 32;

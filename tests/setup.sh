@@ -19,6 +19,8 @@ packages=(
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs
 	qemu-system-x86 seabios ovmf ipxe ipxe-qemu pxelinux syslinux-common cpio
+	# perf/storm-bench.sh (the CDF plot)
+	gnuplot-nox
 )
 
 missing=()

@@ -32,20 +32,88 @@ static inline void wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+/*
+ * RFC 1071: the one's complement sum is the same whatever the order in which words are added,
+ * and byte order commutes with it (1071 2(B)): add the data as native 32-bit halves of 64-bit
+ * loads into a 64-bit accumulator (no carry lost below 2^32 words), fold to 16 bits, and swap
+ * the bytes once on a little-endian host. About 8x fewer steps than a 16-bit loop over a
+ * 1468-byte TFTP block.
+ */
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
+	uint64_t acc = 0, v;
+	uint32_t s16;
 
-	while (len >= 2) {
-		sum += pkt_rd16(p);
+	while (len >= 8) {
+		memcpy(&v, p, 8);
+		acc += (v & 0xffffffffu) + (v >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		acc += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		acc += h;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	/* Fold early so long buffers cannot overflow 32 bits. */
+	if (len) { /* the last odd byte is the high byte of a zero-padded word */
+		uint8_t last[2] = {p[0], 0};
+		uint16_t h;
+
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	s16 = (uint32_t)((acc & 0xffff) + ((acc >> 16) & 0xffff) + (acc >> 32));
+	s16 = (s16 & 0xffff) + (s16 >> 16);
+	s16 = (s16 & 0xffff) + (s16 >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s16 = (uint32_t)__builtin_bswap16((uint16_t)s16);
+#endif
+	sum += s16;
+	/* Fold early so long chains of calls cannot overflow 32 bits. */
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+void pkt_csum_prefix_build(const uint8_t *data, size_t size, uint32_t *prefix)
+{
+	uint32_t sum = 0;
+
+	prefix[0] = 0;
+	for (size_t i = 1; i < pkt_csum_prefix_len(size); i++) {
+		sum = pkt_csum_add(sum, data + (i - 1) * PKT_CSUM_PREFIX_STEP,
+				   PKT_CSUM_PREFIX_STEP);
+		prefix[i] = sum;
+	}
+}
+
+uint32_t pkt_csum_range(const uint8_t *data, const uint32_t *prefix, size_t off, size_t len)
+{
+	size_t ia = (off + PKT_CSUM_PREFIX_STEP - 1) / PKT_CSUM_PREFIX_STEP;
+	size_t ib = (off + len) / PKT_CSUM_PREFIX_STEP;
+	uint32_t sum;
+
+	if ((off & 1) || ia >= ib)
+		return pkt_csum_add(0, data + off, len);
+	/* head [off, ia*STEP), whole steps from the table (x - y = x + ~y, RFC 1071), tail */
+	sum = pkt_csum_add(0, data + off, ia * PKT_CSUM_PREFIX_STEP - off);
+	sum += prefix[ib] + (~prefix[ia] & 0xffff);
+	sum = pkt_csum_add(sum, data + ib * PKT_CSUM_PREFIX_STEP,
+			   off + len - ib * PKT_CSUM_PREFIX_STEP);
 	return sum;
 }
 
@@ -158,6 +226,13 @@ size_t pkt_hdr_len(const struct pkt_udp *req)
 int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const uint8_t src_mac[6],
 		  const struct pkt_dest *dst, size_t payload_len)
 {
+	return pkt_build_udp_psum(frame, cap, req, src_mac, dst, payload_len, PKT_PSUM_NONE);
+}
+
+int pkt_build_udp_psum(uint8_t *frame, size_t cap, const struct pkt_udp *req,
+		       const uint8_t src_mac[6], const struct pkt_dest *dst, size_t payload_len,
+		       uint64_t payload_sum)
+{
 	size_t hl = pkt_hdr_len(req);
 	size_t n_vlans = req ? req->n_vlans : 0;
 
@@ -184,7 +259,7 @@ int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const u
 	pkt_wr16(ip + 2, (uint16_t)(PKT_IPV4_HLEN + udp_len));
 	pkt_wr16(ip + 4, 0);
 	pkt_wr16(ip + 6, 0x4000); /* DF: we never send fragments */
-	ip[8] = 64;
+	ip[8] = pkt_is_multicast(dst->dst_ip) ? 1 : 64; /* RFC 1112 6.1: multicast stays on the link */
 	ip[9] = IP_PROTO_UDP;
 	pkt_wr16(ip + 10, 0);
 	wr32(ip + 12, dst->src_ip);
@@ -196,8 +271,12 @@ int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const u
 	pkt_wr16(udp + 2, dst->dst_port);
 	pkt_wr16(udp + 4, udp_len);
 	pkt_wr16(udp + 6, 0);
-	uint16_t c = pkt_csum_fold(
-		pkt_csum_add(udp_pseudo_sum(ip + 12, ip + 16, udp_len), udp, udp_len));
+	uint32_t sum = udp_pseudo_sum(ip + 12, ip + 16, udp_len);
+	if (payload_sum == PKT_PSUM_NONE)
+		sum = pkt_csum_add(sum, udp, udp_len);
+	else /* the payload starts 8 bytes in: at an even offset, its sum adds as it is */
+		sum = pkt_csum_add(sum + (uint32_t)payload_sum, udp, PKT_UDP_HLEN);
+	uint16_t c = pkt_csum_fold(sum);
 	/* RFC 768: a computed zero is sent as all ones; zero means "no checksum". */
 	pkt_wr16(udp + 6, c ? c : 0xffff);
 	return (int)(hl + payload_len);

@@ -70,11 +70,37 @@ int pkt_ethertype(const uint8_t *frame, size_t len, size_t *l3_off);
 /*
  * Write Ethernet (+ the same VLAN tags as the request, from req; may be NULL),
  * IPv4 and UDP headers in front of a payload already at frame + pkt_hdr_len(req).
- * Computes IPv4 header and UDP checksums. Returns the total frame length, or
- * -SB_DROP_x if cap is too small.
+ * Computes IPv4 header and UDP checksums; TTL 64, or 1 to a multicast group
+ * (RFC 1112). Returns the total frame length, or -SB_DROP_x if cap is too small.
  */
 int pkt_build_udp(uint8_t *frame, size_t cap, const struct pkt_udp *req, const uint8_t src_mac[6],
 		  const struct pkt_dest *dst, size_t payload_len);
+
+/* True for an IPv4 multicast address (224.0.0.0/4, host order). */
+static inline bool pkt_is_multicast(uint32_t ip)
+{
+	return (ip >> 28) == 0xe;
+}
+
+/* The Ethernet address of IPv4 group ip (RFC 1112 6.4: 01:00:5e + its low 23 bits). */
+static inline void pkt_multicast_mac(uint32_t ip, uint8_t mac[6])
+{
+	mac[0] = 0x01;
+	mac[1] = 0x00;
+	mac[2] = 0x5e;
+	mac[3] = (uint8_t)((ip >> 16) & 0x7f);
+	mac[4] = (uint8_t)(ip >> 8);
+	mac[5] = (uint8_t)ip;
+}
+
+/*
+ * The same with the UDP payload's sum given (pkt_csum_add() over the payload_len bytes at
+ * frame + pkt_hdr_len(req), not folded): the payload is not read again. PKT_PSUM_NONE: sum it.
+ */
+#define PKT_PSUM_NONE UINT64_MAX
+int pkt_build_udp_psum(uint8_t *frame, size_t cap, const struct pkt_udp *req,
+		       const uint8_t src_mac[6], const struct pkt_dest *dst, size_t payload_len,
+		       uint64_t payload_sum);
 
 /* Header length pkt_build_udp() writes for a reply to req (NULL: untagged). */
 size_t pkt_hdr_len(const struct pkt_udp *req);
@@ -100,5 +126,20 @@ static inline void pkt_wr16(uint8_t *p, uint16_t v)
 /* RFC 1071 one's-complement sum helpers. */
 uint32_t pkt_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t pkt_csum_fold(uint32_t sum);
+
+/*
+ * Prefix sums of a read-only buffer (a boot image), so that the sum of any range is a
+ * subtraction and two short edges instead of a pass over the range: prefix[i] is
+ * pkt_csum_add(0, data, i * PKT_CSUM_PREFIX_STEP), for pkt_csum_prefix_len(size) entries
+ * (4 bytes per 64 of data).
+ */
+#define PKT_CSUM_PREFIX_STEP 64
+static inline size_t pkt_csum_prefix_len(size_t size)
+{
+	return size / PKT_CSUM_PREFIX_STEP + 1;
+}
+void pkt_csum_prefix_build(const uint8_t *data, size_t size, uint32_t *prefix);
+/* pkt_csum_add(0, data + off, len), from the table when off is even (equal once folded). */
+uint32_t pkt_csum_range(const uint8_t *data, const uint32_t *prefix, size_t off, size_t len);
 
 #endif

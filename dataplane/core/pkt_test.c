@@ -223,6 +223,40 @@ static void test_build_matches_reference(void **state)
 	assert_int_equal(pkt_build_udp(out, hl + 8, &req, our_mac, &d, 9), -SB_DROP_TX_NO_ROOM);
 }
 
+/* To a group (RFC 1112): the MAC is 01:00:5e + the low 23 bits, TTL 1; unicast keeps 64. */
+static void test_build_multicast(void **state)
+{
+	static const uint8_t want_mac[6] = {0x01, 0x00, 0x5e, 0x7f, 0x07, 0xe6};
+	struct pkt_udp back;
+	uint8_t out[128];
+	struct pkt_dest d = {.dst_ip = IP4(239, 255, 7, 230),
+			     .dst_port = 1758,
+			     .src_ip = IP4(198, 18, 0, 1),
+			     .src_port = 61000};
+	int n;
+
+	(void)state;
+	assert_true(pkt_is_multicast(IP4(224, 0, 0, 1)));
+	assert_true(pkt_is_multicast(IP4(239, 255, 255, 255)));
+	assert_false(pkt_is_multicast(IP4(198, 18, 0, 1)));
+	assert_false(pkt_is_multicast(IP4(240, 0, 0, 1)));
+	pkt_multicast_mac(d.dst_ip, d.dst_mac);
+	assert_memory_equal(d.dst_mac, want_mac, 6);
+	pkt_multicast_mac(IP4(239, 128, 7, 230), d.dst_mac); /* bit 23 of the group is dropped */
+	assert_memory_equal(d.dst_mac, "\x01\x00\x5e\x00\x07\xe6", 6);
+	pkt_multicast_mac(IP4(239, 255, 7, 230), d.dst_mac);
+	memcpy(out + pkt_hdr_len(NULL), "\x00\x03\x00\x01", 4);
+	n = pkt_build_udp(out, sizeof(out), NULL, our_mac, &d, 4);
+	assert_int_equal(n, 14 + 20 + 8 + 4);
+	assert_memory_equal(out, want_mac, 6);
+	assert_int_equal(out[14 + 8], 1); /* TTL */
+	assert_int_equal(pkt_parse_udp(out, (size_t)n, true, &back), 0); /* checksums right */
+	assert_int_equal(back.dst_ip, d.dst_ip);
+	d.dst_ip = IP4(198, 18, 0, 2);
+	n = pkt_build_udp(out, sizeof(out), NULL, our_mac, &d, 4);
+	assert_int_equal(out[14 + 8], 64);
+}
+
 static void test_arp(void **state)
 {
 	uint8_t f[64];
@@ -280,6 +314,93 @@ static void test_fixtures_tftp(void **state)
 	check_fixture_dir("tftp");
 }
 
+/* RFC 1071's 16-bit big-endian loop, the reference the fast sum must agree with. */
+static uint32_t csum_ref(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (; len >= 2; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* Every length 0..2100 at every alignment 0..7, random and all-ones bytes, chained sums. */
+static void test_csum_matches_reference(void **state)
+{
+	static uint8_t buf[2200];
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(buf); i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = pass ? 0xff : (uint8_t)(seed >> 16);
+		}
+		for (size_t off = 0; off < 8; off++)
+			for (size_t len = 0; len <= 2100; len++) {
+				uint32_t init = (uint32_t)(len * 2654435761u) & 0xffff;
+
+				assert_int_equal(pkt_csum_fold(pkt_csum_add(init, buf + off, len)),
+						 pkt_csum_fold(csum_ref(init, buf + off, len)));
+			}
+	}
+}
+
+static uint16_t norm(uint16_t c)
+{
+	return c == 0 ? 0xffff : c; /* +0 and -0 are the same one's complement sum */
+}
+
+/* Range sums from the prefix table: every even and odd offset near the step boundaries, many
+ * lengths, and a frame built with the sum given is the frame built by summing. */
+static void test_csum_prefix(void **state)
+{
+	static uint8_t img[5000];
+	static uint32_t prefix[5000 / PKT_CSUM_PREFIX_STEP + 1];
+	uint32_t seed = 777;
+	struct pkt_udp req;
+	uint8_t a[1600], b[1600];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(img); i++) {
+		seed = seed * 1103515245u + 12345u;
+		img[i] = (uint8_t)(seed >> 16);
+	}
+	assert_int_equal(pkt_csum_prefix_len(sizeof(img)), sizeof(prefix) / sizeof(prefix[0]));
+	pkt_csum_prefix_build(img, sizeof(img), prefix);
+	for (size_t off = 0; off < 300; off++)
+		for (size_t len = 0; off + len <= sizeof(img); len += 1 + len / 3)
+			assert_int_equal(
+				norm(pkt_csum_fold(pkt_csum_range(img, prefix, off, len))),
+				norm(pkt_csum_fold(pkt_csum_add(0, img + off, len))));
+	/* TFTP blocks of 1468 and 1432 bytes, the last one short */
+	for (size_t blk = 1432; blk <= 1468; blk += 36)
+		for (size_t off = 0; off < sizeof(img); off += blk) {
+			size_t len = sizeof(img) - off < blk ? sizeof(img) - off : blk;
+			assert_int_equal(
+				norm(pkt_csum_fold(pkt_csum_range(img, prefix, off, len))),
+				norm(pkt_csum_fold(pkt_csum_add(0, img + off, len))));
+		}
+
+	assert_int_equal(pkt_parse_udp(udp_vlan, sizeof(udp_vlan), true, &req), 0);
+	struct pkt_dest d = {.dst_ip = req.src_ip, .dst_port = req.src_port,
+			     .src_ip = IP4(198, 18, 0, 1), .src_port = 61000};
+	memcpy(d.dst_mac, req.src_mac, 6);
+	size_t hl = pkt_hdr_len(&req);
+	memcpy(a + hl, "\x00\x03\x00\x02", 4);
+	memcpy(a + hl + 4, img + 1468, 1468);
+	memcpy(b + hl, a + hl, 4 + 1468);
+	int na = pkt_build_udp(a, sizeof(a), &req, our_mac, &d, 4 + 1468);
+	uint32_t psum = pkt_csum_add(pkt_csum_range(img, prefix, 1468, 1468), b + hl, 4);
+	int nb = pkt_build_udp_psum(b, sizeof(b), &req, our_mac, &d, 4 + 1468, psum);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, (size_t)na);
+	struct pkt_udp back;
+	assert_int_equal(pkt_parse_udp(b, (size_t)nb, true, &back), 0);
+}
+
 static void test_drop_names(void **state)
 {
 	assert_string_equal(sb_drop_name(-SB_DROP_UDP_BAD_CSUM), "udp_bad_checksum");
@@ -308,6 +429,9 @@ int main(void)
 		cmocka_unit_test(test_fixtures_dhcp),
 		cmocka_unit_test(test_fixtures_tftp),
 		cmocka_unit_test(test_drop_names),
+		cmocka_unit_test(test_build_multicast),
+		cmocka_unit_test(test_csum_matches_reference),
+		cmocka_unit_test(test_csum_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,11 +93,18 @@ static void apply_option(struct tftp_rrq *r, const char *name, size_t nlen, cons
 		bit = TFTP_OPT_TIMEOUT;
 	else if (str_ieq(name, nlen, "windowsize"))
 		bit = TFTP_OPT_WINDOWSIZE;
+	else if (str_ieq(name, nlen, "multicast"))
+		bit = TFTP_OPT_MULTICAST;
 	else
 		goto ignore; /* RFC 2347: unknown options are ignored */
 
 	if (r->opts & bit)
 		goto ignore; /* repeated: the first one counts */
+	if (bit == TFTP_OPT_MULTICAST) {
+		(void)val; /* RFC 2090: the RRQ's value is empty; whatever it holds means "yes" */
+		r->opts |= bit;
+		return;
+	}
 	if (!parse_u64(val, vlen, &v))
 		goto ignore;
 

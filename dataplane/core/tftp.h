@@ -26,7 +26,8 @@
  *   accept, and a boot ROM that sent a bad value still boots.
  *   Valid ranges: blksize 8..65464 (RFC 2348), timeout 1..255 s (RFC 2349),
  *   windowsize 1..65535 (RFC 7440), tsize any decimal (RFC 2349: 0 in a RRQ;
- *   the OACK carries the real size).
+ *   the OACK carries the real size). multicast (RFC 2090) takes any value (clients send
+ *   an empty one) and only sets TFTP_OPT_MULTICAST; the multicast module (mtftp.h) answers it.
  * - Negotiation clamps (tftp_negotiate): blksize to cfg blksize_max and to
  *   mtu - 20 (IPv4) - 8 (UDP) - 4 (TFTP); windowsize to cfg windowsize_max
  *   (and to TFTP_NETASCII_WINDOW_MAX in netascii mode). The clamped value is
@@ -92,6 +93,7 @@ enum tftp_mode {
 #define TFTP_OPT_TSIZE	    (1u << 1)
 #define TFTP_OPT_TIMEOUT    (1u << 2)
 #define TFTP_OPT_WINDOWSIZE (1u << 3)
+#define TFTP_OPT_MULTICAST  (1u << 4) /* RFC 2090: any value ("" from clients); never in oack_opts */
 
 /* Wire header of DATA and ACK (and ERROR, where block_be is the error code). */
 struct tftp_hdr {

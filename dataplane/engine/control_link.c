@@ -90,7 +90,9 @@ static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 	w->st->tx_pkts++;
 	w->st->tx_bytes += len;
 	w->st->tx_dhcp++;
-	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
+	/* now_tsc: this poll's start, before the tx call; the wait for durability included */
+	eng_lat_record(&w->st->lat_engine, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
+	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, rte_rdtsc() - h->rx_tsc));
 }
 
 static inline bool strict(const struct eng_worker *w)

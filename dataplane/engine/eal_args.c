@@ -33,7 +33,10 @@ void eng_usage(const char *prog)
 		"  -C SOCKET  stormboot-control's channel (e.g. /run/stormboot/dataplane.sock);\n"
 		"             without it the dataplane runs standalone\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
-		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n",
+		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n"
+		"A config with \"dpdk_port\" serves that device instead: e.g.\n"
+		"\"net_memif0,role=server,socket=/run/stormboot/memif.sock\" (the engine alone,\n"
+		"no kernel, no XDP program: it answers ARP itself; docs/DATAPLANE.md).\n",
 		prog, SB_XDP_OBJ_INSTALLED);
 }
 
@@ -166,6 +169,11 @@ static int cpus_from_affinity(unsigned int n, char *out, size_t cap)
 	return found == n ? 0 : -ERANGE;
 }
 
+bool eng_port_is_memif(const char *dpdk_port)
+{
+	return strncmp(dpdk_port, "net_memif", 9) == 0;
+}
+
 const char *eng_file_prefix(const struct sbcfg *cfg, char *out, size_t cap)
 {
 	const char *src = cfg->dpdk_port[0] ? cfg->dpdk_port : cfg->interface;
@@ -204,7 +212,13 @@ int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *
 	rc |= add_arg(o, &used, argv0);
 	rc |= add_arg(o, &used, "-l");
 	rc |= add_arg(o, &used, cpus);
-	rc |= add_arg(o, &used, "--in-memory");
+	/*
+	 * net_memif registers a multi-process action at probe, which --in-memory refuses
+	 * ("Failed to register mp action callback"): its runtime files go under the file
+	 * prefix instead (/var/run/dpdk/sb-net_memif0/), and its hugepage files are unlinked
+	 * once mapped (--huge-unlink), so a killed process leaves none behind.
+	 */
+	rc |= add_arg(o, &used, eng_port_is_memif(cfg->dpdk_port) ? "--huge-unlink" : "--in-memory");
 	rc |= add_arg(o, &used, eng_file_prefix(cfg, tmp, sizeof(tmp)));
 	if (cfg->dpdk_port[0] == '\0') {
 		if (o->busy_budget >= 0)

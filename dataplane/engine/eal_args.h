@@ -36,7 +36,8 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv);
 
 /*
  * If no EAL arguments were given, build them from cfg: cores from the process's
- * CPU affinity (cfg->queues of them), --in-memory, --file-prefix sb-<iface>,
+ * CPU affinity (cfg->queues of them), --in-memory (not for net_memif), --file-prefix
+ * sb-<iface>,
  * and the port: cfg->dpdk_port if set (net_* as --vdev, else -a), else
  * net_af_xdp0 on cfg->interface with cfg->queues queues and the XDP object.
  * Returns 0 or -EINVAL with a message in err.
@@ -56,6 +57,13 @@ const char *eng_file_prefix(const struct sbcfg *cfg, char *out, size_t cap);
  * this binary when it runs from the build tree, else the installed one.
  */
 const char *eng_xdp_prog_path(const struct eng_opts *o, const struct sbcfg *cfg);
+
+/*
+ * True when dpdk_port names a net_memif device (the engine alone, no kernel behind the
+ * port: docs/DATAPLANE.md "On a memif port"); the built EAL arguments then leave out
+ * --in-memory, which net_memif's probe refuses.
+ */
+bool eng_port_is_memif(const char *dpdk_port);
 
 /* Print usage to stderr. */
 void eng_usage(const char *prog);

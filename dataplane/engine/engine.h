@@ -37,6 +37,7 @@ struct eng_worker {
 	uint16_t idx; /* 0 .. n_workers-1; worker 0 also runs DHCP */
 	struct eng_stats *st;
 	struct tftp_table sess;
+	struct eng_mstream *mstreams; /* ENG_MTFTP_STREAMS multicast streams (worker 0 uses them) */
 	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
 	/* time of the current burst */
 	uint64_t now_tsc;

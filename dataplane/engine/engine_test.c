@@ -110,6 +110,9 @@ static const struct eal_case eal_cases[] = {
 	{"", "net_pcap0,rx_pcap=/t/in.pcap,tx_pcap=/t/out.pcap", "1", NULL, 1, -1, 0,
 	 "-l 1 --in-memory --file-prefix=sb-net_pcap0 --no-pci --vdev "
 	 "net_pcap0,rx_pcap=/t/in.pcap,tx_pcap=/t/out.pcap"},
+	{"", "net_memif0,role=server,socket=/run/sb/memif.sock", "1", NULL, 1, -1, 0,
+	 "-l 1 --huge-unlink --file-prefix=sb-net_memif0 --no-pci --vdev "
+	 "net_memif0,role=server,socket=/run/sb/memif.sock"},
 	{"eth9", "0000:01:00.0", "0", NULL, 1, -1, 0,
 	 "-l 0 --in-memory --file-prefix=sb-0000_01_00.0 -a 0000:01:00.0"},
 	{"", "", "0", NULL, 1, -1, -EINVAL, NULL}, /* neither interface nor port */

@@ -11,7 +11,10 @@
 #include <openssl/evp.h>
 #include <rte_malloc.h>
 
+#include <rte_common.h>
+
 #include "image_cache.h"
+#include "pkt.h"
 #include "sbcfg_access.h"
 #include "tftp.h"
 
@@ -56,7 +59,10 @@ static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 		goto fail;
 	}
 	if (size > 0) {
-		buf = rte_malloc_socket("sb_image", size, 64, c->socket);
+		buf = rte_malloc_socket("sb_image",
+					RTE_ALIGN_CEIL(size, 8) +
+						pkt_csum_prefix_len(size) * sizeof(uint32_t),
+					64, c->socket);
 		if (buf == NULL) {
 			snprintf(err, errlen,
 				 "image \"%s\": %s: no hugepage memory for %zu bytes (raise "
@@ -102,6 +108,13 @@ static int image_read(struct eng_image_cache *c, struct eng_image *img, int fd,
 	EVP_MD_CTX_free(md);
 	img->data = buf;
 	img->size = off;
+	img->csum_prefix = NULL;
+	if (buf) {
+		uint32_t *prefix = (uint32_t *)(void *)(buf + RTE_ALIGN_CEIL(size, 8));
+
+		pkt_csum_prefix_build(buf, size, prefix);
+		img->csum_prefix = prefix;
+	}
 	img->netascii_size = off + na_extra;
 	return 0;
 fail:

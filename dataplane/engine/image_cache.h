@@ -39,6 +39,9 @@ struct eng_image {
 	struct eng_image_key key;
 	const uint8_t *data; /* hugepage memory, NULL for an empty file */
 	size_t size;
+	/* Checksum prefix sums of data (pkt_csum_prefix_build), in the same allocation, after
+	 * it: a DATA block's UDP checksum without a pass over its bytes. NULL when empty. */
+	const uint32_t *csum_prefix;
 	uint64_t netascii_size; /* size after netascii conversion (catalog_entry.netascii_size) */
 	uint8_t sha256[32];
 	char path[]; /* as the config names it */

@@ -20,6 +20,7 @@
 #include "pkt.h"
 #include "sbcfg_access.h"
 #include "snapshot.h"
+#include "mtftp.h"
 #include "tftp.h"
 
 volatile bool eng_force_quit;
@@ -37,19 +38,25 @@ static void tx_flush(struct eng_worker *w)
 {
 	const struct eng_runtime *rt = w->rt;
 	uint16_t n = w->tx_n, sent = 0;
-	uint64_t bytes = 0, now;
+	uint64_t bytes = 0, before, now;
 
 	if (n == 0)
 		return;
 	for (uint16_t i = 0; i < n; i++)
 		bytes += w->tx_m[i]->pkt_len;
+	before = rte_rdtsc();
 	/* A full ring usually drains within a few polls (net_af_xdp reaps completions in tx). */
 	for (int tries = 0; sent < n && tries < 4; tries++)
 		sent += rte_eth_tx_burst(rt->port.port_id, w->queue, w->tx_m + sent, n - sent);
 	now = rte_rdtsc();
+	ENG_STAGE_ADD(w, ENG_STAGE_TX, now - before, sent);
+	/* Engine time ends at the tx call, the other span at its return (stats.c). */
 	for (uint16_t i = 0; i < sent; i++)
-		if (w->tx_rx_tsc[i])
+		if (w->tx_rx_tsc[i]) {
+			eng_lat_record(&w->st->lat_engine,
+				       eng_tsc_to_ns(rt, before - w->tx_rx_tsc[i]));
 			eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, now - w->tx_rx_tsc[i]));
+		}
 	for (uint16_t i = sent; i < n; i++) {
 		bytes -= w->tx_m[i]->pkt_len;
 		rte_pktmbuf_free(w->tx_m[i]);
@@ -73,9 +80,11 @@ static inline void tx_stage(struct eng_worker *w, struct rte_mbuf *m, uint64_t r
 static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *req,
 				    uint8_t **payload, size_t *payload_cap)
 {
+	uint64_t t0 = eng_stage_tsc();
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->rt->pool);
 	size_t hdr = pkt_hdr_len(req);
 
+	ENG_STAGE_ADD(w, ENG_STAGE_ALLOC, eng_stage_tsc() - t0, 1);
 	if (unlikely(m == NULL)) {
 		eng_count_drop(w->st, ENG_DROP_NO_MBUF);
 		return NULL;
@@ -85,13 +94,17 @@ static struct rte_mbuf *reply_alloc(struct eng_worker *w, const struct pkt_udp *
 	return m;
 }
 
-/* Put headers in front of the payload and stage the frame. */
-static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
-		       const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+/* Put headers in front of the payload and stage the frame. psum: the payload's sum, if known
+ * (PKT_PSUM_NONE: summed here). */
+static void reply_send_psum(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+			    const struct pkt_dest *dst, size_t payload_len, uint64_t psum,
+			    uint64_t rx_tsc)
 {
-	int flen = pkt_build_udp(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m), req,
-				 w->snap->mac, dst, payload_len);
+	uint64_t t0 = eng_stage_tsc();
+	int flen = pkt_build_udp_psum(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_tailroom(m),
+				      req, w->snap->mac, dst, payload_len, psum);
 
+	ENG_STAGE_ADD(w, ENG_STAGE_CSUM, eng_stage_tsc() - t0, 1);
 	if (unlikely(flen < 0)) {
 		eng_count_drop(w->st, flen);
 		rte_pktmbuf_free(m);
@@ -100,6 +113,34 @@ static void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pk
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	tx_stage(w, m, rx_tsc);
+}
+
+static inline void reply_send(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *req,
+			      const struct pkt_dest *dst, size_t payload_len, uint64_t rx_tsc)
+{
+	reply_send_psum(w, m, req, dst, payload_len, PKT_PSUM_NONE, rx_tsc);
+}
+
+/*
+ * The UDP payload sum of DATA block `block` just built at out (header + bytes): from the
+ * image's checksum prefix sums, without reading the block again (octet mode; netascii and
+ * an image without the table: PKT_PSUM_NONE, summed when the headers are written).
+ */
+static inline uint64_t data_psum(const struct eng_sess *s, uint64_t block, const uint8_t *out)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (s->img == NULL || s->img->csum_prefix == NULL ||
+	    tftp_session_data_ref(&s->ts, block, &p, &n) < 0)
+		return PKT_PSUM_NONE;
+	if (n == 0)
+		return pkt_csum_add(0, out, TFTP_HDR_LEN);
+	if (p < s->img->data || p + n > s->img->data + s->img->size)
+		return PKT_PSUM_NONE;
+	return pkt_csum_add(pkt_csum_range(s->img->data, s->img->csum_prefix,
+					   (size_t)(p - s->img->data), n),
+			    out, TFTP_HDR_LEN);
 }
 
 /* A request turned into its reply in place: rc is the reply's length, or -SB_DROP_x. */
@@ -162,6 +203,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	struct rte_mbuf *r;
 	uint8_t *out;
 	size_t cap;
+	uint64_t t0;
 	int n;
 
 	if (eng_ctl && !eng_ctl_dhcp_ready(w)) {
@@ -171,7 +213,9 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
+	t0 = eng_stage_tsc();
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
+	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
@@ -201,6 +245,8 @@ done:
 }
 
 /* ---- TFTP ---- */
+
+static void handoff(struct eng_worker *w, unsigned int idx, struct rte_mbuf *m, uint64_t rx_tsc);
 
 /* ERROR from src_port to the sender of u (requests refused before any session exists). */
 static void tftp_send_error(struct eng_worker *w, const struct pkt_udp *u, uint16_t src_port,
@@ -241,6 +287,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 	struct rte_mbuf *r;
 	uint8_t *out;
 	size_t cap;
+	uint64_t t0, psum;
 	int n;
 
 	memcpy(dst.dst_mac, s->peer.src_mac, 6);
@@ -271,7 +318,9 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		r = reply_alloc(w, &s->peer, &out, &cap);
 		if (r == NULL)
 			return; /* the session's timer retransmits */
+		t0 = eng_stage_tsc();
 		n = tftp_build_data(out, cap, &s->ts, block);
+		ENG_STAGE_ADD(w, ENG_STAGE_BUILD, eng_stage_tsc() - t0, 1);
 		if (n < 0) {
 			rte_pktmbuf_free(r);
 			eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
@@ -282,11 +331,291 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
 		}
 		w->st->tx_tftp++;
+		t0 = eng_stage_tsc();
+		psum = data_psum(s, block, out);
+		ENG_STAGE_ADD(w, ENG_STAGE_CSUM, eng_stage_tsc() - t0, 0);
+		reply_send_psum(w, r, &s->peer, &dst, (size_t)n, psum, rx_tsc);
+	}
+}
+
+
+/* ---- multicast TFTP (RFC 2090, mtftp.h): worker 0's streams ---- */
+
+/* Add what the stream counted since the last call to the worker's counters. */
+static void mc_report(struct eng_worker *w, struct eng_mstream *m)
+{
+	const struct mtftp_stats *a = &m->ms.stats;
+	struct mtftp_stats *r = &m->reported;
+	struct eng_stats *st = w->st;
+
+	st->mtftp_clients_joined += a->clients_joined - r->clients_joined;
+	st->mtftp_clients_completed += a->leaves[MTFTP_LEAVE_DONE] - r->leaves[MTFTP_LEAVE_DONE];
+	st->mtftp_clients_left += a->leaves[MTFTP_LEAVE_ERROR] - r->leaves[MTFTP_LEAVE_ERROR];
+	st->mtftp_clients_lost += a->leaves[MTFTP_LEAVE_TIMEOUT] - r->leaves[MTFTP_LEAVE_TIMEOUT];
+	st->mtftp_handovers += a->handovers - r->handovers;
+	st->mtftp_oacks_sent += a->oacks_sent - r->oacks_sent;
+	st->mtftp_blocks_sent += a->blocks_sent - r->blocks_sent;
+	st->mtftp_blocks_resent += a->blocks_resent - r->blocks_resent;
+	st->mtftp_blocks_late += a->blocks_late - r->blocks_late;
+	st->mtftp_blocks_unicast += a->blocks_unicast - r->blocks_unicast;
+	st->mtftp_unicast_fallbacks += a->unicast_fallbacks - r->unicast_fallbacks;
+	st->mtftp_bytes_sent += a->bytes_sent - r->bytes_sent;
+	*r = *a;
+}
+
+/* Send what a stream call asked for: ERROR to the sender, OACK to its client, DATA. */
+static void mc_send(struct eng_worker *w, struct eng_sess *s, const struct mtftp_tx *tx,
+		    const struct pkt_udp *from, uint64_t rx_tsc)
+{
+	struct eng_mstream *m = s->mc;
+	struct pkt_dest dst = {.src_ip = w->snap->cfg.server_ip, .src_port = m->ms.server_port};
+	struct rte_mbuf *r;
+	uint8_t *out;
+	size_t cap;
+	int n;
+
+	if (tx->error && from)
+		tftp_send_error(w, from, m->ms.server_port, tx->error_code, tx->error_msg, rx_tsc);
+	if (tx->oack) {
+		const struct mtftp_client *c = &m->ms.c[tx->oack_client];
+
+		r = reply_alloc(w, &s->peer, &out, &cap);
+		if (r == NULL)
+			return;
+		n = mtftp_build_oack(out, cap, &m->ms, tx);
+		if (n < 0) {
+			rte_pktmbuf_free(r);
+			eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
+			return;
+		}
+		dst.dst_ip = c->ip;
+		dst.dst_port = c->port;
+		memcpy(dst.dst_mac, m->mac[tx->oack_client], 6);
+		w->st->tx_tftp++;
 		reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+	}
+	if (tx->data_count == 0)
+		return;
+	for (int to = 0; to < 2; to++) { /* to the group, then (fallback) to the master */
+		if (to == 0) {
+			if (!tx->data_group)
+				continue;
+			dst.dst_ip = m->ms.group_ip;
+			dst.dst_port = m->ms.group_port;
+			pkt_multicast_mac(m->ms.group_ip, dst.dst_mac);
+		} else {
+			int ci = tx->data_unicast ? mtftp_find(&m->ms, tx->data_ip, tx->data_port) : -1;
+
+			if (ci < 0)
+				continue;
+			dst.dst_ip = tx->data_ip;
+			dst.dst_port = tx->data_port;
+			memcpy(dst.dst_mac, m->mac[ci], 6);
+		}
+		for (uint32_t i = 0; i < tx->data_count; i++) {
+			r = reply_alloc(w, &s->peer, &out, &cap);
+			if (r == NULL)
+				return; /* the stream's timer resends */
+			n = mtftp_build_data(out, cap, &m->ms, tx->data_first + i);
+			if (n < 0) {
+				rte_pktmbuf_free(r);
+				eng_count_drop(w->st, SB_DROP_REPLY_TOO_BIG);
+				return;
+			}
+			w->st->tx_tftp++;
+			w->st->mtftp_tx_bytes += pkt_hdr_len(&s->peer) + (size_t)n;
+			if (to == 0 && m->group_idx < RTE_DIM(w->st->mtftp_group_tx_bytes))
+				w->st->mtftp_group_tx_bytes[m->group_idx] +=
+					pkt_hdr_len(&s->peer) + (size_t)n;
+			reply_send(w, r, &s->peer, &dst, (size_t)n, rx_tsc);
+		}
 	}
 }
 
 static void sess_timer_cb(struct rte_timer *tim, void *arg);
+
+/* After a call into a stream: count, close it once its last client left, else arm its timer. */
+static void mc_after(struct eng_worker *w, struct eng_sess *s)
+{
+	struct eng_mstream *m = s->mc;
+	uint64_t deadline, ticks;
+
+	mc_report(w, m);
+	if (mtftp_ended(&m->ms)) {
+		w->st->mtftp_streams_ended++;
+		w->st->mtftp_streams_active--;
+		ENG_LOG(INFO,
+			"mtftp stream \"%s\" to %u.%u.%u.%u:%u ended: %u clients, %u hand-overs, "
+			"%" PRIu64 " blocks sent (%" PRIu64 " again for late joiners, %" PRIu64
+			" unicast) in %" PRIu64 " ms",
+			m->image, m->ms.group_ip >> 24, (m->ms.group_ip >> 16) & 255,
+			(m->ms.group_ip >> 8) & 255, m->ms.group_ip & 255, m->ms.group_port,
+			m->ms.stats.clients_joined, m->ms.stats.handovers, m->ms.stats.blocks_sent,
+			m->ms.stats.blocks_late, m->ms.stats.blocks_unicast, w->now_ms - m->ms.started);
+		__atomic_store_n(&m->open, false, __ATOMIC_RELAXED);
+		m->slot = NULL;
+		s->mc = NULL;
+		tftp_table_close(&w->sess, s);
+		return;
+	}
+	deadline = mtftp_next_deadline(&m->ms);
+	if (s->armed_ms != 0 && s->armed_ms <= deadline)
+		return;
+	ticks = deadline > w->now_ms ? eng_clock_ms_to_tsc(&w->rt->clock, deadline - w->now_ms) : 0;
+	rte_timer_reset(&s->timer, ticks, SINGLE, w->lcore_id, sess_timer_cb, s);
+	s->armed_ms = deadline;
+}
+
+/* A group of tftp.multicast.groups for image name that no open stream uses; -1 if none. */
+static int mc_pick_group(const struct eng_worker *w, const struct sbcfg_mtftp *cfg,
+			 const char *name)
+{
+	uint32_t n = 1u << (32 - cfg->group_len), h = 2166136261u;
+
+	if (n > ENG_MTFTP_GROUPS)
+		n = ENG_MTFTP_GROUPS;
+	for (const char *p = name; *p; p++) /* FNV-1a: an image keeps its group across runs */
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t g = (h + k) % n;
+		bool used = false;
+
+		for (unsigned int i = 0; i < ENG_MTFTP_STREAMS && !used; i++)
+			used = w->mstreams[i].open && w->mstreams[i].group_idx == g;
+		if (!used)
+			return (int)g;
+	}
+	return -1;
+}
+
+/*
+ * An RRQ with the multicast option (octet, multicast on, worker 0): join the image's stream
+ * or start one. Returns 0 when handled (answered, or held like any paced RRQ), -1 when it is
+ * to be served unicast (stream full, no stream or group free).
+ */
+static int mc_request(struct eng_worker *w, const struct pkt_udp *u, const struct tftp_rrq *rrq,
+		      const struct catalog_entry *ce, uint64_t rx_tsc)
+{
+	struct snapshot *snap = w->snap;
+	const struct sbcfg_mtftp *mcfg = &snap->cfg.tftp.multicast;
+	struct eng_mstream *m = NULL;
+	struct tftp_params p;
+	struct mtftp_tx tx;
+	struct eng_sess *s;
+	int rc, repeat, g;
+
+	/* the client's stream (a repeated RRQ), else a stream of the image it can join */
+	for (unsigned int i = 0; i < ENG_MTFTP_STREAMS && !m; i++) {
+		struct eng_mstream *c = &w->mstreams[i];
+
+		if (c->open && c->ms.data == ce->data && c->ms.size == ce->size &&
+		    mtftp_find(&c->ms, u->src_ip, u->src_port) >= 0)
+			m = c;
+	}
+	for (unsigned int i = 0; i < ENG_MTFTP_STREAMS && !m; i++) {
+		struct eng_mstream *c = &w->mstreams[i];
+
+		if (c->open && c->ms.data == ce->data && c->ms.size == ce->size &&
+		    c->ms.n_clients < MTFTP_CLIENTS_MAX && mtftp_joinable(&c->ms, rrq, &snap->tftp))
+			m = c;
+	}
+	if (m == NULL) {
+		for (unsigned int i = 0; i < ENG_MTFTP_STREAMS && !m; i++)
+			if (!w->mstreams[i].open)
+				m = &w->mstreams[i];
+		g = m ? mc_pick_group(w, mcfg, ce->name) : -1;
+		if (g < 0) {
+			if (rte_is_power_of_2(w->st->mtftp_rrq_unicast + 1))
+				ENG_LOG(WARNING,
+					"mtftp: no stream or group free for \"%s\" (%u streams, "
+					"groups %u.%u.%u.%u/%u): served unicast",
+					ce->name, ENG_MTFTP_STREAMS, mcfg->group_lo >> 24,
+					(mcfg->group_lo >> 16) & 255, (mcfg->group_lo >> 8) & 255,
+					mcfg->group_lo & 255, mcfg->group_len);
+			return -1;
+		}
+		s = tftp_table_open(&w->sess, u->src_ip, u->src_port, snapshot_image(snap, ce));
+		if (s == NULL) {
+			eng_count_drop(w->st, w->sess.refused); /* paced: the client retransmits */
+			return 0;
+		}
+		tftp_negotiate(rrq, ce->size, ce->size, &snap->tftp, &p);
+		memset(m, 0, sizeof(*m));
+		if (mtftp_stream_init(&m->ms, mcfg->group_lo + (uint32_t)g, mcfg->port,
+				      s->key.server_port, ce, p.blksize, &snap->tftp,
+				      w->now_ms) < 0) {
+			tftp_table_close(&w->sess, s);
+			return -1;
+		}
+		m->slot = s;
+		m->group_idx = (uint32_t)g;
+		snprintf(m->image, sizeof(m->image), "%s", ce->name);
+		s->mc = m;
+		s->peer = *u;
+		s->peer.payload = NULL;
+		s->peer.payload_len = 0;
+		s->start_tsc = rx_tsc;
+		__atomic_store_n(&m->open, true, __ATOMIC_RELAXED);
+		w->st->mtftp_streams_started++;
+		w->st->mtftp_streams_active++;
+		ENG_LOG(INFO, "mtftp stream \"%s\" to %u.%u.%u.%u:%u from port %u, blksize %u",
+			ce->name, m->ms.group_ip >> 24, (m->ms.group_ip >> 16) & 255,
+			(m->ms.group_ip >> 8) & 255, m->ms.group_ip & 255, m->ms.group_port,
+			m->ms.server_port, m->ms.blksize);
+	}
+	s = m->slot;
+	rc = mtftp_join(&m->ms, u->src_ip, u->src_port, rrq, &snap->tftp, w->now_ms, &tx, &repeat);
+	if (repeat)
+		eng_count_drop(w->st, repeat);
+	if (rc == -SB_DROP_MTFTP_STREAM_FULL) {
+		eng_count_drop(w->st, rc);
+		return -1;
+	}
+	if (rc < 0) {
+		if (m->ms.n_clients == 0) { /* a stream that never got a client: not left open */
+			m->ms.ended = true;
+			m->ms.deadline = UINT64_MAX;
+		}
+		mc_after(w, s);
+		return -1;
+	}
+	memcpy(m->mac[tx.oack_client], u->src_mac, 6);
+	ENG_DEBUG("mtftp %u.%u.%u.%u:%u joins \"%s\" (%u clients)%s", u->src_ip >> 24,
+		  (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255, u->src_ip & 255, u->src_port,
+		  m->image, m->ms.n_clients, repeat ? " again" : "");
+	mc_send(w, s, &tx, u, rx_tsc);
+	mc_after(w, s);
+	return 0;
+}
+
+static void mc_packet(struct eng_worker *w, struct eng_sess *s, const struct pkt_udp *u,
+		      uint64_t rx_tsc)
+{
+	struct mtftp_tx tx;
+	int rc;
+
+	rc = mtftp_on_packet(&s->mc->ms, u->src_ip, u->src_port, u->payload, u->payload_len,
+			     w->now_ms, &tx);
+	if (rc < 0)
+		eng_count_drop(w->st, rc);
+	mc_send(w, s, &tx, u, rx_tsc);
+	mc_after(w, s);
+}
+
+static void mc_timer(struct eng_worker *w, struct eng_sess *s)
+{
+	struct mtftp_tx tx;
+	int n;
+
+	if (w->now_ms >= mtftp_next_deadline(&s->mc->ms)) {
+		n = mtftp_on_timer(&s->mc->ms, w->now_ms, &tx);
+		if (n > 0) {
+			w->st->tx_tftp_retransmit += (uint64_t)n;
+			mc_send(w, s, &tx, NULL, 0);
+		}
+	}
+	mc_after(w, s);
+}
 
 /* After a call into the session: close it if it ended, else make sure its timer is armed. */
 static void sess_after(struct eng_worker *w, struct eng_sess *s)
@@ -337,6 +666,10 @@ static void sess_timer_cb(struct rte_timer *tim, void *arg)
 	s->armed_ms = 0;
 	if (!s->open)
 		return;
+	if (s->mc) {
+		mc_timer(w, s);
+		return;
+	}
 	if (w->now_ms >= tftp_session_next_deadline(&s->ts)) {
 		n = tftp_session_on_timer(&s->ts, w->now_ms, &tx);
 		if (n > 0) {
@@ -393,6 +726,19 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 				u->src_mac[5], ce->name,
 				w->st->drops[SB_DROP_TFTP_IMAGE_FORBIDDEN]);
 		goto done;
+	}
+	/* RFC 2090: one stream per image for the clients that ask for multicast (worker 0's). */
+	if (unlikely(rrq.opts & TFTP_OPT_MULTICAST)) {
+		if (!snap->cfg.tftp.multicast.enabled || rrq.mode != TFTP_MODE_OCTET) {
+			w->st->mtftp_rrq_unicast++;
+		} else if (w->idx != 0) {
+			handoff(w, 0, m, rx_tsc);
+			return;
+		} else if (mc_request(w, u, &rrq, ce, rx_tsc) == 0) {
+			goto done;
+		} else {
+			w->st->mtftp_rrq_unicast++;
+		}
 	}
 	/*
 	 * A client resends its RRQ when the first answer is late (RFC 1350 2). The session
@@ -451,9 +797,12 @@ static void handle_tftp_transfer(struct eng_worker *w, struct rte_mbuf *m, const
 {
 	struct eng_sess *s;
 	struct tftp_tx tx;
+	uint64_t t0 = eng_stage_tsc(), t1;
 	int rc;
 
 	s = tftp_table_lookup(&w->sess, u->src_ip, u->src_port, u->dst_port);
+	t1 = eng_stage_tsc();
+	ENG_STAGE_ADD(w, ENG_STAGE_LOOKUP, t1 - t0, 1);
 	if (s == NULL) {
 		/* A live session on that port with another client: RFC 1350 4, ERROR 5. */
 		s = tftp_table_by_port(&w->sess, u->dst_port);
@@ -462,14 +811,22 @@ static void handle_tftp_transfer(struct eng_worker *w, struct rte_mbuf *m, const
 			goto done;
 		}
 	}
+	if (s->mc) {
+		mc_packet(w, s, u, rx_tsc);
+		goto done;
+	}
+	t0 = eng_stage_tsc();
 	rc = tftp_session_on_packet(&s->ts, u->src_ip, u->src_port, u->payload, u->payload_len,
 				    w->now_ms, &tx);
+	ENG_STAGE_ADD(w, ENG_STAGE_SESSION, eng_stage_tsc() - t0, 1);
 	if (rc < 0)
 		eng_count_drop(w->st, rc);
 	sess_send(w, s, &tx, u, rx_tsc);
 	sess_after(w, s);
 done:
+	t0 = eng_stage_tsc();
 	rte_pktmbuf_free(m);
+	ENG_STAGE_ADD(w, ENG_STAGE_FREE, eng_stage_tsc() - t0, 1);
 }
 
 /* ---- classification ---- */
@@ -500,6 +857,7 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 	struct pkt_udp u;
 	size_t l3;
 	unsigned int owner;
+	uint64_t t0;
 	int rc;
 
 	if (unlikely(m->nb_segs > 1)) {
@@ -507,7 +865,9 @@ static void handle_frame(struct eng_worker *w, struct rte_mbuf *m, uint64_t rx_t
 		rte_pktmbuf_free(m);
 		return;
 	}
+	t0 = eng_stage_tsc();
 	rc = pkt_parse_udp(frame, m->data_len, snap->cfg.udp_csum == SBCFG_CSUM_VERIFY, &u);
+	ENG_STAGE_ADD(w, ENG_STAGE_PARSE, eng_stage_tsc() - t0, 1);
 	if (unlikely(rc < 0)) {
 		int et = rc == -SB_DROP_NOT_IPV4 ? pkt_ethertype(frame, m->data_len, &l3) : -1;
 
@@ -585,9 +945,11 @@ static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t
 {
 	const struct eng_runtime *rt = w->rt;
 	uint16_t nb_rx, nb_in = 0, i;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, t0 = eng_stage_tsc();
 
 	nb_rx = rte_eth_rx_burst(rt->port.port_id, w->queue, pkts, ENG_BURST);
+	if (nb_rx)
+		ENG_STAGE_ADD(w, ENG_STAGE_RX, eng_stage_tsc() - t0, nb_rx);
 	if (w->inbox)
 		nb_in = (uint16_t)rte_ring_dequeue_burst(w->inbox, (void **)(pkts + nb_rx),
 							 ENG_BURST - nb_rx, NULL);

@@ -111,6 +111,13 @@ static int workers_setup(struct eng_runtime *rt)
 			rte_free(w);
 			return rc;
 		}
+		if (idx == 0) {
+			w->mstreams = rte_zmalloc_socket("sb_mstreams",
+							 ENG_MTFTP_STREAMS * sizeof(*w->mstreams),
+							 RTE_CACHE_LINE_SIZE, rt->socket);
+			if (w->mstreams == NULL)
+				return -ENOMEM;
+		}
 		if (rt->n_workers > 1) {
 			snprintf(name, sizeof(name), "sb_inbox_%u", lcore);
 			w->inbox = rte_ring_create(name, ENG_INBOX_SIZE, rt->socket, RING_F_SC_DEQ);
@@ -136,6 +143,7 @@ static void workers_free(struct eng_runtime *rt)
 		if (w == NULL)
 			continue;
 		tftp_table_destroy(&w->sess);
+		rte_free(w->mstreams);
 		rte_ring_free(w->inbox);
 		rte_free(w);
 		rt->workers[i] = NULL;

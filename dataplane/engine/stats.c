@@ -9,6 +9,7 @@
 #include <rte_telemetry.h>
 
 #include "engine.h"
+#include "snapshot.h"
 #include "stats.h"
 
 struct eng_stats eng_stats[RTE_MAX_LCORE];
@@ -46,7 +47,14 @@ static void stats_add(struct eng_stats *to, const struct eng_stats *from)
 #undef ENG_STATS_ADD
 	for (unsigned int i = 0; i < ENG_DROP__COUNT; i++)
 		to->drops[i] += from->drops[i];
+	for (unsigned int i = 0; i < RTE_DIM(to->mtftp_group_tx_bytes); i++)
+		to->mtftp_group_tx_bytes[i] += from->mtftp_group_tx_bytes[i];
 	eng_lat_merge(&to->lat, &from->lat);
+	eng_lat_merge(&to->lat_engine, &from->lat_engine);
+	for (unsigned int i = 0; i < ENG_STAGE__COUNT; i++) {
+		to->stage_cost[i].cycles += from->stage_cost[i].cycles;
+		to->stage_cost[i].items += from->stage_cost[i].items;
+	}
 }
 
 void eng_stats_total(struct eng_stats *out)
@@ -117,6 +125,28 @@ static void render_port(const struct eng_sink *k)
 	}
 }
 
+#ifdef SB_STAGE_CYCLES
+static const char *const eng_stage_names[] = {
+#define ENG_STAGE_NAME(e, n, d) n,
+	ENG_STAGES(ENG_STAGE_NAME)
+#undef ENG_STAGE_NAME
+};
+
+/* stage_<name>_items and stage_<name>_ns (the stage's summed time) of each stage. */
+static void render_stages(const struct eng_stats *st, const struct eng_sink *k)
+{
+	char name[64];
+
+	for (unsigned int i = 0; i < ENG_STAGE__COUNT; i++) {
+		snprintf(name, sizeof(name), "stage_%s_items", eng_stage_names[i]);
+		k->u64(k->ctx, name, st->stage_cost[i].items);
+		snprintf(name, sizeof(name), "stage_%s_ns", eng_stage_names[i]);
+		k->u64(k->ctx, name,
+		       runtime ? eng_tsc_to_ns(runtime, st->stage_cost[i].cycles) : 0);
+	}
+}
+#endif
+
 static void render_stats(const struct eng_stats *st, bool total, const struct eng_sink *k)
 {
 	char name[64];
@@ -128,6 +158,9 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 		snprintf(name, sizeof(name), "drop_%s", eng_drop_name(i));
 		k->u64(k->ctx, name, st->drops[i]);
 	}
+#ifdef SB_STAGE_CYCLES
+	render_stages(st, k);
+#endif
 	if (runtime) {
 		const struct eng_image_cache *c = &runtime->images;
 
@@ -138,6 +171,20 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 		k->u64(k->ctx, "image_cache_freed", c->freed);
 		if (total)
 			render_port(k);
+	}
+	/* Frame bytes sent to each group that carried a stream: mtftp_group_<a>_<b>_<c>_<d>_tx_bytes */
+	if (runtime && runtime->snap) {
+		uint32_t lo = runtime->snap->cfg.tftp.multicast.group_lo;
+
+		for (unsigned int i = 0; i < RTE_DIM(st->mtftp_group_tx_bytes); i++) {
+			uint32_t g = lo + i;
+
+			if (!st->mtftp_group_tx_bytes[i])
+				continue;
+			snprintf(name, sizeof(name), "mtftp_group_%u_%u_%u_%u_tx_bytes", g >> 24,
+				 (g >> 16) & 255, (g >> 8) & 255, g & 255);
+			k->u64(k->ctx, name, st->mtftp_group_tx_bytes[i]);
+		}
 	}
 	if (link_stats) {
 		struct eng_link_stats ls, *l = &ls;
@@ -154,19 +201,40 @@ static void render_stats(const struct eng_stats *st, bool total, const struct en
 	}
 }
 
-static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
+/* prefix_count, prefix_mean_ns, prefix_p50_ns ... prefix_max_ns of one histogram. */
+static void render_hist(const struct eng_lat_hist *h, const char *prefix,
+			const struct eng_sink *k)
 {
 	struct eng_lat_summary s;
+	char name[64];
 
-	eng_lat_summarize(&st->lat, &s);
-	k->str(k->ctx, "latency_what", "rx burst -> tx burst of the reply, ns");
-	k->u64(k->ctx, "latency_count", s.count);
-	k->u64(k->ctx, "latency_mean_ns", s.mean_ns);
-	k->u64(k->ctx, "latency_p50_ns", s.p50_ns);
-	k->u64(k->ctx, "latency_p90_ns", s.p90_ns);
-	k->u64(k->ctx, "latency_p99_ns", s.p99_ns);
-	k->u64(k->ctx, "latency_p99_9_ns", s.p999_ns);
-	k->u64(k->ctx, "latency_max_ns", s.max_ns);
+	eng_lat_summarize(h, &s);
+#define LAT_KEY(suffix, v)                                                                         \
+	snprintf(name, sizeof(name), "%s_" suffix, prefix);                                        \
+	k->u64(k->ctx, name, v);
+	LAT_KEY("count", s.count)
+	LAT_KEY("mean_ns", s.mean_ns)
+	LAT_KEY("p50_ns", s.p50_ns)
+	LAT_KEY("p90_ns", s.p90_ns)
+	LAT_KEY("p99_ns", s.p99_ns)
+	LAT_KEY("p99_9_ns", s.p999_ns)
+	LAT_KEY("max_ns", s.max_ns)
+#undef LAT_KEY
+}
+
+/*
+ * Two spans per reply, both from the TSC of the rx burst that brought its request: to the
+ * return of the tx call that sent it (latency_*: with the transmit, which on net_af_xdp in
+ * copy mode includes the kernel delivering the frame to the peer), and to the moment that
+ * call was made (latency_engine_*: the engine's own time, parse, lookup, build, staging).
+ */
+static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
+{
+	k->str(k->ctx, "latency_what", "rx burst -> return of the tx call that sent the reply, ns");
+	render_hist(&st->lat, "latency", k);
+	k->str(k->ctx, "latency_engine_what",
+	       "rx burst -> the tx call that sent the reply (engine time, no transmit), ns");
+	render_hist(&st->lat_engine, "latency_engine", k);
 }
 
 static void render_sessions(const struct eng_stats *st, const struct eng_sink *k)
@@ -199,6 +267,35 @@ static void render_sessions(const struct eng_stats *st, const struct eng_sink *k
 		snprintf(name, sizeof(name), "lcore%u_tftp_transfer_ports", w->lcore_id);
 		snprintf(ports, sizeof(ports), "%u-%u", t->port_lo, t->port_hi);
 		k->str(k->ctx, name, ports);
+	}
+	/* Multicast streams (worker 0's): what each one sends, to whom, for how many clients. */
+	k->u64(k->ctx, "mtftp_streams_active", st->mtftp_streams_active);
+	if (n > 0 && runtime->workers[0]->mstreams) {
+		const struct eng_mstream *ms = runtime->workers[0]->mstreams;
+		char val[96];
+
+		for (unsigned int i = 0; i < ENG_MTFTP_STREAMS; i++) {
+			const struct eng_mstream *m = &ms[i];
+			uint32_t g = m->ms.group_ip;
+
+			if (!__atomic_load_n(&m->open, __ATOMIC_RELAXED))
+				continue;
+			snprintf(name, sizeof(name), "mtftp_stream%u", i);
+			snprintf(val, sizeof(val), "%s -> %u.%u.%u.%u:%u from port %u", m->image,
+				 g >> 24, (g >> 16) & 255, (g >> 8) & 255, g & 255, m->ms.group_port,
+				 m->ms.server_port);
+			k->str(k->ctx, name, val);
+			snprintf(name, sizeof(name), "mtftp_stream%u_clients", i);
+			k->u64(k->ctx, name, m->ms.n_clients);
+			snprintf(name, sizeof(name), "mtftp_stream%u_clients_joined", i);
+			k->u64(k->ctx, name, m->ms.stats.clients_joined);
+			snprintf(name, sizeof(name), "mtftp_stream%u_handovers", i);
+			k->u64(k->ctx, name, m->ms.stats.handovers);
+			snprintf(name, sizeof(name), "mtftp_stream%u_blocks_sent", i);
+			k->u64(k->ctx, name, m->ms.stats.blocks_sent);
+			snprintf(name, sizeof(name), "mtftp_stream%u_blocks_late", i);
+			k->u64(k->ctx, name, m->ms.stats.blocks_late);
+		}
 	}
 }
 

@@ -49,14 +49,82 @@
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
-	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")
+	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")             \
+	X(mtftp_streams_started, "multicast TFTP streams started (RFC 2090)")                      \
+	X(mtftp_streams_ended, "multicast TFTP streams ended (their last client left)")           \
+	X(mtftp_streams_active, "multicast TFTP streams open now (gauge)")                          \
+	X(mtftp_clients_joined, "clients served by a multicast stream (RRQ with multicast)")       \
+	X(mtftp_clients_completed, "multicast clients that acknowledged the last block as master") \
+	X(mtftp_clients_left, "multicast clients that left with an ERROR")                         \
+	X(mtftp_clients_lost, "multicast masters let go without progress (vanished or finished)")  \
+	X(mtftp_handovers, "multicast master hand-overs (a master left, the next one promoted)")   \
+	X(mtftp_oacks_sent, "multicast OACKs sent (joins, promotions, repeats)")                   \
+	X(mtftp_blocks_sent, "multicast DATA blocks sent (group, or unicast to a cut-off master)") \
+	X(mtftp_blocks_resent, "of which blocks sent before (resends, late joiners)")              \
+	X(mtftp_blocks_late, "of which blocks sent again for a promoted late joiner")              \
+	X(mtftp_blocks_unicast, "of which sent unicast to a master the group does not reach")     \
+	X(mtftp_unicast_fallbacks, "masters switched to unicast DATA (no progress via the group)") \
+	X(mtftp_bytes_sent, "file bytes of multicast DATA sent (all blocks, resends included)")    \
+	X(mtftp_tx_bytes, "frame bytes of multicast DATA sent (to groups and fallbacks)")          \
+	X(mtftp_rrq_unicast, "RRQs with multicast served unicast (off, netascii, no stream free)")
+
+/*
+ * X(STAGE, "name", "what"): the per-packet stages whose TSC cycles a build with
+ * -Dstage_cycles=true adds up (perf/storm/storm-engine.sh prints them per item). Each stage
+ * counts its items: frames for rx/parse/free, replies for alloc/checksum, DATA blocks for
+ * build, frames sent for tx.
+ */
+#define ENG_STAGES(X)                                                                              \
+	X(RX, "rx", "rte_eth_rx_burst, per frame received (bursts with frames)")                   \
+	X(PARSE, "parse", "Ethernet/IPv4/UDP parse and checks (pkt_parse_udp), per frame")         \
+	X(LOOKUP, "lookup", "TFTP session lookup (rte_hash) of a transfer-port frame")             \
+	X(SESSION, "session", "TFTP session state machine on a frame (ACK: window, timers)")       \
+	X(DHCP, "dhcp", "DHCP: options parse, lease lookup/allocation, reply build")               \
+	X(ALLOC, "alloc", "mbuf allocation for a reply")                                           \
+	X(BUILD, "build", "TFTP DATA payload copied from the image cache (tftp_build_data)")       \
+	X(CSUM, "checksum", "Ethernet/IPv4/UDP headers and both checksums (pkt_build_udp)")        \
+	X(TX, "tx", "rte_eth_tx_burst, per frame sent")                                            \
+	X(FREE, "free", "freeing the request's mbuf")
+
+enum eng_stage {
+#define ENG_STAGE_ENUM(e, n, d) ENG_STAGE_##e,
+	ENG_STAGES(ENG_STAGE_ENUM)
+#undef ENG_STAGE_ENUM
+		ENG_STAGE__COUNT
+};
+
+struct eng_stage_cost {
+	uint64_t cycles, items;
+};
+
+#ifdef SB_STAGE_CYCLES
+#include <rte_cycles.h>
+static inline uint64_t eng_stage_tsc(void)
+{
+	return rte_rdtsc();
+}
+#define ENG_STAGE_ADD(w, stage, cyc, n)                                                            \
+	do {                                                                                       \
+		(w)->st->stage_cost[stage].cycles += (cyc);                                        \
+		(w)->st->stage_cost[stage].items += (n);                                           \
+	} while (0)
+#else
+static inline uint64_t eng_stage_tsc(void)
+{
+	return 0;
+}
+#define ENG_STAGE_ADD(w, stage, cyc, n) ((void)(cyc), (void)(n))
+#endif
 
 struct eng_stats {
 #define ENG_STATS_FIELD(f, d) uint64_t f;
 	ENG_STATS_COUNTERS(ENG_STATS_FIELD)
 #undef ENG_STATS_FIELD
 	uint64_t drops[ENG_DROP__COUNT]; /* core reasons (sb_drop.h), then the engine's */
-	struct eng_lat_hist lat;
+	uint64_t mtftp_group_tx_bytes[256]; /* frame bytes by position in tftp.multicast.groups */
+	struct eng_lat_hist lat;	 /* rx burst -> return of the tx call (with transmit) */
+	struct eng_lat_hist lat_engine; /* rx burst -> the tx call (the engine's own time) */
+	struct eng_stage_cost stage_cost[ENG_STAGE__COUNT]; /* -Dstage_cycles=true builds only */
 } __rte_cache_aligned;
 
 /* Count one drop: reason is SB_DROP_x or ENG_DROP_x, or its negative (-SB_DROP_x). */
@@ -93,7 +161,9 @@ void eng_stats_set_sources(const struct eng_runtime *rt, void (*link)(struct eng
  * so telemetry, the control API and the exit report cannot spell a key two ways.
  *   ENG_VIEW_STATS     every counter, every drop reason as drop_<reason> (zeros included),
  *                      the image cache's image_cache_* values, the control link's counters
- *   ENG_VIEW_LATENCY   latency_count, latency_mean_ns, latency_p50_ns ... latency_max_ns
+ *   ENG_VIEW_LATENCY   latency_count, latency_mean_ns, latency_p50_ns ... latency_max_ns (rx
+ *                      burst to the tx call's return), then latency_engine_count ...
+ *                      latency_engine_max_ns (rx burst to the tx call: without the transmit)
  *   ENG_VIEW_SESSIONS  the session tables: totals, then lcore<N>_active/_capacity/_ports
  * lcore: -1 for the sum over lcores, else one lcore's counters (stats and latency views).
  */

@@ -153,6 +153,7 @@ struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint1
 	t->n_free_slots--;
 	t->port_slot[port - t->port_lo] = slot;
 	memset(&s->ts, 0, sizeof(s->ts));
+	s->mc = NULL;
 	s->armed_ms = 0;
 	s->img = img;
 	eng_image_ref(img);

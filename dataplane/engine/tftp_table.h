@@ -30,6 +30,7 @@
 #include "engine_drops.h"
 #include "image_cache.h"
 #include "pkt.h"
+#include "mtftp.h"
 #include "tftp_ports.h"
 #include "tftp_session.h"
 
@@ -42,8 +43,11 @@ struct eng_sess_key {
 };
 _Static_assert(sizeof(struct eng_sess_key) == 8, "hash key is 8 bytes, no padding");
 
+struct eng_mstream;
+
 struct eng_sess {
 	struct tftp_session ts; /* the protocol state (core); ts.data is img's bytes */
+	struct eng_mstream *mc; /* a multicast stream's slot (its port, image, timer); NULL = unicast */
 	struct eng_image *img;	/* held while open */
 	struct rte_timer timer;
 	uint64_t armed_ms; /* deadline the timer is armed for, 0 = not armed */
@@ -54,6 +58,24 @@ struct eng_sess {
 	uint32_t idx;	      /* slot in the table */
 	bool open;
 } __rte_cache_aligned;
+
+/*
+ * A multicast TFTP stream (RFC 2090, mtftp.h) of worker 0: the protocol state, the table
+ * slot that holds its transfer port, image reference and timer, and per client the MAC its
+ * RRQ came from (the OACK's destination). Every multicast RRQ goes to worker 0, so one image
+ * has one stream per group across the server.
+ */
+#define ENG_MTFTP_STREAMS 16
+#define ENG_MTFTP_GROUPS  256 /* tftp.multicast.groups is a /24 at most */
+struct eng_mstream {
+	struct mtftp_stream ms;
+	struct eng_sess *slot;
+	uint32_t group_idx; /* position in tftp.multicast.groups */
+	bool open;
+	uint8_t mac[MTFTP_CLIENTS_MAX][6];
+	struct mtftp_stats reported; /* ms.stats already added to the worker's counters */
+	char image[SBCFG_NAME_MAX]; /* for the log and the sessions view */
+};
 
 struct tftp_table {
 	struct rte_hash *hash;

@@ -118,7 +118,11 @@ enum storm_fail {
 	X(tx_nobuf, "frames not sent: no transmit buffer")                                         \
 	X(reflect_tx, "--reflect: frames sent")                                                    \
 	X(reflect_rx, "--reflect: frames back")                                                    \
-	X(reflect_lost, "--reflect: frames given up after a timeout")
+	X(reflect_lost, "--reflect: frames given up after a timeout")                              \
+	X(loops, "--loop: boots (--dhcp-only: DORAs) or transfers begun again by a VM done")       \
+	X(arp_request_tx, "--arp: ARP requests for the TFTP server's address sent")                \
+	X(arp_reply_rx, "--arp: ARP replies for a VM's address taken")                             \
+	X(arp_server_mac_ok, "--arp: ARP replies naming the MAC the DHCP replies came from")
 
 struct storm_counters {
 #define X(n, d) uint64_t n;
@@ -157,8 +161,13 @@ struct storm_cfg {
 	uint32_t ramp_ms;	  /* power-on times spread uniformly over [0, ramp_ms] */
 	double backoff_scale;	  /* RFC 2131 back-off (4 s, 8 s...) multiplied by this */
 	uint32_t dhcp_tries;	  /* DISCOVERs (and REQUESTs) before a VM gives up, >= 1 */
-	uint32_t tftp_timeout_ms; /* RFC 1350 retransmission timeout */
-	uint32_t tftp_retries;	  /* retransmissions without progress before giving up */
+	/* TFTP retransmission (RFC 1350 2). tftp_timeout_ms 0 = as the firmware does
+	 * (storm_tftp_timeout_ms): OVMF (EDK2 PxeBcDxe) 4 s fixed, tftp_retries times; iPXE
+	 * (core/retry.c) 250 ms doubled at each retransmission, given up once the doubled
+	 * timeout passes 10 s (retransmits at 0.25, 0.75, 1.75, 3.75, 7.75 s, fails at
+	 * 15.75 s). Otherwise that fixed timeout and tftp_retries for both kinds. */
+	uint32_t tftp_timeout_ms;
+	uint32_t tftp_retries; /* retransmissions without progress before giving up (6) */
 	uint16_t ovmf_blksize;	  /* 1468 */
 	uint16_t ovmf_window;	  /* 4 */
 	uint16_t ipxe_blksize;	  /* 1432 */
@@ -168,6 +177,17 @@ struct storm_cfg {
 	char image[STORM_NAME_MAX];  /* "" = no second file */
 	uint32_t server_ip;	     /* host order; 0 = take the first server that answers */
 	bool dhcp_only;		     /* a VM is done at its ACK (DORA storms) */
+	/* --loop: saturation, to measure a server's limit rather than a storm: a VM that is
+	 * done starts again at once (--dhcp-only: a new DISCOVER with a new xid; else the last
+	 * transfer again from a new TID) until --timeout, which then ends a run that did not
+	 * fail. Counted as `loops`. */
+	bool loop;
+	uint32_t loop_gap_us; /* --loop-gap-ms: a VM done waits this long first (paced load) */
+	/* --arp: after its ACK a VM asks the TFTP server's MAC with an ARP request (RFC 826),
+	 * as PXE firmware does, and counts the replies; it goes on without waiting (it already
+	 * knows the MAC the DHCP replies came from). */
+	bool arp;
+	bool random_macs;	     /* MACs spread (storm_vm_mac), not in sequence */
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as
 	 * it checks DATA (parse, checksums, SHA-256). */
@@ -282,8 +302,10 @@ void storm_fleet_stop(struct storm_fleet *f, uint64_t now_us);
 uint64_t storm_dhcp_backoff_us(unsigned attempt, uint32_t rnd, double scale);
 
 /* MAC of VM i, and the index of the VM that has a MAC (-1 if none of ours). */
-void storm_vm_mac(uint32_t i, uint8_t mac[6]);
-int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms);
+/* VM i's MAC: 02:57 and i + 1 in four bytes, or (spread, --random-macs) a reversible
+ * scramble of i + 1; storm_mac_to_vm: the VM index of a MAC, -1 if none of ours. */
+void storm_vm_mac(uint32_t i, bool spread, uint8_t mac[6]);
+int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms, bool spread);
 
 /* Names for the report. */
 const char *storm_state_name(unsigned s);

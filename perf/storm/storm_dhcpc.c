@@ -200,6 +200,9 @@ static void vm_bound(struct storm_fleet *f, struct storm_vm *vm, const struct dh
 		memcpy(vm->bootfile, m->file, n);
 		vm->bootfile[n] = 0;
 	}
+	/* PXE firmware resolves the TFTP server's MAC before its RRQ (--arp). */
+	if (f->cfg.arp && vm->tftp_ip)
+		storm_arp_request(f, vm);
 	if (f->cfg.dhcp_only) {
 		storm_vm_done(f, vm, now);
 		return;
@@ -231,7 +234,7 @@ void storm_dhcp_rx(struct storm_fleet *f, const struct pkt_udp *u, uint64_t now)
 		f->c.rx_malformed++;
 		return;
 	}
-	id = storm_mac_to_vm(m.chaddr, f->cfg.n_vms);
+	id = storm_mac_to_vm(m.chaddr, f->cfg.n_vms, f->cfg.random_macs);
 	if (id < 0 || f->vm[id].xid != m.xid || f->cfg.reflect) {
 		f->c.dhcp_foreign_rx++;
 		return;

@@ -66,8 +66,8 @@ void storm_cfg_defaults(struct storm_cfg *c)
 	c->seed = 1;
 	c->backoff_scale = 1.0;
 	c->dhcp_tries = 4; /* PXE 2.1: four DISCOVERs, 4 + 8 + 16 + 32 s */
-	c->tftp_timeout_ms = 1000;
-	c->tftp_retries = 6;
+	c->tftp_timeout_ms = 0; /* as the firmware: storm_tftp_timeout_ms() */
+	c->tftp_retries = 6;	/* EDK2 PXEBC_MTFTP_RETRIES */
 	c->ovmf_blksize = 1468;
 	c->ovmf_window = 4;
 	c->ipxe_blksize = 1432;
@@ -89,10 +89,19 @@ int storm_files_find(const struct storm_files *fs, const char *name, size_t len)
 	return -1;
 }
 
-void storm_vm_mac(uint32_t i, uint8_t mac[6])
+/* --random-macs: v -> v * golden (odd: a bijection mod 2^32), then xor of the high half into
+ * the low half (its own inverse); distinct, spread over all four bytes, reversible. */
+#define STORM_MAC_MUL 0x9e3779b1u
+#define STORM_MAC_INV 0x0e8b2f51u /* STORM_MAC_MUL * STORM_MAC_INV == 1 mod 2^32 */
+
+void storm_vm_mac(uint32_t i, bool spread, uint8_t mac[6])
 {
 	uint32_t v = i + 1;
 
+	if (spread) {
+		v *= STORM_MAC_MUL;
+		v ^= v >> 16;
+	}
 	mac[0] = STORM_MAC_OUI0;
 	mac[1] = STORM_MAC_OUI1;
 	mac[2] = (uint8_t)(v >> 24);
@@ -101,13 +110,17 @@ void storm_vm_mac(uint32_t i, uint8_t mac[6])
 	mac[5] = (uint8_t)v;
 }
 
-int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms)
+int64_t storm_mac_to_vm(const uint8_t mac[6], uint32_t n_vms, bool spread)
 {
 	uint32_t v;
 
 	if (mac[0] != STORM_MAC_OUI0 || mac[1] != STORM_MAC_OUI1)
 		return -1;
 	v = ((uint32_t)mac[2] << 24) | ((uint32_t)mac[3] << 16) | ((uint32_t)mac[4] << 8) | mac[5];
+	if (spread) {
+		v ^= v >> 16;
+		v *= STORM_MAC_INV;
+	}
 	if (v == 0 || v > n_vms)
 		return -1;
 	return (int64_t)v - 1;
@@ -183,6 +196,16 @@ void storm_vm_fail(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail w
 	storm_set_state(f, vm, STORM_ST_FAILED);
 }
 
+/* --loop: a VM done starts again (a new DORA with --dhcp-only, else its last transfer). */
+static void loop_again(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
+{
+	f->c.loops++;
+	if (f->cfg.dhcp_only)
+		storm_dhcp_discover(f, vm, now);
+	else
+		storm_tftp_start(f, vm, f->cfg.image[0] ? STORM_ST_IMAGE : STORM_ST_LOADER, now);
+}
+
 void storm_vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 {
 	vm->t_done = now;
@@ -192,6 +215,12 @@ void storm_vm_done(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 		f->t_last_end = now;
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_DONE);
+	if (f->cfg.loop) {
+		if (f->cfg.loop_gap_us)
+			storm_arm_us(f, vm, now + f->cfg.loop_gap_us); /* vm_timer: loop_again */
+		else
+			loop_again(f, vm, now);
+	}
 }
 
 void storm_ip_insert(struct storm_fleet *f, uint32_t ip, uint32_t id)
@@ -258,7 +287,34 @@ static void rx_reflect(struct storm_fleet *f, struct storm_vm *vm, const struct 
 	if (vm->reflect_out)
 		vm->reflect_out--;
 	reflect_send(f, vm);
-	storm_arm_us(f, vm, storm_tftp_due(f, now));
+	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
+}
+
+void storm_arp_request(struct storm_fleet *f, struct storm_vm *vm)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	uint8_t *o;
+	size_t cap;
+
+	o = f->io.tx_get(f->io.ctx, &cap);
+	if (!o || cap < ETH_MIN_FRAME) {
+		f->c.tx_nobuf++;
+		return;
+	}
+	memset(o, 0, ETH_MIN_FRAME);
+	memcpy(o, bcast, 6);
+	memcpy(o + 6, vm->mac, 6);
+	pkt_wr16(o + 12, PKT_ETHERTYPE_ARP);
+	pkt_wr16(o + 14, 1);	  /* hardware: Ethernet */
+	pkt_wr16(o + 16, 0x0800); /* protocol: IPv4 */
+	o[18] = 6;
+	o[19] = 4;
+	pkt_wr16(o + 20, 1); /* request */
+	memcpy(o + 22, vm->mac, 6);
+	storm_put_be32(o + 28, vm->ip);
+	storm_put_be32(o + 38, vm->tftp_ip); /* target hardware address: zeros */
+	f->c.arp_request_tx++;
+	f->io.tx_put(f->io.ctx, ETH_MIN_FRAME);
 }
 
 /* ---- receive ---- */
@@ -272,8 +328,8 @@ static void rx_arp(struct storm_fleet *f, const uint8_t *frame, size_t len, size
 	int64_t id;
 	int n;
 
-	/* RFC 826: Ethernet/IPv4 request; the target is one of our leased addresses. */
-	if (len - l3 < 28 || pkt_rd16(a + 6) != 1) {
+	/* RFC 826: Ethernet/IPv4; the target is one of our leased addresses. */
+	if (len - l3 < 28 || (pkt_rd16(a + 6) != 1 && pkt_rd16(a + 6) != 2)) {
 		f->c.rx_not_ours++;
 		return;
 	}
@@ -281,6 +337,12 @@ static void rx_arp(struct storm_fleet *f, const uint8_t *frame, size_t len, size
 	id = tpa ? ip_lookup(f, tpa) : -1;
 	if (id < 0) {
 		f->c.rx_not_ours++;
+		return;
+	}
+	if (pkt_rd16(a + 6) == 2) { /* a reply to --arp's request */
+		f->c.arp_reply_rx++;
+		if (memcmp(a + 8, f->vm[id].server_mac, 6) == 0)
+			f->c.arp_server_mac_ok++;
 		return;
 	}
 	f->c.arp_req_rx++;
@@ -339,7 +401,7 @@ void storm_fleet_rx(struct storm_fleet *f, const uint8_t *frame, size_t len, uin
 		storm_dhcp_rx(f, &u, now);
 		return;
 	}
-	id = storm_mac_to_vm(u.dst_mac, f->cfg.n_vms);
+	id = storm_mac_to_vm(u.dst_mac, f->cfg.n_vms, f->cfg.random_macs);
 	if (id < 0)
 		id = ip_lookup(f, u.dst_ip);
 	if (id < 0) {
@@ -385,7 +447,7 @@ static void vm_timer(void *ctx, uint32_t id)
 			storm_set_state(f, vm, STORM_ST_REFLECT);
 			for (unsigned i = 0; i < f->cfg.reflect_window; i++)
 				reflect_send(f, vm);
-			storm_arm_us(f, vm, storm_tftp_due(f, now));
+			storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 			return;
 		}
 		storm_dhcp_discover(f, vm, now);
@@ -393,6 +455,10 @@ static void vm_timer(void *ctx, uint32_t id)
 	case STORM_ST_SELECTING:
 	case STORM_ST_REQUESTING:
 		storm_dhcp_timeout(f, vm, now);
+		return;
+	case STORM_ST_DONE:
+		if (f->cfg.loop) /* the end of --loop-gap-ms */
+			loop_again(f, vm, now);
 		return;
 	case STORM_ST_PROBE:
 	case STORM_ST_LOADER:
@@ -405,7 +471,7 @@ static void vm_timer(void *ctx, uint32_t id)
 		vm->reflect_out = 0;
 		for (unsigned i = 0; i < f->cfg.reflect_window; i++)
 			reflect_send(f, vm);
-		storm_arm_us(f, vm, storm_tftp_due(f, now));
+		storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 		return;
 	default:
 		return;
@@ -464,7 +530,7 @@ int storm_fleet_init(struct storm_fleet *f, const struct storm_cfg *cfg,
 	for (uint32_t i = 0; i < cfg->n_vms; i++) {
 		struct storm_vm *vm = &f->vm[i];
 
-		storm_vm_mac(i, vm->mac);
+		storm_vm_mac(i, f->cfg.random_macs, vm->mac);
 		/* Exactly floor(n * ratio) OVMF VMs, spread evenly among the others. */
 		acc += cfg->ovmf_ratio;
 		if (acc >= 1.0 - 1e-9) {
@@ -519,6 +585,9 @@ void storm_fleet_start(struct storm_fleet *f, uint64_t now)
 
 bool storm_fleet_finished(const struct storm_fleet *f)
 {
+	/* --loop: VMs done wait to start again; only --timeout ends the run (or all failed). */
+	if (f->cfg.loop)
+		return f->n_state[STORM_ST_FAILED] == f->cfg.n_vms;
 	return !f->cfg.reflect &&
 	       f->n_state[STORM_ST_DONE] + f->n_state[STORM_ST_FAILED] == f->cfg.n_vms;
 }
@@ -527,6 +596,15 @@ void storm_fleet_stop(struct storm_fleet *f, uint64_t now)
 {
 	for (uint32_t i = 0; i < f->cfg.n_vms; i++) {
 		struct storm_vm *vm = &f->vm[i];
+
+		/* --loop: the run's end stops a VM that was going round, not a failure. */
+		if (f->cfg.loop && vm->state != STORM_ST_FAILED && vm->state != STORM_ST_WAIT &&
+		    (f->c.loops || vm->state == STORM_ST_DONE)) {
+			storm_wheel_cancel(&f->wheel, i);
+			if (vm->state != STORM_ST_DONE)
+				storm_set_state(f, vm, STORM_ST_DONE);
+			continue;
+		}
 
 		if (vm->state == STORM_ST_DONE || vm->state == STORM_ST_FAILED ||
 		    vm->state == STORM_ST_REFLECT)

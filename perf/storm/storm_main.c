@@ -184,6 +184,21 @@ static int port_init(struct storm_eng *e, const struct storm_opts *o)
 	/* The VMs have MACs of their own: take every frame (a NIC filters; veth and memif
 	 * do not, and may refuse this: that is fine). */
 	rte_eth_promiscuous_enable(e->port);
+	/* net_memif's link comes up when the peer connects: frames sent before are lost. */
+	for (uint32_t ms = 0;; ms += 10) {
+		struct rte_eth_link link;
+
+		if (rte_eth_link_get_nowait(e->port, &link) == 0 && link.link_status)
+			break;
+		if (ms >= o->link_wait_s * 1000u) {
+			fprintf(stderr,
+				"stormboot-storm: port %u (%s): link still down after %u s "
+				"(memif: is the peer running on the same socket?); starting anyway\n",
+				e->port, e->run.driver, o->link_wait_s);
+			break;
+		}
+		rte_delay_ms(10);
+	}
 	rte_eth_stats_reset(e->port);
 	return 0;
 }
@@ -388,7 +403,9 @@ int main(int argc, char **argv)
 		status = 2;
 	}
 	/* Exit 0 only if every VM booted (in --reflect mode: if frames came back). */
-	if (o.cfg.reflect ? fleet.c.reflect_rx == 0 : sum.done != o.cfg.n_vms)
+	if (o.cfg.reflect ? fleet.c.reflect_rx == 0
+	    : o.cfg.loop  ? sum.failed != 0 || fleet.c.loops == 0
+			  : sum.done != o.cfg.n_vms)
 		status = status ? status : 1;
 	storm_fleet_free(&fleet);
 	storm_files_free(&o.files);

@@ -25,6 +25,8 @@ void storm_usage(FILE *out)
 		"  --ovmf-ratio R        share of OVMF-like VMs, the rest iPXE-like (default 0.5)\n"
 		"  --ramp-ms MS          power-on times spread over MS (default 0: all at once)\n"
 		"  --seed N              random numbers (xids, ports, jitter; default 1)\n"
+		"  --random-macs         MACs 02:57:xx:xx:xx:xx spread by a bijection of i + 1, not\n"
+		"                        in sequence (servers that hash the MAC, e.g. dnsmasq)\n"
 		"DHCP:\n"
 		"  --backoff-scale F     RFC 2131 back-off 4 s, 8 s, ... +-1 s times F (default "
 		"1;\n"
@@ -32,6 +34,12 @@ void storm_usage(FILE *out)
 		"  --dhcp-tries N        DISCOVERs / REQUESTs before a VM gives up (default 4)\n"
 		"  --server IP           take offers from this server only (default: the first)\n"
 		"  --dhcp-only           a VM is done at its ACK (no TFTP): DORA storms\n"
+		"  --arp                 after its ACK a VM sends an ARP request for the TFTP\n"
+		"                        server (as PXE firmware does) and counts the replies\n"
+		"  --loop                saturation: a VM done starts again at once (a new DORA\n"
+		"                        with --dhcp-only, else its last transfer) until --timeout\n"
+		"  --loop-gap-ms MS      with --loop: a VM done waits MS first (a paced load:\n"
+		"                        VMs x work / (MS + its time) per second; default 0)\n"
 		"TFTP:\n"
 		"  --file [NAME=]PATH    a file the VMs fetch, checked byte for byte and by "
 		"SHA-256\n"
@@ -40,8 +48,11 @@ void storm_usage(FILE *out)
 		"  --loader NAME         fetch this instead of the boot file the ACK names\n"
 		"  --image NAME          the second file each VM fetches after the loader\n"
 		"  --verify auto|sha|cmp|none   what is checked (auto: SHA-256 + compare if PATH)\n"
-		"  --tftp-timeout-ms MS  RFC 1350 retransmission timeout (default 1000)\n"
-		"  --tftp-retries N      retransmissions without progress (default 6)\n"
+		"  --tftp-timeout-ms MS  RFC 1350 retransmission timeout, both kinds (default 0:\n"
+		"                        as the firmware: OVMF 4 s; iPXE 250 ms doubled on each\n"
+		"                        retransmission, given up once past 10 s, i.e. at 15.75 s)\n"
+		"  --tftp-retries N      retransmissions without progress (default 6; iPXE's\n"
+		"                        limit is its 10 s timeout unless --tftp-timeout-ms)\n"
 		"  --ovmf-blksize B      (default 1468)   --ovmf-window W  (default 4)\n"
 		"  --ipxe-blksize B      (default 1432)   --no-probe       no OVMF tsize probe\n"
 		"Run:\n"
@@ -51,6 +62,8 @@ void storm_usage(FILE *out)
 		"  --json                the report as one JSON object on stdout\n"
 		"  --vm-csv FILE         one line per VM (state, reason, address, times)\n"
 		"  --port N              DPDK port id (default: the first)\n"
+		"  --link-wait S         wait up to S s for the port's link (memif: the peer) before\n"
+		"                        the VMs power on (default 10)\n"
 		"  --rxd N / --txd N     descriptors (default 4096 / 1024: a deep rx ring rides "
 		"out\n"
 		"                        the lcore being preempted)\n"
@@ -74,6 +87,9 @@ enum {
 	O_DTRIES,
 	O_SERVER,
 	O_DHCPONLY,
+	O_LOOP,
+	O_ARP,
+	O_LOOPGAP,
 	O_FILE,
 	O_LOADER,
 	O_IMAGE,
@@ -90,10 +106,12 @@ enum {
 	O_CSV,
 	O_PORT,
 	O_RXD,
+	O_LINKWAIT,
 	O_TXD,
 	O_REFLECT,
 	O_RSIZE,
 	O_RWIN,
+	O_RMACS,
 	O_HELP,
 };
 
@@ -106,6 +124,9 @@ static const struct option longopts[] = {
 	{"dhcp-tries", required_argument, NULL, O_DTRIES},
 	{"server", required_argument, NULL, O_SERVER},
 	{"dhcp-only", no_argument, NULL, O_DHCPONLY},
+	{"loop", no_argument, NULL, O_LOOP},
+	{"arp", no_argument, NULL, O_ARP},
+	{"loop-gap-ms", required_argument, NULL, O_LOOPGAP},
 	{"file", required_argument, NULL, O_FILE},
 	{"loader", required_argument, NULL, O_LOADER},
 	{"image", required_argument, NULL, O_IMAGE},
@@ -122,10 +143,12 @@ static const struct option longopts[] = {
 	{"vm-csv", required_argument, NULL, O_CSV},
 	{"port", required_argument, NULL, O_PORT},
 	{"rxd", required_argument, NULL, O_RXD},
+	{"link-wait", required_argument, NULL, O_LINKWAIT},
 	{"txd", required_argument, NULL, O_TXD},
 	{"reflect", no_argument, NULL, O_REFLECT},
 	{"reflect-size", required_argument, NULL, O_RSIZE},
 	{"reflect-window", required_argument, NULL, O_RWIN},
+	{"random-macs", no_argument, NULL, O_RMACS},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -188,6 +211,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 	o->timeout_s = 60;
 	o->progress_s = 1;
 	o->rxd = 4096;
+	o->link_wait_s = 10;
 	o->txd = 1024;
 	o->port = UINT16_MAX;
 	o->busy_budget = -1;
@@ -230,6 +254,16 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		case O_DHCPONLY:
 			c->dhcp_only = true;
 			break;
+		case O_LOOP:
+			c->loop = true;
+			break;
+		case O_ARP:
+			c->arp = true;
+			break;
+		case O_LOOPGAP:
+			if (!(rc = num("loop-gap-ms", optarg, 0, 60000, &v, err, errlen)))
+				c->loop_gap_us = (uint32_t)v * 1000u;
+			break;
 		case O_FILE:
 			rc = storm_files_add(&o->files, optarg, err, errlen);
 			if (rc < 0)
@@ -257,7 +291,7 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			}
 			break;
 		case O_TTIMEOUT:
-			if (!(rc = num("tftp-timeout-ms", optarg, 1, 600000, &v, err, errlen)))
+			if (!(rc = num("tftp-timeout-ms", optarg, 0, 600000, &v, err, errlen)))
 				c->tftp_timeout_ms = (uint32_t)v;
 			break;
 		case O_TRETRIES:
@@ -301,6 +335,10 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			if (!(rc = num("rxd", optarg, 64, 16384, &v, err, errlen)))
 				o->rxd = (uint16_t)v;
 			break;
+		case O_LINKWAIT:
+			if (!(rc = num("link-wait", optarg, 0, 600, &v, err, errlen)))
+				o->link_wait_s = (uint32_t)v;
+			break;
 		case O_TXD:
 			if (!(rc = num("txd", optarg, 64, 16384, &v, err, errlen)))
 				o->txd = (uint16_t)v;
@@ -315,6 +353,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 		case O_RWIN:
 			if (!(rc = num("reflect-window", optarg, 1, 64, &v, err, errlen)))
 				c->reflect_window = (uint16_t)v;
+			break;
+		case O_RMACS:
+			c->random_macs = true;
 			break;
 		case 'h':
 		case O_HELP:

@@ -19,6 +19,7 @@ struct storm_opts {
 	bool json;
 	const char *vm_csv; /* one line per VM at the end */
 	uint16_t rxd, txd;  /* port descriptors */
+	uint32_t link_wait_s; /* wait this long for the link (memif: the peer) before starting */
 	uint16_t port;	    /* DPDK port id; UINT16_MAX = the first */
 	int busy_budget;    /* -1: leave net_af_xdp's default */
 };

@@ -22,6 +22,7 @@
 #include "storm_files.h"
 #include "storm_opts.h"
 #include "storm_report.h"
+#include "storm_vm.h"
 #include "tftp.h"
 
 #define CAP_FRAMES 64
@@ -381,19 +382,42 @@ static void test_wheel(void **state)
 	storm_wheel_free(&w);
 }
 
+static int mac_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 6);
+}
+
 static void test_mac(void **state)
 {
 	uint8_t m[6];
 
 	(void)state;
-	storm_vm_mac(0, m);
+	storm_vm_mac(0, false, m);
 	assert_memory_equal(m, "\x02\x57\x00\x00\x00\x01", 6);
-	storm_vm_mac(9999, m);
+	storm_vm_mac(9999, false, m);
 	assert_memory_equal(m, "\x02\x57\x00\x00\x27\x10", 6);
-	assert_int_equal(storm_mac_to_vm(m, 10000), 9999);
-	assert_int_equal(storm_mac_to_vm(m, 9999), -1);
-	assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10), -1);
-	assert_int_equal(storm_mac_to_vm(srv_mac, 10), -1);
+	assert_int_equal(storm_mac_to_vm(m, 10000, false), 9999);
+	assert_int_equal(storm_mac_to_vm(m, 9999, false), -1);
+	assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10, false), -1);
+	assert_int_equal(storm_mac_to_vm(srv_mac, 10, false), -1);
+	/* --random-macs: every VM of 10,000 has its own MAC, found again; none in sequence. */
+	{
+		static uint8_t seen[10000][6];
+		unsigned in_seq = 0;
+
+		for (uint32_t i = 0; i < 10000; i++) {
+			storm_vm_mac(i, true, seen[i]);
+			assert_int_equal(storm_mac_to_vm(seen[i], 10000, true), i);
+			if (i && seen[i][5] == (uint8_t)(seen[i - 1][5] + 1))
+				in_seq++;
+		}
+		assert_true(in_seq < 100);
+		qsort(seen, 10000, 6, mac_cmp);
+		for (unsigned i = 1; i < 10000; i++)
+			assert_memory_not_equal(seen[i], seen[i - 1], 6);
+		assert_int_equal(storm_mac_to_vm((const uint8_t *)"\x02\x57\x00\x00\x00\x00", 10, true),
+				 -1);
+	}
 }
 
 static void test_ratio(void **state)
@@ -735,6 +759,50 @@ static void test_tftp_timeouts(void **state)
 	rig_free(r);
 }
 
+/* The default TFTP timing is the firmware's: iPXE 250 ms doubled per retransmission, given up
+ * once the timeout would pass 10 s; OVMF 4 s, six retransmissions. */
+static void firmware_rrqs(double ovmf_ratio, const uint64_t *want, unsigned n_want,
+			  uint64_t fail_at)
+{
+	struct rig *r = rig_new(ovmf_ratio, 1, false, STORM_VERIFY_AUTO);
+	struct storm_vm *vm = &r->f.vm[0];
+	uint64_t t, failed = 0;
+	unsigned seen = 0;
+	size_t last;
+
+	r->f.cfg.tftp_timeout_ms = 0;
+	r->f.cfg.tftp_retries = 6;
+	assert_int_equal(storm_tftp_timeout_ms(&r->f, vm), ovmf_ratio > 0 ? 4000 : 250);
+	dora(r, "loader.efi");
+	last = r->cap.n; /* the first RRQ, at 1 ms */
+	for (t = 2000; t < 40000000 && !failed; t += 1000) {
+		tick(r, t);
+		if (r->cap.n > last) {
+			assert_true(seen < n_want);
+			/* within 2 ms of the firmware's schedule */
+			assert_true(t >= 1000 + want[seen] && t <= 3000 + want[seen]);
+			seen++;
+			last = r->cap.n;
+		}
+		if (vm->state == STORM_ST_FAILED)
+			failed = t;
+	}
+	assert_int_equal(seen, n_want);
+	assert_int_equal(vm->fail, STORM_FAIL_TFTP_TIMEOUT);
+	assert_true(failed >= 1000 + fail_at && failed <= 3000 + fail_at);
+	rig_free(r);
+}
+
+static void test_tftp_firmware_timing(void **state)
+{
+	static const uint64_t ipxe[] = {250000, 750000, 1750000, 3750000, 7750000};
+	static const uint64_t ovmf[] = {4000000, 8000000, 12000000, 16000000, 20000000, 24000000};
+
+	(void)state;
+	firmware_rrqs(0.0, ipxe, 5, 15750000);
+	firmware_rrqs(1.0, ovmf, 6, 28000000);
+}
+
 static void test_corrupt(void **state)
 {
 	uint8_t fr[FRAME_MAX], bad[1432];
@@ -965,6 +1033,93 @@ static void test_dhcp_only(void **state)
 	rig_free(r);
 }
 
+static void test_dhcp_loop(void **state)
+{
+	/* --dhcp-only --loop: the ACK starts a new DORA at once (a DISCOVER, a new xid); the
+	 * run's end counts the VM done, not failed. */
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	storm_fleet_start(&r->f, 0);
+	tick(r, 1000);
+	clear(r);
+	storm_fleet_stop(&r->f, 1500); /* nothing looped yet: still a failure */
+	assert_int_equal(r->f.n_fail[STORM_FAIL_RUN_TIMEOUT], 1);
+	rig_free(r);
+
+	r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->f.c.loops, 1);
+	assert_int_equal(r->cap.n, 1); /* the next DISCOVER */
+	assert_int_equal(r->f.vm[0].state, STORM_ST_SELECTING);
+	assert_int_equal(r->f.c.dhcp_discover_tx, 2);
+	assert_false(storm_fleet_finished(&r->f));
+	storm_fleet_stop(&r->f, 5000);
+	assert_int_equal(r->f.n_state[STORM_ST_DONE], 1);
+	assert_int_equal(r->f.n_state[STORM_ST_FAILED], 0);
+	rig_free(r);
+
+	/* --loop-gap-ms 20: the next DISCOVER 20 ms after the ACK, not before. */
+	r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.loop = true;
+	r->f.cfg.loop_gap_us = 20000;
+	dora(r, "loader.efi"); /* the ACK at 1 ms */
+	assert_int_equal(r->cap.n, 0);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_DONE);
+	assert_false(storm_fleet_finished(&r->f)); /* waiting to go again */
+	tick(r, 15000);
+	assert_int_equal(r->cap.n, 0);
+	tick(r, 22000);
+	assert_int_equal(r->cap.n, 1);
+	assert_int_equal(r->f.c.loops, 1);
+	assert_int_equal(r->f.vm[0].state, STORM_ST_SELECTING);
+	rig_free(r);
+}
+
+static void test_arp_request(void **state)
+{
+	/* --arp: the ACK sends an ARP request for the TFTP server; a reply naming the MAC the
+	 * DHCP replies came from counts as such, one naming another MAC only as a reply. */
+	static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+	struct rig *r = rig_new(0.5, 1, false, STORM_VERIFY_AUTO);
+	uint8_t fr[FRAME_MAX];
+	const uint8_t *q;
+
+	(void)state;
+	r->f.cfg.dhcp_only = true;
+	r->f.cfg.arp = true;
+	dora(r, "loader.efi");
+	assert_int_equal(r->cap.n, 1);
+	assert_int_equal(r->f.c.arp_request_tx, 1);
+	q = r->cap.buf[0];
+	assert_int_equal(r->cap.len[0], 60);
+	assert_int_equal(pkt_rd16(q + 12), PKT_ETHERTYPE_ARP);
+	assert_int_equal(pkt_rd16(q + 20), 1);
+	assert_memory_equal(q + 6, r->f.vm[0].mac, 6);
+	assert_int_equal(((uint32_t)q[28] << 24 | (uint32_t)q[29] << 16 | q[30] << 8 | q[31]),
+			 VM_IP);
+	assert_int_equal(((uint32_t)q[38] << 24 | (uint32_t)q[39] << 16 | q[40] << 8 | q[41]),
+			 SRV_IP);
+	memcpy(fr, q, 60);
+	assert_int_equal(pkt_arp_reply(fr, 60, SRV_IP, r->f.vm[0].server_mac), 42);
+	clear(r);
+	feed(r, fr, 60);
+	assert_int_equal(r->f.c.arp_reply_rx, 1);
+	assert_int_equal(r->f.c.arp_server_mac_ok, 1);
+	assert_int_equal(r->cap.n, 0); /* a reply is not answered */
+	memcpy(fr, q, 60);
+	assert_int_equal(pkt_arp_reply(fr, 60, SRV_IP, other), 42);
+	feed(r, fr, 60);
+	assert_int_equal(r->f.c.arp_reply_rx, 2);
+	assert_int_equal(r->f.c.arp_server_mac_ok, 1);
+	rig_free(r);
+}
+
 static void test_nobuf(void **state)
 {
 	/* No transmit buffer: counted, and the retransmission timer sends it later. */
@@ -1128,11 +1283,14 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_dhcp_only),
+		cmocka_unit_test(test_dhcp_loop),
+		cmocka_unit_test(test_arp_request),
 		cmocka_unit_test(test_nobuf),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_report_counts),
+		cmocka_unit_test(test_tftp_firmware_timing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,9 +37,30 @@ static bool do_cmp(const struct storm_fleet *f, const struct storm_file *file)
 	       (f->cfg.verify == STORM_VERIFY_AUTO || f->cfg.verify == STORM_VERIFY_CMP);
 }
 
-uint64_t storm_tftp_due(const struct storm_fleet *f, uint64_t now)
+/* EDK2 NetworkPkg/UefiPxeBcDxe: PXEBC_MTFTP_TIMEOUT 4 s, PXEBC_MTFTP_RETRIES 6.
+ * iPXE core/retry.c: DEFAULT_MIN_TIMEOUT 1/4 s, doubled on each expiry, the transfer fails
+ * once it would exceed DEFAULT_MAX_TIMEOUT (10 s). */
+#define STORM_OVMF_TFTP_TIMEOUT_MS 4000
+#define STORM_IPXE_TFTP_MIN_MS 250
+#define STORM_IPXE_TFTP_MAX_MS 10000
+
+uint32_t storm_tftp_timeout_ms(const struct storm_fleet *f, const struct storm_vm *vm)
 {
-	return now + (uint64_t)f->cfg.tftp_timeout_ms * 1000;
+	uint64_t ms;
+
+	if (f->cfg.tftp_timeout_ms)
+		return f->cfg.tftp_timeout_ms;
+	if (vm->kind == STORM_KIND_OVMF)
+		return STORM_OVMF_TFTP_TIMEOUT_MS;
+	ms = (uint64_t)STORM_IPXE_TFTP_MIN_MS << (vm->tries < 16 ? vm->tries : 16);
+	return ms > STORM_IPXE_TFTP_MAX_MS ? 0 : (uint32_t)ms;
+}
+
+uint64_t storm_tftp_due(const struct storm_fleet *f, const struct storm_vm *vm, uint64_t now)
+{
+	uint32_t ms = storm_tftp_timeout_ms(f, vm);
+
+	return now + (uint64_t)(ms ? ms : STORM_IPXE_TFTP_MAX_MS) * 1000;
 }
 
 static void tftp_send(struct storm_fleet *f, struct storm_vm *vm, uint16_t sport, uint16_t dport,
@@ -160,7 +181,7 @@ void storm_tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_sta
 	if (st != STORM_ST_PROBE && do_sha(f, vm_file(f, vm)))
 		EVP_DigestInit_ex(vm->md, f->sha256, NULL);
 	send_rrq(f, vm);
-	storm_arm_us(f, vm, storm_tftp_due(f, now));
+	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }
 
 /* The file arrived whole: check it, then the next file or done. */
@@ -325,7 +346,7 @@ static void rx_oack(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 	vm->tries = 0;
 	/* RFC 2347: the client acknowledges the OACK with ACK 0. */
 	send_ack(f, vm, 0);
-	storm_arm_us(f, vm, storm_tftp_due(f, now));
+	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }
 
 static void rx_data(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p, size_t n,
@@ -380,7 +401,7 @@ static void rx_data(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 			send_ack(f, vm, block);
 			vm->in_window = 0;
 		}
-		storm_arm_us(f, vm, storm_tftp_due(f, now));
+		storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 		return;
 	}
 	if ((uint16_t)(want - block) < 0x8000) {
@@ -489,7 +510,9 @@ void storm_tftp_rx_prev(struct storm_fleet *f, struct storm_vm *vm, const struct
 void storm_tftp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now)
 {
 	/* RFC 1350 2: the sender of the last packet retransmits it on a timeout. */
-	if (++vm->tries > f->cfg.tftp_retries) {
+	++vm->tries;
+	if ((f->cfg.tftp_timeout_ms || vm->kind == STORM_KIND_OVMF) ? vm->tries > f->cfg.tftp_retries
+								     : !storm_tftp_timeout_ms(f, vm)) {
 		storm_vm_fail(f, vm, STORM_FAIL_TFTP_TIMEOUT, now);
 		return;
 	}
@@ -501,5 +524,5 @@ void storm_tftp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now
 		send_ack(f, vm, (uint16_t)(vm->next_block - 1));
 		vm->in_window = 0;
 	}
-	storm_arm_us(f, vm, storm_tftp_due(f, now));
+	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }

@@ -53,13 +53,19 @@ void storm_tx_end(struct storm_fleet *f, const struct storm_vm *vm, uint8_t *fra
 		  const uint8_t dst_mac[6], uint32_t src_ip, uint16_t sport, uint32_t dst_ip,
 		  uint16_t dport, size_t payload_len);
 
+/* --arp: an ARP request (RFC 826) from the VM's leased address for its TFTP server's. */
+void storm_arp_request(struct storm_fleet *f, struct storm_vm *vm);
+
 /* DHCP client (storm_dhcpc.c). */
 void storm_dhcp_discover(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
 void storm_dhcp_rx(struct storm_fleet *f, const struct pkt_udp *u, uint64_t now);
 void storm_dhcp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
 
 /* TFTP client (storm_tftpc.c). */
-uint64_t storm_tftp_due(const struct storm_fleet *f, uint64_t now);
+uint64_t storm_tftp_due(const struct storm_fleet *f, const struct storm_vm *vm, uint64_t now);
+/* The VM's current TFTP retransmission timeout (ms): the configured one, or the
+ * firmware's (OVMF 4 s; iPXE 250 ms << tries, 0 once that passes 10 s: give up). */
+uint32_t storm_tftp_timeout_ms(const struct storm_fleet *f, const struct storm_vm *vm);
 void storm_tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_state st,
 		      uint64_t now);
 void storm_tftp_rx(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_udp *u,

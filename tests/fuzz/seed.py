@@ -4,6 +4,7 @@
 
 frame:         every frame of the real-client captures (tests/fixtures/{dhcp,tftp,ndp}/*.pcap)
 tftp_session:  per RRQ in the TFTP captures, a script: the RRQ, then the client's packets
+mtftp:         RFC 2090 scripts: clients join, the master ACKs, a listener ACKs, ERROR, timers
 config:        every config fixture, good and bad
 chan, api, http: a few well-formed messages of each protocol
 No scapy: the captures are plain pcap with Ethernet frames.
@@ -71,6 +72,20 @@ def main(fixtures, out):
             script += bytes([2, 0, 0, 3, 255, 0])  # a timer, then time passing
             write(out, "tftp_session", n, script)
             n += 1
+    # mtftp: three clients join (RRQ with multicast), the master ACKs, a listener ACKs,
+    # one leaves with ERROR, timers pass
+    rrq = b"\0\1img\0octet\0blksize\0001024\0tsize\0000\0multicast\0\0"
+    ack = lambda b: b"\0\4" + bytes([b >> 8, b & 255])
+    rec = lambda kind, who, pl, dt=0: bytes([kind, dt, who, len(pl)]) + pl
+    for i in range(4):
+        script = rec(0, 0, rrq) + rec(1, 0, ack(0)) + rec(0, 1, rrq, 1) + rec(0, 2, rrq, 2)
+        for b in range(1, 10 + 20 * i):
+            script += rec(1, 0, ack(b))
+        script += rec(1, 1, ack(3)) + rec(1, 9, ack(1))
+        if i & 1:
+            script += rec(1, 0, b"\0\5\0\0bye\0")
+        script += rec(2, 0, b"") + rec(3, 0, b"", 255) + rec(1, 1, ack(0)) + rec(1, 1, ack(5))
+        write(out, "mtftp", i, script)
     n = 0
     for sub in ("good", "bad"):
         d = os.path.join(fixtures, "config", sub)
