@@ -27,7 +27,8 @@ timeout "$SECS" qemu-system-x86_64 -machine q35,accel=tcg -m 512 -nographic -no-
 	-object filter-dump,id=f0,netdev=n0,file="$OUT/nic.pcap" \
 	-serial "file:$OUT/console.log" -monitor none -display none </dev/null >/dev/null 2>&1 || true
 echo "== boot options the firmware tried (console: $OUT/console.log)"
-tr -d '\r' <"$OUT/console.log" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -aoE 'BdsDxe: [a-z]+ Boot[0-9A-F]{4} "[^"]*"[^.]*' | sort | uniq -c || true
+tr -d '\r' <"$OUT/console.log" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -aoE 'BdsDxe: [a-z ]+ Boot[0-9A-F]{4} "[^"]*"[^.]*' | uniq || true
+tr -d '\r' <"$OUT/console.log" | sed 's/\x1b\[[0-9;=]*[A-Za-z]//g' | grep -aE '^>>Start|Error:' || true
 echo "== DHCP DISCOVER/REQUEST by vendor class (pcap: $OUT/nic.pcap)"
 python3 - "$OUT/nic.pcap" <<'PY'
 import struct, sys, collections
