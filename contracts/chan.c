@@ -26,6 +26,8 @@ const char *chan_type_name(uint16_t type)
 		[CHAN_MSG_SESSIONS_REQUEST] = "sessions-request",
 		[CHAN_MSG_LATENCY_REQUEST] = "latency-request",
 		[CHAN_MSG_LEASE_REVOKE] = "lease-revoke",
+		[CHAN_MSG_IMAGES_REQUEST] = "images-request",
+		[CHAN_MSG_BUCKETS] = "buckets",
 	};
 
 	if (type == CHAN_MSG_LEASE_DURABLE)

@@ -52,12 +52,19 @@ enum chan_type {
 	/* control -> dp. Payload: one struct chan_lease (CHAN_LEASE_RELEASED): the operator
 	 * released it (lease-release); the dataplane frees it (lease_release). Reply status. */
 	CHAN_MSG_LEASE_REVOKE = 8,
+	/* control -> dp, empty payload; reply payload JSON {image name: TFTP bytes served}. */
+	CHAN_MSG_IMAGES_REQUEST = 9,
+	/* control -> dp (cluster mode, docs/SCALE-OUT.md). Payload: 32 bytes, the bitmap of the
+	 * RFC 3074 buckets this server answers (bit b of byte b / 8, b = bucket 0..255), or empty:
+	 * answer every client again. Reply status. */
+	CHAN_MSG_BUCKETS = 10,
 	CHAN_MSG__COUNT,
 
 	CHAN_MSG_LEASE_DURABLE = CHAN_MSG_LEASE_EVENT | CHAN_REPLY,
 	CHAN_MSG_STATS_REPLY = CHAN_MSG_STATS_REQUEST | CHAN_REPLY,
 	CHAN_MSG_SESSIONS_REPLY = CHAN_MSG_SESSIONS_REQUEST | CHAN_REPLY,
 	CHAN_MSG_LATENCY_REPLY = CHAN_MSG_LATENCY_REQUEST | CHAN_REPLY,
+	CHAN_MSG_IMAGES_REPLY = CHAN_MSG_IMAGES_REQUEST | CHAN_REPLY,
 
 	/* Never on the wire: what chan_client_poll() reports about the connection. */
 	CHAN_EV_CONNECTED = 0x7f01,    /* connected, HELLO queued */

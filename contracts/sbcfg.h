@@ -142,6 +142,7 @@ struct sbcfg_image {
 	char name[SBCFG_NAME_MAX]; /* what clients ask for, normalised (no leading '/', '/' separators) */
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
 	char sha256[SBCFG_SHA256_HEX]; /* pinned digest, lower-case hex; "" = not pinned */
+	bool from_root; /* found under tftp_root (sbcfg_root.h), not listed: not written back */
 	bool protected_;	       /* "protected": HTTP serves it only with a boot token */
 };
 
@@ -160,6 +161,15 @@ struct sbcfg_http {
 	char tls_cert[SBCFG_PATH_MAX]; /* PEM certificate (chain) file, "" = none */
 	char tls_key[SBCFG_PATH_MAX];  /* PEM private key file */
 	uint32_t token_ttl_s;	       /* life of the boot tokens put in rendered scripts */
+};
+
+/*
+ * "metrics": the Prometheus endpoint and status page of stormboot-control (kernel TCP path,
+ * not the dataplane; docs/METRICS.md). port 0 = off.
+ */
+struct sbcfg_metrics {
+	uint32_t listen_ip; /* host order; 0 = every address */
+	uint16_t port;
 };
 
 /* What to do with a UDP checksum that does not verify (see docs/ARCHITECTURE.md). */
@@ -246,6 +256,32 @@ struct sbcfg_control {
 	size_t n_images_dirs;
 };
 
+/*
+ * "cluster": several servers on one boot fabric with one truth in etcd (docs/SCALE-OUT.md).
+ * Absent (enabled false): one server, leases in the local log. Only control uses it; the
+ * dataplane is told which hash buckets to answer over the channel.
+ */
+#define SBCFG_CLUSTER_ENDPOINTS_MAX 8
+#define SBCFG_CLUSTER_URL_MAX	    256
+#define SBCFG_CLUSTER_PATH_MAX	    512
+#define SBCFG_CLUSTER_ID_MAX	    64
+#define SBCFG_CLUSTER_PREFIX_MAX    128
+struct sbcfg_cluster {
+	bool enabled;
+	char server_id[SBCFG_CLUSTER_ID_MAX]; /* unique per server: [A-Za-z0-9._-] */
+	char endpoints[SBCFG_CLUSTER_ENDPOINTS_MAX][SBCFG_CLUSTER_URL_MAX]; /* http(s)://h:p */
+	size_t n_endpoints;
+	char prefix[SBCFG_CLUSTER_PREFIX_MAX];	    /* "/stormboot/": starts, ends with '/' */
+	char ca_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS: CA bundle to verify etcd */
+	char cert_file[SBCFG_CLUSTER_PATH_MAX];	    /* TLS client certificate */
+	char key_file[SBCFG_CLUSTER_PATH_MAX];	    /* ... and its key */
+	char user[SBCFG_ACCOUNT_MAX * 2];	    /* etcd authentication */
+	char password_file[SBCFG_CLUSTER_PATH_MAX]; /* the password, first line */
+	uint32_t timeout_ms;			    /* one request to etcd */
+	uint32_t lease_ttl_s; /* the server's registration: buckets move after this */
+	uint32_t batch_max;   /* leases per transaction (etcd --max-txn-ops) */
+};
+
 struct sbcfg {
 	char interface[SBCFG_IFNAME_MAX]; /* boot interface (net_af_xdp) */
 	char dpdk_port[256];		  /* optional DPDK --vdev/devargs overriding the default port */
@@ -262,6 +298,11 @@ struct sbcfg {
 	struct sbcfg_image *images;
 	size_t n_images;
 	struct sbcfg_control control;
+	struct sbcfg_metrics metrics;
+	/* "tftp_root": every regular file under it is an image named by its path below it
+	 * (sbcfg_root.h); "" = none. Listed images win over a file of the same name. */
+	char tftp_root[SBCFG_PATH_MAX];
+	struct sbcfg_cluster cluster;
 	char (*image_patterns)[SBCFG_NAME_MAX]; /* every images_allowed list's patterns */
 	size_t n_image_patterns;
 	/* Derived: which kinds of images_allowed lists exist, SBCFG_RESTRICTED_* (the parser sets

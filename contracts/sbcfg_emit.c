@@ -159,7 +159,19 @@ static json_t *tftp_json(struct jb *b, const struct sbcfg *cfg)
 	return o;
 }
 
+static char *to_json(const struct sbcfg *cfg, bool listed_only);
+
 char *sbcfg_to_json(const struct sbcfg *cfg)
+{
+	return to_json(cfg, false);
+}
+
+char *sbcfg_to_json_file(const struct sbcfg *cfg)
+{
+	return to_json(cfg, true);
+}
+
+static char *to_json(const struct sbcfg *cfg, bool listed_only)
 {
 	struct jb b = {false};
 	json_t *root = json_object(), *images = json_array();
@@ -199,18 +211,35 @@ char *sbcfg_to_json(const struct sbcfg *cfg)
 			jset(&b, h, "tls_key", json_string(cfg->http.tls_key));
 		jset(&b, root, "http", h);
 	}
+	if (cfg->metrics.port) { /* no "metrics" object = no endpoint */
+		json_t *h = json_object();
+		char ip[16], listen[24];
+		snprintf(listen, sizeof(listen), "%s:%u", sbcfg_ip_fmt(cfg->metrics.listen_ip, ip),
+			 cfg->metrics.port);
+		jset(&b, h, "listen", json_string(listen));
+		jset(&b, root, "metrics", h);
+	}
+	if (cfg->tftp_root[0])
+		jset(&b, root, "tftp_root", json_string(cfg->tftp_root));
 	json_t *guard = sbcfg_guard_json(&cfg->guard, &b.failed);
 	if (guard) /* no "guard" object = everything at its default */
 		jset(&b, root, "guard", guard);
 	json_t *control = sbcfg_control_json(&cfg->control, &b.failed);
 	if (control) /* no "control" object = everything at its default */
 		jset(&b, root, "control", control);
+	json_t *cluster = sbcfg_cluster_json(&cfg->cluster, &b.failed);
+	if (cluster) /* no "cluster" object = one server */
+		jset(&b, root, "cluster", cluster);
 	for (size_t i = 0; images && i < cfg->n_images; i++) {
+		if (listed_only && cfg->images[i].from_root)
+			continue;
 		json_t *im = json_object();
 		jset(&b, im, "name", json_string(cfg->images[i].name));
 		jset(&b, im, "path", json_string(cfg->images[i].path));
 		if (cfg->images[i].sha256[0])
 			jset(&b, im, "sha256", json_string(cfg->images[i].sha256));
+		if (cfg->images[i].from_root)
+			jset(&b, im, "from_tftp_root", json_true());
 		if (cfg->images[i].protected_)
 			jset(&b, im, "protected", json_true());
 		if (json_array_append_new(images, im) < 0)
@@ -274,7 +303,8 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    !EQ_STR(a->xdp_prog, b->xdp_prog) || a->queues != b->queues ||
 	    a->server_ip != b->server_ip || memcmp(a->server_mac, b->server_mac, 6) != 0 ||
 	    a->udp_csum != b->udp_csum || a->ipv6_ra != b->ipv6_ra ||
-	    !sbcfg_guard_equal(&a->guard, &b->guard) || !sbcfg_access_equal(a, b))
+	    !sbcfg_guard_equal(&a->guard, &b->guard) || !sbcfg_access_equal(a, b) ||
+	    !sbcfg_cluster_equal(&a->cluster, &b->cluster))
 		return false;
 	if (da->mode != db->mode || da->durability != db->durability ||
 	    da->offer_hold != db->offer_hold || da->offer_reuse != db->offer_reuse ||
@@ -311,12 +341,16 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	    a->http.https_port != b->http.https_port || !EQ_STR(a->http.tls_cert, b->http.tls_cert) ||
 	    !EQ_STR(a->http.tls_key, b->http.tls_key) || a->http.token_ttl_s != b->http.token_ttl_s)
 		return false;
+	if (a->metrics.listen_ip != b->metrics.listen_ip || a->metrics.port != b->metrics.port ||
+	    !EQ_STR(a->tftp_root, b->tftp_root))
+		return false;
 	if (a->n_images != b->n_images)
 		return false;
 	for (size_t i = 0; i < a->n_images; i++)
 		if (!EQ_STR(a->images[i].name, b->images[i].name) ||
 		    !EQ_STR(a->images[i].path, b->images[i].path) ||
-		    a->images[i].protected_ != b->images[i].protected_)
+		    a->images[i].protected_ != b->images[i].protected_ ||
+		    a->images[i].from_root != b->images[i].from_root)
 			return false;
 	return true;
 }

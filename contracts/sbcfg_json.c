@@ -83,7 +83,7 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 static const char *const top_keys[] = {
 	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
 	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
-	NULL};
+	"metrics",   "tftp_root", "cluster", NULL};
 static const char *const dhcp_keys[] = {
 	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
 	"max_lease_time", "min_lease_time", "boot",	   "subnets",
@@ -112,9 +112,11 @@ static const char *const tftp_keys[] = {"enabled",
 					NULL};
 static const char *const mtftp_keys[] = {"enabled", "groups", "port", NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
-static const char *const image_keys[] = {"name", "path", "sha256", "protected", NULL};
+static const char *const image_keys[] = {"name", "path", "sha256", "from_tftp_root",
+	"protected", NULL};
 static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms",
 	"max_connections_per_ip", "header_timeout_ms", "https_port", "tls_cert", "tls_key", "token_ttl_s", NULL};
+static const char *const metrics_keys[] = {"listen", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
 					   "dataplane_groups", "images_dirs", NULL};
 
@@ -777,6 +779,7 @@ static int parse_image(struct pctx *c, json_t *o, struct sbcfg_image *im)
 	    (rc = check_keys(c, o, image_keys)) < 0 ||
 	    (rc = get_str(c, o, "name", im->name, sizeof(im->name), true)) < 0 ||
 	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0 ||
+	    (rc = get_bool(c, o, "from_tftp_root", &im->from_root)) < 0 ||
 	    (rc = get_bool(c, o, "protected", &im->protected_)) < 0)
 		return rc;
 	return sbcfg_sha256_parse(o, c->path, im->sha256, c->msg);
@@ -970,15 +973,13 @@ static int parse_mtftp(struct pctx *c, json_t *o, struct sbcfg_mtftp *m)
 	return 0;
 }
 
-/* "a.b.c.d:port": the HTTP server's listen address; 0.0.0.0 = every address. */
-static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
+/* "a.b.c.d:port" under key "listen" of o (required); 0.0.0.0 = every address. */
+static int parse_listen(struct pctx *c, json_t *o, uint32_t *ip, uint16_t *port_out)
 {
 	char s[64], shown[40];
 	int rc;
 	json_t *v;
 
-	if ((rc = check_keys(c, o, http_keys)) < 0)
-		return rc;
 	if (!(v = member(c, o, "listen", true, &rc)))
 		return rc;
 	size_t old = push_key(c, "listen");
@@ -991,8 +992,7 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 			if (colon[1] >= '1' && colon[1] <= '9')
 				port = strtoul(colon + 1, &end, 10);
 		}
-		if (!colon || !end || *end || port < 1 || port > 65535 ||
-		    ipv4_parse(s, &h->listen_ip) < 0) {
+		if (!colon || !end || *end || port < 1 || port > 65535 || ipv4_parse(s, ip) < 0) {
 			if (colon)
 				*colon = ':';
 			rc = perr(c,
@@ -1000,11 +1000,20 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 				  "1..65535)",
 				  printable(s, shown, sizeof(shown)));
 		} else {
-			h->port = (uint16_t)port;
+			*port_out = (uint16_t)port;
 		}
 	}
 	pop(c, old);
-	if (rc < 0)
+	return rc;
+}
+
+/* The HTTP boot server: listen address and limits. */
+static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
+{
+	int rc;
+
+	if ((rc = check_keys(c, o, http_keys)) < 0 ||
+	    (rc = parse_listen(c, o, &h->listen_ip, &h->port)) < 0)
 		return rc;
 	if ((rc = GET_UINT(c, o, "max_connections", 1, LIM_HTTP_CONNS_MAX, h->max_conns)) < 0)
 		return rc;
@@ -1030,6 +1039,16 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 	if (h->https_port && h->https_port == h->port)
 		return perr(c, "https_port %u is the port of \"listen\"", h->https_port);
 	return 0;
+}
+
+/* The metrics endpoint and status page (docs/METRICS.md). */
+static int parse_metrics(struct pctx *c, json_t *o, struct sbcfg_metrics *m)
+{
+	int rc;
+
+	if ((rc = check_keys(c, o, metrics_keys)) < 0)
+		return rc;
+	return parse_listen(c, o, &m->listen_ip, &m->port);
 }
 
 /* ---- guard (XDP) and ipv6_ra ---- */
@@ -1233,10 +1252,16 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 			return rc;
 	}
 
+	if ((rc = sbcfg_cluster_parse(root, &cfg->cluster, c->msg)) < 0)
+		return rc;
+
 	if ((rc = PARSE_SECTION(c, root, "guard", parse_guard, &cfg->guard)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "dhcp", parse_dhcp, &cfg->dhcp)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "tftp", parse_tftp, &cfg->tftp)) < 0 ||
-	    (rc = PARSE_SECTION(c, root, "http", parse_http, &cfg->http)) < 0)
+	    (rc = PARSE_SECTION(c, root, "http", parse_http, &cfg->http)) < 0 ||
+	    (rc = PARSE_SECTION(c, root, "metrics", parse_metrics, &cfg->metrics)) < 0 ||
+	    (rc = get_str(c, root, "tftp_root", cfg->tftp_root, sizeof(cfg->tftp_root), false)) <
+		    0)
 		return rc;
 	return parse_array(c, root, "images", LIM_IMAGES_MAX, sizeof(*cfg->images),
 			   (void **)&cfg->images, &cfg->n_images, image_cb, NULL);
@@ -1726,6 +1751,8 @@ static int validate_images(const struct sbcfg *cfg, char *m)
 
 	if (cfg->n_images > LIM_IMAGES_MAX)
 		return vfail(m, "images: %zu entries, at most %d", cfg->n_images, LIM_IMAGES_MAX);
+	if (cfg->tftp_root[0] && cfg->tftp_root[0] != '/')
+		return vfail(m, "tftp_root: \"%s\" is not an absolute path", cfg->tftp_root);
 	if (cfg->n_images && !cfg->images)
 		return vfail(m, "images: array count without array");
 	for (size_t i = 0; i < cfg->n_images; i++) {
@@ -1764,7 +1791,8 @@ int sbcfg_validate(const struct sbcfg *cfg, char *err, size_t errlen)
 
 	if ((rc = validate_top(cfg, m)) < 0 || (rc = validate_dhcp(cfg, m)) < 0 ||
 	    (rc = validate_tftp(cfg, m)) < 0 || (rc = validate_images(cfg, m)) < 0 ||
-	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0) {
+	    (rc = sbcfg_guard_validate(cfg, m)) < 0 || (rc = sbcfg_access_validate(cfg, m)) < 0 ||
+	    (rc = sbcfg_cluster_validate(cfg, m)) < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", m);
 		return rc;

@@ -55,5 +55,7 @@ void sbcfg_free(struct sbcfg *cfg);
 
 /* Serialise to JSON (caller frees with free()); NULL on allocation failure. */
 char *sbcfg_to_json(const struct sbcfg *cfg);
+/* The same without the images found under tftp_root (from_root): what the config file holds. */
+char *sbcfg_to_json_file(const struct sbcfg *cfg);
 
 #endif

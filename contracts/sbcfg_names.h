@@ -78,4 +78,14 @@ void sbcfg_access_free(struct sbcfg *cfg);
 /* After parsing: the derived cfg->images_restricted. */
 void sbcfg_access_finish(struct sbcfg *cfg);
 
+/*
+ * sbcfg_cluster.c: "cluster" (docs/SCALE-OUT.md). Parse it from the top-level object root
+ * (absent: disabled), validate it against the rest of cfg, emit it (NULL when disabled),
+ * compare it.
+ */
+int sbcfg_cluster_parse(struct json_t *root, struct sbcfg_cluster *out, char *msg);
+int sbcfg_cluster_validate(const struct sbcfg *cfg, char *msg);
+struct json_t *sbcfg_cluster_json(const struct sbcfg_cluster *c, bool *failed);
+bool sbcfg_cluster_equal(const struct sbcfg_cluster *a, const struct sbcfg_cluster *b);
+
 #endif

@@ -240,6 +240,42 @@ static char *change(struct daemon *d, uint64_t conn, json_t *args, struct daemon
 	return NULL; /* change_done answers */
 }
 
+/* Cluster mode: a reservation change goes to etcd first (every server's watch applies it),
+ * then here; the API answers once it is in effect here. */
+struct shared_resv {
+	struct daemon *d;
+	struct sbcfg_reservation r;
+	bool del;
+	const char *what;
+};
+
+static void shared_resv_written(void *arg, uint64_t conn, int rc, const char *err)
+{
+	struct shared_resv *s = arg;
+
+	if (rc < 0)
+		api_server_reply(&s->d->api, conn,
+				 api_fail("%s: not shared, nothing changed: %s", s->what, err));
+	else
+		daemon_shared_resv(s->d, &s->r, s->del, change_done, (void *)s->what, conn);
+	free(s);
+}
+
+static char *shared_resv(struct daemon *d, uint64_t conn, const struct sbcfg_reservation *r,
+			 bool del, const char *what)
+{
+	struct shared_resv *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return api_fail("%s: out of memory", what);
+	*s = (struct shared_resv){d, *r, del, what};
+	if (cluster_resv_write(d->cluster, r, del, shared_resv_written, s, conn) < 0) {
+		free(s);
+		return api_fail("%s: out of memory", what);
+	}
+	return NULL; /* shared_resv_written, then change_done, answers */
+}
+
 static int edit_reservation_add(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
 	return running_config_reservation_add(c, arg, false, err, len);
@@ -277,6 +313,14 @@ char *cmd_reservation_add(struct daemon *d, uint64_t conn_id, json_t *args)
 			ip, running_config_fmt_mac(l.mac, m),
 			(unsigned long long)(l.expires - daemon_now(d)), ip);
 	}
+	if (d->cluster) {
+		for (size_t i = 0; i < d->cur->cfg.dhcp.n_reservations; i++)
+			if (memcmp(d->cur->cfg.dhcp.reservations[i].mac, r.mac, 6) == 0)
+				return api_fail("reservation-add: %s already has a reservation "
+						"(reservation-del it first)",
+						api_arg_str(args, "mac"));
+		return shared_resv(d, conn_id, &r, false, "reservation-add");
+	}
 	struct daemon_change_req req = {.what = "reservation-add",
 					.edit = edit_reservation_add,
 					.arg = &r,
@@ -293,6 +337,17 @@ char *cmd_reservation_del(struct daemon *d, uint64_t conn_id, json_t *args)
 	    running_config_parse_mac(api_arg_str(args, "mac"), mac) < 0)
 		return api_fail(
 			"reservation-del: \"mac\" must be a MAC address (52:54:00:12:34:56)");
+	if (d->cluster) {
+		struct sbcfg_reservation r = {0};
+		bool found = false;
+		for (size_t i = 0; i < d->cur->cfg.dhcp.n_reservations; i++)
+			found |= memcmp(d->cur->cfg.dhcp.reservations[i].mac, mac, 6) == 0;
+		if (!found)
+			return api_fail("reservation-del: no reservation for %s",
+					api_arg_str(args, "mac"));
+		memcpy(r.mac, mac, 6);
+		return shared_resv(d, conn_id, &r, true, "reservation-del");
+	}
 	struct daemon_change_req req = {.what = "reservation-del",
 					.edit = edit_reservation_del,
 					.arg = mac,
@@ -461,6 +516,15 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		(json_int_t)d->api.requests, "errors", (json_int_t)d->api.request_errors);
 	if (!a)
 		return api_fail("status: out of memory");
+	/* cluster mode (docs/SCALE-OUT.md): etcd, registration, buckets, lease commits */
+	if (d->cluster)
+		json_object_set_new(a, "cluster", cluster_status_json(d->cluster));
+	else if (d->cur->cfg.cluster.enabled)
+		json_object_set_new(a, "cluster",
+				    json_pack("{s:b, s:s}", "ready", 0, "error",
+					      "the cluster client did not start (see the log)"));
+	json_object_set_new(a, "lease_remote_refused",
+			    json_integer((json_int_t)d->dp.remote_refused));
 	/* connections refused by the socket policies (docs/SECURITY.md) */
 	json_object_set_new(a, "access",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "api_refused",

@@ -13,8 +13,69 @@
 #include "ctl_log.h"
 #include "daemon.h"
 #include "http_boot.h"
+#include "ipxe_template.h"
 
 #define AT_ONCE "in effect at once (served by stormboot-control's HTTP server, not the dataplane)"
+
+/* Cluster mode: etcd first (every server's watch stores it), then here, then the answer. */
+struct shared_tmpl {
+	struct daemon *d;
+	char name[256];
+	char *text;
+	size_t len;
+	bool del;
+};
+
+static void shared_tmpl_written(void *arg, uint64_t conn, int rc, const char *e)
+{
+	struct shared_tmpl *s = arg;
+	const char *what = s->del ? "template-del" : "template-add";
+	char err[512], msg[700];
+
+	if (rc < 0) {
+		api_server_reply(&s->d->api, conn,
+				 api_fail("%s: not shared, nothing changed: %s", what, e));
+	} else if (s->del ? (rc = http_boot_template_del(s->d->http, s->name, err, sizeof(err))) <
+					     0 &&
+				    rc != -ENOENT
+			  : (rc = http_boot_template_set(s->d->http, s->name, s->text, s->len, err,
+							 sizeof(err))) < 0) {
+		api_server_reply(&s->d->api, conn,
+				 api_fail("%s: in etcd, but not here: %s", what, err));
+	} else {
+		snprintf(msg, sizeof(msg), "template %s %s; shared through etcd, " AT_ONCE, s->name,
+			 s->del ? "deleted" : "stored");
+		ctl_log(LOG_INFO, "%s", msg);
+		api_server_reply(&s->d->api, conn, api_reply(API_OK, msg, NULL));
+	}
+	free(s->text);
+	free(s);
+}
+
+static char *shared_tmpl(struct daemon *d, uint64_t conn, const char *name, const char *text,
+			 size_t len, bool del)
+{
+	struct shared_tmpl *s = calloc(1, sizeof(*s));
+
+	if (!s || strlen(name) >= sizeof(s->name) || (!del && !(s->text = malloc(len + 1)))) {
+		free(s);
+		return api_fail("template: name too long, or out of memory");
+	}
+	s->d = d;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->del = del;
+	if (!del) {
+		memcpy(s->text, text, len);
+		s->text[len] = '\0';
+		s->len = len;
+	}
+	if (cluster_tmpl_write(d->cluster, name, text, len, del, shared_tmpl_written, s, conn) < 0) {
+		free(s->text);
+		free(s);
+		return api_fail("template: out of memory");
+	}
+	return NULL; /* shared_tmpl_written answers */
+}
 
 char *cmd_template_add(struct daemon *d, uint64_t conn_id, json_t *args)
 {
@@ -24,6 +85,18 @@ char *cmd_template_add(struct daemon *d, uint64_t conn_id, json_t *args)
 
 	if (!name || !json_is_string(text))
 		return api_fail("template-add: arguments need \"name\" and \"text\" (strings)");
+	if (d->cluster) {
+		/* the name and text are checked here first: etcd gets only what would be stored */
+		if (ipxe_template_name_check(name) < 0 ||
+		    ipxe_template_text_check(json_string_value(text), json_string_length(text)) <
+			    0)
+			return api_fail("template-add: a name of 1..%d characters of A-Z a-z 0-9 "
+					". _ - and a text of at most 64 KiB without control "
+					"characters other than tab, CR, LF",
+					IPXE_TEMPLATE_NAME_MAX);
+		return shared_tmpl(d, conn_id, name, json_string_value(text),
+				   json_string_length(text), false);
+	}
 	bool replaced = http_boot_template_find(d->http, name) != NULL;
 	if (http_boot_template_set(d->http, name, json_string_value(text), json_string_length(text),
 				   err, sizeof(err)) < 0)
@@ -41,6 +114,11 @@ char *cmd_template_del(struct daemon *d, uint64_t conn_id, json_t *args)
 
 	if (!name)
 		return api_fail("template-del: arguments need \"name\"");
+	if (d->cluster) {
+		if (!http_boot_template_find(d->http, name))
+			return api_reply(API_EMPTY, "no such template", NULL);
+		return shared_tmpl(d, conn_id, name, NULL, 0, true);
+	}
 	int rc = http_boot_template_del(d->http, name, err, sizeof(err));
 	if (rc == -ENOENT)
 		return api_reply(API_EMPTY, err, NULL);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
+#include "sbcfg_root.h"
 
 #define COMPACT_CHECK_MS 10000
 #define MSG_MAX		 (SBCFG_ERR_MAX + 1024)
@@ -165,7 +167,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	int rc, dropped;
 
 	if (c->write_back) {
-		char *json = sbcfg_to_json(&n->cfg);
+		char *json = sbcfg_to_json_file(&n->cfg);
 		rc = json ? running_config_write_atomic(n->path, json, strlen(json), err,
 							sizeof(err))
 			  : -ENOMEM;
@@ -185,7 +187,7 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	if (dropped < 0) {
 		snprintf(msg, sizeof(msg), "lease store: %s; running configuration kept", err);
 		if (c->write_back) {
-			char *json = sbcfg_to_json(&d->cur->cfg), e2[256];
+			char *json = sbcfg_to_json_file(&d->cur->cfg), e2[256];
 			if (!json || running_config_write_atomic(d->cur->path, json, strlen(json),
 								 e2, sizeof(e2)) < 0)
 				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
@@ -203,6 +205,9 @@ static void commit(struct daemon *d, struct daemon_change *c, const char *how)
 	c->next_cfg = NULL;
 	access_apply(d, &c->api_access, &c->dp_access);
 	http_boot_apply(d->http); /* follow http.listen */
+	metrics_apply(d->metrics); /* follow metrics.listen */
+	if (tftp_root_watch_set(&d->root_watch, n->cfg.tftp_root, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "%s; changes of its files are not followed", err);
 	snprintf(msg, sizeof(msg), "configuration generation %llu %s",
 		 (unsigned long long)n->generation, how);
 	if (dropped)
@@ -410,6 +415,14 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, msg);
 			return;
 		}
+		if ((rc = daemon_root_expand(&next, err, sizeof(err))) < 0) {
+			sbcfg_free(&next);
+			snprintf(msg, sizeof(msg),
+				 "reload refused, running configuration (generation %llu) kept: %s",
+				 (unsigned long long)d->cur->generation, err);
+			finish(d, c, rc, msg);
+			return;
+		}
 		if (sbcfg_equal(&next, &d->cur->cfg) && !registry_stale(d->cur)) {
 			sbcfg_free(&next);
 			snprintf(msg, sizeof(msg), "configuration unchanged (generation %llu)",
@@ -422,7 +435,8 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, err);
 			return;
 		}
-		if ((rc = c->edit(&next, c->arg, err, sizeof(err))) < 0) {
+		if ((rc = c->edit(&next, c->arg, err, sizeof(err))) < 0 ||
+		    (rc = daemon_root_expand(&next, err, sizeof(err))) < 0) {
 			sbcfg_free(&next);
 			finish(d, c, rc, err);
 			return;
@@ -528,6 +542,14 @@ static void before_sleep(struct ev_loop *l, void *arg)
 
 	/* group commit: the records of this iteration, one fdatasync */
 	dataplane_link_durable_flush(&d->dp);
+	/* ... and in a cluster, one etcd transaction (when none is in flight) */
+	if (d->cluster)
+		cluster_kick(d->cluster);
+}
+
+static int refuse_remote(void *arg, const struct chan_lease *ev, uint64_t ticket)
+{
+	return -ENOTCONN;
 }
 
 static long compact_timer(struct ev_loop *l, long long id, void *arg)
@@ -568,6 +590,89 @@ static void log_replay(struct daemon *d)
 			(unsigned long long)s.replay_rejected);
 }
 
+int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen)
+{
+	struct sbcfg_root_scan s;
+	int rc = sbcfg_root_expand(cfg, &s, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (s.skipped)
+		ctl_log(LOG_WARNING, "tftp_root: %zu entr%s left out, first %s", s.skipped,
+			s.skipped == 1 ? "y" : "ies", s.warn);
+	return sbcfg_validate(cfg, err, errlen);
+}
+
+/* The change made for tftp_root: its scan is done by start(), as for every change. */
+static int root_edit(struct sbcfg *next, const void *arg, char *err, size_t errlen)
+{
+	struct daemon *d = *(struct daemon *const *)arg;
+
+	d->root_queued = false; /* events from now on make another change */
+	return 0;
+}
+
+/*
+ * Whether the files under tftp_root are other than the running config's: another list of
+ * names, or a file whose identity (device, inode, size, mtime) is not the one hashed.
+ */
+static bool root_differs(struct daemon *d)
+{
+	const struct running_config *cur = d->cur;
+	struct sbcfg next;
+	char err[SBCFG_ERR_MAX];
+	bool differs = true;
+
+	if (d->registry_pending || running_config_copy(&cur->cfg, &next, err, sizeof(err)) < 0)
+		return true;
+	if (sbcfg_root_expand(&next, NULL, err, sizeof(err)) < 0 ||
+	    next.n_images != cur->cfg.n_images)
+		goto out;
+	for (size_t i = 0; i < next.n_images; i++) {
+		const struct running_config_image *r = &cur->img[i];
+		struct stat st;
+
+		if (strcmp(next.images[i].name, cur->cfg.images[i].name) != 0 ||
+		    strcmp(next.images[i].path, cur->cfg.images[i].path) != 0)
+			goto out;
+		if (!next.images[i].from_root)
+			continue;
+		if (stat(next.images[i].path, &st) < 0 || (uint64_t)st.st_size != r->size ||
+		    (uint64_t)st.st_dev != r->dev || (uint64_t)st.st_ino != r->ino ||
+		    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != r->mtime_ns)
+			goto out;
+	}
+	differs = false;
+out:
+	sbcfg_free(&next);
+	return differs;
+}
+
+/* tftp_root_watch: files under tftp_root changed (events settled). */
+static void root_changed(void *arg)
+{
+	struct daemon *d = arg;
+	struct daemon *self = d;
+
+	if (d->root_queued || d->closing)
+		return;
+	if (!root_differs(d)) {
+		ctl_log(LOG_DEBUG, "tftp_root: events, but no file changed");
+		return;
+	}
+	d->root_queued = true;
+	d->root_changes++;
+	struct daemon_change_req req = {
+		.what = "tftp_root",
+		.edit = root_edit,
+		.arg = &self,
+		.arg_len = sizeof(self),
+		.write_back = false, /* the found files are never written to the config file */
+		.wait = true,
+	};
+	daemon_change(d, &req);
+}
+
 /* The config file; its images are hashed by the first entry of the change queue. */
 static int load_config(struct daemon *d, const char *path, char *err, size_t errlen)
 {
@@ -576,6 +681,10 @@ static int load_config(struct daemon *d, const char *path, char *err, size_t err
 
 	if ((rc = sbcfg_load_file(path, &cfg, err, errlen)) < 0)
 		return rc;
+	if ((rc = daemon_root_expand(&cfg, err, errlen)) < 0) {
+		sbcfg_free(&cfg);
+		return rc;
+	}
 	if (!(d->cur = running_config_new(path, &cfg))) {
 		sbcfg_free(&cfg);
 		snprintf(err, errlen, "out of memory");
@@ -591,6 +700,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 
 	memset(d, 0, sizeof(*d));
 	d->api.lfd = -1;
+	d->root_watch.fd = -1;
 	d->compact_timer = -1;
 	d->clock = ctl_clock_default();
 	d->confirm_timeout_ms =
@@ -629,8 +739,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 		return rc;
 	}
 	struct ctl_clock clock = {clock_now, d};
-	struct dataplane_link_deps dd = {d->loop, d->store, daemon_running,
-					 d,	  clock,    DAEMON_VERSION};
+	struct dataplane_link_deps dd = {d->loop,	 d->store, daemon_running, d,	clock,
+					 DAEMON_VERSION, NULL,	   NULL,	   NULL};
 	rc = dataplane_link_open(&d->dp, &dd, dp_path, err, errlen);
 	if (rc == 0 && dataplane_link_set_access(&d->dp, &dp_access) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -642,6 +752,13 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	struct http_boot_deps hd = {d->loop, d->state_dir, d->store, daemon_running, d, clock};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
+	struct metrics_deps md = {d->loop,	   &d->dp,	   d->store,	     daemon_running,
+				  d,		   clock,	   DAEMON_VERSION, ev_now_ms()};
+	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
+		return rc;
+	tftp_root_watch_init(&d->root_watch, d->loop, root_changed, d);
+	if (tftp_root_watch_set(&d->root_watch, d->cur->cfg.tftp_root, err, errlen) < 0)
+		return -EIO;
 	if (!(d->hasher = image_hasher_new(d->loop, err, errlen)))
 		return -ENOMEM;
 	ev_set_before_sleep(d->loop, before_sleep, d);
@@ -662,9 +779,95 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	return 0;
 }
 
+static int edit_resv_put(struct sbcfg *c, const void *arg, char *err, size_t len)
+{
+	return running_config_reservation_add(c, arg, true, err, len);
+}
+
+static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len)
+{
+	int rc = running_config_reservation_del(c, arg, err, len);
+	return rc == -ENOENT ? 0 : rc; /* gone already */
+}
+
+void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+			daemon_change_done_fn *done, void *done_arg, uint64_t cookie)
+{
+	struct daemon_change_req req = {.what = deleted ? "reservation-del (shared)"
+							: "reservation-add (shared)",
+					.edit = deleted ? edit_resv_del : edit_resv_put,
+					.arg = deleted ? (const void *)r->mac : (const void *)r,
+					.arg_len = deleted ? 6 : sizeof(*r),
+					.write_back = true,
+					.wait = true,
+					.done = done,
+					.done_arg = done_arg,
+					.cookie = cookie};
+	daemon_change(d, &req);
+}
+
+/* A reservation of etcd (read at start or watched): applied when it differs from ours. */
+static void on_shared_resv(void *arg, const struct sbcfg_reservation *r, bool deleted)
+{
+	struct daemon *d = arg;
+	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
+	const struct sbcfg_reservation *mine = NULL;
+
+	for (size_t i = 0; i < h->n_reservations && !mine; i++)
+		if (memcmp(h->reservations[i].mac, r->mac, 6) == 0)
+			mine = &h->reservations[i];
+	if (deleted ? !mine
+		    : mine && mine->ip == r->ip && strcmp(mine->hostname, r->hostname) == 0 &&
+			      strcmp(mine->bootfile, r->bootfile) == 0 &&
+			      strcmp(mine->ipxe_script, r->ipxe_script) == 0)
+		return; /* the same here (our own change, seen back) */
+	daemon_shared_resv(d, r, deleted, NULL, NULL, 0);
+}
+
+/* A template of etcd (read at start or watched): stored here when it differs. */
+static void on_shared_tmpl(void *arg, const char *name, const char *text, size_t len,
+			   bool deleted)
+{
+	struct daemon *d = arg;
+	const struct http_boot_template *t = http_boot_template_find(d->http, name);
+	char err[512];
+
+	if (deleted) {
+		if (t && http_boot_template_del(d->http, name, err, sizeof(err)) < 0)
+			ctl_log(LOG_ERR, "shared template %s: %s", name, err);
+		else if (t)
+			ctl_log(LOG_INFO, "shared template %s deleted (etcd)", name);
+		return;
+	}
+	if (t && t->len == len && memcmp(t->text, text, len) == 0)
+		return; /* the same here (our own change, seen back) */
+	if (http_boot_template_set(d->http, name, text, len, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "shared template %s: %s", name, err);
+	else
+		ctl_log(LOG_INFO, "shared template %s stored (%zu bytes, etcd)", name, len);
+}
+
 void daemon_start(struct daemon *d)
 {
 	http_boot_run(d->http);
+	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
+	char err[512];
+
+	if (cc->enabled) {
+		struct ctl_clock clock = {clock_now, d};
+		d->cluster = cluster_new(d->loop, &d->dp, cc, clock, err, sizeof(err));
+		if (!d->cluster) {
+			/* no cluster, no commits: every lease is refused until a restart */
+			ctl_log(LOG_CRIT, "cluster: %s; no lease will be ACKed", err);
+			d->dp.deps.remote_submit = refuse_remote;
+		} else {
+			d->dp.deps.remote_submit = cluster_submit;
+			d->dp.deps.connected = cluster_connected;
+			d->dp.deps.remote_arg = d->cluster;
+			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
+			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
+		}
+	}
 	kick(d);
 }
 
@@ -678,12 +881,19 @@ void daemon_close(struct daemon *d)
 	d->hasher = NULL;
 	while (d->changes)
 		finish(d, d->changes, -ECANCELED, "stormboot-control is shutting down");
+	cluster_free(d->cluster); /* its threads end; the records it held are not answered */
+	d->cluster = NULL;
+	d->dp.deps.remote_submit = NULL;
 	if (d->dp.deps.loop) {
 		dataplane_link_durable_flush(&d->dp);
 		dataplane_link_close(&d->dp);
 	}
 	http_boot_stop(d->http);
 	d->http = NULL;
+	metrics_stop(d->metrics); /* after the link: its answers resumed every waiting request */
+	d->metrics = NULL;
+	if (d->loop)
+		tftp_root_watch_close(&d->root_watch);
 	if (d->loop) {
 		if (d->compact_timer > 0)
 			ev_timer_del(d->loop, d->compact_timer);

@@ -33,13 +33,16 @@
 #include <stdint.h>
 
 #include "api_server.h"
+#include "cluster.h"
 #include "ctl_clock.h"
 #include "dataplane_link.h"
 #include "event_loop.h"
 #include "http_boot.h"
 #include "image_hasher.h"
 #include "lease_store.h"
+#include "metrics.h"
 #include "running_config.h"
+#include "tftp_root_watch.h"
 
 #define DAEMON_VERSION		     "0.1.0"
 #define DAEMON_DEFAULT_STATEDIR	     "/var/lib/stormboot"
@@ -91,7 +94,12 @@ struct daemon {
 	struct api_server api;
 	struct dataplane_link dp;
 	struct http_boot *http;
+	struct metrics *metrics; /* Prometheus endpoint and status page (metrics.listen) */
+	struct tftp_root_watch root_watch; /* tftp_root's files (tftp_root_watch.h) */
+	bool root_queued;		   /* a tftp_root change waits in the queue */
+	uint64_t root_changes;		   /* config changes made for tftp_root's files */
 	struct image_hasher *hasher;
+	struct cluster *cluster; /* "cluster" in the config (started by daemon_start), or NULL */
 	struct daemon_change *changes; /* FIFO; the head is in progress */
 	bool kicking, closing;
 	bool registry_pending; /* the running config's images are being hashed (at start) */
@@ -131,6 +139,20 @@ void daemon_change(struct daemon *d, const struct daemon_change_req *req);
  */
 void daemon_reload(struct daemon *d, bool wait, daemon_change_done_fn *done, void *done_arg,
 		   uint64_t cookie);
+
+/*
+ * Replace cfg's tftp_root images by the files there now (sbcfg_root.h; entries left out are
+ * logged) and validate the result. 0, or -errno with the reason in err.
+ */
+int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
+
+/*
+ * Cluster mode: apply a shared reservation (from etcd, or written there by this server's API)
+ * to the running config: r replaces the reservation of its MAC, or with deleted, that one
+ * goes (none: nothing to do). A config change like any other (done may be NULL).
+ */
+void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+			daemon_change_done_fn *done, void *done_arg, uint64_t cookie);
 
 /* Config changes queued or in progress. */
 size_t daemon_changes_pending(const struct daemon *d);

@@ -161,6 +161,52 @@ static void send_state(struct dataplane_link *dp)
 	ctl_log(LOG_INFO, "dataplane: sent config generation %llu and %zu leases",
 		(unsigned long long)cur->generation, sc.n);
 	free(sc.v);
+	if (dp->lb_set)
+		send_frame(dp, CHAN_MSG_BUCKETS, dp->next_id++, 0, dp->lb_map, sizeof(dp->lb_map));
+	if (dp->deps.connected)
+		dp->deps.connected(dp->deps.remote_arg);
+}
+
+void dataplane_link_set_buckets(struct dataplane_link *dp, const uint8_t *map32)
+{
+	dp->lb_set = map32 != NULL;
+	if (map32)
+		memcpy(dp->lb_map, map32, sizeof(dp->lb_map));
+	if (dataplane_link_connected(dp))
+		send_frame(dp, CHAN_MSG_BUCKETS, dp->next_id++, 0, map32,
+			   map32 ? sizeof(dp->lb_map) : 0);
+}
+
+void dataplane_link_push_leases(struct dataplane_link *dp, const struct chan_lease *v, size_t n)
+{
+	if (n && dataplane_link_connected(dp))
+		send_frame(dp, CHAN_MSG_LEASES_SNAPSHOT, dp->next_id++, 0, v, n * sizeof(*v));
+}
+
+/* A ticket: the connection (its count) and the frame id, and the record's index. */
+static uint64_t ticket_of(const struct dataplane_link *dp, uint32_t id, uint32_t k)
+{
+	return (uint64_t)(dp->connects & 0xffff) << 48 | (uint64_t)(k & 0xffff) << 32 | id;
+}
+
+void dataplane_link_remote_done(struct dataplane_link *dp, uint64_t ticket, int32_t status)
+{
+	uint32_t id = (uint32_t)ticket, k = (uint32_t)(ticket >> 32) & 0xffff;
+
+	if ((ticket >> 48) != (dp->connects & 0xffff))
+		return; /* a connection that is gone */
+	for (size_t i = 0; i < dp->n_acks; i++) {
+		struct dataplane_link_ack *a = &dp->acks[i];
+
+		if (a->id != id || k >= a->n || !a->remote)
+			continue;
+		if (status < 0 && a->status[k] == 0) {
+			a->status[k] = status;
+			dp->remote_refused++;
+		}
+		a->remote--;
+		return;
+	}
 }
 
 void dataplane_link_durable_flush(struct dataplane_link *dp)
@@ -174,21 +220,29 @@ void dataplane_link_durable_flush(struct dataplane_link *dp)
 			ctl_log(LOG_ERR, "lease store: commit failed: %s; leases not confirmed",
 				strerror(-rc));
 	}
-	for (size_t i = 0; i < dp->n_acks; i++) {
-		struct dataplane_link_ack *a = &dp->acks[i];
+	for (size_t i = 0; rc < 0 && i < dp->n_acks; i++)
+		for (uint32_t k = 0; k < dp->acks[i].n; k++)
+			if (dp->acks[i].status[k] == 0)
+				dp->acks[i].status[k] = rc;
+	/* in order (the dataplane matches replies to its frames in order): up to the first
+	 * one that still waits for its remote commit (cluster mode) */
+	size_t sent = 0;
+	while (sent < dp->n_acks && dp->acks[sent].remote == 0) {
+		struct dataplane_link_ack *a = &dp->acks[sent];
 		int32_t first = 0;
 
-		for (uint32_t k = 0; k < a->n; k++) {
-			if (a->status[k] == 0 && rc < 0)
-				a->status[k] = rc;
+		for (uint32_t k = 0; k < a->n; k++)
 			if (a->status[k] && !first)
 				first = a->status[k];
-		}
 		send_frame(dp, CHAN_MSG_LEASE_DURABLE, a->id, first, a->status,
 			   a->n * sizeof(a->status[0]));
 		free(a->status);
+		sent++;
 	}
-	dp->n_acks = 0;
+	if (sent) {
+		memmove(dp->acks, dp->acks + sent, (dp->n_acks - sent) * sizeof(dp->acks[0]));
+		dp->n_acks -= sent;
+	}
 }
 
 int dataplane_link_request(struct dataplane_link *dp, uint16_t type, const void *payload,
@@ -238,7 +292,7 @@ static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h, 
 {
 	uint32_t n = h->len / sizeof(struct chan_lease);
 	uint64_t now = now_s(dp);
-	struct dataplane_link_ack a = {h->id, n, NULL};
+	struct dataplane_link_ack a = {h->id, n, 0, NULL};
 
 	if (h->len == 0 || h->len % sizeof(struct chan_lease)) {
 		int32_t st = -EINVAL;
@@ -265,6 +319,16 @@ static void on_lease_event(struct dataplane_link *dp, const struct chan_hdr *h, 
 		memcpy(&ev, p + i * sizeof(ev), sizeof(ev));
 		a.status[i] = lease_store_apply(dp->deps.store, &ev, now);
 		dp->records++;
+		if (a.status[i] == 0 && dp->deps.remote_submit) {
+			int rc = dp->deps.remote_submit(dp->deps.remote_arg, &ev,
+							ticket_of(dp, h->id, i));
+			if (rc < 0) {
+				a.status[i] = rc;
+				dp->remote_refused++;
+			} else {
+				a.remote++;
+			}
+		}
 		if (a.status[i] < 0)
 			ctl_log(LOG_WARNING, "dataplane: lease event %u %s %s refused: %s",
 				ev.event, running_config_fmt_mac(ev.mac, m),
@@ -307,7 +371,8 @@ static void on_reply(struct dataplane_link *dp, const struct chan_hdr *h, const 
 		on_config_reply(dp, h, p);
 		return;
 	}
-	if (req == CHAN_MSG_LEASES_SNAPSHOT || req == CHAN_MSG_LEASE_REVOKE) {
+	if (req == CHAN_MSG_LEASES_SNAPSHOT || req == CHAN_MSG_LEASE_REVOKE ||
+	    req == CHAN_MSG_BUCKETS) {
 		if (h->status)
 			ctl_log(LOG_WARNING, "dataplane: %s failed: %s", chan_type_name(req),
 				strerror(-h->status));

@@ -42,6 +42,16 @@ struct dataplane_link_deps {
 	void *arg;
 	struct ctl_clock clock; /* lease times */
 	const char *version;	/* control's, in the reply to HELLO */
+	/*
+	 * Cluster mode (NULL otherwise): every record the lease store accepted also goes to
+	 * remote_submit, and its LEASE_DURABLE waits until dataplane_link_remote_done() gave the
+	 * outcome of each one (etcd's commit). ticket names the record for that call. 0, or
+	 * -errno: the record is refused with it at once.
+	 */
+	int (*remote_submit)(void *arg, const struct chan_lease *ev, uint64_t ticket);
+	/* Cluster mode: a dataplane connected and was sent its state (push what else it needs). */
+	void (*connected)(void *arg);
+	void *remote_arg;
 };
 
 /* How a request ended. */
@@ -66,6 +76,7 @@ typedef void dataplane_link_reply_fn(void *arg, uint64_t cookie,
 struct dataplane_link_ack {
 	uint32_t id;
 	uint32_t n;
+	uint32_t remote; /* records still waiting for their remote commit */
 	int32_t *status; /* one per record */
 };
 
@@ -109,6 +120,9 @@ struct dataplane_link {
 	uint32_t hello_timeout_ms;	    /* DATAPLANE_LINK_HELLO_MS (tests lower it) */
 	struct ctl_log_limit refuse_log;
 	struct ctl_refusals refusals; /* refused connections reading their HELLO reply */
+	bool lb_set;		      /* cluster mode: the bucket map sent to every dataplane */
+	uint8_t lb_map[32];
+	uint64_t remote_refused; /* records the remote commit refused (cluster mode) */
 };
 
 /* Listen on path for the dataplane. 0, or -errno with the reason in err. */
@@ -156,6 +170,17 @@ int dataplane_link_request(struct dataplane_link *dp, uint16_t type, const void 
 
 /* Commit the lease store and send every LEASE_DURABLE reply that waited for it. */
 void dataplane_link_durable_flush(struct dataplane_link *dp);
+
+/* The outcome of a record given to remote_submit: 0 (committed) or -errno (refused). Call
+ * dataplane_link_durable_flush() after a group of them. A stale ticket is ignored. */
+void dataplane_link_remote_done(struct dataplane_link *dp, uint64_t ticket, int32_t status);
+
+/* Cluster mode: which RFC 3074 buckets the dataplane answers (32-byte bitmap), now and after
+ * every reconnection; NULL: every client. */
+void dataplane_link_set_buckets(struct dataplane_link *dp, const uint8_t *map32);
+
+/* Cluster mode: leases of other servers, for the dataplane's pool (a LEASES_SNAPSHOT). */
+void dataplane_link_push_leases(struct dataplane_link *dp, const struct chan_lease *v, size_t n);
 
 /* Tell the dataplane that the operator released a lease (no reply awaited). */
 void dataplane_link_revoke(struct dataplane_link *dp, const struct chan_lease *l);

@@ -97,7 +97,8 @@ static int setup(void **state)
 	f->loop = ev_loop_new(1024, err, sizeof(err));
 	assert_non_null(f->loop);
 	struct dataplane_link_deps deps = {
-		f->loop, f->store, running, f, {ctl_testing_clock, &f->now}, "9.9.9"};
+		f->loop, f->store, running, f,	 {ctl_testing_clock, &f->now},
+		"9.9.9", NULL,	   NULL,    NULL};
 	assert_int_equal(dataplane_link_open(&f->dp, &deps, f->path, err, sizeof(err)), 0);
 	ev_set_before_sleep(f->loop, flush, &f->dp);
 	*state = f;
@@ -523,6 +524,90 @@ static void test_hello_timeout(void **state)
 	close(fd);
 }
 
+/* Cluster mode: what remote_submit got (tickets), for the test to answer. */
+static uint64_t remote_tickets[16];
+static size_t n_remote;
+
+static int remote_submit(void *arg, const struct chan_lease *ev, uint64_t ticket)
+{
+	if (ev->ip == CTL_TESTING_IP(198, 18, 0, 99))
+		return -EHOSTUNREACH; /* refused at once */
+	remote_tickets[n_remote++] = ticket;
+	return 0;
+}
+
+/*
+ * With a remote commit (cluster mode) LEASE_DURABLE waits for every record's outcome, frames
+ * are answered in order (a later frame whose records are in does not pass an earlier one),
+ * a remote refusal is the record's status, and a refusal at submission is immediate.
+ */
+static void test_remote_commit_holds_durable(void **state)
+{
+	struct fx *f = *state;
+	struct chan_lease a[2] = {bound(4, CTL_TESTING_IP(198, 18, 0, 31), CTL_TESTING_NOW + 600),
+				  bound(5, CTL_TESTING_IP(198, 18, 0, 32), CTL_TESTING_NOW + 600)};
+	struct chan_lease b[2] = {bound(6, CTL_TESTING_IP(198, 18, 0, 33), CTL_TESTING_NOW + 600),
+				  bound(7, CTL_TESTING_IP(198, 18, 0, 99), CTL_TESTING_NOW + 600)};
+	int32_t status[3];
+	struct chan_hdr h;
+	char config[4096];
+	uint32_t id, ra, rb;
+
+	n_remote = 0;
+	f->dp.deps.remote_submit = remote_submit;
+	connect_dataplane(f, config, sizeof(config), &id);
+	assert_int_equal(chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, a, sizeof(a), &ra),
+			 0);
+	assert_int_equal(chan_client_request(f->dataplane, CHAN_MSG_LEASE_EVENT, b, sizeof(b), &rb),
+			 0);
+	pump(f, 100);
+	assert_int_equal(n_remote, 3);
+	assert_int_equal(f->dp.n_acks, 2); /* both wait: nothing sent */
+	/* b's record is in first: b still waits behind a */
+	dataplane_link_remote_done(&f->dp, remote_tickets[2], 0);
+	dataplane_link_durable_flush(&f->dp);
+	assert_int_equal(f->dp.n_acks, 2);
+	/* a: one committed, one refused (another MAC's in etcd) */
+	dataplane_link_remote_done(&f->dp, remote_tickets[0], 0);
+	dataplane_link_remote_done(&f->dp, remote_tickets[1], -EADDRINUSE);
+	/* a stale ticket (another connection) changes nothing */
+	dataplane_link_remote_done(&f->dp, remote_tickets[0] ^ (1ull << 48), -EIO);
+	dataplane_link_durable_flush(&f->dp);
+	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status)));
+	assert_int_equal(h.id, ra);
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], -EADDRINUSE);
+	assert_true(wait_msg(f, CHAN_MSG_LEASE_DURABLE, &h, status, sizeof(status)));
+	assert_int_equal(h.id, rb);
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], -EHOSTUNREACH);
+	assert_int_equal(f->dp.n_acks, 0);
+	assert_int_equal(f->dp.remote_refused, 2);
+	f->dp.deps.remote_submit = NULL;
+}
+
+/* The bucket map goes to the dataplane now and again after every reconnection. */
+static void test_buckets_sent(void **state)
+{
+	struct fx *f = *state;
+	uint8_t map[32] = {0xff, 0x01}, got[33];
+	struct chan_hdr h;
+	char config[4096];
+	uint32_t id;
+
+	connect_dataplane(f, config, sizeof(config), &id);
+	dataplane_link_set_buckets(&f->dp, map);
+	assert_true(wait_msg(f, CHAN_MSG_BUCKETS, &h, got, sizeof(got)));
+	assert_int_equal(h.len, 32);
+	assert_memory_equal(got, map, 32);
+	connect_dataplane(f, config, sizeof(config), &id);
+	assert_true(wait_msg(f, CHAN_MSG_BUCKETS, &h, got, sizeof(got)));
+	assert_memory_equal(got, map, 32);
+	dataplane_link_set_buckets(&f->dp, NULL);
+	assert_true(wait_msg(f, CHAN_MSG_BUCKETS, &h, got, sizeof(got)));
+	assert_int_equal(h.len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +625,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gone_dataplane_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hello_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remote_commit_holds_durable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buckets_sent, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -278,6 +278,12 @@ int main(int argc, char **argv)
 				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
 			break;
 		}
+		case CHAN_MSG_IMAGES_REQUEST: {
+			static const char s[] = "{\"undionly.kpxe\": 65536}";
+			reply_at(c, &late, &n_late, stats_delay ? now_ms() + stats_delay : 0,
+				 m.hdr.type, m.hdr.id, 0, s, sizeof(s) - 1);
+			break;
+		}
 		case CHAN_MSG_LEASE_REVOKE:
 			print_rec("revoked", (const struct chan_lease *)m.payload, 0);
 			chan_client_reply(c, m.hdr.type, m.hdr.id, 0, NULL, 0);

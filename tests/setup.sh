@@ -19,6 +19,10 @@ packages=(
 	dnsmasq-base tftpd-hpa kea-dhcp4-server
 	# VMs
 	qemu-system-x86 seabios ovmf ipxe ipxe-qemu pxelinux syslinux-common cpio
+	# operations (issue 18): metrics listener, Prometheus and Chromium tests, capture, units
+	libmicrohttpd-dev prometheus chromium tshark systemd
+	# scale-out (docs/SCALE-OUT.md): etcd, and libcurl for control's etcd client
+	etcd-server etcd-client libcurl4-openssl-dev
 	# perf/storm-bench.sh (the CDF plot)
 	gnuplot-nox
 )

@@ -341,6 +341,37 @@ static void flist_append(struct lease_pool *p, uint32_t i)
 	list_append(p, i, &sub->free_head, &sub->free_tail);
 }
 
+void lease_prefer(struct lease_pool *p, const uint64_t map[4])
+{
+	for (uint32_t sn = 0; sn < p->n_subnets; sn++) {
+		const struct sbcfg_subnet *cs = &p->cfg->subnets[sn];
+		struct lease_subnet *sub = &p->subs[sn];
+		uint32_t ph = NIL, pt = NIL, oh = NIL, ot = NIL, i = sub->free_head;
+		uint64_t size = (uint64_t)cs->pool_end - cs->pool_start + 1;
+
+		if (!subnet_has_pool(cs) || cs->pool_end < cs->pool_start)
+			continue;
+		while (i != NIL) {
+			uint32_t next = p->slots[i].next, ip = p->slots[i].ip;
+			uint64_t seg = ip >= cs->pool_start && ip <= cs->pool_end
+					       ? ((uint64_t)(ip - cs->pool_start) << 8) / size
+					       : 0;
+			if ((map[seg >> 6] >> (seg & 63)) & 1)
+				list_append(p, i, &ph, &pt);
+			else
+				list_append(p, i, &oh, &ot);
+			i = next;
+		}
+		if (pt != NIL) {
+			p->slots[pt].next = oh;
+			if (oh != NIL)
+				p->slots[oh].prev = pt;
+		}
+		sub->free_head = ph != NIL ? ph : oh;
+		sub->free_tail = ot != NIL ? ot : pt;
+	}
+}
+
 /* ---- slot state ---- */
 
 static bool slot_reserved(const struct lease_slot *s)

@@ -141,6 +141,16 @@ int lease_find_ip(const struct lease_pool *p, uint32_t ip, uint64_t now, struct 
 int lease_restore(struct lease_pool *p, const struct lease_info *l, uint64_t now);
 
 /*
+ * Cluster mode (docs/SCALE-OUT.md): reorder every subnet's free list so that the addresses of
+ * the preferred segments come first. A pool is cut into 256 equal segments (segment of an
+ * address = its offset in the pool * 256 / pool size); segment s is preferred when bit s of
+ * map is set (map[s / 64] >> (s % 64)). Each server prefers the segments of the RFC 3074
+ * buckets it owns, so servers hand out disjoint addresses until one runs out of its own.
+ * O(free addresses); nothing else changes.
+ */
+void lease_prefer(struct lease_pool *p, const uint64_t map[4]);
+
+/*
  * Visit every OFFERED/BOUND/DECLINED unexpired slot (in no particular order;
  * O(slots in use)); stop early and return fn's value if it returns non-zero.
  */

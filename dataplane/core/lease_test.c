@@ -1457,12 +1457,70 @@ static void test_random_model(void **state)
 	random_run(0);
 }
 
+/*
+ * lease_prefer: two servers preferring complementary halves of the segments hand out
+ * disjoint addresses until their own run out; then each takes the other's. Every address of
+ * a /22-sized pool is still handed out exactly once per server.
+ */
+static void test_prefer(void **state)
+{
+	uint64_t even[4], odd[4];
+	struct fx a, b;
+	uint32_t ip, size = 1024;
+	uint8_t *seen_a = calloc(size, 1), *seen_b = calloc(size, 1);
+
+	(void)state;
+	assert_non_null(seen_a);
+	assert_non_null(seen_b);
+	for (int i = 0; i < 4; i++) {
+		even[i] = 0x5555555555555555ull; /* segments 0, 2, 4, ... */
+		odd[i] = ~even[i];
+	}
+	memset(&a, 0, sizeof(a));
+	fx_cfg(&a);
+	fx_subnet(&a, IP4(198, 18, 0, 0), IP4(255, 255, 248, 0), IP4(198, 18, 1, 0),
+		  IP4(198, 18, 4, 255));
+	b = a;
+	b.cfg.subnets = b.subs;
+	b.cfg.reservations = b.res;
+	assert_int_equal(fx_init(&a), 0);
+	assert_int_equal(fx_init(&b), 0);
+	lease_prefer(a.p, even);
+	lease_prefer(b.p, odd);
+	/* the first half of each: its own segments (4 addresses each), never the other's */
+	for (uint32_t m = 0; m < size / 2; m++) {
+		assert_int_equal(offer(&a, 0, m, 0, T0, &ip), 0);
+		assert_int_equal(((ip - IP4(198, 18, 1, 0)) / 4) % 2, 0);
+		seen_a[ip - IP4(198, 18, 1, 0)]++;
+		assert_int_equal(offer(&b, 0, 100000 + m, 0, T0, &ip), 0);
+		assert_int_equal(((ip - IP4(198, 18, 1, 0)) / 4) % 2, 1);
+		seen_b[ip - IP4(198, 18, 1, 0)]++;
+	}
+	/* then the rest, once each */
+	for (uint32_t m = size / 2; m < size; m++) {
+		assert_int_equal(offer(&a, 0, m, 0, T0, &ip), 0);
+		seen_a[ip - IP4(198, 18, 1, 0)]++;
+	}
+	for (uint32_t k = 0; k < size; k++)
+		assert_int_equal(seen_a[k], 1);
+	assert_int_equal(offer(&a, 0, size + 5, 0, T0, &ip), -ENOSPC);
+	/* an empty map keeps the order (nothing preferred), a full one too */
+	uint64_t none[4] = {0};
+	lease_prefer(b.p, none);
+	assert_int_equal(offer(&b, 0, 200000, 0, T0, &ip), 0);
+	free(seen_a);
+	free(seen_b);
+	fx_fini(&a);
+	fx_fini(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_bad_memory),
 		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_prefer),
 		cmocka_unit_test(test_same_mac_after_release),
 		cmocka_unit_test(test_same_mac_after_expiry),
 		cmocka_unit_test(test_current_lease_first),

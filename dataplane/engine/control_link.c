@@ -19,8 +19,10 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_byteorder.h>
 
 #include "chan.h"
+#include "dhcp_lb.h"
 #include "snapshot.h"
 #include "log.h"
 #include "sbcfg_json.h"
@@ -67,6 +69,10 @@ struct eng_ctl {
 	struct eng_link_stats ls; /* acks_* and events_lost written by worker 0 only */
 	bool dhcp_ready;
 	uint64_t ready_deadline; /* TSC */
+	/* cluster mode: the RFC 3074 buckets this server answers (written by the thread, read by
+	 * the workers; a word torn against another for one packet is harmless) */
+	volatile bool lb_on;
+	volatile uint64_t lb_map[DHCP_LB_WORDS];
 	/* the thread only */
 	struct chan_client *c;
 	struct inflight fl[INFLIGHT_MAX];
@@ -93,6 +99,7 @@ static void tx_one(struct eng_worker *w, struct held *h, uint64_t now_tsc)
 	/* now_tsc: this poll's start, before the tx call; the wait for durability included */
 	eng_lat_record(&w->st->lat_engine, eng_tsc_to_ns(rt, now_tsc - h->rx_tsc));
 	eng_lat_record(&w->st->lat, eng_tsc_to_ns(rt, rte_rdtsc() - h->rx_tsc));
+	w->st->tx_dhcp_ack++; /* only ACKs are held */
 }
 
 static inline bool strict(const struct eng_worker *w)
@@ -176,6 +183,51 @@ bool eng_ctl_dhcp_ready(struct eng_worker *w)
 		return true;
 	}
 	return false;
+}
+
+bool eng_ctl_lb_answer(const struct pkt_udp *u)
+{
+	struct eng_ctl *c = eng_ctl;
+	uint64_t map[DHCP_LB_WORDS];
+
+	if (likely(!c->lb_on))
+		return true;
+	for (int i = 0; i < DHCP_LB_WORDS; i++)
+		map[i] = c->lb_map[i];
+	return dhcp_lb_should_answer(u->payload, u->payload_len, u->dst_ip == 0xffffffffu, map);
+}
+
+/* CHAN_MSG_BUCKETS: 32 bytes of bitmap, or empty (every client again). */
+static void on_buckets(struct eng_ctl *c, const struct chan_msg *m)
+{
+	int rc = 0;
+
+	if (m->hdr.len == 0) {
+		c->lb_on = false;
+		ENG_LOG(INFO, "control: answering every DHCP client (no load balancing)");
+	} else if (m->hdr.len == DHCP_LB_BUCKETS / 8) {
+		unsigned owned = 0;
+		for (int i = 0; i < DHCP_LB_WORDS; i++) {
+			uint64_t v;
+			memcpy(&v, m->payload + i * 8, 8);
+			v = rte_le_to_cpu_64(v);
+			c->lb_map[i] = v;
+			owned += (unsigned)__builtin_popcountll(v);
+		}
+		c->lb_on = true;
+		ENG_LOG(INFO, "control: answering %u of %d DHCP load-balancing buckets", owned,
+			DHCP_LB_BUCKETS);
+		/* hand out addresses from the pool segments of our buckets first: servers then
+		 * rarely pick the same free address (lease_prefer) */
+		uint64_t map[DHCP_LB_WORDS];
+		for (int i = 0; i < DHCP_LB_WORDS; i++)
+			map[i] = c->lb_map[i];
+		if (owned)
+			rc = snapshot_post_prefer(&c->snaps, map);
+	} else {
+		rc = -EINVAL;
+	}
+	chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, NULL, 0);
 }
 
 void eng_ctl_worker_exit(struct eng_worker *w)
@@ -432,6 +484,9 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 	case CHAN_MSG_LEASE_DURABLE:
 		on_durable(c, m);
 		break;
+	case CHAN_MSG_BUCKETS:
+		on_buckets(c, m);
+		break;
 	case CHAN_MSG_STATS_REQUEST:
 		reply_json(c, m, view_json(ENG_VIEW_STATS));
 		break;
@@ -440,6 +495,9 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 		break;
 	case CHAN_MSG_LATENCY_REQUEST:
 		reply_json(c, m, view_json(ENG_VIEW_LATENCY));
+		break;
+	case CHAN_MSG_IMAGES_REQUEST:
+		reply_json(c, m, view_json(ENG_VIEW_IMAGES));
 		break;
 	default:
 		if (!(m->hdr.type & CHAN_REPLY))

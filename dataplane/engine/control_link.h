@@ -85,6 +85,9 @@ static inline void eng_ctl_worker_poll(struct eng_worker *w, uint64_t tsc)
  * retransmits.
  */
 bool eng_ctl_dhcp_ready(struct eng_worker *w);
+/* Cluster mode: is u a DHCP request this server answers (its client's RFC 3074 bucket is
+ * ours, or it is not load-balanced)? Always true until control sends a bucket map. */
+bool eng_ctl_lb_answer(const struct pkt_udp *u);
 
 /* When a worker leaves its loop: it no longer takes part in grace periods (no-op standalone). */
 void eng_ctl_worker_exit(struct eng_worker *w);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "eal_args.h"
+#include "engine.h"
 
 #ifndef SB_XDP_OBJ_INSTALLED
 #define SB_XDP_OBJ_INSTALLED "/usr/local/share/stormboot/stormboot_xdp.o"
@@ -32,12 +33,17 @@ void eng_usage(const char *prog)
 		"  -b BUDGET  net_af_xdp busy_budget (0 disables preferred busy polling)\n"
 		"  -C SOCKET  stormboot-control's channel (e.g. /run/stormboot/dataplane.sock);\n"
 		"             without it the dataplane runs standalone\n"
+		"  -P         packet capture: dpdk-dumpcap --file-prefix=sb-IFACE -i 0 can attach\n"
+		"             (multi-process EAL: hugepage files instead of --in-memory)\n"
+		"  -I US      idle sleep: after %d empty polls in a row, sleep US microseconds\n"
+		"             between polls until a frame comes (0, the default: busy poll; for\n"
+		"             labs with more dataplanes than CPUs; adds up to US to a reply)\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
 		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n"
 		"A config with \"dpdk_port\" serves that device instead: e.g.\n"
 		"\"net_memif0,role=server,socket=/run/stormboot/memif.sock\" (the engine alone,\n"
 		"no kernel, no XDP program: it answers ARP itself; docs/DATAPLANE.md).\n",
-		prog, SB_XDP_OBJ_INSTALLED);
+		prog, SB_XDP_OBJ_INSTALLED, ENG_IDLE_POLLS);
 }
 
 int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
@@ -67,7 +73,7 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 	app_argv = sep >= 0 ? argv + sep : argv;
 	app_argc = sep >= 0 ? argc - sep : argc;
 	optind = 1;
-	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:h")) != -1) {
+	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:PI:h")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
@@ -87,6 +93,20 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 		case 'C':
 			o->ctl_path = optarg;
 			break;
+		case 'P':
+			o->capture = true;
+			break;
+		case 'I': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v > 100000) {
+				fprintf(stderr, "-I: \"%s\" is not 0..100000 microseconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->idle_us = (unsigned)v;
+			break;
+		}
 		case 'h':
 			eng_usage(argv[0]);
 			return 1;
@@ -216,9 +236,12 @@ int eng_eal_args_build(struct eng_opts *o, const struct sbcfg *cfg, const char *
 	 * net_memif registers a multi-process action at probe, which --in-memory refuses
 	 * ("Failed to register mp action callback"): its runtime files go under the file
 	 * prefix instead (/var/run/dpdk/sb-net_memif0/), and its hugepage files are unlinked
-	 * once mapped (--huge-unlink), so a killed process leaves none behind.
+	 * once mapped (--huge-unlink), so a killed process leaves none behind. With -P
+	 * (capture) a DPDK secondary process must map the primary's files: neither option.
 	 */
-	rc |= add_arg(o, &used, eng_port_is_memif(cfg->dpdk_port) ? "--huge-unlink" : "--in-memory");
+	if (!o->capture)
+		rc |= add_arg(o, &used,
+			      eng_port_is_memif(cfg->dpdk_port) ? "--huge-unlink" : "--in-memory");
 	rc |= add_arg(o, &used, eng_file_prefix(cfg, tmp, sizeof(tmp)));
 	if (cfg->dpdk_port[0] == '\0') {
 		if (o->busy_budget >= 0)

@@ -21,6 +21,8 @@ struct eng_opts {
 	const char *cpus;	 /* -l: CPU list for the built EAL args (default: from affinity) */
 	int busy_budget;	 /* -b: net_af_xdp busy_budget, -1 = driver default */
 	const char *ctl_path;	 /* -C: control channel socket, NULL = standalone */
+	bool capture;		 /* -P: packet capture (dpdk-dumpcap/dpdk-pdump can attach) */
+	unsigned idle_us;	 /* -I: sleep this long when idle (0 = busy poll) */
 	/* EAL arguments: the user's (before "--"), or built by eng_eal_args_build(). */
 	int eal_argc;
 	char *eal_argv[ENG_EAL_ARGS_MAX + 1];
@@ -36,7 +38,8 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv);
 
 /*
  * If no EAL arguments were given, build them from cfg: cores from the process's
- * CPU affinity (cfg->queues of them), --in-memory (not for net_memif), --file-prefix
+ * CPU affinity (cfg->queues of them), --in-memory (not for net_memif, not with -P: a capture
+ * tool is a DPDK secondary process, which needs the primary's shared files), --file-prefix
  * sb-<iface>,
  * and the port: cfg->dpdk_port if set (net_* as --vdev, else -a), else
  * net_af_xdp0 on cfg->interface with cfg->queues queues and the XDP object.

@@ -49,7 +49,10 @@ struct eng_worker {
 	uint64_t tx_rx_tsc[ENG_TX_STAGE];
 } __rte_cache_aligned;
 
+#define ENG_IDLE_POLLS 1000 /* -I: empty polls in a row before the lcore sleeps */
+
 struct eng_runtime {
+	unsigned idle_us; /* -I: sleep between empty polls (0: busy poll) */
 	struct eng_port port;
 	struct rte_mempool *pool;
 	struct eng_clock clock;

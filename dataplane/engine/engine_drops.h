@@ -43,7 +43,10 @@
 	  "lease durable (the client asks again)")                                                 \
 	X(ACK_HOLD_FULL, "dhcp_ack_hold_full",                                                     \
 	  "DHCPACK not sent (durability strict): the queue of ACKs held for control, or the "      \
-	  "lease-event ring to the control thread, is full (the client asks again)")
+	  "lease-event ring to the control thread, is full (the client asks again)")               \
+	X(DHCP_LB_OTHER, "dhcp_lb_other_server",                                                   \
+	  "cluster mode: DHCP request of a client whose RFC 3074 bucket another server answers "   \
+	  "(or none while this server is cut off from etcd)")
 
 enum eng_drop {
 	ENG_DROP__FIRST = SB_DROP__COUNT - 1,

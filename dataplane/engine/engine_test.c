@@ -203,6 +203,34 @@ static void test_lat_buckets(void **state)
 		    1000 / 16 + 1);
 }
 
+/* Cumulative counts for Prometheus buckets: monotonic in le, exact to one bucket. */
+static void test_lat_count_le(void **state)
+{
+	static struct eng_lat_hist h;
+	uint64_t prev = 0;
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(eng_lat_count_le(&h, 1000), 0);
+	eng_lat_record(&h, 500);     /* well below 1 us */
+	eng_lat_record(&h, 3000);    /* between 2 and 5 us */
+	eng_lat_record(&h, 3000);
+	eng_lat_record(&h, 2000000); /* 2 ms: in the bucket that holds 2 ms itself */
+	assert_int_equal(eng_lat_count_le(&h, 1000), 1);
+	assert_int_equal(eng_lat_count_le(&h, 2000), 1);
+	assert_int_equal(eng_lat_count_le(&h, 5000), 3);
+	assert_int_equal(eng_lat_count_le(&h, 1000000), 3);
+	/* 2 ms straddles the bound 2 ms (its bucket ends above it): counted at the next bound */
+	assert_int_equal(eng_lat_count_le(&h, 2000000), 3);
+	assert_int_equal(eng_lat_count_le(&h, 5000000), 4);
+	assert_int_equal(eng_lat_count_le(&h, UINT64_MAX), 4);
+#define LE_MONOTONIC(b)                                                                            \
+	assert_true(eng_lat_count_le(&h, b) >= prev);                                              \
+	prev = eng_lat_count_le(&h, b);
+	ENG_LAT_LE_BOUNDS(LE_MONOTONIC)
+#undef LE_MONOTONIC
+	assert_int_equal(prev, 4);
+}
+
 static void test_lat_summary(void **state)
 {
 	static struct eng_lat_hist h, h2;
@@ -738,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_eal_args),
 		cmocka_unit_test(test_eal_args_given),
 		cmocka_unit_test(test_lat_buckets),
+		cmocka_unit_test(test_lat_count_le),
 		cmocka_unit_test(test_lat_summary),
 		cmocka_unit_test(test_clock_scale),
 		cmocka_unit_test_setup_teardown(test_image_cache_reuse, img_setup, img_teardown),

@@ -22,6 +22,7 @@ void eng_image_cache_init(struct eng_image_cache *c, int socket)
 {
 	memset(c, 0, sizeof(*c));
 	c->socket = socket;
+	pthread_mutex_init(&c->lock, NULL);
 }
 
 static void key_of(const struct stat *st, struct eng_image_key *k)
@@ -37,6 +38,17 @@ static bool key_equal(const struct eng_image_key *a, const struct eng_image_key 
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
+}
+
+bool eng_image_changed(const struct eng_image *img)
+{
+	struct eng_image_key now;
+	struct stat st;
+
+	if (stat(img->path, &st) < 0)
+		return true;
+	key_of(&st, &now);
+	return !key_equal(&img->key, &now);
 }
 
 #define READ_CHUNK (4u << 20) /* hashed and counted while still in the cache */
@@ -201,17 +213,27 @@ int eng_image_cache_get_pinned(struct eng_image_cache *c, const char *name, cons
 	}
 	memcpy(img->path, path, plen);
 	img->key = key;
+	img->name = strdup(name);
+	if (img->name == NULL) {
+		snprintf(err, errlen, "image \"%s\": %s: out of memory", name, path);
+		close(fd);
+		free(img);
+		return -ENOMEM;
+	}
 	rc = image_read(c, img, fd, &st, name, err, errlen);
 	close(fd);
 	if (rc == 0 && (rc = pin_check(img, name, sha256, err, errlen)) < 0)
 		rte_free((void *)(uintptr_t)img->data); /* refused: not cached */
 	if (rc < 0) {
+		free(img->name);
 		free(img);
 		return rc;
 	}
 	img->refs = 1;
+	pthread_mutex_lock(&c->lock);
 	img->next = c->head;
 	c->head = img;
+	pthread_mutex_unlock(&c->lock);
 	c->n++;
 	c->bytes += img->size;
 	c->reads++;
@@ -220,8 +242,37 @@ int eng_image_cache_get_pinned(struct eng_image_cache *c, const char *name, cons
 	return 0;
 }
 
+/* Keep what a freed image served under its name (lock held). */
+static void tally_add(struct eng_image_cache *c, const char *name, uint64_t served)
+{
+	struct eng_image_tally *t;
+	size_t len;
+
+	if (served == 0)
+		return;
+	if (c->n_tally >= ENG_IMAGE_TALLY_MAX)
+		name = "(other)";
+	for (t = c->tally; t; t = t->next) {
+		if (strcmp(t->name, name) == 0) {
+			t->served += served;
+			return;
+		}
+	}
+	len = strlen(name) + 1;
+	if ((t = malloc(sizeof(*t) + len)) == NULL)
+		return; /* out of memory: this total is lost, nothing else */
+	memcpy(t->name, name, len);
+	t->served = served;
+	t->next = c->tally;
+	c->tally = t;
+	c->n_tally++;
+}
+
+/* lock held */
 static void image_free(struct eng_image_cache *c, struct eng_image *img)
 {
+	tally_add(c, img->name, __atomic_load_n(&img->served, __ATOMIC_RELAXED));
+	free(img->name);
 	c->n--;
 	c->bytes -= img->size;
 	c->freed++;
@@ -234,6 +285,7 @@ size_t eng_image_cache_collect(struct eng_image_cache *c, uint64_t *bytes)
 	size_t n = 0;
 
 	*bytes = 0;
+	pthread_mutex_lock(&c->lock);
 	for (struct eng_image **p = &c->head; *p;) {
 		struct eng_image *img = *p;
 
@@ -247,6 +299,7 @@ size_t eng_image_cache_collect(struct eng_image_cache *c, uint64_t *bytes)
 		n++;
 		image_free(c, img);
 	}
+	pthread_mutex_unlock(&c->lock);
 	return n;
 }
 
@@ -254,6 +307,7 @@ size_t eng_image_cache_destroy(struct eng_image_cache *c)
 {
 	size_t held = 0;
 
+	pthread_mutex_lock(&c->lock);
 	while (c->head) {
 		struct eng_image *img = c->head;
 
@@ -261,7 +315,26 @@ size_t eng_image_cache_destroy(struct eng_image_cache *c)
 		held += __atomic_load_n(&img->refs, __ATOMIC_ACQUIRE) != 0;
 		image_free(c, img);
 	}
+	while (c->tally) {
+		struct eng_image_tally *t = c->tally;
+
+		c->tally = t->next;
+		free(t);
+	}
+	c->n_tally = 0;
+	pthread_mutex_unlock(&c->lock);
 	return held;
+}
+
+void eng_image_cache_served(struct eng_image_cache *c,
+			    void (*fn)(void *arg, const char *name, uint64_t bytes), void *arg)
+{
+	pthread_mutex_lock(&c->lock);
+	for (const struct eng_image_tally *t = c->tally; t; t = t->next)
+		fn(arg, t->name, t->served);
+	for (const struct eng_image *img = c->head; img; img = img->next)
+		fn(arg, img->name, __atomic_load_n(&img->served, __ATOMIC_RELAXED));
+	pthread_mutex_unlock(&c->lock);
 }
 
 void eng_image_sha256_hex(const struct eng_image *img, char hex[65])

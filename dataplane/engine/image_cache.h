@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 /* What identifies one version of a file: a change to its bytes changes one of these. */
 struct eng_image_key {
@@ -44,12 +45,26 @@ struct eng_image {
 	const uint32_t *csum_prefix;
 	uint64_t netascii_size; /* size after netascii conversion (catalog_entry.netascii_size) */
 	uint8_t sha256[32];
-	char path[]; /* as the config names it */
+	uint64_t served; /* file bytes sent by TFTP transfers that ended (atomic, lcores add) */
+	char *name;	 /* the config's name for it when it was read (the metrics' label) */
+	char path[];	 /* as the config names it */
 };
+
+/* The bytes served of images already freed, by name: a per-name total never goes down. */
+struct eng_image_tally {
+	struct eng_image_tally *next;
+	uint64_t served;
+	char name[];
+};
+#define ENG_IMAGE_TALLY_MAX 4096 /* names kept; more go to the name "(other)" */
 
 struct eng_image_cache {
 	struct eng_image *head;
-	int socket; /* NUMA socket of the image memory */
+	struct eng_image_tally *tally;
+	size_t n_tally;
+	pthread_mutex_t
+		lock; /* the list against readers on other threads (eng_image_cache_served) */
+	int socket;   /* NUMA socket of the image memory */
 	/* written by the control thread, read by the statistics (a value may be a moment old) */
 	uint64_t n, bytes;	     /* images held now and their sizes (gauges) */
 	uint64_t reads, hits, freed; /* images read from files, found in the cache, freed */
@@ -102,6 +117,16 @@ size_t eng_image_cache_collect(struct eng_image_cache *c, uint64_t *bytes);
  * forgot its reference: 0 when every snapshot and session was released first).
  */
 size_t eng_image_cache_destroy(struct eng_image_cache *c);
+
+/*
+ * Any thread: fn(arg, name, bytes) for each image name with the file bytes its ended TFTP
+ * transfers sent (images in the cache and those freed, summed by name; a name may repeat).
+ */
+void eng_image_cache_served(struct eng_image_cache *c,
+			    void (*fn)(void *arg, const char *name, uint64_t bytes), void *arg);
+
+/* Whether img's file is no longer the one read (changed, replaced, gone): a stat(2). */
+bool eng_image_changed(const struct eng_image *img);
 
 /* Lower-case hex of an image's SHA-256 into hex (65 bytes). */
 void eng_image_sha256_hex(const struct eng_image *img, char hex[65]);

@@ -60,3 +60,16 @@ void eng_lat_summarize(const struct eng_lat_hist *h, struct eng_lat_summary *out
 	out->p999_ns = lat_pct(h, 9990);
 	out->max_ns = h->max_ns;
 }
+
+uint64_t eng_lat_count_le(const struct eng_lat_hist *h, uint64_t le_ns)
+{
+	uint64_t n = 0;
+
+	/* bucket b holds [low(b), low(b + 1) - 1] */
+	for (unsigned int b = 0; b + 1 < ENG_LAT_BUCKETS; b++) {
+		if (eng_lat_bucket_low(b + 1) - 1 > le_ns)
+			break;
+		n += h->bucket[b];
+	}
+	return n;
+}

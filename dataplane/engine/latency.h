@@ -55,6 +55,20 @@ struct eng_lat_summary {
 /* Percentiles (upper bound of the bucket holding the rank; max is exact). */
 void eng_lat_summarize(const struct eng_lat_hist *h, struct eng_lat_summary *out);
 
+/*
+ * Samples whose bucket lies wholly at or below le_ns (its upper bound <= le_ns): the cumulative
+ * count of a Prometheus histogram bucket "le". A sample in the one bucket that straddles le_ns
+ * is counted in the next bound up: a count is exact to within one bucket (about 6 %).
+ */
+uint64_t eng_lat_count_le(const struct eng_lat_hist *h, uint64_t le_ns);
+
+/* The bounds (ns) the views show as latency_le_<N>_ns: 1-2-5 steps from 1 us to 1 s. */
+#define ENG_LAT_LE_BOUNDS(X)                                                                       \
+	X(1000)                                                                                    \
+	X(2000) X(5000) X(10000) X(20000) X(50000) X(100000) X(200000) X(500000) X(1000000)        \
+		X(2000000) X(5000000) X(10000000) X(20000000) X(50000000) X(100000000)             \
+			X(200000000) X(500000000) X(1000000000)
+
 /* Add the samples of from into to. */
 void eng_lat_merge(struct eng_lat_hist *to, const struct eng_lat_hist *from);
 

@@ -210,12 +210,17 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		eng_count_drop(w->st, ENG_DROP_DHCP_WAIT_LEASES);
 		goto done;
 	}
+	if (eng_ctl && !eng_ctl_lb_answer(u)) {
+		eng_count_drop(w->st, ENG_DROP_DHCP_LB_OTHER);
+		goto done;
+	}
 	r = reply_alloc(w, u, &out, &cap);
 	if (r == NULL)
 		goto done;
 	t0 = eng_stage_tsc();
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
 	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
+	eng_count_dhcp_in(w->st, res.msg_in);
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
@@ -239,6 +244,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
 	w->st->dhcp_replies++;
 	w->st->tx_dhcp++;
+	eng_count_dhcp_out(w->st, res.msg_out);
 	reply_send(w, r, u, &dst, (size_t)n, rx_tsc);
 done:
 	rte_pktmbuf_free(m);
@@ -329,6 +335,7 @@ static void sess_send(struct eng_worker *w, struct eng_sess *s, const struct tft
 		if (block > s->bytes_block) {
 			s->bytes_block = block;
 			w->st->tftp_bytes_served += (uint64_t)n - TFTP_HDR_LEN;
+			s->bytes_served += (uint64_t)n - TFTP_HDR_LEN;
 		}
 		w->st->tx_tftp++;
 		t0 = eng_stage_tsc();
@@ -979,6 +986,7 @@ int eng_lcore_main(void *arg)
 	struct rte_mbuf *pkts[ENG_BURST];
 	const uint64_t timer_period = rt->clock.hz / (1000000 / ENG_TIMER_US);
 	uint64_t tsc, last_timers = 0;
+	uint32_t empty = 0;
 	uint16_t nb;
 
 	if (w == NULL)
@@ -997,8 +1005,12 @@ int eng_lcore_main(void *arg)
 		}
 		nb = rx_handle(w, pkts, tsc);
 		tx_flush(w); /* replies and retransmissions: one tx burst per iteration */
-		if (nb > 0)
+		if (nb > 0) {
 			w->st->busy_ns += eng_tsc_to_ns(rt, rte_rdtsc() - tsc);
+			empty = 0;
+		} else if (unlikely(rt->idle_us) && ++empty > ENG_IDLE_POLLS) {
+			rte_delay_us_sleep(rt->idle_us); /* -I: a lab with more pollers than CPUs */
+		}
 	}
 	tx_flush(w);
 	eng_ctl_worker_exit(w);

@@ -17,6 +17,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pdump.h>
 #include <rte_random.h>
 #include <rte_ring.h>
 #include <rte_timer.h>
@@ -27,6 +28,7 @@
 #include "lcore.h"
 #include "log.h"
 #include "sbcfg_json.h"
+#include "sbcfg_root.h"
 #include "snapshot.h"
 
 RTE_LOG_REGISTER(eng_logtype, stormboot, INFO);
@@ -169,6 +171,19 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	rc = sbcfg_load_file(opts.config_path, &cfg, err, sizeof(err));
+	if (rc == 0 && cfg.tftp_root[0]) {
+		/* the files under tftp_root are images (with control, its snapshots carry them) */
+		struct sbcfg_root_scan scan;
+
+		rc = sbcfg_root_expand(&cfg, &scan, err, sizeof(err));
+		if (rc == 0)
+			rc = sbcfg_validate(&cfg, err, sizeof(err));
+		if (rc == 0)
+			printf("stormboot: tftp_root %s: %zu files%s%s\n", cfg.tftp_root, scan.added,
+			       scan.skipped ? "; left out: " : "", scan.warn);
+		if (rc < 0)
+			sbcfg_free(&cfg);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "stormboot: %s\n", err);
 		return 1;
@@ -199,6 +214,7 @@ int main(int argc, char **argv)
 	if (rt->tsc_dynfield < 0)
 		rte_exit(EXIT_FAILURE, "mbuf dynfield: %s\n", rte_strerror(rte_errno));
 	rt->socket = (int)rte_socket_id();
+	rt->idle_us = opts.idle_us;
 
 	/* Mempool: rx and tx rings of every queue, a staged tx burst and a hand-over ring each. */
 	n_mbufs = cfg.queues * (ENG_PORT_RX_DESC + ENG_PORT_TX_DESC + ENG_TX_STAGE +
@@ -239,6 +255,19 @@ int main(int argc, char **argv)
 	rc = workers_setup(rt);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "session tables: %s\n", strerror(-rc));
+	/* Packet capture (-P): DPDK's pdump server; until a capture tool enables it, no callback
+	 * runs on the lcores' queues (docs/DATAPLANE.md, "Capture"). */
+	if (opts.capture) {
+		char prefix[64];
+
+		if (rte_pdump_init() < 0)
+			ENG_LOG(WARNING, "capture: rte_pdump_init: %s (EAL args with --in-memory?)",
+				rte_strerror(rte_errno));
+		else
+			ENG_LOG(INFO, "capture: ready: dpdk-dumpcap %s -i %u -w FILE.pcapng",
+				eng_file_prefix(&snap->cfg, prefix, sizeof(prefix)),
+				rt->port.port_id);
+	}
 	if (eng_stats_telemetry_register() < 0)
 		ENG_LOG(WARNING, "telemetry commands not registered");
 
@@ -271,6 +300,8 @@ int main(int argc, char **argv)
 	eng_stats_set_sources(NULL, NULL); /* telemetry reads none of what is freed below */
 	print_memory("at exit");
 
+	if (opts.capture)
+		rte_pdump_uninit();
 	eng_port_close(&rt->port);
 	workers_free(rt);
 	snapshot_free(rt->snap);

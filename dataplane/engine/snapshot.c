@@ -17,11 +17,12 @@
 #include "pkt.h"
 #include "sbcfg_json.h"
 
-enum { JOB_RESTORE = 1, JOB_REVOKE };
+enum { JOB_RESTORE = 1, JOB_REVOKE, JOB_PREFER };
 struct job {
 	int type;
 	size_t n;
 	uint32_t ok, failed;
+	uint64_t map[4]; /* JOB_PREFER: lease_prefer()'s segments */
 	struct chan_lease v[];
 };
 
@@ -212,6 +213,15 @@ int snapshot_init(struct snapshots *s, struct eng_runtime *rt)
 }
 
 /* Fields the running dataplane cannot change: they shape ports, queues, XDP maps. */
+/* Whether a file of s's images changed since it was read. */
+static bool snapshot_files_changed(const struct snapshot *s)
+{
+	for (size_t i = 0; i < s->cfg.n_images; i++)
+		if (s->images[i] && eng_image_changed(s->images[i]))
+			return true;
+	return false;
+}
+
 static const char *immutable_diff(const struct sbcfg *a, const struct sbcfg *b)
 {
 	if (strcmp(a->interface, b->interface))
@@ -279,8 +289,9 @@ int snapshot_apply(struct snapshots *s, const char *json, size_t len, char *err,
 		s->refused++;
 		return -EINVAL;
 	}
-	/* The running config (e.g. the file both processes were started with). */
-	if (sbcfg_equal(&cfg, &rt->snap->cfg)) {
+	/* The running config (e.g. the file both processes were started with), and its files
+	 * as they were read: nothing to do. A file changed in place (tftp_root) is read again. */
+	if (sbcfg_equal(&cfg, &rt->snap->cfg) && !snapshot_files_changed(rt->snap)) {
 		sbcfg_free(&cfg);
 		return 1;
 	}
@@ -320,12 +331,33 @@ int snapshot_post_leases(struct snapshots *s, bool revoke, const struct chan_lea
 	return 0;
 }
 
+int snapshot_post_prefer(struct snapshots *s, const uint64_t map[4])
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return -ENOMEM;
+	j->type = JOB_PREFER;
+	memcpy(j->map, map, sizeof(j->map));
+	if (rte_ring_mp_enqueue(s->jobs, j) < 0) {
+		free(j);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 /* Worker 0: apply control's lease jobs to the pool it owns. */
 static void run_jobs(struct snapshots *s, struct lease_pool *p, uint64_t now_unix)
 {
 	struct job *j;
 
 	while (rte_ring_sc_dequeue(s->jobs, (void **)&j) == 0) {
+		if (j->type == JOB_PREFER) {
+			memcpy(s->prefer, j->map, sizeof(s->prefer));
+			s->prefer_set = true;
+			if (p)
+				lease_prefer(p, s->prefer);
+		}
 		for (size_t i = 0; p && i < j->n; i++) {
 			struct lease_info li = {
 				.ip = j->v[i].ip, .state = LEASE_BOUND, .expires = j->v[i].expires};
@@ -357,7 +389,9 @@ void snapshot_retire(struct snapshots *s)
 	size_t freed;
 
 	while (rte_ring_sc_dequeue(s->jobs_done, (void **)&j) == 0) {
-		if (j->type == JOB_RESTORE)
+		/* in cluster mode other servers' leases come in small batches all the time: only
+		 * the large ones and the refusals are worth a line */
+		if (j->type == JOB_RESTORE && (j->failed || j->n >= 256))
 			ENG_LOG(INFO, "control: %u leases restored, %u refused", j->ok, j->failed);
 		free(j);
 	}
@@ -402,6 +436,8 @@ void snapshot_adopt(struct snapshots *s, struct eng_worker *w, uint64_t tsc)
 
 			lease_foreach(w->snap->leases, m.now, move_lease, &m);
 		}
+		if (w->idx == 0 && s->prefer_set && n->leases) /* cluster mode: still ours */
+			lease_prefer(n->leases, s->prefer);
 		__atomic_store_n(&w->snap, n, __ATOMIC_RELEASE);
 		w->sess.client_cap = n->cfg.tftp.max_sessions_per_client; /* reloadable */
 	}

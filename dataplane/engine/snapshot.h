@@ -91,6 +91,8 @@ struct snapshots {
 	struct snapshot *retired;	   /* replaced while the lcores stopped: freed at fini */
 	struct rte_ring *jobs, *jobs_done; /* lease jobs: thread -> worker 0 -> thread */
 	bool leases_restored;		   /* worker 0: a LEASES_SNAPSHOT was applied */
+	bool prefer_set;		   /* worker 0: cluster mode, the segments it prefers */
+	uint64_t prefer[4];
 	volatile bool stopping;		   /* set before the lcores are told to leave */
 	uint64_t applied, refused, freed;
 };
@@ -113,6 +115,10 @@ int snapshot_apply(struct snapshots *s, const char *json, size_t len, char *err,
  * released (revoke, LEASE_REVOKE). 0, -ENOMEM or -ENOBUFS (job ring full).
  */
 int snapshot_post_leases(struct snapshots *s, bool revoke, const struct chan_lease *v, size_t n);
+
+/* Control thread, cluster mode: worker 0's pool prefers these segments (lease_prefer), in
+ * this pool and every later one. 0, -ENOMEM or -ENOBUFS. */
+int snapshot_post_prefer(struct snapshots *s, const uint64_t map[4]);
 
 /*
  * Control thread, periodically: free the lease jobs worker 0 finished and the images that

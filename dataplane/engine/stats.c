@@ -88,8 +88,9 @@ void eng_stats_set_sources(const struct eng_runtime *rt, void (*link)(struct eng
 /*
  * What the port and the kernel lost before a frame reached an lcore, or after it left: the
  * DPDK port's counters (port_*) and, on net_af_xdp, each queue's AF_XDP socket (xsk<Q>_*,
- * summed as xsk_* over all queues, shown one by one for the first 16). System calls (rte_eth_stats_get, getsockopt): the telemetry and control
- * threads and the exit report only. Every name is always there (0 when not measured).
+ * summed as xsk_* over all queues, shown one by one for the first 16). System calls
+ * (rte_eth_stats_get, getsockopt): the telemetry and control threads and the exit report only.
+ * Every name is always there (0 when not measured).
  */
 static void render_port(const struct eng_sink *k)
 {
@@ -235,6 +236,59 @@ static void render_latency(const struct eng_stats *st, const struct eng_sink *k)
 	k->str(k->ctx, "latency_engine_what",
 	       "rx burst -> the tx call that sent the reply (engine time, no transmit), ns");
 	render_hist(&st->lat_engine, "latency_engine", k);
+	/* cumulative counts at fixed bounds of latency_*, for Prometheus histograms (latency.h) */
+	k->u64(k->ctx, "latency_sum_ns", st->lat.sum_ns);
+#define ENG_LAT_LE(b) k->u64(k->ctx, "latency_le_" #b "_ns", eng_lat_count_le(&st->lat, b));
+	ENG_LAT_LE_BOUNDS(ENG_LAT_LE)
+#undef ENG_LAT_LE
+}
+
+/* Bytes served per image name, summed over the versions of a file and the freed ones. */
+struct served_sum {
+	struct {
+		const char *name;
+		uint64_t bytes;
+	} * v;
+	size_t n, cap; /* names are copies: the cache's may be freed once its lock is let go */
+};
+
+static void served_one(void *arg, const char *name, uint64_t bytes)
+{
+	struct served_sum *s = arg;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(s->v[i].name, name) == 0) {
+			s->v[i].bytes += bytes;
+			return;
+		}
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		void *v = realloc(s->v, cap * sizeof(*s->v));
+
+		if (v == NULL)
+			return;
+		s->v = v;
+		s->cap = cap;
+	}
+	if ((s->v[s->n].name = strdup(name)) == NULL)
+		return;
+	s->v[s->n++].bytes = bytes;
+}
+
+static void render_images(const struct eng_sink *k)
+{
+	struct served_sum s = {0};
+
+	if (runtime == NULL)
+		return;
+	eng_image_cache_served((struct eng_image_cache *)&runtime->images, served_one, &s);
+	for (size_t i = 0; i < s.n; i++) {
+		k->u64(k->ctx, s.v[i].name, s.v[i].bytes);
+		free((char *)s.v[i].name);
+	}
+	free(s.v);
 }
 
 static void render_sessions(const struct eng_stats *st, const struct eng_sink *k)
@@ -323,6 +377,9 @@ int eng_stats_render(enum eng_view view, int lcore, const struct eng_sink *sink)
 	case ENG_VIEW_SESSIONS:
 		render_sessions(st, sink);
 		break;
+	case ENG_VIEW_IMAGES:
+		render_images(sink);
+		break;
 	}
 	free(st);
 	return 0;
@@ -349,7 +406,8 @@ static int tel_view(enum eng_view view, const char *params, struct rte_tel_data 
 	if (params && *params) {
 		unsigned long lc = strtoul(params, &end, 10);
 
-		if (*end != '\0' || lc >= RTE_MAX_LCORE || view == ENG_VIEW_SESSIONS)
+		if (*end != '\0' || lc >= RTE_MAX_LCORE || view == ENG_VIEW_SESSIONS ||
+		    view == ENG_VIEW_IMAGES)
 			return -EINVAL;
 		lcore = (int)lc;
 	}
@@ -372,6 +430,11 @@ static int tel_sessions(const char *cmd, const char *params, struct rte_tel_data
 	return tel_view(ENG_VIEW_SESSIONS, params, d);
 }
 
+static int tel_images(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	return tel_view(ENG_VIEW_IMAGES, params, d);
+}
+
 int eng_stats_telemetry_register(void)
 {
 	int rc = 0;
@@ -384,6 +447,9 @@ int eng_stats_telemetry_register(void)
 		"rx->tx latency percentiles in ns. Parameters: int lcore_id (optional)");
 	rc |= rte_telemetry_register_cmd("/stormboot/sessions", tel_sessions,
 					 "TFTP session tables. Takes no parameters");
+	rc |= rte_telemetry_register_cmd(
+		"/stormboot/images", tel_images,
+		"TFTP file bytes served per image name. Takes no parameters");
 	return rc ? -EINVAL : 0;
 }
 

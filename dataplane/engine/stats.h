@@ -49,7 +49,16 @@
 	X(tftp_not_found, "TFTP requests for names not in the catalog (ERROR 1)")                  \
 	X(dhcp_replies, "DHCP replies built")                                                      \
 	X(timer_runs, "timer wheel runs")                                                          \
-	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")             \
+	X(busy_ns, "ns spent on bursts with frames, rx to tx flush (CPU per packet)")              \
+	X(rx_dhcp_discover, "DHCPDISCOVERs received (option 53 = 1)")                              \
+	X(rx_dhcp_request, "DHCPREQUESTs received")                                                \
+	X(rx_dhcp_decline, "DHCPDECLINEs received")                                                \
+	X(rx_dhcp_release, "DHCPRELEASEs received")                                                \
+	X(rx_dhcp_inform, "DHCPINFORMs received")                                                  \
+	X(rx_dhcp_other, "DHCP/BOOTP frames without a known message type (BOOTP, type 2/5/6/9+)")  \
+	X(tx_dhcp_offer, "DHCPOFFERs sent")                                                        \
+	X(tx_dhcp_ack, "DHCPACKs sent")                                                            \
+	X(tx_dhcp_nak, "DHCPNAKs sent")                                                                   \
 	X(mtftp_streams_started, "multicast TFTP streams started (RFC 2090)")                      \
 	X(mtftp_streams_ended, "multicast TFTP streams ended (their last client left)")           \
 	X(mtftp_streams_active, "multicast TFTP streams open now (gauge)")                          \
@@ -135,6 +144,39 @@ static inline void eng_count_drop(struct eng_stats *st, int reason)
 	st->drops[r < ENG_DROP__COUNT ? r : 0]++;
 }
 
+/* Count a DHCP request by its message type (option 53; 0 = did not parse). */
+static inline void eng_count_dhcp_in(struct eng_stats *st, uint8_t msg)
+{
+	switch (msg) {
+	case 1:
+		st->rx_dhcp_discover++;
+		break;
+	case 3:
+		st->rx_dhcp_request++;
+		break;
+	case 4:
+		st->rx_dhcp_decline++;
+		break;
+	case 7:
+		st->rx_dhcp_release++;
+		break;
+	case 8:
+		st->rx_dhcp_inform++;
+		break;
+	default:
+		st->rx_dhcp_other++;
+		break;
+	}
+}
+
+/* Count a DHCP reply sent, by its message type (OFFER 2, ACK 5, NAK 6). */
+static inline void eng_count_dhcp_out(struct eng_stats *st, uint8_t msg)
+{
+	st->tx_dhcp_offer += msg == 2;
+	st->tx_dhcp_ack += msg == 5;
+	st->tx_dhcp_nak += msg == 6;
+}
+
 /* The per-lcore counters (indexed by rte_lcore_id()). */
 extern struct eng_stats eng_stats[RTE_MAX_LCORE];
 
@@ -165,9 +207,11 @@ void eng_stats_set_sources(const struct eng_runtime *rt, void (*link)(struct eng
  *                      burst to the tx call's return), then latency_engine_count ...
  *                      latency_engine_max_ns (rx burst to the tx call: without the transmit)
  *   ENG_VIEW_SESSIONS  the session tables: totals, then lcore<N>_active/_capacity/_ports
+ *   ENG_VIEW_IMAGES    bytes of TFTP DATA served per image name (the key is the image's name,
+ *                      not a statistic name: counted when a transfer ends; not per lcore)
  * lcore: -1 for the sum over lcores, else one lcore's counters (stats and latency views).
  */
-enum eng_view { ENG_VIEW_STATS, ENG_VIEW_LATENCY, ENG_VIEW_SESSIONS };
+enum eng_view { ENG_VIEW_STATS, ENG_VIEW_LATENCY, ENG_VIEW_SESSIONS, ENG_VIEW_IMAGES };
 struct eng_sink {
 	void *ctx;
 	void (*u64)(void *ctx, const char *name, uint64_t v);
@@ -175,7 +219,7 @@ struct eng_sink {
 };
 int eng_stats_render(enum eng_view view, int lcore, const struct eng_sink *sink);
 
-/* Register /stormboot/stats, /stormboot/latency, /stormboot/sessions (the views above). */
+/* Register /stormboot/stats, /stormboot/latency, /stormboot/sessions, /stormboot/images. */
 int eng_stats_telemetry_register(void);
 
 /* Human-readable report at exit: the stats view's non-zero values, latency percentiles. */

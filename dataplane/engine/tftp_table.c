@@ -156,6 +156,7 @@ struct eng_sess *tftp_table_open(struct tftp_table *t, uint32_t client_ip, uint1
 	s->mc = NULL;
 	s->armed_ms = 0;
 	s->img = img;
+	s->bytes_served = 0;
 	eng_image_ref(img);
 	s->open = true;
 	t->n_active++;
@@ -201,6 +202,7 @@ void tftp_table_close(struct tftp_table *t, struct eng_sess *s)
 		return;
 	rte_timer_stop(&s->timer);
 	s->armed_ms = 0;
+	__atomic_fetch_add(&s->img->served, s->bytes_served, __ATOMIC_RELAXED);
 	eng_image_put(s->img);
 	s->img = NULL;
 	rte_hash_del_key(t->hash, &s->key);

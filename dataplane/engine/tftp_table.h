@@ -55,6 +55,7 @@ struct eng_sess {
 	struct pkt_udp peer; /* the RRQ's addressing (MACs, VLAN tags); payload not kept */
 	uint64_t start_tsc;
 	uint64_t bytes_block; /* highest block whose bytes were counted as served */
+	uint64_t bytes_served; /* file bytes of those blocks: added to img->served at close */
 	uint32_t idx;	      /* slot in the table */
 	bool open;
 } __rte_cache_aligned;

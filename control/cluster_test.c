@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cluster_test.c - the pure parts of cluster mode: bucket ownership by rendezvous hashing
+ * (every bucket exactly one owner, shares near even, a lost server moves only its own
+ * buckets) and a lease's value in etcd (round trip, bad values refused); the etcd client's
+ * wire helpers (base64, prefix range end, gateway integers).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cluster.h"
+#include "etcd_client.h"
+
+static bool owns(const uint8_t map[32], unsigned b)
+{
+	return map[b / 8] >> (b % 8) & 1;
+}
+
+static void test_buckets(void **state)
+{
+	char names[10][8];
+	const char *ids[10];
+	uint8_t maps[10][32], after[10][32];
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%d", i + 1);
+		ids[i] = names[i];
+	}
+	for (size_t n = 1; n <= 10; n++) {
+		unsigned total = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			unsigned o = cluster_buckets(ids, n, ids[i], maps[i]);
+			total += o;
+			/* near an even share: within a factor of 2 (n <= 10, 256 buckets) */
+			assert_true(o * n >= 128 && o * n <= 512);
+		}
+		assert_int_equal(total, 256);
+		for (unsigned b = 0; b < 256; b++) {
+			int owners = 0;
+			for (size_t i = 0; i < n; i++)
+				owners += owns(maps[i], b);
+			assert_int_equal(owners, 1);
+		}
+		/* the order of the live set does not matter */
+		const char *rev[10];
+		uint8_t m2[32];
+		for (size_t i = 0; i < n; i++)
+			rev[i] = ids[n - 1 - i];
+		cluster_buckets(rev, n, ids[0], m2);
+		assert_memory_equal(m2, maps[0], 32);
+		if (n < 2)
+			continue;
+		/* the last server is lost: only its buckets move */
+		for (size_t i = 0; i + 1 < n; i++) {
+			cluster_buckets(ids, n - 1, ids[i], after[i]);
+			for (unsigned b = 0; b < 256; b++)
+				if (owns(maps[i], b))
+					assert_true(owns(after[i], b));
+		}
+	}
+	/* a server that is not in the live set owns nothing */
+	uint8_t m[32];
+	assert_int_equal(cluster_buckets(ids, 3, "s9", m), 0);
+	assert_int_equal(cluster_buckets(ids, 0, "s1", m), 0);
+}
+
+static void test_lease_value(void **state)
+{
+	struct chan_lease l = {.expires = 1796305038,
+			       .ip = 0xc6120064,
+			       .subnet = 3,
+			       .mac = {0x02, 0xab, 0, 0, 0x10, 0xff}};
+	char *v = cluster_lease_value(&l, "boot-a"), server[SBCFG_CLUSTER_ID_MAX];
+	uint8_t mac[6];
+	uint64_t exp;
+	uint16_t sub;
+
+	assert_non_null(v);
+	assert_string_equal(v, "{\"mac\":\"02:ab:00:00:10:ff\",\"expires\":1796305038,"
+			       "\"server\":\"boot-a\",\"subnet\":3}");
+	assert_int_equal(cluster_lease_parse(v, strlen(v), mac, &exp, &sub, server), 0);
+	assert_memory_equal(mac, l.mac, 6);
+	assert_int_equal(exp, l.expires);
+	assert_int_equal(sub, 3);
+	assert_string_equal(server, "boot-a");
+	for (size_t k = 0; k < strlen(v); k++) /* every truncation refused */
+		assert_int_equal(cluster_lease_parse(v, k, mac, &exp, &sub, server), -EINVAL);
+	free(v);
+	static const char *const bad[] = {
+		"{\"mac\":\"02:ab:00:00:10\",\"expires\":1,\"server\":\"a\"}",
+		"{\"mac\":\"02:ab:00:00:10:ff\",\"expires\":\"1\",\"server\":\"a\"}",
+		"{\"mac\":\"02:ab:00:00:10:ff\",\"expires\":1}",
+		"[]",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(
+			cluster_lease_parse(bad[i], strlen(bad[i]), mac, &exp, &sub, server),
+			-EINVAL);
+}
+
+static void test_resv_value(void **state)
+{
+	struct sbcfg_reservation r = {.mac = {0x52, 0x54, 0, 0xaa, 0xbb, 1}, .ip = 0xc61201c8},
+				 back;
+	char *v;
+
+	snprintf(r.hostname, sizeof(r.hostname), "vm1");
+	snprintf(r.bootfile, sizeof(r.bootfile), "ipxe.efi");
+	v = cluster_resv_value(&r);
+	assert_non_null(v);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &back), 0);
+	assert_memory_equal(back.mac, r.mac, 6);
+	assert_int_equal(back.ip, r.ip);
+	assert_string_equal(back.hostname, "vm1");
+	assert_string_equal(back.bootfile, "ipxe.efi");
+	assert_string_equal(back.ipxe_script, "");
+	for (size_t k = 0; k < strlen(v); k++)
+		assert_int_equal(cluster_resv_parse(v, k, &back), -EINVAL);
+	free(v);
+	r.ip = 0; /* boot information only */
+	v = cluster_resv_value(&r);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &back), 0);
+	assert_int_equal(back.ip, 0);
+	free(v);
+	const char *bad = "{\"mac\":\"52:54:00:aa:bb:01\",\"ip\":\"1.2.3\",\"hostname\":\"\","
+			  "\"bootfile\":\"\",\"ipxe_script\":\"\"}";
+	assert_int_equal(cluster_resv_parse(bad, strlen(bad), &back), -EINVAL);
+}
+
+static void test_wire(void **state)
+{
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const enc[] = {"",	      "Zg==",	  "Zm8=",    "Zm9v",
+					  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	char buf[16];
+
+	for (size_t i = 0; i < 7; i++) { /* RFC 4648 section 10 */
+		char *e = etcd_b64(plain[i], strlen(plain[i]));
+		assert_string_equal(e, enc[i]);
+		free(e);
+		assert_int_equal(etcd_unb64(enc[i], buf, sizeof(buf)), (long)strlen(plain[i]));
+		assert_memory_equal(buf, plain[i], strlen(plain[i]));
+	}
+	assert_int_equal(etcd_unb64("Zm9", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(etcd_unb64("Zm=v", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(etcd_unb64("Zm9v!A==", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(etcd_unb64("Zm9vYmFy", buf, 5), -EINVAL); /* no room */
+	char *end = etcd_prefix_end_b64("/sb/");
+	assert_string_equal(end, "L3NiMA=="); /* "/sb0" */
+	free(end);
+	json_t *j = json_loads("{\"a\":\"12\",\"b\":7,\"c\":null}", 0, NULL);
+	assert_int_equal(etcd_json_int(json_object_get(j, "a")), 12);
+	assert_int_equal(etcd_json_int(json_object_get(j, "b")), 7);
+	assert_int_equal(etcd_json_int(json_object_get(j, "c")), 0);
+	assert_int_equal(etcd_json_int(json_object_get(j, "d")), 0);
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buckets),
+		cmocka_unit_test(test_lease_value),
+		cmocka_unit_test(test_resv_value),
+		cmocka_unit_test(test_wire),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

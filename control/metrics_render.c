@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "metrics_render.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void metrics_buf_printf(struct metrics_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *s = realloc(b->s, cap);
+		if (!s) {
+			b->failed = true;
+			return;
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+}
+
+void metrics_buf_free(struct metrics_buf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+uint64_t metrics_u64(const json_t *o, const char *name)
+{
+	json_t *v = o ? json_object_get(o, name) : NULL;
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v)
+							       : 0;
+}
+
+/* ---- Prometheus text format 0.0.4 ---- */
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label_value(struct metrics_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			metrics_buf_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			metrics_buf_printf(b, "\\n");
+		else
+			metrics_buf_printf(b, "%c", *s);
+	}
+}
+
+static void family(struct metrics_buf *b, const char *name, const char *type, const char *help)
+{
+	metrics_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{label="value"} v (label NULL: no labels) */
+static void sample(struct metrics_buf *b, const char *name, const char *label, const char *value,
+		   uint64_t v)
+{
+	metrics_buf_printf(b, "%s", name);
+	if (label) {
+		metrics_buf_printf(b, "{%s=\"", label);
+		label_value(b, value);
+		metrics_buf_printf(b, "\"}");
+	}
+	metrics_buf_printf(b, " %" PRIu64 "\n", v);
+}
+
+/* A family of one labelled counter per (label value, dataplane name) pair. */
+struct pair {
+	const char *value, *name;
+};
+
+static void labelled(struct metrics_buf *b, const json_t *o, const char *name, const char *type,
+		     const char *help, const char *label, const struct pair *p, size_t n)
+{
+	family(b, name, type, help);
+	for (size_t i = 0; i < n; i++)
+		sample(b, name, label, p[i].value, metrics_u64(o, p[i].name));
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void prom_dhcp(struct metrics_buf *b, const json_t *st)
+{
+	static const struct pair in[] = {
+		{"discover", "rx_dhcp_discover"}, {"request", "rx_dhcp_request"},
+		{"decline", "rx_dhcp_decline"},	  {"release", "rx_dhcp_release"},
+		{"inform", "rx_dhcp_inform"},	  {"other", "rx_dhcp_other"},
+	};
+	static const struct pair out[] = {
+		{"offer", "tx_dhcp_offer"},
+		{"ack", "tx_dhcp_ack"},
+		{"nak", "tx_dhcp_nak"},
+	};
+	static const struct pair rx[] = {
+		{"dhcp", "rx_dhcp"},
+		{"pxe", "rx_pxe"},
+		{"tftp_request", "rx_tftp_req"},
+		{"tftp_transfer", "rx_tftp_xfer"},
+		{"arp", "rx_arp"},
+		{"ipv6", "rx_ipv6"},
+	};
+	static const struct pair tx[] = {
+		{"dhcp", "tx_dhcp"},
+		{"tftp", "tx_tftp"},
+		{"arp", "tx_arp"},
+		{"router_advertisement", "tx_ra"},
+	};
+
+	labelled(b, st, "stormboot_dhcp_messages_received_total", "counter",
+		 "DHCP messages received by the dataplane, by message type (option 53).", "type",
+		 in, N(in));
+	labelled(b, st, "stormboot_dhcp_messages_sent_total", "counter",
+		 "DHCP replies sent by the dataplane, by message type.", "type", out, N(out));
+	labelled(b, st, "stormboot_frames_received_total", "counter",
+		 "Frames the dataplane received, by protocol.", "protocol", rx, N(rx));
+	labelled(b, st, "stormboot_frames_sent_total", "counter",
+		 "Frames the dataplane sent, by protocol.", "protocol", tx, N(tx));
+	family(b, "stormboot_received_bytes_total", "counter", "Bytes the dataplane received.");
+	sample(b, "stormboot_received_bytes_total", NULL, NULL, metrics_u64(st, "rx_bytes"));
+	family(b, "stormboot_sent_bytes_total", "counter", "Bytes the dataplane sent.");
+	sample(b, "stormboot_sent_bytes_total", NULL, NULL, metrics_u64(st, "tx_bytes"));
+}
+
+static void prom_tftp(struct metrics_buf *b, const json_t *st, const json_t *se)
+{
+	static const struct pair ended[] = {
+		{"completed", "tftp_sessions_completed"},
+		{"given_up", "tftp_sessions_given_up"},
+		{"aborted", "tftp_sessions_aborted"},
+		{"size_probe", "tftp_sessions_size_probe"},
+	};
+
+	family(b, "stormboot_tftp_sessions_active", "gauge", "TFTP transfers open now.");
+	sample(b, "stormboot_tftp_sessions_active", NULL, NULL,
+	       metrics_u64(se, "tftp_sessions_active"));
+	family(b, "stormboot_tftp_sessions_capacity", "gauge",
+	       "TFTP transfers the session tables hold at most (tftp.max_sessions).");
+	sample(b, "stormboot_tftp_sessions_capacity", NULL, NULL,
+	       metrics_u64(se, "tftp_sessions_capacity"));
+	family(b, "stormboot_tftp_sessions_started_total", "counter", "TFTP transfers started.");
+	sample(b, "stormboot_tftp_sessions_started_total", NULL, NULL,
+	       metrics_u64(st, "tftp_sessions_started"));
+	labelled(b, st, "stormboot_tftp_sessions_ended_total", "counter",
+		 "TFTP transfers ended, by outcome (size_probe: ERROR 8 after our OACK, a "
+		 "firmware's tsize probe).",
+		 "outcome", ended, N(ended));
+	family(b, "stormboot_tftp_served_bytes_total", "counter",
+	       "File bytes of TFTP DATA sent, first transmissions only.");
+	sample(b, "stormboot_tftp_served_bytes_total", NULL, NULL,
+	       metrics_u64(st, "tftp_bytes_served"));
+	family(b, "stormboot_tftp_retransmits_total", "counter",
+	       "TFTP frames sent again by a retransmission timer.");
+	sample(b, "stormboot_tftp_retransmits_total", NULL, NULL,
+	       metrics_u64(st, "tx_tftp_retransmit"));
+	family(b, "stormboot_tftp_errors_sent_total", "counter", "TFTP ERROR packets sent.");
+	sample(b, "stormboot_tftp_errors_sent_total", NULL, NULL, metrics_u64(st, "tx_tftp_error"));
+}
+
+/* stormboot_tftp_image_served_bytes_total{image=...}: the images view, one per name. */
+static void prom_images(struct metrics_buf *b, const json_t *im)
+{
+	const char *k;
+	json_t *v;
+
+	family(b, "stormboot_tftp_image_served_bytes_total", "counter",
+	       "File bytes served by TFTP per image, added when a transfer ends.");
+	json_object_foreach((json_t *)im, k, v) if (json_is_integer(v))
+		sample(b, "stormboot_tftp_image_served_bytes_total", "image", k,
+		       (uint64_t)json_integer_value(v));
+}
+
+/* stormboot_drops_total{reason=...}: every drop_<reason> of the stats view. */
+static void prom_drops(struct metrics_buf *b, const json_t *st)
+{
+	const char *k;
+	json_t *v;
+
+	family(b, "stormboot_drops_total", "counter",
+	       "Packets dropped or requests refused by the dataplane, by reason "
+	       "(docs/METRICS.md).");
+	json_object_foreach((json_t *)st, k,
+			    v) if (strncmp(k, "drop_", 5) == 0 && json_is_integer(v))
+		sample(b, "stormboot_drops_total", "reason", k + 5,
+		       (uint64_t)json_integer_value(v));
+}
+
+/* stormboot_xdp_packets_total{verdict, reason}: redirected_dhcp -> redirected, dhcp. */
+static void prom_xdp(struct metrics_buf *b, const json_t *x)
+{
+	const char *k;
+	json_t *v;
+
+	family(b, "stormboot_xdp_packets_total", "counter",
+	       "Packets the XDP program handled, by verdict (redirected to the dataplane, passed "
+	       "to the kernel, dropped) and reason.");
+	json_object_foreach((json_t *)x, k, v)
+	{
+		const char *verdict = "redirected", *reason = k;
+
+		if (!json_is_integer(v))
+			continue;
+		if (strcmp(k, "redirect_failed") == 0) {
+			verdict = "pass";
+		} else if (strncmp(k, "redirected_", 11) == 0) {
+			reason = k + 11;
+		} else if (strncmp(k, "pass_", 5) == 0) {
+			verdict = "pass";
+			reason = k + 5;
+		} else if (strncmp(k, "drop_", 5) == 0) {
+			verdict = "drop";
+			reason = k + 5;
+		} else {
+			verdict = "other";
+		}
+		metrics_buf_printf(b, "stormboot_xdp_packets_total{verdict=\"%s\",reason=\"",
+				   verdict);
+		label_value(b, reason);
+		metrics_buf_printf(b, "\"} %" PRIu64 "\n", (uint64_t)json_integer_value(v));
+	}
+}
+
+static void prom_pools(struct metrics_buf *b, const struct metrics_view *v)
+{
+	static const char *const states[] = {"bound", "offered", "declined"};
+
+	family(b, "stormboot_pool_addresses", "gauge",
+	       "Dynamic addresses of a subnet's pool (pool.start .. pool.end).");
+	for (size_t i = 0; i < v->n_pools; i++)
+		sample(b, "stormboot_pool_addresses", "subnet", v->pools[i].subnet,
+		       v->pools[i].size);
+	family(b, "stormboot_leases", "gauge",
+	       "Leases of a subnet in control's lease store, by state.");
+	for (size_t i = 0; i < v->n_pools; i++) {
+		const uint32_t n[] = {v->pools[i].bound, v->pools[i].offered, v->pools[i].declined};
+
+		for (size_t s = 0; s < N(states); s++) {
+			metrics_buf_printf(b, "stormboot_leases{subnet=\"");
+			label_value(b, v->pools[i].subnet);
+			metrics_buf_printf(b, "\",state=\"%s\"} %u\n", states[s], n[s]);
+		}
+	}
+}
+
+/* The latency view's latency_le_<N>_ns as a histogram in seconds. */
+static void prom_latency(struct metrics_buf *b, const json_t *lat)
+{
+	static const uint64_t le_ns[] = {1000,	    2000,      5000,	  10000,     20000,
+					 50000,	    100000,    200000,	  500000,    1000000,
+					 2000000,   5000000,   10000000,  20000000,  50000000,
+					 100000000, 200000000, 500000000, 1000000000};
+	const char *name = "stormboot_packet_latency_seconds";
+	char key[48];
+
+	family(b, name, "histogram",
+	       "Dataplane latency from the rx burst to the tx burst of the reply, per packet "
+	       "answered (a bucket is exact to about 6 %).");
+	for (size_t i = 0; i < N(le_ns); i++) {
+		snprintf(key, sizeof(key), "latency_le_%" PRIu64 "_ns", le_ns[i]);
+		metrics_buf_printf(b, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+				   (double)le_ns[i] / 1e9, metrics_u64(lat, key));
+	}
+	metrics_buf_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name,
+			   metrics_u64(lat, "latency_count"));
+	metrics_buf_printf(b, "%s_sum %.9f\n", name,
+			   (double)metrics_u64(lat, "latency_sum_ns") / 1e9);
+	metrics_buf_printf(b, "%s_count %" PRIu64 "\n", name, metrics_u64(lat, "latency_count"));
+}
+
+void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
+{
+	family(b, "stormboot_info", "gauge", "stormboot-control's version (value 1).");
+	metrics_buf_printf(b, "stormboot_info{version=\"");
+	label_value(b, v->version ? v->version : "");
+	metrics_buf_printf(b, "\"} 1\n");
+	family(b, "stormboot_control_uptime_seconds", "gauge", "Seconds since control started.");
+	sample(b, "stormboot_control_uptime_seconds", NULL, NULL, v->uptime_s);
+	family(b, "stormboot_config_generation", "gauge",
+	       "The running configuration's generation.");
+	sample(b, "stormboot_config_generation", NULL, NULL, v->config_generation);
+	family(b, "stormboot_dataplane_up", "gauge",
+	       "1 when the dataplane is connected and answered this scrape, else 0.");
+	sample(b, "stormboot_dataplane_up", NULL, NULL,
+	       v->dp_connected && v->stats && v->latency && v->sessions);
+	family(b, "stormboot_xdp_up", "gauge", "1 when the XDP counters could be read, else 0.");
+	sample(b, "stormboot_xdp_up", NULL, NULL, v->xdp != NULL);
+
+	prom_pools(b, v);
+	if (v->clients_per_state) { /* TRACE-BRANCH: filled from the `trace` work's API */
+		const char *k;
+		json_t *n;
+
+		family(b, "stormboot_clients", "gauge", "Clients seen recently, by boot state.");
+		json_object_foreach(v->clients_per_state, k, n) sample(
+			b, "stormboot_clients", "state", k, metrics_u64(v->clients_per_state, k));
+	}
+	if (v->xdp)
+		prom_xdp(b, v->xdp);
+	if (v->stats) {
+		prom_dhcp(b, v->stats);
+		prom_tftp(b, v->stats, v->sessions);
+		prom_drops(b, v->stats);
+		family(b, "stormboot_image_cache_bytes", "gauge",
+		       "Bytes of boot images in the dataplane's hugepage cache.");
+		sample(b, "stormboot_image_cache_bytes", NULL, NULL,
+		       metrics_u64(v->stats, "image_cache_bytes"));
+		family(b, "stormboot_image_cache_images", "gauge",
+		       "Boot images in the dataplane's cache.");
+		sample(b, "stormboot_image_cache_images", NULL, NULL,
+		       metrics_u64(v->stats, "image_cache_images"));
+		family(b, "stormboot_dataplane_busy_seconds_total", "counter",
+		       "Time the dataplane's lcores spent on bursts with frames.");
+		metrics_buf_printf(b, "stormboot_dataplane_busy_seconds_total %.9f\n",
+				   (double)metrics_u64(v->stats, "busy_ns") / 1e9);
+	}
+	if (v->images)
+		prom_images(b, v->images);
+	if (v->latency)
+		prom_latency(b, v->latency);
+}

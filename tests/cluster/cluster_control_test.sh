@@ -1,0 +1,160 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# cluster_control_test.sh - two stormboot-control servers in cluster mode against a real etcd
+# (Debian's etcd-server, one member on loopback), each with a fake dataplane. No root, no
+# network beyond 127.0.0.1. Checked against what each fake dataplane was told (its "acked"
+# lines are the ACKs that would leave) and what etcd holds:
+#   - both register; the 256 RFC 3074 buckets are split between them, none twice;
+#   - both bind the same 100 addresses to different MACs at once: every address acked to
+#     exactly one MAC, and that MAC is the one in etcd (lost = 0, doubled = 0);
+#   - reservations and templates changed through one server are in effect on the other;
+#   - a server killed with kill -9: the other owns every bucket within lease_ttl_s + 2 s;
+#   - etcd frozen (SIGSTOP, as cut off): no lease is acked, status says not ready; thawed:
+#     leases are acked again.
+# Usage: cluster_control_test.sh DAEMON CTL FAKE_DP
+set -u
+DAEMON=$1 CTL=$2 FAKE=$3
+T=$(mktemp -d /tmp/sbclu-test.XXXXXX)
+PASS=0 FAILS=0 EPID= APID= BPID=
+# ports from the pid, so parallel runs do not meet
+P1=$((20000 + ($$ % 20000))) P2=$((P1 + 1))
+EP=http://127.0.0.1:$P1
+
+ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
+bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
+checke() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+cleanup() {
+	[ -n "$EPID" ] && kill -CONT "$EPID" 2>/dev/null
+	for p in $APID $BPID $EPID; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+command -v etcd >/dev/null || { echo "SKIP: etcd not installed (tests/setup.sh: etcd-server)"; exit 77; }
+ms() { date +%s%3N; }
+jget() { /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+ctl() { STORMBOOT_SOCKET=$T/$1/run/control.sock "$CTL" --json status 2>/dev/null; }
+cl() { ctl "$1" | jget "d['arguments']['cluster']$2" 2>/dev/null; }
+etcdget() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --command-timeout=3s get "$@"; }
+
+etcd --name sbt --data-dir "$T/etcd" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+	--listen-peer-urls "http://127.0.0.1:$P2" --initial-advertise-peer-urls "http://127.0.0.1:$P2" \
+	--initial-cluster "sbt=http://127.0.0.1:$P2" --log-level error >"$T/etcd.log" 2>&1 &
+EPID=$!
+for _ in $(seq 100); do etcdget /x >/dev/null 2>&1 && break; sleep 0.1; done
+checke "etcd up" 'etcdget /x >/dev/null 2>&1'
+
+start_server() { # NAME
+	mkdir -p "$T/$1/run" "$T/$1/state"
+	cat >"$T/$1/cfg.json" <<EOF
+{ "interface": "sb0", "server_ip": "198.18.0.1",
+  "dhcp": { "subnets": [ { "network": "198.18.0.0/23",
+             "pool": { "start": "198.18.0.10", "end": "198.18.1.250" } } ] },
+  "cluster": { "server_id": "$1", "etcd": { "endpoints": [ "$EP" ], "timeout_ms": 500 },
+               "lease_ttl_s": 3 } }
+EOF
+	"$DAEMON" -f -c "$T/$1/cfg.json" -s "$T/$1/run/control.sock" -d "$T/$1/state" \
+		>"$T/$1/daemon.log" 2>&1 &
+}
+start_server a; APID=$!
+start_server b; BPID=$!
+# both ready and agreeing on two live servers
+for _ in $(seq 100); do
+	[ "$(cl a "['ready']")" = True ] && [ "$(cl b "['ready']")" = True ] &&
+		[ "$(cl a "['servers']")" = "['a', 'b']" ] && [ "$(cl b "['servers']")" = "['a', 'b']" ] && break
+	sleep 0.1
+done
+checke "both servers registered and ready" '[ "$(cl a "[\"ready\"]")" = True ] && [ "$(cl b "[\"ready\"]")" = True ]'
+oa=$(cl a "['buckets_owned']") ob=$(cl b "['buckets_owned']")
+checke "buckets split between two servers: $oa + $ob = 256, each a share" \
+	'[ $((oa + ob)) -eq 256 ] && [ "$oa" -gt 64 ] && [ "$ob" -gt 64 ]'
+
+# -- the same 100 addresses bound by both at once, to different MACs
+"$FAKE" "$T/a/run/dataplane.sock" -b 100 -i 198.18.0.10 -m 1 >"$T/fa.out" 2>&1 &
+FA=$!
+"$FAKE" "$T/b/run/dataplane.sock" -b 100 -i 198.18.0.10 -m 2 >"$T/fb.out" 2>&1
+wait $FA
+checke "both fakes done" 'grep -q "^done" "$T/fa.out" && grep -q "^done" "$T/fb.out"'
+cat "$T/fa.out" "$T/fb.out" | awk '$1 == "acked" {print $3, $2}' | sort >"$T/acked"
+n_acked=$(wc -l <"$T/acked")
+doubled=$(awk '{print $1}' "$T/acked" | uniq -d | wc -l)
+etcdget --prefix /stormboot/leases/ >"$T/etcd.dump"
+python3 - "$T/etcd.dump" >"$T/inetcd" <<'EOF'
+import json, sys
+l = open(sys.argv[1]).read().split('\n')
+for k, v in zip(l[0::2], l[1::2]):
+    if k:
+        print(k.rsplit('/', 1)[1], json.loads(v)['mac'])
+EOF
+sort -o "$T/inetcd" "$T/inetcd"
+lost=$(comm -23 "$T/acked" "$T/inetcd" | wc -l)
+checke "100 contested addresses: each acked once ($n_acked acked, $doubled doubled)" \
+	'[ "$n_acked" -eq 100 ] && [ "$doubled" -eq 0 ]'
+checke "every acked lease is bound to its MAC in etcd (lost = $lost)" '[ "$lost" -eq 0 ]'
+checke "no address in etcd twice" '[ "$(awk "{print \$1}" "$T/inetcd" | uniq -d | wc -l)" -eq 0 ]'
+echo "info: conflicts: a $(cl a "['leases']['txn_conflicts']") txn, $(cl a "['leases']['refused_in_use']") refused; b $(cl b "['leases']['txn_conflicts']") txn, $(cl b "['leases']['refused_in_use']") refused"
+
+# -- a second round on free addresses: a takes them; b learnt a's leases (watch) and refuses
+"$FAKE" "$T/a/run/dataplane.sock" -b 20 -i 198.18.1.10 -m 3 >"$T/fa2.out" 2>&1
+sleep 0.5
+"$FAKE" "$T/b/run/dataplane.sock" -b 20 -i 198.18.1.10 -m 4 >"$T/fb2.out" 2>&1
+checke "a's 20 acked; b refused all 20 from what its watch told it" \
+	'[ "$(grep -c ^acked "$T/fa2.out")" -eq 20 ] && [ "$(grep -c "^refused.*in use" "$T/fb2.out")" -eq 20 ]'
+
+# -- a reservation added through a's API is in b's running config within a second
+sctl() { STORMBOOT_SOCKET=$T/$1/run/control.sock "$CTL" "${@:2}"; }
+out=$(sctl a reservation-add 52:54:00:aa:bb:01 198.18.1.200 --hostname shared1 2>&1); rc=$?
+checke "reservation-add on a: $out" '[ $rc -eq 0 ]'
+t0=$(ms)
+for _ in $(seq 40); do sctl b reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:01.*198.18.1.200.*shared1" && break; sleep 0.05; done
+took=$(($(ms) - t0))
+checke "the reservation is in effect on b ($took ms after a answered)" \
+	'sctl b reservation-list | grep -q "52:54:00:aa:bb:01.*198.18.1.200.*shared1" && [ $took -le 1000 ]'
+checke "b wrote it to its config file" 'grep -q "52:54:00:aa:bb:01" "$T/b/cfg.json"'
+checke "it is in etcd" 'etcdget /stormboot/reservations/52:54:00:aa:bb:01 --print-value-only | grep -q shared1'
+out=$(sctl a reservation-add 52:54:00:aa:bb:01 198.18.1.201 2>&1); rc=$?
+checke "a second reservation-add of that MAC refused: $out" '[ $rc -ne 0 ] && grep -q "already has a reservation" <<<"$out"'
+sctl b reservation-del 52:54:00:aa:bb:01 >/dev/null
+for _ in $(seq 40); do sctl a reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:01" || break; sleep 0.05; done
+checke "reservation-del on b: gone on a too" '! sctl a reservation-list | grep -q "52:54:00:aa:bb:01"'
+checke "and from etcd" '[ -z "$(etcdget /stormboot/reservations/52:54:00:aa:bb:01 --print-value-only)" ]'
+
+# -- an iPXE template stored through a is served by b; deleted through b, gone on a
+printf '#!ipxe\nchain http://198.18.0.1/${mac}\n' >"$T/t.ipxe"
+out=$(sctl a template-add shared.ipxe "$T/t.ipxe" 2>&1); rc=$?
+checke "template-add on a: $out" '[ $rc -eq 0 ]'
+for _ in $(seq 40); do sctl b template-get shared.ipxe 2>/dev/null | grep -q 'chain http' && break; sleep 0.05; done
+checke "the template is on b" 'sctl b template-get shared.ipxe | grep -q "chain http://198.18.0.1/"'
+sctl b template-del shared.ipxe >/dev/null
+for _ in $(seq 40); do sctl a template-list 2>/dev/null | grep -q shared.ipxe || break; sleep 0.05; done
+checke "template-del on b: gone on a" '! sctl a template-list | grep -q shared.ipxe'
+
+# -- b killed with kill -9: a takes every bucket
+t0=$(ms)
+kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=
+for _ in $(seq 100); do [ "$(cl a "['buckets_owned']")" = 256 ] && break; sleep 0.1; done
+took=$(($(ms) - t0))
+checke "after kill -9 of b, a answers all 256 buckets (in $took ms)" \
+	'[ "$(cl a "[\"buckets_owned\"]")" = 256 ] && [ "$took" -le 5500 ]'
+echo "info: take-over time after kill -9: $took ms (lease_ttl_s 3)"
+only_a="['a']"
+checke "a's status lists only itself" '[ "$(cl a "[\"servers\"]")" = "$only_a" ]'
+
+# -- etcd frozen: a stops acking, says so; thawed: acks again
+kill -STOP "$EPID"
+for _ in $(seq 60); do [ "$(cl a "['ready']")" = False ] && break; sleep 0.1; done
+checke "etcd frozen: a says not ready" '[ "$(cl a "[\"ready\"]")" = False ]'
+"$FAKE" "$T/a/run/dataplane.sock" -b 10 -i 198.18.1.100 -m 5 >"$T/fa3.out" 2>&1
+checke "etcd frozen: no lease acked ($(grep -c ^refused "$T/fa3.out") refused)" \
+	'[ "$(grep -c ^acked "$T/fa3.out")" -eq 0 ] && [ "$(grep -c ^refused "$T/fa3.out")" -eq 10 ]'
+checke "etcd frozen: a answers no bucket" '[ "$(cl a "[\"buckets_owned\"]")" = 0 ]'
+checke "the log says why" 'grep -q "NOT ready" "$T/a/daemon.log"'
+kill -CONT "$EPID"
+for _ in $(seq 100); do [ "$(cl a "['ready']")" = True ] && break; sleep 0.1; done
+checke "etcd back: a ready again" '[ "$(cl a "[\"ready\"]")" = True ]'
+"$FAKE" "$T/a/run/dataplane.sock" -b 10 -i 198.18.1.100 -m 5 >"$T/fa4.out" 2>&1
+checke "etcd back: leases acked again" '[ "$(grep -c ^acked "$T/fa4.out")" -eq 10 ]'
+echo "info: a's commits: $(ctl a | jget "d['arguments']['cluster']['leases']")"
+
+echo "$PASS passed, $FAILS failed"
+[ "$FAILS" -eq 0 ]
