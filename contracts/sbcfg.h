@@ -147,6 +147,7 @@ struct sbcfg_image {
 	char path[SBCFG_PATH_MAX]; /* where the file is read from, once, at load */
 	char sha256[SBCFG_SHA256_HEX]; /* pinned digest, lower-case hex; "" = not pinned */
 	bool from_root; /* found under tftp_root (sbcfg_root.h), not listed: not written back */
+	bool protected_;	       /* "protected": HTTP serves it only with a boot token */
 };
 
 /*
@@ -158,6 +159,12 @@ struct sbcfg_http {
 	uint16_t port;		  /* 0 = no HTTP server */
 	uint32_t max_conns;	  /* concurrent connections; more are refused with 503 */
 	uint32_t idle_timeout_ms; /* a connection with no progress for this long is closed */
+	uint32_t max_per_ip;	  /* concurrent connections from one address; more: 503 */
+	uint32_t header_timeout_ms; /* a whole request head must arrive within this */
+	uint16_t https_port;	    /* HTTPS on listen's address, 0 = none */
+	char tls_cert[SBCFG_PATH_MAX]; /* PEM certificate (chain) file, "" = none */
+	char tls_key[SBCFG_PATH_MAX];  /* PEM private key file */
+	uint32_t token_ttl_s;	       /* life of the boot tokens put in rendered scripts */
 };
 
 /*

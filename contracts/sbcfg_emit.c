@@ -202,6 +202,15 @@ static char *to_json(const struct sbcfg *cfg, bool listed_only)
 		jset(&b, h, "listen", json_string(listen));
 		jset(&b, h, "max_connections", json_integer(cfg->http.max_conns));
 		jset(&b, h, "idle_timeout_ms", json_integer(cfg->http.idle_timeout_ms));
+		jset(&b, h, "max_connections_per_ip", json_integer(cfg->http.max_per_ip));
+		jset(&b, h, "header_timeout_ms", json_integer(cfg->http.header_timeout_ms));
+		jset(&b, h, "token_ttl_s", json_integer(cfg->http.token_ttl_s));
+		if (cfg->http.https_port)
+			jset(&b, h, "https_port", json_integer(cfg->http.https_port));
+		if (cfg->http.tls_cert[0])
+			jset(&b, h, "tls_cert", json_string(cfg->http.tls_cert));
+		if (cfg->http.tls_key[0])
+			jset(&b, h, "tls_key", json_string(cfg->http.tls_key));
 		jset(&b, root, "http", h);
 	}
 	if (cfg->syslog.enabled || cfg->syslog.port != 514) {
@@ -239,6 +248,8 @@ static char *to_json(const struct sbcfg *cfg, bool listed_only)
 			jset(&b, im, "sha256", json_string(cfg->images[i].sha256));
 		if (cfg->images[i].from_root)
 			jset(&b, im, "from_tftp_root", json_true());
+		if (cfg->images[i].protected_)
+			jset(&b, im, "protected", json_true());
 		if (json_array_append_new(images, im) < 0)
 			b.failed = true;
 	}
@@ -334,7 +345,11 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 		return false;
 	if (a->http.listen_ip != b->http.listen_ip || a->http.port != b->http.port ||
 	    a->http.max_conns != b->http.max_conns ||
-	    a->http.idle_timeout_ms != b->http.idle_timeout_ms)
+	    a->http.idle_timeout_ms != b->http.idle_timeout_ms ||
+	    a->http.max_per_ip != b->http.max_per_ip ||
+	    a->http.header_timeout_ms != b->http.header_timeout_ms ||
+	    a->http.https_port != b->http.https_port || !EQ_STR(a->http.tls_cert, b->http.tls_cert) ||
+	    !EQ_STR(a->http.tls_key, b->http.tls_key) || a->http.token_ttl_s != b->http.token_ttl_s)
 		return false;
 	if (a->syslog.enabled != b->syslog.enabled || a->syslog.port != b->syslog.port)
 		return false;
@@ -346,6 +361,7 @@ bool sbcfg_equal(const struct sbcfg *a, const struct sbcfg *b)
 	for (size_t i = 0; i < a->n_images; i++)
 		if (!EQ_STR(a->images[i].name, b->images[i].name) ||
 		    !EQ_STR(a->images[i].path, b->images[i].path) ||
+		    a->images[i].protected_ != b->images[i].protected_ ||
 		    a->images[i].from_root != b->images[i].from_root)
 			return false;
 	return true;

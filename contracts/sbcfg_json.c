@@ -84,21 +84,30 @@ const char *const sbcfg_arch_keys[SBCFG_ARCH__COUNT] = {
 };
 
 static const char *const top_keys[] = {
-	"interface", "dpdk_port", "xdp_prog", "queues", "server_ip", "server_mac", "udp_checksum",
-	"dhcp",	     "tftp",	  "images",   "http",	"ipv6_ra",   "guard",	   "control",
-	"syslog",    "metrics",   "tftp_root", "cluster", NULL};
-static const char *const dhcp_keys[] = {
-	"mode",		  "offer_hold",	    "offer_reuse", "decline_quarantine",
-	"max_lease_time", "min_lease_time", "boot",	   "subnets",
-	"reservations",	  "durability",	    "conflict_probe_ms", "conflict_probe_max", NULL};
+	"interface", "dpdk_port", "xdp_prog",  "queues",  "server_ip", "server_mac", "udp_checksum",
+	"dhcp",	     "tftp",	  "images",    "http",	  "ipv6_ra",   "guard",	     "control",
+	"syslog",    "metrics",	  "tftp_root", "cluster", NULL};
+static const char *const dhcp_keys[] = {"mode",
+					"offer_hold",
+					"offer_reuse",
+					"decline_quarantine",
+					"max_lease_time",
+					"min_lease_time",
+					"boot",
+					"subnets",
+					"reservations",
+					"durability",
+					"conflict_probe_ms",
+					"conflict_probe_max",
+					NULL};
 static const char *const boot_keys[] = {"bios",	    "uefi_x64",	  "uefi_ia32",	 "uefi_arm64",
 					"http_x64", "http_arm64", "ipxe_script", NULL};
-static const char *const subnet_keys[] = {"network",	"pool",	       "router", "dns", "domain",
-					  "lease_time", "next_server", "vlan",	 "images_allowed",
-					  NULL};
+static const char *const subnet_keys[] = {"network",	    "pool",	  "router",	 "dns",
+					  "domain",	    "lease_time", "next_server", "vlan",
+					  "images_allowed", NULL};
 static const char *const pool_keys[] = {"start", "end", NULL};
-static const char *const resv_keys[] = {"mac",	      "ip",	     "hostname",
-					"bootfile", "ipxe_script", "images_allowed", NULL};
+static const char *const resv_keys[] = {
+	"mac", "ip", "hostname", "bootfile", "ipxe_script", "images_allowed", NULL};
 static const char *const tftp_keys[] = {"enabled",
 					"transfer_ports",
 					"max_sessions",
@@ -115,8 +124,18 @@ static const char *const tftp_keys[] = {"enabled",
 					NULL};
 static const char *const mtftp_keys[] = {"enabled", "groups", "port", NULL};
 static const char *const ports_keys[] = {"first", "last", NULL};
-static const char *const image_keys[] = {"name", "path", "sha256", "from_tftp_root", NULL};
-static const char *const http_keys[] = {"listen", "max_connections", "idle_timeout_ms", NULL};
+static const char *const image_keys[] = {"name",	   "path",	"sha256",
+					 "from_tftp_root", "protected", NULL};
+static const char *const http_keys[] = {"listen",
+					"max_connections",
+					"idle_timeout_ms",
+					"max_connections_per_ip",
+					"header_timeout_ms",
+					"https_port",
+					"tls_cert",
+					"tls_key",
+					"token_ttl_s",
+					NULL};
 static const char *const syslog_keys[] = {"enabled", "port", NULL};
 static const char *const metrics_keys[] = {"listen", NULL};
 static const char *const control_keys[] = {"api_users",	       "api_groups",  "dataplane_users",
@@ -781,7 +800,8 @@ static int parse_image(struct pctx *c, json_t *o, struct sbcfg_image *im)
 	    (rc = check_keys(c, o, image_keys)) < 0 ||
 	    (rc = get_str(c, o, "name", im->name, sizeof(im->name), true)) < 0 ||
 	    (rc = get_str(c, o, "path", im->path, sizeof(im->path), true)) < 0 ||
-	    (rc = get_bool(c, o, "from_tftp_root", &im->from_root)) < 0)
+	    (rc = get_bool(c, o, "from_tftp_root", &im->from_root)) < 0 ||
+	    (rc = get_bool(c, o, "protected", &im->protected_)) < 0)
 		return rc;
 	return sbcfg_sha256_parse(o, c->path, im->sha256, c->msg);
 }
@@ -929,11 +949,12 @@ static int parse_tftp(struct pctx *c, json_t *o, struct sbcfg_tftp *t)
 		if (rc < 0)
 			return rc;
 	}
-	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart. */
+	/* The deprecated "retries" alone keeps its old meaning: that many resends, a timeout apart.
+	 */
 	if (json_object_get(o, "retries") && !json_object_get(o, "give_up_ms")) {
 		uint64_t ms = (uint64_t)t->timeout_ms * (t->retries + 1);
 
-		t->give_up_ms = (uint32_t)(ms < LIM_GIVE_UP_MS_MIN	  ? LIM_GIVE_UP_MS_MIN
+		t->give_up_ms = (uint32_t)(ms < LIM_GIVE_UP_MS_MIN   ? LIM_GIVE_UP_MS_MIN
 					   : ms > LIM_GIVE_UP_MS_MAX ? LIM_GIVE_UP_MS_MAX
 								     : ms);
 	}
@@ -1022,8 +1043,29 @@ static int parse_http(struct pctx *c, json_t *o, struct sbcfg_http *h)
 		return rc;
 	if ((rc = GET_UINT(c, o, "max_connections", 1, LIM_HTTP_CONNS_MAX, h->max_conns)) < 0)
 		return rc;
-	return GET_UINT(c, o, "idle_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
-			h->idle_timeout_ms);
+	if ((rc = GET_UINT(c, o, "idle_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
+			   h->idle_timeout_ms)) < 0)
+		return rc;
+	if ((rc = GET_UINT(c, o, "max_connections_per_ip", 1, LIM_HTTP_CONNS_MAX, h->max_per_ip)) <
+	    0)
+		return rc;
+	if ((rc = GET_UINT(c, o, "header_timeout_ms", LIM_HTTP_IDLE_MIN, LIM_HTTP_IDLE_MAX,
+			   h->header_timeout_ms)) < 0)
+		return rc;
+	if ((rc = GET_UINT(c, o, "https_port", 0, 65535, h->https_port)) < 0 ||
+	    (rc = GET_UINT(c, o, "token_ttl_s", 1, 7 * 86400, h->token_ttl_s)) < 0)
+		return rc;
+	if ((rc = get_str(c, o, "tls_cert", h->tls_cert, sizeof(h->tls_cert), false)) < 0 ||
+	    (rc = get_str(c, o, "tls_key", h->tls_key, sizeof(h->tls_key), false)) < 0)
+		return rc;
+	if (h->https_port && (!h->tls_cert[0] || !h->tls_key[0]))
+		return perr(c,
+			    "https_port %u needs \"tls_cert\" and \"tls_key\" (PEM files; "
+			    "stormbootctl make-cert makes a pair for a lab)",
+			    h->https_port);
+	if (h->https_port && h->https_port == h->port)
+		return perr(c, "https_port %u is the port of \"listen\"", h->https_port);
+	return 0;
 }
 
 /* ---- syslog (firmware logs) ---- */
@@ -1201,7 +1243,6 @@ static int parse_guard(struct pctx *c, json_t *o, struct sbcfg_guard *g)
 	return 0;
 }
 
-
 /*
  * An optional object section of the top level: parse it with fn(c, obj, out) under its key
  * (error paths name "key.field"). 0 when absent or parsed, else fn's negative errno.
@@ -1258,8 +1299,7 @@ static int parse_top(struct pctx *c, json_t *root, struct sbcfg *cfg)
 	    (rc = PARSE_SECTION(c, root, "http", parse_http, &cfg->http)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "syslog", parse_syslog, &cfg->syslog)) < 0 ||
 	    (rc = PARSE_SECTION(c, root, "metrics", parse_metrics, &cfg->metrics)) < 0 ||
-	    (rc = get_str(c, root, "tftp_root", cfg->tftp_root, sizeof(cfg->tftp_root), false)) <
-		    0)
+	    (rc = get_str(c, root, "tftp_root", cfg->tftp_root, sizeof(cfg->tftp_root), false)) < 0)
 		return rc;
 	return parse_array(c, root, "images", LIM_IMAGES_MAX, sizeof(*cfg->images),
 			   (void **)&cfg->images, &cfg->n_images, image_cb, NULL);
@@ -1825,8 +1865,8 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.port_hi = 61999;
 	out->tftp.max_sessions = 4096;
 	out->tftp.max_sessions_per_client = 8; /* a PXE boot needs 1 at a time (2 with a probe) */
-	out->tftp.blksize_default = 512; /* RFC 1350 */
-	out->tftp.blksize_max = 1468;	 /* 1500 - 32 */
+	out->tftp.blksize_default = 512;       /* RFC 1350 */
+	out->tftp.blksize_max = 1468;	       /* 1500 - 32 */
 	out->tftp.windowsize_max = 64;
 	out->tftp.timeout_ms = 1000;
 	out->tftp.retries = 5;
@@ -1838,6 +1878,9 @@ void sbcfg_defaults(struct sbcfg *out)
 	out->tftp.multicast.port = 1758; /* atftpd's default */
 	out->http.max_conns = 256;
 	out->http.idle_timeout_ms = 30000;
+	out->http.max_per_ip = 32;
+	out->http.header_timeout_ms = 10000;
+	out->http.token_ttl_s = 3600;
 	out->ipv6_ra = SBCFG_RA_AUTO;
 	out->syslog.port = 514;
 }

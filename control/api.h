@@ -76,9 +76,11 @@ enum api_result {
 	X(guard_rate_set, "guard-rate-set",                                                        \
 	  "{\"kind\": \"dhcp\"|\"tftp\", \"per_second\", \"burst\"}: per-source limit, 0 0 = "     \
 	  "none")                                                                                  \
+	X(token_key_rotate, "token-key-rotate",                                                    \
+	  "a new boot-token key; tokens of the one before stay valid until the next rotation")     \
 	X(help, "help", "this list")                                                               \
 	X(trace, "trace",                                                                          \
-	  "{\"mac\", \"after\"?}: the client's boot timeline (steps after seq \"after\")")          \
+	  "{\"mac\", \"after\"?}: the client's boot timeline (steps after seq \"after\")")         \
 	X(clients, "clients",                                                                      \
 	  "{\"state\"?, \"sort\"?: last|first|mac|state|steps, \"limit\"?}: clients seen, their "  \
 	  "last step and state, counts per state")

@@ -200,22 +200,40 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 	if (c->port)
 		snprintf(listen, sizeof(listen), "%s:%u", running_config_fmt_ip(c->listen_ip, ip),
 			 c->port);
-	json_t *a = json_pack(
-		"{s:s, s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, "
-		"s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:s}}",
-		"listen", listen, "listening", http_srv_port(h->srv) != 0, "error", h->listen_err,
-		"max_connections", (json_int_t)c->max_conns, "idle_timeout_ms",
-		(json_int_t)c->idle_timeout_ms, "counters", "accepted", (json_int_t)s.accepted,
-		"refused", (json_int_t)s.refused, "timed_out", (json_int_t)s.timed_out, "active",
-		(json_int_t)s.active, "requests", (json_int_t)s.requests, "status_2xx",
-		(json_int_t)s.status_2xx, "status_4xx", (json_int_t)s.status_4xx, "status_5xx",
-		(json_int_t)s.status_5xx, "not_found", (json_int_t)s.not_found, "bad_requests",
-		(json_int_t)s.bad_requests, "bytes_sent", (json_int_t)s.bytes_sent,
-		"sendfile_errors", (json_int_t)s.sendfile_errors, "images_forbidden",
-		(json_int_t)h->forbidden, "images_unverified", (json_int_t)h->unverified,
-		"templates", "count", (json_int_t)h->n_templates, "rendered",
-		(json_int_t)h->rendered, "anonymous", (json_int_t)h->anonymous, "dir", h->dir);
+	json_t *cnt = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I, s:I, s:I}",
+		"accepted", (json_int_t)s.accepted, "active", (json_int_t)s.active, "refused",
+		(json_int_t)s.refused, "refused_conn_limit", (json_int_t)s.refused_conn_limit,
+		"refused_per_ip", (json_int_t)s.refused_per_ip, "refused_library",
+		(json_int_t)s.refused_library, "header_timeouts", (json_int_t)s.header_timeouts,
+		"timed_out", (json_int_t)s.timed_out, "aborted", (json_int_t)s.aborted, "requests",
+		(json_int_t)s.requests, "status_2xx", (json_int_t)s.status_2xx, "status_4xx",
+		(json_int_t)s.status_4xx, "status_5xx", (json_int_t)s.status_5xx, "not_found",
+		(json_int_t)s.not_found, "bad_requests", (json_int_t)s.bad_requests, "bytes_sent",
+		(json_int_t)s.bytes_sent, "tls_requests", (json_int_t)s.tls_requests,
+		"images_forbidden", (json_int_t)h->forbidden, "images_unverified",
+		(json_int_t)h->unverified);
+	json_t *tok = json_pack("{s:I, s:I, s:I, s:I}", "key_id", (json_int_t)h->keys.cur_id,
+				"previous_key_id", (json_int_t)h->keys.prev_id, "issued",
+				(json_int_t)h->tokens_issued, "accepted",
+				(json_int_t)h->tokens_accepted);
+	for (int v = 1; tok && v < BOOT_TOKEN__COUNT; v++) {
+		char name[48];
+		snprintf(name, sizeof(name), "refused_%s", boot_token_verdict_name(v));
+		json_object_set_new(tok, name, json_integer((json_int_t)h->tokens_refused[v]));
+	}
+	json_t *a = json_pack("{s:s, s:b, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:o*, s:{s:I, s:I, s:I, s:s}, s:o*}",
+			      "listen", listen, "listening", http_srv_port(h->srv) != 0,
+			      "https_port", (json_int_t)c->https_port, "https_listening",
+			      http_srv_https_port(h->srv) != 0, "error",
+			      h->listen_err, "max_connections", (json_int_t)c->max_conns,
+			      "max_connections_per_ip", (json_int_t)c->max_per_ip,
+			      "idle_timeout_ms", (json_int_t)c->idle_timeout_ms,
+			      "header_timeout_ms", (json_int_t)c->header_timeout_ms, "counters",
+			      cnt, "templates", "count", (json_int_t)h->n_templates, "rendered",
+			      (json_int_t)h->rendered, "anonymous", (json_int_t)h->anonymous,
+			      "dir", h->dir, "tokens", tok);
 	if (!a)
 		return api_fail("http-status: out of memory");
 	return api_reply(API_OK,
@@ -223,4 +241,17 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 			 : http_srv_port(h->srv) ? "HTTP listening"
 						 : "HTTP not listening; see \"error\"",
 			 a);
+}
+
+char *cmd_token_key_rotate(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	char err[300];
+
+	(void)conn_id;
+	(void)args;
+	if (http_boot_token_rotate(d->http, err, sizeof(err)) < 0)
+		return api_fail("token-key-rotate: %s", err);
+	return api_reply(API_OK, "boot token key rotated",
+			 json_pack("{s:I, s:I}", "key_id", (json_int_t)d->http->keys.cur_id,
+				   "previous_key_id", (json_int_t)d->http->keys.prev_id));
 }

@@ -30,9 +30,11 @@ static void vlog(int level, const char *fmt, va_list ap)
 		struct tm tm;
 
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
+		flockfile(stderr); /* one line, whole, from the loop or the HTTP thread */
 		fprintf(stderr, "%s stormboot-control %s: ", ts, names[level & 7]);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
+		funlockfile(stderr);
 	} else {
 		vsyslog(level, fmt, ap);
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
@@ -370,6 +371,25 @@ static void on_hashed(void *arg, struct image_hasher_result *r)
 }
 
 /* Build the head change's config and start hashing its images; or end it. */
+
+/* Has a registered image's file changed since it was hashed (a reload then hashes it
+ * again: "re-registering" an image whose file was replaced or rewritten)? */
+static bool registry_stale(const struct running_config *rc)
+{
+	for (size_t i = 0; rc->img && i < rc->cfg.n_images; i++) {
+		const struct running_config_image *m = &rc->img[i];
+		struct stat sb;
+		if (stat(rc->cfg.images[i].path, &sb) < 0)
+			return m->sha256[0] != '\0';
+		if (m->size != (uint64_t)sb.st_size || m->dev != (uint64_t)sb.st_dev ||
+		    m->ino != (uint64_t)sb.st_ino ||
+		    m->mtime_ns != (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec ||
+		    m->ctime_ns != (int64_t)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec)
+			return true;
+	}
+	return false;
+}
+
 static void start(struct daemon *d, struct daemon_change *c)
 {
 	char err[SBCFG_ERR_MAX], msg[MSG_MAX];
@@ -404,7 +424,7 @@ static void start(struct daemon *d, struct daemon_change *c)
 			finish(d, c, rc, msg);
 			return;
 		}
-		if (sbcfg_equal(&next, &d->cur->cfg)) {
+		if (sbcfg_equal(&next, &d->cur->cfg) && !registry_stale(d->cur)) {
 			sbcfg_free(&next);
 			snprintf(msg, sizeof(msg), "configuration unchanged (generation %llu)",
 				 (unsigned long long)d->cur->generation);
@@ -720,6 +740,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	log_replay(d);
 	if (!(d->loop = ev_loop_new(65536, err, errlen)))
 		return -ENOMEM;
+	ev_lock_enable(d->loop); /* HTTP boot's thread reads what the loop owns under it */
 	struct ctl_access api_access, dp_access;
 	if ((rc = access_of(&d->cur->cfg, &api_access, &dp_access, err, errlen)) < 0)
 		return rc;
@@ -851,6 +872,7 @@ static void on_shared_tmpl(void *arg, const char *name, const char *text, size_t
 
 void daemon_start(struct daemon *d)
 {
+	http_boot_run(d->http);
 	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
 	char err[512];
 

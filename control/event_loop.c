@@ -3,6 +3,7 @@
 #include "event_loop.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct ev_loop {
 	long long next_timer_id;
 	ev_hook_fn *before_sleep;
 	void *before_sleep_arg;
+	pthread_mutex_t lock; /* held by the loop's thread but while it waits (ev_lock_enable) */
+	bool locked;
 };
 
 uint64_t ev_now_ms(void)
@@ -78,6 +81,10 @@ void ev_loop_free(struct ev_loop *l)
 	}
 	close(l->epfd);
 	free(l->files);
+	if (l->locked) {
+		pthread_mutex_unlock(&l->lock);
+		pthread_mutex_destroy(&l->lock);
+	}
 	free(l);
 }
 
@@ -163,6 +170,20 @@ void ev_set_before_sleep(struct ev_loop *l, ev_hook_fn *fn, void *arg)
 	l->before_sleep_arg = arg;
 }
 
+void ev_lock_enable(struct ev_loop *l)
+{
+	if (l->locked)
+		return;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_lock(&l->lock);
+	l->locked = true;
+}
+
+pthread_mutex_t *ev_lock(struct ev_loop *l)
+{
+	return l && l->locked ? &l->lock : NULL;
+}
+
 void ev_stop(struct ev_loop *l)
 {
 	l->stop = true;
@@ -220,9 +241,14 @@ static int run_turn(struct ev_loop *l, int max_wait_ms)
 		l->before_sleep(l, l->before_sleep_arg);
 	if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
 		wait = max_wait_ms;
+	if (l->locked)
+		pthread_mutex_unlock(&l->lock);
 	int n = epoll_wait(l->epfd, evs, EV_BATCH, wait);
+	int e = errno;
+	if (l->locked)
+		pthread_mutex_lock(&l->lock);
 	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
+		return e == EINTR ? 0 : -e;
 	for (int i = 0; i < n && !l->stop; i++) {
 		int fd = evs[i].data.fd;
 		struct ev_file *f = &l->files[fd];

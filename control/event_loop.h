@@ -9,6 +9,7 @@
 #define SB_EV_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define EV_READ	 1u
@@ -57,5 +58,15 @@ int ev_run(struct ev_loop *l);
  */
 int ev_run_once(struct ev_loop *l, int max_wait_ms);
 void ev_stop(struct ev_loop *l);
+
+/*
+ * From now on the loop's state is guarded by a mutex that the calling (loop) thread holds,
+ * released only while the loop waits in epoll_wait: another thread (the HTTP server's) that
+ * takes ev_lock() sees everything the loop owns at rest, and the loop stays responsive as
+ * long as that thread holds it briefly. Call once, from the loop's thread.
+ */
+void ev_lock_enable(struct ev_loop *l);
+/* The mutex of ev_lock_enable(), NULL when not enabled (or l is NULL). */
+pthread_mutex_t *ev_lock(struct ev_loop *l);
 
 #endif

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "catalog.h"
 #include "ctl_array.h"
 #include "ctl_log.h"
@@ -141,7 +143,7 @@ char *http_boot_render(const struct http_boot *h, const struct http_boot_templat
 		       const struct http_client *c, size_t *len)
 {
 	const struct sbcfg *cfg = running_cfg(h);
-	char mac[18] = "", ip[16] = "", server[16] = "", base[40] = "";
+	char mac[18] = "", ip[16] = "", server[16] = "", base[48] = "";
 	const char *hostname = "";
 
 	if (c->have_mac) {
@@ -154,19 +156,54 @@ char *http_boot_render(const struct http_boot *h, const struct http_boot_templat
 		running_config_fmt_ip(c->ip, ip);
 	if (c->server_ip) {
 		running_config_fmt_ip(c->server_ip, server);
-		snprintf(base, sizeof(base), "http://%s:%u", server, c->server_port);
+		snprintf(base, sizeof(base), "%s://%s:%u", c->tls ? "https" : "http", server,
+			 c->server_port);
 	}
-	const struct ipxe_template_var vars[] = {
-		{"mac", mac},	   {"ip", ip},	       {"hostname", hostname},
-		{"arch", c->arch}, {"server", server}, {"base_url", base},
-	};
-	size_t n = ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), NULL,
-					0);
-	char *out = malloc(n + 1);
-	if (!out)
-		return NULL;
-	ipxe_template_render(t->text, t->len, vars, sizeof(vars) / sizeof(vars[0]), out, n + 1);
-	*len = n;
+	const struct running_config *rc = h->deps.running(h->deps.arg);
+	size_t nv = 6 + 2 * cfg->n_images, k = 6;
+	struct ipxe_template_var *vars = calloc(nv, sizeof(*vars));
+	char *strs = calloc(cfg->n_images ? cfg->n_images : 1,
+			    2 * (SBCFG_NAME_MAX + 8) + sizeof(base) + SBCFG_NAME_MAX + 4 +
+				    BOOT_TOKEN_MAX + 4);
+	char *out = NULL;
+	uint64_t expiry = ctl_clock_now(&h->deps.clock) + cfg->http.token_ttl_s;
+
+	if (!vars || !strs)
+		goto done;
+	vars[0] = (struct ipxe_template_var){"mac", mac};
+	vars[1] = (struct ipxe_template_var){"ip", ip};
+	vars[2] = (struct ipxe_template_var){"hostname", hostname};
+	vars[3] = (struct ipxe_template_var){"arch", c->arch};
+	vars[4] = (struct ipxe_template_var){"server", server};
+	vars[5] = (struct ipxe_template_var){"base_url", base};
+	const size_t per = 2 * (SBCFG_NAME_MAX + 8) + sizeof(base) + SBCFG_NAME_MAX + 4 +
+			   BOOT_TOKEN_MAX + 4;
+	for (size_t i = 0; i < cfg->n_images; i++) {
+		const struct sbcfg_image *im = &cfg->images[i];
+		char *urlname = strs + i * per, *shaname = urlname + SBCFG_NAME_MAX + 8,
+		     *url = shaname + SBCFG_NAME_MAX + 8, tok[BOOT_TOKEN_MAX] = "";
+		const char *sha = im->sha256[0]		       ? im->sha256
+				  : rc && rc->img && !rc->img[i].err ? rc->img[i].sha256
+									   : "";
+		if (im->protected_ && c->have_mac && c->ip) {
+			boot_token_make(&h->keys, c->mac, c->ip, im->name, expiry, tok);
+			((struct http_boot *)h)->tokens_issued++;
+		}
+		snprintf(urlname, SBCFG_NAME_MAX + 8, "url:%s", im->name);
+		snprintf(shaname, SBCFG_NAME_MAX + 8, "sha256:%s", im->name);
+		snprintf(url, sizeof(base) + SBCFG_NAME_MAX + 4 + BOOT_TOKEN_MAX + 4, "%s/%s%s%s",
+			 base, im->name, tok[0] ? "?t=" : "", tok);
+		vars[k++] = (struct ipxe_template_var){urlname, url};
+		vars[k++] = (struct ipxe_template_var){shaname, sha};
+	}
+	size_t n = ipxe_template_render(t->text, t->len, vars, k, NULL, 0);
+	if ((out = malloc(n + 1))) {
+		ipxe_template_render(t->text, t->len, vars, k, out, n + 1);
+		*len = n;
+	}
+done:
+	free(vars);
+	free(strs);
 	return out;
 }
 
@@ -187,8 +224,10 @@ static void route_template(struct http_boot *h, const struct http_boot_template 
 			   const struct http_req *req, const struct http_peer *peer,
 			   struct http_body *out)
 {
-	struct http_client c = {
-		.ip = peer->ip, .server_ip = peer->local_ip, .server_port = peer->local_port};
+	struct http_client c = {.ip = peer->ip,
+				.server_ip = peer->local_ip,
+				.server_port = peer->local_port,
+				.tls = peer->tls};
 	char macs[40], m[18];
 	int rc = http_query_get(req->query, "mac", macs, sizeof(macs));
 
@@ -259,19 +298,80 @@ static bool image_allowed(struct http_boot *h, const struct sbcfg *cfg, const ch
 }
 
 /*
- * A pinned image (images[].sha256) is sent only while the open file is the one whose digest
- * control checked (same size, mtime, device and inode as in the registry).
+ * A protected image (images[].protected) is sent only with a boot token (?t=) for the
+ * requester: signed with a key we accept, not expired, for this image and the requester's
+ * address, and that address is leased to the token's MAC now. A token valid for the MAC's
+ * own address used from another one is "foreign" (a copied URL).
  */
-static bool pin_verified(const struct running_config *rc, size_t i, const struct stat *st)
+static bool token_ok(struct http_boot *h, const char *key, const struct http_req *req,
+		     const struct http_peer *peer, struct http_body *out)
 {
-	const struct running_config_image *m = &rc->img[i];
-	int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	const struct lease_pool *p = lease_store_pool(h->deps.store);
+	uint64_t now = ctl_clock_now(&h->deps.clock);
+	char tok[BOOT_TOKEN_MAX + 8], ip[16], m[18];
+	enum boot_token_verdict v;
+	struct lease_info l;
+	uint8_t mac[6] = {0};
+	uint32_t kid;
+	uint64_t exp;
+	int rc = http_query_get(req->query, "t", tok, sizeof(tok));
 
-	if (!rc->cfg.images[i].sha256[0])
+	if (rc == -ENOENT) {
+		v = BOOT_TOKEN_MISSING;
+	} else if (rc < 0) {
+		v = BOOT_TOKEN_MALFORMED;
+	} else {
+		v = boot_token_check(&h->keys, tok, peer->ip, key, now);
+		boot_token_parse(tok, mac, &kid, &exp);
+		if (v == BOOT_TOKEN_BAD && p && lease_find_mac(p, mac, now, &l) == 0 &&
+		    l.ip != peer->ip) {
+			enum boot_token_verdict w = boot_token_check(&h->keys, tok, l.ip, key, now);
+			if (w == BOOT_TOKEN_OK || w == BOOT_TOKEN_EXPIRED)
+				v = BOOT_TOKEN_FOREIGN;
+		}
+		if (v == BOOT_TOKEN_OK &&
+		    !(p && lease_find_ip(p, peer->ip, now, &l) == 0 &&
+		      (l.state == LEASE_BOUND || l.state == LEASE_OFFERED) &&
+		      memcmp(l.mac, mac, 6) == 0))
+			v = BOOT_TOKEN_NO_LEASE;
+	}
+	if (v == BOOT_TOKEN_OK) {
+		h->tokens_accepted++;
 		return true;
-	return !m->err && strcmp(m->sha256, rc->cfg.images[i].sha256) == 0 &&
-	       m->size == (uint64_t)st->st_size && m->mtime_ns == mtime &&
-	       m->dev == (uint64_t)st->st_dev && m->ino == (uint64_t)st->st_ino;
+	}
+	h->tokens_refused[v]++;
+	ctl_log_limited(&h->token_log, LOG_WARNING,
+			"http: %s: protected image %s refused (403): boot token %s%s%s (%llu so far)",
+			running_config_fmt_ip(peer->ip, ip), key, boot_token_verdict_name(v),
+			v == BOOT_TOKEN_FOREIGN ? ", issued for " : "",
+			v == BOOT_TOKEN_FOREIGN ? running_config_fmt_mac(mac, m) : "",
+			(unsigned long long)h->tokens_refused[v]);
+	out->status = 403;
+	snprintf(out->note, sizeof(out->note), "image %.64s: boot token %s", key,
+		 boot_token_verdict_name(v));
+	return false;
+}
+
+/*
+ * Verified bytes: an image is sent only while the open file is the one whose SHA-256 the
+ * registry holds (same device, inode, size, mtime and ctime as when it was hashed; a pinned
+ * digest must also be the registry's). NULL when it is, else why not (for the log and note).
+ */
+static const char *bytes_unverified(const struct running_config *rc, size_t i,
+				    const struct stat *st)
+{
+	const struct running_config_image *m = rc->img ? &rc->img[i] : NULL;
+	int64_t mtime = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	int64_t ctime = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+
+	if (!m || !m->sha256[0])
+		return m && m->err ? "unreadable when registered" : "not hashed yet";
+	if (rc->cfg.images[i].sha256[0] && strcmp(m->sha256, rc->cfg.images[i].sha256) != 0)
+		return "SHA-256 is not the pinned one";
+	if (m->size != (uint64_t)st->st_size || m->mtime_ns != mtime || m->ctime_ns != ctime ||
+	    m->dev != (uint64_t)st->st_dev || m->ino != (uint64_t)st->st_ino)
+		return "changed since it was hashed (re-register: config-reload or image-add)";
+	return NULL;
 }
 
 void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
@@ -305,6 +405,8 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 			continue;
 		if (!image_allowed(h, cfg, key, peer, out))
 			return;
+		if (cfg->images[i].protected_ && !token_ok(h, key, req, peer, out))
+			return;
 		int fd = open(cfg->images[i].path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			ctl_log(LOG_WARNING, "http: image %s: %s: %s", key, cfg->images[i].path,
@@ -315,15 +417,14 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 			out->status = 500;
 			return;
 		}
-		if (!pin_verified(h->deps.running(h->deps.arg), i, &st)) {
+		const char *why = bytes_unverified(h->deps.running(h->deps.arg), i, &st);
+		if (why) {
 			h->unverified++;
-			ctl_log_limited(
-				&h->unverified_log, LOG_ERR,
-				"http: image %s: %s is not the file whose SHA-256 was checked "
-				"against the pinned one (changed, or mismatched): not sent",
-				key, cfg->images[i].path);
-			snprintf(out->note, sizeof(out->note),
-				 "image %.64s: pinned digest not verified", key);
+			ctl_log_limited(&h->unverified_log, LOG_ERR,
+					"http: image %s: %s: %s: not sent (503)", key,
+					cfg->images[i].path, why);
+			snprintf(out->note, sizeof(out->note), "image %.40s: bytes not verified: %.90s",
+				 key, why);
 			close(fd);
 			out->status = 503;
 			return;
@@ -362,8 +463,33 @@ static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errl
 	const struct sbcfg_http *c = &cur->cfg.http;
 	char ip[16];
 
-	*rc = http_srv_listen(h->srv, c->listen_ip, c->port, c->max_conns, c->idle_timeout_ms, err,
-			      errlen);
+	struct http_srv_conf sc = {
+		.ip = c->listen_ip,
+		.port = c->port,
+		.https_port = c->https_port,
+		.max_conns = c->max_conns,
+		.max_per_ip = c->max_per_ip,
+		.idle_ms = c->idle_timeout_ms,
+		.header_ms = c->header_timeout_ms,
+	};
+	char *cert = NULL, *key = NULL;
+	size_t len;
+	int e = 0;
+
+	/* small files, read in the loop: a config change (and start) reads them again */
+	if (c->https_port) {
+		if (!(cert = read_small_file(AT_FDCWD, c->tls_cert, &len, &e)))
+			snprintf(err, errlen, "http: tls_cert %s: %s", c->tls_cert, strerror(-e));
+		else if (!(key = read_small_file(AT_FDCWD, c->tls_key, &len, &e)))
+			snprintf(err, errlen, "http: tls_key %s: %s", c->tls_key, strerror(-e));
+	}
+	sc.tls_cert_pem = cert;
+	sc.tls_key_pem = key;
+	*rc = e < 0 ? e : http_srv_configure(h->srv, &sc, err, errlen);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(cert);
+	free(key);
 	if (*rc < 0) {
 		snprintf(h->listen_err, sizeof(h->listen_err), "%s", err);
 		if (!startup)
@@ -373,10 +499,15 @@ static void listen_cfg(struct http_boot *h, bool startup, char *err, size_t errl
 		return;
 	}
 	h->listen_err[0] = '\0';
+	if (c->https_port)
+		ctl_log(startup ? LOG_INFO : LOG_DEBUG, "http: HTTPS on %s:%u (certificate %s)",
+			running_config_fmt_ip(c->listen_ip, ip), c->https_port, c->tls_cert);
 	if (c->port)
 		ctl_log(startup ? LOG_INFO : LOG_DEBUG,
-			"http: listening on %s:%u (%u connections max)",
-			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns);
+			"http: listening on %s:%u (%u connections max, %u per address, "
+			"request head within %u ms)",
+			running_config_fmt_ip(c->listen_ip, ip), c->port, c->max_conns,
+			c->max_per_ip, c->header_timeout_ms);
 }
 
 int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
@@ -393,7 +524,9 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 	}
 	h->deps = *deps;
 	snprintf(h->dir, sizeof(h->dir), "%s/templates", deps->state_dir);
-	if ((rc = load_templates(h, err, errlen)) == 0)
+	snprintf(h->keys_path, sizeof(h->keys_path), "%s/token.keys", deps->state_dir);
+	if ((rc = boot_token_keys_load(&h->keys, h->keys_path, err, errlen)) == 0 &&
+	    (rc = load_templates(h, err, errlen)) == 0)
 		listen_cfg(h, true, err, errlen, &rc);
 	if (rc < 0) {
 		http_boot_stop(h);
@@ -406,6 +539,14 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 	return 0;
 }
 
+void http_boot_run(struct http_boot *h)
+{
+	char err[300];
+
+	if (h && http_srv_start(h->srv, err, sizeof(err)) < 0)
+		ctl_log(LOG_ERR, "%s: HTTP off", err);
+}
+
 void http_boot_apply(struct http_boot *h)
 {
 	char err[300];
@@ -415,11 +556,24 @@ void http_boot_apply(struct http_boot *h)
 		listen_cfg(h, false, err, sizeof(err), &rc);
 }
 
+int http_boot_token_rotate(struct http_boot *h, char *err, size_t errlen)
+{
+	int rc = boot_token_keys_rotate(&h->keys, h->keys_path, err, errlen);
+
+	if (rc == 0)
+		ctl_log(LOG_NOTICE,
+			"http: boot token key %u in force; tokens of key %u still accepted, "
+			"older ones refused",
+			h->keys.cur_id, h->keys.prev_id);
+	return rc;
+}
+
 void http_boot_stop(struct http_boot *h)
 {
 	if (!h)
 		return;
 	http_srv_free(h->srv);
+	OPENSSL_cleanse(&h->keys, sizeof(h->keys));
 	for (size_t i = 0; i < h->n_templates; i++)
 		free(h->templates[i].text);
 	free(h->templates);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot_token.h"
 #include "ctl_clock.h"
 #include "ctl_log.h"
 #include "http.h"
@@ -59,8 +60,14 @@ struct http_boot {
 	uint64_t anonymous;  /* ... for a client that could not be identified (no mac, no lease) */
 	uint64_t forbidden;  /* images refused with 403: not in the client's images_allowed */
 	uint64_t unverified; /* pinned images refused with 503: the file is not the one checked */
-	struct ctl_log_limit forbidden_log, unverified_log;
+	struct ctl_log_limit forbidden_log, unverified_log, token_log;
 	char listen_err[300];
+	/* boot tokens (boot_token.h): keys in STATE_DIR/token.keys */
+	struct boot_token_keys keys;
+	char keys_path[PATH_MAX + 16];
+	uint64_t tokens_issued;			      /* put into rendered scripts */
+	uint64_t tokens_accepted;		      /* protected images served */
+	uint64_t tokens_refused[BOOT_TOKEN__COUNT]; /* 403 by reason (index 0 unused) */
 };
 
 /* What a template is rendered for. */
@@ -70,6 +77,7 @@ struct http_client {
 	uint32_t ip;	    /* host order, 0 = unknown */
 	uint32_t server_ip; /* the address the client reached us on */
 	uint16_t server_port;
+	bool tls;      /* reached us over HTTPS: base_url is https:// */
 	char arch[33]; /* "" = unknown */
 };
 
@@ -79,10 +87,15 @@ struct http_client {
  */
 int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, char *err,
 		    size_t errlen);
+/* Start serving on the HTTP thread (after the daemon forked). */
+void http_boot_run(struct http_boot *h);
 /* After a config change: follow http.listen and its limits (errors are logged). */
 void http_boot_apply(struct http_boot *h);
 /* Close everything (NULL is fine). */
 void http_boot_stop(struct http_boot *h);
+
+/* A new token key (the current one stays accepted until the next rotation). 0 or -errno. */
+int http_boot_token_rotate(struct http_boot *h, char *err, size_t errlen);
 
 /* Add or replace a template (written to disk first). 0, or -errno with the reason in err. */
 int http_boot_template_set(struct http_boot *h, const char *name, const char *text, size_t len,
@@ -95,7 +108,10 @@ const struct http_boot_template *http_boot_template_find(const struct http_boot 
 
 /*
  * Render template t for client c: the variables mac, ip, hostname (the MAC's reservation),
- * arch, server, base_url. Returns a malloc'd NUL-terminated text (length in *len) or NULL.
+ * arch, server, base_url, and for each image NAME of the registry url:NAME (base_url/NAME,
+ * with ?t=TOKEN, a boot token for c, when the image is protected and c is known) and
+ * sha256:NAME (its pinned digest, else the registry's). Returns a malloc'd NUL-terminated
+ * text (length in *len) or NULL.
  */
 char *http_boot_render(const struct http_boot *h, const struct http_boot_template *t,
 		       const struct http_client *c, size_t *len);

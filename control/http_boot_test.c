@@ -54,6 +54,14 @@ static void start(struct fx *f)
 	assert_int_equal(http_boot_start(&f->h, &deps, err, sizeof(err)), 0);
 }
 
+/* The image registry's hashes, as the hasher thread would fill them. */
+static void hash(struct fx *f)
+{
+	assert_int_equal(running_config_hash_images(f->rc->cfg.images, f->rc->cfg.n_images,
+						    f->rc->img, NULL, NULL, NULL, NULL, 0),
+			 0);
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -73,6 +81,7 @@ static int setup(void **state)
 			   images);
 	assert_int_equal(sbcfg_load_string(json, &cfg, err, sizeof(err)), 0);
 	assert_non_null(f->rc = running_config_new("/nonexistent.json", &cfg));
+	hash(f);
 	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err, sizeof(err)));
 	assert_non_null(f->loop = ev_loop_new(1024, err, sizeof(err)));
 	start(f);
@@ -230,6 +239,7 @@ static void test_images_allowed(void **state)
 		   ", \"reservations\": [{\"mac\": \"52:54:00:00:00:01\", \"ip\": \"198.18.0.50\", "
 		   "\"images_allowed\": [\"linux/*\"]}]",
 		   "");
+	hash(f);
 	f->rc->cfg.dhcp.subnets[0].images_allowed = (struct sbcfg_images_allowed){0, 0, true};
 	sbcfg_access_refresh(&f->rc->cfg); /* an empty list for the subnet: nothing */
 	char err[512];
@@ -282,8 +292,37 @@ static void test_pinned_image(void **state)
 	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 503);
 	assert_int_equal(b.fd, -1);
-	assert_non_null(strstr(b.note, "pinned digest not verified"));
+	assert_non_null(strstr(b.note, "bytes not verified: changed since it was hashed"));
 	assert_int_equal(f->h->unverified, 2);
+}
+
+/* Any image, pinned or not: the bytes sent are the ones hashed, a file changed in place
+ * (same inode) is refused until it is hashed again. */
+static void test_changed_in_place(void **state)
+{
+	struct fx *f = *state;
+	struct http_body b;
+
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 200);
+	close(b.fd);
+	struct stat before, after;
+	assert_int_equal(stat(f->img, &before), 0);
+	usleep(10000); /* a later ctime on file systems with coarse timestamps */
+	FILE *w = fopen(f->img, "r+");
+	assert_non_null(w);
+	fputs("KERNEL-BYTEZ", w); /* same size, same inode */
+	fclose(w);
+	assert_int_equal(stat(f->img, &after), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 503);
+	assert_int_equal(b.fd, -1);
+	assert_int_equal(f->h->unverified, 1);
+	hash(f); /* re-registered */
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 200);
+	close(b.fd);
 }
 
 static void test_template_store(void **state)
@@ -320,6 +359,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_images_allowed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pinned_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_store, setup, teardown),
 	};
 

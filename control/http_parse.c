@@ -395,36 +395,3 @@ const char *http_status_text(int status)
 		return "Unknown";
 	}
 }
-
-int http_build_head(char *out, size_t cap, const struct http_head *h)
-{
-	int n = snprintf(out, cap,
-			 "HTTP/1.1 %d %s\r\nServer: stormboot\r\n%s%s%sContent-Type: %s\r\n"
-			 "Content-Length: %" PRIu64 "\r\nAccept-Ranges: bytes\r\n",
-			 h->status, http_status_text(h->status), h->date ? "Date: " : "",
-			 h->date ? h->date : "", h->date ? "\r\n" : "",
-			 h->content_type ? h->content_type : "application/octet-stream", h->length);
-	if (n < 0 || (size_t)n >= cap)
-		return -ENOSPC;
-	size_t o = (size_t)n;
-	if (h->status == 206)
-		n = snprintf(out + o, cap - o,
-			     "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
-			     h->range_off, h->range_off + h->length - 1, h->total);
-	else if (h->status == 416)
-		n = snprintf(out + o, cap - o, "Content-Range: bytes */%" PRIu64 "\r\n", h->total);
-	else if (h->status == 405)
-		n = snprintf(out + o, cap - o, "Allow: GET, HEAD\r\n");
-	else if (h->status == 503)
-		n = snprintf(out + o, cap - o, "Retry-After: 1\r\n");
-	else
-		n = 0;
-	if (n < 0 || (size_t)n >= cap - o)
-		return -ENOSPC;
-	o += (size_t)n;
-	n = snprintf(out + o, cap - o, "Connection: %s\r\n\r\n",
-		     h->keep_alive ? "keep-alive" : "close");
-	if (n < 0 || (size_t)n >= cap - o)
-		return -ENOSPC;
-	return (int)(o + (size_t)n);
-}

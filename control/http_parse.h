@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * http_parse.h - HTTP/1.1 request parsing and response-head building for the boot server
- * (http.h): http_parse_request, http_range_apply, http_query_get, http_build_head. Pure: no
+ * http_parse.h - HTTP/1.1 request parsing (the Range field, the query) for the boot server
+ * (http.h): http_parse_request, http_range_apply, http_query_get, http_status_text. Pure: no
  * I/O, no allocation; unit-tested in http_test.c.
  */
 #ifndef SB_HTTP_PARSE_H
@@ -61,18 +61,5 @@ int http_query_get(const char *query, const char *key, char *out, size_t cap);
 /* Reason phrase of a status code ("Not Found"), "Unknown" for others. */
 const char *http_status_text(int status);
 
-/* What a response head says. */
-struct http_head {
-	int status;
-	uint64_t length;	  /* Content-Length (of the range for 206) */
-	uint64_t range_off;	  /* 206: first byte */
-	uint64_t total;		  /* 206 and 416: size of the whole body (Content-Range) */
-	const char *content_type; /* NULL: application/octet-stream */
-	const char *date;	  /* IMF-fixdate for the Date field (RFC 9110 6.6.1), NULL: none */
-	bool keep_alive;
-};
-
-/* Write the response head into out[0..cap). Returns its length or -ENOSPC. */
-int http_build_head(char *out, size_t cap, const struct http_head *h);
 
 #endif

@@ -334,48 +334,6 @@ static void test_query(void **state)
 	}
 }
 
-static void test_build_head(void **state)
-{
-	char out[512];
-	struct http_head h = {.status = 206,
-			      .length = 100,
-			      .range_off = 900,
-			      .total = 1000,
-			      .date = "Sun, 06 Nov 1994 08:49:37 GMT",
-			      .keep_alive = true};
-
-	(void)state;
-	int n = http_build_head(out, sizeof(out), &h);
-	assert_int_equal(n, (int)strlen(out));
-	assert_string_equal(out, "HTTP/1.1 206 Partial Content\r\nServer: stormboot\r\n"
-				 "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-				 "Content-Type: application/octet-stream\r\nContent-Length: 100\r\n"
-				 "Accept-Ranges: bytes\r\nContent-Range: bytes 900-999/1000\r\n"
-				 "Connection: keep-alive\r\n\r\n");
-	h = (struct http_head){
-		.status = 416, .length = 0, .total = 1000, .content_type = "text/plain"};
-	n = http_build_head(out, sizeof(out), &h);
-	assert_true(n > 0);
-	assert_non_null(strstr(out, "HTTP/1.1 416 Range Not Satisfiable\r\n"));
-	assert_non_null(strstr(out, "Content-Range: bytes */1000\r\n"));
-	assert_non_null(strstr(out, "Connection: close\r\n\r\n"));
-	assert_null(strstr(out, "Date:"));
-	h = (struct http_head){.status = 405};
-	assert_true(http_build_head(out, sizeof(out), &h) > 0);
-	assert_non_null(strstr(out, "Allow: GET, HEAD\r\n"));
-	/* every buffer too small is refused, never overrun */
-	h = (struct http_head){.status = 200, .length = 12345};
-	int full = http_build_head(out, sizeof(out), &h);
-	for (int cap = 0; cap <= full; cap++) {
-		char small[512];
-		memset(small, 'X', sizeof(small));
-		assert_int_equal(http_build_head(small, (size_t)cap, &h), -ENOSPC);
-		assert_int_equal(small[cap], 'X');
-	}
-	assert_int_equal(http_build_head(out, (size_t)full + 1, &h), full);
-	assert_string_equal(http_status_text(404), "Not Found");
-	assert_string_equal(http_status_text(299), "Unknown");
-}
 
 int main(void)
 {
@@ -383,7 +341,6 @@ int main(void)
 		cmocka_unit_test(test_good),	    cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_limits),	    cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_range_apply), cmocka_unit_test(test_query),
-		cmocka_unit_test(test_build_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 
 #define IPXE_TEMPLATE_NAME_MAX 127	   /* bytes of a template name */
 #define IPXE_TEMPLATE_TEXT_MAX (64u << 10) /* bytes of a template */
-#define IPXE_TEMPLATE_VAR_MAX  32	   /* bytes of a variable name */
+#define IPXE_TEMPLATE_VAR_MAX  200	   /* bytes of a variable name (url:IMAGE) */
 
 struct ipxe_template_var {
 	const char *name;

@@ -62,6 +62,7 @@ int running_config_copy(const struct sbcfg *in, struct sbcfg *out, char *err, si
 static void set_identity(struct running_config_image *m, const struct stat *sb)
 {
 	m->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	m->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
 	m->dev = (uint64_t)sb->st_dev;
 	m->ino = (uint64_t)sb->st_ino;
 }
@@ -144,7 +145,7 @@ static const struct running_config_image *reusable(const struct running_config *
 		const struct running_config_image *p = &prev->img[j];
 		if (strcmp(prev->cfg.images[j].path, path) == 0 && !p->err && p->sha256[0] &&
 		    p->size == (uint64_t)sb.st_size && p->mtime_ns == now.mtime_ns &&
-		    p->dev == now.dev && p->ino == now.ino)
+		    p->ctime_ns == now.ctime_ns && p->dev == now.dev && p->ino == now.ino)
 			return p;
 	}
 	return NULL;

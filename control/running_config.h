@@ -25,6 +25,7 @@ struct running_config_image {
 	/* The file's identity when it was read: a hash is reused while path, size, mtime and
 	 * inode stay the same (a file replaced by rename gets another inode). */
 	int64_t mtime_ns;
+	int64_t ctime_ns; /* any write or attribute change moves it; no one can set it back */
 	uint64_t dev, ino;
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "ctl_cert.h"
 #include "stormbootctl_fmt.h"
 #include "stormbootctl_trace.h"
 #include "stormbootctl_doctor.h"
@@ -79,6 +80,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-28s %s\n", cli_only[i].name, cli_only[i].help);
 	fprintf(f,
 		"  %-28s %s\n"
+		"  make-cert --cert FILE --key FILE [--ip A,B] [--dns N,M] [--days D]\n"
+		"  %-28s a self-signed certificate (its own CA) and key for HTTPS in a lab\n"
 		"options:\n"
 		"  -s SOCKET   API socket (default %s, or $STORMBOOT_SOCKET)\n"
 		"  --json      print the daemon's JSON reply as is\n"
@@ -87,7 +90,7 @@ static void usage(FILE *f)
 		"              the dataplane adopted it\n"
 		"  -t SECONDS  give up waiting for the reply after this long (default 60)\n"
 		"exit: 0 ok, 1 command failed, 2 usage, 3 stormboot-control not running\n",
-		"raw JSON", "send one request as given", API_DEFAULT_SOCKET);
+		"raw JSON", "send one request as given", "", API_DEFAULT_SOCKET);
 }
 
 static bool is_mac(const char *s)
@@ -437,6 +440,41 @@ static int follow(const char *sock, const char *first_req, int timeout)
 	return rc;
 }
 
+/* make-cert: local, no daemon needed. */
+static int make_cert(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"cert", required_argument, 0, 'c'}, {"key", required_argument, 0, 'k'},
+		{"ip", required_argument, 0, 'i'},   {"dns", required_argument, 0, 'd'},
+		{"days", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+	const char *cert = NULL, *key = NULL, *ip = NULL, *dns = NULL;
+	int days = 365, o;
+	char err[300];
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'i': ip = optarg; break;
+		case 'd': dns = optarg; break;
+		case 'D': days = atoi(optarg); break;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!cert || !key || (!ip && !dns) || days < 1 || days > 36500 || optind != argc) {
+		fprintf(stderr, "stormbootctl: make-cert --cert FILE --key FILE [--ip A,B] "
+				"[--dns N,M] [--days 1..36500]\n");
+		return EXIT_USAGE;
+	}
+	if (ctl_cert_make(cert, key, ip, dns, days, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stormbootctl: %s\n", err);
+		return EXIT_CMD;
+	}
+	printf("certificate %s, key %s (ECDSA P-256, self-signed, %d days)\n", cert, key, days);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -486,6 +524,8 @@ int main(int argc, char **argv)
 		}
 		return stormbootctl_doctor(stdout, doctor_ask, &dc, "/proc", "/sys") ? EXIT_CMD : 0;
 	}
+	if (!strcmp(cmd, "make-cert"))
+		return make_cert(argc - optind, argv + optind);
 	if (!strcmp(cmd, "raw")) {
 		if (argc - optind != 2) {
 			usage(stderr);

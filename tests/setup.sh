@@ -9,6 +9,7 @@ packages=(
 	meson ninja-build pkg-config gcc clang llvm libc6-dev-i386 linux-libc-dev
 	libclang-rt-14-dev # libFuzzer (tests/fuzz)
 	libdpdk-dev dpdk libbpf-dev libxdp-dev xdp-tools libjansson-dev libssl-dev
+	libmicrohttpd-dev gnutls-bin # HTTP(S) boot server; certtool for make-cert
 	libpcap-dev libcmocka-dev dpdk-doc
 	dpdk-dev # dpdk-telemetry.py (tests, demo), dpdk-pdump; only recommended by libdpdk-dev
 	# lab and real clients

@@ -74,7 +74,7 @@ write_config $PORT 64
 API=$W/api.sock
 sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
 LOG=$SB_RUN/ctl.log
-sb_wait_for 5 cli curl -s -o /dev/null "$URL/linux/vmlinuz" ||
+sb_wait_for 5 cli curl -sf -o /dev/null "$URL/linux/vmlinuz" ||
 	sb_fail "stormboot-control does not answer HTTP on $URL ($(tail -5 "$LOG"))"
 ctl() { "$CTL" -s "$API" "$@"; }
 
@@ -180,6 +180,16 @@ assert a['bad_requests'] >= 2, a
 sb_check "access log line for the 32 MiB GET" \
 	grep -q "http $CLI_IP:[0-9]* \"GET /big.img HTTP/1.1\" 200 33554432/33554432 .* image big.img" "$LOG"
 sb_check "access log says why a traversal was refused" grep -q "404 .* refused: '..' in path" "$LOG"
+
+# ---- verified bytes: only what the registry hashed is sent ----
+printf 'K' | dd of="$W/vmlinuz" bs=1 conv=notrunc status=none # in place: same size, inode
+sb_check "a file changed in place after hashing: 503" [ "$(code "$URL/linux/vmlinuz")" = 503 ]
+sb_check "... logged with the reason" grep -q "linux/vmlinuz: .*changed since it was hashed" "$LOG"
+ctl config-reload >/dev/null # the same config: the changed file is hashed again
+sb_wait_for 10 sh -c "[ \"\$(ip netns exec $SB_NS_CLI curl -s -o /dev/null -w '%{http_code}' '$URL/linux/vmlinuz')\" = 200 ]" || true
+sb_check "re-registered (config-reload): served, the new bytes" \
+	sh -c "ip netns exec $SB_NS_CLI curl -s '$URL/linux/vmlinuz' | cmp -s - '$W/vmlinuz'"
+sb_check "images_unverified counted" sh -c "'$CTL' -s '$API' --json http-status | $PY -c 'import json,sys; assert json.load(sys.stdin)[\"arguments\"][\"counters\"][\"images_unverified\"] >= 1'"
 
 # ---- reload: new port, connection limit ----
 write_config 8081 2

@@ -21,6 +21,10 @@
 #          template registered through the control API (template-add) and
 #          fetched as http://198.18.0.1:8080/ipxe/boot.ipxe?mac=${mac}, rendered
 #          for the VM; kernel and initrd come over HTTP (ipxe.efi still over TFTP)
+#   --tokens (uefi, implies --http) vmlinuz and initrd.gz are "protected": the template
+#          fetches them with ${url:NAME}, a per-client boot token; the dataplane runs
+#          with stormboot-control (-C) so that control knows the VM's lease; after the
+#          boot the same kernel URL fetched from another address must be refused 403
 #   --console  show the VM's serial console live, each line with the seconds
 #          since power-on (the demo)
 #   --keep   leave the lab up after the run (tear down: SB_PREFIX=vm tests/lab/lab.sh down)
@@ -70,11 +74,12 @@ usage() { sed -n '8,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 MODE=${1:-}
 case $MODE in bios | uefi) shift ;; *) usage ;; esac
-PROXY=0 HTTP=0 KEEP=0 CONSOLE=0 TIMEOUT=${SB_VM_TIMEOUT:-420}
+PROXY=0 HTTP=0 TOKENS=0 KEEP=0 CONSOLE=0 TIMEOUT=${SB_VM_TIMEOUT:-420}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--proxy) PROXY=1 ;;
 	--http) HTTP=1 ;;
+	--tokens) HTTP=1 TOKENS=1 ;;
 	--keep) KEEP=1 ;;
 	--console) CONSOLE=1 ;;
 	--timeout) TIMEOUT=$2; shift ;;
@@ -108,6 +113,8 @@ TAG=vm-$MODE
 [ $PROXY = 0 ] || TAG=$TAG-proxy
 [ $HTTP = 0 ] || TAG=$TAG-http
 [ $HTTP = 0 ] || VM_MAC=${VM_MAC%:*}:2${VM_MAC: -1}
+[ $TOKENS = 0 ] || TAG=$TAG-tok
+[ $TOKENS = 0 ] || VM_MAC=${VM_MAC%:*}:3${VM_MAC: -1}
 
 WORK=$(mktemp -d "/tmp/sb-$TAG.XXXXXX")
 chmod 755 "$WORK"
@@ -198,8 +205,10 @@ else
 fi
 images=""
 for n in pxelinux.0 ldlinux.c32 pxelinux.cfg/default ipxe.efi boot.ipxe vmlinuz initrd.gz; do
+	prot=""
+	[ $TOKENS = 0 ] || case $n in vmlinuz | initrd.gz) prot=', "protected": true' ;; esac
 	images="$images${images:+,
-    }{ \"name\": \"$n\", \"path\": \"$ASSETS/$n\" }"
+    }{ \"name\": \"$n\", \"path\": \"$ASSETS/$n\"$prot }"
 done
 cat >"$WORK/stormboot.json" <<EOF
 {
@@ -220,12 +229,25 @@ cat >"$WORK/stormboot.json" <<EOF
 }
 EOF
 
+start_control() {
+	mkdir -p "$WORK/state"
+	sb_start control "$SB_NS_SRV" "$CTLD" -c "$WORK/stormboot.json" -s "$WORK/ctl.sock" \
+		-p "$WORK/dp.sock" -d "$WORK/state" -f
+	sb_wait_for 20 test -S "$WORK/ctl.sock" || sb_fail "stormboot-control did not start"
+}
+# with tokens control must know the VM's lease: the dataplane reports to it (-C)
+dp_ctl=()
+if [ $TOKENS = 1 ]; then
+	start_control
+	dp_ctl=(-C "$WORK/dp.sock")
+fi
+
 # --- dataplane: own CPU when there are two, debug log (one line per reply/session)
 cpu=$(($(nproc) > 1 ? 1 : 0))
 sb_start dataplane "$SB_NS_SRV" sh -c 'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' \
 	sh "$DP" -l "$cpu" --in-memory "--file-prefix=sb-$SB_IF_SRV" --no-pci \
 	--vdev "net_af_xdp0,iface=$SB_IF_SRV,start_queue=0,queue_count=1,xdp_prog=$XDP" \
-	--log-level=stormboot:debug -- -c "$WORK/stormboot.json"
+	--log-level=stormboot:debug -- -c "$WORK/stormboot.json" "${dp_ctl[@]}"
 sb_wait_for 60 grep -q 'stormboot: serving' "$SB_RUN/dataplane.log" ||
 	sb_fail "dataplane did not start (log: $SB_RUN/dataplane.log)"
 sb_alive dataplane || sb_fail "dataplane exited"
@@ -250,18 +272,26 @@ fi
 if [ $HTTP = 1 ]; then
 	# HTTP boot lives in stormboot-control, on the kernel's TCP path beside the
 	# dataplane (which runs standalone with the same config)
-	mkdir -p "$WORK/state"
-	sb_start control "$SB_NS_SRV" "$CTLD" -c "$WORK/stormboot.json" -s "$WORK/ctl.sock" \
-		-p "$WORK/dp.sock" -d "$WORK/state" -f
-	sb_wait_for 20 test -S "$WORK/ctl.sock" || sb_fail "stormboot-control did not start"
-	cat >"$WORK/boot.tmpl" <<-'EOF'
-	#!ipxe
-	# rendered by stormboot-control for one client: ${mac} ${ip} ${server}
-	echo stormboot: ${mac} ${ip} script from ${base_url} (template, HTTP)
-	kernel ${base_url}/vmlinuz initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp}
-	initrd ${base_url}/initrd.gz
-	boot
-	EOF
+	[ $TOKENS = 1 ] || start_control
+	if [ $TOKENS = 1 ]; then
+		cat >"$WORK/boot.tmpl" <<-'EOF'
+		#!ipxe
+		# rendered by stormboot-control for one client: ${mac} ${ip} ${server}
+		echo stormboot: ${mac} ${ip} script from ${base_url} (template, HTTP, boot tokens)
+		kernel ${url:vmlinuz} initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp}
+		initrd --name initrd.gz ${url:initrd.gz}
+		boot
+		EOF
+	else
+		cat >"$WORK/boot.tmpl" <<-'EOF'
+		#!ipxe
+		# rendered by stormboot-control for one client: ${mac} ${ip} ${server}
+		echo stormboot: ${mac} ${ip} script from ${base_url} (template, HTTP)
+		kernel ${base_url}/vmlinuz initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp}
+		initrd ${base_url}/initrd.gz
+		boot
+		EOF
+	fi
 	"$CTL" -s "$WORK/ctl.sock" template-add boot.ipxe "$WORK/boot.tmpl" >"$WORK/template-add.out" 2>&1 ||
 		sb_fail "template-add: $(cat "$WORK/template-add.out")"
 fi
@@ -414,12 +444,22 @@ else
 		CLOG=$SB_RUN/control.log
 		sb_check "$TAG: HTTP: the template rendered for the VM's MAC" \
 			grep -Eq "GET /ipxe/boot.ipxe\\?mac=[^ ]+ HTTP/1.1\" 200 .* template boot.ipxe for $VM_MAC\$" "$CLOG"
+		q=""
+		[ $TOKENS = 0 ] || q='\?t=[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
 		for n in vmlinuz initrd.gz; do
 			sz=$(stat -c %s "$ASSETS/$n")
-			sb_check "$TAG: HTTP: $n sent whole ($sz bytes)" \
-				grep -q "\"GET /$n HTTP/1.1\" 200 $sz/$sz " "$CLOG"
+			sb_check "$TAG: HTTP: $n sent whole ($sz bytes)${q:+, with a boot token}" \
+				grep -Eq "\"GET /$n$q HTTP/1.1\" 200 $sz/$sz " "$CLOG"
 			sb_check "$TAG: no TFTP for $n" bash -c '! grep -qF ": \"$1\" blksize" "$2"' _ "$n" "$DPLOG"
 		done
+		if [ $TOKENS = 1 ]; then
+			# the VM's own kernel URL, copied by another machine (the server's address)
+			u=$(grep -Eo "\"GET /vmlinuz\?t=[^ ]+ " "$CLOG" | head -1 | cut -d' ' -f2)
+			code=$(sb_in "$SB_NS_SRV" curl -s -o /dev/null -w '%{http_code}' "$HTTP_BASE$u" || true)
+			sb_check "$TAG: the VM's token URL from another address: 403 (got $code)" [ "$code" = 403 ]
+			sb_check "$TAG: counted as a foreign token" \
+				bash -c '"$1" -s "$2" --json http-status | python3 -c "import json,sys; t = json.load(sys.stdin)[\"arguments\"][\"tokens\"]; assert t[\"refused_foreign\"] >= 1 and t[\"accepted\"] >= 2, t"' _ "$CTL" "$WORK/ctl.sock"
+		fi
 	fi
 fi
 if [ $PROXY = 1 ]; then

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * boot_token.h - per-client boot tokens (docs/SECURITY.md): an HMAC-SHA256 (OpenSSL) over the
+ * client's MAC, the IPv4 address its lease gave it, the image name and an expiry, under a key
+ * that control keeps in STATE_DIR/token.keys. Two keys are accepted, the current and the
+ * previous one, so a rotation does not void tokens in flight; a second rotation does.
+ *
+ * A token is one URL-safe word: MAC12HEX.KEYID.EXPIRY.SIG32HEX (the MAC in 12 hex digits,
+ * the key's number, the expiry in Unix seconds, the first 128 bits of the HMAC), carried as
+ * ?t=TOKEN. The text that is signed: "sbtok1|MAC|IP|IMAGE|EXPIRY".
+ */
+#ifndef SB_BOOT_TOKEN_H
+#define SB_BOOT_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOOT_TOKEN_KEY_LEN 32
+#define BOOT_TOKEN_MAX	   64 /* bytes of a token, with its NUL */
+
+struct boot_token_keys {
+	uint32_t cur_id;
+	uint8_t cur[BOOT_TOKEN_KEY_LEN];
+	uint32_t prev_id; /* 0 = none */
+	uint8_t prev[BOOT_TOKEN_KEY_LEN];
+};
+
+/* Why a token was refused; X(id, counter name). */
+#define BOOT_TOKEN_REFUSALS(X)                                                                     \
+	X(MISSING, "missing")	      /* a protected image asked for without ?t= */                \
+	X(MALFORMED, "malformed")     /* not MAC.KEYID.EXPIRY.SIG */                               \
+	X(UNKNOWN_KEY, "unknown_key") /* signed with a key rotated out (or never ours) */          \
+	X(EXPIRED, "expired")	      /* past its expiry */                                        \
+	X(FOREIGN, "foreign")	      /* valid for that MAC's address, used from another */        \
+	X(BAD, "bad")		      /* the signature does not match: forged or altered */        \
+	X(NO_LEASE, "no_lease")	      /* the requester's address is not leased to that MAC */
+
+enum boot_token_verdict {
+	BOOT_TOKEN_OK = 0,
+#define BOOT_TOKEN_ENUM(id, name) BOOT_TOKEN_##id,
+	BOOT_TOKEN_REFUSALS(BOOT_TOKEN_ENUM)
+#undef BOOT_TOKEN_ENUM
+		BOOT_TOKEN__COUNT
+};
+
+/* The counter name of verdict v ("foreign"), "ok" for BOOT_TOKEN_OK. */
+const char *boot_token_verdict_name(enum boot_token_verdict v);
+
+/* Load path ("ID HEX" lines, current first), or make a first key and write it (mode 0600).
+ * 0 or -errno with the reason in err. */
+int boot_token_keys_load(struct boot_token_keys *k, const char *path, char *err, size_t errlen);
+
+/* A new current key; the current one becomes the previous one; written to path first. */
+int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err, size_t errlen);
+
+/* The token for (mac, ip, image, expiry) under the current key, into out[BOOT_TOKEN_MAX]. */
+void boot_token_make(const struct boot_token_keys *k, const uint8_t mac[6], uint32_t ip,
+		     const char *image, uint64_t expiry, char out[BOOT_TOKEN_MAX]);
+
+/* The parts of a token. 0, or -EINVAL for a malformed one. */
+int boot_token_parse(const char *tok, uint8_t mac[6], uint32_t *key_id, uint64_t *expiry);
+
+/*
+ * Does tok sign (its MAC, ip, image, its expiry) with a key we accept, and is it not expired
+ * at now? BOOT_TOKEN_OK, or MALFORMED, UNKNOWN_KEY, EXPIRED, BAD (the signature is not for
+ * this ip, image: the caller tells FOREIGN from BAD by trying the MAC's own address).
+ */
+enum boot_token_verdict boot_token_check(const struct boot_token_keys *k, const char *tok,
+					 uint32_t ip, const char *image, uint64_t now);
+
+#endif
