@@ -1,16 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""storm-check.py - the checks of a short storm's report (tests/storm/storm-memif.sh).
+"""storm-check.py - the checks of a short storm's report (tests/storm/storm-short.sh, storm-memif.sh).
 
   storm-check.py WORK VMS LOADER IMAGE SRV_COMPLETED SRV_PROBES [POOL_FIRST POOL_LAST]
 
 WORK holds run.json and run.csv (the generator's report and per-VM lines) and img/ (the
 files served); the pool is 198.18.0.POOL_FIRST..POOL_LAST (default 100..227). Prints one line
-per check, "ok" or "FAIL", a tab, what was checked. The same checks as storm-short.sh's.
+per check, "ok" or "FAIL", a tab, what was checked.
 """
 import csv, hashlib, json, math, os, sys
 
-pool_first = int(sys.argv[7]) if len(sys.argv) > 8 else 100
+pool_first = int(sys.argv[7]) if len(sys.argv) > 7 else 100
 pool_last = int(sys.argv[8]) if len(sys.argv) > 8 else 227
 work, vms, loader, image = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 srv_completed, srv_probes = sys.argv[5], sys.argv[6]

@@ -10,7 +10,7 @@
 #     (size probe, blksize 1468, windowsize 4), half iPXE-like (blksize 1432, lock-step), RFC
 #     2131 back-off scaled by 0.01; each VM asks the TFTP server's MAC with an ARP request
 #     after its ACK, as PXE firmware does (--arp), and only the dataplane can answer it here;
-#   - asserts (tests/storm/storm-check.py, the same as storm-short.sh's): 0 failed VMs, every
+#   - asserts (tests/storm/storm-check.py, shared with storm-short.sh): 0 failed VMs, every
 #     VM leased a distinct address of the pool, both files of every VM checked byte for byte
 #     and by SHA-256, the report's counters agree with each other and with the dataplane's
 #     (DORAs = 100, transfers = 200, DATA blocks = what the block sizes give, size probes =
