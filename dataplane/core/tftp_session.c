@@ -48,7 +48,6 @@ static void progressed(struct tftp_session *s, uint64_t now)
 	s->progress = now;
 	s->tries = 0;
 	s->wait_ms = s->params.timeout_ms;
-	s->fast_resent = false;
 }
 
 static void end_session(struct tftp_session *s, enum tftp_end why)
@@ -162,10 +161,13 @@ static int on_ack(struct tftp_session *s, uint16_t wire, uint64_t now, struct tf
 		 * that comes a quarter timeout after the window went out is no network
 		 * duplicate but the client's own retry (RFC 7440 section 4: it ACKs the last
 		 * block it got in order when it times out): the window's first block was lost.
-		 * Resend at once instead of on our timer, once per window base.
+		 * Resend at once instead of on our timer - at every such retry, not only the
+		 * first per window base: when the resend is lost too (a blackout towards the
+		 * client), our timer backs off to 4x the timeout while the client keeps asking,
+		 * and the session would be given up, or the client would give up, in between.
+		 * A quarter timeout since our last send apart, so duplicates never multiply.
 		 */
-		if (!s->fast_resent && now >= s->last_send + s->params.timeout_ms / 4) {
-			s->fast_resent = true;
+		if (now >= s->last_send + s->params.timeout_ms / 4) {
 			s->stats.fast_resends++;
 			return send_window(s, now, tx);
 		}

@@ -23,12 +23,15 @@
  *           and sends the blocks never sent, so a client that ACKs duplicated
  *           DATA cannot make every ACK resend the window (a cascade). An ACK below A (stale) is ignored and counted. An ACK
  *           for A itself (duplicate) is ignored and counted too (RFC 1123
- *           4.2.3.1, Sorcerer's Apprentice), with one exception: the first
- *           repeat of A that comes at least a quarter of the timeout after the
- *           window was sent is the client saying the window's first block was
- *           lost (its own timeout, RFC 7440 section 4): the window is resent at
- *           once (a fast resend), once per window base, so a duplicated packet
- *           never multiplies the traffic. The ACK of the last block (the first
+ *           4.2.3.1, Sorcerer's Apprentice), with one exception: a repeat of A
+ *           that comes at least a quarter of the timeout after the window was
+ *           last sent is the client saying the window's first block was lost
+ *           (its own timeout, RFC 7440 section 4): the window is resent at once
+ *           (a fast resend). Every such retry of the client is answered, not
+ *           only the first per base (after a blackout towards the client the
+ *           backed-off timer alone would outlast the client or give_up_ms);
+ *           a quarter timeout apart at least, so a duplicated packet never
+ *           multiplies the traffic. The ACK of the last block (the first
  *           one shorter than blksize, possibly empty) ends the transfer.
  *   timer:  when now reaches the deadline the unacknowledged blocks (or the
  *           OACK) are sent again, from the first unacknowledged block; each
@@ -123,7 +126,6 @@ struct tftp_session {
 	uint32_t give_up_ms; /* from cfg */
 	uint32_t wait_ms;    /* current resend interval: timeout_ms, doubled per resend */
 	uint32_t tries;	     /* retransmissions since the last progress */
-	bool fast_resent;    /* the window at this base was resent on a repeated ACK */
 	uint64_t recover;    /* highest block sent by the last resend (0: none) */
 	enum tftp_session_state state;
 	enum tftp_end end;

@@ -667,7 +667,51 @@ static void test_give_up(void **state)
 	free(f.data);
 }
 
-/* A client's repeated ACK of the window base: the window again at once, once per base. */
+/*
+ * A lock-step client (iPXE) behind a one-way blackout: every DATA to it is lost for 2.4 s
+ * (0.8 x give_up_ms), while its ACKs still arrive: it repeats ACK 1 every half timeout.
+ * Once the blackout ends, its next repeat must bring DATA 2 again at once, and the
+ * transfer goes on. Answering only the first repeat per base left the backed-off timer
+ * (500, 1000, then 2000 ms) as the only way out, and the session was given up while the
+ * client was still asking (the soak's stalled lock-step VMs, docs/RELIABILITY.md).
+ */
+static void test_lockstep_blackout(void **state)
+{
+	struct fixture f;
+	uint64_t blackout_end = 2400, t;
+	unsigned lost = 0, resent_after = 0;
+
+	(void)state;
+	/* lock-step, timeout 500, give-up 3000: DATA 1 at 0, ACK 1 at 10, DATA 2 at 10 */
+	fx_start_give_up(&f, 100 * 512, 0, 0, -1, 0, 3000);
+	assert_int_equal(fx_ack(&f, 1, 10), 1);
+	for (t = 11; t <= 3100 && !tftp_session_ended(&f.s) && f.s.acked < 2; t++) {
+		int n = 0;
+
+		if (t >= tftp_session_next_deadline(&f.s))
+			n = tftp_session_on_timer(&f.s, t, &f.tx);
+		else if ((t - 10) % 250 == 0)
+			n = fx_ack(&f, 1, t); /* the client's own retry */
+		if (n <= 0)
+			continue;
+		assert_int_equal(f.tx.data_first, 2);
+		if (t < blackout_end) {
+			lost++;
+			continue;
+		}
+		resent_after++;
+		assert_int_equal(fx_ack(&f, 2, t + 5), 1); /* it got through: the client moves on */
+	}
+	assert_true(lost >= 3);
+	assert_int_equal(resent_after, 1);
+	assert_false(tftp_session_ended(&f.s));
+	assert_int_equal(f.s.acked, 2);
+	/* and the answer came with the client's first retry after the blackout, not later */
+	assert_true(t - 1 <= blackout_end + 250);
+	free(f.data);
+}
+
+/* A client's repeated ACK of the window base (its retry): the window again at once. */
 static void test_fast_resend(void **state)
 {
 	struct fixture f;
@@ -684,14 +728,19 @@ static void test_fast_resend(void **state)
 	assert_int_equal(f.tx.data_count, 1);
 	assert_int_equal(f.s.stats.fast_resends, 1);
 	assert_int_equal(tftp_session_next_deadline(&f.s), 900);
-	/* once per base: more repeats are ignored, our timer takes over */
-	assert_int_equal(fx_ack(&f, 1, 700), -SB_DROP_TFTP_ACK_DUP);
+	/* a duplicate within a quarter timeout of that resend: ignored */
+	assert_int_equal(fx_ack(&f, 1, 450), -SB_DROP_TFTP_ACK_DUP);
 	assert_true(tx_empty(&f.tx));
-	/* progress re-arms it */
+	/* the client's next retry (the resend was lost too): DATA 2 again */
+	assert_int_equal(fx_ack(&f, 1, 700), 1);
+	assert_int_equal(f.tx.data_first, 2);
+	assert_int_equal(f.s.stats.fast_resends, 2);
+	assert_int_equal(tftp_session_next_deadline(&f.s), 1200);
+	/* progress: the next base's first retry is answered too */
 	assert_int_equal(fx_ack(&f, 2, 710), 1);
 	assert_int_equal(fx_ack(&f, 2, 1000), 1);
 	assert_int_equal(f.tx.data_first, 3);
-	assert_int_equal(f.s.stats.fast_resends, 2);
+	assert_int_equal(f.s.stats.fast_resends, 3);
 	free(f.data);
 
 	/* windowed (RFC 7440): a repeat of the base resends the window from the first
@@ -1064,6 +1113,7 @@ int main(void)
 		cmocka_unit_test(test_give_up),
 		cmocka_unit_test(test_negotiated_timeout),
 		cmocka_unit_test(test_fast_resend),
+		cmocka_unit_test(test_lockstep_blackout),
 		cmocka_unit_test(test_resend_once_per_loss),
 		cmocka_unit_test(test_duplication_no_amplification),
 		cmocka_unit_test(test_timeout_option_capped),

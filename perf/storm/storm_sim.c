@@ -23,7 +23,7 @@ static struct fr *toc, *tos; /* to the client (generator), to the server */
 static unsigned toc_h, toc_t, tos_h, tos_t;
 static uint64_t now_us;
 static double loss_srv, loss_cli; /* drop probabilities */
-static uint64_t lat_us = 100, lat_s2c;
+static uint64_t lat_us = 100, lat_s2c, out_every, out_len, out_phase;
 
 static uint8_t txbuf[FR];
 static uint8_t *io_get(void *ctx, size_t *cap) { (void)ctx; *cap = FR; return txbuf; }
@@ -46,6 +46,7 @@ static void srv_send(struct ss *s, const uint8_t *payload, size_t len)
 	struct pkt_dest d = {.dst_ip = s->cip, .dst_port = s->cport, .src_ip = SRV_IP, .src_port = s->sport};
 	srv_tx++;
 	if ((double)rand() / RAND_MAX < loss_srv) return;
+	if (out_every && (now_us / 1000 + out_phase) % out_every < out_len) return;
 	memcpy(d.dst_mac, s->cmac, 6);
 	struct fr *f = &toc[toc_t++ % MAXQ];
 	memcpy(f->b + pkt_hdr_len(NULL), payload, len);
@@ -101,6 +102,9 @@ int main(int argc, char **argv)
 	unsigned period = argc > 2 ? atoi(argv[2]) : 100, slice = argc > 3 ? atoi(argv[3]) : 10;
 	unsigned pause_at = argc > 4 ? atoi(argv[4]) : 0, pause_ms = argc > 5 ? atoi(argv[5]) : 0;
 	loss_srv = loss_cli = argc > 6 ? atof(argv[6]) : 0;
+	out_every = getenv("OUT_EVERY") ? atoi(getenv("OUT_EVERY")) : 0;
+	out_len = getenv("OUT_LEN") ? atoi(getenv("OUT_LEN")) : 0;
+	out_phase = getenv("OUT_PHASE") ? atoi(getenv("OUT_PHASE")) : 0;
 	lat_s2c = getenv("LAT") ? atoi(getenv("LAT")) * 1000ull : 0;
 	static struct storm_files files;
 	static uint8_t img[1048576];
