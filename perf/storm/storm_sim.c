@@ -1,6 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* storm_sim.c - experiment: the storm fleet (lock-step iPXE-like VMs) against the real
- * tftp_session core, in one process, with a generator that runs only in slices. */
+/*
+ * storm_sim.c - an experiment, not a test: the storm generator's fleet (lock-step iPXE-like
+ * VMs; OVMF=R for a share of windowed ones) against the real tftp_session core, in one
+ * process, on a simulated clock (100 us steps), each VM fetching a 1 MiB image. The server
+ * side: timeout_ms 1000, give_up_ms 6000 (GIVE_UP=ms), windowsize_max 16; the generator:
+ * TFTP timeout 500 ms x 20 tries (the soak's). The generator runs SLICE ms of every PERIOD
+ * ms, and not at all for PAUSE ms from PAUSE_AT ms; LOSS drops frames both ways; LAT=ms
+ * delays frames towards the VMs; OUT_EVERY/OUT_LEN/OUT_PHASE (ms) drop every frame towards
+ * the VMs while (t + OUT_PHASE) % OUT_EVERY < OUT_LEN (a blackout).
+ *
+ *   storm_sim [VMS [PERIOD [SLICE [PAUSE_AT [PAUSE [LOSS]]]]]]
+ *   e.g. LAT=2 OUT_EVERY=100000 OUT_PHASE=95000 OUT_LEN=4600 storm_sim 100 20 2
+ *
+ * Prints VMs done / failed, the sessions the server gave up, and its frames per needed block.
+ * ("completed" misses the sessions whose last ACK was still on its way when the fleet ended.)
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
