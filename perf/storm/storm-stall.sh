@@ -7,42 +7,53 @@
 # shared host holds it back: --pause S stops it (SIGSTOP) for S seconds, --pause-at T
 # seconds into the round; --hog runs a nice -10 busy loop on the generator's CPU for the
 # round (the generator then gets ~10 % of it, as in the soak's failed rounds).
-# --give-up-ms N sets tftp.give_up_ms (default: the soak's config, timeout_ms 1000 x
+# --blackout S drops every frame towards the generator (the egress of its bridge port, with
+# tests/lab/lossy-link) for S seconds, --blackout-at T seconds into the round: a one-way
+# fault, the generator's ACKs still reach the server. --give-up-ms N sets tftp.give_up_ms (default: the soak's config, timeout_ms 1000 x
 # (retries 5 + 1) = 6000 ms). Prints each round's outcome and the dataplane's TFTP counters.
 #
 # Usage (root): perf/storm/storm-stall.sh [--build DIR] [--vms N] [--rounds N]
-#                   [--pause S] [--pause-at T] [--hog] [--give-up-ms N]
+#                   [--pause S] [--pause-at T] [--hog] [--blackout S] [--blackout-at T]
+#                   [--give-up-ms N] [--image-kib K]   (DATAPLANE=path: another dataplane binary)
 set -euo pipefail
 
 export SB_PREFIX=${SB_PREFIX:-sts}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-vms=200 rounds=1 pause=0 pause_at=2 hog=0 give_up=
+vms=200 image_kib=1024 rounds=1 pause=0 pause_at=2 hog=0 give_up= blackout=0 blackout_at=2
 BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD_DIR=$2; shift ;;
 	--vms) vms=$2; shift ;;
+	--image-kib) image_kib=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
 	--pause) pause=$2; shift ;;
 	--pause-at) pause_at=$2; shift ;;
 	--hog) hog=1 ;;
+	--blackout) blackout=$2; shift ;;
+	--blackout-at) blackout_at=$2; shift ;;
 	--give-up-ms) give_up=$2; shift ;;
-	*) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
 export BUILD_DIR
 . "$SOURCE_DIR/tests/dataplane/dp-lib.sh"
+# DATAPLANE=path: another dataplane binary (e.g. a build of an older commit) against the same
+# generator and lab.
+DP_BIN=${DATAPLANE:-$DP_BIN}
 dp_init
 sb_need_cmd setsid taskset timeout
 STORM=$BUILD_DIR/perf/storm/stormboot-storm
 [ -x "$STORM" ] || sb_fail "no generator at $STORM (--build DIR)"
 STORM_CPU=${DP_CLI_CPUS%%[-,]*}
+LOSSY=$BUILD_DIR/tests/lab/lossy-link
+LOSSY_OBJ=$BUILD_DIR/tests/lab/lossy_link.bpf.o
 
 dp_image loader.efi 262144
 dp_image loader-bios.bin 262144
-dp_image image.bin 1048576
+dp_image image.bin $((image_kib * 1024))
 gu=
 [ -n "$give_up" ] && gu=', "give_up_ms": '$give_up
 dp_config '{"dhcp": {"mode": "full",
@@ -51,7 +62,8 @@ dp_config '{"dhcp": {"mode": "full",
                                   "pool": {"start": "198.18.16.0", "end": "198.18.31.255"},
                                   "router": "198.18.0.1", "lease_time": 7200}]},
             "tftp": {"max_sessions": 1024, "windowsize_max": 16'"$gu"'}}'
-dp_lab_up
+dp_lab_up --clients 2 --tx-csum-off
+PORT_GEN=${SB_PREFIX}swc1
 dp_start
 
 # descendant PID NAME: the process called NAME below PID (ours only, never another's).
@@ -90,6 +102,12 @@ for ((n = 1; n <= rounds; n++)); do
 			kill -CONT "$gpid"
 		fi
 	fi
+	if [ "$blackout" != 0 ]; then
+		sleep "$blackout_at"
+		ip netns exec "${SB_PREFIX}sw" timeout "$blackout" "$LOSSY" "$LOSSY_OBJ" "$PORT_GEN" \
+			100 0 60 egress >"$DP_WORK/lossy-$n.log" 2>&1 || true
+		sb_log "  blackout: $(tr '\n' ' ' <"$DP_WORK/lossy-$n.log")"
+	fi
 	rc=0
 	wait $spid || rc=$?
 	[ -n "$hog_pid" ] && { kill "$hog_pid" 2>/dev/null || true; wait "$hog_pid" 2>/dev/null || true; }
@@ -98,7 +116,7 @@ r=json.load(open(sys.argv[1])); rows=list(csv.DictReader(open(sys.argv[2])))
 c=collections.Counter((x["kind"],x["fail_state"]) for x in rows if x["state"]=="failed")
 print("%d/%d done, failed %s, last VM %.1f s, lcore ran %.0f %% of the time" % (r["done"], r["vms"], dict(c), r["time_to_last_vm_s"], r["cpu_share_pct"]))' \
 		"$DP_WORK/round-$n.json" "$DP_WORK/round-$n.csv" 2>&1 || echo "no report")
-	sb_log "round $n (pause ${pause}s at ${pause_at}s, hog $hog, give_up ${give_up:-6000 (retries 5)}): exit $rc, $res"
+	sb_log "round $n (pause ${pause}s at ${pause_at}s, hog $hog, blackout ${blackout}s at ${blackout_at}s, give_up ${give_up:-6000 (retries 5)}): exit $rc, $res"
 	sb_log "  dataplane: $(dp_deltas "$DP_WORK/s.$n" /stormboot/stats | grep -E '^d_(tftp_sessions_(started|completed|given_up)|tx_tftp_retransmit|drop_tftp_(ack_duplicate|unknown_session|rrq_duplicate|ack_stale)|xsk_rx_ring_full|drop_tx_full|drop_no_mbuf)=' | tr '\n' ' ')"
 	grep -v '^libbpf\|^libxdp\|^EAL' "$DP_WORK/round-$n.log" | grep -E 'failed [1-9]|^\[' | tail -4 >&2 || true
 done

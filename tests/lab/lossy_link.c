@@ -2,12 +2,13 @@
 /*
  * lossy-link - make a lab link lossy for a while (tests only; this kernel has no netem).
  *
- *   lossy-link OBJ IFACE DROP_PCT DUP_PCT SECONDS
+ *   lossy-link OBJ IFACE DROP_PCT DUP_PCT SECONDS [egress|ingress]
  *
  * Attaches lossy_link.bpf.o to IFACE's clsact egress and ingress hooks (tc direct-action):
  * IPv4/UDP frames both ways are dropped with DROP_PCT % probability and duplicated with
  * DUP_PCT %. Stays until SECONDS pass or SIGTERM/SIGINT, then detaches (the clsact qdisc is
  * removed) and prints "egress seen N dropped N duplicated N" and the same for ingress.
+ * With egress (or ingress) only the frames IFACE sends (receives) are touched: a one-way fault.
  * Run it in the namespace of IFACE. Exit 0, or 1 with a message naming what failed.
  */
 #include <errno.h>
@@ -74,11 +75,14 @@ int main(int argc, char **argv)
 	struct bpf_object *obj;
 	struct lossy_cfg cfg;
 	unsigned int ncpu;
+	const struct lossy_cfg none = {0};
+	const char *ways = argc == 7 ? argv[6] : "both";
 	time_t end;
 	int cfd, nfd, rc;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: lossy-link OBJ IFACE DROP_PCT DUP_PCT SECONDS\n");
+	if ((argc != 6 && argc != 7) ||
+	    (argc == 7 && strcmp(ways, "egress") != 0 && strcmp(ways, "ingress") != 0)) {
+		fprintf(stderr, "usage: lossy-link OBJ IFACE DROP_PCT DUP_PCT SECONDS [egress|ingress]\n");
 		return 2;
 	}
 	hook.ifindex = (int)if_nametoindex(argv[2]);
@@ -97,7 +101,12 @@ int main(int argc, char **argv)
 	cfd = bpf_object__find_map_fd_by_name(obj, "lossy_cfg");
 	nfd = bpf_object__find_map_fd_by_name(obj, "lossy_cnt");
 	for (__u32 d = 0; d < LOSSY_DIRS; d++)
-		if (bpf_map_update_elem(cfd, &d, &cfg, BPF_ANY) < 0) {
+		if (bpf_map_update_elem(cfd, &d,
+					strcmp(ways, "both") == 0 ||
+						(d == LOSSY_EGRESS) == (strcmp(ways, "egress") == 0)
+					    ? &cfg
+					    : &none,
+					BPF_ANY) < 0) {
 			fprintf(stderr, "lossy-link: settings map: %s\n", strerror(errno));
 			return 1;
 		}
@@ -121,8 +130,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	printf("lossy-link: %s drop %s%% dup %s%% both ways for at most %s s\n", argv[2], argv[3],
-	       argv[4], argv[5]);
+	printf("lossy-link: %s drop %s%% dup %s%% %s for at most %s s\n", argv[2], argv[3],
+	       argv[4], strcmp(ways, "both") == 0 ? "both ways" : ways, argv[5]);
 	fflush(stdout);
 	while (!stop && time(NULL) < end)
 		usleep(100000);
