@@ -14,13 +14,14 @@
 #
 # Usage (root): perf/storm/storm-stall.sh [--build DIR] [--vms N] [--rounds N]
 #                   [--pause S] [--pause-at T] [--hog] [--blackout S] [--blackout-at T]
-#                   [--give-up-ms N] [--image-kib K]   (DATAPLANE=path: another dataplane binary)
+#                   [--give-up-ms N] [--image-kib K] [-- more stormboot-storm options]
+#   DATAPLANE=path: another dataplane binary (e.g. a build of an older commit)
 set -euo pipefail
 
 export SB_PREFIX=${SB_PREFIX:-sts}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-vms=200 image_kib=1024 rounds=1 pause=0 pause_at=2 hog=0 give_up= blackout=0 blackout_at=2
+vms=200 image_kib=1024 rounds=1 pause=0 pause_at=2 hog=0 give_up= blackout=0 blackout_at=2 extra=()
 BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -33,8 +34,9 @@ while [ $# -gt 0 ]; do
 	--hog) hog=1 ;;
 	--blackout) blackout=$2; shift ;;
 	--blackout-at) blackout_at=$2; shift ;;
+	--) shift; extra=("$@"); break ;;
 	--give-up-ms) give_up=$2; shift ;;
-	*) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -91,7 +93,8 @@ for ((n = 1; n <= rounds; n++)); do
 		--file "loader.efi=$DP_WORK/img/loader.efi" \
 		--file "loader-bios.bin=$DP_WORK/img/loader-bios.bin" \
 		--file "image.bin=$DP_WORK/img/image.bin" --image image.bin \
-		--vm-csv "$DP_WORK/round-$n.csv" >"$DP_WORK/round-$n.json" 2>"$DP_WORK/round-$n.log" &
+		--vm-csv "$DP_WORK/round-$n.csv" "${extra[@]}" >"$DP_WORK/round-$n.json" \
+		2>"$DP_WORK/round-$n.log" &
 	spid=$!
 	if [ "$pause" != 0 ]; then
 		sleep "$pause_at"
@@ -103,6 +106,11 @@ for ((n = 1; n <= rounds; n++)); do
 		fi
 	fi
 	if [ "$blackout" != 0 ]; then
+		# T seconds after the generator's start (its EAL set up)
+		for ((i = 0; i < 200; i++)); do
+			grep -q "^stormboot-storm: port" "$DP_WORK/round-$n.log" 2>/dev/null && break
+			sleep 0.1
+		done
 		sleep "$blackout_at"
 		ip netns exec "${SB_PREFIX}sw" timeout "$blackout" "$LOSSY" "$LOSSY_OBJ" "$PORT_GEN" \
 			100 0 60 egress >"$DP_WORK/lossy-$n.log" 2>&1 || true
