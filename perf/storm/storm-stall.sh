@@ -9,8 +9,8 @@
 # round (the generator then gets ~10 % of it, as in the soak's failed rounds).
 # --blackout S drops every frame towards the generator (the egress of its bridge port, with
 # tests/lab/lossy-link) for S seconds, --blackout-at T seconds into the round: a one-way
-# fault, the generator's ACKs still reach the server. --give-up-ms N sets tftp.give_up_ms (default: the soak's config, timeout_ms 1000 x
-# (retries 5 + 1) = 6000 ms). Prints each round's outcome and the dataplane's TFTP counters.
+# fault, the generator's ACKs still reach the server. --give-up-ms N sets tftp.give_up_ms
+# (default: the soak's config, timeout_ms 1000 x (retries 5 + 1) = 6000 ms). Prints each round's outcome and the dataplane's TFTP counters.
 #
 # Usage (root): perf/storm/storm-stall.sh [--build DIR] [--vms N] [--rounds N]
 #                   [--pause S] [--pause-at T] [--hog] [--blackout S] [--blackout-at T]
@@ -21,7 +21,7 @@ set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-sts}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-vms=200 image_kib=1024 rounds=1 pause=0 pause_at=2 hog=0 give_up= blackout=0 blackout_at=2 extra=()
+vms=200 image_kib=1024 rounds=1 pause=0 pause_at=2 hog=0 give_up='' blackout=0 blackout_at=2 extra=()
 BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -72,7 +72,7 @@ dp_start
 descendant() {
 	local p c
 	for c in $(pgrep -P "$1" || true); do
-		[ "$(cat /proc/$c/comm 2>/dev/null)" = "$2" ] && { echo "$c"; return; }
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return; }
 		p=$(descendant "$c" "$2")
 		[ -n "$p" ] && { echo "$p"; return; }
 	done
