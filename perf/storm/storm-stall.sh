@@ -10,7 +10,8 @@
 # --blackout S drops every frame towards the generator (the egress of its bridge port, with
 # tests/lab/lossy-link) for S seconds, --blackout-at T seconds into the round: a one-way
 # fault, the generator's ACKs still reach the server. --give-up-ms N sets tftp.give_up_ms
-# (default: the soak's config, timeout_ms 1000 x (retries 5 + 1) = 6000 ms). Prints each round's outcome and the dataplane's TFTP counters.
+# (default: the soak's config, timeout_ms 1000 x (retries 5 + 1) = 6000 ms). Prints each
+# round's outcome and the dataplane's TFTP counters.
 #
 # Usage (root): perf/storm/storm-stall.sh [--build DIR] [--vms N] [--rounds N]
 #                   [--pause S] [--pause-at T] [--hog] [--blackout S] [--blackout-at T]
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--blackout-at) blackout_at=$2; shift ;;
 	--) shift; extra=("$@"); break ;;
 	--give-up-ms) give_up=$2; shift ;;
-	*) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
