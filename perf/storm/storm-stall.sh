@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--blackout-at) blackout_at=$2; shift ;;
 	--) shift; extra=("$@"); break ;;
 	--give-up-ms) give_up=$2; shift ;;
-	*) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
