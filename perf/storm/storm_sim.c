@@ -169,5 +169,9 @@ int main(int argc, char **argv)
 	printf("vms %u period %u slice %u pause %u@%u loss %.3f: done %u failed %u at %.1f s; server given up %lu completed %lu tx %lu (%.2fx) dup_data %lu ack_retrans %lu reack %lu\n",
 	       n, period, slice, pause_ms, pause_at, loss_srv, f.n_state[STORM_ST_DONE], f.n_state[STORM_ST_FAILED], now_us / 1e6,
 	       given_up, completed, srv_tx, (double)srv_tx / (733.0 * n), f.c.tftp_dup_data_rx, f.c.tftp_ack_retrans, f.c.tftp_reack_tx);
+	storm_fleet_free(&f);
+	free(toc);
+	free(tos);
+	free(sess);
 	return 0;
 }
