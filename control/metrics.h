@@ -46,7 +46,8 @@ struct metrics_deps {
 	struct ctl_clock clock; /* lease expiry */
 	const char *version;
 	uint64_t started_ms; /* ev_now_ms() at start: uptime */
-	const struct client_trace *trace; /* boot timelines: clients per state, ?mac= (NULL: none) */
+	/* boot timelines: clients per state, a client's trace by ?mac= (NULL: none) */
+	const struct client_trace *trace;
 };
 
 struct metrics {

@@ -88,7 +88,8 @@ static void test_prom(void **state)
 	assert_non_null(strstr(b.s, "\nstormboot_client_steps_total 321\n"));
 	assert_non_null(strstr(b.s, "\nstormboot_clients_evicted_total 4\n"));
 	assert_non_null(strstr(b.s, "\nstormboot_client_log_lines_total 55\n"));
-	assert_non_null(strstr(b.s, "# TYPE stormboot_client_log_lines_suppressed_total counter\n"));
+	assert_non_null(
+		strstr(b.s, "# TYPE stormboot_client_log_lines_suppressed_total counter\n"));
 	assert_non_null(strstr(b.s, "\nstormboot_client_log_lines_suppressed_total 66\n"));
 	assert_non_null(strstr(b.s, "# TYPE stormboot_timeline_steps_lost_total counter\n"));
 	assert_non_null(strstr(b.s, "\nstormboot_timeline_steps_lost_total 8\n"));
