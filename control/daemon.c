@@ -775,8 +775,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 				    d,		   clock,	 on_http_step};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
-	struct metrics_deps md = {d->loop,	   &d->dp,	   d->store,	     daemon_running,
-				  d,		   clock,	   DAEMON_VERSION, ev_now_ms()};
+	struct metrics_deps md = {d->loop, &d->dp,	   d->store,	daemon_running, d,
+				  clock,   DAEMON_VERSION, ev_now_ms(), &d->trace};
 	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
 		return rc;
 	tftp_root_watch_init(&d->root_watch, d->loop, root_changed, d);

@@ -164,6 +164,8 @@ static void client_lookup(struct metrics *m, struct metrics_client *c)
 		return;
 	c->valid = true;
 	running_config_fmt_mac(mac, c->mac);
+	if (m->deps.trace)
+		c->trace = client_trace_json(m->deps.trace, mac, 0);
 	if (!pool || lease_find_mac(pool, mac, now, &li) < 0)
 		return;
 	c->has_lease = true;
@@ -176,6 +178,40 @@ static void client_lookup(struct metrics *m, struct metrics_client *c)
 	c->expires_in_s = (int64_t)li.expires - (int64_t)now;
 	if (li.subnet < rc->cfg.dhcp.n_subnets)
 		sbcfg_cidr_fmt(&rc->cfg.dhcp.subnets[li.subnet], c->subnet);
+}
+
+/* ---- boot timelines (client_trace.h) ---- */
+
+static int by_last_desc(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "last")),
+		   y = json_integer_value(json_object_get(*(json_t *const *)b, "last"));
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* v's clients per state and the most recent stuck or failed clients (new references). */
+static void clients_view(const struct client_trace *t, struct metrics_view *v)
+{
+	json_t *failed = NULL, *stuck = NULL, *rows[2 * METRICS_TROUBLE_MAX], *c;
+	size_t n = 0, i;
+
+	if (client_trace_clients_json(t, TL_FAILED, "last", METRICS_TROUBLE_MAX, &failed) < 0 ||
+	    client_trace_clients_json(t, TL_STUCK, "last", METRICS_TROUBLE_MAX, &stuck) < 0) {
+		json_decref(failed);
+		return;
+	}
+	v->clients_per_state = json_incref(json_object_get(failed, "counts"));
+	v->now_ms = metrics_u64(failed, "now");
+	json_array_foreach(json_object_get(failed, "clients"), i, c) rows[n++] = c;
+	json_array_foreach(json_object_get(stuck, "clients"), i, c) rows[n++] = c;
+	qsort(rows, n, sizeof(rows[0]), by_last_desc);
+	v->clients_trouble = json_array();
+	for (i = 0; i < n && i < METRICS_TROUBLE_MAX; i++)
+		json_array_append(v->clients_trouble, rows[i]);
+	v->trace_status = client_trace_status_json(t);
+	json_decref(failed);
+	json_decref(stuck);
 }
 
 /* Render what the request's views hold and queue it on its connection. */
@@ -206,7 +242,8 @@ static enum MHD_Result answer(struct req *q)
 		metrics_pools(&rc->cfg, lease_store_pool(m->deps.store),
 			      ctl_clock_now(&m->deps.clock), pools);
 	v.xdp = xdp_counters(rc->cfg.interface, xerr, sizeof(xerr));
-	/* TRACE-BRANCH: v.clients_per_state = the `trace` work's counts per boot state */
+	if (m->deps.trace)
+		clients_view(m->deps.trace, &v);
 	if (q->kind == REQ_METRICS) {
 		metrics_prom_render(&v, &b);
 	} else {
@@ -217,8 +254,13 @@ static enum MHD_Result answer(struct req *q)
 		if (q->client.mac[0])
 			client_lookup(m, &q->client);
 		metrics_status_render(&v, h, m->hist_n, &q->client, METRICS_REFRESH_S, &b);
+		json_decref(q->client.trace);
+		q->client.trace = NULL;
 	}
 	json_decref(v.xdp);
+	json_decref(v.clients_per_state);
+	json_decref(v.clients_trouble);
+	json_decref(v.trace_status);
 	free(pools);
 	if (b.failed) {
 		metrics_buf_free(&b);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client_trace.h"
 #include "ctl_clock.h"
 #include "dataplane_link.h"
 #include "event_loop.h"
@@ -34,6 +35,7 @@
 #define METRICS_MAX_CONNS     64
 #define METRICS_TIMEOUT_S     10 /* an idle connection is closed */
 #define METRICS_DP_TIMEOUT_MS 2000
+#define METRICS_TROUBLE_MAX   10 /* stuck or failed clients listed on the status page */
 
 struct metrics_deps {
 	struct ev_loop *loop;
@@ -44,6 +46,8 @@ struct metrics_deps {
 	struct ctl_clock clock; /* lease expiry */
 	const char *version;
 	uint64_t started_ms; /* ev_now_ms() at start: uptime */
+	/* boot timelines: clients per state, a client's trace by ?mac= (NULL: none) */
+	const struct client_trace *trace;
 };
 
 struct metrics {

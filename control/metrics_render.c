@@ -265,6 +265,35 @@ static void prom_pools(struct metrics_buf *b, const struct metrics_view *v)
 	}
 }
 
+/* Boot timelines (client_trace.h): clients per state, and the store's and log's counters. */
+static void prom_clients(struct metrics_buf *b, const struct metrics_view *v)
+{
+	const json_t *ts = v->trace_status;
+	const char *k;
+	json_t *n;
+
+	family(b, "stormboot_clients", "gauge",
+	       "Clients in control's boot timelines, by boot state (docs/TIMELINE.md).");
+	json_object_foreach((json_t *)v->clients_per_state, k, n)
+		sample(b, "stormboot_clients", "state", k, metrics_u64(v->clients_per_state, k));
+	if (!ts)
+		return;
+	family(b, "stormboot_client_steps_total", "counter",
+	       "Boot steps recorded in control's client timelines (dataplane, HTTP, syslog).");
+	sample(b, "stormboot_client_steps_total", NULL, NULL, metrics_u64(ts, "steps"));
+	family(b, "stormboot_clients_evicted_total", "counter",
+	       "Client timelines dropped to make room for new clients.");
+	sample(b, "stormboot_clients_evicted_total", NULL, NULL,
+	       metrics_u64(ts, "clients_evicted"));
+	family(b, "stormboot_client_log_lines_total", "counter",
+	       "Client step lines written to the log.");
+	sample(b, "stormboot_client_log_lines_total", NULL, NULL, metrics_u64(ts, "log_lines"));
+	family(b, "stormboot_client_log_lines_suppressed_total", "counter",
+	       "Client step lines left out of the log by its rate limit (the steps are kept).");
+	sample(b, "stormboot_client_log_lines_suppressed_total", NULL, NULL,
+	       metrics_u64(ts, "log_suppressed"));
+}
+
 /* The latency view's latency_le_<N>_ns as a histogram in seconds. */
 static void prom_latency(struct metrics_buf *b, const json_t *lat)
 {
@@ -309,14 +338,8 @@ void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 	sample(b, "stormboot_xdp_up", NULL, NULL, v->xdp != NULL);
 
 	prom_pools(b, v);
-	if (v->clients_per_state) { /* TRACE-BRANCH: filled from the `trace` work's API */
-		const char *k;
-		json_t *n;
-
-		family(b, "stormboot_clients", "gauge", "Clients seen recently, by boot state.");
-		json_object_foreach(v->clients_per_state, k, n) sample(
-			b, "stormboot_clients", "state", k, metrics_u64(v->clients_per_state, k));
-	}
+	if (v->clients_per_state)
+		prom_clients(b, v);
 	if (v->xdp)
 		prom_xdp(b, v->xdp);
 	if (v->stats) {
@@ -331,6 +354,11 @@ void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 		       "Boot images in the dataplane's cache.");
 		sample(b, "stormboot_image_cache_images", NULL, NULL,
 		       metrics_u64(v->stats, "image_cache_images"));
+		family(b, "stormboot_timeline_steps_lost_total", "counter",
+		       "Boot steps the dataplane could not record: an lcore's timeline ring was "
+		       "full.");
+		sample(b, "stormboot_timeline_steps_lost_total", NULL, NULL,
+		       metrics_u64(v->stats, "timeline_events_lost"));
 		family(b, "stormboot_dataplane_busy_seconds_total", "counter",
 		       "Time the dataplane's lcores spent on bursts with frames.");
 		metrics_buf_printf(b, "stormboot_dataplane_busy_seconds_total %.9f\n",

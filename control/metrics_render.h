@@ -51,6 +51,9 @@ struct metrics_client {
 	char state[16];
 	int64_t expires_in_s;
 	char subnet[20];
+	/* Its boot timeline: a trace reply's arguments (client_trace_json), NULL = no step seen.
+	 * Shown as `stormbootctl trace MAC` prints it (stormbootctl_trace.h). */
+	json_t *trace;
 };
 
 struct metrics_view {
@@ -63,10 +66,14 @@ struct metrics_view {
 	const char *xdp_error;
 	const struct metrics_pool *pools;
 	size_t n_pools;
-	/* TRACE-BRANCH: clients per boot state (booting, done, stuck, failed) come from the
-	 * `trace` work's API ("clients"); add them here as {state: count} and render them as
-	 * stormboot_clients{state=...} and in the page's "Clients per state" section. */
-	json_t *clients_per_state; /* NULL until then */
+	/* Boot timelines (client_trace.h), NULL when control keeps none: */
+	json_t *clients_per_state; /* {state: count}: booting, done, stuck, failed */
+	json_t *clients_trouble;   /* the most recent stuck or failed clients, newest first,
+				    * as "clients" rows: [{"mac", "ip", "state", "last_step",
+				    * "last_detail", "last"}] */
+	json_t *trace_status;	   /* client_trace_status_json: steps, clients_evicted,
+				    * log_lines, log_suppressed */
+	uint64_t now_ms;	   /* unix ms: ages of clients_trouble */
 };
 
 /* The Prometheus text (exposition format 0.0.4) of v into b. */

@@ -12,9 +12,10 @@
 
 static json_t *stats(void)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_dhcp_discover", 3,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "rx_dhcp_discover", 3,
 			 "tx_dhcp_offer", 2, "tx_dhcp_ack", 1, "tftp_sessions_completed", 5,
-			 "drop_dhcp_bad_op", 7, "drop_tftp_not_found", 0, "rx_pkts", 99);
+			 "drop_dhcp_bad_op", 7, "drop_tftp_not_found", 0, "rx_pkts", 99,
+			 "timeline_events_lost", 8);
 }
 
 static void test_prom(void **state)
@@ -26,7 +27,13 @@ static void test_prom(void **state)
 	json_t *xdp = json_pack("{s:I, s:I, s:I}", "redirected_dhcp", 11, "pass_not_ipv4", 12,
 				"drop_mac_deny", 13);
 	json_t *se = json_pack("{s:I}", "tftp_sessions_active", 2);
+	json_t *cps = json_pack("{s:I, s:I, s:I, s:I}", "booting", 3, "done", 40, "stuck", 2,
+				"failed", 1);
+	json_t *ts = json_pack("{s:I, s:I, s:I, s:I}", "steps", 321, "clients_evicted", 4,
+			       "log_lines", 55, "log_suppressed", 66);
 	struct metrics_view v = {.version = "0.1.0",
+				 .clients_per_state = cps,
+				 .trace_status = ts,
 				 .dp_connected = true,
 				 .stats = stats(),
 				 .latency = lat,
@@ -70,6 +77,22 @@ static void test_prom(void **state)
 	assert_non_null(strstr(b.s, "stormboot_packet_latency_seconds_bucket{le=\"+Inf\"} 10\n"));
 	assert_non_null(strstr(b.s, "stormboot_packet_latency_seconds_sum 0.000050000\n"));
 	assert_non_null(strstr(b.s, "stormboot_packet_latency_seconds_count 10\n"));
+	/* boot timelines: clients per state, the store's and the log's counters */
+	assert_non_null(strstr(b.s, "# HELP stormboot_clients "));
+	assert_non_null(strstr(b.s, "# TYPE stormboot_clients gauge\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_clients{state=\"booting\"} 3\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_clients{state=\"done\"} 40\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_clients{state=\"stuck\"} 2\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_clients{state=\"failed\"} 1\n"));
+	assert_non_null(strstr(b.s, "# TYPE stormboot_client_steps_total counter\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_client_steps_total 321\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_clients_evicted_total 4\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_client_log_lines_total 55\n"));
+	assert_non_null(
+		strstr(b.s, "# TYPE stormboot_client_log_lines_suppressed_total counter\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_client_log_lines_suppressed_total 66\n"));
+	assert_non_null(strstr(b.s, "# TYPE stormboot_timeline_steps_lost_total counter\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_timeline_steps_lost_total 8\n"));
 	/* every line is a comment or "name[{labels}] value" */
 	for (char *l = b.s; *l; l = strchr(l, '\n') + 1) {
 		assert_true(l[0] == '#' || (l[0] >= 'a' && l[0] <= 'z'));
@@ -83,8 +106,11 @@ static void test_prom(void **state)
 	assert_non_null(strstr(b.s, "\nstormboot_dataplane_up 0\n"));
 	assert_null(strstr(b.s, "stormboot_dhcp_messages_received_total"));
 	assert_non_null(strstr(b.s, "stormboot_leases{"));
+	assert_null(strstr(b.s, "stormboot_clients")); /* no timelines kept: no series */
 	metrics_buf_free(&b);
 	json_decref(v.stats);
+	json_decref(cps);
+	json_decref(ts);
 	json_decref(lat);
 	json_decref(img);
 	json_decref(xdp);
@@ -96,10 +122,32 @@ static void test_status(void **state)
 	struct metrics_pool pools[] = {{"198.18.0.0/24", 100, 50, 0, 0}};
 	struct metrics_point h[] = {{1000, 0, 0, 0}, {1005, 3, 4, 4}, {1010, 7, 9, 9}};
 	json_t *img = json_pack("{s:I}", "<script>", 10);
+	json_t *cps = json_pack("{s:I, s:I, s:I, s:I}", "booting", 3, "done", 40, "stuck", 2,
+				"failed", 1);
+	json_t *trouble = json_pack(
+		"[{s:s, s:s, s:s, s:s, s:s, s:I}]", "mac", "52:54:00:00:00:09", "ip",
+		"198.18.0.109", "state", "failed", "last_step", "TFTP not-found", "last_detail",
+		"file \"<x>\" not in the catalog", "last", (json_int_t)1700000000000);
+	/* a trace reply's arguments (client_trace_json) */
+	json_t *trace = json_pack(
+		"{s:s, s:s, s:s, s:I, s:I, s:I, s:[{s:I, s:I, s:s, s:s, s:s, s:s},"
+		" {s:I, s:I, s:s, s:s, s:s, s:s}, {s:I, s:I, s:s, s:s, s:s, s:s}]}",
+		"mac", "52:54:00:00:00:01", "ip", "198.18.0.100", "state", "failed", "first",
+		(json_int_t)1700000000000, "last", (json_int_t)1700000004250, "steps_total",
+		(json_int_t)3, "steps",
+		/* */ "seq", (json_int_t)1, "time", (json_int_t)1700000000000, "kind", "dhcp",
+		"step", "DHCP ACK", "detail", "198.18.0.100", "outcome", "progress",
+		/* */ "seq", (json_int_t)2, "time", (json_int_t)1700000000125, "kind", "tftp-rrq",
+		"step", "TFTP RRQ", "detail", "a<b>&c", "outcome", "progress",
+		/* */ "seq", (json_int_t)3, "time", (json_int_t)1700000004250, "kind", "tftp-end",
+		"step", "TFTP end", "detail", "timeout", "outcome", "timeout");
 	struct metrics_view v = {.version = "0.1.0",
 				 .dp_connected = true,
 				 .stats = stats(),
 				 .images = img,
+				 .clients_per_state = cps,
+				 .clients_trouble = trouble,
+				 .now_ms = 1700000065000,
 				 .pools = pools,
 				 .n_pools = 1};
 	struct metrics_client c = {.mac = "52:54:00:00:00:01",
@@ -108,7 +156,8 @@ static void test_status(void **state)
 				   .ip = "198.18.0.100",
 				   .state = "bound",
 				   .expires_in_s = 300,
-				   .subnet = "198.18.0.0/24"};
+				   .subnet = "198.18.0.0/24",
+				   .trace = trace};
 	struct metrics_buf b = {0};
 
 	metrics_status_render(&v, h, 3, &c, 5, &b);
@@ -122,9 +171,39 @@ static void test_status(void **state)
 	assert_null(strstr(b.s, "<script>"));
 	assert_non_null(strstr(b.s, "198.18.0.100"));
 	assert_non_null(strstr(b.s, "dhcp_bad_op"));
+	/* clients per state */
+	assert_non_null(strstr(b.s, "<table id=clients>\n<tr><th>booting</th><td class=n>3</td>"));
+	assert_non_null(strstr(b.s, "<tr><th>failed</th><td class=n>1</td></tr>"));
+	/* the recent stuck/failed clients, linked to their section */
+	assert_non_null(strstr(b.s, "<a href=\"/?mac=52:54:00:00:00:09\">52:54:00:00:00:09</a>"));
+	assert_non_null(strstr(b.s, "file &quot;&lt;x&gt;&quot; not in the catalog"));
+	assert_non_null(strstr(b.s, "<td class=n>65 s</td>"));
+	/* the client's timeline as stormbootctl trace prints it: relative times, escaped */
+	char *pre = strstr(b.s, "<pre id=trace>");
+	assert_non_null(pre);
+	assert_non_null(strstr(pre, "client 52:54:00:00:00:01  ip 198.18.0.100  state failed"));
+	assert_non_null(strstr(pre, "0.000          -  DHCP ACK"));
+	assert_non_null(strstr(pre, "0.125      0.125  TFTP RRQ"));
+	assert_non_null(strstr(pre, "a&lt;b&gt;&amp;c"));
+	assert_non_null(strstr(pre, "4.250      4.125  TFTP end"));
+	assert_non_null(strstr(pre, "!!"));
+	assert_null(strstr(b.s, "a<b>"));
+	metrics_buf_free(&b);
+
+	/* a MAC with no timeline, and control keeping none */
+	struct metrics_client none = {.mac = "52:54:00:00:00:02", .valid = true};
+	struct metrics_view bare = {.version = "0.1.0", .pools = pools, .n_pools = 1};
+	metrics_status_render(&bare, h, 3, &none, 5, &b);
+	assert_false(b.failed);
+	assert_non_null(strstr(b.s, "<p id=trace>no step seen from 52:54:00:00:00:02"));
+	assert_non_null(strstr(b.s, "<p id=clients>control keeps no boot timelines"));
+	assert_null(strstr(b.s, "id=trouble"));
 	metrics_buf_free(&b);
 	json_decref(v.stats);
 	json_decref(img);
+	json_decref(cps);
+	json_decref(trouble);
+	json_decref(trace);
 }
 
 int main(void)

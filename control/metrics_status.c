@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The status page (metrics_render.h): server-side HTML, inline CSS and SVG, no script. */
+#define _GNU_SOURCE /* open_memstream */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "metrics_render.h"
+#include "stormbootctl_trace.h"
 
 static void esc(struct metrics_buf *b, const char *s)
 {
@@ -153,6 +156,50 @@ static void chart(struct metrics_buf *b, const struct metrics_point *h, size_t n
 	metrics_buf_printf(b, "</svg>\n");
 }
 
+/* The most recent stuck or failed clients, each a link to its section (?mac=). */
+static void trouble(struct metrics_buf *b, const struct metrics_view *v)
+{
+	json_t *c;
+	size_t i;
+
+	if (!v->clients_trouble)
+		return;
+	metrics_buf_printf(b, "<h3>Recently stuck or failed</h3>\n");
+	if (!json_array_size(v->clients_trouble)) {
+		metrics_buf_printf(b, "<p id=trouble>none</p>\n");
+		return;
+	}
+	metrics_buf_printf(b, "<table id=trouble><tr><th>MAC</th><th>state</th><th>address</th>"
+			      "<th>last step</th><th>detail</th><th>ago</th></tr>\n");
+	json_array_foreach(v->clients_trouble, i, c)
+	{
+		const char *mac = json_string_value(json_object_get(c, "mac")),
+			   *st = json_string_value(json_object_get(c, "state")),
+			   *ip = json_string_value(json_object_get(c, "ip")),
+			   *step = json_string_value(json_object_get(c, "last_step")),
+			   *det = json_string_value(json_object_get(c, "last_detail"));
+		uint64_t last = metrics_u64(c, "last");
+
+		if (!mac)
+			continue;
+		metrics_buf_printf(b, "<tr><td><a href=\"/?mac=");
+		esc(b, mac);
+		metrics_buf_printf(b, "\">");
+		esc(b, mac);
+		metrics_buf_printf(b, "</a></td><td class=bad>");
+		esc(b, st ? st : "?");
+		metrics_buf_printf(b, "</td><td>");
+		esc(b, ip ? ip : "-");
+		metrics_buf_printf(b, "</td><td>");
+		esc(b, step ? step : "");
+		metrics_buf_printf(b, "</td><td>");
+		esc(b, det ? det : "");
+		metrics_buf_printf(b, "</td><td class=n>%" PRIu64 " s</td></tr>\n",
+				   v->now_ms > last ? (v->now_ms - last) / 1000 : 0);
+	}
+	metrics_buf_printf(b, "</table>\n");
+}
+
 static void storm(struct metrics_buf *b, const struct metrics_view *v,
 		  const struct metrics_point *h, size_t n)
 {
@@ -160,17 +207,22 @@ static void storm(struct metrics_buf *b, const struct metrics_view *v,
 
 	metrics_buf_printf(b, "<h2>Storm</h2>\n<div class=grid>\n");
 	metrics_buf_printf(b, "<div><h3>Clients per state</h3>\n");
-	if (v->clients_per_state) { /* TRACE-BRANCH: from the `trace` work's "clients" API */
+	if (v->clients_per_state) {
 		const char *k;
 		json_t *x;
 
 		metrics_buf_printf(b, "<table id=clients>\n");
 		json_object_foreach(v->clients_per_state, k, x)
-			row(b, k, metrics_u64(v->clients_per_state, k));
+		{
+			metrics_buf_printf(b, "<tr><th>");
+			esc(b, k);
+			metrics_buf_printf(b, "</th><td class=n>%" PRIu64 "</td></tr>\n",
+					   metrics_u64(v->clients_per_state, k));
+		}
 		metrics_buf_printf(b, "</table>\n");
 	} else {
-		metrics_buf_printf(b, "<p id=clients>per-client boot states are not available in "
-				      "this build (stormbootctl clients)</p>\n");
+		metrics_buf_printf(b, "<p id=clients>control keeps no boot timelines "
+				      "(stormbootctl clients)</p>\n");
 	}
 	metrics_buf_printf(b, "</div>\n<div><h3>DHCP</h3><table id=dhcp>\n");
 	row(b, "DISCOVER received", metrics_u64(st, "rx_dhcp_discover"));
@@ -187,6 +239,7 @@ static void storm(struct metrics_buf *b, const struct metrics_view *v,
 	row(b, "file not found", metrics_u64(st, "tftp_not_found"));
 	row(b, "retransmitted frames", metrics_u64(st, "tx_tftp_retransmit"));
 	metrics_buf_printf(b, "</table></div>\n</div>\n");
+	trouble(b, v);
 	chart(b, h, n);
 }
 
@@ -252,6 +305,36 @@ static void drops(struct metrics_buf *b, const struct metrics_view *v)
 	metrics_buf_printf(b, "</table>\n");
 }
 
+/* The client's boot timeline as `stormbootctl trace MAC` prints it, HTML-escaped. */
+static void timeline(struct metrics_buf *b, const struct metrics_client *c)
+{
+	struct trace_view tv = {0};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	metrics_buf_printf(b, "<h3>Boot timeline</h3>\n");
+	if (!c->trace) {
+		metrics_buf_printf(b, "<p id=trace>no step seen from %s (or it was evicted)</p>\n",
+				   c->mac);
+		return;
+	}
+	if (!(f = open_memstream(&text, &len))) {
+		b->failed = true;
+		return;
+	}
+	stormbootctl_trace_print(f, c->trace, &tv);
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		b->failed = true;
+		return;
+	}
+	metrics_buf_printf(b, "<pre id=trace>");
+	esc(b, text);
+	metrics_buf_printf(b, "</pre>\n");
+	free(text);
+}
+
 static void client(struct metrics_buf *b, const struct metrics_client *c)
 {
 	metrics_buf_printf(b, "<h2>Client</h2>\n<form method=get action=\"/\"><label>MAC "
@@ -278,10 +361,7 @@ static void client(struct metrics_buf *b, const struct metrics_client *c)
 				   c->subnet);
 	else
 		metrics_buf_printf(b, "<p>%s: no lease in control's store</p>\n", c->mac);
-	/* TRACE-BRANCH: the client's boot timeline (stormbootctl trace MAC) goes here, from the
-	 * `trace` work's API, as a table of steps with their times relative to the first. */
-	metrics_buf_printf(b, "<p>its boot timeline: <code>stormbootctl trace %s</code></p>\n",
-			   c->mac);
+	timeline(b, c);
 	metrics_buf_printf(b, "</div>\n");
 }
 

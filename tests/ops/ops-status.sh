@@ -8,7 +8,9 @@
 # size with a rendered page in it: many colours, not blank) and dumps the DOM, in which the pool
 # shows one bound lease of 100, the storm one ACK and one completed transfer, the completions
 # chart, the latency percentiles of as many packets as the dataplane's own count, boot.img's
-# bytes, and the client's lease with the address udhcpc got.
+# bytes, the client's lease with the address udhcpc got, the clients per boot state (the lab
+# client counted), the list of recent stuck/failed clients, and the client's boot timeline as
+# `stormbootctl trace` prints it (its DHCP REQUEST>ACK and TFTP RRQ steps, relative times).
 #
 # Usage (root): BUILD_DIR=build tests/ops/ops-status.sh     (SB_PREFIX default "mes")
 set -euo pipefail
@@ -97,4 +99,18 @@ sb_check "latency percentiles over the dataplane's $lat_count packets" \
 sb_check "latency p99 in microseconds" grep -Eq 'p50 p90 p99 p99.9 max mean [0-9.]+ µs' <<<"$(el latency)"
 sb_check "boot.img: $IMG_SIZE bytes served" grep -q "boot.img 200.0 kB" <<<"$(el images)"
 sb_check "client $CLI_MAC: its lease $CLI_IP, bound" grep -q "MAC $CLI_MAC address $CLI_IP lease bound, expires in" <<<"$(el client)"
+# boot timelines: clients per state, the recent stuck/failed list, the client's steps
+sb_log "clients per state: $(el clients) | stuck/failed: $(el trouble)"
+sb_log "timeline: $(el trace)"
+sb_check "clients per state: booting, done, stuck, failed with counts" \
+	grep -Eq '^booting [0-9]+ done [0-9]+ stuck [0-9]+ failed [0-9]+$' <<<"$(el clients)"
+n_clients=$(el clients | tr -cs '0-9' ' ' | xargs -n1 | awk '{s += $1} END {print s + 0}')
+sb_check "the lab client is counted in a state ($n_clients in all)" test "$n_clients" -ge 1
+sb_check "the stuck/failed list is on the page" grep -q 'Recently stuck or failed' "$DP_WORK/dom.html"
+trace=$(el trace)
+sb_check "the timeline's header: $CLI_MAC with its address" grep -q "client $CLI_MAC ip $CLI_IP state " <<<"$trace"
+sb_check "the timeline starts at +0.000" grep -Eq '\+TIME \(s\) GAP \(s\) STEP KIND DETAIL 0\.000 - ' <<<"$trace"
+sb_check "the timeline shows udhcpc's DHCP ACK" grep -Eq '[0-9]+\.[0-9]{3} [0-9.]+ REQUEST>ACK [a-z0-9-]+ ' <<<"$trace"
+sb_check "the timeline shows tftp-hpa's TFTP RRQ of boot.img" grep -Eq '[0-9]+\.[0-9]{3} [0-9.]+ TFTP RRQ [a-z0-9-]+ boot\.img' <<<"$trace"
+sb_check "the timeline shows the transfer done" grep -q 'TFTP done' <<<"$trace"
 sb_summary
