@@ -81,8 +81,10 @@ while time.time() - t0 < 20 and any(c["state"] == "open" for c in accepted):
             c["state"] = "closed"
     poll_reads(0.2)
 
-# a refusal that came late (a loaded host) is still a refusal, not a taken connection
-late = [c for c in accepted if c["data"].startswith(b"HTTP/1.1 503 ") and c["sent"] == 0]
+# a refusal that came late (a loaded host: the server's thread accepts after this script
+# began to trickle) is still a refusal, not a taken connection: the server sends a 503 only
+# when it refuses a connection at accept, never to a request whose head is not complete
+late = [c for c in accepted if c["data"].startswith(b"HTTP/1.1 503 ")]
 refused += late
 accepted = [c for c in accepted if c not in late]
 cut = [c for c in accepted if c["state"] == "closed" and c["sent"] < len(HEAD)]
