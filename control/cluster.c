@@ -35,6 +35,17 @@ struct crec {
 	bool del; /* in the batch: a delete (release) rather than a put */
 };
 
+struct cluster;
+
+/* A key set every server shares (reservations, templates): read once, then watched. */
+struct shared_set {
+	struct cluster *c;
+	const char *what; /* for the log: "reservations", "templates" */
+	void (*learn)(struct cluster *c, json_t *kv, bool deleted);
+	char prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	bool loaded, inflight;
+};
+
 struct cluster {
 	struct ev_loop *loop;
 	struct dataplane_link *dp;
@@ -42,14 +53,12 @@ struct cluster {
 	struct ctl_clock clock;
 	struct etcd_client *etcd;
 	char lease_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
-	char resv_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	struct shared_set resv; /* prefix/reservations/ */
 	cluster_resv_fn *resv_fn;
 	void *resv_arg;
-	bool resv_loaded, resv_inflight;
-	char tmpl_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	struct shared_set tmpl; /* prefix/templates/ */
 	cluster_tmpl_fn *tmpl_fn;
 	void *tmpl_arg;
-	bool tmpl_loaded, tmpl_inflight;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	/* the address keys */
 	struct centry *tab;
@@ -694,8 +703,7 @@ static void on_load(void *arg, int rc, json_t *resp, const char *err)
 	}
 }
 
-static void resv_load(struct cluster *c);
-static void tmpl_load(struct cluster *c);
+static void shared_load(struct shared_set *set);
 
 static void load(struct cluster *c)
 {
@@ -781,7 +789,7 @@ static void resv_learn(struct cluster *c, json_t *kv, bool del)
 	const char *k64 = json_string_value(json_object_get(kv, "key"));
 	const char *v64 = json_string_value(json_object_get(kv, "value"));
 	char key[KEY_MAX], val[2048];
-	size_t pl = strlen(c->resv_prefix);
+	size_t pl = strlen(c->resv.prefix);
 	struct sbcfg_reservation r;
 	long kl, vl;
 
@@ -801,52 +809,6 @@ static void resv_learn(struct cluster *c, json_t *kv, bool del)
 		return;
 	}
 	c->resv_fn(c->resv_arg, &r, false);
-}
-
-static void on_resv_watch(void *arg, int rc, json_t *result, const char *err)
-{
-	struct cluster *c = arg;
-	size_t i;
-	json_t *ev;
-
-	if (rc < 0)
-		return; /* the lease watch logs the same breakage */
-	json_array_foreach(json_object_get(result, "events"), i, ev)
-	{
-		const char *t = json_string_value(json_object_get(ev, "type"));
-		resv_learn(c, json_object_get(ev, "kv"), t && strcmp(t, "DELETE") == 0);
-	}
-}
-
-static void on_resv_load(void *arg, int rc, json_t *resp, const char *err)
-{
-	struct cluster *c = arg;
-	size_t i;
-	json_t *kv;
-
-	c->resv_inflight = false;
-	note(c, rc, err);
-	if (rc < 0)
-		return;
-	json_array_foreach(json_object_get(resp, "kvs"), i, kv) resv_learn(c, kv, false);
-	c->resv_loaded = true;
-	ctl_log(LOG_INFO, "cluster: %zu shared reservations read from etcd",
-		json_array_size(json_object_get(resp, "kvs")));
-	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
-	if (etcd_client_watch(c->etcd, c->resv_prefix, rev + 1, on_resv_watch, c) < 0)
-		ctl_log(LOG_ERR, "cluster: cannot watch the shared reservations");
-}
-
-static void resv_load(struct cluster *c)
-{
-	char *end = etcd_prefix_end_b64(c->resv_prefix);
-	json_t *body =
-		end ? json_pack("{s:o, s:s}", "key", b64s(c->resv_prefix), "range_end", end) : NULL;
-
-	free(end);
-	if (body &&
-	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/range", body, on_resv_load, c) == 0)
-		c->resv_inflight = true;
 }
 
 void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg)
@@ -881,7 +843,7 @@ int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, boo
 	if (!w)
 		return -ENOMEM;
 	*w = (struct resv_write){c, fn, arg, cookie};
-	snprintf(key, sizeof(key), "%s%s", c->resv_prefix, running_config_fmt_mac(r->mac, m));
+	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, running_config_fmt_mac(r->mac, m));
 	if (del) {
 		body = json_pack("{s:o}", "key", b64s(key));
 	} else {
@@ -905,7 +867,7 @@ static void tmpl_learn(struct cluster *c, json_t *kv, bool del)
 {
 	const char *k64 = json_string_value(json_object_get(kv, "key"));
 	const char *v64 = json_string_value(json_object_get(kv, "value"));
-	size_t pl = strlen(c->tmpl_prefix);
+	size_t pl = strlen(c->tmpl.prefix);
 	char key[KEY_MAX];
 	long kl, vl = 0;
 	char *text = NULL;
@@ -929,52 +891,6 @@ static void tmpl_learn(struct cluster *c, json_t *kv, bool del)
 	free(text);
 }
 
-static void on_tmpl_watch(void *arg, int rc, json_t *result, const char *err)
-{
-	struct cluster *c = arg;
-	size_t i;
-	json_t *ev;
-
-	if (rc < 0)
-		return;
-	json_array_foreach(json_object_get(result, "events"), i, ev)
-	{
-		const char *t = json_string_value(json_object_get(ev, "type"));
-		tmpl_learn(c, json_object_get(ev, "kv"), t && strcmp(t, "DELETE") == 0);
-	}
-}
-
-static void on_tmpl_load(void *arg, int rc, json_t *resp, const char *err)
-{
-	struct cluster *c = arg;
-	size_t i;
-	json_t *kv;
-
-	c->tmpl_inflight = false;
-	note(c, rc, err);
-	if (rc < 0)
-		return;
-	json_array_foreach(json_object_get(resp, "kvs"), i, kv) tmpl_learn(c, kv, false);
-	c->tmpl_loaded = true;
-	ctl_log(LOG_INFO, "cluster: %zu shared templates read from etcd",
-		json_array_size(json_object_get(resp, "kvs")));
-	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
-	if (etcd_client_watch(c->etcd, c->tmpl_prefix, rev + 1, on_tmpl_watch, c) < 0)
-		ctl_log(LOG_ERR, "cluster: cannot watch the shared templates");
-}
-
-static void tmpl_load(struct cluster *c)
-{
-	char *end = etcd_prefix_end_b64(c->tmpl_prefix);
-	json_t *body =
-		end ? json_pack("{s:o, s:s}", "key", b64s(c->tmpl_prefix), "range_end", end) : NULL;
-
-	free(end);
-	if (body &&
-	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/range", body, on_tmpl_load, c) == 0)
-		c->tmpl_inflight = true;
-}
-
 void cluster_set_tmpl_hook(struct cluster *c, cluster_tmpl_fn *fn, void *arg)
 {
 	c->tmpl_fn = fn;
@@ -985,7 +901,7 @@ int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, si
 		       cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
 	struct resv_write *w;
-	char key[KEY_MAX + sizeof(c->tmpl_prefix)];
+	char key[KEY_MAX + sizeof(c->tmpl.prefix)];
 	json_t *body;
 
 	if (strlen(name) >= KEY_MAX)
@@ -993,7 +909,7 @@ int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, si
 	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
 	*w = (struct resv_write){c, fn, arg, cookie};
-	snprintf(key, sizeof(key), "%s%s", c->tmpl_prefix, name);
+	snprintf(key, sizeof(key), "%s%s", c->tmpl.prefix, name);
 	if (del) {
 		body = json_pack("{s:o}", "key", b64s(key));
 	} else {
@@ -1008,6 +924,56 @@ int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, si
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* ---- shared key sets: read once, then watched from the revision read ---- */
+
+static void on_shared_watch(void *arg, int rc, json_t *result, const char *err)
+{
+	struct shared_set *set = arg;
+	size_t i;
+	json_t *ev;
+
+	(void)err;
+	if (rc < 0)
+		return; /* the lease watch logs the same breakage */
+	json_array_foreach(json_object_get(result, "events"), i, ev)
+	{
+		const char *t = json_string_value(json_object_get(ev, "type"));
+		set->learn(set->c, json_object_get(ev, "kv"), t && strcmp(t, "DELETE") == 0);
+	}
+}
+
+static void on_shared_load(void *arg, int rc, json_t *resp, const char *err)
+{
+	struct shared_set *set = arg;
+	struct cluster *c = set->c;
+	size_t i;
+	json_t *kv;
+
+	set->inflight = false;
+	note(c, rc, err);
+	if (rc < 0)
+		return;
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv) set->learn(c, kv, false);
+	set->loaded = true;
+	ctl_log(LOG_INFO, "cluster: %zu shared %s read from etcd",
+		json_array_size(json_object_get(resp, "kvs")), set->what);
+	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
+	if (etcd_client_watch(c->etcd, set->prefix, rev + 1, on_shared_watch, set) < 0)
+		ctl_log(LOG_ERR, "cluster: cannot watch the shared %s", set->what);
+}
+
+static void shared_load(struct shared_set *set)
+{
+	char *end = etcd_prefix_end_b64(set->prefix);
+	json_t *body =
+		end ? json_pack("{s:o, s:s}", "key", b64s(set->prefix), "range_end", end) : NULL;
+
+	free(end);
+	if (body && etcd_client_call(set->c->etcd, ETCD_LANE_KV, "/v3/kv/range", body,
+				     on_shared_load, set) == 0)
+		set->inflight = true;
 }
 
 /* ---- registration and members ---- */
@@ -1084,10 +1050,10 @@ static long session_tick(struct ev_loop *l, long long id, void *arg)
 
 	if (!c->loaded && !c->load_inflight)
 		load(c);
-	if (c->resv_fn && !c->resv_loaded && !c->resv_inflight)
-		resv_load(c);
-	if (c->tmpl_fn && !c->tmpl_loaded && !c->tmpl_inflight)
-		tmpl_load(c);
+	if (c->resv_fn && !c->resv.loaded && !c->resv.inflight)
+		shared_load(&c->resv);
+	if (c->tmpl_fn && !c->tmpl.loaded && !c->tmpl.inflight)
+		shared_load(&c->tmpl);
 	if (c->session_inflight)
 		return period;
 	if (!c->lease_id) {
@@ -1169,8 +1135,10 @@ struct cluster *cluster_new(struct ev_loop *loop, struct dataplane_link *dp,
 	c->session_timer = c->members_timer = -1;
 	snprintf(c->lease_prefix, sizeof(c->lease_prefix), "%sleases/", cfg->prefix);
 	snprintf(c->server_prefix, sizeof(c->server_prefix), "%sservers/", cfg->prefix);
-	snprintf(c->resv_prefix, sizeof(c->resv_prefix), "%sreservations/", cfg->prefix);
-	snprintf(c->tmpl_prefix, sizeof(c->tmpl_prefix), "%stemplates/", cfg->prefix);
+	c->resv = (struct shared_set){c, "reservations", resv_learn, {0}, false, false};
+	c->tmpl = (struct shared_set){c, "templates", tmpl_learn, {0}, false, false};
+	snprintf(c->resv.prefix, sizeof(c->resv.prefix), "%sreservations/", cfg->prefix);
+	snprintf(c->tmpl.prefix, sizeof(c->tmpl.prefix), "%stemplates/", cfg->prefix);
 	if (!(c->etcd = etcd_client_new(loop, cfg, err, errlen))) {
 		free(c);
 		return NULL;
