@@ -66,7 +66,16 @@ sb_start prometheus "$SB_NS_SRV" prometheus --config.file="$DP_WORK/prom/prometh
 OPS_STOP=prometheus
 
 # q EXPR: the value of the first sample of an instant query ("" when there is none)
-q() {
+q() { # the query's value; an empty answer is asked again (bounded: 5 tries, 0.5 s apart)
+	local v i
+	for i in 1 2 3 4 5; do
+		v=$(q_once "$1")
+		[ -n "$v" ] && break
+		sleep 0.5
+	done
+	printf '%s\n' "$v"
+}
+q_once() {
 	ops_in_srv curl -sS --max-time 5 -G "http://127.0.0.1:$PROM_PORT/api/v1/query" \
 		--data-urlencode "query=$1" 2>/dev/null |
 		"$DP_PY" -c 'import json,sys
