@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "boot_token.h"
+#include "boot_token_keys.h"
 
 static const uint8_t MAC[6] = {0x02, 0x77, 0, 0, 0, 1};
 #define IP  0xc6120032u /* 198.18.0.50 */

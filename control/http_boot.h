@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "boot_token.h"
+#include "boot_token_keys.h"
 #include "ctl_clock.h"
 #include "ctl_log.h"
 #include "http.h"

@@ -5,8 +5,8 @@
 # the lab, and pass only when the VM's serial console shows the marker that the
 # booted Linux prints with the VM's own MAC.
 #
-# Usage (root): tests/vm/boot-vm.sh {bios|uefi} [--proxy] [--http] [--console] [--keep]
-#                                   [--timeout SECS] [--script-url URL]
+# Usage (root): tests/vm/boot-vm.sh {bios|uefi} [--proxy] [--http] [--tokens] [--fw-http [--https]]
+#                                   [--console] [--keep] [--timeout SECS] [--script-url URL]
 #
 #   bios   SeaBIOS + Debian's iPXE option ROM on a virtio NIC -> DHCP -> TFTP
 #          pxelinux.0 -> ldlinux.c32, pxelinux.cfg/default -> vmlinuz + initrd.gz
@@ -25,6 +25,17 @@
 #          fetches them with ${url:NAME}, a per-client boot token; the dataplane runs
 #          with stormboot-control (-C) so that control knows the VM's lease; after the
 #          boot the same kernel URL fetched from another address must be refused 403
+#   --fw-http (uefi, implies --http) UEFI HTTP boot with the firmware's OWN HTTP client:
+#          OVMF's PXE is switched off (fw_cfg opt/org.tianocore/IPv4PXESupport=no,
+#          IPv6PXESupport=no, IPv6Support=no), so its first boot option is "UEFI HTTPv4":
+#          it asks DHCP with option 60 "HTTPClient" and arch 16, stormboot answers with
+#          dhcp.boot.http_x64 = http://198.18.0.1:8080/ipxe.efi, the firmware fetches
+#          ipxe.efi over HTTP from stormboot-control and runs it; iPXE then continues as
+#          with --http (no TFTP at all). With --tokens ipxe.efi is protected too: the
+#          dataplane puts a boot token for the VM into the DHCP boot-file URL
+#   --https  (with --fw-http) the firmware fetches ipxe.efi over HTTPS (port 8443) from a
+#          certificate made with stormbootctl make-cert; its CA is enrolled through QEMU's
+#          fw_cfg etc/edk2/https/cacerts (an EFI signature list)
 #   --console  show the VM's serial console live, each line with the seconds
 #          since power-on (the demo)
 #   --keep   leave the lab up after the run (tear down: SB_PREFIX=vm tests/lab/lab.sh down)
@@ -70,16 +81,18 @@ export SB_PREFIX=${SB_PREFIX:-vm}
 LAB=$SOURCE_DIR/tests/lab/lab.sh
 P=$SB_PREFIX
 
-usage() { sed -n '8,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '8,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 MODE=${1:-}
 case $MODE in bios | uefi) shift ;; *) usage ;; esac
-PROXY=0 HTTP=0 TOKENS=0 KEEP=0 CONSOLE=0 TIMEOUT=${SB_VM_TIMEOUT:-420}
+PROXY=0 HTTP=0 TOKENS=0 FWHTTP=0 HTTPS=0 KEEP=0 CONSOLE=0 TIMEOUT=${SB_VM_TIMEOUT:-420}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--proxy) PROXY=1 ;;
 	--http) HTTP=1 ;;
 	--tokens) HTTP=1 TOKENS=1 ;;
+	--fw-http) HTTP=1 FWHTTP=1 ;;
+	--https) HTTPS=1 ;;
 	--keep) KEEP=1 ;;
 	--console) CONSOLE=1 ;;
 	--timeout) TIMEOUT=$2; shift ;;
@@ -89,6 +102,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+[ $HTTPS = 0 ] || [ $FWHTTP = 1 ] || usage
 sb_need_root
 sb_need_cmd ip qemu-system-x86_64 timeout
 [ $PROXY = 0 ] || sb_need_cmd dnsmasq
@@ -115,6 +129,10 @@ TAG=vm-$MODE
 [ $HTTP = 0 ] || VM_MAC=${VM_MAC%:*}:2${VM_MAC: -1}
 [ $TOKENS = 0 ] || TAG=$TAG-tok
 [ $TOKENS = 0 ] || VM_MAC=${VM_MAC%:*}:3${VM_MAC: -1}
+[ $FWHTTP = 0 ] || TAG=${TAG/-http/-fwhttp}
+[ $FWHTTP = 0 ] || VM_MAC=${VM_MAC%:*}:4${VM_MAC: -1}
+[ $HTTPS = 0 ] || TAG=${TAG/-fwhttp/-fwhttps}
+[ $HTTPS = 0 ] || VM_MAC=${VM_MAC%:*}:5${VM_MAC: -1}
 
 WORK=$(mktemp -d "/tmp/sb-$TAG.XXXXXX")
 chmod 755 "$WORK"
@@ -189,12 +207,21 @@ else
 fi
 http_cfg=""
 [ $HTTP = 0 ] || http_cfg="\"http\": { \"listen\": \"$SRV:8080\" },"
+# the firmware's own HTTP client fetches the loader named by the DHCP boot-file URL
+LOADER_URL=$HTTP_BASE/ipxe.efi
+if [ $HTTPS = 1 ]; then
+	LOADER_URL=https://$SRV:8443/ipxe.efi
+	"$CTL" make-cert --cert "$WORK/tls.pem" --key "$WORK/tls.key" --ip $SRV >"$WORK/make-cert.out" 2>&1 ||
+		sb_fail "make-cert: $(cat "$WORK/make-cert.out")"
+	http_cfg="\"http\": { \"listen\": \"$SRV:8080\", \"https_port\": 8443, \"tls_cert\": \"$WORK/tls.pem\", \"tls_key\": \"$WORK/tls.key\" },"
+fi
 if [ $MODE = bios ]; then
 	# The BIOS VM's iPXE ROM sends user class "iPXE" in its first DHCP: without
 	# an ipxe_script it gets the BIOS boot file (pxelinux.0), as in the issue.
 	boot='"bios": "pxelinux.0"'
 else
 	boot="\"uefi_x64\": \"ipxe.efi\", \"ipxe_script\": \"$script\""
+	[ $FWHTTP = 0 ] || boot="$boot, \"http_x64\": \"$LOADER_URL\""
 fi
 if [ $PROXY = 1 ]; then
 	subnet='{ "network": "198.18.0.0/24" }'
@@ -207,6 +234,7 @@ images=""
 for n in pxelinux.0 ldlinux.c32 pxelinux.cfg/default ipxe.efi boot.ipxe vmlinuz initrd.gz; do
 	prot=""
 	[ $TOKENS = 0 ] || case $n in vmlinuz | initrd.gz) prot=', "protected": true' ;; esac
+	[ $TOKENS = 0 ] || [ $FWHTTP = 0 ] || [ $n != ipxe.efi ] || prot=', "protected": true' 
 	images="$images${images:+,
     }{ \"name\": \"$n\", \"path\": \"$ASSETS/$n\"$prot }"
 done
@@ -320,6 +348,27 @@ else
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/OVMF_VARS.fd"
 		-device "virtio-net-pci,netdev=n0,mac=$VM_MAC,romfile=,bootindex=1")
+	if [ $FWHTTP = 1 ]; then
+		# edk2's OvmfPkg fw_cfg knobs (OvmfPkg/RUNTIME_CONFIG.md; in Debian's 2022.11): no
+		# PXE driver and no IPv6 stack, so "UEFI HTTPv4" is the first network boot option
+		qemu+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no
+			-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+			-fw_cfg name=opt/org.tianocore/IPv6Support,string=no)
+	fi
+	if [ $HTTPS = 1 ]; then
+		# the CA as an EFI_SIGNATURE_LIST of one EFI_CERT_X509_GUID entry (UEFI 2.9
+		# 32.4.1), which TlsAuthConfigDxe copies into the TlsCaCertificate variable
+		python3 - "$WORK/tls.pem" "$WORK/cacerts.esl" <<-'PY'
+		import base64, struct, sys, uuid
+		pem = open(sys.argv[1]).read()
+		der = base64.b64decode(''.join(pem.split('-----BEGIN CERTIFICATE-----')[1].split('-----END CERTIFICATE-----')[0].split()))
+		x509 = uuid.UUID('a5c059a1-94e4-4aa7-87b5-ab155c2bf072').bytes_le
+		owner = uuid.UUID('5b7d2e3c-0f1a-4c5e-9a17-73746f726d62').bytes_le
+		sig = owner + der
+		open(sys.argv[2], 'wb').write(x509 + struct.pack('<III', 28 + len(sig), 0, len(sig)) + sig)
+		PY
+		qemu+=(-fw_cfg "name=etc/edk2/https/cacerts,file=$WORK/cacerts.esl")
+	fi
 fi
 : >"$WORK/serial.log"
 sb_log "$TAG: power on (MAC $VM_MAC, dhcp $dhcp_mode, timeout ${TIMEOUT}s)"
@@ -332,9 +381,10 @@ secs() { printf '%d.%01d' $(($1 / 1000)) $((($1 % 1000) / 100)); }
 marker="STORMBOOT-MARKER mac=$VM_MAC "
 milestones=(
 	"pxe_rom:^iPXE \\(http://ipxe.org\\)"
-	"pxe_start:>>Start PXE over IPv4"
+	"pxe_start:>>Start (PXE|HTTP Boot) over IPv4"
 	"pxe_dhcp:Station IP address is"
 	"nbp:NBP file downloaded"
+	"http_uri:^ *URI: http"
 	"pxelinux:^PXELINUX"
 	"ipxe:^iPXE initialising"
 	"ipxe_dhcp:^net0: [0-9]"
@@ -430,10 +480,25 @@ if [ $MODE = bios ]; then
 		sb_check "$TAG: TFTP $n served to the end" served "$n"
 	done
 else
-	sb_check "$TAG: DHCP OFFER to the firmware with boot file ipxe.efi" reply ipxe.efi
-	sb_check "$TAG: TFTP ipxe.efi served to the end" served ipxe.efi
-	sb_check "$TAG: the firmware negotiated a TFTP window (RFC 7440)" \
-		grep -Eq '"ipxe.efi" blksize [0-9]+ windowsize ([2-9]|[1-9][0-9]+)$' "$DPLOG"
+	if [ $FWHTTP = 0 ]; then
+		sb_check "$TAG: DHCP OFFER to the firmware with boot file ipxe.efi" reply ipxe.efi
+		sb_check "$TAG: TFTP ipxe.efi served to the end" served ipxe.efi
+		sb_check "$TAG: the firmware negotiated a TFTP window (RFC 7440)" \
+			grep -Eq '"ipxe.efi" blksize [0-9]+ windowsize ([2-9]|[1-9][0-9]+)$' "$DPLOG"
+	else
+		CLOG=$SB_RUN/control.log
+		sz=$(stat -c %s "$ASSETS/ipxe.efi")
+		tq=""
+		[ $TOKENS = 0 ] || tq='\?t=[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
+		sb_check "$TAG: DHCP OFFER to the firmware with the URL $LOADER_URL${tq:+ and a token}" \
+			bash -c 'grep -F "dhcp $1 xid " "$2" | grep -F " type 1 -> 2 " | grep -Eq -- "bootfile $3$4\$"' \
+			_ "$VM_MAC" "$DPLOG" "$(printf '%s' "$LOADER_URL" | sed 's/[][\.*^$]/\\&/g')" "$tq"
+		h=""
+		[ $HTTPS = 0 ] || h=https
+		sb_check "$TAG: ipxe.efi over ${h:-http} from stormboot to the firmware, whole ($sz bytes)" \
+			grep -Eq "${h:-http} [0-9.]+:[0-9]+ \"GET /ipxe.efi$tq HTTP/1.1\" 200 $sz/$sz " "$CLOG"
+		sb_check "$TAG: no TFTP for ipxe.efi" bash -c '! grep -qF ": \"ipxe.efi\" blksize" "$1"' _ "$DPLOG"
+	fi
 	sb_check "$TAG: DHCP OFFER to iPXE with its script $script" reply "$script"
 	if [ "$script" = boot.ipxe ]; then
 		for n in boot.ipxe vmlinuz initrd.gz; do

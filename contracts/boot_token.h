@@ -2,8 +2,11 @@
 /*
  * boot_token.h - per-client boot tokens (docs/SECURITY.md): an HMAC-SHA256 (OpenSSL) over the
  * client's MAC, the IPv4 address its lease gave it, the image name and an expiry, under a key
- * that control keeps in STATE_DIR/token.keys. Two keys are accepted, the current and the
- * previous one, so a rotation does not void tokens in flight; a second rotation does.
+ * that control keeps in STATE_DIR/token.keys (control/boot_token_keys.h). Two keys are
+ * accepted, the current and the previous one, so a rotation does not void tokens in flight; a
+ * second rotation does. Pure (no I/O, no clock): control mints tokens for templates and checks
+ * them in HTTP; the dataplane, which holds a copy of the keys pushed over the control channel
+ * (CHAN_MSG_TOKEN_KEYS), mints them for the DHCP boot-file URL of UEFI HTTP boot clients.
  *
  * A token is one URL-safe word: MAC12HEX.KEYID.EXPIRY.SIG32HEX (the MAC in 12 hex digits,
  * the key's number, the expiry in Unix seconds, the first 128 bits of the HMAC), carried as
@@ -47,12 +50,11 @@ enum boot_token_verdict {
 /* The counter name of verdict v ("foreign"), "ok" for BOOT_TOKEN_OK. */
 const char *boot_token_verdict_name(enum boot_token_verdict v);
 
-/* Load path ("ID HEX" lines, current first), or make a first key and write it (mode 0600).
- * 0 or -errno with the reason in err. */
-int boot_token_keys_load(struct boot_token_keys *k, const char *path, char *err, size_t errlen);
+/* b[0..n) as 2n lowercase hex digits and a NUL, into out. */
+void boot_token_hex(const uint8_t *b, size_t n, char *out);
 
-/* A new current key; the current one becomes the previous one; written to path first. */
-int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err, size_t errlen);
+/* 2n lowercase hex digits of s into out[0..n). 0, or -EINVAL on another character. */
+int boot_token_unhex(const char *s, size_t n, uint8_t *out);
 
 /* The token for (mac, ip, image, expiry) under the current key, into out[BOOT_TOKEN_MAX]. */
 void boot_token_make(const struct boot_token_keys *k, const uint8_t mac[6], uint32_t ip,

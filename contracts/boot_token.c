@@ -3,20 +3,14 @@
 #include "boot_token.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
-
-#include "running_config.h"
 
 #define SIG_BYTES 16
 
@@ -30,7 +24,7 @@ const char *boot_token_verdict_name(enum boot_token_verdict v)
 	return (unsigned)v < BOOT_TOKEN__COUNT ? names[v] : "?";
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
+void boot_token_hex(const uint8_t *b, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
@@ -40,7 +34,7 @@ static void hex(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int unhex(const char *s, size_t n, uint8_t *out)
+int boot_token_unhex(const char *s, size_t n, uint8_t *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		int v = 0;
@@ -58,93 +52,16 @@ static int unhex(const char *s, size_t n, uint8_t *out)
 	return 0;
 }
 
-static int keys_write(const struct boot_token_keys *k, const char *path, char *err, size_t errlen)
-{
-	char text[2 * (16 + 2 * BOOT_TOKEN_KEY_LEN + 2)], h[2 * BOOT_TOKEN_KEY_LEN + 1];
-	size_t o;
-
-	hex(k->cur, BOOT_TOKEN_KEY_LEN, h);
-	o = (size_t)snprintf(text, sizeof(text), "%" PRIu32 " %s\n", k->cur_id, h);
-	if (k->prev_id) {
-		hex(k->prev, BOOT_TOKEN_KEY_LEN, h);
-		o += (size_t)snprintf(text + o, sizeof(text) - o, "%" PRIu32 " %s\n", k->prev_id,
-				      h);
-	}
-	OPENSSL_cleanse(h, sizeof(h));
-	mode_t old = umask(077); /* the keys are secrets: 0600 */
-	int rc = running_config_write_atomic(path, text, o, err, errlen);
-	umask(old);
-	OPENSSL_cleanse(text, sizeof(text));
-	return rc;
-}
-
-int boot_token_keys_load(struct boot_token_keys *k, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	char line[200];
-	int n = 0;
-
-	memset(k, 0, sizeof(*k));
-	if (!f) {
-		if (errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -errno;
-		}
-		k->cur_id = 1;
-		if (RAND_bytes(k->cur, BOOT_TOKEN_KEY_LEN) != 1) {
-			snprintf(err, errlen, "token key: no random bytes from OpenSSL");
-			return -EIO;
-		}
-		return keys_write(k, path, err, errlen);
-	}
-	while (n < 2 && fgets(line, sizeof(line), f)) {
-		unsigned long id;
-		char h[2 * BOOT_TOKEN_KEY_LEN + 3]; /* 64 hex, one more to see a longer one, NUL */
-		if (sscanf(line, "%lu %65s", &id, h) != 2 || id == 0 || id > UINT32_MAX ||
-		    strlen(h) != 2 * BOOT_TOKEN_KEY_LEN ||
-		    unhex(h, BOOT_TOKEN_KEY_LEN, n ? k->prev : k->cur) < 0) {
-			fclose(f);
-			OPENSSL_cleanse(line, sizeof(line));
-			snprintf(err, errlen, "%s: line %d is not \"ID HEX64\"", path, n + 1);
-			return -EINVAL;
-		}
-		*(n ? &k->prev_id : &k->cur_id) = (uint32_t)id;
-		n++;
-	}
-	OPENSSL_cleanse(line, sizeof(line));
-	fclose(f);
-	if (!n) {
-		snprintf(err, errlen, "%s: no key", path);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *err, size_t errlen)
-{
-	struct boot_token_keys n = {.cur_id = k->cur_id + 1, .prev_id = k->cur_id};
-	int rc;
-
-	memcpy(n.prev, k->cur, BOOT_TOKEN_KEY_LEN);
-	if (RAND_bytes(n.cur, BOOT_TOKEN_KEY_LEN) != 1) {
-		snprintf(err, errlen, "token key: no random bytes from OpenSSL");
-		return -EIO;
-	}
-	if ((rc = keys_write(&n, path, err, errlen)) == 0)
-		*k = n;
-	OPENSSL_cleanse(&n, sizeof(n));
-	return rc;
-}
-
 static void sign(const uint8_t key[BOOT_TOKEN_KEY_LEN], const uint8_t mac[6], uint32_t ip,
 		 const char *image, uint64_t expiry, uint8_t out[SIG_BYTES])
 {
-	char msg[600], m[18], a[16];
+	char msg[600];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdl = 0;
-	int n = snprintf(msg, sizeof(msg), "sbtok1|%s|%s|%s|%" PRIu64,
-			 running_config_fmt_mac(mac, m), running_config_fmt_ip(ip, a), image,
-			 expiry);
+	int n = snprintf(msg, sizeof(msg),
+			 "sbtok1|%02x:%02x:%02x:%02x:%02x:%02x|%u.%u.%u.%u|%s|%" PRIu64, mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5], ip >> 24, (ip >> 16) & 255,
+			 (ip >> 8) & 255, ip & 255, image, expiry);
 
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		n = (int)sizeof(msg) - 1;
@@ -162,8 +79,8 @@ void boot_token_make(const struct boot_token_keys *k, const uint8_t mac[6], uint
 	char m[13], s[2 * SIG_BYTES + 1];
 
 	sign(k->cur, mac, ip, image, expiry, sig);
-	hex(mac, 6, m);
-	hex(sig, SIG_BYTES, s);
+	boot_token_hex(mac, 6, m);
+	boot_token_hex(sig, SIG_BYTES, s);
 	snprintf(out, BOOT_TOKEN_MAX, "%s.%" PRIu32 ".%" PRIu64 ".%s", m, k->cur_id, expiry, s);
 }
 
@@ -175,7 +92,7 @@ static int parse_all(const char *tok, uint8_t mac[6], uint32_t *key_id, uint64_t
 
 	if (strlen(tok) >= BOOT_TOKEN_MAX || strlen(tok) < 12 + 1 + 1 + 1 + 1 + 1 + 2 * SIG_BYTES)
 		return -EINVAL;
-	if (unhex(p, 6, mac) < 0 || p[12] != '.')
+	if (boot_token_unhex(p, 6, mac) < 0 || p[12] != '.')
 		return -EINVAL;
 	p += 13;
 	if (*p < '1' || *p > '9')
@@ -190,7 +107,7 @@ static int parse_all(const char *tok, uint8_t mac[6], uint32_t *key_id, uint64_t
 	if (*e != '.')
 		return -EINVAL;
 	p = e + 1;
-	if (strlen(p) != 2 * SIG_BYTES || unhex(p, SIG_BYTES, sig) < 0)
+	if (strlen(p) != 2 * SIG_BYTES || boot_token_unhex(p, SIG_BYTES, sig) < 0)
 		return -EINVAL;
 	*key_id = (uint32_t)id;
 	*expiry = x;
