@@ -29,6 +29,7 @@ const char *chan_type_name(uint16_t type)
 		[CHAN_MSG_TIMELINE] = "timeline",
 		[CHAN_MSG_IMAGES_REQUEST] = "images-request",
 		[CHAN_MSG_BUCKETS] = "buckets",
+		[CHAN_MSG_TOKEN_KEYS] = "token-keys",
 	};
 
 	if (type == CHAN_MSG_LEASE_DURABLE)

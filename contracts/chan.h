@@ -61,6 +61,11 @@ enum chan_type {
 	/* dp -> control. Payload: struct sb_tl_event[1..n] (sb_timeline.h), boot steps of
 	 * clients for their timelines. No reply. */
 	CHAN_MSG_TIMELINE = 11,
+	/* control -> dp. Payload: one struct chan_token_keys, the boot token keys
+	 * (boot_token.h) control holds now, sent on connect and after token-key-rotate. The
+	 * dataplane mints with them the token of a protected image in the DHCP boot-file URL
+	 * of UEFI HTTP boot clients. Reply status (-EINVAL: not one record). */
+	CHAN_MSG_TOKEN_KEYS = 12,
 	CHAN_MSG__COUNT,
 
 	CHAN_MSG_LEASE_DURABLE = CHAN_MSG_LEASE_EVENT | CHAN_REPLY,
@@ -102,6 +107,15 @@ struct chan_lease {
 	uint16_t reserved1;
 };
 _Static_assert(sizeof(struct chan_lease) == 24, "chan_lease is a wire format");
+
+/* The TOKEN_KEYS payload: the current key and the previous one (prev_id 0 = none). */
+struct chan_token_keys {
+	uint32_t cur_id;  /* 1.. */
+	uint32_t prev_id; /* 0 = none */
+	uint8_t cur[32];
+	uint8_t prev[32];
+};
+_Static_assert(sizeof(struct chan_token_keys) == 72, "chan_token_keys is a wire format");
 
 /* Name of a message type ("hello", "lease-durable", ...), "unknown" otherwise. */
 const char *chan_type_name(uint16_t type);

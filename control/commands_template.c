@@ -251,6 +251,7 @@ char *cmd_token_key_rotate(struct daemon *d, uint64_t conn_id, json_t *args)
 	(void)args;
 	if (http_boot_token_rotate(d->http, err, sizeof(err)) < 0)
 		return api_fail("token-key-rotate: %s", err);
+	dataplane_link_set_token_keys(&d->dp, &d->http->keys);
 	return api_reply(API_OK, "boot token key rotated",
 			 json_pack("{s:I, s:I}", "key_id", (json_int_t)d->http->keys.cur_id,
 				   "previous_key_id", (json_int_t)d->http->keys.prev_id));

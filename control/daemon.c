@@ -775,6 +775,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 				    d,		   clock,	 on_http_step};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
+	/* the dataplane mints the tokens of DHCP boot-file URLs (UEFI HTTP boot) */
+	dataplane_link_set_token_keys(&d->dp, &d->http->keys);
 	struct metrics_deps md = {d->loop, &d->dp,	   d->store,	daemon_running, d,
 				  clock,   DAEMON_VERSION, ev_now_ms(), &d->trace};
 	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)

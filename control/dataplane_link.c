@@ -163,6 +163,8 @@ static void send_state(struct dataplane_link *dp)
 	free(sc.v);
 	if (dp->lb_set)
 		send_frame(dp, CHAN_MSG_BUCKETS, dp->next_id++, 0, dp->lb_map, sizeof(dp->lb_map));
+	if (dp->keys_set)
+		send_frame(dp, CHAN_MSG_TOKEN_KEYS, dp->next_id++, 0, &dp->keys, sizeof(dp->keys));
 	if (dp->deps.connected)
 		dp->deps.connected(dp->deps.remote_arg);
 }
@@ -175,6 +177,17 @@ void dataplane_link_set_buckets(struct dataplane_link *dp, const uint8_t *map32)
 	if (dataplane_link_connected(dp))
 		send_frame(dp, CHAN_MSG_BUCKETS, dp->next_id++, 0, map32,
 			   map32 ? sizeof(dp->lb_map) : 0);
+}
+
+void dataplane_link_set_token_keys(struct dataplane_link *dp, const struct boot_token_keys *k)
+{
+	_Static_assert(sizeof(dp->keys.cur) == BOOT_TOKEN_KEY_LEN, "one key size");
+	dp->keys = (struct chan_token_keys){.cur_id = k->cur_id, .prev_id = k->prev_id};
+	memcpy(dp->keys.cur, k->cur, sizeof(dp->keys.cur));
+	memcpy(dp->keys.prev, k->prev, sizeof(dp->keys.prev));
+	dp->keys_set = true;
+	if (dataplane_link_connected(dp))
+		send_frame(dp, CHAN_MSG_TOKEN_KEYS, dp->next_id++, 0, &dp->keys, sizeof(dp->keys));
 }
 
 void dataplane_link_push_leases(struct dataplane_link *dp, const struct chan_lease *v, size_t n)
@@ -386,7 +399,7 @@ static void on_reply(struct dataplane_link *dp, const struct chan_hdr *h, const 
 		return;
 	}
 	if (req == CHAN_MSG_LEASES_SNAPSHOT || req == CHAN_MSG_LEASE_REVOKE ||
-	    req == CHAN_MSG_BUCKETS) {
+	    req == CHAN_MSG_BUCKETS || req == CHAN_MSG_TOKEN_KEYS) {
 		if (h->status)
 			ctl_log(LOG_WARNING, "dataplane: %s failed: %s", chan_type_name(req),
 				strerror(-h->status));

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot_token.h"
 #include "chan.h"
 #include "sb_timeline.h"
 #include "ctl_access.h"
@@ -125,6 +126,8 @@ struct dataplane_link {
 	struct ctl_refusals refusals; /* refused connections reading their HELLO reply */
 	bool lb_set;		      /* cluster mode: the bucket map sent to every dataplane */
 	uint8_t lb_map[32];
+	bool keys_set; /* the boot token keys, sent on connect and when they change */
+	struct chan_token_keys keys;
 	uint64_t remote_refused; /* records the remote commit refused (cluster mode) */
 };
 
@@ -181,6 +184,10 @@ void dataplane_link_remote_done(struct dataplane_link *dp, uint64_t ticket, int3
 /* Cluster mode: which RFC 3074 buckets the dataplane answers (32-byte bitmap), now and after
  * every reconnection; NULL: every client. */
 void dataplane_link_set_buckets(struct dataplane_link *dp, const uint8_t *map32);
+
+/* The boot token keys (CHAN_MSG_TOKEN_KEYS) for the dataplane's DHCP boot-file URLs, now and
+ * after every reconnection. */
+void dataplane_link_set_token_keys(struct dataplane_link *dp, const struct boot_token_keys *k);
 
 /* Cluster mode: leases of other servers, for the dataplane's pool (a LEASES_SNAPSHOT). */
 void dataplane_link_push_leases(struct dataplane_link *dp, const struct chan_lease *v, size_t n);

@@ -24,6 +24,8 @@
 #include <cmocka.h>
 
 #include "ctl_testing.h"
+#include "dhcp.h"
+#include "dhcp_server.h"
 #include "http_boot.h"
 #include "sbcfg_access.h"
 #include "sbcfg_json.h"
@@ -350,6 +352,106 @@ static void test_template_store(void **state)
 	assert_null(http_boot_template_find(f->h, "boot.ipxe"));
 }
 
+/*
+ * UEFI HTTP boot with a protected loader: the dataplane's DHCP server (the core's
+ * dhcp_server, with the keys control pushes over the channel) mints the token of the
+ * boot-file URL; control's HTTP check accepts it from the address it was offered for once that
+ * address is leased to the MAC, and refuses the same URL from another client's address
+ * (foreign) and from an address with no lease.
+ */
+static void dhcp_discover(struct dhcp_server *s, const uint8_t mac[6], uint64_t now, char *url,
+			  size_t cap, uint32_t *yiaddr)
+{
+	static const uint8_t opts[] = {53, 1, DHCP_DISCOVER, 60, 10, 'H', 'T', 'T', 'P', 'C', 'l',
+				       'i', 'e', 'n', 't', 93, 2, 0, 16, 255};
+	uint8_t in[300] = {DHCP_BOOTREQUEST, 1, 6}, out[1500];
+	struct pkt_udp u = {.dst_ip = 0xffffffff, .src_port = 68, .dst_port = 67, .ttl = 64};
+	struct pkt_dest dst;
+	struct dhcp_result res;
+	struct dhcp_msg r;
+
+	in[4] = 0x12;
+	memcpy(in + 28, mac, 6);
+	in[236] = 99, in[237] = 130, in[238] = 83, in[239] = 99; /* magic cookie */
+	memcpy(in + DHCP_OPT_OFF, opts, sizeof(opts));
+	memcpy(u.src_mac, mac, 6);
+	memset(u.dst_mac, 0xff, 6);
+	u.payload = in;
+	u.payload_len = DHCP_OPT_OFF + sizeof(opts);
+	int n = dhcp_server_handle(s, &u, now, out, sizeof(out), &dst, &res);
+	assert_true(n > 0);
+	assert_int_equal(dhcp_parse(out, (size_t)n, &r), 0);
+	assert_true(res.token);
+	snprintf(url, cap, "%s", res.bootfile);
+	*yiaddr = r.yiaddr;
+}
+
+static void test_dhcp_boot_file_token(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t mac_a[6] = {0x52, 0x54, 0, 0, 0, 0xa}, mac_b[6] = {0x52, 0x54, 0, 0,
+										0, 0xb};
+	char err[512], url[300], tq[300];
+	struct http_body b;
+	uint32_t ip_a, ip_b;
+
+	http_boot_stop(f->h);
+	f->h = NULL;
+	lease_store_close(f->store);
+	use_config(f, ", \"boot\": {\"http_x64\": \"http://198.18.0.1:8080/linux/vmlinuz\"}",
+		   ", \"protected\": true");
+	hash(f);
+	assert_non_null(f->store = lease_store_open(f->dir, &f->rc->cfg, f->now, err, sizeof(err)));
+	start(f);
+
+	/* the dataplane: its own pool, control's keys as CHAN_MSG_TOKEN_KEYS carries them */
+	struct boot_token_keys dp_keys = f->h->keys;
+	size_t sz = lease_pool_memsize(&f->rc->cfg.dhcp);
+	void *mem = aligned_alloc(64, (sz + 63) & ~(size_t)63);
+	int perr = 0;
+	struct lease_pool *pool = lease_pool_init(mem, sz, &f->rc->cfg.dhcp, &perr);
+	struct dhcp_server dp;
+	assert_non_null(pool);
+	assert_int_equal(dhcp_server_init(&dp, &f->rc->cfg, pool, f->rc->cfg.server_ip), 0);
+	dp.token_keys = &dp_keys;
+	dhcp_discover(&dp, mac_a, f->now, url, sizeof(url), &ip_a);
+	const char *pre = "http://198.18.0.1:8080/linux/vmlinuz?";
+	assert_true(strncmp(url, pre, strlen(pre)) == 0);
+	snprintf(tq, sizeof(tq), "%s", url + strlen(pre));
+	dhcp_discover(&dp, mac_b, f->now, url, sizeof(url), &ip_b);
+	assert_true(ip_a != ip_b);
+
+	/* A's address not leased yet (control learns leases from the dataplane): no_lease */
+	get(f, "/linux/vmlinuz", tq, ip_a, &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(f->h->tokens_refused[BOOT_TOKEN_NO_LEASE], 1);
+	/* leased: 200 for A */
+	struct chan_lease ev = {.expires = f->now + 600, .ip = ip_a, .event = CHAN_LEASE_BOUND};
+	memcpy(ev.mac, mac_a, 6);
+	assert_int_equal(lease_store_apply(f->store, &ev, f->now), 0);
+	get(f, "/linux/vmlinuz", tq, ip_a, &b);
+	assert_int_equal(b.status, 200);
+	close(b.fd);
+	assert_int_equal(f->h->tokens_accepted, 1);
+	/* B (another MAC, its own lease) with A's URL: foreign */
+	ev.ip = ip_b;
+	memcpy(ev.mac, mac_b, 6);
+	assert_int_equal(lease_store_apply(f->store, &ev, f->now), 0);
+	get(f, "/linux/vmlinuz", tq, ip_b, &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(f->h->tokens_refused[BOOT_TOKEN_FOREIGN], 1);
+	/* after one key rotation still good (in flight), after two refused */
+	assert_int_equal(http_boot_token_rotate(f->h, err, sizeof(err)), 0);
+	get(f, "/linux/vmlinuz", tq, ip_a, &b);
+	assert_int_equal(b.status, 200);
+	close(b.fd);
+	assert_int_equal(http_boot_token_rotate(f->h, err, sizeof(err)), 0);
+	get(f, "/linux/vmlinuz", tq, ip_a, &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(f->h->tokens_refused[BOOT_TOKEN_UNKNOWN_KEY], 1);
+	free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pinned_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dhcp_boot_file_token, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dhcp_server.h"
+
+#include "catalog.h"
 #include "sb_drop.h"
 
 #define BCAST_IP 0xffffffffu
@@ -69,6 +72,8 @@ struct reply_ctx {
 	uint32_t yiaddr, ciaddr;
 	uint32_t lease_time; /* 0 = no lease options (INFORM, boot-only) */
 	bool boot_only;
+	uint64_t now;
+	char *token_url; /* the server's buffer for a URL with a token */
 };
 
 /*
@@ -209,8 +214,8 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap, 
 		/* Boot clients (and proxy replies) always get 66/67, others when asked. */
 		bool always = bootclient || x->boot_only;
 		add_opt(t, &n, DHCP_OPT_TFTP_SERVER, fmt_ip(tftp, siaddr), tftp, always, TRIM_BOOT);
-		add_opt(t, &n, DHCP_OPT_BOOTFILE, strnlen(x->bootfile, SBCFG_NAME_MAX), x->bootfile,
-			always, TRIM_BOOT);
+		add_opt(t, &n, DHCP_OPT_BOOTFILE, strnlen(x->bootfile, DHCP_SERVER_URL_MAX - 1),
+			x->bootfile, always, TRIM_BOOT);
 	}
 	/*
 	 * PXE 2.1 / UEFI HTTP boot: with a boot file, the server answers with the
@@ -263,11 +268,53 @@ static int build_offer_ack(const struct reply_ctx *x, uint8_t *out, size_t cap, 
 	return dhcp_build_finish(&b, m);
 }
 
+/*
+ * UEFI HTTP boot of a protected loader: the boot-file URL offered to an HTTPClient that gets
+ * an address carries a boot token for (chaddr, yiaddr, image, now + token_ttl_s), so that the
+ * firmware's first fetch passes control's check (docs/SECURITY.md). The image is the URL's
+ * path, normalised as the HTTP server and TFTP do. NULL when no token applies: no keys, not
+ * an HTTP client, no address (proxyDHCP: control could not tie the address to the MAC), a
+ * URL with a query already, an unprotected image, or a URL too long for option 67.
+ */
+static const char *token_url(const struct reply_ctx *x)
+{
+	const struct sbcfg *cfg = x->s->cfg;
+	const char *u = x->bootfile, *p;
+	char key[SBCFG_NAME_MAX], tok[BOOT_TOKEN_MAX];
+	size_t i;
+
+	if (!x->s->token_keys || !x->c->http || !x->yiaddr || x->boot_only || !x->token_url)
+		return NULL;
+	if (!(p = strstr(u, "://")) || !(p = strchr(p + 3, '/')) || strpbrk(p, "?#"))
+		return NULL;
+	if (catalog_normalize(p, strlen(p), key, sizeof(key)) < 0)
+		return NULL;
+	for (i = 0; i < cfg->n_images; i++)
+		if (cfg->images[i].protected_ && strcmp(cfg->images[i].name, key) == 0)
+			break;
+	if (i == cfg->n_images)
+		return NULL;
+	boot_token_make(x->s->token_keys, x->m->chaddr, x->yiaddr, key,
+			x->now + cfg->http.token_ttl_s, tok);
+	int n = snprintf(x->token_url, DHCP_SERVER_URL_MAX, "%s?t=%s", u, tok);
+	return n > 0 && n < DHCP_SERVER_URL_MAX ? x->token_url : NULL;
+}
+
 /* An OFFER/ACK at the first trim level where it fits (see enum trim_level). */
 static int build_fitting(const struct reply_ctx *x, uint8_t *out, size_t cap,
 			 struct dhcp_result *res)
 {
 	int rc = -SB_DROP_REPLY_TOO_BIG;
+	struct reply_ctx tx;
+	const char *tu = x->bootfile ? token_url(x) : NULL;
+
+	if (tu) {
+		tx = *x;
+		tx.bootfile = tu;
+		x = &tx;
+		res->bootfile = tu;
+		res->token = true;
+	}
 
 	for (int level = TRIM_NONE; level <= TRIM_NETWORK && rc == -SB_DROP_REPLY_TOO_BIG;
 	     level++) {
@@ -634,6 +681,8 @@ int dhcp_server_handle(struct dhcp_server *s, const struct pkt_udp *in, uint64_t
 		.m = &m,
 		.c = &c,
 		.rsv = find_reservation(d, m.chaddr),
+		.now = now,
+		.token_url = s->token_url,
 	};
 	/* Plain clients (udhcpc, dhclient) get the BIOS/default boot file too, in the file field.
 	 */

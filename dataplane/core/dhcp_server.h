@@ -39,17 +39,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot_token.h"
 #include "dhcp.h"
 #include "lease.h"
 #include "pkt.h"
 #include "pxe.h"
 #include "sbcfg.h"
 
+/* A boot-file URL with its token: option 67 holds at most 255 bytes (RFC 2132 9.5). */
+#define DHCP_SERVER_URL_MAX 256
+
 struct dhcp_server {
 	const struct sbcfg *cfg;
 	struct lease_pool *pool; /* NULL in proxy mode */
 	uint32_t server_ip;	 /* host order: option 54, source of replies */
 	int own_subnet;		 /* subnet holding server_ip, -1 if none */
+	/*
+	 * Boot token keys (control's, pushed over the channel), NULL = none. With them the
+	 * boot-file URL (dhcp.boot.http_x64/http_arm64) offered to a UEFI HTTP boot client
+	 * (option 60 "HTTPClient") that gets an address carries "?t=TOKEN" when the URL's path
+	 * names a protected image: a token for (chaddr, yiaddr, image, now + http.token_ttl_s).
+	 * The caller may change the pointer between calls.
+	 */
+	const struct boot_token_keys *token_keys;
+	/* the last URL with a token (struct dhcp_result.bootfile points here) */
+	char token_url[DHCP_SERVER_URL_MAX];
 };
 
 /*
@@ -77,7 +91,9 @@ struct dhcp_result {
 	enum dhcp_lease_event event;
 	struct lease_info lease; /* valid when event != DHCP_LEASE_NONE */
 	struct pxe_client client;
-	const char *bootfile; /* what the reply names (points into cfg), NULL = none */
+	const char *bootfile; /* what the reply names (points into cfg, or to the server's
+			       * token_url until its next call), NULL = none */
+	bool token;	      /* the boot-file URL carries a boot token */
 	bool relayed;	      /* giaddr was set */
 	bool boot_only;	      /* proxyDHCP / port 4011 reply: no address */
 	/* DHCP_ANOM_* (dhcp.h): what was wrong but worked around, also when a reply was sent;

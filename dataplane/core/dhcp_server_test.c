@@ -1188,6 +1188,127 @@ static void test_boot_files(void **state)
 	}
 }
 
+/*
+ * UEFI HTTP boot of a protected loader: with control's token keys, the boot-file URL offered
+ * to an HTTPClient carries ?t= a token for (its MAC, the offered address, the image, now +
+ * token_ttl_s) that control's checker (boot_token_check) accepts, and for no other address,
+ * image or later time. Without keys, for an unprotected image, or without an address
+ * (proxyDHCP) the URL stays bare.
+ */
+static void test_http_boot_token(void **state)
+{
+	struct env *e = *state;
+	struct sbcfg_image img[2];
+	struct boot_token_keys k = {.cur_id = 3, .prev_id = 2};
+	static const uint8_t x64[] = {HTTP_VC, ARCH(16)}, arm[] = {HTTP_VC, ARCH(19)},
+			     pxe[] = {PXE_VC, ARCH(7)};
+	const char *bare = "http://198.18.0.1/ipxe.efi";
+	char url[300], tok[300];
+	struct dhcp_msg r;
+	uint8_t l = 0, mac[6];
+	uint32_t kid;
+	uint64_t exp;
+
+	memset(img, 0, sizeof(img));
+	strcpy(img[0].name, "ipxe.efi");
+	img[0].protected_ = true;
+	strcpy(img[1].name, "arm64.efi"); /* not protected */
+	e->cfg.images = img;
+	e->cfg.n_images = 2;
+	e->cfg.http.token_ttl_s = 600;
+	memset(k.cur, 0x5a, sizeof(k.cur));
+	memset(k.prev, 0xa5, sizeof(k.prev));
+
+	struct cmsg c = {.type = DHCP_DISCOVER, .opts = x64, .optlen = sizeof(x64)};
+	mac_n(c.mac, 201);
+	/* no keys (no control): the bare URL */
+	int n = handle(e, &c);
+	parse_reply(e, n, &r);
+	assert_true(ropt_str(e, n, DHCP_OPT_BOOTFILE, bare));
+	assert_false(e->res_out.token);
+
+	e->srv.token_keys = &k;
+	for (int step = 0; step < 2; step++) {
+		if (step == 1) { /* the ACK carries one too */
+			c.type = DHCP_REQUEST;
+			c.requested = r.yiaddr;
+			c.server_id = SERVER_IP;
+		}
+		n = handle(e, &c);
+		parse_reply(e, n, &r);
+		assert_int_equal(r.type, step ? DHCP_ACK : DHCP_OFFER);
+		const uint8_t *v = ropt(e, n, DHCP_OPT_BOOTFILE, &l);
+		assert_non_null(v);
+		snprintf(url, sizeof(url), "%.*s", l, (const char *)v);
+		assert_true(strncmp(url, bare, strlen(bare)) == 0);
+		assert_true(strncmp(url + strlen(bare), "?t=", 3) == 0);
+		snprintf(tok, sizeof(tok), "%s", url + strlen(bare) + 3);
+		assert_true(e->res_out.token);
+		assert_string_equal(e->res_out.bootfile, url);
+		assert_string_equal(r.file, url); /* fits the 128-byte file field too */
+		assert_int_equal(boot_token_parse(tok, mac, &kid, &exp), 0);
+		assert_memory_equal(mac, c.mac, 6);
+		assert_int_equal(kid, 3);
+		assert_int_equal(exp, NOW + 600);
+		assert_int_equal(boot_token_check(&k, tok, r.yiaddr, "ipxe.efi", NOW), BOOT_TOKEN_OK);
+		assert_int_equal(boot_token_check(&k, tok, r.yiaddr + 1, "ipxe.efi", NOW),
+				 BOOT_TOKEN_BAD);
+		assert_int_equal(boot_token_check(&k, tok, r.yiaddr, "vmlinuz", NOW),
+				 BOOT_TOKEN_BAD);
+		assert_int_equal(boot_token_check(&k, tok, r.yiaddr, "ipxe.efi", NOW + 601),
+				 BOOT_TOKEN_EXPIRED);
+	}
+	/* another key: a token of a rotated-out key */
+	struct boot_token_keys other = k;
+	other.cur_id = 9, other.prev_id = 0;
+	assert_int_equal(boot_token_check(&other, tok, r.yiaddr, "ipxe.efi", NOW),
+			 BOOT_TOKEN_UNKNOWN_KEY);
+
+	/* an unprotected image: bare */
+	struct cmsg a = {.type = DHCP_DISCOVER, .opts = arm, .optlen = sizeof(arm)};
+	mac_n(a.mac, 202);
+	n = handle(e, &a);
+	assert_true(ropt_str(e, n, DHCP_OPT_BOOTFILE, "http://198.18.0.1/arm64.efi"));
+	assert_false(e->res_out.token);
+	/* a PXE client of the same image name over TFTP: no URL, no token */
+	struct cmsg p = {.type = DHCP_DISCOVER, .opts = pxe, .optlen = sizeof(pxe)};
+	mac_n(p.mac, 203);
+	n = handle(e, &p);
+	assert_true(ropt_str(e, n, DHCP_OPT_BOOTFILE, "ipxe.efi"));
+	assert_false(e->res_out.token);
+	/* a URL with a query already: left alone */
+	strcpy(e->cfg.dhcp.boot.by_arch[SBCFG_ARCH_HTTP_X64], "http://198.18.0.1/ipxe.efi?x=1");
+	mac_n(c.mac, 204);
+	c.type = DHCP_DISCOVER, c.requested = 0, c.server_id = 0;
+	n = handle(e, &c);
+	assert_true(ropt_str(e, n, DHCP_OPT_BOOTFILE, "http://198.18.0.1/ipxe.efi?x=1"));
+	assert_false(e->res_out.token);
+	e->cfg.images = NULL;
+	e->cfg.n_images = 0;
+}
+
+/* proxyDHCP: no address offered, so no token (control could not tie an address to it). */
+static void test_http_boot_token_proxy(void **state)
+{
+	struct env *e = *state;
+	struct sbcfg_image img = {.name = "ipxe.efi", .protected_ = true};
+	struct boot_token_keys k = {.cur_id = 1};
+	static const uint8_t x64[] = {HTTP_VC, ARCH(16)};
+	struct cmsg c = {.type = DHCP_DISCOVER, .opts = x64, .optlen = sizeof(x64)};
+
+	e->cfg.images = &img;
+	e->cfg.n_images = 1;
+	e->cfg.http.token_ttl_s = 600;
+	e->srv.token_keys = &k;
+	mac_n(c.mac, 205);
+	int n = handle(e, &c);
+	assert_true(n > 0);
+	assert_true(ropt_str(e, n, DHCP_OPT_BOOTFILE, "http://198.18.0.1/ipxe.efi"));
+	assert_false(e->res_out.token);
+	e->cfg.images = NULL;
+	e->cfg.n_images = 0;
+}
+
 /* PXE 2.1: 97 echoed; the reply still parses as a PXE offer. */
 static void test_pxe_uuid_echo(void **state)
 {
@@ -1741,6 +1862,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inform, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_exhaustion, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_boot_files, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_http_boot_token, setup_full, teardown),
+		cmocka_unit_test_setup_teardown(test_http_boot_token_proxy, setup_proxy, teardown),
 		cmocka_unit_test_setup_teardown(test_pxe_uuid_echo, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_syslog_option, setup_full, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_optional_option_served, setup_full,

@@ -19,6 +19,7 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_spinlock.h>
 #include <rte_byteorder.h>
 
 #include "chan.h"
@@ -75,6 +76,13 @@ struct eng_ctl {
 	 * the workers; a word torn against another for one packet is harmless) */
 	volatile bool lb_on;
 	volatile uint64_t lb_map[DHCP_LB_WORDS];
+	/* boot token keys: the thread writes tok_shared under tok_lock and bumps tok_gen; worker
+	 * 0 copies them into tok_w0 when tok_gen moved (eng_ctl_token_keys) */
+	rte_spinlock_t tok_lock;
+	struct boot_token_keys tok_shared;
+	uint32_t tok_gen;
+	struct boot_token_keys tok_w0; /* worker 0 only */
+	uint32_t tok_w0_gen;	       /* worker 0 only; 0 = no keys yet */
 	/* the thread only */
 	struct chan_client *c;
 	struct inflight fl[INFLIGHT_MAX];
@@ -199,6 +207,45 @@ bool eng_ctl_lb_answer(const struct pkt_udp *u)
 	for (int i = 0; i < DHCP_LB_WORDS; i++)
 		map[i] = c->lb_map[i];
 	return dhcp_lb_should_answer(u->payload, u->payload_len, u->dst_ip == 0xffffffffu, map);
+}
+
+const struct boot_token_keys *eng_ctl_token_keys(void)
+{
+	struct eng_ctl *c = eng_ctl;
+
+	if (unlikely(__atomic_load_n(&c->tok_gen, __ATOMIC_ACQUIRE) != c->tok_w0_gen)) {
+		rte_spinlock_lock(&c->tok_lock);
+		c->tok_w0 = c->tok_shared;
+		c->tok_w0_gen = c->tok_gen;
+		rte_spinlock_unlock(&c->tok_lock);
+	}
+	return c->tok_w0_gen ? &c->tok_w0 : NULL;
+}
+
+/* CHAN_MSG_TOKEN_KEYS: one struct chan_token_keys. */
+static void on_token_keys(struct eng_ctl *c, const struct chan_msg *m)
+{
+	struct chan_token_keys k;
+	int rc = 0;
+
+	if (m->hdr.len != sizeof(k)) {
+		rc = -EINVAL;
+		ENG_LOG(ERR, "control: token keys of %u bytes, not %zu: refused", m->hdr.len,
+			sizeof(k));
+	} else {
+		memcpy(&k, m->payload, sizeof(k));
+		rte_spinlock_lock(&c->tok_lock);
+		c->tok_shared.cur_id = k.cur_id;
+		c->tok_shared.prev_id = k.prev_id;
+		memcpy(c->tok_shared.cur, k.cur, sizeof(k.cur));
+		memcpy(c->tok_shared.prev, k.prev, sizeof(k.prev));
+		__atomic_store_n(&c->tok_gen, c->tok_gen + 1 ? c->tok_gen + 1 : 1, __ATOMIC_RELEASE);
+		rte_spinlock_unlock(&c->tok_lock);
+		ENG_LOG(INFO, "control: boot token key %u (previous %u) for DHCP boot-file URLs",
+			k.cur_id, k.prev_id);
+		explicit_bzero(&k, sizeof(k));
+	}
+	chan_client_reply(c->c, m->hdr.type, m->hdr.id, rc, NULL, 0);
 }
 
 /* CHAN_MSG_BUCKETS: 32 bytes of bitmap, or empty (every client again). */
@@ -493,6 +540,9 @@ static void handle_msg(struct eng_ctl *c, const struct chan_msg *m)
 	case CHAN_MSG_BUCKETS:
 		on_buckets(c, m);
 		break;
+	case CHAN_MSG_TOKEN_KEYS:
+		on_token_keys(c, m);
+		break;
 	case CHAN_MSG_STATS_REQUEST:
 		reply_json(c, m, view_json(ENG_VIEW_STATS));
 		break;
@@ -629,6 +679,8 @@ static void *ctl_thread(void *arg)
 int eng_ctl_start(struct eng_runtime *rt, const char *path, char *err, size_t errlen)
 {
 	struct eng_ctl *c = rte_zmalloc("sb_ctl", sizeof(*c), RTE_CACHE_LINE_SIZE);
+	if (c)
+		rte_spinlock_init(&c->tok_lock);
 	char hello[128];
 	int rc;
 

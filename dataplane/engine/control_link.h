@@ -88,6 +88,10 @@ bool eng_ctl_dhcp_ready(struct eng_worker *w);
 /* Cluster mode: is u a DHCP request this server answers (its client's RFC 3074 bucket is
  * ours, or it is not load-balanced)? Always true until control sends a bucket map. */
 bool eng_ctl_lb_answer(const struct pkt_udp *u);
+/* From handle_dhcp on worker 0: control's boot token keys (CHAN_MSG_TOKEN_KEYS) for the DHCP
+ * boot-file URLs of UEFI HTTP boot clients, NULL until control sent them. Copied from the
+ * channel thread's record only when it changed (connect, rotation): no lock per packet. */
+const struct boot_token_keys *eng_ctl_token_keys(void);
 
 /* When a worker leaves its loop: it no longer takes part in grace periods (no-op standalone). */
 void eng_ctl_worker_exit(struct eng_worker *w);

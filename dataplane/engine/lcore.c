@@ -254,6 +254,7 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	if (r == NULL)
 		goto done;
 	t0 = eng_stage_tsc();
+	snap->dhcp.token_keys = eng_ctl ? eng_ctl_token_keys() : NULL;
 	n = dhcp_server_handle(&snap->dhcp, u, w->now_unix, out, cap, &dst, &res);
 	eng_trace_dhcp(w, &res);
 	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
