@@ -53,7 +53,7 @@ static int san_of(const char *ips, const char *dns, char *out, size_t cap)
 }
 
 int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips, const char *dns,
-		  int days, char *err, size_t errlen)
+		  int days, bool rsa, char *err, size_t errlen)
 {
 	char san[1024], cn[256];
 	EVP_PKEY *key = NULL;
@@ -68,7 +68,7 @@ int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips, 
 	}
 	snprintf(cn, sizeof(cn), "%.*s", (int)strcspn(ips && *ips ? ips : dns, ","),
 		 ips && *ips ? ips : dns);
-	if (!(key = EVP_EC_gen("P-256")) || !(crt = X509_new()) ||
+	if (!(key = rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256")) || !(crt = X509_new()) ||
 	    RAND_bytes(serial, sizeof(serial)) != 1)
 		goto ssl_fail;
 	serial[0] &= 0x7f; /* a positive serial number (RFC 5280 4.1.2.2) */

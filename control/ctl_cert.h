@@ -3,11 +3,14 @@
  * ctl_cert.h - a self-signed certificate for a lab's HTTPS boot server
  * (`stormbootctl make-cert`), made with OpenSSL's libcrypto: an ECDSA P-256 key and an X.509
  * v3 certificate for the given addresses and names (subjectAltName), usable as its own CA
- * (curl --cacert CERT; iPXE's trust, UEFI's enrolled CA).
+ * (curl --cacert CERT; iPXE's trust, UEFI's enrolled CA). With rsa an RSA 2048 key instead:
+ * the TLS of Debian's OVMF (edk2 2022.11, OpenSSL built without elliptic curves) cannot
+ * verify an ECDSA certificate nor agree on an ECDHE key (docs/HTTP.md).
  */
 #ifndef SB_CTL_CERT_H
 #define SB_CTL_CERT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -15,6 +18,6 @@
  * dns names, valid for days days. 0, or -errno / -EINVAL with the reason in err.
  */
 int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips, const char *dns,
-		  int days, char *err, size_t errlen);
+		  int days, bool rsa, char *err, size_t errlen);
 
 #endif

@@ -80,7 +80,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-28s %s\n", cli_only[i].name, cli_only[i].help);
 	fprintf(f,
 		"  %-28s %s\n"
-		"  make-cert --cert FILE --key FILE [--ip A,B] [--dns N,M] [--days D]\n"
+		"  make-cert --cert FILE --key FILE [--ip A,B] [--dns N,M] [--days D] [--rsa]\n"
 		"  %-28s a self-signed certificate (its own CA) and key for HTTPS in a lab\n"
 		"options:\n"
 		"  -s SOCKET   API socket (default %s, or $STORMBOOT_SOCKET)\n"
@@ -446,9 +446,11 @@ static int make_cert(int argc, char **argv)
 	static const struct option lo[] = {
 		{"cert", required_argument, 0, 'c'}, {"key", required_argument, 0, 'k'},
 		{"ip", required_argument, 0, 'i'},   {"dns", required_argument, 0, 'd'},
-		{"days", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+		{"days", required_argument, 0, 'D'}, {"rsa", no_argument, 0, 'r'},
+		{0, 0, 0, 0}};
 	const char *cert = NULL, *key = NULL, *ip = NULL, *dns = NULL;
 	int days = 365, o;
+	bool rsa = false;
 	char err[300];
 
 	optind = 1;
@@ -459,19 +461,21 @@ static int make_cert(int argc, char **argv)
 		case 'i': ip = optarg; break;
 		case 'd': dns = optarg; break;
 		case 'D': days = atoi(optarg); break;
+		case 'r': rsa = true; break;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (!cert || !key || (!ip && !dns) || days < 1 || days > 36500 || optind != argc) {
 		fprintf(stderr, "stormbootctl: make-cert --cert FILE --key FILE [--ip A,B] "
-				"[--dns N,M] [--days 1..36500]\n");
+				"[--dns N,M] [--days 1..36500] [--rsa]\n");
 		return EXIT_USAGE;
 	}
-	if (ctl_cert_make(cert, key, ip, dns, days, err, sizeof(err)) < 0) {
+	if (ctl_cert_make(cert, key, ip, dns, days, rsa, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stormbootctl: %s\n", err);
 		return EXIT_CMD;
 	}
-	printf("certificate %s, key %s (ECDSA P-256, self-signed, %d days)\n", cert, key, days);
+	printf("certificate %s, key %s (%s, self-signed, %d days)\n", cert, key,
+	       rsa ? "RSA 2048" : "ECDSA P-256", days);
 	return 0;
 }
 

@@ -211,7 +211,7 @@ http_cfg=""
 LOADER_URL=$HTTP_BASE/ipxe.efi
 if [ $HTTPS = 1 ]; then
 	LOADER_URL=https://$SRV:8443/ipxe.efi
-	"$CTL" make-cert --cert "$WORK/tls.pem" --key "$WORK/tls.key" --ip $SRV >"$WORK/make-cert.out" 2>&1 ||
+	"$CTL" make-cert --cert "$WORK/tls.pem" --key "$WORK/tls.key" --ip $SRV ${SB_VM_CERT_RSA:+--rsa} >"$WORK/make-cert.out" 2>&1 ||
 		sb_fail "make-cert: $(cat "$WORK/make-cert.out")"
 	http_cfg="\"http\": { \"listen\": \"$SRV:8080\", \"https_port\": 8443, \"tls_cert\": \"$WORK/tls.pem\", \"tls_key\": \"$WORK/tls.key\" },"
 fi
@@ -518,12 +518,23 @@ else
 			sb_check "$TAG: no TFTP for $n" bash -c '! grep -qF ": \"$1\" blksize" "$2"' _ "$n" "$DPLOG"
 		done
 		if [ $TOKENS = 1 ]; then
-			# the VM's own kernel URL, copied by another machine (the server's address)
-			u=$(grep -Eo "\"GET /vmlinuz\?t=[^ ]+ " "$CLOG" | head -1 | cut -d' ' -f2)
-			code=$(sb_in "$SB_NS_SRV" curl -s -o /dev/null -w '%{http_code}' "$HTTP_BASE$u" || true)
-			sb_check "$TAG: the VM's token URL from another address: 403 (got $code)" [ "$code" = 403 ]
-			sb_check "$TAG: counted as a foreign token" \
-				bash -c '"$1" -s "$2" --json http-status | python3 -c "import json,sys; t = json.load(sys.stdin)[\"arguments\"][\"tokens\"]; assert t[\"refused_foreign\"] >= 1 and t[\"accepted\"] >= 2, t"' _ "$CTL" "$WORK/ctl.sock"
+			# the VM's own URLs (the kernel's from its script; with --fw-http the loader's
+			# from the DHCP boot-file URL), copied by another machine (the server's address)
+			names=vmlinuz
+			[ $FWHTTP = 0 ] || names="vmlinuz ipxe.efi"
+			for n in $names; do
+				u=$(grep -Eo "\"GET /$n\?t=[^ ]+ " "$CLOG" | head -1 | cut -d' ' -f2)
+				base=$HTTP_BASE
+				[ $HTTPS = 0 ] || [ $n != ipxe.efi ] || base=${LOADER_URL%/ipxe.efi}
+				cacert=()
+				[ $HTTPS = 0 ] || cacert=(--cacert "$WORK/tls.pem")
+				code=$(sb_in "$SB_NS_SRV" curl -s "${cacert[@]}" -o /dev/null -w '%{http_code}' "$base$u" || true)
+				sb_check "$TAG: the VM's token URL of $n from another address: 403 (got $code)" [ "$code" = 403 ]
+			done
+			acc=2
+			[ $FWHTTP = 0 ] || acc=3
+			sb_check "$TAG: counted as foreign tokens, $acc accepted" \
+				bash -c '"$1" -s "$2" --json http-status | python3 -c "import json,sys; t = json.load(sys.stdin)[\"arguments\"][\"tokens\"]; assert t[\"refused_foreign\"] >= $3 and t[\"accepted\"] >= $4, t"' _ "$CTL" "$WORK/ctl.sock" "$(echo $names | wc -w)" $acc
 		fi
 	fi
 fi
