@@ -275,6 +275,8 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		rte_pktmbuf_free(r);
 		goto done;
 	}
+	if (res.token)
+		w->st->dhcp_url_tokens++;
 	ENG_DEBUG("dhcp %02x:%02x:%02x:%02x:%02x:%02x xid %08x type %u -> %u ip %u.%u.%u.%u "
 		  "bootfile %s",
 		  res.mac[0], res.mac[1], res.mac[2], res.mac[3], res.mac[4], res.mac[5], res.xid,

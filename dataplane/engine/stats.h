@@ -80,7 +80,8 @@
 	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                          \
 	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")   \
 	X(timeline_events, "boot steps recorded for the per-client timeline (trace.h)")            \
-	X(timeline_events_lost, "boot steps not recorded: the lcore's timeline ring was full")
+	X(timeline_events_lost, "boot steps not recorded: the lcore's timeline ring was full")     \
+	X(dhcp_url_tokens, "DHCP replies whose boot-file URL carries a boot token (UEFI HTTP boot)")
 
 /*
  * X(STAGE, "name", "what"): the per-packet stages whose TSC cycles a build with
