@@ -88,7 +88,11 @@ int ctl_cert_make(const char *cert_path, const char *key_path, const char *ips, 
 					0) ||
 	    !X509_set_issuer_name(crt, name) ||
 	    add_ext(crt, NID_basic_constraints, "critical,CA:TRUE") < 0 ||
-	    add_ext(crt, NID_key_usage, "critical,digitalSignature,keyCertSign") < 0 ||
+	    /* RSA: keyEncipherment too, for the TLS_RSA_* key exchange that firmware without
+	     * (EC)DHE uses (TLS 1.2, RFC 5246 7.4.2; GnuTLS enforces the key usage) */
+	    add_ext(crt, NID_key_usage,
+		    rsa ? "critical,digitalSignature,keyEncipherment,keyCertSign"
+			: "critical,digitalSignature,keyCertSign") < 0 ||
 	    add_ext(crt, NID_ext_key_usage, "serverAuth") < 0 ||
 	    add_ext(crt, NID_subject_key_identifier, "hash") < 0 ||
 	    add_ext(crt, NID_subject_alt_name, san) < 0 || !X509_sign(crt, key, EVP_sha256()))
