@@ -595,6 +595,22 @@ static void listener_close(struct http_listener *L)
 	L->port = 0;
 }
 
+/*
+ * Diffie-Hellman group for DHE key exchange: ffdhe2048 of RFC 7919 (appendix A.1), a public
+ * well-known group. TLS clients without elliptic curves (Debian's OVMF, edk2 2022.11, offers
+ * only DHE-RSA and RSA suites) then still get forward secrecy; without it GnuTLS can only
+ * use the static RSA key exchange with them.
+ */
+static const char ffdhe2048_pem[] =
+	"-----BEGIN DH PARAMETERS-----\n"
+	"MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz\n"
+	"+8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a\n"
+	"87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7\n"
+	"YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi\n"
+	"7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD\n"
+	"ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==\n"
+	"-----END DH PARAMETERS-----\n";
+
 static int listener_open(struct http_srv *s, struct http_listener *L, const struct http_srv_conf *c,
 			 uint16_t port, bool tls, const char *cert, const char *key, char *err,
 			 size_t errlen)
@@ -627,6 +643,7 @@ static int listener_open(struct http_srv *s, struct http_listener *L, const stru
 		{MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, NULL},
 		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert},
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)key},
+		{tls ? MHD_OPTION_HTTPS_MEM_DHPARAMS : MHD_OPTION_END, 0, (void *)ffdhe2048_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	L->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,

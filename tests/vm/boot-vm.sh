@@ -34,8 +34,9 @@
 #          with --http (no TFTP at all). With --tokens ipxe.efi is protected too: the
 #          dataplane puts a boot token for the VM into the DHCP boot-file URL
 #   --https  (with --fw-http) the firmware fetches ipxe.efi over HTTPS (port 8443) from a
-#          certificate made with stormbootctl make-cert; its CA is enrolled through QEMU's
-#          fw_cfg etc/edk2/https/cacerts (an EFI signature list)
+#          certificate made with stormbootctl make-cert --rsa (the firmware's TLS has no
+#          elliptic curves); its CA is enrolled through QEMU's fw_cfg etc/edk2/https/cacerts
+#          (an EFI signature list)
 #   --console  show the VM's serial console live, each line with the seconds
 #          since power-on (the demo)
 #   --keep   leave the lab up after the run (tear down: SB_PREFIX=vm tests/lab/lab.sh down)
@@ -211,7 +212,7 @@ http_cfg=""
 LOADER_URL=$HTTP_BASE/ipxe.efi
 if [ $HTTPS = 1 ]; then
 	LOADER_URL=https://$SRV:8443/ipxe.efi
-	"$CTL" make-cert --cert "$WORK/tls.pem" --key "$WORK/tls.key" --ip $SRV ${SB_VM_CERT_RSA:+--rsa} >"$WORK/make-cert.out" 2>&1 ||
+	"$CTL" make-cert --cert "$WORK/tls.pem" --key "$WORK/tls.key" --ip $SRV --rsa >"$WORK/make-cert.out" 2>&1 ||
 		sb_fail "make-cert: $(cat "$WORK/make-cert.out")"
 	http_cfg="\"http\": { \"listen\": \"$SRV:8080\", \"https_port\": 8443, \"tls_cert\": \"$WORK/tls.pem\", \"tls_key\": \"$WORK/tls.key\" },"
 fi
