@@ -654,6 +654,44 @@ static void test_buckets_sent(void **state)
 	assert_int_equal(h.len, 0);
 }
 
+/* The boot token keys go to the dataplane when set and again after every reconnection. */
+static void test_token_keys_sent(void **state)
+{
+	struct fx *f = *state;
+	struct boot_token_keys k = {.cur_id = 7, .prev_id = 6};
+	struct chan_token_keys got;
+	uint8_t buf[sizeof(got) + 1]; /* wait_msg ends what it copies with a NUL */
+	struct chan_hdr h;
+	char config[4096];
+	uint32_t id;
+
+	memset(k.cur, 0x11, sizeof(k.cur));
+	memset(k.prev, 0x22, sizeof(k.prev));
+	dataplane_link_set_token_keys(&f->dp, &k); /* not connected: kept for the connection */
+	connect_dataplane(f, config, sizeof(config), &id);
+	assert_true(wait_msg(f, CHAN_MSG_TOKEN_KEYS, &h, buf, sizeof(buf)));
+	memcpy(&got, buf, sizeof(got));
+	assert_int_equal(h.len, sizeof(got));
+	assert_int_equal(got.cur_id, 7);
+	assert_int_equal(got.prev_id, 6);
+	assert_memory_equal(got.cur, k.cur, 32);
+	assert_memory_equal(got.prev, k.prev, 32);
+	/* a rotation: sent at once */
+	k.prev_id = 7, k.cur_id = 8;
+	memcpy(k.prev, k.cur, 32);
+	memset(k.cur, 0x33, 32);
+	dataplane_link_set_token_keys(&f->dp, &k);
+	assert_true(wait_msg(f, CHAN_MSG_TOKEN_KEYS, &h, buf, sizeof(buf)));
+	memcpy(&got, buf, sizeof(got));
+	assert_int_equal(got.cur_id, 8);
+	assert_memory_equal(got.cur, k.cur, 32);
+	connect_dataplane(f, config, sizeof(config), &id);
+	assert_true(wait_msg(f, CHAN_MSG_TOKEN_KEYS, &h, buf, sizeof(buf)));
+	memcpy(&got, buf, sizeof(got));
+	assert_int_equal(got.cur_id, 8);
+	assert_int_equal(got.prev_id, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +712,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hello_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remote_commit_holds_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_buckets_sent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_token_keys_sent, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
