@@ -150,6 +150,8 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 	eng_trace_dhcp(w, &res);
 	ENG_STAGE_ADD(w, ENG_STAGE_DHCP, eng_stage_tsc() - t0, 1);
 	eng_count_dhcp_in(w->st, res.msg_in);
+	if (unlikely(res.token) && n > 0)
+		w->st->dhcp_url_tokens++; /* OFFERs and ACKs, an ACK also while held */
 	/* served, but with an option ignored or a reply trimmed: counted by name (dhcp.h) */
 	for (uint32_t an = res.anomalies; unlikely(an); an &= an - 1)
 		eng_count_drop(w->st, DHCP_ANOMALY_FIRST + __builtin_ctz(an));
@@ -166,8 +168,6 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		rte_pktmbuf_free(r);
 		goto done;
 	}
-	if (res.token)
-		w->st->dhcp_url_tokens++;
 	ENG_DEBUG("dhcp %02x:%02x:%02x:%02x:%02x:%02x xid %08x type %u -> %u ip %u.%u.%u.%u "
 		  "bootfile %s",
 		  res.mac[0], res.mac[1], res.mac[2], res.mac[3], res.mac[4], res.mac[5], res.xid,

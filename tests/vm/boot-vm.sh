@@ -359,7 +359,14 @@ else
 	if [ $HTTPS = 1 ]; then
 		# the CA as an EFI_SIGNATURE_LIST of one EFI_CERT_X509_GUID entry (UEFI 2.9
 		# 32.4.1), which TlsAuthConfigDxe copies into the TlsCaCertificate variable
-		python3 - "$WORK/tls.pem" "$WORK/cacerts.esl" <<-'PY'
+		# SB_VM_FW_CA=other (a manual check): enroll an unrelated CA instead; the
+		# firmware must then refuse the server (no marker)
+		ca=$WORK/tls.pem
+		if [ "${SB_VM_FW_CA:-}" = other ]; then
+			"$CTL" make-cert --cert "$WORK/other.pem" --key "$WORK/other.key" --ip $SRV --rsa >/dev/null
+			ca=$WORK/other.pem
+		fi
+		python3 - "$ca" "$WORK/cacerts.esl" <<-'PY'
 		import base64, struct, sys, uuid
 		pem = open(sys.argv[1]).read()
 		der = base64.b64decode(''.join(pem.split('-----BEGIN CERTIFICATE-----')[1].split('-----END CERTIFICATE-----')[0].split()))
