@@ -506,8 +506,8 @@ else
 		sb_check "$TAG: ipxe.efi over ${h:-http} from stormboot to the firmware, whole ($sz bytes)" \
 			grep -Eq "${h:-http} [0-9.]+:[0-9]+ \"GET /ipxe.efi$tq HTTP/1.1\" 200 $sz/$sz " "$CLOG"
 		sb_check "$TAG: no TFTP for ipxe.efi" bash -c '! grep -qF ": \"ipxe.efi\" blksize" "$1"' _ "$DPLOG"
-		[ $TOKENS = 0 ] || sb_check "$TAG: dataplane counted the token URLs (dhcp_url_tokens)" \
-			grep -Eq '^ *dhcp_url_tokens +[1-9]' "$DPLOG"
+		[ $TOKENS = 0 ] || sb_check "$TAG: dataplane counted the token URLs of OFFER and ACK (dhcp_url_tokens >= 2)" \
+			grep -Eq '^ *dhcp_url_tokens +([2-9]|[1-9][0-9]+)$' "$DPLOG"
 	fi
 	sb_check "$TAG: DHCP OFFER to iPXE with its script $script" reply "$script"
 	if [ "$script" = boot.ipxe ]; then
