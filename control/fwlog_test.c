@@ -53,6 +53,8 @@ static void test_errno_parse(void)
 static void test_errno_text(void)
 {
 	/* the POSIX part, bits 30-24, from iPXE's errno.h whatever the rest says */
+	/* what Debian 12's iPXE ROM (pxe-virtio.rom) set after an HTTP 404, seen in vm-fwlog */
+	assert_string_equal(fwlog_errno_text(0x2d0c613b), "No such file or directory");
 	assert_string_equal(fwlog_errno_text(0x2d0c613c), "No such file or directory");
 	assert_string_equal(fwlog_errno_text(0x2d000000), "No such file or directory");
 	assert_string_equal(fwlog_errno_text(0x4c0a6035), "Connection timed out");
