@@ -31,8 +31,8 @@
 struct fwlog_report {
 	uint8_t mac[6];
 	char step[FWLOG_STEP_MAX + 1];
-	uint32_t err;	 /* iPXE error number, 0 = none given */
-	int have_err;	 /* err= was given */
+	uint32_t err;		     /* iPXE error number, 0 = none given */
+	int have_err;		     /* err= was given */
 	char msg[FWLOG_MSG_MAX + 1]; /* "" = none */
 };
 

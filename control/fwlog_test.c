@@ -21,14 +21,14 @@ static void test_errno_parse(void)
 	} cases[] = {
 		{"0x2d0c613c", 0, 0x2d0c613c}, /* as iPXE prints ${errno}: "%#lx" */
 		{"0X2D0C613C", 0, 0x2d0c613c},
-		{"0", 0, 0},		       /* ${errno} before any failure */
+		{"0", 0, 0}, /* ${errno} before any failure */
 		{"0x1", 0, 1},
-		{"755000636", 0, 755000636},   /* decimal (${errno:int32}) */
+		{"755000636", 0, 755000636}, /* decimal (${errno:int32}) */
 		{"0x7fffffff", 0, 0x7fffffff},
 		{"2147483647", 0, 0x7fffffff},
-		{"0x80000000", -EINVAL, 0},    /* bit 31 is reserved */
+		{"0x80000000", -EINVAL, 0}, /* bit 31 is reserved */
 		{"2147483648", -EINVAL, 0},
-		{"0x123456789", -EINVAL, 0},   /* 9 hex digits */
+		{"0x123456789", -EINVAL, 0}, /* 9 hex digits */
 		{"12345678901", -EINVAL, 0},
 		{"0x", -EINVAL, 0},
 		{"", -EINVAL, 0},
@@ -84,10 +84,11 @@ static void test_parse(void)
 	assert_string_equal(r.msg, "");
 
 	/* order free, escapes decoded, unknown keys ignored, msg with '+' as a space */
-	assert_int_equal(fwlog_parse("x=1&msg=no+disk%21&err=0x4c0a6035&step=initrd&mac=52%3A54%3A00"
-				     "%3A5b%3A00%3A01",
-				     &r, &why),
-			 0);
+	assert_int_equal(
+		fwlog_parse("x=1&msg=no+disk%21&err=0x4c0a6035&step=initrd&mac=52%3A54%3A00"
+			    "%3A5b%3A00%3A01",
+			    &r, &why),
+		0);
 	assert_string_equal(r.step, "initrd");
 	assert_string_equal(r.msg, "no disk!");
 	assert_int_equal(r.err, 0x4c0a6035);
@@ -123,8 +124,8 @@ static void test_parse(void)
 		if (fwlog_parse(bad[i].q, &r, &why) != -EINVAL)
 			fail_msg("\"%s\" accepted", bad[i].q);
 		if (!why || strncmp(why, bad[i].why, strlen(bad[i].why)) != 0)
-			fail_msg("\"%s\": why \"%s\", want \"%s...\"", bad[i].q, why ? why : "(null)",
-				 bad[i].why);
+			fail_msg("\"%s\": why \"%s\", want \"%s...\"", bad[i].q,
+				 why ? why : "(null)", bad[i].why);
 	}
 	/* a query longer than the cap, even a valid one */
 	char big[FWLOG_QUERY_MAX + 64];
@@ -153,11 +154,11 @@ static void test_describe(void)
 	assert_int_equal(fwlog_parse("mac=52:54:00:5b:00:01&step=kernel&err=0x2d0c613c", &r, &why),
 			 0);
 	fwlog_describe(&r, line, sizeof(line));
-	assert_string_equal(line,
-			    "kernel: No such file or directory (0x2d0c613c) https://ipxe.org/err/2d0c613c");
-	assert_int_equal(fwlog_parse("mac=52:54:00:5b:00:01&step=chain&err=0x7f000001&msg=hi", &r,
-				     &why),
-			 0);
+	assert_string_equal(
+		line,
+		"kernel: No such file or directory (0x2d0c613c) https://ipxe.org/err/2d0c613c");
+	assert_int_equal(
+		fwlog_parse("mac=52:54:00:5b:00:01&step=chain&err=0x7f000001&msg=hi", &r, &why), 0);
 	fwlog_describe(&r, line, sizeof(line));
 	assert_string_equal(line, "chain: Error 0x7f000001 https://ipxe.org/err/7f000001 - hi");
 	assert_int_equal(fwlog_parse("mac=52:54:00:5b:00:01&step=boot&msg=no+kernel", &r, &why), 0);
@@ -169,8 +170,9 @@ static void test_describe(void)
 	/* 0x0000002a: small numbers print with 8 digits, as ipxe.org/err/ wants */
 	assert_int_equal(fwlog_parse("mac=52:54:00:5b:00:01&step=s&err=42", &r, &why), 0);
 	fwlog_describe(&r, line, sizeof(line));
-	assert_string_equal(line,
-			    "s: Operation completed successfully (0x0000002a) https://ipxe.org/err/0000002a");
+	assert_string_equal(
+		line,
+		"s: Operation completed successfully (0x0000002a) https://ipxe.org/err/0000002a");
 	/* cut at cap, NUL-terminated */
 	assert_int_equal(fwlog_parse("mac=52:54:00:5b:00:01&step=kernel&err=0x2d0c613c", &r, &why),
 			 0);
