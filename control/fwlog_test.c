@@ -12,8 +12,9 @@
 
 #include "fwlog.h"
 
-static void test_errno_parse(void)
+static void test_errno_parse(void **state)
 {
+	(void)state;
 	static const struct {
 		const char *in;
 		int rc;
@@ -50,8 +51,9 @@ static void test_errno_parse(void)
 	assert_int_equal(fwlog_errno_parse(NULL, &(uint32_t){0}), -EINVAL);
 }
 
-static void test_errno_text(void)
+static void test_errno_text(void **state)
 {
+	(void)state;
 	/* the POSIX part, bits 30-24, from iPXE's errno.h whatever the rest says */
 	/* what Debian 12's iPXE ROM (pxe-virtio.rom) set after an HTTP 404, seen in vm-fwlog */
 	assert_string_equal(fwlog_errno_text(0x2d0c613b), "No such file or directory");
@@ -70,8 +72,9 @@ static void test_errno_text(void)
 	assert_null(fwlog_errno_text(0x7f000001));
 }
 
-static void test_parse(void)
+static void test_parse(void **state)
 {
+	(void)state;
 	struct fwlog_report r;
 	const char *why;
 
@@ -145,8 +148,9 @@ static void test_parse(void)
 	}
 }
 
-static void test_describe(void)
+static void test_describe(void **state)
 {
+	(void)state;
 	struct fwlog_report r;
 	const char *why;
 	char line[200];
