@@ -170,6 +170,7 @@ sb_check "the console shows the same error ($code)" grep -aq "error 0x$code" "$W
 sb_check "doctor exits 1 ($DRC)" test "$DRC" = 1
 sb_check "doctor: FAIL images naming the removed file" has \
 	"^FAIL +images +vmlinuz: $WORK/vmlinuz: No such file or directory" "$WORK/doctor.out"
+sb_check "doctor: ... with its hint" has "hint: put the file back at $WORK/vmlinuz, or remove the image" "$WORK/doctor.out"
 sb_check "doctor: FAIL clients naming the VM" has "^FAIL +clients +1 client\(s\) failed" "$WORK/doctor.out"
 sb_check "doctor: the VM's MAC and its last step" has "$VM_MAC .*firmware err" "$WORK/doctor.out"
 
