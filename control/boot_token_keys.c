@@ -91,4 +91,3 @@ int boot_token_keys_rotate(struct boot_token_keys *k, const char *path, char *er
 	OPENSSL_cleanse(&n, sizeof(n));
 	return rc;
 }
-

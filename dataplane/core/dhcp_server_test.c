@@ -1250,7 +1250,8 @@ static void test_http_boot_token(void **state)
 		assert_memory_equal(mac, c.mac, 6);
 		assert_int_equal(kid, 3);
 		assert_int_equal(exp, NOW + 600);
-		assert_int_equal(boot_token_check(&k, tok, r.yiaddr, "ipxe.efi", NOW), BOOT_TOKEN_OK);
+		assert_int_equal(boot_token_check(&k, tok, r.yiaddr, "ipxe.efi", NOW),
+				 BOOT_TOKEN_OK);
 		assert_int_equal(boot_token_check(&k, tok, r.yiaddr + 1, "ipxe.efi", NOW),
 				 BOOT_TOKEN_BAD);
 		assert_int_equal(boot_token_check(&k, tok, r.yiaddr, "vmlinuz", NOW),

@@ -239,7 +239,8 @@ static void on_token_keys(struct eng_ctl *c, const struct chan_msg *m)
 		c->tok_shared.prev_id = k.prev_id;
 		memcpy(c->tok_shared.cur, k.cur, sizeof(k.cur));
 		memcpy(c->tok_shared.prev, k.prev, sizeof(k.prev));
-		__atomic_store_n(&c->tok_gen, c->tok_gen + 1 ? c->tok_gen + 1 : 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->tok_gen, c->tok_gen + 1 ? c->tok_gen + 1 : 1,
+				 __ATOMIC_RELEASE);
 		rte_spinlock_unlock(&c->tok_lock);
 		ENG_LOG(INFO, "control: boot token key %u (previous %u) for DHCP boot-file URLs",
 			k.cur_id, k.prev_id);

@@ -34,7 +34,7 @@ static const char config_json[] =
 	"   \"end\": \"198.18.1.20\"}}],"
 	"  \"reservations\": [{\"mac\": \"52:54:00:12:34:56\", \"ip\": \"198.18.0.50\"}]},"
 	" \"images\": [{\"name\": \"undionly.kpxe\", \"path\": \"/nonexistent/undionly.kpxe\"},"
-	"  {\"name\": \"ipxe.efi\", \"path\": \"/nonexistent/ipxe.efi\"}]}";
+	"  {\"name\": \"ipxe.efi\", \"path\": \"/nonexistent/ipxe.efi\", \"protected\": true}]}";
 
 static struct sbcfg cfg_full, cfg_proxy;
 static size_t pool_size;
@@ -82,8 +82,12 @@ static void dhcp(const struct sbcfg *cfg, struct lease_pool *pool, const struct 
 	size_t hdr = pkt_hdr_len(u);
 	int n;
 
+	/* control's boot token keys: an HTTPClient offered http_x64 gets a token in the URL */
+	static const struct boot_token_keys keys = {.cur_id = 2, .prev_id = 1};
+
 	if (dhcp_server_init(&s, cfg, pool, cfg->server_ip) < 0)
 		abort();
+	s.token_keys = &keys;
 	/* twice: the second sees the state the first left (offer held, lease bound) */
 	for (uint64_t now = 1700000000; now < 1700000002; now++) {
 		n = dhcp_server_handle(&s, u, now, frame + hdr, sizeof(frame) - hdr, &dst, &res);
