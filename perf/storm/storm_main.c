@@ -184,6 +184,12 @@ static int port_init(struct storm_eng *e, const struct storm_opts *o)
 	/* The VMs have MACs of their own: take every frame (a NIC filters; veth and memif
 	 * do not, and may refuse this: that is fine). */
 	rte_eth_promiscuous_enable(e->port);
+	/* --multicast: the groups' frames (01:00:5e:...) too, on a NIC that filters them. */
+	if (o->cfg.mcast_ratio > 0 && rte_eth_allmulticast_enable(e->port) != 0 &&
+	    !rte_eth_promiscuous_get(e->port))
+		fprintf(stderr, "stormboot-storm: port %u (%s): neither promiscuous nor "
+				"all-multicast: group DATA may not arrive\n",
+			e->port, e->run.driver);
 	/* net_memif's link comes up when the peer connects: frames sent before are lost. */
 	for (uint32_t ms = 0;; ms += 10) {
 		struct rte_eth_link link;
