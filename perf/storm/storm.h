@@ -129,6 +129,7 @@ enum storm_fail {
 	X(mc_master_oack_rx, "--multicast: OACKs that made a VM the master client (mc=1)")         \
 	X(mc_listen_oack_rx, "--multicast: OACKs that made a VM a listener (mc=0)")                \
 	X(mc_group_frames_rx, "--multicast: frames to a group some VM listens to")                 \
+	X(mc_group_wire_bytes, "--multicast: Ethernet bytes of every frame to a group (the wire)") \
 	X(mc_group_foreign_rx, "--multicast: frames to a group (or MAC) no VM listens to")         \
 	X(mc_group_data_rx, "--multicast: new blocks taken from the group (per VM)")               \
 	X(mc_group_bytes, "--multicast: payload bytes of new blocks taken from the group")         \

@@ -404,7 +404,7 @@ void storm_fleet_rx(struct storm_fleet *f, const uint8_t *frame, size_t len, uin
 		return;
 	}
 	if (pkt_is_multicast(u.dst_ip)) { /* RFC 2090 DATA to a group (--multicast) */
-		storm_mc_rx_group(f, &u, now);
+		storm_mc_rx_group(f, &u, len, now);
 		return;
 	}
 	id = storm_mac_to_vm(u.dst_mac, f->cfg.n_vms, f->cfg.random_macs);

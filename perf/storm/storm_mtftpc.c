@@ -357,12 +357,14 @@ void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire,
 	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }
 
-void storm_mc_rx_group(struct storm_fleet *f, const struct pkt_udp *u, uint64_t now)
+void storm_mc_rx_group(struct storm_fleet *f, const struct pkt_udp *u, size_t frame_len,
+		       uint64_t now)
 {
 	uint8_t mac[6];
 	int gi = group_find(f, u->dst_ip, u->dst_port);
 	int32_t id;
 
+	f->c.mc_group_wire_bytes += frame_len;
 	pkt_multicast_mac(u->dst_ip, mac);
 	if (gi < 0 || memcmp(mac, u->dst_mac, 6) != 0) {
 		f->c.mc_group_foreign_rx++;

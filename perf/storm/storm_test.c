@@ -932,6 +932,7 @@ static void test_mc_master(void **state)
 	assert_int_equal(r->f.c.tftp_transfers, 1);
 	assert_int_equal(r->f.c.mc_done_master, 1);
 	assert_int_equal(r->f.c.mc_group_bytes, sizeof(r->image) - MC_BLK);
+	assert_true(r->f.c.mc_group_wire_bytes > r->f.c.mc_group_bytes);
 	/* Left the group: its frames are nobody's now. */
 	clear(r);
 	mc_feed_group(r, 5);

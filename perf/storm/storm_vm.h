@@ -103,7 +103,8 @@ void storm_mc_oack(struct storm_fleet *f, struct storm_vm *vm, const struct stor
 void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire,
 		   const uint8_t *d, size_t len, bool from_group, uint64_t now);
 /* A frame to a multicast address: to every VM listening to that group:port. */
-void storm_mc_rx_group(struct storm_fleet *f, const struct pkt_udp *u, uint64_t now);
+void storm_mc_rx_group(struct storm_fleet *f, const struct pkt_udp *u, size_t frame_len,
+		       uint64_t now);
 /* A timeout of a VM in its group: the master ACKs again. False: not in a group. */
 bool storm_mc_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
 /* The transfer failed (timeout, ERROR): a multicast one starts again unicast (true). */
