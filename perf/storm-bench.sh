@@ -70,7 +70,7 @@ while [ $# -gt 0 ]; do
 	--max-minutes) max_minutes=$2; shift ;;
 	--no-plot) plot=0 ;;
 	--keep) keep=1 ;;
-	-h | --help) sed -n '4,56p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "storm-bench: unknown option $1" >&2; usage ;;
 	esac
 	shift
