@@ -187,7 +187,7 @@ run_row() { # row
 		--no-telemetry --log-level=lib.eal:warning --vdev "net_af_xdp0,iface=$SB_IF_CLI" -- \
 		--file "loader-bios.bin=$work/img/loader-bios.bin" --file "image.bin=$work/img/image.bin" \
 		--image image.bin --server $SRV_IP --random-macs --rxd 8192 --ovmf-ratio 0 \
-		--vms "$VMS" --multicast $mc --timeout 840 --progress 10 --json \
+		--vms "$VMS" --multicast $mc --timeout 840 --linger 3 --progress 10 --json \
 		>"$work/json/$row.json" 2>"$work/$row.log" || rc=$?
 	sleep 2 # the last frames, the streams' end
 	after=$(tx_bytes)

@@ -61,6 +61,9 @@ void storm_usage(FILE *out)
 		"                        is fetched again unicast (default 0; needs NAME=PATH)\n"
 		"Run:\n"
 		"  --timeout S           end the run after S seconds (default 60)\n"
+		"  --linger S            once every VM is done, keep answering for S seconds\n"
+		"                        (last ACKs, RFC 2090 promotions; the figures stop at the\n"
+		"                        last VM; frames in that time are counted; default 0)\n"
 		"  --progress S          a progress line on stderr every S seconds (default 1, 0 "
 		"off)\n"
 		"  --json                the report as one JSON object on stdout\n"
@@ -117,6 +120,7 @@ enum {
 	O_RWIN,
 	O_RMACS,
 	O_MCAST,
+	O_LINGER,
 	O_HELP,
 };
 
@@ -155,6 +159,7 @@ static const struct option longopts[] = {
 	{"reflect-window", required_argument, NULL, O_RWIN},
 	{"random-macs", no_argument, NULL, O_RMACS},
 	{"multicast", required_argument, NULL, O_MCAST},
+	{"linger", required_argument, NULL, O_LINGER},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -362,6 +367,10 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case O_RMACS:
 			c->random_macs = true;
+			break;
+		case O_LINGER:
+			if (!(rc = num("linger", optarg, 0, 600, &v, err, errlen)))
+				o->linger_s = (uint32_t)v;
 			break;
 		case O_MCAST:
 			rc = real("multicast", optarg, 0, 1, &c->mcast_ratio, err, errlen);
