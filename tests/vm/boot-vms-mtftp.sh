@@ -19,6 +19,8 @@
 # out", ipxe.org/4c126092); the master completes through stormboot's unicast fallback. So the
 # script falls back to tftp:// (docs/MULTICAST.md), and this test asserts that every VM boots
 # and that each VM's first download went to a multicast stream, not that the group carried it.
+# The cause is an uninitialised socket address in iPXE's tftp.c: with SB_IPXE_EFI set to an
+# iPXE built with docs/ipxe-tftm-listener.patch every VM takes the group (docs/MULTICAST.md).
 # Environment: BUILD_DIR, SB_PREFIX (default vmm), SB_VM_CACHE (build-assets.sh),
 # SB_IPXE_EFI (another ipxe.efi to serve, e.g. a patched build; default Debian's).
 set -euo pipefail
