@@ -195,8 +195,6 @@ static void master_ack(struct storm_fleet *f, struct storm_vm *vm)
 void storm_mc_oack(struct storm_fleet *f, struct storm_vm *vm, const struct storm_mc_opt *o,
 		   const struct storm_file *file, uint64_t now)
 {
-	bool was_master = vm->mc_master;
-
 	if (!vm->mc_joined) {
 		uint64_t nb;
 
@@ -237,7 +235,6 @@ void storm_mc_oack(struct storm_fleet *f, struct storm_vm *vm, const struct stor
 	 * (ACK 0 for a new client); a listener stays silent. */
 	if (vm->mc_master)
 		master_ack(f, vm);
-	(void)was_master;
 	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
 }
 
