@@ -262,8 +262,8 @@ static size_t block_len(const struct storm_vm *vm, const struct storm_file *file
 	return b < vm->mc_nblocks ? vm->blksize : (size_t)(file->size - block_off(vm, b));
 }
 
-void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire,
-		   const uint8_t *d, size_t len, bool from_group, uint64_t now)
+void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire, const uint8_t *d,
+		   size_t len, bool from_group, uint64_t now)
 {
 	const struct storm_file *file = &f->files->f[vm->file];
 	bool verify = f->cfg.verify != STORM_VERIFY_NONE, first_hole;
@@ -322,7 +322,8 @@ void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire,
 		       bit_get(vm->mc_bits, (uint32_t)vm->next_block - 1)) {
 			if (sha)
 				EVP_DigestUpdate(vm->md,
-						 file->data + block_off(vm, (uint32_t)vm->next_block),
+						 file->data +
+							 block_off(vm, (uint32_t)vm->next_block),
 						 block_len(vm, file, (uint32_t)vm->next_block));
 			vm->next_block++;
 		}

@@ -218,9 +218,11 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 			(unsigned long long)c->tftp_gap_rx);
 		if (c->mc_rrq_tx)
 			fprintf(out,
-				"  multicast (RFC 2090)         RRQ %llu, joined %llu (master OACK %llu, "
+				"  multicast (RFC 2090)         RRQ %llu, joined %llu (master OACK "
+				"%llu, "
 				"listener %llu), image from the group %.1f MB / unicast %.1f MB, "
-				"group frames %.1f MB on the wire, done as master %llu / listener %llu, "
+				"group frames %.1f MB on the wire, done as master %llu / listener "
+				"%llu, "
 				"retried unicast %llu\n",
 				(unsigned long long)c->mc_rrq_tx, (unsigned long long)c->mc_oack_rx,
 				(unsigned long long)c->mc_master_oack_rx,

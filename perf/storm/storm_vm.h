@@ -84,10 +84,10 @@ void storm_tftp_abort(struct storm_fleet *f, struct storm_vm *vm, enum storm_fai
 
 /* Multicast client (storm_mtftpc.c, RFC 2090). */
 struct storm_mc_opt {
-	bool has;		/* a valid "multicast" option */
+	bool has;		 /* a valid "multicast" option */
 	bool has_addr, has_port; /* RFC 2090: both may be left out when only mc changes */
-	bool master;		/* mc=1 */
-	uint32_t ip;		/* host order, 224.0.0.0/4 */
+	bool master;		 /* mc=1 */
+	uint32_t ip;		 /* host order, 224.0.0.0/4 */
 	uint16_t port;
 };
 /* Parse the option's value "addr,port,mc" (len bytes). False when malformed. */
@@ -100,8 +100,8 @@ void storm_mc_leave(struct storm_fleet *f, struct storm_vm *vm);
 void storm_mc_oack(struct storm_fleet *f, struct storm_vm *vm, const struct storm_mc_opt *o,
 		   const struct storm_file *file, uint64_t now);
 /* DATA wire-numbered `wire` for a VM in its group, from the group or unicast. */
-void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire,
-		   const uint8_t *d, size_t len, bool from_group, uint64_t now);
+void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire, const uint8_t *d,
+		   size_t len, bool from_group, uint64_t now);
 /* A frame to a multicast address: to every VM listening to that group:port. */
 void storm_mc_rx_group(struct storm_fleet *f, const struct pkt_udp *u, size_t frame_len,
 		       uint64_t now);
