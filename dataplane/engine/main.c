@@ -114,6 +114,24 @@ static int workers_setup(struct eng_runtime *rt)
 			rte_free(w);
 			return rc;
 		}
+		{ /* paced RRQs, admitted in arrival order */
+			struct tftp_waiter *wv = rte_zmalloc_socket(
+				"sb_tftp_wait", sizeof(*wv) * ENG_TFTP_WAITERS, 0, rt->socket);
+			uint32_t *wb = rte_zmalloc_socket(
+				"sb_tftp_wait_b", sizeof(*wb) * ENG_TFTP_WAITERS, 0, rt->socket);
+
+			if (wv == NULL || wb == NULL) {
+				rte_free(wv);
+				rte_free(wb);
+				tftp_table_destroy(&w->sess);
+				rte_free(w);
+				ENG_LOG(ERR, "TFTP admission queue of %u clients: out of hugepage "
+					     "memory", ENG_TFTP_WAITERS);
+				return -ENOMEM;
+			}
+			(void)tftp_wait_init(&w->wait, wv, wb, ENG_TFTP_WAITERS,
+					     ENG_TFTP_WAIT_TTL_MS);
+		}
 		if (idx == 0) {
 			w->mstreams = rte_zmalloc_socket("sb_mstreams",
 							 ENG_MTFTP_STREAMS * sizeof(*w->mstreams),
@@ -156,6 +174,8 @@ static void workers_free(struct eng_runtime *rt)
 		if (w == NULL)
 			continue;
 		tftp_table_destroy(&w->sess);
+		rte_free(w->wait.v);
+		rte_free(w->wait.bucket);
 		rte_free(w->mstreams);
 		rte_ring_free(w->inbox);
 		rte_free(w->probe.slots);

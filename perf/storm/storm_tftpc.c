@@ -513,7 +513,10 @@ void storm_tftp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now
 	++vm->tries;
 	if ((f->cfg.tftp_timeout_ms || vm->kind == STORM_KIND_OVMF) ? vm->tries > f->cfg.tftp_retries
 								     : !storm_tftp_timeout_ms(f, vm)) {
-		storm_vm_fail(f, vm, STORM_FAIL_TFTP_TIMEOUT, now);
+		/* Never a reply from the server (a paced server held the RRQ that long), or
+		 * a transfer that stopped: two different failures. */
+		storm_vm_fail(f, vm, vm->locked ? STORM_FAIL_TFTP_TIMEOUT : STORM_FAIL_RRQ_UNANSWERED,
+			      now);
 		return;
 	}
 	if (!vm->locked) {
