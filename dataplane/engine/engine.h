@@ -28,9 +28,11 @@
 #define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
 #define ENG_TIMER_US   500  /* run the session timers at least this often */
 #define ENG_PROBE_SLOTS 1024 /* OFFERs held pending a conflict probe (config max), worker 0 */
-/* Paced RRQs remembered per worker, admitted oldest first (tftp_wait.h): room for a 10,000-VM
- * storm behind a 1,000-session cap (about 9 MiB of hugepage memory per worker). */
-#define ENG_TFTP_WAITERS 16384
+/* Paced RRQs remembered, admitted oldest first (tftp_wait.h): room for a 10,000-VM storm
+ * behind a 1,000-session cap, shared out between the workers (a power of two each, at least
+ * ENG_TFTP_WAITERS_MIN); about 600 bytes of hugepage memory per client. */
+#define ENG_TFTP_WAITERS     16384
+#define ENG_TFTP_WAITERS_MIN 1024
 /* A waiter silent this long has given up: iPXE's longest gap between two RRQs is 8 s, and it
  * gives up 8 s after its last one (OVMF: 4 s gaps). */
 #define ENG_TFTP_WAIT_TTL_MS 8000

@@ -115,10 +115,12 @@ static int workers_setup(struct eng_runtime *rt)
 			return rc;
 		}
 		{ /* paced RRQs, admitted in arrival order */
-			struct tftp_waiter *wv = rte_zmalloc_socket(
-				"sb_tftp_wait", sizeof(*wv) * ENG_TFTP_WAITERS, 0, rt->socket);
-			uint32_t *wb = rte_zmalloc_socket(
-				"sb_tftp_wait_b", sizeof(*wb) * ENG_TFTP_WAITERS, 0, rt->socket);
+			uint32_t nw = RTE_MAX(rte_align32prevpow2(ENG_TFTP_WAITERS / rt->n_workers),
+					      (uint32_t)ENG_TFTP_WAITERS_MIN);
+			struct tftp_waiter *wv = rte_zmalloc_socket("sb_tftp_wait", sizeof(*wv) * nw,
+								    0, rt->socket);
+			uint32_t *wb = rte_zmalloc_socket("sb_tftp_wait_b", sizeof(*wb) * nw, 0,
+							  rt->socket);
 
 			if (wv == NULL || wb == NULL) {
 				rte_free(wv);
@@ -126,11 +128,10 @@ static int workers_setup(struct eng_runtime *rt)
 				tftp_table_destroy(&w->sess);
 				rte_free(w);
 				ENG_LOG(ERR, "TFTP admission queue of %u clients: out of hugepage "
-					     "memory", ENG_TFTP_WAITERS);
+					     "memory", nw);
 				return -ENOMEM;
 			}
-			(void)tftp_wait_init(&w->wait, wv, wb, ENG_TFTP_WAITERS,
-					     ENG_TFTP_WAIT_TTL_MS);
+			(void)tftp_wait_init(&w->wait, wv, wb, nw, ENG_TFTP_WAIT_TTL_MS);
 		}
 		if (idx == 0) {
 			w->mstreams = rte_zmalloc_socket("sb_mstreams",
