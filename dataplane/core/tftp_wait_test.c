@@ -19,7 +19,7 @@
 #include "tftp_wait.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
-#define TTL 8000
+#define TTL	       8000
 
 static uint8_t rrq_buf[600];
 
@@ -252,9 +252,9 @@ static void test_collisions(void **state)
 		w = tftp_wait_pop(&q, 10);
 		assert_int_equal(w->client_port, 7100 + p);
 		for (uint16_t r = (uint16_t)(p + 1); r < 4; r++)
-			assert_int_equal(tftp_wait_position(&q, IP(198, 18, 16, 20),
-							    (uint16_t)(7100 + r)),
-					 r - p - 1);
+			assert_int_equal(
+				tftp_wait_position(&q, IP(198, 18, 16, 20), (uint16_t)(7100 + r)),
+				r - p - 1);
 	}
 }
 

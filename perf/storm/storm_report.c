@@ -188,8 +188,8 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 					f->n_fail_state[st]);
 		for (unsigned st = 0; st < STORM_ST__COUNT; st++)
 			if (f->n_unanswered_state[st])
-				fprintf(out, "    rrq_unanswered in %-9s %u\n", storm_state_name(st),
-					f->n_unanswered_state[st]);
+				fprintf(out, "    rrq_unanswered in %-9s %u\n",
+					storm_state_name(st), f->n_unanswered_state[st]);
 		fprintf(out,
 			"  DHCP                         DISCOVER %llu, OFFER %llu, REQUEST %llu, "
 			"ACK "
