@@ -25,6 +25,8 @@ packages=(
 	etcd-server etcd-client libcurl4-openssl-dev
 	# perf/storm-bench.sh (the CDF plot)
 	gnuplot-nox
+	# ops-nspawn: the units under a real systemd in a container
+	systemd-container
 )
 
 missing=()
