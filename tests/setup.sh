@@ -27,6 +27,8 @@ packages=(
 	gnuplot-nox
 	# ops-nspawn: the units under a real systemd in a container
 	systemd-container
+	# perf/storm-mtftp.sh runs atftpd (unpacked below): its libraries
+	libwrap0 libpcre2-8-0
 )
 
 missing=()
@@ -38,6 +40,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# atftpd, the reference RFC 2090 (multicast TFTP) server of perf/storm-mtftp.sh: Debian's
+# tftpd-hpa conflicts with its package (installing one removes the other, and one apt-get
+# for both fails), and the benchmarks need tftpd-hpa too. Its binary is unpacked into
+# $ATFTPD_ROOT instead; the package's socket unit is not installed either.
+ATFTPD_ROOT=${ATFTPD_ROOT:-/var/lib/stormboot/atftpd}
+if [ ! -x "$ATFTPD_ROOT/usr/sbin/atftpd" ]; then
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && apt-get download -qq atftpd 2>/dev/null); then
+		apt-get update -qq
+		(cd "$tmp" && apt-get download -qq atftpd)
+	fi
+	mkdir -p "$ATFTPD_ROOT"
+	dpkg-deb -x "$tmp"/atftpd_*.deb "$ATFTPD_ROOT"
+	rm -rf "$tmp"
 fi
 
 "$here/lab/prepare-host.sh"

@@ -186,6 +186,10 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 			if (f->n_fail_state[st])
 				fprintf(out, "    run_timeout in %-12s %u\n", storm_state_name(st),
 					f->n_fail_state[st]);
+		for (unsigned st = 0; st < STORM_ST__COUNT; st++)
+			if (f->n_unanswered_state[st])
+				fprintf(out, "    rrq_unanswered in %-9s %u\n",
+					storm_state_name(st), f->n_unanswered_state[st]);
 		fprintf(out,
 			"  DHCP                         DISCOVER %llu, OFFER %llu, REQUEST %llu, "
 			"ACK "
@@ -216,6 +220,22 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 			(unsigned long long)c->tftp_dup_data_rx,
 			(unsigned long long)c->tftp_dup_oack_rx, (unsigned long long)c->dhcp_dup_rx,
 			(unsigned long long)c->tftp_gap_rx);
+		if (c->mc_rrq_tx)
+			fprintf(out,
+				"  multicast (RFC 2090)         RRQ %llu, joined %llu (master OACK "
+				"%llu, "
+				"listener %llu), image from the group %.1f MB / unicast %.1f MB, "
+				"group frames %.1f MB on the wire, done as master %llu / listener "
+				"%llu, "
+				"retried unicast %llu\n",
+				(unsigned long long)c->mc_rrq_tx, (unsigned long long)c->mc_oack_rx,
+				(unsigned long long)c->mc_master_oack_rx,
+				(unsigned long long)c->mc_listen_oack_rx,
+				(double)c->mc_group_bytes / 1e6, (double)c->mc_unicast_bytes / 1e6,
+				(double)c->mc_group_wire_bytes / 1e6,
+				(unsigned long long)c->mc_done_master,
+				(unsigned long long)c->mc_done_listener,
+				(unsigned long long)c->mc_unicast_retry);
 		fprintf(out, "  goodput                      %.1f MB/s\n", s->goodput_mbs);
 	} else {
 		fprintf(out, "  reflected                    sent %llu, back %llu, lost %llu\n",
@@ -297,6 +317,14 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 		if (f->n_fail_state[st]) {
 			fprintf(out, "%s\"%s\": %u", first ? "" : ", ", storm_state_name(st),
 				f->n_fail_state[st]);
+			first = false;
+		}
+	fprintf(out, "}, \"rrq_unanswered_in\": {");
+	first = true;
+	for (unsigned st = 0; st < STORM_ST__COUNT; st++)
+		if (f->n_unanswered_state[st]) {
+			fprintf(out, "%s\"%s\": %u", first ? "" : ", ", storm_state_name(st),
+				f->n_unanswered_state[st]);
 			first = false;
 		}
 	fprintf(out, "}, \"states\": {");
