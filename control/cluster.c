@@ -1180,9 +1180,15 @@ json_t *cluster_status_json(struct cluster *c)
 	/* the bucket map as readiness is now (the tick that would update it may be 500 ms away) */
 	update_buckets(c);
 	etcd_client_get_stats(c->etcd, &es);
+	char map[65];
+	json_t *o;
+
 	for (size_t i = 0; servers && i < c->n_servers; i++)
 		json_array_append_new(servers, json_string(c->servers[i]));
-	return json_pack(
+	/* bit b of byte b / 8: which RFC 3074 buckets this server answers (tests, operators) */
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(map + 2 * i, 3, "%02x", c->map[i]);
+	o = json_pack(
 		"{s:s, s:b, s:b, s:{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:i, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		"server_id", c->cfg.server_id, "ready", cluster_ready(c), "registered",
@@ -1202,4 +1208,7 @@ json_t *cluster_status_json(struct cluster *c)
 		"commit_us_avg", (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
 		"commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
 		(json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
+	if (o)
+		json_object_set_new(o, "bucket_map", json_string(map));
+	return o;
 }
