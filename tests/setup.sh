@@ -23,6 +23,7 @@ packages=(
 	libmicrohttpd-dev prometheus chromium tshark systemd
 	# scale-out (docs/SCALE-OUT.md): etcd, and libcurl for control's etcd client
 	etcd-server etcd-client libcurl4-openssl-dev
+	isc-dhcp-relay # the cluster lab's relayed server (dhcrelay)
 	# perf/storm-bench.sh (the CDF plot)
 	gnuplot-nox
 )

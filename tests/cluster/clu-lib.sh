@@ -259,13 +259,15 @@ clu_etcdctl() { sb_in "${P}et" env ETCDCTL_API=3 etcdctl --endpoints "http://198
 # clu_config i [batch|local]: server i's config ("local": no cluster, leases in the local log);
 # CLU_BOOT (a "dhcp.boot" object) and CLU_TFTP ('"tftp": {...}, "images": [...]') for boots
 clu_config() {
-	local i=$1 batch=${2:-128} cluster tftp
+	local i=$1 batch=${2:-128} cluster tftp boot
 	cluster=", \"cluster\": { \"server_id\": \"s$i\", \"etcd\": { \"endpoints\": $(clu_endpoints), \"timeout_ms\": 800 }, \"lease_ttl_s\": $CLU_TTL, \"commit_batch_max\": $batch }"
 	[ "$batch" = local ] && cluster=""
 	tftp=${CLU_TFTP:-'"tftp": { "enabled": false }'}
+	boot=""
+	[ -z "${CLU_BOOT:-}" ] || boot=" \"boot\": $CLU_BOOT,"
 	cat >"$CLU_WORK/s$i/stormboot.json" <<-EOF
 	{ "interface": "${P}$i", "server_ip": "$(clu_ip "$i")", "queues": 1,
-	  "dhcp": { "mode": "full", "durability": "strict",${CLU_BOOT:+ "boot": $CLU_BOOT,}
+	  "dhcp": { "mode": "full", "durability": "strict",$boot
 	            "subnets": [
 	              { "network": "198.18.0.0/24", "pool": { "start": "198.18.0.100", "end": "198.18.0.199" },
 	                "lease_time": 600 },
