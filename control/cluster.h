@@ -108,7 +108,37 @@ void cluster_set_tmpl_hook(struct cluster *c, cluster_tmpl_fn *fn, void *arg);
 int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, size_t len, bool del,
 		       cluster_done_fn *fn, void *arg, uint64_t cookie);
 
+/*
+ * Reservations of this server's config file that etcd lacks at start are pushed: after the
+ * first read of reservations/, fn(arg, macs, n) gets the MACs etcd has (resv hook's arg);
+ * the daemon calls cluster_resv_push() for each of its own that is not among them. The push
+ * is a transaction that writes only if the key is still absent (another server's wins).
+ */
+typedef void cluster_resv_loaded_fn(void *arg, const uint8_t (*macs)[6], size_t n);
+void cluster_set_resv_loaded_hook(struct cluster *c, cluster_resv_loaded_fn *fn);
+int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r);
+
+/*
+ * Shared image metadata: PREFIX "images/" NAME, value {"name", "sha256", "source"} (source:
+ * the file's path, the same on every server). Read at start, watched; fn(arg, name, sha256,
+ * source, deleted) runs for each (sha256 and source NULL when deleted): the daemon registers
+ * the image from source with its SHA-256 pinned, so a server whose file differs refuses it.
+ */
+typedef void cluster_image_fn(void *arg, const char *name, const char *sha256,
+			      const char *source, bool deleted);
+void cluster_set_image_hook(struct cluster *c, cluster_image_fn *fn, void *arg);
+/* Put (or delete) image name's metadata in etcd; fn runs once, later. 0 or -ENOMEM / -EINVAL. */
+int cluster_image_write(struct cluster *c, const char *name, const char *sha256,
+			const char *source, bool del, cluster_done_fn *fn, void *arg,
+			uint64_t cookie);
+
 /* ---- pure parts (unit-tested) ---- */
+
+/* An image's value in etcd (JSON text, free()), and back: 0 or -EINVAL (sha256: 64
+ * lower-case hex digits, source an absolute path, name not empty). */
+char *cluster_image_value(const char *name, const char *sha256, const char *source);
+int cluster_image_parse(const char *value, size_t len, char name[SBCFG_NAME_MAX],
+			char sha256[SBCFG_SHA256_HEX], char source[SBCFG_PATH_MAX]);
 
 /* A reservation's value in etcd (JSON text, free()), and back: 0 or -EINVAL. */
 char *cluster_resv_value(const struct sbcfg_reservation *r);

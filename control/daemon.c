@@ -12,6 +12,7 @@
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
+#include "shared_image.h"
 #include "sbcfg_root.h"
 
 #define COMPACT_CHECK_MS 10000
@@ -889,6 +890,8 @@ void daemon_start(struct daemon *d)
 			d->dp.deps.remote_arg = d->cluster;
 			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
 			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
+			cluster_set_resv_loaded_hook(d->cluster, shared_resv_on_loaded);
+			cluster_set_image_hook(d->cluster, shared_image_on_etcd, d);
 		}
 	}
 	kick(d);

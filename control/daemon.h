@@ -110,6 +110,9 @@ struct daemon {
 	char last_reload[1024];	    /* outcome of the last reload, for status */
 	uint64_t image_add_refused; /* image-add paths outside control.images_dirs (status) */
 	uint64_t pins_refused;	    /* changes refused for a pinned SHA-256 (status) */
+	/* cluster mode (shared_image.h): images of etcd registered here / refused here, and
+	 * reservations of the config file pushed to etcd at start */
+	uint64_t shared_images_applied, shared_images_refused, shared_resv_pushed;
 };
 
 /*
