@@ -12,6 +12,8 @@
 #include "ctl_log.h"
 #include "lease_store.h"
 #include "running_config.h"
+#include "sbcfg_json.h"
+#include "sbcfg_names.h"
 
 #define KEY_MAX 256
 
@@ -746,12 +748,20 @@ void cluster_connected(void *arg)
 
 /* ---- shared reservations ---- */
 
-char *cluster_resv_value(const struct sbcfg_reservation *r)
+char *cluster_resv_value(const struct sbcfg_reservation *r,
+			 const char (*patterns)[SBCFG_NAME_MAX])
 {
 	char m[18], ip[16];
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m),
 			      "ip", r->ip ? running_config_fmt_ip(r->ip, ip) : "", "hostname",
 			      r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
+
+	if (o && r->images_allowed.restricted) {
+		json_t *a = json_array();
+		for (uint16_t i = 0; a && patterns && i < r->images_allowed.n; i++)
+			json_array_append_new(a, json_string(patterns[r->images_allowed.first + i]));
+		json_object_set_new(o, "images_allowed", a ? a : json_array());
+	}
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -768,15 +778,29 @@ static int str_into(json_t *o, const char *key, char *dst, size_t cap)
 	return 0;
 }
 
-int cluster_resv_parse(const char *value, size_t len, struct sbcfg_reservation *r)
+int cluster_resv_parse(const char *value, size_t len, struct cluster_resv *out)
 {
 	json_t *o = json_loadb(value, len, 0, NULL);
+	struct sbcfg_reservation *r = &out->r;
+	struct sbcfg tmp = {0};
+	char msg[SBCFG_ERR_MAX];
 	const char *ip;
 	int rc = -EINVAL;
 
 	memset(r, 0, sizeof(*r));
 	if (!o)
 		return -EINVAL;
+	/* the config file's own check of the patterns, into a scratch config */
+	if (sbcfg_images_allowed_parse(o, "reservation", &tmp, &r->images_allowed, msg) < 0 ||
+	    tmp.n_image_patterns > SBCFG_PATTERNS_MAX) {
+		free(tmp.image_patterns);
+		json_decref(o);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < tmp.n_image_patterns; i++)
+		memcpy(out->patterns[i], tmp.image_patterns[i], SBCFG_NAME_MAX);
+	r->images_allowed.first = 0;
+	free(tmp.image_patterns);
 	ip = json_string_value(json_object_get(o, "ip"));
 	if (parse_mac(json_string_value(json_object_get(o, "mac")), r->mac) == 0 && ip &&
 	    (!*ip || running_config_parse_ip(ip, &r->ip) == 0) &&
@@ -793,27 +817,29 @@ static void resv_learn(struct cluster *c, json_t *kv, bool del)
 {
 	const char *k64 = json_string_value(json_object_get(kv, "key"));
 	const char *v64 = json_string_value(json_object_get(kv, "value"));
-	char key[KEY_MAX], val[2048];
+	char key[KEY_MAX], val[16384];
 	size_t pl = strlen(c->resv.prefix);
-	struct sbcfg_reservation r;
+	struct cluster_resv *r;
 	long kl, vl;
 
 	if (!c->resv_fn || !k64 || (kl = etcd_unb64(k64, key, sizeof(key) - 1)) <= (long)pl)
 		return;
 	key[kl] = '\0';
-	if (del) {
-		memset(&r, 0, sizeof(r));
-		if (parse_mac(key + pl, r.mac) == 0)
-			c->resv_fn(c->resv_arg, &r, true);
+	if (!(r = calloc(1, sizeof(*r)))) {
+		ctl_log(LOG_ERR, "cluster: %s: out of memory; change not applied", key);
 		return;
 	}
-	if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
-	    cluster_resv_parse(val, (size_t)vl, &r) < 0) {
+	if (del) {
+		if (parse_mac(key + pl, r->r.mac) == 0)
+			c->resv_fn(c->resv_arg, r, true);
+	} else if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
+		   cluster_resv_parse(val, (size_t)vl, r) < 0) {
 		ctl_log(LOG_WARNING,
 			"cluster: %s: not a reservation this server understands; ignored", key);
-		return;
+	} else {
+		c->resv_fn(c->resv_arg, r, false);
 	}
-	c->resv_fn(c->resv_arg, &r, false);
+	free(r);
 }
 
 void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg)
@@ -838,8 +864,9 @@ static void on_resv_written(void *arg, int rc, json_t *resp, const char *err)
 	free(w);
 }
 
-int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, bool del,
-		       cluster_done_fn *fn, void *arg, uint64_t cookie)
+int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r,
+		       const char (*patterns)[SBCFG_NAME_MAX], bool del, cluster_done_fn *fn,
+		       void *arg, uint64_t cookie)
 {
 	struct resv_write *w = calloc(1, sizeof(*w));
 	char key[KEY_MAX], m[18];
@@ -852,7 +879,7 @@ int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, boo
 	if (del) {
 		body = json_pack("{s:o}", "key", b64s(key));
 	} else {
-		char *v = cluster_resv_value(r), *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
+		char *v = cluster_resv_value(r, patterns), *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
 		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
 		free(v);
 		free(v64);
@@ -989,7 +1016,8 @@ static void on_resv_pushed(void *arg, int rc, json_t *resp, const char *err)
 	free(w);
 }
 
-int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r)
+int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r,
+		      const char (*patterns)[SBCFG_NAME_MAX])
 {
 	struct resv_push *w = calloc(1, sizeof(*w));
 	char key[KEY_MAX], *v = NULL, *v64 = NULL;
@@ -1000,7 +1028,7 @@ int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r)
 	w->c = c;
 	running_config_fmt_mac(r->mac, w->mac);
 	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, w->mac);
-	if ((v = cluster_resv_value(r)) && (v64 = etcd_b64(v, strlen(v))))
+	if ((v = cluster_resv_value(r, patterns)) && (v64 = etcd_b64(v, strlen(v))))
 		/* only if absent: a reservation another server wrote meanwhile is not replaced */
 		body = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s}}]}", "compare",
 				 "key", b64s(key), "target", "CREATE", "result", "EQUAL",

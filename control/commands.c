@@ -246,7 +246,7 @@ static char *change(struct daemon *d, uint64_t conn, json_t *args, struct daemon
  * then here; the API answers once it is in effect here. */
 struct shared_resv {
 	struct daemon *d;
-	struct sbcfg_reservation r;
+	struct cluster_resv r; /* an API reservation has no images_allowed */
 	bool del;
 	const char *what;
 };
@@ -270,8 +270,11 @@ static char *shared_resv(struct daemon *d, uint64_t conn, const struct sbcfg_res
 
 	if (!s)
 		return api_fail("%s: out of memory", what);
-	*s = (struct shared_resv){d, *r, del, what};
-	if (cluster_resv_write(d->cluster, r, del, shared_resv_written, s, conn) < 0) {
+	s->d = d;
+	s->r.r = *r;
+	s->del = del;
+	s->what = what;
+	if (cluster_resv_write(d->cluster, r, NULL, del, shared_resv_written, s, conn) < 0) {
 		free(s);
 		return api_fail("%s: out of memory", what);
 	}

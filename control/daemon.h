@@ -156,7 +156,7 @@ int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
  * to the running config: r replaces the reservation of its MAC, or with deleted, that one
  * goes (none: nothing to do). A config change like any other (done may be NULL).
  */
-void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
 			daemon_change_done_fn *done, void *done_arg, uint64_t cookie);
 
 /* Config changes queued or in progress. */

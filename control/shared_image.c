@@ -225,7 +225,8 @@ void shared_resv_on_loaded(void *arg, const uint8_t (*macs)[6], size_t n)
 
 		for (size_t k = 0; k < n && !there; k++)
 			there = memcmp(macs[k], h->reservations[i].mac, 6) == 0;
-		if (!there && cluster_resv_push(d->cluster, &h->reservations[i]) == 0)
+		if (!there && cluster_resv_push(d->cluster, &h->reservations[i],
+						(const char(*)[SBCFG_NAME_MAX])d->cur->cfg.image_patterns) == 0)
 			d->shared_resv_pushed++;
 	}
 }

@@ -196,7 +196,8 @@ echo "info: a's commits: $(ctl a | jget "d['arguments']['cluster']['leases']")"
 # -- c starts with two reservations in its file: one etcd lacks (pushed), one etcd has (etcd's)
 out=$(sctl a reservation-add 52:54:00:aa:bb:03 198.18.1.203 2>&1)
 checke "a reservation in etcd first: $out" 'etcdget /stormboot/reservations/52:54:00:aa:bb:03 --print-value-only | grep -q 198.18.1.203'
-start_server c '[ { "mac": "52:54:00:aa:bb:02", "ip": "198.18.1.202", "hostname": "fromfile" },
+start_server c '[ { "mac": "52:54:00:aa:bb:02", "ip": "198.18.1.202", "hostname": "fromfile",
+                      "images_allowed": [ "vmlinuz-*", "initrd.gz" ] },
                     { "mac": "52:54:00:aa:bb:03", "ip": "198.18.1.233" } ]'
 CPID=$!
 for _ in $(seq 100); do etcdget /stormboot/reservations/52:54:00:aa:bb:02 --print-value-only 2>/dev/null | grep -q fromfile && break; sleep 0.1; done
@@ -204,6 +205,14 @@ checke "c pushed the reservation only its file had to etcd" \
 	'etcdget /stormboot/reservations/52:54:00:aa:bb:02 --print-value-only | grep -q "198.18.1.202.*fromfile"'
 for _ in $(seq 40); do sctl a reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:02" && break; sleep 0.05; done
 checke "a applies it" 'sctl a reservation-list | grep -q "52:54:00:aa:bb:02.*198.18.1.202"'
+checke "its images_allowed went with it: in etcd, and in a's config file" \
+	'etcdget /stormboot/reservations/52:54:00:aa:bb:02 --print-value-only | grep -qF "\"images_allowed\":[\"vmlinuz-*\",\"initrd.gz\"]" &&
+	 python3 -c "import json,sys; r=[r for r in json.load(open(sys.argv[1]))[\"dhcp\"][\"reservations\"] if r[\"mac\"] == \"52:54:00:aa:bb:02\"][0]; sys.exit(r.get(\"images_allowed\") != [\"vmlinuz-*\", \"initrd.gz\"])" "$T/a/cfg.json"'
+# images_allowed changed in etcd (etcdctl): in effect on a
+ETCDCTL_API=3 etcdctl --endpoints "$EP" put /stormboot/reservations/52:54:00:aa:bb:02 \
+	'{"mac":"52:54:00:aa:bb:02","ip":"198.18.1.202","hostname":"fromfile","bootfile":"","ipxe_script":"","images_allowed":["vmlinuz-6*"]}' >/dev/null
+for _ in $(seq 40); do grep -q 'vmlinuz-6\*' "$T/a/cfg.json" && break; sleep 0.05; done
+checke "images_allowed changed with etcdctl: in a's running config" 'grep -q "vmlinuz-6\*" "$T/a/cfg.json"'
 for _ in $(seq 40); do sctl c reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:03.*198.18.1.203" && break; sleep 0.05; done
 checke "the one etcd had: etcd's version on c, etcd unchanged" \
 	'sctl c reservation-list | grep -q "52:54:00:aa:bb:03.*198.18.1.203" && etcdget /stormboot/reservations/52:54:00:aa:bb:03 --print-value-only | grep -q 198.18.1.203'
