@@ -70,7 +70,7 @@ stop_server() {
 	rm -rf "$CLU_WORK/s$1/state"
 }
 
-declare -a OUT
+OUT=()
 clu_config 1 local
 clu_server_start 1
 mapfile -t -O "${#OUT[@]}" OUT < <(perf_steps local)
