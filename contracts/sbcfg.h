@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bytes of a config error message ("path: reason"; sbcfg_json.h). */
+#define SBCFG_ERR_MAX 1024
+
 #define SBCFG_NAME_MAX	   128 /* boot file names, image names, URLs (DHCP file field is 128) */
 #define SBCFG_PATH_MAX	   4096
 #define SBCFG_IFNAME_MAX   16

@@ -21,17 +21,7 @@
 
 #include "sbcfg_json.h"
 #include "sbcfg_names.h"
-
-static int afail(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int afail(char *msg, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, SBCFG_ERR_MAX, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#include "sbcfg_reader.h"
 
 static int oom(char *msg)
 {
@@ -96,10 +86,10 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 	if (!a)
 		return 0;
 	if (!json_is_array(a))
-		return afail(msg, "%s: must be an array, not %s", p, sbcfg_json_type_name(a));
+		return sbr_vfail(msg, "%s: must be an array, not %s", p, sbcfg_json_type_name(a));
 	if (json_array_size(a) > max)
-		return afail(msg, "%s: has %zu entries, at most %zu are allowed", p,
-			     json_array_size(a), max);
+		return sbr_vfail(msg, "%s: has %zu entries, at most %zu are allowed", p,
+				 json_array_size(a), max);
 	if (json_array_size(a) == 0)
 		return 0;
 	if (!(*arr = calloc(json_array_size(a), cap)))
@@ -111,11 +101,11 @@ static int string_array(json_t *obj, const char *path, const char *key, size_t m
 		char *dst = (char *)*arr + i * cap;
 
 		if (!json_is_string(v))
-			return afail(msg, "%s[%zu]: must be a string, not %s", p, i,
-				     sbcfg_json_type_name(v));
+			return sbr_vfail(msg, "%s[%zu]: must be a string, not %s", p, i,
+					 sbcfg_json_type_name(v));
 		if ((why = string_problem(s, json_string_length(v), cap)) ||
 		    (check && (why = check(s))))
-			return afail(msg, "%s[%zu]: \"%s\" %s", p, i, shown(s, b), why);
+			return sbr_vfail(msg, "%s[%zu]: \"%s\" %s", p, i, shown(s, b), why);
 		memcpy(dst, s, json_string_length(v) + 1);
 	}
 	return 0;
@@ -177,7 +167,8 @@ int sbcfg_control_parse(json_t *root, struct sbcfg_control *c, char *msg)
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
-		return afail(msg, "control: must be an object, not %s", sbcfg_json_type_name(o));
+		return sbr_vfail(msg, "control: must be an object, not %s",
+				 sbcfg_json_type_name(o));
 	json_object_foreach(o, key, v)
 	{
 		size_t i = 0;
@@ -186,10 +177,11 @@ int sbcfg_control_parse(json_t *root, struct sbcfg_control *c, char *msg)
 		while (control_keys[i] && strcmp(control_keys[i], key) != 0)
 			i++;
 		if (!control_keys[i])
-			return afail(msg,
-				     "control.%s: unknown field (known fields here: api_users, "
-				     "api_groups, dataplane_users, dataplane_groups, images_dirs)",
-				     shown(key, b));
+			return sbr_vfail(
+				msg,
+				"control.%s: unknown field (known fields here: api_users, "
+				"api_groups, dataplane_users, dataplane_groups, images_dirs)",
+				shown(key, b));
 	}
 	if ((rc = string_array(o, "control", "api_users", SBCFG_ACCESS_LIST_MAX, SBCFG_ACCOUNT_MAX,
 			       (void **)&c->api_users, &c->n_api_users, &users, account_problem,
@@ -233,13 +225,13 @@ int sbcfg_images_allowed_parse(json_t *obj, const char *path, struct sbcfg *cfg,
 		return 0;
 	at(path, "images_allowed", p, sizeof(p));
 	if (!json_is_array(a))
-		return afail(msg, "%s: must be an array of image name patterns, not %s", p,
-			     sbcfg_json_type_name(a));
+		return sbr_vfail(msg, "%s: must be an array of image name patterns, not %s", p,
+				 sbcfg_json_type_name(a));
 	if (json_array_size(a) > SBCFG_PATTERNS_MAX)
-		return afail(msg, "%s: has %zu entries, at most %d are allowed", p,
-			     json_array_size(a), SBCFG_PATTERNS_MAX);
+		return sbr_vfail(msg, "%s: has %zu entries, at most %d are allowed", p,
+				 json_array_size(a), SBCFG_PATTERNS_MAX);
 	if (cfg->n_image_patterns + json_array_size(a) > UINT32_MAX)
-		return afail(msg, "%s: too many patterns in the whole file", p);
+		return sbr_vfail(msg, "%s: too many patterns in the whole file", p);
 	if (json_array_size(a)) {
 		void *n =
 			realloc(cfg->image_patterns, (cfg->n_image_patterns + json_array_size(a)) *
@@ -256,11 +248,11 @@ int sbcfg_images_allowed_parse(json_t *obj, const char *path, struct sbcfg *cfg,
 		const char *s = json_string_value(v), *why;
 
 		if (!json_is_string(v))
-			return afail(msg, "%s[%zu]: must be a string, not %s", p, i,
-				     sbcfg_json_type_name(v));
+			return sbr_vfail(msg, "%s[%zu]: must be a string, not %s", p, i,
+					 sbcfg_json_type_name(v));
 		if ((why = string_problem(s, json_string_length(v), SBCFG_NAME_MAX)) ||
 		    (why = pattern_problem(s)))
-			return afail(msg, "%s[%zu]: \"%s\" %s", p, i, shown(s, b), why);
+			return sbr_vfail(msg, "%s[%zu]: \"%s\" %s", p, i, shown(s, b), why);
 		memcpy(cfg->image_patterns[cfg->n_image_patterns++], s, json_string_length(v) + 1);
 		out->n++;
 	}
@@ -302,11 +294,11 @@ int sbcfg_sha256_parse(json_t *obj, const char *path, char sha[SBCFG_SHA256_HEX]
 		return 0;
 	at(path, "sha256", p, sizeof(p));
 	if (!json_is_string(v))
-		return afail(msg, "%s: must be a string of 64 hex digits, not %s", p,
-			     sbcfg_json_type_name(v));
+		return sbr_vfail(msg, "%s: must be a string of 64 hex digits, not %s", p,
+				 sbcfg_json_type_name(v));
 	if (json_string_length(v) != 64 || sbcfg_sha256_from_hex(json_string_value(v), bin) < 0)
-		return afail(msg, "%s: \"%s\" is not a SHA-256 digest (64 hex digits)", p,
-			     shown(json_string_value(v), b));
+		return sbr_vfail(msg, "%s: \"%s\" is not a SHA-256 digest (64 hex digits)", p,
+				 shown(json_string_value(v), b));
 	for (int i = 0; i < 64; i++) {
 		char ch = json_string_value(v)[i];
 		sha[i] = ch >= 'A' && ch <= 'F' ? (char)(ch - 'A' + 'a') : ch;
@@ -323,17 +315,17 @@ static int list_check(const char *name, char (*list)[SBCFG_ACCOUNT_MAX], size_t 
 	char b[64];
 
 	if (n > SBCFG_ACCESS_LIST_MAX)
-		return afail(m, "control.%s: has %zu entries, at most %d are allowed", name, n,
-			     SBCFG_ACCESS_LIST_MAX);
+		return sbr_vfail(m, "control.%s: has %zu entries, at most %d are allowed", name, n,
+				 SBCFG_ACCESS_LIST_MAX);
 	if (n && !list)
-		return afail(m, "control.%s: count without array", name);
+		return sbr_vfail(m, "control.%s: count without array", name);
 	for (size_t i = 0; i < n; i++) {
 		if (strnlen(list[i], SBCFG_ACCOUNT_MAX) == SBCFG_ACCOUNT_MAX)
-			return afail(m, "control.%s[%zu]: is not NUL-terminated", name, i);
+			return sbr_vfail(m, "control.%s[%zu]: is not NUL-terminated", name, i);
 		if ((why = string_problem(list[i], strlen(list[i]), SBCFG_ACCOUNT_MAX)) ||
 		    (why = account_problem(list[i])))
-			return afail(m, "control.%s[%zu]: \"%s\" %s", name, i, shown(list[i], b),
-				     why);
+			return sbr_vfail(m, "control.%s[%zu]: \"%s\" %s", name, i,
+					 shown(list[i], b), why);
 	}
 	return 0;
 }
@@ -342,14 +334,15 @@ static int allowed_check(const struct sbcfg *cfg, const struct sbcfg_images_allo
 			 const char *where, char *m)
 {
 	if (!a->restricted)
-		return a->n == 0 ? 0
-				 : afail(m, "%s.images_allowed: patterns without a list", where);
+		return a->n == 0
+			       ? 0
+			       : sbr_vfail(m, "%s.images_allowed: patterns without a list", where);
 	if (a->n > SBCFG_PATTERNS_MAX)
-		return afail(m, "%s.images_allowed: has %u entries, at most %d are allowed", where,
-			     a->n, SBCFG_PATTERNS_MAX);
+		return sbr_vfail(m, "%s.images_allowed: has %u entries, at most %d are allowed",
+				 where, a->n, SBCFG_PATTERNS_MAX);
 	if ((uint64_t)a->first + a->n > cfg->n_image_patterns)
-		return afail(m, "%s.images_allowed: patterns %u..%u are not in the file's %zu",
-			     where, a->first, a->first + a->n, cfg->n_image_patterns);
+		return sbr_vfail(m, "%s.images_allowed: patterns %u..%u are not in the file's %zu",
+				 where, a->first, a->first + a->n, cfg->n_image_patterns);
 	return 0;
 }
 
@@ -366,24 +359,25 @@ int sbcfg_access_validate(const struct sbcfg *cfg, char *m)
 	    (rc = list_check("dataplane_groups", c->dp_groups, c->n_dp_groups, m)) < 0)
 		return rc;
 	if (c->n_images_dirs > SBCFG_IMAGES_DIRS_MAX)
-		return afail(m, "control.images_dirs: has %zu entries, at most %d are allowed",
-			     c->n_images_dirs, SBCFG_IMAGES_DIRS_MAX);
+		return sbr_vfail(m, "control.images_dirs: has %zu entries, at most %d are allowed",
+				 c->n_images_dirs, SBCFG_IMAGES_DIRS_MAX);
 	for (size_t i = 0; i < c->n_images_dirs; i++) {
 		const char *d = c->images_dirs[i];
 		if (strnlen(d, SBCFG_PATH_MAX) == SBCFG_PATH_MAX)
-			return afail(m, "control.images_dirs[%zu]: is not NUL-terminated", i);
+			return sbr_vfail(m, "control.images_dirs[%zu]: is not NUL-terminated", i);
 		if ((why = string_problem(d, strlen(d), SBCFG_PATH_MAX)) || (why = dir_problem(d)))
-			return afail(m, "control.images_dirs[%zu]: \"%s\" %s", i, shown(d, b), why);
+			return sbr_vfail(m, "control.images_dirs[%zu]: \"%s\" %s", i, shown(d, b),
+					 why);
 	}
 	if (cfg->n_image_patterns && !cfg->image_patterns)
-		return afail(m, "images_allowed: pattern count without patterns");
+		return sbr_vfail(m, "images_allowed: pattern count without patterns");
 	for (size_t i = 0; i < cfg->n_image_patterns; i++) {
 		const char *s = cfg->image_patterns[i];
 		if (strnlen(s, SBCFG_NAME_MAX) == SBCFG_NAME_MAX ||
 		    (why = string_problem(s, strlen(s), SBCFG_NAME_MAX)) ||
 		    (why = pattern_problem(s)))
-			return afail(m, "images_allowed: pattern \"%s\" %s", shown(s, b),
-				     why ? why : "is not NUL-terminated");
+			return sbr_vfail(m, "images_allowed: pattern \"%s\" %s", shown(s, b),
+					 why ? why : "is not NUL-terminated");
 	}
 	for (size_t i = 0; i < cfg->dhcp.n_subnets; i++) {
 		snprintf(where, sizeof(where), "dhcp.subnets[%zu]", i);
@@ -403,10 +397,11 @@ int sbcfg_access_validate(const struct sbcfg *cfg, char *m)
 		uint8_t bin[32];
 		if (s[0] &&
 		    (strnlen(s, SBCFG_SHA256_HEX) != 64 || sbcfg_sha256_from_hex(s, bin) < 0))
-			return afail(m,
-				     "images[%zu].sha256: \"%s\" is not a SHA-256 digest (64 hex "
-				     "digits)",
-				     i, shown(s, b));
+			return sbr_vfail(
+				m,
+				"images[%zu].sha256: \"%s\" is not a SHA-256 digest (64 hex "
+				"digits)",
+				i, shown(s, b));
 	}
 	return 0;
 }

@@ -14,17 +14,7 @@
 
 #include "sbcfg_json.h"
 #include "sbcfg_names.h"
-
-static int gfail(char *msg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int gfail(char *msg, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, SBCFG_ERR_MAX, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+#include "sbcfg_reader.h"
 
 /* "untagged", "100" or "100.200" */
 static const char *vlan_fmt(uint32_t v, char buf[16])
@@ -59,20 +49,21 @@ static int mac_list_check(const char *name, uint8_t (*list)[6], size_t n, size_t
 	char a[18];
 
 	if (n > max)
-		return gfail(m, "guard.%s: has %zu entries, at most %zu are allowed", name, n, max);
+		return sbr_vfail(m, "guard.%s: has %zu entries, at most %zu are allowed", name, n,
+				 max);
 	for (size_t i = 0; i < n; i++) {
 		if (list[i][0] & 1)
-			return gfail(m, "guard.%s[%zu]: %s is a multicast address", name, i,
-				     sbcfg_mac_fmt(list[i], a));
+			return sbr_vfail(m, "guard.%s[%zu]: %s is a multicast address", name, i,
+					 sbcfg_mac_fmt(list[i], a));
 		if (sbcfg_mac_is_zero(list[i]))
-			return gfail(m, "guard.%s[%zu]: 00:00:00:00:00:00 is not a client MAC",
-				     name, i);
+			return sbr_vfail(m, "guard.%s[%zu]: 00:00:00:00:00:00 is not a client MAC",
+					 name, i);
 	}
 	if (n < 2)
 		return 0;
 	sorted = malloc(n * sizeof(*sorted));
 	if (!sorted)
-		return gfail(m, "guard.%s: out of memory", name), -ENOMEM;
+		return sbr_vfail(m, "guard.%s: out of memory", name), -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = list[i];
 	qsort(sorted, n, sizeof(*sorted), mac_cmp);
@@ -89,8 +80,8 @@ static int mac_list_check(const char *name, uint8_t (*list)[6], size_t n, size_t
 					second = j;
 			}
 		free(sorted);
-		return gfail(m, "guard.%s[%zu]: %s is also guard.%s[%zu]", name, second,
-			     sbcfg_mac_fmt(list[first], a), name, first);
+		return sbr_vfail(m, "guard.%s[%zu]: %s is also guard.%s[%zu]", name, second,
+				 sbcfg_mac_fmt(list[first], a), name, first);
 	}
 	free(sorted);
 	return 0;
@@ -101,11 +92,11 @@ static int rate_check(const char *name, const struct sbcfg_rate *r, char *m)
 	if (r->per_second == 0 && r->burst == 0)
 		return 0;
 	if (r->per_second < 1 || r->per_second > SBCFG_RATE_MAX)
-		return gfail(m, "guard.%s.per_second: %u is out of range 1..%u", name,
-			     r->per_second, SBCFG_RATE_MAX);
+		return sbr_vfail(m, "guard.%s.per_second: %u is out of range 1..%u", name,
+				 r->per_second, SBCFG_RATE_MAX);
 	if (r->burst < 1 || r->burst > SBCFG_RATE_MAX)
-		return gfail(m, "guard.%s.burst: %u is out of range 1..%u", name, r->burst,
-			     SBCFG_RATE_MAX);
+		return sbr_vfail(m, "guard.%s.burst: %u is out of range 1..%u", name, r->burst,
+				 SBCFG_RATE_MAX);
 	return 0;
 }
 
@@ -116,19 +107,20 @@ int sbcfg_guard_validate(const struct sbcfg *cfg, char *m)
 	int rc;
 
 	if ((unsigned)cfg->ipv6_ra > SBCFG_RA_AUTO)
-		return gfail(m, "ipv6_ra: invalid value %d", (int)cfg->ipv6_ra);
+		return sbr_vfail(m, "ipv6_ra: invalid value %d", (int)cfg->ipv6_ra);
 	if ((unsigned)g->dhcp_dst >= SBCFG_N_DHCP_DSTS)
-		return gfail(m, "guard.dhcp_destination: invalid value %d", (int)g->dhcp_dst);
+		return sbr_vfail(m, "guard.dhcp_destination: invalid value %d", (int)g->dhcp_dst);
 	if (g->n_vlans > SBCFG_GUARD_VLANS_MAX)
-		return gfail(m, "guard.vlans: has %zu entries, at most %d are allowed", g->n_vlans,
-			     SBCFG_GUARD_VLANS_MAX);
+		return sbr_vfail(m, "guard.vlans: has %zu entries, at most %d are allowed",
+				 g->n_vlans, SBCFG_GUARD_VLANS_MAX);
 	for (size_t i = 0; i < g->n_vlans; i++) {
 		if (!vlan_ok(g->vlans[i]))
-			return gfail(m, "guard.vlans[%zu]: 0x%08x is not a VLAN", i, g->vlans[i]);
+			return sbr_vfail(m, "guard.vlans[%zu]: 0x%08x is not a VLAN", i,
+					 g->vlans[i]);
 		for (size_t j = 0; j < i; j++) /* at most 1024 entries */
 			if (g->vlans[j] == g->vlans[i])
-				return gfail(m, "guard.vlans[%zu]: %s is also guard.vlans[%zu]", i,
-					     vlan_fmt(g->vlans[i], v), j);
+				return sbr_vfail(m, "guard.vlans[%zu]: %s is also guard.vlans[%zu]",
+						 i, vlan_fmt(g->vlans[i], v), j);
 	}
 	if ((rc = mac_list_check("mac_deny", g->mac_deny, g->n_mac_deny, SBCFG_GUARD_DENY_MAX, m)) <
 		    0 ||
@@ -139,10 +131,11 @@ int sbcfg_guard_validate(const struct sbcfg *cfg, char *m)
 	for (size_t i = 0; i < g->n_mac_deny; i++)
 		for (size_t j = 0; j < g->n_mac_allow; j++) /* deny lists are short */
 			if (memcmp(g->mac_deny[i], g->mac_allow[j], 6) == 0)
-				return gfail(m,
-					     "guard.mac_deny[%zu]: %s is also on guard.mac_allow "
-					     "(guard.mac_allow[%zu])",
-					     i, sbcfg_mac_fmt(g->mac_deny[i], a), j);
+				return sbr_vfail(
+					m,
+					"guard.mac_deny[%zu]: %s is also on guard.mac_allow "
+					"(guard.mac_allow[%zu])",
+					i, sbcfg_mac_fmt(g->mac_deny[i], a), j);
 	if ((rc = rate_check("dhcp_rate", &g->dhcp_rate, m)) < 0 ||
 	    (rc = rate_check("tftp_rate", &g->tftp_rate, m)) < 0)
 		return rc;

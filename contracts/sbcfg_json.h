@@ -12,8 +12,8 @@
 
 #include "sbcfg.h"
 
-/* Holds any error message of this module untruncated, unless the file name is very long. */
-#define SBCFG_ERR_MAX 1024
+/* SBCFG_ERR_MAX (sbcfg.h) holds any error message of this module untruncated, unless the file
+ * name is very long. */
 
 /*
  * Parse and validate a config file. On error returns a negative errno and

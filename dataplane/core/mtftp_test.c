@@ -23,6 +23,7 @@
 #include "mtftp.h"
 #include "sb_drop.h"
 #include "tftp.h"
+#include "tftp_rrq.h"
 
 #define GROUP	    0xef010105u /* 239.1.1.5 */
 #define GROUP_PORT  1758
@@ -44,37 +45,10 @@ static struct sbcfg_tftp base_cfg(void)
 /* An RRQ with "multicast" (value ""), blksize (0 = none), windowsize (0 = none), tsize 0. */
 static size_t mk_rrq(uint8_t *out, unsigned blksize, unsigned window, bool multicast)
 {
-	size_t n = 0;
-	char tmp[16];
-
-#define PUT(str)                                                                                   \
-	do {                                                                                       \
-		size_t l_ = strlen(str) + 1;                                                       \
-		memcpy(out + n, str, l_);                                                          \
-		n += l_;                                                                           \
-	} while (0)
-	out[n++] = 0;
-	out[n++] = TFTP_OP_RRQ;
-	PUT("img");
-	PUT("octet");
-	if (blksize) {
-		PUT("blksize");
-		snprintf(tmp, sizeof(tmp), "%u", blksize);
-		PUT(tmp);
-	}
-	if (window) {
-		PUT("windowsize");
-		snprintf(tmp, sizeof(tmp), "%u", window);
-		PUT(tmp);
-	}
-	PUT("tsize");
-	PUT("0");
-	if (multicast) {
-		PUT("multicast");
-		PUT("");
-	}
-#undef PUT
-	return n;
+	return test_rrq_build(out, &(struct test_rrq){.blksize = blksize,
+						      .window = window,
+						      .tsize = 0,
+						      .multicast = multicast});
 }
 
 struct fclient {

@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "sb_drop.h"
 #include "tftp.h"
+#include "tftp_rrq.h"
 #include "tftp_session.h"
 
 #define CLIENT_IP   0xc6120002u /* 198.18.0.2 */
@@ -47,41 +48,12 @@ static struct sbcfg_tftp base_cfg(void)
 static size_t mk_rrq(uint8_t *out, const char *name, const char *mode, unsigned blksize,
 		     unsigned window, int tsize, unsigned timeout)
 {
-	size_t n = 2;
-	char tmp[32];
-
-	out[0] = 0;
-	out[1] = TFTP_OP_RRQ;
-#define PUT(str)                                                                                   \
-	do {                                                                                       \
-		size_t l_ = strlen(str) + 1;                                                       \
-		memcpy(out + n, str, l_);                                                          \
-		n += l_;                                                                           \
-	} while (0)
-	PUT(name);
-	PUT(mode);
-	if (blksize) {
-		PUT("blksize");
-		snprintf(tmp, sizeof(tmp), "%u", blksize);
-		PUT(tmp);
-	}
-	if (window) {
-		PUT("windowsize");
-		snprintf(tmp, sizeof(tmp), "%u", window);
-		PUT(tmp);
-	}
-	if (tsize >= 0) {
-		PUT("tsize");
-		snprintf(tmp, sizeof(tmp), "%d", tsize);
-		PUT(tmp);
-	}
-	if (timeout) {
-		PUT("timeout");
-		snprintf(tmp, sizeof(tmp), "%u", timeout);
-		PUT(tmp);
-	}
-#undef PUT
-	return n;
+	return test_rrq_build(out, &(struct test_rrq){.name = name,
+						      .mode = mode,
+						      .blksize = blksize,
+						      .window = window,
+						      .tsize = tsize,
+						      .timeout = timeout});
 }
 
 static uint32_t lcg(uint32_t *x)
