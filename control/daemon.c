@@ -12,7 +12,6 @@
 
 #include "ctl_log.h"
 #include "sbcfg_json.h"
-#include "shared_image.h"
 #include "sbcfg_root.h"
 
 #define COMPACT_CHECK_MS 10000
@@ -723,6 +722,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	d->confirm_timeout_ms =
 		o->confirm_timeout_ms ? o->confirm_timeout_ms : DAEMON_CONFIRM_TIMEOUT_MS;
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", o->state_dir);
+	d->shared_image_fn = o->shared_image;
+	d->shared_resv_loaded_fn = o->shared_resv_loaded;
 	snprintf(tmp, sizeof(tmp), "%s", o->api_socket);
 	if (o->dp_socket)
 		snprintf(dp_path, sizeof(dp_path), "%s", o->dp_socket);
@@ -924,8 +925,10 @@ void daemon_start(struct daemon *d)
 			d->dp.deps.remote_arg = d->cluster;
 			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
 			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
-			cluster_set_resv_loaded_hook(d->cluster, shared_resv_on_loaded);
-			cluster_set_image_hook(d->cluster, shared_image_on_etcd, d);
+			if (d->shared_resv_loaded_fn)
+				cluster_set_resv_loaded_hook(d->cluster, d->shared_resv_loaded_fn);
+			if (d->shared_image_fn)
+				cluster_set_image_hook(d->cluster, d->shared_image_fn, d);
 		}
 	}
 	kick(d);

@@ -82,6 +82,10 @@ struct daemon_options {
 	const char *state_dir;	/* lease store, templates */
 	uint32_t confirm_timeout_ms;
 	api_server_dispatch_fn *dispatch; /* the operator commands, called with the daemon */
+	/* cluster mode: images of etcd, and the reservations etcd lacks at start (shared_image.h;
+	 * NULL: not shared), called with the daemon */
+	cluster_image_fn *shared_image;
+	cluster_resv_loaded_fn *shared_resv_loaded;
 };
 
 struct daemon {
@@ -113,6 +117,8 @@ struct daemon {
 	/* cluster mode (shared_image.h): images of etcd registered here / refused here, and
 	 * reservations of the config file pushed to etcd at start */
 	uint64_t shared_images_applied, shared_images_refused, shared_resv_pushed;
+	cluster_image_fn *shared_image_fn;
+	cluster_resv_loaded_fn *shared_resv_loaded_fn;
 };
 
 /*
