@@ -76,12 +76,18 @@ static void on_local_done(struct daemon *d, void *arg, uint64_t conn, int rc, co
 	const char *sha = "";
 	int wrc;
 
-	if (rc < 0) {
+	if (rc == -ENOENT && op->del) {
+		/* not registered here (this server refused it, say): still gone from etcd */
+		snprintf(op->msg, sizeof(op->msg),
+			 "image-del: %s was not registered on this server; deleted from etcd",
+			 op->ia.name);
+	} else if (rc < 0) {
 		api_server_reply(&d->api, conn, api_reply(API_ERROR, msg, NULL));
 		free(op);
 		return;
+	} else {
+		snprintf(op->msg, sizeof(op->msg), "%s: %s; shared through etcd", what(op), msg);
 	}
-	snprintf(op->msg, sizeof(op->msg), "%s: %s; shared through etcd", what(op), msg);
 	for (size_t i = 0; !op->del && i < d->cur->cfg.n_images; i++)
 		if (strcmp(d->cur->cfg.images[i].name, op->ia.name) == 0)
 			sha = d->cur->img[i].sha256;

@@ -159,7 +159,9 @@ checke "an image of etcd whose file does not match its SHA-256: refused on b and
 	'[ "$(cl b "[\"shared\"][\"images_refused\"]")" -ge 1 ] && ! sctl b image-list | grep -q "k2"'
 checke "and on a" '! sctl a image-list | grep -q "k2"'
 checke "the log names it" 'grep -q "shared image not served by this server.*k2\|k2.*SHA-256" "$T/b/daemon.log"'
-ETCDCTL_API=3 etcdctl --endpoints "$EP" del /stormboot/images/k2 >/dev/null
+out=$(sctl a image-del k2 2>&1); rc=$?
+checke "image-del through a of the image a refused: out of etcd ($out)" \
+	'[ $rc -eq 0 ] && [ -z "$(etcdget /stormboot/images/k2 --print-value-only)" ]'
 out=$(sctl b image-del k1 2>&1); rc=$?
 checke "image-del on b: $out" '[ $rc -eq 0 ]'
 for _ in $(seq 40); do sctl a image-list 2>/dev/null | grep -q k1 || break; sleep 0.05; done
