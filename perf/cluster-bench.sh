@@ -64,6 +64,18 @@ commits() { # server i: txns committed batch_max commit_us_avg txn_conflicts ref
 c = json.load(sys.stdin)["arguments"]["cluster"]["leases"]
 print(c["txns"], c["committed"], c["batch_max"], c["commit_us_avg"], c["txn_conflicts"], c["refused_in_use"])'
 }
+# buckets_ready I..J: wait until servers I..J answer all 256 buckets between them (a server
+# that has just registered owns none until it has read the live set)
+buckets_ready() {
+	local i tot
+	for _ in $(seq 100); do
+		tot=0
+		for ((i = $1; i <= $2; i++)); do tot=$((tot + $(clu_cl "$i" "['buckets_owned']" || echo 0))); done
+		[ "$tot" = 256 ] && return 0
+		sleep 0.1
+	done
+	sb_log "warning: servers $1..$2 own $tot of 256 buckets"
+}
 stop_server() {
 	sb_stop "dp$1" 10
 	sb_stop "ctl$1" 5
@@ -78,6 +90,7 @@ stop_server 1
 
 clu_config 1
 clu_server_start 1
+buckets_ready 1 1
 mapfile -t -O "${#OUT[@]}" OUT < <(perf_steps etcd_x1)
 C1=$(commits 1)
 stop_server 1
@@ -86,6 +99,7 @@ clu_etcdctl del --prefix /stormboot/leases/ >/dev/null
 for ((i = 1; i <= N; i++)); do clu_config "$i"; done
 for ((i = 1; i <= N; i++)); do clu_server_start "$i"; done
 sb_wait_for 10 sh -c "[ \"\$(STORMBOOT_SOCKET='$CLU_WORK/s1/control.sock' '$CLU_CTL' --json status | '$CLU_PY' -c 'import json,sys; print(len(json.load(sys.stdin)[\"arguments\"][\"cluster\"][\"servers\"]))')\" = $N ]" || true
+buckets_ready 1 "$N"
 mapfile -t -O "${#OUT[@]}" OUT < <(perf_steps "etcd_x$N")
 declare -a CN
 for ((i = 1; i <= N; i++)); do CN+=("$(commits "$i")"); done
