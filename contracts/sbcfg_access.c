@@ -261,21 +261,10 @@ int sbcfg_images_allowed_parse(json_t *obj, const char *path, struct sbcfg *cfg,
 
 /* ---- images[].sha256 ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sbcfg_sha256_from_hex(const char *hex, uint8_t out[32])
 {
 	for (int i = 0; i < 32; i++) {
-		int hi = hexval(hex[2 * i]), lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+		int hi = sbr_hexval(hex[2 * i]), lo = hi < 0 ? -1 : sbr_hexval(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -106,7 +106,7 @@ int sbr_mask_len(uint32_t mask)
 	return mask == sbr_prefix_mask((unsigned)len) ? len : -1;
 }
 
-static int sbr_hexval(char c)
+int sbr_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

@@ -29,6 +29,8 @@ int sbr_cidr_parse(const char *s, uint32_t *net, unsigned *len);
 uint32_t sbr_prefix_mask(unsigned len);
 /* Length of a contiguous netmask, -1 if it is not one. */
 int sbr_mask_len(uint32_t mask);
+/* The value of a hex digit (either case), -1 if c is not one. */
+int sbr_hexval(char c);
 /* "52:54:00:12:34:56", hex digits in either case. 0 or -1. */
 int sbr_mac_parse(const char *s, uint8_t mac[6]);
 /* A unicast host address: not 0/8, 127/8, multicast, class E or broadcast. */

@@ -15,30 +15,16 @@
 set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-cgd}
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../dataplane/dp-lib.sh"
-dp_init
+. "$HERE/../ops/ops-lib.sh"
+ops_init
 sb_need_cmd busybox
-CTLD=$BUILD_DIR/control/stormboot-control
-CTL=$BUILD_DIR/control/stormbootctl
-RUN=$DP_WORK/run
-export STORMBOOT_SOCKET=$RUN/control.sock
-trap 'sb_stop control 5; dp_cleanup' EXIT
+CTL=$OPS_CTL
 
 dp_image undionly.kpxe 65536
 dp_config '{}'
-dp_lab_up
+ops_up
 MAC=$(sb_in "$SB_NS_CLI" cat "/sys/class/net/$SB_IF_CLI/address")
 
-sb_start control "$SB_NS_SRV" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
-sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"
-sb_start dataplane "$SB_NS_SRV" sh -c \
-	"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE -C '$RUN/dataplane.sock'"
-sb_wait_for 30 grep -q "serving " "$SB_RUN/dataplane.log" || {
-	cat "$SB_RUN/dataplane.log" >&2
-	sb_fail "dataplane did not come up"
-}
-sb_wait_for 10 sh -c "\"$CTL\" status | grep -q 'dataplane.connected *yes'" ||
-	sb_fail "dataplane did not connect to control"
 cp "$DP_CFG" "$DP_WORK/config.before"
 
 jq_() { "$DP_PY" -c "import json,sys; a=json.load(sys.stdin)['arguments']; print($1)"; }

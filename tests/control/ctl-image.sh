@@ -17,13 +17,10 @@
 set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-cti}
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../dataplane/dp-lib.sh"
-dp_init
+. "$HERE/../ops/ops-lib.sh"
+ops_init
 sb_need_cmd curl
-CTLD=$BUILD_DIR/control/stormboot-control
-CTL=$BUILD_DIR/control/stormbootctl
-RUN=$DP_WORK/run
-export STORMBOOT_SOCKET=$RUN/control.sock
+CTL=$OPS_CTL
 N=${CTL_IMAGE_N:-100}
 
 dp_image big.img $((4 * 1048576))
@@ -31,19 +28,9 @@ mkdir -p "$DP_WORK/new" "$DP_WORK/dl"
 # image-add takes files from control.images_dirs only (docs/SECURITY.md)
 dp_config '{"tftp": {"max_sessions": 256, "timeout_ms": 1000, "retries": 6},
 	"control": {"images_dirs": ["'"$DP_WORK/new"'"]}}'
-dp_lab_up --tx-csum-off
+ops_up --tx-csum-off
 sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
 
-sb_start control "" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
-sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"
-sb_start dataplane "$SB_NS_SRV" sh -c \
-	"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE -C '$RUN/dataplane.sock'"
-sb_wait_for 30 grep -q "serving " "$SB_RUN/dataplane.log" || {
-	cat "$SB_RUN/dataplane.log" >&2
-	sb_fail "dataplane did not come up"
-}
-sb_wait_for 10 sh -c "\"$CTL\" status | grep -q 'dataplane.connected *yes'" ||
-	sb_fail "dataplane did not connect to control"
 # The dataplane adopted control's first snapshot (its hello answer): from here on every
 # change goes through the API.
 sb_wait_for 10 grep -q "control: connected" "$SB_RUN/dataplane.log" || true

@@ -16,14 +16,10 @@
 set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-crs}
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../dataplane/dp-lib.sh"
-dp_init
+. "$HERE/../ops/ops-lib.sh"
+ops_init
 sb_need_cmd curl
-CTLD=$BUILD_DIR/control/stormboot-control
-CTL=$BUILD_DIR/control/stormbootctl
-RUN=$DP_WORK/run
-export STORMBOOT_SOCKET=$RUN/control.sock
-trap 'sb_stop control 5; dp_cleanup' EXIT
+CTL=$OPS_CTL
 CLI2_MAC=02:5b:00:00:01:02 # lab.sh: the second client namespace
 NS_CLI2=${SB_PREFIX}cli2
 
@@ -36,20 +32,10 @@ dp_config '{"dhcp": {"mode": "full", "boot": {"bios": "undionly.kpxe"}, "subnets
 	 "images_allowed": ["undionly.kpxe", "allowed*"]}],
 	"reservations": [{"mac": "'$CLI2_MAC'", "images_allowed": ["secret.img"]}]},
 	"http": {"listen": "198.18.0.1:8080"}}'
-dp_lab_up --clients 2 --tx-csum-off
+ops_up --clients 2 --tx-csum-off
 sb_in "$SB_NS_CLI" ip addr add 198.18.0.10/24 dev "$SB_IF_CLI"
 sb_in "$NS_CLI2" ip addr add 198.18.0.11/24 dev "$SB_IF_CLI"
 
-sb_start control "$SB_NS_SRV" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
-sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"
-sb_start dataplane "$SB_NS_SRV" sh -c \
-	"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE -C '$RUN/dataplane.sock'"
-sb_wait_for 30 grep -q "serving " "$SB_RUN/dataplane.log" || {
-	cat "$SB_RUN/dataplane.log" >&2
-	sb_fail "dataplane did not come up"
-}
-sb_wait_for 10 sh -c "\"$CTL\" status | grep -q 'dataplane.connected *yes'" ||
-	sb_fail "dataplane did not connect to control"
 
 tftp_get() { # NS NAME OUT: curl's exit code
 	local rc=0

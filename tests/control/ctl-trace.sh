@@ -20,28 +20,17 @@
 set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-tr}
 HERE=$(cd "$(dirname "$0")" && pwd)
-. "$HERE/../dataplane/dp-lib.sh"
-dp_init
+. "$HERE/../ops/ops-lib.sh"
+ops_init
 sb_need_cmd curl logger busybox
-CTLD=$BUILD_DIR/control/stormboot-control
-CTL=$BUILD_DIR/control/stormbootctl
-RUN=$DP_WORK/run
-export STORMBOOT_SOCKET=$RUN/control.sock
-trap 'rc=$?; sb_stop control 5; (exit $rc); dp_cleanup' EXIT
+CTL=$OPS_CTL
 
 dp_image undionly.kpxe 65536
 dp_image other.img 30000
 dp_config '{"http": {"listen": "198.18.0.1:8080"}, "syslog": {"enabled": true, "port": 514}}'
-dp_lab_up --clients 1 --tx-csum-off
+ops_up --clients 1 --tx-csum-off
 MAC=$SB_CLI_MAC
 
-sb_start control "$SB_NS_SRV" "$CTLD" -f -c "$DP_CFG" -s "$RUN/control.sock" -d "$DP_WORK/state"
-sb_wait_for 10 "$CTL" status >/dev/null 2>&1 || sb_fail "control did not start"
-sb_start dataplane "$SB_NS_SRV" sh -c \
-	"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE -C '$RUN/dataplane.sock'"
-sb_wait_for 30 grep -q "serving " "$SB_RUN/dataplane.log" || sb_fail "dataplane did not come up"
-sb_wait_for 10 sh -c "\"$CTL\" status | grep -q 'dataplane.connected *yes'" ||
-	sb_fail "dataplane did not connect to control"
 sb_check "control receives syslog on UDP 514" \
 	sh -c "\"$CTL\" status | grep -Eq '^timeline.syslog_port +514$'"
 
