@@ -315,6 +315,24 @@ int client_trace_syslog(struct client_trace *t, uint32_t ip, const char *msg, si
 	return 0;
 }
 
+int client_trace_firmware(struct client_trace *t, const uint8_t mac[6], uint32_t ip, bool leased,
+			  const char *text)
+{
+	struct sb_tl_event e;
+
+	if (!leased && !tl_store_find(&t->st, mac))
+		return -ENOENT;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.mac, mac, 6);
+	e.kind = SB_TL_FIRMWARE_LOG;
+	e.ts_ms = now_ms(t);
+	e.ip = ip;
+	e.status = 3; /* LOG_ERR: the firmware reports a step that failed */
+	tl_event_set_text(&e, text, strlen(text));
+	client_trace_add(t, &e, 1);
+	return 0;
+}
+
 static void on_syslog(struct ev_loop *l, int fd, void *arg, unsigned int ready)
 {
 	struct client_trace *t = arg;

@@ -83,6 +83,14 @@ void client_trace_http(struct client_trace *t, const uint8_t *mac, uint32_t ip, 
 int client_trace_syslog(struct client_trace *t, uint32_t ip, const char *msg, size_t len);
 
 /*
+ * A firmware failure report over HTTP (GET /fwlog, fwlog.h) of mac from ip: a "firmware err"
+ * step with text. leased: ip is leased to mac (checked by the caller); otherwise only a MAC
+ * already in the timelines is accepted (proxyDHCP). 0 or -ENOENT.
+ */
+int client_trace_firmware(struct client_trace *t, const uint8_t mac[6], uint32_t ip, bool leased,
+			  const char *text);
+
+/*
  * The timeline of mac: {"mac", "ip", "state", "first", "last", "steps": [{"seq", "time"
  * (unix ms), "kind", "step", "detail", "outcome"}...]} with the steps whose seq > after;
  * NULL when mac is unknown.

@@ -234,6 +234,11 @@ char *cmd_http_status(struct daemon *d, uint64_t conn_id, json_t *args)
 			      cnt, "templates", "count", (json_int_t)h->n_templates, "rendered",
 			      (json_int_t)h->rendered, "anonymous", (json_int_t)h->anonymous,
 			      "dir", h->dir, "tokens", tok);
+	if (a) {
+		json_object_set_new(a, "firmware_reports", http_boot_fwlog_json(h));
+		json_object_set_new(a, "images", http_boot_served_json(h));
+		json_object_set_new(a, "images_untracked", json_integer((json_int_t)h->served_untracked));
+	}
 	if (!a)
 		return api_fail("http-status: out of memory");
 	return api_reply(API_OK,

@@ -709,6 +709,13 @@ static void on_http_step(void *arg, uint32_t ip, const char *path, int status, u
 	client_trace_http(&d->trace, NULL, ip, path, status, bytes);
 }
 
+static int on_firmware(void *arg, const uint8_t mac[6], uint32_t ip, bool leased, const char *text)
+{
+	struct daemon *d = arg;
+
+	return client_trace_firmware(&d->trace, mac, ip, leased, text);
+}
+
 int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, size_t errlen)
 {
 	char dp_path[sizeof(d->dp.path)], tmp[sizeof(d->api.path)];
@@ -774,11 +781,11 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	if (rc < 0)
 		return rc;
 	struct http_boot_deps hd = {d->loop,	   d->state_dir, d->store, daemon_running,
-				    d,		   clock,	 on_http_step};
+				    d,		   clock,	 on_http_step, on_firmware};
 	if ((rc = http_boot_start(&d->http, &hd, err, errlen)) < 0)
 		return rc;
 	struct metrics_deps md = {d->loop, &d->dp,	   d->store,	daemon_running, d,
-				  clock,   DAEMON_VERSION, ev_now_ms(), &d->trace};
+				  clock,   DAEMON_VERSION, ev_now_ms(), &d->trace, d->http};
 	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
 		return rc;
 	tftp_root_watch_init(&d->root_watch, d->loop, root_changed, d);

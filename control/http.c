@@ -60,6 +60,7 @@ struct http_conn {
 	uint64_t start_ms;
 	int status;
 	uint64_t body_len;
+	int tag; /* http_body.tag of the current response */
 	char uri[HTTP_URI_MAX];
 	char line[200];
 	char note[160];
@@ -69,6 +70,7 @@ struct http_srv {
 	struct ev_loop *loop;
 	pthread_mutex_t *lock; /* the loop's (ev_lock), NULL in single-threaded tests */
 	http_route_fn *route;
+	http_done_fn *done;
 	void *arg;
 	struct http_srv_conf conf;
 	char *cert, *key;
@@ -181,6 +183,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->start_ms = ev_now_ms();
 	c->status = 0;
 	c->body_len = 0;
+	c->tag = -1;
 	c->note[0] = '\0';
 	printable(uri, c->line, sizeof(c->line));
 	return c;
@@ -207,6 +210,13 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 		if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
 			CNT_N(s, bytes_sent, c->body_len);
 			access_log(c, c->body_len);
+			if (c->tag >= 0 && s->done && (c->status == 200 || c->status == 206)) {
+				if (s->lock)
+					pthread_mutex_lock(s->lock);
+				s->done(s->arg, c->tag, c->body_len);
+				if (s->lock)
+					pthread_mutex_unlock(s->lock);
+			}
 		} else {
 			if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 				CNT(s, timed_out);
@@ -321,7 +331,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 {
 	struct http_srv *s = cls;
 	struct http_conn *c = *con_cls ? *con_cls : conn_of(mc);
-	struct http_body b = {.status = 404, .fd = -1};
+	struct http_body b = {.status = 404, .fd = -1, .tag = -1};
 	struct http_req *req;
 	enum MHD_Result rc;
 	char *head;
@@ -385,6 +395,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	if (s->lock)
 		pthread_mutex_unlock(s->lock);
 	snprintf(c->note, sizeof(c->note), "%s", b.note);
+	c->tag = b.tag;
 	rc = respond(c, mc, req, &b);
 	free(b.buf);
 	free(req);
@@ -664,6 +675,11 @@ struct http_srv *http_srv_new(struct ev_loop *l, http_route_fn *fn, void *arg)
 		return NULL;
 	}
 	return s;
+}
+
+void http_srv_set_done(struct http_srv *s, http_done_fn *fn)
+{
+	s->done = fn;
 }
 
 static bool str_eq(const char *a, const char *b)

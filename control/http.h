@@ -44,11 +44,18 @@ struct http_body {
 	size_t len;	  /* bytes of buf */
 	const char *type; /* Content-Type, NULL: application/octet-stream */
 	char note[160];	  /* appended to the access-log line, may be "" */
+	int tag;	  /* -1 (preset): none; else given to the done callback (http_done_fn) */
 };
 
 /* Map req to out (preset: status 404, fd -1, buf NULL). See above for where it runs. */
 typedef void http_route_fn(void *arg, const struct http_req *req, const struct http_peer *peer,
 			   struct http_body *out);
+
+/*
+ * A response with a tag (http_body.tag >= 0) was sent to its end: bytes is the body bytes sent
+ * (the range's, 0 for HEAD). Runs on the HTTP thread under ev_lock(l), like the route.
+ */
+typedef void http_done_fn(void *arg, int tag, uint64_t bytes);
 
 struct http_stats {
 	uint64_t accepted; /* connections handed to the server */
@@ -88,6 +95,9 @@ struct http_srv;
 
 /* A server whose requests go to fn(arg, ...), under ev_lock(l); no socket yet. NULL: ENOMEM. */
 struct http_srv *http_srv_new(struct ev_loop *l, http_route_fn *fn, void *arg);
+
+/* Call fn(arg, ...) for each tagged response sent to its end (set before http_srv_start). */
+void http_srv_set_done(struct http_srv *s, http_done_fn *fn);
 
 /*
  * Listen as c says (nothing when both ports are 0). An unchanged conf keeps everything; a

@@ -374,6 +374,124 @@ static const char *bytes_unverified(const struct running_config *rc, size_t i,
 	return NULL;
 }
 
+/* The slot counting the bytes of image key (added on first use), -1 when the table is full. */
+static int served_slot(struct http_boot *h, const char *key)
+{
+	for (size_t i = 0; i < h->n_served; i++)
+		if (strcmp(h->served[i].name, key) == 0)
+			return (int)i;
+	if (h->n_served >= HTTP_BOOT_SERVED_MAX)
+		return -1;
+	struct http_boot_served *t =
+		ctl_array_grow(h->served, &h->cap_served, h->n_served, sizeof(*t), 16);
+	if (!t)
+		return -1;
+	h->served = t;
+	memset(&t[h->n_served], 0, sizeof(t[0]));
+	snprintf(t[h->n_served].name, sizeof(t[0].name), "%s", key);
+	return (int)h->n_served++;
+}
+
+/* A tagged response sent whole (http_done_fn, under the loop's lock). */
+static void served_done(void *arg, int tag, uint64_t bytes)
+{
+	struct http_boot *h = arg;
+
+	if (tag < 0 || (size_t)tag >= h->n_served) {
+		h->served_untracked++;
+		return;
+	}
+	h->served[tag].bytes += bytes;
+	h->served[tag].responses++;
+}
+
+json_t *http_boot_served_json(const struct http_boot *h)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < h->n_served; i++)
+		json_object_set_new(o, h->served[i].name,
+				    json_pack("{s:I, s:I}", "bytes", (json_int_t)h->served[i].bytes,
+					      "responses", (json_int_t)h->served[i].responses));
+	return o;
+}
+
+json_t *http_boot_fwlog_json(const struct http_boot *h)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "accepted", (json_int_t)h->fwlog_accepted,
+			 "bad_request", (json_int_t)h->fwlog_bad, "forbidden",
+			 (json_int_t)h->fwlog_forbidden, "unknown_client",
+			 (json_int_t)h->fwlog_unknown_client, "rate_limited",
+			 (json_int_t)h->fwlog_rate_limited);
+}
+
+/*
+ * GET /fwlog?mac=&step=&err=: a firmware failure report (fwlog.h). The client is checked like
+ * the image rules check it: the address must be leased to that MAC; an address nobody holds
+ * (proxyDHCP, a lease that ran out) is accepted only for a MAC the timelines know already.
+ */
+static void route_fwlog(struct http_boot *h, const struct http_req *req,
+			const struct http_peer *peer, struct http_body *out)
+{
+	const struct lease_pool *p = lease_store_pool(h->deps.store);
+	struct fwlog_report r;
+	struct lease_info l;
+	char text[160], ip[16], m1[18], m2[18];
+	const char *why;
+	bool leased = false;
+
+	if (!tl_bucket_take(&h->fwlog_bucket, ev_now_ms())) {
+		h->fwlog_rate_limited++;
+		out->status = 429;
+		snprintf(out->note, sizeof(out->note), "firmware report: over %u/s", FWLOG_RATE);
+		return;
+	}
+	if (fwlog_parse(req->query, &r, &why) < 0) {
+		h->fwlog_bad++;
+		ctl_log_limited(&h->fwlog_log, LOG_WARNING,
+				"http: %s: firmware report refused (400): %s (%llu so far)",
+				running_config_fmt_ip(peer->ip, ip), why,
+				(unsigned long long)h->fwlog_bad);
+		out->status = 400;
+		snprintf(out->note, sizeof(out->note), "firmware report: %s", why);
+		return;
+	}
+	if (p && lease_find_ip(p, peer->ip, ctl_clock_now(&h->deps.clock), &l) == 0 &&
+	    (l.state == LEASE_BOUND || l.state == LEASE_OFFERED)) {
+		if (memcmp(l.mac, r.mac, 6) != 0) {
+			h->fwlog_forbidden++;
+			ctl_log_limited(&h->fwlog_log, LOG_WARNING,
+					"http: %s: firmware report for %s refused (403): the "
+					"address is leased to %s (%llu so far)",
+					running_config_fmt_ip(peer->ip, ip),
+					running_config_fmt_mac(r.mac, m1),
+					running_config_fmt_mac(l.mac, m2),
+					(unsigned long long)h->fwlog_forbidden);
+			out->status = 403;
+			snprintf(out->note, sizeof(out->note),
+				 "firmware report: %s is leased to another MAC", ip);
+			return;
+		}
+		leased = true;
+	}
+	fwlog_describe(&r, text, sizeof(text));
+	if (!h->deps.firmware || h->deps.firmware(h->deps.arg, r.mac, peer->ip, leased, text) < 0) {
+		h->fwlog_unknown_client++;
+		out->status = 403;
+		snprintf(out->note, sizeof(out->note),
+			 "firmware report: %s holds no lease and was never seen",
+			 running_config_fmt_mac(r.mac, m1));
+		return;
+	}
+	h->fwlog_accepted++;
+	out->status = 200;
+	out->type = TEXT_TYPE;
+	out->buf = strdup("ok\n");
+	out->len = out->buf ? 3 : 0;
+	snprintf(out->note, sizeof(out->note), "firmware report of %s: %.100s",
+		 running_config_fmt_mac(r.mac, m1), text);
+}
+
 void http_boot_route(void *arg, const struct http_req *req, const struct http_peer *peer,
 		     struct http_body *out)
 {
@@ -383,6 +501,10 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 	size_t plen = strlen(req->path);
 	struct stat st;
 
+	if (strcmp(req->path, FWLOG_PATH) == 0) {
+		route_fwlog(h, req, peer, out);
+		return;
+	}
 	/* /ipxe/NAME: a template if there is one, else an image like any other path */
 	if (plen > strlen(IPXE_PREFIX) &&
 	    strncmp(req->path, IPXE_PREFIX, strlen(IPXE_PREFIX)) == 0) {
@@ -408,6 +530,16 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 		if (cfg->images[i].protected_ && !token_ok(h, key, req, peer, out))
 			return;
 		int fd = open(cfg->images[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			/* registered, gone from disk: the client is told "not found" (iPXE:
+			 * "No such file or directory"), the operator the path (doctor: images) */
+			ctl_log(LOG_WARNING, "http: image %s: %s: file missing on disk: 404", key,
+				cfg->images[i].path);
+			snprintf(out->note, sizeof(out->note), "image %.64s: file missing on disk",
+				 key);
+			out->status = 404;
+			return;
+		}
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			ctl_log(LOG_WARNING, "http: image %s: %s: %s", key, cfg->images[i].path,
 				fd < 0 ? strerror(errno) : "not a regular file");
@@ -432,6 +564,7 @@ void http_boot_route(void *arg, const struct http_req *req, const struct http_pe
 		out->status = 200;
 		out->fd = fd;
 		out->size = (uint64_t)st.st_size;
+		out->tag = served_slot(h, key);
 		snprintf(out->note, sizeof(out->note), "image %s", key);
 		return;
 	}
@@ -445,7 +578,8 @@ static void route_step(void *arg, const struct http_req *req, const struct http_
 	struct http_boot *h = arg;
 
 	http_boot_route(arg, req, peer, out);
-	if (h->deps.step)
+	/* a firmware report is a step of its own (route_fwlog), not a fetch */
+	if (h->deps.step && strcmp(req->path, FWLOG_PATH) != 0)
 		h->deps.step(h->deps.arg, peer->ip, req->path, out->status,
 			     out->fd >= 0 ? out->size : out->len);
 }
@@ -523,6 +657,8 @@ int http_boot_start(struct http_boot **out, const struct http_boot_deps *deps, c
 		return -ENOMEM;
 	}
 	h->deps = *deps;
+	http_srv_set_done(h->srv, served_done);
+	tl_bucket_init(&h->fwlog_bucket, FWLOG_RATE, FWLOG_BURST, ev_now_ms());
 	snprintf(h->dir, sizeof(h->dir), "%s/templates", deps->state_dir);
 	snprintf(h->keys_path, sizeof(h->keys_path), "%s/token.keys", deps->state_dir);
 	if ((rc = boot_token_keys_load(&h->keys, h->keys_path, err, errlen)) == 0 &&
@@ -577,6 +713,7 @@ void http_boot_stop(struct http_boot *h)
 	for (size_t i = 0; i < h->n_templates; i++)
 		free(h->templates[i].text);
 	free(h->templates);
+	free(h->served);
 	free(h);
 }
 

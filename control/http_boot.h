@@ -6,6 +6,10 @@
  *   GET/HEAD /ipxe/NAME     the iPXE template NAME rendered for the client
  *                           (ipxe_template.h), the client being ?mac=MAC or else the holder
  *                           of the lease of the connection's source address;
+ *   GET/HEAD /fwlog?mac=..&step=..&err=..  a firmware failure report (fwlog.h): a step of the
+ *                           client's timeline (deps.firmware), 200; 400 bad query, 403 the
+ *                           address is leased to another MAC or the MAC is unknown, 429 over
+ *                           the rate (FWLOG_RATE/s after FWLOG_BURST), each counted;
  * and the template store: one file per template under STATE_DIR/templates/, loaded at start,
  * changed through the API (commands_template.c). Templates are control's alone: a change is
  * in effect for the next request, the dataplane never sees them.
@@ -21,13 +25,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "boot_token.h"
 #include "ctl_clock.h"
 #include "ctl_log.h"
+#include "fwlog.h"
 #include "http.h"
 #include "ipxe_template.h"
 #include "lease_store.h"
 #include "running_config.h"
+#include "timeline.h"
 
 /* What HTTP boot needs from its owner. */
 struct http_boot_deps {
@@ -41,7 +49,19 @@ struct http_boot_deps {
 	/* Each request answered (for the client's boot timeline), may be NULL: arg, the
 	 * client's address, the path, the status and the body's bytes. */
 	void (*step)(void *arg, uint32_t ip, const char *path, int status, uint64_t bytes);
+	/* A firmware report of mac from ip, text for its timeline; leased: ip is leased to mac
+	 * now (else the owner accepts it only for a client it knows). 0, or -ENOENT: unknown
+	 * client. May be NULL (reports are then refused 403). */
+	int (*firmware)(void *arg, const uint8_t mac[6], uint32_t ip, bool leased,
+			const char *text);
 };
+
+/* HTTP bytes sent per image (whole responses), kept by name across config changes. */
+struct http_boot_served {
+	char name[SBCFG_NAME_MAX];
+	uint64_t bytes, responses;
+};
+#define HTTP_BOOT_SERVED_MAX 4096 /* image names counted; more are not (served_untracked) */
 
 /* One iPXE template, as stored in STATE_DIR/templates/NAME. */
 struct http_boot_template {
@@ -68,6 +88,15 @@ struct http_boot {
 	uint64_t tokens_issued;			      /* put into rendered scripts */
 	uint64_t tokens_accepted;		      /* protected images served */
 	uint64_t tokens_refused[BOOT_TOKEN__COUNT]; /* 403 by reason (index 0 unused) */
+	/* firmware reports (/fwlog) */
+	uint64_t fwlog_accepted, fwlog_bad, fwlog_forbidden, fwlog_unknown_client,
+		fwlog_rate_limited;
+	struct tl_bucket fwlog_bucket;
+	struct ctl_log_limit fwlog_log;
+	/* bytes per image */
+	struct http_boot_served *served;
+	size_t n_served, cap_served;
+	uint64_t served_untracked; /* responses of images past HTTP_BOOT_SERVED_MAX names */
 };
 
 /* What a template is rendered for. */
@@ -115,6 +144,11 @@ const struct http_boot_template *http_boot_template_find(const struct http_boot 
  */
 char *http_boot_render(const struct http_boot *h, const struct http_boot_template *t,
 		       const struct http_client *c, size_t *len);
+
+/* {"accepted", "bad_request", "forbidden", "unknown_client", "rate_limited"} of /fwlog. */
+json_t *http_boot_fwlog_json(const struct http_boot *h);
+/* {NAME: {"bytes", "responses"}} of the images sent over HTTP. */
+json_t *http_boot_served_json(const struct http_boot *h);
 
 /*
  * The server's route (http_route_fn; arg is the struct http_boot): /ipxe/NAME renders the

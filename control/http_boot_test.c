@@ -38,7 +38,24 @@ struct fx {
 	struct lease_store *store;
 	struct ev_loop *loop;
 	struct http_boot *h;
+	/* firmware reports handed to the owner */
+	int fw_calls, fw_rc;
+	bool fw_leased;
+	uint8_t fw_mac[6];
+	char fw_text[160];
 };
+
+static int on_firmware(void *arg, const uint8_t mac[6], uint32_t ip, bool leased, const char *text)
+{
+	struct fx *f = arg;
+
+	(void)ip;
+	f->fw_calls++;
+	f->fw_leased = leased;
+	memcpy(f->fw_mac, mac, 6);
+	snprintf(f->fw_text, sizeof(f->fw_text), "%s", text);
+	return f->fw_rc;
+}
 
 static const struct running_config *running(void *arg)
 {
@@ -49,7 +66,8 @@ static void start(struct fx *f)
 {
 	char err[512];
 	struct http_boot_deps deps = {f->loop, f->dir, f->store,
-				      running, f,      {ctl_testing_clock, &f->now}, NULL};
+				      running, f,      {ctl_testing_clock, &f->now}, NULL,
+				      on_firmware};
 
 	assert_int_equal(http_boot_start(&f->h, &deps, err, sizeof(err)), 0);
 }
@@ -197,11 +215,89 @@ static void test_images(void **state)
 	/* /ipxe/NAME with no such template: an image of that name, else 404 */
 	get(f, "/ipxe/none.ipxe", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
 	assert_int_equal(b.status, 404);
-	/* the file is gone: 500, named in the note */
+	/* an image sent whole is counted under its name (the server's done callback, tag) */
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 200);
+	assert_int_equal(b.tag, 0);
+	close(b.fd);
+	json_t *served = http_boot_served_json(f->h);
+	assert_non_null(json_object_get(served, "linux/vmlinuz"));
+	json_decref(served);
+	/* the file is gone from disk: 404 (iPXE says "No such file or directory"), named */
 	unlink(f->img);
 	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
-	assert_int_equal(b.status, 500);
+	assert_int_equal(b.status, 404);
 	assert_int_equal(b.fd, -1);
+	assert_string_equal(b.note, "image linux/vmlinuz: file missing on disk");
+	/* a file that cannot be opened for another reason: 500 */
+	assert_int_equal(mkdir(f->img, 0700), 0);
+	get(f, "/linux/vmlinuz", "", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 500);
+	rmdir(f->img);
+}
+
+/* GET /fwlog: the client checked against the lease of its address, reports counted by
+ * result, bad ones refused, a flood limited. */
+static void test_fwlog(void **state)
+{
+	struct fx *f = *state;
+	struct chan_lease ev = {.expires = CTL_TESTING_NOW + 100,
+				.ip = CTL_TESTING_IP(198, 18, 0, 50),
+				.mac = {0x52, 0x54, 0, 0, 0, 1},
+				.event = CHAN_LEASE_BOUND};
+	struct http_body b;
+
+	assert_int_equal(lease_store_apply(f->store, &ev, f->now), 0);
+	/* the lease holder reports: 200, a step for its MAC with iPXE's error explained */
+	get(f, "/fwlog", "mac=52:54:00:00:00:01&step=kernel&err=0x2d0c613c",
+	    CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 200);
+	assert_string_equal(b.buf, "ok\n");
+	free(b.buf);
+	assert_int_equal(f->fw_calls, 1);
+	assert_true(f->fw_leased);
+	assert_memory_equal(f->fw_mac, ev.mac, 6);
+	assert_string_equal(f->fw_text, "kernel: No such file or directory (0x2d0c613c) "
+					"https://ipxe.org/err/2d0c613c");
+	assert_int_equal(f->h->fwlog_accepted, 1);
+	/* another MAC from that address: 403, the owner never hears of it */
+	get(f, "/fwlog", "mac=52:54:00:00:00:02&step=kernel&err=0x2d0c613c",
+	    CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(f->fw_calls, 1);
+	assert_int_equal(f->h->fwlog_forbidden, 1);
+	/* an address nobody leases: the owner decides (here: a MAC it does not know) */
+	f->fw_rc = -ENOENT;
+	get(f, "/fwlog", "mac=52:54:00:00:00:03&step=initrd", CTL_TESTING_IP(198, 18, 0, 77), &b);
+	assert_int_equal(b.status, 403);
+	assert_int_equal(f->fw_calls, 2);
+	assert_false(f->fw_leased);
+	assert_string_equal(f->fw_text, "initrd failed");
+	assert_int_equal(f->h->fwlog_unknown_client, 1);
+	f->fw_rc = 0;
+	/* bad input: 400, counted, named */
+	get(f, "/fwlog", "mac=52:54:00:00:00:01&step=kernel&err=${errno}",
+	    CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 400);
+	assert_non_null(strstr(b.note, "err: not an iPXE error number"));
+	get(f, "/fwlog", "", CTL_TESTING_IP(198, 18, 0, 50), &b);
+	assert_int_equal(b.status, 400);
+	assert_int_equal(f->h->fwlog_bad, 2);
+	assert_int_equal(f->fw_calls, 2);
+	/* a flood: the bucket (FWLOG_BURST, then FWLOG_RATE/s) answers 429 */
+	int limited = 0;
+	for (int i = 0; i < FWLOG_BURST + 100; i++) {
+		get(f, "/fwlog", "mac=52:54:00:00:00:01&step=boot", CTL_TESTING_IP(198, 18, 0, 50),
+		    &b);
+		free(b.buf);
+		limited += b.status == 429;
+	}
+	assert_true(limited > 0);
+	assert_int_equal(f->h->fwlog_rate_limited, (uint64_t)limited);
+	json_t *j = http_boot_fwlog_json(f->h);
+	assert_int_equal(json_integer_value(json_object_get(j, "rate_limited")), limited);
+	assert_int_equal(json_integer_value(json_object_get(j, "forbidden")), 1);
+	json_decref(j);
 }
 
 #define KERNEL_SHA "157d0c5b1b717fea02f9fac34fe3420e3a37baf86ce18f16835a6216262bde10"
@@ -361,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pinned_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_template_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fwlog, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -244,6 +244,10 @@ static enum MHD_Result answer(struct req *q)
 	v.xdp = xdp_counters(rc->cfg.interface, xerr, sizeof(xerr));
 	if (m->deps.trace)
 		clients_view(m->deps.trace, &v);
+	if (m->deps.http) {
+		v.http_images = http_boot_served_json(m->deps.http);
+		v.http_fwlog = http_boot_fwlog_json(m->deps.http);
+	}
 	if (q->kind == REQ_METRICS) {
 		metrics_prom_render(&v, &b);
 	} else {
@@ -258,6 +262,8 @@ static enum MHD_Result answer(struct req *q)
 		q->client.trace = NULL;
 	}
 	json_decref(v.xdp);
+	json_decref(v.http_images);
+	json_decref(v.http_fwlog);
 	json_decref(v.clients_per_state);
 	json_decref(v.clients_trouble);
 	json_decref(v.trace_status);

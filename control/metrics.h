@@ -25,6 +25,7 @@
 #include "ctl_clock.h"
 #include "dataplane_link.h"
 #include "event_loop.h"
+#include "http_boot.h"
 #include "lease_store.h"
 #include "metrics_render.h"
 #include "running_config.h"
@@ -48,6 +49,8 @@ struct metrics_deps {
 	uint64_t started_ms; /* ev_now_ms() at start: uptime */
 	/* boot timelines: clients per state, a client's trace by ?mac= (NULL: none) */
 	const struct client_trace *trace;
+	/* HTTP boot: bytes per image, firmware reports (NULL: none) */
+	const struct http_boot *http;
 };
 
 struct metrics {

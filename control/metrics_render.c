@@ -193,6 +193,34 @@ static void prom_images(struct metrics_buf *b, const json_t *im)
 		       (uint64_t)json_integer_value(v));
 }
 
+/* HTTP boot: stormboot_http_image_served_bytes_total{image=...} (the TFTP family's twin) and
+ * its responses; stormboot_http_firmware_reports_total{result=...} (GET /fwlog). */
+static void prom_http(struct metrics_buf *b, const json_t *im, const json_t *fw)
+{
+	const char *k;
+	json_t *v;
+
+	if (im) {
+		family(b, "stormboot_http_image_served_bytes_total", "counter",
+		       "Body bytes of images sent whole over HTTP, per image.");
+		json_object_foreach((json_t *)im, k, v)
+			sample(b, "stormboot_http_image_served_bytes_total", "image", k,
+			       metrics_u64(v, "bytes"));
+		family(b, "stormboot_http_image_responses_total", "counter",
+		       "Image responses sent whole over HTTP (200 and 206), per image.");
+		json_object_foreach((json_t *)im, k, v)
+			sample(b, "stormboot_http_image_responses_total", "image", k,
+			       metrics_u64(v, "responses"));
+	}
+	if (fw) {
+		family(b, "stormboot_http_firmware_reports_total", "counter",
+		       "Firmware failure reports (GET /fwlog) by result.");
+		json_object_foreach((json_t *)fw, k, v) if (json_is_integer(v))
+			sample(b, "stormboot_http_firmware_reports_total", "result", k,
+			       (uint64_t)json_integer_value(v));
+	}
+}
+
 /* stormboot_drops_total{reason=...}: every drop_<reason> of the stats view. */
 static void prom_drops(struct metrics_buf *b, const json_t *st)
 {
@@ -366,6 +394,8 @@ void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 	}
 	if (v->images)
 		prom_images(b, v->images);
+	if (v->http_images || v->http_fwlog)
+		prom_http(b, v->http_images, v->http_fwlog);
 	if (v->latency)
 		prom_latency(b, v->latency);
 }

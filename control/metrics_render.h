@@ -74,6 +74,9 @@ struct metrics_view {
 	json_t *trace_status;	   /* client_trace_status_json: steps, clients_evicted,
 				    * log_lines, log_suppressed */
 	uint64_t now_ms;	   /* unix ms: ages of clients_trouble */
+	/* HTTP boot (http_boot.h), NULL when control serves none: */
+	json_t *http_images; /* {NAME: {"bytes", "responses"}}: images sent whole */
+	json_t *http_fwlog;  /* {"accepted", "bad_request", ...}: firmware reports */
 };
 
 /* The Prometheus text (exposition format 0.0.4) of v into b. */

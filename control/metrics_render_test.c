@@ -31,7 +31,12 @@ static void test_prom(void **state)
 				"failed", 1);
 	json_t *ts = json_pack("{s:I, s:I, s:I, s:I}", "steps", 321, "clients_evicted", 4,
 			       "log_lines", 55, "log_suppressed", 66);
+	json_t *himg = json_pack("{s:{s:I, s:I}}", "vmlinuz", "bytes", 7340032, "responses", 2);
+	json_t *hfw = json_pack("{s:I, s:I, s:I, s:I, s:I}", "accepted", 1, "bad_request", 2,
+				"forbidden", 3, "unknown_client", 4, "rate_limited", 5);
 	struct metrics_view v = {.version = "0.1.0",
+				 .http_images = himg,
+				 .http_fwlog = hfw,
 				 .clients_per_state = cps,
 				 .trace_status = ts,
 				 .dp_connected = true,
@@ -93,6 +98,16 @@ static void test_prom(void **state)
 	assert_non_null(strstr(b.s, "\nstormboot_client_log_lines_suppressed_total 66\n"));
 	assert_non_null(strstr(b.s, "# TYPE stormboot_timeline_steps_lost_total counter\n"));
 	assert_non_null(strstr(b.s, "\nstormboot_timeline_steps_lost_total 8\n"));
+	/* HTTP boot: bytes and responses per image, firmware reports by result */
+	assert_non_null(strstr(b.s, "# TYPE stormboot_http_image_served_bytes_total counter\n"));
+	assert_non_null(
+		strstr(b.s, "\nstormboot_http_image_served_bytes_total{image=\"vmlinuz\"} 7340032\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_http_image_responses_total{image=\"vmlinuz\"} 2\n"));
+	assert_non_null(strstr(b.s, "# TYPE stormboot_http_firmware_reports_total counter\n"));
+	assert_non_null(
+		strstr(b.s, "\nstormboot_http_firmware_reports_total{result=\"accepted\"} 1\n"));
+	assert_non_null(strstr(
+		b.s, "\nstormboot_http_firmware_reports_total{result=\"rate_limited\"} 5\n"));
 	/* every line is a comment or "name[{labels}] value" */
 	for (char *l = b.s; *l; l = strchr(l, '\n') + 1) {
 		assert_true(l[0] == '#' || (l[0] >= 'a' && l[0] <= 'z'));
@@ -107,9 +122,12 @@ static void test_prom(void **state)
 	assert_null(strstr(b.s, "stormboot_dhcp_messages_received_total"));
 	assert_non_null(strstr(b.s, "stormboot_leases{"));
 	assert_null(strstr(b.s, "stormboot_clients")); /* no timelines kept: no series */
+	assert_null(strstr(b.s, "stormboot_http_")); /* no HTTP boot: no series */
 	metrics_buf_free(&b);
 	json_decref(v.stats);
 	json_decref(cps);
+	json_decref(himg);
+	json_decref(hfw);
 	json_decref(ts);
 	json_decref(lat);
 	json_decref(img);

@@ -26,6 +26,8 @@ packages=(
 	isc-dhcp-relay # the cluster lab's relayed server (dhcrelay)
 	# perf/storm-bench.sh (the CDF plot)
 	gnuplot-nox
+	# ops-nspawn: the units under a real systemd in a container
+	systemd-container
 )
 
 missing=()

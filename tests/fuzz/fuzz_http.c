@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_http.c - libFuzzer harness: the HTTP boot server's request parser (control/http_parse.c):
- * request heads, ranges applied to a body, query parameters, response heads.
+ * request heads, ranges applied to a body, query parameters, response heads; and the firmware
+ * report of a query (control/fwlog.c: /fwlog?mac=&step=&err=).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fwlog.h"
 #include "http_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,5 +38,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	http_query_get(req.query, "mac", mac, sizeof(mac));
+	struct fwlog_report r;
+	const char *why;
+	char line[160];
+	if (fwlog_parse(req.query, &r, &why) == 0) {
+		fwlog_describe(&r, line, sizeof(line));
+		if (strlen(line) >= sizeof(line) || strlen(r.step) == 0 || strlen(r.step) > FWLOG_STEP_MAX)
+			abort();
+	} else if (!why || !why[0]) {
+		abort(); /* a refusal names its field */
+	}
 	return 0;
 }

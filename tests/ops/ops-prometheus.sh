@@ -10,7 +10,10 @@
 # bytes for boot.img, a latency histogram whose count is the dataplane's own, a TFTP error, and
 # the client in control's boot timelines (stormboot_clients: the lab client in one state, the
 # same counts as `stormbootctl clients`; failed after the missing file, and so listed on the
-# status page; its steps counted, none lost).
+# status page; its steps counted, none lost). HTTP boot (http.listen 198.18.0.1:8080): curl
+# fetches boot.img twice and half of it once (a range), and sends one bad firmware report:
+# stormboot_http_image_served_bytes_total{image="boot.img"} is 2.5 x its size, 3 responses,
+# stormboot_http_firmware_reports_total{result="bad_request"} 1.
 #
 # Usage (root): BUILD_DIR=build tests/ops/ops-prometheus.sh     (SB_PREFIX default "mep")
 set -euo pipefail
@@ -25,7 +28,7 @@ IMG_SIZE=300000
 
 dp_image boot.img $IMG_SIZE
 dp_image undionly.kpxe 65536
-dp_config '{"metrics": {"listen": "'$MET'"}}'
+dp_config '{"metrics": {"listen": "'$MET'"}, "http": {"listen": "198.18.0.1:8080"}}'
 ops_up --tx-csum-off
 
 # --- the endpoint itself (curl in the server namespace)
@@ -44,6 +47,16 @@ done
 ops_tftp "$SB_NS_CLI" no-such-file "$DP_WORK/dl/none" >/dev/null
 sb_check "tftp-hpa: a missing file is an error" grep -qi "not found" "$DP_WORK/dl/none.log"
 dp_idle 10 || sb_fail "TFTP sessions still active"
+# HTTP boot: the same image, twice whole and once half (a range), once a bad firmware report
+HB=http://198.18.0.1:8080
+sb_wait_for 20 sh -c "ip netns exec $SB_NS_SRV curl -sf -o /dev/null $HB/boot.img" ||
+	sb_fail "HTTP: boot.img not served (control.log: $(tail -2 "$SB_RUN/control.log" 2>/dev/null))"
+ops_in_srv curl -sf -o "$DP_WORK/dl/http2" "$HB/boot.img"
+ops_in_srv curl -sf -o "$DP_WORK/dl/http3" -r 0-$((IMG_SIZE / 2 - 1)) "$HB/boot.img"
+sb_check "HTTP: boot.img whole" cmp -s "$DP_WORK/img/boot.img" "$DP_WORK/dl/http2"
+sb_check "HTTP: half of boot.img" test "$(stat -c %s "$DP_WORK/dl/http3")" = $((IMG_SIZE / 2))
+fwcode=$(ops_in_srv curl -s -o /dev/null -w '%{http_code}' "$HB/fwlog?mac=02:00:00:00:00:01&step=x&err=zz")
+sb_check "HTTP: a bad firmware report is refused 400 ($fwcode)" test "$fwcode" = 400
 ops_in_srv curl -sS -o "$DP_WORK/m1" -w '%{time_total}' "http://$MET/metrics" >"$DP_WORK/t1"
 sb_log "a scrape of /metrics took $(cat "$DP_WORK/t1") s (curl time_total)"
 sb_check "promtool check metrics: the exposition is valid" sh -c "promtool check metrics <'$DP_WORK/m1' >'$DP_WORK/promtool.log' 2>&1"
@@ -112,6 +125,10 @@ chk_eq "two transfers completed" 'stormboot_tftp_sessions_ended_total{outcome="c
 chk_eq "bytes served for boot.img: twice its size" 'stormboot_tftp_image_served_bytes_total{image="boot.img"}' $((2 * IMG_SIZE))
 chk_eq "no bytes served for undionly.kpxe" 'stormboot_tftp_image_served_bytes_total{image="undionly.kpxe"}' 0
 chk_eq "bytes served in all" 'stormboot_tftp_served_bytes_total' $((2 * IMG_SIZE))
+chk_eq "HTTP bytes for boot.img: 2.5 times its size" 'stormboot_http_image_served_bytes_total{image="boot.img"}' $((2 * IMG_SIZE + IMG_SIZE / 2))
+chk_eq "HTTP responses for boot.img" 'stormboot_http_image_responses_total{image="boot.img"}' 3
+chk_eq "the bad firmware report counted" 'stormboot_http_firmware_reports_total{result="bad_request"}' 1
+chk_eq "no firmware report accepted" 'stormboot_http_firmware_reports_total{result="accepted"}' 0
 chk_eq "no transfer open" 'stormboot_tftp_sessions_active' 0
 chk_ge "the missing file's ERROR" 'stormboot_tftp_errors_sent_total' 1
 chk_eq "latency histogram count = the dataplane's latency_count" 'stormboot_packet_latency_seconds_count' "$(tel /stormboot/latency latency_count)"

@@ -278,18 +278,32 @@ if [ $HTTP = 1 ]; then
 		#!ipxe
 		# rendered by stormboot-control for one client: ${mac} ${ip} ${server}
 		echo stormboot: ${mac} ${ip} script from ${base_url} (template, HTTP, boot tokens)
-		kernel ${url:vmlinuz} initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp}
-		initrd --name initrd.gz ${url:initrd.gz}
-		boot
+		set sb_step kernel
+		kernel ${url:vmlinuz} initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp} || goto sb_failed
+		set sb_step initrd
+		initrd --name initrd.gz ${url:initrd.gz} || goto sb_failed
+		set sb_step boot
+		boot || goto sb_failed
+		:sb_failed
+		echo stormboot: step ${sb_step} failed, error ${errno}
+		imgfetch ${base_url}/fwlog?mac=${mac}&step=${sb_step}&err=${errno} || echo stormboot: report not sent
+		exit 1
 		EOF
 	else
 		cat >"$WORK/boot.tmpl" <<-'EOF'
 		#!ipxe
 		# rendered by stormboot-control for one client: ${mac} ${ip} ${server}
 		echo stormboot: ${mac} ${ip} script from ${base_url} (template, HTTP)
-		kernel ${base_url}/vmlinuz initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp}
-		initrd ${base_url}/initrd.gz
-		boot
+		set sb_step kernel
+		kernel ${base_url}/vmlinuz initrd=initrd.gz console=ttyS0,115200 panic=-1 BOOTIF=01-${net0/mac:hexhyp} || goto sb_failed
+		set sb_step initrd
+		initrd ${base_url}/initrd.gz || goto sb_failed
+		set sb_step boot
+		boot || goto sb_failed
+		:sb_failed
+		echo stormboot: step ${sb_step} failed, error ${errno}
+		imgfetch ${base_url}/fwlog?mac=${mac}&step=${sb_step}&err=${errno} || echo stormboot: report not sent
+		exit 1
 		EOF
 	fi
 	"$CTL" -s "$WORK/ctl.sock" template-add boot.ipxe "$WORK/boot.tmpl" >"$WORK/template-add.out" 2>&1 ||
