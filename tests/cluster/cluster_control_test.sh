@@ -22,7 +22,7 @@ DAEMON=$1 CTL=$2 FAKE=$3
 T=$(mktemp -d /tmp/sbclu-test.XXXXXX)
 PASS=0 FAILS=0 EPID= APID= BPID=
 # ports from the pid, so parallel runs do not meet
-P1=$((20000 + ($$ % 20000))) P2=$((P1 + 1))
+P1=${SB_TEST_ETCD_PORT:-$((20000 + ($$ % 20000)))} P2=$((P1 + 1))
 EP=http://127.0.0.1:$P1
 
 ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
@@ -42,12 +42,27 @@ ctl() { STORMBOOT_SOCKET=$T/$1/run/control.sock "$CTL" --json status 2>/dev/null
 cl() { ctl "$1" | jget "d['arguments']['cluster']$2" 2>/dev/null; }
 etcdget() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --command-timeout=3s get "$@"; }
 
-etcd --name sbt --data-dir "$T/etcd" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-	--listen-peer-urls "http://127.0.0.1:$P2" --initial-advertise-peer-urls "http://127.0.0.1:$P2" \
-	--initial-cluster "sbt=http://127.0.0.1:$P2" --log-level error >"$T/etcd.log" 2>&1 &
-EPID=$!
-for _ in $(seq 100); do etcdget /x >/dev/null 2>&1 && break; sleep 0.1; done
+# a port pair may be taken (another test, a process of the host): etcd then exits at once
+# ("bind: address already in use"); another pair is tried, 3 at most
+for try in 1 2 3; do
+	etcd --name sbt --data-dir "$T/etcd" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+		--listen-peer-urls "http://127.0.0.1:$P2" --initial-advertise-peer-urls "http://127.0.0.1:$P2" \
+		--initial-cluster "sbt=http://127.0.0.1:$P2" --log-level error >"$T/etcd.log" 2>&1 &
+	EPID=$!
+	for _ in $(seq 100); do
+		etcdget /x >/dev/null 2>&1 && break
+		kill -0 "$EPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	etcdget /x >/dev/null 2>&1 && break
+	echo "info: etcd on ports $P1/$P2 did not come up (try $try): $(tail -1 "$T/etcd.log")"
+	kill "$EPID" 2>/dev/null; wait "$EPID" 2>/dev/null; EPID=
+	rm -rf "$T/etcd"
+	P1=$((20000 + (P1 + 7919 - 20000) % 20000)) P2=$((P1 + 1))
+	EP=http://127.0.0.1:$P1
+done
 checke "etcd up" 'etcdget /x >/dev/null 2>&1'
+[ -n "$EPID" ] || { echo "$PASS passed, $((FAILS + 1)) failed (no etcd)"; exit 1; }
 
 mkdir -p "$T/img"
 start_server() { # NAME [RESERVATIONS (JSON list)]
@@ -190,8 +205,10 @@ checke "etcd frozen: a answers no bucket" '[ "$(cl a "[\"buckets_owned\"]")" = 0
 checke "the log says why" 'grep -q "NOT ready" "$T/a/daemon.log"'
 kill -CONT "$EPID"
 # (on a loaded host the first retry after the thaw can take seconds: wait up to 30 s)
+t0=$(ms)
 for _ in $(seq 300); do [ "$(cl a "['ready']")" = True ] && break; sleep 0.1; done
-checke "etcd back: a ready again" '[ "$(cl a "[\"ready\"]")" = True ]'
+checke "etcd back: a ready again ($(($(ms) - t0)) ms after the thaw)" '[ "$(cl a "[\"ready\"]")" = True ]'
+[ "$(cl a "['ready']")" = True ] || { echo "--- a's log:"; tail -n 30 "$T/a/daemon.log"; echo "--- a's cluster status:"; ctl a | head -c 1500; echo; }
 "$FAKE" "$T/a/run/dataplane.sock" -b 10 -i 198.18.1.100 -m 5 >"$T/fa4.out" 2>&1
 checke "etcd back: leases acked again" '[ "$(grep -c ^acked "$T/fa4.out")" -eq 10 ]'
 echo "info: a's commits: $(ctl a | jget "d['arguments']['cluster']['leases']")"
