@@ -41,6 +41,8 @@
 #   the veth's AF_XDP ceiling: perf/storm/storm-ceiling.sh (dpdk-testpmd macswap on
 #     net_af_xdp, the generator reflecting 1514-byte frames with its per-DATA work)
 #   perf/storm/storm-engine.sh's rows (memif), if that script exists
+#   one image to a fleet, unicast against multicast TFTP (RFC 2090), stormboot and atftpd:
+#     perf/storm-mtftp.sh (1,000 VMs x 16 MiB; --quick: 200 VMs x 4 MiB)
 # --quick: 100 and 1,000 VMs with 16 + 64 KiB files, TFTP at 64 VMs, fewer DHCP steps,
 #   no 10,000-VM rows (about 5 minutes). A full run is bounded by --max-minutes (25).
 #
@@ -472,6 +474,16 @@ if [ -x "$top/perf/storm/storm-engine.sh" ]; then
 	engine_out=$(SB_PREFIX=${SB_PREFIX}m BUILD_DIR=$BUILD_DIR timeout 300 "$top/perf/storm/storm-engine.sh" 2>"$work/engine.log") ||
 		log "storm-engine.sh failed: $(tail -3 "$work/engine.log")"
 fi
+# One image to a fleet, unicast against multicast TFTP (RFC 2090), stormboot and atftpd
+# (issue 16): perf/storm-mtftp.sh in a lab of its own.
+mtftp_out=""
+if [ -x "$top/perf/storm-mtftp.sh" ]; then
+	if [ $quick = 1 ]; then mt_args="--vms 200 --image-mib 4"; else mt_args="--vms 1000 --image-mib 16"; fi
+	log "multicast TFTP (perf/storm-mtftp.sh $mt_args)"
+	"$LAB" down >/dev/null 2>&1
+	mtftp_out=$(SB_PREFIX=${SB_PREFIX}t BUILD_DIR=$BUILD_DIR timeout 1500 "$top/perf/storm-mtftp.sh" $mt_args 2>"$work/mtftp.log") ||
+		log "storm-mtftp.sh failed: $(tail -3 "$work/mtftp.log")"
+fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 t_run=$(($(date +%s) - t_start))
 
@@ -518,6 +530,7 @@ verdict() { # value op target -> met / missed
 	echo "  veth AF_XDP ceiling, dpdk-testpmd txonly -> rxonly, 1514-byte frames: $(fmt "txonly|pps") frames/s received (sent $(fmt "txonly|sent")/s)"
 	echo "  the generator's ceiling, testpmd macswap, 1514-byte frames with its per-DATA work: $(fmt "ceiling|pps") frames/s; $(fmt "ceiling|limit")"
 	[ -n "$engine_out" ] && { echo; echo "Engine limit over memif (perf/storm/storm-engine.sh)"; echo "$engine_out" | sed 's/^/  /'; }
+	[ -n "$mtftp_out" ] && { echo; echo "One image to a fleet, unicast vs multicast TFTP (perf/storm-mtftp.sh $mt_args)"; echo "$mtftp_out" | sed 's/^/  /'; }
 	echo
 	echo "Targets"
 	t() { printf '  %-58s %10s   %s\n' "$1" "$2" "$3"; }

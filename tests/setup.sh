@@ -28,6 +28,8 @@ packages=(
 	gnuplot-nox
 	# ops-nspawn: the units under a real systemd in a container
 	systemd-container
+	# perf/storm-mtftp.sh: the reference RFC 2090 (multicast TFTP) server
+	atftpd
 )
 
 missing=()
@@ -39,6 +41,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# atftpd is for perf/storm-mtftp.sh, which starts it in a lab namespace: its package's own
+# socket unit would hold UDP 69 on the host where systemd runs.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+	systemctl disable --now atftpd.socket atftpd.service >/dev/null 2>&1 || true
 fi
 
 "$here/lab/prepare-host.sh"

@@ -46,7 +46,9 @@
 #include "sbcfg.h"
 #include "tftp.h"
 
+#ifndef MTFTP_CLIENTS_MAX /* -DMTFTP_CLIENTS_MAX=N for experiments (perf/storm-mtftp.sh) */
 #define MTFTP_CLIENTS_MAX 64 /* per stream; a client beyond it is served unicast */
+#endif
 /* "multicast" + "255.255.255.255,65535,1" on top of the unicast options. */
 #define MTFTP_OACK_MAX (TFTP_OACK_MAX + 40)
 

@@ -122,7 +122,27 @@ enum storm_fail {
 	X(loops, "--loop: boots (--dhcp-only: DORAs) or transfers begun again by a VM done")       \
 	X(arp_request_tx, "--arp: ARP requests for the TFTP server's address sent")                \
 	X(arp_reply_rx, "--arp: ARP replies for a VM's address taken")                             \
-	X(arp_server_mac_ok, "--arp: ARP replies naming the MAC the DHCP replies came from")
+	X(arp_server_mac_ok, "--arp: ARP replies naming the MAC the DHCP replies came from")       \
+	X(mc_rrq_tx, "--multicast: image RRQs sent with the RFC 2090 multicast option")           \
+	X(mc_oack_rx, "--multicast: OACKs taken that named a group (the VM joined it)")            \
+	X(mc_plain_oack_rx, "--multicast: OACKs without multicast (served unicast)")               \
+	X(mc_master_oack_rx, "--multicast: OACKs that made a VM the master client (mc=1)")         \
+	X(mc_listen_oack_rx, "--multicast: OACKs that made a VM a listener (mc=0)")                \
+	X(mc_group_frames_rx, "--multicast: frames to a group some VM listens to")                 \
+	X(mc_group_wire_bytes, "--multicast: Ethernet bytes of every frame to a group (the wire)") \
+	X(mc_group_foreign_rx, "--multicast: frames to a group (or MAC) no VM listens to")         \
+	X(mc_group_data_rx, "--multicast: new blocks taken from the group (per VM)")               \
+	X(mc_group_bytes, "--multicast: payload bytes of new blocks taken from the group")         \
+	X(mc_unicast_data_rx, "--multicast: new blocks taken unicast (the server's fallback)")    \
+	X(mc_unicast_bytes, "--multicast: payload bytes of new blocks taken unicast")              \
+	X(mc_dup_rx, "--multicast: blocks a VM already held (per VM)")                             \
+	X(mc_out_of_order, "--multicast: new blocks beyond a VM's first hole (late joiners)")     \
+	X(mc_bad_block, "--multicast: DATA numbering no block of the image (ignored)")            \
+	X(mc_master_ack_tx, "--multicast: ACKs sent as the master client")                        \
+	X(mc_done_ack_tx, "--multicast: last block ACKed by a VM done, made master again")        \
+	X(mc_done_master, "--multicast: transfers completed as the master client")                \
+	X(mc_done_listener, "--multicast: transfers completed as a listener (no ACK)")            \
+	X(mc_unicast_retry, "--multicast: multicast transfers given up, image fetched again unicast")
 
 struct storm_counters {
 #define X(n, d) uint64_t n;
@@ -188,6 +208,12 @@ struct storm_cfg {
 	 * knows the MAC the DHCP replies came from). */
 	bool arp;
 	bool random_macs;	     /* MACs spread (storm_vm_mac), not in sequence */
+	/* --multicast R: this share of the VMs asks for the image with the RFC 2090
+	 * "multicast" option (as iPXE's tftm:// does): joins the group the OACK names, ACKs
+	 * only while master (mc=1), keeps a bitmap of the blocks it holds, and on a timeout
+	 * or an ERROR fetches the image again by plain unicast (iPXE's "tftm://... ||
+	 * tftp://..."). Needs --image and its content (--file NAME=PATH). */
+	double mcast_ratio;
 	/* --reflect: no DHCP/TFTP; every VM keeps reflect_window frames of reflect_size bytes
 	 * in flight towards a reflector (dpdk-testpmd macswap) and checks what comes back as
 	 * it checks DATA (parse, checksums, SHA-256). */
@@ -244,6 +270,31 @@ struct storm_vm {
 	uint32_t reflect_out;			  /* --reflect: frames in flight */
 	char bootfile[STORM_NAME_MAX];
 	struct evp_md_ctx_st *md;
+	/* --multicast (storm_mtftpc.c) */
+	bool mc_want;	 /* this VM asks for the image by multicast */
+	bool mc;	 /* this transfer: the RRQ carried the multicast option */
+	bool mc_joined;	 /* the OACK named a group: listening to mc_group:mc_gport */
+	bool mc_master;	 /* mc=1: our ACKs drive the stream */
+	bool mc_retried; /* given up once, now fetching unicast */
+	bool prev_mc;	 /* the finished transfer was multicast (answer a late mc=1 OACK) */
+	uint8_t mg;	 /* index of the group in storm_fleet.mg */
+	uint16_t mc_gport;
+	uint32_t mc_group;    /* host order */
+	uint32_t mc_have;     /* blocks held */
+	uint32_t mc_nblocks;  /* blocks of the image at this blksize */
+	uint32_t mc_last;     /* the last block taken (to map 16-bit block numbers) */
+	int32_t mc_prev_vm, mc_next_vm; /* the group's member list, -1 = end */
+	uint64_t *mc_bits;    /* held blocks, bit b-1 for block b (allocated at init) */
+};
+
+#define STORM_MGROUPS_MAX 64
+
+/* A group some VM listens to: its members in a list through storm_vm.mc_next_vm. */
+struct storm_mgroup {
+	uint32_t ip; /* host order, 0 = free */
+	uint16_t port;
+	uint32_t members;
+	int32_t head;
 };
 
 struct storm_fleet {
@@ -263,6 +314,10 @@ struct storm_fleet {
 	uint64_t t_last_end;  /* the last VM done or failed */
 	struct storm_counters c;
 	const void *sha256; /* EVP_MD */
+	struct storm_mgroup mg[STORM_MGROUPS_MAX];
+	uint64_t *mc_bitmap; /* the VMs' mc_bits, one allocation */
+	uint32_t mc_words;   /* 64-bit words per VM */
+	uint32_t n_mc;	     /* VMs asking by multicast */
 };
 
 /*

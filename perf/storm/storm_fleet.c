@@ -17,6 +17,7 @@
 #include "sb_ports.h"
 #include "storm.h"
 #include "storm_vm.h"
+#include "tftp.h"
 
 #define WHEEL_SLOTS_LOG2 12 /* 4.1 s of 1 ms slots; longer timers wait for their turn */
 #define REFLECT_SRC_PORT 40000
@@ -192,6 +193,7 @@ void storm_vm_fail(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail w
 	if (why != STORM_FAIL_RUN_TIMEOUT && now > f->t_last_end)
 		f->t_last_end = now;
 	f->n_fail[why]++;
+	storm_mc_leave(f, vm);
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_FAILED);
 }
@@ -401,6 +403,10 @@ void storm_fleet_rx(struct storm_fleet *f, const uint8_t *frame, size_t len, uin
 		storm_dhcp_rx(f, &u, now);
 		return;
 	}
+	if (pkt_is_multicast(u.dst_ip)) { /* RFC 2090 DATA to a group (--multicast) */
+		storm_mc_rx_group(f, &u, len, now);
+		return;
+	}
 	id = storm_mac_to_vm(u.dst_mac, f->cfg.n_vms, f->cfg.random_macs);
 	if (id < 0)
 		id = ip_lookup(f, u.dst_ip);
@@ -487,6 +493,57 @@ unsigned storm_fleet_tick(struct storm_fleet *f, uint64_t now, unsigned budget)
 
 /* ---- life cycle ---- */
 
+/* --multicast: which VMs ask by multicast (spread evenly, as the kinds), and their bitmaps
+ * of held blocks, sized for blocks of at least 512 bytes (RFC 1350's). */
+static int mc_init(struct storm_fleet *f, char *err, size_t errlen)
+{
+	const struct storm_cfg *cfg = &f->cfg;
+	const struct storm_file *file;
+	double acc = 0;
+	uint32_t k = 0;
+	int fi;
+
+	for (uint32_t i = 0; i < cfg->n_vms; i++)
+		f->vm[i].mc_prev_vm = f->vm[i].mc_next_vm = -1;
+	if (cfg->mcast_ratio <= 0)
+		return 0;
+	fi = cfg->image[0] ? storm_files_find(f->files, cfg->image, strlen(cfg->image)) : -1;
+	if (fi < 0 || cfg->dhcp_only || cfg->reflect) {
+		storm_fleet_free(f);
+		snprintf(err, errlen, "--multicast: needs --image and a --file naming it");
+		return -EINVAL;
+	}
+	file = &f->files->f[fi];
+	if (!file->data && cfg->verify != STORM_VERIFY_NONE) {
+		/* A late joiner takes blocks out of order: each is compared at its offset. */
+		storm_fleet_free(f);
+		snprintf(err, errlen,
+			 "--multicast: --file %s needs the content (NAME=PATH, not sha256:...): "
+			 "blocks taken out of order are compared with it",
+			 file->name);
+		return -EINVAL;
+	}
+	f->mc_words = (uint32_t)((file->size / TFTP_BLKSIZE_DEFAULT + 1 + 63) / 64);
+	for (uint32_t i = 0; i < cfg->n_vms; i++) {
+		acc += cfg->mcast_ratio;
+		if (acc >= 1.0 - 1e-9) {
+			acc -= 1.0;
+			f->vm[i].mc_want = true;
+			f->n_mc++;
+		}
+	}
+	f->mc_bitmap = calloc((size_t)f->n_mc * f->mc_words, sizeof(uint64_t));
+	if (!f->mc_bitmap) {
+		storm_fleet_free(f);
+		snprintf(err, errlen, "out of memory for %u multicast bitmaps", f->n_mc);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < cfg->n_vms; i++)
+		if (f->vm[i].mc_want)
+			f->vm[i].mc_bits = f->mc_bitmap + (size_t)(k++) * f->mc_words;
+	return 0;
+}
+
 int storm_fleet_init(struct storm_fleet *f, const struct storm_cfg *cfg,
 		     const struct storm_files *files, const struct storm_io *io, char *err,
 		     size_t errlen)
@@ -556,7 +613,7 @@ int storm_fleet_init(struct storm_fleet *f, const struct storm_cfg *cfg,
 		}
 	}
 	f->n_state[STORM_ST_WAIT] = cfg->n_vms;
-	return 0;
+	return mc_init(f, err, errlen);
 }
 
 void storm_fleet_free(struct storm_fleet *f)
@@ -566,6 +623,8 @@ void storm_fleet_free(struct storm_fleet *f)
 			EVP_MD_CTX_free(f->vm[i].md);
 	free(f->vm);
 	free(f->ip_tab);
+	free(f->mc_bitmap);
+	f->mc_bitmap = NULL;
 	storm_wheel_free(&f->wheel);
 	f->vm = NULL;
 	f->ip_tab = NULL;

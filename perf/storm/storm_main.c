@@ -184,6 +184,12 @@ static int port_init(struct storm_eng *e, const struct storm_opts *o)
 	/* The VMs have MACs of their own: take every frame (a NIC filters; veth and memif
 	 * do not, and may refuse this: that is fine). */
 	rte_eth_promiscuous_enable(e->port);
+	/* --multicast: the groups' frames (01:00:5e:...) too, on a NIC that filters them. */
+	if (o->cfg.mcast_ratio > 0 && rte_eth_allmulticast_enable(e->port) != 0 &&
+	    !rte_eth_promiscuous_get(e->port))
+		fprintf(stderr, "stormboot-storm: port %u (%s): neither promiscuous nor "
+				"all-multicast: group DATA may not arrive\n",
+			e->port, e->run.driver);
 	/* net_memif's link comes up when the peer connects: frames sent before are lost. */
 	for (uint32_t ms = 0;; ms += 10) {
 		struct rte_eth_link link;
@@ -254,7 +260,8 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 	uint64_t deadline = (uint64_t)o->timeout_s * hz;
 	uint64_t period = (uint64_t)o->progress_s * hz, next_progress = period;
 	uint64_t u0, s0, c0, u1, s1, c1;
-	bool timers_pending = false;
+	bool timers_pending = false, lingering = false;
+	uint64_t linger_end = 0, busy_fin = 0, total_fin = 0, loops_fin = 0;
 
 	e->run.tsc_hz = hz;
 	thread_cpu(&u0, &s0, &c0);
@@ -304,8 +311,21 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 		if (work)
 			e->run.busy_cycles += t2 - t;
 		e->run.total_cycles = t2 - t0;
-		if (unlikely(storm_fleet_finished(f)))
-			break;
+		if (unlikely(storm_fleet_finished(f))) {
+			/* --linger: the run's figures stop here; the VMs keep answering (the
+			 * last ACK of a finished transfer, RFC 2090 promotions) for a while. */
+			if (!lingering) {
+				thread_cpu(&u1, &s1, &c1);
+				busy_fin = e->run.busy_cycles;
+				total_fin = e->run.total_cycles;
+				loops_fin = e->run.loops;
+				lingering = true;
+				linger_end = t2 + (uint64_t)o->linger_s * hz;
+			}
+			if (t2 >= linger_end)
+				break;
+			continue;
+		}
 		if (unlikely(t2 - t0 >= deadline)) {
 			e->run.timed_out = true;
 			break;
@@ -317,13 +337,18 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 		}
 	}
 	e->run.interrupted = force_quit != 0;
-	thread_cpu(&u1, &s1, &c1);
+	if (lingering) {
+		e->run.busy_cycles = busy_fin;
+		e->run.loops = loops_fin;
+	} else {
+		thread_cpu(&u1, &s1, &c1);
+	}
 	e->run.cpu_user_us = u1 - u0;
 	e->run.cpu_sys_us = s1 - s0;
 	e->run.preempted = c1 - c0;
 	t2 = rte_rdtsc();
-	e->run.total_cycles = t2 - t0;
-	now_us = tsc_to_us(t2 - t0, hz);
+	e->run.total_cycles = lingering ? total_fin : t2 - t0;
+	now_us = tsc_to_us(lingering ? total_fin : t2 - t0, hz);
 	/* The run ends when the last VM is done (or at the deadline): that is its length. */
 	e->run.run_us = storm_fleet_finished(f) && f->t_last_end ? f->t_last_end : now_us;
 	storm_fleet_stop(f, now_us);

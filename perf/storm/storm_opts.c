@@ -55,8 +55,15 @@ void storm_usage(FILE *out)
 		"                        limit is its 10 s timeout unless --tftp-timeout-ms)\n"
 		"  --ovmf-blksize B      (default 1468)   --ovmf-window W  (default 4)\n"
 		"  --ipxe-blksize B      (default 1432)   --no-probe       no OVMF tsize probe\n"
+		"  --multicast R         share of VMs (0..1) that ask for --image with the RFC 2090\n"
+		"                        multicast option (iPXE tftm://): group DATA, ACKs only as\n"
+		"                        master, a bitmap of blocks; on a timeout or ERROR the image\n"
+		"                        is fetched again unicast (default 0; needs NAME=PATH)\n"
 		"Run:\n"
 		"  --timeout S           end the run after S seconds (default 60)\n"
+		"  --linger S            once every VM is done, keep answering for S seconds\n"
+		"                        (last ACKs, RFC 2090 promotions; the figures stop at the\n"
+		"                        last VM; frames in that time are counted; default 0)\n"
 		"  --progress S          a progress line on stderr every S seconds (default 1, 0 "
 		"off)\n"
 		"  --json                the report as one JSON object on stdout\n"
@@ -112,6 +119,8 @@ enum {
 	O_RSIZE,
 	O_RWIN,
 	O_RMACS,
+	O_MCAST,
+	O_LINGER,
 	O_HELP,
 };
 
@@ -149,6 +158,8 @@ static const struct option longopts[] = {
 	{"reflect-size", required_argument, NULL, O_RSIZE},
 	{"reflect-window", required_argument, NULL, O_RWIN},
 	{"random-macs", no_argument, NULL, O_RMACS},
+	{"multicast", required_argument, NULL, O_MCAST},
+	{"linger", required_argument, NULL, O_LINGER},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -356,6 +367,13 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case O_RMACS:
 			c->random_macs = true;
+			break;
+		case O_LINGER:
+			if (!(rc = num("linger", optarg, 0, 600, &v, err, errlen)))
+				o->linger_s = (uint32_t)v;
+			break;
+		case O_MCAST:
+			rc = real("multicast", optarg, 0, 1, &c->mcast_ratio, err, errlen);
 			break;
 		case 'h':
 		case O_HELP:

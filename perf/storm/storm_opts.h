@@ -22,6 +22,7 @@ struct storm_opts {
 	uint32_t link_wait_s; /* wait this long for the link (memif: the peer) before starting */
 	uint16_t port;	    /* DPDK port id; UINT16_MAX = the first */
 	int busy_budget;    /* -1: leave net_af_xdp's default */
+	uint32_t linger_s;  /* after the last VM: keep answering this long (figures stop) */
 };
 
 /* The usage text. */

@@ -216,6 +216,22 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 			(unsigned long long)c->tftp_dup_data_rx,
 			(unsigned long long)c->tftp_dup_oack_rx, (unsigned long long)c->dhcp_dup_rx,
 			(unsigned long long)c->tftp_gap_rx);
+		if (c->mc_rrq_tx)
+			fprintf(out,
+				"  multicast (RFC 2090)         RRQ %llu, joined %llu (master OACK "
+				"%llu, "
+				"listener %llu), image from the group %.1f MB / unicast %.1f MB, "
+				"group frames %.1f MB on the wire, done as master %llu / listener "
+				"%llu, "
+				"retried unicast %llu\n",
+				(unsigned long long)c->mc_rrq_tx, (unsigned long long)c->mc_oack_rx,
+				(unsigned long long)c->mc_master_oack_rx,
+				(unsigned long long)c->mc_listen_oack_rx,
+				(double)c->mc_group_bytes / 1e6, (double)c->mc_unicast_bytes / 1e6,
+				(double)c->mc_group_wire_bytes / 1e6,
+				(unsigned long long)c->mc_done_master,
+				(unsigned long long)c->mc_done_listener,
+				(unsigned long long)c->mc_unicast_retry);
 		fprintf(out, "  goodput                      %.1f MB/s\n", s->goodput_mbs);
 	} else {
 		fprintf(out, "  reflected                    sent %llu, back %llu, lost %llu\n",

@@ -70,6 +70,8 @@ struct rig {
 	uint64_t now;
 };
 
+static double rig_mcast; /* --multicast of the next rig_new */
+
 static struct rig *rig_new(double ovmf_ratio, uint32_t n_vms, bool with_image,
 			   enum storm_verify verify)
 {
@@ -103,6 +105,7 @@ static struct rig *rig_new(double ovmf_ratio, uint32_t n_vms, bool with_image,
 	cfg.tftp_timeout_ms = 100;
 	cfg.tftp_retries = 2;
 	cfg.verify = verify;
+	cfg.mcast_ratio = rig_mcast;
 	if (with_image)
 		strcpy(cfg.image, "image.bin");
 	io = (struct storm_io){.ctx = &r->cap, .tx_get = cap_get, .tx_put = cap_put};
@@ -793,6 +796,292 @@ static void firmware_rrqs(double ovmf_ratio, const uint64_t *want, unsigned n_wa
 	rig_free(r);
 }
 
+/* ---- --multicast (RFC 2090) ---- */
+
+#define GRP_IP	 0xefff0007u /* 239.255.0.7 */
+#define GRP_PORT 1758
+#define MC_SRV	 62000 /* the stream's transfer port */
+#define MC_BLK	 1432  /* the image (5872 bytes) is 5 blocks: 4 x 1432 + 144 */
+
+/* A rig of n iPXE-like VMs, all asking for image.bin by multicast. */
+static struct rig *mc_rig(uint32_t n)
+{
+	struct rig *r;
+
+	rig_mcast = 1.0;
+	r = rig_new(0.0, n, true, STORM_VERIFY_AUTO);
+	rig_mcast = 0;
+	return r;
+}
+
+/* VM id, bound (its loader fetched), starts the image: its RRQ is the last frame sent. */
+static struct storm_vm *mc_start(struct rig *r, uint32_t id)
+{
+	struct storm_vm *vm = &r->f.vm[id];
+
+	vm->ip = VM_IP + id;
+	vm->tftp_ip = SRV_IP;
+	memcpy(vm->server_mac, srv_mac, 6);
+	storm_ip_insert(&r->f, vm->ip, id);
+	storm_tftp_start(&r->f, vm, STORM_ST_IMAGE, r->now);
+	return vm;
+}
+
+/* DATA block b (1..5) of the image to the group, or unicast to vm. */
+static size_t mc_data(struct rig *r, uint8_t *out, const struct storm_vm *vm, uint16_t b)
+{
+	size_t off = (size_t)(b - 1) * MC_BLK, len = b < 5 ? MC_BLK : sizeof(r->image) - off;
+	uint8_t p[1600];
+	uint8_t gmac[6];
+	struct pkt_dest d = {
+		.dst_ip = GRP_IP, .dst_port = GRP_PORT, .src_ip = SRV_IP, .src_port = MC_SRV};
+	int n;
+
+	if (vm)
+		return data(out, vm, MC_SRV, vm->port, b, r->image + off, len);
+	pkt_wr16(p, TFTP_OP_DATA);
+	pkt_wr16(p + 2, b);
+	memcpy(p + 4, r->image + off, len);
+	pkt_multicast_mac(GRP_IP, gmac);
+	memcpy(d.dst_mac, gmac, 6);
+	memcpy(out + pkt_hdr_len(NULL), p, len + 4);
+	n = pkt_build_udp(out, FRAME_MAX, NULL, srv_mac, &d, len + 4);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static void mc_feed_group(struct rig *r, uint16_t b)
+{
+	uint8_t fr[FRAME_MAX];
+
+	feed(r, fr, mc_data(r, fr, NULL, b));
+}
+
+#define MC_OACK(out, vm, mc) OACK(out, vm, MC_SRV, "blksize\0" "1432\0tsize\0" "5872\0multicast\0" mc)
+
+static void test_mc_parse(void **state)
+{
+	struct storm_mc_opt o;
+
+	(void)state;
+	assert_true(storm_mc_parse("239.255.0.7,1758,1", 18, &o));
+	assert_true(o.has && o.has_addr && o.has_port && o.master);
+	assert_int_equal(o.ip, GRP_IP);
+	assert_int_equal(o.port, 1758);
+	assert_true(storm_mc_parse(",,0", 3, &o)); /* RFC 2090: only mc changes */
+	assert_true(o.has && !o.has_addr && !o.has_port && !o.master);
+	assert_false(storm_mc_parse("198.18.0.1,1758,1", 17, &o)); /* not a group */
+	assert_false(storm_mc_parse("239.1.2.3,70000,1", 17, &o));
+	assert_false(storm_mc_parse("239.1.2.3,0,1", 13, &o));
+	assert_false(storm_mc_parse("239.1.2.3,1758,2", 16, &o));
+	assert_false(storm_mc_parse("239.1.2.3,1758", 14, &o));
+	assert_false(storm_mc_parse("239.1.2.3,1758,11", 17, &o));
+	assert_false(storm_mc_parse("239.1.2.3.4,1,1", 15, &o));
+	assert_false(storm_mc_parse("239.1.2,1,1", 11, &o));
+	assert_false(storm_mc_parse("239.1.2.256,1,1", 15, &o));
+	assert_false(storm_mc_parse("", 0, &o));
+}
+
+/* The master: RRQ with "multicast", ACK 0 to the OACK, ACKs per block taken from the group,
+ * the server's unicast fallback taken too, the last block ACKed, the digest checked. */
+static void test_mc_master(void **state)
+{
+	struct rig *r = mc_rig(1);
+	struct storm_vm *vm;
+	uint8_t fr[FRAME_MAX];
+	size_t n;
+
+	(void)state;
+	vm = mc_start(r, 0);
+	assert_true(vm->mc);
+	RRQ_IS(r, 0,
+	       "image.bin\0octet\0blksize\0"
+	       "1432\0tsize\0"
+	       "0\0multicast\0");
+	assert_int_equal(r->f.c.mc_rrq_tx, 1);
+	clear(r);
+	n = MC_OACK(fr, vm, "239.255.0.7,1758,1");
+	feed(r, fr, n);
+	assert_true(vm->mc_joined && vm->mc_master);
+	assert_ack(r, 0, MC_SRV, 0);
+	/* Group frames for another port or MAC are not the VM's. */
+	clear(r);
+	n = mc_data(r, fr, NULL, 1);
+	fr[0] ^= 0x40; /* not 01:00:5e:7f:00:07 */
+	feed(r, fr, n);
+	assert_int_equal(r->f.c.mc_group_foreign_rx, 1);
+	assert_int_equal(r->cap.n, 0);
+	mc_feed_group(r, 1);
+	assert_ack(r, 0, MC_SRV, 1);
+	mc_feed_group(r, 2);
+	assert_ack(r, 1, MC_SRV, 2);
+	/* A block already held: the master's ACK was lost, say it again. */
+	mc_feed_group(r, 2);
+	assert_ack(r, 2, MC_SRV, 2);
+	assert_int_equal(r->f.c.mc_dup_rx, 1);
+	/* The server's unicast fallback: DATA 3 to our TID. */
+	n = mc_data(r, fr, vm, 3);
+	feed(r, fr, n);
+	assert_ack(r, 3, MC_SRV, 3);
+	assert_int_equal(r->f.c.mc_unicast_data_rx, 1);
+	assert_int_equal(r->f.c.mc_unicast_bytes, MC_BLK);
+	mc_feed_group(r, 4);
+	mc_feed_group(r, 5);
+	assert_ack(r, 5, MC_SRV, 5);
+	assert_int_equal(vm->state, STORM_ST_DONE);
+	assert_int_equal(r->f.c.tftp_transfers, 1);
+	assert_int_equal(r->f.c.mc_done_master, 1);
+	assert_int_equal(r->f.c.mc_group_bytes, sizeof(r->image) - MC_BLK);
+	assert_true(r->f.c.mc_group_wire_bytes > r->f.c.mc_group_bytes);
+	/* Left the group: its frames are nobody's now. */
+	clear(r);
+	mc_feed_group(r, 5);
+	assert_int_equal(r->cap.n, 0);
+	assert_int_equal(r->f.c.mc_group_foreign_rx, 2);
+	rig_free(r);
+}
+
+/* A late joiner: listens (no ACK) from block 3, is made master, asks for what it lacks from
+ * its first hole, and completes with the digest in order. A second VM that listened from the
+ * start finishes silently, and answers a later mc=1 OACK with the last block. */
+static void test_mc_late_joiner(void **state)
+{
+	struct rig *r = mc_rig(2);
+	struct storm_vm *a, *b;
+	uint8_t fr[FRAME_MAX];
+	size_t n;
+
+	(void)state;
+	a = mc_start(r, 0);
+	b = mc_start(r, 1);
+	clear(r);
+	n = MC_OACK(fr, a, "239.255.0.7,1758,0");
+	feed(r, fr, n);
+	mc_feed_group(r, 1);
+	mc_feed_group(r, 2);
+	n = MC_OACK(fr, b, "239.255.0.7,1758,0");
+	feed(r, fr, n);
+	mc_feed_group(r, 3);
+	mc_feed_group(r, 4);
+	assert_int_equal(r->cap.n, 0); /* listeners never ACK */
+	assert_int_equal(r->f.c.mc_listen_oack_rx, 2);
+	mc_feed_group(r, 5);
+	/* a had every block: done without a word; b holds 3..5. */
+	assert_int_equal(a->state, STORM_ST_DONE);
+	assert_int_equal(r->f.c.mc_done_listener, 1);
+	assert_int_equal(r->cap.n, 0);
+	assert_int_equal(b->state, STORM_ST_IMAGE);
+	assert_int_equal(b->mc_have, 3);
+	assert_int_equal(r->f.c.mc_out_of_order, 3);
+	assert_int_equal(r->f.mg[b->mg].members, 1);
+	/* b is made master (addr and port left out): ACK 0, the block before its first hole. */
+	n = MC_OACK(fr, b, ",,1");
+	feed(r, fr, n);
+	assert_ack(r, 0, MC_SRV, 0);
+	assert_int_equal(sent(r, 0).dst_port, MC_SRV);
+	mc_feed_group(r, 1);
+	assert_ack(r, 1, MC_SRV, 1);
+	mc_feed_group(r, 2); /* fills the hole: whole, the last block ACKed */
+	assert_ack(r, 2, MC_SRV, 5);
+	assert_int_equal(b->state, STORM_ST_DONE);
+	assert_int_equal(r->f.c.tftp_transfers, 2);
+	assert_int_equal(r->f.n_fail[STORM_FAIL_DIGEST], 0);
+	/* The server makes a (done) master: it ACKs the last block from its old TID. */
+	clear(r);
+	n = MC_OACK(fr, a, ",,1");
+	feed(r, fr, n);
+	assert_int_equal(r->cap.n, 1);
+	assert_ack(r, 0, MC_SRV, 5);
+	assert_int_equal(r->f.c.mc_done_ack_tx, 1);
+	rig_free(r);
+}
+
+/* A listener the group does not reach: iPXE's retry timer ends the tftm:// transfer, then
+ * the image comes by plain unicast (no multicast option), checked as any other. */
+static void test_mc_unicast_retry(void **state)
+{
+	struct rig *r = mc_rig(1);
+	struct storm_vm *vm;
+	uint8_t fr[FRAME_MAX];
+	uint16_t p;
+	size_t n;
+
+	(void)state;
+	vm = mc_start(r, 0);
+	clear(r);
+	n = MC_OACK(fr, vm, "239.255.0.7,1758,0");
+	feed(r, fr, n);
+	/* tftp_timeout_ms 100, 2 retries: silent as a listener, then given up. */
+	tick(r, 101000);
+	tick(r, 202000);
+	assert_int_equal(r->cap.n, 0);
+	tick(r, 303000);
+	assert_int_equal(r->f.c.mc_unicast_retry, 1);
+	assert_int_equal(r->cap.n, 2); /* ERROR to the stream, the new RRQ */
+	assert_error(r, 0, MC_SRV, TFTP_ERR_UNDEF);
+	RRQ_IS(r, 1,
+	       "image.bin\0octet\0blksize\0"
+	       "1432\0tsize\0"
+	       "0");
+	assert_false(vm->mc);
+	p = vm->port;
+	clear(r);
+	n = OACK(fr, vm, 62001,
+		 "blksize\0"
+		 "1432\0tsize\0"
+		 "5872");
+	feed(r, fr, n);
+	for (uint16_t b = 1; b <= 5; b++) {
+		size_t off = (size_t)(b - 1) * MC_BLK;
+
+		n = data(fr, vm, 62001, p, b, r->image + off, b < 5 ? MC_BLK : sizeof(r->image) - off);
+		feed(r, fr, n);
+	}
+	assert_int_equal(vm->state, STORM_ST_DONE);
+	assert_int_equal(r->f.c.tftp_transfers, 1);
+	assert_int_equal(r->f.c.mc_group_bytes, 0);
+	rig_free(r);
+}
+
+/* A block that differs from the image fails the VM, in any order; a server without RFC 2090
+ * (an OACK without multicast) serves it unicast. */
+static void test_mc_corrupt_and_plain(void **state)
+{
+	struct rig *r = mc_rig(2);
+	struct storm_vm *a, *b;
+	uint8_t fr[FRAME_MAX];
+	size_t n;
+
+	(void)state;
+	a = mc_start(r, 0);
+	b = mc_start(r, 1);
+	n = MC_OACK(fr, a, "239.255.0.7,1758,0");
+	feed(r, fr, n);
+	n = mc_data(r, fr, NULL, 4);
+	fr[n - 1] ^= 1;
+	feed(r, fr, n);
+	assert_int_equal(a->state, STORM_ST_FAILED);
+	assert_int_equal(a->fail, STORM_FAIL_BYTES);
+	assert_int_equal(r->f.mg[0].members + r->f.mg[1].members, 0);
+	clear(r);
+	n = OACK(fr, b, MC_SRV,
+		 "blksize\0"
+		 "1432\0tsize\0"
+		 "5872");
+	feed(r, fr, n);
+	assert_int_equal(r->f.c.mc_plain_oack_rx, 1);
+	assert_ack(r, 0, MC_SRV, 0);
+	assert_false(b->mc_joined);
+	/* A malformed multicast value is a malformed OACK. */
+	rig_free(r);
+	r = mc_rig(1);
+	a = mc_start(r, 0);
+	n = MC_OACK(fr, a, "239.255.0.7,1758,7");
+	feed(r, fr, n);
+	assert_int_equal(a->fail, STORM_FAIL_BAD_OACK);
+	rig_free(r);
+}
+
 static void test_tftp_firmware_timing(void **state)
 {
 	static const uint64_t ipxe[] = {250000, 750000, 1750000, 3750000, 7750000};
@@ -1291,6 +1580,11 @@ int main(void)
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_report_counts),
 		cmocka_unit_test(test_tftp_firmware_timing),
+		cmocka_unit_test(test_mc_parse),
+		cmocka_unit_test(test_mc_master),
+		cmocka_unit_test(test_mc_late_joiner),
+		cmocka_unit_test(test_mc_unicast_retry),
+		cmocka_unit_test(test_mc_corrupt_and_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

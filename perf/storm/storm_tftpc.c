@@ -96,6 +96,11 @@ static void send_ack(struct storm_fleet *f, struct storm_vm *vm, uint16_t block)
 	send_ack_from(f, vm, vm->port, vm->srv_port, block);
 }
 
+void storm_tftp_send_ack(struct storm_fleet *f, struct storm_vm *vm, uint16_t block)
+{
+	send_ack(f, vm, block);
+}
+
 static void send_error(struct storm_fleet *f, struct storm_vm *vm, uint16_t sport, uint16_t dport,
 		       uint16_t code, const char *msg)
 {
@@ -106,6 +111,12 @@ static void send_error(struct storm_fleet *f, struct storm_vm *vm, uint16_t spor
 		return;
 	f->c.tftp_err_tx++;
 	tftp_send(f, vm, sport, dport, e, (size_t)n);
+}
+
+void storm_tftp_send_error(struct storm_fleet *f, struct storm_vm *vm, uint16_t code,
+			   const char *msg)
+{
+	send_error(f, vm, vm->port, vm->srv_port, code, msg);
 }
 
 static bool put_str(uint8_t *buf, size_t *len, const char *s)
@@ -146,10 +157,15 @@ static void send_rrq(struct storm_fleet *f, struct storm_vm *vm)
 		}
 	}
 	ok = ok && put_str(r, &len, "tsize") && put_str(r, &len, "0");
+	/* RFC 2090 3: the option's value is empty in the request. */
+	if (vm->mc)
+		ok = ok && put_str(r, &len, "multicast") && put_str(r, &len, "");
 	if (!ok) {
 		f->c.tx_nobuf++;
 		return;
 	}
+	if (vm->mc)
+		f->c.mc_rrq_tx++;
 	f->c.tftp_rrq_tx++;
 	tftp_send(f, vm, vm->port, SB_PORT_TFTP, r, len);
 }
@@ -178,6 +194,7 @@ void storm_tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_sta
 	vm->in_window = 0;
 	vm->blksize = TFTP_BLKSIZE_DEFAULT;
 	vm->window = 1;
+	storm_mc_reset(f, vm);
 	if (st != STORM_ST_PROBE && do_sha(f, vm_file(f, vm)))
 		EVP_DigestInit_ex(vm->md, f->sha256, NULL);
 	send_rrq(f, vm);
@@ -185,7 +202,7 @@ void storm_tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_sta
 }
 
 /* The file arrived whole: check it, then the next file or done. */
-static void tftp_finish(struct storm_fleet *f, struct storm_vm *vm, uint16_t block, uint64_t now)
+void storm_tftp_finish(struct storm_fleet *f, struct storm_vm *vm, uint16_t block, uint64_t now)
 {
 	const struct storm_file *file = vm_file(f, vm);
 
@@ -209,7 +226,9 @@ static void tftp_finish(struct storm_fleet *f, struct storm_vm *vm, uint16_t blo
 	vm->prev_srv_port = vm->srv_port;
 	vm->prev_block = block;
 	vm->prev_probe = false;
+	vm->prev_mc = vm->mc_joined;
 	vm->has_prev = true;
+	storm_mc_leave(f, vm);
 	if (vm->state == STORM_ST_LOADER) {
 		vm->t_loader = now;
 		if (f->cfg.image[0]) {
@@ -221,8 +240,8 @@ static void tftp_finish(struct storm_fleet *f, struct storm_vm *vm, uint16_t blo
 }
 
 /* A TFTP failure the server should hear about: ERROR to its TID, then the VM fails. */
-static void tftp_abort(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail why,
-		       uint16_t code, const char *msg, uint64_t now)
+void storm_tftp_abort(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail why,
+		      uint16_t code, const char *msg, uint64_t now)
 {
 	if (vm->locked)
 		send_error(f, vm, vm->port, vm->srv_port, code, msg);
@@ -237,6 +256,7 @@ static void probe_done(struct storm_vm *vm)
 	vm->prev_srv_port = vm->srv_port;
 	vm->prev_block = 0;
 	vm->prev_probe = true;
+	vm->prev_mc = false;
 	vm->has_prev = true;
 }
 
@@ -258,6 +278,7 @@ static bool parse_num(const char *s, size_t len, uint64_t *v)
 struct oack_vals {
 	bool has_blksize, has_window, has_tsize;
 	uint64_t blksize, window, tsize;
+	struct storm_mc_opt mc; /* RFC 2090 */
 };
 
 /* RFC 2347: OACK = opcode, then NUL-terminated option name / value pairs. */
@@ -284,6 +305,11 @@ static bool parse_oack(const uint8_t *p, size_t n, struct oack_vals *o)
 		if (vl == n - i)
 			return false;
 		i += vl + 1;
+		if (nl == 9 && strncasecmp(name, "multicast", 9) == 0) {
+			if (!storm_mc_parse(val, vl, &o->mc))
+				return false;
+			continue;
+		}
 		if (!parse_num(val, vl, &v))
 			return false;
 		if (nl == 7 && strncasecmp(name, "blksize", 7) == 0) {
@@ -307,6 +333,15 @@ static void rx_oack(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 	struct oack_vals o;
 	uint16_t want_blk, want_win;
 
+	if (vm->oack && vm->mc_joined) {
+		/* RFC 2090: a later OACK changes the VM's role (made master, or not any more). */
+		if (!parse_oack(p, n, &o) || !o.mc.has) {
+			f->c.tftp_dup_oack_rx++;
+			return;
+		}
+		storm_mc_oack(f, vm, &o.mc, file, now);
+		return;
+	}
 	if (vm->oack) {
 		/* The server did not get our ACK 0 (or is slow): say it again once. */
 		f->c.tftp_dup_oack_rx++;
@@ -317,12 +352,12 @@ static void rx_oack(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 		return;
 	}
 	if (!parse_oack(p, n, &o)) {
-		tftp_abort(f, vm, STORM_FAIL_BAD_OACK, TFTP_ERR_OPTION, "malformed OACK", now);
+		storm_tftp_abort(f, vm, STORM_FAIL_BAD_OACK, TFTP_ERR_OPTION, "malformed OACK", now);
 		return;
 	}
 	f->c.tftp_oack_rx++;
 	if (o.has_tsize && file && f->cfg.verify != STORM_VERIFY_NONE && o.tsize != file->size) {
-		tftp_abort(f, vm, STORM_FAIL_TSIZE, TFTP_ERR_OPTION, "tsize mismatch", now);
+		storm_tftp_abort(f, vm, STORM_FAIL_TSIZE, TFTP_ERR_OPTION, "tsize mismatch", now);
 		return;
 	}
 	if (vm->state == STORM_ST_PROBE) {
@@ -337,13 +372,19 @@ static void rx_oack(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 	/* RFC 2348 / 7440: the server may lower a value, never raise it. */
 	if ((o.has_blksize && (o.blksize < TFTP_BLKSIZE_MIN || o.blksize > want_blk)) ||
 	    (o.has_window && (o.window < 1 || o.window > want_win))) {
-		tftp_abort(f, vm, STORM_FAIL_BAD_OACK, TFTP_ERR_OPTION, "option refused", now);
+		storm_tftp_abort(f, vm, STORM_FAIL_BAD_OACK, TFTP_ERR_OPTION, "option refused", now);
 		return;
 	}
 	vm->blksize = o.has_blksize ? (uint16_t)o.blksize : TFTP_BLKSIZE_DEFAULT;
 	vm->window = o.has_window ? (uint16_t)o.window : 1;
 	vm->oack = true;
 	vm->tries = 0;
+	if (vm->mc && o.mc.has) {
+		storm_mc_oack(f, vm, &o.mc, file, now);
+		return;
+	}
+	if (vm->mc)
+		f->c.mc_plain_oack_rx++; /* the server serves it unicast */
 	/* RFC 2347: the client acknowledges the OACK with ACK 0. */
 	send_ack(f, vm, 0);
 	storm_arm_us(f, vm, storm_tftp_due(f, vm, now));
@@ -371,15 +412,19 @@ static void rx_data(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 		vm->window = 1;
 	}
 	block = pkt_rd16(p + 2);
+	if (vm->mc_joined) { /* unicast DATA of a multicast transfer: the server's fallback */
+		storm_mc_data(f, vm, block, d, len, false, now);
+		return;
+	}
 	want = (uint16_t)vm->next_block;
 	if (block == want) {
 		if (len > vm->blksize ||
 		    (file && f->cfg.verify != STORM_VERIFY_NONE && vm->bytes + len > file->size)) {
-			tftp_abort(f, vm, STORM_FAIL_SIZE, TFTP_ERR_UNDEF, "too much data", now);
+			storm_tftp_abort(f, vm, STORM_FAIL_SIZE, TFTP_ERR_UNDEF, "too much data", now);
 			return;
 		}
 		if (do_cmp(f, file) && memcmp(file->data + vm->bytes, d, len) != 0) {
-			tftp_abort(f, vm, STORM_FAIL_BYTES, TFTP_ERR_UNDEF, "data mismatch", now);
+			storm_tftp_abort(f, vm, STORM_FAIL_BYTES, TFTP_ERR_UNDEF, "data mismatch", now);
 			return;
 		}
 		if (do_sha(f, file))
@@ -393,7 +438,7 @@ static void rx_data(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 		/* RFC 1350 6: a block shorter than blksize ends the transfer. */
 		if (len < vm->blksize) {
 			send_ack(f, vm, block);
-			tftp_finish(f, vm, block, now);
+			storm_tftp_finish(f, vm, block, now);
 			return;
 		}
 		/* RFC 7440 4: one ACK per window of blocks. */
@@ -461,6 +506,8 @@ void storm_tftp_rx(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_
 		f->c.tftp_err_rx++;
 		if (tftp_parse_error(p, n, &code, &msg, &ml) == 0)
 			vm->err_code = code;
+		if (storm_mc_give_up(f, vm, now)) /* tftm:// failed: tftp:// */
+			return;
 		storm_vm_fail(f, vm, STORM_FAIL_TFTP_ERROR, now);
 		return;
 	}
@@ -490,6 +537,14 @@ void storm_tftp_rx_prev(struct storm_fleet *f, struct storm_vm *vm, const struct
 		send_ack_from(f, vm, vm->prev_port, vm->prev_srv_port, vm->prev_block);
 		return;
 	}
+	if (same_tid && vm->prev_mc && op == TFTP_OP_OACK) {
+		/* RFC 2090: a listener done (it held every block) made master: it ACKs the
+		 * last block, and the server moves on to the next client. */
+		f->c.mc_done_ack_tx++;
+		f->c.tftp_dally_ack_tx++;
+		send_ack_from(f, vm, vm->prev_port, vm->prev_srv_port, vm->prev_block);
+		return;
+	}
 	f->c.tftp_stale_rx++;
 	if (op < 0 || op == TFTP_OP_ERROR || op == TFTP_OP_ACK)
 		return; /* never answer an ERROR (RFC 1350 7); an ACK is not a server's */
@@ -513,9 +568,13 @@ void storm_tftp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now
 	++vm->tries;
 	if ((f->cfg.tftp_timeout_ms || vm->kind == STORM_KIND_OVMF) ? vm->tries > f->cfg.tftp_retries
 								     : !storm_tftp_timeout_ms(f, vm)) {
+		if (storm_mc_give_up(f, vm, now)) /* tftm:// failed: tftp:// */
+			return;
 		storm_vm_fail(f, vm, STORM_FAIL_TFTP_TIMEOUT, now);
 		return;
 	}
+	if (storm_mc_timeout(f, vm, now))
+		return;
 	if (!vm->locked) {
 		f->c.tftp_rrq_retrans++;
 		send_rrq(f, vm);

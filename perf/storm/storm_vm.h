@@ -73,5 +73,41 @@ void storm_tftp_rx(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_
 /* A frame to the VM's previous TID (finished transfer or size probe). */
 void storm_tftp_rx_prev(struct storm_fleet *f, struct storm_vm *vm, const struct pkt_udp *u);
 void storm_tftp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
+/* Shared with the multicast client: ACK to the server's TID; ERROR to it; the file is whole
+ * (check it, then the next file or done); ERROR to the server (if locked) and fail. */
+void storm_tftp_send_ack(struct storm_fleet *f, struct storm_vm *vm, uint16_t block);
+void storm_tftp_send_error(struct storm_fleet *f, struct storm_vm *vm, uint16_t code,
+			   const char *msg);
+void storm_tftp_finish(struct storm_fleet *f, struct storm_vm *vm, uint16_t block, uint64_t now);
+void storm_tftp_abort(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail why,
+		      uint16_t code, const char *msg, uint64_t now);
+
+/* Multicast client (storm_mtftpc.c, RFC 2090). */
+struct storm_mc_opt {
+	bool has;		 /* a valid "multicast" option */
+	bool has_addr, has_port; /* RFC 2090: both may be left out when only mc changes */
+	bool master;		 /* mc=1 */
+	uint32_t ip;		 /* host order, 224.0.0.0/4 */
+	uint16_t port;
+};
+/* Parse the option's value "addr,port,mc" (len bytes). False when malformed. */
+bool storm_mc_parse(const char *val, size_t len, struct storm_mc_opt *o);
+/* A transfer starts: leave the group, decide whether this one asks by multicast. */
+void storm_mc_reset(struct storm_fleet *f, struct storm_vm *vm);
+/* Leave the VM's group (done, failed, new transfer). */
+void storm_mc_leave(struct storm_fleet *f, struct storm_vm *vm);
+/* An OACK with a valid multicast option: join the group (the first), take the role. */
+void storm_mc_oack(struct storm_fleet *f, struct storm_vm *vm, const struct storm_mc_opt *o,
+		   const struct storm_file *file, uint64_t now);
+/* DATA wire-numbered `wire` for a VM in its group, from the group or unicast. */
+void storm_mc_data(struct storm_fleet *f, struct storm_vm *vm, uint16_t wire, const uint8_t *d,
+		   size_t len, bool from_group, uint64_t now);
+/* A frame to a multicast address: to every VM listening to that group:port. */
+void storm_mc_rx_group(struct storm_fleet *f, const struct pkt_udp *u, size_t frame_len,
+		       uint64_t now);
+/* A timeout of a VM in its group: the master ACKs again. False: not in a group. */
+bool storm_mc_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
+/* The transfer failed (timeout, ERROR): a multicast one starts again unicast (true). */
+bool storm_mc_give_up(struct storm_fleet *f, struct storm_vm *vm, uint64_t now);
 
 #endif

@@ -19,7 +19,10 @@
 # out", ipxe.org/4c126092); the master completes through stormboot's unicast fallback. So the
 # script falls back to tftp:// (docs/MULTICAST.md), and this test asserts that every VM boots
 # and that each VM's first download went to a multicast stream, not that the group carried it.
-# Environment: BUILD_DIR, SB_PREFIX (default vmm), SB_VM_CACHE (build-assets.sh).
+# The cause is an uninitialised socket address in iPXE's tftp.c: with SB_IPXE_EFI set to an
+# iPXE built with docs/ipxe-tftm-listener.patch every VM takes the group (docs/MULTICAST.md).
+# Environment: BUILD_DIR, SB_PREFIX (default vmm), SB_VM_CACHE (build-assets.sh),
+# SB_IPXE_EFI (another ipxe.efi to serve, e.g. a patched build; default Debian's).
 set -euo pipefail
 export LC_ALL=C
 
@@ -98,9 +101,11 @@ sb_in "$NS_CLI" ip link set "$IF_VBR" up
 	echo "initrd tftm://$SRV/initrd.gz || initrd tftp://$SRV/initrd.gz"
 	echo 'boot'
 } >"$WORK/boot-tftm.ipxe"
-"${DP_PY:-/usr/bin/python3}" - "$WORK/stormboot.json" "$SB_IF_SRV" "$SRV" "$ASSETS" "$WORK" <<'PY'
+IPXE_EFI=${SB_IPXE_EFI:-$ASSETS/ipxe.efi}
+[ -r "$IPXE_EFI" ] || sb_fail "no ipxe.efi at $IPXE_EFI"
+"${DP_PY:-/usr/bin/python3}" - "$WORK/stormboot.json" "$SB_IF_SRV" "$SRV" "$ASSETS" "$WORK" "$IPXE_EFI" <<'PY'
 import json, sys
-out, ifname, srv, assets, work = sys.argv[1:6]
+out, ifname, srv, assets, work, ipxe = sys.argv[1:7]
 json.dump({
     "interface": ifname,
     "server_ip": srv,
@@ -113,7 +118,7 @@ json.dump({
     },
     "tftp": {"transfer_ports": {"first": 61000, "last": 61999},
              "multicast": {"enabled": True, "groups": "239.255.9.0/24", "port": 1758}},
-    "images": [{"name": "ipxe.efi", "path": assets + "/ipxe.efi"},
+    "images": [{"name": "ipxe.efi", "path": ipxe},
                {"name": "boot-tftm.ipxe", "path": work + "/boot-tftm.ipxe"},
                {"name": "vmlinuz", "path": assets + "/vmlinuz"},
                {"name": "initrd.gz", "path": assets + "/initrd.gz"}],
