@@ -43,9 +43,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # atftpd is for perf/storm-mtftp.sh, which starts it in a lab namespace: its package's own
-# socket unit would hold UDP 69 on the host where systemd runs.
+# socket unit would hold UDP 69 on the host where systemd runs. Likewise isc-dhcp-relay is for
+# the cluster lab (tests/cluster), which starts dhcrelay in its relay namespace.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 	systemctl disable --now atftpd.socket atftpd.service >/dev/null 2>&1 || true
+	systemctl disable --now isc-dhcp-relay.service >/dev/null 2>&1 || true
 fi
 
 "$here/lab/prepare-host.sh"
