@@ -161,6 +161,17 @@ static void prom_tftp(struct metrics_buf *b, const json_t *st, const json_t *se)
 	       "TFTP transfers the session tables hold at most (tftp.max_sessions).");
 	sample(b, "stormboot_tftp_sessions_capacity", NULL, NULL,
 	       metrics_u64(se, "tftp_sessions_capacity"));
+	family(b, "stormboot_tftp_waiting_clients", "gauge",
+	       "Clients whose RRQ waits for a TFTP session, admitted oldest first (tftp_waiting).");
+	sample(b, "stormboot_tftp_waiting_clients", NULL, NULL, metrics_u64(st, "tftp_waiting"));
+	family(b, "stormboot_tftp_wait_admitted_total", "counter",
+	       "Waiting clients given a freed TFTP session, in arrival order.");
+	sample(b, "stormboot_tftp_wait_admitted_total", NULL, NULL,
+	       metrics_u64(st, "tftp_wait_admitted"));
+	family(b, "stormboot_tftp_wait_expired_total", "counter",
+	       "Waiting clients dropped from the admission queue after 8 s of silence (gave up).");
+	sample(b, "stormboot_tftp_wait_expired_total", NULL, NULL,
+	       metrics_u64(st, "tftp_wait_expired"));
 	family(b, "stormboot_tftp_sessions_started_total", "counter", "TFTP transfers started.");
 	sample(b, "stormboot_tftp_sessions_started_total", NULL, NULL,
 	       metrics_u64(st, "tftp_sessions_started"));

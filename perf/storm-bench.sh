@@ -35,7 +35,8 @@
 #     RFC 2131 back-off 4/8/16/32 s, TFTP OVMF 4 s x 6, iPXE 250 ms doubled to 10 s):
 #     time to the last VM, per-VM completion p50/p99, failed VMs
 #   stormboot, 10,000 VMs with tftp.max_sessions 1000 (paced, never refused: item 5;
-#     --quick: 2,000 VMs with 100 sessions)
+#     --quick: 2,000 VMs with 100 sessions). stormboot's other rows: max_sessions 4096 on
+#     the default 1,000 transfer ports (61000-61999), i.e. at most 1,000 transfers at once
 #   TFTP: 64, 256 and 1,024 VMs fetching a 64 KiB loader and an image of 256 MiB / N:
 #     aggregate MB/s and DATA packets/s (from power-on to the last VM)
 #   the veth's AF_XDP ceiling: perf/storm/storm-ceiling.sh (dpdk-testpmd macswap on

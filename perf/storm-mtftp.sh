@@ -53,9 +53,11 @@ rows="sb-unicast sb-multicast atftpd-multicast"
 for r in $rows; do
 	case " $all_rows " in *" $r "*) ;; *) echo "storm-mtftp: unknown row $r ($all_rows)" >&2; exit 2 ;; esac
 done
-for c in atftpd dnsmasq; do
-	command -v "$c" >/dev/null 2>&1 || { "$top/tests/setup.sh" || exit 1; break; }
-done
+# atftpd: unpacked by tests/setup.sh (its package conflicts with tftpd-hpa)
+ATFTPD=${ATFTPD:-${ATFTPD_ROOT:-/var/lib/stormboot/atftpd}/usr/sbin/atftpd}
+if ! command -v dnsmasq >/dev/null 2>&1 || [ ! -x "$ATFTPD" ]; then
+	"$top/tests/setup.sh" || exit 1
+fi
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 STORM=$BUILD_DIR/perf/storm/stormboot-storm
 DP_BIN=$BUILD_DIR/dataplane/engine/stormboot-dataplane
@@ -165,7 +167,7 @@ server_start() { # row
 			--dhcp-boot=loader-bios.bin,,$SRV_IP
 		wait_udp 67 5 || { log "dnsmasq did not start: $(tail -3 "$work/dnsmasq-$1.log")"; return 1; }
 		# --maxthread: one thread per unicast client; --retry-timeout 1 s (default 5)
-		start_srv "$work/atftpd-$1.log" atftpd --daemon --no-fork --port 69 --bind-address $SRV_IP \
+		start_srv "$work/atftpd-$1.log" "$ATFTPD" --daemon --no-fork --port 69 --bind-address $SRV_IP \
 			--user root --group root --maxthread 4096 --tftpd-timeout 3600 --retry-timeout 1 \
 			--mcast-addr 239.255.11.0-255 --mcast-port 1758 --mcast-ttl 1 --verbose=3 \
 			--logfile "$work/atftpd-$1.syslog" "$work/img"

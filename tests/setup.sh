@@ -28,8 +28,8 @@ packages=(
 	gnuplot-nox
 	# ops-nspawn: the units under a real systemd in a container
 	systemd-container
-	# perf/storm-mtftp.sh: the reference RFC 2090 (multicast TFTP) server
-	atftpd
+	# perf/storm-mtftp.sh runs atftpd (unpacked below): its libraries
+	libwrap0 libpcre2-8-0
 )
 
 missing=()
@@ -42,11 +42,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# atftpd is for perf/storm-mtftp.sh, which starts it in a lab namespace: its package's own
-# socket unit would hold UDP 69 on the host where systemd runs. Likewise isc-dhcp-relay is for
-# the cluster lab (tests/cluster), which starts dhcrelay in its relay namespace.
+# atftpd, the reference RFC 2090 (multicast TFTP) server of perf/storm-mtftp.sh: Debian's
+# tftpd-hpa conflicts with its package (installing one removes the other, and one apt-get
+# for both fails), and the benchmarks need tftpd-hpa too. Its binary is unpacked into
+# $ATFTPD_ROOT instead; the package's socket unit is not installed either.
+ATFTPD_ROOT=${ATFTPD_ROOT:-/var/lib/stormboot/atftpd}
+if [ ! -x "$ATFTPD_ROOT/usr/sbin/atftpd" ]; then
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && apt-get download -qq atftpd 2>/dev/null); then
+		apt-get update -qq
+		(cd "$tmp" && apt-get download -qq atftpd)
+	fi
+	mkdir -p "$ATFTPD_ROOT"
+	dpkg-deb -x "$tmp"/atftpd_*.deb "$ATFTPD_ROOT"
+	rm -rf "$tmp"
+fi
+# isc-dhcp-relay is for the cluster lab (tests/cluster), which starts dhcrelay in its relay
+# namespace: the package's own service stays off on a host where systemd runs.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-	systemctl disable --now atftpd.socket atftpd.service >/dev/null 2>&1 || true
 	systemctl disable --now isc-dhcp-relay.service >/dev/null 2>&1 || true
 fi
 

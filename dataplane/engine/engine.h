@@ -21,12 +21,21 @@
 #include "port.h"
 #include "stats.h"
 #include "tftp_table.h"
+#include "tftp_wait.h"
 
 #define ENG_BURST      32   /* rx burst */
 #define ENG_TX_STAGE   512  /* frames staged per lcore before a tx burst */
 #define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
 #define ENG_TIMER_US   500  /* run the session timers at least this often */
 #define ENG_PROBE_SLOTS 1024 /* OFFERs held pending a conflict probe (config max), worker 0 */
+/* Paced RRQs remembered, admitted oldest first (tftp_wait.h): room for a 10,000-VM storm
+ * behind a 1,000-session cap, shared out between the workers (a power of two each, at least
+ * ENG_TFTP_WAITERS_MIN); about 600 bytes of hugepage memory per client. */
+#define ENG_TFTP_WAITERS     16384
+#define ENG_TFTP_WAITERS_MIN 1024
+/* A waiter silent this long has given up: iPXE's longest gap between two RRQs is 8 s, and it
+ * gives up 8 s after its last one (OVMF: 4 s gaps). */
+#define ENG_TFTP_WAIT_TTL_MS 8000
 
 struct snapshot;
 
@@ -46,6 +55,7 @@ struct eng_worker {
 	uint16_t idx; /* 0 .. n_workers-1; worker 0 also runs DHCP */
 	struct eng_stats *st;
 	struct tftp_table sess;
+	struct tftp_wait wait; /* clients whose RRQ found no free slot, oldest first */
 	struct eng_mstream *mstreams; /* ENG_MTFTP_STREAMS multicast streams (worker 0 uses them) */
 	struct rte_ring *inbox; /* frames other lcores hand to this one (NULL with 1 worker) */
 	struct rte_ring *tl;	/* boot steps for control (trace.h; NULL without control) */

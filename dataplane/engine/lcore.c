@@ -330,14 +330,132 @@ static void sess_timer_cb(struct rte_timer *tim, void *arg)
 	sess_after(w, s);
 }
 
+/*
+ * Start the session s just opened for u's RRQ rrq of image ce, and send its first packet
+ * (OACK or DATA 1). rx_tsc: the RRQ's rx TSC, 0 for a client admitted from the queue (no
+ * latency sample: its RRQ arrived long before). Returns 0, or -1 (s closed again).
+ */
+static int sess_begin(struct eng_worker *w, const struct pkt_udp *u, const struct tftp_rrq *rrq,
+		      const struct catalog_entry *ce, struct eng_sess *s, uint64_t rx_tsc)
+{
+	struct tftp_peer peer;
+	struct tftp_tx tx;
+
+	s->peer = *u;
+	s->peer.payload = NULL;
+	s->peer.payload_len = 0;
+	s->start_tsc = rx_tsc ? rx_tsc : w->now_tsc;
+	s->bytes_block = 0;
+	peer.client_ip = u->src_ip;
+	peer.client_port = u->src_port;
+	peer.server_port = s->key.server_port;
+	/* The session copies its limits and reads its image's bytes: not the snapshot's. */
+	if (tftp_session_start(&s->ts, &peer, rrq, ce, &w->snap->tftp, w->now_ms, &tx) < 0) {
+		tftp_table_close(&w->sess, s);
+		return -1;
+	}
+	w->st->tftp_sessions_started++;
+	w->st->tftp_sessions_active++;
+	{ /* cut to the timeline's text size */
+		size_t nl = strnlen(ce->name, sizeof(s->tl_name) - 1);
+
+		memcpy(s->tl_name, ce->name, nl);
+		s->tl_name[nl] = '\0';
+	}
+	eng_trace_rrq(w, u, ce->name, &s->ts.params, s->key.server_port);
+	ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u: \"%s\" blksize %u windowsize %u%s",
+		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255, u->src_ip & 255,
+		  u->src_port, s->key.server_port, ce->name, s->ts.params.blksize,
+		  s->ts.params.windowsize, rx_tsc ? "" : " (admitted from the queue)");
+	sess_send(w, s, &tx, u, rx_tsc);
+	sess_after(w, s);
+	return 0;
+}
+
+/* The admission queue's counters, mirrored into this lcore's stats. */
+static void wait_sync_stats(struct eng_worker *w)
+{
+	const struct tftp_wait_stats *q = &w->wait.st;
+
+	w->st->tftp_wait_held = q->held;
+	w->st->tftp_wait_refreshed = q->refreshed;
+	w->st->tftp_wait_admitted = q->admitted;
+	w->st->tftp_wait_full = q->full;
+	w->st->tftp_wait_expired = q->expired;
+	w->st->tftp_wait_too_long = q->too_long;
+	w->st->tftp_waiting = tftp_wait_len(&w->wait);
+}
+
+/* u's RRQ found no slot: remember the client in arrival order (tftp_wait.h). */
+static void wait_hold(struct eng_worker *w, const struct pkt_udp *u)
+{
+	int rc = tftp_wait_hold(&w->wait, u, w->now_ms);
+
+	/* Powers of two only: a storm must not turn into a log storm. */
+	if (rc == -ENOSPC && rte_is_power_of_2(w->wait.st.full))
+		ENG_LOG(WARNING,
+			"lcore %u: TFTP admission queue full (%u clients waiting): %" PRIu64
+			" requests held outside arrival order so far (their retransmissions try "
+			"again)",
+			w->lcore_id, tftp_wait_len(&w->wait), w->wait.st.full);
+	wait_sync_stats(w);
+}
+
+static inline bool sess_room(const struct tftp_table *t)
+{
+	return t->n_free_slots > 0 && tftp_ports_peek(&t->ports) != 0;
+}
+
+/*
+ * Free slots go to the oldest waiting clients: each one's session starts at once from the
+ * RRQ kept in the queue (its OACK or DATA 1 goes out now, not after its next retransmission).
+ * The request is checked again against the current snapshot (the catalog or the client's image
+ * list may have changed while it waited).
+ */
+static void wait_admit(struct eng_worker *w)
+{
+	struct snapshot *snap = w->snap;
+	bool moved = false;
+
+	while (tftp_wait_len(&w->wait) > 0 && sess_room(&w->sess)) {
+		const struct tftp_waiter *q = tftp_wait_pop(&w->wait, w->now_ms);
+		const struct catalog_entry *ce;
+		struct tftp_rrq rrq;
+		struct pkt_udp u;
+		struct eng_sess *s;
+		int rc;
+
+		moved = true;
+		if (q == NULL)
+			break; /* the rest had given up */
+		u = q->peer;
+		u.payload = q->rrq;
+		u.payload_len = q->rrq_len;
+		rc = tftp_parse_request(u.payload, u.payload_len, &rrq);
+		ce = rc == 0 ? catalog_lookup(&snap->catalog, rrq.filename, rrq.filename_len, &rc)
+			     : NULL;
+		if (ce == NULL ||
+		    (unlikely(snap->cfg.images_restricted) &&
+		     !sbcfg_image_allowed(&snap->cfg, u.src_mac, u.src_ip, ce->name, NULL)) ||
+		    tftp_table_by_client(&w->sess, u.src_ip, u.src_port) != NULL) {
+			/* its retransmission, if any, is answered as a new request */
+			w->st->tftp_wait_failed++;
+			continue;
+		}
+		s = tftp_table_open(&w->sess, u.src_ip, u.src_port, snapshot_image(snap, ce));
+		if (s == NULL || sess_begin(w, &u, &rrq, ce, s, 0) < 0)
+			w->st->tftp_wait_failed++;
+	}
+	if (moved)
+		wait_sync_stats(w);
+}
+
 static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const struct pkt_udp *u,
 				uint64_t rx_tsc)
 {
 	struct snapshot *snap = w->snap;
 	const struct catalog_entry *ce = NULL;
 	struct tftp_rrq rrq;
-	struct tftp_peer peer;
-	struct tftp_tx tx;
 	struct eng_sess *s;
 	const char *msg;
 	uint16_t code;
@@ -412,6 +530,17 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		eng_trace_refused(w, u, ce->name, strlen(ce->name), SB_TL_REFUSE_DUPLICATE);
 		goto done;
 	}
+	/*
+	 * Clients are waiting for a slot: this one queues behind them (or keeps its place if it
+	 * is one of them), held unanswered like any paced RRQ; the oldest gets the next slot.
+	 */
+	if (unlikely(tftp_wait_len(&w->wait) > 0)) {
+		eng_count_drop(w->st, ENG_DROP_RRQ_PACED);
+		eng_trace_refused(w, u, ce->name, strlen(ce->name), SB_TL_REFUSE_PACED);
+		wait_hold(w, u);
+		wait_admit(w);
+		goto done;
+	}
 	s = tftp_table_open(&w->sess, u->src_ip, u->src_port, snapshot_image(snap, ce));
 	if (s == NULL) {
 		/*
@@ -426,39 +555,15 @@ static void handle_tftp_request(struct eng_worker *w, struct rte_mbuf *m, const 
 		    rte_is_power_of_2(w->st->drops[ENG_DROP_RRQ_PACED]))
 			ENG_LOG(WARNING,
 				"lcore %u: TFTP session table full (%u sessions): %" PRIu64
-				" requests held unanswered so far (the clients retransmit)",
-				w->lcore_id, w->sess.cap, w->st->drops[ENG_DROP_RRQ_PACED]);
+				" requests held unanswered so far, %u clients waiting in arrival "
+				"order",
+				w->lcore_id, w->sess.cap, w->st->drops[ENG_DROP_RRQ_PACED],
+				tftp_wait_len(&w->wait) + 1);
+		if (w->sess.refused == ENG_DROP_RRQ_PACED)
+			wait_hold(w, u);
 		goto done;
 	}
-	s->peer = *u;
-	s->peer.payload = NULL;
-	s->peer.payload_len = 0;
-	s->start_tsc = rx_tsc;
-	s->bytes_block = 0;
-	peer.client_ip = u->src_ip;
-	peer.client_port = u->src_port;
-	peer.server_port = s->key.server_port;
-	/* The session copies its limits and reads its image's bytes: not the snapshot's. */
-	rc = tftp_session_start(&s->ts, &peer, &rrq, ce, &snap->tftp, w->now_ms, &tx);
-	if (rc < 0) {
-		tftp_table_close(&w->sess, s);
-		goto done;
-	}
-	w->st->tftp_sessions_started++;
-	w->st->tftp_sessions_active++;
-	{ /* cut to the timeline's text size */
-		size_t nl = strnlen(ce->name, sizeof(s->tl_name) - 1);
-
-		memcpy(s->tl_name, ce->name, nl);
-		s->tl_name[nl] = '\0';
-	}
-	eng_trace_rrq(w, u, ce->name, &s->ts.params, s->key.server_port);
-	ENG_DEBUG("tftp session %u.%u.%u.%u:%u port %u: \"%s\" blksize %u windowsize %u",
-		  u->src_ip >> 24, (u->src_ip >> 16) & 255, (u->src_ip >> 8) & 255, u->src_ip & 255,
-		  u->src_port, s->key.server_port, ce->name, s->ts.params.blksize,
-		  s->ts.params.windowsize);
-	sess_send(w, s, &tx, u, rx_tsc);
-	sess_after(w, s);
+	(void)sess_begin(w, u, &rrq, ce, s, rx_tsc);
 done:
 	rte_pktmbuf_free(m);
 }
@@ -662,6 +767,9 @@ int eng_lcore_main(void *arg)
 				eng_probe_poll(w); /* OFFERs whose probe nobody answered */
 		}
 		nb = rx_handle(w, pkts, tsc);
+		/* Slots freed by this burst or the timers go to the oldest waiting clients. */
+		if (unlikely(tftp_wait_len(&w->wait) > 0) && sess_room(&w->sess))
+			wait_admit(w);
 		eng_tx_flush(w); /* replies and retransmissions: one tx burst per iteration */
 		if (nb > 0) {
 			w->st->busy_ns += eng_tsc_to_ns(rt, rte_rdtsc() - tsc);

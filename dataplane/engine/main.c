@@ -114,6 +114,25 @@ static int workers_setup(struct eng_runtime *rt)
 			rte_free(w);
 			return rc;
 		}
+		{ /* paced RRQs, admitted in arrival order */
+			uint32_t nw = RTE_MAX(rte_align32prevpow2(ENG_TFTP_WAITERS / rt->n_workers),
+					      (uint32_t)ENG_TFTP_WAITERS_MIN);
+			struct tftp_waiter *wv = rte_zmalloc_socket("sb_tftp_wait", sizeof(*wv) * nw,
+								    0, rt->socket);
+			uint32_t *wb = rte_zmalloc_socket("sb_tftp_wait_b", sizeof(*wb) * nw, 0,
+							  rt->socket);
+
+			if (wv == NULL || wb == NULL) {
+				rte_free(wv);
+				rte_free(wb);
+				tftp_table_destroy(&w->sess);
+				rte_free(w);
+				ENG_LOG(ERR, "TFTP admission queue of %u clients: out of hugepage "
+					     "memory", nw);
+				return -ENOMEM;
+			}
+			(void)tftp_wait_init(&w->wait, wv, wb, nw, ENG_TFTP_WAIT_TTL_MS);
+		}
 		if (idx == 0) {
 			w->mstreams = rte_zmalloc_socket("sb_mstreams",
 							 ENG_MTFTP_STREAMS * sizeof(*w->mstreams),
@@ -156,6 +175,8 @@ static void workers_free(struct eng_runtime *rt)
 		if (w == NULL)
 			continue;
 		tftp_table_destroy(&w->sess);
+		rte_free(w->wait.v);
+		rte_free(w->wait.bucket);
 		rte_free(w->mstreams);
 		rte_ring_free(w->inbox);
 		rte_free(w->probe.slots);

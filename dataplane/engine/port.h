@@ -12,7 +12,14 @@
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
-#define ENG_PORT_RX_DESC    1024
+/*
+ * rx descriptors per queue. On net_af_xdp (DPDK 22.11) this is the AF_XDP socket's rx ring,
+ * while the PMD keeps 2,048 buffers in the fill ring whatever the rx ring's size: the kernel
+ * can queue at most 2,048 frames for a late poll, so a larger ring would only move the loss of
+ * a burst from xsk_rx_ring_full to xsk_rx_dropped (no fill buffer). A 10,000-DISCOVER burst
+ * overflowed the 1,024 of before (docs/PERFORMANCE.md).
+ */
+#define ENG_PORT_RX_DESC    2048
 #define ENG_PORT_TX_DESC    1024
 #define ENG_PORT_MAX_QUEUES 64 /* config "queues" at most */
 

@@ -312,6 +312,8 @@ static void render_sessions(const struct eng_stats *st, const struct eng_sink *k
 	k->u64(k->ctx, "drop_tftp_rrq_paced", st->drops[ENG_DROP_RRQ_PACED]);
 	k->u64(k->ctx, "drop_tftp_rrq_client_cap", st->drops[ENG_DROP_RRQ_CLIENT_CAP]);
 	k->u64(k->ctx, "tftp_bytes_served", st->tftp_bytes_served);
+	k->u64(k->ctx, "tftp_waiting", st->tftp_waiting);
+	k->u64(k->ctx, "tftp_wait_admitted", st->tftp_wait_admitted);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct eng_worker *w = runtime->workers[i];
 		const struct tftp_table *t = &w->sess;

@@ -80,7 +80,15 @@
 	X(dhcp_probes_clear, "OFFERs sent after a probe nobody answered")                          \
 	X(dhcp_probe_conflicts, "addresses found in use by a probe: quarantined as if DECLINEd")   \
 	X(timeline_events, "boot steps recorded for the per-client timeline (trace.h)")            \
-	X(timeline_events_lost, "boot steps not recorded: the lcore's timeline ring was full")
+	X(timeline_events_lost, "boot steps not recorded: the lcore's timeline ring was full")    \
+	X(tftp_wait_held, "paced RRQs whose client joined the admission queue (arrival order)")   \
+	X(tftp_wait_refreshed, "RRQs of a client already in the admission queue (place kept)")   \
+	X(tftp_wait_admitted, "clients taken from the queue's head: session started at once")    \
+	X(tftp_wait_full, "paced RRQs not queued: the admission queue was full")                 \
+	X(tftp_wait_expired, "waiters dropped at the queue's head, silent 8 s (gave up)")        \
+	X(tftp_wait_too_long, "paced RRQs not queued: longer than 512 bytes")                    \
+	X(tftp_wait_failed, "admitted waiters not started (image gone, refused, client cap)")    \
+	X(tftp_waiting, "clients in the admission queue now (gauge)")
 
 /*
  * X(STAGE, "name", "what"): the per-packet stages whose TSC cycles a build with

@@ -8,23 +8,26 @@
 # the generator's report on stdout.
 #
 # Usage (root): perf/storm/storm-lab.sh [--build DIR] [--vms N] [--loader-kib K]
-#                   [--image-kib K] [--ovmf-ratio R] [--timeout S] [--ports N] [--json]
-#                   [-- more stormboot-storm options]
+#                   [--image-kib K] [--ovmf-ratio R] [--timeout S] [--ports N] [--cap N]
+#                   [--firmware] [--json] [-- more stormboot-storm options]
 #   defaults: --vms 1000 --loader-kib 64 --image-kib 256 --ovmf-ratio 0.5 --timeout 120
 # The config: subnet 198.18.0.0/16, pool 198.18.16.0-198.18.63.255 (12,288 addresses),
 # boot files loader.efi (x64 UEFI) and loader-bios.bin (BIOS, what iPXE-like VMs get),
 # image.bin, TFTP max_sessions 4096, windowsize_max 16, transfer ports 61000-61999 (the
 # default; --ports N: 61000 to 61000+N-1; the session table holds one session per port).
-# Lab prefix SB_PREFIX (default
+# --cap N: tftp.max_sessions N (default 4096). Lab prefix SB_PREFIX (default
 # "stl"). The generator's RFC 2131 back-off is scaled by 0.01 (--backoff-scale), its TFTP
-# timeout is 500 ms. STORM_VDEV_ARGS is appended to the generator's vdev (e.g.
+# timeout is 500 ms; --firmware: the firmware-like defaults instead (back-off 4/8/16 s,
+# OVMF 4 s x 6, iPXE 250 ms doubled to 10 s), random MACs, an 8192-descriptor rx ring:
+# what perf/storm-bench.sh's storm rows run. STORM_VDEV_ARGS is appended to the generator's vdev (e.g.
 # ",busy_budget=0"). At the end: the dataplane's counters and the veth drop counters.
 set -euo pipefail
 
 export SB_PREFIX=${SB_PREFIX:-stl}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-vms=1000 loader_kib=64 image_kib=256 ratio=0.5 timeout=120 ports=1000 json= extra=()
+vms=1000 loader_kib=64 image_kib=256 ratio=0.5 timeout=120 ports=1000 cap=4096 json= extra=()
+firmware=0
 BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -35,9 +38,11 @@ while [ $# -gt 0 ]; do
 	--ovmf-ratio) ratio=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--ports) ports=$2; shift ;;
+	--cap) cap=$2; shift ;;
+	--firmware) firmware=1 ;;
 	--json) json=--json ;;
 	--) shift; extra=("$@"); break ;;
-	*) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -57,17 +62,19 @@ dp_config '{"dhcp": {"mode": "full",
                      "subnets": [{"network": "198.18.0.0/16",
                                   "pool": {"start": "198.18.16.0", "end": "198.18.63.255"},
                                   "router": "198.18.0.1", "lease_time": 3600}]},
-            "tftp": {"max_sessions": 4096, "windowsize_max": 16,
+            "tftp": {"max_sessions": '$cap', "windowsize_max": 16,
                      "transfer_ports": {"first": 61000, "last": '$((61000 + ports - 1))'}}}'
 dp_lab_up
 dp_start
 dp_snap /stormboot/stats "$DP_WORK/s.before"
 
+timing=(--backoff-scale 0.01 --tftp-timeout-ms 500)
+[ $firmware = 1 ] && timing=(--random-macs --rxd 8192)
 rc=0
 ip netns exec "$SB_NS_CLI" setsid -w timeout $((timeout + 30)) taskset -c "$STORM_CPU" \
 	"$STORM" -l "$STORM_CPU" --no-pci --in-memory --file-prefix "${SB_PREFIX}-storm" \
 	--no-telemetry --log-level=lib.eal:warning --vdev "net_af_xdp0,iface=$SB_IF_CLI${STORM_VDEV_ARGS:-}" -- \
-	--vms "$vms" --ovmf-ratio "$ratio" --backoff-scale 0.01 --tftp-timeout-ms 500 \
+	--vms "$vms" --ovmf-ratio "$ratio" "${timing[@]}" \
 	--file "loader.efi=$DP_WORK/img/loader.efi" \
 	--file "loader-bios.bin=$DP_WORK/img/loader-bios.bin" \
 	--file "image.bin=$DP_WORK/img/image.bin" --image image.bin --timeout "$timeout" \

@@ -65,14 +65,15 @@ enum storm_state {
 	X(DHCP_NAK, "dhcp_nak", "NAKed three times")                                               \
 	X(NO_BOOTFILE, "no_bootfile", "the ACK named no boot file (option 67 / file field)")       \
 	X(UNKNOWN_FILE, "unknown_file", "the file is not among --file (nothing to check it by)")   \
-	X(TFTP_TIMEOUT, "tftp_timeout", "no answer after every TFTP retransmission")               \
+	X(TFTP_TIMEOUT, "tftp_timeout", "a transfer stalled: no DATA after every ACK resent")      \
 	X(TFTP_ERROR, "tftp_error", "the server sent a TFTP ERROR")                                \
 	X(BAD_OACK, "bad_oack", "an OACK with a value larger than asked, or malformed")            \
 	X(TSIZE, "tsize_mismatch", "the OACK's tsize is not the expected file's size")             \
 	X(SIZE, "size_mismatch", "the transfer ended with another size than the expected file")    \
 	X(BYTES, "bytes_mismatch", "a block differs from the expected file")                       \
 	X(DIGEST, "digest_mismatch", "the SHA-256 of the received file is not the expected one")   \
-	X(RUN_TIMEOUT, "run_timeout", "still booting when --timeout expired")
+	X(RUN_TIMEOUT, "run_timeout", "still booting when --timeout expired")                     \
+	X(RRQ_UNANSWERED, "rrq_unanswered", "no answer to an RRQ after every retransmission")
 
 enum storm_fail {
 #define X(e, s, d) STORM_FAIL_##e,
@@ -309,6 +310,7 @@ struct storm_fleet {
 	uint32_t n_state[STORM_ST__COUNT];
 	uint32_t n_fail[STORM_FAIL__COUNT];
 	uint32_t n_fail_state[STORM_ST__COUNT]; /* run_timeout VMs by the state they were in */
+	uint32_t n_unanswered_state[STORM_ST__COUNT]; /* rrq_unanswered VMs by the RRQ's state */
 	uint32_t n_ovmf;
 	uint64_t t_last_done; /* the last VM done */
 	uint64_t t_last_end;  /* the last VM done or failed */

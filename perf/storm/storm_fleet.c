@@ -194,6 +194,8 @@ void storm_vm_fail(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail w
 		f->t_last_end = now;
 	f->n_fail[why]++;
 	storm_mc_leave(f, vm);
+	if (why == STORM_FAIL_RRQ_UNANSWERED)
+		f->n_unanswered_state[vm->state]++;
 	storm_wheel_cancel(&f->wheel, storm_vm_id(f, vm));
 	storm_set_state(f, vm, STORM_ST_FAILED);
 }

@@ -186,6 +186,10 @@ void storm_report_text(FILE *out, const struct storm_fleet *f, const struct stor
 			if (f->n_fail_state[st])
 				fprintf(out, "    run_timeout in %-12s %u\n", storm_state_name(st),
 					f->n_fail_state[st]);
+		for (unsigned st = 0; st < STORM_ST__COUNT; st++)
+			if (f->n_unanswered_state[st])
+				fprintf(out, "    rrq_unanswered in %-9s %u\n",
+					storm_state_name(st), f->n_unanswered_state[st]);
 		fprintf(out,
 			"  DHCP                         DISCOVER %llu, OFFER %llu, REQUEST %llu, "
 			"ACK "
@@ -313,6 +317,14 @@ void storm_report_json(FILE *out, const struct storm_fleet *f, const struct stor
 		if (f->n_fail_state[st]) {
 			fprintf(out, "%s\"%s\": %u", first ? "" : ", ", storm_state_name(st),
 				f->n_fail_state[st]);
+			first = false;
+		}
+	fprintf(out, "}, \"rrq_unanswered_in\": {");
+	first = true;
+	for (unsigned st = 0; st < STORM_ST__COUNT; st++)
+		if (f->n_unanswered_state[st]) {
+			fprintf(out, "%s\"%s\": %u", first ? "" : ", ", storm_state_name(st),
+				f->n_unanswered_state[st]);
 			first = false;
 		}
 	fprintf(out, "}, \"states\": {");

@@ -791,7 +791,11 @@ static void firmware_rrqs(double ovmf_ratio, const uint64_t *want, unsigned n_wa
 			failed = t;
 	}
 	assert_int_equal(seen, n_want);
-	assert_int_equal(vm->fail, STORM_FAIL_TFTP_TIMEOUT);
+	/* never answered: the RRQ's failure, not a stalled transfer's */
+	assert_int_equal(vm->fail, STORM_FAIL_RRQ_UNANSWERED);
+	assert_int_equal(r->f.n_unanswered_state[vm->fail_state], 1);
+	assert_true(vm->fail_state == STORM_ST_LOADER || vm->fail_state == STORM_ST_PROBE);
+	assert_int_equal(r->f.n_fail[STORM_FAIL_TFTP_TIMEOUT], 0);
 	assert_true(failed >= 1000 + fail_at && failed <= 3000 + fail_at);
 	rig_free(r);
 }

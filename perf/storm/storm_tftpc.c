@@ -570,7 +570,10 @@ void storm_tftp_timeout(struct storm_fleet *f, struct storm_vm *vm, uint64_t now
 								     : !storm_tftp_timeout_ms(f, vm)) {
 		if (storm_mc_give_up(f, vm, now)) /* tftm:// failed: tftp:// */
 			return;
-		storm_vm_fail(f, vm, STORM_FAIL_TFTP_TIMEOUT, now);
+		/* Never a reply from the server (a paced server held the RRQ that long), or
+		 * a transfer that stopped: two different failures. */
+		storm_vm_fail(f, vm, vm->locked ? STORM_FAIL_TFTP_TIMEOUT : STORM_FAIL_RRQ_UNANSWERED,
+			      now);
 		return;
 	}
 	if (storm_mc_timeout(f, vm, now))
