@@ -20,7 +20,7 @@
 set -u
 DAEMON=$1 CTL=$2 FAKE=$3
 T=$(mktemp -d /tmp/sbclu-test.XXXXXX)
-PASS=0 FAILS=0 EPID= APID= BPID=
+PASS=0 FAILS=0 EPID= APID= BPID= CPID=
 # ports from the pid, so parallel runs do not meet
 P1=${SB_TEST_ETCD_PORT:-$((20000 + ($$ % 20000)))} P2=$((P1 + 1))
 EP=http://127.0.0.1:$P1
@@ -30,7 +30,7 @@ bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
 checke() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 cleanup() {
 	[ -n "$EPID" ] && kill -CONT "$EPID" 2>/dev/null
-	for p in $APID $BPID $EPID; do kill "$p" 2>/dev/null; done
+	for p in $APID $BPID ${CPID:-} $EPID; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
@@ -237,7 +237,7 @@ for _ in $(seq 40); do sctl c reservation-list 2>/dev/null | grep -q "52:54:00:a
 checke "the one etcd had: etcd's version on c, etcd unchanged" \
 	'sctl c reservation-list | grep -q "52:54:00:aa:bb:03.*198.18.1.203" && etcdget /stormboot/reservations/52:54:00:aa:bb:03 --print-value-only | grep -q 198.18.1.203'
 checke "c counts one reservation pushed" '[ "$(cl c "[\"shared\"][\"reservations_pushed\"]")" = 1 ]'
-kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null
+kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
 
 echo "$PASS passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
