@@ -748,8 +748,7 @@ void cluster_connected(void *arg)
 
 /* ---- shared reservations ---- */
 
-char *cluster_resv_value(const struct sbcfg_reservation *r,
-			 const char (*patterns)[SBCFG_NAME_MAX])
+char *cluster_resv_value(const struct sbcfg_reservation *r, const char (*patterns)[SBCFG_NAME_MAX])
 {
 	char m[18], ip[16];
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m),
@@ -759,7 +758,8 @@ char *cluster_resv_value(const struct sbcfg_reservation *r,
 	if (o && r->images_allowed.restricted) {
 		json_t *a = json_array();
 		for (uint16_t i = 0; a && patterns && i < r->images_allowed.n; i++)
-			json_array_append_new(a, json_string(patterns[r->images_allowed.first + i]));
+			json_array_append_new(a,
+					      json_string(patterns[r->images_allowed.first + i]));
 		json_object_set_new(o, "images_allowed", a ? a : json_array());
 	}
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -864,24 +864,25 @@ static void on_resv_written(void *arg, int rc, json_t *resp, const char *err)
 	free(w);
 }
 
-int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r,
-		       const char (*patterns)[SBCFG_NAME_MAX], bool del, cluster_done_fn *fn,
-		       void *arg, uint64_t cookie)
+/* Put value (len bytes; NULL = out of memory) at key, or delete key (del); fn(arg, cookie)
+ * when etcd answered. A reservation, a template and an image are written alike. */
+static int shared_write(struct cluster *c, const char *key, const char *value, size_t len, bool del,
+			cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
-	struct resv_write *w = calloc(1, sizeof(*w));
-	char key[KEY_MAX], m[18];
-	json_t *body;
+	struct resv_write *w;
+	json_t *body = NULL;
 
-	if (!w)
+	if (!del && !value)
+		return -ENOMEM;
+	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
 	*w = (struct resv_write){c, fn, arg, cookie};
-	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, running_config_fmt_mac(r->mac, m));
 	if (del) {
 		body = json_pack("{s:o}", "key", b64s(key));
 	} else {
-		char *v = cluster_resv_value(r, patterns), *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
+		char *v64 = etcd_b64(value, len);
+
 		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
-		free(v);
 		free(v64);
 	}
 	if (!body ||
@@ -891,6 +892,20 @@ int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r,
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r,
+		       const char (*patterns)[SBCFG_NAME_MAX], bool del, cluster_done_fn *fn,
+		       void *arg, uint64_t cookie)
+{
+	char key[KEY_MAX], m[18];
+	char *v = del ? NULL : cluster_resv_value(r, patterns);
+	int rc;
+
+	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, running_config_fmt_mac(r->mac, m));
+	rc = shared_write(c, key, v, v ? strlen(v) : 0, del, fn, arg, cookie);
+	free(v);
+	return rc;
 }
 
 /* ---- shared templates ---- */
@@ -932,30 +947,12 @@ void cluster_set_tmpl_hook(struct cluster *c, cluster_tmpl_fn *fn, void *arg)
 int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, size_t len, bool del,
 		       cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
-	struct resv_write *w;
 	char key[KEY_MAX + sizeof(c->tmpl.prefix)];
-	json_t *body;
 
 	if (strlen(name) >= KEY_MAX)
 		return -EINVAL;
-	if (!(w = calloc(1, sizeof(*w))))
-		return -ENOMEM;
-	*w = (struct resv_write){c, fn, arg, cookie};
 	snprintf(key, sizeof(key), "%s%s", c->tmpl.prefix, name);
-	if (del) {
-		body = json_pack("{s:o}", "key", b64s(key));
-	} else {
-		char *v64 = etcd_b64(text, len);
-		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
-		free(v64);
-	}
-	if (!body ||
-	    etcd_client_call(c->etcd, ETCD_LANE_KV, del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
-			     on_resv_written, w) < 0) {
-		free(w);
-		return -ENOMEM;
-	}
-	return 0;
+	return shared_write(c, key, text, len, del, fn, arg, cookie);
 }
 
 /* ---- local reservations pushed at start ---- */
@@ -1004,8 +1001,9 @@ static void on_resv_pushed(void *arg, int rc, json_t *resp, const char *err)
 
 	note(w->c, rc, err);
 	if (rc < 0)
-		ctl_log(LOG_ERR, "cluster: reservation %s of the config file not pushed to etcd: %s",
-			w->mac, err);
+		ctl_log(LOG_ERR,
+			"cluster: reservation %s of the config file not pushed to etcd: %s", w->mac,
+			err);
 	else if (json_is_true(json_object_get(resp, "succeeded")))
 		ctl_log(LOG_INFO, "cluster: reservation %s of the config file pushed to etcd",
 			w->mac);
@@ -1030,14 +1028,14 @@ int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r,
 	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, w->mac);
 	if ((v = cluster_resv_value(r, patterns)) && (v64 = etcd_b64(v, strlen(v))))
 		/* only if absent: a reservation another server wrote meanwhile is not replaced */
-		body = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s}}]}", "compare",
-				 "key", b64s(key), "target", "CREATE", "result", "EQUAL",
+		body = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s}}]}", "compare", "key",
+				 b64s(key), "target", "CREATE", "result", "EQUAL",
 				 "create_revision", i64s(0), "success", "request_put", "key",
 				 b64s(key), "value", v64);
 	free(v);
 	free(v64);
-	if (!body || etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/txn", body, on_resv_pushed,
-				      w) < 0) {
+	if (!body ||
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/txn", body, on_resv_pushed, w) < 0) {
 		free(w);
 		return -ENOMEM;
 	}
@@ -1107,36 +1105,20 @@ void cluster_set_image_hook(struct cluster *c, cluster_image_fn *fn, void *arg)
 	c->img_arg = arg;
 }
 
-int cluster_image_write(struct cluster *c, const char *name, const char *sha256,
-			const char *source, bool del, cluster_done_fn *fn, void *arg,
-			uint64_t cookie)
+int cluster_image_write(struct cluster *c, const char *name, const char *sha256, const char *source,
+			bool del, cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
-	struct resv_write *w;
 	char key[KEY_MAX + sizeof(c->img.prefix)];
-	json_t *body;
+	char *v;
+	int rc;
 
 	if (strlen(name) >= KEY_MAX)
 		return -EINVAL;
-	if (!(w = calloc(1, sizeof(*w))))
-		return -ENOMEM;
-	*w = (struct resv_write){c, fn, arg, cookie};
 	snprintf(key, sizeof(key), "%s%s", c->img.prefix, name);
-	if (del) {
-		body = json_pack("{s:o}", "key", b64s(key));
-	} else {
-		char *v = cluster_image_value(name, sha256, source);
-		char *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
-		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
-		free(v);
-		free(v64);
-	}
-	if (!body ||
-	    etcd_client_call(c->etcd, ETCD_LANE_KV, del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
-			     on_resv_written, w) < 0) {
-		free(w);
-		return -ENOMEM;
-	}
-	return 0;
+	v = del ? NULL : cluster_image_value(name, sha256, source);
+	rc = shared_write(c, key, v, v ? strlen(v) : 0, del, fn, arg, cookie);
+	free(v);
+	return rc;
 }
 
 /* ---- shared key sets: read once, then watched from the revision read ---- */
@@ -1352,7 +1334,8 @@ struct cluster *cluster_new(struct ev_loop *loop, struct dataplane_link *dp,
 	c->session_timer = c->members_timer = -1;
 	snprintf(c->lease_prefix, sizeof(c->lease_prefix), "%sleases/", cfg->prefix);
 	snprintf(c->server_prefix, sizeof(c->server_prefix), "%sservers/", cfg->prefix);
-	c->resv = (struct shared_set){c, "reservations", resv_learn, resv_loaded, {0}, false, false};
+	c->resv =
+		(struct shared_set){c, "reservations", resv_learn, resv_loaded, {0}, false, false};
 	c->tmpl = (struct shared_set){c, "templates", tmpl_learn, NULL, {0}, false, false};
 	c->img = (struct shared_set){c, "images", img_learn, NULL, {0}, false, false};
 	snprintf(c->resv.prefix, sizeof(c->resv.prefix), "%sreservations/", cfg->prefix);
@@ -1407,26 +1390,26 @@ json_t *cluster_status_json(struct cluster *c)
 	/* bit b of byte b / 8: which RFC 3074 buckets this server answers (tests, operators) */
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(map + 2 * i, 3, "%02x", c->map[i]);
-	o = json_pack(
-		"{s:s, s:b, s:b, s:{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:i, "
-		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-		"server_id", c->cfg.server_id, "ready", cluster_ready(c), "registered",
-		c->registered, "etcd", "reachable", c->etcd_ok, "endpoint", es.endpoint,
-		"last_error", c->last_error, "requests", (json_int_t)es.requests, "failures",
-		(json_int_t)es.failures, "timeouts", (json_int_t)es.timeouts, "watch_events",
-		(json_int_t)es.watch_events, "watch_reconnects", (json_int_t)es.watch_reconnects,
-		"ms_since_reply",
-		(json_int_t)(c->last_ok_ms ? ev_now_ms() - c->last_ok_ms : (uint64_t)-1 >> 1),
-		"servers", servers ? servers : json_array(), "buckets_owned", (int)c->owned,
-		"leases", "submitted", (json_int_t)c->st.submitted, "committed",
-		(json_int_t)c->st.committed, "queued", (json_int_t)c->q_n, "txns",
-		(json_int_t)c->st.txns, "txn_conflicts", (json_int_t)c->st.txn_conflicts,
-		"refused_in_use", (json_int_t)c->st.refused_in_use, "refused_etcd",
-		(json_int_t)c->st.refused_etcd, "refused_timeout",
-		(json_int_t)c->st.refused_timeout, "batch_max", (json_int_t)c->st.batch_max,
-		"commit_us_avg", (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
-		"commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
-		(json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
+	o = json_pack("{s:s, s:b, s:b, s:{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:i, "
+		      "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+		      "server_id", c->cfg.server_id, "ready", cluster_ready(c), "registered",
+		      c->registered, "etcd", "reachable", c->etcd_ok, "endpoint", es.endpoint,
+		      "last_error", c->last_error, "requests", (json_int_t)es.requests, "failures",
+		      (json_int_t)es.failures, "timeouts", (json_int_t)es.timeouts, "watch_events",
+		      (json_int_t)es.watch_events, "watch_reconnects",
+		      (json_int_t)es.watch_reconnects, "ms_since_reply",
+		      (json_int_t)(c->last_ok_ms ? ev_now_ms() - c->last_ok_ms : (uint64_t)-1 >> 1),
+		      "servers", servers ? servers : json_array(), "buckets_owned", (int)c->owned,
+		      "leases", "submitted", (json_int_t)c->st.submitted, "committed",
+		      (json_int_t)c->st.committed, "queued", (json_int_t)c->q_n, "txns",
+		      (json_int_t)c->st.txns, "txn_conflicts", (json_int_t)c->st.txn_conflicts,
+		      "refused_in_use", (json_int_t)c->st.refused_in_use, "refused_etcd",
+		      (json_int_t)c->st.refused_etcd, "refused_timeout",
+		      (json_int_t)c->st.refused_timeout, "batch_max", (json_int_t)c->st.batch_max,
+		      "commit_us_avg",
+		      (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
+		      "commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
+		      (json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
 	if (o)
 		json_object_set_new(o, "bucket_map", json_string(map));
 	return o;
