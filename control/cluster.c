@@ -12,6 +12,8 @@
 #include "ctl_log.h"
 #include "lease_store.h"
 #include "running_config.h"
+#include "sbcfg_json.h"
+#include "sbcfg_names.h"
 
 #define KEY_MAX 256
 
@@ -42,6 +44,7 @@ struct shared_set {
 	struct cluster *c;
 	const char *what; /* for the log: "reservations", "templates" */
 	void (*learn)(struct cluster *c, json_t *kv, bool deleted);
+	void (*loaded_fn)(struct cluster *c, json_t *kvs); /* after the first read, or NULL */
 	char prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	bool loaded, inflight;
 };
@@ -59,6 +62,10 @@ struct cluster {
 	struct shared_set tmpl; /* prefix/templates/ */
 	cluster_tmpl_fn *tmpl_fn;
 	void *tmpl_arg;
+	cluster_resv_loaded_fn *resv_loaded_fn;
+	struct shared_set img; /* prefix/images/ */
+	cluster_image_fn *img_fn;
+	void *img_arg;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	/* the address keys */
 	struct centry *tab;
@@ -741,12 +748,20 @@ void cluster_connected(void *arg)
 
 /* ---- shared reservations ---- */
 
-char *cluster_resv_value(const struct sbcfg_reservation *r)
+char *cluster_resv_value(const struct sbcfg_reservation *r, const char (*patterns)[SBCFG_NAME_MAX])
 {
 	char m[18], ip[16];
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "mac", running_config_fmt_mac(r->mac, m),
 			      "ip", r->ip ? running_config_fmt_ip(r->ip, ip) : "", "hostname",
 			      r->hostname, "bootfile", r->bootfile, "ipxe_script", r->ipxe_script);
+
+	if (o && r->images_allowed.restricted) {
+		json_t *a = json_array();
+		for (uint16_t i = 0; a && patterns && i < r->images_allowed.n; i++)
+			json_array_append_new(a,
+					      json_string(patterns[r->images_allowed.first + i]));
+		json_object_set_new(o, "images_allowed", a ? a : json_array());
+	}
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -763,15 +778,29 @@ static int str_into(json_t *o, const char *key, char *dst, size_t cap)
 	return 0;
 }
 
-int cluster_resv_parse(const char *value, size_t len, struct sbcfg_reservation *r)
+int cluster_resv_parse(const char *value, size_t len, struct cluster_resv *out)
 {
 	json_t *o = json_loadb(value, len, 0, NULL);
+	struct sbcfg_reservation *r = &out->r;
+	struct sbcfg tmp = {0};
+	char msg[SBCFG_ERR_MAX];
 	const char *ip;
 	int rc = -EINVAL;
 
 	memset(r, 0, sizeof(*r));
 	if (!o)
 		return -EINVAL;
+	/* the config file's own check of the patterns, into a scratch config */
+	if (sbcfg_images_allowed_parse(o, "reservation", &tmp, &r->images_allowed, msg) < 0 ||
+	    tmp.n_image_patterns > SBCFG_PATTERNS_MAX) {
+		free(tmp.image_patterns);
+		json_decref(o);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < tmp.n_image_patterns; i++)
+		memcpy(out->patterns[i], tmp.image_patterns[i], SBCFG_NAME_MAX);
+	r->images_allowed.first = 0;
+	free(tmp.image_patterns);
 	ip = json_string_value(json_object_get(o, "ip"));
 	if (parse_mac(json_string_value(json_object_get(o, "mac")), r->mac) == 0 && ip &&
 	    (!*ip || running_config_parse_ip(ip, &r->ip) == 0) &&
@@ -788,27 +817,29 @@ static void resv_learn(struct cluster *c, json_t *kv, bool del)
 {
 	const char *k64 = json_string_value(json_object_get(kv, "key"));
 	const char *v64 = json_string_value(json_object_get(kv, "value"));
-	char key[KEY_MAX], val[2048];
+	char key[KEY_MAX], val[16384];
 	size_t pl = strlen(c->resv.prefix);
-	struct sbcfg_reservation r;
+	struct cluster_resv *r;
 	long kl, vl;
 
 	if (!c->resv_fn || !k64 || (kl = etcd_unb64(k64, key, sizeof(key) - 1)) <= (long)pl)
 		return;
 	key[kl] = '\0';
-	if (del) {
-		memset(&r, 0, sizeof(r));
-		if (parse_mac(key + pl, r.mac) == 0)
-			c->resv_fn(c->resv_arg, &r, true);
+	if (!(r = calloc(1, sizeof(*r)))) {
+		ctl_log(LOG_ERR, "cluster: %s: out of memory; change not applied", key);
 		return;
 	}
-	if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
-	    cluster_resv_parse(val, (size_t)vl, &r) < 0) {
+	if (del) {
+		if (parse_mac(key + pl, r->r.mac) == 0)
+			c->resv_fn(c->resv_arg, r, true);
+	} else if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
+		   cluster_resv_parse(val, (size_t)vl, r) < 0) {
 		ctl_log(LOG_WARNING,
 			"cluster: %s: not a reservation this server understands; ignored", key);
-		return;
+	} else {
+		c->resv_fn(c->resv_arg, r, false);
 	}
-	c->resv_fn(c->resv_arg, &r, false);
+	free(r);
 }
 
 void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg)
@@ -833,23 +864,25 @@ static void on_resv_written(void *arg, int rc, json_t *resp, const char *err)
 	free(w);
 }
 
-int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, bool del,
-		       cluster_done_fn *fn, void *arg, uint64_t cookie)
+/* Put value (len bytes; NULL = out of memory) at key, or delete key (del); fn(arg, cookie)
+ * when etcd answered. A reservation, a template and an image are written alike. */
+static int shared_write(struct cluster *c, const char *key, const char *value, size_t len, bool del,
+			cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
-	struct resv_write *w = calloc(1, sizeof(*w));
-	char key[KEY_MAX], m[18];
-	json_t *body;
+	struct resv_write *w;
+	json_t *body = NULL;
 
-	if (!w)
+	if (!del && !value)
+		return -ENOMEM;
+	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
 	*w = (struct resv_write){c, fn, arg, cookie};
-	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, running_config_fmt_mac(r->mac, m));
 	if (del) {
 		body = json_pack("{s:o}", "key", b64s(key));
 	} else {
-		char *v = cluster_resv_value(r), *v64 = v ? etcd_b64(v, strlen(v)) : NULL;
+		char *v64 = etcd_b64(value, len);
+
 		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
-		free(v);
 		free(v64);
 	}
 	if (!body ||
@@ -859,6 +892,20 @@ int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r, boo
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r,
+		       const char (*patterns)[SBCFG_NAME_MAX], bool del, cluster_done_fn *fn,
+		       void *arg, uint64_t cookie)
+{
+	char key[KEY_MAX], m[18];
+	char *v = del ? NULL : cluster_resv_value(r, patterns);
+	int rc;
+
+	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, running_config_fmt_mac(r->mac, m));
+	rc = shared_write(c, key, v, v ? strlen(v) : 0, del, fn, arg, cookie);
+	free(v);
+	return rc;
 }
 
 /* ---- shared templates ---- */
@@ -900,30 +947,178 @@ void cluster_set_tmpl_hook(struct cluster *c, cluster_tmpl_fn *fn, void *arg)
 int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, size_t len, bool del,
 		       cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
-	struct resv_write *w;
 	char key[KEY_MAX + sizeof(c->tmpl.prefix)];
-	json_t *body;
 
 	if (strlen(name) >= KEY_MAX)
 		return -EINVAL;
-	if (!(w = calloc(1, sizeof(*w))))
-		return -ENOMEM;
-	*w = (struct resv_write){c, fn, arg, cookie};
 	snprintf(key, sizeof(key), "%s%s", c->tmpl.prefix, name);
-	if (del) {
-		body = json_pack("{s:o}", "key", b64s(key));
-	} else {
-		char *v64 = etcd_b64(text, len);
-		body = v64 ? json_pack("{s:o, s:s}", "key", b64s(key), "value", v64) : NULL;
-		free(v64);
+	return shared_write(c, key, text, len, del, fn, arg, cookie);
+}
+
+/* ---- local reservations pushed at start ---- */
+
+/* After the first read of reservations/: the MACs etcd has, to the daemon, which pushes the
+ * reservations only its own config file has. */
+static void resv_loaded(struct cluster *c, json_t *kvs)
+{
+	size_t pl = strlen(c->resv.prefix), n = 0, i;
+	uint8_t(*macs)[6] = calloc(json_array_size(kvs) + 1, 6);
+	json_t *kv;
+
+	if (!macs || !c->resv_loaded_fn) {
+		free(macs);
+		return;
 	}
+	json_array_foreach(kvs, i, kv)
+	{
+		const char *k64 = json_string_value(json_object_get(kv, "key"));
+		char key[KEY_MAX];
+		long kl;
+
+		if (k64 && (kl = etcd_unb64(k64, key, sizeof(key) - 1)) > (long)pl) {
+			key[kl] = '\0';
+			if (parse_mac(key + pl, macs[n]) == 0)
+				n++;
+		}
+	}
+	c->resv_loaded_fn(c->resv_arg, (const uint8_t(*)[6])macs, n);
+	free(macs);
+}
+
+void cluster_set_resv_loaded_hook(struct cluster *c, cluster_resv_loaded_fn *fn)
+{
+	c->resv_loaded_fn = fn;
+}
+
+struct resv_push {
+	struct cluster *c;
+	char mac[18];
+};
+
+static void on_resv_pushed(void *arg, int rc, json_t *resp, const char *err)
+{
+	struct resv_push *w = arg;
+
+	note(w->c, rc, err);
+	if (rc < 0)
+		ctl_log(LOG_ERR,
+			"cluster: reservation %s of the config file not pushed to etcd: %s", w->mac,
+			err);
+	else if (json_is_true(json_object_get(resp, "succeeded")))
+		ctl_log(LOG_INFO, "cluster: reservation %s of the config file pushed to etcd",
+			w->mac);
+	else
+		ctl_log(LOG_INFO,
+			"cluster: reservation %s: another server pushed it first; etcd's applies",
+			w->mac);
+	free(w);
+}
+
+int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r,
+		      const char (*patterns)[SBCFG_NAME_MAX])
+{
+	struct resv_push *w = calloc(1, sizeof(*w));
+	char key[KEY_MAX], *v = NULL, *v64 = NULL;
+	json_t *body = NULL;
+
+	if (!w)
+		return -ENOMEM;
+	w->c = c;
+	running_config_fmt_mac(r->mac, w->mac);
+	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, w->mac);
+	if ((v = cluster_resv_value(r, patterns)) && (v64 = etcd_b64(v, strlen(v))))
+		/* only if absent: a reservation another server wrote meanwhile is not replaced */
+		body = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s}}]}", "compare", "key",
+				 b64s(key), "target", "CREATE", "result", "EQUAL",
+				 "create_revision", i64s(0), "success", "request_put", "key",
+				 b64s(key), "value", v64);
+	free(v);
+	free(v64);
 	if (!body ||
-	    etcd_client_call(c->etcd, ETCD_LANE_KV, del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
-			     on_resv_written, w) < 0) {
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/txn", body, on_resv_pushed, w) < 0) {
 		free(w);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* ---- shared image metadata ---- */
+
+char *cluster_image_value(const char *name, const char *sha256, const char *source)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s}", "name", name, "sha256", sha256, "source", source);
+	char *v = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return v;
+}
+
+int cluster_image_parse(const char *value, size_t len, char name[SBCFG_NAME_MAX],
+			char sha256[SBCFG_SHA256_HEX], char source[SBCFG_PATH_MAX])
+{
+	json_t *o = json_loadb(value, len, 0, NULL);
+	const char *sha;
+	int rc = -EINVAL;
+
+	if (!o)
+		return -EINVAL;
+	sha = json_string_value(json_object_get(o, "sha256"));
+	if (str_into(o, "name", name, SBCFG_NAME_MAX) == 0 && name[0] &&
+	    str_into(o, "source", source, SBCFG_PATH_MAX) == 0 && source[0] == '/' && sha &&
+	    strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64) {
+		memcpy(sha256, sha, 65);
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
+}
+
+static void img_learn(struct cluster *c, json_t *kv, bool del)
+{
+	const char *k64 = json_string_value(json_object_get(kv, "key"));
+	const char *v64 = json_string_value(json_object_get(kv, "value"));
+	size_t pl = strlen(c->img.prefix);
+	char key[KEY_MAX], val[2048], name[SBCFG_NAME_MAX], sha[SBCFG_SHA256_HEX];
+	char source[SBCFG_PATH_MAX];
+	long kl, vl;
+
+	if (!c->img_fn || !k64 || (kl = etcd_unb64(k64, key, sizeof(key) - 1)) <= (long)pl)
+		return;
+	key[kl] = '\0';
+	if (del) {
+		c->img_fn(c->img_arg, key + pl, NULL, NULL, true);
+		return;
+	}
+	if (!v64 || (vl = etcd_unb64(v64, val, sizeof(val))) < 0 ||
+	    cluster_image_parse(val, (size_t)vl, name, sha, source) < 0 ||
+	    strcmp(name, key + pl) != 0) {
+		ctl_log(LOG_WARNING, "cluster: %s: not an image this server understands; ignored",
+			key);
+		return;
+	}
+	c->img_fn(c->img_arg, name, sha, source, false);
+}
+
+void cluster_set_image_hook(struct cluster *c, cluster_image_fn *fn, void *arg)
+{
+	c->img_fn = fn;
+	c->img_arg = arg;
+}
+
+int cluster_image_write(struct cluster *c, const char *name, const char *sha256, const char *source,
+			bool del, cluster_done_fn *fn, void *arg, uint64_t cookie)
+{
+	char key[KEY_MAX + sizeof(c->img.prefix)];
+	char *v;
+	int rc;
+
+	if (strlen(name) >= KEY_MAX)
+		return -EINVAL;
+	snprintf(key, sizeof(key), "%s%s", c->img.prefix, name);
+	v = del ? NULL : cluster_image_value(name, sha256, source);
+	rc = shared_write(c, key, v, v ? strlen(v) : 0, del, fn, arg, cookie);
+	free(v);
+	return rc;
 }
 
 /* ---- shared key sets: read once, then watched from the revision read ---- */
@@ -957,6 +1152,8 @@ static void on_shared_load(void *arg, int rc, json_t *resp, const char *err)
 		return;
 	json_array_foreach(json_object_get(resp, "kvs"), i, kv) set->learn(c, kv, false);
 	set->loaded = true;
+	if (set->loaded_fn)
+		set->loaded_fn(c, json_object_get(resp, "kvs"));
 	ctl_log(LOG_INFO, "cluster: %zu shared %s read from etcd",
 		json_array_size(json_object_get(resp, "kvs")), set->what);
 	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
@@ -1054,6 +1251,8 @@ static long session_tick(struct ev_loop *l, long long id, void *arg)
 		shared_load(&c->resv);
 	if (c->tmpl_fn && !c->tmpl.loaded && !c->tmpl.inflight)
 		shared_load(&c->tmpl);
+	if (c->img_fn && !c->img.loaded && !c->img.inflight)
+		shared_load(&c->img);
 	if (c->session_inflight)
 		return period;
 	if (!c->lease_id) {
@@ -1135,10 +1334,13 @@ struct cluster *cluster_new(struct ev_loop *loop, struct dataplane_link *dp,
 	c->session_timer = c->members_timer = -1;
 	snprintf(c->lease_prefix, sizeof(c->lease_prefix), "%sleases/", cfg->prefix);
 	snprintf(c->server_prefix, sizeof(c->server_prefix), "%sservers/", cfg->prefix);
-	c->resv = (struct shared_set){c, "reservations", resv_learn, {0}, false, false};
-	c->tmpl = (struct shared_set){c, "templates", tmpl_learn, {0}, false, false};
+	c->resv =
+		(struct shared_set){c, "reservations", resv_learn, resv_loaded, {0}, false, false};
+	c->tmpl = (struct shared_set){c, "templates", tmpl_learn, NULL, {0}, false, false};
+	c->img = (struct shared_set){c, "images", img_learn, NULL, {0}, false, false};
 	snprintf(c->resv.prefix, sizeof(c->resv.prefix), "%sreservations/", cfg->prefix);
 	snprintf(c->tmpl.prefix, sizeof(c->tmpl.prefix), "%stemplates/", cfg->prefix);
+	snprintf(c->img.prefix, sizeof(c->img.prefix), "%simages/", cfg->prefix);
 	if (!(c->etcd = etcd_client_new(loop, cfg, err, errlen))) {
 		free(c);
 		return NULL;
@@ -1180,26 +1382,35 @@ json_t *cluster_status_json(struct cluster *c)
 	/* the bucket map as readiness is now (the tick that would update it may be 500 ms away) */
 	update_buckets(c);
 	etcd_client_get_stats(c->etcd, &es);
+	char map[65];
+	json_t *o;
+
 	for (size_t i = 0; servers && i < c->n_servers; i++)
 		json_array_append_new(servers, json_string(c->servers[i]));
-	return json_pack(
-		"{s:s, s:b, s:b, s:{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:i, "
-		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-		"server_id", c->cfg.server_id, "ready", cluster_ready(c), "registered",
-		c->registered, "etcd", "reachable", c->etcd_ok, "endpoint", es.endpoint,
-		"last_error", c->last_error, "requests", (json_int_t)es.requests, "failures",
-		(json_int_t)es.failures, "timeouts", (json_int_t)es.timeouts, "watch_events",
-		(json_int_t)es.watch_events, "watch_reconnects", (json_int_t)es.watch_reconnects,
-		"ms_since_reply",
-		(json_int_t)(c->last_ok_ms ? ev_now_ms() - c->last_ok_ms : (uint64_t)-1 >> 1),
-		"servers", servers ? servers : json_array(), "buckets_owned", (int)c->owned,
-		"leases", "submitted", (json_int_t)c->st.submitted, "committed",
-		(json_int_t)c->st.committed, "queued", (json_int_t)c->q_n, "txns",
-		(json_int_t)c->st.txns, "txn_conflicts", (json_int_t)c->st.txn_conflicts,
-		"refused_in_use", (json_int_t)c->st.refused_in_use, "refused_etcd",
-		(json_int_t)c->st.refused_etcd, "refused_timeout",
-		(json_int_t)c->st.refused_timeout, "batch_max", (json_int_t)c->st.batch_max,
-		"commit_us_avg", (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
-		"commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
-		(json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
+	/* bit b of byte b / 8: which RFC 3074 buckets this server answers (tests, operators) */
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(map + 2 * i, 3, "%02x", c->map[i]);
+	o = json_pack("{s:s, s:b, s:b, s:{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:i, "
+		      "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+		      "server_id", c->cfg.server_id, "ready", cluster_ready(c), "registered",
+		      c->registered, "etcd", "reachable", c->etcd_ok, "endpoint", es.endpoint,
+		      "last_error", c->last_error, "requests", (json_int_t)es.requests, "failures",
+		      (json_int_t)es.failures, "timeouts", (json_int_t)es.timeouts, "watch_events",
+		      (json_int_t)es.watch_events, "watch_reconnects",
+		      (json_int_t)es.watch_reconnects, "ms_since_reply",
+		      (json_int_t)(c->last_ok_ms ? ev_now_ms() - c->last_ok_ms : (uint64_t)-1 >> 1),
+		      "servers", servers ? servers : json_array(), "buckets_owned", (int)c->owned,
+		      "leases", "submitted", (json_int_t)c->st.submitted, "committed",
+		      (json_int_t)c->st.committed, "queued", (json_int_t)c->q_n, "txns",
+		      (json_int_t)c->st.txns, "txn_conflicts", (json_int_t)c->st.txn_conflicts,
+		      "refused_in_use", (json_int_t)c->st.refused_in_use, "refused_etcd",
+		      (json_int_t)c->st.refused_etcd, "refused_timeout",
+		      (json_int_t)c->st.refused_timeout, "batch_max", (json_int_t)c->st.batch_max,
+		      "commit_us_avg",
+		      (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
+		      "commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
+		      (json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
+	if (o)
+		json_object_set_new(o, "bucket_map", json_string(map));
+	return o;
 }

@@ -110,31 +110,92 @@ static void test_lease_value(void **state)
 
 static void test_resv_value(void **state)
 {
-	struct sbcfg_reservation r = {.mac = {0x52, 0x54, 0, 0xaa, 0xbb, 1}, .ip = 0xc61201c8},
-				 back;
+	struct sbcfg_reservation r = {.mac = {0x52, 0x54, 0, 0xaa, 0xbb, 1}, .ip = 0xc61201c8};
+	static struct cluster_resv cback;
+	struct sbcfg_reservation back;
 	char *v;
 
 	snprintf(r.hostname, sizeof(r.hostname), "vm1");
 	snprintf(r.bootfile, sizeof(r.bootfile), "ipxe.efi");
-	v = cluster_resv_value(&r);
+	v = cluster_resv_value(&r, NULL);
 	assert_non_null(v);
-	assert_int_equal(cluster_resv_parse(v, strlen(v), &back), 0);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &cback), 0);
+	back = cback.r;
+	assert_false(back.images_allowed.restricted);
 	assert_memory_equal(back.mac, r.mac, 6);
 	assert_int_equal(back.ip, r.ip);
 	assert_string_equal(back.hostname, "vm1");
 	assert_string_equal(back.bootfile, "ipxe.efi");
 	assert_string_equal(back.ipxe_script, "");
 	for (size_t k = 0; k < strlen(v); k++)
-		assert_int_equal(cluster_resv_parse(v, k, &back), -EINVAL);
+		assert_int_equal(cluster_resv_parse(v, k, &cback), -EINVAL);
 	free(v);
 	r.ip = 0; /* boot information only */
-	v = cluster_resv_value(&r);
-	assert_int_equal(cluster_resv_parse(v, strlen(v), &back), 0);
-	assert_int_equal(back.ip, 0);
+	v = cluster_resv_value(&r, NULL);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &cback), 0);
+	assert_int_equal(cback.r.ip, 0);
 	free(v);
 	const char *bad = "{\"mac\":\"52:54:00:aa:bb:01\",\"ip\":\"1.2.3\",\"hostname\":\"\","
 			  "\"bootfile\":\"\",\"ipxe_script\":\"\"}";
-	assert_int_equal(cluster_resv_parse(bad, strlen(bad), &back), -EINVAL);
+	assert_int_equal(cluster_resv_parse(bad, strlen(bad), &cback), -EINVAL);
+
+	/* images_allowed travels with it: the patterns, in order; an empty list stays a list */
+	char pats[4][SBCFG_NAME_MAX] = {"other", "vmlinuz-*", "initrd.gz", "x"};
+	r.images_allowed = (struct sbcfg_images_allowed){.first = 1, .n = 2, .restricted = true};
+	v = cluster_resv_value(&r, (const char(*)[SBCFG_NAME_MAX])pats);
+	assert_non_null(strstr(v, "\"images_allowed\":[\"vmlinuz-*\",\"initrd.gz\"]"));
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &cback), 0);
+	assert_true(cback.r.images_allowed.restricted);
+	assert_int_equal(cback.r.images_allowed.n, 2);
+	assert_string_equal(cback.patterns[cback.r.images_allowed.first], "vmlinuz-*");
+	assert_string_equal(cback.patterns[cback.r.images_allowed.first + 1], "initrd.gz");
+	free(v);
+	r.images_allowed.n = 0;
+	v = cluster_resv_value(&r, NULL);
+	assert_int_equal(cluster_resv_parse(v, strlen(v), &cback), 0);
+	assert_true(cback.r.images_allowed.restricted);
+	assert_int_equal(cback.r.images_allowed.n, 0);
+	free(v);
+	/* patterns the config file would refuse are refused from etcd too */
+	const char *badp[] = {
+		"{\"mac\":\"52:54:00:aa:bb:01\",\"ip\":\"\",\"hostname\":\"\",\"bootfile\":\"\","
+		"\"ipxe_script\":\"\",\"images_allowed\":\"vmlinuz\"}",
+		"{\"mac\":\"52:54:00:aa:bb:01\",\"ip\":\"\",\"hostname\":\"\",\"bootfile\":\"\","
+		"\"ipxe_script\":\"\",\"images_allowed\":[1]}",
+		"{\"mac\":\"52:54:00:aa:bb:01\",\"ip\":\"\",\"hostname\":\"\",\"bootfile\":\"\","
+		"\"ipxe_script\":\"\",\"images_allowed\":[\"\"]}",
+	};
+	for (size_t i = 0; i < sizeof(badp) / sizeof(badp[0]); i++)
+		assert_int_equal(cluster_resv_parse(badp[i], strlen(badp[i]), &cback), -EINVAL);
+}
+
+static void test_image_value(void **state)
+{
+	const char *sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char name[SBCFG_NAME_MAX], back[SBCFG_SHA256_HEX], src[SBCFG_PATH_MAX];
+	char *v = cluster_image_value("vmlinuz", sha, "/srv/img/vmlinuz");
+
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(cluster_image_parse(v, strlen(v), name, back, src), 0);
+	assert_string_equal(name, "vmlinuz");
+	assert_string_equal(back, sha);
+	assert_string_equal(src, "/srv/img/vmlinuz");
+	for (size_t k = 0; k < strlen(v); k++)
+		assert_int_equal(cluster_image_parse(v, k, name, back, src), -EINVAL);
+	free(v);
+	const char *bad[] = {
+		"{\"name\":\"a\",\"sha256\":\"0123\",\"source\":\"/a\"}",
+		"{\"name\":\"a\",\"sha256\":\"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789"
+		"abcdef\",\"source\":\"/a\"}",
+		"{\"name\":\"\",\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		"abcdef\",\"source\":\"/a\"}",
+		"{\"name\":\"a\",\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		"abcdef\",\"source\":\"rel/a\"}",
+		"[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cluster_image_parse(bad[i], strlen(bad[i]), name, back, src), -EINVAL);
 }
 
 static void test_wire(void **state)
@@ -173,6 +234,7 @@ int main(void)
 		cmocka_unit_test(test_lease_value),
 		cmocka_unit_test(test_resv_value),
 		cmocka_unit_test(test_wire),
+		cmocka_unit_test(test_image_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "sbcfg_access.h"
 #include "sbcfg_json.h"
+#include "shared_image.h"
 #ifdef SB_HAVE_XDP_CTL
 #include "xdp_ctl.h"
 #endif
@@ -245,7 +246,7 @@ static char *change(struct daemon *d, uint64_t conn, json_t *args, struct daemon
  * then here; the API answers once it is in effect here. */
 struct shared_resv {
 	struct daemon *d;
-	struct sbcfg_reservation r;
+	struct cluster_resv r; /* an API reservation has no images_allowed */
 	bool del;
 	const char *what;
 };
@@ -269,8 +270,11 @@ static char *shared_resv(struct daemon *d, uint64_t conn, const struct sbcfg_res
 
 	if (!s)
 		return api_fail("%s: out of memory", what);
-	*s = (struct shared_resv){d, *r, del, what};
-	if (cluster_resv_write(d->cluster, r, del, shared_resv_written, s, conn) < 0) {
+	s->d = d;
+	s->r.r = *r;
+	s->del = del;
+	s->what = what;
+	if (cluster_resv_write(d->cluster, r, NULL, del, shared_resv_written, s, conn) < 0) {
 		free(s);
 		return api_fail("%s: out of memory", what);
 	}
@@ -422,6 +426,8 @@ char *cmd_image_add(struct daemon *d, uint64_t conn_id, json_t *args)
 	snprintf(ia.name, sizeof(ia.name), "%s", name);
 	for (size_t i = 0; sha && i < 64; i++) /* lower case, as the config keeps it */
 		ia.sha256[i] = sha[i] >= 'A' && sha[i] <= 'F' ? (char)(sha[i] - 'A' + 'a') : sha[i];
+	if (d->cluster) /* here first, then its name, SHA-256 and source in etcd */
+		return shared_image_add(d, conn_id, ia.name, ia.path, ia.sha256);
 	/* The file is hashed once, beside the loop, with the new config's registry; a file the
 	 * dataplane could not load refuses the change. */
 	struct daemon_change_req req = {.what = "image-add",
@@ -439,6 +445,8 @@ char *cmd_image_del(struct daemon *d, uint64_t conn_id, json_t *args)
 
 	if (!name)
 		return api_fail("image-del: arguments need \"name\"");
+	if (d->cluster && strlen(name) < SBCFG_NAME_MAX)
+		return shared_image_del(d, conn_id, name);
 	struct daemon_change_req req = {.what = "image-del",
 					.edit = edit_image_del,
 					.arg = name,
@@ -520,6 +528,9 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 	/* cluster mode (docs/SCALE-OUT.md): etcd, registration, buckets, lease commits */
 	if (d->cluster)
 		json_object_set_new(a, "cluster", cluster_status_json(d->cluster));
+	if (d->cluster && json_object_get(a, "cluster"))
+		json_object_set_new(json_object_get(a, "cluster"), "shared",
+				    shared_image_status(d));
 	else if (d->cur->cfg.cluster.enabled)
 		json_object_set_new(a, "cluster",
 				    json_pack("{s:b, s:s}", "ready", 0, "error",

@@ -729,6 +729,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	d->confirm_timeout_ms =
 		o->confirm_timeout_ms ? o->confirm_timeout_ms : DAEMON_CONFIRM_TIMEOUT_MS;
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", o->state_dir);
+	d->shared_image_fn = o->shared_image;
+	d->shared_resv_loaded_fn = o->shared_resv_loaded;
 	snprintf(tmp, sizeof(tmp), "%s", o->api_socket);
 	if (o->dp_socket)
 		snprintf(dp_path, sizeof(dp_path), "%s", o->dp_socket);
@@ -811,9 +813,29 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	return 0;
 }
 
+/* A shared reservation in: its images_allowed patterns appended to c's (the old ones of a
+ * replaced reservation stay unused in the array, and are not written back). */
 static int edit_resv_put(struct sbcfg *c, const void *arg, char *err, size_t len)
 {
-	return running_config_reservation_add(c, arg, true, err, len);
+	const struct cluster_resv *cr = arg;
+	struct sbcfg_reservation r = cr->r;
+
+	if (r.images_allowed.restricted && r.images_allowed.n) {
+		void *n = realloc(c->image_patterns,
+				  (c->n_image_patterns + r.images_allowed.n) * sizeof(*c->image_patterns));
+		if (!n) {
+			snprintf(err, len, "out of memory");
+			return -ENOMEM;
+		}
+		c->image_patterns = n;
+		memcpy(c->image_patterns[c->n_image_patterns], cr->patterns[r.images_allowed.first],
+		       r.images_allowed.n * sizeof(*c->image_patterns));
+		r.images_allowed.first = (uint32_t)c->n_image_patterns;
+		c->n_image_patterns += r.images_allowed.n;
+	} else {
+		r.images_allowed.first = 0;
+	}
+	return running_config_reservation_add(c, &r, true, err, len);
 }
 
 static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len)
@@ -822,13 +844,13 @@ static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len
 	return rc == -ENOENT ? 0 : rc; /* gone already */
 }
 
-void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
 			daemon_change_done_fn *done, void *done_arg, uint64_t cookie)
 {
 	struct daemon_change_req req = {.what = deleted ? "reservation-del (shared)"
 							: "reservation-add (shared)",
 					.edit = deleted ? edit_resv_del : edit_resv_put,
-					.arg = deleted ? (const void *)r->mac : (const void *)r,
+					.arg = deleted ? (const void *)r->r.mac : (const void *)r,
 					.arg_len = deleted ? 6 : sizeof(*r),
 					.write_back = true,
 					.wait = true,
@@ -839,11 +861,24 @@ void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, boo
 }
 
 /* A reservation of etcd (read at start or watched): applied when it differs from ours. */
-static void on_shared_resv(void *arg, const struct sbcfg_reservation *r, bool deleted)
+static bool same_images_allowed(const struct sbcfg *c, const struct sbcfg_images_allowed *a,
+				const struct cluster_resv *cr)
+{
+	const struct sbcfg_images_allowed *b = &cr->r.images_allowed;
+
+	if (a->restricted != b->restricted || (a->restricted && a->n != b->n))
+		return false;
+	for (uint16_t i = 0; a->restricted && i < a->n; i++)
+		if (strcmp(c->image_patterns[a->first + i], cr->patterns[b->first + i]) != 0)
+			return false;
+	return true;
+}
+
+static void on_shared_resv(void *arg, const struct cluster_resv *cr, bool deleted)
 {
 	struct daemon *d = arg;
 	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
-	const struct sbcfg_reservation *mine = NULL;
+	const struct sbcfg_reservation *mine = NULL, *r = &cr->r;
 
 	for (size_t i = 0; i < h->n_reservations && !mine; i++)
 		if (memcmp(h->reservations[i].mac, r->mac, 6) == 0)
@@ -851,9 +886,10 @@ static void on_shared_resv(void *arg, const struct sbcfg_reservation *r, bool de
 	if (deleted ? !mine
 		    : mine && mine->ip == r->ip && strcmp(mine->hostname, r->hostname) == 0 &&
 			      strcmp(mine->bootfile, r->bootfile) == 0 &&
-			      strcmp(mine->ipxe_script, r->ipxe_script) == 0)
+			      strcmp(mine->ipxe_script, r->ipxe_script) == 0 &&
+			      same_images_allowed(&d->cur->cfg, &mine->images_allowed, cr))
 		return; /* the same here (our own change, seen back) */
-	daemon_shared_resv(d, r, deleted, NULL, NULL, 0);
+	daemon_shared_resv(d, cr, deleted, NULL, NULL, 0);
 }
 
 /* A template of etcd (read at start or watched): stored here when it differs. */
@@ -898,6 +934,10 @@ void daemon_start(struct daemon *d)
 			d->dp.deps.remote_arg = d->cluster;
 			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
 			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
+			if (d->shared_resv_loaded_fn)
+				cluster_set_resv_loaded_hook(d->cluster, d->shared_resv_loaded_fn);
+			if (d->shared_image_fn)
+				cluster_set_image_hook(d->cluster, d->shared_image_fn, d);
 		}
 	}
 	kick(d);

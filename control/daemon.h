@@ -82,6 +82,10 @@ struct daemon_options {
 	const char *state_dir;	/* lease store, templates */
 	uint32_t confirm_timeout_ms;
 	api_server_dispatch_fn *dispatch; /* the operator commands, called with the daemon */
+	/* cluster mode: images of etcd, and the reservations etcd lacks at start (shared_image.h;
+	 * NULL: not shared), called with the daemon */
+	cluster_image_fn *shared_image;
+	cluster_resv_loaded_fn *shared_resv_loaded;
 };
 
 struct daemon {
@@ -110,6 +114,11 @@ struct daemon {
 	char last_reload[1024];	    /* outcome of the last reload, for status */
 	uint64_t image_add_refused; /* image-add paths outside control.images_dirs (status) */
 	uint64_t pins_refused;	    /* changes refused for a pinned SHA-256 (status) */
+	/* cluster mode (shared_image.h): images of etcd registered here / refused here, and
+	 * reservations of the config file pushed to etcd at start */
+	uint64_t shared_images_applied, shared_images_refused, shared_resv_pushed;
+	cluster_image_fn *shared_image_fn;
+	cluster_resv_loaded_fn *shared_resv_loaded_fn;
 };
 
 /*
@@ -153,7 +162,7 @@ int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
  * to the running config: r replaces the reservation of its MAC, or with deleted, that one
  * goes (none: nothing to do). A config change like any other (done may be NULL).
  */
-void daemon_shared_resv(struct daemon *d, const struct sbcfg_reservation *r, bool deleted,
+void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
 			daemon_change_done_fn *done, void *done_arg, uint64_t cookie);
 
 /* Config changes queued or in progress. */

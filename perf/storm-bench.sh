@@ -134,14 +134,8 @@ out_png=$res_dir/$stamp-$suffix-cdf.png
 work=$(mktemp -d "/tmp/${SB_PREFIX}-bench.XXXXXX")
 chmod 755 "$work"
 mkdir -p "$work/img" "$work/tftp" "$work/json" "$work/csv"
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-srv_pids=()
-
-kill_pids() {
-	local p
-	for p in "${srv_pids[@]}"; do sb_kill_pid "$p" 5; done
-	srv_pids=()
-}
+. "$top/perf/bench-lib.sh"
+log() { bench_log "$@"; }
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
@@ -149,11 +143,7 @@ cleanup() {
 	[ -n "${watchdog:-}" ] && kill -TERM -- "-$watchdog" 2>/dev/null
 	kill_pids
 	"$LAB" down >/dev/null 2>&1
-	if [ -n "${neigh_saved:-}" ]; then
-		set -- $neigh_saved
-		sysctl -qw net.ipv4.neigh.default.gc_thresh1="$1" net.ipv4.neigh.default.gc_thresh2="$2" \
-			net.ipv4.neigh.default.gc_thresh3="$3"
-	fi
+	neigh_restore
 	if [ $keep = 1 ]; then echo "storm-bench: work directory kept: $work" >&2; else rm -rf "$work"; fi
 	exit "$rc"
 }
@@ -177,39 +167,11 @@ make_files() {
 
 # ------------------------------------------------------------------ lab
 lab_up() {
-	"$LAB" up >"$work/lab.log" 2>&1 || { cat "$work/lab.log" >&2; exit 1; }
-	eval "$("$LAB" env)"
-	# A /16 on the server side, so that kernel servers own the pool's subnet.
-	ip -n "$SB_NS_SRV" addr flush dev "$SB_IF_SRV"
-	ip -n "$SB_NS_SRV" addr add $SRV_IP/16 dev "$SB_IF_SRV"
-	# Room for 10,000 clients in the kernel's ARP table (default gc_thresh3 1,024: kernel
-	# servers would drop their replies to the rest, "neighbor table overflow"). The table
-	# and its thresholds are the host's (shared by every namespace): raised for the run,
-	# put back on exit.
-	if [ -z "${neigh_saved:-}" ]; then
-		neigh_saved=$(sysctl -n net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 \
-			net.ipv4.neigh.default.gc_thresh3 | tr '\n' ' ')
-		set -- $neigh_saved
-		[ "$3" -lt 65536 ] && sysctl -qw net.ipv4.neigh.default.gc_thresh3=65536 \
-			net.ipv4.neigh.default.gc_thresh2=32768 net.ipv4.neigh.default.gc_thresh1=16384
-	fi
+	bench_lab_up
+	neigh_raise # room for 10,000 clients in the kernel's ARP table
 }
 
 in_srv() { ip netns exec "$SB_NS_SRV" taskset -c $SRV_CPU "$@"; }
-start_srv() { # logfile cmd...: in the server namespace on the server CPU, its own session
-	local logf=$1
-	shift
-	ip netns exec "$SB_NS_SRV" setsid taskset -c $SRV_CPU "$@" >"$logf" 2>&1 </dev/null &
-	srv_pids+=($!)
-}
-wait_udp() { # port secs
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		ip netns exec "$SB_NS_SRV" ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 sb_config() { # file durability(none|strict|available) max_sessions
 	local dur=""

@@ -80,24 +80,15 @@ out_json=$res_dir/$stamp-storm-mtftp.json
 work=$(mktemp -d "/tmp/${SB_PREFIX}-mtftp.XXXXXX")
 chmod 755 "$work"
 mkdir -p "$work/img" "$work/json"
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-srv_pids=()
-kill_pids() {
-	local p
-	for p in "${srv_pids[@]}"; do sb_kill_pid "$p" 5; done
-	srv_pids=()
-}
+. "$top/perf/bench-lib.sh"
+log() { bench_log "$@"; }
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
 	kill_pids
 	"$LAB" down >/dev/null 2>&1
-	if [ -n "${neigh_saved:-}" ]; then
-		set -- $neigh_saved
-		sysctl -qw net.ipv4.neigh.default.gc_thresh1="$1" net.ipv4.neigh.default.gc_thresh2="$2" \
-			net.ipv4.neigh.default.gc_thresh3="$3"
-	fi
+	neigh_restore
 	if [ $keep = 1 ]; then echo "storm-mtftp: work directory kept: $work" >&2; else rm -rf "$work"; fi
 	exit "$rc"
 }
@@ -110,32 +101,11 @@ head -c $LOADER /dev/urandom >"$work/img/loader-bios.bin"
 head -c $IMAGE /dev/urandom >"$work/img/image.bin"
 chmod 644 "$work/img/"*
 
-"$LAB" up >"$work/lab.log" 2>&1 || { cat "$work/lab.log" >&2; exit 1; }
-eval "$("$LAB" env)"
-ip -n "$SB_NS_SRV" addr flush dev "$SB_IF_SRV"
-ip -n "$SB_NS_SRV" addr add $SRV_IP/16 dev "$SB_IF_SRV"
+bench_lab_up
 # atftpd sends to the groups through the kernel: a route for them on the boot veth
 ip -n "$SB_NS_SRV" route add 224.0.0.0/4 dev "$SB_IF_SRV"
-neigh_saved=$(sysctl -n net.ipv4.neigh.default.gc_thresh1 net.ipv4.neigh.default.gc_thresh2 \
-	net.ipv4.neigh.default.gc_thresh3 | tr '\n' ' ')
-set -- $neigh_saved
-[ "$3" -lt 65536 ] && sysctl -qw net.ipv4.neigh.default.gc_thresh3=65536 \
-	net.ipv4.neigh.default.gc_thresh2=32768 net.ipv4.neigh.default.gc_thresh1=16384
+neigh_raise
 
-start_srv() { # logfile cmd...: in the server namespace on the server CPU, its own session
-	local logf=$1
-	shift
-	ip netns exec "$SB_NS_SRV" setsid taskset -c $SRV_CPU "$@" >"$logf" 2>&1 </dev/null &
-	srv_pids+=($!)
-}
-wait_udp() { # port secs
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		ip netns exec "$SB_NS_SRV" ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
 tx_bytes() { ip -n "$SB_NS_SRV" -s -j link show dev "$SB_IF_SRV" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["bytes"])'; }
 tel() { python3 "$top/tests/dataplane/dp-tel.py" "sb-$SB_IF_SRV" /stormboot/stats; }
 

@@ -23,6 +23,7 @@ packages=(
 	libmicrohttpd-dev prometheus chromium tshark systemd
 	# scale-out (docs/SCALE-OUT.md): etcd, and libcurl for control's etcd client
 	etcd-server etcd-client libcurl4-openssl-dev
+	isc-dhcp-relay # the cluster lab's relayed server (dhcrelay)
 	# perf/storm-bench.sh (the CDF plot)
 	gnuplot-nox
 	# ops-nspawn: the units under a real systemd in a container
@@ -55,6 +56,11 @@ if [ ! -x "$ATFTPD_ROOT/usr/sbin/atftpd" ]; then
 	mkdir -p "$ATFTPD_ROOT"
 	dpkg-deb -x "$tmp"/atftpd_*.deb "$ATFTPD_ROOT"
 	rm -rf "$tmp"
+fi
+# isc-dhcp-relay is for the cluster lab (tests/cluster), which starts dhcrelay in its relay
+# namespace: the package's own service stays off on a host where systemd runs.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+	systemctl disable --now isc-dhcp-relay.service >/dev/null 2>&1 || true
 fi
 
 "$here/lab/prepare-host.sh"

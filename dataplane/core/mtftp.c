@@ -60,6 +60,7 @@ static void make_master(struct mtftp_stream *st, int idx, bool promoted, uint64_
 
 	c->state = MTFTP_C_MASTER_OACK;
 	st->master = idx;
+	st->pass_seq = st->next_seq;
 	st->promoted = promoted;
 	st->acked = 0;
 	st->sent = 0;
@@ -69,14 +70,22 @@ static void make_master(struct mtftp_stream *st, int idx, bool promoted, uint64_
 	sent_now(st, now);
 }
 
-/* After the master left: the oldest client becomes master, or the stream ends. */
+/* Should listener a become master before listener b? (mtftp.h: who lacks most, then oldest) */
+static bool promote_first(const struct mtftp_client *a, const struct mtftp_client *b)
+{
+	if (a->lacks != b->lacks)
+		return a->lacks > b->lacks;
+	return a->seq < b->seq;
+}
+
+/* After the master left: the client that lacks most becomes master, or the stream ends. */
 static void promote(struct mtftp_stream *st, uint64_t now, struct mtftp_tx *tx)
 {
 	int next = -1;
 
 	for (int i = 0; i < MTFTP_CLIENTS_MAX; i++)
 		if (st->c[i].state == MTFTP_C_LISTEN &&
-		    (next < 0 || st->c[i].seq < st->c[next].seq))
+		    (next < 0 || promote_first(&st->c[i], &st->c[next])))
 			next = i;
 	if (next < 0) { /* no one left (only one master at a time: no listener = no client) */
 		st->master = -1;
@@ -93,6 +102,14 @@ static void leave(struct mtftp_stream *st, int idx, enum mtftp_leave why, uint64
 {
 	bool was_master = idx == st->master;
 
+	if (was_master && why == MTFTP_LEAVE_DONE && st->c[idx].lacks > 0) {
+		/* Its pass carried blocks 1..lacks to the group: whoever listened throughout and
+		 * lacked no more than that has them now. */
+		for (int i = 0; i < MTFTP_CLIENTS_MAX; i++)
+			if (st->c[i].state == MTFTP_C_LISTEN && st->c[i].seq < st->pass_seq &&
+			    st->c[i].lacks <= st->c[idx].lacks)
+				st->c[i].lacks = 0;
+	}
 	memset(&st->c[idx], 0, sizeof(st->c[idx]));
 	st->n_clients--;
 	st->stats.leaves[why]++;
@@ -188,6 +205,9 @@ bool mtftp_joinable(const struct mtftp_stream *st, const struct tftp_rrq *rrq,
 
 int mtftp_find(const struct mtftp_stream *st, uint32_t ip, uint16_t port)
 {
+	/* ACKs come from the master: look there first */
+	if (st->master >= 0 && st->c[st->master].ip == ip && st->c[st->master].port == port)
+		return st->master;
 	for (int i = 0; i < MTFTP_CLIENTS_MAX; i++)
 		if (st->c[i].state != MTFTP_C_FREE && st->c[i].ip == ip && st->c[i].port == port)
 			return i;
@@ -229,6 +249,9 @@ int mtftp_join(struct mtftp_stream *st, uint32_t ip, uint16_t port, const struct
 	c->timeout_ms = p.timeout_ms;
 	c->oack_opts = (uint8_t)(p.oack_opts & ECHO_OPTS);
 	c->seq = st->next_seq++;
+	/* The first pass sent 1..high before it came; during a later pass the stream is back at
+	 * some earlier block, and it may lack anything. */
+	c->lacks = st->promoted ? st->last_block : st->high;
 	st->n_clients++;
 	st->stats.clients_joined++;
 	if (st->master < 0) {

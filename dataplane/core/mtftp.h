@@ -19,9 +19,15 @@
  *           the timer resends with back-off). ACKs from other clients are ignored and counted.
  *   end of a master: its ACK of the last block (it has the whole image), an ERROR from it, or
  *           no progress for give_up_ms (an OACK that promoted it unanswered for 3 timeouts):
- *           it leaves the stream and the oldest remaining client becomes master: an OACK with
- *           mc=1 goes to it, and its ACKs ask for the blocks it lacks (a late joiner: the start
- *           of the image, sent to the group again, counted as blocks_late).
+ *           it leaves the stream and the remaining client that lacks most becomes master (the
+ *           latest to join the first pass, since it missed the most; among equals the oldest):
+ *           an OACK with mc=1 goes to it, and its ACKs ask for the blocks it lacks (a late
+ *           joiner: the start of the image, sent to the group again, counted as blocks_late).
+ *           When a master that lacked blocks 1..k finishes, every listener that was there for
+ *           its whole pass and lacked no more than that heard them too: it likely holds the
+ *           image, and is promoted only after the others. A client that finished and left
+ *           without a word (iPXE) costs three timeouts when promoted; in this order those come
+ *           last, after every client that still needs blocks.
  *   fallback: a master that made no progress through two resends to the group (the group does
  *           not reach it: IGMP snooping, a router) gets its window by unicast from then on
  *           (both atftp and iPXE accept DATA from the transfer port on their unicast socket);
@@ -46,8 +52,8 @@
 #include "sbcfg.h"
 #include "tftp.h"
 
-#ifndef MTFTP_CLIENTS_MAX /* -DMTFTP_CLIENTS_MAX=N for experiments (perf/storm-mtftp.sh) */
-#define MTFTP_CLIENTS_MAX 64 /* per stream; a client beyond it is served unicast */
+#ifndef MTFTP_CLIENTS_MAX      /* -DMTFTP_CLIENTS_MAX=N for experiments (perf/storm-mtftp.sh) */
+#define MTFTP_CLIENTS_MAX 1024 /* per stream; a client beyond it is served unicast */
 #endif
 /* "multicast" + "255.255.255.255,65535,1" on top of the unicast options. */
 #define MTFTP_OACK_MAX (TFTP_OACK_MAX + 40)
@@ -76,7 +82,9 @@ struct mtftp_client {
 	uint8_t timeout_s;   /* negotiated for it, 0 = none */
 	uint8_t oack_opts;   /* TFTP_OPT_x it asked for (its OACK echoes them) */
 	uint32_t timeout_ms;
-	uint64_t seq; /* join order: the oldest becomes master next */
+	uint64_t seq;	/* join order: among equals, the oldest becomes master next */
+	uint64_t lacks; /* may lack blocks 1..lacks (what the group carried before it joined):
+			 * the client that lacks most becomes master next, 0 = likely complete */
 };
 
 struct mtftp_stats {
@@ -123,6 +131,7 @@ struct mtftp_stream {
 	uint32_t n_clients;
 	int master; /* index in c, -1 = none (stream ended) */
 	uint64_t next_seq;
+	uint64_t pass_seq;  /* next_seq when the current master took over */
 	uint64_t acked;	    /* the master's last ACK */
 	uint64_t sent;	    /* highest block sent since the master's last ACK moved the base */
 	uint64_t high;	    /* highest block ever sent to the group */

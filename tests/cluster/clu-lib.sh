@@ -17,9 +17,18 @@
 #             (client port 2379, peer port 2380), data under $CLU_WORK/etcd<m>/
 #   ${P}cl    client namespace: veth ${P}c0, 198.18.16.1/20 (perfdhcp's giaddr: it sends
 #             broadcast DISCOVERs as a relay, every server hears them)
+#   ${P}uc    a real client's namespace (busybox udhcpc): veth ${P}u0 on the bridge
+#   with CLU_RELAY=1, one more server (number N+1) behind a DHCP relay:
+#   ${P}rl    relay namespace: ISC dhcrelay; veth ${P}r0 on the bridge (198.18.0.254/24,
+#             198.18.7.254/24: its giaddr, and the router to etcd), veth ${P}r1 198.18.8.1/24
+#             to server N+1's boot veth ${P}<N+1> 198.18.8.<N+1>/24; it forwards (ip_forward),
+#             so server N+1 reaches etcd and perfdhcp's giaddr through it. Server N+1 hears
+#             no broadcast of the bridge: only what dhcrelay relays to it.
 #
 #   clu_init                     root/commands check, work dir, EXIT trap (everything down)
 #   clu_up N M                   namespaces, veths, bridge for N servers and M etcd members
+#                                (CLU_RELAY=1: and server N+1 behind the relay, dhcrelay started)
+#   clu_ip i                     server i's address (its DHCP server identifier)
 #   clu_etcd_start M             the M members, waits for a leader
 #   clu_etcd_kill m              kill -9 member m
 #   clu_config i                 write server i's config
@@ -28,6 +37,9 @@
 #   clu_cut i / clu_uncut i      server i loses / gets back its routes to etcd (blackhole)
 #   clu_status i                 `stormbootctl --json status` of server i
 #   clu_cl i KEY                 one field of its "cluster" status (python expression)
+#   clu_bucket MAC               the MAC's RFC 3074 bucket (the dataplane's own table)
+#   clu_owner MAC                which server answers MAC now (from each one's bucket_map)
+#   clu_udhcpc MAC OUT           busybox udhcpc as MAC in ${P}uc: "ip=.. serverid=.." in OUT
 #   clu_down                     everything this lab started, by PID, and its namespaces
 set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-ec}
@@ -44,7 +56,7 @@ CLU_PY=/usr/bin/python3
 CLU_IDLE_US=${CLU_IDLE_US:-50}
 CLU_TTL=${CLU_TTL:-3}
 CLU_LCORE=${CLU_LCORE:-$(($(nproc) - 1))}
-CLU_N=0 CLU_M=0
+CLU_N=0 CLU_M=0 CLU_R=0 # bridge servers, etcd members, the server behind the relay (0: none)
 
 clu_cleanup() {
 	local rc=$?
@@ -56,7 +68,8 @@ clu_cleanup() {
 
 clu_init() {
 	sb_need_root
-	sb_need_cmd ip etcd etcdctl perfdhcp tcpdump "$CLU_PY"
+	sb_need_cmd ip etcd etcdctl perfdhcp tcpdump busybox "$CLU_PY"
+	[ "${CLU_RELAY:-0}" = 0 ] || sb_need_cmd dhcrelay
 	[ -x "$CLU_DP" ] && [ -x "$CLU_CTLD" ] || sb_fail "build first (BUILD_DIR=$BUILD_DIR)"
 	CLU_WORK=$(mktemp -d "/tmp/${P}-clu.XXXXXX")
 	chmod 755 "$CLU_WORK"
@@ -75,7 +88,7 @@ clu_down() {
 	local ns
 	sb_stop_all
 	for ns in $(ip netns list | awk '{print $1}'); do
-		case $ns in "${P}sw" | "${P}et" | "${P}cl" | "${P}s"[0-9]*) clu_ns_del "$ns" ;; esac
+		case $ns in "${P}sw" | "${P}et" | "${P}cl" | "${P}uc" | "${P}rl" | "${P}s"[0-9]*) clu_ns_del "$ns" ;; esac
 	done
 }
 
@@ -120,7 +133,91 @@ clu_up() {
 	sb_in "${P}cl" ip addr add 198.18.16.1/20 dev "${P}c0"
 	sb_in "${P}cl" ip link set "${P}c0" up
 	sb_in "${P}cl" ip route add 198.18.0.0/24 dev "${P}c0"
-	sb_log "cluster lab up: $n servers, $m etcd members (prefix $P, work $CLU_WORK)"
+	sb_in "${P}cl" ip route add 198.18.8.0/24 via 198.18.0.254
+	clu_newns "${P}uc"
+	clu_port "${P}uc" "${P}u0" "${P}wu"
+	[ "${CLU_RELAY:-0}" = 0 ] || clu_relay_up
+	sb_log "cluster lab up: $n servers on the bridge$([ "$CLU_R" = 0 ] || echo " and server $CLU_R behind a relay"), $m etcd members (prefix $P, work $CLU_WORK)"
+}
+
+clu_ip() { if [ "$1" = "$CLU_R" ]; then echo "198.18.8.$1"; else echo "198.18.0.$1"; fi; }
+
+# The relay: server N+1 on a segment of its own, ISC dhcrelay between it and the bridge.
+clu_relay_up() {
+	local r=$((CLU_N + 1))
+	CLU_R=$r
+	clu_newns "${P}rl"
+	clu_port "${P}rl" "${P}r0" "${P}wr"
+	sb_in "${P}rl" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+	sb_in "${P}rl" ip addr add 198.18.0.254/24 dev "${P}r0"
+	sb_in "${P}rl" ip addr add 198.18.7.254/24 dev "${P}r0"
+	sb_in "${P}rl" ip link set "${P}r0" up
+	sb_in "${P}rl" ip route add 198.18.16.0/20 dev "${P}r0"
+	clu_newns "${P}s$r"
+	ip link add "${P}r1" netns "${P}rl" type veth peer name "${P}$r" netns "${P}s$r"
+	sb_in "${P}rl" ip addr add 198.18.8.1/24 dev "${P}r1"
+	sb_in "${P}rl" ip link set "${P}r1" up
+	sb_in "${P}s$r" ip link set "${P}$r" address "02:5c:00:00:00:0$r"
+	sb_in "${P}s$r" ip addr add "198.18.8.$r/24" dev "${P}$r"
+	sb_in "${P}s$r" ip link set "${P}$r" up
+	for net in 198.18.0.0/24 198.18.7.0/24 198.18.16.0/20; do
+		sb_in "${P}s$r" ip route add "$net" via 198.18.8.1
+	done
+	sb_in "${P}et" ip route add 198.18.8.0/24 via 198.18.7.254
+	mkdir -p "$CLU_WORK/s$r"
+	# -id: where clients are (giaddr 198.18.0.254 when a client's request has none);
+	# -iu: towards the server; replies come back to port 67 of 198.18.0.254 / 198.18.8.1
+	sb_start dhcrelay "${P}rl" dhcrelay -d -4 -q -pf "$CLU_WORK/dhcrelay.pid" \
+		-id "${P}r0" -iu "${P}r1" "198.18.8.$r"
+	sb_wait_for 10 sb_in "${P}rl" sh -c "ss -lun | grep -q ':67 '" ||
+		sb_fail "dhcrelay did not start: $(tail -5 "$SB_RUN/dhcrelay.log")"
+}
+
+clu_bucket() {
+	"$CLU_PY" - "$SOURCE_DIR/dataplane/core/dhcp_lb.c" "$1" <<-'PY'
+	import re, sys
+	src = open(sys.argv[1]).read()
+	tbl = [int(x) for x in re.findall(r"\d+", src.split("loadb_mx_tbl[256] = {")[1].split("}")[0])]
+	mac = bytes(int(x, 16) for x in sys.argv[2].split(":"))
+	h = len(mac)
+	for b in mac:
+	    h = tbl[h ^ b]
+	print(h)
+	PY
+}
+
+clu_owner() {
+	local b i map byte
+	b=$(clu_bucket "$1")
+	for ((i = 1; i <= CLU_N + (CLU_R > 0); i++)); do
+		map=$(clu_cl "$i" "['bucket_map']") || continue
+		byte=$((16#${map:$((b / 8 * 2)):2}))
+		if (((byte >> (b % 8)) & 1)); then
+			echo "$i"
+			return 0
+		fi
+	done
+	return 1
+}
+
+clu_udhcpc() {
+	local mac=$1 out=$2
+	cat >"$CLU_WORK/udhcpc.script" <<-'EOS'
+	#!/bin/sh
+	case "$1" in
+	bound | renew) echo "ip=$ip serverid=$serverid siaddr=$siaddr" >"$LEASE_OUT" ;;
+	esac
+	exit 0
+	EOS
+	chmod +x "$CLU_WORK/udhcpc.script"
+	sb_in "${P}uc" ip link set "${P}u0" down
+	sb_in "${P}uc" ip link set "${P}u0" address "$mac"
+	sb_in "${P}uc" ip link set "${P}u0" up
+	rm -f "$out"
+	sb_in "${P}uc" env LEASE_OUT="$out" timeout 30 busybox udhcpc -i "${P}u0" -n -q -t 5 -T 2 \
+		-s "$CLU_WORK/udhcpc.script" >"$out.log" 2>&1 || true
+	grep -q '^ip=' "$out" 2>/dev/null
 }
 
 clu_endpoints() { # JSON list of the members' client URLs
@@ -159,20 +256,24 @@ clu_etcd_kill() {
 
 clu_etcdctl() { sb_in "${P}et" env ETCDCTL_API=3 etcdctl --endpoints "http://198.18.7.1:2379,http://198.18.7.2:2379,http://198.18.7.3:2379" --command-timeout=5s "$@"; }
 
-# clu_config i [batch|local]: server i's config ("local": no cluster, leases in the local log)
+# clu_config i [batch|local]: server i's config ("local": no cluster, leases in the local log);
+# CLU_BOOT (a "dhcp.boot" object) and CLU_TFTP ('"tftp": {...}, "images": [...]') for boots
 clu_config() {
-	local i=$1 batch=${2:-128} cluster
+	local i=$1 batch=${2:-128} cluster tftp boot
 	cluster=", \"cluster\": { \"server_id\": \"s$i\", \"etcd\": { \"endpoints\": $(clu_endpoints), \"timeout_ms\": 800 }, \"lease_ttl_s\": $CLU_TTL, \"commit_batch_max\": $batch }"
 	[ "$batch" = local ] && cluster=""
+	tftp=${CLU_TFTP:-'"tftp": { "enabled": false }'}
+	boot=""
+	[ -z "${CLU_BOOT:-}" ] || boot=" \"boot\": $CLU_BOOT,"
 	cat >"$CLU_WORK/s$i/stormboot.json" <<-EOF
-	{ "interface": "${P}$i", "server_ip": "198.18.0.$i", "queues": 1,
-	  "dhcp": { "mode": "full", "durability": "strict",
+	{ "interface": "${P}$i", "server_ip": "$(clu_ip "$i")", "queues": 1,
+	  "dhcp": { "mode": "full", "durability": "strict",$boot
 	            "subnets": [
 	              { "network": "198.18.0.0/24", "pool": { "start": "198.18.0.100", "end": "198.18.0.199" },
 	                "lease_time": 600 },
 	              { "network": "198.18.16.0/20", "pool": { "start": "198.18.16.10", "end": "198.18.31.250" },
 	                "router": "198.18.16.1", "lease_time": 600 } ] },
-	  "tftp": { "enabled": false }$cluster }
+	  $tftp$cluster }
 	EOF
 }
 

@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # cluster-failover.sh - scale-out under failures (issue 19, docs/SCALE-OUT.md), checked
-# against the DHCPACKs seen on the wire. The lab (clu-lib.sh): a 3-member etcd cluster and
-# CLU_SERVERS stormboot servers (default 2; 3 for the figures) in namespaces on one bridge;
-# ISC perfdhcp as a relay (random MACs, DISCOVERs broadcast: every server hears each one and
-# only the owner of the client's RFC 3074 bucket answers) runs while the test:
+# against the DHCPACKs seen on the wire. The lab (clu-lib.sh): a 3-member etcd cluster,
+# CLU_SERVERS stormboot servers (default 3) in namespaces on one bridge and one more (number
+# CLU_SERVERS+1) behind ISC dhcrelay (CLU_RELAY=0: none). First, with real clients (busybox
+# udhcpc): a reservation added through server 1's API for a MAC that the relayed server
+# answers is served by that server at once (the client starts when the API has answered),
+# and one added through the relayed server for a MAC of server 2 likewise. Then ISC perfdhcp
+# as a relay (random MACs, DISCOVERs broadcast: every server of the bridge hears each one,
+# dhcrelay relays them to the last one, and only the owner of the client's RFC 3074 bucket
+# answers) runs while the test:
 #   1. kill -9s server 2 (control and dataplane): its buckets move to the others;
 #   2. kill -9s etcd member 3 (2 of 3 left: a quorum);
 #   3. starts server 2 again: it takes its share back;
@@ -17,17 +22,20 @@
 #   doubled = 0   no address ACKed to two MACs;
 #   no ACK from a server while it is dead, nor (after 1 s) while it is cut off;
 #   clients whose bucket the lost (or cut) server answered are ACKed by the others within
-#   lease_ttl_s + 3 s: the take-over time is printed.
+#   lease_ttl_s + 3 s: the take-over time is printed;
+#   every server ACKed clients, the relayed one too (its ACKs came back through dhcrelay).
 # Usage (root): BUILD_DIR=build tests/cluster/cluster-failover.sh   (SB_PREFIX default "ec")
-#   CLU_SERVERS=3 CLU_RATE=... CLU_SECS=... for the perf figures (docs/SCALE-OUT.md)
+#   CLU_SERVERS=... CLU_RELAY=0|1 CLU_RATE=... CLU_SECS=...
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/clu-lib.sh"
-N=${CLU_SERVERS:-2}
+export CLU_RELAY=${CLU_RELAY:-1}
+NB=${CLU_SERVERS:-3} # servers on the bridge
 RATE=${CLU_RATE:-60}
 SECS=${CLU_SECS:-36}
 clu_init
-clu_up "$N" 3
+clu_up "$NB" 3
+N=$((NB + (CLU_R > 0))) # every server, the relayed one last
 clu_etcd_start 3
 for ((i = 1; i <= N; i++)); do clu_config "$i"; done
 for ((i = 1; i <= N; i++)); do clu_server_start "$i"; done
@@ -40,6 +48,24 @@ sb_check "all $N servers agree on $N live servers: $(clu_cl 1 "['servers']")" \
 tot=0
 for ((i = 1; i <= N; i++)); do tot=$((tot + $(clu_cl "$i" "['buckets_owned']"))); done
 sb_check "the 256 buckets are split among the servers ($tot)" [ "$tot" = 256 ]
+
+# A reservation added on one server, served by another at once (a real client).
+# resv_case ON MAC_SUFFIX_BASE WANT IP: a MAC answered by server WANT, reserved through server ON
+resv_case() {
+	local on=$1 base=$2 want=$3 ip=$4 mac="" k out
+	for k in $(seq 1 200); do
+		mac=$(printf '52:54:00:5c:%02x:%02x' "$base" "$k")
+		[ "$(clu_owner "$mac")" = "$want" ] && break
+	done
+	out=$(STORMBOOT_SOCKET=$CLU_WORK/s$on/control.sock "$CLU_CTL" reservation-add "$mac" "$ip" 2>&1) ||
+		sb_check "reservation-add $mac $ip on server $on: $out" false
+	clu_udhcpc "$mac" "$CLU_WORK/resv$on.lease" || true
+	sb_check "reserved $mac -> $ip through server $on, served by server $want ($(clu_ip "$want")) at once: $(cat "$CLU_WORK/resv$on.lease" 2>/dev/null || tail -3 "$CLU_WORK/resv$on.lease.log")" \
+		grep -qx "ip=$ip serverid=$(clu_ip "$want") siaddr=.*" "$CLU_WORK/resv$on.lease"
+	echo "$mac $ip" >>"$CLU_WORK/resv.txt"
+}
+resv_case 1 1 "$N" 198.18.0.50
+resv_case "$N" 2 2 198.18.0.51
 
 now() { date +%s.%N; }
 sb_start tcpdump "${P}cl" tcpdump -i "${P}c0" -n -s 600 -U -w "$CLU_WORK/relay.pcap" udp port 67
@@ -81,12 +107,14 @@ clu_etcdctl get --prefix /stormboot/leases/ >"$CLU_WORK/etcd.dump"
 echo "start $T0 kill $T_KILL etcd_kill $T_EKILL back $T_BACK cut $T_CUT" >"$CLU_WORK/times.txt"
 
 "$CLU_PY" - "$CLU_WORK" "$SOURCE_DIR/dataplane/core/dhcp_lb.c" "$CLU_TTL" "$T0" "$T_KILL" \
-	"$T_EKILL" "$T_BACK" "$T_CUT" "$N" <<-'PY' >"$CLU_WORK/verdict.txt"
+	"$T_EKILL" "$T_BACK" "$T_CUT" "$N" "$(for ((i = 1; i <= N; i++)); do clu_ip "$i"; done | paste -sd,)" \
+	<<-'PY' >"$CLU_WORK/verdict.txt"
 	import json, re, sys
 	from scapy.all import BOOTP, DHCP, PcapReader
 	work, lbc, ttl = sys.argv[1], sys.argv[2], float(sys.argv[3])
 	t0, t_kill, t_ekill, t_back, t_cut = map(float, sys.argv[4:9])
 	n = int(sys.argv[9])
+	ips = sys.argv[10].split(",")
 	# RFC 3074 table, read from the dataplane's own source
 	src = open(lbc).read()
 	tbl = [int(x) for x in re.findall(r"\d+", src.split("loadb_mx_tbl[256] = {")[1].split("}")[0])]
@@ -136,6 +164,12 @@ echo "start $T0 kill $T_KILL etcd_kill $T_EKILL back $T_BACK cut $T_CUT" >"$CLU_
 	print("buckets_of_s2=%d taken_over=%d takeover_kill_s=%.2f" % (len(b2), len(took2), tk2))
 	print("buckets_of_s1=%d taken_over=%d takeover_cut_s=%.2f" % (len(b1), len(took1), tk1))
 	print("acks_after_etcd_member_kill=%d" % len(after_ekill))
+	per = [sum(1 for a in acks if a[3] == ip) for ip in ips]
+	print("acks_per_server=%s" % ",".join(map(str, per)))
+	print("servers_silent=%d" % sum(1 for x in per if x == 0))
+	for l in open(work + "/resv.txt"):
+	    mac, ip = l.split()
+	    print("reservation %s %s in etcd: %s" % (mac, ip, etcd.get(ip, {}).get("mac") == mac))
 	print("ack_rate=%.1f" % (len(acks) / span if span else 0))
 	for a in lost[:5]:
 	    print("LOST %s %s %s at +%.2f s (etcd: %s)" % (a[1], a[2], a[3], a[0] - t0, etcd.get(a[2])))
@@ -157,6 +191,10 @@ sb_check "clients of the cut-off server 1 served by the others (take-over ${tk1}
 	"$CLU_PY" -c "import sys; t=float(sys.argv[1]); sys.exit(not (0 <= t <= $CLU_TTL + 3))" "$tk1"
 sb_check "ACKs go on with one etcd member of 3 dead ($(v acks_after_etcd_member_kill))" \
 	[ "$(v acks_after_etcd_member_kill)" -gt 0 ]
+sb_check "every server ACKed clients, the one behind the relay too (ACKs per server $(grep -o 'acks_per_server=.*' "$CLU_WORK/verdict.txt" | cut -d= -f2))" \
+	[ "$(v servers_silent)" = 0 ]
+sb_check "the reserved clients' leases are bound to their MACs in etcd" \
+	sh -c "! grep -q '^reservation .* in etcd: False' '$CLU_WORK/verdict.txt'"
 sb_check "server 1 cut off says so: ready false, etcd unreachable, no bucket" \
 	"$CLU_PY" -c "import json,sys; c=json.load(open(sys.argv[1]))['arguments']['cluster']; sys.exit(not (c['ready'] is False and c['etcd']['reachable'] is False and c['buckets_owned'] == 0))" "$CLU_WORK/s1.cut.json"
 sb_check "server 1's log says why it stopped" grep -q "NOT ready" "$SB_RUN/ctl1.log"

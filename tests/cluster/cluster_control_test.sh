@@ -8,16 +8,21 @@
 #   - both bind the same 100 addresses to different MACs at once: every address acked to
 #     exactly one MAC, and that MAC is the one in etcd (lost = 0, doubled = 0);
 #   - reservations and templates changed through one server are in effect on the other;
+#   - image metadata (name, SHA-256, source) added through one server is registered on the
+#     other with that SHA-256 pinned; one put in etcd with a SHA-256 its file does not have is
+#     refused by both (counted); deleted through one server, gone on the other;
 #   - a server killed with kill -9: the other owns every bucket within lease_ttl_s + 2 s;
 #   - etcd frozen (SIGSTOP, as cut off): no lease is acked, status says not ready; thawed:
-#     leases are acked again.
+#     leases are acked again;
+#   - a third server starting with reservations in its config file pushes the one etcd lacks
+#     (the others apply it) and takes etcd's version of the one etcd has.
 # Usage: cluster_control_test.sh DAEMON CTL FAKE_DP
 set -u
 DAEMON=$1 CTL=$2 FAKE=$3
 T=$(mktemp -d /tmp/sbclu-test.XXXXXX)
-PASS=0 FAILS=0 EPID= APID= BPID=
+PASS=0 FAILS=0 EPID= APID= BPID= CPID=
 # ports from the pid, so parallel runs do not meet
-P1=$((20000 + ($$ % 20000))) P2=$((P1 + 1))
+P1=${SB_TEST_ETCD_PORT:-$((20000 + ($$ % 20000)))} P2=$((P1 + 1))
 EP=http://127.0.0.1:$P1
 
 ok() { PASS=$((PASS + 1)); echo "ok   $*"; }
@@ -25,7 +30,7 @@ bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
 checke() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 cleanup() {
 	[ -n "$EPID" ] && kill -CONT "$EPID" 2>/dev/null
-	for p in $APID $BPID $EPID; do kill "$p" 2>/dev/null; done
+	for p in $APID $BPID ${CPID:-} $EPID; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
@@ -37,19 +42,37 @@ ctl() { STORMBOOT_SOCKET=$T/$1/run/control.sock "$CTL" --json status 2>/dev/null
 cl() { ctl "$1" | jget "d['arguments']['cluster']$2" 2>/dev/null; }
 etcdget() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --command-timeout=3s get "$@"; }
 
-etcd --name sbt --data-dir "$T/etcd" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-	--listen-peer-urls "http://127.0.0.1:$P2" --initial-advertise-peer-urls "http://127.0.0.1:$P2" \
-	--initial-cluster "sbt=http://127.0.0.1:$P2" --log-level error >"$T/etcd.log" 2>&1 &
-EPID=$!
-for _ in $(seq 100); do etcdget /x >/dev/null 2>&1 && break; sleep 0.1; done
+# a port pair may be taken (another test, a process of the host): etcd then exits at once
+# ("bind: address already in use"); another pair is tried, 3 at most
+for try in 1 2 3; do
+	etcd --name sbt --data-dir "$T/etcd" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+		--listen-peer-urls "http://127.0.0.1:$P2" --initial-advertise-peer-urls "http://127.0.0.1:$P2" \
+		--initial-cluster "sbt=http://127.0.0.1:$P2" --log-level error >"$T/etcd.log" 2>&1 &
+	EPID=$!
+	for _ in $(seq 100); do
+		etcdget /x >/dev/null 2>&1 && break
+		kill -0 "$EPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	etcdget /x >/dev/null 2>&1 && break
+	echo "info: etcd on ports $P1/$P2 did not come up (try $try): $(tail -1 "$T/etcd.log")"
+	kill "$EPID" 2>/dev/null; wait "$EPID" 2>/dev/null; EPID=
+	rm -rf "$T/etcd"
+	P1=$((20000 + (P1 + 7919 - 20000) % 20000)) P2=$((P1 + 1))
+	EP=http://127.0.0.1:$P1
+done
 checke "etcd up" 'etcdget /x >/dev/null 2>&1'
+[ -n "$EPID" ] || { echo "$PASS passed, $((FAILS + 1)) failed (no etcd)"; exit 1; }
 
-start_server() { # NAME
+mkdir -p "$T/img"
+start_server() { # NAME [RESERVATIONS (JSON list)]
 	mkdir -p "$T/$1/run" "$T/$1/state"
 	cat >"$T/$1/cfg.json" <<EOF
 { "interface": "sb0", "server_ip": "198.18.0.1",
+  "control": { "images_dirs": [ "$T/img" ] },
   "dhcp": { "subnets": [ { "network": "198.18.0.0/23",
-             "pool": { "start": "198.18.0.10", "end": "198.18.1.250" } } ] },
+             "pool": { "start": "198.18.0.10", "end": "198.18.1.250" } } ],
+            "reservations": ${2:-[]} },
   "cluster": { "server_id": "$1", "etcd": { "endpoints": [ "$EP" ], "timeout_ms": 500 },
                "lease_ttl_s": 3 } }
 EOF
@@ -129,6 +152,37 @@ sctl b template-del shared.ipxe >/dev/null
 for _ in $(seq 40); do sctl a template-list 2>/dev/null | grep -q shared.ipxe || break; sleep 0.05; done
 checke "template-del on b: gone on a" '! sctl a template-list | grep -q shared.ipxe'
 
+# -- image metadata: added through a, registered on b with its SHA-256 pinned
+head -c 300000 /dev/urandom >"$T/img/k1"
+sha=$(sha256sum "$T/img/k1" | cut -d' ' -f1)
+out=$(sctl a image-add k1 "$T/img/k1" 2>&1); rc=$?
+checke "image-add on a: $out" '[ $rc -eq 0 ] && grep -q "shared through etcd" <<<"$out"'
+checke "its name, SHA-256 and source are in etcd" \
+	'etcdget /stormboot/images/k1 --print-value-only | grep -q "\"sha256\":\"$sha\".*\"source\":\"$T/img/k1\""'
+t0=$(ms)
+for _ in $(seq 40); do sctl b --json image-list 2>/dev/null | grep -q "$sha" && break; sleep 0.05; done
+took=$(($(ms) - t0))
+checke "b serves it with that SHA-256 pinned ($took ms after a answered)" \
+	'sctl b --json image-list | jget "[i for i in d[\"arguments\"][\"images\"] if i[\"name\"] == \"k1\"][0][\"sha256_pinned\"]" | grep -qx "$sha"'
+checke "b wrote it to its config file" 'grep -q "\"k1\"" "$T/b/cfg.json"'
+# an image put in etcd by hand, with a SHA-256 that its file does not have: refused by both
+head -c 1000 /dev/urandom >"$T/img/k2"
+etcdctl_put() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --command-timeout=3s put "$@" >/dev/null; }
+etcdctl_put /stormboot/images/k2 "{\"name\":\"k2\",\"sha256\":\"$sha\",\"source\":\"$T/img/k2\"}"
+for _ in $(seq 40); do [ "$(cl b "['shared']['images_refused']")" -ge 1 ] 2>/dev/null && break; sleep 0.05; done
+checke "an image of etcd whose file does not match its SHA-256: refused on b and counted ($(cl b "['shared']['images_refused']"))" \
+	'[ "$(cl b "[\"shared\"][\"images_refused\"]")" -ge 1 ] && ! sctl b image-list | grep -q "k2"'
+checke "and on a" '! sctl a image-list | grep -q "k2"'
+checke "the log names it" 'grep -q "shared image not served by this server.*k2\|k2.*SHA-256" "$T/b/daemon.log"'
+out=$(sctl a image-del k2 2>&1); rc=$?
+checke "image-del through a of the image a refused: out of etcd ($out)" \
+	'[ $rc -eq 0 ] && [ -z "$(etcdget /stormboot/images/k2 --print-value-only)" ]'
+out=$(sctl b image-del k1 2>&1); rc=$?
+checke "image-del on b: $out" '[ $rc -eq 0 ]'
+for _ in $(seq 40); do sctl a image-list 2>/dev/null | grep -q k1 || break; sleep 0.05; done
+checke "image-del on b: gone on a and from etcd" \
+	'! sctl a image-list | grep -q k1 && [ -z "$(etcdget /stormboot/images/k1 --print-value-only)" ]'
+
 # -- b killed with kill -9: a takes every bucket
 t0=$(ms)
 kill -9 "$BPID"; wait "$BPID" 2>/dev/null; BPID=
@@ -151,11 +205,39 @@ checke "etcd frozen: a answers no bucket" '[ "$(cl a "[\"buckets_owned\"]")" = 0
 checke "the log says why" 'grep -q "NOT ready" "$T/a/daemon.log"'
 kill -CONT "$EPID"
 # (on a loaded host the first retry after the thaw can take seconds: wait up to 30 s)
+t0=$(ms)
 for _ in $(seq 300); do [ "$(cl a "['ready']")" = True ] && break; sleep 0.1; done
-checke "etcd back: a ready again" '[ "$(cl a "[\"ready\"]")" = True ]'
+checke "etcd back: a ready again ($(($(ms) - t0)) ms after the thaw)" '[ "$(cl a "[\"ready\"]")" = True ]'
+[ "$(cl a "['ready']")" = True ] || { echo "--- a's log:"; tail -n 30 "$T/a/daemon.log"; echo "--- a's cluster status:"; ctl a | head -c 1500; echo; }
 "$FAKE" "$T/a/run/dataplane.sock" -b 10 -i 198.18.1.100 -m 5 >"$T/fa4.out" 2>&1
 checke "etcd back: leases acked again" '[ "$(grep -c ^acked "$T/fa4.out")" -eq 10 ]'
 echo "info: a's commits: $(ctl a | jget "d['arguments']['cluster']['leases']")"
+
+# -- c starts with two reservations in its file: one etcd lacks (pushed), one etcd has (etcd's)
+out=$(sctl a reservation-add 52:54:00:aa:bb:03 198.18.1.203 2>&1)
+checke "a reservation in etcd first: $out" 'etcdget /stormboot/reservations/52:54:00:aa:bb:03 --print-value-only | grep -q 198.18.1.203'
+start_server c '[ { "mac": "52:54:00:aa:bb:02", "ip": "198.18.1.202", "hostname": "fromfile",
+                      "images_allowed": [ "vmlinuz-*", "initrd.gz" ] },
+                    { "mac": "52:54:00:aa:bb:03", "ip": "198.18.1.233" } ]'
+CPID=$!
+for _ in $(seq 100); do etcdget /stormboot/reservations/52:54:00:aa:bb:02 --print-value-only 2>/dev/null | grep -q fromfile && break; sleep 0.1; done
+checke "c pushed the reservation only its file had to etcd" \
+	'etcdget /stormboot/reservations/52:54:00:aa:bb:02 --print-value-only | grep -q "198.18.1.202.*fromfile"'
+for _ in $(seq 40); do sctl a reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:02" && break; sleep 0.05; done
+checke "a applies it" 'sctl a reservation-list | grep -q "52:54:00:aa:bb:02.*198.18.1.202"'
+checke "its images_allowed went with it: in etcd, and in a's config file" \
+	'etcdget /stormboot/reservations/52:54:00:aa:bb:02 --print-value-only | grep -qF "\"images_allowed\":[\"vmlinuz-*\",\"initrd.gz\"]" &&
+	 python3 -c "import json,sys; r=[r for r in json.load(open(sys.argv[1]))[\"dhcp\"][\"reservations\"] if r[\"mac\"] == \"52:54:00:aa:bb:02\"][0]; sys.exit(r.get(\"images_allowed\") != [\"vmlinuz-*\", \"initrd.gz\"])" "$T/a/cfg.json"'
+# images_allowed changed in etcd (etcdctl): in effect on a
+ETCDCTL_API=3 etcdctl --endpoints "$EP" put /stormboot/reservations/52:54:00:aa:bb:02 \
+	'{"mac":"52:54:00:aa:bb:02","ip":"198.18.1.202","hostname":"fromfile","bootfile":"","ipxe_script":"","images_allowed":["vmlinuz-6*"]}' >/dev/null
+for _ in $(seq 40); do grep -q 'vmlinuz-6\*' "$T/a/cfg.json" && break; sleep 0.05; done
+checke "images_allowed changed with etcdctl: in a's running config" 'grep -q "vmlinuz-6\*" "$T/a/cfg.json"'
+for _ in $(seq 40); do sctl c reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:03.*198.18.1.203" && break; sleep 0.05; done
+checke "the one etcd had: etcd's version on c, etcd unchanged" \
+	'sctl c reservation-list | grep -q "52:54:00:aa:bb:03.*198.18.1.203" && etcdget /stormboot/reservations/52:54:00:aa:bb:03 --print-value-only | grep -q 198.18.1.203'
+checke "c counts one reservation pushed" '[ "$(cl c "[\"shared\"][\"reservations_pushed\"]")" = 1 ]'
+kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
 
 echo "$PASS passed, $FAILS failed"
 [ "$FAILS" -eq 0 ]
