@@ -15,6 +15,7 @@
 #   mf_dp_start [BIN]            the dataplane (default $MF_DP_BIN) on CPU $MF_DP_CPU, nice -10,
 #                                file prefix $MF_DP_PREFIX; waits until its telemetry answers
 #   mf_dp_stop                   SIGINT, its exit report kept in $MF_WORK/dataplane.log
+#   mf_storm_begin / _end        a generator run held connected until the dataplane stopped
 #   mf_tpmd_start                dpdk-testpmd --forward-mode=macswap on the server end, its
 #                                forwarding lcore on $MF_DP_CPU (main lcore on $MF_GEN_CPU)
 #   mf_tpmd_stop
@@ -161,4 +162,37 @@ mf_storm() {
 		--log-level=lib.eal:warning \
 		--vdev "net_memif0,role=client,socket=$MF_SOCK,rsize=$MF_RSIZE" -- \
 		--json "$@" >"$out.json" 2>"$out.log"
+}
+
+# DPDK 22.11's memif PMD unmaps a port's shared memory from its interrupt thread when the peer
+# goes, with no guard against an lcore inside rx/tx: the dataplane can crash (SIGSEGV in
+# eth_memif_rx) when the generator closes while it polls. So a run that keeps the dataplane
+# for more is held: the generator reports, then waits connected (not polling, --hold) until
+# mf_storm_end, after the caller has stopped the dataplane.
+#   mf_storm_begin OUT ARGS...   the generator in the background; returns once its report
+#                                is in OUT.json (or it exited)
+#   mf_storm_end OUT             let it go; its exit code in MF_GEN_RC
+mf_storm_begin() {
+	mf_storm_start "$@"
+	mf_storm_reported "$1"
+}
+mf_storm_start() { # OUT ARGS...: the held generator in the background, at once
+	local out=$1
+	shift
+	: >"$out.hold"
+	mf_storm "$out" --hold "$out.hold" "$@" &
+	MF_GEN_PID=$!
+}
+mf_storm_reported() { # OUT: until its report is in OUT.json, or it exited (at most 300 s)
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$MF_GEN_PID" 2>/dev/null || return 0
+		"$MF_PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1.json" 2>/dev/null && return 0
+		sleep 0.1
+	done
+}
+mf_storm_end() {
+	rm -f "$1.hold"
+	MF_GEN_RC=0
+	wait "$MF_GEN_PID" || MF_GEN_RC=$?
 }

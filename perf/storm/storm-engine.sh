@@ -114,14 +114,16 @@ dp_phase() {
 	local name=$1 bin=$2 rc=0
 	shift 2
 	mf_dp_start "$bin"
-	mf_storm "$RES/$name" --timeout $((seconds + 3)) "$@" &
-	local gen=$!
+	# held: the dataplane stops before the generator closes its port (memif-lib.sh)
+	mf_storm_start "$RES/$name" --timeout $((seconds + 3)) "$@"
 	sleep 2
 	window "$name" || sb_log "$name: telemetry window failed"
 	mf_tel /stormboot/latency >"$RES/$name.lat.json" || true
-	wait "$gen" || rc=$?
-	[ "$rc" = 0 ] || sb_log "$name: generator exit $rc: $(tail -n 3 "$RES/$name.log" | tr '\n' ' ')"
+	mf_storm_reported "$RES/$name"
 	mf_dp_stop
+	mf_storm_end "$RES/$name"
+	rc=$MF_GEN_RC
+	[ "$rc" = 0 ] || sb_log "$name: generator exit $rc: $(tail -n 3 "$RES/$name.log" | tr '\n' ' ')"
 }
 
 tpmd_phase() {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include <rte_cycles.h>
@@ -434,6 +435,14 @@ int main(int argc, char **argv)
 		status = status ? status : 1;
 	storm_fleet_free(&fleet);
 	storm_files_free(&o.files);
+	/*
+	 * --hold: DPDK 22.11's memif PMD unmaps a port's shared memory from its interrupt thread
+	 * when the peer goes, with no guard against a poller inside rx/tx: a dataplane polling the
+	 * other end can crash when we close. Stay connected, not polling, until the caller has
+	 * stopped the dataplane and removed the file.
+	 */
+	for (int i = 0; o.hold && i < 1200 && access(o.hold, F_OK) == 0; i++)
+		usleep(100000);
 	rte_eth_dev_stop(e.port);
 	rte_eth_dev_close(e.port);
 	rte_eal_cleanup();

@@ -64,6 +64,9 @@ void storm_usage(FILE *out)
 		"  --linger S            once every VM is done, keep answering for S seconds\n"
 		"                        (last ACKs, RFC 2090 promotions; the figures stop at the\n"
 		"                        last VM; frames in that time are counted; default 0)\n"
+		"  --hold FILE           after the report, keep the port open without polling it while\n"
+		"                        FILE exists (at most 120 s): the peer (a dataplane on memif)\n"
+		"                        is stopped first, so no port is torn down under a poller\n"
 		"  --progress S          a progress line on stderr every S seconds (default 1, 0 "
 		"off)\n"
 		"  --json                the report as one JSON object on stdout\n"
@@ -121,6 +124,7 @@ enum {
 	O_RMACS,
 	O_MCAST,
 	O_LINGER,
+	O_HOLD,
 	O_HELP,
 };
 
@@ -160,6 +164,7 @@ static const struct option longopts[] = {
 	{"random-macs", no_argument, NULL, O_RMACS},
 	{"multicast", required_argument, NULL, O_MCAST},
 	{"linger", required_argument, NULL, O_LINGER},
+	{"hold", required_argument, NULL, O_HOLD},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -367,6 +372,9 @@ int storm_opts_parse(struct storm_opts *o, int argc, char **argv, char *err, siz
 			break;
 		case O_RMACS:
 			c->random_macs = true;
+			break;
+		case O_HOLD:
+			o->hold = optarg;
 			break;
 		case O_LINGER:
 			if (!(rc = num("linger", optarg, 0, 600, &v, err, errlen)))

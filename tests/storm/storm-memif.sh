@@ -46,17 +46,21 @@ sb_check "the dataplane serves net_memif and answers ARP itself" \
 	grep -q "serving 198.18.0.1 on port 0 (net_memif, answering ARP)" "$SB_RUN/dataplane.log"
 mf_tel /stormboot/stats >"$MF_WORK/s.before"
 
-rc=0
-mf_storm "$MF_WORK/run" --vms $VMS --ovmf-ratio 0.5 --arp --backoff-scale 0.01 \
+# Held: the dataplane is read, then stopped, before the generator closes its port
+# (memif-lib.sh, mf_storm_begin).
+mf_storm_begin "$MF_WORK/run" --vms $VMS --ovmf-ratio 0.5 --arp --backoff-scale 0.01 \
 	--tftp-timeout-ms 500 --timeout 40 --vm-csv "$MF_WORK/run.csv" \
 	--file "loader.efi=$MF_WORK/img/loader.efi" \
 	--file "loader-bios.bin=$MF_WORK/img/loader-bios.bin" \
-	--file "image.bin=$MF_WORK/img/image.bin" --image image.bin || rc=$?
+	--file "image.bin=$MF_WORK/img/image.bin" --image image.bin
+eval "$(mf_tel --delta "$MF_WORK/s.before" /stormboot/stats | grep -E '^d_[a-z0-9_]+=[0-9-]+$')"
+mf_dp_stop
+mf_storm_end "$MF_WORK/run"
+rc=$MF_GEN_RC
 grep -v '^\[' "$MF_WORK/run.log" >&2 || true
 tail -n 2 "$MF_WORK/run.log" >&2
 sb_check "generator exit 0 (got $rc)" test "$rc" = 0
 [ -s "$MF_WORK/run.json" ] || sb_fail "no report from the generator"
-eval "$(mf_tel --delta "$MF_WORK/s.before" /stormboot/stats | grep -E '^d_[a-z0-9_]+=[0-9-]+$')"
 
 "$MF_PY" "$HERE/storm-check.py" "$MF_WORK" $VMS $LOADER $IMAGE \
 	"${d_tftp_sessions_completed:-x}" "${d_tftp_sessions_size_probe:-x}" >"$MF_WORK/checks"
@@ -80,14 +84,17 @@ printf '\x00' | dd of="$MF_WORK/bad-image.bin" bs=1 seek=1000000 conv=notrunc st
 if cmp -s "$MF_WORK/img/image.bin" "$MF_WORK/bad-image.bin"; then
 	printf '\x01' | dd of="$MF_WORK/bad-image.bin" bs=1 seek=1000000 conv=notrunc status=none
 fi
-rc=0
-mf_storm "$MF_WORK/bad" --vms 4 --seed 7 --backoff-scale 0.01 --tftp-timeout-ms 500 --timeout 40 \
+mf_dp_start "$MF_DP_BIN"
+mf_storm_begin "$MF_WORK/bad" --vms 4 --seed 7 --backoff-scale 0.01 --tftp-timeout-ms 500 \
+	--timeout 40 \
 	--file "loader.efi=$MF_WORK/img/loader.efi" \
 	--file "loader-bios.bin=$MF_WORK/img/loader-bios.bin" \
-	--file "image.bin=$MF_WORK/bad-image.bin" --image image.bin || rc=$?
+	--file "image.bin=$MF_WORK/bad-image.bin" --image image.bin
+mf_dp_stop
+mf_storm_end "$MF_WORK/bad"
+rc=$MF_GEN_RC
 sb_check "a changed byte: generator exit 1 (got $rc)" test "$rc" = 1
 sb_check "a changed byte: 4 VMs failed with bytes_mismatch" test "$("$MF_PY" -c \
 	'import json,sys; r=json.load(open(sys.argv[1])); print(r["failed"], r["fail_reasons"]["bytes_mismatch"])' \
 	"$MF_WORK/bad.json")" = "4 4"
-mf_dp_stop
 sb_summary
