@@ -88,6 +88,14 @@ static void sample(struct metrics_buf *b, const char *name, const char *label, c
 	metrics_buf_printf(b, " %" PRIu64 "\n", v);
 }
 
+/* A family of one sample without labels. */
+static void single(struct metrics_buf *b, const char *name, const char *type, const char *help,
+		   uint64_t v)
+{
+	family(b, name, type, help);
+	sample(b, name, NULL, NULL, v);
+}
+
 /* A family of one labelled counter per (label value, dataplane name) pair. */
 struct pair {
 	const char *value, *name;
@@ -139,10 +147,10 @@ static void prom_dhcp(struct metrics_buf *b, const json_t *st)
 		 "Frames the dataplane received, by protocol.", "protocol", rx, N(rx));
 	labelled(b, st, "stormboot_frames_sent_total", "counter",
 		 "Frames the dataplane sent, by protocol.", "protocol", tx, N(tx));
-	family(b, "stormboot_received_bytes_total", "counter", "Bytes the dataplane received.");
-	sample(b, "stormboot_received_bytes_total", NULL, NULL, metrics_u64(st, "rx_bytes"));
-	family(b, "stormboot_sent_bytes_total", "counter", "Bytes the dataplane sent.");
-	sample(b, "stormboot_sent_bytes_total", NULL, NULL, metrics_u64(st, "tx_bytes"));
+	single(b, "stormboot_received_bytes_total", "counter", "Bytes the dataplane received.",
+	       metrics_u64(st, "rx_bytes"));
+	single(b, "stormboot_sent_bytes_total", "counter", "Bytes the dataplane sent.",
+	       metrics_u64(st, "tx_bytes"));
 }
 
 static void prom_tftp(struct metrics_buf *b, const json_t *st, const json_t *se)
@@ -154,41 +162,34 @@ static void prom_tftp(struct metrics_buf *b, const json_t *st, const json_t *se)
 		{"size_probe", "tftp_sessions_size_probe"},
 	};
 
-	family(b, "stormboot_tftp_sessions_active", "gauge", "TFTP transfers open now.");
-	sample(b, "stormboot_tftp_sessions_active", NULL, NULL,
+	single(b, "stormboot_tftp_sessions_active", "gauge", "TFTP transfers open now.",
 	       metrics_u64(se, "tftp_sessions_active"));
-	family(b, "stormboot_tftp_sessions_capacity", "gauge",
-	       "TFTP transfers the session tables hold at most (tftp.max_sessions).");
-	sample(b, "stormboot_tftp_sessions_capacity", NULL, NULL,
+	single(b, "stormboot_tftp_sessions_capacity", "gauge",
+	       "TFTP transfers the session tables hold at most (tftp.max_sessions).",
 	       metrics_u64(se, "tftp_sessions_capacity"));
-	family(b, "stormboot_tftp_waiting_clients", "gauge",
-	       "Clients whose RRQ waits for a TFTP session, admitted oldest first (tftp_waiting).");
-	sample(b, "stormboot_tftp_waiting_clients", NULL, NULL, metrics_u64(st, "tftp_waiting"));
-	family(b, "stormboot_tftp_wait_admitted_total", "counter",
-	       "Waiting clients given a freed TFTP session, in arrival order.");
-	sample(b, "stormboot_tftp_wait_admitted_total", NULL, NULL,
+	single(b, "stormboot_tftp_waiting_clients", "gauge",
+	       "Clients whose RRQ waits for a TFTP session, admitted oldest first (tftp_waiting).",
+	       metrics_u64(st, "tftp_waiting"));
+	single(b, "stormboot_tftp_wait_admitted_total", "counter",
+	       "Waiting clients given a freed TFTP session, in arrival order.",
 	       metrics_u64(st, "tftp_wait_admitted"));
-	family(b, "stormboot_tftp_wait_expired_total", "counter",
-	       "Waiting clients dropped from the admission queue after 8 s of silence (gave up).");
-	sample(b, "stormboot_tftp_wait_expired_total", NULL, NULL,
+	single(b, "stormboot_tftp_wait_expired_total", "counter",
+	       "Waiting clients dropped from the admission queue after 8 s of silence (gave up).",
 	       metrics_u64(st, "tftp_wait_expired"));
-	family(b, "stormboot_tftp_sessions_started_total", "counter", "TFTP transfers started.");
-	sample(b, "stormboot_tftp_sessions_started_total", NULL, NULL,
+	single(b, "stormboot_tftp_sessions_started_total", "counter", "TFTP transfers started.",
 	       metrics_u64(st, "tftp_sessions_started"));
 	labelled(b, st, "stormboot_tftp_sessions_ended_total", "counter",
 		 "TFTP transfers ended, by outcome (size_probe: ERROR 8 after our OACK, a "
 		 "firmware's tsize probe).",
 		 "outcome", ended, N(ended));
-	family(b, "stormboot_tftp_served_bytes_total", "counter",
-	       "File bytes of TFTP DATA sent, first transmissions only.");
-	sample(b, "stormboot_tftp_served_bytes_total", NULL, NULL,
+	single(b, "stormboot_tftp_served_bytes_total", "counter",
+	       "File bytes of TFTP DATA sent, first transmissions only.",
 	       metrics_u64(st, "tftp_bytes_served"));
-	family(b, "stormboot_tftp_retransmits_total", "counter",
-	       "TFTP frames sent again by a retransmission timer.");
-	sample(b, "stormboot_tftp_retransmits_total", NULL, NULL,
+	single(b, "stormboot_tftp_retransmits_total", "counter",
+	       "TFTP frames sent again by a retransmission timer.",
 	       metrics_u64(st, "tx_tftp_retransmit"));
-	family(b, "stormboot_tftp_errors_sent_total", "counter", "TFTP ERROR packets sent.");
-	sample(b, "stormboot_tftp_errors_sent_total", NULL, NULL, metrics_u64(st, "tx_tftp_error"));
+	single(b, "stormboot_tftp_errors_sent_total", "counter", "TFTP ERROR packets sent.",
+	       metrics_u64(st, "tx_tftp_error"));
 }
 
 /* stormboot_tftp_image_served_bytes_total{image=...}: the images view, one per name. */
@@ -317,19 +318,16 @@ static void prom_clients(struct metrics_buf *b, const struct metrics_view *v)
 		sample(b, "stormboot_clients", "state", k, metrics_u64(v->clients_per_state, k));
 	if (!ts)
 		return;
-	family(b, "stormboot_client_steps_total", "counter",
-	       "Boot steps recorded in control's client timelines (dataplane, HTTP, syslog).");
-	sample(b, "stormboot_client_steps_total", NULL, NULL, metrics_u64(ts, "steps"));
-	family(b, "stormboot_clients_evicted_total", "counter",
-	       "Client timelines dropped to make room for new clients.");
-	sample(b, "stormboot_clients_evicted_total", NULL, NULL,
+	single(b, "stormboot_client_steps_total", "counter",
+	       "Boot steps recorded in control's client timelines (dataplane, HTTP, syslog).",
+	       metrics_u64(ts, "steps"));
+	single(b, "stormboot_clients_evicted_total", "counter",
+	       "Client timelines dropped to make room for new clients.",
 	       metrics_u64(ts, "clients_evicted"));
-	family(b, "stormboot_client_log_lines_total", "counter",
-	       "Client step lines written to the log.");
-	sample(b, "stormboot_client_log_lines_total", NULL, NULL, metrics_u64(ts, "log_lines"));
-	family(b, "stormboot_client_log_lines_suppressed_total", "counter",
-	       "Client step lines left out of the log by its rate limit (the steps are kept).");
-	sample(b, "stormboot_client_log_lines_suppressed_total", NULL, NULL,
+	single(b, "stormboot_client_log_lines_total", "counter",
+	       "Client step lines written to the log.", metrics_u64(ts, "log_lines"));
+	single(b, "stormboot_client_log_lines_suppressed_total", "counter",
+	       "Client step lines left out of the log by its rate limit (the steps are kept).",
 	       metrics_u64(ts, "log_suppressed"));
 }
 
@@ -364,17 +362,15 @@ void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 	metrics_buf_printf(b, "stormboot_info{version=\"");
 	label_value(b, v->version ? v->version : "");
 	metrics_buf_printf(b, "\"} 1\n");
-	family(b, "stormboot_control_uptime_seconds", "gauge", "Seconds since control started.");
-	sample(b, "stormboot_control_uptime_seconds", NULL, NULL, v->uptime_s);
-	family(b, "stormboot_config_generation", "gauge",
-	       "The running configuration's generation.");
-	sample(b, "stormboot_config_generation", NULL, NULL, v->config_generation);
-	family(b, "stormboot_dataplane_up", "gauge",
-	       "1 when the dataplane is connected and answered this scrape, else 0.");
-	sample(b, "stormboot_dataplane_up", NULL, NULL,
+	single(b, "stormboot_control_uptime_seconds", "gauge", "Seconds since control started.",
+	       v->uptime_s);
+	single(b, "stormboot_config_generation", "gauge", "The running configuration's generation.",
+	       v->config_generation);
+	single(b, "stormboot_dataplane_up", "gauge",
+	       "1 when the dataplane is connected and answered this scrape, else 0.",
 	       v->dp_connected && v->stats && v->latency && v->sessions);
-	family(b, "stormboot_xdp_up", "gauge", "1 when the XDP counters could be read, else 0.");
-	sample(b, "stormboot_xdp_up", NULL, NULL, v->xdp != NULL);
+	single(b, "stormboot_xdp_up", "gauge", "1 when the XDP counters could be read, else 0.",
+	       v->xdp != NULL);
 
 	prom_pools(b, v);
 	if (v->clients_per_state)
@@ -385,18 +381,15 @@ void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 		prom_dhcp(b, v->stats);
 		prom_tftp(b, v->stats, v->sessions);
 		prom_drops(b, v->stats);
-		family(b, "stormboot_image_cache_bytes", "gauge",
-		       "Bytes of boot images in the dataplane's hugepage cache.");
-		sample(b, "stormboot_image_cache_bytes", NULL, NULL,
+		single(b, "stormboot_image_cache_bytes", "gauge",
+		       "Bytes of boot images in the dataplane's hugepage cache.",
 		       metrics_u64(v->stats, "image_cache_bytes"));
-		family(b, "stormboot_image_cache_images", "gauge",
-		       "Boot images in the dataplane's cache.");
-		sample(b, "stormboot_image_cache_images", NULL, NULL,
+		single(b, "stormboot_image_cache_images", "gauge",
+		       "Boot images in the dataplane's cache.",
 		       metrics_u64(v->stats, "image_cache_images"));
-		family(b, "stormboot_timeline_steps_lost_total", "counter",
+		single(b, "stormboot_timeline_steps_lost_total", "counter",
 		       "Boot steps the dataplane could not record: an lcore's timeline ring was "
-		       "full.");
-		sample(b, "stormboot_timeline_steps_lost_total", NULL, NULL,
+		       "full.",
 		       metrics_u64(v->stats, "timeline_events_lost"));
 		family(b, "stormboot_dataplane_busy_seconds_total", "counter",
 		       "Time the dataplane's lcores spent on bursts with frames.");
