@@ -736,10 +736,18 @@ static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t
 	w->st->rx_pkts += nb_rx; /* a handed-over frame was counted by the lcore that took it */
 	w->st->rx_bytes += bytes;
 	w->st->rx_handoff += nb_in;
-	for (i = 0; i < nb_rx; i++)
-		handle_frame(w, pkts[i], tsc);
-	for (; i < nb_rx + nb_in; i++)
-		handle_frame(w, pkts[i], *eng_rx_tsc_field(rt, pkts[i]));
+	w->st->rx_bursts++;
+	if (nb_rx + nb_in == ENG_BURST)
+		w->st->rx_bursts_full++;
+	for (i = 0; i < nb_rx + nb_in; i++) {
+		handle_frame(w, pkts[i], i < nb_rx ? tsc : *eng_rx_tsc_field(rt, pkts[i]));
+		/* Replies staged long enough go now, not after the burst's last frame. */
+		if (w->tx_n != 0 && i + 1 < nb_rx + nb_in &&
+		    rte_rdtsc() - w->tx_since > rt->tx_hold_tsc) {
+			w->st->tx_bursts_early++;
+			eng_tx_flush(w);
+		}
+	}
 	return nb_rx + nb_in;
 }
 
