@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
 	--firmware) firmware=1 ;;
 	--json) json=--json ;;
 	--) shift; extra=("$@"); break ;;
-	*) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
