@@ -112,7 +112,7 @@ window() {
 	    for t in glob.glob(f"/proc/{pid}/task/*"):
 	        try:
 	            comm = open(t + "/comm").read().strip()
-	            v = dict(l.split(":", 1) for l in open(t + "/sched").read().splitlines() if ":" in l)
+	            v = dict((a.strip(), b) for a, b in (l.split(":", 1) for l in open(t + "/sched").read().splitlines() if ":" in l))
 	            r[t.rsplit("/", 1)[1] + " " + comm] = [int(float(v[k].strip())) for k in
 	                ("nr_involuntary_switches", "nr_voluntary_switches")]
 	        except (OSError, KeyError, ValueError):
