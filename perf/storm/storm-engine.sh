@@ -24,7 +24,11 @@
 # Usage (root): perf/storm/storm-engine.sh [--build DIR] [--stages-build DIR | --no-stages]
 #                   [--seconds S] [--runs N] [--tftp-vms N] [--window W] [--dhcp-vms N]
 #                   [--image-kib K] [--json] [--latency-only TFTP_VMS,DHCP_VMS]
+#                   [--half-timer-budget N]
 #   defaults: --seconds 5 --runs 3 --tftp-vms 32 --window 16 --dhcp-vms 256 --image-kib 4096
+# --half-timer-budget N: the half-load generator fires at most N VM timers per loop iteration
+# (its --timer-budget; default 32: each millisecond's VMs leave as bursts of 32 frames; 1: one
+# by one, the dataplane sees the load spread instead of microbursts).
 # --latency-only T,D: only step 5, with T paced TFTP VMs and D paced DHCP VMs (the counts a
 # full run printed for half load): a quick before/after of the latency; the dataplane's
 # rx burst sizes and its lcore's involuntary context switches are printed with it.
@@ -38,7 +42,7 @@ set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-mf}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-seconds=5 runs=3 tftp_vms=32 window=16 dhcp_vms=256 image_kib=4096 json=0 lat_only=
+seconds=5 runs=3 tftp_vms=32 window=16 dhcp_vms=256 image_kib=4096 json=0 lat_only= half_budget=32
 stages=${SOURCE_DIR}/build-stages
 BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 while [ $# -gt 0 ]; do
@@ -54,7 +58,8 @@ while [ $# -gt 0 ]; do
 	--image-kib) image_kib=$2; shift ;;
 	--json) json=1 ;;
 	--latency-only) lat_only=$2; shift ;;
-	*) sed -n '4,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	--half-timer-budget) half_budget=$2; shift ;;
+	*) sed -n '4,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -71,6 +76,7 @@ in_range runs "$runs" 1 9
 in_range window "$window" 1 64
 in_range tftp-vms "$tftp_vms" 1 10000
 in_range dhcp-vms "$dhcp_vms" 1 10000
+in_range half-timer-budget "$half_budget" 1 4096
 if [ -n "$lat_only" ]; then
 	[[ $lat_only =~ ^([0-9]+),([0-9]+)$ ]] || sb_fail "--latency-only $lat_only: expected TFTP_VMS,DHCP_VMS"
 	in_range "latency-only (TFTP)" "${BASH_REMATCH[1]}" 1 10000
@@ -204,9 +210,10 @@ else read -r half_tftp_vms half_dhcp_vms < <("$MF_PY" - "$RES" "$runs" <<-'EOF'
 fi
 sb_log "latency at half load: TFTP $half_tftp_vms VMs fetching small.bin every 10 ms, DHCP $half_dhcp_vms VMs one DORA every 10 ms"
 dp_phase "half-tftp" "$MF_DP_BIN" --vms "$half_tftp_vms" --ramp-ms 10 --loop-gap-ms 10 \
-	"${STORM_TFTP[@]}" --loader small.bin --file "small.bin=$MF_WORK/img/small.bin"
+	--timer-budget "$half_budget" "${STORM_TFTP[@]}" --loader small.bin \
+	--file "small.bin=$MF_WORK/img/small.bin"
 dp_phase "half-dhcp" "$MF_DP_BIN" --vms "$half_dhcp_vms" --ramp-ms 10 --loop-gap-ms 10 \
-	"${STORM_DHCP[@]}"
+	--timer-budget "$half_budget" "${STORM_DHCP[@]}"
 
 load=$(uptime | sed 's/.*load average: //')
 "$MF_PY" "$HERE/storm-engine-report.py" "$RES" "$runs" "$seconds" "$window" "$tftp_vms" \
