@@ -79,8 +79,9 @@ in_range dhcp-vms "$dhcp_vms" 1 10000
 in_range half-timer-budget "$half_budget" 1 4096
 if [ -n "$lat_only" ]; then
 	[[ $lat_only =~ ^([0-9]+),([0-9]+)$ ]] || sb_fail "--latency-only $lat_only: expected TFTP_VMS,DHCP_VMS"
-	in_range "latency-only (TFTP)" "${BASH_REMATCH[1]}" 1 10000
-	in_range "latency-only (DHCP)" "${BASH_REMATCH[2]}" 1 10000
+	half_tftp_vms=${BASH_REMATCH[1]} half_dhcp_vms=${BASH_REMATCH[2]}
+	in_range "latency-only (TFTP)" "$half_tftp_vms" 1 10000
+	in_range "latency-only (DHCP)" "$half_dhcp_vms" 1 10000
 	runs=0 stages=
 fi
 sb_need_cmd dpdk-testpmd
@@ -187,9 +188,7 @@ if [ -n "$stages" ]; then
 fi
 
 # Half of the median maximum, paced: VMs x work per cycle / (gap + the cycle's own time).
-if [ -n "$lat_only" ]; then
-	half_tftp_vms=${lat_only%,*} half_dhcp_vms=${lat_only#*,}
-else read -r half_tftp_vms half_dhcp_vms < <("$MF_PY" - "$RES" "$runs" <<-'EOF'
+if [ -z "$lat_only" ]; then read -r half_tftp_vms half_dhcp_vms < <("$MF_PY" - "$RES" "$runs" <<-'EOF'
 	import json, statistics, sys
 	res, runs = sys.argv[1], int(sys.argv[2])
 	def rate(name, key):
