@@ -28,8 +28,9 @@
 #define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
 #define ENG_TIMER_US   500  /* run the session timers at least this often */
 /* Staged replies go out once the oldest has waited this long, even in the middle of an rx
- * burst: a burst of 32 DHCP requests takes about 40 us to answer, and without it the first
- * reply waited for the last (docs/PERFORMANCE.md, "Latency at half load"). */
+ * burst (then twice as long for the next early tx call of that burst): a burst of 32 DHCP
+ * requests takes about 50 us to answer, and without it the first reply waited for the last
+ * (docs/PERFORMANCE.md, "Latency at half load"). */
 #define ENG_TX_HOLD_NS 4000
 #define ENG_PROBE_SLOTS 1024 /* OFFERs held pending a conflict probe (config max), worker 0 */
 /* Paced RRQs remembered, admitted oldest first (tftp_wait.h): room for a 10,000-VM storm
