@@ -12,7 +12,8 @@
 # reason; a script rendered for a claimed ?mac= from an address not leased to it gives a
 # token that is refused ("no_lease"); one key rotation keeps the token, a second voids it
 # ("unknown_key"); an expired token is refused ("expired"); a token for one image does not
-# open another; an unprotected image needs none.
+# open another; an unprotected image needs none. The access log shows every token redacted
+# (its signature nowhere in the log), the same token the same way.
 #
 # Usage: test-http-tokens.sh [BUILD_DIR]
 set -euo pipefail
@@ -129,5 +130,20 @@ assert t['accepted'] == 3, t
 assert t['key_id'] == 3 and t['previous_key_id'] == 2, t
 "
 sb_check "the log names the foreign token's MAC" grep -q "boot token foreign, issued for $MAC" "$SB_RUN/ctl.log"
+# A token is a bearer secret until it expires: the access log shows MAC.KEYID.EXPIRY and, for
+# the signature, 8 hex digits of its SHA-256 (boot_token_redact), enough to match two lines.
+TOK=${URL#*\?t=}
+RED=${TOK%.*}.redacted-$(printf '%s' "${TOK##*.}" | sha256sum | cut -c1-8)
+sb_check "access log: the leased client's fetch, its token redacted" \
+	grep -qF "198.18.0.50:" <(grep -F "\"GET /linux/vmlinuz?t=$RED HTTP/1.1\" 200 " "$SB_RUN/ctl.log")
+sb_check "access log: the copy from .51, the same redacted token, 403" \
+	grep -qF "198.18.0.51:" <(grep -F "\"GET /linux/vmlinuz?t=$RED HTTP/1.1\" 403 " "$SB_RUN/ctl.log")
+sb_check "access log: a malformed token redacted too" \
+	grep -qF "\"GET /linux/vmlinuz?t=redacted-$(printf nonsense | sha256sum | cut -c1-8) HTTP/1.1\" 403 " "$SB_RUN/ctl.log"
+for f in "$W/script" "$W/script2" "$W/script3" "$W/script51"; do
+	s=$(sed -n 's/^kernel .*\.//p' "$f")
+	sb_check "signature ${s:0:6}... of $(basename "$f") nowhere in the log" \
+		bash -c '[ ${#1} = 32 ] && ! grep -qF -- "$1" "$2"' _ "$s" "$SB_RUN/ctl.log"
+done
 sb_check "stormboot-control still running" sb_alive ctl
 sb_summary
