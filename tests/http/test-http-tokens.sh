@@ -19,31 +19,10 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-BUILD=${1:-${BUILD_DIR:-$SRC/build}}
 export SB_PREFIX=${SB_PREFIX:-htok}
-. "$SRC/tests/lab/lib.sh"
-
-sb_need_root
+. "$HERE/http-lib.sh" # the lab: cli, ctl, http_start_ctl (tests/http/http-lib.sh)
 sb_need_cmd curl ip cmp python3 sha256sum
-CTLD=$BUILD/control/stormboot-control
-CTL=$BUILD/control/stormbootctl
-FAKE=$BUILD/control/sb-fake-dataplane
-for f in "$CTLD" "$CTL" "$FAKE"; do [ -x "$f" ] || sb_fail "not built: $f"; done
-LAB=$SRC/tests/lab/lab.sh
-W=$(mktemp -d /tmp/sb-tokens.XXXXXX)
-cleanup() {
-	sb_stop ctl || true
-	"$LAB" down >/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up --no-prepare >/dev/null
-eval "$("$LAB" env)"
-ip -n "$SB_NS_CLI" addr add 198.18.0.50/24 dev "$SB_IF_CLI"
-ip -n "$SB_NS_CLI" addr add 198.18.0.51/24 dev "$SB_IF_CLI"
-cli() { ip netns exec "$SB_NS_CLI" "$@"; }
+http_lab_up tokens 50 51
 U=http://$SB_SRV_ADDR:8080
 MAC=02:77:00:00:00:00
 
@@ -66,10 +45,8 @@ write_config() { # TOKEN_TTL_S
 EOC
 }
 write_config 600
-API=$W/api.sock
-sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
+http_start_ctl
 sb_wait_for 5 cli curl -sf -o /dev/null "$U/open" || sb_fail "no HTTP on $U"
-ctl() { "$CTL" -s "$API" "$@"; }
 sb_check "key file private (0600)" [ "$(stat -c %a "$W/state/token.keys")" = 600 ]
 "$FAKE" "$W/dataplane.sock" -b 1 -i 198.18.0.50 -m 0x77 >"$W/fake.out" 2>&1 || true
 sb_check "fake dataplane bound 198.18.0.50 to $MAC" grep -q "^acked" "$W/fake.out"
