@@ -14,6 +14,9 @@
 #   bench_lab_up             lab up, its variables in the environment, SRV_IP/16 on the server
 #   neigh_raise              room for 10,000 clients in the kernel's ARP table (once)
 #   neigh_restore            the thresholds as they were (for the EXIT trap)
+#   bench_traps NAME         the EXIT trap: the watchdog (if any) and every server stopped,
+#                            the lab down, the ARP thresholds back, work removed (kept with
+#                            keep=1); INT and TERM exit 130
 #   bench_clock_start        t_start and load_start (the load average), for the report
 #   bench_clock_stop         t_run (seconds since bench_clock_start) and load_end
 #   bench_host_line NOTE     the report's host line: CPUs, kernel, the load at start and end
@@ -99,4 +102,21 @@ bench_json_dump() {
 	        out[f[:-5]] = {"error": str(e)}
 	json.dump(out, sys.stdout, indent=1)
 	EOF
+}
+
+bench_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	set +e
+	[ -n "${watchdog:-}" ] && kill -TERM -- "-$watchdog" 2>/dev/null
+	kill_pids
+	"$LAB" down >/dev/null 2>&1
+	neigh_restore
+	if [ "${keep:-0}" = 1 ]; then echo "$1: work directory kept: $work" >&2; else rm -rf "$work"; fi
+	exit "$rc"
+}
+
+bench_traps() {
+	trap "bench_cleanup $1" EXIT
+	trap 'bench_log "interrupted"; exit 130' INT TERM
 }

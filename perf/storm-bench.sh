@@ -136,19 +136,7 @@ chmod 755 "$work"
 mkdir -p "$work/img" "$work/tftp" "$work/json" "$work/csv"
 . "$top/perf/bench-lib.sh"
 log() { bench_log "$@"; }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	set +e
-	[ -n "${watchdog:-}" ] && kill -TERM -- "-$watchdog" 2>/dev/null
-	kill_pids
-	"$LAB" down >/dev/null 2>&1
-	neigh_restore
-	if [ $keep = 1 ]; then echo "storm-bench: work directory kept: $work" >&2; else rm -rf "$work"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+bench_traps storm-bench
 setsid bash -c "sleep $((max_minutes * 60)); echo 'storm-bench: time limit of $max_minutes minutes reached, stopping' >&2; kill -TERM $$" \
 	</dev/null >/dev/null 2>&1 &
 watchdog=$!

@@ -82,18 +82,7 @@ chmod 755 "$work"
 mkdir -p "$work/img" "$work/json"
 . "$top/perf/bench-lib.sh"
 log() { bench_log "$@"; }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	set +e
-	kill_pids
-	"$LAB" down >/dev/null 2>&1
-	neigh_restore
-	if [ $keep = 1 ]; then echo "storm-mtftp: work directory kept: $work" >&2; else rm -rf "$work"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+bench_traps storm-mtftp
 bench_clock_start
 
 head -c $LOADER /dev/urandom >"$work/img/loader-bios.bin"
