@@ -14,35 +14,21 @@ Ethernet). For the VM's MAC it prints:
 Usage: wire-urls.py PCAP MAC  (DHCP lines first, then the GETs of each connection)
 Only the Python standard library is used.
 """
+import importlib
+import os
 import re
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lab"))
+PCAP = importlib.import_module("pcap-select")
 
 DHCP_TYPES = {2: "OFFER", 5: "ACK", 6: "NAK"}
 
 
 def frames(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return
-    magic = data[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        end = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        end = ">"
-    else:
-        sys.exit(f"{path}: not a classic pcap file (use tcpdump -w, not pcapng)")
-    if struct.unpack(end + "I", data[20:24])[0] != 1:
-        sys.exit(f"{path}: not an Ethernet capture")
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
-        frame = data[off + 16:off + 16 + incl]
-        if len(frame) < incl:
-            return
-        yield frame
-        off += 16 + incl
+    """The Ethernet frames of a classic pcap (tests/lab/pcap-select.py reads it)."""
+    return [frame for _, frame in PCAP.read_pcap(path)[1]]
 
 
 def ipv4(frame):
