@@ -415,11 +415,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[300];
+	char raw[300], msg[300];
 	size_t n;
 
 	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	boot_token_redact(raw, msg, sizeof(msg)); /* its messages may quote a request's URI */
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
