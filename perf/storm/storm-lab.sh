@@ -23,7 +23,9 @@
 # timeout is 500 ms; --firmware: the firmware-like defaults instead (back-off 4/8/16 s,
 # OVMF 4 s x 6, iPXE 250 ms doubled to 10 s), random MACs, an 8192-descriptor rx ring:
 # what perf/storm-bench.sh's storm rows run. STORM_VDEV_ARGS is appended to the generator's vdev (e.g.
-# ",busy_budget=0"). At the end: the dataplane's counters and the veth drop counters.
+# ",busy_budget=0"), DP_APP_ARGS to the dataplane's options (e.g. "-v": its log then has one
+# line per TFTP session start and end). At the end: the dataplane's counters and the veth
+# drop counters.
 set -euo pipefail
 
 export SB_PREFIX=${SB_PREFIX:-stl}
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--firmware) firmware=1 ;;
 	--json) json=--json ;;
 	--) shift; extra=("$@"); break ;;
-	*) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
