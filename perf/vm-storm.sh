@@ -7,7 +7,9 @@
 #
 #   sudo perf/vm-storm.sh [--vms N] [--modes "bios uefi"]
 #                         [--servers "stormboot stormboot-http dnsmasq kea"]
-#                         [--timeout S] [--no-pcap] [--keep]
+#                         [--timeout S] [--no-pcap] [--keep] [--dp-args "-I 0"]
+#   --dp-args: more options for stormboot's dataplane (e.g. -I 0: busy polling, not the
+#   default idle policy "auto", which sleeps when idle on a CPU that is not isolated)
 #   defaults: --vms 4, both modes, the four rows, --timeout 360 (per storm)
 #
 # The VMs are tests/vm's (build-assets.sh: pxelinux + a small kernel and initrd that prints
@@ -34,6 +36,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export SOURCE_DIR=$top
 BUILD_DIR=${BUILD_DIR:-$top/build}
 n_vms=4 modes="bios uefi" servers="stormboot stormboot-http dnsmasq kea" timeout=360 pcap=1 keep=0
+dp_args=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) n_vms=$2; shift ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--no-pcap) pcap=0 ;;
 	--keep) keep=1 ;;
+	--dp-args) dp_args=$2; shift ;;
 	*) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
@@ -145,7 +149,7 @@ server_start() { # server mode
 			"$CTL" -s "$work/ctl.sock" template-add boot.ipxe "$top/dist/boot.ipxe" >"$work/template-add.out" 2>&1 ||
 				{ log "template-add: $(cat "$work/template-add.out")"; return 1; }
 		fi
-		bg "$work/$s-$mode.log" "$SB_NS_SRV" sh -c "mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP' -- -c '$work/sb.json' -x '$XDP' -l $SRV_CPU"
+		bg "$work/$s-$mode.log" "$SB_NS_SRV" sh -c "mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP' -- -c '$work/sb.json' -x '$XDP' -l $SRV_CPU $dp_args"
 		sb_wait_for 30 grep -q 'serving ' "$work/$s-$mode.log" || { log "stormboot did not start: $(tail -3 "$work/$s-$mode.log")"; return 1; }
 		;;
 	dnsmasq)
