@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
 	--no-pcap) pcap=0 ;;
 	--keep) keep=1 ;;
 	--dp-args) dp_args=$2; shift ;;
-	*) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
