@@ -97,8 +97,8 @@ static int check(json_t *doc, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		if (lf && json_object_get(v, lf)) {
-			snprintf(err, errlen, "%s.%s: local to each server, not in the shared config%s",
-				 k, lf,
+			snprintf(err, errlen,
+				 "%s.%s: local to each server, not in the shared config%s", k, lf,
 				 strcmp(lf, "reservations") == 0
 					 ? " (reservations are shared one key each, reservations/)"
 					 : "");

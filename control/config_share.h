@@ -22,8 +22,8 @@
 #include "sbcfg.h"
 
 /* The top-level keys that are shared, and the fields inside them that are not. */
-extern const char *const config_share_keys[];	/* NULL-terminated */
-extern const char *const config_share_local[];	/* "dhcp.reservations", "tftp.mtu"; NULL-ended */
+extern const char *const config_share_keys[];  /* NULL-terminated */
+extern const char *const config_share_local[]; /* "dhcp.reservations", "tftp.mtu"; NULL-ended */
 
 /*
  * The shared sections of cfg as a canonical JSON document (sorted keys, compact; free()).

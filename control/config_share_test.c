@@ -89,16 +89,15 @@ static void test_check_refuses_local_keys(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(config_share_check(cases[i].doc, strlen(cases[i].doc), err,
-						    sizeof(err)),
-				 -EINVAL);
+		assert_int_equal(
+			config_share_check(cases[i].doc, strlen(cases[i].doc), err, sizeof(err)),
+			-EINVAL);
 		if (!strstr(err, cases[i].msg))
 			fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].doc, err, cases[i].msg);
 	}
 	assert_int_equal(config_share_check("{}", 2, err, sizeof(err)), 0);
-	assert_int_equal(config_share_check("{\"syslog\": {\"enabled\": true}}", 29, err,
-					    sizeof(err)),
-			 0);
+	assert_int_equal(
+		config_share_check("{\"syslog\": {\"enabled\": true}}", 29, err, sizeof(err)), 0);
 }
 
 /* The document of server a merged over server b's config: b's local fields stay, a's shared
@@ -113,12 +112,12 @@ static void test_merge(void **state)
 	load(&b, "198.18.0.2", "undionly.kpxe", "198.18.0.250", "9000");
 	char *da = config_share_split(&a), *db = config_share_split(&b);
 	assert_int_equal(config_share_merge(&b, da, strlen(da), &m, err, sizeof(err)), 0);
-	assert_int_equal(m.server_ip, IP(198, 18, 0, 2));		     /* b's */
-	assert_int_equal(m.tftp.mtu, 9000);				     /* b's */
-	assert_int_equal(m.metrics.listen_ip, IP(198, 18, 0, 2));	     /* b's */
-	assert_int_equal(m.dhcp.n_reservations, 1);			     /* b's */
+	assert_int_equal(m.server_ip, IP(198, 18, 0, 2));			 /* b's */
+	assert_int_equal(m.tftp.mtu, 9000);					 /* b's */
+	assert_int_equal(m.metrics.listen_ip, IP(198, 18, 0, 2));		 /* b's */
+	assert_int_equal(m.dhcp.n_reservations, 1);				 /* b's */
 	assert_string_equal(m.dhcp.boot.by_arch[SBCFG_ARCH_BIOS], "pxelinux.0"); /* a's */
-	assert_int_equal(m.dhcp.subnets[0].pool_end, IP(198, 18, 0, 99));	     /* a's */
+	assert_int_equal(m.dhcp.subnets[0].pool_end, IP(198, 18, 0, 99));	 /* a's */
 	char *dm = config_share_split(&m);
 	assert_string_equal(dm, da);
 	char diff[128];

@@ -121,13 +121,15 @@ void shared_config_on_etcd(void *arg, const char *value, size_t len, int64_t rev
 	if (!present && rev == 0) { /* first read: etcd has none, ours goes there */
 		char *doc = config_share_split(&d->cur->cfg);
 		if (!doc || cluster_config_push(d->cluster, doc, strlen(doc), on_pushed, d) < 0)
-			ctl_log(LOG_ERR, "cluster: shared config not pushed to etcd: out of memory");
+			ctl_log(LOG_ERR,
+				"cluster: shared config not pushed to etcd: out of memory");
 		free(doc);
 		return;
 	}
 	if (!present) {
 		ctl_log(LOG_WARNING,
-			"cluster: shared config deleted from etcd (revision %lld): every server keeps "
+			"cluster: shared config deleted from etcd (revision %lld): every server "
+			"keeps "
 			"its running configuration; put one again with stormbootctl config-share",
 			(long long)rev);
 		free(d->shared_config_doc);
@@ -148,8 +150,10 @@ void shared_config_on_etcd(void *arg, const char *value, size_t len, int64_t rev
 	if (config_share_diff(mine, canon, diff, sizeof(diff))) {
 		if (first)
 			ctl_log(LOG_WARNING,
-				"cluster: this server's config differs from etcd's shared config in: "
-				"%s; etcd's applies (once etcd holds a shared config, it wins; publish "
+				"cluster: this server's config differs from etcd's shared config "
+				"in: "
+				"%s; etcd's applies (once etcd holds a shared config, it wins; "
+				"publish "
 				"a file's with stormbootctl config-share)",
 				diff);
 	} else {
@@ -206,16 +210,18 @@ static void on_local_done(struct daemon *d, void *arg, uint64_t conn, int rc, co
 	int wrc;
 
 	if (rc < 0) {
-		api_server_reply(&d->api, conn,
-				 api_fail("config-share: refused by this server, not shared: %s", msg));
+		api_server_reply(
+			&d->api, conn,
+			api_fail("config-share: refused by this server, not shared: %s", msg));
 		free(op);
 		return;
 	}
 	snprintf(op->msg, sizeof(op->msg), "config-share: %s; shared through etcd", msg);
 	if (!(doc = config_share_split(&d->cur->cfg))) {
-		api_server_reply(&d->api, conn,
-				 api_fail("config-share: in effect on this server only, NOT shared: "
-					  "out of memory"));
+		api_server_reply(
+			&d->api, conn,
+			api_fail("config-share: in effect on this server only, NOT shared: "
+				 "out of memory"));
 		free(op);
 		return;
 	}
@@ -223,9 +229,10 @@ static void on_local_done(struct daemon *d, void *arg, uint64_t conn, int rc, co
 	wrc = cluster_config_write(d->cluster, doc, strlen(doc), on_written, op, conn);
 	free(doc);
 	if (wrc < 0) {
-		api_server_reply(&d->api, conn,
-				 api_fail("config-share: in effect on this server only, NOT shared: %s",
-					  strerror(-wrc)));
+		api_server_reply(
+			&d->api, conn,
+			api_fail("config-share: in effect on this server only, NOT shared: %s",
+				 strerror(-wrc)));
 		free(op);
 	}
 }
@@ -239,8 +246,9 @@ char *shared_config_share(struct daemon *d, uint64_t conn, json_t *args)
 	int rc;
 
 	if (!d->cluster)
-		return api_fail("config-share: not in cluster mode (no \"cluster\" in the config, or "
-				"its client did not start): nothing to share");
+		return api_fail(
+			"config-share: not in cluster mode (no \"cluster\" in the config, or "
+			"its client did not start): nothing to share");
 	if (cfgarg && patharg)
 		return api_fail("config-share: give \"config\" or \"path\", not both");
 	if (cfgarg) { /* a shared document */
