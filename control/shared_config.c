@@ -187,7 +187,14 @@ void shared_config_on_etcd(void *arg, const char *value, size_t len, int64_t rev
 struct share_op {
 	struct daemon *d;
 	char msg[MSG_MAX]; /* the local outcome */
+	char *doc;	   /* what goes to etcd */
 };
+
+static void op_free(struct share_op *op)
+{
+	free(op->doc);
+	free(op);
+}
 
 static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 {
@@ -200,40 +207,39 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 					  err));
 	else
 		api_server_reply(&op->d->api, conn, api_reply(API_OK, op->msg, NULL));
-	free(op);
+	if (rc == 0) /* etcd's now (not before: a failed write leaves etcd's as it was) */
+		keep_doc(op->d, op->doc);
+	op_free(op);
 }
 
 static void on_local_done(struct daemon *d, void *arg, uint64_t conn, int rc, const char *msg)
 {
 	struct share_op *op = arg;
-	char *doc;
 	int wrc;
 
 	if (rc < 0) {
 		api_server_reply(
 			&d->api, conn,
 			api_fail("config-share: refused by this server, not shared: %s", msg));
-		free(op);
+		op_free(op);
 		return;
 	}
 	snprintf(op->msg, sizeof(op->msg), "config-share: %s; shared through etcd", msg);
-	if (!(doc = config_share_split(&d->cur->cfg))) {
+	if (!(op->doc = config_share_split(&d->cur->cfg))) {
 		api_server_reply(
 			&d->api, conn,
 			api_fail("config-share: in effect on this server only, NOT shared: "
 				 "out of memory"));
-		free(op);
+		op_free(op);
 		return;
 	}
-	keep_doc(d, doc);
-	wrc = cluster_config_write(d->cluster, doc, strlen(doc), on_written, op, conn);
-	free(doc);
+	wrc = cluster_config_write(d->cluster, op->doc, strlen(op->doc), on_written, op, conn);
 	if (wrc < 0) {
 		api_server_reply(
 			&d->api, conn,
 			api_fail("config-share: in effect on this server only, NOT shared: %s",
 				 strerror(-wrc)));
-		free(op);
+		op_free(op);
 	}
 }
 
