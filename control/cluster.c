@@ -1453,7 +1453,7 @@ struct cluster *cluster_new(struct ev_loop *loop, struct dataplane_link *dp,
 	snprintf(c->resv.prefix, sizeof(c->resv.prefix), "%sreservations/", cfg->prefix);
 	snprintf(c->tmpl.prefix, sizeof(c->tmpl.prefix), "%stemplates/", cfg->prefix);
 	snprintf(c->img.prefix, sizeof(c->img.prefix), "%simages/", cfg->prefix);
-	c->conf = (struct shared_set){c, "config", conf_learn, conf_loaded, {0}, false, false};
+	c->conf = (struct shared_set){c, "config documents", conf_learn, conf_loaded, {0}, false, false};
 	snprintf(c->conf.prefix, sizeof(c->conf.prefix), "%sconfig", cfg->prefix);
 	snprintf(c->conf_key, sizeof(c->conf_key), "%sconfig", cfg->prefix);
 	if (!(c->etcd = etcd_client_new(loop, cfg, err, errlen))) {

@@ -72,10 +72,15 @@ struct applied {
 static void refused(struct daemon *d, int64_t rev, const char *msg)
 {
 	d->shared_config_refused++;
-	ctl_log(LOG_ERR,
-		"cluster: shared config (etcd revision %lld) refused by this server: %s; running "
-		"configuration (generation %llu) kept",
-		(long long)rev, msg, (unsigned long long)d->cur->generation);
+	if (strstr(msg, "kept")) /* the change path said so already */
+		ctl_log(LOG_ERR,
+			"cluster: shared config (etcd revision %lld) refused by this server: %s",
+			(long long)rev, msg);
+	else
+		ctl_log(LOG_ERR,
+			"cluster: shared config (etcd revision %lld) refused by this server: %s; "
+			"running configuration (generation %llu) kept",
+			(long long)rev, msg, (unsigned long long)d->cur->generation);
 }
 
 static void on_applied(struct daemon *d, void *arg, uint64_t cookie, int rc, const char *msg)
