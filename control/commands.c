@@ -529,12 +529,12 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 	/* cluster mode (docs/SCALE-OUT.md): etcd, registration, buckets, lease commits */
 	if (d->cluster)
 		json_object_set_new(a, "cluster", cluster_status_json(d->cluster));
-	if (d->cluster && json_object_get(a, "cluster"))
+	if (d->cluster && json_object_get(a, "cluster")) {
 		json_object_set_new(json_object_get(a, "cluster"), "shared",
 				    shared_image_status(d));
-	if (d->cluster) /* the shared config document (shared_config.h) */
+		/* the shared config document (shared_config.h) */
 		shared_config_status(d, json_object_get(json_object_get(a, "cluster"), "shared"));
-	else if (d->cur->cfg.cluster.enabled)
+	} else if (d->cur->cfg.cluster.enabled)
 		json_object_set_new(a, "cluster",
 				    json_pack("{s:b, s:s}", "ready", 0, "error",
 					      "the cluster client did not start (see the log)"));
