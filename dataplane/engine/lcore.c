@@ -14,6 +14,7 @@
 #include <rte_timer.h>
 
 #include "arp_probe.h"
+#include "boot_token.h"
 #include "conflict_probe.h"
 #include "control_link.h"
 #include "lcore.h"
@@ -168,11 +169,16 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		rte_pktmbuf_free(r);
 		goto done;
 	}
+	/* the boot token of an HTTPClient's URL redacted (evaluated only when debug is on) */
+	char bf[DHCP_SERVER_URL_MAX];
 	ENG_DEBUG("dhcp %02x:%02x:%02x:%02x:%02x:%02x xid %08x type %u -> %u ip %u.%u.%u.%u "
 		  "bootfile %s",
 		  res.mac[0], res.mac[1], res.mac[2], res.mac[3], res.mac[4], res.mac[5], res.xid,
 		  res.msg_in, res.msg_out, res.lease.ip >> 24, (res.lease.ip >> 16) & 255,
-		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
+		  (res.lease.ip >> 8) & 255, res.lease.ip & 255,
+		  !res.bootfile ? "-"
+		  : res.token	? (boot_token_redact(res.bootfile, bf, sizeof(bf)), bf)
+				: res.bootfile);
 	w->st->dhcp_replies++;
 	if (eng_probe_wanted(w, &res, n)) {
 		/* the OFFER waits for the probe; m and r are the probe's now */
