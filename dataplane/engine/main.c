@@ -259,10 +259,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	eng_clock_init(&rt->clock);
 	rt->ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / rt->clock.hz);
-	/* 0 (-H 0): never inside a burst */
-	rt->tx_hold_tsc = (opts.tx_hold_set ? opts.tx_hold_ns : ENG_TX_HOLD_NS) * rt->clock.hz /
-			  1000000000u;
-	if (opts.tx_hold_set && opts.tx_hold_ns == 0)
+	/* 0 (-H 0, the default): never inside a burst */
+	rt->tx_hold_tsc = (uint64_t)(opts.tx_hold_set ? opts.tx_hold_ns : ENG_TX_HOLD_NS) *
+			  rt->clock.hz / 1000000000u;
+	if (rt->tx_hold_tsc == 0)
 		rt->tx_hold_tsc = UINT64_MAX;
 	rte_timer_subsystem_init();
 	rt->tsc_dynfield = rte_mbuf_dynfield_register(&tsc_field);
