@@ -12,6 +12,7 @@
 #include "api_server.h"
 #include "ctl_log.h"
 #include "daemon.h"
+#include "daemon_cluster.h"
 #include "sbcfg_access.h"
 #include "sbcfg_json.h"
 #include "shared_image.h"

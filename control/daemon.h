@@ -157,14 +157,6 @@ void daemon_reload(struct daemon *d, bool wait, daemon_change_done_fn *done, voi
  */
 int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
 
-/*
- * Cluster mode: apply a shared reservation (from etcd, or written there by this server's API)
- * to the running config: r replaces the reservation of its MAC, or with deleted, that one
- * goes (none: nothing to do). A config change like any other (done may be NULL).
- */
-void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
-			daemon_change_done_fn *done, void *done_arg, uint64_t cookie);
-
 /* Config changes queued or in progress. */
 size_t daemon_changes_pending(const struct daemon *d);
 
