@@ -86,6 +86,7 @@ void cluster_free(struct cluster *c)
 	if (!c)
 		return;
 	cluster_members_stop(c);
+	cluster_apply_free(c); /* the waiting API changes answered, cancelled */
 	etcd_client_free(c->etcd);
 	free(c->tab);
 	free(c->q);

@@ -61,6 +61,13 @@ struct cluster_stats {
 	uint64_t commit_us_max;
 	uint64_t foreign_pushed; /* other servers' leases given to the dataplane */
 	uint64_t bucket_changes; /* times the bucket map changed */
+	/* shared changes made through this server's API (cluster_apply.c) */
+	uint64_t apply_waits;	    /* waited until every live server applied them */
+	uint64_t apply_timeouts;    /* answered at cluster.apply_wait_ms, some not confirmed */
+	uint64_t apply_wait_us_sum; /* time of the waits that ended confirmed */
+	uint64_t apply_wait_us_max;
+	uint64_t resv_pushed;	       /* config-file reservations pushed to etcd at start */
+	uint64_t push_skipped_deleted; /* ... not pushed: deleted through an API (tombstone) */
 };
 
 /* Start: the etcd client, registration, lease load and watch. NULL with err. */
@@ -82,7 +89,8 @@ bool cluster_ready(const struct cluster *c);
 json_t *cluster_status_json(struct cluster *c);
 void cluster_get_stats(const struct cluster *c, struct cluster_stats *out);
 
-/* The shared key sets (reservations, templates, images) and the values in etcd. */
+/* The shared key sets (reservations, templates, images), the values in etcd, applied/. */
+#include "cluster_apply.h"
 #include "cluster_shared.h"
 #include "cluster_values.h"
 

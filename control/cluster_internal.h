@@ -47,7 +47,22 @@ struct shared_set {
 	void (*loaded_fn)(struct cluster *c, json_t *kvs); /* after the first read, or NULL */
 	char prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	bool loaded, inflight;
+	/* what this server applied of it (cluster_apply.c): the highest revision seen, and the
+	 * one up to which every change is in effect here (published as applied/ID) */
+	int64_t seen_rev, applied_rev;
+	bool untracked; /* not published (applied/ itself) */
 };
+
+#define CLUSTER_SETS_MAX 16
+
+/* A change of a shared set in effect here only when the daemon calls cluster_apply_done. */
+struct apply_hold {
+	uint64_t token;
+	struct shared_set *set;
+	int64_t rev;
+};
+
+struct apply_wait; /* an API change waiting for the other servers (cluster_apply.c) */
 
 struct cluster {
 	struct ev_loop *loop;
@@ -67,6 +82,19 @@ struct cluster {
 	cluster_image_fn *img_fn;
 	void *img_arg;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	/* the sets whose progress this server publishes, and applied/ (everyone's progress) */
+	struct shared_set *sets[CLUSTER_SETS_MAX];
+	size_t n_sets;
+	struct shared_set applied;
+	struct shared_set *cur_set; /* during a learn call: its set and the kv's revision */
+	int64_t cur_rev;
+	struct apply_hold *holds;
+	size_t n_holds, cap_holds;
+	uint64_t next_token;
+	bool publish_dirty, publish_inflight;
+	json_t *peers; /* {"ID": {"reservations": R, ...}} from applied/ */
+	struct apply_wait *waits;
+	char tomb_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16]; /* PREFIX "deleted/" */
 	/* the address keys */
 	struct centry *tab;
 	size_t tab_cap, tab_n;
@@ -141,5 +169,20 @@ void cluster_leases_load(struct cluster *c);
 /* cluster_shared.c: the prefixes and learn callbacks of the shared sets; their first reads. */
 void cluster_shared_init(struct cluster *c);
 void cluster_shared_tick(struct cluster *c);
+
+/* cluster_apply.c: "in effect on every live server when the API answers" */
+/* applied/'s learn callback: another server's progress. */
+void cluster_apply_learn(struct cluster *c, json_t *kv, bool del);
+/* set's progress may have moved (after a learn, a hold's end): published when it did. */
+void cluster_apply_progress(struct cluster *c, struct shared_set *set);
+/* Registered (again): this server's progress written under its new etcd lease. */
+void cluster_apply_registered(struct cluster *c);
+/* The live set changed: waiting changes checked again. */
+void cluster_apply_members(struct cluster *c);
+/* A write of set (NULL: none known) landed at revision rev: fn(arg, cookie, 0, msg) once every
+ * other live server applied rev, or cluster.apply_wait_ms passed (msg names who has not). */
+void cluster_apply_wait(struct cluster *c, struct shared_set *set, int64_t rev, cluster_done_fn *fn,
+			void *arg, uint64_t cookie);
+void cluster_apply_free(struct cluster *c);
 
 #endif

@@ -54,6 +54,8 @@ static void on_register(void *arg, int rc, json_t *resp, const char *err)
 		ctl_log(LOG_INFO, "cluster: %s registered in etcd (lease %lld, TTL %u s)",
 			c->cfg.server_id, (long long)c->lease_id, c->cfg.lease_ttl_s);
 	}
+	if (rc == 0)
+		cluster_apply_registered(c);
 	cluster_update_buckets(c);
 }
 
@@ -157,6 +159,7 @@ static void on_members(void *arg, int rc, json_t *resp, const char *err)
 			key[kl] = '\0';
 			snprintf(c->servers[c->n_servers++], SBCFG_CLUSTER_ID_MAX, "%s", key + pl);
 		}
+		cluster_apply_members(c); /* a server gone: a change waiting for it may end */
 	}
 	cluster_update_buckets(c);
 }

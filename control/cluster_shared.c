@@ -14,6 +14,18 @@
 
 /* ---- shared key sets: read once, then watched from the revision read ---- */
 
+/* One kv of set's (or its key's deletion) to the set's learn callback, which may hold the
+ * change's revision open (cluster_apply_hold) until the change is in effect. */
+static void learn_one(struct shared_set *set, json_t *kv, bool del, int64_t rev)
+{
+	struct cluster *c = set->c;
+
+	c->cur_set = set;
+	c->cur_rev = rev;
+	set->learn(c, kv, del);
+	c->cur_set = NULL;
+}
+
 static void on_shared_watch(void *arg, int rc, json_t *result, const char *err)
 {
 	struct shared_set *set = arg;
@@ -26,8 +38,14 @@ static void on_shared_watch(void *arg, int rc, json_t *result, const char *err)
 	json_array_foreach(json_object_get(result, "events"), i, ev)
 	{
 		const char *t = json_string_value(json_object_get(ev, "type"));
-		set->learn(set->c, json_object_get(ev, "kv"), t && strcmp(t, "DELETE") == 0);
+		json_t *kv = json_object_get(ev, "kv");
+		int64_t rev = etcd_json_int(json_object_get(kv, "mod_revision"));
+
+		learn_one(set, kv, t && strcmp(t, "DELETE") == 0, rev);
+		if (rev > set->seen_rev)
+			set->seen_rev = rev;
 	}
+	cluster_apply_progress(set->c, set);
 }
 
 static void on_shared_load(void *arg, int rc, json_t *resp, const char *err)
@@ -41,13 +59,16 @@ static void on_shared_load(void *arg, int rc, json_t *resp, const char *err)
 	cluster_note(c, rc, err);
 	if (rc < 0)
 		return;
-	json_array_foreach(json_object_get(resp, "kvs"), i, kv) set->learn(c, kv, false);
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
+		learn_one(set, kv, false, etcd_json_int(json_object_get(kv, "mod_revision")));
 	set->loaded = true;
 	if (set->loaded_fn)
 		set->loaded_fn(c, json_object_get(resp, "kvs"));
 	ctl_log(LOG_INFO, "cluster: %zu shared %s read from etcd",
 		json_array_size(json_object_get(resp, "kvs")), set->what);
 	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
+	set->seen_rev = rev;
+	cluster_apply_progress(c, set);
 	if (etcd_client_watch(c->etcd, set->prefix, rev + 1, on_shared_watch, set) < 0)
 		ctl_log(LOG_ERR, "cluster: cannot watch the shared %s", set->what);
 }
@@ -105,6 +126,8 @@ void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg)
 
 struct resv_write {
 	struct cluster *c;
+	struct shared_set *set; /* the key's set: the wait is for its progress */
+	bool del;
 	cluster_done_fn *fn;
 	void *arg;
 	uint64_t cookie;
@@ -113,36 +136,85 @@ struct resv_write {
 static void on_resv_written(void *arg, int rc, json_t *resp, const char *err)
 {
 	struct resv_write *w = arg;
+	int64_t rev = etcd_json_int(json_object_get(json_object_get(resp, "header"), "revision"));
+	json_t *dr = json_object_get(json_array_get(json_object_get(resp, "responses"), 0),
+				     "response_delete_range");
 
 	cluster_note(w->c, rc, err);
-	w->fn(w->arg, w->cookie, rc, err);
+	if (rc < 0)
+		w->fn(w->arg, w->cookie, rc, err);
+	else if (w->del && etcd_json_int(json_object_get(dr, "deleted")) == 0)
+		/* the key was not there: no event, nothing for the others to apply */
+		cluster_apply_wait(w->c, NULL, 0, w->fn, w->arg, w->cookie);
+	else
+		cluster_apply_wait(w->c, w->set, rev, w->fn, w->arg, w->cookie);
 	free(w);
 }
 
+/* The set whose prefix key starts with, or NULL. */
+static struct shared_set *set_of(struct cluster *c, const char *key)
+{
+	for (size_t i = 0; i < c->n_sets; i++)
+		if (strncmp(key, c->sets[i]->prefix, strlen(c->sets[i]->prefix)) == 0)
+			return c->sets[i];
+	return NULL;
+}
+
+/* PREFIX "deleted/" REST of key PREFIX REST: its tombstone. */
+static void tomb_key(const struct cluster *c, const char *key, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s%s", c->tomb_prefix, key + strlen(c->cfg.prefix));
+}
+
 /* Put value (len bytes; NULL = out of memory) at key, or delete key (del); fn(arg, cookie)
- * when etcd answered. A reservation, a template and an image are written alike. */
+ * once etcd answered and the other live servers applied it (cluster_apply.c). A reservation,
+ * a template and an image are written alike: one transaction that also writes the key's
+ * tombstone (delete) or removes it (put). */
 static int shared_write(struct cluster *c, const char *key, const char *value, size_t len, bool del,
 			cluster_done_fn *fn, void *arg, uint64_t cookie)
 {
+	char tomb[KEY_MAX * 2];
 	struct resv_write *w;
-	json_t *body = NULL;
+	json_t *body = NULL, *op = NULL, *top = NULL;
 
 	if (!del && !value)
 		return -ENOMEM;
+	if (strncmp(key, c->cfg.prefix, strlen(c->cfg.prefix)) != 0)
+		return -EINVAL;
 	if (!(w = calloc(1, sizeof(*w))))
 		return -ENOMEM;
-	*w = (struct resv_write){c, fn, arg, cookie};
+	*w = (struct resv_write){c, set_of(c, key), del, fn, arg, cookie};
+	tomb_key(c, key, tomb, sizeof(tomb));
 	if (del) {
-		body = json_pack("{s:o}", "key", cluster_b64s(key));
+		json_t *t = json_pack("{s:s, s:I}", "deleted_by", c->cfg.server_id, "at",
+				      (json_int_t)cluster_now_s(c));
+		char *tv = t ? json_dumps(t, JSON_COMPACT) : NULL;
+		char *tv64 = tv ? etcd_b64(tv, strlen(tv)) : NULL;
+
+		op = json_pack("{s:{s:o}}", "request_delete_range", "key", cluster_b64s(key));
+		top = tv64 ? json_pack("{s:{s:o, s:s}}", "request_put", "key", cluster_b64s(tomb),
+				       "value", tv64)
+			   : NULL;
+		json_decref(t);
+		free(tv);
+		free(tv64);
 	} else {
 		char *v64 = etcd_b64(value, len);
 
-		body = v64 ? json_pack("{s:o, s:s}", "key", cluster_b64s(key), "value", v64) : NULL;
+		op = v64 ? json_pack("{s:{s:o, s:s}}", "request_put", "key", cluster_b64s(key),
+				     "value", v64)
+			 : NULL;
+		top = json_pack("{s:{s:o}}", "request_delete_range", "key", cluster_b64s(tomb));
 		free(v64);
 	}
+	if (op && top)
+		body = json_pack("{s:[], s:[o, o]}", "compare", "success", op, top);
+	else {
+		json_decref(op);
+		json_decref(top);
+	}
 	if (!body ||
-	    etcd_client_call(c->etcd, ETCD_LANE_KV, del ? "/v3/kv/deleterange" : "/v3/kv/put", body,
-			     on_resv_written, w) < 0) {
+	    etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/txn", body, on_resv_written, w) < 0) {
 		free(w);
 		return -ENOMEM;
 	}
@@ -253,19 +325,46 @@ struct resv_push {
 static void on_resv_pushed(void *arg, int rc, json_t *resp, const char *err)
 {
 	struct resv_push *w = arg;
+	struct cluster *c = w->c;
+	json_t *tomb = json_object_get(
+		json_object_get(json_array_get(json_object_get(resp, "responses"), 0),
+				"response_range"),
+		"kvs");
 
-	cluster_note(w->c, rc, err);
-	if (rc < 0)
+	cluster_note(c, rc, err);
+	if (rc < 0) {
 		ctl_log(LOG_ERR,
 			"cluster: reservation %s of the config file not pushed to etcd: %s", w->mac,
 			err);
-	else if (json_is_true(json_object_get(resp, "succeeded")))
+	} else if (json_is_true(json_object_get(resp, "succeeded"))) {
+		c->st.resv_pushed++;
 		ctl_log(LOG_INFO, "cluster: reservation %s of the config file pushed to etcd",
 			w->mac);
-	else
+	} else if (json_array_size(tomb)) {
+		/* deleted through an API while this server was away: it stays deleted */
+		char val[512] = "";
+		const char *v64 =
+			json_string_value(json_object_get(json_array_get(tomb, 0), "value"));
+		long vl = v64 ? etcd_unb64(v64, val, sizeof(val) - 1) : -1;
+		struct cluster_resv *r = calloc(1, sizeof(*r));
+
+		val[vl > 0 ? vl : 0] = '\0';
+		c->st.push_skipped_deleted++;
+		ctl_log(LOG_WARNING,
+			"cluster: reservation %s of the config file NOT pushed to etcd: it was "
+			"deleted "
+			"through the API (tombstone %sreservations/%s: %s); removed here too. To "
+			"have it "
+			"again, add it through the API",
+			w->mac, c->tomb_prefix, w->mac, val);
+		if (r && cluster_parse_mac(w->mac, r->r.mac) == 0 && c->resv_fn)
+			c->resv_fn(c->resv_arg, r, true);
+		free(r);
+	} else {
 		ctl_log(LOG_INFO,
 			"cluster: reservation %s: another server pushed it first; etcd's applies",
 			w->mac);
+	}
 	free(w);
 }
 
@@ -273,7 +372,7 @@ int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r,
 		      const char (*patterns)[SBCFG_NAME_MAX])
 {
 	struct resv_push *w = calloc(1, sizeof(*w));
-	char key[KEY_MAX], *v = NULL, *v64 = NULL;
+	char key[KEY_MAX], tomb[KEY_MAX * 2], *v = NULL, *v64 = NULL;
 	json_t *body = NULL;
 
 	if (!w)
@@ -281,12 +380,18 @@ int cluster_resv_push(struct cluster *c, const struct sbcfg_reservation *r,
 	w->c = c;
 	running_config_fmt_mac(r->mac, w->mac);
 	snprintf(key, sizeof(key), "%s%s", c->resv.prefix, w->mac);
+	tomb_key(c, key, tomb, sizeof(tomb));
 	if ((v = cluster_resv_value(r, patterns)) && (v64 = etcd_b64(v, strlen(v))))
-		/* only if absent: a reservation another server wrote meanwhile is not replaced */
-		body = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s}}]}", "compare", "key",
-				 cluster_b64s(key), "target", "CREATE", "result", "EQUAL",
+		/* only if absent and not deleted: a reservation another server wrote meanwhile is
+		 * not replaced, one deleted through the API does not come back */
+		body = json_pack("{s:[{s:o, s:s, s:s, s:o}, {s:o, s:s, s:s, s:o}], "
+				 "s:[{s:{s:o, s:s}}], s:[{s:{s:o}}]}",
+				 "compare", "key", cluster_b64s(key), "target", "CREATE", "result",
+				 "EQUAL", "create_revision", cluster_i64s(0), "key",
+				 cluster_b64s(tomb), "target", "CREATE", "result", "EQUAL",
 				 "create_revision", cluster_i64s(0), "success", "request_put",
-				 "key", cluster_b64s(key), "value", v64);
+				 "key", cluster_b64s(key), "value", v64, "failure", "request_range",
+				 "key", cluster_b64s(tomb));
 	free(v);
 	free(v64);
 	if (!body ||
@@ -353,16 +458,27 @@ void cluster_shared_init(struct cluster *c)
 {
 	const char *p = c->cfg.prefix;
 
-	c->resv =
-		(struct shared_set){c, "reservations", resv_learn, resv_loaded, {0}, false, false};
-	c->tmpl = (struct shared_set){c, "templates", tmpl_learn, NULL, {0}, false, false};
-	c->img = (struct shared_set){c, "images", img_learn, NULL, {0}, false, false};
+	c->resv = (struct shared_set){
+		.c = c, .what = "reservations", .learn = resv_learn, .loaded_fn = resv_loaded};
+	c->tmpl = (struct shared_set){
+		.c = c, .what = "templates", .learn = tmpl_learn, .loaded_fn = NULL};
+	c->img = (struct shared_set){
+		.c = c, .what = "images", .learn = img_learn, .loaded_fn = NULL};
 	snprintf(c->resv.prefix, sizeof(c->resv.prefix), "%sreservations/", p);
 	snprintf(c->tmpl.prefix, sizeof(c->tmpl.prefix), "%stemplates/", p);
 	snprintf(c->img.prefix, sizeof(c->img.prefix), "%simages/", p);
+	c->sets[c->n_sets++] = &c->resv;
+	c->sets[c->n_sets++] = &c->tmpl;
+	c->sets[c->n_sets++] = &c->img;
+	/* every server's progress through the sets above (cluster_apply.c) */
+	c->applied = (struct shared_set){
+		.c = c, .what = "applied", .learn = cluster_apply_learn, .loaded_fn = NULL};
+	c->applied.untracked = true;
+	snprintf(c->applied.prefix, sizeof(c->applied.prefix), "%sapplied/", p);
+	snprintf(c->tomb_prefix, sizeof(c->tomb_prefix), "%sdeleted/", p);
 }
 
-/* A set is read (then watched) once the daemon has set its hook. */
+/* A set is read (then watched) once the daemon has set its hook; applied/ always. */
 void cluster_shared_tick(struct cluster *c)
 {
 	if (c->resv_fn && !c->resv.loaded && !c->resv.inflight)
@@ -371,4 +487,6 @@ void cluster_shared_tick(struct cluster *c)
 		shared_load(&c->tmpl);
 	if (c->img_fn && !c->img.loaded && !c->img.inflight)
 		shared_load(&c->img);
+	if (!c->applied.loaded && !c->applied.inflight)
+		shared_load(&c->applied);
 }

@@ -30,8 +30,14 @@ struct cluster_resv {
 typedef void cluster_resv_fn(void *arg, const struct cluster_resv *r, bool deleted);
 void cluster_set_resv_hook(struct cluster *c, cluster_resv_fn *fn, void *arg);
 
-/* How a write to etcd ended: rc 0, or -errno with err. */
-typedef void cluster_done_fn(void *arg, uint64_t cookie, int rc, const char *err);
+/*
+ * How a write to etcd ended: rc 0 with msg what the other live servers did with it (every
+ * one applied it, or which did not confirm within cluster.apply_wait_ms: cluster_apply.h),
+ * or -errno with msg the error. A delete leaves a tombstone PREFIX "deleted/" KEY (value
+ * {"deleted_by", "at"}) that a put of the key removes: a server's start-up push of its config
+ * file's reservations respects it, so a deleted one does not come back.
+ */
+typedef void cluster_done_fn(void *arg, uint64_t cookie, int rc, const char *msg);
 /* Put (or delete) r's key in etcd (r's images_allowed indexes patterns, which may be NULL when
  * r has none); fn runs once, later. 0 or -ENOMEM (fn not called). */
 int cluster_resv_write(struct cluster *c, const struct sbcfg_reservation *r,
@@ -53,7 +59,9 @@ int cluster_tmpl_write(struct cluster *c, const char *name, const char *text, si
  * Reservations of this server's config file that etcd lacks at start are pushed: after the
  * first read of reservations/, fn(arg, macs, n) gets the MACs etcd has (resv hook's arg);
  * the daemon calls cluster_resv_push() for each of its own that is not among them. The push
- * is a transaction that writes only if the key is still absent (another server's wins).
+ * is a transaction that writes only if the key is still absent (another server's wins) and has
+ * no tombstone: one deleted through the API is not pushed (logged, counted in
+ * push_skipped_deleted) and the resv hook gets its deletion, so it goes from this server too.
  */
 typedef void cluster_resv_loaded_fn(void *arg, const uint8_t (*macs)[6], size_t n);
 void cluster_set_resv_loaded_hook(struct cluster *c, cluster_resv_loaded_fn *fn);

@@ -116,7 +116,7 @@ struct daemon {
 	uint64_t pins_refused;	    /* changes refused for a pinned SHA-256 (status) */
 	/* cluster mode (shared_image.h): images of etcd registered here / refused here, and
 	 * reservations of the config file pushed to etcd at start */
-	uint64_t shared_images_applied, shared_images_refused, shared_resv_pushed;
+	uint64_t shared_images_applied, shared_images_refused;
 	cluster_image_fn *shared_image_fn;
 	cluster_resv_loaded_fn *shared_resv_loaded_fn;
 };

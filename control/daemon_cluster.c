@@ -73,6 +73,16 @@ static bool same_images_allowed(const struct sbcfg *c, const struct sbcfg_images
 	return true;
 }
 
+/* A shared reservation's change is in effect here (or failed, logged): the set's progress
+ * moves on (cluster_apply.h). */
+static void resv_applied(struct daemon *d, void *arg, uint64_t token, int rc, const char *msg)
+{
+	(void)arg;
+	if (rc < 0)
+		ctl_log(LOG_ERR, "cluster: shared reservation not applied here: %s", msg);
+	cluster_apply_done(d->cluster, token);
+}
+
 static void on_shared_resv(void *arg, const struct cluster_resv *cr, bool deleted)
 {
 	struct daemon *d = arg;
@@ -88,7 +98,7 @@ static void on_shared_resv(void *arg, const struct cluster_resv *cr, bool delete
 			      strcmp(mine->ipxe_script, r->ipxe_script) == 0 &&
 			      same_images_allowed(&d->cur->cfg, &mine->images_allowed, cr))
 		return; /* the same here (our own change, seen back) */
-	daemon_shared_resv(d, cr, deleted, NULL, NULL, 0);
+	daemon_shared_resv(d, cr, deleted, resv_applied, NULL, cluster_apply_hold(d->cluster));
 }
 
 /* A template of etcd (read at start or watched): stored here when it differs. */
