@@ -7,7 +7,10 @@
 #   - both register; the 256 RFC 3074 buckets are split between them, none twice;
 #   - both bind the same 100 addresses to different MACs at once: every address acked to
 #     exactly one MAC, and that MAC is the one in etcd (lost = 0, doubled = 0);
-#   - reservations and templates changed through one server are in effect on the other;
+#   - reservations and templates changed through one server are in effect on the other when
+#     the API answers (asked once, at once), the answer says "in effect on all 2 live
+#     servers"; with the other's control stopped (SIGSTOP) the answer comes at
+#     cluster.apply_wait_ms and names it, counted; a delete leaves a tombstone;
 #   - image metadata (name, SHA-256, source) added through one server is registered on the
 #     other with that SHA-256 pinned; one put in etcd with a SHA-256 its file does not have is
 #     refused by both (counted); deleted through one server, gone on the other;
@@ -15,7 +18,8 @@
 #   - etcd frozen (SIGSTOP, as cut off): no lease is acked, status says not ready; thawed:
 #     leases are acked again;
 #   - a third server starting with reservations in its config file pushes the one etcd lacks
-#     (the others apply it) and takes etcd's version of the one etcd has.
+#     (the others apply it) and takes etcd's version of the one etcd has; one deleted through
+#     the API while it was away (tombstone) is not pushed, counted, and goes from c too.
 # Usage: cluster_control_test.sh DAEMON CTL FAKE_DP
 set -u
 DAEMON=$1 CTL=$2 FAKE=$3
