@@ -82,7 +82,9 @@ struct cluster {
 	cluster_image_fn *img_fn;
 	void *img_arg;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
-	/* the sets whose progress this server publishes, and applied/ (everyone's progress) */
+	/* the sets whose progress this server publishes, and applied/ (everyone's progress):
+	 * a new shared set appends itself to sets[] (cluster_shared_init) to have its API
+	 * writes (shared_write) wait for every live server and its deletes leave tombstones */
 	struct shared_set *sets[CLUSTER_SETS_MAX];
 	size_t n_sets;
 	struct shared_set applied;
