@@ -30,7 +30,22 @@ json_t *cluster_i64s(int64_t v)
 void cluster_note(struct cluster *c, int rc, const char *err)
 {
 	if (rc == 0) {
-		c->last_ok_ms = ev_now_ms();
+		uint64_t now = ev_now_ms();
+
+		/* etcd not reached for lease_ttl_s: the registration lapsed there (the others
+		 * took the buckets); registered again before this server counts as ready, rather
+		 * than ready at the first answer and not again at the keepalive's */
+		if (c->registered && c->last_ok_ms &&
+		    now - c->last_ok_ms >= (uint64_t)c->cfg.lease_ttl_s * 1000) {
+			ctl_log(LOG_ERR,
+				"cluster: %s: etcd not reached for %llu ms (lease_ttl_s %u): its "
+				"registration lapsed; registering again",
+				c->cfg.server_id, (unsigned long long)(now - c->last_ok_ms),
+				c->cfg.lease_ttl_s);
+			c->registered = false;
+			c->lease_id = 0;
+		}
+		c->last_ok_ms = now;
 		if (!c->etcd_ok)
 			ctl_log(LOG_INFO, "cluster: etcd answers again (%s)", c->cfg.server_id);
 		c->etcd_ok = true;

@@ -49,12 +49,13 @@ static void on_register(void *arg, int rc, json_t *resp, const char *err)
 
 	c->session_inflight = false;
 	cluster_note(c, rc, err);
-	if (rc == 0 && !c->registered) {
+	/* (lease_id 0: it lapsed meanwhile, cluster_note; the session tick grants again) */
+	if (rc == 0 && c->lease_id && !c->registered) {
 		c->registered = true;
 		ctl_log(LOG_INFO, "cluster: %s registered in etcd (lease %lld, TTL %u s)",
 			c->cfg.server_id, (long long)c->lease_id, c->cfg.lease_ttl_s);
 	}
-	if (rc == 0)
+	if (rc == 0 && c->registered)
 		cluster_apply_registered(c);
 	cluster_update_buckets(c);
 }
@@ -101,7 +102,8 @@ static void on_keepalive(void *arg, int rc, json_t *resp, const char *err)
 		cluster_update_buckets(c);
 		return;
 	}
-	if (etcd_json_int(json_object_get(json_object_get(resp, "result"), "TTL")) <= 0) {
+	if (c->lease_id &&
+	    etcd_json_int(json_object_get(json_object_get(resp, "result"), "TTL")) <= 0) {
 		ctl_log(LOG_ERR, "cluster: %s's etcd lease %lld expired: registering again",
 			c->cfg.server_id, (long long)c->lease_id);
 		c->lease_id = 0;

@@ -152,12 +152,13 @@ done
 echo "info: a's API waits for b: $(cl a "['shared']['apply_waits']") waits, avg $(cl a "['shared']['apply_wait_us_avg']") us, max $(cl a "['shared']['apply_wait_us_max']") us"
 # b's control stopped (SIGSTOP, shorter than lease_ttl_s: still registered): a's API answers at
 # cluster.apply_wait_ms, the write stands, and the answer names b
+to0=$(cl a "['shared']['apply_timeouts']")
 kill -STOP "$BPID"
 out=$(sctl a reservation-add 52:54:00:aa:bb:05 198.18.1.205 2>&1); rc=$?
 kill -CONT "$BPID"
 checke "b stopped: a answers, naming b as not confirmed ($out)" \
 	'[ $rc -eq 0 ] && grep -q "NOT confirmed within 1000 ms by 1 of 2 live servers: b" <<<"$out"'
-checke "and counts it (apply_timeouts $(cl a "['shared']['apply_timeouts']"))" '[ "$(cl a "[\"shared\"][\"apply_timeouts\"]")" = 1 ]'
+checke "and counts it (apply_timeouts $to0 -> $(cl a "['shared']['apply_timeouts']"))" '[ "$(cl a "[\"shared\"][\"apply_timeouts\"]")" = $((to0 + 1)) ]'
 checke "the write stands: in etcd, in effect on a" \
 	'etcdget /stormboot/reservations/52:54:00:aa:bb:05 --print-value-only | grep -q 198.18.1.205 && sctl a reservation-list | grep -q "52:54:00:aa:bb:05"'
 for _ in $(seq 60); do sctl b reservation-list 2>/dev/null | grep -q "52:54:00:aa:bb:05" && break; sleep 0.05; done
