@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #define SIG_BYTES 16
 
@@ -142,4 +143,75 @@ enum boot_token_verdict boot_token_check(const struct boot_token_keys *k, const 
 	if (exp < now)
 		return BOOT_TOKEN_EXPIRED;
 	return BOOT_TOKEN_OK;
+}
+
+/* ---- redaction for logs ---- */
+
+struct redact_out {
+	char *p;
+	size_t cap, n;
+};
+
+static void put(struct redact_out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && o->n + 1 < o->cap; i++)
+		o->p[o->n++] = s[i];
+}
+
+static bool query_end(char c)
+{
+	return c == '\0' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Is the parameter name s[0..n) "t", as sent or percent-encoded? */
+static bool name_is_t(const char *s, size_t n)
+{
+	return (n == 1 && s[0] == 't') || (n == 3 && s[0] == '%' && s[1] == '7' && s[2] == '4');
+}
+
+void boot_token_redact(const char *s, char *out, size_t cap)
+{
+	struct redact_out o = {out, cap, 0};
+	bool in_query = false;
+	size_t i = 0;
+
+	if (cap == 0)
+		return;
+	while (s[i]) {
+		if (!in_query) {
+			in_query = s[i] == '?';
+			put(&o, &s[i++], 1);
+			continue;
+		}
+		if (query_end(s[i])) {
+			in_query = false;
+			put(&o, &s[i++], 1);
+			continue;
+		}
+		/* one parameter: NAME[=VALUE], up to '&', ';' or the query's end */
+		size_t a = i, eq = 0, e;
+		for (e = i; !query_end(s[e]) && s[e] != '&' && s[e] != ';'; e++)
+			if (!eq && s[e] == '=')
+				eq = e;
+		if (eq && name_is_t(&s[a], eq - a) && e > eq + 1) {
+			size_t v = eq + 1, sig = v;
+			unsigned char md[SHA256_DIGEST_LENGTH];
+			char hex[2 * SHA256_DIGEST_LENGTH + 1];
+
+			for (size_t k = v; k < e; k++)
+				if (s[k] == '.')
+					sig = k + 1;
+			put(&o, &s[a], sig - a);
+			SHA256((const unsigned char *)&s[sig], e - sig, md);
+			boot_token_hex(md, 4, hex);
+			put(&o, BOOT_TOKEN_REDACTED, strlen(BOOT_TOKEN_REDACTED));
+			put(&o, hex, 8);
+		} else {
+			put(&o, &s[a], e - a);
+		}
+		i = e;
+		if (s[i] == '&' || s[i] == ';')
+			put(&o, &s[i++], 1);
+	}
+	out[o.n] = '\0';
 }

@@ -71,4 +71,17 @@ int boot_token_parse(const char *tok, uint8_t mac[6], uint32_t *key_id, uint64_t
 enum boot_token_verdict boot_token_check(const struct boot_token_keys *k, const char *tok,
 					 uint32_t ip, const char *image, uint64_t now);
 
+#define BOOT_TOKEN_REDACTED "redacted-" /* then 8 hex digits */
+
+/*
+ * Text for a log or a timeline (s: a URI, a URL, a firmware's line) into out[cap], cut to fit
+ * and always NUL-terminated, with the secret of every boot token in it hidden: a token is a
+ * bearer secret until it expires. In each query (from a '?' to a blank), the value of a
+ * parameter named "t" (or "%74") keeps what stands before its last '.' (MAC.KEYID.EXPIRY,
+ * not secret) and its rest (the signature) becomes "redacted-" and the first 8 hex digits of
+ * the rest's SHA-256: two lines that carry the same token show the same digits, and none of
+ * the signature's characters is shown. A cut never shows more than the redacted text.
+ */
+void boot_token_redact(const char *s, char *out, size_t cap);
+
 #endif

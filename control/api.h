@@ -83,7 +83,11 @@ enum api_result {
 	  "{\"mac\", \"after\"?}: the client's boot timeline (steps after seq \"after\")")         \
 	X(clients, "clients",                                                                      \
 	  "{\"state\"?, \"sort\"?: last|first|mac|state|steps, \"limit\"?}: clients seen, their "  \
-	  "last step and state, counts per state")
+	  "last step and state, counts per state")                                                \
+	X(config_share, "config-share",                                                            \
+	  "{\"path\"?|\"config\"?}: publish the shared sections (dhcp, tftp, udp_checksum, "        \
+	  "syslog) of this server's config file (or of path, or the document config) to every "    \
+	  "server through etcd (cluster mode)")
 
 /* The commands' ids, in table order: API_CMD_status, API_CMD_config_get, ... */
 /* clang-format off */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot_token.h"
 #include "ctl_log.h"
 #include "dhcp.h"
 #include "lease.h"
@@ -310,7 +311,10 @@ int client_trace_syslog(struct client_trace *t, uint32_t ip, const char *msg, si
 	e.status = (uint16_t)(pri & 7);
 	if (e.status > 3 && says_error(p))
 		e.status = 3; /* LOG_ERR */
-	tl_event_set_text(&e, p, strlen(p));
+	/* iPXE prints the URLs it fetches: no boot token in the timeline */
+	char red[SB_TL_TEXT];
+	boot_token_redact(p, red, sizeof(red));
+	tl_event_set_text(&e, red, strlen(red));
 	client_trace_add(t, &e, 1);
 	return 0;
 }
@@ -328,7 +332,9 @@ int client_trace_firmware(struct client_trace *t, const uint8_t mac[6], uint32_t
 	e.ts_ms = now_ms(t);
 	e.ip = ip;
 	e.status = 3; /* LOG_ERR: the firmware reports a step that failed */
-	tl_event_set_text(&e, text, strlen(text));
+	char red[SB_TL_TEXT];
+	boot_token_redact(text, red, sizeof(red));
+	tl_event_set_text(&e, red, strlen(red));
 	client_trace_add(t, &e, 1);
 	return 0;
 }

@@ -189,8 +189,9 @@ static void wait_check(struct apply_wait *w)
 	if (us > c->st.apply_wait_us_max)
 		c->st.apply_wait_us_max = us;
 	if (c->n_servers > 1)
-		snprintf(msg, sizeof(msg), "in effect on all %zu live servers (confirmed in %llu ms)",
-			 c->n_servers, (unsigned long long)(us + 999) / 1000);
+		snprintf(msg, sizeof(msg),
+			 "in effect on all %zu live servers (confirmed in %llu ms)", c->n_servers,
+			 (unsigned long long)(us + 999) / 1000);
 	else
 		snprintf(msg, sizeof(msg), "in effect on the only live server (this one)");
 	wait_end(w, msg);
@@ -237,8 +238,13 @@ void cluster_apply_wait(struct cluster *c, struct shared_set *set, int64_t rev, 
 {
 	struct apply_wait *w;
 
-	if (!set || !rev) {
+	if (!rev) {
 		fn(arg, cookie, 0, "written to etcd; nothing for the other servers to apply");
+		return;
+	}
+	if (!set) { /* a key outside the tracked sets (the shared config document) */
+		fn(arg, cookie, 0,
+		   "in effect on the other servers within their watch delay (not waited for)");
 		return;
 	}
 	if (!c->cfg.apply_wait_ms) {

@@ -81,6 +81,10 @@ struct cluster {
 	struct shared_set img; /* prefix/images/ */
 	cluster_image_fn *img_fn;
 	void *img_arg;
+	struct shared_set conf; /* prefix/config: the shared config document (one key) */
+	char conf_key[SBCFG_CLUSTER_PREFIX_MAX + 16];
+	cluster_config_fn *conf_fn;
+	void *conf_arg;
 	char server_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16];
 	/* the sets whose progress this server publishes, and applied/ (everyone's progress):
 	 * a new shared set appends itself to sets[] (cluster_shared_init) to have its API

@@ -452,6 +452,112 @@ int cluster_image_write(struct cluster *c, const char *name, const char *sha256,
 	return rc;
 }
 
+/* ---- the shared config document (config_share.h): one key, PREFIX "config" ---- */
+
+/* A kv of the range prefix/config*: only the exact key is the document. */
+static void conf_learn(struct cluster *c, json_t *kv, bool del)
+{
+	const char *k64 = json_string_value(json_object_get(kv, "key"));
+	const char *v64 = json_string_value(json_object_get(kv, "value"));
+	int64_t rev = etcd_json_int(json_object_get(kv, "mod_revision"));
+	char key[KEY_MAX + 32];
+	long kl, vl = 0;
+	char *val;
+
+	if (!c->conf_fn || !k64 || (kl = etcd_unb64(k64, key, sizeof(key) - 1)) < 0)
+		return;
+	key[kl] = '\0';
+	if (strcmp(key, c->conf_key) != 0)
+		return;
+	if (del) {
+		c->conf_fn(c->conf_arg, NULL, 0, rev, false);
+		return;
+	}
+	size_t cap = v64 ? strlen(v64) / 4 * 3 + 4 : 4;
+	if (!(val = malloc(cap))) {
+		ctl_log(LOG_ERR, "cluster: %s: out of memory; change not applied", key);
+		return;
+	}
+	if (v64 && (vl = etcd_unb64(v64, val, cap - 1)) < 0)
+		vl = 0;
+	val[vl] = '\0';
+	c->conf_fn(c->conf_arg, val, (size_t)vl, rev, true);
+	free(val);
+}
+
+/* After the first read: say so when etcd has no document (the daemon pushes its own). */
+static void conf_loaded(struct cluster *c, json_t *kvs)
+{
+	size_t i;
+	json_t *kv;
+
+	json_array_foreach(kvs, i, kv)
+	{
+		const char *k64 = json_string_value(json_object_get(kv, "key"));
+		char key[KEY_MAX + 32];
+		long kl = k64 ? etcd_unb64(k64, key, sizeof(key) - 1) : -1;
+
+		if (kl >= 0 && (key[kl] = '\0', strcmp(key, c->conf_key) == 0))
+			return;
+	}
+	if (c->conf_fn)
+		c->conf_fn(c->conf_arg, NULL, 0, 0, false);
+}
+
+void cluster_set_config_hook(struct cluster *c, cluster_config_fn *fn, void *arg)
+{
+	c->conf_fn = fn;
+	c->conf_arg = arg;
+}
+
+int cluster_config_write(struct cluster *c, const char *value, size_t len, cluster_done_fn *fn,
+			 void *arg, uint64_t cookie)
+{
+	return shared_write(c, c->conf_key, value, len, false, fn, arg, cookie);
+}
+
+struct conf_push {
+	struct cluster *c;
+	cluster_done_fn *fn;
+	void *arg;
+};
+
+static void on_conf_pushed(void *arg, int rc, json_t *resp, const char *err)
+{
+	struct conf_push *w = arg;
+
+	cluster_note(w->c, rc, err);
+	if (rc == 0 && !json_is_true(json_object_get(resp, "succeeded")))
+		rc = -EEXIST;
+	w->fn(w->arg, 0, rc, rc == -EEXIST ? "another server pushed it first" : err);
+	free(w);
+}
+
+int cluster_config_push(struct cluster *c, const char *value, size_t len, cluster_done_fn *fn,
+			void *arg)
+{
+	struct conf_push *w = calloc(1, sizeof(*w));
+	char *v64 = etcd_b64(value, len);
+	json_t *body = NULL;
+
+	if (w && v64) /* only if absent: a document another server wrote meanwhile stays */
+		body = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:[{s:{s:o, s:s}}]}", "compare", "key",
+				 cluster_b64s(c->conf_key), "target", "CREATE", "result", "EQUAL",
+				 "create_revision", cluster_i64s(0), "success", "request_put",
+				 "key", cluster_b64s(c->conf_key), "value", v64);
+	free(v64);
+	if (!body) {
+		free(w);
+		return -ENOMEM;
+	}
+	*w = (struct conf_push){c, fn, arg};
+	if (etcd_client_call(c->etcd, ETCD_LANE_KV, "/v3/kv/txn", body, on_conf_pushed, w) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* ---- the sets ---- */
 
 void cluster_shared_init(struct cluster *c)
@@ -467,6 +573,10 @@ void cluster_shared_init(struct cluster *c)
 	snprintf(c->resv.prefix, sizeof(c->resv.prefix), "%sreservations/", p);
 	snprintf(c->tmpl.prefix, sizeof(c->tmpl.prefix), "%stemplates/", p);
 	snprintf(c->img.prefix, sizeof(c->img.prefix), "%simages/", p);
+	c->conf = (struct shared_set){
+		.c = c, .what = "config documents", .learn = conf_learn, .loaded_fn = conf_loaded};
+	snprintf(c->conf.prefix, sizeof(c->conf.prefix), "%sconfig", p);
+	snprintf(c->conf_key, sizeof(c->conf_key), "%sconfig", p);
 	c->sets[c->n_sets++] = &c->resv;
 	c->sets[c->n_sets++] = &c->tmpl;
 	c->sets[c->n_sets++] = &c->img;
@@ -487,6 +597,8 @@ void cluster_shared_tick(struct cluster *c)
 		shared_load(&c->tmpl);
 	if (c->img_fn && !c->img.loaded && !c->img.inflight)
 		shared_load(&c->img);
+	if (c->conf_fn && !c->conf.loaded && !c->conf.inflight)
+		shared_load(&c->conf);
 	if (!c->applied.loaded && !c->applied.inflight)
 		shared_load(&c->applied);
 }

@@ -81,4 +81,19 @@ void cluster_set_image_hook(struct cluster *c, cluster_image_fn *fn, void *arg);
 int cluster_image_write(struct cluster *c, const char *name, const char *sha256, const char *source,
 			bool del, cluster_done_fn *fn, void *arg, uint64_t cookie);
 
+/*
+ * The shared config document (config_share.h): PREFIX "config", one key. Read at start,
+ * watched; fn(arg, value, len, rev, present) runs after the first read (present false: etcd
+ * has none), then for each change (present false: deleted). value is NUL-terminated.
+ */
+typedef void cluster_config_fn(void *arg, const char *value, size_t len, int64_t rev, bool present);
+void cluster_set_config_hook(struct cluster *c, cluster_config_fn *fn, void *arg);
+/* Put the document (the same path as every shared write); fn runs once, later. 0 or -ENOMEM. */
+int cluster_config_write(struct cluster *c, const char *value, size_t len, cluster_done_fn *fn,
+			 void *arg, uint64_t cookie);
+/* Put it only if etcd has none (at start); fn(arg, 0, rc, err) once, later: rc -EEXIST when
+ * another server's was there first. 0 or -ENOMEM. */
+int cluster_config_push(struct cluster *c, const char *value, size_t len, cluster_done_fn *fn,
+			void *arg);
+
 #endif

@@ -15,6 +15,7 @@
 #include "daemon_cluster.h"
 #include "sbcfg_access.h"
 #include "sbcfg_json.h"
+#include "shared_config.h"
 #include "shared_image.h"
 #ifdef SB_HAVE_XDP_CTL
 #include "xdp_ctl.h"
@@ -551,8 +552,9 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 		if (sh)
 			json_object_update_new(sh, cluster_apply_status_json(d->cluster));
 		json_object_set_new(json_object_get(a, "cluster"), "shared", sh);
-	}
-	else if (d->cur->cfg.cluster.enabled)
+		/* the shared config document (shared_config.h) */
+		shared_config_status(d, json_object_get(json_object_get(a, "cluster"), "shared"));
+	} else if (d->cur->cfg.cluster.enabled)
 		json_object_set_new(a, "cluster",
 				    json_pack("{s:b, s:s}", "ready", 0, "error",
 					      "the cluster client did not start (see the log)"));
@@ -827,4 +829,10 @@ char *commands_dispatch(void *arg, uint64_t conn_id, enum api_command cmd, json_
 	ctl_log(LOG_DEBUG, "api: connection #%llu: %s", (unsigned long long)conn_id,
 		commands[cmd].name);
 	return commands[cmd].handler(d, conn_id, args);
+}
+
+/* Cluster mode: the shared config sections to every server (shared_config.h). */
+char *cmd_config_share(struct daemon *d, uint64_t conn_id, json_t *args)
+{
+	return shared_config_share(d, conn_id, args);
 }

@@ -646,6 +646,18 @@ static void test_reload(void **state)
 	assert_non_null(strstr(f->d.last_reload, "reload refused"));
 }
 
+/* One server (no "cluster"): config-share refuses, saying why; nothing changes. */
+static void test_config_share_single(void **state)
+{
+	struct fx *f = *state;
+	char text[2048];
+
+	assert_int_equal(call(f, "{\"command\": \"config-share\"}\n", text, sizeof(text)),
+			 API_ERROR);
+	assert_non_null(strstr(text, "config-share: not in cluster mode"));
+	assert_int_equal(daemon_changes_pending(&f->d), 0);
+}
+
 static void test_lease_release(void **state)
 {
 	struct fx *f = *state;
@@ -714,6 +726,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lease_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_with_changes_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_share_single, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "config_share.h"
 #include "ctl_log.h"
 #include "daemon_cluster.h"
 #include "sbcfg_json.h"
@@ -391,6 +392,30 @@ static bool registry_stale(const struct running_config *rc)
 	return false;
 }
 
+/*
+ * Cluster mode, config-reload: etcd's shared config wins over the file's shared sections
+ * (shared_config.h); say so when they differ. 0, or -errno with err (next freed then).
+ */
+static int shared_overlay(struct daemon *d, struct sbcfg *next, char *err, size_t errlen)
+{
+	char *mine = config_share_split(next), diff[128];
+	struct sbcfg m;
+	int rc;
+
+	if (mine && config_share_diff(mine, d->shared_config_doc, diff, sizeof(diff)))
+		ctl_log(LOG_WARNING,
+			"config-reload: the file's shared sections (%s) differ from etcd's shared "
+			"config; etcd's apply (publish the file's with stormbootctl config-share)",
+			diff);
+	free(mine);
+	rc = config_share_merge(next, d->shared_config_doc, strlen(d->shared_config_doc), &m, err,
+				errlen);
+	sbcfg_free(next);
+	if (rc == 0)
+		*next = m;
+	return rc;
+}
+
 static void start(struct daemon *d, struct daemon_change *c)
 {
 	char err[SBCFG_ERR_MAX], msg[MSG_MAX];
@@ -411,6 +436,13 @@ static void start(struct daemon *d, struct daemon_change *c)
 	if (c->reload) {
 		rc = sbcfg_load_file(d->cur->path, &next, err, sizeof(err));
 		if (rc < 0) {
+			snprintf(msg, sizeof(msg),
+				 "reload refused, running configuration (generation %llu) kept: %s",
+				 (unsigned long long)d->cur->generation, err);
+			finish(d, c, rc, msg);
+			return;
+		}
+		if (d->shared_config_doc && (rc = shared_overlay(d, &next, err, sizeof(err))) < 0) {
 			snprintf(msg, sizeof(msg),
 				 "reload refused, running configuration (generation %llu) kept: %s",
 				 (unsigned long long)d->cur->generation, err);
@@ -727,6 +759,7 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	snprintf(d->state_dir, sizeof(d->state_dir), "%s", o->state_dir);
 	d->shared_image_fn = o->shared_image;
 	d->shared_resv_loaded_fn = o->shared_resv_loaded;
+	d->shared_config_fn = o->shared_config;
 	snprintf(tmp, sizeof(tmp), "%s", o->api_socket);
 	if (o->dp_socket)
 		snprintf(dp_path, sizeof(dp_path), "%s", o->dp_socket);
@@ -851,4 +884,6 @@ void daemon_close(struct daemon *d)
 	d->store = NULL;
 	running_config_free(d->cur);
 	d->cur = NULL;
+	free(d->shared_config_doc);
+	d->shared_config_doc = NULL;
 }

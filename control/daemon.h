@@ -86,6 +86,8 @@ struct daemon_options {
 	 * NULL: not shared), called with the daemon */
 	cluster_image_fn *shared_image;
 	cluster_resv_loaded_fn *shared_resv_loaded;
+	/* cluster mode: etcd's shared config document (shared_config.h; NULL: not shared) */
+	cluster_config_fn *shared_config;
 };
 
 struct daemon {
@@ -119,6 +121,13 @@ struct daemon {
 	uint64_t shared_images_applied, shared_images_refused;
 	cluster_image_fn *shared_image_fn;
 	cluster_resv_loaded_fn *shared_resv_loaded_fn;
+	/* cluster mode (shared_config.h): etcd's shared config document as last applied here
+	 * (canonical; NULL: none), kept over the file's shared sections by config-reload */
+	cluster_config_fn *shared_config_fn;
+	char *shared_config_doc;
+	int64_t shared_config_rev; /* etcd's revision of the last document seen */
+	bool shared_config_seen;   /* the first read of etcd is over */
+	uint64_t shared_config_applied, shared_config_refused, shared_config_pushed;
 };
 
 /*

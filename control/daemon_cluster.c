@@ -148,4 +148,6 @@ void daemon_cluster_start(struct daemon *d, struct ctl_clock clock)
 		cluster_set_resv_loaded_hook(d->cluster, d->shared_resv_loaded_fn);
 	if (d->shared_image_fn)
 		cluster_set_image_hook(d->cluster, d->shared_image_fn, d);
+	if (d->shared_config_fn)
+		cluster_set_config_hook(d->cluster, d->shared_config_fn, d);
 }

@@ -204,29 +204,36 @@ struct sink {
 	bool too_big;
 };
 
+/* p[0..add) appended to a growing NUL-terminated reply of at most RESP_MAX bytes. 0,
+ * -EMSGSIZE past the limit, -ENOMEM. */
+static int reply_append(char **buf, size_t *len, size_t *cap, const char *p, size_t add)
+{
+	if (*len + add + 1 > RESP_MAX)
+		return -EMSGSIZE;
+	if (*len + add + 1 > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		while (c < *len + add + 1)
+			c *= 2;
+		char *b = realloc(*buf, c);
+		if (!b)
+			return -ENOMEM;
+		*buf = b;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, add);
+	*len += add;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
 static size_t sink_write(char *p, size_t sz, size_t n, void *arg)
 {
 	struct sink *s = arg;
-	size_t add = sz * n;
+	int rc = reply_append(&s->buf, &s->len, &s->cap, p, sz * n);
 
-	if (s->len + add + 1 > RESP_MAX) {
+	if (rc == -EMSGSIZE)
 		s->too_big = true;
-		return 0;
-	}
-	if (s->len + add + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + add + 1)
-			cap *= 2;
-		char *b = realloc(s->buf, cap);
-		if (!b)
-			return 0;
-		s->buf = b;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, p, add);
-	s->len += add;
-	s->buf[s->len] = '\0';
-	return add;
+	return rc < 0 ? 0 : sz * n;
 }
 
 static int curl_errno(CURLcode c)
@@ -241,13 +248,20 @@ static int curl_errno(CURLcode c)
 	}
 }
 
-/* TLS and the common options of every request on h. */
-static void setup(struct etcd_client *cl, CURL *h, const char *url, struct curl_slist *hdr)
+/*
+ * A POST of body (kept by the caller until the transfer ends) to endpoint ep + path on h:
+ * TLS and the options every request shares, the reply to write(data).
+ */
+static void setup_post(struct etcd_client *cl, CURL *h, size_t ep, const char *path,
+		       struct curl_slist *hdr, const char *body, curl_write_callback write,
+		       void *data)
 {
 	const struct sbcfg_cluster *c = &cl->cfg;
+	char url[SBCFG_CLUSTER_URL_MAX + 64];
 
+	snprintf(url, sizeof(url), "%s%s", c->endpoints[ep], path);
 	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_URL, url); /* libcurl keeps its own copy */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
@@ -262,6 +276,9 @@ static void setup(struct etcd_client *cl, CURL *h, const char *url, struct curl_
 		curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert_file);
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key_file);
 	}
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, data);
 }
 
 static struct curl_slist *headers(struct etcd_client *cl)
@@ -293,7 +310,6 @@ static int post(struct etcd_client *cl, CURL *h, const char *path, const char *b
 	pthread_mutex_unlock(&cl->mu);
 	for (size_t k = 0; k < n; k++) {
 		size_t ep = (first + k) % n;
-		char url[SBCFG_CLUSTER_URL_MAX + 64];
 		struct sink s = {0};
 		struct curl_slist *hdr = is_auth ? curl_slist_append(NULL, "Content-Type: "
 									   "application/json")
@@ -301,12 +317,8 @@ static int post(struct etcd_client *cl, CURL *h, const char *path, const char *b
 		long code = 0;
 		CURLcode cc;
 
-		snprintf(url, sizeof(url), "%s%s", cl->cfg.endpoints[ep], path);
-		setup(cl, h, url, hdr);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		setup_post(cl, h, ep, path, hdr, body, sink_write, &s);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cl->cfg.timeout_ms);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 		cc = curl_easy_perform(h);
 		curl_slist_free_all(hdr);
 		if (cc != CURLE_OK) {
@@ -536,21 +548,8 @@ static size_t watch_write(char *p, size_t sz, size_t n, void *arg)
 	size_t add = sz * n;
 	char *nl;
 
-	if (w->len + add + 1 > RESP_MAX)
+	if (reply_append(&w->buf, &w->len, &w->cap, p, add) < 0)
 		return 0;
-	if (w->len + add + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap : 4096;
-		while (cap < w->len + add + 1)
-			cap *= 2;
-		char *b = realloc(w->buf, cap);
-		if (!b)
-			return 0;
-		w->buf = b;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, p, add);
-	w->len += add;
-	w->buf[w->len] = '\0';
 	while ((nl = strchr(w->buf, '\n'))) {
 		*nl = '\0';
 		watch_line(w, w->buf);
@@ -572,7 +571,7 @@ static void *watch_main(void *arg)
 	ep = cl->cur_ep;
 	pthread_mutex_unlock(&cl->mu);
 	while (h && !stopping(cl)) {
-		char url[SBCFG_CLUSTER_URL_MAX + 32], *body;
+		char *body;
 		json_t *b =
 			json_pack("{s:{s:s, s:s, s:I}}", "create_request", "key", w->key_b64,
 				  "range_end", w->end_b64, "start_revision", (json_int_t)w->rev);
@@ -589,11 +588,7 @@ static void *watch_main(void *arg)
 		if (!body)
 			break;
 		hdr = headers(cl);
-		snprintf(url, sizeof(url), "%s/v3/watch", cl->cfg.endpoints[ep]);
-		setup(cl, h, url, hdr);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, watch_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, w);
+		setup_post(cl, h, ep, "/v3/watch", hdr, body, watch_write, w);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, watch_progress);
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, w);

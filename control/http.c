@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "boot_token.h"
 #include "ctl_log.h"
 
 #define HTTP_ACCEPT_BATCH 64
@@ -100,6 +101,16 @@ static void printable(const char *in, char *out, size_t cap)
 		out[o++] =
 			((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f) ? '?' : in[i];
 	out[o] = '\0';
+}
+
+/* A URI for the access log: boot tokens redacted (a token is a bearer secret until it
+ * expires: boot_token_redact), printable, cut to cap. */
+static void log_uri(const char *uri, char *out, size_t cap)
+{
+	char r[HTTP_URI_MAX];
+
+	boot_token_redact(uri, r, sizeof(r) < cap ? sizeof(r) : cap);
+	printable(r, out, cap);
 }
 
 static void access_log(struct http_conn *c, uint64_t sent)
@@ -185,7 +196,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
 	c->body_len = 0;
 	c->tag = -1;
 	c->note[0] = '\0';
-	printable(uri, c->line, sizeof(c->line));
+	log_uri(uri, c->line, sizeof(c->line));
 	return c;
 }
 
@@ -356,7 +367,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 	if (c->peer.tls)
 		CNT(s, tls_requests);
 	snprintf(c->line, sizeof(c->line), "%s ", method);
-	printable(c->uri, c->line + strlen(c->line), sizeof(c->line) - strlen(c->line));
+	log_uri(c->uri, c->line + strlen(c->line), sizeof(c->line) - strlen(c->line));
 	snprintf(c->line + strlen(c->line), sizeof(c->line) - strlen(c->line), " %s", version);
 	/* Our parser sees the head as sent (what libmicrohttpd kept of it): method, raw URI,
 	 * version, and the fields that decide our answer. */
@@ -404,11 +415,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	char msg[300];
+	char raw[300], msg[300];
 	size_t n;
 
 	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	boot_token_redact(raw, msg, sizeof(msg)); /* its messages may quote a request's URI */
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';

@@ -18,6 +18,7 @@
 #include "ctl_log.h"
 #include "daemon.h"
 #include "sbcfg_json.h"
+#include "shared_config.h"
 #include "shared_image.h"
 
 static void on_signal(struct ev_loop *l, int fd, void *arg, unsigned int ready)
@@ -59,7 +60,8 @@ int main(int argc, char **argv)
 				   .confirm_timeout_ms = DAEMON_CONFIRM_TIMEOUT_MS,
 				   .dispatch = commands_dispatch,
 				   .shared_image = shared_image_on_etcd,
-				   .shared_resv_loaded = shared_resv_on_loaded};
+				   .shared_resv_loaded = shared_resv_on_loaded,
+				   .shared_config = shared_config_on_etcd};
 	bool fg = false, debug = false;
 	char err[SBCFG_ERR_MAX + 256];
 	struct daemon d;

@@ -48,6 +48,7 @@ static const struct {
 	{"trace", "MAC [--follow]  (--follow: new steps as they come, until interrupted)"},
 	{"clients", "[--state booting|done|stuck|failed] [--sort last|first|mac|state|steps] "
 		    "[--limit N]"},
+	{"config-share", "[FILE]  (default: the server's own config file)"},
 };
 
 
@@ -278,6 +279,13 @@ static char *build(const char *cmd, int argc, char **argv, bool no_wait)
 				goto usage;
 			}
 		}
+	} else if (!strcmp(cmd, "config-share")) {
+		char abs[PATH_MAX];
+		if (argc > 1)
+			goto usage;
+		if (argc == 1)
+			json_object_set_new(a, "path",
+					    json_string(realpath(argv[0], abs) ? abs : argv[0]));
 	} else if (!strcmp(cmd, "config-test")) {
 		char abs[PATH_MAX];
 		if (argc != 1)

@@ -14,6 +14,13 @@
 #   bench_lab_up             lab up, its variables in the environment, SRV_IP/16 on the server
 #   neigh_raise              room for 10,000 clients in the kernel's ARP table (once)
 #   neigh_restore            the thresholds as they were (for the EXIT trap)
+#   bench_traps NAME         the EXIT trap: the watchdog (if any) and every server stopped,
+#                            the lab down, the ARP thresholds back, work removed (kept with
+#                            keep=1); INT and TERM exit 130
+#   bench_clock_start        t_start and load_start (the load average), for the report
+#   bench_clock_stop         t_run (seconds since bench_clock_start) and load_end
+#   bench_host_line NOTE     the report's host line: CPUs, kernel, the load at start and end
+#   bench_json_dump DIR OUT  the raw reports DIR/NAME.json as one JSON object {NAME: report}
 
 srv_pids=()
 
@@ -67,4 +74,49 @@ neigh_restore() {
 	set -- $neigh_saved
 	sysctl -qw net.ipv4.neigh.default.gc_thresh1="$1" net.ipv4.neigh.default.gc_thresh2="$2" \
 		net.ipv4.neigh.default.gc_thresh3="$3"
+}
+
+bench_clock_start() {
+	t_start=$(date +%s)
+	load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
+bench_clock_stop() {
+	t_run=$(($(date +%s) - t_start))
+	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
+bench_host_line() {
+	echo "host: $(nproc) CPUs, kernel $(uname -r); load average at start $load_start, at end $load_end ($1)"
+}
+
+bench_json_dump() {
+	python3 - "$1" >"$2" <<-'EOF'
+	import json, os, sys
+	d = sys.argv[1]
+	out = {}
+	for f in sorted(os.listdir(d)):
+	    try:
+	        out[f[:-5]] = json.load(open(os.path.join(d, f)))
+	    except Exception as e:
+	        out[f[:-5]] = {"error": str(e)}
+	json.dump(out, sys.stdout, indent=1)
+	EOF
+}
+
+bench_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	set +e
+	[ -n "${watchdog:-}" ] && kill -TERM -- "-$watchdog" 2>/dev/null
+	kill_pids
+	"$LAB" down >/dev/null 2>&1
+	neigh_restore
+	if [ "${keep:-0}" = 1 ]; then echo "$1: work directory kept: $work" >&2; else rm -rf "$work"; fi
+	exit "$rc"
+}
+
+bench_traps() {
+	trap "bench_cleanup $1" EXIT
+	trap 'bench_log "interrupted"; exit 130' INT TERM
 }

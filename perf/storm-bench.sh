@@ -136,24 +136,11 @@ chmod 755 "$work"
 mkdir -p "$work/img" "$work/tftp" "$work/json" "$work/csv"
 . "$top/perf/bench-lib.sh"
 log() { bench_log "$@"; }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	set +e
-	[ -n "${watchdog:-}" ] && kill -TERM -- "-$watchdog" 2>/dev/null
-	kill_pids
-	"$LAB" down >/dev/null 2>&1
-	neigh_restore
-	if [ $keep = 1 ]; then echo "storm-bench: work directory kept: $work" >&2; else rm -rf "$work"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
+bench_traps storm-bench
 setsid bash -c "sleep $((max_minutes * 60)); echo 'storm-bench: time limit of $max_minutes minutes reached, stopping' >&2; kill -TERM $$" \
 	</dev/null >/dev/null 2>&1 &
 watchdog=$!
-t_start=$(date +%s)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_clock_start
 
 # ------------------------------------------------------------------ files
 # make_files LOADER_KIB IMAGE_KIB: random files, the same bytes for every server.
@@ -447,8 +434,7 @@ if [ -x "$top/perf/storm-mtftp.sh" ]; then
 	mtftp_out=$(SB_PREFIX=${SB_PREFIX}t BUILD_DIR=$BUILD_DIR timeout 1500 "$top/perf/storm-mtftp.sh" $mt_args 2>"$work/mtftp.log") ||
 		log "storm-mtftp.sh failed: $(tail -3 "$work/mtftp.log")"
 fi
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-t_run=$(($(date +%s) - t_start))
+bench_clock_stop
 
 # ------------------------------------------------------------------ report
 ratio() { # a b -> a/b with an x, or -
@@ -460,7 +446,7 @@ verdict() { # value op target -> met / missed
 }
 {
 	echo "stormboot storm benchmark (perf/storm-bench.sh$([ $quick = 1 ] && echo ' --quick')), $(date -u '+%Y-%m-%d %H:%M') UTC, $t_run s"
-	echo "host: $(nproc) CPUs, kernel $(uname -r); load average at start $load_start, at end $load_end (a shared host: figures are noisy)"
+	bench_host_line "a shared host: figures are noisy"
 	echo "lab: veth $SB_IF_SRV/$SB_IF_CLI (namespaces $SB_NS_SRV/$SB_NS_CLI), every server on CPU $SRV_CPU, stormboot-storm (net_af_xdp) on CPU $GEN_CPU"
 	echo
 	echo "DHCP DORA/s at < 1 % loss (stormboot-storm --dhcp-only, up to $dora_max VMs per step)"
@@ -523,17 +509,7 @@ verdict() { # value op target -> met / missed
 } | tee "$out_txt"
 
 # The raw reports, one JSON object per run, for whoever wants to look again.
-python3 - "$work/json" >"$out_json" <<-'EOF'
-import json, os, sys
-d = sys.argv[1]
-out = {}
-for f in sorted(os.listdir(d)):
-    try:
-        out[f[:-5]] = json.load(open(os.path.join(d, f)))
-    except Exception as e:
-        out[f[:-5]] = {"error": str(e)}
-json.dump(out, sys.stdout, indent=1)
-EOF
+bench_json_dump "$work/json" "$out_json"
 
 # Per-VM completion CDF of the 1,000-VM storm, one curve per server.
 if [ $plot = 1 ] && command -v gnuplot >/dev/null; then

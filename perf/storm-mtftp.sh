@@ -82,20 +82,8 @@ chmod 755 "$work"
 mkdir -p "$work/img" "$work/json"
 . "$top/perf/bench-lib.sh"
 log() { bench_log "$@"; }
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	set +e
-	kill_pids
-	"$LAB" down >/dev/null 2>&1
-	neigh_restore
-	if [ $keep = 1 ]; then echo "storm-mtftp: work directory kept: $work" >&2; else rm -rf "$work"; fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-t_start=$(date +%s)
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_traps storm-mtftp
+bench_clock_start
 
 head -c $LOADER /dev/urandom >"$work/img/loader-bios.bin"
 head -c $IMAGE /dev/urandom >"$work/img/image.bin"
@@ -209,12 +197,11 @@ run_row() { # row
 }
 
 for row in $rows; do run_row "$row"; done
-t_run=$(($(date +%s) - t_start))
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+bench_clock_stop
 f() { echo "${R[$1]:--}"; }
 {
 	echo "multicast TFTP benchmark (perf/storm-mtftp.sh), $(date -u '+%Y-%m-%d %H:%M') UTC, $t_run s"
-	echo "host: $(nproc) CPUs, kernel $(uname -r); load average at start $load_start, at end $load_end (a shared host)"
+	bench_host_line "a shared host"
 	echo "$VMS iPXE-like VMs powered on together: DHCP, $((LOADER / 1024)) KiB loader (unicast), image.bin $IMAGE_MIB MiB; every byte checked"
 	echo "server on CPU $SRV_CPU, stormboot-storm (net_af_xdp, veth $SB_IF_CLI) on CPU $GEN_CPU; wire = tx bytes of the server veth $SB_IF_SRV (all frames)"
 	echo
@@ -238,17 +225,7 @@ f() { echo "${R[$1]:--}"; }
 		echo "  $row generator: busy $(f "$row|busy") %, $(f "$row|limit")"
 	done
 } | tee "$out_txt"
-python3 - "$work/json" >"$out_json" <<-'EOF'
-import json, os, sys
-d = sys.argv[1]
-out = {}
-for f in sorted(os.listdir(d)):
-    try:
-        out[f[:-5]] = json.load(open(os.path.join(d, f)))
-    except Exception as e:
-        out[f[:-5]] = {"error": str(e)}
-json.dump(out, sys.stdout, indent=1)
-EOF
+bench_json_dump "$work/json" "$out_json"
 log "done in $t_run s; $out_txt"
 exit 0
 }

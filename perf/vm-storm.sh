@@ -5,15 +5,21 @@
 # network-booted through stormboot, dnsmasq and Kea + tftpd-hpa in the same run, BIOS and
 # UEFI; the time from power-on to the last VM's Linux marker, per server and firmware.
 #
-#   sudo perf/vm-storm.sh [--vms N] [--modes "bios uefi"] [--servers "stormboot dnsmasq kea"]
-#                         [--timeout S] [--no-pcap] [--keep]
-#   defaults: --vms 4, both modes, the three servers, --timeout 360 (per storm)
+#   sudo perf/vm-storm.sh [--vms N] [--modes "bios uefi"]
+#                         [--servers "stormboot stormboot-http dnsmasq kea"]
+#                         [--timeout S] [--no-pcap] [--keep] [--dp-args "-I 0"]
+#   --dp-args: more options for stormboot's dataplane (e.g. -I 0: busy polling, not the
+#   default idle policy "auto", which sleeps when idle on a CPU that is not isolated)
+#   defaults: --vms 4, both modes, the four rows, --timeout 360 (per storm)
 #
 # The VMs are tests/vm's (build-assets.sh: pxelinux + a small kernel and initrd that prints
 # "STORMBOOT-MARKER mac=<MAC>" and powers off): BIOS = SeaBIOS + Debian's iPXE ROM ->
 # pxelinux.0 -> ldlinux.c32, pxelinux.cfg/default -> vmlinuz + initrd.gz; UEFI = OVMF's
 # own PXE -> ipxe.efi -> iPXE asks again (user class "iPXE") -> boot.ipxe -> vmlinuz +
-# initrd.gz; all over TFTP. Each server is configured here for the same flow, as an
+# initrd.gz; all over TFTP. "stormboot-http" is stormboot's own flow beside it: every iPXE
+# (the BIOS NIC's ROM, UEFI's ipxe.efi) gets the default template dist/boot.ipxe from
+# stormboot-control's HTTP server and fetches vmlinuz + initrd.gz over HTTP (no pxelinux,
+# no lock-step TFTP of the kernel). Each server is configured here for the same flow, as an
 # operator would, with its defaults otherwise: stormboot with its default ipv6_ra ("auto":
 # it answers iPXE's router solicitation), dnsmasq and Kea without router advertisements
 # (they send none unless configured to, and the lab has no IPv6 router).
@@ -29,7 +35,8 @@ export SB_PREFIX=${SB_PREFIX:-bnv}
 top=$(cd "$(dirname "$0")/.." && pwd)
 export SOURCE_DIR=$top
 BUILD_DIR=${BUILD_DIR:-$top/build}
-n_vms=4 modes="bios uefi" servers="stormboot dnsmasq kea" timeout=360 pcap=1 keep=0
+n_vms=4 modes="bios uefi" servers="stormboot stormboot-http dnsmasq kea" timeout=360 pcap=1 keep=0
+dp_args=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) n_vms=$2; shift ;;
@@ -38,7 +45,8 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift ;;
 	--no-pcap) pcap=0 ;;
 	--keep) keep=1 ;;
-	*) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	--dp-args) dp_args=$2; shift ;;
+	*) sed -n '4,31p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -50,6 +58,7 @@ sb_need_cmd qemu-system-x86_64 dnsmasq kea-dhcp4 in.tftpd tcpdump tshark timeout
 [ "$n_vms" -ge 1 ] && [ "$n_vms" -le 9 ] || sb_fail "--vms 1..9"
 DP=$BUILD_DIR/dataplane/engine/stormboot-dataplane
 XDP=$BUILD_DIR/bpf/stormboot_xdp.o
+CTLD=$BUILD_DIR/control/stormboot-control CTL=$BUILD_DIR/control/stormbootctl
 [ -x "$DP" ] || sb_fail "no dataplane at $DP (build first, or set BUILD_DIR)"
 ASSETS=$("$top/tests/vm/build-assets.sh") || sb_fail "VM assets"
 SRV=198.18.0.1
@@ -108,8 +117,17 @@ vm_mac() { printf '52:54:00:5b:%02x:%02x' "$1" "$2"; } # mode-index vm
 server_start() { # server mode
 	local s=$1 mode=$2 boot images="" n
 	case $s in
-	stormboot)
+	stormboot | stormboot-http)
 		if [ "$mode" = bios ]; then boot='"bios": "pxelinux.0"'; else boot='"uefi_x64": "ipxe.efi", "ipxe_script": "boot.ipxe"'; fi
+		local http_cfg=""
+		if [ $s = stormboot-http ]; then
+			# stormboot's own HTTP boot: every iPXE (the BIOS NIC's ROM, the UEFI ipxe.efi)
+			# gets the operator's default template dist/boot.ipxe, rendered by
+			# stormboot-control, and fetches the kernel and initrd over HTTP
+			local url='http://'$SRV':8080/ipxe/boot.ipxe?mac=${mac}'
+			if [ "$mode" = bios ]; then boot='"bios": "pxelinux.0", "ipxe_script": "'$url'"'; else boot='"uefi_x64": "ipxe.efi", "ipxe_script": "'$url'"'; fi
+			http_cfg='"http": { "listen": "'$SRV':8080" },'
+		fi
 		for n in pxelinux.0 ldlinux.c32 pxelinux.cfg/default ipxe.efi boot.ipxe vmlinuz initrd.gz; do
 			images="$images${images:+, }{ \"name\": \"$n\", \"path\": \"$ASSETS/$n\" }"
 		done
@@ -119,9 +137,19 @@ server_start() { # server mode
 		            "subnets": [ { "network": "198.18.0.0/24",
 		                           "pool": { "start": "198.18.0.100", "end": "198.18.0.199" },
 		                           "lease_time": 600 } ] },
+		  $http_cfg
 		  "images": [ $images ] }
 		EOF
-		bg "$work/$s-$mode.log" "$SB_NS_SRV" sh -c "mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP' -- -c '$work/sb.json' -x '$XDP' -l $SRV_CPU"
+		if [ $s = stormboot-http ]; then
+			mkdir -p "$work/ctl-state"
+			rm -f "$work/ctl.sock"
+			bg "$work/$s-$mode-control.log" "$SB_NS_SRV" "$CTLD" -c "$work/sb.json" -s "$work/ctl.sock" \
+				-p "$work/dp.sock" -d "$work/ctl-state" -f
+			sb_wait_for 20 test -S "$work/ctl.sock" || { log "stormboot-control did not start: $(tail -3 "$work/$s-$mode-control.log")"; return 1; }
+			"$CTL" -s "$work/ctl.sock" template-add boot.ipxe "$top/dist/boot.ipxe" >"$work/template-add.out" 2>&1 ||
+				{ log "template-add: $(cat "$work/template-add.out")"; return 1; }
+		fi
+		bg "$work/$s-$mode.log" "$SB_NS_SRV" sh -c "mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec '$DP' -- -c '$work/sb.json' -x '$XDP' -l $SRV_CPU $dp_args"
 		sb_wait_for 30 grep -q 'serving ' "$work/$s-$mode.log" || { log "stormboot did not start: $(tail -3 "$work/$s-$mode.log")"; return 1; }
 		;;
 	dnsmasq)
@@ -234,16 +262,20 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 	echo "VM storm (perf/vm-storm.sh): $n_vms QEMU VMs (TCG, 1 vCPU, 384 MiB) on CPU $VM_CPUS powered on together per row, the server on CPU $SRV_CPU; $(date -u '+%Y-%m-%d %H:%M') UTC, $(($(date +%s) - t_begin)) s"
 	echo "host: $(nproc) CPUs; load average at start $load_start, at end $load_end (a shared host: figures are noisy)"
-	printf '  %-6s %-10s %12s   %s\n' mode server "last VM s" "each VM's marker (s after power-on)"
+	printf '  %-6s %-14s %12s   %s\n' mode server "last VM s" "each VM's marker (s after power-on)"
 	for mode in $modes; do
-		for s in $servers; do printf '  %-6s %-10s %12s   %s\n' "$mode" "$s" "${R[$s-$mode]:--}" "${R[$s-$mode|each]:-}"; done
+		for s in $servers; do printf '  %-6s %-14s %12s   %s\n' "$mode" "$s" "${R[$s-$mode]:--}" "${R[$s-$mode|each]:-}"; done
 	done
 	echo "Target: stormboot's last VM <= 0.5x dnsmasq's"
 	for mode in $modes; do
-		for ref in dnsmasq kea; do
-			awk -v a="${R[stormboot-$mode]:--}" -v b="${R[$ref-$mode]:--}" -v m="$mode" -v r="$ref" 'BEGIN {
-				if (a == "-" || b == "-" || b + 0 == 0) { printf "  %s: stormboot / %s: -\n", m, r; exit }
-				x = a / b; printf "  %s: stormboot / %s = %.2fx %s\n", m, r, x, (r == "dnsmasq") ? ((x <= 0.5) ? "met" : "missed") : "" }'
+		for sb in $servers; do
+			case $sb in stormboot*) ;; *) continue ;; esac
+			for ref in dnsmasq kea; do
+				case " $servers " in *" $ref "*) ;; *) continue ;; esac
+				awk -v a="${R[$sb-$mode]:--}" -v b="${R[$ref-$mode]:--}" -v m="$mode" -v r="$ref" -v s="$sb" 'BEGIN {
+					if (a == "-" || b == "-" || b + 0 == 0) { printf "  %s: %s / %s: -\n", m, s, r; exit }
+					x = a / b; printf "  %s: %s / %s = %.2fx %s\n", m, s, r, x, (r == "dnsmasq") ? ((x <= 0.5) ? "met" : "missed") : "" }'
+			done
 		done
 	done
 	for mode in $modes; do

@@ -62,7 +62,7 @@ def main():
         fs = per_vm[mac]
         t0 = fs[0][0]
         print("VM %s: %d frames from %.2f s to %.2f s of the capture" % (mac, len(fs), t0, fs[-1][0]))
-        # Phases: each DHCP exchange and each TFTP file (from its RRQ to the frame before
+        # Phases: each DHCP exchange, each TFTP file and HTTP GET (from its request to the frame before
         # the next phase), with frames and repeated frames (retransmissions either way).
         phases, cur = [], None
         for fr in fs:
@@ -72,6 +72,8 @@ def main():
                 name = "DHCP"
             elif p == "TFTP" and "Read Request" in info:
                 name = "TFTP " + info.split("File: ")[-1].split(",")[0]
+            elif p == "HTTP" and info.startswith("GET "):
+                name = "HTTP " + info.split()[1].split("?")[0]
             elif "Router Solicitation" in info:
                 name = "IPv6 RS"
             if name and (cur is None or cur[0] != name):

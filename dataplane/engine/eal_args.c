@@ -35,15 +35,50 @@ void eng_usage(const char *prog)
 		"             without it the dataplane runs standalone\n"
 		"  -P         packet capture: dpdk-dumpcap --file-prefix=sb-IFACE -i 0 can attach\n"
 		"             (multi-process EAL: hugepage files instead of --in-memory)\n"
-		"  -I US      idle sleep: after %d empty polls in a row, sleep US microseconds\n"
-		"             between polls until a frame comes (0, the default: busy poll; for\n"
-		"             labs with more dataplanes than CPUs; adds up to US to a reply)\n"
+		"  -I US|auto idle sleep: after %d empty polls in a row, sleep US microseconds\n"
+		"             between polls until a frame comes (0: always busy poll; adds up to\n"
+		"             US to a reply). auto, the default: busy poll on an isolated CPU\n"
+		"             (isolcpus), sleep %u us on a CPU shared with other tasks\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
 		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n"
 		"A config with \"dpdk_port\" serves that device instead: e.g.\n"
 		"\"net_memif0,role=server,socket=/run/stormboot/memif.sock\" (the engine alone,\n"
 		"no kernel, no XDP program: it answers ARP itself; docs/DATAPLANE.md).\n",
-		prog, SB_XDP_OBJ_INSTALLED, ENG_IDLE_POLLS);
+		prog, SB_XDP_OBJ_INSTALLED, ENG_IDLE_POLLS, ENG_IDLE_AUTO_US);
+}
+
+bool eng_cpulist_has(const char *list, unsigned cpu)
+{
+	const char *p = list;
+
+	while (*p != '\0' && *p != '\n') {
+		char *end;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+		if (end == p || !isdigit((unsigned char)*p))
+			return false;
+		p = end;
+		if (*p == '-') {
+			if (!isdigit((unsigned char)p[1]))
+				return false;
+			hi = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		if (hi < lo || (*p != ',' && *p != '\0' && *p != '\n'))
+			return false;
+		if (cpu >= lo && cpu <= hi)
+			return true;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+unsigned eng_idle_us_for(unsigned opt_idle_us, const char *isolated_list, unsigned cpu)
+{
+	if (opt_idle_us != ENG_IDLE_AUTO)
+		return opt_idle_us;
+	return isolated_list != NULL && eng_cpulist_has(isolated_list, cpu) ? 0 : ENG_IDLE_AUTO_US;
 }
 
 int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
@@ -53,6 +88,7 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->busy_budget = -1;
+	o->idle_us = ENG_IDLE_AUTO;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			sep = i;
@@ -98,9 +134,14 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 			break;
 		case 'I': {
 			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
+			unsigned long v;
+			if (strcmp(optarg, "auto") == 0) {
+				o->idle_us = ENG_IDLE_AUTO;
+				break;
+			}
+			v = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || v > 100000) {
-				fprintf(stderr, "-I: \"%s\" is not 0..100000 microseconds\n",
+				fprintf(stderr, "-I: \"%s\" is not \"auto\" or 0..100000 microseconds\n",
 					optarg);
 				return -EINVAL;
 			}

@@ -75,7 +75,8 @@ struct eng_worker {
 #define ENG_IDLE_POLLS 1000 /* -I: empty polls in a row before the lcore sleeps */
 
 struct eng_runtime {
-	unsigned idle_us; /* -I: sleep between empty polls (0: busy poll) */
+	unsigned idle_us; /* -I: sleep between empty polls (0: busy poll, ENG_IDLE_AUTO) */
+	char cpu_isolated[256]; /* /sys/devices/system/cpu/isolated at start ("" if none) */
 	struct eng_port port;
 	struct rte_mempool *pool;
 	struct eng_clock clock;

@@ -162,6 +162,52 @@ static void test_eal_args_given(void **state)
 	assert_string_equal(o.eal_argv[2], "net_null0");
 }
 
+/* -I: "auto" by default, "auto" or 0..100000 given; anything else refused. */
+static void test_idle_option(void **state)
+{
+	char *def[] = {"sb", "--", "-c", "x.json", NULL};
+	char *zero[] = {"sb", "--", "-c", "x.json", "-I", "0", NULL};
+	char *us[] = {"sb", "--", "-c", "x.json", "-I", "50", NULL};
+	char *aut[] = {"sb", "--", "-c", "x.json", "-I", "auto", NULL};
+	char *bad[] = {"sb", "--", "-c", "x.json", "-I", "fast", NULL};
+	char *big[] = {"sb", "--", "-c", "x.json", "-I", "100001", NULL};
+	struct eng_opts o;
+
+	assert_int_equal(eng_opts_parse(&o, 4, def), 0);
+	assert_int_equal(o.idle_us, ENG_IDLE_AUTO);
+	assert_int_equal(eng_opts_parse(&o, 6, zero), 0);
+	assert_int_equal(o.idle_us, 0);
+	assert_int_equal(eng_opts_parse(&o, 6, us), 0);
+	assert_int_equal(o.idle_us, 50);
+	assert_int_equal(eng_opts_parse(&o, 6, aut), 0);
+	assert_int_equal(o.idle_us, ENG_IDLE_AUTO);
+	assert_int_equal(eng_opts_parse(&o, 6, bad), -EINVAL);
+	assert_int_equal(eng_opts_parse(&o, 6, big), -EINVAL);
+}
+
+/* The kernel's CPU list format (/sys/devices/system/cpu/isolated) and what auto makes of it. */
+static void test_idle_auto(void **state)
+{
+	assert_true(eng_cpulist_has("1", 1));
+	assert_false(eng_cpulist_has("1", 0));
+	assert_true(eng_cpulist_has("2-3,5\n", 3));
+	assert_true(eng_cpulist_has("2-3,5\n", 5));
+	assert_false(eng_cpulist_has("2-3,5\n", 4));
+	assert_false(eng_cpulist_has("", 0));
+	assert_false(eng_cpulist_has("\n", 0));
+	assert_false(eng_cpulist_has("x", 0));
+	assert_false(eng_cpulist_has("3-2", 2));
+	assert_false(eng_cpulist_has("1-", 1));
+	assert_false(eng_cpulist_has("1;2", 2));
+	/* auto: busy poll only on an isolated CPU; a number given is kept */
+	assert_int_equal(eng_idle_us_for(ENG_IDLE_AUTO, "1\n", 1), 0);
+	assert_int_equal(eng_idle_us_for(ENG_IDLE_AUTO, "1\n", 0), ENG_IDLE_AUTO_US);
+	assert_int_equal(eng_idle_us_for(ENG_IDLE_AUTO, "", 0), ENG_IDLE_AUTO_US);
+	assert_int_equal(eng_idle_us_for(ENG_IDLE_AUTO, NULL, 0), ENG_IDLE_AUTO_US);
+	assert_int_equal(eng_idle_us_for(0, "", 0), 0);
+	assert_int_equal(eng_idle_us_for(7, "0", 0), 7);
+}
+
 /* ---- latency histogram ---- */
 
 static void test_lat_buckets(void **state)
@@ -765,6 +811,8 @@ int main(void)
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_eal_args),
 		cmocka_unit_test(test_eal_args_given),
+		cmocka_unit_test(test_idle_option),
+		cmocka_unit_test(test_idle_auto),
 		cmocka_unit_test(test_lat_buckets),
 		cmocka_unit_test(test_lat_count_le),
 		cmocka_unit_test(test_lat_summary),

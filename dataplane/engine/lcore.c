@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lcore.c - the poll loop (see lcore.h). */
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_per_lcore.h>
@@ -14,8 +16,10 @@
 #include <rte_timer.h>
 
 #include "arp_probe.h"
+#include "boot_token.h"
 #include "conflict_probe.h"
 #include "control_link.h"
+#include "eal_args.h"
 #include "lcore.h"
 #include "log.h"
 #include "ndp.h"
@@ -168,11 +172,16 @@ static void handle_dhcp(struct eng_worker *w, struct rte_mbuf *m, const struct p
 		rte_pktmbuf_free(r);
 		goto done;
 	}
+	/* the boot token of an HTTPClient's URL redacted (evaluated only when debug is on) */
+	char bf[DHCP_SERVER_URL_MAX];
 	ENG_DEBUG("dhcp %02x:%02x:%02x:%02x:%02x:%02x xid %08x type %u -> %u ip %u.%u.%u.%u "
 		  "bootfile %s",
 		  res.mac[0], res.mac[1], res.mac[2], res.mac[3], res.mac[4], res.mac[5], res.xid,
 		  res.msg_in, res.msg_out, res.lease.ip >> 24, (res.lease.ip >> 16) & 255,
-		  (res.lease.ip >> 8) & 255, res.lease.ip & 255, res.bootfile ? res.bootfile : "-");
+		  (res.lease.ip >> 8) & 255, res.lease.ip & 255,
+		  !res.bootfile ? "-"
+		  : res.token	? (boot_token_redact(res.bootfile, bf, sizeof(bf)), bf)
+				: res.bootfile);
 	w->st->dhcp_replies++;
 	if (eng_probe_wanted(w, &res, n)) {
 		/* the OFFER waits for the probe; m and r are the probe's now */
@@ -752,9 +761,23 @@ int eng_lcore_main(void *arg)
 	uint64_t tsc, last_timers = 0;
 	uint32_t empty = 0;
 	uint16_t nb;
+	unsigned idle_us;
+	int cpu;
 
 	if (w == NULL)
 		return 0;
+	cpu = (int)rte_lcore_to_cpu_id((int)w->lcore_id);
+	idle_us = eng_idle_us_for(rt->idle_us, rt->cpu_isolated, cpu < 0 ? UINT32_MAX : (unsigned)cpu);
+	if (idle_us > 0) {
+		/* the sleep's length, not the default 50 us slack on top of it */
+		prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+		ENG_LOG(INFO, "lcore %u on CPU %d: sleeps %u us after %u empty polls (%s; -I 0 busy-polls)",
+			w->lcore_id, cpu, idle_us, ENG_IDLE_POLLS,
+			rt->idle_us == ENG_IDLE_AUTO ? "-I auto: the CPU is not isolated" : "-I");
+	} else {
+		ENG_LOG(INFO, "lcore %u on CPU %d: busy-polls (%s)", w->lcore_id, cpu,
+			rt->idle_us == ENG_IDLE_AUTO ? "-I auto: the CPU is isolated" : "-I 0");
+	}
 	RTE_PER_LCORE(timer_worker) = w;
 	ENG_LOG(INFO, "lcore %u polls port %u queue %u, transfer ports %u-%u, %u sessions%s",
 		w->lcore_id, rt->port.port_id, w->queue, w->sess.port_lo, w->sess.port_hi,
@@ -777,8 +800,8 @@ int eng_lcore_main(void *arg)
 		if (nb > 0) {
 			w->st->busy_ns += eng_tsc_to_ns(rt, rte_rdtsc() - tsc);
 			empty = 0;
-		} else if (unlikely(rt->idle_us) && ++empty > ENG_IDLE_POLLS) {
-			rte_delay_us_sleep(rt->idle_us); /* -I: a lab with more pollers than CPUs */
+		} else if (unlikely(idle_us) && ++empty > ENG_IDLE_POLLS) {
+			rte_delay_us_sleep(idle_us); /* -I: a CPU shared with other tasks */
 		}
 	}
 	for (uint32_t i = 0; w->probe.n != 0 && i < w->probe.cap; i++)

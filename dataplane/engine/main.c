@@ -44,6 +44,19 @@ static void on_signal(int sig)
 		eng_force_quit = true;
 }
 
+/* The kernel's isolated CPUs (isolcpus=), for -I auto; "" when none or unreadable. */
+static void read_isolated_cpus(char *out, size_t cap)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/isolated", "r");
+
+	out[0] = '\0';
+	if (f == NULL)
+		return;
+	if (fgets(out, (int)cap, f) == NULL)
+		out[0] = '\0';
+	fclose(f);
+}
+
 static void print_ip(char *out, size_t cap, uint32_t ip)
 {
 	snprintf(out, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
@@ -250,6 +263,7 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "mbuf dynfield: %s\n", rte_strerror(rte_errno));
 	rt->socket = (int)rte_socket_id();
 	rt->idle_us = opts.idle_us;
+	read_isolated_cpus(rt->cpu_isolated, sizeof(rt->cpu_isolated));
 
 	/* Mempool: rx and tx rings of every queue, a staged tx burst and a hand-over ring each. */
 	n_mbufs = cfg.queues * (ENG_PORT_RX_DESC + ENG_PORT_TX_DESC + ENG_TX_STAGE +

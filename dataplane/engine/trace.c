@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_malloc.h>
 
+#include "boot_token.h"
 #include "dhcp.h"
 #include "dhcp_server.h"
 #include "pkt.h"
@@ -62,10 +64,16 @@ void eng_trace_dhcp(struct eng_worker *w, const struct dhcp_result *res)
 	      (res->client.http ? SB_TL_DHCP_HTTP : 0) | (res->relayed ? SB_TL_DHCP_RELAYED : 0) |
 	      (res->boot_only ? SB_TL_DHCP_BOOT_ONLY : 0);
 	e.c = res->client.arch_type;
-	if (res->bootfile && res->msg_out)
+	if (unlikely(res->token) && res->bootfile && res->msg_out) {
+		/* an HTTPClient's URL carries its boot token: not in the timeline */
+		char red[SB_TL_TEXT];
+		boot_token_redact(res->bootfile, red, sizeof(red));
+		ev_text(&e, red, strlen(red));
+	} else if (res->bootfile && res->msg_out) {
 		ev_text(&e, res->bootfile, strlen(res->bootfile));
-	else
+	} else {
 		ev_text(&e, "", 0);
+	}
 	eng_trace_push(w, &e);
 }
 

@@ -20,6 +20,11 @@
 #   - a third server starting with reservations in its config file pushes the one etcd lacks
 #     (the others apply it) and takes etcd's version of the one etcd has; one deleted through
 #     the API while it was away (tombstone) is not pushed, counted, and goes from c too.
+#   - the shared config (dhcp, tftp, udp_checksum, syslog: one key): pushed at start by one
+#     server; config-share on a changes a boot file and a pool on b; an invalid document put
+#     with etcdctl is refused by both (counted, logged with the field, running config kept);
+#     config-reload keeps etcd's shared sections; a server starting with another file takes
+#     etcd's.
 # Usage: cluster_control_test.sh DAEMON CTL FAKE_DP
 set -u
 DAEMON=$1 CTL=$2 FAKE=$3
@@ -174,6 +179,63 @@ checke "the template is on b when a answers" 'sctl b template-get shared.ipxe | 
 sctl b template-del shared.ipxe >/dev/null
 checke "template-del on b: gone on a when b answers" '! sctl a template-list | grep -q shared.ipxe'
 
+# -- the shared config (PREFIX config): pushed at start by one of the two (the key was absent)
+for _ in $(seq 40); do [ -n "$(etcdget /stormboot/config --print-value-only 2>/dev/null)" ] && break; sleep 0.05; done
+pa=$(cl a "['shared']['config_pushed']") pb=$(cl b "['shared']['config_pushed']")
+checke "the shared config pushed to etcd at start by exactly one server (a $pa, b $pb)" \
+	'[ $((pa + pb)) -eq 1 ] && etcdget /stormboot/config --print-value-only | grep -q "\"subnets\""'
+checke "the shared document holds no local field" \
+	'! etcdget /stormboot/config --print-value-only | grep -qE "server_ip|interface|reservations|cluster|images_dirs"'
+bget() { sctl "$1" --json config-get | jget "d['arguments']$2"; }
+# a's file edited (a boot file and the pool), then config-share on a: in effect on b
+python3 - "$T/a/cfg.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c['dhcp'].setdefault('boot', {})['bios'] = 'shared.kpxe'
+c['dhcp']['subnets'][0]['pool']['end'] = '198.18.1.240'
+json.dump(c, open(sys.argv[1], 'w'), indent=1)
+PY
+out=$(sctl a config-share 2>&1); rc=$?
+checke "config-share on a: $out" '[ $rc -eq 0 ] && grep -q "shared through etcd" <<<"$out"'
+t0=$(ms)
+for _ in $(seq 40); do [ "$(bget b "['dhcp']['boot']['bios']")" = shared.kpxe ] 2>/dev/null && break; sleep 0.05; done
+took=$(($(ms) - t0))
+checke "the boot file and the pool are in effect on b ($took ms after a answered)" \
+	'[ "$(bget b "[\"dhcp\"][\"boot\"][\"bios\"]")" = shared.kpxe ] &&
+	 [ "$(bget b "[\"dhcp\"][\"subnets\"][0][\"pool\"][\"end\"]")" = 198.18.1.240 ] && [ $took -le 1000 ]'
+checke "b wrote it to its config file, its local sections kept" \
+	'grep -q shared.kpxe "$T/b/cfg.json" && grep -q "\"server_id\": *\"b\"" "$T/b/cfg.json"'
+checke "b counts it applied ($(cl b "['shared']['config_applied']"))" '[ "$(cl b "[\"shared\"][\"config_applied\"]")" -ge 1 ]'
+# an invalid document put with etcdctl: refused by both, counted, running config unchanged
+etcdctl_put() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --command-timeout=3s put "$@" >/dev/null; }
+ra=$(cl a "['shared']['config_refused']") rb=$(cl b "['shared']['config_refused']")
+etcdctl_put /stormboot/config '{"dhcp": {"subnets": [{"network": "198.18.0.0/23", "pool": {"start": "198.18.5.10", "end": "198.18.5.20"}}]}}'
+for _ in $(seq 40); do [ "$(cl a "['shared']['config_refused']")" -gt "$ra" ] && [ "$(cl b "['shared']['config_refused']")" -gt "$rb" ] && break; sleep 0.05; done
+checke "an invalid shared config (etcdctl): refused by a and b, counted" \
+	'[ "$(cl a "[\"shared\"][\"config_refused\"]")" -gt "$ra" ] && [ "$(cl b "[\"shared\"][\"config_refused\"]")" -gt "$rb" ]'
+checke "their running configs unchanged" \
+	'[ "$(bget a "[\"dhcp\"][\"subnets\"][0][\"pool\"][\"end\"]")" = 198.18.1.240 ] &&
+	 [ "$(bget b "[\"dhcp\"][\"subnets\"][0][\"pool\"][\"end\"]")" = 198.18.1.240 ] &&
+	 [ "$(bget b "[\"dhcp\"][\"boot\"][\"bios\"]")" = shared.kpxe ]'
+checke "the log names the field" 'grep -q "shared config (etcd revision [0-9]*) refused by this server: .*dhcp.subnets\[0\].pool" "$T/b/daemon.log"'
+etcdctl_put /stormboot/config '{"server_ip": "198.18.0.9"}'
+for _ in $(seq 40); do [ "$(cl b "['shared']['config_refused']")" -gt $((rb + 1)) ] && break; sleep 0.05; done
+checke "a document with a local field (server_ip): refused and named" \
+	'[ "$(cl b "[\"shared\"][\"config_refused\"]")" -gt $((rb + 1)) ] && grep -q "refused by this server: server_ip: local to each server" "$T/b/daemon.log"'
+# config-share of a file the parser refuses: refused on a, etcd unchanged
+sed 's/198.18.1.240/198.18.9.240/' "$T/a/cfg.json" >"$T/bad.json"
+before=$(etcdget /stormboot/config --print-value-only)
+out=$(sctl a config-share "$T/bad.json" 2>&1); rc=$?
+checke "config-share of an invalid file refused, names the field: $out" \
+	'[ $rc -ne 0 ] && grep -q "dhcp.subnets\[0\].pool" <<<"$out" && [ "$(etcdget /stormboot/config --print-value-only)" = "$before" ]'
+# a valid one again (a's file), then b's file edited by hand and reloaded: etcd's wins
+out=$(sctl a config-share 2>&1); rc=$?
+checke "config-share on a again: $out" '[ $rc -eq 0 ]'
+sed -i 's/shared.kpxe/local.kpxe/' "$T/b/cfg.json"
+out=$(sctl b config-reload 2>&1)
+checke "b's file edited and reloaded: etcd's shared config stays ($out)" \
+	'[ "$(bget b "[\"dhcp\"][\"boot\"][\"bios\"]")" = shared.kpxe ] && grep -q "config-reload: the file.s shared sections (dhcp) differ from etcd.s" "$T/b/daemon.log"'
+
 # -- image metadata: added through a, registered on b with its SHA-256 pinned
 head -c 300000 /dev/urandom >"$T/img/k1"
 sha=$(sha256sum "$T/img/k1" | cut -d' ' -f1)
@@ -186,7 +248,6 @@ checke "b serves it with that SHA-256 pinned when a answers" \
 checke "b wrote it to its config file" 'grep -q "\"k1\"" "$T/b/cfg.json"'
 # an image put in etcd by hand, with a SHA-256 that its file does not have: refused by both
 head -c 1000 /dev/urandom >"$T/img/k2"
-etcdctl_put() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --command-timeout=3s put "$@" >/dev/null; }
 etcdctl_put /stormboot/images/k2 "{\"name\":\"k2\",\"sha256\":\"$sha\",\"source\":\"$T/img/k2\"}"
 for _ in $(seq 40); do [ "$(cl b "['shared']['images_refused']")" -ge 1 ] 2>/dev/null && break; sleep 0.05; done
 checke "an image of etcd whose file does not match its SHA-256: refused on b and counted ($(cl b "['shared']['images_refused']"))" \
@@ -273,6 +334,9 @@ out=$(sctl a reservation-add 52:54:00:aa:bb:04 198.18.1.204 2>&1)
 checke "added again through the API: the tombstone goes, in effect on a and c ($out)" \
 	'[ -z "$(etcdget /stormboot/deleted/reservations/52:54:00:aa:bb:04 --print-value-only)" ] &&
 	 grep -q "in effect on all 2 live servers" <<<"$out" && sctl c reservation-list | grep -q "52:54:00:aa:bb:04"'
+checke "c's file differs from etcd's shared config: etcd's applies on c, and the log says so" \
+	'[ "$(bget c "[\"dhcp\"][\"boot\"][\"bios\"]")" = shared.kpxe ] && [ "$(cl c "[\"shared\"][\"config_pushed\"]")" = 0 ] &&
+	 grep -q "config differs from etcd.s shared config in: dhcp; etcd.s applies" "$T/c/daemon.log"'
 kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
 
 echo "$PASS passed, $FAILS failed"

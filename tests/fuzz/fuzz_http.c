@@ -2,12 +2,14 @@
 /*
  * fuzz_http.c - libFuzzer harness: the HTTP boot server's request parser (control/http_parse.c):
  * request heads, ranges applied to a body, query parameters, response heads; and the firmware
- * report of a query (control/fwlog.c: /fwlog?mac=&step=&err=).
+ * report of a query (control/fwlog.c: /fwlog?mac=&step=&err=); and the access log's form of
+ * any text (contracts/boot_token.c: boot tokens redacted).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot_token.h"
 #include "fwlog.h"
 #include "http_parse.h"
 
@@ -19,6 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t off, n;
 	char mac[32];
 	int head = http_parse_request((const char *)data, size, &req);
+	char *text = malloc(size + 1), red[200];
+
+	if (text) { /* the redacted form: NUL-terminated, cut to fit, never a longer output */
+		memcpy(text, data, size);
+		text[size] = '\0';
+		boot_token_redact(text, red, sizeof(red));
+		if (strlen(red) >= sizeof(red))
+			abort();
+		free(text);
+	}
 
 	if (head < 0) {
 		if (req.status < 400 || req.status > 599)

@@ -16,32 +16,11 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-BUILD=${1:-${BUILD_DIR:-$SRC/build}}
 export SB_PREFIX=${SB_PREFIX:-hslw}
-. "$SRC/tests/lab/lib.sh"
-
-sb_need_root
+. "$HERE/http-lib.sh" # the lab: cli, ctl, http_start_ctl (tests/http/http-lib.sh)
 sb_need_cmd curl ip python3
-CTLD=$BUILD/control/stormboot-control
-CTL=$BUILD/control/stormbootctl
-for f in "$CTLD" "$CTL"; do [ -x "$f" ] || sb_fail "not built: $f"; done
-LAB=$SRC/tests/lab/lab.sh
-W=$(mktemp -d /tmp/sb-http-slow.XXXXXX)
 PORT=8080
-
-cleanup() {
-	sb_stop ctl || true
-	"$LAB" down >/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up --no-prepare >/dev/null
-eval "$("$LAB" env)"
-for a in 50 51 52; do ip -n "$SB_NS_CLI" addr add "198.18.0.$a/24" dev "$SB_IF_CLI"; done
-cli() { ip netns exec "$SB_NS_CLI" "$@"; }
+http_lab_up http-slow 50 51 52
 URL=http://$SB_SRV_ADDR:$PORT
 
 printf 'kernel bytes\n' >"$W/vmlinuz"
@@ -56,8 +35,7 @@ cat >"$W/stormboot.json" <<EOC
   "images": [{"name": "linux/vmlinuz", "path": "$W/vmlinuz"}]
 }
 EOC
-API=$W/api.sock
-sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
+http_start_ctl
 sb_wait_for 5 cli curl -sf -o /dev/null "$URL/linux/vmlinuz" ||
 	sb_fail "stormboot-control does not answer HTTP on $URL"
 
@@ -86,7 +64,7 @@ sb_wait_for 5 cli curl -sf -o /dev/null "$URL/linux/vmlinuz" || true
 sb_check "served again once the slots are free" \
 	[ "$(cli curl -s -o /dev/null -w '%{http_code}' "$URL/linux/vmlinuz")" = 200 ]
 
-"$CTL" -s "$API" --json http-status >"$W/status.json"
+ctl --json http-status >"$W/status.json"
 sb_check "http-status counts each refusal and cut by reason" python3 -c "
 import json
 a = json.load(open('$W/status.json'))['arguments']['counters']

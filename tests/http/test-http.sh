@@ -14,36 +14,13 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-BUILD=${1:-${BUILD_DIR:-$SRC/build}}
 export SB_PREFIX=${SB_PREFIX:-http}
-. "$SRC/tests/lab/lib.sh"
-
-sb_need_root
+. "$HERE/http-lib.sh" # the lab: cli, ctl, http_start_ctl (tests/http/http-lib.sh)
 sb_need_cmd curl ip cmp sha256sum dd
-CTLD=$BUILD/control/stormboot-control
-CTL=$BUILD/control/stormbootctl
-FAKE=$BUILD/control/sb-fake-dataplane
 PY=/usr/bin/python3
-for f in "$CTLD" "$CTL" "$FAKE"; do [ -x "$f" ] || sb_fail "not built: $f"; done
-LAB=$SRC/tests/lab/lab.sh
-W=$(mktemp -d /tmp/sb-http.XXXXXX)
 CLI_IP=198.18.0.50
 PORT=8080
-
-cleanup() {
-	sb_stop ctl || true
-	"$LAB" down >/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up --no-prepare >/dev/null
-eval "$("$LAB" env)"
-ip -n "$SB_NS_CLI" addr add "$CLI_IP/24" dev "$SB_IF_CLI"
-
-cli() { ip netns exec "$SB_NS_CLI" "$@"; }
+http_lab_up http "${CLI_IP##*.}"
 URL=http://$SB_SRV_ADDR:$PORT
 
 head -c $((32 << 20)) /dev/urandom >"$W/big.img"
@@ -71,12 +48,10 @@ write_config() {      # PORT MAX_CONNECTIONS
 EOF
 }
 write_config $PORT 64
-API=$W/api.sock
-sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
+http_start_ctl
 LOG=$SB_RUN/ctl.log
 sb_wait_for 5 cli curl -sf -o /dev/null "$URL/linux/vmlinuz" ||
 	sb_fail "stormboot-control does not answer HTTP on $URL ($(tail -5 "$LOG"))"
-ctl() { "$CTL" -s "$API" "$@"; }
 
 code() { cli curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
@@ -218,7 +193,7 @@ sb_check "stormboot-control still running" sb_alive ctl
 
 # ---- restart: templates are kept in STATE_DIR/templates ----
 sb_stop ctl
-sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
+http_start_ctl
 sb_wait_for 5 cli curl -s -o /dev/null "http://$SB_SRV_ADDR:8081/linux/vmlinuz" ||
 	sb_fail "stormboot-control did not come back"
 sb_check "template kept across a restart" \

@@ -12,29 +12,10 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-BUILD=${1:-${BUILD_DIR:-$SRC/build}}
 export SB_PREFIX=${SB_PREFIX:-htls}
-. "$SRC/tests/lab/lib.sh"
-
-sb_need_root
+. "$HERE/http-lib.sh" # the lab: cli, ctl, http_start_ctl (tests/http/http-lib.sh)
 sb_need_cmd curl ip cmp dd python3
-CTLD=$BUILD/control/stormboot-control
-CTL=$BUILD/control/stormbootctl
-for f in "$CTLD" "$CTL"; do [ -x "$f" ] || sb_fail "not built: $f"; done
-LAB=$SRC/tests/lab/lab.sh
-W=$(mktemp -d /tmp/sb-https.XXXXXX)
-cleanup() {
-	sb_stop ctl || true
-	"$LAB" down >/dev/null 2>&1 || true
-	rm -rf "$W"
-}
-trap cleanup EXIT
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up --no-prepare >/dev/null
-eval "$("$LAB" env)"
-ip -n "$SB_NS_CLI" addr add 198.18.0.50/24 dev "$SB_IF_CLI"
-cli() { ip netns exec "$SB_NS_CLI" "$@"; }
+http_lab_up https 50
 S=https://$SB_SRV_ADDR:8443
 
 "$CTL" make-cert --cert "$W/cert.pem" --key "$W/key.pem" --ip "$SB_SRV_ADDR" --days 2 >/dev/null
@@ -53,8 +34,7 @@ cat >"$W/stormboot.json" <<EOC
              {"name": "linux/vmlinuz", "path": "$W/vmlinuz"}]
 }
 EOC
-API=$W/api.sock
-sb_start ctl "$SB_NS_SRV" "$CTLD" -c "$W/stormboot.json" -s "$API" -d "$W/state" -f
+http_start_ctl
 C=(curl -s --cacert "$W/cert.pem")
 sb_wait_for 5 cli "${C[@]}" -f -o /dev/null "$S/linux/vmlinuz" ||
 	sb_fail "no HTTPS on $S ($(tail -3 "$SB_RUN/ctl.log"))"
@@ -84,7 +64,7 @@ sb_check "HTTPS keep-alive: two GETs, one connection" \
 	[ "$(cli "${C[@]}" -o /dev/null -o /dev/null -w '%{num_connects}' "$S/linux/vmlinuz" "$S/linux/vmlinuz")" = 10 ]
 sb_check "HTTPS traversal: 404" [ "$(code --path-as-is "$S/../../etc/passwd")" = 404 ]
 sb_check "HTTPS POST: 405" [ "$(code -X POST "$S/big.img")" = 405 ]
-"$CTL" -s "$API" raw '{"command": "template-add", "arguments": {"name": "boot.ipxe", "text": "#!ipxe\nkernel ${base_url}/linux/vmlinuz\n"}}' >/dev/null
+ctl raw '{"command": "template-add", "arguments": {"name": "boot.ipxe", "text": "#!ipxe\nkernel ${base_url}/linux/vmlinuz\n"}}' >/dev/null
 sb_check "template over HTTPS: base_url is https://" \
 	sh -c "ip netns exec $SB_NS_CLI curl -s --cacert '$W/cert.pem' '$S/ipxe/boot.ipxe?mac=02:00:00:00:00:01' | grep -qx 'kernel $S/linux/vmlinuz'"
 sb_check "plain HTTP beside it still served" \
@@ -97,7 +77,7 @@ sb_check "without --cacert curl refuses the server (exit 60, got $rc)" [ "$rc" =
 sb_check "plain HTTP to the HTTPS port gets no HTTP answer" \
 	[ "$(cli curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$SB_SRV_ADDR:8443/linux/vmlinuz")" = 000 ]
 
-"$CTL" -s "$API" --json http-status >"$W/status.json"
+ctl --json http-status >"$W/status.json"
 sb_check "http-status: HTTPS listening, tls_requests counted" python3 -c "
 import json
 a = json.load(open('$W/status.json'))['arguments']

@@ -26,6 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
 . "$SOURCE_DIR/perf/storm/memif-lib.sh"
 mf_init
+. "$HERE/storm-lib.sh" # storm_gen_ok, storm_verify, storm_bad_*
 
 VMS=100
 LOADER=262144
@@ -56,17 +57,9 @@ mf_storm_begin "$MF_WORK/run" --vms $VMS --ovmf-ratio 0.5 --arp --backoff-scale 
 eval "$(mf_tel --delta "$MF_WORK/s.before" /stormboot/stats | grep -E '^d_[a-z0-9_]+=[0-9-]+$')"
 mf_dp_stop
 mf_storm_end "$MF_WORK/run"
-rc=$MF_GEN_RC
-grep -v '^\[' "$MF_WORK/run.log" >&2 || true
-tail -n 2 "$MF_WORK/run.log" >&2
-sb_check "generator exit 0 (got $rc)" test "$rc" = 0
-[ -s "$MF_WORK/run.json" ] || sb_fail "no report from the generator"
-
-"$MF_PY" "$HERE/storm-check.py" "$MF_WORK" $VMS $LOADER $IMAGE \
-	"${d_tftp_sessions_completed:-x}" "${d_tftp_sessions_size_probe:-x}" >"$MF_WORK/checks"
-while IFS=$'\t' read -r verdict desc; do
-	sb_check "$desc" test "$verdict" = ok
-done <"$MF_WORK/checks"
+storm_gen_ok "$MF_WORK/run" $MF_GEN_RC
+storm_verify "$MF_WORK" $VMS $LOADER $IMAGE \
+	"${d_tftp_sessions_completed:-x}" "${d_tftp_sessions_size_probe:-x}"
 read -r arp_rx arp_mac < <("$MF_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); c=r["counters"]; print(c["arp_reply_rx"], c["arp_server_mac_ok"])' "$MF_WORK/run.json")
 sb_check "ARP: the dataplane answered $VMS requests (rx_arp ${d_rx_arp:-x}, tx_arp ${d_tx_arp:-x})" \
 	test "${d_rx_arp:-x}" = $VMS -a "${d_tx_arp:-x}" = $VMS
@@ -79,11 +72,7 @@ sb_check "no frame lost by the dataplane (drop_tx_full ${d_drop_tx_full:-x}, dro
 sb_log "figures: $("$MF_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("last VM %.2f s, p50 %.2f p99 %.2f s, rx %.0f pps tx %.0f pps, %.0f ns/packet; %s" % (r["time_to_last_vm_s"], r["completion_s"]["p50"], r["completion_s"]["p99"], r["rx_pps"], r["tx_pps"], r["ns_per_pkt"], r["limit"]))' "$MF_WORK/run.json")"
 
 # The check can fail: an expected image with one byte changed.
-cp "$MF_WORK/img/image.bin" "$MF_WORK/bad-image.bin"
-printf '\x00' | dd of="$MF_WORK/bad-image.bin" bs=1 seek=1000000 conv=notrunc status=none
-if cmp -s "$MF_WORK/img/image.bin" "$MF_WORK/bad-image.bin"; then
-	printf '\x01' | dd of="$MF_WORK/bad-image.bin" bs=1 seek=1000000 conv=notrunc status=none
-fi
+storm_bad_image "$MF_WORK/img/image.bin" "$MF_WORK/bad-image.bin" 1000000
 mf_dp_start "$MF_DP_BIN"
 mf_storm_begin "$MF_WORK/bad" --vms 4 --seed 7 --backoff-scale 0.01 --tftp-timeout-ms 500 \
 	--timeout 40 \
@@ -92,9 +81,5 @@ mf_storm_begin "$MF_WORK/bad" --vms 4 --seed 7 --backoff-scale 0.01 --tftp-timeo
 	--file "image.bin=$MF_WORK/bad-image.bin" --image image.bin
 mf_dp_stop
 mf_storm_end "$MF_WORK/bad"
-rc=$MF_GEN_RC
-sb_check "a changed byte: generator exit 1 (got $rc)" test "$rc" = 1
-sb_check "a changed byte: 4 VMs failed with bytes_mismatch" test "$("$MF_PY" -c \
-	'import json,sys; r=json.load(open(sys.argv[1])); print(r["failed"], r["fail_reasons"]["bytes_mismatch"])' \
-	"$MF_WORK/bad.json")" = "4 4"
+storm_bad_ok "$MF_WORK/bad" $MF_GEN_RC
 sb_summary

@@ -23,13 +23,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
 . "$SOURCE_DIR/tests/dataplane/dp-lib.sh"
 dp_init
+. "$HERE/storm-lib.sh" # storm_gen, storm_gen_ok, storm_verify, storm_bad_*
 
-STORM=$BUILD_DIR/perf/storm/stormboot-storm
-[ -x "$STORM" ] || sb_fail "no generator at $STORM (build first; BUILD_DIR=$BUILD_DIR)"
 VMS=100
 LOADER=262144
 IMAGE=2097152
-STORM_CPU=${DP_CLI_CPUS%%[-,]*}
 
 dp_image loader.efi $LOADER
 dp_image loader-bios.bin $LOADER
@@ -43,19 +41,8 @@ dp_config '{"dhcp": {"mode": "full",
 dp_lab_up
 dp_start
 
-# storm OUT_PREFIX ARGS...: the generator in the client namespace; report OUT.json,
-# per-VM lines OUT.csv, progress OUT.log; returns its exit status
-storm() {
-	local out=$1
-	shift
-	# setsid: a session (autogroup) of its own; in the test's session it would share the
-	# scheduler's group weight with the dataplane (nice -10) and starve on a busy host
-	ip netns exec "$SB_NS_CLI" setsid -w timeout 60 taskset -c "$STORM_CPU" "$STORM" \
-		-l "$STORM_CPU" --no-pci --in-memory --file-prefix "${SB_PREFIX}-storm" --no-telemetry \
-		--log-level=lib.eal:warning --vdev "net_af_xdp0,iface=$SB_IF_CLI" -- \
-		--backoff-scale 0.01 --tftp-timeout-ms 500 --timeout 40 --json \
-		--vm-csv "$out.csv" "$@" >"$out.json" 2>"$out.log"
-}
+# storm OUT_PREFIX ARGS...: the generator in the client namespace (storm-lib.sh)
+storm() { storm_gen 60 "$1" --backoff-scale 0.01 --tftp-timeout-ms 500 --timeout 40 "${@:2}"; }
 
 dp_snap /stormboot/stats "$DP_WORK/s.before"
 rc=0
@@ -63,33 +50,20 @@ storm "$DP_WORK/run" --vms $VMS --ovmf-ratio 0.5 \
 	--file "loader.efi=$DP_WORK/img/loader.efi" \
 	--file "loader-bios.bin=$DP_WORK/img/loader-bios.bin" \
 	--file "image.bin=$DP_WORK/img/image.bin" --image image.bin || rc=$?
-grep -v '^\[' "$DP_WORK/run.log" >&2 || true
-tail -n 2 "$DP_WORK/run.log" >&2
-sb_check "generator exit 0 (got $rc)" test "$rc" = 0
-[ -s "$DP_WORK/run.json" ] || sb_fail "no report from the generator"
+storm_gen_ok "$DP_WORK/run" $rc
 eval "$(dp_deltas "$DP_WORK/s.before" /stormboot/stats | grep -E '^d_[a-z0-9_]+=[0-9-]+$')"
 
 # The report, its counters, the per-VM lines and the dataplane's counters.
-"$DP_PY" "$HERE/storm-check.py" "$DP_WORK" $VMS $LOADER $IMAGE \
-	"${d_tftp_sessions_completed:-x}" "${d_tftp_sessions_size_probe:-x}" >"$DP_WORK/checks"
-while IFS=$'\t' read -r verdict desc; do
-	sb_check "$desc" test "$verdict" = ok
-done <"$DP_WORK/checks"
+storm_verify "$DP_WORK" $VMS $LOADER $IMAGE \
+	"${d_tftp_sessions_completed:-x}" "${d_tftp_sessions_size_probe:-x}"
 sb_log "figures: $("$DP_PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print("last VM %.2f s, p50 %.2f p99 %.2f s, rx %.0f pps tx %.0f pps, %.0f ns/packet, busy %.0f %%, retrans ours %d theirs %d; %s" % (r["time_to_last_vm_s"], r["completion_s"]["p50"], r["completion_s"]["p99"], r["rx_pps"], r["tx_pps"], r["ns_per_pkt"], r["busy_pct"], r["retrans_ours"], r["retrans_theirs"], r["limit"]))' "$DP_WORK/run.json")"
 
 # The check can fail: an expected image with one byte changed.
-cp "$DP_WORK/img/image.bin" "$DP_WORK/bad-image.bin"
-printf '\x00' | dd of="$DP_WORK/bad-image.bin" bs=1 seek=1000000 conv=notrunc status=none
-if cmp -s "$DP_WORK/img/image.bin" "$DP_WORK/bad-image.bin"; then
-	printf '\x01' | dd of="$DP_WORK/bad-image.bin" bs=1 seek=1000000 conv=notrunc status=none
-fi
+storm_bad_image "$DP_WORK/img/image.bin" "$DP_WORK/bad-image.bin" 1000000
 rc=0
 storm "$DP_WORK/bad" --vms 4 --seed 7 \
 	--file "loader.efi=$DP_WORK/img/loader.efi" \
 	--file "loader-bios.bin=$DP_WORK/img/loader-bios.bin" \
 	--file "image.bin=$DP_WORK/bad-image.bin" --image image.bin || rc=$?
-sb_check "a changed byte: generator exit 1 (got $rc)" test "$rc" = 1
-sb_check "a changed byte: 4 VMs failed with bytes_mismatch" test "$("$DP_PY" -c \
-	'import json,sys; r=json.load(open(sys.argv[1])); print(r["failed"], r["fail_reasons"]["bytes_mismatch"])' \
-	"$DP_WORK/bad.json")" = "4 4"
+storm_bad_ok "$DP_WORK/bad" $rc
 sb_summary

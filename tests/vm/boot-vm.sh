@@ -24,7 +24,9 @@
 #   --tokens (uefi, implies --http) vmlinuz and initrd.gz are "protected": the template
 #          fetches them with ${url:NAME}, a per-client boot token; the dataplane runs
 #          with stormboot-control (-C) so that control knows the VM's lease; after the
-#          boot the same kernel URL fetched from another address must be refused 403
+#          boot the same kernel URL fetched from another address must be refused 403; the
+#          logs show boot tokens redacted, so the VM's exact URLs are read off the wire: a
+#          tcpdump capture of the VM's segment (DHCP replies, its HTTP requests), wire-urls.py
 #   --fw-http (uefi, implies --http) UEFI HTTP boot with the firmware's OWN HTTP client:
 #          OVMF's PXE is switched off (fw_cfg opt/org.tianocore/IPv4PXESupport=no,
 #          IPv6PXESupport=no, IPv6Support=no), so its first boot option is "UEFI HTTPv4":
@@ -107,6 +109,7 @@ done
 sb_need_root
 sb_need_cmd ip qemu-system-x86_64 timeout
 [ $PROXY = 0 ] || sb_need_cmd dnsmasq
+[ $TOKENS = 0 ] || sb_need_cmd tcpdump python3 sha256sum
 [ $HTTP = 0 ] || [ $MODE = uefi ] || sb_fail "--http is for uefi (the BIOS path is pxelinux over TFTP)"
 DP=$BUILD_DIR/dataplane/engine/stormboot-dataplane
 CTLD=$BUILD_DIR/control/stormboot-control
@@ -150,6 +153,7 @@ cleanup() {
 	set +e
 	sb_stop qemu 3
 	sb_stop tcpdump 3
+	sb_stop wire 3
 	sb_stop dnsmasq 3
 	sb_stop control 5
 	sb_stop dataplane 10
@@ -343,6 +347,15 @@ if [ "${SB_VM_PCAP:-0}" = 1 ]; then
 	sb_start tcpdump "$NS_CLI" tcpdump -i "$IF_VBR" -s 256 -U -w "$SB_RUN/$TAG.pcap"
 	sleep 1
 fi
+if [ $TOKENS = 1 ]; then
+	# The VM's link as an eavesdropper (a mirror port) sees it: the DHCP replies (the loader's
+	# token URL) and what the VM sends to port 8080 (its GETs in clear). The logs show tokens
+	# redacted; the replays from another address below take the VM's exact URLs from here.
+	# (On the tap, not the bridge: frames forwarded between bridge ports skip the bridge's own.)
+	sb_start wire "$NS_CLI" tcpdump -i "$IF_TAP" -s 0 -U -w "$WORK/wire.pcap" \
+		"(udp and (port 67 or port 68)) or (tcp and dst port 8080 and ether src $VM_MAC)"
+	sb_wait_for 10 grep -q "listening on" "$SB_RUN/wire.log" || sb_fail "tcpdump did not start: $(cat "$SB_RUN/wire.log")"
+fi
 
 # --- the VM
 qemu=(qemu-system-x86_64 -accel tcg -m 512 -smp 1 -display none -vga none -no-reboot
@@ -477,6 +490,21 @@ fi
 
 # --- report
 sb_stop dataplane 10
+TOK_RE='[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
+if [ $TOKENS = 1 ]; then
+	sb_stop wire 3
+	python3 "$HERE/wire-urls.py" "$WORK/wire.pcap" "$VM_MAC" >"$WORK/wire.txt" ||
+		sb_fail "wire-urls.py $WORK/wire.pcap failed"
+	sed 's/^/wire: /' "$WORK/wire.txt" >&2
+fi
+wire_token() { # WHAT URL: the token of the first "WHAT URL?t=TOKEN" line of wire-urls.py
+	awk -v w="$1" -v u="$2?t=" '{ x = $NF; $NF = ""; sub(/ $/, "") }
+		$0 == w && index(x, u) == 1 { print substr(x, length(u) + 1); exit }' "$WORK/wire.txt"
+}
+redacted() { # TOKEN: its form in the logs (boot_token_redact: the signature's SHA-256, 8 digits)
+	printf '%s.redacted-%s' "${1%.*}" "$(printf '%s' "${1##*.}" | sha256sum | cut -c1-8)"
+}
+re_quote() { printf '%s' "$1" | sed 's/[][\.*^$?+(){}|]/\\&/g'; }
 line=""
 for k in "${order[@]}"; do line="$line $k=$(secs "${seen[$k]}")s"; done
 sb_log "$TAG: milestones on the serial console (s after power-on):$line marker=$(secs "$t_marker")s"
@@ -511,10 +539,19 @@ else
 		CLOG=$SB_RUN/control.log
 		sz=$(stat -c %s "$ASSETS/ipxe.efi")
 		tq=""
-		[ $TOKENS = 0 ] || tq='\?t=[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
-		sb_check "$TAG: DHCP OFFER to the firmware with the URL $LOADER_URL${tq:+ and a token}" \
+		if [ $TOKENS = 1 ]; then
+			# the token on the wire, whole; in the dataplane's log, redacted
+			offer_tok=$(wire_token "dhcp OFFER" "$LOADER_URL")
+			ack_tok=$(wire_token "dhcp ACK" "$LOADER_URL")
+			sb_check "$TAG: on the wire, the OFFER's and the ACK's URL $LOADER_URL carry a token for the VM" \
+				bash -c '[[ $1 =~ ^$3$ && $2 =~ ^$3$ && $1 == ${4//:/}.* ]]' _ "$offer_tok" "$ack_tok" "$TOK_RE" "$VM_MAC"
+			tq="\\?t=$(re_quote "$(redacted "$offer_tok")")"
+		fi
+		sb_check "$TAG: DHCP OFFER to the firmware with the URL $LOADER_URL${tq:+ and its token redacted in the log}" \
 			bash -c 'grep -F "dhcp $1 xid " "$2" | grep -F " type 1 -> 2 " | grep -Eq -- "bootfile $3$4\$"' \
-			_ "$VM_MAC" "$DPLOG" "$(printf '%s' "$LOADER_URL" | sed 's/[][\.*^$]/\\&/g')" "$tq"
+			_ "$VM_MAC" "$DPLOG" "$(re_quote "$LOADER_URL")" "$tq"
+		# the firmware fetches with the OFFER's URL or the ACK's: the log shows which, redacted
+		[ $TOKENS = 0 ] || tq="\\?t=($(re_quote "$(redacted "$offer_tok")")|$(re_quote "$(redacted "$ack_tok")"))"
 		h=""
 		[ $HTTPS = 0 ] || h=https
 		sb_check "$TAG: ipxe.efi over ${h:-http} from stormboot to the firmware, whole ($sz bytes)" \
@@ -534,27 +571,49 @@ else
 		sb_check "$TAG: HTTP: the template rendered for the VM's MAC" \
 			grep -Eq "GET /ipxe/boot.ipxe\\?mac=[^ ]+ HTTP/1.1\" 200 .* template boot.ipxe for $VM_MAC\$" "$CLOG"
 		q=""
-		[ $TOKENS = 0 ] || q='\?t=[0-9a-f]{12}\.[0-9]+\.[0-9]+\.[0-9a-f]{32}'
+		declare -A wire_tok=()
 		for n in vmlinuz initrd.gz; do
 			sz=$(stat -c %s "$ASSETS/$n")
-			sb_check "$TAG: HTTP: $n sent whole ($sz bytes)${q:+, with a boot token}" \
+			if [ $TOKENS = 1 ]; then
+				# the VM's GET on the wire carries the whole token; the access log its redaction
+				wire_tok[$n]=$(wire_token get "/$n")
+				sb_check "$TAG: on the wire, the VM's GET /$n carries a token for the VM" \
+					bash -c '[[ $1 =~ ^$2$ && $1 == ${3//:/}.* ]]' _ "${wire_tok[$n]}" "$TOK_RE" "$VM_MAC"
+				q="\\?t=$(re_quote "$(redacted "${wire_tok[$n]}")")"
+			fi
+			sb_check "$TAG: HTTP: $n sent whole ($sz bytes)${q:+, with that boot token, redacted in the log}" \
 				grep -Eq "\"GET /$n$q HTTP/1.1\" 200 $sz/$sz " "$CLOG"
 			sb_check "$TAG: no TFTP for $n" bash -c '! grep -qF ": \"$1\" blksize" "$2"' _ "$n" "$DPLOG"
 		done
 		if [ $TOKENS = 1 ]; then
-			# the VM's own URLs (the kernel's from its script; with --fw-http the loader's
-			# from the DHCP boot-file URL), copied by another machine (the server's address)
-			names=vmlinuz
-			[ $FWHTTP = 0 ] || names="vmlinuz ipxe.efi"
-			for n in $names; do
-				u=$(grep -Eo "\"GET /$n\?t=[^ ]+ " "$CLOG" | head -1 | cut -d' ' -f2)
-				base=$HTTP_BASE
-				[ $HTTPS = 0 ] || [ $n != ipxe.efi ] || base=${LOADER_URL%/ipxe.efi}
+			# the VM's own URLs, as sniffed on its segment (the kernel's: its GET; with
+			# --fw-http the loader's: the DHCP boot-file URL the firmware fetched, which the
+			# access log names by its redaction), copied by another machine (the server's address)
+			declare -A replay=([vmlinuz]="$HTTP_BASE/vmlinuz?t=${wire_tok[vmlinuz]}")
+			if [ $FWHTTP = 1 ]; then
+				used=$ack_tok
+				grep -qF "GET /ipxe.efi?t=$(redacted "$offer_tok") " "$CLOG" && used=$offer_tok
+				replay[ipxe.efi]="$LOADER_URL?t=$used"
+			fi
+			for n in "${!replay[@]}"; do
 				cacert=()
 				[ $HTTPS = 0 ] || cacert=(--cacert "$WORK/tls.pem")
-				code=$(sb_in "$SB_NS_SRV" curl -s "${cacert[@]}" -o /dev/null -w '%{http_code}' "$base$u" || true)
-				sb_check "$TAG: the VM's token URL of $n from another address: 403 (got $code)" [ "$code" = 403 ]
+				code=$(sb_in "$SB_NS_SRV" curl -s "${cacert[@]}" -o /dev/null -w '%{http_code}' "${replay[$n]}" || true)
+				sb_check "$TAG: the VM's token URL of $n (from the wire) from another address: 403 (got $code)" [ "$code" = 403 ]
 			done
+			names="${!replay[*]}"
+			# no signature of any token the VM was given or sent, in any log or its timeline
+			"$CTL" -s "$WORK/ctl.sock" trace "$VM_MAC" >"$WORK/trace.out" 2>&1 || true
+			sigs=$(grep -Eo "t=$TOK_RE" "$WORK/wire.txt" | sed 's/.*\.//' | sort -u)
+			sb_check "$TAG: $(echo $sigs | wc -w) token signatures seen on the wire" [ -n "$sigs" ]
+			for s in $sigs; do
+				sb_check "$TAG: signature ${s:0:6}... in no log, nor in trace $VM_MAC" \
+					bash -c '! grep -qF -- "$1" "${@:2}"' _ "$s" "$CLOG" "$DPLOG" "$WORK/trace.out"
+			done
+			[ $FWHTTP = 0 ] || sb_check "$TAG: trace $VM_MAC shows the DHCP step's URL with its token redacted" \
+				grep -Eq "file $(re_quote "$LOADER_URL")\\?t=($(re_quote "$(redacted "$offer_tok")")|$(re_quote "$(redacted "$ack_tok")"))" "$WORK/trace.out"
+			sb_check "$TAG: no whole token in any log" \
+				bash -c '! grep -Eq -- "t=$1" "${@:2}"' _ "$TOK_RE" "$CLOG" "$DPLOG" "$WORK/trace.out"
 			acc=2
 			[ $FWHTTP = 0 ] || acc=3
 			sb_check "$TAG: counted as foreign tokens, $acc accepted" \
