@@ -39,12 +39,17 @@ void eng_usage(const char *prog)
 		"             between polls until a frame comes (0: always busy poll; adds up to\n"
 		"             US to a reply). auto, the default: busy poll on an isolated CPU\n"
 		"             (isolcpus), sleep %u us on a CPU shared with other tasks\n"
+		"  -H NS      replies staged for NS nanoseconds go out inside an rx burst\n"
+		"             (default %d; 0: one tx burst per rx burst, after its last frame)\n"
+		"  -v         debug log of the 'stormboot' type: every DHCP exchange and TFTP\n"
+		"             session start and end (what --log-level=stormboot:debug does when\n"
+		"             the EAL args are given)\n"
 		"Without EAL args stormboot builds them: net_af_xdp on IFACE, --in-memory,\n"
 		"--file-prefix sb-IFACE (telemetry: dpdk-telemetry.py -f sb-IFACE).\n"
 		"A config with \"dpdk_port\" serves that device instead: e.g.\n"
 		"\"net_memif0,role=server,socket=/run/stormboot/memif.sock\" (the engine alone,\n"
 		"no kernel, no XDP program: it answers ARP itself; docs/DATAPLANE.md).\n",
-		prog, SB_XDP_OBJ_INSTALLED, ENG_IDLE_POLLS, ENG_IDLE_AUTO_US);
+		prog, SB_XDP_OBJ_INSTALLED, ENG_IDLE_POLLS, ENG_IDLE_AUTO_US, ENG_TX_HOLD_NS);
 }
 
 bool eng_cpulist_has(const char *list, unsigned cpu)
@@ -109,7 +114,7 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 	app_argv = sep >= 0 ? argv + sep : argv;
 	app_argc = sep >= 0 ? argc - sep : argc;
 	optind = 1;
-	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:PI:h")) != -1) {
+	while ((c = getopt(app_argc, app_argv, "c:i:x:l:b:C:PI:H:vh")) != -1) {
 		switch (c) {
 		case 'c':
 			o->config_path = optarg;
@@ -146,6 +151,21 @@ int eng_opts_parse(struct eng_opts *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->idle_us = (unsigned)v;
+			break;
+		}
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'H': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v > 1000000) {
+				fprintf(stderr, "-H: \"%s\" is not 0..1000000 nanoseconds\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->tx_hold_ns = (unsigned)v;
+			o->tx_hold_set = true;
 			break;
 		}
 		case 'h':

@@ -24,6 +24,9 @@ struct eng_opts {
 	const char *ctl_path;	 /* -C: control channel socket, NULL = standalone */
 	bool capture;		 /* -P: packet capture (dpdk-dumpcap/dpdk-pdump can attach) */
 	unsigned idle_us;	 /* -I: sleep this long when idle (0 = busy poll, ENG_IDLE_AUTO) */
+	bool verbose;		 /* -v: the stormboot log type at debug */
+	unsigned tx_hold_ns;	 /* -H: ENG_TX_HOLD_NS unless tx_hold_set (0: off) */
+	bool tx_hold_set;
 	/* EAL arguments: the user's (before "--"), or built by eng_eal_args_build(). */
 	int eal_argc;
 	char *eal_argv[ENG_EAL_ARGS_MAX + 1];

@@ -27,6 +27,11 @@
 #define ENG_TX_STAGE   512  /* frames staged per lcore before a tx burst */
 #define ENG_INBOX_SIZE 1024 /* hand-over ring between lcores (power of 2) */
 #define ENG_TIMER_US   500  /* run the session timers at least this often */
+/* Staged replies go out once the oldest has waited this long, even in the middle of an rx
+ * burst (then twice as long for the next early tx call of that burst): a burst of 32 DHCP
+ * requests takes about 50 us to answer, and without it the first reply waited for the last
+ * (docs/PERFORMANCE.md, "Latency at half load"). */
+#define ENG_TX_HOLD_NS 4000
 #define ENG_PROBE_SLOTS 1024 /* OFFERs held pending a conflict probe (config max), worker 0 */
 /* Paced RRQs remembered, admitted oldest first (tftp_wait.h): room for a 10,000-VM storm
  * behind a 1,000-session cap, shared out between the workers (a power of two each, at least
@@ -65,6 +70,7 @@ struct eng_worker {
 	uint64_t now_unix;
 	/* tx staging: frames and the TSC of the rx burst that caused them (0 = timer) */
 	uint16_t tx_n;
+	uint64_t tx_since; /* TSC when the oldest staged frame was staged (tx_n > 0) */
 	struct rte_mbuf *tx_m[ENG_TX_STAGE];
 	uint64_t tx_rx_tsc[ENG_TX_STAGE];
 	/* conflict probes before an OFFER (worker 0 only; NULL slots elsewhere) */
@@ -81,6 +87,7 @@ struct eng_runtime {
 	struct rte_mempool *pool;
 	struct eng_clock clock;
 	uint64_t ns_mult; /* TSC ticks -> ns, 32.32 fixed point */
+	uint64_t tx_hold_tsc; /* ENG_TX_HOLD_NS in TSC ticks */
 	int tsc_dynfield; /* mbuf dynfield offset: rx TSC of a handed-over frame */
 	int socket;	  /* NUMA socket of our memory */
 	struct eng_image_cache images;

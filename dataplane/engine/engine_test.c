@@ -81,6 +81,30 @@ static void test_opts(void **state)
 	}
 }
 
+/* -H (tx hold) and -v (debug log): parsed, bounded, off unless given. */
+static void test_opts_hold_verbose(void **state)
+{
+	char *def[] = {"sb", "--", "-c", "c.json", NULL};
+	char *set[] = {"sb", "--", "-c", "c.json", "-H", "0", "-v", NULL};
+	char *big[] = {"sb", "--", "-c", "c.json", "-H", "2500", NULL};
+	char *bad[] = {"sb", "--", "-c", "c.json", "-H", "1000001", NULL};
+	char *junk[] = {"sb", "--", "-c", "c.json", "-H", "4us", NULL};
+	struct eng_opts o;
+
+	(void)state;
+	assert_int_equal(eng_opts_parse(&o, 4, def), 0);
+	assert_false(o.tx_hold_set);
+	assert_false(o.verbose);
+	assert_int_equal(eng_opts_parse(&o, 7, set), 0);
+	assert_true(o.tx_hold_set);
+	assert_int_equal(o.tx_hold_ns, 0);
+	assert_true(o.verbose);
+	assert_int_equal(eng_opts_parse(&o, 6, big), 0);
+	assert_int_equal(o.tx_hold_ns, 2500);
+	assert_int_equal(eng_opts_parse(&o, 6, bad), -EINVAL);
+	assert_int_equal(eng_opts_parse(&o, 6, junk), -EINVAL);
+}
+
 /* ---- EAL arguments ---- */
 
 static void join(const struct eng_opts *o, char *out, size_t cap)
@@ -809,6 +833,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_opts_hold_verbose),
 		cmocka_unit_test(test_eal_args),
 		cmocka_unit_test(test_eal_args_given),
 		cmocka_unit_test(test_idle_option),

@@ -725,7 +725,7 @@ static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t
 {
 	const struct eng_runtime *rt = w->rt;
 	uint16_t nb_rx, nb_in = 0, i;
-	uint64_t bytes = 0, t0 = eng_stage_tsc();
+	uint64_t bytes = 0, t0 = eng_stage_tsc(), hold;
 
 	nb_rx = rte_eth_rx_burst(rt->port.port_id, w->queue, pkts, ENG_BURST);
 	if (nb_rx)
@@ -745,10 +745,24 @@ static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t
 	w->st->rx_pkts += nb_rx; /* a handed-over frame was counted by the lcore that took it */
 	w->st->rx_bytes += bytes;
 	w->st->rx_handoff += nb_in;
-	for (i = 0; i < nb_rx; i++)
-		handle_frame(w, pkts[i], tsc);
-	for (; i < nb_rx + nb_in; i++)
-		handle_frame(w, pkts[i], *eng_rx_tsc_field(rt, pkts[i]));
+	w->st->rx_bursts++;
+	if (nb_rx + nb_in == ENG_BURST)
+		w->st->rx_bursts_full++;
+	/*
+	 * Replies staged long enough go now, not after the burst's last frame: once the oldest
+	 * has waited the hold, then twice as long for the next early tx call of the same burst
+	 * (4, 8, 16 us...): a reply waits at most about twice its own place in the burst, and a
+	 * saturated burst costs a few tx calls more, not one per reply.
+	 */
+	hold = rt->tx_hold_tsc;
+	for (i = 0; i < nb_rx + nb_in; i++) {
+		handle_frame(w, pkts[i], i < nb_rx ? tsc : *eng_rx_tsc_field(rt, pkts[i]));
+		if (w->tx_n != 0 && i + 1 < nb_rx + nb_in && rte_rdtsc() - w->tx_since > hold) {
+			w->st->tx_bursts_early++;
+			eng_tx_flush(w);
+			hold = hold > UINT64_MAX / 2 ? UINT64_MAX : hold * 2;
+		}
+	}
 	return nb_rx + nb_in;
 }
 

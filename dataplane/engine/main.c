@@ -253,10 +253,17 @@ int main(int argc, char **argv)
 	rc = rte_eal_init(opts.eal_argc, opts.eal_argv);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "EAL init failed: %s\n", rte_strerror(rte_errno));
+	if (opts.verbose)
+		rte_log_set_level(eng_logtype, RTE_LOG_DEBUG);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	eng_clock_init(&rt->clock);
 	rt->ns_mult = (uint64_t)(((unsigned __int128)1000000000ull << 32) / rt->clock.hz);
+	/* 0 (-H 0): never inside a burst */
+	rt->tx_hold_tsc = (opts.tx_hold_set ? opts.tx_hold_ns : ENG_TX_HOLD_NS) * rt->clock.hz /
+			  1000000000u;
+	if (opts.tx_hold_set && opts.tx_hold_ns == 0)
+		rt->tx_hold_tsc = UINT64_MAX;
 	rte_timer_subsystem_init();
 	rt->tsc_dynfield = rte_mbuf_dynfield_register(&tsc_field);
 	if (rt->tsc_dynfield < 0)

@@ -44,6 +44,7 @@ void eng_tx_flush(struct eng_worker *w)
 	}
 	w->st->tx_pkts += sent;
 	w->st->tx_bytes += bytes;
+	w->st->tx_bursts++;
 	w->tx_n = 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * reply.h - frames out of the poll loop: a reply built into a fresh mbuf (or a request turned
  * into its reply in place), staged for the iteration's one tx burst with the rx TSC of the
- * packet that caused it (the latency histograms count from there), and frames handed to the
+ * packet that caused it (the latency histograms count from there; it leaves early once the
+ * oldest staged reply has waited ENG_TX_HOLD_NS), and frames handed to the
  * worker that owns them. Counted where they are dropped. Used by lcore.c and the handlers it
  * calls (conflict_probe.c, mstream.c).
  */
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
@@ -32,6 +34,8 @@ static inline void eng_tx_stage(struct eng_worker *w, struct rte_mbuf *m, uint64
 {
 	if (unlikely(w->tx_n == ENG_TX_STAGE))
 		eng_tx_flush(w);
+	if (w->tx_n == 0)
+		w->tx_since = rte_rdtsc();
 	w->tx_m[w->tx_n] = m;
 	w->tx_rx_tsc[w->tx_n] = rx_tsc;
 	w->tx_n++;

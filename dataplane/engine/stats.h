@@ -90,7 +90,11 @@
 	X(tftp_wait_failed, "admitted waiters not started (image gone, refused, client cap)")      \
 	X(tftp_waiting, "clients in the admission queue now (gauge)")                              \
 	X(dhcp_url_tokens, "DHCP replies whose boot-file URL carries a boot token (UEFI HTTP "     \
-			   "boot)")
+			   "boot)")                                                                \
+	X(rx_bursts, "polls that returned frames (rx_pkts / rx_bursts: the mean burst)")           \
+	X(rx_bursts_full, "of which full bursts (32 frames: the ring held more, or a microburst)") \
+	X(tx_bursts, "tx bursts (calls to the port's tx with frames staged)")                      \
+	X(tx_bursts_early, "of which inside an rx burst: the oldest reply had waited the hold")
 
 /*
  * X(STAGE, "name", "what"): the per-packet stages whose TSC cycles a build with

@@ -13,7 +13,8 @@
 #                                198.18.0.1, subnet 198.18.0.0/16 with a pool of 12,288, every
 #                                image made by mf_image; the fragment is merged one level deep
 #   mf_dp_start [BIN]            the dataplane (default $MF_DP_BIN) on CPU $MF_DP_CPU, nice -10,
-#                                file prefix $MF_DP_PREFIX; waits until its telemetry answers
+#                                file prefix $MF_DP_PREFIX, its own options $MF_DP_ARGS (e.g.
+#                                "-H 0"); waits until its telemetry answers
 #   mf_dp_stop                   SIGINT, its exit report kept in $MF_WORK/dataplane.log
 #   mf_storm_begin / _end        a generator run held connected until the dataplane stopped
 #   mf_tpmd_start                dpdk-testpmd --forward-mode=macswap on the server end, its
@@ -116,7 +117,7 @@ mf_dp_start() {
 	port=$("$MF_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["dpdk_port"])' "$MF_CFG")
 	rm -f "$MF_SOCK"
 	sb_start dataplane "" setsid taskset -c "$MF_DP_CPU" nice -n -10 "$bin" -l "$MF_DP_CPU" \
-		--file-prefix "$MF_DP_PREFIX" --huge-unlink --no-pci --vdev "$port" -- -c "$MF_CFG"
+		--file-prefix "$MF_DP_PREFIX" --huge-unlink --no-pci --vdev "$port" -- -c "$MF_CFG" ${MF_DP_ARGS:-}
 	if ! sb_wait_for 30 mf_tel /stormboot/stats; then
 		cat "$SB_RUN/dataplane.log" >&2
 		sb_fail "dataplane did not come up (telemetry prefix $MF_DP_PREFIX)"

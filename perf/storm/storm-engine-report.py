@@ -78,8 +78,9 @@ for kind, ceil in (("tftp", "ceil1514"), ("dhcp", "ceildhcp")):
                     "limit": verdict(busy, gen)})
     rate = med([p["rate"] for p in per])
     tp = med([p["testpmd"] for p in per])
-    # the run whose rate is the median names the limit
-    mid = min(per, key=lambda p: abs((p["rate"] or 0) - (rate or 0)))
+    # the run whose rate is the median names the limit (none with --latency-only)
+    mid = min(per, key=lambda p: abs((p["rate"] or 0) - (rate or 0))) if per else \
+        {"busy_pct": None, "limit": "not measured (--latency-only)"}
     rows[kind] = {"rate": rate, "testpmd": tp,
                   "fraction": rate / tp if rate and tp else None,
                   "target": TARGET_TFTP if kind == "tftp" else TARGET_DHCP,
@@ -148,8 +149,21 @@ for kind in ("tftp", "dhcp"):
         continue
     e = {k: l.get(f"latency_engine_{k}") for k in ("count", "p50_ns", "p99_ns", "p99_9_ns", "max_ns")}
     x = {k: l.get(f"latency_{k}") for k in ("count", "p50_ns", "p99_ns", "p99_9_ns", "max_ns")}
+    w = (load_json(f"half-{kind}.win.json") or {})
+    d = w.get("delta", {})
+    replies = d.get("tx_tftp", 0) if kind == "tftp" else d.get("tx_dhcp", 0)
+    # the thread the kernel preempted most: the polling lcore
+    sw = max((w.get("switches") or {"-": [0, 0]}).items(), key=lambda kv: kv[1][0])
+    how = {"rx_bursts": d.get("rx_bursts"),
+           "mean_burst": d.get("rx_pkts", 0) / d["rx_bursts"] if d.get("rx_bursts") else None,
+           "full_bursts_pct": 100.0 * d.get("rx_bursts_full", 0) / d["rx_bursts"]
+           if d.get("rx_bursts") else None,
+           "tx_bursts": d.get("tx_bursts"), "tx_bursts_early": d.get("tx_bursts_early"),
+           "busy_ns_per_reply": d.get("busy_ns", 0) / replies if replies else None,
+           "preempted": sw[1][0], "preempted_thread": sw[0],
+           "preempted_per_s": sw[1][0] / w["secs"] if w.get("secs") else None}
     lat[kind] = {"rate": rate, "of_max": rate / rows[kind]["rate"] if rate and rows[kind]["rate"]
-                 else None, "busy_pct": busy, "engine": e, "with_tx": x,
+                 else None, "busy_pct": busy, "engine": e, "with_tx": x, "bursts": how,
                  "engine_p99_met": (e["p99_ns"] or 1e18) < TARGET_P99_NS,
                  "engine_p999_met": (e["p99_9_ns"] or 1e18) < TARGET_P999_NS}
 if lat:
@@ -163,6 +177,14 @@ if lat:
                         ("with transmit (-> tx return)", v["with_tx"])):
             p(f"    {what:30} p50 {h['p50_ns']}  p99 {h['p99_ns']}  p99.9 {h['p99_9_ns']}  "
               f"max {h['max_ns']}  ({h['count']} replies)")
+        b = v["bursts"]
+        if b["rx_bursts"]:
+            p(f"    rx bursts: {b['rx_bursts']}, mean {b['mean_burst']:.1f} frames, "
+              f"{b['full_bursts_pct']:.0f} % full (32); tx bursts {b['tx_bursts']}, of which "
+              f"{b['tx_bursts_early']} inside an rx burst; busy "
+              f"{b['busy_ns_per_reply'] or 0:.0f} ns per reply; lcore thread "
+              f"{b['preempted_thread']} preempted {b['preempted']} times "
+              f"({b['preempted_per_s'] or 0:.0f}/s)")
         p(f"    targets: engine p99 {'met' if v['engine_p99_met'] else 'MISSED'}, p99.9 "
           f"{'met' if v['engine_p999_met'] else 'MISSED'}")
 

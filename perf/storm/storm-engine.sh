@@ -23,8 +23,15 @@
 #
 # Usage (root): perf/storm/storm-engine.sh [--build DIR] [--stages-build DIR | --no-stages]
 #                   [--seconds S] [--runs N] [--tftp-vms N] [--window W] [--dhcp-vms N]
-#                   [--image-kib K] [--json]
+#                   [--image-kib K] [--json] [--latency-only TFTP_VMS,DHCP_VMS]
+#                   [--half-timer-budget N]
 #   defaults: --seconds 5 --runs 3 --tftp-vms 32 --window 16 --dhcp-vms 256 --image-kib 4096
+# --half-timer-budget N: the half-load generator fires at most N VM timers per loop iteration
+# (its --timer-budget; default 32: each millisecond's VMs leave as bursts of 32 frames; 1: one
+# by one, the dataplane sees the load spread instead of microbursts).
+# --latency-only T,D: only step 5, with T paced TFTP VMs and D paced DHCP VMs (the counts a
+# full run printed for half load): a quick before/after of the latency; the dataplane's
+# rx burst sizes and its lcore's involuntary context switches are printed with it.
 # --json: the figures as one JSON object on stdout (the table goes to stderr); without it the
 # table on stdout and a last line "storm-engine-json: {...}" for scripts.
 # CPUs: dataplane/testpmd forwarding lcore on MF_DP_CPU (default the last CPU), generator on
@@ -35,7 +42,7 @@ set -euo pipefail
 export SB_PREFIX=${SB_PREFIX:-mf}
 HERE=$(cd "$(dirname "$0")" && pwd)
 export SOURCE_DIR=${SOURCE_DIR:-$(cd "$HERE/../.." && pwd)}
-seconds=5 runs=3 tftp_vms=32 window=16 dhcp_vms=256 image_kib=4096 json=0
+seconds=5 runs=3 tftp_vms=32 window=16 dhcp_vms=256 image_kib=4096 json=0 lat_only= half_budget=32
 stages=${SOURCE_DIR}/build-stages
 BUILD_DIR=${BUILD_DIR:-$SOURCE_DIR/build}
 while [ $# -gt 0 ]; do
@@ -50,7 +57,9 @@ while [ $# -gt 0 ]; do
 	--dhcp-vms) dhcp_vms=$2; shift ;;
 	--image-kib) image_kib=$2; shift ;;
 	--json) json=1 ;;
-	*) sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	--latency-only) lat_only=$2; shift ;;
+	--half-timer-budget) half_budget=$2; shift ;;
+	*) sed -n '4,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -67,6 +76,14 @@ in_range runs "$runs" 1 9
 in_range window "$window" 1 64
 in_range tftp-vms "$tftp_vms" 1 10000
 in_range dhcp-vms "$dhcp_vms" 1 10000
+in_range half-timer-budget "$half_budget" 1 4096
+if [ -n "$lat_only" ]; then
+	[[ $lat_only =~ ^([0-9]+),([0-9]+)$ ]] || sb_fail "--latency-only $lat_only: expected TFTP_VMS,DHCP_VMS"
+	half_tftp_vms=${BASH_REMATCH[1]} half_dhcp_vms=${BASH_REMATCH[2]}
+	in_range "latency-only (TFTP)" "$half_tftp_vms" 1 10000
+	in_range "latency-only (DHCP)" "$half_dhcp_vms" 1 10000
+	runs=0 stages=
+fi
 sb_need_cmd dpdk-testpmd
 mf_init
 RES=$MF_WORK/results
@@ -92,18 +109,32 @@ DHCP_FRAME=${DHCP_FRAME:-389} # bytes of an OFFER/ACK frame here (checked agains
 # window NAME: the dataplane's stats and latency at the start and the end of a window of
 # $seconds seconds inside a running generator, into $RES/NAME.win.json
 window() {
-	"$MF_PY" - "$MF_TEL" "$MF_DP_PREFIX" "$seconds" "$RES/$1.win.json" <<-'EOF'
-	import json, subprocess, sys, time
-	tel, prefix, secs, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+	"$MF_PY" - "$MF_TEL" "$MF_DP_PREFIX" "$seconds" "$RES/$1.win.json" \
+		"$(cat "$SB_RUN/dataplane.pid" 2>/dev/null || echo 0)" <<-'EOF'
+	import glob, json, subprocess, sys, time
+	tel, prefix, secs, out, pid = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
+	def switches():
+	    # per thread of the dataplane: the kernel took the CPU from it (preempted) / it gave it up
+	    r = {}
+	    for t in glob.glob(f"/proc/{pid}/task/*"):
+	        try:
+	            comm = open(t + "/comm").read().strip()
+	            v = dict((a.strip(), b) for a, b in (l.split(":", 1) for l in open(t + "/sched").read().splitlines() if ":" in l))
+	            r[t.rsplit("/", 1)[1] + " " + comm] = [int(float(v[k].strip())) for k in
+	                ("nr_involuntary_switches", "nr_voluntary_switches")]
+	        except (OSError, KeyError, ValueError):
+	            pass
+	    return r
 	def snap():
 	    t = time.monotonic()
 	    s = json.loads(subprocess.check_output([sys.executable, tel, prefix, "/stormboot/stats"]))
-	    return t, s
-	t0, a = snap()
+	    return t, s, switches()
+	t0, a, sa = snap()
 	time.sleep(secs)
-	t1, b = snap()
+	t1, b, sb = snap()
 	d = {k: b[k] - a[k] for k in b if isinstance(b.get(k), int) and isinstance(a.get(k), int)}
-	json.dump({"secs": t1 - t0, "delta": d}, open(out, "w"))
+	sw = {k: [sb[k][0] - sa[k][0], sb[k][1] - sa[k][1]] for k in sb if k in sa}
+	json.dump({"secs": t1 - t0, "delta": d, "switches": sw}, open(out, "w"))
 	EOF
 }
 
@@ -157,7 +188,7 @@ if [ -n "$stages" ]; then
 fi
 
 # Half of the median maximum, paced: VMs x work per cycle / (gap + the cycle's own time).
-read -r half_tftp_vms half_dhcp_vms < <("$MF_PY" - "$RES" "$runs" <<-'EOF'
+if [ -z "$lat_only" ]; then read -r half_tftp_vms half_dhcp_vms < <("$MF_PY" - "$RES" "$runs" <<-'EOF'
 	import json, statistics, sys
 	res, runs = sys.argv[1], int(sys.argv[2])
 	def rate(name, key):
@@ -175,11 +206,13 @@ read -r half_tftp_vms half_dhcp_vms < <("$MF_PY" - "$RES" "$runs" <<-'EOF'
 	print(max(1, min(10000, round(t))), max(1, min(10000, round(d))))
 	EOF
 )
+fi
 sb_log "latency at half load: TFTP $half_tftp_vms VMs fetching small.bin every 10 ms, DHCP $half_dhcp_vms VMs one DORA every 10 ms"
 dp_phase "half-tftp" "$MF_DP_BIN" --vms "$half_tftp_vms" --ramp-ms 10 --loop-gap-ms 10 \
-	"${STORM_TFTP[@]}" --loader small.bin --file "small.bin=$MF_WORK/img/small.bin"
+	--timer-budget "$half_budget" "${STORM_TFTP[@]}" --loader small.bin \
+	--file "small.bin=$MF_WORK/img/small.bin"
 dp_phase "half-dhcp" "$MF_DP_BIN" --vms "$half_dhcp_vms" --ramp-ms 10 --loop-gap-ms 10 \
-	"${STORM_DHCP[@]}"
+	--timer-budget "$half_budget" "${STORM_DHCP[@]}"
 
 load=$(uptime | sed 's/.*load average: //')
 "$MF_PY" "$HERE/storm-engine-report.py" "$RES" "$runs" "$seconds" "$window" "$tftp_vms" \

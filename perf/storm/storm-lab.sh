@@ -15,12 +15,17 @@
 # boot files loader.efi (x64 UEFI) and loader-bios.bin (BIOS, what iPXE-like VMs get),
 # image.bin, TFTP max_sessions 4096, windowsize_max 16, transfer ports 61000-61999 (the
 # default; --ports N: 61000 to 61000+N-1; the session table holds one session per port).
-# --cap N: tftp.max_sessions N (default 4096). Lab prefix SB_PREFIX (default
+# --cap N: tftp.max_sessions N (default 4096). tftp.give_up_ms is the product's default,
+# 30 s (the lab library's base config gives up after 6 s: timeout_ms 1000 x (retries 5 + 1),
+# shorter than two of OVMF's 4 s retries: 20-68 VMs failed that way, docs/PERFORMANCE.md
+# "4,096 sessions at once"). Lab prefix SB_PREFIX (default
 # "stl"). The generator's RFC 2131 back-off is scaled by 0.01 (--backoff-scale), its TFTP
 # timeout is 500 ms; --firmware: the firmware-like defaults instead (back-off 4/8/16 s,
 # OVMF 4 s x 6, iPXE 250 ms doubled to 10 s), random MACs, an 8192-descriptor rx ring:
 # what perf/storm-bench.sh's storm rows run. STORM_VDEV_ARGS is appended to the generator's vdev (e.g.
-# ",busy_budget=0"). At the end: the dataplane's counters and the veth drop counters.
+# ",busy_budget=0"), DP_APP_ARGS to the dataplane's options (e.g. "-v": its log then has one
+# line per TFTP session start and end). At the end: the dataplane's counters and the veth
+# drop counters.
 set -euo pipefail
 
 export SB_PREFIX=${SB_PREFIX:-stl}
@@ -42,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--firmware) firmware=1 ;;
 	--json) json=--json ;;
 	--) shift; extra=("$@"); break ;;
-	*) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -62,7 +67,7 @@ dp_config '{"dhcp": {"mode": "full",
                      "subnets": [{"network": "198.18.0.0/16",
                                   "pool": {"start": "198.18.16.0", "end": "198.18.63.255"},
                                   "router": "198.18.0.1", "lease_time": 3600}]},
-            "tftp": {"max_sessions": '$cap', "windowsize_max": 16,
+            "tftp": {"max_sessions": '$cap', "windowsize_max": 16, "give_up_ms": 30000,
                      "transfer_ports": {"first": 61000, "last": '$((61000 + ports - 1))'}}}'
 dp_lab_up
 dp_start

@@ -267,6 +267,7 @@ struct storm_vm {
 	uint32_t next_block; /* next expected block, counted without rollover */
 	uint64_t bytes;	     /* taken in order in this transfer */
 	uint64_t t_on, t_bound, t_loader, t_done; /* us since the run started */
+	uint64_t t_xfer, t_progress; /* this transfer's RRQ, its last in-order DATA (us) */
 	uint32_t reflect_seq;			  /* --reflect: next sequence number */
 	uint32_t reflect_out;			  /* --reflect: frames in flight */
 	char bootfile[STORM_NAME_MAX];
@@ -289,6 +290,7 @@ struct storm_vm {
 };
 
 #define STORM_MGROUPS_MAX 64
+#define STORM_FAIL_LOG_MAX 24 /* failed VMs described one per line on stderr */
 
 /* A group some VM listens to: its members in a list through storm_vm.mc_next_vm. */
 struct storm_mgroup {
@@ -309,6 +311,7 @@ struct storm_fleet {
 	uint64_t rng;
 	uint32_t n_state[STORM_ST__COUNT];
 	uint32_t n_fail[STORM_FAIL__COUNT];
+	uint32_t n_fail_logged; /* failures described on stderr (the first STORM_FAIL_LOG_MAX) */
 	uint32_t n_fail_state[STORM_ST__COUNT]; /* run_timeout VMs by the state they were in */
 	uint32_t n_unanswered_state[STORM_ST__COUNT]; /* rrq_unanswered VMs by the RRQ's state */
 	uint32_t n_ovmf;

@@ -189,6 +189,27 @@ void storm_vm_fail(struct storm_fleet *f, struct storm_vm *vm, enum storm_fail w
 {
 	vm->fail = (uint8_t)why;
 	vm->fail_state = vm->state;
+	/* The first failures, each on one line: what the VM had reached, for a capture or the
+	 * server's log (a storm's failures are rarely alike; more would flood stderr). */
+	if (f->n_fail_logged < STORM_FAIL_LOG_MAX && why != STORM_FAIL_RUN_TIMEOUT) {
+		f->n_fail_logged++;
+		fprintf(stderr, "stormboot-storm: vm %u (%s, %u.%u.%u.%u) failed in %s: %s",
+			storm_vm_id(f, vm), vm->kind == STORM_KIND_OVMF ? "ovmf" : "ipxe",
+			vm->ip >> 24, (vm->ip >> 16) & 255, (vm->ip >> 8) & 255, vm->ip & 255,
+			storm_state_name(vm->state), storm_fail_name(why));
+		if (storm_vm_in_tftp(vm))
+			fprintf(stderr,
+				"; TID %u -> %u%s, block %u, window %u, %u tries, transfer started "
+				"at %.3f s, last DATA in order at %.3f s, failed at %.3f s, last "
+				"ERROR %u",
+				vm->port, vm->srv_port, vm->locked ? "" : " (no reply yet)",
+				vm->next_block - 1, vm->window, vm->tries, vm->t_xfer / 1e6,
+				vm->t_progress / 1e6, now / 1e6, vm->err_code);
+		else
+			fprintf(stderr, "; %u tries, powered on at %.3f s, failed at %.3f s",
+				vm->tries, vm->t_on / 1e6, now / 1e6);
+		fputc('\n', stderr);
+	}
 	vm->t_done = now;
 	if (why != STORM_FAIL_RUN_TIMEOUT && now > f->t_last_end)
 		f->t_last_end = now;

@@ -36,7 +36,6 @@
 #define BURST		   32
 #define MEMPOOL_CACHE	   256
 #define TIMER_MAX_DEFER_MS 10
-#define TIMER_BUDGET	   BURST /* timers per loop iteration: as many frames as an rx burst */
 
 static volatile sig_atomic_t force_quit;
 
@@ -296,11 +295,11 @@ static void run(struct storm_fleet *f, struct storm_eng *e, const struct storm_o
 		 * ring that never drains still gets its timers every TIMER_MAX_DEFER_MS. */
 		if ((timers_pending || now_us / 1000 != last_ms) &&
 		    (nb < BURST || now_us / 1000 - last_ms >= TIMER_MAX_DEFER_MS)) {
-			unsigned fired = storm_fleet_tick(f, now_us, TIMER_BUDGET);
+			unsigned fired = storm_fleet_tick(f, now_us, o->timer_budget);
 
 			last_ms = now_us / 1000;
 			/* A full budget: more may be due; the next iteration polls rx first. */
-			timers_pending = fired == TIMER_BUDGET;
+			timers_pending = fired == o->timer_budget;
 			work += fired;
 		}
 		if (e->tx_n) {

@@ -23,6 +23,7 @@ struct storm_opts {
 	uint16_t port;	    /* DPDK port id; UINT16_MAX = the first */
 	int busy_budget;    /* -1: leave net_af_xdp's default */
 	uint32_t linger_s;  /* after the last VM: keep answering this long (figures stop) */
+	uint32_t timer_budget; /* --timer-budget: VM timers fired per loop iteration */
 	const char *hold;   /* after the report: keep the port open, idle, while this file exists */
 };
 

@@ -184,6 +184,8 @@ void storm_tftp_start(struct storm_fleet *f, struct storm_vm *vm, enum storm_sta
 		p = (uint16_t)(TFTP_PORT_FIRST + storm_rnd32(f) % TFTP_PORT_SPAN);
 	while (p == vm->port || p == vm->prev_port);
 	vm->port = p;
+	vm->t_xfer = now;
+	vm->t_progress = now;
 	vm->srv_port = 0;
 	vm->locked = false;
 	vm->oack = false;
@@ -431,6 +433,7 @@ static void rx_data(struct storm_fleet *f, struct storm_vm *vm, const uint8_t *p
 			EVP_DigestUpdate(vm->md, d, len);
 		vm->bytes += len;
 		vm->next_block++;
+		vm->t_progress = now;
 		vm->tries = 0;
 		vm->reacked = false;
 		f->c.tftp_data_rx++;

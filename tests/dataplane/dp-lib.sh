@@ -14,7 +14,8 @@
 #                                 '{"tftp": {"timeout_ms": 300}}', merged one level deep)
 #   dp_lab_up [lab.sh up args]    lab up (prefix $SB_PREFIX), lab variables in the env
 #   dp_start                      start stormboot-dataplane in the server namespace and
-#                                 wait until its telemetry answers
+#                                 wait until its telemetry answers (its own options
+#                                 $DP_APP_ARGS appended, e.g. "-v" for the debug log)
 #   dp_tel CMD                    telemetry CMD's answer as JSON (the value under CMD)
 #   dp_get CMD KEY                one value of CMD's dict (empty if missing)
 #   dp_snap CMD FILE              save CMD's dict to FILE
@@ -134,7 +135,7 @@ dp_deltas() { "$DP_PY" "$DP_HERE/dp-tel.py" "$DP_TEL_PREFIX" --delta "$1" "$2"; 
 dp_start() {
 	[ -n "${SB_NS_SRV:-}" ] || sb_fail "dp_start before dp_lab_up"
 	sb_start dataplane "$SB_NS_SRV" sh -c \
-		"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec nice -n -10 '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE"
+		"mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec nice -n -10 '$DP_BIN' -- -c '$DP_CFG' -x '$DP_XDP' -l $DP_LCORE ${DP_APP_ARGS:-}"
 	if ! sb_wait_for 30 dp_tel /stormboot/stats; then
 		cat "$SB_RUN/dataplane.log" >&2
 		sb_fail "dataplane did not come up (telemetry $DP_TEL_SOCK)"
