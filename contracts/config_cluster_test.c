@@ -70,6 +70,7 @@ static void test_values(void **state)
 	assert_int_equal(c.cluster.timeout_ms, 1000);
 	assert_int_equal(c.cluster.lease_ttl_s, 5);
 	assert_int_equal(c.cluster.batch_max, 64);
+	assert_int_equal(c.cluster.apply_wait_ms, 1000); /* the default */
 	assert_string_equal(c.cluster.password_file, "/p");
 
 	char *json = sbcfg_to_json(&c), err2[SBCFG_ERR_MAX];
@@ -115,6 +116,9 @@ static void test_bad(void **state)
 		{"\"cluster\":{\"server_id\":\"a\",\"etcd\":{\"endpoints\":[\"http://a:1\"]},"
 		 "\"lease_ttl_s\":1}",
 		 "cluster.lease_ttl_s: must be an integer in 2..60"},
+		{"\"cluster\":{\"server_id\":\"a\",\"etcd\":{\"endpoints\":[\"http://a:1\"]},"
+		 "\"apply_wait_ms\":60001}",
+		 "cluster.apply_wait_ms: must be an integer in 0..60000"},
 		{"!\"cluster\":{\"server_id\":\"a\",\"etcd\":{\"endpoints\":[\"http://a:1\"]}}",
 		 "cluster: needs dhcp.durability \"strict\""},
 	};

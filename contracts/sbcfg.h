@@ -298,6 +298,7 @@ struct sbcfg_cluster {
 	uint32_t timeout_ms;			    /* one request to etcd */
 	uint32_t lease_ttl_s; /* the server's registration: buckets move after this */
 	uint32_t batch_max;   /* leases per transaction (etcd --max-txn-ops) */
+	uint32_t apply_wait_ms; /* an API change waits this long for every live server (0: none) */
 };
 
 struct sbcfg {

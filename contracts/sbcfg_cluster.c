@@ -7,7 +7,7 @@
  *     "etcd": {"endpoints": ["http://198.18.7.1:2379"], "prefix": "/stormboot/",
  *              "ca_file": "", "cert_file": "", "key_file": "", "user": "",
  *              "password_file": "", "timeout_ms": 1000},
- *     "lease_ttl_s": 3, "commit_batch_max": 128
+ *     "lease_ttl_s": 3, "commit_batch_max": 128, "apply_wait_ms": 1000
  *   }
  */
 #include <errno.h>
@@ -25,9 +25,10 @@
 #define TTL_MIN	       2 /* etcd's minimum lease TTL is about its election timeout */
 #define TTL_MAX	       60
 #define BATCH_MAX      10000
+#define APPLY_WAIT_MAX 60000
 
-static const char *const cluster_keys[] = {"server_id", "etcd", "lease_ttl_s", "commit_batch_max",
-					   NULL};
+static const char *const cluster_keys[] = {"server_id",	"etcd",		 "lease_ttl_s",
+					   "commit_batch_max", "apply_wait_ms", NULL};
 static const char *const etcd_keys[] = {"endpoints",	 "prefix",     "ca_file",
 					"cert_file",	 "key_file",   "user",
 					"password_file", "timeout_ms", NULL};
@@ -176,6 +177,7 @@ int sbcfg_cluster_parse(json_t *root, struct sbcfg_cluster *c, char *msg)
 	c->timeout_ms = 1000;
 	c->lease_ttl_s = 3;
 	c->batch_max = 128; /* etcd's default --max-txn-ops */
+	c->apply_wait_ms = 1000;
 	if (!o)
 		return 0;
 	if (!json_is_object(o))
@@ -198,7 +200,9 @@ int sbcfg_cluster_parse(json_t *root, struct sbcfg_cluster *c, char *msg)
 	if ((rc = uint_field(o, "cluster", "lease_ttl_s", TTL_MIN, TTL_MAX, &c->lease_ttl_s, msg)) <
 		    0 ||
 	    (rc = uint_field(o, "cluster", "commit_batch_max", 1, BATCH_MAX, &c->batch_max, msg)) <
-		    0)
+		    0 ||
+	    (rc = uint_field(o, "cluster", "apply_wait_ms", 0, APPLY_WAIT_MAX, &c->apply_wait_ms,
+			     msg)) < 0)
 		return rc;
 	return 0;
 }
@@ -262,7 +266,8 @@ json_t *sbcfg_cluster_json(const struct sbcfg_cluster *c, bool *failed)
 	e = NULL;
 	json_object_set_new(o, "lease_ttl_s", json_integer(c->lease_ttl_s));
 	json_object_set_new(o, "commit_batch_max", json_integer(c->batch_max));
-	if (json_object_size(o) != 4)
+	json_object_set_new(o, "apply_wait_ms", json_integer(c->apply_wait_ms));
+	if (json_object_size(o) != 5)
 		goto oom;
 	return o;
 oom:
@@ -288,5 +293,6 @@ bool sbcfg_cluster_equal(const struct sbcfg_cluster *a, const struct sbcfg_clust
 	       strcmp(a->ca_file, b->ca_file) == 0 && strcmp(a->cert_file, b->cert_file) == 0 &&
 	       strcmp(a->key_file, b->key_file) == 0 && strcmp(a->user, b->user) == 0 &&
 	       strcmp(a->password_file, b->password_file) == 0 && a->timeout_ms == b->timeout_ms &&
-	       a->lease_ttl_s == b->lease_ttl_s && a->batch_max == b->batch_max;
+	       a->lease_ttl_s == b->lease_ttl_s && a->batch_max == b->batch_max &&
+	       a->apply_wait_ms == b->apply_wait_ms;
 }

@@ -198,6 +198,34 @@ static void test_image_value(void **state)
 		assert_int_equal(cluster_image_parse(bad[i], strlen(bad[i]), name, back, src), -EINVAL);
 }
 
+/* "In effect on every live server": which servers have not applied revision rev. */
+static void test_apply_missing(void **state)
+{
+	const char *ids[] = {"a", "b", "c", "d"};
+	int64_t applied[] = {-1, 41, 42, -1}; /* a: me, never published; d: none published */
+	size_t miss[4];
+
+	(void)state;
+	/* me (a) is left out, whatever it published; b is behind; c has it; d never said */
+	assert_int_equal(cluster_apply_missing(ids, applied, 4, "a", 42, miss), 2);
+	assert_int_equal(miss[0], 1);
+	assert_int_equal(miss[1], 3);
+	/* a revision everyone who published reached: only d */
+	assert_int_equal(cluster_apply_missing(ids, applied, 4, "a", 41, miss), 1);
+	assert_int_equal(miss[0], 3);
+	applied[3] = 100;
+	assert_int_equal(cluster_apply_missing(ids, applied, 4, "a", 41, miss), 0);
+	/* a later revision: the exact one counts (>=), one past it does not */
+	assert_int_equal(cluster_apply_missing(ids, applied, 4, "a", 43, miss), 2);
+	assert_int_equal(miss[0], 1);
+	assert_int_equal(miss[1], 2);
+	/* alone, or me not among the live servers (not registered): nobody else to wait for,
+	 * or all of them */
+	assert_int_equal(cluster_apply_missing(ids, applied, 1, "a", 1000, miss), 0);
+	assert_int_equal(cluster_apply_missing(ids, applied, 0, "a", 1, miss), 0);
+	assert_int_equal(cluster_apply_missing(ids + 1, applied + 1, 3, "a", 101, miss), 3);
+}
+
 static void test_wire(void **state)
 {
 	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
@@ -235,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_resv_value),
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_image_value),
+		cmocka_unit_test(test_apply_missing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include "api_server.h"
 #include "ctl_log.h"
 #include "daemon.h"
+#include "daemon_cluster.h"
 #include "sbcfg_access.h"
 #include "sbcfg_json.h"
 #include "shared_config.h"
@@ -250,18 +251,34 @@ struct shared_resv {
 	struct cluster_resv r; /* an API reservation has no images_allowed */
 	bool del;
 	const char *what;
+	char others[MSG_TEXT_MAX / 2]; /* what the other servers did (cluster_apply.h) */
 };
 
+static void shared_resv_done(struct daemon *d, void *arg, uint64_t conn, int rc, const char *msg)
+{
+	struct shared_resv *s = arg;
+	char t[MSG_TEXT_MAX];
+
+	snprintf(t, sizeof(t), "%s: %s%s%s", s->what, msg, rc < 0 ? "" : "; ",
+		 rc < 0 ? "" : s->others);
+	api_server_reply(&d->api, conn, api_reply(rc < 0 ? API_ERROR : API_OK, t, NULL));
+	free(s);
+}
+
+/* etcd has it and the other live servers applied it (or did not within apply_wait_ms): now
+ * here, and the API answers once it is in effect here too. */
 static void shared_resv_written(void *arg, uint64_t conn, int rc, const char *err)
 {
 	struct shared_resv *s = arg;
 
-	if (rc < 0)
+	if (rc < 0) {
 		api_server_reply(&s->d->api, conn,
 				 api_fail("%s: not shared, nothing changed: %s", s->what, err));
-	else
-		daemon_shared_resv(s->d, &s->r, s->del, change_done, (void *)s->what, conn);
-	free(s);
+		free(s);
+		return;
+	}
+	snprintf(s->others, sizeof(s->others), "%s", err);
+	daemon_shared_resv(s->d, &s->r, s->del, shared_resv_done, s, conn);
 }
 
 static char *shared_resv(struct daemon *d, uint64_t conn, const struct sbcfg_reservation *r,
@@ -530,8 +547,11 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 	if (d->cluster)
 		json_object_set_new(a, "cluster", cluster_status_json(d->cluster));
 	if (d->cluster && json_object_get(a, "cluster")) {
-		json_object_set_new(json_object_get(a, "cluster"), "shared",
-				    shared_image_status(d));
+		json_t *sh = shared_image_status(d);
+		/* applied revisions, waits for the other servers, pushes skipped (tombstones) */
+		if (sh)
+			json_object_update_new(sh, cluster_apply_status_json(d->cluster));
+		json_object_set_new(json_object_get(a, "cluster"), "shared", sh);
 		/* the shared config document (shared_config.h) */
 		shared_config_status(d, json_object_get(json_object_get(a, "cluster"), "shared"));
 	} else if (d->cur->cfg.cluster.enabled)

@@ -30,7 +30,7 @@ static void shared_tmpl_written(void *arg, uint64_t conn, int rc, const char *e)
 {
 	struct shared_tmpl *s = arg;
 	const char *what = s->del ? "template-del" : "template-add";
-	char err[512], msg[700];
+	char err[512], msg[1400];
 
 	if (rc < 0) {
 		api_server_reply(&s->d->api, conn,
@@ -43,8 +43,8 @@ static void shared_tmpl_written(void *arg, uint64_t conn, int rc, const char *e)
 		api_server_reply(&s->d->api, conn,
 				 api_fail("%s: in etcd, but not here: %s", what, err));
 	} else {
-		snprintf(msg, sizeof(msg), "template %s %s; shared through etcd, " AT_ONCE, s->name,
-			 s->del ? "deleted" : "stored");
+		snprintf(msg, sizeof(msg), "template %s %s; shared through etcd, " AT_ONCE "; %s",
+			 s->name, s->del ? "deleted" : "stored", e);
 		ctl_log(LOG_INFO, "%s", msg);
 		api_server_reply(&s->d->api, conn, api_reply(API_OK, msg, NULL));
 	}

@@ -12,6 +12,7 @@
 
 #include "config_share.h"
 #include "ctl_log.h"
+#include "daemon_cluster.h"
 #include "sbcfg_json.h"
 #include "sbcfg_root.h"
 
@@ -580,11 +581,6 @@ static void before_sleep(struct ev_loop *l, void *arg)
 		cluster_kick(d->cluster);
 }
 
-static int refuse_remote(void *arg, const struct chan_lease *ev, uint64_t ticket)
-{
-	return -ENOTCONN;
-}
-
 static long compact_timer(struct ev_loop *l, long long id, void *arg)
 {
 	struct daemon *d = arg;
@@ -846,135 +842,11 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	return 0;
 }
 
-/* A shared reservation in: its images_allowed patterns appended to c's (the old ones of a
- * replaced reservation stay unused in the array, and are not written back). */
-static int edit_resv_put(struct sbcfg *c, const void *arg, char *err, size_t len)
-{
-	const struct cluster_resv *cr = arg;
-	struct sbcfg_reservation r = cr->r;
-
-	if (r.images_allowed.restricted && r.images_allowed.n) {
-		void *n = realloc(c->image_patterns,
-				  (c->n_image_patterns + r.images_allowed.n) * sizeof(*c->image_patterns));
-		if (!n) {
-			snprintf(err, len, "out of memory");
-			return -ENOMEM;
-		}
-		c->image_patterns = n;
-		memcpy(c->image_patterns[c->n_image_patterns], cr->patterns[r.images_allowed.first],
-		       r.images_allowed.n * sizeof(*c->image_patterns));
-		r.images_allowed.first = (uint32_t)c->n_image_patterns;
-		c->n_image_patterns += r.images_allowed.n;
-	} else {
-		r.images_allowed.first = 0;
-	}
-	return running_config_reservation_add(c, &r, true, err, len);
-}
-
-static int edit_resv_del(struct sbcfg *c, const void *arg, char *err, size_t len)
-{
-	int rc = running_config_reservation_del(c, arg, err, len);
-	return rc == -ENOENT ? 0 : rc; /* gone already */
-}
-
-void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
-			daemon_change_done_fn *done, void *done_arg, uint64_t cookie)
-{
-	struct daemon_change_req req = {.what = deleted ? "reservation-del (shared)"
-							: "reservation-add (shared)",
-					.edit = deleted ? edit_resv_del : edit_resv_put,
-					.arg = deleted ? (const void *)r->r.mac : (const void *)r,
-					.arg_len = deleted ? 6 : sizeof(*r),
-					.write_back = true,
-					.wait = true,
-					.done = done,
-					.done_arg = done_arg,
-					.cookie = cookie};
-	daemon_change(d, &req);
-}
-
-/* A reservation of etcd (read at start or watched): applied when it differs from ours. */
-static bool same_images_allowed(const struct sbcfg *c, const struct sbcfg_images_allowed *a,
-				const struct cluster_resv *cr)
-{
-	const struct sbcfg_images_allowed *b = &cr->r.images_allowed;
-
-	if (a->restricted != b->restricted || (a->restricted && a->n != b->n))
-		return false;
-	for (uint16_t i = 0; a->restricted && i < a->n; i++)
-		if (strcmp(c->image_patterns[a->first + i], cr->patterns[b->first + i]) != 0)
-			return false;
-	return true;
-}
-
-static void on_shared_resv(void *arg, const struct cluster_resv *cr, bool deleted)
-{
-	struct daemon *d = arg;
-	const struct sbcfg_dhcp *h = &d->cur->cfg.dhcp;
-	const struct sbcfg_reservation *mine = NULL, *r = &cr->r;
-
-	for (size_t i = 0; i < h->n_reservations && !mine; i++)
-		if (memcmp(h->reservations[i].mac, r->mac, 6) == 0)
-			mine = &h->reservations[i];
-	if (deleted ? !mine
-		    : mine && mine->ip == r->ip && strcmp(mine->hostname, r->hostname) == 0 &&
-			      strcmp(mine->bootfile, r->bootfile) == 0 &&
-			      strcmp(mine->ipxe_script, r->ipxe_script) == 0 &&
-			      same_images_allowed(&d->cur->cfg, &mine->images_allowed, cr))
-		return; /* the same here (our own change, seen back) */
-	daemon_shared_resv(d, cr, deleted, NULL, NULL, 0);
-}
-
-/* A template of etcd (read at start or watched): stored here when it differs. */
-static void on_shared_tmpl(void *arg, const char *name, const char *text, size_t len,
-			   bool deleted)
-{
-	struct daemon *d = arg;
-	const struct http_boot_template *t = http_boot_template_find(d->http, name);
-	char err[512];
-
-	if (deleted) {
-		if (t && http_boot_template_del(d->http, name, err, sizeof(err)) < 0)
-			ctl_log(LOG_ERR, "shared template %s: %s", name, err);
-		else if (t)
-			ctl_log(LOG_INFO, "shared template %s deleted (etcd)", name);
-		return;
-	}
-	if (t && t->len == len && memcmp(t->text, text, len) == 0)
-		return; /* the same here (our own change, seen back) */
-	if (http_boot_template_set(d->http, name, text, len, err, sizeof(err)) < 0)
-		ctl_log(LOG_ERR, "shared template %s: %s", name, err);
-	else
-		ctl_log(LOG_INFO, "shared template %s stored (%zu bytes, etcd)", name, len);
-}
-
 void daemon_start(struct daemon *d)
 {
 	http_boot_run(d->http);
-	const struct sbcfg_cluster *cc = &d->cur->cfg.cluster;
-	char err[512];
-
-	if (cc->enabled) {
-		struct ctl_clock clock = {clock_now, d};
-		d->cluster = cluster_new(d->loop, &d->dp, cc, clock, err, sizeof(err));
-		if (!d->cluster) {
-			/* no cluster, no commits: every lease is refused until a restart */
-			ctl_log(LOG_CRIT, "cluster: %s; no lease will be ACKed", err);
-			d->dp.deps.remote_submit = refuse_remote;
-		} else {
-			d->dp.deps.remote_submit = cluster_submit;
-			d->dp.deps.connected = cluster_connected;
-			d->dp.deps.remote_arg = d->cluster;
-			cluster_set_resv_hook(d->cluster, on_shared_resv, d);
-			cluster_set_tmpl_hook(d->cluster, on_shared_tmpl, d);
-			if (d->shared_resv_loaded_fn)
-				cluster_set_resv_loaded_hook(d->cluster, d->shared_resv_loaded_fn);
-			if (d->shared_image_fn)
-				cluster_set_image_hook(d->cluster, d->shared_image_fn, d);
-			if (d->shared_config_fn)
-				cluster_set_config_hook(d->cluster, d->shared_config_fn, d);
-		}
-	}
+	if (d->cur->cfg.cluster.enabled)
+		daemon_cluster_start(d, (struct ctl_clock){clock_now, d});
 	kick(d);
 }
 

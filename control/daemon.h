@@ -118,7 +118,7 @@ struct daemon {
 	uint64_t pins_refused;	    /* changes refused for a pinned SHA-256 (status) */
 	/* cluster mode (shared_image.h): images of etcd registered here / refused here, and
 	 * reservations of the config file pushed to etcd at start */
-	uint64_t shared_images_applied, shared_images_refused, shared_resv_pushed;
+	uint64_t shared_images_applied, shared_images_refused;
 	cluster_image_fn *shared_image_fn;
 	cluster_resv_loaded_fn *shared_resv_loaded_fn;
 	/* cluster mode (shared_config.h): etcd's shared config document as last applied here
@@ -165,14 +165,6 @@ void daemon_reload(struct daemon *d, bool wait, daemon_change_done_fn *done, voi
  * logged) and validate the result. 0, or -errno with the reason in err.
  */
 int daemon_root_expand(struct sbcfg *cfg, char *err, size_t errlen);
-
-/*
- * Cluster mode: apply a shared reservation (from etcd, or written there by this server's API)
- * to the running config: r replaces the reservation of its MAC, or with deleted, that one
- * goes (none: nothing to do). A config change like any other (done may be NULL).
- */
-void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
-			daemon_change_done_fn *done, void *done_arg, uint64_t cookie);
 
 /* Config changes queued or in progress. */
 size_t daemon_changes_pending(const struct daemon *d);

@@ -64,9 +64,11 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 				 api_fail("%s: in effect on this server only, NOT shared through "
 					  "etcd: %s (run it again once etcd answers)",
 					  what(op), err));
-	else
-		api_server_reply(&op->d->api, conn,
-				 api_reply(API_OK, op->msg, NULL));
+	else {
+		char t[sizeof(op->msg) + 512];
+		snprintf(t, sizeof(t), "%s; %s", op->msg, err);
+		api_server_reply(&op->d->api, conn, api_reply(API_OK, t, NULL));
+	}
 	free(op);
 }
 
@@ -162,7 +164,7 @@ char *shared_image_del(struct daemon *d, uint64_t conn, const char *name)
 static void on_applied(struct daemon *d, void *arg, uint64_t cookie, int rc, const char *msg)
 {
 	(void)arg;
-	(void)cookie;
+	cluster_apply_done(d->cluster, cookie); /* in effect here (or refused): progress moves */
 	if (rc < 0) {
 		d->shared_images_refused++;
 		ctl_log(LOG_ERR, "cluster: shared image not served by this server: %s", msg);
@@ -190,7 +192,8 @@ void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const
 						.arg_len = strlen(name) + 1,
 						.write_back = true,
 						.wait = true,
-						.done = on_applied};
+						.done = on_applied,
+						.cookie = cluster_apply_hold(d->cluster)};
 		daemon_change(d, &req);
 		return;
 	}
@@ -217,7 +220,8 @@ void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const
 					.must_read = ia.path,
 					.write_back = true,
 					.wait = true,
-					.done = on_applied};
+					.done = on_applied,
+					.cookie = cluster_apply_hold(d->cluster)};
 	daemon_change(d, &req);
 }
 
@@ -232,14 +236,14 @@ void shared_resv_on_loaded(void *arg, const uint8_t (*macs)[6], size_t n)
 		for (size_t k = 0; k < n && !there; k++)
 			there = memcmp(macs[k], h->reservations[i].mac, 6) == 0;
 		if (!there && cluster_resv_push(d->cluster, &h->reservations[i],
-						(const char(*)[SBCFG_NAME_MAX])d->cur->cfg.image_patterns) == 0)
-			d->shared_resv_pushed++;
+						(const char(*)[SBCFG_NAME_MAX])d->cur->cfg.image_patterns) < 0)
+			ctl_log(LOG_ERR, "cluster: out of memory: reservation %zu of the config file "
+					 "not pushed to etcd", i);
 	}
 }
 
 json_t *shared_image_status(const struct daemon *d)
 {
-	return json_pack("{s:I, s:I, s:I}", "images_applied", (json_int_t)d->shared_images_applied,
-			 "images_refused", (json_int_t)d->shared_images_refused,
-			 "reservations_pushed", (json_int_t)d->shared_resv_pushed);
+	return json_pack("{s:I, s:I}", "images_applied", (json_int_t)d->shared_images_applied,
+			 "images_refused", (json_int_t)d->shared_images_refused);
 }

@@ -32,7 +32,7 @@ void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const
 			  bool deleted);
 /* cluster_resv_loaded_fn: push the config file's reservations etcd lacks. */
 void shared_resv_on_loaded(void *arg, const uint8_t (*macs)[6], size_t n);
-/* {"applied", "refused", "shared", "reservations_pushed"} for cluster status. */
+/* {"images_applied", "images_refused"} for cluster status (cluster.shared). */
 json_t *shared_image_status(const struct daemon *d);
 
 #endif

@@ -59,6 +59,9 @@ resv_case() {
 	done
 	out=$(STORMBOOT_SOCKET=$CLU_WORK/s$on/control.sock "$CLU_CTL" reservation-add "$mac" "$ip" 2>&1) ||
 		sb_check "reservation-add $mac $ip on server $on: $out" false
+	# the API answers once every live server applied it (cluster_apply.h)
+	sb_check "reservation-add through server $on in effect on all $N servers when it answers: $out" \
+		grep -q "in effect on all $N live servers" <<<"$out"
 	clu_udhcpc "$mac" "$CLU_WORK/resv$on.lease" || true
 	sb_check "reserved $mac -> $ip through server $on, served by server $want ($(clu_ip "$want")) at once: $(cat "$CLU_WORK/resv$on.lease" 2>/dev/null || tail -3 "$CLU_WORK/resv$on.lease.log")" \
 		grep -qx "ip=$ip serverid=$(clu_ip "$want") siaddr=.*" "$CLU_WORK/resv$on.lease"
@@ -66,6 +69,12 @@ resv_case() {
 }
 resv_case 1 1 "$N" 198.18.0.50
 resv_case "$N" 2 2 198.18.0.51
+# how long server 1's API waits for the others (a figure printed, not checked): 10 changes
+for k in 0 1 2 3 4 5 6 7 8 9; do
+	STORMBOOT_SOCKET=$CLU_WORK/s1/control.sock "$CLU_CTL" reservation-add "52:54:00:5d:00:0$k" "198.18.0.6$k" >/dev/null 2>&1 || true
+	STORMBOOT_SOCKET=$CLU_WORK/s1/control.sock "$CLU_CTL" reservation-del "52:54:00:5d:00:0$k" >/dev/null 2>&1 || true
+done
+sb_log "server 1's API waited for the $((N - 1)) others: $(clu_cl 1 "['shared']['apply_waits']") changes, avg $(clu_cl 1 "['shared']['apply_wait_us_avg']") us, max $(clu_cl 1 "['shared']['apply_wait_us_max']") us, $(clu_cl 1 "['shared']['apply_timeouts']") timeouts"
 
 now() { date +%s.%N; }
 sb_start tcpdump "${P}cl" tcpdump -i "${P}c0" -n -s 600 -U -w "$CLU_WORK/relay.pcap" udp port 67

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cluster_apply.h - "in effect on every live server when the API answers" (docs/SCALE-OUT.md).
+ *
+ * Each server, once the changes of a shared set (reservations, templates, images) up to etcd
+ * revision R are in effect here (the daemon applied them, as one server's API means it),
+ * writes PREFIX "applied/" ID = {"reservations": R, "templates": R, "images": R} under its
+ * registration's etcd lease (a dead server's key goes with it). Every server follows applied/
+ * with a watch. A change made through a server's API lands in etcd at revision R; the API
+ * answers once every other live server (servers/) has applied R in that set, or at
+ * cluster.apply_wait_ms naming those that have not (the write stands; counted in
+ * apply_timeouts). A change made with etcdctl has no API to wait on: it is in effect on each
+ * server within its watch delay.
+ */
+#ifndef SB_CLUSTER_APPLY_H
+#define SB_CLUSTER_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct cluster;
+
+/*
+ * Inside a shared set's hook (cluster_resv_fn, cluster_tmpl_fn, cluster_image_fn): the change
+ * the hook starts ends later (a config change waiting for the dataplane). The set's progress
+ * stops before the change's revision until cluster_apply_done(c, token). 0 outside a hook
+ * (then cluster_apply_done does nothing).
+ */
+uint64_t cluster_apply_hold(struct cluster *c);
+void cluster_apply_done(struct cluster *c, uint64_t token);
+
+/* {"applied": {"reservations": R, ...}, "apply_waits", "apply_timeouts", "apply_wait_us_avg",
+ * "apply_wait_us_max", "apply_holds", "reservations_pushed", "push_skipped_deleted"} for
+ * status (cluster.shared). */
+json_t *cluster_apply_status_json(const struct cluster *c);
+
+/*
+ * Pure (unit-tested): which live servers ids[0..n) have not applied revision rev, applied[i]
+ * being server i's applied revision of the set (-1: none published). me is left out (its API
+ * change is in effect on it when written). Their indexes go to missing[] (n entries at most);
+ * returns how many.
+ */
+size_t cluster_apply_missing(const char *const *ids, const int64_t *applied, size_t n,
+			     const char *me, int64_t rev, size_t *missing);
+
+#endif
