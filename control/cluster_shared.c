@@ -580,6 +580,7 @@ void cluster_shared_init(struct cluster *c)
 	c->sets[c->n_sets++] = &c->resv;
 	c->sets[c->n_sets++] = &c->tmpl;
 	c->sets[c->n_sets++] = &c->img;
+	c->sets[c->n_sets++] = &c->conf; /* shared_config.c holds it until the dataplane has it */
 	/* every server's progress through the sets above (cluster_apply.c) */
 	c->applied = (struct shared_set){
 		.c = c, .what = "applied", .learn = cluster_apply_learn, .loaded_fn = NULL};

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "cluster.h"
+#include "cluster_apply.h"
 #include "config_share.h"
 #include "ctl_log.h"
 #include "daemon.h"
@@ -66,7 +67,8 @@ static int canonical(struct daemon *d, const char *doc, size_t len, char **canon
 
 struct applied {
 	int64_t rev;
-	char doc[]; /* canonical */
+	uint64_t hold; /* the set's progress waits for this change (cluster_apply.h) */
+	char doc[];    /* canonical */
 };
 
 static void refused(struct daemon *d, int64_t rev, const char *msg)
@@ -96,6 +98,8 @@ static void on_applied(struct daemon *d, void *arg, uint64_t cookie, int rc, con
 		ctl_log(LOG_INFO, "cluster: shared config (etcd revision %lld) in effect: %s",
 			(long long)a->rev, msg);
 	}
+	if (d->cluster)
+		cluster_apply_done(d->cluster, a->hold);
 	free(a);
 }
 
@@ -174,6 +178,7 @@ void shared_config_on_etcd(void *arg, const char *value, size_t len, int64_t rev
 		return;
 	}
 	a->rev = rev;
+	a->hold = cluster_apply_hold(d->cluster);
 	strcpy(a->doc, canon);
 	struct daemon_change_req req = {.what = "config (shared)",
 					.edit = edit_merge,
@@ -210,8 +215,13 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 				 api_fail("config-share: in effect on this server only, NOT shared "
 					  "through etcd: %s (run it again once etcd answers)",
 					  err));
-	else
+	else {
+		/* err: what the other live servers did with it (cluster_apply.h) */
+		size_t n = strlen(op->msg);
+		if (err && *err)
+			snprintf(op->msg + n, sizeof(op->msg) - n, "; %s", err);
 		api_server_reply(&op->d->api, conn, api_reply(API_OK, op->msg, NULL));
+	}
 	if (rc == 0) /* etcd's now (not before: a failed write leaves etcd's as it was) */
 		keep_doc(op->d, op->doc);
 	op_free(op);

@@ -79,7 +79,11 @@ PY
 g2=$(dpgen 2)
 out=$(ctl 1 config-share 2>&1) || true
 t0=$(date +%s%N)
+g2now=$(dpgen 2)
 sb_log "config-share on server 1: $out"
+# the API answers once every live server applied it (cluster_apply.h): server 2's dataplane too
+sb_check "config-share's answer: in effect on both live servers; server 2's dataplane had adopted it then ($g2 -> $g2now)" \
+	sh -c "echo '$out' | grep -q 'in effect on all 2 live servers' && [ '$g2now' != '$g2' ]"
 sb_check "config-share on server 1 answered: in effect there, shared through etcd" \
 	sh -c "echo '$out' | grep -q 'in effect in the dataplane; shared through etcd'"
 sb_wait_for 5 sh -c "[ \"\$(STORMBOOT_SOCKET='$CLU_WORK/s2/control.sock' '$CLU_CTL' --json status | '$CLU_PY' -c 'import json,sys; print(json.load(sys.stdin)[\"arguments\"][\"dataplane\"][\"config_generation\"])')\" != '$g2' ]" || true

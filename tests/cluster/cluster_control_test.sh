@@ -196,7 +196,8 @@ c['dhcp']['subnets'][0]['pool']['end'] = '198.18.1.240'
 json.dump(c, open(sys.argv[1], 'w'), indent=1)
 PY
 out=$(sctl a config-share 2>&1); rc=$?
-checke "config-share on a: $out" '[ $rc -eq 0 ] && grep -q "shared through etcd" <<<"$out"'
+checke "config-share on a: $out" '[ $rc -eq 0 ] && grep -q "shared through etcd; in effect on all 2 live servers" <<<"$out"'
+checke "and in effect on b when a answered (no wait)" '[ "$(bget b "[\"dhcp\"][\"boot\"][\"bios\"]")" = shared.kpxe ]'
 t0=$(ms)
 for _ in $(seq 40); do [ "$(bget b "['dhcp']['boot']['bios']")" = shared.kpxe ] 2>/dev/null && break; sleep 0.05; done
 took=$(($(ms) - t0))
