@@ -44,6 +44,7 @@ void cluster_note(struct cluster *c, int rc, const char *err)
 				c->cfg.lease_ttl_s);
 			c->registered = false;
 			c->lease_id = 0;
+			c->st.registration_lapses++;
 		}
 		c->last_ok_ms = now;
 		if (!c->etcd_ok)
@@ -150,7 +151,15 @@ json_t *cluster_status_json(struct cluster *c)
 		      (json_int_t)(c->st.txns ? c->st.commit_us_sum / c->st.txns : 0),
 		      "commit_us_max", (json_int_t)c->st.commit_us_max, "foreign_pushed",
 		      (json_int_t)c->st.foreign_pushed, "address_keys", (json_int_t)c->tab_n);
-	if (o)
+	if (o) {
+		json_t *l = json_object_get(o, "leases");
+
 		json_object_set_new(o, "bucket_map", json_string(map));
+		json_object_set_new(o, "bucket_changes", json_integer((json_int_t)c->st.bucket_changes));
+		json_object_set_new(o, "registration_lapses",
+				    json_integer((json_int_t)c->st.registration_lapses));
+		/* the total too (Prometheus: a sum and a count, rates over any window) */
+		json_object_set_new(l, "commit_us_sum", json_integer((json_int_t)c->st.commit_us_sum));
+	}
 	return o;
 }

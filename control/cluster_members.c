@@ -108,6 +108,7 @@ static void on_keepalive(void *arg, int rc, json_t *resp, const char *err)
 			c->cfg.server_id, (long long)c->lease_id);
 		c->lease_id = 0;
 		c->registered = false;
+		c->st.registration_lapses++;
 	}
 	cluster_update_buckets(c);
 }

@@ -544,20 +544,9 @@ char *cmd_status(struct daemon *d, uint64_t conn_id, json_t *args)
 	if (!a)
 		return api_fail("status: out of memory");
 	/* cluster mode (docs/SCALE-OUT.md): etcd, registration, buckets, lease commits */
-	if (d->cluster)
-		json_object_set_new(a, "cluster", cluster_status_json(d->cluster));
-	if (d->cluster && json_object_get(a, "cluster")) {
-		json_t *sh = shared_image_status(d);
-		/* applied revisions, waits for the other servers, pushes skipped (tombstones) */
-		if (sh)
-			json_object_update_new(sh, cluster_apply_status_json(d->cluster));
-		json_object_set_new(json_object_get(a, "cluster"), "shared", sh);
-		/* the shared config document (shared_config.h) */
-		shared_config_status(d, json_object_get(json_object_get(a, "cluster"), "shared"));
-	} else if (d->cur->cfg.cluster.enabled)
-		json_object_set_new(a, "cluster",
-				    json_pack("{s:b, s:s}", "ready", 0, "error",
-					      "the cluster client did not start (see the log)"));
+	json_t *cl = daemon_cluster_status(d);
+	if (cl)
+		json_object_set_new(a, "cluster", cl);
 	json_object_set_new(a, "lease_remote_refused",
 			    json_integer((json_int_t)d->dp.remote_refused));
 	/* connections refused by the socket policies (docs/SECURITY.md) */

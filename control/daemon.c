@@ -57,6 +57,12 @@ static uint64_t clock_now(void *arg)
 	return daemon_now(arg);
 }
 
+/* metrics_deps.cluster: what /metrics shows of cluster mode */
+static json_t *metrics_cluster(void *arg)
+{
+	return daemon_cluster_status(arg);
+}
+
 const struct running_config *daemon_running(void *arg)
 {
 	const struct daemon *d = arg;
@@ -816,7 +822,8 @@ int daemon_open(struct daemon *d, const struct daemon_options *o, char *err, siz
 	/* the dataplane mints the tokens of DHCP boot-file URLs (UEFI HTTP boot) */
 	dataplane_link_set_token_keys(&d->dp, &d->http->keys);
 	struct metrics_deps md = {d->loop, &d->dp,	   d->store,	daemon_running, d,
-				  clock,   DAEMON_VERSION, ev_now_ms(), &d->trace, d->http};
+				  clock,   DAEMON_VERSION, ev_now_ms(), &d->trace, d->http,
+				  metrics_cluster};
 	if ((rc = metrics_start(&d->metrics, &md, err, errlen)) < 0)
 		return rc;
 	tftp_root_watch_init(&d->root_watch, d->loop, root_changed, d);

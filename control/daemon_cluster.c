@@ -11,6 +11,8 @@
 #include "ctl_log.h"
 #include "http_boot.h"
 #include "running_config.h"
+#include "shared_config.h"
+#include "shared_image.h"
 
 /* A shared reservation in: its images_allowed patterns appended to c's (the old ones of a
  * replaced reservation stay unused in the array, and are not written back). */
@@ -150,4 +152,32 @@ void daemon_cluster_start(struct daemon *d, struct ctl_clock clock)
 		cluster_set_image_hook(d->cluster, d->shared_image_fn, d);
 	if (d->shared_config_fn)
 		cluster_set_config_hook(d->cluster, d->shared_config_fn, d);
+}
+
+json_t *daemon_cluster_status(struct daemon *d)
+{
+	json_t *o, *sh;
+	struct cluster_stats st;
+
+	if (!d->cluster) {
+		if (!d->cur->cfg.cluster.enabled)
+			return NULL;
+		return json_pack("{s:b, s:s}", "ready", 0, "error",
+				 "the cluster client did not start (see the log)");
+	}
+	if (!(o = cluster_status_json(d->cluster)))
+		return NULL;
+	/* applied revisions, waits for the other servers, pushes skipped (tombstones) */
+	if ((sh = shared_image_status(d))) {
+		json_object_update_new(sh, cluster_apply_status_json(d->cluster));
+		/* the total of the confirmed waits (Prometheus: a sum and a count) */
+		cluster_get_stats(d->cluster, &st);
+		json_object_set_new(sh, "apply_wait_us_sum",
+				    json_integer((json_int_t)st.apply_wait_us_sum));
+	}
+	if (sh)
+		json_object_set_new(o, "shared", sh);
+	/* the shared config document (shared_config.h) */
+	shared_config_status(d, sh);
+	return o;
 }

@@ -21,4 +21,11 @@ void daemon_cluster_start(struct daemon *d, struct ctl_clock clock);
 void daemon_shared_resv(struct daemon *d, const struct cluster_resv *r, bool deleted,
 			daemon_change_done_fn *done, void *done_arg, uint64_t cookie);
 
+/*
+ * status's "cluster" object (docs/SCALE-OUT.md): cluster_status_json with "shared" (the shared
+ * sets' counters, the waits for the other servers); NULL when d is not in cluster mode. Also
+ * what the metrics listener renders (stormboot_cluster_*, docs/METRICS.md).
+ */
+json_t *daemon_cluster_status(struct daemon *d);
+
 #endif

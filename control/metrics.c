@@ -248,6 +248,8 @@ static enum MHD_Result answer(struct req *q)
 		v.http_images = http_boot_served_json(m->deps.http);
 		v.http_fwlog = http_boot_fwlog_json(m->deps.http);
 	}
+	if (m->deps.cluster)
+		v.cluster = m->deps.cluster(m->deps.arg);
 	if (q->kind == REQ_METRICS) {
 		metrics_prom_render(&v, &b);
 	} else {
@@ -264,6 +266,7 @@ static enum MHD_Result answer(struct req *q)
 	json_decref(v.xdp);
 	json_decref(v.http_images);
 	json_decref(v.http_fwlog);
+	json_decref(v.cluster);
 	json_decref(v.clients_per_state);
 	json_decref(v.clients_trouble);
 	json_decref(v.trace_status);

@@ -51,6 +51,8 @@ struct metrics_deps {
 	const struct client_trace *trace;
 	/* HTTP boot: bytes per image, firmware reports (NULL: none) */
 	const struct http_boot *http;
+	/* cluster mode: status's "cluster" object, a new reference (NULL: not in cluster mode) */
+	json_t *(*cluster)(void *arg);
 };
 
 struct metrics {

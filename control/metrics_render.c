@@ -356,6 +356,177 @@ static void prom_latency(struct metrics_buf *b, const json_t *lat)
 	metrics_buf_printf(b, "%s_count %" PRIu64 "\n", name, metrics_u64(lat, "latency_count"));
 }
 
+/* ---- cluster mode (docs/SCALE-OUT.md): status's "cluster" object ---- */
+
+/* A family of one sample in seconds from a value in microseconds. */
+static void seconds_us(struct metrics_buf *b, const char *name, const char *help, uint64_t us)
+{
+	family(b, name, "gauge", help);
+	metrics_buf_printf(b, "%s %.6f\n", name, (double)us / 1e6);
+}
+
+/* A summary without quantiles: name_sum (seconds, from µs) and name_count. */
+static void summary_us(struct metrics_buf *b, const char *name, const char *help, uint64_t sum_us,
+		       uint64_t count)
+{
+	family(b, name, "summary", help);
+	metrics_buf_printf(b, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, (double)sum_us / 1e6,
+			   name, count);
+}
+
+/* The shared sets, as status names their counters: "<set>_applied", "<set>_refused",
+ * "<set>_pushed"; a set shows in a family only when status has that counter. */
+static const char *const shared_sets[] = {"reservations", "templates", "images", "config"};
+
+static void shared_family(struct metrics_buf *b, const json_t *sh, const char *what,
+			  const char *name, const char *help)
+{
+	char key[64];
+
+	family(b, name, "counter", help);
+	for (size_t i = 0; i < N(shared_sets); i++) {
+		snprintf(key, sizeof(key), "%s_%s", shared_sets[i], what);
+		if (json_object_get(sh, key))
+			sample(b, name, "set", shared_sets[i], metrics_u64(sh, key));
+	}
+}
+
+static void prom_cluster_shared(struct metrics_buf *b, const json_t *sh)
+{
+	const json_t *applied = json_object_get(sh, "applied");
+	const char *set;
+	json_t *rev;
+
+	shared_family(b, sh, "applied", "stormboot_cluster_shared_applied_total",
+		      "Changes of a shared set (etcd) applied on this server.");
+	shared_family(b, sh, "refused", "stormboot_cluster_shared_refused_total",
+		      "Changes of a shared set (etcd) this server refused (logged): not valid "
+		      "here.");
+	shared_family(b, sh, "pushed", "stormboot_cluster_shared_pushed_total",
+		      "Entries of this server's config file pushed to a shared set at start.");
+	single(b, "stormboot_cluster_shared_push_skipped_deleted_total", "counter",
+	       "Config-file entries not pushed: deleted through an API (a tombstone in etcd).",
+	       metrics_u64(sh, "push_skipped_deleted"));
+	family(b, "stormboot_cluster_shared_applied_revision", "gauge",
+	       "The etcd revision up to which every change of a shared set is in effect here.");
+	json_object_foreach((json_t *)applied, set, rev)
+		sample(b, "stormboot_cluster_shared_applied_revision", "set", set,
+		       metrics_u64(applied, set));
+	single(b, "stormboot_cluster_apply_waits_total", "counter",
+	       "Shared changes made through this server's API confirmed applied by every live "
+	       "server before the answer.",
+	       metrics_u64(sh, "apply_waits"));
+	single(b, "stormboot_cluster_apply_timeouts_total", "counter",
+	       "Shared changes answered at cluster.apply_wait_ms with some live server not "
+	       "confirming.",
+	       metrics_u64(sh, "apply_timeouts"));
+	/* apply_refused: shared changes another server refused (when status has it) */
+	if (json_object_get(sh, "apply_refused"))
+		single(b, "stormboot_cluster_apply_refused_total", "counter",
+		       "Shared changes made through this server's API that another live server "
+		       "refused.",
+		       metrics_u64(sh, "apply_refused"));
+	summary_us(b, "stormboot_cluster_apply_wait_seconds",
+		   "Time until every live server applied a shared change (confirmed waits).",
+		   metrics_u64(sh, "apply_wait_us_sum"), metrics_u64(sh, "apply_waits"));
+	seconds_us(b, "stormboot_cluster_apply_wait_max_seconds",
+		   "The longest confirmed wait for the other servers since start.",
+		   metrics_u64(sh, "apply_wait_us_max"));
+	single(b, "stormboot_cluster_apply_holds", "gauge",
+	       "Shared changes received and not yet in effect here.",
+	       metrics_u64(sh, "apply_holds"));
+}
+
+static void prom_cluster(struct metrics_buf *b, const json_t *cl)
+{
+	const json_t *etcd = json_object_get(cl, "etcd");
+	const json_t *ls = json_object_get(cl, "leases");
+	const json_t *sh = json_object_get(cl, "shared");
+	const json_t *ready = json_object_get(cl, "ready");
+	const json_t *reg = json_object_get(cl, "registered");
+	const json_t *up = json_object_get(etcd, "reachable");
+	const json_t *age = json_object_get(etcd, "ms_since_reply");
+	static const struct pair refused[] = {
+		{"in_use", "refused_in_use"}, {"etcd", "refused_etcd"}, {"timeout", "refused_timeout"}};
+
+	single(b, "stormboot_cluster_ready", "gauge",
+	       "1 when this server can commit leases (etcd answers, registered) and answers its "
+	       "buckets, else 0.",
+	       json_is_true(ready));
+	single(b, "stormboot_cluster_registered", "gauge",
+	       "1 when this server is registered in etcd's live set, else 0.", json_is_true(reg));
+	single(b, "stormboot_cluster_registration_lapses_total", "counter",
+	       "Times this server's registration lapsed (etcd not reached for lease_ttl_s, its "
+	       "etcd lease expired): the others took its buckets.",
+	       metrics_u64(cl, "registration_lapses"));
+	single(b, "stormboot_cluster_servers_live", "gauge",
+	       "Servers in the live set (registered in etcd), this one included.",
+	       json_array_size(json_object_get(cl, "servers")));
+	single(b, "stormboot_cluster_buckets_owned", "gauge",
+	       "RFC 3074 buckets (of 256) this server answers.", metrics_u64(cl, "buckets_owned"));
+	single(b, "stormboot_cluster_bucket_map_changes_total", "counter",
+	       "Times this server's bucket map changed (servers joined or left).",
+	       metrics_u64(cl, "bucket_changes"));
+	if (!etcd)
+		return; /* the cluster client did not start: ready 0 only */
+	single(b, "stormboot_cluster_etcd_up", "gauge",
+	       "1 when the last request to etcd succeeded, else 0.", json_is_true(up));
+	family(b, "stormboot_cluster_etcd_last_reply_age_seconds", "gauge",
+	       "Seconds since etcd last answered (+Inf: never).");
+	/* status says "never" with the largest integer */
+	if (!json_is_integer(age) || json_integer_value(age) < 0 ||
+	    json_integer_value(age) >= (json_int_t)1 << 53)
+		metrics_buf_printf(b, "stormboot_cluster_etcd_last_reply_age_seconds +Inf\n");
+	else
+		metrics_buf_printf(b, "stormboot_cluster_etcd_last_reply_age_seconds %.3f\n",
+				   (double)json_integer_value(age) / 1e3);
+	single(b, "stormboot_cluster_etcd_requests_total", "counter",
+	       "Requests to etcd (leases, registration, live set, shared sets).",
+	       metrics_u64(etcd, "requests"));
+	single(b, "stormboot_cluster_etcd_failures_total", "counter",
+	       "Requests to etcd that failed (timeouts included).", metrics_u64(etcd, "failures"));
+	single(b, "stormboot_cluster_etcd_timeouts_total", "counter",
+	       "Requests to etcd that timed out.", metrics_u64(etcd, "timeouts"));
+	single(b, "stormboot_cluster_etcd_watch_events_total", "counter",
+	       "Events received on etcd watches.", metrics_u64(etcd, "watch_events"));
+	single(b, "stormboot_cluster_etcd_watch_reconnects_total", "counter",
+	       "Times an etcd watch was opened again.", metrics_u64(etcd, "watch_reconnects"));
+
+	single(b, "stormboot_cluster_lease_records_submitted_total", "counter",
+	       "Lease records given to the cluster to commit to etcd.",
+	       metrics_u64(ls, "submitted"));
+	single(b, "stormboot_cluster_lease_records_committed_total", "counter",
+	       "Lease records committed to etcd (their ACK may leave).",
+	       metrics_u64(ls, "committed"));
+	labelled(b, ls, "stormboot_cluster_lease_records_refused_total", "counter",
+		 "Lease records refused (no ACK): in_use the address is another MAC's in etcd, "
+		 "etcd not reached or failed, timeout waited too long.",
+		 "reason", refused, N(refused));
+	single(b, "stormboot_cluster_lease_records_queued", "gauge",
+	       "Lease records waiting for a transaction.", metrics_u64(ls, "queued"));
+	single(b, "stormboot_cluster_lease_commit_txns_total", "counter",
+	       "Lease transactions committed to etcd (group commit).", metrics_u64(ls, "txns"));
+	single(b, "stormboot_cluster_lease_commit_conflicts_total", "counter",
+	       "Lease transactions whose compare failed (an address changed in etcd): read back "
+	       "and tried again.",
+	       metrics_u64(ls, "txn_conflicts"));
+	single(b, "stormboot_cluster_lease_commit_batch_max_records", "gauge",
+	       "The largest lease transaction since start (records).",
+	       metrics_u64(ls, "batch_max"));
+	summary_us(b, "stormboot_cluster_lease_commit_seconds",
+		   "Time of the lease transactions that succeeded.",
+		   metrics_u64(ls, "commit_us_sum"), metrics_u64(ls, "txns"));
+	seconds_us(b, "stormboot_cluster_lease_commit_max_seconds",
+		   "The longest lease transaction since start.", metrics_u64(ls, "commit_us_max"));
+	single(b, "stormboot_cluster_foreign_leases_pushed_total", "counter",
+	       "Other servers' leases given to the dataplane's pool.",
+	       metrics_u64(ls, "foreign_pushed"));
+	single(b, "stormboot_cluster_address_keys", "gauge",
+	       "Address keys of etcd this server knows.", metrics_u64(ls, "address_keys"));
+	if (sh)
+		prom_cluster_shared(b, sh);
+}
+
 void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 {
 	family(b, "stormboot_info", "gauge", "stormboot-control's version (value 1).");
@@ -402,4 +573,6 @@ void metrics_prom_render(const struct metrics_view *v, struct metrics_buf *b)
 		prom_http(b, v->http_images, v->http_fwlog);
 	if (v->latency)
 		prom_latency(b, v->latency);
+	if (v->cluster)
+		prom_cluster(b, v->cluster);
 }

@@ -77,6 +77,9 @@ struct metrics_view {
 	/* HTTP boot (http_boot.h), NULL when control serves none: */
 	json_t *http_images; /* {NAME: {"bytes", "responses"}}: images sent whole */
 	json_t *http_fwlog;  /* {"accepted", "bad_request", ...}: firmware reports */
+	/* Cluster mode (docs/SCALE-OUT.md), NULL otherwise: status's "cluster" object
+	 * (daemon_cluster_status: "ready", "etcd", "servers", "leases", "shared", ...) */
+	json_t *cluster;
 };
 
 /* The Prometheus text (exposition format 0.0.4) of v into b. */

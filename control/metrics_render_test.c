@@ -135,6 +135,219 @@ static void test_prom(void **state)
 	json_decref(se);
 }
 
+/* status's "cluster" object as daemon_cluster_status builds it (docs/SCALE-OUT.md) */
+static json_t *cluster_status(void)
+{
+	return json_pack(
+		"{s:s, s:b, s:b, s:{s:b, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}, s:[s, s], s:i, "
+		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:s, "
+		"s:I, s:I, s:{s:I, s:I, s:{s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I, s:I, s:I, s:I}}",
+		"server_id", "a", "ready", 1, "registered", 1, "etcd", "reachable", 1, "endpoint",
+		"http://127.0.0.1:2379", "last_error", "", "requests", 120, "failures", 3, "timeouts",
+		1, "watch_events", 40, "watch_reconnects", 2, "ms_since_reply", 250, "servers", "a",
+		"b", "buckets_owned", 131, "leases", "submitted", 60, "committed", 55, "queued", 1,
+		"txns", 20, "txn_conflicts", 2, "refused_in_use", 1, "refused_etcd", 3,
+		"refused_timeout", 1, "batch_max", 9, "commit_us_avg", 1500, "commit_us_sum", 30000,
+		"commit_us_max", 4200, "foreign_pushed", 7, "address_keys", 70, "bucket_map", "ff",
+		"bucket_changes", 4, "registration_lapses", 1, "shared", "images_applied", 5,
+		"images_refused", 1, "applied", "reservations", 31, "images", 29, "apply_waits", 6,
+		"apply_timeouts", 1, "apply_wait_us_avg", 2500, "apply_wait_us_sum", 15000,
+		"apply_wait_us_max", 7000, "apply_holds", 0, "reservations_pushed", 3,
+		"push_skipped_deleted", 2, "config_revision", 29, "config_applied", 2,
+		"config_refused", 0, "config_pushed", 1);
+}
+
+static const char cluster_text[] =
+	"# HELP stormboot_cluster_ready 1 when this server can commit leases (etcd answers, "
+	"registered) and answers its buckets, else 0.\n"
+	"# TYPE stormboot_cluster_ready gauge\n"
+	"stormboot_cluster_ready 1\n"
+	"# HELP stormboot_cluster_registered 1 when this server is registered in etcd's live set, "
+	"else 0.\n"
+	"# TYPE stormboot_cluster_registered gauge\n"
+	"stormboot_cluster_registered 1\n"
+	"# HELP stormboot_cluster_registration_lapses_total Times this server's registration lapsed "
+	"(etcd not reached for lease_ttl_s, its etcd lease expired): the others took its buckets.\n"
+	"# TYPE stormboot_cluster_registration_lapses_total counter\n"
+	"stormboot_cluster_registration_lapses_total 1\n"
+	"# HELP stormboot_cluster_servers_live Servers in the live set (registered in etcd), this "
+	"one included.\n"
+	"# TYPE stormboot_cluster_servers_live gauge\n"
+	"stormboot_cluster_servers_live 2\n"
+	"# HELP stormboot_cluster_buckets_owned RFC 3074 buckets (of 256) this server answers.\n"
+	"# TYPE stormboot_cluster_buckets_owned gauge\n"
+	"stormboot_cluster_buckets_owned 131\n"
+	"# HELP stormboot_cluster_bucket_map_changes_total Times this server's bucket map changed "
+	"(servers joined or left).\n"
+	"# TYPE stormboot_cluster_bucket_map_changes_total counter\n"
+	"stormboot_cluster_bucket_map_changes_total 4\n"
+	"# HELP stormboot_cluster_etcd_up 1 when the last request to etcd succeeded, else 0.\n"
+	"# TYPE stormboot_cluster_etcd_up gauge\n"
+	"stormboot_cluster_etcd_up 1\n"
+	"# HELP stormboot_cluster_etcd_last_reply_age_seconds Seconds since etcd last answered "
+	"(+Inf: never).\n"
+	"# TYPE stormboot_cluster_etcd_last_reply_age_seconds gauge\n"
+	"stormboot_cluster_etcd_last_reply_age_seconds 0.250\n"
+	"# HELP stormboot_cluster_etcd_requests_total Requests to etcd (leases, registration, live "
+	"set, shared sets).\n"
+	"# TYPE stormboot_cluster_etcd_requests_total counter\n"
+	"stormboot_cluster_etcd_requests_total 120\n"
+	"# HELP stormboot_cluster_etcd_failures_total Requests to etcd that failed (timeouts "
+	"included).\n"
+	"# TYPE stormboot_cluster_etcd_failures_total counter\n"
+	"stormboot_cluster_etcd_failures_total 3\n"
+	"# HELP stormboot_cluster_etcd_timeouts_total Requests to etcd that timed out.\n"
+	"# TYPE stormboot_cluster_etcd_timeouts_total counter\n"
+	"stormboot_cluster_etcd_timeouts_total 1\n"
+	"# HELP stormboot_cluster_etcd_watch_events_total Events received on etcd watches.\n"
+	"# TYPE stormboot_cluster_etcd_watch_events_total counter\n"
+	"stormboot_cluster_etcd_watch_events_total 40\n"
+	"# HELP stormboot_cluster_etcd_watch_reconnects_total Times an etcd watch was opened "
+	"again.\n"
+	"# TYPE stormboot_cluster_etcd_watch_reconnects_total counter\n"
+	"stormboot_cluster_etcd_watch_reconnects_total 2\n"
+	"# HELP stormboot_cluster_lease_records_submitted_total Lease records given to the cluster "
+	"to commit to etcd.\n"
+	"# TYPE stormboot_cluster_lease_records_submitted_total counter\n"
+	"stormboot_cluster_lease_records_submitted_total 60\n"
+	"# HELP stormboot_cluster_lease_records_committed_total Lease records committed to etcd "
+	"(their ACK may leave).\n"
+	"# TYPE stormboot_cluster_lease_records_committed_total counter\n"
+	"stormboot_cluster_lease_records_committed_total 55\n"
+	"# HELP stormboot_cluster_lease_records_refused_total Lease records refused (no ACK): "
+	"in_use the address is another MAC's in etcd, etcd not reached or failed, timeout waited "
+	"too long.\n"
+	"# TYPE stormboot_cluster_lease_records_refused_total counter\n"
+	"stormboot_cluster_lease_records_refused_total{reason=\"in_use\"} 1\n"
+	"stormboot_cluster_lease_records_refused_total{reason=\"etcd\"} 3\n"
+	"stormboot_cluster_lease_records_refused_total{reason=\"timeout\"} 1\n"
+	"# HELP stormboot_cluster_lease_records_queued Lease records waiting for a transaction.\n"
+	"# TYPE stormboot_cluster_lease_records_queued gauge\n"
+	"stormboot_cluster_lease_records_queued 1\n"
+	"# HELP stormboot_cluster_lease_commit_txns_total Lease transactions committed to etcd "
+	"(group commit).\n"
+	"# TYPE stormboot_cluster_lease_commit_txns_total counter\n"
+	"stormboot_cluster_lease_commit_txns_total 20\n"
+	"# HELP stormboot_cluster_lease_commit_conflicts_total Lease transactions whose compare "
+	"failed (an address changed in etcd): read back and tried again.\n"
+	"# TYPE stormboot_cluster_lease_commit_conflicts_total counter\n"
+	"stormboot_cluster_lease_commit_conflicts_total 2\n"
+	"# HELP stormboot_cluster_lease_commit_batch_max_records The largest lease transaction "
+	"since start (records).\n"
+	"# TYPE stormboot_cluster_lease_commit_batch_max_records gauge\n"
+	"stormboot_cluster_lease_commit_batch_max_records 9\n"
+	"# HELP stormboot_cluster_lease_commit_seconds Time of the lease transactions that "
+	"succeeded.\n"
+	"# TYPE stormboot_cluster_lease_commit_seconds summary\n"
+	"stormboot_cluster_lease_commit_seconds_sum 0.030000\n"
+	"stormboot_cluster_lease_commit_seconds_count 20\n"
+	"# HELP stormboot_cluster_lease_commit_max_seconds The longest lease transaction since "
+	"start.\n"
+	"# TYPE stormboot_cluster_lease_commit_max_seconds gauge\n"
+	"stormboot_cluster_lease_commit_max_seconds 0.004200\n"
+	"# HELP stormboot_cluster_foreign_leases_pushed_total Other servers' leases given to the "
+	"dataplane's pool.\n"
+	"# TYPE stormboot_cluster_foreign_leases_pushed_total counter\n"
+	"stormboot_cluster_foreign_leases_pushed_total 7\n"
+	"# HELP stormboot_cluster_address_keys Address keys of etcd this server knows.\n"
+	"# TYPE stormboot_cluster_address_keys gauge\n"
+	"stormboot_cluster_address_keys 70\n"
+	"# HELP stormboot_cluster_shared_applied_total Changes of a shared set (etcd) applied on "
+	"this server.\n"
+	"# TYPE stormboot_cluster_shared_applied_total counter\n"
+	"stormboot_cluster_shared_applied_total{set=\"images\"} 5\n"
+	"stormboot_cluster_shared_applied_total{set=\"config\"} 2\n"
+	"# HELP stormboot_cluster_shared_refused_total Changes of a shared set (etcd) this server "
+	"refused (logged): not valid here.\n"
+	"# TYPE stormboot_cluster_shared_refused_total counter\n"
+	"stormboot_cluster_shared_refused_total{set=\"images\"} 1\n"
+	"stormboot_cluster_shared_refused_total{set=\"config\"} 0\n"
+	"# HELP stormboot_cluster_shared_pushed_total Entries of this server's config file pushed "
+	"to a shared set at start.\n"
+	"# TYPE stormboot_cluster_shared_pushed_total counter\n"
+	"stormboot_cluster_shared_pushed_total{set=\"reservations\"} 3\n"
+	"stormboot_cluster_shared_pushed_total{set=\"config\"} 1\n"
+	"# HELP stormboot_cluster_shared_push_skipped_deleted_total Config-file entries not "
+	"pushed: deleted through an API (a tombstone in etcd).\n"
+	"# TYPE stormboot_cluster_shared_push_skipped_deleted_total counter\n"
+	"stormboot_cluster_shared_push_skipped_deleted_total 2\n"
+	"# HELP stormboot_cluster_shared_applied_revision The etcd revision up to which every "
+	"change of a shared set is in effect here.\n"
+	"# TYPE stormboot_cluster_shared_applied_revision gauge\n"
+	"stormboot_cluster_shared_applied_revision{set=\"reservations\"} 31\n"
+	"stormboot_cluster_shared_applied_revision{set=\"images\"} 29\n"
+	"# HELP stormboot_cluster_apply_waits_total Shared changes made through this server's API "
+	"confirmed applied by every live server before the answer.\n"
+	"# TYPE stormboot_cluster_apply_waits_total counter\n"
+	"stormboot_cluster_apply_waits_total 6\n"
+	"# HELP stormboot_cluster_apply_timeouts_total Shared changes answered at "
+	"cluster.apply_wait_ms with some live server not confirming.\n"
+	"# TYPE stormboot_cluster_apply_timeouts_total counter\n"
+	"stormboot_cluster_apply_timeouts_total 1\n"
+	"# HELP stormboot_cluster_apply_wait_seconds Time until every live server applied a shared "
+	"change (confirmed waits).\n"
+	"# TYPE stormboot_cluster_apply_wait_seconds summary\n"
+	"stormboot_cluster_apply_wait_seconds_sum 0.015000\n"
+	"stormboot_cluster_apply_wait_seconds_count 6\n"
+	"# HELP stormboot_cluster_apply_wait_max_seconds The longest confirmed wait for the other "
+	"servers since start.\n"
+	"# TYPE stormboot_cluster_apply_wait_max_seconds gauge\n"
+	"stormboot_cluster_apply_wait_max_seconds 0.007000\n"
+	"# HELP stormboot_cluster_apply_holds Shared changes received and not yet in effect here.\n"
+	"# TYPE stormboot_cluster_apply_holds gauge\n"
+	"stormboot_cluster_apply_holds 0\n";
+
+static void test_prom_cluster(void **state)
+{
+	struct metrics_view v = {.version = "0.1.0", .cluster = cluster_status()};
+	struct metrics_buf b = {0};
+	char *at;
+
+	(void)state;
+	assert_non_null(v.cluster);
+	metrics_prom_render(&v, &b);
+	assert_false(b.failed);
+	/* the cluster's families come last, exactly these */
+	at = strstr(b.s, "# HELP stormboot_cluster_ready ");
+	assert_non_null(at);
+	assert_string_equal(at, cluster_text);
+	metrics_buf_free(&b);
+
+	/* another server refused a shared change (apply_refused): its counter shows */
+	json_object_set_new(json_object_get(v.cluster, "shared"), "apply_refused",
+			    json_integer(4));
+	metrics_prom_render(&v, &b);
+	assert_non_null(strstr(b.s, "# TYPE stormboot_cluster_apply_refused_total counter\n"
+				    "stormboot_cluster_apply_refused_total 4\n"));
+	metrics_buf_free(&b);
+
+	/* etcd never answered: age +Inf, not ready */
+	json_object_set_new(v.cluster, "ready", json_false());
+	json_object_set_new(json_object_get(v.cluster, "etcd"), "ms_since_reply",
+			    json_integer(INT64_MAX));
+	metrics_prom_render(&v, &b);
+	assert_non_null(strstr(b.s, "\nstormboot_cluster_ready 0\n"));
+	assert_non_null(strstr(b.s, "\nstormboot_cluster_etcd_last_reply_age_seconds +Inf\n"));
+	metrics_buf_free(&b);
+	json_decref(v.cluster);
+
+	/* the cluster client did not start: ready 0, nothing else of the cluster */
+	v.cluster = json_pack("{s:b, s:s}", "ready", 0, "error", "did not start");
+	metrics_prom_render(&v, &b);
+	assert_non_null(strstr(b.s, "\nstormboot_cluster_ready 0\n"));
+	assert_null(strstr(b.s, "stormboot_cluster_etcd_"));
+	assert_null(strstr(b.s, "stormboot_cluster_lease_"));
+	metrics_buf_free(&b);
+	json_decref(v.cluster);
+
+	/* single server: no cluster series at all */
+	v.cluster = NULL;
+	metrics_prom_render(&v, &b);
+	assert_null(strstr(b.s, "stormboot_cluster_"));
+	metrics_buf_free(&b);
+}
+
 static void test_status(void **state)
 {
 	struct metrics_pool pools[] = {{"198.18.0.0/24", 100, 50, 0, 0}};
@@ -228,6 +441,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prom),
+		cmocka_unit_test(test_prom_cluster),
 		cmocka_unit_test(test_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
