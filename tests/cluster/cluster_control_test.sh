@@ -25,6 +25,9 @@
 #     with etcdctl is refused by both (counted, logged with the field, running config kept);
 #     config-reload keeps etcd's shared sections; a server starting with another file takes
 #     etcd's.
+#   - each server's /metrics (stormboot_cluster_*) passes promtool check metrics and says what
+#     status says: ready, live servers, buckets, lease commits and refusals, etcd frozen (ready
+#     0, etcd down), waits for the other servers, shared sets refused / pushed / skipped.
 # Usage: cluster_control_test.sh DAEMON CTL FAKE_DP
 set -u
 DAEMON=$1 CTL=$2 FAKE=$3
@@ -74,11 +77,16 @@ checke "etcd up" 'etcdget /x >/dev/null 2>&1'
 [ -n "$EPID" ] || { echo "$PASS passed, $((FAILS + 1)) failed (no etcd)"; exit 1; }
 
 mkdir -p "$T/img"
+# each server's /metrics (docs/METRICS.md, stormboot_cluster_*) on a port beside etcd's
+mport() { case $1 in a) echo $((P1 + 10)) ;; b) echo $((P1 + 11)) ;; *) echo $((P1 + 12)) ;; esac; }
+scrape() { curl -sf --max-time 5 "http://127.0.0.1:$(mport "$1")/metrics"; }
+mval() { awk -v n="$2" '$1 == n {print $2}' "$1"; } # FILE SERIES
 start_server() { # NAME [RESERVATIONS (JSON list)]
 	mkdir -p "$T/$1/run" "$T/$1/state"
 	cat >"$T/$1/cfg.json" <<EOF
 { "interface": "sb0", "server_ip": "198.18.0.1",
   "control": { "images_dirs": [ "$T/img" ] },
+  "metrics": { "listen": "127.0.0.1:$(mport "$1")" },
   "dhcp": { "subnets": [ { "network": "198.18.0.0/23",
              "pool": { "start": "198.18.0.10", "end": "198.18.1.250" } } ],
             "reservations": ${2:-[]} },
@@ -132,6 +140,31 @@ sleep 0.5
 "$FAKE" "$T/b/run/dataplane.sock" -b 20 -i 198.18.1.10 -m 4 >"$T/fb2.out" 2>&1
 checke "a's 20 acked; b refused all 20 from what its watch told it" \
 	'[ "$(grep -c ^acked "$T/fa2.out")" -eq 20 ] && [ "$(grep -c "^refused.*in use" "$T/fb2.out")" -eq 20 ]'
+
+# -- /metrics shows the cluster as status does, and Prometheus' own checker accepts it
+scrape a >"$T/ma.prom"; ctl a >"$T/sa.json"
+scrape b >"$T/mb.prom"
+checke "a's /metrics scraped ($(grep -c "^stormboot_cluster_" "$T/ma.prom") cluster series)" \
+	'grep -q "^stormboot_cluster_ready " "$T/ma.prom"'
+checke "promtool check metrics accepts a's /metrics" \
+	'promtool check metrics <"$T/ma.prom" >"$T/promtool.log" 2>&1'
+sed 's/^/  promtool: /' "$T/promtool.log"
+sjs() { jget "d['arguments']['cluster']$1" <"$T/sa.json"; }
+checke "a: ready 1, live servers 2, buckets as status ($(sjs "['buckets_owned']"))" \
+	'[ "$(mval "$T/ma.prom" stormboot_cluster_ready)" = 1 ] &&
+	 [ "$(mval "$T/ma.prom" stormboot_cluster_servers_live)" = 2 ] &&
+	 [ "$(mval "$T/ma.prom" stormboot_cluster_buckets_owned)" = "$(sjs "[\"buckets_owned\"]")" ] &&
+	 [ "$(mval "$T/ma.prom" stormboot_cluster_etcd_up)" = 1 ]'
+checke "buckets owned: a + b = 256 in /metrics" \
+	'[ $(( $(mval "$T/ma.prom" stormboot_cluster_buckets_owned) + $(mval "$T/mb.prom" stormboot_cluster_buckets_owned) )) -eq 256 ]'
+checke "a's lease commits in /metrics as in status ($(mval "$T/ma.prom" stormboot_cluster_lease_commit_txns_total) txns, $(mval "$T/ma.prom" stormboot_cluster_lease_records_committed_total) records)" \
+	'[ "$(mval "$T/ma.prom" stormboot_cluster_lease_commit_txns_total)" -gt 0 ] &&
+	 [ "$(mval "$T/ma.prom" stormboot_cluster_lease_commit_txns_total)" = "$(sjs "[\"leases\"][\"txns\"]")" ] &&
+	 [ "$(mval "$T/ma.prom" stormboot_cluster_lease_records_committed_total)" = "$(sjs "[\"leases\"][\"committed\"]")" ] &&
+	 [ "$(mval "$T/ma.prom" stormboot_cluster_lease_commit_seconds_count)" = "$(sjs "[\"leases\"][\"txns\"]")" ]'
+checke "b's refusals (in use) in /metrics as in status ($(mval "$T/mb.prom" 'stormboot_cluster_lease_records_refused_total{reason="in_use"}'))" \
+	'[ "$(mval "$T/mb.prom" "stormboot_cluster_lease_records_refused_total{reason=\"in_use\"}")" -ge 20 ] &&
+	 [ "$(mval "$T/mb.prom" "stormboot_cluster_lease_records_refused_total{reason=\"in_use\"}")" = "$(cl b "[\"leases\"][\"refused_in_use\"]")" ]'
 
 # -- a reservation added through a's API is in b's running config within a second
 sctl() { STORMBOOT_SOCKET=$T/$1/run/control.sock "$CTL" "${@:2}"; }
@@ -283,6 +316,11 @@ checke "etcd frozen: no lease acked ($(grep -c ^refused "$T/fa3.out") refused)" 
 	'[ "$(grep -c ^acked "$T/fa3.out")" -eq 0 ] && [ "$(grep -c ^refused "$T/fa3.out")" -eq 10 ]'
 checke "etcd frozen: a answers no bucket" '[ "$(cl a "[\"buckets_owned\"]")" = 0 ]'
 checke "the log says why" 'grep -q "NOT ready" "$T/a/daemon.log"'
+scrape a >"$T/ma2.prom"
+checke "etcd frozen: /metrics says ready 0, etcd down, records refused (etcd) $(mval "$T/ma2.prom" 'stormboot_cluster_lease_records_refused_total{reason="etcd"}')" \
+	'[ "$(mval "$T/ma2.prom" stormboot_cluster_ready)" = 0 ] && [ "$(mval "$T/ma2.prom" stormboot_cluster_buckets_owned)" = 0 ] &&
+	 [ "$(mval "$T/ma2.prom" stormboot_cluster_etcd_up)" = 0 ] &&
+	 [ "$(mval "$T/ma2.prom" "stormboot_cluster_lease_records_refused_total{reason=\"etcd\"}")" -gt 0 ]'
 kill -CONT "$EPID"
 # (on a loaded host the first retry after the thaw can take seconds: wait up to 30 s)
 t0=$(ms)
@@ -338,6 +376,22 @@ checke "added again through the API: the tombstone goes, in effect on a and c ($
 checke "c's file differs from etcd's shared config: etcd's applies on c, and the log says so" \
 	'[ "$(bget c "[\"dhcp\"][\"boot\"][\"bios\"]")" = shared.kpxe ] && [ "$(cl c "[\"shared\"][\"config_pushed\"]")" = 0 ] &&
 	 grep -q "config differs from etcd.s shared config in: dhcp; etcd.s applies" "$T/c/daemon.log"'
+# -- the shared sets in /metrics: as status says
+scrape a >"$T/ma3.prom"; ctl a >"$T/sa.json"
+scrape c >"$T/mc.prom"
+checke "a's waits for the other servers in /metrics as in status ($(mval "$T/ma3.prom" stormboot_cluster_apply_waits_total) confirmed, $(mval "$T/ma3.prom" stormboot_cluster_apply_timeouts_total) timed out)" \
+	'[ "$(mval "$T/ma3.prom" stormboot_cluster_apply_waits_total)" = "$(sjs "[\"shared\"][\"apply_waits\"]")" ] &&
+	 [ "$(mval "$T/ma3.prom" stormboot_cluster_apply_wait_seconds_count)" = "$(sjs "[\"shared\"][\"apply_waits\"]")" ] &&
+	 [ "$(mval "$T/ma3.prom" stormboot_cluster_apply_waits_total)" -gt 0 ] &&
+	 [ "$(mval "$T/ma3.prom" stormboot_cluster_apply_timeouts_total)" = "$(sjs "[\"shared\"][\"apply_timeouts\"]")" ] &&
+	 [ "$(mval "$T/ma3.prom" stormboot_cluster_apply_timeouts_total)" -ge 1 ]'
+checke "a's refused shared image in /metrics as in status ($(mval "$T/ma3.prom" 'stormboot_cluster_shared_refused_total{set="images"}'))" \
+	'[ "$(mval "$T/ma3.prom" "stormboot_cluster_shared_refused_total{set=\"images\"}")" -ge 1 ] &&
+	 [ "$(mval "$T/ma3.prom" "stormboot_cluster_shared_refused_total{set=\"images\"}")" = "$(sjs "[\"shared\"][\"images_refused\"]")" ]'
+checke "c's /metrics: 1 reservation pushed, 1 skipped (deleted), promtool accepts it" \
+	'[ "$(mval "$T/mc.prom" "stormboot_cluster_shared_pushed_total{set=\"reservations\"}")" = 1 ] &&
+	 [ "$(mval "$T/mc.prom" stormboot_cluster_shared_push_skipped_deleted_total)" = 1 ] &&
+	 promtool check metrics <"$T/mc.prom" >/dev/null 2>&1'
 kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
 
 echo "$PASS passed, $FAILS failed"
