@@ -155,11 +155,13 @@ json_t *cluster_status_json(struct cluster *c)
 		json_t *l = json_object_get(o, "leases");
 
 		json_object_set_new(o, "bucket_map", json_string(map));
-		json_object_set_new(o, "bucket_changes", json_integer((json_int_t)c->st.bucket_changes));
+		json_object_set_new(o, "bucket_changes",
+				    json_integer((json_int_t)c->st.bucket_changes));
 		json_object_set_new(o, "registration_lapses",
 				    json_integer((json_int_t)c->st.registration_lapses));
 		/* the total too (Prometheus: a sum and a count, rates over any window) */
-		json_object_set_new(l, "commit_us_sum", json_integer((json_int_t)c->st.commit_us_sum));
+		json_object_set_new(l, "commit_us_sum",
+				    json_integer((json_int_t)c->st.commit_us_sum));
 	}
 	return o;
 }

@@ -59,8 +59,8 @@ struct cluster_stats {
 	uint64_t batch_max;	  /* the largest transaction (records) */
 	uint64_t commit_us_sum;	  /* time of the transactions that succeeded */
 	uint64_t commit_us_max;
-	uint64_t foreign_pushed; /* other servers' leases given to the dataplane */
-	uint64_t bucket_changes; /* times the bucket map changed */
+	uint64_t foreign_pushed;      /* other servers' leases given to the dataplane */
+	uint64_t bucket_changes;      /* times the bucket map changed */
 	uint64_t registration_lapses; /* registration lost (etcd away lease_ttl_s, lease expired) */
 	/* shared changes made through this server's API (cluster_apply.c) */
 	uint64_t apply_waits;	    /* waited until every live server applied them */

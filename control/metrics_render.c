@@ -446,8 +446,9 @@ static void prom_cluster(struct metrics_buf *b, const json_t *cl)
 	const json_t *reg = json_object_get(cl, "registered");
 	const json_t *up = json_object_get(etcd, "reachable");
 	const json_t *age = json_object_get(etcd, "ms_since_reply");
-	static const struct pair refused[] = {
-		{"in_use", "refused_in_use"}, {"etcd", "refused_etcd"}, {"timeout", "refused_timeout"}};
+	static const struct pair refused[] = {{"in_use", "refused_in_use"},
+					      {"etcd", "refused_etcd"},
+					      {"timeout", "refused_timeout"}};
 
 	single(b, "stormboot_cluster_ready", "gauge",
 	       "1 when this server can commit leases (etcd answers, registered) and answers its "

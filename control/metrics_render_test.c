@@ -144,18 +144,18 @@ static json_t *cluster_status(void)
 		"s:I, s:I, s:{s:I, s:I, s:{s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 		"s:I, s:I, s:I, s:I}}",
 		"server_id", "a", "ready", 1, "registered", 1, "etcd", "reachable", 1, "endpoint",
-		"http://127.0.0.1:2379", "last_error", "", "requests", 120, "failures", 3, "timeouts",
-		1, "watch_events", 40, "watch_reconnects", 2, "ms_since_reply", 250, "servers", "a",
-		"b", "buckets_owned", 131, "leases", "submitted", 60, "committed", 55, "queued", 1,
-		"txns", 20, "txn_conflicts", 2, "refused_in_use", 1, "refused_etcd", 3,
-		"refused_timeout", 1, "batch_max", 9, "commit_us_avg", 1500, "commit_us_sum", 30000,
-		"commit_us_max", 4200, "foreign_pushed", 7, "address_keys", 70, "bucket_map", "ff",
-		"bucket_changes", 4, "registration_lapses", 1, "shared", "images_applied", 5,
-		"images_refused", 1, "applied", "reservations", 31, "images", 29, "apply_waits", 6,
-		"apply_timeouts", 1, "apply_wait_us_avg", 2500, "apply_wait_us_sum", 15000,
-		"apply_wait_us_max", 7000, "apply_holds", 0, "reservations_pushed", 3,
-		"push_skipped_deleted", 2, "config_revision", 29, "config_applied", 2,
-		"config_refused", 0, "config_pushed", 1);
+		"http://127.0.0.1:2379", "last_error", "", "requests", 120, "failures", 3,
+		"timeouts", 1, "watch_events", 40, "watch_reconnects", 2, "ms_since_reply", 250,
+		"servers", "a", "b", "buckets_owned", 131, "leases", "submitted", 60, "committed",
+		55, "queued", 1, "txns", 20, "txn_conflicts", 2, "refused_in_use", 1,
+		"refused_etcd", 3, "refused_timeout", 1, "batch_max", 9, "commit_us_avg", 1500,
+		"commit_us_sum", 30000, "commit_us_max", 4200, "foreign_pushed", 7, "address_keys",
+		70, "bucket_map", "ff", "bucket_changes", 4, "registration_lapses", 1, "shared",
+		"images_applied", 5, "images_refused", 1, "applied", "reservations", 31, "images",
+		29, "apply_waits", 6, "apply_timeouts", 1, "apply_wait_us_avg", 2500,
+		"apply_wait_us_sum", 15000, "apply_wait_us_max", 7000, "apply_holds", 0,
+		"reservations_pushed", 3, "push_skipped_deleted", 2, "config_revision", 29,
+		"config_applied", 2, "config_refused", 0, "config_pushed", 1);
 }
 
 static const char cluster_text[] =
@@ -167,7 +167,8 @@ static const char cluster_text[] =
 	"else 0.\n"
 	"# TYPE stormboot_cluster_registered gauge\n"
 	"stormboot_cluster_registered 1\n"
-	"# HELP stormboot_cluster_registration_lapses_total Times this server's registration lapsed "
+	"# HELP stormboot_cluster_registration_lapses_total Times this server's registration "
+	"lapsed "
 	"(etcd not reached for lease_ttl_s, its etcd lease expired): the others took its buckets.\n"
 	"# TYPE stormboot_cluster_registration_lapses_total counter\n"
 	"stormboot_cluster_registration_lapses_total 1\n"
@@ -315,8 +316,7 @@ static void test_prom_cluster(void **state)
 	metrics_buf_free(&b);
 
 	/* another server refused a shared change (apply_refused): its counter shows */
-	json_object_set_new(json_object_get(v.cluster, "shared"), "apply_refused",
-			    json_integer(4));
+	json_object_set_new(json_object_get(v.cluster, "shared"), "apply_refused", json_integer(4));
 	metrics_prom_render(&v, &b);
 	assert_non_null(strstr(b.s, "# TYPE stormboot_cluster_apply_refused_total counter\n"
 				    "stormboot_cluster_apply_refused_total 4\n"));
