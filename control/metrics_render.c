@@ -426,6 +426,12 @@ static void prom_cluster_shared(struct metrics_buf *b, const json_t *sh)
 		       "Shared changes made through this server's API that another live server "
 		       "refused.",
 		       metrics_u64(sh, "apply_refused"));
+	/* refused_here: shared changes this server refused, published for their writers */
+	if (json_object_get(sh, "refused_here"))
+		single(b, "stormboot_cluster_apply_refused_here_total", "counter",
+		       "Shared changes this server refused, published in etcd so that the server "
+		       "that wrote them names the refusal.",
+		       metrics_u64(sh, "refused_here"));
 	summary_us(b, "stormboot_cluster_apply_wait_seconds",
 		   "Time until every live server applied a shared change (confirmed waits).",
 		   metrics_u64(sh, "apply_wait_us_sum"), metrics_u64(sh, "apply_waits"));

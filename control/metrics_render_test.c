@@ -317,9 +317,12 @@ static void test_prom_cluster(void **state)
 
 	/* another server refused a shared change (apply_refused): its counter shows */
 	json_object_set_new(json_object_get(v.cluster, "shared"), "apply_refused", json_integer(4));
+	json_object_set_new(json_object_get(v.cluster, "shared"), "refused_here", json_integer(3));
 	metrics_prom_render(&v, &b);
 	assert_non_null(strstr(b.s, "# TYPE stormboot_cluster_apply_refused_total counter\n"
 				    "stormboot_cluster_apply_refused_total 4\n"));
+	assert_non_null(strstr(b.s, "# TYPE stormboot_cluster_apply_refused_here_total counter\n"
+				    "stormboot_cluster_apply_refused_here_total 3\n"));
 	metrics_buf_free(&b);
 
 	/* etcd never answered: age +Inf, not ready */
