@@ -388,6 +388,11 @@ checke "a's waits for the other servers in /metrics as in status ($(mval "$T/ma3
 checke "a's refused shared image in /metrics as in status ($(mval "$T/ma3.prom" 'stormboot_cluster_shared_refused_total{set="images"}'))" \
 	'[ "$(mval "$T/ma3.prom" "stormboot_cluster_shared_refused_total{set=\"images\"}")" -ge 1 ] &&
 	 [ "$(mval "$T/ma3.prom" "stormboot_cluster_shared_refused_total{set=\"images\"}")" = "$(sjs "[\"shared\"][\"images_refused\"]")" ]'
+# refusals by the other servers (apply_refused, refused_here): as status has them, or absent
+for k in apply_refused:stormboot_cluster_apply_refused_total refused_here:stormboot_cluster_apply_refused_here_total; do
+	sv=$(sjs "['shared'].get('${k%%:*}', 'none')") mv=$(mval "$T/ma3.prom" "${k#*:}")
+	checke "a's ${k%%:*}: status $sv, /metrics ${mv:-none}" '[ "${mv:-none}" = "$sv" ]'
+done
 checke "c's /metrics: 1 reservation pushed, 1 skipped (deleted), promtool accepts it" \
 	'[ "$(mval "$T/mc.prom" "stormboot_cluster_shared_pushed_total{set=\"reservations\"}")" = 1 ] &&
 	 [ "$(mval "$T/mc.prom" stormboot_cluster_shared_push_skipped_deleted_total)" = 1 ] &&
