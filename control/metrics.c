@@ -248,7 +248,7 @@ static enum MHD_Result answer(struct req *q)
 		v.http_images = http_boot_served_json(m->deps.http);
 		v.http_fwlog = http_boot_fwlog_json(m->deps.http);
 	}
-	if (m->deps.cluster)
+	if (m->deps.cluster && q->kind == REQ_METRICS) /* the status page shows none of it */
 		v.cluster = m->deps.cluster(m->deps.arg);
 	if (q->kind == REQ_METRICS) {
 		metrics_prom_render(&v, &b);
