@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "cluster_refusal.h"
+
 struct cluster;
 
 /*
@@ -31,8 +33,17 @@ struct cluster;
 uint64_t cluster_apply_hold(struct cluster *c);
 void cluster_apply_done(struct cluster *c, uint64_t token);
 
+/*
+ * This server refuses the change of hold token (0: the change of the hook being run; nothing
+ * outside one): why (short, cut at CLUSTER_REFUSAL_WHY_MAX) is published with the change's
+ * set and revision in applied/ID, so the API waiting on it answers "in effect on K of N live
+ * servers; refused by ID: why" (cluster_refusal.h). Call before cluster_apply_done(token).
+ */
+void cluster_apply_refused(struct cluster *c, uint64_t token, const char *why);
+
 /* {"applied": {"reservations": R, ...}, "apply_waits", "apply_timeouts", "apply_wait_us_avg",
- * "apply_wait_us_max", "apply_holds", "reservations_pushed", "push_skipped_deleted"} for
+ * "apply_wait_us_max", "apply_holds",
+ * "apply_refused", "refused_here", "refused": [this server's last refusals], "reservations_pushed", "push_skipped_deleted"} for
  * status (cluster.shared). */
 json_t *cluster_apply_status_json(const struct cluster *c);
 
