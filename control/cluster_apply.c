@@ -205,6 +205,26 @@ static size_t wait_missing(struct apply_wait *w, char *list, size_t cap)
 	return k;
 }
 
+/* The servers that applied w's revision but refused it, "; refused by ID: why; ID: why" into
+ * out (empty when none); their count. */
+static size_t wait_refusals(struct apply_wait *w, char *out, size_t cap)
+{
+	struct cluster *c = w->c;
+	char why[CLUSTER_REFUSAL_WHY_MAX];
+	size_t k = 0, len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->n_servers && len < cap; i++) {
+		if (strcmp(c->servers[i], c->cfg.server_id) == 0 ||
+		    cluster_apply_state_of(json_object_get(c->peers, c->servers[i]), w->what,
+					   w->rev, why, sizeof(why)) != CLUSTER_APPLY_REFUSED)
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s %s: %s",
+					k++ ? ";" : "; refused by", c->servers[i], why);
+	}
+	return k;
+}
+
 static void wait_check(struct apply_wait *w)
 {
 	struct cluster *c = w->c;
@@ -256,7 +276,7 @@ static long wait_timeout(struct ev_loop *l, long long id, void *arg)
 {
 	struct apply_wait *w = arg;
 	struct cluster *c = w->c;
-	char list[CLUSTER_SERVERS_MAX * 24], msg[sizeof(list) + 320];
+	char list[CLUSTER_SERVERS_MAX * 24], msg[sizeof(list) + 2048], refused[1536];
 	size_t k;
 
 	(void)l;
@@ -267,12 +287,14 @@ static long wait_timeout(struct ev_loop *l, long long id, void *arg)
 		return EV_TIMER_STOP;
 	}
 	c->st.apply_timeouts++;
+	if (wait_refusals(w, refused, sizeof(refused)))
+		c->st.apply_refused++;
 	snprintf(
 		msg, sizeof(msg),
 		"written to etcd (revision %lld) and in effect here, but NOT confirmed within "
 		"%u ms by %zu of %zu live servers: %s (each applies it when its watch delivers it; "
-		"see its log and status)",
-		(long long)w->rev, c->cfg.apply_wait_ms, k, c->n_servers, list);
+		"see its log and status)%s",
+		(long long)w->rev, c->cfg.apply_wait_ms, k, c->n_servers, list, refused);
 	ctl_log(LOG_WARNING, "cluster: %s change %s", w->what, msg);
 	wait_end(w, msg);
 	return EV_TIMER_STOP;

@@ -65,7 +65,7 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 					  "etcd: %s (run it again once etcd answers)",
 					  what(op), err));
 	else {
-		char t[sizeof(op->msg) + 512];
+		char t[sizeof(op->msg) + 2048];
 		snprintf(t, sizeof(t), "%s; %s", op->msg, err);
 		api_server_reply(&op->d->api, conn, api_reply(API_OK, t, NULL));
 	}
