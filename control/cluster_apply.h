@@ -10,7 +10,9 @@
  * answers once every other live server (servers/) has applied R in that set, or at
  * cluster.apply_wait_ms naming those that have not (the write stands; counted in
  * apply_timeouts). A change made with etcdctl has no API to wait on: it is in effect on each
- * server within its watch delay.
+ * server within its watch delay. A server that refuses a change publishes the refusal in the
+ * same value (cluster_refusal.h); the API then answers "in effect on K of N live servers;
+ * refused by ID: why" (counted in apply_refused).
  */
 #ifndef SB_CLUSTER_APPLY_H
 #define SB_CLUSTER_APPLY_H
