@@ -405,9 +405,8 @@ json_t *cluster_apply_status_json(const struct cluster *c)
 	json_decref(mine);
 	return json_pack(
 		"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "applied",
-		a ? a : json_object(),
-		"apply_waits", (json_int_t)c->st.apply_waits, "apply_timeouts",
-		(json_int_t)c->st.apply_timeouts, "apply_wait_us_avg",
+		a ? a : json_object(), "apply_waits", (json_int_t)c->st.apply_waits,
+		"apply_timeouts", (json_int_t)c->st.apply_timeouts, "apply_wait_us_avg",
 		(json_int_t)(c->st.apply_waits ? c->st.apply_wait_us_sum / c->st.apply_waits : 0),
 		"apply_wait_us_max", (json_int_t)c->st.apply_wait_us_max, "apply_holds",
 		(json_int_t)c->n_holds, "reservations_pushed", (json_int_t)c->st.resv_pushed,

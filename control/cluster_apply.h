@@ -45,8 +45,8 @@ void cluster_apply_refused(struct cluster *c, uint64_t token, const char *why);
 
 /* {"applied": {"reservations": R, ...}, "apply_waits", "apply_timeouts", "apply_wait_us_avg",
  * "apply_wait_us_max", "apply_holds",
- * "apply_refused", "refused_here", "refused": [this server's last refusals], "reservations_pushed", "push_skipped_deleted"} for
- * status (cluster.shared). */
+ * "apply_refused", "refused_here", "refused": [this server's last refusals], "reservations_pushed",
+ * "push_skipped_deleted"} for status (cluster.shared). */
 json_t *cluster_apply_status_json(const struct cluster *c);
 
 /*

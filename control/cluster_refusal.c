@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void cluster_refusals_add(struct cluster_refusals *l, const char *set, int64_t rev,
-			  const char *why)
+void cluster_refusals_add(struct cluster_refusals *l, const char *set, int64_t rev, const char *why)
 {
 	struct cluster_refusal *r;
 	size_t i;
@@ -24,8 +23,10 @@ void cluster_refusals_add(struct cluster_refusals *l, const char *set, int64_t r
 	r->rev = rev;
 	for (i = 0; why && why[i] && i < sizeof(r->why) - 1; i++) {
 		unsigned char ch = (unsigned char)why[i];
-		r->why[i] = ch == '"' ? '\'' : ch == '\\' ? '/' : (ch < 0x20 || ch >= 0x7f) ? ' '
-											     : (char)ch;
+		r->why[i] = ch == '"'			? '\''
+			    : ch == '\\'		? '/'
+			    : (ch < 0x20 || ch >= 0x7f) ? ' '
+							: (char)ch;
 	}
 	r->why[i] = '\0';
 }
@@ -93,8 +94,8 @@ size_t cluster_apply_answer(const char *const *ids, const enum cluster_apply_sta
 		len = (size_t)snprintf(out, cap, "in effect on the only live server (this one)");
 	else if (!bad)
 		len = (size_t)snprintf(out, cap,
-				       "in effect on all %zu live servers (confirmed in %llu ms)", n,
-				       (unsigned long long)ms);
+				       "in effect on all %zu live servers (confirmed in %llu ms)",
+				       n, (unsigned long long)ms);
 	else
 		len = (size_t)snprintf(out, cap,
 				       "in effect on %zu of %zu live servers (answered in %llu ms)",
@@ -110,10 +111,9 @@ size_t cluster_apply_answer(const char *const *ids, const enum cluster_apply_sta
 	for (size_t i = 0; i < n && len < cap; i++) {
 		if (st[i] != CLUSTER_APPLY_UNKNOWN)
 			continue;
-		len += (size_t)snprintf(out + len, cap - len, "%s %s",
-					first_unknown ? "; not known whether applied or refused by"
-						      : ",",
-					ids[i]);
+		len += (size_t)snprintf(
+			out + len, cap - len, "%s %s",
+			first_unknown ? "; not known whether applied or refused by" : ",", ids[i]);
 		first_unknown = false;
 	}
 	if (!first_unknown && len < cap)

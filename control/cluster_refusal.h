@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#define CLUSTER_REFUSALS_MAX 4
+#define CLUSTER_REFUSALS_MAX	4
 #define CLUSTER_REFUSAL_WHY_MAX 128 /* with its NUL */
 #define CLUSTER_REFUSAL_SET_MAX 16
 

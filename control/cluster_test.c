@@ -333,8 +333,7 @@ static void test_refusals_tolerant(void **state)
 		"{\"images\": 50, \"refused\": [{\"set\": \"images\", \"rev\": 40, \"why\": 9}]}",
 	};
 	static const enum cluster_apply_state want[] = {CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE,
-							CLUSTER_APPLY_DONE,
-							CLUSTER_APPLY_REFUSED};
+							CLUSTER_APPLY_DONE, CLUSTER_APPLY_REFUSED};
 	char why[64];
 
 	(void)state;
@@ -363,8 +362,8 @@ static void test_apply_answer(void **state)
 	const char *ids[] = {"a", "b", "c", "d"};
 	const char *whys[] = {NULL, "image k3: file differs from the pinned SHA-256", NULL,
 			      "config: dhcp.pool out of subnet"};
-	enum cluster_apply_state st[] = {CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE,
-					 CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE};
+	enum cluster_apply_state st[] = {CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE,
+					 CLUSTER_APPLY_DONE};
 	char out[512], tiny[20];
 
 	(void)state;
