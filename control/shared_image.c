@@ -167,10 +167,11 @@ static void publish_refusal(struct daemon *d, uint64_t cookie, const char *name,
 			    const char *msg)
 {
 	char why[1024]; /* cut to CLUSTER_REFUSAL_WHY_MAX when published */
+	const char *of = strstr(msg, "SHA-256 of "); /* past "images[i] NAME: " (daemon.c) */
 
 	if (rc == -EBADMSG)
 		snprintf(why, sizeof(why), "image %s: file differs from the pinned SHA-256 (%s)",
-			 name ? name : "?", msg);
+			 name ? name : "?", of ? of : msg);
 	else
 		snprintf(why, sizeof(why), "image %s: %s", name ? name : "?", msg);
 	cluster_apply_refused(d->cluster, cookie, why);
