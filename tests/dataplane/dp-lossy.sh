@@ -10,7 +10,7 @@
 # and for each download stormboot's own counters show that retransmission never amplifies:
 # lock-step, the TFTP frames it sent stay under 1.2x the file's blocks; windowed, under
 # max(1.2, 1 + 3 x loss x W): RFC 7440 clients drop every block after a gap, so a loss costs
-# up to a window again (go-back-N), never more; a download over the bound is measured once more
+# up to a window again (go-back-N), never more; a download over the bound is measured again,
 # up to twice (the count is random: a cascade is over the bound every time, an unlucky download
 # is not; on a loaded host a client's ACK late by more than a quarter of the 100 ms timeout
 # counts as its retry and is answered with the window again).
