@@ -65,6 +65,8 @@ struct cluster_stats {
 	/* shared changes made through this server's API (cluster_apply.c) */
 	uint64_t apply_waits;	    /* waited until every live server applied them */
 	uint64_t apply_timeouts;    /* answered at cluster.apply_wait_ms, some not confirmed */
+	uint64_t apply_refused;	    /* answered naming a server that refused the change */
+	uint64_t refused_here;	    /* shared changes this server refused (published) */
 	uint64_t apply_wait_us_sum; /* time of the waits that ended confirmed */
 	uint64_t apply_wait_us_max;
 	uint64_t resv_pushed;	       /* config-file reservations pushed to etcd at start */

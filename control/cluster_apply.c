@@ -68,6 +68,8 @@ static void publish(struct cluster *c)
 		if (c->sets[i]->loaded)
 			json_object_set_new(v, c->sets[i]->what,
 					    json_integer(c->sets[i]->applied_rev));
+	if (cluster_refusals_put(&c->refusals, v) < 0)
+		ctl_log(LOG_ERR, "cluster: out of memory: this server's refusals not published");
 	s = json_dumps(v, JSON_COMPACT);
 	json_decref(v);
 	s64 = s ? etcd_b64(s, strlen(s)) : NULL;
@@ -137,6 +139,33 @@ void cluster_apply_done(struct cluster *c, uint64_t token)
 	}
 }
 
+void cluster_apply_refused(struct cluster *c, uint64_t token, const char *why)
+{
+	struct shared_set *set = NULL;
+	int64_t rev = 0;
+
+	if (!c)
+		return;
+	if (!token && c->cur_set) {
+		set = c->cur_set;
+		rev = c->cur_rev;
+	}
+	for (size_t i = 0; token && i < c->n_holds && !set; i++)
+		if (c->holds[i].token == token) {
+			set = c->holds[i].set;
+			rev = c->holds[i].rev;
+		}
+	if (!set || set->untracked)
+		return;
+	c->st.refused_here++;
+	cluster_refusals_add(&c->refusals, set->what, rev, why);
+	ctl_log(LOG_WARNING,
+		"cluster: %s change of etcd revision %lld refused here; published in %s%s for the "
+		"waiting API: %s",
+		set->what, (long long)rev, c->applied.prefix, c->cfg.server_id, why);
+	c->publish_dirty = true; /* with the progress past rev, which follows */
+}
+
 /* ---- the others' progress, and the changes waiting for it ---- */
 
 static void wait_end(struct apply_wait *w, const char *msg)
@@ -176,11 +205,35 @@ static size_t wait_missing(struct apply_wait *w, char *list, size_t cap)
 	return k;
 }
 
+/* The servers that applied w's revision but refused it, "; refused by ID: why; ID: why" into
+ * out (empty when none); their count. */
+static size_t wait_refusals(struct apply_wait *w, char *out, size_t cap)
+{
+	struct cluster *c = w->c;
+	char why[CLUSTER_REFUSAL_WHY_MAX];
+	size_t k = 0, len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < c->n_servers && len < cap; i++) {
+		if (strcmp(c->servers[i], c->cfg.server_id) == 0 ||
+		    cluster_apply_state_of(json_object_get(c->peers, c->servers[i]), w->what,
+					   w->rev, why, sizeof(why)) != CLUSTER_APPLY_REFUSED)
+			continue;
+		len += (size_t)snprintf(out + len, cap - len, "%s %s: %s",
+					k++ ? ";" : "; refused by", c->servers[i], why);
+	}
+	return k;
+}
+
 static void wait_check(struct apply_wait *w)
 {
 	struct cluster *c = w->c;
 	uint64_t us = cluster_mono_us() - w->since_us;
-	char msg[160];
+	const char *ids[CLUSTER_SERVERS_MAX], *whys[CLUSTER_SERVERS_MAX];
+	enum cluster_apply_state st[CLUSTER_SERVERS_MAX];
+	char why[CLUSTER_SERVERS_MAX][CLUSTER_REFUSAL_WHY_MAX];
+	char msg[256 + CLUSTER_SERVERS_MAX * (CLUSTER_REFUSAL_WHY_MAX + 24)];
+	size_t n = c->n_servers > 0 ? c->n_servers : 1;
 
 	if (wait_missing(w, NULL, 0))
 		return;
@@ -188,12 +241,24 @@ static void wait_check(struct apply_wait *w)
 	c->st.apply_wait_us_sum += us;
 	if (us > c->st.apply_wait_us_max)
 		c->st.apply_wait_us_max = us;
-	if (c->n_servers > 1)
-		snprintf(msg, sizeof(msg),
-			 "in effect on all %zu live servers (confirmed in %llu ms)", c->n_servers,
-			 (unsigned long long)(us + 999) / 1000);
-	else
-		snprintf(msg, sizeof(msg), "in effect on the only live server (this one)");
+	for (size_t i = 0; i < c->n_servers; i++) {
+		ids[i] = c->servers[i];
+		whys[i] = why[i];
+		st[i] = strcmp(c->servers[i], c->cfg.server_id) == 0
+				? CLUSTER_APPLY_DONE /* in effect here when written */
+				: cluster_apply_state_of(json_object_get(c->peers, c->servers[i]),
+							 w->what, w->rev, why[i], sizeof(why[i]));
+	}
+	if (!c->n_servers) {
+		ids[0] = c->cfg.server_id;
+		st[0] = CLUSTER_APPLY_DONE;
+		whys[0] = NULL;
+	}
+	if (cluster_apply_answer(ids, st, whys, n, (us + 999) / 1000, msg, sizeof(msg))) {
+		c->st.apply_refused++;
+		ctl_log(LOG_WARNING, "cluster: %s change (etcd revision %lld): %s", w->what,
+			(long long)w->rev, msg);
+	}
 	wait_end(w, msg);
 }
 
@@ -211,7 +276,7 @@ static long wait_timeout(struct ev_loop *l, long long id, void *arg)
 {
 	struct apply_wait *w = arg;
 	struct cluster *c = w->c;
-	char list[CLUSTER_SERVERS_MAX * 24], msg[sizeof(list) + 320];
+	char list[CLUSTER_SERVERS_MAX * 24], msg[sizeof(list) + 2048], refused[1536];
 	size_t k;
 
 	(void)l;
@@ -222,12 +287,14 @@ static long wait_timeout(struct ev_loop *l, long long id, void *arg)
 		return EV_TIMER_STOP;
 	}
 	c->st.apply_timeouts++;
+	if (wait_refusals(w, refused, sizeof(refused)))
+		c->st.apply_refused++;
 	snprintf(
 		msg, sizeof(msg),
 		"written to etcd (revision %lld) and in effect here, but NOT confirmed within "
 		"%u ms by %zu of %zu live servers: %s (each applies it when its watch delivers it; "
-		"see its log and status)",
-		(long long)w->rev, c->cfg.apply_wait_ms, k, c->n_servers, list);
+		"see its log and status)%s",
+		(long long)w->rev, c->cfg.apply_wait_ms, k, c->n_servers, list, refused);
 	ctl_log(LOG_WARNING, "cluster: %s change %s", w->what, msg);
 	wait_end(w, msg);
 	return EV_TIMER_STOP;
@@ -284,7 +351,7 @@ void cluster_apply_learn(struct cluster *c, json_t *kv, bool del)
 	const char *k64 = json_string_value(json_object_get(kv, "key"));
 	const char *v64 = json_string_value(json_object_get(kv, "value"));
 	size_t pl = strlen(c->applied.prefix);
-	char key[KEY_MAX], val[1024];
+	char key[KEY_MAX], val[4096]; /* this server's own stay under 1024 (cluster_refusal.h) */
 	long kl, vl;
 	json_t *v;
 
@@ -325,18 +392,25 @@ void cluster_apply_free(struct cluster *c)
 
 json_t *cluster_apply_status_json(const struct cluster *c)
 {
-	json_t *a = json_object();
+	json_t *a = json_object(), *mine = json_object(), *r;
 
 	for (size_t i = 0; a && i < c->n_sets; i++)
 		if (c->sets[i]->loaded)
 			json_object_set_new(a, c->sets[i]->what,
 					    json_integer(c->sets[i]->applied_rev));
+	if (mine) /* the same list as in applied/ID */
+		cluster_refusals_put(&c->refusals, mine);
+	r = json_object_get(mine, "refused");
+	r = r ? json_incref(r) : json_array();
+	json_decref(mine);
 	return json_pack(
-		"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "applied", a ? a : json_object(),
-		"apply_waits", (json_int_t)c->st.apply_waits, "apply_timeouts",
-		(json_int_t)c->st.apply_timeouts, "apply_wait_us_avg",
+		"{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "applied",
+		a ? a : json_object(), "apply_waits", (json_int_t)c->st.apply_waits,
+		"apply_timeouts", (json_int_t)c->st.apply_timeouts, "apply_wait_us_avg",
 		(json_int_t)(c->st.apply_waits ? c->st.apply_wait_us_sum / c->st.apply_waits : 0),
 		"apply_wait_us_max", (json_int_t)c->st.apply_wait_us_max, "apply_holds",
 		(json_int_t)c->n_holds, "reservations_pushed", (json_int_t)c->st.resv_pushed,
-		"push_skipped_deleted", (json_int_t)c->st.push_skipped_deleted);
+		"push_skipped_deleted", (json_int_t)c->st.push_skipped_deleted, "apply_refused",
+		(json_int_t)c->st.apply_refused, "refused_here", (json_int_t)c->st.refused_here,
+		"refused", r ? r : json_object());
 }

@@ -10,7 +10,9 @@
  * answers once every other live server (servers/) has applied R in that set, or at
  * cluster.apply_wait_ms naming those that have not (the write stands; counted in
  * apply_timeouts). A change made with etcdctl has no API to wait on: it is in effect on each
- * server within its watch delay.
+ * server within its watch delay. A server that refuses a change publishes the refusal in the
+ * same value (cluster_refusal.h); the API then answers "in effect on K of N live servers;
+ * refused by ID: why" (counted in apply_refused).
  */
 #ifndef SB_CLUSTER_APPLY_H
 #define SB_CLUSTER_APPLY_H
@@ -19,6 +21,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include "cluster_refusal.h"
 
 struct cluster;
 
@@ -31,9 +35,18 @@ struct cluster;
 uint64_t cluster_apply_hold(struct cluster *c);
 void cluster_apply_done(struct cluster *c, uint64_t token);
 
+/*
+ * This server refuses the change of hold token (0: the change of the hook being run; nothing
+ * outside one): why (short, cut at CLUSTER_REFUSAL_WHY_MAX) is published with the change's
+ * set and revision in applied/ID, so the API waiting on it answers "in effect on K of N live
+ * servers; refused by ID: why" (cluster_refusal.h). Call before cluster_apply_done(token).
+ */
+void cluster_apply_refused(struct cluster *c, uint64_t token, const char *why);
+
 /* {"applied": {"reservations": R, ...}, "apply_waits", "apply_timeouts", "apply_wait_us_avg",
- * "apply_wait_us_max", "apply_holds", "reservations_pushed", "push_skipped_deleted"} for
- * status (cluster.shared). */
+ * "apply_wait_us_max", "apply_holds",
+ * "apply_refused", "refused_here", "refused": [this server's last refusals], "reservations_pushed",
+ * "push_skipped_deleted"} for status (cluster.shared). */
 json_t *cluster_apply_status_json(const struct cluster *c);
 
 /*

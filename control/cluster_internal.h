@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cluster.h"
+#include "cluster_refusal.h"
 
 #define KEY_MAX 256
 
@@ -100,6 +101,7 @@ struct cluster {
 	bool publish_dirty, publish_inflight;
 	json_t *peers; /* {"ID": {"reservations": R, ...}} from applied/ */
 	struct apply_wait *waits;
+	struct cluster_refusals refusals; /* this server's last refusals, published in applied/ID */
 	char tomb_prefix[SBCFG_CLUSTER_PREFIX_MAX + 16]; /* PREFIX "deleted/" */
 	/* the address keys */
 	struct centry *tab;

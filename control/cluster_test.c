@@ -3,7 +3,8 @@
  * cluster_test.c - the pure parts of cluster mode: bucket ownership by rendezvous hashing
  * (every bucket exactly one owner, shares near even, a lost server moves only its own
  * buckets) and a lease's value in etcd (round trip, bad values refused); the etcd client's
- * wire helpers (base64, prefix range end, gateway integers).
+ * wire helpers (base64, prefix range end, gateway integers); the refusals a server publishes
+ * in applied/ID (bounded, old values tolerated) and the API's answer from them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
+#include "cluster_refusal.h"
 #include "etcd_client.h"
 
 static bool owns(const uint8_t map[32], unsigned b)
@@ -255,6 +257,138 @@ static void test_wire(void **state)
 	json_decref(j);
 }
 
+/* A server's refusals into its applied/ID value: bounded, the oldest dropped (and said so),
+ * the reason made plain; the whole value under 1024 bytes (what an older server reads). */
+static void test_refusals_encode(void **state)
+{
+	struct cluster_refusals l = {0};
+	char big[600], why[CLUSTER_REFUSAL_WHY_MAX];
+	json_t *v;
+	char *s;
+
+	(void)state;
+	v = json_pack("{s:I, s:I}", "images", (json_int_t)120, "reservations", (json_int_t)90);
+	assert_int_equal(cluster_refusals_put(&l, v), 0); /* none: the value of before */
+	assert_null(json_object_get(v, "refused"));
+	assert_int_equal(cluster_apply_state_of(v, "images", 118, why, sizeof(why)),
+			 CLUSTER_APPLY_DONE);
+	cluster_refusals_add(&l, "images", 118,
+			     "image \"k3\": file differs\n\\ from the pinned SHA-256 \xc3\xa9");
+	assert_string_equal(l.r[0].why, "image 'k3': file differs / from the pinned SHA-256   ");
+	assert_int_equal(cluster_refusals_put(&l, v), 0);
+	assert_int_equal(cluster_apply_state_of(v, "images", 118, why, sizeof(why)),
+			 CLUSTER_APPLY_REFUSED);
+	assert_string_equal(why, l.r[0].why);
+	/* another set's revision, or another revision of the set: not refused */
+	assert_int_equal(cluster_apply_state_of(v, "reservations", 118, why, sizeof(why)),
+			 CLUSTER_APPLY_PENDING); /* 90 < 118 */
+	assert_int_equal(cluster_apply_state_of(v, "images", 119, why, sizeof(why)),
+			 CLUSTER_APPLY_DONE);
+	assert_int_equal(cluster_apply_state_of(v, "images", 121, why, sizeof(why)),
+			 CLUSTER_APPLY_PENDING);
+	/* more than CLUSTER_REFUSALS_MAX, each with a long reason: the oldest go */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (int i = 0; i < CLUSTER_REFUSALS_MAX + 2; i++)
+		cluster_refusals_add(&l, "reservations", 1000 + i, big);
+	assert_int_equal(l.n, CLUSTER_REFUSALS_MAX);
+	assert_int_equal(l.lost, 1001);
+	assert_int_equal(strlen(l.r[0].why), CLUSTER_REFUSAL_WHY_MAX - 1);
+	json_object_set_new(v, "images", json_integer(2000));
+	json_object_set_new(v, "reservations", json_integer(2000));
+	json_object_set_new(v, "templates", json_integer(2000));
+	json_object_set_new(v, "config", json_integer(2000));
+	assert_int_equal(cluster_refusals_put(&l, v), 0);
+	s = json_dumps(v, JSON_COMPACT);
+	assert_non_null(s);
+	assert_true(strlen(s) < 1024);
+	/* round trip through the text, as another server reads it */
+	json_t *back = json_loads(s, 0, NULL);
+	free(s);
+	assert_non_null(back);
+	assert_int_equal(cluster_apply_state_of(back, "reservations", 1005, why, sizeof(why)),
+			 CLUSTER_APPLY_REFUSED);
+	assert_int_equal(cluster_apply_state_of(back, "reservations", 1002, why, sizeof(why)),
+			 CLUSTER_APPLY_REFUSED);
+	/* dropped: not known (it may have been refused); older than the drop: not known either;
+	 * past it: applied */
+	assert_int_equal(cluster_apply_state_of(back, "reservations", 1001, why, sizeof(why)),
+			 CLUSTER_APPLY_UNKNOWN);
+	assert_int_equal(cluster_apply_state_of(back, "images", 118, why, sizeof(why)),
+			 CLUSTER_APPLY_UNKNOWN);
+	assert_int_equal(cluster_apply_state_of(back, "images", 1500, why, sizeof(why)),
+			 CLUSTER_APPLY_DONE);
+	json_decref(back);
+	json_decref(v);
+}
+
+/* Values of any shape: an older server's (no "refused"), none, malformed parts. */
+static void test_refusals_tolerant(void **state)
+{
+	static const char *const vals[] = {
+		"{\"images\": 50}",
+		"{\"images\": 50, \"refused\": 7}",
+		"{\"images\": 50, \"refused\": [1, {\"set\": 3}, {\"set\": \"images\"}, "
+		"{\"set\": \"images\", \"rev\": \"40\"}], \"refused_lost\": \"x\"}",
+		"{\"images\": 50, \"refused\": [{\"set\": \"images\", \"rev\": 40, \"why\": 9}]}",
+	};
+	static const enum cluster_apply_state want[] = {CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE,
+							CLUSTER_APPLY_DONE, CLUSTER_APPLY_REFUSED};
+	char why[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		json_t *v = json_loads(vals[i], 0, NULL);
+		assert_non_null(v);
+		assert_int_equal(cluster_apply_state_of(v, "images", 40, why, sizeof(why)),
+				 want[i]);
+		if (want[i] == CLUSTER_APPLY_REFUSED) /* its "why" not a string */
+			assert_string_equal(why, "(no reason given)");
+		assert_int_equal(cluster_apply_state_of(v, "images", 51, why, sizeof(why)),
+				 CLUSTER_APPLY_PENDING);
+		json_decref(v);
+	}
+	assert_int_equal(cluster_apply_state_of(NULL, "images", 1, why, sizeof(why)),
+			 CLUSTER_APPLY_PENDING);
+	json_t *a = json_loads("[1]", 0, NULL); /* not an object */
+	assert_int_equal(cluster_apply_state_of(a, "images", 1, why, sizeof(why)),
+			 CLUSTER_APPLY_PENDING);
+	json_decref(a);
+}
+
+/* The API's answer: all, or K of N naming each refusal and each server not known. */
+static void test_apply_answer(void **state)
+{
+	const char *ids[] = {"a", "b", "c", "d"};
+	const char *whys[] = {NULL, "image k3: file differs from the pinned SHA-256", NULL,
+			      "config: dhcp.pool out of subnet"};
+	enum cluster_apply_state st[] = {CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE, CLUSTER_APPLY_DONE,
+					 CLUSTER_APPLY_DONE};
+	char out[512], tiny[20];
+
+	(void)state;
+	assert_int_equal(cluster_apply_answer(ids, st, whys, 4, 12, out, sizeof(out)), 0);
+	assert_string_equal(out, "in effect on all 4 live servers (confirmed in 12 ms)");
+	assert_int_equal(cluster_apply_answer(ids, st, whys, 1, 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "in effect on the only live server (this one)");
+	st[1] = CLUSTER_APPLY_REFUSED;
+	assert_int_equal(cluster_apply_answer(ids, st, whys, 4, 7, out, sizeof(out)), 1);
+	assert_string_equal(out, "in effect on 3 of 4 live servers (answered in 7 ms); refused "
+				 "by b: image k3: file differs from the pinned SHA-256");
+	st[3] = CLUSTER_APPLY_REFUSED;
+	st[2] = CLUSTER_APPLY_UNKNOWN;
+	assert_int_equal(cluster_apply_answer(ids, st, whys, 4, 7, out, sizeof(out)), 3);
+	assert_string_equal(out, "in effect on 1 of 4 live servers (answered in 7 ms); refused "
+				 "by b: image k3: file differs from the pinned SHA-256; d: "
+				 "config: dhcp.pool out of subnet; not known whether applied or "
+				 "refused by c (more than 4 refusals there since: see its log and "
+				 "status)");
+	/* cut, never past the buffer */
+	assert_int_equal(cluster_apply_answer(ids, st, whys, 4, 7, tiny, sizeof(tiny)), 3);
+	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
+	assert_int_equal(cluster_apply_answer(ids, st, whys, 4, 7, tiny, 0), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +398,9 @@ int main(void)
 		cmocka_unit_test(test_wire),
 		cmocka_unit_test(test_image_value),
 		cmocka_unit_test(test_apply_missing),
+		cmocka_unit_test(test_refusals_encode),
+		cmocka_unit_test(test_refusals_tolerant),
+		cmocka_unit_test(test_apply_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,8 +80,13 @@ static bool same_images_allowed(const struct sbcfg *c, const struct sbcfg_images
 static void resv_applied(struct daemon *d, void *arg, uint64_t token, int rc, const char *msg)
 {
 	(void)arg;
-	if (rc < 0)
+	if (rc < 0) {
+		char why[1024]; /* cut to CLUSTER_REFUSAL_WHY_MAX when published */
+
 		ctl_log(LOG_ERR, "cluster: shared reservation not applied here: %s", msg);
+		snprintf(why, sizeof(why), "reservation: %s", msg);
+		cluster_apply_refused(d->cluster, token, why);
+	}
 	cluster_apply_done(d->cluster, token);
 }
 
@@ -119,9 +124,13 @@ static void on_shared_tmpl(void *arg, const char *name, const char *text, size_t
 	}
 	if (t && t->len == len && memcmp(t->text, text, len) == 0)
 		return; /* the same here (our own change, seen back) */
-	if (http_boot_template_set(d->http, name, text, len, err, sizeof(err)) < 0)
+	if (http_boot_template_set(d->http, name, text, len, err, sizeof(err)) < 0) {
+		char why[1024]; /* cut to CLUSTER_REFUSAL_WHY_MAX when published */
+
 		ctl_log(LOG_ERR, "shared template %s: %s", name, err);
-	else
+		snprintf(why, sizeof(why), "template %s: %s", name, err);
+		cluster_apply_refused(d->cluster, 0, why); /* inside the hook: its change */
+	} else
 		ctl_log(LOG_INFO, "shared template %s stored (%zu bytes, etcd)", name, len);
 }
 

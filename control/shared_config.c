@@ -71,8 +71,15 @@ struct applied {
 	char doc[];    /* canonical */
 };
 
-static void refused(struct daemon *d, int64_t rev, const char *msg)
+/* hold: the change's (0: inside the hook, its change): the refusal is published with it for
+ * the API waiting on it (cluster_apply.h). */
+static void refused(struct daemon *d, int64_t rev, uint64_t hold, const char *msg)
 {
+	char why[1024]; /* cut to CLUSTER_REFUSAL_WHY_MAX when published */
+
+	snprintf(why, sizeof(why), "config: %s", msg);
+	if (d->cluster)
+		cluster_apply_refused(d->cluster, hold, why);
 	d->shared_config_refused++;
 	if (strstr(msg, "kept")) /* the change path said so already */
 		ctl_log(LOG_ERR,
@@ -91,7 +98,7 @@ static void on_applied(struct daemon *d, void *arg, uint64_t cookie, int rc, con
 
 	(void)cookie;
 	if (rc < 0) {
-		refused(d, a->rev, msg);
+		refused(d, a->rev, a->hold, msg);
 	} else {
 		d->shared_config_applied++;
 		keep_doc(d, a->doc);
@@ -148,12 +155,12 @@ void shared_config_on_etcd(void *arg, const char *value, size_t len, int64_t rev
 	}
 	d->shared_config_rev = rev;
 	if (canonical(d, value, len, &canon, err, sizeof(err)) < 0) {
-		refused(d, rev, err);
+		refused(d, rev, 0, err);
 		return;
 	}
 	if (!(mine = config_share_split(&d->cur->cfg))) {
 		free(canon);
-		refused(d, rev, "out of memory");
+		refused(d, rev, 0, "out of memory");
 		return;
 	}
 	if (config_share_diff(mine, canon, diff, sizeof(diff))) {
@@ -174,7 +181,7 @@ void shared_config_on_etcd(void *arg, const char *value, size_t len, int64_t rev
 	free(mine);
 	if (!(a = malloc(sizeof(*a) + strlen(canon) + 1))) {
 		free(canon);
-		refused(d, rev, "out of memory");
+		refused(d, rev, 0, "out of memory");
 		return;
 	}
 	a->rev = rev;

@@ -65,7 +65,7 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 					  "etcd: %s (run it again once etcd answers)",
 					  what(op), err));
 	else {
-		char t[sizeof(op->msg) + 512];
+		char t[sizeof(op->msg) + 2048];
 		snprintf(t, sizeof(t), "%s; %s", op->msg, err);
 		api_server_reply(&op->d->api, conn, api_reply(API_OK, t, NULL));
 	}
@@ -161,16 +161,35 @@ char *shared_image_del(struct daemon *d, uint64_t conn, const char *name)
 
 /* ---- the watch (etcd first, then here) ---- */
 
+/* A refusal here, published for the API that waits on the change (cluster_apply.h): short,
+ * the image's name and the cause first. */
+static void publish_refusal(struct daemon *d, uint64_t cookie, const char *name, int rc,
+			    const char *msg)
+{
+	char why[1024]; /* cut to CLUSTER_REFUSAL_WHY_MAX when published */
+	const char *of = strstr(msg, "SHA-256 of "); /* past "images[i] NAME: " (daemon.c) */
+
+	if (rc == -EBADMSG)
+		snprintf(why, sizeof(why), "image %s: file differs from the pinned SHA-256 (%s)",
+			 name ? name : "?", of ? of : msg);
+	else
+		snprintf(why, sizeof(why), "image %s: %s", name ? name : "?", msg);
+	cluster_apply_refused(d->cluster, cookie, why);
+}
+
 static void on_applied(struct daemon *d, void *arg, uint64_t cookie, int rc, const char *msg)
 {
-	(void)arg;
-	cluster_apply_done(d->cluster, cookie); /* in effect here (or refused): progress moves */
+	char *name = arg; /* malloc'd, or NULL (out of memory) */
+
 	if (rc < 0) {
 		d->shared_images_refused++;
 		ctl_log(LOG_ERR, "cluster: shared image not served by this server: %s", msg);
+		publish_refusal(d, cookie, name, rc, msg);
 	} else {
 		d->shared_images_applied++;
 	}
+	cluster_apply_done(d->cluster, cookie); /* in effect here (or refused): progress moves */
+	free(name);
 }
 
 void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const char *source,
@@ -193,6 +212,7 @@ void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const
 						.write_back = true,
 						.wait = true,
 						.done = on_applied,
+						.done_arg = strdup(name),
 						.cookie = cluster_apply_hold(d->cluster)};
 		daemon_change(d, &req);
 		return;
@@ -211,6 +231,7 @@ void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const
 		d->shared_images_refused++;
 		ctl_log(LOG_ERR, "cluster: shared image %s (%s) not served by this server: %s", name,
 			source, err);
+		publish_refusal(d, 0, name, -EPERM, err); /* inside the hook: its change */
 		return;
 	}
 	struct daemon_change_req req = {.what = "image-add (shared)",
@@ -221,6 +242,7 @@ void shared_image_on_etcd(void *arg, const char *name, const char *sha256, const
 					.write_back = true,
 					.wait = true,
 					.done = on_applied,
+					.done_arg = strdup(name),
 					.cookie = cluster_apply_hold(d->cluster)};
 	daemon_change(d, &req);
 }

@@ -13,7 +13,9 @@
 #     cluster.apply_wait_ms and names it, counted; a delete leaves a tombstone;
 #   - image metadata (name, SHA-256, source) added through one server is registered on the
 #     other with that SHA-256 pinned; one put in etcd with a SHA-256 its file does not have is
-#     refused by both (counted); deleted through one server, gone on the other;
+#     refused by both (counted); deleted through one server, gone on the other; one added
+#     through a whose file differs on b: a's answer says "in effect on 1 of 2", naming b's
+#     refusal (counted in apply_refused, listed in b's status);
 #   - a server killed with kill -9: the other owns every bucket within lease_ttl_s + 2 s;
 #   - etcd frozen (SIGSTOP, as cut off): no lease is acked, status says not ready; thawed:
 #     leases are acked again;
@@ -291,6 +293,25 @@ checke "the log names it" 'grep -q "shared image not served by this server.*k2\|
 out=$(sctl a image-del k2 2>&1); rc=$?
 checke "image-del through a of the image a refused: out of etcd ($out)" \
 	'[ $rc -eq 0 ] && [ -z "$(etcdget /stormboot/images/k2 --print-value-only)" ]'
+# an image added through a whose file differs on b (b stopped while a hashes it and writes it to
+# etcd; the file then replaced): b refuses it, and a's answer says so instead of "all 2"
+head -c 200000 /dev/urandom >"$T/img/k3"
+rf0=$(cl a "['shared']['apply_refused']")
+kill -STOP "$BPID"
+sctl a image-add k3 "$T/img/k3" >"$T/k3.out" 2>&1 &
+K3=$!
+for _ in $(seq 100); do [ -n "$(etcdget /stormboot/images/k3 --print-value-only 2>/dev/null)" ] && break; sleep 0.02; done
+head -c 200000 /dev/urandom >"$T/img/k3.new" && mv -f "$T/img/k3.new" "$T/img/k3"
+kill -CONT "$BPID"
+wait $K3; rc=$?
+out=$(cat "$T/k3.out")
+checke "image-add on a of a file that differs on b: the answer names b's refusal ($out)" \
+	'[ $rc -eq 0 ] && grep -q "in effect on 1 of 2 live servers.*refused by b: image k3: file differs from the pinned SHA-256" <<<"$out" && ! grep -q "in effect on all" <<<"$out"'
+checke "counted on a (apply_refused $rf0 -> $(cl a "['shared']['apply_refused']")), listed in b's status" \
+	'[ "$(cl a "[\"shared\"][\"apply_refused\"]")" = $((rf0 + 1)) ] && cl b "[\"shared\"][\"refused\"]" | grep -q "k3: file differs"'
+checke "b does not serve k3" '! sctl b image-list | grep -q "k3"'
+out=$(sctl a image-del k3 2>&1); rc=$?
+checke "image-del k3 through a: $out" '[ $rc -eq 0 ] && grep -q "in effect on all 2 live servers" <<<"$out"'
 out=$(sctl b image-del k1 2>&1); rc=$?
 checke "image-del on b: $out" '[ $rc -eq 0 ] && grep -q "in effect on all 2 live servers" <<<"$out"'
 checke "image-del on b: gone on a when b answers, and from etcd" \

@@ -10,8 +10,10 @@
 # and for each download stormboot's own counters show that retransmission never amplifies:
 # lock-step, the TFTP frames it sent stay under 1.2x the file's blocks; windowed, under
 # max(1.2, 1 + 3 x loss x W): RFC 7440 clients drop every block after a gap, so a loss costs
-# up to a window again (go-back-N), never more; a download over the bound is measured once more
-# (the count is random: a cascade is over the bound every time, an unlucky download is not).
+# up to a window again (go-back-N), never more; a download over the bound is measured again,
+# up to twice (the count is random: a cascade is over the bound every time, an unlucky download
+# is not; on a loaded host a client's ACK late by more than a quarter of the 100 ms timeout
+# counts as its retry and is answered with the window again).
 # busybox udhcpc gets a lease over the same link.
 # lossy-link's counters show the loss was really there.
 # Clients that give up on their own, against any server: curl's TFTP client after a lost packet
@@ -42,20 +44,20 @@ dp_start
 
 # download CLIENT BLKSIZE TAG OPTS...: one download; checks bytes and what stormboot sent for it.
 # The frames sent are a random variable (358 blocks: a few losses at the wrong place double a
-# window's cost): a download over the bound is measured once more, and the check fails only
-# if the second one is over it too. A cascade would be over it every time.
+# window's cost): a download over the bound is measured again, up to twice, and the check fails
+# only if all three are over it. A cascade would be over it every time.
 download() {
-	local first
+	local tries="" n=0
+	RATIO_NOTE=""
 	download_once "$@"
-	if ! awk -v r="$RATIO" -v b="$BOUND" 'BEGIN { exit !(r < b) }'; then
-		first=$RATIO
-		OUTLIERS+="$3 x$first "
-		sb_log "$3: x$first is over x$BOUND: measured once more"
+	while ! awk -v r="$RATIO" -v b="$BOUND" 'BEGIN { exit !(r < b) }' && [ $n -lt 2 ]; do
+		n=$((n + 1))
+		tries+="${tries:+, }x$RATIO"
+		OUTLIERS+="$3 x$RATIO "
+		sb_log "$3: x$RATIO is over x$BOUND: measured once more"
 		download_once "$@"
-		RATIO_NOTE=" (first try x$first)"
-	else
-		RATIO_NOTE=""
-	fi
+		RATIO_NOTE=" (earlier tries $tries)"
+	done
 	sb_check "$3: no amplification: $FRAMES frames for $BLOCKS blocks (x$RATIO < $BOUND)$RATIO_NOTE" \
 		awk -v r="$RATIO" -v b="$BOUND" 'BEGIN { exit !(r < b) }'
 	[ "${WINDOW:-1}" = 1 ] && RATIOS_LOCKSTEP+="$3 x$RATIO " || RATIOS_WINDOWED+="$3 x$RATIO "
