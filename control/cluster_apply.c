@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "ctl_array.h"
 #include "ctl_log.h"
 
@@ -413,4 +414,25 @@ json_t *cluster_apply_status_json(const struct cluster *c)
 		"push_skipped_deleted", (json_int_t)c->st.push_skipped_deleted, "apply_refused",
 		(json_int_t)c->st.apply_refused, "refused_here", (json_int_t)c->st.refused_here,
 		"refused", r ? r : json_object());
+}
+
+char *cluster_written_reply(const char *what, const char *local, int rc, const char *others)
+{
+	if (rc < 0)
+		return api_fail(
+			"%s: in effect on this server only, NOT shared through etcd: %s (run "
+			"it again once etcd answers)",
+			what, others ? others : "");
+	if (others && *others) {
+		size_t n = strlen(local) + strlen(others) + 3;
+		char *t = malloc(n), *line;
+
+		if (!t)
+			return api_fail("%s: out of memory", what);
+		snprintf(t, n, "%s; %s", local, others);
+		line = api_reply(API_OK, t, NULL);
+		free(t);
+		return line;
+	}
+	return api_reply(API_OK, local, NULL);
 }

@@ -43,6 +43,15 @@ void cluster_apply_done(struct cluster *c, uint64_t token);
  */
 void cluster_apply_refused(struct cluster *c, uint64_t token, const char *why);
 
+/*
+ * The API's answer (an api_reply/api_fail line for api_server_reply) to a change made on this
+ * server first, then written to etcd (image-add/-del, config-share): rc < 0 (not in etcd):
+ * "WHAT: in effect on this server only, NOT shared through etcd: OTHERS (run it again once etcd
+ * answers)", OTHERS being the error; else LOCAL (the outcome here) and, when there is one,
+ * "; OTHERS" (what the other live servers did, from the write's cluster_done_fn).
+ */
+char *cluster_written_reply(const char *what, const char *local, int rc, const char *others);
+
 /* {"applied": {"reservations": R, ...}, "apply_waits", "apply_timeouts", "apply_wait_us_avg",
  * "apply_wait_us_max", "apply_holds",
  * "apply_refused", "refused_here", "refused": [this server's last refusals], "reservations_pushed",

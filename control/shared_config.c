@@ -217,18 +217,7 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 {
 	struct share_op *op = arg;
 
-	if (rc < 0)
-		api_server_reply(&op->d->api, conn,
-				 api_fail("config-share: in effect on this server only, NOT shared "
-					  "through etcd: %s (run it again once etcd answers)",
-					  err));
-	else {
-		/* err: what the other live servers did with it (cluster_apply.h) */
-		size_t n = strlen(op->msg);
-		if (err && *err)
-			snprintf(op->msg + n, sizeof(op->msg) - n, "; %s", err);
-		api_server_reply(&op->d->api, conn, api_reply(API_OK, op->msg, NULL));
-	}
+	api_server_reply(&op->d->api, conn, cluster_written_reply("config-share", op->msg, rc, err));
 	if (rc == 0) /* etcd's now (not before: a failed write leaves etcd's as it was) */
 		keep_doc(op->d, op->doc);
 	op_free(op);

@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "cluster.h"
+#include "cluster_apply.h"
 #include "ctl_log.h"
 #include "daemon.h"
 #include "running_config.h"
@@ -59,16 +60,7 @@ static void on_written(void *arg, uint64_t conn, int rc, const char *err)
 {
 	struct shared_op *op = arg;
 
-	if (rc < 0)
-		api_server_reply(&op->d->api, conn,
-				 api_fail("%s: in effect on this server only, NOT shared through "
-					  "etcd: %s (run it again once etcd answers)",
-					  what(op), err));
-	else {
-		char t[sizeof(op->msg) + 2048];
-		snprintf(t, sizeof(t), "%s; %s", op->msg, err);
-		api_server_reply(&op->d->api, conn, api_reply(API_OK, t, NULL));
-	}
+	api_server_reply(&op->d->api, conn, cluster_written_reply(what(op), op->msg, rc, err));
 	free(op);
 }
 
