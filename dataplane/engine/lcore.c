@@ -757,7 +757,8 @@ static uint16_t rx_handle(struct eng_worker *w, struct rte_mbuf **pkts, uint64_t
 	hold = rt->tx_hold_tsc;
 	for (i = 0; i < nb_rx + nb_in; i++) {
 		handle_frame(w, pkts[i], i < nb_rx ? tsc : *eng_rx_tsc_field(rt, pkts[i]));
-		if (w->tx_n != 0 && i + 1 < nb_rx + nb_in && rte_rdtsc() - w->tx_since > hold) {
+		if (hold != UINT64_MAX && w->tx_n != 0 && i + 1 < nb_rx + nb_in &&
+		    rte_rdtsc() - w->tx_since > hold) { /* -H off (the default): no clock read */
 			w->st->tx_bursts_early++;
 			eng_tx_flush(w);
 			hold = hold > UINT64_MAX / 2 ? UINT64_MAX : hold * 2;

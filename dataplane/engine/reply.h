@@ -34,8 +34,8 @@ static inline void eng_tx_stage(struct eng_worker *w, struct rte_mbuf *m, uint64
 {
 	if (unlikely(w->tx_n == ENG_TX_STAGE))
 		eng_tx_flush(w);
-	if (w->tx_n == 0)
-		w->tx_since = rte_rdtsc();
+	if (w->tx_n == 0 && w->rt->tx_hold_tsc != UINT64_MAX)
+		w->tx_since = rte_rdtsc(); /* only for -H */
 	w->tx_m[w->tx_n] = m;
 	w->tx_rx_tsc[w->tx_n] = rx_tsc;
 	w->tx_n++;
